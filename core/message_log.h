@@ -1,0 +1,19 @@
+// Every OCPP frame in and out is kept, per charge point (SPEC §3).
+#pragma once
+
+#include <string>
+
+namespace chargelock::core {
+
+enum class FrameDirection { Incoming, Outgoing };
+
+class MessageLog {
+ public:
+  virtual ~MessageLog() = default;
+  // Thread-safe and non-blocking: the frame is buffered and written to the
+  // database by a background writer, in arrival order per charge point.
+  virtual void record(const std::string& charge_point_id, FrameDirection direction,
+                      std::string frame) = 0;
+};
+
+}  // namespace chargelock::core

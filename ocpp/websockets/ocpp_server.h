@@ -1,0 +1,94 @@
+// The OCPP-J websocket server: one libwebsockets event loop serving
+// ws(s)://HOST:PORT/ocpp/{chargePointId} with the "ocpp1.6" subprotocol.
+//
+// Threading contract: run() owns the calling thread and runs the event loop
+// on it. Every ConnectionHandler callback is made on that loop thread and
+// must not block. send(), close(), post() and stop() are safe from any thread;
+// their effect happens later on the loop thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace chargelock::ocpp {
+
+using SessionId = std::uint64_t;
+
+struct ListenerConfig {
+  std::string host = "0.0.0.0";
+  int port = 0;  // 0 = pick a free port (see OcppServer::bound_port)
+  // TLS (wss://) when cert_file is set. When ca_file is set too, client
+  // certificates are requested and verified against it, but not required:
+  // profile-2 piles have none.
+  std::string cert_file;
+  std::string key_file;
+  std::string ca_file;
+};
+
+struct ServerConfig {
+  std::optional<ListenerConfig> plain;  // ws://, security profile 1
+  std::optional<ListenerConfig> tls;    // wss://, security profiles 2 and 3
+  int ping_interval_s = 30;             // websocket PING after this much silence
+  int pong_timeout_s = 30;              // hang up when no PONG/traffic after ping
+  std::size_t max_frame_bytes = 64 * 1024;
+};
+
+// What the upgrade request carried; decided on by the handler.
+struct UpgradeRequest {
+  std::string charge_point_id;  // URL-decoded last path segment after /ocpp/
+  bool tls = false;             // arrived on the wss:// listener
+  std::optional<std::string> basic_user;
+  std::optional<std::string> basic_password;
+  // Common name of a client certificate that verified against the CA.
+  std::optional<std::string> client_cert_cn;
+  std::string remote_address;
+};
+
+enum class UpgradeVerdict {
+  Accept,
+  Unauthorized,  // HTTP 401 with WWW-Authenticate: Basic
+  NotFound,      // HTTP 404 (unknown charge point)
+};
+
+class ConnectionHandler {
+ public:
+  virtual ~ConnectionHandler() = default;
+  // Called before the upgrade is answered; the subprotocol and path were
+  // already checked by the server.
+  virtual UpgradeVerdict on_upgrade(const UpgradeRequest& request) = 0;
+  virtual void on_open(SessionId session, const std::string& charge_point_id) = 0;
+  // One complete text message (fragments reassembled).
+  virtual void on_text(SessionId session, std::string text) = 0;
+  // The peer went away, was replaced, or stopped answering pings.
+  virtual void on_close(SessionId session) = 0;
+};
+
+class OcppServer {
+ public:
+  // Throws std::runtime_error when a listener cannot be created (port in
+  // use, unreadable certificate, ...), with a message naming the cause.
+  OcppServer(ServerConfig config, ConnectionHandler& handler);
+  ~OcppServer();
+  OcppServer(const OcppServer&) = delete;
+  OcppServer& operator=(const OcppServer&) = delete;
+
+  // Port actually bound (useful with port 0). Valid after construction.
+  int plain_port() const;
+  int tls_port() const;
+
+  void run();   // blocks until stop()
+  void stop();  // thread-safe
+
+  void send(SessionId session, std::string text);  // thread-safe; dropped if closed
+  void close(SessionId session);                   // thread-safe
+  void post(std::function<void()> task);           // thread-safe; runs on the loop
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace chargelock::ocpp
