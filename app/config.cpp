@@ -1,0 +1,202 @@
+#include "app/config.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <map>
+
+#include <fmt/format.h>
+
+namespace chargelock::app {
+namespace {
+
+HostPort parse_host_port(const std::string& name, const std::string& text) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon + 1 == text.size())
+    throw ConfigError(fmt::format("{}: expected HOST:PORT, got '{}'", name, text));
+  HostPort result;
+  result.host = text.substr(0, colon);
+  if (result.host.size() >= 2 && result.host.front() == '[' && result.host.back() == ']')
+    result.host = result.host.substr(1, result.host.size() - 2);
+  if (result.host.empty()) result.host = "0.0.0.0";
+  const std::string port = text.substr(colon + 1);
+  char* end = nullptr;
+  const long value = std::strtol(port.c_str(), &end, 10);
+  if (*end != '\0' || value < 0 || value > 65535)
+    throw ConfigError(fmt::format("{}: port must be 0-65535, got '{}'", name, port));
+  result.port = static_cast<int>(value);
+  return result;
+}
+
+int parse_int(const std::string& name, const std::string& text, int min, int max) {
+  char* end = nullptr;
+  const long value = std::strtol(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || value < min || value > max)
+    throw ConfigError(fmt::format("{}: expected an integer {}-{}, got '{}'", name, min, max, text));
+  return static_cast<int>(value);
+}
+
+bool parse_bool(const std::string& name, const std::string& text) {
+  if (text == "1" || text == "true" || text == "yes" || text == "on") return true;
+  if (text == "0" || text == "false" || text == "no" || text == "off" || text.empty()) return false;
+  throw ConfigError(fmt::format("{}: expected true or false, got '{}'", name, text));
+}
+
+void require_readable(const std::string& name, const std::string& path) {
+  if (path.empty()) return;
+  std::ifstream file(path);
+  if (!file) throw ConfigError(fmt::format("{}: cannot read '{}'", name, path));
+}
+
+// One setting: its flag, its environment variable, and how it is applied.
+struct Setting {
+  const char* flag;
+  const char* env;
+  const char* help;
+  bool takes_value;
+  std::function<void(Config&, const std::string&)> apply;
+};
+
+const std::vector<Setting>& settings() {
+  static const std::vector<Setting> all = {
+      {"--database-url", "CHARGELOCK_DATABASE_URL", "libpq connection URI", true,
+       [](Config& c, const std::string& v) { c.database_url = v; }},
+      {"--ocpp-listen", "CHARGELOCK_OCPP_LISTEN", "HOST:PORT of the ws:// listener (profile 1)",
+       true,
+       [](Config& c, const std::string& v) { c.ocpp_listen = parse_host_port("--ocpp-listen", v); }},
+      {"--ocpp-tls-listen", "CHARGELOCK_OCPP_TLS_LISTEN",
+       "HOST:PORT of the wss:// listener (profiles 2, 3); off when unset", true,
+       [](Config& c, const std::string& v) {
+         if (!v.empty()) c.ocpp_tls_listen = parse_host_port("--ocpp-tls-listen", v);
+       }},
+      {"--tls-cert", "CHARGELOCK_TLS_CERT", "server certificate (PEM)", true,
+       [](Config& c, const std::string& v) { c.tls_cert = v; }},
+      {"--tls-key", "CHARGELOCK_TLS_KEY", "server private key (PEM)", true,
+       [](Config& c, const std::string& v) { c.tls_key = v; }},
+      {"--tls-ca", "CHARGELOCK_TLS_CA", "CA (PEM) that signs profile-3 client certificates", true,
+       [](Config& c, const std::string& v) { c.tls_ca = v; }},
+      {"--api-listen", "CHARGELOCK_API_LISTEN", "HOST:PORT of the REST API", true,
+       [](Config& c, const std::string& v) { c.api_listen = parse_host_port("--api-listen", v); }},
+      {"--admin-token", "CHARGELOCK_ADMIN_TOKEN", "the first operator token", true,
+       [](Config& c, const std::string& v) { c.admin_token = v; }},
+      {"--auto-register", "CHARGELOCK_AUTO_REGISTER",
+       "accept unknown charge point ids (registered as Pending)", false,
+       [](Config& c, const std::string& v) { c.auto_register = parse_bool("--auto-register", v); }},
+      {"--heartbeat-interval", "CHARGELOCK_HEARTBEAT_INTERVAL",
+       "seconds, sent in BootNotification.conf (default 300)", true,
+       [](Config& c, const std::string& v) {
+         c.heartbeat_interval_s = parse_int("--heartbeat-interval", v, 1, 86400);
+       }},
+      {"--call-timeout", "CHARGELOCK_CALL_TIMEOUT",
+       "seconds to wait for a pile's answer to a CALL (default 30)", true,
+       [](Config& c, const std::string& v) {
+         c.call_timeout_s = parse_int("--call-timeout", v, 1, 3600);
+       }},
+      {"--ping-interval", "CHARGELOCK_PING_INTERVAL",
+       "seconds of silence before a websocket PING; a pile silent twice that long is offline "
+       "(default 60)",
+       true,
+       [](Config& c, const std::string& v) {
+         c.ping_interval_s = parse_int("--ping-interval", v, 1, 3600);
+       }},
+      {"--workers", "CHARGELOCK_WORKERS", "database worker threads (default 4)", true,
+       [](Config& c, const std::string& v) { c.workers = parse_int("--workers", v, 1, 256); }},
+      {"--log-level", "CHARGELOCK_LOG_LEVEL", "error | warn | info | debug (default info)", true,
+       [](Config& c, const std::string& v) {
+         if (v != "error" && v != "warn" && v != "info" && v != "debug")
+           throw ConfigError(fmt::format("--log-level: unknown level '{}'", v));
+         c.log_level = v;
+       }},
+  };
+  return all;
+}
+
+void validate(const Config& config) {
+  if (config.ocpp_tls_listen) {
+    if (config.tls_cert.empty() || config.tls_key.empty())
+      throw ConfigError(
+          "--ocpp-tls-listen needs --tls-cert and --tls-key (CHARGELOCK_TLS_CERT, "
+          "CHARGELOCK_TLS_KEY)");
+  }
+  require_readable("--tls-cert", config.tls_cert);
+  require_readable("--tls-key", config.tls_key);
+  require_readable("--tls-ca", config.tls_ca);
+  static const char* const commands[] = {"serve", "ocpp", "api", "migrate", "chargepoint"};
+  bool known = false;
+  for (const char* c : commands) known = known || config.command == c;
+  if (!known) throw ConfigError(fmt::format("unknown command '{}' (see --help)", config.command));
+}
+
+}  // namespace
+
+ParseResult parse_config(int argc, const char* const argv[]) {
+  ParseResult result;
+  Config& config = result.config;
+  // Environment first, so flags override it.
+  for (const Setting& s : settings()) {
+    if (const char* value = std::getenv(s.env)) s.apply(config, value);
+  }
+  bool have_command = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      result.wants_help = true;
+      continue;
+    }
+    if (arg.rfind("--", 0) == 0) {
+      std::string value;
+      bool has_inline = false;
+      if (const auto eq = arg.find('='); eq != std::string::npos) {
+        value = arg.substr(eq + 1);
+        arg = arg.substr(0, eq);
+        has_inline = true;
+      }
+      const Setting* match = nullptr;
+      for (const Setting& s : settings())
+        if (arg == s.flag) match = &s;
+      if (match == nullptr) {
+        if (have_command) {  // options of a sub-command (chargepoint add --password ...)
+          config.arguments.push_back(argv[i]);
+          continue;
+        }
+        throw ConfigError(fmt::format("unknown flag '{}' (see --help)", arg));
+      }
+      if (match->takes_value && !has_inline) {
+        if (i + 1 >= argc) throw ConfigError(fmt::format("{} needs a value", arg));
+        value = argv[++i];
+      } else if (!match->takes_value && !has_inline) {
+        value = "true";
+      }
+      match->apply(config, value);
+      continue;
+    }
+    if (!have_command) {
+      config.command = arg;
+      have_command = true;
+    } else {
+      config.arguments.push_back(arg);
+    }
+  }
+  if (!result.wants_help) validate(config);
+  return result;
+}
+
+std::string usage() {
+  std::string text =
+      "Usage: chargelock [COMMAND] [FLAGS]\n\n"
+      "Commands:\n"
+      "  serve        OCPP central system and REST API in one process (default)\n"
+      "  ocpp         OCPP websocket node only\n"
+      "  api          REST API only\n"
+      "  migrate      apply database migrations and exit\n"
+      "  chargepoint add ID [--password P] [--profile 1|2|3] [--lat X --lon Y] [--pending]\n"
+      "               register a charge point and exit\n\n"
+      "Flags (each also read from its environment variable; the flag wins):\n";
+  for (const Setting& s : settings()) {
+    text += fmt::format("  {:<22} {:<30} {}\n", std::string(s.flag) + (s.takes_value ? " V" : ""),
+                        s.env, s.help);
+  }
+  return text;
+}
+
+}  // namespace chargelock::app

@@ -1,0 +1,57 @@
+// Settings of the chargelock program. Each comes from a flag or a
+// CHARGELOCK_* environment variable; a flag wins over its variable.
+#pragma once
+
+#include <exception>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace chargelock::app {
+
+struct HostPort {
+  std::string host;
+  int port = 0;
+};
+
+struct Config {
+  std::string command = "serve";  // serve | ocpp | api | migrate | chargepoint
+  std::vector<std::string> arguments;  // what follows the command (chargepoint add ...)
+
+  std::string database_url = "postgresql://chargelock@127.0.0.1:5433/chargelock";
+  HostPort ocpp_listen{"0.0.0.0", 8180};
+  std::optional<HostPort> ocpp_tls_listen;
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_ca;
+  HostPort api_listen{"0.0.0.0", 8080};
+  std::string admin_token;
+
+  bool auto_register = false;
+  int heartbeat_interval_s = 300;
+  int call_timeout_s = 30;
+  int ping_interval_s = 60;
+  int workers = 4;
+  std::string log_level = "info";
+};
+
+// Parses argv and the environment. Throws ConfigError with a message naming
+// the setting on bad input. `--help` is handled by the caller via wants_help.
+struct ParseResult {
+  Config config;
+  bool wants_help = false;
+};
+ParseResult parse_config(int argc, const char* const argv[]);
+
+std::string usage();
+
+class ConfigError : public std::exception {
+ public:
+  explicit ConfigError(std::string message) : message_(std::move(message)) {}
+  const char* what() const noexcept override { return message_.c_str(); }
+
+ private:
+  std::string message_;
+};
+
+}  // namespace chargelock::app

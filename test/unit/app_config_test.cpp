@@ -1,0 +1,74 @@
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "app/config.h"
+
+using chargelock::app::ConfigError;
+using chargelock::app::parse_config;
+
+namespace {
+
+chargelock::app::ParseResult parse(std::vector<const char*> args) {
+  args.insert(args.begin(), "chargelock");
+  return parse_config(static_cast<int>(args.size()), args.data());
+}
+
+// Sets an environment variable for the scope of one test.
+struct ScopedEnv {
+  ScopedEnv(const char* name, const char* value) : name_(name) { ::setenv(name, value, 1); }
+  ~ScopedEnv() { ::unsetenv(name_); }
+  const char* name_;
+};
+
+}  // namespace
+
+TEST_CASE("defaults follow the specification") {
+  const auto result = parse({});
+  CHECK(result.config.command == "serve");
+  CHECK(result.config.ocpp_listen.host == "0.0.0.0");
+  CHECK(result.config.ocpp_listen.port == 8180);
+  CHECK(result.config.api_listen.port == 8080);
+  CHECK_FALSE(result.config.ocpp_tls_listen.has_value());
+  CHECK(result.config.call_timeout_s == 30);
+}
+
+TEST_CASE("a flag wins over its environment variable") {
+  ScopedEnv env("CHARGELOCK_OCPP_LISTEN", "127.0.0.1:9000");
+  CHECK(parse({}).config.ocpp_listen.port == 9000);
+  const auto result = parse({"--ocpp-listen", "127.0.0.1:9001"});
+  CHECK(result.config.ocpp_listen.port == 9001);
+  CHECK(parse({"--ocpp-listen=[::1]:9002"}).config.ocpp_listen.host == "::1");
+}
+
+TEST_CASE("commands are recognised and unknown ones refused") {
+  CHECK(parse({"ocpp"}).config.command == "ocpp");
+  CHECK(parse({"api"}).config.command == "api");
+  const auto add = parse({"chargepoint", "add", "CP1", "--password", "secret"});
+  CHECK(add.config.command == "chargepoint");
+  CHECK(add.config.arguments == std::vector<std::string>{"add", "CP1", "--password", "secret"});
+  CHECK_THROWS_AS(parse({"frobnicate"}), ConfigError);
+}
+
+TEST_CASE("wrong settings are refused with the setting's name") {
+  CHECK_THROWS_WITH(parse({"--ocpp-listen", "nohostport"}), Catch::Contains("--ocpp-listen"));
+  CHECK_THROWS_WITH(parse({"--ocpp-listen", "h:99999"}), Catch::Contains("port"));
+  CHECK_THROWS_WITH(parse({"--workers", "0"}), Catch::Contains("--workers"));
+  CHECK_THROWS_WITH(parse({"--bogus"}), Catch::Contains("--bogus"));
+  CHECK_THROWS_WITH(parse({"--ocpp-tls-listen", ":8443"}), Catch::Contains("--tls-cert"));
+  CHECK_THROWS_WITH(
+      parse({"--ocpp-tls-listen", ":8443", "--tls-cert", "/nonexistent.pem", "--tls-key", "/x"}),
+      Catch::Contains("cannot read"));
+  CHECK_THROWS_WITH(parse({"--database-url"}), Catch::Contains("needs a value"));
+}
+
+TEST_CASE("help lists every environment variable of the specification") {
+  const std::string text = chargelock::app::usage();
+  for (const char* name :
+       {"CHARGELOCK_DATABASE_URL", "CHARGELOCK_OCPP_LISTEN", "CHARGELOCK_OCPP_TLS_LISTEN",
+        "CHARGELOCK_TLS_CERT", "CHARGELOCK_TLS_KEY", "CHARGELOCK_TLS_CA", "CHARGELOCK_API_LISTEN",
+        "CHARGELOCK_ADMIN_TOKEN"}) {
+    CHECK(text.find(name) != std::string::npos);
+  }
+}
