@@ -4,6 +4,7 @@
 
 #include <rapidjson/document.h>
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -53,9 +54,17 @@ using Frame = std::variant<Call, CallResult, CallError>;
 
 // A frame that could not be parsed. `reply` is the CALLERROR to send back;
 // it carries the message id when one could be read, "-1" otherwise.
+// `message_type` is set when the frame's type number could be read and is
+// 2, 3 or 4: a malformed CALLRESULT or CALLERROR must not be answered (the
+// peer does not expect a reply to a reply), but its id may still match a
+// CALL we sent. docs/ocpp-errors.md lists which code each defect gets.
 struct FrameError {
   CallError reply;
+  std::optional<MessageType> message_type;
 };
+
+// Longest message id OCPP-J 1.6 §4.1.3 allows.
+inline constexpr std::size_t kMaxMessageIdLength = 36;
 
 // Parses one websocket text frame. Never throws.
 std::variant<Frame, FrameError> parse_frame(std::string_view text);

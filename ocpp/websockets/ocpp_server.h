@@ -7,6 +7,7 @@
 // their effect happens later on the loop thread.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -31,9 +32,15 @@ struct ListenerConfig {
 struct ServerConfig {
   std::optional<ListenerConfig> plain;  // ws://, security profile 1
   std::optional<ListenerConfig> tls;    // wss://, security profiles 2 and 3
-  int ping_interval_s = 30;             // websocket PING after this much silence
-  int pong_timeout_s = 30;              // hang up when no PONG/traffic after ping
+  // Keepalive: a websocket PING after ping_interval_s without a PONG or an
+  // inbound message, hang-up pong_timeout_s later (then on_close).
+  // ping_interval_s <= 0 turns it off. Whole seconds, at most 30000.
+  int ping_interval_s = 30;  // websocket PING after this much silence
+  int pong_timeout_s = 30;   // hang up when no PONG/traffic after ping
   std::size_t max_frame_bytes = 64 * 1024;
+  // libwebsockets log levels to print (bit mask of LLL_*; 1 = errors,
+  // 2 = warnings). Process-wide: libwebsockets has one logger.
+  int lws_log_levels = 1 | 2;
 };
 
 // What the upgrade request carried; decided on by the handler.
@@ -79,12 +86,22 @@ class OcppServer {
   int plain_port() const;
   int tls_port() const;
 
-  void run();   // blocks until stop()
+  // Blocks until stop(); returns at once if stop() came first. Call it once.
+  // Destroy the server only after run() has returned (or if it never ran):
+  // the destructor closes the remaining connections without calling the
+  // handler.
+  void run();
   void stop();  // thread-safe
 
+  // Messages to one session go out in order. A session with more than 1024
+  // unsent messages (a peer that stopped reading) is closed.
   void send(SessionId session, std::string text);  // thread-safe; dropped if closed
   void close(SessionId session);                   // thread-safe
   void post(std::function<void()> task);           // thread-safe; runs on the loop
+  // Thread-safe; runs `task` on the loop once `delay` has passed (not before
+  // run() is looping). Tasks still pending when the server is destroyed are
+  // dropped without running.
+  void schedule(std::chrono::milliseconds delay, std::function<void()> task);
 
  private:
   class Impl;

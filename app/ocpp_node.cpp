@@ -1,0 +1,106 @@
+#include "app/ocpp_node.h"
+
+#include <cstdio>
+
+#include "core/work_queue.h"
+#include "ocpp/charge_point_gateway.h"
+#include "ocpp/messages/register_actions.h"
+#include "ocpp/schemas/schema_registry.h"
+#include "ocpp/websockets/ocpp_server.h"
+#include "storage/database.h"
+
+namespace chargelock::app {
+namespace {
+
+// How often the directory of charge point credentials is re-read, so that
+// piles registered by another process (the API) can connect.
+constexpr std::chrono::seconds kDirectoryRefresh{5};
+
+ocpp::ServerConfig server_config(const Config& config) {
+  ocpp::ServerConfig server;
+  server.plain = ocpp::ListenerConfig{};
+  server.plain->host = config.ocpp_listen.host;
+  server.plain->port = config.ocpp_listen.port;
+  if (config.ocpp_tls_listen) {
+    ocpp::ListenerConfig tls;
+    tls.host = config.ocpp_tls_listen->host;
+    tls.port = config.ocpp_tls_listen->port;
+    tls.cert_file = config.tls_cert;
+    tls.key_file = config.tls_key;
+    tls.ca_file = config.tls_ca;
+    server.tls = tls;
+  }
+  server.ping_interval_s = config.ping_interval_s;
+  server.pong_timeout_s = config.ping_interval_s;
+  return server;
+}
+
+}  // namespace
+
+class OcppNode::Impl {
+ public:
+  Impl(const Config& config, core::CentralSystem& central)
+      : config_(config),
+        central_(central),
+        work_(static_cast<std::size_t>(config.workers)),
+        gateway_(central, work_, actions_, ocpp::SchemaRegistry::ocpp16(), session_options(config)),
+        server_(server_config(config), gateway_) {
+    ocpp::register_charge_point_actions(actions_, central_);
+    gateway_.attach(server_);
+  }
+
+  ~Impl() {
+    // Order matters: no new frames (loop stopped), then finish queued work,
+    // then end the sessions, then record them as disconnected.
+    gateway_.close_all();
+    work_.stop();
+  }
+
+  void run() {
+    std::printf("chargelock: ocpp ws listening on %s:%d\n", config_.ocpp_listen.host.c_str(),
+                server_.plain_port());
+    if (config_.ocpp_tls_listen)
+      std::printf("chargelock: ocpp wss listening on %s:%d\n",
+                  config_.ocpp_tls_listen->host.c_str(), server_.tls_port());
+    std::fflush(stdout);
+    schedule_directory_refresh();
+    server_.run();
+  }
+
+  void stop() { server_.stop(); }
+
+ private:
+  static ocpp::SessionOptions session_options(const Config& config) {
+    ocpp::SessionOptions options;
+    options.call_timeout = std::chrono::seconds(config.call_timeout_s);
+    return options;
+  }
+
+  void schedule_directory_refresh() {
+    server_.schedule(kDirectoryRefresh, [this] {
+      work_.submit("directory", [this] {
+        try {
+          central_.directory().reload();
+        } catch (const std::exception& error) {
+          std::fprintf(stderr, "chargelock: directory refresh failed: %s\n", error.what());
+        }
+      });
+      schedule_directory_refresh();
+    });
+  }
+
+  const Config& config_;
+  core::CentralSystem& central_;
+  ocpp::ActionRegistry actions_;
+  core::WorkQueue work_;
+  ocpp::ChargePointGateway gateway_;
+  ocpp::OcppServer server_;
+};
+
+OcppNode::OcppNode(const Config& config, core::CentralSystem& central)
+    : impl_(std::make_unique<Impl>(config, central)) {}
+OcppNode::~OcppNode() = default;
+void OcppNode::run() { impl_->run(); }
+void OcppNode::stop() { impl_->stop(); }
+
+}  // namespace chargelock::app

@@ -1,0 +1,37 @@
+#include "core/central_system.h"
+
+#include "storage/database.h"
+
+namespace chargelock::core {
+
+namespace {
+ChargePointServiceConfig service_config(const CentralSystemConfig& c) {
+  ChargePointServiceConfig s;
+  s.heartbeat_interval_s = c.heartbeat_interval_s;
+  s.boot_retry_interval_s = c.boot_retry_interval_s;
+  s.auto_register = c.auto_register;
+  s.node_id = c.node_id;
+  return s;
+}
+}  // namespace
+
+CentralSystem::CentralSystem(storage::Database& database, CentralSystemConfig config)
+    : database_(database),
+      config_(std::move(config)),
+      directory_(database.charge_points(), config_.auto_register),
+      charge_points_(database.charge_points(), database.connectors(), &directory_,
+                     service_config(config_)),
+      authorization_(database.id_tags(), database.transactions()),
+      transactions_(database.transactions(), database.meter_values(), authorization_),
+      events_(database.events()),
+      data_transfers_(database.events()) {
+  if (config_.message_log) {
+    MessageLogWriterOptions options;
+    options.on_thread_exit = [&database] { database.release_thread_connection(); };
+    message_log_ = std::make_unique<MessageLogWriter>(database.message_log(), std::move(options));
+  }
+}
+
+CentralSystem::~CentralSystem() = default;
+
+}  // namespace chargelock::core

@@ -1,0 +1,69 @@
+// The core bundle: every domain service of a central system wired to one
+// storage::Database. The app builds one and hands it to the OCPP layer
+// (ocpp/messages/register_actions.h) and the API.
+//
+// Threading: construction and the add-on setters (authorization policy,
+// vendor extensions) happen before workers start; the services are then
+// called on worker threads. directory() is also read on the websocket
+// loop thread (see ChargePointDirectory).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "core/authorization_service.h"
+#include "core/charge_point_directory.h"
+#include "core/charge_point_service.h"
+#include "core/data_transfer_service.h"
+#include "core/event_service.h"
+#include "core/message_log_writer.h"
+#include "core/transaction_service.h"
+
+namespace chargelock::storage {
+class Database;
+}
+
+namespace chargelock::core {
+
+struct CentralSystemConfig {
+  int heartbeat_interval_s = 300;  // answered to Accepted boots
+  int boot_retry_interval_s = 60;  // answered to Pending/Rejected boots
+  bool auto_register = false;      // accept unknown piles; register them Pending at boot
+  std::string node_id = "ocpp-1";  // this OCPP node (scale-out)
+  bool message_log = true;         // start the message log writer thread
+};
+
+class CentralSystem {
+ public:
+  // Does not touch the database; call directory().reload() on a thread that
+  // may block (the app: at start, periodically, after changes elsewhere).
+  CentralSystem(storage::Database& database, CentralSystemConfig config);
+  ~CentralSystem();
+  CentralSystem(const CentralSystem&) = delete;
+  CentralSystem& operator=(const CentralSystem&) = delete;
+
+  const CentralSystemConfig& config() const { return config_; }
+  storage::Database& database() { return database_; }
+
+  ChargePointDirectory& directory() { return directory_; }
+  ChargePointService& charge_points() { return charge_points_; }
+  AuthorizationService& authorization() { return authorization_; }
+  TransactionService& transactions() { return transactions_; }
+  EventService& events() { return events_; }
+  DataTransferService& data_transfers() { return data_transfers_; }
+  // Null when config.message_log is false.
+  MessageLogWriter* message_log() { return message_log_.get(); }
+
+ private:
+  storage::Database& database_;
+  CentralSystemConfig config_;
+  ChargePointDirectory directory_;
+  ChargePointService charge_points_;
+  AuthorizationService authorization_;
+  TransactionService transactions_;
+  EventService events_;
+  DataTransferService data_transfers_;
+  std::unique_ptr<MessageLogWriter> message_log_;
+};
+
+}  // namespace chargelock::core

@@ -1,0 +1,90 @@
+// In-memory snapshot of every charge point's access data, and the websocket
+// upgrade decision (SPEC §3, §6).
+//
+// Threading contract: decide() and find() are called on the websocket loop
+// thread and never touch the database: they read an immutable snapshot
+// under a lock held only to copy a shared_ptr. reload() reads the store and
+// must run on a worker thread; put()/erase() update the snapshot at once
+// (after a registration) without a reload. All methods are thread-safe.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "storage/charge_point_store.h"
+
+namespace chargelock::core {
+
+using ChargePointAccess = storage::ChargePointAccess;
+
+struct AccessAttempt {
+  std::string charge_point_id;
+  bool tls = false;  // arrived on the wss:// listener
+  std::optional<std::string> basic_user;
+  std::optional<std::string> basic_password;
+  std::optional<std::string> client_cert_cn;  // CN of a client certificate that verified
+};
+
+enum class AccessDecision {
+  Accept,
+  Unauthorized,  // HTTP 401
+  NotFound,      // HTTP 404: unknown charge point
+};
+
+class ChargePointDirectory {
+ public:
+  // `auto_register`: unknown ids are accepted (they get registered as
+  // Pending with profile 1 when they boot, see ChargePointService).
+  ChargePointDirectory(storage::ChargePointStore& store, bool auto_register);
+
+  // Replaces the snapshot with the store's current content. Blocks on the
+  // database. Throws storage::DatabaseError (the old snapshot stays).
+  void reload();
+
+  // Adds or replaces one entry / removes one, without a reload.
+  void put(const ChargePointAccess& access);
+  void erase(const std::string& charge_point_id);
+
+  std::optional<ChargePointAccess> find(const std::string& charge_point_id) const;
+  std::size_t size() const;
+  bool auto_register() const { return auto_register_; }
+
+  // The upgrade rules:
+  //  - unknown id: NotFound, or Accept when auto-registration is on;
+  //  - profile 1: plain ws:// only; profile 2: wss:// only; profile 3:
+  //    wss:// only with a verified client certificate whose CN is the id;
+  //    a pile registered for 2/3 arriving on ws:// (a lower profile) or a
+  //    profile-1 pile arriving on wss:// is Unauthorized;
+  //  - profiles 1 and 2 need HTTP Basic auth with user == id and the
+  //    registered password; a charge point registered without a password
+  //    needs none. For profile 3 Basic auth is optional, but when sent for
+  //    a pile with a password it must be right;
+  //  - a Rejected registration still connects (BootNotification answers
+  //    Rejected).
+  // Successful password checks are cached, so reconnect storms do not redo
+  // PBKDF2; the cache entry dies with a password change.
+  AccessDecision decide(const AccessAttempt& attempt) const;
+
+ private:
+  using Snapshot = std::unordered_map<std::string, ChargePointAccess>;
+  std::shared_ptr<const Snapshot> snapshot() const;
+  bool password_ok(const ChargePointAccess& access, const std::string& user,
+                   const std::string& password) const;
+
+  storage::ChargePointStore& store_;
+  const bool auto_register_;
+
+  mutable std::mutex snapshot_mutex_;
+  std::shared_ptr<const Snapshot> snapshot_;
+
+  static constexpr std::size_t kMaxCachedVerifications = 100000;
+  mutable std::mutex cache_mutex_;
+  mutable std::unordered_set<std::string> verified_;  // SHA-256(id, password, hash)
+};
+
+}  // namespace chargelock::core

@@ -1,0 +1,100 @@
+// Charge points: registration (CLI, admin API), BootNotification,
+// Heartbeat, StatusNotification and the connection state.
+//
+// Threading: called on worker threads; blocks on the database.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/charge_point_directory.h"
+#include "core/timestamp.h"
+#include "storage/charge_point_store.h"
+#include "storage/connector_store.h"
+
+namespace chargelock::core {
+
+using RegistrationStatus = storage::RegistrationStatus;
+using GeoLocation = storage::GeoLocation;
+using BootInfo = storage::BootInfo;
+using ChargePointRecord = storage::ChargePointRecord;
+// One StatusNotification (received_at is set by the store).
+using ConnectorStatus = storage::ConnectorStatusRecord;
+
+const char* to_string(RegistrationStatus status);
+
+struct ChargePointServiceConfig {
+  int heartbeat_interval_s = 300;  // interval answered to an Accepted boot
+  int boot_retry_interval_s = 60;  // interval answered to a Pending/Rejected boot
+  bool auto_register = false;      // unknown piles become Pending at boot
+  std::string node_id = "ocpp-1";  // this OCPP node, recorded on connect
+};
+
+struct ChargePointRegistration {
+  std::string id;                       // 1..48 characters, no '/'
+  std::optional<std::string> password;  // plain text; stored hashed
+  int security_profile = 1;             // 1, 2 or 3
+  std::optional<GeoLocation> location;
+  RegistrationStatus registration_status = RegistrationStatus::Accepted;
+};
+
+// A partial change: only fields holding a value change.
+struct ChargePointUpdate {
+  std::optional<std::string> password;  // plain text; stored hashed
+  bool clear_password = false;
+  std::optional<int> security_profile;
+  std::optional<RegistrationStatus> registration_status;
+  std::optional<GeoLocation> location;
+  bool clear_location = false;
+};
+
+struct BootResult {
+  RegistrationStatus status = RegistrationStatus::Rejected;
+  Timestamp current_time;
+  int interval_s = 0;
+};
+
+class ChargePointService {
+ public:
+  // `directory` (may be null) is updated at once after registrations.
+  ChargePointService(storage::ChargePointStore& charge_points, storage::ConnectorStore& connectors,
+                     ChargePointDirectory* directory, ChargePointServiceConfig config);
+
+  // Registers a charge point. Throws std::invalid_argument for a bad id,
+  // profile or location; returns false when the id already exists.
+  bool register_charge_point(const ChargePointRegistration& registration);
+  // Returns false when the id is unknown. Throws std::invalid_argument for
+  // a bad profile or location.
+  bool update_charge_point(const std::string& id, const ChargePointUpdate& update);
+  bool remove_charge_point(const std::string& id);
+  std::optional<ChargePointRecord> find(const std::string& id);
+  std::vector<ChargePointRecord> list();
+  std::vector<ConnectorStatus> connectors(const std::string& id);
+
+  // BootNotification: stores the boot info; answers by registration state
+  // (Accepted with the heartbeat interval; Pending/Rejected with the retry
+  // interval). An unknown pile is registered as Pending (profile 1, no
+  // password) when auto-registration is on, else Rejected.
+  BootResult boot(const std::string& id, const BootInfo& boot);
+  // Heartbeat: records the pile as seen; returns the current time.
+  Timestamp heartbeat(const std::string& id);
+  // StatusNotification: current connector state plus history. Unknown
+  // charge points are ignored (returns false).
+  bool status_notification(const ConnectorStatus& status);
+  // Websocket connection opened / closed on this node.
+  void connected(const std::string& id);
+  void disconnected(const std::string& id);
+
+  const ChargePointServiceConfig& config() const { return config_; }
+
+ private:
+  void refresh_directory(const std::string& id);
+
+  storage::ChargePointStore& charge_points_;
+  storage::ConnectorStore& connectors_;
+  ChargePointDirectory* directory_;
+  ChargePointServiceConfig config_;
+};
+
+}  // namespace chargelock::core

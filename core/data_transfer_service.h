@@ -1,0 +1,58 @@
+// DataTransfer from a pile: recorded, then routed by vendor id to a
+// registered VendorExtension. The ChargeLock lock extension (vendor id
+// "org.chargelock", SPEC §4) plugs in here with add_vendor().
+//
+// Threading: receive() runs on worker threads; add_vendor() must be called
+// before the workers start.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+
+#include "storage/event_store.h"
+
+namespace chargelock::core {
+
+// OCPP 1.6 DataTransferStatus.
+enum class DataTransferStatus { Accepted, Rejected, UnknownMessageId, UnknownVendorId };
+
+const char* to_string(DataTransferStatus status);
+
+struct DataTransferRequest {
+  std::string vendor_id;
+  std::optional<std::string> message_id;
+  std::optional<std::string> data;
+};
+
+struct DataTransferResult {
+  DataTransferStatus status = DataTransferStatus::UnknownVendorId;
+  std::optional<std::string> data;
+};
+
+// Handles the DataTransfers of one vendor id. Must be thread-safe.
+class VendorExtension {
+ public:
+  virtual ~VendorExtension() = default;
+  virtual DataTransferResult handle(const std::string& charge_point_id,
+                                    const DataTransferRequest& request) = 0;
+};
+
+class DataTransferService {
+ public:
+  explicit DataTransferService(storage::EventStore& events);
+
+  // `extension` must outlive the service. Replaces an earlier one.
+  void add_vendor(const std::string& vendor_id, VendorExtension& extension);
+
+  // UnknownVendorId for a vendor id without extension; the request and the
+  // answer's status are recorded either way.
+  DataTransferResult receive(const std::string& charge_point_id,
+                             const DataTransferRequest& request);
+
+ private:
+  storage::EventStore& events_;
+  std::map<std::string, VendorExtension*> vendors_;
+};
+
+}  // namespace chargelock::core

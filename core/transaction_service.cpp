@@ -1,0 +1,100 @@
+#include "core/transaction_service.h"
+
+namespace chargelock::core {
+
+TransactionService::TransactionService(storage::TransactionStore& transactions,
+                                       storage::MeterValueStore& meters,
+                                       AuthorizationService& authorization)
+    : transactions_(transactions), meters_(meters), authorization_(authorization) {}
+
+StartTransactionResult TransactionService::start(const std::string& charge_point_id,
+                                                 const StartTransactionRequest& request) {
+  storage::TransactionStart start;
+  start.charge_point_id = charge_point_id;
+  start.connector_id = request.connector_id;
+  start.id_tag = request.id_tag;
+  start.meter_start = request.meter_start;
+  start.timestamp = request.timestamp;
+  start.reservation_id = request.reservation_id;
+  const auto outcome = transactions_.start(start);
+
+  StartTransactionResult result;
+  result.transaction_id = outcome.transaction_id;
+  AuthorizationContext context;
+  context.charge_point_id = charge_point_id;
+  context.connector_id = request.connector_id;
+  context.ignore_transaction_id = outcome.transaction_id;
+  result.id_tag_info = authorization_.authorize(context, request.id_tag);
+  return result;
+}
+
+std::optional<IdTagInfo> TransactionService::stop(const std::string& charge_point_id,
+                                                  const StopTransactionRequest& request) {
+  const auto transaction = transactions_.find(request.transaction_id);
+  const bool ours = transaction && transaction->charge_point_id == charge_point_id;
+  if (ours) {
+    storage::TransactionStop stop;
+    stop.transaction_id = request.transaction_id;
+    stop.meter_stop = request.meter_stop;
+    stop.timestamp = request.timestamp;
+    stop.reason = request.reason;
+    stop.id_tag = request.id_tag;
+    transactions_.stop(stop);
+  }
+  // transactionData is kept even for a transaction we do not know.
+  store_meter_values(charge_point_id, ours ? transaction->connector_id : 0,
+                     ours ? std::optional<int>(request.transaction_id) : std::nullopt,
+                     request.transaction_data);
+  if (!request.id_tag) return std::nullopt;
+  AuthorizationContext context;
+  context.charge_point_id = charge_point_id;
+  context.ignore_transaction_id = request.transaction_id;
+  context.check_concurrent = false;
+  return authorization_.authorize(context, *request.id_tag);
+}
+
+void TransactionService::meter_values(const std::string& charge_point_id,
+                                      const MeterValuesRequest& request) {
+  store_meter_values(charge_point_id, request.connector_id, request.transaction_id,
+                     request.meter_values);
+}
+
+void TransactionService::store_meter_values(const std::string& charge_point_id, int connector_id,
+                                            std::optional<int> transaction_id,
+                                            const std::vector<MeterValue>& values) {
+  std::vector<storage::MeterValueRecord> rows;
+  for (const MeterValue& value : values) {
+    for (const SampledValue& sample : value.sampled_values) {
+      storage::MeterValueRecord row;
+      row.charge_point_id = charge_point_id;
+      row.connector_id = connector_id;
+      row.transaction_id = transaction_id;
+      row.timestamp = value.timestamp;
+      row.value = sample.value;
+      row.context = sample.context;
+      row.format = sample.format;
+      row.measurand = sample.measurand;
+      row.phase = sample.phase;
+      row.location = sample.location;
+      row.unit = sample.unit;
+      rows.push_back(std::move(row));
+    }
+  }
+  meters_.append(rows);
+}
+
+std::optional<TransactionRecord> TransactionService::find(int transaction_id) {
+  return transactions_.find(transaction_id);
+}
+
+std::vector<TransactionRecord> TransactionService::list(
+    const std::optional<std::string>& charge_point_id, std::optional<int> before_id,
+    std::size_t limit) {
+  return transactions_.list(charge_point_id, before_id, limit);
+}
+
+std::vector<storage::MeterValueRecord> TransactionService::meter_values_of(int transaction_id) {
+  return meters_.for_transaction(transaction_id);
+}
+
+}  // namespace chargelock::core

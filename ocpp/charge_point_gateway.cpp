@@ -1,0 +1,136 @@
+#include "ocpp/charge_point_gateway.h"
+
+#include <cstdio>
+
+namespace chargelock::ocpp {
+
+namespace {
+
+// Used when the message log writer is switched off (tests, benchmarks).
+class DiscardingMessageLog : public core::MessageLog {
+ public:
+  void record(const std::string&, core::FrameDirection, std::string) override {}
+};
+
+UpgradeVerdict to_verdict(core::AccessDecision decision) {
+  switch (decision) {
+    case core::AccessDecision::Accept:
+      return UpgradeVerdict::Accept;
+    case core::AccessDecision::NotFound:
+      return UpgradeVerdict::NotFound;
+    case core::AccessDecision::Unauthorized:
+      break;
+  }
+  return UpgradeVerdict::Unauthorized;
+}
+
+}  // namespace
+
+class ChargePointGateway::Output : public SessionOutput {
+ public:
+  Output(OcppServer& server, SessionId id) : server_(server), id_(id) {}
+  void send(std::string text) override { server_.send(id_, std::move(text)); }
+  void post(std::function<void()> task) override { server_.post(std::move(task)); }
+  void schedule(std::chrono::milliseconds delay, std::function<void()> task) override {
+    server_.schedule(delay, std::move(task));
+  }
+
+ private:
+  OcppServer& server_;
+  SessionId id_;
+};
+
+ChargePointGateway::ChargePointGateway(core::CentralSystem& central, core::WorkQueue& work,
+                                       const ActionRegistry& actions,
+                                       const SchemaRegistry& schemas, SessionOptions options)
+    : central_(central), work_(work), actions_(actions), schemas_(schemas), options_(options) {}
+
+ChargePointGateway::~ChargePointGateway() { close_all(); }
+
+core::MessageLog& ChargePointGateway::message_log() {
+  static DiscardingMessageLog discard;
+  core::MessageLog* log = central_.message_log();
+  return log != nullptr ? *log : discard;
+}
+
+UpgradeVerdict ChargePointGateway::on_upgrade(const UpgradeRequest& request) {
+  core::AccessAttempt attempt;
+  attempt.charge_point_id = request.charge_point_id;
+  attempt.tls = request.tls;
+  attempt.basic_user = request.basic_user;
+  attempt.basic_password = request.basic_password;
+  attempt.client_cert_cn = request.client_cert_cn;
+  const UpgradeVerdict verdict = to_verdict(central_.directory().decide(attempt));
+  if (verdict != UpgradeVerdict::Accept) {
+    std::fprintf(stderr, "chargelock: refused %s from %s (%s)\n", request.charge_point_id.c_str(),
+                 request.remote_address.c_str(),
+                 verdict == UpgradeVerdict::NotFound ? "unknown id" : "bad credentials");
+  }
+  return verdict;
+}
+
+void ChargePointGateway::on_open(SessionId session, const std::string& charge_point_id) {
+  // A pile that reconnects replaces its old connection (the old socket is
+  // often half-open after a network change).
+  if (auto old = by_charge_point_.find(charge_point_id); old != by_charge_point_.end()) {
+    const SessionId old_session = old->second;
+    by_charge_point_.erase(old);
+    sessions_.erase(old_session);
+    if (server_ != nullptr) server_->close(old_session);
+  }
+  Connection connection;
+  connection.charge_point_id = charge_point_id;
+  connection.output = std::make_unique<Output>(*server_, session);
+  connection.session = ChargePointSession::create(charge_point_id, *connection.output, work_,
+                                                  actions_, message_log(), schemas_, options_);
+  sessions_.emplace(session, std::move(connection));
+  by_charge_point_[charge_point_id] = session;
+  report(charge_point_id, true);
+}
+
+void ChargePointGateway::on_text(SessionId session, std::string text) {
+  auto it = sessions_.find(session);
+  if (it != sessions_.end()) it->second.session->on_text(std::move(text));
+}
+
+void ChargePointGateway::on_close(SessionId session) {
+  auto it = sessions_.find(session);
+  if (it == sessions_.end()) return;  // already replaced by a newer connection
+  const std::string charge_point_id = it->second.charge_point_id;
+  sessions_.erase(it);
+  auto current = by_charge_point_.find(charge_point_id);
+  if (current != by_charge_point_.end() && current->second == session) {
+    by_charge_point_.erase(current);
+    report(charge_point_id, false);
+  }
+}
+
+void ChargePointGateway::close_all() {
+  for (const auto& [id, session] : by_charge_point_) report(id, false);
+  by_charge_point_.clear();
+  sessions_.clear();
+}
+
+std::shared_ptr<ChargePointSession> ChargePointGateway::session_of(
+    const std::string& charge_point_id) const {
+  auto id = by_charge_point_.find(charge_point_id);
+  if (id == by_charge_point_.end()) return nullptr;
+  return sessions_.at(id->second).session;
+}
+
+void ChargePointGateway::report(const std::string& charge_point_id, bool connected) {
+  core::ChargePointService& service = central_.charge_points();
+  work_.submit(charge_point_id, [&service, charge_point_id, connected] {
+    try {
+      if (connected)
+        service.connected(charge_point_id);
+      else
+        service.disconnected(charge_point_id);
+    } catch (const std::exception& error) {
+      std::fprintf(stderr, "chargelock: recording %s of %s failed: %s\n",
+                   connected ? "connect" : "disconnect", charge_point_id.c_str(), error.what());
+    }
+  });
+}
+
+}  // namespace chargelock::ocpp

@@ -1,0 +1,70 @@
+// The OCPP node's switchboard: decides websocket upgrades with the core
+// directory, gives every accepted connection its ChargePointSession, routes
+// frames to it, and reports connects/disconnects to the core.
+//
+// Threading contract: every ConnectionHandler callback runs on the OCPP loop
+// thread (see OcppServer). Connection state changes are handed to the
+// WorkQueue (they touch the database), sharded by charge point id so they
+// stay ordered with that pile's messages.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "core/central_system.h"
+#include "core/work_queue.h"
+#include "ocpp/rpc/action_handler.h"
+#include "ocpp/rpc/charge_point_session.h"
+#include "ocpp/schemas/schema_registry.h"
+#include "ocpp/websockets/ocpp_server.h"
+
+namespace chargelock::ocpp {
+
+class ChargePointGateway : public ConnectionHandler {
+ public:
+  // `central`, `work`, `actions` and `schemas` must outlive the gateway.
+  ChargePointGateway(core::CentralSystem& central, core::WorkQueue& work,
+                     const ActionRegistry& actions, const SchemaRegistry& schemas,
+                     SessionOptions options);
+  ~ChargePointGateway() override;
+
+  // The server is created with this gateway as its handler, so it is
+  // attached afterwards, before OcppServer::run().
+  void attach(OcppServer& server) { server_ = &server; }
+
+  // Ends every session (outgoing calls fail with ConnectionClosed) and
+  // records the piles as disconnected. Call on the loop thread or after the
+  // loop has stopped.
+  void close_all();
+
+  // The live session of a charge point on this node, or null. Loop thread.
+  std::shared_ptr<ChargePointSession> session_of(const std::string& charge_point_id) const;
+  std::size_t connected_count() const { return sessions_.size(); }
+
+  UpgradeVerdict on_upgrade(const UpgradeRequest& request) override;
+  void on_open(SessionId session, const std::string& charge_point_id) override;
+  void on_text(SessionId session, std::string text) override;
+  void on_close(SessionId session) override;
+
+ private:
+  class Output;  // SessionOutput bound to one websocket session
+  struct Connection {
+    std::string charge_point_id;
+    std::unique_ptr<Output> output;
+    std::shared_ptr<ChargePointSession> session;
+  };
+  void report(const std::string& charge_point_id, bool connected);
+  core::MessageLog& message_log();
+
+  core::CentralSystem& central_;
+  core::WorkQueue& work_;
+  const ActionRegistry& actions_;
+  const SchemaRegistry& schemas_;
+  SessionOptions options_;
+  OcppServer* server_ = nullptr;
+  std::unordered_map<SessionId, Connection> sessions_;
+  std::unordered_map<std::string, SessionId> by_charge_point_;
+};
+
+}  // namespace chargelock::ocpp

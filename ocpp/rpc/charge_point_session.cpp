@@ -1,0 +1,333 @@
+#include "ocpp/rpc/charge_point_session.h"
+
+#include <fmt/format.h>
+
+#include <mutex>
+#include <utility>
+#include <variant>
+
+namespace chargelock::ocpp {
+
+struct ChargePointSession::LoopLink {
+  std::mutex mutex;
+  SessionOutput* output = nullptr;  // null once the session is gone
+
+  void post(std::function<void()> task) {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (output != nullptr) output->post(std::move(task));
+  }
+};
+
+namespace {
+
+// Runs on a worker. Touches nothing of the session: only the handler and the
+// schema registry, which outlive it, and its own copies of the call's data.
+std::string run_handler(ActionHandler& handler, const SchemaRegistry& schemas,
+                        const CallContext& context, const std::string& action,
+                        const rapidjson::Value& request) {
+  const std::string& id = context.message_id;
+  rapidjson::Document response;
+  try {
+    handler.handle(context, request, response);
+  } catch (const CallFailure& failure) {
+    return serialize_call_error(id, failure.code(), failure.what());
+  } catch (const std::exception& e) {
+    // The pile gets no internals (they may name tables, hosts, ...); the log does.
+    fmt::print(stderr, "[ocpp] {} {} {}: handler failed: {}\n", context.charge_point_id, action, id,
+               e.what());
+    return serialize_call_error(id, ErrorCode::InternalError,
+                                "The central system could not process " + action);
+  } catch (...) {
+    fmt::print(stderr, "[ocpp] {} {} {}: handler failed with a non-standard exception\n",
+               context.charge_point_id, action, id);
+    return serialize_call_error(id, ErrorCode::InternalError,
+                                "The central system could not process " + action);
+  }
+  if (auto failure = schemas.validate_response(action, response)) {
+    // A schema-invalid response is our bug; never put it on the wire.
+    fmt::print(stderr, "[ocpp] {} {} {}: response failed its schema: {}: {}\n",
+               context.charge_point_id, action, id, to_string(failure->code), failure->description);
+    return serialize_call_error(id, ErrorCode::InternalError,
+                                "The central system could not produce a valid response");
+  }
+  return serialize_call_result(id, response);
+}
+
+CallOutcome outcome_of(CallStatus status, std::optional<ErrorCode> code = std::nullopt,
+                       std::string description = {}) {
+  CallOutcome outcome;
+  outcome.status = status;
+  outcome.error_code = code;
+  outcome.description = std::move(description);
+  return outcome;
+}
+
+}  // namespace
+
+std::string_view to_string(CallStatus status) {
+  switch (status) {
+    case CallStatus::Completed:
+      return "Completed";
+    case CallStatus::CallError:
+      return "CallError";
+    case CallStatus::Timeout:
+      return "Timeout";
+    case CallStatus::Rejected:
+      return "Rejected";
+    case CallStatus::InvalidResponse:
+      return "InvalidResponse";
+    case CallStatus::ConnectionClosed:
+      return "ConnectionClosed";
+  }
+  return "?";
+}
+
+std::shared_ptr<ChargePointSession> ChargePointSession::create(
+    std::string charge_point_id, SessionOutput& output, core::WorkQueue& work,
+    const ActionRegistry& actions, core::MessageLog& log, const SchemaRegistry& schemas,
+    SessionOptions options) {
+  return std::make_shared<ChargePointSession>(Token{}, std::move(charge_point_id), output, work,
+                                              actions, log, schemas, options);
+}
+
+ChargePointSession::ChargePointSession(Token, std::string charge_point_id, SessionOutput& output,
+                                       core::WorkQueue& work, const ActionRegistry& actions,
+                                       core::MessageLog& log, const SchemaRegistry& schemas,
+                                       SessionOptions options)
+    : charge_point_id_(std::move(charge_point_id)),
+      output_(output),
+      work_(work),
+      actions_(actions),
+      log_(log),
+      schemas_(schemas),
+      options_(options),
+      link_(std::make_shared<LoopLink>()),
+      random_(std::random_device{}()) {
+  link_->output = &output_;
+}
+
+ChargePointSession::~ChargePointSession() {
+  {
+    std::lock_guard<std::mutex> lock(link_->mutex);
+    link_->output = nullptr;
+  }
+  // Whoever waits for these answers (e.g. the command queue) must learn that
+  // none will come on this connection.
+  if (outstanding_) {
+    CallOutcome outcome = outcome_of(CallStatus::ConnectionClosed, std::nullopt,
+                                     "connection closed before an answer");
+    outcome.message_id = outstanding_->message_id;  // it was sent: the pile may have acted
+    deliver(outstanding_->callback, std::move(outcome));
+    outstanding_.reset();
+  }
+  for (auto& call : waiting_)
+    deliver(call.callback,
+            outcome_of(CallStatus::ConnectionClosed, std::nullopt, "connection closed, not sent"));
+  waiting_.clear();
+}
+
+// ---------------------------------------------------------------- incoming
+
+void ChargePointSession::on_text(std::string text) {
+  log_.record(charge_point_id_, core::FrameDirection::Incoming, text);
+  auto parsed = parse_frame(text);
+  if (auto* error = std::get_if<FrameError>(&parsed)) {
+    on_frame_error(*error);
+    return;
+  }
+  auto& frame = std::get<Frame>(parsed);
+  if (auto* call = std::get_if<Call>(&frame))
+    on_call(*call);
+  else if (auto* result = std::get_if<CallResult>(&frame))
+    on_call_result(*result);
+  else
+    on_call_error(std::get<CallError>(frame));
+}
+
+void ChargePointSession::on_frame_error(const FrameError& error) {
+  const bool is_answer =
+      error.message_type == MessageType::CallResult || error.message_type == MessageType::CallError;
+  if (!is_answer) {
+    send_text(serialize_call_error(error.reply.message_id, error.reply.code,
+                                   error.reply.description, &error.reply.details));
+    return;
+  }
+  // Never answer an answer; but a malformed answer to our CALL still ends it.
+  if (outstanding_ && outstanding_->message_id == error.reply.message_id) {
+    complete_outstanding(outcome_of(CallStatus::InvalidResponse, error.reply.code,
+                                    "malformed answer: " + error.reply.description));
+    return;
+  }
+  fmt::print(stderr, "[ocpp] {}: dropping malformed answer (id {}): {}\n", charge_point_id_,
+             error.reply.message_id, error.reply.description);
+}
+
+void ChargePointSession::on_call(Call& call) {
+  const std::string& id = call.message_id;
+  for (const auto& cached : replies_) {
+    if (cached.message_id == id) {
+      send_text(cached.text);  // idempotent: same answer, no second handling
+      return;
+    }
+  }
+  if (in_flight_.count(id) != 0) return;  // its answer is on the way
+
+  if (!schemas_.knows(call.action)) {
+    answer(id,
+           serialize_call_error(id, ErrorCode::NotImplemented, "Unknown action " + call.action));
+    return;
+  }
+  if (!schemas_.charge_point_may_initiate(call.action)) {
+    answer(id,
+           serialize_call_error(id, ErrorCode::NotSupported,
+                                call.action + " is sent by a central system, not a charge point"));
+    return;
+  }
+  ActionHandler* handler = actions_.find(call.action);
+  if (handler == nullptr) {
+    answer(id, serialize_call_error(id, ErrorCode::NotSupported,
+                                    call.action + " is not supported by this central system"));
+    return;
+  }
+  if (auto failure = schemas_.validate_request(call.action, call.payload)) {
+    answer(id, serialize_call_error(id, failure->code, failure->description));
+    return;
+  }
+
+  in_flight_.insert(id);
+  // std::function needs a copyable task; the payload travels in a shared_ptr.
+  auto request = std::make_shared<rapidjson::Document>(std::move(call.payload));
+  work_.submit(charge_point_id_,
+               [link = link_, weak = weak_from_this(), handler, schemas = &schemas_,
+                context = CallContext{charge_point_id_, id}, action = call.action, request] {
+                 std::string reply = run_handler(*handler, *schemas, context, action, *request);
+                 link->post([weak, id = context.message_id, reply = std::move(reply)]() mutable {
+                   if (auto self = weak.lock()) self->finish_call(id, std::move(reply));
+                 });
+               });
+}
+
+void ChargePointSession::finish_call(const std::string& message_id, std::string reply) {
+  in_flight_.erase(message_id);
+  answer(message_id, std::move(reply));
+}
+
+void ChargePointSession::answer(const std::string& message_id, std::string reply) {
+  replies_.push_back({message_id, reply});
+  while (replies_.size() > options_.reply_cache_size) replies_.pop_front();
+  send_text(std::move(reply));
+}
+
+void ChargePointSession::send_text(std::string text) {
+  log_.record(charge_point_id_, core::FrameDirection::Outgoing, text);
+  output_.send(std::move(text));
+}
+
+// ---------------------------------------------------------------- outgoing
+
+void ChargePointSession::send_call(std::string action, rapidjson::Document payload,
+                                   CallCallback callback) {
+  if (!schemas_.knows(action)) {
+    deliver(callback, outcome_of(CallStatus::Rejected, ErrorCode::NotImplemented,
+                                 "Unknown action " + action));
+    return;
+  }
+  if (!schemas_.central_system_may_initiate(action)) {
+    deliver(callback, outcome_of(CallStatus::Rejected, ErrorCode::NotSupported,
+                                 action + " is sent by a charge point, not a central system"));
+    return;
+  }
+  if (auto failure = schemas_.validate_request(action, payload)) {
+    deliver(callback, outcome_of(CallStatus::Rejected, failure->code, failure->description));
+    return;
+  }
+  OutgoingCall call;
+  call.sequence = next_sequence_++;
+  call.action = std::move(action);
+  call.payload = std::move(payload);
+  call.callback = std::move(callback);
+  waiting_.push_back(std::move(call));
+  pump();
+}
+
+void ChargePointSession::pump() {
+  if (outstanding_ || waiting_.empty()) return;
+  outstanding_ = std::move(waiting_.front());
+  waiting_.pop_front();
+  outstanding_->message_id = new_message_id();
+  send_text(serialize_call(outstanding_->message_id, outstanding_->action, outstanding_->payload));
+  output_.schedule(options_.call_timeout,
+                   [weak = weak_from_this(), sequence = outstanding_->sequence] {
+                     if (auto self = weak.lock()) self->on_call_timeout(sequence);
+                   });
+}
+
+void ChargePointSession::on_call_timeout(std::uint64_t sequence) {
+  // A timer of a call that was answered meanwhile is stale: ignore it.
+  if (!outstanding_ || outstanding_->sequence != sequence) return;
+  complete_outstanding(
+      outcome_of(CallStatus::Timeout, std::nullopt,
+                 fmt::format("no answer within {} ms", options_.call_timeout.count())));
+}
+
+void ChargePointSession::on_call_result(CallResult& result) {
+  if (!outstanding_ || outstanding_->message_id != result.message_id) {
+    // Late (after a timeout) or never ours: nothing waits for it.
+    fmt::print(stderr, "[ocpp] {}: dropping CALLRESULT with unknown id {}\n", charge_point_id_,
+               result.message_id);
+    return;
+  }
+  CallOutcome outcome;
+  if (auto failure = schemas_.validate_response(outstanding_->action, result.payload)) {
+    outcome = outcome_of(CallStatus::InvalidResponse, failure->code, failure->description);
+  } else {
+    outcome = outcome_of(CallStatus::Completed);
+  }
+  outcome.payload = std::move(result.payload);
+  complete_outstanding(std::move(outcome));
+}
+
+void ChargePointSession::on_call_error(CallError& error) {
+  if (!outstanding_ || outstanding_->message_id != error.message_id) {
+    fmt::print(stderr, "[ocpp] {}: dropping CALLERROR with unknown id {}\n", charge_point_id_,
+               error.message_id);
+    return;
+  }
+  CallOutcome outcome = outcome_of(CallStatus::CallError, error.code, std::move(error.description));
+  outcome.payload = std::move(error.details);
+  complete_outstanding(std::move(outcome));
+}
+
+void ChargePointSession::complete_outstanding(CallOutcome outcome) {
+  OutgoingCall call = std::move(*outstanding_);
+  outstanding_.reset();
+  outcome.message_id = call.message_id;
+  // The callback may queue another call; the FIFO keeps earlier ones first.
+  deliver(call.callback, std::move(outcome));
+  pump();
+}
+
+void ChargePointSession::deliver(CallCallback& callback, CallOutcome outcome) {
+  if (!callback) return;
+  try {
+    callback(std::move(outcome));
+  } catch (const std::exception& e) {
+    // A failing consumer must not take the loop (and every pile) down.
+    fmt::print(stderr, "[ocpp] call callback threw: {}\n", e.what());
+  } catch (...) {
+    fmt::print(stderr, "[ocpp] call callback threw a non-standard exception\n");
+  }
+}
+
+std::string ChargePointSession::new_message_id() {
+  // A random (version 4) UUID: 36 characters, the most OCPP-J allows, and
+  // unique across reconnects without any shared counter.
+  std::uint64_t high = random_();
+  std::uint64_t low = random_();
+  high = (high & ~0xF000ULL) | 0x4000ULL;                // version 4
+  low = (low & ~(0xC000ULL << 48)) | (0x8000ULL << 48);  // RFC 4122 variant
+  return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", high >> 32, (high >> 16) & 0xFFFF,
+                     high & 0xFFFF, low >> 48, low & 0xFFFFFFFFFFFFULL);
+}
+
+}  // namespace chargelock::ocpp

@@ -1,0 +1,174 @@
+// One OCPP-J conversation with one pile: the protocol state of a websocket
+// connection, free of sockets and SQL.
+//
+// Threading contract: every public member function is called on the OCPP
+// loop thread, and every callback the session makes (CallCallback) runs
+// there too. Only ActionHandler::handle() runs elsewhere, on a WorkQueue
+// worker sharded by charge point id, so one pile's CALLs are handled in
+// arrival order.
+//
+// Lifetime contract: create() returns the only owning pointer the session
+// needs; the websocket layer drops it when the connection closes. Work still
+// running on a worker then finishes harmlessly: its reply is dropped, and the
+// SessionOutput is no longer touched from the worker once the session's
+// destructor has returned. ActionRegistry, SchemaRegistry, WorkQueue and
+// MessageLog are server-wide and must outlive every session and the work it
+// submitted (stop the WorkQueue before destroying the registries).
+//
+// Pile → central system (on_text with a CALL):
+//   frame error                 → the CALLERROR parse_frame chose
+//   message id answered lately  → the same reply again, not handled twice
+//   message id still in flight  → ignored (the answer is on its way)
+//   unknown action              → NotImplemented
+//   central-system-only action  → NotSupported
+//   no handler registered       → NotSupported
+//   request schema failure      → the mapped CALLERROR (SchemaRegistry)
+//   handler throws CallFailure  → its code and description
+//   handler throws otherwise    → InternalError, without the exception text
+//   response fails its schema   → InternalError (and a line on stderr)
+//   otherwise                   → CALLRESULT
+// Every frame in and out is recorded in the MessageLog, in order.
+//
+// Central system → pile (send_call): at most one CALL outstanding; others
+// wait in FIFO order. See CallStatus for the possible outcomes.
+#pragma once
+
+#include <rapidjson/document.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <random>
+#include <set>
+#include <string>
+#include <string_view>
+
+#include "core/message_log.h"
+#include "core/work_queue.h"
+#include "ocpp/rpc/action_handler.h"
+#include "ocpp/rpc/frame.h"
+#include "ocpp/rpc/session_output.h"
+#include "ocpp/schemas/schema_registry.h"
+
+namespace chargelock::ocpp {
+
+struct SessionOptions {
+  // How long a CALL we sent may wait for its CALLRESULT/CALLERROR (SPEC §3).
+  std::chrono::milliseconds call_timeout{std::chrono::seconds(30)};
+  // How many recent replies are kept to answer a repeated message id.
+  std::size_t reply_cache_size = 32;
+};
+
+enum class CallStatus {
+  Completed,         // CALLRESULT whose payload passed the response schema
+  CallError,         // the pile answered with a CALLERROR
+  Timeout,           // no answer within SessionOptions::call_timeout
+  Rejected,          // never sent: unknown action, not one the central system
+                     // may send, or the payload failed the request schema
+  InvalidResponse,   // the answer failed the response schema or was malformed
+  ConnectionClosed,  // the session ended before an answer came
+};
+
+std::string_view to_string(CallStatus status);
+
+struct CallOutcome {
+  CallStatus status = CallStatus::ConnectionClosed;
+  std::string message_id;  // the CALL's id; empty when it was never sent
+  // Completed: the result payload. InvalidResponse: the payload as received
+  // (null if the frame was malformed). CallError: the error details object.
+  rapidjson::Document payload;
+  // CallError: the pile's code. Rejected / InvalidResponse: the validation's.
+  std::optional<ErrorCode> error_code;
+  std::string description;
+};
+
+// Runs on the loop thread. It may call send_call() on the same session,
+// except for ConnectionClosed outcomes, which are delivered from the
+// session's destructor: then it must not touch the session at all.
+using CallCallback = std::function<void(CallOutcome)>;
+
+class ChargePointSession : public std::enable_shared_from_this<ChargePointSession> {
+  struct Token {};  // keeps the constructor private-in-effect: use create()
+
+ public:
+  static std::shared_ptr<ChargePointSession> create(std::string charge_point_id,
+                                                    SessionOutput& output, core::WorkQueue& work,
+                                                    const ActionRegistry& actions,
+                                                    core::MessageLog& log,
+                                                    const SchemaRegistry& schemas,
+                                                    SessionOptions options = {});
+
+  ChargePointSession(Token, std::string charge_point_id, SessionOutput& output,
+                     core::WorkQueue& work, const ActionRegistry& actions, core::MessageLog& log,
+                     const SchemaRegistry& schemas, SessionOptions options);
+  // Fails the outstanding and queued outgoing CALLs with ConnectionClosed.
+  ~ChargePointSession();
+  ChargePointSession(const ChargePointSession&) = delete;
+  ChargePointSession& operator=(const ChargePointSession&) = delete;
+
+  // One complete text frame from the pile.
+  void on_text(std::string text);
+
+  // Sends a CALL of a central-system-initiated action. The callback runs
+  // exactly once: at once (inside send_call) when the call is Rejected,
+  // otherwise later from on_text, a timer, or the destructor.
+  void send_call(std::string action, rapidjson::Document payload, CallCallback callback);
+
+  const std::string& charge_point_id() const { return charge_point_id_; }
+  std::size_t incoming_in_flight() const { return in_flight_.size(); }
+  bool call_outstanding() const { return outstanding_.has_value(); }
+  std::size_t calls_waiting() const { return waiting_.size(); }
+
+ private:
+  // The path from workers back to the loop. Shared with in-flight tasks;
+  // cleared by the destructor so that late tasks never reach `output`.
+  struct LoopLink;
+  struct OutgoingCall {
+    std::uint64_t sequence = 0;
+    std::string action;
+    rapidjson::Document payload;
+    CallCallback callback;
+    std::string message_id;
+  };
+  struct CachedReply {
+    std::string message_id;
+    std::string text;
+  };
+
+  void on_frame_error(const FrameError& error);
+  void on_call(Call& call);
+  void on_call_result(CallResult& result);
+  void on_call_error(CallError& error);
+  void finish_call(const std::string& message_id, std::string reply);
+  void answer(const std::string& message_id, std::string reply);
+  void send_text(std::string text);
+
+  void pump();
+  void on_call_timeout(std::uint64_t sequence);
+  void complete_outstanding(CallOutcome outcome);
+  static void deliver(CallCallback& callback, CallOutcome outcome);
+  std::string new_message_id();
+
+  const std::string charge_point_id_;
+  SessionOutput& output_;
+  core::WorkQueue& work_;
+  const ActionRegistry& actions_;
+  core::MessageLog& log_;
+  const SchemaRegistry& schemas_;
+  const SessionOptions options_;
+  std::shared_ptr<LoopLink> link_;
+
+  std::deque<CachedReply> replies_;  // oldest first
+  std::set<std::string> in_flight_;  // incoming CALL ids being handled
+
+  std::optional<OutgoingCall> outstanding_;
+  std::deque<OutgoingCall> waiting_;
+  std::uint64_t next_sequence_ = 1;
+  std::mt19937_64 random_;
+};
+
+}  // namespace chargelock::ocpp

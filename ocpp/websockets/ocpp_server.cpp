@@ -1,0 +1,593 @@
+// OcppServer on libwebsockets 4.1: one context, one service thread, one vhost
+// per listener. Everything that touches lws objects happens on the loop
+// thread; other threads hand work over through `inbox_` and wake the loop
+// with lws_cancel_service().
+#include "ocpp/websockets/ocpp_server.h"
+
+#include <libwebsockets.h>
+#include <strings.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <stdexcept>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "ocpp/websockets/client_certificate.h"
+#include "ocpp/websockets/fd_limit.h"
+#include "ocpp/websockets/tls_files.h"
+#include "ocpp/websockets/upgrade_parsing.h"
+
+namespace chargelock::ocpp {
+namespace {
+
+constexpr char kSubprotocol[] = "ocpp1.6";
+constexpr char kWwwAuthenticate[] = "Basic realm=\"ChargeLock\"";
+// Bytes lws reads per RECEIVE callback; allocated once per connection by lws,
+// so it is kept small (OCPP messages are mostly well under 1 KiB).
+constexpr std::size_t kRxChunkBytes = 4096;
+// A peer that stops reading must not make the server buffer without end:
+// beyond this many unsent messages its session is closed instead.
+constexpr std::size_t kMaxQueuedMessages = 1024;
+// Inbound text proves the peer is alive, but re-arming lws's validity timer
+// walks a sorted list, so it is done at most this often per connection.
+constexpr lws_usec_t kValidityRefreshUs = LWS_US_PER_SEC;
+
+static_assert(sizeof(void*) >= sizeof(SessionId), "session ids are kept in lws opaque data");
+
+// What the lws callback reaches through the context's user pointer.
+class LwsEventSink {
+ public:
+  virtual int on_lws_event(lws* wsi, lws_callback_reasons reason, void* in, std::size_t len) = 0;
+
+ protected:
+  ~LwsEventSink() = default;
+};
+
+// What the loop knows about one listener; the vhost's user pointer.
+struct Listener {
+  bool tls = false;
+  bool verifies_client_certs = false;
+  lws_retry_bo_t keepalive{};
+  lws_vhost* vhost = nullptr;
+  int port = 0;
+};
+
+int lws_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, std::size_t len);
+
+const lws_protocols kProtocols[] = {
+    // One protocol serves the HTTP phase and the websocket: lws binds HTTP
+    // connections to protocols[0], and "ocpp1.6" is the only subprotocol.
+    {kSubprotocol, lws_callback, 0, kRxChunkBytes, 0, nullptr, 0},
+    {nullptr, nullptr, 0, 0, 0, nullptr, 0},
+};
+
+std::string header(lws* wsi, lws_token_indexes token) {
+  const int length = lws_hdr_total_length(wsi, token);
+  if (length <= 0) return {};
+  std::string value(static_cast<std::size_t>(length) + 1, '\0');
+  const int copied = lws_hdr_copy(wsi, value.data(), length + 1, token);
+  if (copied < 0) return {};
+  value.resize(static_cast<std::size_t>(copied));
+  return value;
+}
+
+// Writes a complete body-less HTTP response. Returns false when it could not
+// be written (the caller then hangs up).
+bool respond(lws* wsi, unsigned status, bool ask_for_basic_auth = false) {
+  unsigned char buffer[LWS_PRE + 512];
+  unsigned char* start = buffer + LWS_PRE;
+  unsigned char* p = start;
+  unsigned char* end = buffer + sizeof(buffer);
+  if (lws_add_http_header_status(wsi, status, &p, end) != 0) return false;
+  if (ask_for_basic_auth &&
+      lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_WWW_AUTHENTICATE,
+                                   reinterpret_cast<const unsigned char*>(kWwwAuthenticate),
+                                   static_cast<int>(std::strlen(kWwwAuthenticate)), &p, end) != 0) {
+    return false;
+  }
+  if (lws_add_http_header_content_length(wsi, 0, &p, end) != 0) return false;
+  return lws_finalize_write_http_header(wsi, start, &p, end) == 0;
+}
+
+SessionId session_of(lws* wsi) {
+  return static_cast<SessionId>(reinterpret_cast<std::uintptr_t>(lws_get_opaque_user_data(wsi)));
+}
+
+}  // namespace
+
+class OcppServer::Impl final : public LwsEventSink {
+ public:
+  Impl(ServerConfig config, ConnectionHandler& handler);
+  ~Impl();
+
+  int plain_port() const { return plain_ ? plain_->port : 0; }
+  int tls_port() const { return tls_ ? tls_->port : 0; }
+
+  void run();
+  void stop();
+  void send(SessionId session, std::string text);
+  void close(SessionId session);
+  void post(std::function<void()> task);
+  void schedule(std::chrono::milliseconds delay, std::function<void()> task);
+
+  int on_lws_event(lws* wsi, lws_callback_reasons reason, void* in, std::size_t len) override;
+
+ private:
+  struct Session {
+    lws* wsi = nullptr;
+    std::deque<std::string> outbox;  // each message has LWS_PRE bytes of headroom
+    std::string partial;             // text message being reassembled
+    bool close_requested = false;
+    lws_usec_t last_validity_refresh = 0;
+  };
+
+  // Work handed to the loop by any thread.
+  struct Command {
+    enum class Kind { Send, Close, Task } kind;
+    SessionId session = 0;
+    std::string payload;
+    std::function<void()> task;
+  };
+
+  // A scheduled task's lws timer. Standard layout with the sul first, so
+  // the timer callback can get back from the sul to the node.
+  struct TimerNode {
+    lws_sorted_usec_list_t sul;
+    Impl* server;
+    std::uint64_t id;
+  };
+  struct Timer {
+    std::unique_ptr<TimerNode> node;
+    std::function<void()> task;
+  };
+
+  Listener* create_listener(const ListenerConfig& config, bool tls);
+  void enqueue(Command command);
+  void drain_inbox();
+  void arm_timer(std::chrono::milliseconds delay, std::function<void()> task);
+  static void on_timer(lws_sorted_usec_list_t* sul);
+
+  int confirm_upgrade(lws* wsi, const Listener& listener, const char* upgrade);
+  int answer_plain_http(lws* wsi);
+  int on_established(lws* wsi);
+  int on_receive(lws* wsi, const void* data, std::size_t len);
+  int on_writeable(lws* wsi);
+  void on_closed(lws* wsi);
+
+  Session* find(lws* wsi);
+  template <typename F>
+  void call_handler(const char* what, F&& f);
+
+  const ServerConfig config_;
+  ConnectionHandler& handler_;
+  lws_context* context_ = nullptr;
+  std::vector<std::unique_ptr<Listener>> listeners_;
+  Listener* plain_ = nullptr;
+  Listener* tls_ = nullptr;
+
+  std::atomic<bool> stop_requested_{false};
+  std::mutex inbox_mutex_;
+  std::vector<Command> inbox_;  // guarded by inbox_mutex_
+
+  // Loop thread only from here on.
+  std::unordered_map<SessionId, Session> sessions_;
+  SessionId next_session_ = 1;
+  // The upgrade accepted by confirm_upgrade(); lws establishes the websocket
+  // synchronously right after it, on the same wsi.
+  lws* pending_wsi_ = nullptr;
+  std::string pending_charge_point_;
+  std::unordered_map<std::uint64_t, Timer> timers_;
+  std::uint64_t next_timer_ = 1;
+  bool destroying_ = false;
+};
+
+namespace {
+
+int lws_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, std::size_t len) {
+  auto* server = static_cast<LwsEventSink*>(lws_context_user(lws_get_context(wsi)));
+  if (server == nullptr) return lws_callback_http_dummy(wsi, reason, user, in, len);
+  return server->on_lws_event(wsi, reason, in, len);
+}
+
+}  // namespace
+
+OcppServer::Impl::Impl(ServerConfig config, ConnectionHandler& handler)
+    : config_(std::move(config)), handler_(handler) {
+  if (!config_.plain && !config_.tls) throw std::runtime_error("OCPP server has no listener");
+  if (config_.tls) {
+    websockets::check_tls_files(config_.tls->cert_file, config_.tls->key_file,
+                                config_.tls->ca_file);
+  }
+  lws_set_log_level(config_.lws_log_levels, nullptr);
+  websockets::adjust_open_file_limit();
+
+  lws_context_creation_info info{};
+  // VALIDATE_UTF8 is read from the context (not the vhost) options in 4.1:
+  // invalid UTF-8 in a text message closes the connection with 1007.
+  info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
+                 LWS_SERVER_OPTION_VALIDATE_UTF8;
+  info.port = CONTEXT_PORT_NO_LISTEN;
+  info.user = static_cast<LwsEventSink*>(this);
+  info.server_string = "ChargeLock";
+  // fd_limit_per_thread stays 0: lws sizes its tables from RLIMIT_NOFILE,
+  // which adjust_open_file_limit() has raised (and bounded).
+  context_ = lws_create_context(&info);
+  if (context_ == nullptr) throw std::runtime_error("cannot create the libwebsockets context");
+
+  try {
+    if (config_.plain) plain_ = create_listener(*config_.plain, false);
+    if (config_.tls) tls_ = create_listener(*config_.tls, true);
+  } catch (...) {
+    lws_context_destroy(context_);
+    throw;
+  }
+}
+
+Listener* OcppServer::Impl::create_listener(const ListenerConfig& config, bool tls) {
+  auto listener = std::make_unique<Listener>();
+  listener->tls = tls;
+  listener->verifies_client_certs = tls && !config.ca_file.empty();
+  if (config_.ping_interval_s > 0) {
+    // lws pings after secs_since_valid_ping without a PONG (or, here, inbound
+    // text) and hangs up at secs_since_valid_hangup.
+    const int ping = std::min(config_.ping_interval_s, 30000);
+    const int pong = std::clamp(config_.pong_timeout_s, 1, 30000);
+    listener->keepalive.secs_since_valid_ping = static_cast<std::uint16_t>(ping);
+    listener->keepalive.secs_since_valid_hangup = static_cast<std::uint16_t>(ping + pong);
+  }  // else all zero: no validity timer at all
+
+  const std::string where =
+      (tls ? "wss://" : "ws://") + config.host + ":" + std::to_string(config.port);
+  lws_context_creation_info info{};
+  info.vhost_name = tls ? "ocpp-tls" : "ocpp-plain";
+  info.port = config.port;  // 0 = ephemeral
+  info.protocols = kProtocols;
+  info.user = listener.get();
+  info.retry_and_idle_policy = &listener->keepalive;
+  info.options = LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
+  // "0.0.0.0" / "" = every IPv4 interface, "::" = dual stack, otherwise an IP
+  // literal or interface name.
+  if (config.host.empty() || config.host == "0.0.0.0") {
+    info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+  } else if (config.host != "::") {
+    info.iface = config.host.c_str();
+    if (config.host.find(':') == std::string::npos) info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+  }
+  if (tls) {
+    // Without DO_SSL_GLOBAL_INIT on the vhost itself, lws 4.1 silently
+    // serves the "TLS" vhost in plain text.
+    info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    info.ssl_cert_filepath = config.cert_file.c_str();
+    info.ssl_private_key_filepath = config.key_file.c_str();
+    // Only HTTP/1.1: OCPP-J runs over h1 upgrades, and ws-over-h2 would
+    // bypass the per-connection keepalive.
+    info.alpn = "http/1.1";
+    if (listener->verifies_client_certs) {
+      // Ask for a client certificate (SSL_VERIFY_PEER) without requiring one
+      // (no SSL_VERIFY_FAIL_IF_NO_PEER_CERT). The verify callback lets the
+      // handshake continue either way; verified_client_common_name() only
+      // trusts certificates whose verify result is X509_V_OK.
+      info.options |= LWS_SERVER_OPTION_REQUIRE_VALID_OPENSSL_CLIENT_CERT |
+                      LWS_SERVER_OPTION_PEER_CERT_NOT_REQUIRED;
+      info.ssl_ca_filepath = config.ca_file.c_str();
+    }
+  }
+
+  listener->vhost = lws_create_vhost(context_, &info);
+  if (listener->vhost == nullptr) {
+    throw std::runtime_error("cannot listen on " + where +
+                             " (address in use, bad address or TLS setup failed)");
+  }
+  listener->port = lws_get_vhost_listen_port(listener->vhost);
+  listeners_.push_back(std::move(listener));
+  return listeners_.back().get();
+}
+
+OcppServer::Impl::~Impl() {
+  destroying_ = true;
+  for (auto& entry : timers_) lws_sul_cancel(&entry.second.node->sul);
+  lws_context_destroy(context_);
+}
+
+void OcppServer::Impl::run() {
+  while (!stop_requested_.load()) {
+    if (lws_service(context_, 0) < 0) break;
+  }
+}
+
+void OcppServer::Impl::stop() {
+  stop_requested_.store(true);
+  lws_cancel_service(context_);
+}
+
+void OcppServer::Impl::send(SessionId session, std::string text) {
+  Command command{Command::Kind::Send, session, std::string(LWS_PRE, '\0'), {}};
+  command.payload += text;
+  enqueue(std::move(command));
+}
+
+void OcppServer::Impl::close(SessionId session) {
+  enqueue(Command{Command::Kind::Close, session, {}, {}});
+}
+
+void OcppServer::Impl::post(std::function<void()> task) {
+  enqueue(Command{Command::Kind::Task, 0, {}, std::move(task)});
+}
+
+void OcppServer::Impl::schedule(std::chrono::milliseconds delay, std::function<void()> task) {
+  post([this, delay, task = std::move(task)]() mutable { arm_timer(delay, std::move(task)); });
+}
+
+void OcppServer::Impl::enqueue(Command command) {
+  bool was_empty;
+  {
+    std::lock_guard<std::mutex> lock(inbox_mutex_);
+    was_empty = inbox_.empty();
+    inbox_.push_back(std::move(command));
+  }
+  // A non-empty inbox already has a wake-up on its way: the loop empties the
+  // inbox only in response to one.
+  if (was_empty) lws_cancel_service(context_);
+}
+
+void OcppServer::Impl::drain_inbox() {
+  std::vector<Command> commands;
+  {
+    std::lock_guard<std::mutex> lock(inbox_mutex_);
+    commands.swap(inbox_);
+  }
+  for (Command& command : commands) {
+    if (command.kind == Command::Kind::Task) {
+      call_handler("posted task", command.task);
+      continue;
+    }
+    auto it = sessions_.find(command.session);
+    if (it == sessions_.end()) continue;  // already closed: dropped
+    Session& session = it->second;
+    if (command.kind == Command::Kind::Send) {
+      if (session.close_requested) continue;
+      if (session.outbox.size() >= kMaxQueuedMessages) {
+        session.close_requested = true;  // the queue still drains first
+      } else {
+        session.outbox.push_back(std::move(command.payload));
+      }
+    } else {
+      session.close_requested = true;
+    }
+    lws_callback_on_writable(session.wsi);
+  }
+}
+
+void OcppServer::Impl::arm_timer(std::chrono::milliseconds delay, std::function<void()> task) {
+  const std::uint64_t id = next_timer_++;
+  Timer& timer = timers_[id];
+  timer.node = std::make_unique<TimerNode>();
+  timer.node->server = this;
+  timer.node->id = id;
+  timer.task = std::move(task);
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::max(delay, std::chrono::milliseconds(0)));
+  lws_sul_schedule(context_, 0, &timer.node->sul, &Impl::on_timer,
+                   static_cast<lws_usec_t>(us.count()));
+}
+
+void OcppServer::Impl::on_timer(lws_sorted_usec_list_t* sul) {
+  auto* node = reinterpret_cast<TimerNode*>(sul);
+  Impl* self = node->server;
+  auto it = self->timers_.find(node->id);
+  if (it == self->timers_.end()) return;
+  std::function<void()> task = std::move(it->second.task);
+  self->timers_.erase(it);  // frees node; not touched again
+  self->call_handler("scheduled task", task);
+}
+
+template <typename F>
+void OcppServer::Impl::call_handler(const char* what, F&& f) {
+  // Exceptions must not unwind through libwebsockets' C frames.
+  try {
+    f();
+  } catch (const std::exception& e) {
+    lwsl_err("ChargeLock: %s threw: %s\n", what, e.what());
+  } catch (...) {
+    lwsl_err("ChargeLock: %s threw\n", what);
+  }
+}
+
+OcppServer::Impl::Session* OcppServer::Impl::find(lws* wsi) {
+  auto it = sessions_.find(session_of(wsi));
+  return it == sessions_.end() || it->second.wsi != wsi ? nullptr : &it->second;
+}
+
+int OcppServer::Impl::on_lws_event(lws* wsi, lws_callback_reasons reason, void* in,
+                                   std::size_t len) {
+  switch (reason) {
+    case LWS_CALLBACK_OPENSSL_PERFORM_CLIENT_CERT_VERIFICATION:
+      // 0 = let the handshake proceed, whatever OpenSSL's verdict (`len`):
+      // a certificate that fails verification is simply not trusted later.
+      return 0;
+
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: {
+      const auto* listener = static_cast<const Listener*>(lws_vhost_user(lws_get_vhost(wsi)));
+      if (listener == nullptr) return -1;
+      return confirm_upgrade(wsi, *listener, static_cast<const char*>(in));
+    }
+
+    case LWS_CALLBACK_HTTP:
+      return answer_plain_http(wsi);
+
+    case LWS_CALLBACK_ESTABLISHED:
+      return on_established(wsi);
+
+    case LWS_CALLBACK_RECEIVE:
+      return on_receive(wsi, in, len);
+
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+      return on_writeable(wsi);
+
+    case LWS_CALLBACK_CLOSED:
+      on_closed(wsi);
+      return 0;
+
+    case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+      // Delivered once per vhost; the second call finds the inbox empty.
+      if (!destroying_) drain_inbox();
+      return 0;
+
+    default:
+      return lws_callback_http_dummy(wsi, reason, nullptr, in, len);
+  }
+}
+
+int OcppServer::Impl::confirm_upgrade(lws* wsi, const Listener& listener, const char* upgrade) {
+  // Return values: 0 = go on with the upgrade, 1 = we answered, -1 = hang up.
+  const auto refuse = [wsi](unsigned status, bool ask_for_basic_auth = false) {
+    return respond(wsi, status, ask_for_basic_auth) ? 1 : -1;
+  };
+  // Defence in depth: never treat a cleartext connection as wss.
+  if (listener.tls && !lws_is_ssl(wsi)) return -1;
+  if (upgrade == nullptr || strcasecmp(upgrade, "websocket") != 0) {
+    return refuse(HTTP_STATUS_BAD_REQUEST);
+  }
+  const auto charge_point_id =
+      websockets::charge_point_id_from_path(header(wsi, WSI_TOKEN_GET_URI));
+  if (!charge_point_id) return refuse(HTTP_STATUS_NOT_FOUND);
+  if (!websockets::offers_subprotocol(header(wsi, WSI_TOKEN_PROTOCOL), kSubprotocol)) {
+    return refuse(HTTP_STATUS_BAD_REQUEST);
+  }
+
+  UpgradeRequest request;
+  request.charge_point_id = *charge_point_id;
+  request.tls = listener.tls;
+  if (auto credentials =
+          websockets::parse_basic_authorization(header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION))) {
+    request.basic_user = std::move(credentials->user);
+    request.basic_password = std::move(credentials->password);
+  }
+  if (listener.verifies_client_certs) {
+    request.client_cert_cn = websockets::verified_client_common_name(lws_get_ssl(wsi));
+  }
+  char address[128] = {};
+  if (lws_get_peer_simple(wsi, address, sizeof(address)) != nullptr) {
+    request.remote_address = address;
+  }
+
+  std::optional<UpgradeVerdict> verdict;
+  call_handler("on_upgrade", [&] { verdict = handler_.on_upgrade(request); });
+  if (!verdict) return refuse(HTTP_STATUS_INTERNAL_SERVER_ERROR);
+  switch (*verdict) {
+    case UpgradeVerdict::Accept:
+      pending_wsi_ = wsi;
+      pending_charge_point_ = std::move(request.charge_point_id);
+      return 0;
+    case UpgradeVerdict::Unauthorized:
+      return refuse(HTTP_STATUS_UNAUTHORIZED, true);
+    case UpgradeVerdict::NotFound:
+      break;
+  }
+  return refuse(HTTP_STATUS_NOT_FOUND);
+}
+
+int OcppServer::Impl::answer_plain_http(lws* wsi) {
+  // A plain request to an OCPP path is told to upgrade; anything else is
+  // not here.
+  const bool ocpp_path =
+      websockets::charge_point_id_from_path(header(wsi, WSI_TOKEN_GET_URI)).has_value();
+  if (!respond(wsi, ocpp_path ? 426 : HTTP_STATUS_NOT_FOUND)) return -1;
+  return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+int OcppServer::Impl::on_established(lws* wsi) {
+  if (wsi != pending_wsi_) return -1;  // not an upgrade we confirmed
+  pending_wsi_ = nullptr;
+  const SessionId id = next_session_++;
+  Session& session = sessions_[id];
+  session.wsi = wsi;
+  session.last_validity_refresh = lws_now_usecs();
+  lws_set_opaque_user_data(wsi, reinterpret_cast<void*>(static_cast<std::uintptr_t>(id)));
+  const std::string charge_point_id = std::move(pending_charge_point_);
+  call_handler("on_open", [&] { handler_.on_open(id, charge_point_id); });
+  return 0;
+}
+
+int OcppServer::Impl::on_receive(lws* wsi, const void* data, std::size_t len) {
+  Session* session = find(wsi);
+  if (session == nullptr) return -1;
+  if (lws_frame_is_binary(wsi)) {
+    static const char reason[] = "OCPP-J uses text frames";
+    lws_close_reason(wsi, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE,
+                     reinterpret_cast<unsigned char*>(const_cast<char*>(reason)),
+                     sizeof(reason) - 1);
+    return -1;
+  }
+  if (session->partial.size() + len > config_.max_frame_bytes) {
+    static const char reason[] = "message too big";
+    lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
+                     reinterpret_cast<unsigned char*>(const_cast<char*>(reason)),
+                     sizeof(reason) - 1);
+    return -1;
+  }
+  session->partial.append(static_cast<const char*>(data), len);
+
+  const lws_usec_t now = lws_now_usecs();
+  if (now - session->last_validity_refresh >= kValidityRefreshUs) {
+    session->last_validity_refresh = now;
+    lws_validity_confirmed(wsi);
+  }
+  if (!lws_is_final_fragment(wsi)) return 0;
+
+  std::string message;
+  message.swap(session->partial);  // leaves no large capacity behind
+  const SessionId id = session_of(wsi);
+  call_handler("on_text", [&] { handler_.on_text(id, std::move(message)); });
+  return 0;
+}
+
+int OcppServer::Impl::on_writeable(lws* wsi) {
+  Session* session = find(wsi);
+  if (session == nullptr) return -1;
+  if (!session->outbox.empty()) {
+    std::string& message = session->outbox.front();
+    const std::size_t length = message.size() - LWS_PRE;
+    auto* body = reinterpret_cast<unsigned char*>(message.data()) + LWS_PRE;
+    if (lws_write(wsi, body, length, LWS_WRITE_TEXT) < static_cast<int>(length)) return -1;
+    session->outbox.pop_front();
+    if (!session->outbox.empty() || session->close_requested) lws_callback_on_writable(wsi);
+    return 0;
+  }
+  if (session->close_requested) {
+    lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, nullptr, 0);
+    return -1;
+  }
+  return 0;
+}
+
+void OcppServer::Impl::on_closed(lws* wsi) {
+  Session* session = find(wsi);
+  if (session == nullptr) return;
+  const SessionId id = session_of(wsi);
+  sessions_.erase(id);
+  if (!destroying_) call_handler("on_close", [&] { handler_.on_close(id); });
+}
+
+OcppServer::OcppServer(ServerConfig config, ConnectionHandler& handler)
+    : impl_(std::make_unique<Impl>(std::move(config), handler)) {}
+OcppServer::~OcppServer() = default;
+int OcppServer::plain_port() const { return impl_->plain_port(); }
+int OcppServer::tls_port() const { return impl_->tls_port(); }
+void OcppServer::run() { impl_->run(); }
+void OcppServer::stop() { impl_->stop(); }
+void OcppServer::send(SessionId session, std::string text) {
+  impl_->send(session, std::move(text));
+}
+void OcppServer::close(SessionId session) { impl_->close(session); }
+void OcppServer::post(std::function<void()> task) { impl_->post(std::move(task)); }
+void OcppServer::schedule(std::chrono::milliseconds delay, std::function<void()> task) {
+  impl_->schedule(delay, std::move(task));
+}
+
+}  // namespace chargelock::ocpp

@@ -1,0 +1,68 @@
+// The PostgreSQL database: connection per calling thread, migrations, and
+// the stores (narrow interfaces, see *_store.h).
+//
+// Threading contract: every method and every store is safe to call from any
+// number of threads at once. Each calling thread gets its own connection,
+// opened on first use and kept until release_thread_connection() or the
+// Database's destruction; calls block on the database, so they belong on
+// worker threads (never on the websocket loop). A connection that breaks is
+// dropped and reopened by the next call on that thread.
+#pragma once
+
+#include <memory>
+#include <string>
+
+namespace chargelock::storage {
+
+class ChargePointStore;
+class ConnectorStore;
+class IdTagStore;
+class TransactionStore;
+class MeterValueStore;
+class MessageLogStore;
+class EventStore;
+
+class Database {
+ public:
+  // Opens a first connection to `url` (a libpq URI or key=value string) to
+  // check that the database is reachable. Throws DatabaseError naming the
+  // cause (e.g. "cannot connect to database postgresql://u@host:5432/db:
+  // connection refused"); the password of the URL is never repeated.
+  explicit Database(std::string url);
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  // Applies every embedded migration not yet recorded in schema_migrations,
+  // each in its own transaction, in version order. Serialised across
+  // processes with a PostgreSQL advisory lock, so concurrent starters are
+  // safe; applying twice is a no-op. Returns the number applied now.
+  int migrate();
+
+  // Highest applied migration version (0 for an empty database).
+  int schema_version();
+
+  // Closes the calling thread's connection, if any (call when a worker
+  // thread ends).
+  void release_thread_connection();
+
+  // The URL without its password, for messages.
+  const std::string& display_url() const;
+
+  ChargePointStore& charge_points();
+  ConnectorStore& connectors();
+  IdTagStore& id_tags();
+  TransactionStore& transactions();
+  MeterValueStore& meter_values();
+  MessageLogStore& message_log();
+  EventStore& events();
+
+  // Implementation detail of storage/postgres; opaque to every other module.
+  class Impl;
+  Impl& impl() { return *impl_; }
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace chargelock::storage

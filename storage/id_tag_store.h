@@ -1,0 +1,33 @@
+// Id tags (RFID cards, app tokens) known to the central system.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "storage/timestamp.h"
+
+namespace chargelock::storage {
+
+// The stored status; ConcurrentTx is never stored, core derives it.
+enum class IdTagStatus { Accepted, Blocked, Expired, Invalid };
+
+struct IdTagRecord {
+  std::string id_tag;  // 1..20 characters (OCPP IdToken)
+  IdTagStatus status = IdTagStatus::Accepted;
+  std::optional<Timestamp> expiry_date;
+  std::optional<std::string> parent_id_tag;
+};
+
+class IdTagStore {
+ public:
+  virtual ~IdTagStore() = default;
+  // Creates the tag or replaces every field of an existing one.
+  virtual void upsert(const IdTagRecord& tag) = 0;
+  virtual std::optional<IdTagRecord> find(const std::string& id_tag) = 0;
+  virtual std::vector<IdTagRecord> list() = 0;  // ordered by id tag
+  // Returns false when the tag is unknown.
+  virtual bool remove(const std::string& id_tag) = 0;
+};
+
+}  // namespace chargelock::storage

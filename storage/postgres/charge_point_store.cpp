@@ -1,0 +1,193 @@
+// PostgreSQL ChargePointStore.
+#include "storage/charge_point_store.h"
+
+#include "storage/postgres/database_impl.h"
+
+namespace chargelock::storage::postgres {
+
+namespace {
+
+const char* to_text(RegistrationStatus status) {
+  switch (status) {
+    case RegistrationStatus::Accepted:
+      return "Accepted";
+    case RegistrationStatus::Pending:
+      return "Pending";
+    case RegistrationStatus::Rejected:
+      return "Rejected";
+  }
+  return "Rejected";
+}
+
+RegistrationStatus registration_from_text(const std::string& text) {
+  if (text == "Accepted") return RegistrationStatus::Accepted;
+  if (text == "Pending") return RegistrationStatus::Pending;
+  return RegistrationStatus::Rejected;
+}
+
+const char* const kSelect =
+    "SELECT id, security_profile, password_hash, registration_status, latitude, longitude,"
+    " vendor, model, charge_point_serial, charge_box_serial, firmware_version, iccid, imsi,"
+    " meter_type, meter_serial, ts_to_micros(last_boot_at), online, ts_to_micros(last_seen),"
+    " connected_node, ts_to_micros(created_at) FROM charge_points";
+
+ChargePointRecord read_record(const pqxx::row& row) {
+  ChargePointRecord r;
+  r.id = row[0].as<std::string>();
+  r.security_profile = row[1].as<int>();
+  r.password_hash = optional_text(row[2]);
+  r.registration_status = registration_from_text(row[3].as<std::string>());
+  if (!row[4].is_null() && !row[5].is_null())
+    r.location = GeoLocation{row[4].as<double>(), row[5].as<double>()};
+  if (!row[6].is_null()) {
+    BootInfo boot;
+    boot.vendor = row[6].as<std::string>();
+    boot.model = row[7].as<std::string>("");
+    boot.charge_point_serial = optional_text(row[8]);
+    boot.charge_box_serial = optional_text(row[9]);
+    boot.firmware_version = optional_text(row[10]);
+    boot.iccid = optional_text(row[11]);
+    boot.imsi = optional_text(row[12]);
+    boot.meter_type = optional_text(row[13]);
+    boot.meter_serial = optional_text(row[14]);
+    r.boot_info = std::move(boot);
+  }
+  r.last_boot_at = optional_time(row[15]);
+  r.online = row[16].as<bool>();
+  r.last_seen = optional_time(row[17]);
+  r.connected_node = optional_text(row[18]);
+  r.created_at = from_micros(row[19].as<std::int64_t>());
+  return r;
+}
+
+class PgChargePointStore final : public ChargePointStore {
+ public:
+  explicit PgChargePointStore(Database::Impl& db) : db_(db) {}
+
+  bool create(const NewChargePoint& cp) override {
+    return db_.transact([&](pqxx::work& txn) {
+      std::optional<double> lat, lon;
+      if (cp.location) lat = cp.location->latitude, lon = cp.location->longitude;
+      const auto result = txn.exec_params(
+          "INSERT INTO charge_points (id, password_hash, security_profile, registration_status,"
+          " latitude, longitude) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
+          cp.id, cp.password_hash, cp.security_profile, to_text(cp.registration_status), lat, lon);
+      return result.affected_rows() == 1;
+    });
+  }
+
+  bool update(const std::string& id, const ChargePointChange& change) override {
+    return db_.transact([&](pqxx::work& txn) {
+      std::optional<double> lat, lon;
+      if (change.location) lat = change.location->latitude, lon = change.location->longitude;
+      std::optional<std::string> status;
+      if (change.registration_status) status = to_text(*change.registration_status);
+      // Each column keeps its value unless a new one (or a clear flag) is given.
+      const auto result = txn.exec_params(
+          "UPDATE charge_points SET"
+          " password_hash = CASE WHEN $3 THEN NULL ELSE coalesce($2, password_hash) END,"
+          " security_profile = coalesce($4, security_profile),"
+          " registration_status = coalesce($5, registration_status),"
+          " latitude = CASE WHEN $8 THEN NULL ELSE coalesce($6, latitude) END,"
+          " longitude = CASE WHEN $8 THEN NULL ELSE coalesce($7, longitude) END,"
+          " updated_at = now()"
+          " WHERE id = $1",
+          id, change.password_hash, change.clear_password, change.security_profile, status, lat,
+          lon, change.clear_location);
+      return result.affected_rows() == 1;
+    });
+  }
+
+  bool remove(const std::string& id) override {
+    return db_.transact([&](pqxx::work& txn) {
+      return txn.exec_params("DELETE FROM charge_points WHERE id = $1", id).affected_rows() == 1;
+    });
+  }
+
+  std::optional<ChargePointRecord> find(const std::string& id) override {
+    return db_.transact([&](pqxx::work& txn) -> std::optional<ChargePointRecord> {
+      const auto result = txn.exec_params(std::string(kSelect) + " WHERE id = $1", id);
+      if (result.empty()) return std::nullopt;
+      return read_record(result[0]);
+    });
+  }
+
+  std::vector<ChargePointRecord> list() override {
+    return db_.transact([&](pqxx::work& txn) {
+      std::vector<ChargePointRecord> records;
+      for (const auto& row : txn.exec(std::string(kSelect) + " ORDER BY id"))
+        records.push_back(read_record(row));
+      return records;
+    });
+  }
+
+  std::vector<ChargePointAccess> list_access() override {
+    return db_.transact([&](pqxx::work& txn) {
+      std::vector<ChargePointAccess> records;
+      for (const auto& row : txn.exec("SELECT id, security_profile, password_hash,"
+                                      " registration_status FROM charge_points ORDER BY id")) {
+        ChargePointAccess a;
+        a.id = row[0].as<std::string>();
+        a.security_profile = row[1].as<int>();
+        a.password_hash = optional_text(row[2]);
+        a.registration_status = registration_from_text(row[3].as<std::string>());
+        records.push_back(std::move(a));
+      }
+      return records;
+    });
+  }
+
+  bool record_boot(const std::string& id, const BootInfo& boot, Timestamp at) override {
+    return db_.transact([&](pqxx::work& txn) {
+      const auto result = txn.exec_params(
+          "UPDATE charge_points SET vendor = $2, model = $3, charge_point_serial = $4,"
+          " charge_box_serial = $5, firmware_version = $6, iccid = $7, imsi = $8,"
+          " meter_type = $9, meter_serial = $10, last_boot_at = micros_to_ts($11),"
+          " last_seen = micros_to_ts($11), updated_at = now() WHERE id = $1",
+          id, boot.vendor, boot.model, boot.charge_point_serial, boot.charge_box_serial,
+          boot.firmware_version, boot.iccid, boot.imsi, boot.meter_type, boot.meter_serial,
+          to_micros(at));
+      return result.affected_rows() == 1;
+    });
+  }
+
+  bool touch(const std::string& id, Timestamp at) override {
+    return db_.transact([&](pqxx::work& txn) {
+      return txn.exec_params("UPDATE charge_points SET last_seen = micros_to_ts($2) WHERE id = $1",
+                             id, to_micros(at))
+                 .affected_rows() == 1;
+    });
+  }
+
+  bool set_online(const std::string& id, const std::string& node, Timestamp at) override {
+    return db_.transact([&](pqxx::work& txn) {
+      return txn.exec_params(
+                    "UPDATE charge_points SET online = true, connected_node = $2,"
+                    " last_seen = micros_to_ts($3) WHERE id = $1",
+                    id, node, to_micros(at))
+                 .affected_rows() == 1;
+    });
+  }
+
+  bool set_offline(const std::string& id, const std::string& node, Timestamp at) override {
+    return db_.transact([&](pqxx::work& txn) {
+      return txn.exec_params(
+                    "UPDATE charge_points SET online = false, connected_node = NULL,"
+                    " last_seen = greatest(last_seen, micros_to_ts($3))"
+                    " WHERE id = $1 AND connected_node = $2",
+                    id, node, to_micros(at))
+                 .affected_rows() == 1;
+    });
+  }
+
+ private:
+  Database::Impl& db_;
+};
+
+}  // namespace
+
+std::unique_ptr<ChargePointStore> make_charge_point_store(Database::Impl& db) {
+  return std::make_unique<PgChargePointStore>(db);
+}
+
+}  // namespace chargelock::storage::postgres

@@ -1,0 +1,201 @@
+#include "storage/database.h"
+
+#include <fmt/format.h>
+
+#include <regex>
+
+#include "storage/migrations.h"
+#include "storage/postgres/database_impl.h"
+
+namespace chargelock::storage {
+
+namespace postgres {
+
+std::int64_t to_micros(Timestamp t) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+}
+
+Timestamp from_micros(std::int64_t micros) {
+  return Timestamp(
+      std::chrono::duration_cast<Timestamp::duration>(std::chrono::microseconds(micros)));
+}
+
+std::optional<std::int64_t> to_micros(const std::optional<Timestamp>& t) {
+  if (!t) return std::nullopt;
+  return to_micros(*t);
+}
+
+std::optional<Timestamp> optional_time(const pqxx::field& micros) {
+  if (micros.is_null()) return std::nullopt;
+  return from_micros(micros.as<std::int64_t>());
+}
+
+std::optional<std::string> optional_text(const pqxx::field& field) {
+  if (field.is_null()) return std::nullopt;
+  return field.as<std::string>();
+}
+
+std::optional<int> optional_int(const pqxx::field& field) {
+  if (field.is_null()) return std::nullopt;
+  return field.as<int>();
+}
+
+std::string values_rows(std::size_t rows, const std::vector<std::string>& column_templates) {
+  std::string sql;
+  std::size_t n = 0;
+  for (std::size_t r = 0; r < rows; ++r) {
+    sql += r == 0 ? "(" : ", (";
+    for (std::size_t c = 0; c < column_templates.size(); ++c) {
+      if (c) sql += ", ";
+      sql += fmt::format(fmt::runtime(column_templates[c]), "$" + std::to_string(++n));
+    }
+    sql += ")";
+  }
+  return sql;
+}
+
+std::string without_password(const std::string& url) {
+  static const std::regex uri_password(R"(^([a-zA-Z]+://[^:/@]*):[^@/]*@)");
+  static const std::regex keyword_password(R"(password\s*=\s*('[^']*'|\S*))");
+  std::string text = std::regex_replace(url, uri_password, "$1@");
+  return std::regex_replace(text, keyword_password, "password=***");
+}
+
+namespace {
+// Serialises migrations across every process using the database.
+constexpr std::int64_t kMigrationLockKey = 0x43686172674c6f63;  // "ChargLoc"
+}  // namespace
+
+}  // namespace postgres
+
+Database::Impl::Impl(std::string url_in)
+    : url(std::move(url_in)), display_url(postgres::without_password(url)) {}
+
+Database::Impl::~Impl() = default;
+
+std::unique_ptr<pqxx::connection> Database::Impl::open() {
+  try {
+    return std::make_unique<pqxx::connection>(url);
+  } catch (const std::exception& e) {
+    std::string cause = e.what();
+    while (!cause.empty() && (cause.back() == '\n' || cause.back() == ' ')) cause.pop_back();
+    throw DatabaseError(fmt::format("cannot connect to database {}: {}", display_url, cause));
+  }
+}
+
+pqxx::connection& Database::Impl::connection() {
+  const auto me = std::this_thread::get_id();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = connections_.find(me);
+    if (it != connections_.end() && it->second->is_open()) return *it->second;
+  }
+  auto fresh = open();  // outside the lock: connecting may take a while
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto& slot = connections_[me];
+  slot = std::move(fresh);
+  return *slot;
+}
+
+void Database::Impl::release_thread_connection() {
+  std::unique_ptr<pqxx::connection> mine;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = connections_.find(std::this_thread::get_id());
+    if (it == connections_.end()) return;
+    mine = std::move(it->second);
+    connections_.erase(it);
+  }
+}
+
+Database::Database(std::string url) : impl_(std::make_unique<Impl>(std::move(url))) {
+  impl_->connection();  // fail early, with the cause, when unreachable
+  impl_->charge_points = postgres::make_charge_point_store(*impl_);
+  impl_->connectors = postgres::make_connector_store(*impl_);
+  impl_->id_tags = postgres::make_id_tag_store(*impl_);
+  impl_->transactions = postgres::make_transaction_store(*impl_);
+  impl_->meter_values = postgres::make_meter_value_store(*impl_);
+  impl_->message_log = postgres::make_message_log_store(*impl_);
+  impl_->events = postgres::make_event_store(*impl_);
+}
+
+Database::~Database() = default;
+
+const std::string& Database::display_url() const { return impl_->display_url; }
+void Database::release_thread_connection() { impl_->release_thread_connection(); }
+
+ChargePointStore& Database::charge_points() { return *impl_->charge_points; }
+ConnectorStore& Database::connectors() { return *impl_->connectors; }
+IdTagStore& Database::id_tags() { return *impl_->id_tags; }
+TransactionStore& Database::transactions() { return *impl_->transactions; }
+MeterValueStore& Database::meter_values() { return *impl_->meter_values; }
+MessageLogStore& Database::message_log() { return *impl_->message_log; }
+EventStore& Database::events() { return *impl_->events; }
+
+int Database::schema_version() {
+  return impl_->transact([](pqxx::work& txn) {
+    const auto exists = txn.exec1("SELECT to_regclass('schema_migrations') IS NOT NULL")[0];
+    if (!exists.as<bool>()) return 0;
+    return txn.exec1("SELECT coalesce(max(version), 0) FROM schema_migrations")[0].as<int>();
+  });
+}
+
+int Database::migrate() {
+  pqxx::connection& conn = impl_->connection();
+  try {
+    {
+      pqxx::nontransaction lock(conn);
+      lock.exec_params("SELECT pg_advisory_lock($1)", postgres::kMigrationLockKey);
+    }
+    struct Unlock {
+      pqxx::connection& conn;
+      ~Unlock() {
+        try {
+          pqxx::nontransaction unlock(conn);
+          unlock.exec_params("SELECT pg_advisory_unlock($1)", postgres::kMigrationLockKey);
+        } catch (...) {
+          // The lock ends with the session anyway.
+        }
+      }
+    } unlock{conn};
+
+    {
+      pqxx::work txn(conn);
+      txn.exec(
+          "CREATE TABLE IF NOT EXISTS schema_migrations ("
+          " version integer PRIMARY KEY,"
+          " name text NOT NULL,"
+          " applied_at timestamptz NOT NULL DEFAULT now())");
+      txn.commit();
+    }
+    int applied = 0;
+    for (const Migration& migration : embedded_migrations()) {
+      pqxx::work txn(conn);
+      const bool done =
+          !txn.exec_params("SELECT 1 FROM schema_migrations WHERE version = $1", migration.version)
+               .empty();
+      if (done) continue;
+      try {
+        txn.exec(std::string(migration.sql));
+      } catch (const pqxx::sql_error& e) {
+        throw DatabaseError(fmt::format("migration {} failed: {}", migration.name, e.what()));
+      }
+      txn.exec_params("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+                      migration.version, std::string(migration.name));
+      txn.commit();
+      ++applied;
+    }
+    return applied;
+  } catch (const DatabaseError&) {
+    throw;
+  } catch (const pqxx::broken_connection& e) {
+    impl_->release_thread_connection();
+    throw DatabaseError(
+        fmt::format("lost connection to database {}: {}", impl_->display_url, e.what()));
+  } catch (const pqxx::failure& e) {
+    throw DatabaseError(
+        fmt::format("migrating database {} failed: {}", impl_->display_url, e.what()));
+  }
+}
+
+}  // namespace chargelock::storage
