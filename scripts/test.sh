@@ -21,6 +21,7 @@ trap cleanup EXIT
 CHARGELOCK_PG_FSYNC=off "$root/scripts/postgres.sh" start "$pgdir/data" "$port" >/dev/null
 export CHARGELOCK_TEST_DATABASE_URL="postgresql://chargelock@127.0.0.1:$port/postgres"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$root/test/lsan.supp:print_suppressions=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 cd "$build"

@@ -261,7 +261,9 @@ Listener* OcppServer::Impl::create_listener(const ListenerConfig& config, bool t
   if (tls) {
     // Without DO_SSL_GLOBAL_INIT on the vhost itself, lws 4.1 silently
     // serves the "TLS" vhost in plain text.
-    info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    // The listener makes no outgoing TLS connections: keep the OS CA bundle
+    // out of the client TLS context lws creates for every vhost anyway.
+    info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
     info.ssl_cert_filepath = config.cert_file.c_str();
     info.ssl_private_key_filepath = config.key_file.c_str();
     // Only HTTP/1.1: OCPP-J runs over h1 upgrades, and ws-over-h2 would

@@ -156,7 +156,8 @@ class WsClientLoop::Impl {
     const std::string name = "client-" + std::to_string(vhosts_.size());
     info.vhost_name = name.c_str();
     if (tls) {
-      info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+      // Trust only the given CA, not the OS bundle.
+      info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
       if (!ca.empty()) info.client_ssl_ca_filepath = ca.c_str();
       if (!cert.empty()) info.client_ssl_cert_filepath = cert.c_str();
       if (!key.empty()) info.client_ssl_private_key_filepath = key.c_str();

@@ -1,0 +1,48 @@
+// A hand-driven OCPP 1.6J charge point for integration tests: a WsTestClient
+// plus CALL/CALLRESULT bookkeeping, so a test reads like the conversation.
+#pragma once
+
+#include <rapidjson/document.h>
+
+#include <chrono>
+#include <string>
+
+#include "test/support/ws_test_client.h"
+
+namespace chargelock::test {
+
+class OcppTestPile {
+ public:
+  explicit OcppTestPile(std::string charge_point_id) : id_(std::move(charge_point_id)) {}
+
+  const std::string& id() const { return id_; }
+  WsTestClient& client() { return client_; }
+
+  ConnectResult connect(const std::string& url, const WsClientOptions& options = {}) {
+    return client_.connect(url, id_, options);
+  }
+
+  // Sends [2,<fresh id>,action,payload] and returns the parsed reply frame
+  // (a CALLRESULT or CALLERROR array). Throws when nothing comes back in time.
+  rapidjson::Document call(const std::string& action, const std::string& payload_json);
+
+  // Sends any text and returns the parsed reply frame.
+  rapidjson::Document exchange(const std::string& text);
+
+  // call() that must succeed: returns the CALLRESULT payload, or throws with
+  // the CALLERROR it got.
+  rapidjson::Document call_ok(const std::string& action, const std::string& payload_json);
+
+  std::string last_message_id() const { return last_id_; }
+
+ private:
+  std::string id_;
+  WsTestClient client_;
+  std::string last_id_;
+  int next_id_ = 1;
+};
+
+// The current UTC time as RFC 3339 with milliseconds and 'Z'.
+std::string now_rfc3339();
+
+}  // namespace chargelock::test
