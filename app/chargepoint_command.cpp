@@ -12,16 +12,19 @@ namespace {
 double parse_degrees(const std::string& flag, const std::string& text) {
   char* end = nullptr;
   const double value = std::strtod(text.c_str(), &end);
-  if (text.empty() || *end != '\0') throw ConfigError(flag + ": expected a number, got '" + text + "'");
+  if (text.empty() || *end != '\0')
+    throw ConfigError(flag + ": expected a number, got '" + text + "'");
   return value;
 }
 
 }  // namespace
 
-int run_chargepoint_command(const std::vector<std::string>& arguments, core::CentralSystem& central) {
+int run_chargepoint_command(const std::vector<std::string>& arguments,
+                            core::CentralSystem& central) {
   if (arguments.size() < 2 || arguments[0] != "add")
-    throw ConfigError("usage: chargelock chargepoint add ID [--password P] [--profile 1|2|3] "
-                      "[--lat X --lon Y] [--pending|--rejected] [--if-missing]");
+    throw ConfigError(
+        "usage: chargelock chargepoint add ID [--password P] [--profile 1|2|3] "
+        "[--lat X --lon Y] [--pending|--rejected] [--if-missing]");
   core::ChargePointRegistration registration;
   registration.id = arguments[1];
   std::optional<double> lat;

@@ -10,6 +10,7 @@
 
 namespace chargelock::app {
 
-int run_chargepoint_command(const std::vector<std::string>& arguments, core::CentralSystem& central);
+int run_chargepoint_command(const std::vector<std::string>& arguments,
+                            core::CentralSystem& central);
 
 }  // namespace chargelock::app

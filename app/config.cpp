@@ -1,11 +1,13 @@
 #include "app/config.h"
 
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <map>
-
-#include <fmt/format.h>
 
 namespace chargelock::app {
 namespace {
@@ -63,7 +65,9 @@ const std::vector<Setting>& settings() {
        [](Config& c, const std::string& v) { c.database_url = v; }},
       {"--ocpp-listen", "CHARGELOCK_OCPP_LISTEN", "HOST:PORT of the ws:// listener (profile 1)",
        true,
-       [](Config& c, const std::string& v) { c.ocpp_listen = parse_host_port("--ocpp-listen", v); }},
+       [](Config& c, const std::string& v) {
+         c.ocpp_listen = parse_host_port("--ocpp-listen", v);
+       }},
       {"--ocpp-tls-listen", "CHARGELOCK_OCPP_TLS_LISTEN",
        "HOST:PORT of the wss:// listener (profiles 2, 3); off when unset", true,
        [](Config& c, const std::string& v) {
@@ -99,6 +103,9 @@ const std::vector<Setting>& settings() {
        [](Config& c, const std::string& v) {
          c.ping_interval_s = parse_int("--ping-interval", v, 1, 3600);
        }},
+      {"--node-id", "CHARGELOCK_NODE_ID",
+       "this OCPP node's name among several (default HOSTNAME:OCPP_PORT)", true,
+       [](Config& c, const std::string& v) { c.node_id = v; }},
       {"--workers", "CHARGELOCK_WORKERS", "database worker threads (default 4)", true,
        [](Config& c, const std::string& v) { c.workers = parse_int("--workers", v, 1, 256); }},
       {"--log-level", "CHARGELOCK_LOG_LEVEL", "error | warn | info | debug (default info)", true,
@@ -179,6 +186,13 @@ ParseResult parse_config(int argc, const char* const argv[]) {
   }
   if (!result.wants_help) validate(config);
   return result;
+}
+
+std::string node_id(const Config& config) {
+  if (!config.node_id.empty()) return config.node_id;
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "localhost");
+  return fmt::format("{}:{}", host, config.ocpp_listen.port);
 }
 
 std::string usage() {

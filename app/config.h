@@ -15,7 +15,7 @@ struct HostPort {
 };
 
 struct Config {
-  std::string command = "serve";  // serve | ocpp | api | migrate | chargepoint
+  std::string command = "serve";       // serve | ocpp | api | migrate | chargepoint
   std::vector<std::string> arguments;  // what follows the command (chargepoint add ...)
 
   std::string database_url = "postgresql://chargelock@127.0.0.1:5433/chargelock";
@@ -32,6 +32,9 @@ struct Config {
   int call_timeout_s = 30;
   int ping_interval_s = 60;
   int workers = 4;
+  // This OCPP node's name in the database (which node holds which pile).
+  // Empty: "<hostname>:<ocpp port>".
+  std::string node_id;
   std::string log_level = "info";
 };
 
@@ -44,6 +47,9 @@ struct ParseResult {
 ParseResult parse_config(int argc, const char* const argv[]);
 
 std::string usage();
+
+// Config::node_id, or "<hostname>:<ocpp port>" when it is empty.
+std::string node_id(const Config& config);
 
 class ConfigError : public std::exception {
  public:

@@ -28,7 +28,8 @@ sigset_t termination_signals() {
 
 int serve(const app::Config& config, core::CentralSystem& central) {
   if (config.command == "api" || config.command == "serve")
-    std::fprintf(stderr, "chargelock: the REST API is not part of this build yet; serving OCPP only\n");
+    std::fprintf(stderr,
+                 "chargelock: the REST API is not part of this build yet; serving OCPP only\n");
   if (config.command == "api") return 1;
   app::OcppNode node(config, central);
   const sigset_t signals = termination_signals();
@@ -78,9 +79,11 @@ int main(int argc, char** argv) {
     core::CentralSystemConfig central_config;
     central_config.heartbeat_interval_s = config.heartbeat_interval_s;
     central_config.auto_register = config.auto_register;
+    central_config.node_id = app::node_id(config);
     central_config.message_log = config.command != "chargepoint";
     core::CentralSystem central(database, central_config);
-    if (config.command == "chargepoint") return app::run_chargepoint_command(config.arguments, central);
+    if (config.command == "chargepoint")
+      return app::run_chargepoint_command(config.arguments, central);
     central.directory().reload();
     return serve(config, central);
   } catch (const app::ConfigError& error) {

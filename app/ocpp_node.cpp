@@ -47,6 +47,10 @@ class OcppNode::Impl {
         server_(server_config(config), gateway_) {
     ocpp::register_charge_point_actions(actions_, central_);
     gateway_.attach(server_);
+    // Before any pile connects: what this node held before a crash is gone.
+    if (const int stale = central_.charge_points().node_started(); stale > 0)
+      std::printf("chargelock: %d charge point(s) of node %s marked offline after restart\n", stale,
+                  central_.config().node_id.c_str());
   }
 
   ~Impl() {

@@ -157,4 +157,8 @@ void ChargePointService::disconnected(const std::string& id) {
   charge_points_.set_offline(id, config_.node_id, Clock::now());
 }
 
+int ChargePointService::node_started() {
+  return charge_points_.set_node_offline(config_.node_id, Clock::now());
+}
+
 }  // namespace chargelock::core

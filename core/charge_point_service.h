@@ -85,6 +85,9 @@ class ChargePointService {
   // Websocket connection opened / closed on this node.
   void connected(const std::string& id);
   void disconnected(const std::string& id);
+  // At node start: piles this node held before a crash are offline now.
+  // Returns how many were marked.
+  int node_started();
 
   const ChargePointServiceConfig& config() const { return config_; }
 

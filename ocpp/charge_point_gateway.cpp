@@ -41,8 +41,8 @@ class ChargePointGateway::Output : public SessionOutput {
 };
 
 ChargePointGateway::ChargePointGateway(core::CentralSystem& central, core::WorkQueue& work,
-                                       const ActionRegistry& actions,
-                                       const SchemaRegistry& schemas, SessionOptions options)
+                                       const ActionRegistry& actions, const SchemaRegistry& schemas,
+                                       SessionOptions options)
     : central_(central), work_(work), actions_(actions), schemas_(schemas), options_(options) {}
 
 ChargePointGateway::~ChargePointGateway() { close_all(); }
@@ -86,6 +86,7 @@ void ChargePointGateway::on_open(SessionId session, const std::string& charge_po
   sessions_.emplace(session, std::move(connection));
   by_charge_point_[charge_point_id] = session;
   report(charge_point_id, true);
+  if (observer_ != nullptr) observer_->on_session_open(charge_point_id);
 }
 
 void ChargePointGateway::on_text(SessionId session, std::string text) {
@@ -102,6 +103,7 @@ void ChargePointGateway::on_close(SessionId session) {
   if (current != by_charge_point_.end() && current->second == session) {
     by_charge_point_.erase(current);
     report(charge_point_id, false);
+    if (observer_ != nullptr) observer_->on_session_closed(charge_point_id);
   }
 }
 

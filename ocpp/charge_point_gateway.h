@@ -21,6 +21,15 @@
 
 namespace chargelock::ocpp {
 
+// Told (on the loop thread) when a pile's session starts or its current
+// session ends; e.g. the command dispatcher delivers queued commands then.
+class SessionObserver {
+ public:
+  virtual ~SessionObserver() = default;
+  virtual void on_session_open(const std::string& charge_point_id) = 0;
+  virtual void on_session_closed(const std::string& charge_point_id) = 0;
+};
+
 class ChargePointGateway : public ConnectionHandler {
  public:
   // `central`, `work`, `actions` and `schemas` must outlive the gateway.
@@ -41,6 +50,9 @@ class ChargePointGateway : public ConnectionHandler {
   // The live session of a charge point on this node, or null. Loop thread.
   std::shared_ptr<ChargePointSession> session_of(const std::string& charge_point_id) const;
   std::size_t connected_count() const { return sessions_.size(); }
+
+  // Optional; set before OcppServer::run(). Must outlive the gateway's use.
+  void set_observer(SessionObserver* observer) { observer_ = observer; }
 
   UpgradeVerdict on_upgrade(const UpgradeRequest& request) override;
   void on_open(SessionId session, const std::string& charge_point_id) override;
@@ -63,6 +75,7 @@ class ChargePointGateway : public ConnectionHandler {
   const SchemaRegistry& schemas_;
   SessionOptions options_;
   OcppServer* server_ = nullptr;
+  SessionObserver* observer_ = nullptr;
   std::unordered_map<SessionId, Connection> sessions_;
   std::unordered_map<std::string, SessionId> by_charge_point_;
 };

@@ -98,6 +98,9 @@ class ChargePointStore {
   // that already reconnected to another node stays online). Returns whether
   // a change was made.
   virtual bool set_offline(const std::string& id, const std::string& node, Timestamp at) = 0;
+  // Marks every pile held by `node` offline (a node that starts after a
+  // crash holds no connection). Returns how many changed.
+  virtual int set_node_offline(const std::string& node, Timestamp at) = 0;
 };
 
 }  // namespace chargelock::storage

@@ -180,6 +180,17 @@ class PgChargePointStore final : public ChargePointStore {
     });
   }
 
+  int set_node_offline(const std::string& node, Timestamp at) override {
+    return db_.transact([&](pqxx::work& txn) {
+      return static_cast<int>(
+          txn.exec_params("UPDATE charge_points SET online = false, connected_node = NULL,"
+                          " last_seen = greatest(last_seen, micros_to_ts($2))"
+                          " WHERE connected_node = $1",
+                          node, to_micros(at))
+              .affected_rows());
+    });
+  }
+
  private:
   Database::Impl& db_;
 };

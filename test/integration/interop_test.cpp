@@ -2,9 +2,10 @@
 // package ocpp-rpc's RPCClient in strict mode, which checks every message
 // against the official OCPP 1.6 JSON schemas — runs a full session with each
 // security profile (test/interop/interop.mjs).
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
 #include <sys/stat.h>
+
+#include <catch2/catch.hpp>
 
 #include "core/central_system.h"
 #include "test/support/server_process.h"
@@ -58,24 +59,23 @@ TEST_CASE("ocpp-rpc in strict mode runs a charging session with every security p
     central.authorization().put_id_tag(tag);
   }
 
-  ServerProcess server({"serve", "--ocpp-listen", "127.0.0.1:0", "--ocpp-tls-listen",
-                        "127.0.0.1:0", "--api-listen", "127.0.0.1:0", "--tls-cert",
-                        certificates.server().cert, "--tls-key", certificates.server().key,
-                        "--tls-ca", certificates.ca_file()},
+  ServerProcess server({"serve", "--ocpp-listen", "127.0.0.1:0", "--ocpp-tls-listen", "127.0.0.1:0",
+                        "--api-listen", "127.0.0.1:0", "--tls-cert", certificates.server().cert,
+                        "--tls-key", certificates.server().key, "--tls-ca", certificates.ca_file()},
                        env, {"ocpp ws", "ocpp wss"});
   const auto& client3 = certificates.client("IOP-3");
-  const std::string profiles = fmt::format(
-      R"([{{"id":"IOP-1","profile":1,"password":"interop-secret-1"}},)"
-      R"({{"id":"IOP-2","profile":2,"password":"interop-secret-2"}},)"
-      R"({{"id":"IOP-3","profile":3,"cert":"{}","key":"{}"}}])",
-      client3.cert, client3.key);
-  auto [code, output] = run_node(
-      interop + "/interop.mjs",
-      {{"CL_WS_URL", fmt::format("ws://127.0.0.1:{}/ocpp", server.port("ocpp ws"))},
-       {"CL_WSS_URL", fmt::format("wss://localhost:{}/ocpp", server.port("ocpp wss"))},
-       {"CL_CA", certificates.ca_file()},
-       {"CL_PROFILES", profiles},
-       {"CL_ID_TAG", "IOP-TAG"}});
+  const std::string profiles =
+      fmt::format(R"([{{"id":"IOP-1","profile":1,"password":"interop-secret-1"}},)"
+                  R"({{"id":"IOP-2","profile":2,"password":"interop-secret-2"}},)"
+                  R"({{"id":"IOP-3","profile":3,"cert":"{}","key":"{}"}}])",
+                  client3.cert, client3.key);
+  auto [code, output] =
+      run_node(interop + "/interop.mjs",
+               {{"CL_WS_URL", fmt::format("ws://127.0.0.1:{}/ocpp", server.port("ocpp ws"))},
+                {"CL_WSS_URL", fmt::format("wss://localhost:{}/ocpp", server.port("ocpp wss"))},
+                {"CL_CA", certificates.ca_file()},
+                {"CL_PROFILES", profiles},
+                {"CL_ID_TAG", "IOP-TAG"}});
   INFO(output);
   INFO(server.output());
   CHECK(code == 0);

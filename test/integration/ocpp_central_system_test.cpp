@@ -1,9 +1,9 @@
 // The central system end to end: the real chargelock program on a real
 // PostgreSQL, real websocket piles over ws:// and wss:// with each security
 // profile.
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
 
+#include <catch2/catch.hpp>
 #include <thread>
 
 #include "core/central_system.h"
@@ -55,12 +55,18 @@ struct CentralSystemFixture {
 
   void start() {
     std::vector<std::string> args = {"serve",
-                                     "--ocpp-listen", "127.0.0.1:0",
-                                     "--ocpp-tls-listen", "127.0.0.1:0",
-                                     "--api-listen", "127.0.0.1:0",
-                                     "--tls-cert", certificates.server().cert,
-                                     "--tls-key", certificates.server().key,
-                                     "--tls-ca", certificates.ca_file()};
+                                     "--ocpp-listen",
+                                     "127.0.0.1:0",
+                                     "--ocpp-tls-listen",
+                                     "127.0.0.1:0",
+                                     "--api-listen",
+                                     "127.0.0.1:0",
+                                     "--tls-cert",
+                                     certificates.server().cert,
+                                     "--tls-key",
+                                     certificates.server().key,
+                                     "--tls-ca",
+                                     certificates.ca_file()};
     args.insert(args.end(), extra_flags.begin(), extra_flags.end());
     server = std::make_unique<ServerProcess>(args, env(),
                                              std::vector<std::string>{"ocpp ws", "ocpp wss"});
@@ -156,8 +162,9 @@ TEST_CASE_METHOD(CentralSystemFixture, "a full charging session over ws is answe
   CHECK(scalar(fmt::format("SELECT count(*) FROM meter_values WHERE transaction_id = {}",
                            transaction)) == "4");
   CHECK(scalar("SELECT phase FROM meter_values WHERE measurand = 'Current.Import'") == "L1");
-  CHECK(scalar("SELECT status FROM connectors WHERE charge_point_id = 'CP-1' AND connector_id = 1") ==
-        "Available");
+  CHECK(
+      scalar("SELECT status FROM connectors WHERE charge_point_id = 'CP-1' AND connector_id = 1") ==
+      "Available");
   CHECK(scalar("SELECT count(*) FROM connector_status_history WHERE charge_point_id = 'CP-1'") ==
         "3");
   CHECK(scalar("SELECT firmware_version FROM charge_points WHERE id = 'CP-1'") == "1.2.3");
@@ -244,7 +251,8 @@ TEST_CASE_METHOD(CentralSystemFixture, "registration state decides the boot answ
   CHECK(std::string(boot["status"].GetString()) == "Pending");
 }
 
-TEST_CASE_METHOD(CentralSystemFixture, "unknown piles connect and wait as Pending with auto-registration") {
+TEST_CASE_METHOD(CentralSystemFixture,
+                 "unknown piles connect and wait as Pending with auto-registration") {
   extra_flags = {"--auto-register"};
   start();
   OcppTestPile pile("CP-NEW");
@@ -254,7 +262,8 @@ TEST_CASE_METHOD(CentralSystemFixture, "unknown piles connect and wait as Pendin
   CHECK(scalar("SELECT registration_status FROM charge_points WHERE id = 'CP-NEW'") == "Pending");
 }
 
-TEST_CASE_METHOD(CentralSystemFixture, "bad input gets the named CALLERROR and the connection stays up") {
+TEST_CASE_METHOD(CentralSystemFixture,
+                 "bad input gets the named CALLERROR and the connection stays up") {
   start();
   OcppTestPile pile("CP-1");
   REQUIRE(pile.connect(ws_url(), basic("CP-1", "secret-1")).connected);
@@ -266,8 +275,9 @@ TEST_CASE_METHOD(CentralSystemFixture, "bad input gets the named CALLERROR and t
   CHECK(error_code(pile.call("Reset", R"({"type":"Hard"})")) == "NotSupported");
   CHECK(error_code(pile.call("BootNotification", R"({"chargePointVendor":"x"})")) ==
         "OccurenceConstraintViolation");
-  CHECK(error_code(pile.call("StatusNotification",
-                             R"({"connectorId":"one","errorCode":"NoError","status":"Available"})")) ==
+  CHECK(error_code(
+            pile.call("StatusNotification",
+                      R"({"connectorId":"one","errorCode":"NoError","status":"Available"})")) ==
         "TypeConstraintViolation");
   CHECK(error_code(pile.call("StatusNotification",
                              R"({"connectorId":1,"errorCode":"NoError","status":"Sleeping"})")) ==
@@ -324,7 +334,8 @@ TEST_CASE_METHOD(CentralSystemFixture, "a pile that goes silent is marked offlin
   CHECK(online == "f");
 }
 
-TEST_CASE_METHOD(CentralSystemFixture, "nothing answered is lost when the server dies mid-session") {
+TEST_CASE_METHOD(CentralSystemFixture,
+                 "nothing answered is lost when the server dies mid-session") {
   start();
   int transaction = 0;
   const std::string started = now_rfc3339();
@@ -332,29 +343,36 @@ TEST_CASE_METHOD(CentralSystemFixture, "nothing answered is lost when the server
     OcppTestPile pile("CP-1");
     REQUIRE(pile.connect(ws_url(), basic("CP-1", "secret-1")).connected);
     pile.call_ok("BootNotification", boot_payload());
-    transaction = pile.call_ok("StartTransaction",
-                               fmt::format(R"({{"connectorId":1,"idTag":"TAG-OK","meterStart":10,"timestamp":"{}"}})",
-                                           started))["transactionId"]
-                      .GetInt();
+    transaction =
+        pile.call_ok("StartTransaction",
+                     fmt::format(
+                         R"({{"connectorId":1,"idTag":"TAG-OK","meterStart":10,"timestamp":"{}"}})",
+                         started))["transactionId"]
+            .GetInt();
     pile.call_ok("MeterValues", fmt::format(R"({{"connectorId":1,"transactionId":{},"meterValue":[
         {{"timestamp":"{}","sampledValue":[{{"value":"20"}}]}}]}})",
                                             transaction, now_rfc3339()));
     server->stop(/*kill_hard=*/true);  // no chance to flush anything
   }
   start();
+  // The connection died with the old process: the pile is offline until it
+  // comes back.
+  CHECK(scalar("SELECT online FROM charge_points WHERE id = 'CP-1'") == "f");
   OcppTestPile pile("CP-1");
   REQUIRE(pile.connect(ws_url(), basic("CP-1", "secret-1")).connected);
   pile.call_ok("BootNotification", boot_payload());
   // The pile did not get the answer to a retried start: same id again.
   CHECK(pile.call_ok("StartTransaction",
-                     fmt::format(R"({{"connectorId":1,"idTag":"TAG-OK","meterStart":10,"timestamp":"{}"}})",
-                                 started))["transactionId"]
+                     fmt::format(
+                         R"({{"connectorId":1,"idTag":"TAG-OK","meterStart":10,"timestamp":"{}"}})",
+                         started))["transactionId"]
             .GetInt() == transaction);
   pile.call_ok("StopTransaction",
                fmt::format(R"({{"transactionId":{},"meterStop":30,"timestamp":"{}"}})", transaction,
                            now_rfc3339()));
   CHECK(scalar("SELECT count(*) FROM transactions") == "1");
-  CHECK(scalar(fmt::format("SELECT meter_stop FROM transactions WHERE id = {}", transaction)) == "30");
+  CHECK(scalar(fmt::format("SELECT meter_stop FROM transactions WHERE id = {}", transaction)) ==
+        "30");
   CHECK(scalar(fmt::format("SELECT count(*) FROM meter_values WHERE transaction_id = {}",
                            transaction)) == "1");
 }

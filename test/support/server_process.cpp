@@ -130,7 +130,8 @@ std::pair<int, std::string> ServerProcess::run(std::vector<std::string> args,
   std::string out;
   char buffer[4096];
   ssize_t n;
-  while ((n = ::read(fd, buffer, sizeof buffer)) > 0) out.append(buffer, static_cast<std::size_t>(n));
+  while ((n = ::read(fd, buffer, sizeof buffer)) > 0)
+    out.append(buffer, static_cast<std::size_t>(n));
   ::close(fd);
   int status = 0;
   ::waitpid(pid, &status, 0);

@@ -110,6 +110,8 @@ class WsClientLoop::Impl {
     info.port = CONTEXT_PORT_NO_LISTEN;
     info.user = this;
     info.fd_limit_per_thread = max_connections > 0 ? static_cast<unsigned>(max_connections) + 8 : 0;
+    // Refusals (401, 404) are expected in tests; lws would log each one.
+    lws_set_log_level(LLL_ERR, nullptr);
     context_ = lws_create_context(&info);
     if (context_ == nullptr) throw std::runtime_error("test client: no lws context");
     // A vhost must exist for lws to deliver EVENT_WAIT_CANCELLED (posted
