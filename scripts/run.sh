@@ -42,7 +42,8 @@ done
 
 "$build/app/chargelock" serve &
 pids+=($!)
-echo "run: central system at ws://localhost:${CHARGELOCK_OCPP_LISTEN##*:}"
+listen=${CHARGELOCK_OCPP_LISTEN:-0.0.0.0:8180}
+echo "run: central system at ws://localhost:${listen##*:}/ocpp/{id}"
 echo "run: admin token in $data/admin-token; Ctrl-C stops everything"
 
 if [ -x "$build/simulators/pilesim" ]; then
