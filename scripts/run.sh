@@ -20,7 +20,8 @@ chmod 755 "$data"
 admin_url=$("$root/scripts/postgres.sh" start "$data/pg" "$pg_port")
 pids=()
 cleanup() {
-  trap - INT TERM EXIT
+  trap "" INT TERM  # a second Ctrl-C must not cut the cleanup short
+  trap - EXIT
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   "$root/scripts/postgres.sh" stop "$data/pg"

@@ -1,0 +1,81 @@
+#include "simulators/pilesim/json_util.h"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+namespace chargelock::pilesim::json {
+
+const rapidjson::Value* member(const rapidjson::Value& object, const char* key) {
+  if (!object.IsObject()) return nullptr;
+  const auto it = object.FindMember(key);
+  return it == object.MemberEnd() ? nullptr : &it->value;
+}
+
+std::optional<std::string> string(const rapidjson::Value& object, const char* key) {
+  const rapidjson::Value* value = member(object, key);
+  if (value == nullptr || !value->IsString()) return std::nullopt;
+  return std::string(value->GetString(), value->GetStringLength());
+}
+
+std::optional<std::int64_t> integer(const rapidjson::Value& object, const char* key) {
+  const rapidjson::Value* value = member(object, key);
+  if (value == nullptr || !value->IsInt64()) return std::nullopt;
+  return value->GetInt64();
+}
+
+std::optional<double> number(const rapidjson::Value& object, const char* key) {
+  const rapidjson::Value* value = member(object, key);
+  if (value == nullptr || !value->IsNumber()) return std::nullopt;
+  return value->GetDouble();
+}
+
+std::vector<std::string> strings(const rapidjson::Value& object, const char* key) {
+  std::vector<std::string> out;
+  const rapidjson::Value* value = member(object, key);
+  if (value == nullptr || !value->IsArray()) return out;
+  for (const auto& item : value->GetArray()) {
+    if (item.IsString()) out.emplace_back(item.GetString(), item.GetStringLength());
+  }
+  return out;
+}
+
+std::string to_text(const rapidjson::Value& value) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+  value.Accept(writer);
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+ObjectBuilder::ObjectBuilder() { document_.SetObject(); }
+
+rapidjson::Value ObjectBuilder::string_value(std::string_view text) {
+  return rapidjson::Value(text.data(), static_cast<rapidjson::SizeType>(text.size()),
+                          document_.GetAllocator());
+}
+
+ObjectBuilder& ObjectBuilder::add(const char* key, std::string_view value) {
+  document_.AddMember(rapidjson::StringRef(key), string_value(value), document_.GetAllocator());
+  return *this;
+}
+
+ObjectBuilder& ObjectBuilder::add(const char* key, std::int64_t value) {
+  document_.AddMember(rapidjson::StringRef(key), rapidjson::Value(value), document_.GetAllocator());
+  return *this;
+}
+
+ObjectBuilder& ObjectBuilder::add(const char* key, double value) {
+  document_.AddMember(rapidjson::StringRef(key), rapidjson::Value(value), document_.GetAllocator());
+  return *this;
+}
+
+ObjectBuilder& ObjectBuilder::add(const char* key, bool value) {
+  document_.AddMember(rapidjson::StringRef(key), rapidjson::Value(value), document_.GetAllocator());
+  return *this;
+}
+
+ObjectBuilder& ObjectBuilder::add(const char* key, rapidjson::Value& value) {
+  document_.AddMember(rapidjson::StringRef(key), value, document_.GetAllocator());
+  return *this;
+}
+
+}  // namespace chargelock::pilesim::json

@@ -1,0 +1,237 @@
+// pilesim: runs simulated OCPP 1.6J charge points against a central system.
+// Usage and flags: docs/pilesim.md or `pilesim --help`.
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+#include "simulators/pilesim/busy.h"
+#include "simulators/pilesim/charge_point.h"
+#include "simulators/pilesim/connection.h"
+#include "simulators/pilesim/options.h"
+#include "simulators/pilesim/progress.h"
+#include "simulators/pilesim/scenario.h"
+
+namespace pilesim = chargelock::pilesim;
+
+namespace {
+
+pilesim::PileNetwork* g_network = nullptr;
+
+void on_signal(int) {
+  if (g_network != nullptr) g_network->stop();
+}
+
+void raise_file_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
+pilesim::Gauges gauges_of(const std::vector<pilesim::ChargePoint>& piles) {
+  pilesim::Gauges g;
+  g.piles = piles.size();
+  for (const auto& pile : piles) {
+    if (!pile.has_lock_extension()) ++g.standard;
+    if (pile.link() == pilesim::LinkState::Up) ++g.connected;
+    if (pile.registration() == pilesim::Registration::Accepted) ++g.booted;
+    if (!pile.watch_list().empty()) ++g.armed;
+    g.queued += pile.queued_calls();
+    for (int c = 1; c <= pile.connector_count(); ++c) {
+      if (pile.charging(c)) ++g.charging;
+      if (!pile.held_by(c).empty()) ++g.held;
+    }
+  }
+  return g;
+}
+
+struct ResolvedAction {
+  pilesim::ScenarioAction action;
+  std::size_t pile = 0;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  pilesim::Options options;
+  std::optional<pilesim::Scenario> scenario;
+  try {
+    options = pilesim::parse_options(argc, argv);
+    if (options.help) {
+      std::cout << pilesim::usage();
+      return 0;
+    }
+    if (!options.scenario.empty()) scenario = pilesim::load_scenario(options.scenario);
+  } catch (const std::exception& error) {
+    std::cerr << "pilesim: " << error.what() << "\n";
+    return 2;
+  }
+
+  // Build the piles.
+  std::vector<pilesim::ChargePoint> piles;
+  piles.reserve(static_cast<std::size_t>(options.count));
+  pilesim::Stats stats;
+  const std::int64_t start = pilesim::PileNetwork::now_ms();
+  pilesim::Reporter reporter(stderr, ::isatty(STDERR_FILENO) == 1, options.quiet, start);
+  std::unordered_map<std::string, std::size_t> by_id;
+  for (int i = 0; i < options.count; ++i) {
+    pilesim::PileConfig config;
+    config.id = pilesim::expand_pattern(options.id_pattern, options.first + i);
+    config.connectors = options.connectors;
+    config.lock_extension = !pilesim::is_standard_pile(i, options.standard_fraction);
+    config.vendor = options.vendor;
+    config.model = options.model;
+    config.max_power_w = options.max_power_kw * 1000.0;
+    config.call_timeout_ms = std::int64_t{options.call_timeout_s} * 1000;
+    if (!by_id.emplace(config.id, piles.size()).second) {
+      std::cerr << "pilesim: --id-pattern gives the id " << config.id << " twice\n";
+      return 2;
+    }
+    piles.emplace_back(std::move(config), stats, reporter,
+                       options.seed * 2654435761u + static_cast<std::uint32_t>(i));
+  }
+
+  // Resolve the scenario's pile references before anything connects.
+  std::vector<ResolvedAction> actions;
+  if (scenario) {
+    for (std::size_t i = 0; i < scenario->actions.size(); ++i) {
+      const auto& action = scenario->actions[i];
+      std::optional<std::size_t> index;
+      if (const auto* id = std::get_if<std::string>(&action.pile)) {
+        if (auto it = by_id.find(*id); it != by_id.end()) index = it->second;
+      } else {
+        const int n = std::get<int>(action.pile);
+        if (n >= options.first && n < options.first + options.count) {
+          index = static_cast<std::size_t>(n - options.first);
+        }
+      }
+      if (!index) {
+        std::cerr << "pilesim: " << options.scenario << ": action " << i + 1
+                  << " names a pile this run does not simulate\n";
+        return 2;
+      }
+      if (action.connector > options.connectors) {
+        std::cerr << "pilesim: " << options.scenario << ": action " << i + 1 << " names connector "
+                  << action.connector << " but piles have " << options.connectors << "\n";
+        return 2;
+      }
+      actions.push_back({action, *index});
+    }
+  }
+
+  raise_file_limit();
+  std::signal(SIGPIPE, SIG_IGN);
+  std::optional<pilesim::PileNetwork> network;
+  try {
+    pilesim::NetworkSettings settings;
+    settings.url = options.url;
+    settings.ca = options.ca;
+    settings.password_pattern = options.password_pattern;
+    settings.cert_pattern = options.cert_pattern;
+    settings.key_pattern = options.key_pattern;
+    settings.first_number = options.first;
+    settings.verbose = options.verbose;
+    network.emplace(settings, piles, reporter);
+  } catch (const std::exception& error) {
+    std::cerr << "pilesim: " << error.what() << "\n";
+    return 1;
+  }
+  g_network = &*network;
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+
+  const std::size_t standard = gauges_of(piles).standard;
+  reporter.line(std::to_string(piles.size()) + " piles (" + std::to_string(standard) +
+                " without the lock extension), " + std::to_string(options.connectors) +
+                " connector(s) each → " + (options.url.tls ? "wss://" : "ws://") +
+                options.url.host + ":" + std::to_string(options.url.port) + options.url.path +
+                "/{id}");
+  for (std::size_t i = 0; i < piles.size(); ++i) {
+    piles[i].power_on(start,
+                      static_cast<std::int64_t>(static_cast<double>(i) * 1000.0 / options.rate));
+  }
+
+  if (!actions.empty()) {
+    auto next = std::make_shared<std::size_t>(0);
+    network->every(100, [&, next](std::int64_t now) {
+      const double elapsed = static_cast<double>(now - start) / 1000.0;
+      while (*next < actions.size() && actions[*next].action.at_s <= elapsed) {
+        const ResolvedAction& step = actions[(*next)++];
+        pilesim::ChargePoint& pile = piles[step.pile];
+        const auto& a = step.action;
+        pilesim::ActionResult result;
+        switch (a.verb) {
+          case pilesim::ScenarioVerb::Plug:
+            result = pile.plug_in(a.connector, a.vehicle, a.auto_start, now);
+            break;
+          case pilesim::ScenarioVerb::Unplug:
+            result = pile.unplug(a.connector, now);
+            break;
+          case pilesim::ScenarioVerb::Start:
+            result = pile.start_charging(a.connector, now);
+            break;
+          case pilesim::ScenarioVerb::Stop:
+            result = pile.stop_charging(a.connector, now);
+            break;
+          case pilesim::ScenarioVerb::Drop:
+            pile.drop_connection(now);
+            break;
+          case pilesim::ScenarioVerb::Offline:
+            pile.go_offline(static_cast<std::int64_t>(a.seconds * 1000), now);
+            break;
+        }
+        std::string text = "scenario " + std::string(pilesim::to_string(a.verb));
+        if (a.verb != pilesim::ScenarioVerb::Drop && a.verb != pilesim::ScenarioVerb::Offline) {
+          text += " connector " + std::to_string(a.connector);
+        }
+        if (!result.ok) {
+          ++stats.action_refusals;
+          text += " refused: " + result.reason;
+        } else if (!result.reason.empty()) {
+          text += ": " + result.reason;
+        }
+        reporter.note(pile.id(), text);
+        network->pump(step.pile);
+      }
+    });
+  }
+
+  std::optional<pilesim::BusyDriver> busy;
+  if (options.busy) {
+    busy.emplace(piles.size(), options.connectors, options.busy_idle_s, options.busy_session_s,
+                 options.seed, start);
+    network->every(1000, [&](std::int64_t now) {
+      for (std::size_t i = 0; i < piles.size(); ++i) {
+        if (busy->step(i, piles[i], now)) network->pump(i);
+      }
+    });
+  }
+
+  network->every(1000, [&](std::int64_t now) { reporter.progress(gauges_of(piles), stats, now); });
+
+  double duration = options.duration_s;
+  if (duration <= 0 && scenario && scenario->duration_s) duration = *scenario->duration_s;
+  if (duration > 0) {
+    network->every(static_cast<std::int64_t>(duration * 1000),
+                   [&](std::int64_t) { network->stop(); });
+  }
+
+  network->run();
+  const double elapsed = static_cast<double>(pilesim::PileNetwork::now_ms() - start) / 1000.0;
+  reporter.clear();
+  const pilesim::Gauges gauges = gauges_of(piles);
+  g_network = nullptr;
+  network.reset();
+  std::cout << (options.json ? pilesim::summary_json(gauges, stats, elapsed)
+                             : pilesim::summary_text(gauges, stats, elapsed));
+  return stats.boots_accepted > 0 ? 0 : 1;
+}
