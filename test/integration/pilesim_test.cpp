@@ -1,0 +1,113 @@
+// pilesim, the project's own pile simulator, driving the real central
+// system: many piles booting over ws://, TLS piles over wss://, and a
+// scripted charging session that ends up in the database.
+#include <fmt/format.h>
+#include <rapidjson/document.h>
+#include <sys/wait.h>
+
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <fstream>
+
+#include "core/central_system.h"
+#include "test/support/server_process.h"
+#include "test/support/test_certificates.h"
+#include "test/support/test_database.h"
+
+using namespace chargelock;
+using namespace chargelock::test;
+
+namespace {
+
+// Runs pilesim to completion; returns its --json summary (last line).
+rapidjson::Document run_pilesim(const std::vector<std::string>& args) {
+  std::string command = std::string("'") + PILESIM_BINARY + "' --quiet --json";
+  for (const auto& arg : args) command += " '" + arg + "'";
+  command += " 2>/dev/null";
+  FILE* pipe = ::popen(command.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  std::string output;
+  char buffer[4096];
+  std::size_t n;
+  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) output.append(buffer, n);
+  ::pclose(pipe);
+  const auto last = output.rfind('{');
+  INFO(output);
+  REQUIRE(last != std::string::npos);
+  rapidjson::Document summary;
+  summary.Parse(output.c_str() + last);
+  REQUIRE_FALSE(summary.HasParseError());
+  return summary;
+}
+
+struct Fixture {
+  TestDatabase database;
+  TestCertificates certificates;
+  std::map<std::string, std::string> env{{"CHARGELOCK_DATABASE_URL", database.url()}};
+
+  void add(const std::string& id, std::vector<std::string> flags) {
+    flags.insert(flags.begin(), {"chargepoint", "add", id});
+    REQUIRE(ServerProcess::run(flags, env).first == 0);
+  }
+
+  ServerProcess start() {
+    return ServerProcess(
+        {"serve", "--ocpp-listen", "127.0.0.1:0", "--ocpp-tls-listen", "127.0.0.1:0",
+         "--api-listen", "127.0.0.1:0", "--tls-cert", certificates.server().cert, "--tls-key",
+         certificates.server().key, "--tls-ca", certificates.ca_file()},
+        env, {"ocpp ws", "ocpp wss"});
+  }
+};
+
+}  // namespace
+
+TEST_CASE_METHOD(Fixture, "fifty simulated piles boot over ws:// and are known online") {
+  for (int i = 1; i <= 50; ++i)
+    add(fmt::format("SIM-{}", i), {"--password", fmt::format("pw-{}", i)});
+  ServerProcess server = start();
+  const auto summary =
+      run_pilesim({"--url", fmt::format("ws://127.0.0.1:{}/ocpp", server.port("ocpp ws")),
+                   "--count", "50", "--password-pattern", "pw-{n}", "--duration", "3"});
+  CHECK(summary["bootsAccepted"].GetInt() == 50);
+  CHECK(summary["connectFailures"].GetInt() == 0);
+  CHECK(summary["protocolErrors"].GetInt() == 0);
+  CHECK(database.scalar("SELECT count(*) FROM charge_points WHERE model = 'PileSim'") == "50");
+}
+
+TEST_CASE_METHOD(Fixture, "simulated TLS piles boot with profile 2") {
+  for (int i = 1; i <= 5; ++i)
+    add(fmt::format("TLS-{}", i), {"--password", "tls-secret", "--profile", "2"});
+  ServerProcess server = start();
+  const auto summary =
+      run_pilesim({"--url", fmt::format("wss://127.0.0.1:{}/ocpp", server.port("ocpp wss")),
+                   "--count", "5", "--id-pattern", "TLS-{n}", "--password-pattern", "tls-secret",
+                   "--ca", certificates.ca_file(), "--duration", "3"});
+  CHECK(summary["bootsAccepted"].GetInt() == 5);
+}
+
+TEST_CASE_METHOD(Fixture, "a scripted charging session is stored as a transaction") {
+  add("SIM-1", {"--password", "pw"});
+  {
+    core::CentralSystemConfig config;
+    config.message_log = false;
+    core::CentralSystem central(database.db(), config);
+    core::IdTag tag;
+    tag.id_tag = "TAG-1001";
+    central.authorization().put_id_tag(tag);
+  }
+  const std::string scenario = certificates.directory() + "/scenario.json";
+  std::ofstream(scenario) << R"({"vehicles":{"commuter":{"idTag":"TAG-1001"}},"actions":[
+      {"at":1,"action":"plug","pile":1,"connector":1,"vehicle":"commuter"},
+      {"at":3,"action":"stop","pile":1,"connector":1},
+      {"at":4,"action":"unplug","pile":1,"connector":1}]})";
+  ServerProcess server = start();
+  const auto summary =
+      run_pilesim({"--url", fmt::format("ws://127.0.0.1:{}/ocpp", server.port("ocpp ws")),
+                   "--password-pattern", "pw", "--scenario", scenario, "--duration", "6"});
+  CHECK(summary["transactionsStarted"].GetInt() == 1);
+  CHECK(summary["transactionsStopped"].GetInt() == 1);
+  CHECK(database.scalar("SELECT count(*) FROM transactions WHERE id_tag = 'TAG-1001' AND "
+                        "stop_timestamp IS NOT NULL") == "1");
+  CHECK(database.scalar("SELECT status FROM connectors WHERE charge_point_id = 'SIM-1' AND "
+                        "connector_id = 1") == "Available");
+}
