@@ -49,8 +49,9 @@ echo "run: admin token in $data/admin-token; Ctrl-C stops everything"
 
 if [ -x "$build/simulators/pilesim" ]; then
   sleep 1
-  "$build/simulators/pilesim" --url "ws://127.0.0.1:8180/ocpp" --count "$piles" \
-    --id-pattern "SIM-{n}" --password-pattern "sim-secret-{n}" &
+  "$build/simulators/pilesim" --url "ws://127.0.0.1:${listen##*:}/ocpp" --count "$piles" \
+    --id-pattern "SIM-{n}" --password-pattern "sim-secret-{n}" --busy --busy-idle 20 \
+    --busy-session 60 &
   pids+=($!)
 fi
 wait -n "${pids[@]}"
