@@ -1,10 +1,17 @@
 #include "app/chargepoint_command.h"
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
+#include <optional>
 #include <stdexcept>
+#include <thread>
 
 #include "app/config.h"
+#include "storage/database.h"
 
 namespace chargelock::app {
 namespace {
@@ -17,14 +24,109 @@ double parse_degrees(const std::string& flag, const std::string& text) {
   return value;
 }
 
+long parse_number(const std::string& what, const std::string& text, long min, long max) {
+  char* end = nullptr;
+  const long value = std::strtol(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || value < min || value > max)
+    throw ConfigError(what + ": expected a whole number from " + std::to_string(min) + " to " +
+                      std::to_string(max) + ", got '" + text + "'");
+  return value;
+}
+
+std::string expand(const std::string& pattern, long n) {
+  std::string out;
+  const std::string number = std::to_string(n);
+  for (std::size_t i = 0; i < pattern.size();) {
+    if (pattern.compare(i, 3, "{n}") == 0) {
+      out += number;
+      i += 3;
+    } else {
+      out += pattern[i++];
+    }
+  }
+  return out;
+}
+
+int add_range(const std::vector<std::string>& arguments, core::CentralSystem& central) {
+  if (arguments.size() < 4)
+    throw ConfigError(
+        "usage: chargelock chargepoint add-range PREFIX FROM TO [--password-pattern P] "
+        "[--profile 1|2|3] [--pending|--rejected] [--jobs J]");
+  const std::string prefix = arguments[1];
+  const long from = parse_number("FROM", arguments[2], 0, 999999999);
+  const long to = parse_number("TO", arguments[3], from, 999999999);
+  std::optional<std::string> password_pattern;
+  int profile = 1;
+  auto status = core::RegistrationStatus::Accepted;
+  long jobs = std::max(1u, std::thread::hardware_concurrency());
+  for (std::size_t i = 4; i < arguments.size(); ++i) {
+    const std::string& flag = arguments[i];
+    auto value = [&]() -> const std::string& {
+      if (i + 1 >= arguments.size()) throw ConfigError(flag + " needs a value");
+      return arguments[++i];
+    };
+    if (flag == "--password-pattern") {
+      password_pattern = value();
+    } else if (flag == "--profile") {
+      profile = static_cast<int>(parse_number(flag, value(), 1, 3));
+    } else if (flag == "--pending") {
+      status = core::RegistrationStatus::Pending;
+    } else if (flag == "--rejected") {
+      status = core::RegistrationStatus::Rejected;
+    } else if (flag == "--jobs") {
+      jobs = parse_number(flag, value(), 1, 64);
+    } else {
+      throw ConfigError("chargepoint add-range: unknown flag '" + flag + "'");
+    }
+  }
+  const auto started = std::chrono::steady_clock::now();
+  std::atomic<long> next{from};
+  std::atomic<long> added{0};
+  std::atomic<long> existing{0};
+  std::atomic<bool> failed{false};
+  std::string failure;
+  std::mutex failure_mutex;
+  auto work = [&] {
+    try {
+      for (long n = next++; n <= to && !failed; n = next++) {
+        core::ChargePointRegistration registration;
+        registration.id = prefix + std::to_string(n);
+        if (password_pattern) registration.password = expand(*password_pattern, n);
+        registration.security_profile = profile;
+        registration.registration_status = status;
+        ++(central.charge_points().register_charge_point(registration) ? added : existing);
+      }
+    } catch (const std::exception& error) {
+      std::lock_guard<std::mutex> lock(failure_mutex);
+      if (!failed.exchange(true)) failure = error.what();
+    }
+    central.database().release_thread_connection();
+  };
+  std::vector<std::thread> threads;
+  for (long j = 0; j < std::min(jobs, to - from + 1); ++j) threads.emplace_back(work);
+  for (auto& thread : threads) thread.join();
+  if (failed) throw ConfigError("chargepoint add-range: " + failure);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  std::printf(
+      "chargelock: registered %ld charge points %s%ld..%s%ld (%ld existed already) in %.1f s "
+      "with %zu thread(s), %.2f ms each\n",
+      added.load(), prefix.c_str(), from, prefix.c_str(), to, existing.load(), seconds,
+      threads.size(), added > 0 ? seconds * 1000.0 / static_cast<double>(added.load()) : 0.0);
+  return 0;
+}
+
 }  // namespace
 
 int run_chargepoint_command(const std::vector<std::string>& arguments,
                             core::CentralSystem& central) {
+  if (!arguments.empty() && arguments[0] == "add-range") return add_range(arguments, central);
   if (arguments.size() < 2 || arguments[0] != "add")
     throw ConfigError(
         "usage: chargelock chargepoint add ID [--password P] [--profile 1|2|3] "
-        "[--lat X --lon Y] [--pending|--rejected] [--if-missing]");
+        "[--lat X --lon Y] [--pending|--rejected] [--if-missing]\n"
+        "       chargelock chargepoint add-range PREFIX FROM TO [--password-pattern P] "
+        "[--profile 1|2|3] [--pending|--rejected] [--jobs J]");
   core::ChargePointRegistration registration;
   registration.id = arguments[1];
   std::optional<double> lat;

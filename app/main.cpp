@@ -3,12 +3,15 @@
 #include <signal.h>
 
 #include <cstdio>
+#include <memory>
 #include <thread>
 
+#include "app/api_node.h"
 #include "app/chargepoint_command.h"
 #include "app/config.h"
 #include "app/ocpp_node.h"
 #include "core/central_system.h"
+#include "ocpp/command_validator.h"
 #include "storage/database.h"
 #include "storage/database_error.h"
 
@@ -26,20 +29,39 @@ sigset_t termination_signals() {
   return set;
 }
 
+// `serve` runs the OCPP node and the API (each with its own loop thread);
+// `ocpp` and `api` run one of them. The signal thread stops everything; a
+// loop that ends on its own (failure) stops the others too.
 int serve(const app::Config& config, core::CentralSystem& central) {
-  if (config.command == "api" || config.command == "serve")
-    std::fprintf(stderr,
-                 "chargelock: the REST API is not part of this build yet; serving OCPP only\n");
-  if (config.command == "api") return 1;
-  app::OcppNode node(config, central);
+  std::unique_ptr<app::OcppNode> node;
+  std::unique_ptr<app::ApiNode> api;
+  if (config.command != "api") node = std::make_unique<app::OcppNode>(config, central);
+  if (config.command != "ocpp") api = std::make_unique<app::ApiNode>(config, central);
+  const auto stop_all = [&node, &api] {
+    if (node) node->stop();
+    if (api) api->stop();
+  };
   const sigset_t signals = termination_signals();
-  std::thread signal_thread([&node, signals] {
+  std::thread signal_thread([&stop_all, signals] {
     int signal_number = 0;
     sigwait(&signals, &signal_number);
     std::fprintf(stderr, "chargelock: stopping (signal %d)\n", signal_number);
-    node.stop();
+    stop_all();
   });
-  node.run();
+  std::thread api_thread;
+  if (node && api) {
+    api_thread = std::thread([&api, &stop_all] {
+      api->run();
+      stop_all();
+    });
+    node->run();
+  } else if (node) {
+    node->run();
+  } else {
+    api->run();
+  }
+  stop_all();
+  if (api_thread.joinable()) api_thread.join();
   // run() also returns without a signal when the loop fails; wake the
   // signal thread so it can be joined.
   pthread_kill(signal_thread.native_handle(), SIGTERM);
@@ -80,8 +102,10 @@ int main(int argc, char** argv) {
     central_config.heartbeat_interval_s = config.heartbeat_interval_s;
     central_config.auto_register = config.auto_register;
     central_config.node_id = app::node_id(config);
-    central_config.message_log = config.command != "chargepoint";
+    central_config.message_log = config.command != "chargepoint" && config.command != "api";
     core::CentralSystem central(database, central_config);
+    const ocpp::OcppCommandValidator command_validator;
+    central.set_command_validator(&command_validator);
     if (config.command == "chargepoint")
       return app::run_chargepoint_command(config.arguments, central);
     central.directory().reload();

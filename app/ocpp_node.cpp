@@ -4,6 +4,7 @@
 
 #include "core/work_queue.h"
 #include "ocpp/charge_point_gateway.h"
+#include "ocpp/command_dispatcher.h"
 #include "ocpp/messages/register_actions.h"
 #include "ocpp/schemas/schema_registry.h"
 #include "ocpp/websockets/ocpp_server.h"
@@ -44,9 +45,15 @@ class OcppNode::Impl {
         central_(central),
         work_(static_cast<std::size_t>(config.workers)),
         gateway_(central, work_, actions_, ocpp::SchemaRegistry::ocpp16(), session_options(config)),
-        server_(server_config(config), gateway_) {
+        server_(server_config(config), gateway_),
+        dispatcher_(
+            central.commands(), work_,
+            [this](std::function<void()> task) { server_.post(std::move(task)); },
+            [this](const std::string& id) { return gateway_.session_of(id); },
+            dispatcher_options(config, central)) {
     ocpp::register_charge_point_actions(actions_, central_);
     gateway_.attach(server_);
+    gateway_.set_observer(&dispatcher_);
     // Before any pile connects: what this node held before a crash is gone.
     if (const int stale = central_.charge_points().node_started(); stale > 0)
       std::printf("chargelock: %d charge point(s) of node %s marked offline after restart\n", stale,
@@ -54,8 +61,10 @@ class OcppNode::Impl {
   }
 
   ~Impl() {
-    // Order matters: no new frames (loop stopped), then finish queued work,
-    // then end the sessions, then record them as disconnected.
+    // Order matters: no new command wake-ups, no new frames (loop stopped),
+    // then end the sessions (a command still unanswered becomes timeout),
+    // then finish queued work, which records that and the disconnections.
+    dispatcher_.stop();
     gateway_.close_all();
     work_.stop();
   }
@@ -68,6 +77,7 @@ class OcppNode::Impl {
                   config_.ocpp_tls_listen->host.c_str(), server_.tls_port());
     std::fflush(stdout);
     schedule_directory_refresh();
+    dispatcher_.start();
     server_.run();
   }
 
@@ -77,6 +87,15 @@ class OcppNode::Impl {
   static ocpp::SessionOptions session_options(const Config& config) {
     ocpp::SessionOptions options;
     options.call_timeout = std::chrono::seconds(config.call_timeout_s);
+    return options;
+  }
+
+  static ocpp::CommandDispatcherOptions dispatcher_options(const Config& config,
+                                                           core::CentralSystem& central) {
+    ocpp::CommandDispatcherOptions options;
+    // A sent command unanswered this long has lost its node (crash, restart).
+    options.stale_after = std::chrono::seconds(config.call_timeout_s) + std::chrono::seconds(10);
+    options.on_thread_exit = [&central] { central.database().release_thread_connection(); };
     return options;
   }
 
@@ -99,6 +118,7 @@ class OcppNode::Impl {
   core::WorkQueue work_;
   ocpp::ChargePointGateway gateway_;
   ocpp::OcppServer server_;
+  ocpp::CommandDispatcher dispatcher_;  // after server_: destroyed first
 };
 
 OcppNode::OcppNode(const Config& config, core::CentralSystem& central)

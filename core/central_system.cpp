@@ -1,6 +1,11 @@
 #include "core/central_system.h"
 
+#include "core/lock_codec.h"
+#include "storage/command_store.h"
 #include "storage/database.h"
+#include "storage/lock_store.h"
+#include "storage/notification_store.h"
+#include "storage/vehicle_store.h"
 
 namespace chargelock::core {
 
@@ -24,7 +29,17 @@ CentralSystem::CentralSystem(storage::Database& database, CentralSystemConfig co
       authorization_(database.id_tags(), database.transactions()),
       transactions_(database.transactions(), database.meter_values(), authorization_),
       events_(database.events()),
-      data_transfers_(database.events()) {
+      data_transfers_(database.events()),
+      commands_(database.commands(), CommandServiceConfig{config_.node_id}),
+      vehicles_(database.vehicles()),
+      notifications_(database.notifications()),
+      telematics_(database.vehicles(), notifications_,
+                  TelematicsConfig{config_.low_battery_threshold}),
+      locks_(database.locks(), database.vehicles(), database.charge_points(),
+             database.transactions(), commands_, notifications_) {
+  data_transfers_.add_vendor(lock_codec::kVendorId, locks_);
+  authorization_.set_policy(&locks_);
+  charge_points_.set_boot_observer(&locks_);
   if (config_.message_log) {
     MessageLogWriterOptions options;
     options.on_thread_exit = [&database] { database.release_thread_connection(); };

@@ -14,10 +14,15 @@
 #include "core/authorization_service.h"
 #include "core/charge_point_directory.h"
 #include "core/charge_point_service.h"
+#include "core/command_service.h"
 #include "core/data_transfer_service.h"
 #include "core/event_service.h"
+#include "core/lock_service.h"
 #include "core/message_log_writer.h"
+#include "core/notification_service.h"
+#include "core/telematics_service.h"
 #include "core/transaction_service.h"
+#include "core/vehicle_service.h"
 
 namespace chargelock::storage {
 class Database;
@@ -26,11 +31,12 @@ class Database;
 namespace chargelock::core {
 
 struct CentralSystemConfig {
-  int heartbeat_interval_s = 300;  // answered to Accepted boots
-  int boot_retry_interval_s = 60;  // answered to Pending/Rejected boots
-  bool auto_register = false;      // accept unknown piles; register them Pending at boot
-  std::string node_id = "ocpp-1";  // this OCPP node (scale-out)
-  bool message_log = true;         // start the message log writer thread
+  int heartbeat_interval_s = 300;     // answered to Accepted boots
+  int boot_retry_interval_s = 60;     // answered to Pending/Rejected boots
+  bool auto_register = false;         // accept unknown piles; register them Pending at boot
+  std::string node_id = "ocpp-1";     // this OCPP node (scale-out)
+  bool message_log = true;            // start the message log writer thread
+  double low_battery_threshold = 20;  // percent: telematics low-battery prompt
 };
 
 class CentralSystem {
@@ -51,8 +57,22 @@ class CentralSystem {
   TransactionService& transactions() { return transactions_; }
   EventService& events() { return events_; }
   DataTransferService& data_transfers() { return data_transfers_; }
+  // The durable command queue. The app sets its validator (ocpp/) before
+  // workers start: set_command_validator().
+  CommandService& commands() { return commands_; }
+  void set_command_validator(const CommandValidator* validator) {
+    commands_.set_validator(validator);
+  }
   // Null when config.message_log is false.
   MessageLogWriter* message_log() { return message_log_.get(); }
+
+  // The vehicle lock (SPEC §4, §5). The constructor registers the lock
+  // service as the org.chargelock vendor extension, the authorization
+  // policy and the boot observer.
+  VehicleService& vehicles() { return vehicles_; }
+  NotificationService& notifications() { return notifications_; }
+  TelematicsService& telematics() { return telematics_; }
+  LockService& locks() { return locks_; }
 
  private:
   storage::Database& database_;
@@ -63,6 +83,11 @@ class CentralSystem {
   TransactionService transactions_;
   EventService events_;
   DataTransferService data_transfers_;
+  CommandService commands_;
+  VehicleService vehicles_;
+  NotificationService notifications_;
+  TelematicsService telematics_;
+  LockService locks_;
   std::unique_ptr<MessageLogWriter> message_log_;
 };
 

@@ -130,6 +130,7 @@ BootResult ChargePointService::boot(const std::string& id, const BootInfo& boot)
   result.status = record->registration_status;
   result.interval_s = result.status == RegistrationStatus::Accepted ? config_.heartbeat_interval_s
                                                                     : config_.boot_retry_interval_s;
+  if (boot_observer_ != nullptr) boot_observer_->booted(id, result.status);
   return result;
 }
 

@@ -55,6 +55,15 @@ struct BootResult {
   int interval_s = 0;
 };
 
+// Told about every boot the central system answered (the vehicle lock arms
+// piles that boot). Called on the worker handling the BootNotification,
+// before the answer goes out; must be thread-safe and should not throw.
+class BootObserver {
+ public:
+  virtual ~BootObserver() = default;
+  virtual void booted(const std::string& charge_point_id, RegistrationStatus status) = 0;
+};
+
 class ChargePointService {
  public:
   // `directory` (may be null) is updated at once after registrations.
@@ -90,6 +99,8 @@ class ChargePointService {
   int node_started();
 
   const ChargePointServiceConfig& config() const { return config_; }
+  // Install before the workers start; not synchronised.
+  void set_boot_observer(BootObserver* observer) { boot_observer_ = observer; }
 
  private:
   void refresh_directory(const std::string& id);
@@ -98,6 +109,7 @@ class ChargePointService {
   storage::ConnectorStore& connectors_;
   ChargePointDirectory* directory_;
   ChargePointServiceConfig config_;
+  BootObserver* boot_observer_ = nullptr;
 };
 
 }  // namespace chargelock::core

@@ -21,6 +21,10 @@ class TransactionStore;
 class MeterValueStore;
 class MessageLogStore;
 class EventStore;
+class CommandStore;
+class VehicleStore;
+class LockStore;
+class NotificationStore;
 
 class Database {
  public:
@@ -56,6 +60,10 @@ class Database {
   MeterValueStore& meter_values();
   MessageLogStore& message_log();
   EventStore& events();
+  CommandStore& commands();
+  VehicleStore& vehicles();
+  LockStore& locks();
+  NotificationStore& notifications();
 
   // Implementation detail of storage/postgres; opaque to every other module.
   class Impl;

@@ -117,6 +117,10 @@ Database::Database(std::string url) : impl_(std::make_unique<Impl>(std::move(url
   impl_->meter_values = postgres::make_meter_value_store(*impl_);
   impl_->message_log = postgres::make_message_log_store(*impl_);
   impl_->events = postgres::make_event_store(*impl_);
+  impl_->commands = postgres::make_command_store(*impl_);
+  impl_->vehicles = postgres::make_vehicle_store(*impl_);
+  impl_->locks = postgres::make_lock_store(*impl_);
+  impl_->notifications = postgres::make_notification_store(*impl_);
 }
 
 Database::~Database() = default;
@@ -131,6 +135,10 @@ TransactionStore& Database::transactions() { return *impl_->transactions; }
 MeterValueStore& Database::meter_values() { return *impl_->meter_values; }
 MessageLogStore& Database::message_log() { return *impl_->message_log; }
 EventStore& Database::events() { return *impl_->events; }
+CommandStore& Database::commands() { return *impl_->commands; }
+VehicleStore& Database::vehicles() { return *impl_->vehicles; }
+LockStore& Database::locks() { return *impl_->locks; }
+NotificationStore& Database::notifications() { return *impl_->notifications; }
 
 int Database::schema_version() {
   return impl_->transact([](pqxx::work& txn) {

@@ -14,15 +14,19 @@
 #include <vector>
 
 #include "storage/charge_point_store.h"
+#include "storage/command_store.h"
 #include "storage/connector_store.h"
 #include "storage/database.h"
 #include "storage/database_error.h"
 #include "storage/event_store.h"
 #include "storage/id_tag_store.h"
+#include "storage/lock_store.h"
 #include "storage/message_log_store.h"
 #include "storage/meter_value_store.h"
+#include "storage/notification_store.h"
 #include "storage/timestamp.h"
 #include "storage/transaction_store.h"
+#include "storage/vehicle_store.h"
 
 namespace chargelock::storage {
 
@@ -103,6 +107,10 @@ class Database::Impl {
   std::unique_ptr<MeterValueStore> meter_values;
   std::unique_ptr<MessageLogStore> message_log;
   std::unique_ptr<EventStore> events;
+  std::unique_ptr<CommandStore> commands;
+  std::unique_ptr<VehicleStore> vehicles;
+  std::unique_ptr<LockStore> locks;
+  std::unique_ptr<NotificationStore> notifications;
 
  private:
   std::unique_ptr<pqxx::connection> open();
@@ -119,6 +127,10 @@ std::unique_ptr<TransactionStore> make_transaction_store(Database::Impl& db);
 std::unique_ptr<MeterValueStore> make_meter_value_store(Database::Impl& db);
 std::unique_ptr<MessageLogStore> make_message_log_store(Database::Impl& db);
 std::unique_ptr<EventStore> make_event_store(Database::Impl& db);
+std::unique_ptr<CommandStore> make_command_store(Database::Impl& db);
+std::unique_ptr<VehicleStore> make_vehicle_store(Database::Impl& db);
+std::unique_ptr<LockStore> make_lock_store(Database::Impl& db);
+std::unique_ptr<NotificationStore> make_notification_store(Database::Impl& db);
 }  // namespace postgres
 
 }  // namespace chargelock::storage

@@ -1,0 +1,58 @@
+#include "api/api_server.h"
+
+#include <atomic>
+#include <string>
+
+#include "api/router.h"
+#include "core/central_system.h"
+#include "core/operator_queries.h"
+#include "core/token_service.h"
+#include "core/work_queue.h"
+#include "storage/database.h"
+
+namespace chargelock::api {
+
+class ApiServer::Impl final : public HttpHandler {
+ public:
+  Impl(ApiServerConfig config, core::CentralSystem& central, storage::Database& database)
+      : access_(database),
+        queries_(database),
+        context_{central, access_.tokens(), queries_},
+        server_(config.http, *this),
+        work_(std::max<std::size_t>(1, config.workers)) {}
+
+  ~Impl() override {
+    // Finish the requests in hand while the server (their way back) exists.
+    work_.stop();
+  }
+
+  void handle(HttpRequest request, Responder respond) override {
+    // Spread requests over the workers; nothing needs ordering here.
+    const std::string shard = std::to_string(next_shard_++ % work_.size());
+    work_.submit(shard, [this, request = std::move(request), respond = std::move(respond)] {
+      respond(dispatch(context_, request));
+    });
+  }
+
+  int port() const { return server_.port(); }
+  void run() { server_.run(); }
+  void stop() { server_.stop(); }
+
+ private:
+  core::AccessServices access_;
+  core::OperatorQueries queries_;
+  ApiContext context_;
+  HttpServer server_;
+  core::WorkQueue work_;
+  std::atomic<std::size_t> next_shard_{0};
+};
+
+ApiServer::ApiServer(ApiServerConfig config, core::CentralSystem& central,
+                     storage::Database& database)
+    : impl_(std::make_unique<Impl>(std::move(config), central, database)) {}
+ApiServer::~ApiServer() = default;
+int ApiServer::port() const { return impl_->port(); }
+void ApiServer::run() { impl_->run(); }
+void ApiServer::stop() { impl_->stop(); }
+
+}  // namespace chargelock::api

@@ -1,0 +1,46 @@
+// The REST API server: HttpServer (libwebsockets, its own loop thread) in
+// front of a core::WorkQueue that authenticates, routes and runs each
+// request against the database.
+//
+// Threading: run() owns the calling thread (the HTTP loop, never blocks on
+// the database); request handling happens on the API's own worker threads;
+// answers go back to the loop through HttpServer's queue + wake-up.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+
+#include "api/http_server.h"
+
+namespace chargelock::core {
+class CentralSystem;
+}
+namespace chargelock::storage {
+class Database;
+}
+
+namespace chargelock::api {
+
+struct ApiServerConfig {
+  HttpServerConfig http;
+  std::size_t workers = 4;  // database worker threads of the API
+};
+
+class ApiServer {
+ public:
+  // Throws std::runtime_error when the listener cannot be created.
+  ApiServer(ApiServerConfig config, core::CentralSystem& central, storage::Database& database);
+  ~ApiServer();
+  ApiServer(const ApiServer&) = delete;
+  ApiServer& operator=(const ApiServer&) = delete;
+
+  int port() const;
+  void run();   // blocks until stop()
+  void stop();  // thread-safe
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace chargelock::api

@@ -1,0 +1,208 @@
+#include "api/json_util.h"
+
+#include <rapidjson/error/en.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+
+#include "api/api_error.h"
+
+namespace chargelock::api {
+
+namespace {
+
+const rapidjson::Value* member(const rapidjson::Value& object, const char* name) {
+  auto it = object.FindMember(name);
+  if (it == object.MemberEnd() || it->value.IsNull()) return nullptr;
+  return &it->value;
+}
+
+// Deeper bodies are refused before parsing: later consumers (schema
+// validation, writers) recurse.
+constexpr int kMaxNesting = 32;
+
+int nesting_depth(const std::string& text) {
+  int depth = 0;
+  int deepest = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      deepest = std::max(deepest, ++depth);
+    } else if (c == '}' || c == ']') {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
+}  // namespace
+
+rapidjson::Document parse_object(const std::string& body) {
+  rapidjson::Document document;
+  if (body.find_first_not_of(" \t\r\n") == std::string::npos)
+    throw bad_request("request body must be a JSON object");
+  if (nesting_depth(body) > kMaxNesting)
+    throw bad_request("JSON nested deeper than " + std::to_string(kMaxNesting) + " levels");
+  // Trailing garbage, NaN/Infinity and invalid UTF-8 are errors; iterative
+  // parsing keeps the stack flat whatever the input.
+  document.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(
+      body.data(), body.size());
+  if (document.HasParseError()) {
+    throw bad_request(std::string("malformed JSON at offset ") +
+                      std::to_string(document.GetErrorOffset()) + ": " +
+                      rapidjson::GetParseError_En(document.GetParseError()));
+  }
+  if (!document.IsObject()) throw bad_request("request body must be a JSON object");
+  return document;
+}
+
+std::optional<std::string> string_field(const rapidjson::Value& object, const char* name) {
+  const rapidjson::Value* value = member(object, name);
+  if (value == nullptr) return std::nullopt;
+  if (!value->IsString()) throw bad_request(std::string(name) + " must be a string");
+  return std::string(value->GetString(), value->GetStringLength());
+}
+
+std::string required_string(const rapidjson::Value& object, const char* name) {
+  auto value = string_field(object, name);
+  if (!value) throw bad_request(std::string(name) + " is required");
+  return *value;
+}
+
+std::optional<std::int64_t> integer_field(const rapidjson::Value& object, const char* name) {
+  const rapidjson::Value* value = member(object, name);
+  if (value == nullptr) return std::nullopt;
+  if (!value->IsInt64()) throw bad_request(std::string(name) + " must be an integer");
+  return value->GetInt64();
+}
+
+std::optional<double> number_field(const rapidjson::Value& object, const char* name) {
+  const rapidjson::Value* value = member(object, name);
+  if (value == nullptr) return std::nullopt;
+  if (!value->IsNumber()) throw bad_request(std::string(name) + " must be a number");
+  return value->GetDouble();
+}
+
+std::optional<core::Timestamp> time_field(const rapidjson::Value& object, const char* name) {
+  auto text = string_field(object, name);
+  if (!text) return std::nullopt;
+  auto time = core::parse_rfc3339(*text);
+  if (!time) throw bad_request(std::string(name) + " must be an RFC 3339 date-time");
+  return time;
+}
+
+const rapidjson::Value* object_field(const rapidjson::Value& object, const char* name) {
+  const rapidjson::Value* value = member(object, name);
+  if (value == nullptr) return nullptr;
+  if (!value->IsObject()) throw bad_request(std::string(name) + " must be an object");
+  return value;
+}
+
+bool has_field(const rapidjson::Value& object, const char* name) {
+  return object.FindMember(name) != object.MemberEnd();
+}
+
+bool is_null(const rapidjson::Value& object, const char* name) {
+  auto it = object.FindMember(name);
+  return it != object.MemberEnd() && it->value.IsNull();
+}
+
+void reject_unknown_fields(const rapidjson::Value& object, const char* const* allowed) {
+  for (auto it = object.MemberBegin(); it != object.MemberEnd(); ++it) {
+    bool known = false;
+    for (const char* const* name = allowed; *name != nullptr; ++name) {
+      if (std::strcmp(*name, it->name.GetString()) == 0) {
+        known = true;
+        break;
+      }
+    }
+    if (!known) throw bad_request(std::string("unknown field ") + it->name.GetString());
+  }
+}
+
+std::optional<std::int64_t> parse_integer(const std::string& text) {
+  if (text.empty() || text.size() > 19) return std::nullopt;
+  for (char c : text)
+    if (c < '0' || c > '9') return std::nullopt;
+  errno = 0;
+  const long long value = std::strtoll(text.c_str(), nullptr, 10);
+  if (errno != 0) return std::nullopt;
+  return value;
+}
+
+JsonOut& JsonOut::field(const char* key, const std::string& value) {
+  writer_.Key(key);
+  writer_.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+  return *this;
+}
+
+JsonOut& JsonOut::field(const char* key, const char* value) {
+  writer_.Key(key);
+  writer_.String(value);
+  return *this;
+}
+
+JsonOut& JsonOut::field(const char* key, std::int64_t value) {
+  writer_.Key(key);
+  writer_.Int64(value);
+  return *this;
+}
+
+JsonOut& JsonOut::field(const char* key, double value) {
+  writer_.Key(key);
+  if (std::isfinite(value)) {
+    writer_.Double(value);
+  } else {
+    writer_.Null();
+  }
+  return *this;
+}
+
+JsonOut& JsonOut::field(const char* key, bool value) {
+  writer_.Key(key);
+  writer_.Bool(value);
+  return *this;
+}
+
+JsonOut& JsonOut::field(const char* key, core::Timestamp value) {
+  return field(key, core::format_rfc3339(value));
+}
+
+JsonOut& JsonOut::null_field(const char* key) {
+  writer_.Key(key);
+  writer_.Null();
+  return *this;
+}
+
+JsonOut& JsonOut::raw_json(const char* key, const std::string& json_text) {
+  rapidjson::Document document;
+  document.Parse(json_text.data(), json_text.size());
+  writer_.Key(key);
+  if (document.HasParseError()) {
+    writer_.String(json_text.data(), static_cast<rapidjson::SizeType>(json_text.size()));
+  } else {
+    document.Accept(writer_);
+  }
+  return *this;
+}
+
+std::string error_body(const std::string& message) {
+  JsonOut out;
+  out.begin_object().field("error", message).end_object();
+  return out.str();
+}
+
+}  // namespace chargelock::api

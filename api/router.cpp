@@ -1,0 +1,162 @@
+#include "api/router.h"
+
+#include <cctype>
+#include <cstdio>
+
+#include "api/api_error.h"
+#include "api/json_util.h"
+#include "core/command_service.h"
+#include "storage/database_error.h"
+
+namespace chargelock::api {
+
+namespace {
+
+std::vector<std::string> split_path(const std::string& path) {
+  std::vector<std::string> segments;
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    const std::size_t slash = path.find('/', start);
+    const std::size_t end = slash == std::string::npos ? path.size() : slash;
+    if (end > start) segments.push_back(path.substr(start, end - start));
+    if (slash == std::string::npos) break;
+    start = slash + 1;
+  }
+  return segments;
+}
+
+bool match(const std::vector<std::string>& pattern, const std::vector<std::string>& path,
+           std::map<std::string, std::string>& params) {
+  if (pattern.size() != path.size()) return false;
+  std::map<std::string, std::string> found;
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    const std::string& p = pattern[i];
+    if (p.size() > 2 && p.front() == '{' && p.back() == '}') {
+      found[p.substr(1, p.size() - 2)] = path[i];
+    } else if (p != path[i]) {
+      return false;
+    }
+  }
+  params = std::move(found);
+  return true;
+}
+
+unsigned role_bit(core::ApiRole role) {
+  switch (role) {
+    case core::ApiRole::Operator:
+      return kOperator;
+    case core::ApiRole::Owner:
+      return kOwner;
+    case core::ApiRole::Telematics:
+      return kTelematics;
+  }
+  return 0;
+}
+
+std::optional<std::string> bearer_token(const HttpRequest& request) {
+  auto header = request.header("authorization");
+  if (!header) return std::nullopt;
+  const std::string& value = *header;
+  if (value.size() < 7) return std::nullopt;
+  std::string scheme = value.substr(0, 6);
+  for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (scheme != "bearer" || value[6] != ' ') return std::nullopt;
+  const auto first = value.find_first_not_of(' ', 7);
+  if (first == std::string::npos) return std::nullopt;
+  const auto last = value.find_last_not_of(' ');
+  return value.substr(first, last - first + 1);
+}
+
+HttpResponse unauthorized(const std::string& message) {
+  HttpResponse response = error_response(401, message);
+  response.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"ChargeLock\"");
+  return response;
+}
+
+}  // namespace
+
+HttpResponse json_response(int status, std::string body) {
+  HttpResponse response;
+  response.status = status;
+  response.body = std::move(body);
+  return response;
+}
+
+HttpResponse error_response(int status, const std::string& message) {
+  return json_response(status, error_body(message));
+}
+
+const std::vector<Route>& routes() {
+  static const std::vector<Route> all = [] {
+    std::vector<Route> out;
+    for (auto part : {document_routes(), operator_routes(), command_routes()})
+      out.insert(out.end(), part.begin(), part.end());
+    return out;
+  }();
+  return all;
+}
+
+HttpResponse dispatch(ApiContext& context, const HttpRequest& request) {
+  try {
+    const std::string base = kBasePath;
+    if (request.path.compare(0, base.size(), base) != 0 ||
+        (request.path.size() > base.size() && request.path[base.size()] != '/'))
+      return error_response(404, "not found (the API is under " + base + ")");
+    const std::vector<std::string> path = split_path(request.path.substr(base.size()));
+
+    const Route* route = nullptr;
+    std::map<std::string, std::string> params;
+    std::string allowed;
+    for (const Route& candidate : routes()) {
+      std::map<std::string, std::string> candidate_params;
+      if (!match(split_path(candidate.pattern), path, candidate_params)) continue;
+      if (request.method == candidate.method) {
+        route = &candidate;
+        params = std::move(candidate_params);
+        break;
+      }
+      if (allowed.find(candidate.method) == std::string::npos)
+        allowed += (allowed.empty() ? "" : ", ") + std::string(candidate.method);
+    }
+    if (route == nullptr) {
+      if (allowed.empty()) return error_response(404, "no such endpoint: " + request.path);
+      HttpResponse response = error_response(
+          405, "method " + request.method + " not allowed here (allowed: " + allowed + ")");
+      response.headers.emplace_back("Allow", allowed);
+      return response;
+    }
+
+    RouteRequest route_request{request, std::move(params), {}};
+    if (route->roles != kPublic) {
+      const auto token = bearer_token(request);
+      if (!token) return unauthorized("missing bearer token (Authorization: Bearer <token>)");
+      auto principal = context.tokens.authenticate(*token);
+      if (!principal) return unauthorized("invalid or revoked token");
+      if ((role_bit(principal->role) & route->roles) == 0)
+        return error_response(403, std::string("the ") + core::to_string(principal->role) +
+                                       " role may not use this endpoint");
+      route_request.principal = std::move(*principal);
+    }
+    return route->handler(context, route_request);
+  } catch (const ApiError& error) {
+    return error_response(error.status(), error.what());
+  } catch (const core::InvalidCommand& error) {
+    return error_response(400, error.what());
+  } catch (const std::invalid_argument& error) {
+    return error_response(400, error.what());
+  } catch (const storage::NotFoundError& error) {
+    return error_response(404, "not found");
+  } catch (const storage::ConflictError& error) {
+    return error_response(409, "already exists");
+  } catch (const storage::DatabaseError& error) {
+    std::fprintf(stderr, "chargelock: api: %s %s: %s\n", request.method.c_str(),
+                 request.path.c_str(), error.what());
+    return error_response(503, "database unavailable");
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "chargelock: api: %s %s failed: %s\n", request.method.c_str(),
+                 request.path.c_str(), error.what());
+    return error_response(500, "internal error");
+  }
+}
+
+}  // namespace chargelock::api

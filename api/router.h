@@ -1,0 +1,69 @@
+// The REST API's routes: a static table of (method, path pattern, roles,
+// handler), matched against /api/v1 paths. Each part of the API registers
+// its table (operator_routes.cpp, command_routes.cpp, ...) in routes().
+//
+// Threading: dispatch() runs on a worker thread (it authenticates against
+// the database and calls core services).
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "api/http_server.h"
+#include "core/central_system.h"
+#include "core/operator_queries.h"
+#include "core/token_service.h"
+
+namespace chargelock::api {
+
+constexpr const char* kBasePath = "/api/v1";
+
+// What handlers may use.
+struct ApiContext {
+  core::CentralSystem& central;
+  core::TokenService& tokens;
+  core::OperatorQueries& queries;
+};
+
+struct RouteRequest {
+  const HttpRequest& http;
+  std::map<std::string, std::string> params;  // {name} segments of the pattern
+  core::Principal principal;                  // the caller (empty for public routes)
+
+  const std::string& param(const std::string& name) const { return params.at(name); }
+};
+
+using RouteHandler = HttpResponse (*)(ApiContext&, const RouteRequest&);
+
+// Roles allowed on a route (bit mask); kPublic needs no token.
+enum RoleMask : unsigned {
+  kPublic = 0,
+  kOperator = 1u << 0,
+  kOwner = 1u << 1,
+  kTelematics = 1u << 2,
+};
+
+struct Route {
+  const char* method;   // "GET", "POST", ...
+  const char* pattern;  // below kBasePath, e.g. "/chargepoints/{id}" (OpenAPI syntax)
+  unsigned roles;       // RoleMask bits
+  RouteHandler handler;
+};
+
+// Every route of the API.
+const std::vector<Route>& routes();
+// The parts (one per source file).
+std::vector<Route> operator_routes();
+std::vector<Route> command_routes();
+std::vector<Route> document_routes();
+
+// Authenticates, routes and runs a request; never throws. Errors become
+// {"error": "..."} with 400/401/403/404/405/409/500/503.
+HttpResponse dispatch(ApiContext& context, const HttpRequest& request);
+
+// Helpers for handlers.
+HttpResponse json_response(int status, std::string body);
+HttpResponse error_response(int status, const std::string& message);
+
+}  // namespace chargelock::api

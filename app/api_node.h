@@ -1,0 +1,31 @@
+// The API role of the chargelock program: the REST API server (own HTTP loop
+// and workers) wired to one CentralSystem. The constructor makes the admin
+// token (CHARGELOCK_ADMIN_TOKEN) a valid operator token; run() blocks until
+// stop().
+#pragma once
+
+#include <memory>
+
+#include "app/config.h"
+#include "core/central_system.h"
+
+namespace chargelock::app {
+
+class ApiNode {
+ public:
+  // Throws std::runtime_error when the listener cannot start,
+  // storage::DatabaseError when the admin token cannot be stored.
+  ApiNode(const Config& config, core::CentralSystem& central);
+  ~ApiNode();
+  ApiNode(const ApiNode&) = delete;
+  ApiNode& operator=(const ApiNode&) = delete;
+
+  void run();   // prints "chargelock: api listening on HOST:PORT", then serves until stop()
+  void stop();  // thread-safe
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace chargelock::app

@@ -1,0 +1,190 @@
+#include "core/command_service.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace chargelock::core {
+
+namespace {
+
+constexpr std::size_t kMaxIdempotencyKey = 255;
+constexpr std::size_t kMaxOrigin = 255;
+constexpr std::chrono::seconds kMaxExpiry{366 * 24 * 3600};
+
+CommandRecord to_record(storage::StoredCommand c) {
+  CommandRecord r;
+  r.id = c.id;
+  r.charge_point_id = std::move(c.charge_point_id);
+  r.action = std::move(c.action);
+  r.payload_json = std::move(c.payload_json);
+  r.status = command_status_from_string(c.status).value_or(CommandStatus::Failed);
+  r.response_json = std::move(c.response_json);
+  r.error_code = std::move(c.error_code);
+  r.error_description = std::move(c.error_description);
+  r.idempotency_key = std::move(c.idempotency_key);
+  r.origin = std::move(c.origin);
+  r.created_at = c.created_at;
+  r.expires_at = c.expires_at;
+  r.sent_at = c.sent_at;
+  r.completed_at = c.completed_at;
+  return r;
+}
+
+}  // namespace
+
+const char* to_string(CommandStatus status) {
+  switch (status) {
+    case CommandStatus::Queued:
+      return "queued";
+    case CommandStatus::Sent:
+      return "sent";
+    case CommandStatus::Completed:
+      return "completed";
+    case CommandStatus::Failed:
+      return "failed";
+    case CommandStatus::Timeout:
+      return "timeout";
+    case CommandStatus::Expired:
+      return "expired";
+  }
+  return "failed";
+}
+
+std::optional<CommandStatus> command_status_from_string(const std::string& text) {
+  for (CommandStatus s : {CommandStatus::Queued, CommandStatus::Sent, CommandStatus::Completed,
+                          CommandStatus::Failed, CommandStatus::Timeout, CommandStatus::Expired})
+    if (text == to_string(s)) return s;
+  return std::nullopt;
+}
+
+CommandService::CommandService(storage::CommandStore& store, CommandServiceConfig config)
+    : store_(store), config_(std::move(config)) {}
+
+CommandRecord CommandService::enqueue(const CommandRequest& request) {
+  bool created = false;
+  return enqueue(request, created);
+}
+
+CommandRecord CommandService::enqueue(const CommandRequest& request, bool& created) {
+  if (validator_ == nullptr) throw std::logic_error("CommandService: no command validator was set");
+  if (request.charge_point_id.empty()) throw InvalidCommand("chargePointId: must not be empty");
+  if (request.action.empty()) throw InvalidCommand("action: must not be empty");
+  if (request.idempotency_key &&
+      (request.idempotency_key->empty() || request.idempotency_key->size() > kMaxIdempotencyKey))
+    throw InvalidCommand(
+        fmt::format("idempotencyKey: must be 1 to {} characters", kMaxIdempotencyKey));
+  if (request.origin.empty() || request.origin.size() > kMaxOrigin)
+    throw InvalidCommand(fmt::format("origin: must be 1 to {} characters", kMaxOrigin));
+  if (request.expires_in <= std::chrono::seconds::zero() || request.expires_in > kMaxExpiry)
+    throw InvalidCommand(
+        fmt::format("expiresIn: must be between 1 and {} seconds", kMaxExpiry.count()));
+
+  // Validated even when the key was used before: a retry carries the same
+  // (valid) command, and a bad payload is reported whatever the key.
+  if (auto error = validator_->check(request.action, request.payload_json))
+    throw InvalidCommand(*error);
+
+  storage::NewCommand command;
+  command.charge_point_id = request.charge_point_id;
+  command.action = request.action;
+  command.payload_json = request.payload_json;
+  command.idempotency_key = request.idempotency_key;
+  command.origin = request.origin;
+  command.expires_at = Clock::now() + request.expires_in;
+  auto enqueued = store_.enqueue(command);
+  created = enqueued.inserted;
+  return to_record(std::move(enqueued.command));
+}
+
+std::optional<CommandRecord> CommandService::find(std::int64_t id) {
+  store_.expire_overdue();
+  auto found = store_.find(id);
+  if (!found) return std::nullopt;
+  return to_record(std::move(*found));
+}
+
+std::vector<CommandRecord> CommandService::list(const CommandFilter& filter) {
+  store_.expire_overdue();
+  storage::CommandQuery query;
+  query.charge_point_id = filter.charge_point_id;
+  if (filter.status) query.status = to_string(*filter.status);
+  query.before_id = std::max<std::int64_t>(0, filter.before_id);
+  query.limit = std::clamp(filter.limit, 1, 1000);
+  std::vector<CommandRecord> out;
+  for (auto& c : store_.list(query)) out.push_back(to_record(std::move(c)));
+  return out;
+}
+
+std::optional<CommandRecord> CommandService::claim_next(const std::string& charge_point_id) {
+  auto claimed = store_.claim_next(charge_point_id, config_.node_id);
+  if (!claimed) return std::nullopt;
+  return to_record(std::move(*claimed));
+}
+
+bool CommandService::release(std::int64_t id) { return store_.unclaim(id); }
+
+bool CommandService::complete(const CommandRecord& command, const std::string& response_json) {
+  storage::CommandResult result;
+  result.status = to_string(CommandStatus::Completed);
+  result.response_json = response_json;
+  CommandEffects effects;
+  if (validator_ != nullptr) {
+    try {
+      effects = validator_->effects(command.action, command.payload_json, response_json);
+    } catch (const std::exception&) {
+      effects = {};  // the answer is still recorded; the state stays as it was
+    }
+  }
+  return store_.complete(command.id, result, effects);
+}
+
+bool CommandService::fail(std::int64_t id, const std::string& error_code,
+                          const std::string& description, std::optional<std::string> details_json) {
+  storage::CommandResult result;
+  result.status = to_string(CommandStatus::Failed);
+  result.response_json = std::move(details_json);
+  result.error_code = error_code;
+  result.error_description = description;
+  return store_.complete(id, result, {});
+}
+
+bool CommandService::time_out(std::int64_t id, const std::string& description) {
+  storage::CommandResult result;
+  result.status = to_string(CommandStatus::Timeout);
+  result.error_code = "Timeout";
+  result.error_description = description;
+  return store_.complete(id, result, {});
+}
+
+int CommandService::time_out_unanswered(const std::string& charge_point_id) {
+  return store_.time_out_sent(charge_point_id, std::nullopt,
+                              "the connection it was sent on closed before an answer");
+}
+
+int CommandService::time_out_stale(std::chrono::milliseconds age) {
+  return store_.time_out_sent(std::nullopt, Clock::now() - age,
+                              "no answer recorded (the delivering node stopped or lost it)");
+}
+
+int CommandService::expire_overdue() { return store_.expire_overdue(); }
+
+std::vector<std::string> CommandService::charge_points_with_queued() {
+  return store_.charge_points_with_queued(config_.node_id);
+}
+
+std::unique_ptr<CommandWakeups> CommandService::listen() { return store_.listen(); }
+
+std::vector<ConfigurationKey> CommandService::configuration(const std::string& charge_point_id) {
+  return store_.configuration(charge_point_id);
+}
+
+std::optional<int> CommandService::local_list_version(const std::string& charge_point_id) {
+  return store_.local_list_version(charge_point_id);
+}
+
+std::vector<Reservation> CommandService::reservations(const std::string& charge_point_id) {
+  return store_.reservations(charge_point_id);
+}
+
+}  // namespace chargelock::core

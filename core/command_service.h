@@ -1,0 +1,160 @@
+// The durable command queue (SPEC §5 commands, §6 scale-out): operators (and
+// the lock service) queue central-system-initiated OCPP calls for a charge
+// point; the OCPP node holding that pile's connection claims and sends them.
+//
+// Threading: called on worker threads (API or OCPP node); blocks on the
+// database. Nothing here knows OCPP JSON beyond carrying it as text; payloads
+// are checked by the injected CommandValidator (ocpp/ provides it).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "core/timestamp.h"
+#include "storage/command_store.h"
+
+namespace chargelock::core {
+
+enum class CommandStatus { Queued, Sent, Completed, Failed, Timeout, Expired };
+// Lower case, as the API shows it: "queued", "sent", "completed", "failed",
+// "timeout", "expired". command_status_from_string() accepts these.
+const char* to_string(CommandStatus status);
+std::optional<CommandStatus> command_status_from_string(const std::string& text);
+
+struct CommandRecord {
+  std::int64_t id = 0;
+  std::string charge_point_id;
+  std::string action;        // e.g. "Reset"
+  std::string payload_json;  // the CALL payload object, as JSON text
+  CommandStatus status = CommandStatus::Queued;
+  std::optional<std::string> response_json;  // CALLRESULT payload, or CALLERROR details
+  std::optional<std::string> error_code;     // CALLERROR code / "Timeout" / validation failure
+  std::optional<std::string> error_description;
+  std::optional<std::string> idempotency_key;
+  std::string origin;  // "operator", "lock:<lockId>", ...
+  Timestamp created_at;
+  Timestamp expires_at;
+  std::optional<Timestamp> sent_at;
+  std::optional<Timestamp> completed_at;
+};
+
+struct CommandRequest {
+  std::string charge_point_id;
+  std::string action;
+  std::string payload_json;
+  std::optional<std::string> idempotency_key;  // same key → same command
+  std::string origin = "operator";
+  std::chrono::seconds expires_in{24 * 3600};  // queued longer than this → Expired
+};
+
+struct CommandFilter {
+  std::optional<std::string> charge_point_id;
+  std::optional<CommandStatus> status;
+  std::int64_t before_id = 0;  // paging: only ids below this (0 = newest)
+  int limit = 100;
+};
+
+// Thrown by enqueue() for an action the central system may not send or a
+// payload that fails the action's request schema; what() names the field.
+class InvalidCommand : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+// The pile state that answered commands leave behind.
+using ConfigurationKey = storage::ConfigurationKey;
+using Reservation = storage::Reservation;
+using CommandEffects = storage::CommandEffects;
+// Wake-ups on the command channel (see storage::CommandWakeups).
+using CommandWakeups = storage::CommandWakeups;
+
+// Checks a central-system-initiated action and its payload (JSON text).
+// Implemented in ocpp/ with the OCPP 1.6 schemas; injected by the app.
+// Must be safe to call from several threads at once.
+class CommandValidator {
+ public:
+  virtual ~CommandValidator() = default;
+  // Returns an error description, or nothing when the command is valid.
+  virtual std::optional<std::string> check(const std::string& action,
+                                           const std::string& payload_json) const = 0;
+  // What a command answered with a CALLRESULT changes in the stored pile
+  // state (GetConfiguration keys, SendLocalList version, ReserveNow, ...).
+  // Default: nothing.
+  virtual CommandEffects effects(const std::string& /*action*/, const std::string& /*payload_json*/,
+                                 const std::string& /*response_json*/) const {
+    return {};
+  }
+};
+
+struct CommandServiceConfig {
+  std::string node_id = "ocpp-1";  // recorded as claimed_by on claimed commands
+};
+
+// Threading: every member may be called from any thread (each blocks on the
+// database); set_validator() before the first enqueue.
+class CommandService {
+ public:
+  CommandService(storage::CommandStore& store, CommandServiceConfig config);
+
+  // The validator must outlive the service. Without one, enqueue() throws
+  // std::logic_error.
+  void set_validator(const CommandValidator* validator) { validator_ = validator; }
+  const CommandValidator* validator() const { return validator_; }
+
+  // Queues a command and wakes the node holding the pile. Throws
+  // InvalidCommand (what() names the failing field) for a bad action,
+  // payload, idempotency key or expiry; storage::NotFoundError for an
+  // unknown charge point. An idempotency key the pile's commands already
+  // used returns that command unchanged (whatever this request carries).
+  CommandRecord enqueue(const CommandRequest& request);
+  // As enqueue(); `created` tells whether this call queued a new command.
+  CommandRecord enqueue(const CommandRequest& request, bool& created);
+
+  // Overdue queued commands are marked expired before reading.
+  std::optional<CommandRecord> find(std::int64_t id);
+  std::vector<CommandRecord> list(const CommandFilter& filter);  // newest first
+
+  // ---- delivery (the OCPP node holding the pile's connection)
+
+  // The oldest deliverable queued command of the pile, now marked sent by
+  // this node; nothing when none is queued or one is still unanswered.
+  std::optional<CommandRecord> claim_next(const std::string& charge_point_id);
+  // The claimed command was never written to the pile: back to queued.
+  bool release(std::int64_t id);
+  // CALLRESULT: completed with the response; keeps its effects.
+  bool complete(const CommandRecord& command, const std::string& response_json);
+  // CALLERROR (code, description, details JSON) or an unusable answer.
+  bool fail(std::int64_t id, const std::string& error_code, const std::string& description,
+            std::optional<std::string> details_json = std::nullopt);
+  // No answer (time-out, or the connection closed after it was sent).
+  bool time_out(std::int64_t id, const std::string& description);
+  // Every unanswered sent command of a pile (it reconnected: answers to the
+  // old connection cannot come any more).
+  int time_out_unanswered(const std::string& charge_point_id);
+  // Sent commands older than `age` (their node died or lost them).
+  int time_out_stale(std::chrono::milliseconds age);
+  // Queued commands past expiry become expired.
+  int expire_overdue();
+  // Piles with queued commands that are recorded as connected to this node.
+  std::vector<std::string> charge_points_with_queued();
+  std::unique_ptr<CommandWakeups> listen();
+
+  // ---- pile state kept from answered commands
+  std::vector<ConfigurationKey> configuration(const std::string& charge_point_id);
+  std::optional<int> local_list_version(const std::string& charge_point_id);
+  std::vector<Reservation> reservations(const std::string& charge_point_id);
+
+  const CommandServiceConfig& config() const { return config_; }
+
+ private:
+  storage::CommandStore& store_;
+  CommandServiceConfig config_;
+  const CommandValidator* validator_ = nullptr;
+};
+
+}  // namespace chargelock::core

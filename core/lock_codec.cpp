@@ -1,0 +1,181 @@
+#include "core/lock_codec.h"
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+namespace chargelock::core::lock_codec {
+
+namespace {
+
+using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+void string_array(Writer& w, const char* name, const std::vector<std::string>& values) {
+  w.Key(name);
+  w.StartArray();
+  for (const std::string& v : values) w.String(v);
+  w.EndArray();
+}
+
+// {"vendorId":"org.chargelock","messageId":…,"data":"<data as JSON text>"}
+std::string data_transfer(const char* message_id, const std::string& data) {
+  rapidjson::StringBuffer text;
+  Writer w(text);
+  w.StartObject();
+  w.Key("vendorId");
+  w.String(kVendorId);
+  w.Key("messageId");
+  w.String(message_id);
+  w.Key("data");
+  w.String(data);
+  w.EndObject();
+  return text.GetString();
+}
+
+bool parse_object(const std::string& json, rapidjson::Document& doc) {
+  doc.Parse(json.c_str(), json.size());
+  return !doc.HasParseError() && doc.IsObject();
+}
+
+std::string quoted(const std::string& value) {
+  rapidjson::StringBuffer text;
+  Writer w(text);
+  w.String(value);
+  return text.GetString();
+}
+
+}  // namespace
+
+std::string lock_vehicle_payload(const std::string& lock_id, const std::string& vin,
+                                 const std::vector<std::string>& id_tags,
+                                 const std::vector<std::string>& evcc_ids) {
+  rapidjson::StringBuffer data;
+  Writer w(data);
+  w.StartObject();
+  w.Key("lockId");
+  w.String(lock_id);
+  w.Key("vin");
+  w.String(vin);
+  string_array(w, "idTags", id_tags);
+  string_array(w, "evccIds", evcc_ids);
+  w.EndObject();
+  return data_transfer(kLockVehicle, data.GetString());
+}
+
+std::string unlock_vehicle_payload(const std::string& lock_id) {
+  rapidjson::StringBuffer data;
+  Writer w(data);
+  w.StartObject();
+  w.Key("lockId");
+  w.String(lock_id);
+  w.EndObject();
+  return data_transfer(kUnlockVehicle, data.GetString());
+}
+
+std::string unlock_connector_payload(int connector_id) {
+  return ObjectWriter().add("connectorId", connector_id).str();
+}
+
+std::optional<VehicleLocked> parse_vehicle_locked(const std::string& data, std::string* error) {
+  auto fail = [error](const char* why) -> std::optional<VehicleLocked> {
+    if (error) *error = why;
+    return std::nullopt;
+  };
+  rapidjson::Document doc;
+  if (!parse_object(data, doc)) return fail("data is not a JSON object");
+  VehicleLocked out;
+  auto lock_id = doc.FindMember("lockId");
+  if (lock_id == doc.MemberEnd() || !lock_id->value.IsString() ||
+      lock_id->value.GetStringLength() == 0)
+    return fail("lockId: a non-empty string is required");
+  out.lock_id = lock_id->value.GetString();
+  auto connector = doc.FindMember("connectorId");
+  if (connector == doc.MemberEnd() || !connector->value.IsInt() || connector->value.GetInt() < 1)
+    return fail("connectorId: an integer of at least 1 is required");
+  out.connector_id = connector->value.GetInt();
+  for (const char* kind : {"idTag", "evccId", "vin"}) {
+    auto member = doc.FindMember(kind);
+    if (member == doc.MemberEnd()) continue;
+    if (!member->value.IsString() || member->value.GetStringLength() == 0)
+      return fail("idTag/evccId/vin: must be a non-empty string");
+    out.matched_kind = kind;
+    out.matched_value = member->value.GetString();
+    break;
+  }
+  if (out.matched_kind.empty()) return fail("the matched idTag, evccId or vin is missing");
+  return out;
+}
+
+std::optional<std::string> status_of(const std::string& json) {
+  rapidjson::Document doc;
+  if (!parse_object(json, doc)) return std::nullopt;
+  auto status = doc.FindMember("status");
+  if (status == doc.MemberEnd() || !status->value.IsString()) return std::nullopt;
+  return std::string(status->value.GetString());
+}
+
+std::optional<std::int64_t> int_member(const std::string& json, const char* name) {
+  rapidjson::Document doc;
+  if (!parse_object(json, doc)) return std::nullopt;
+  auto member = doc.FindMember(name);
+  if (member == doc.MemberEnd() || !member->value.IsInt64()) return std::nullopt;
+  return member->value.GetInt64();
+}
+
+ObjectWriter& ObjectWriter::add(const char* name, const std::string& value) {
+  members_.emplace_back(name, quoted(value));
+  return *this;
+}
+
+ObjectWriter& ObjectWriter::add(const char* name, const char* value) {
+  return add(name, std::string(value));
+}
+
+ObjectWriter& ObjectWriter::add(const char* name, std::int64_t value) {
+  members_.emplace_back(name, std::to_string(value));
+  return *this;
+}
+
+ObjectWriter& ObjectWriter::add(const char* name, double value) {
+  rapidjson::StringBuffer text;
+  Writer w(text);
+  w.Double(value);
+  members_.emplace_back(name, text.GetString());
+  return *this;
+}
+
+ObjectWriter& ObjectWriter::add(const char* name, bool value) {
+  members_.emplace_back(name, value ? "true" : "false");
+  return *this;
+}
+
+ObjectWriter& ObjectWriter::add_null(const char* name) {
+  members_.emplace_back(name, "null");
+  return *this;
+}
+
+ObjectWriter& ObjectWriter::add(const char* name,
+                                const std::optional<storage::GeoLocation>& location) {
+  if (!location) return add_null(name);
+  return add_raw(
+      name, ObjectWriter().add("lat", location->latitude).add("lon", location->longitude).str());
+}
+
+ObjectWriter& ObjectWriter::add_raw(const char* name, const std::string& json) {
+  members_.emplace_back(name, json);
+  return *this;
+}
+
+std::string ObjectWriter::str() const {
+  std::string out = "{";
+  for (std::size_t i = 0; i < members_.size(); ++i) {
+    if (i) out += ',';
+    out += quoted(members_[i].first);
+    out += ':';
+    out += members_[i].second;
+  }
+  out += '}';
+  return out;
+}
+
+}  // namespace chargelock::core::lock_codec

@@ -1,0 +1,72 @@
+// JSON of the vehicle lock (SPEC §4): the DataTransfer payloads of the
+// org.chargelock extension (whose `data` is a JSON text inside the JSON
+// payload), the few fields of command answers the lock reads, and the
+// owners' notification bodies.
+//
+// Core otherwise carries JSON only as opaque text; this codec is the one
+// place in core that builds or reads it (RapidJSON, as in ocpp/), so that
+// the lock extension and its policy live in core and the CentralSystem
+// registers them without the OCPP layer knowing about locks.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "storage/charge_point_store.h"
+
+namespace chargelock::core::lock_codec {
+
+inline constexpr const char* kVendorId = "org.chargelock";
+inline constexpr const char* kLockVehicle = "LockVehicle";
+inline constexpr const char* kUnlockVehicle = "UnlockVehicle";
+inline constexpr const char* kVehicleLocked = "VehicleLocked";
+
+// DataTransfer.req payloads (CS → pile).
+std::string lock_vehicle_payload(const std::string& lock_id, const std::string& vin,
+                                 const std::vector<std::string>& id_tags,
+                                 const std::vector<std::string>& evcc_ids);
+std::string unlock_vehicle_payload(const std::string& lock_id);
+// UnlockConnector.req payload.
+std::string unlock_connector_payload(int connector_id);
+
+// VehicleLocked data (pile → CS).
+struct VehicleLocked {
+  std::string lock_id;
+  int connector_id = 0;
+  std::string matched_kind;  // "idTag", "evccId" or "vin"
+  std::string matched_value;
+};
+// Nothing (and `error` says why) unless the text is a JSON object with a
+// non-empty string lockId, an integer connectorId ≥ 1 and a non-empty string
+// idTag, evccId or vin.
+std::optional<VehicleLocked> parse_vehicle_locked(const std::string& data, std::string* error);
+
+// The "status" string member of a JSON object (a CALLRESULT payload).
+std::optional<std::string> status_of(const std::string& json);
+// An integer member of a JSON object.
+std::optional<std::int64_t> int_member(const std::string& json, const char* name);
+
+// A flat JSON object for notification bodies: members are added in order.
+class ObjectWriter {
+ public:
+  ObjectWriter& add(const char* name, const std::string& value);
+  ObjectWriter& add(const char* name, const char* value);
+  ObjectWriter& add(const char* name, std::int64_t value);
+  ObjectWriter& add(const char* name, int value) { return add(name, std::int64_t{value}); }
+  ObjectWriter& add(const char* name, double value);
+  ObjectWriter& add(const char* name, bool value);
+  ObjectWriter& add_null(const char* name);
+  // {"lat":…,"lon":…} or null.
+  ObjectWriter& add(const char* name, const std::optional<storage::GeoLocation>& location);
+  // A member holding a JSON text verbatim (must be valid JSON).
+  ObjectWriter& add_raw(const char* name, const std::string& json);
+  std::string str() const;
+
+ private:
+  std::vector<std::pair<std::string, std::string>> members_;  // name, JSON value
+};
+
+}  // namespace chargelock::core::lock_codec

@@ -1,0 +1,615 @@
+#include "core/lock_service.h"
+
+#include <fmt/format.h>
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <stdexcept>
+
+#include "core/lock_codec.h"
+#include "core/vehicle_service.h"
+#include "storage/database_error.h"
+
+namespace chargelock::core {
+
+namespace {
+
+constexpr double kEarthRadiusKm = 6371.0088;
+constexpr double kMaxRadiusKm = 20038;  // half the equator: every point
+constexpr const char* kOriginPrefix = "lock:";
+
+std::string new_lock_id() {
+  unsigned char b[16];
+  if (RAND_bytes(b, sizeof b) != 1) throw std::runtime_error("no random bytes for a lock id");
+  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);  // version 4
+  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);  // RFC 4122 variant
+  std::string out;
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
+    out += fmt::format("{:02x}", b[i]);
+  }
+  return out;
+}
+
+std::string origin_of(const LockRecord& lock) { return kOriginPrefix + lock.id; }
+
+bool active(const LockRecord& lock) {
+  return lock.status == lock_status::kRequested || lock.status == lock_status::kArmed ||
+         lock.status == lock_status::kEngaged;
+}
+
+void log(const std::string& text) {
+  std::fprintf(stderr, "lock: %s\n", text.c_str());
+  std::fflush(stderr);
+}
+
+// The state a pile's LockVehicle answer gives it, with the detail; nothing
+// while no definitive answer came (queued, sent, timed out, other errors).
+std::optional<std::pair<std::string, std::string>> derived_state(const LockPile& pile) {
+  if (!pile.command_status) return std::nullopt;
+  if (*pile.command_status == "completed") {
+    const auto status = pile.command_response_json
+                            ? lock_codec::status_of(*pile.command_response_json)
+                            : std::nullopt;
+    if (status == std::optional<std::string>("Accepted"))
+      return std::make_pair(std::string(pile_status::kArmed), std::string("Accepted"));
+    return std::make_pair(std::string(pile_status::kUnsupported),
+                          status.value_or("unreadable answer"));
+  }
+  if (*pile.command_status == "failed" && pile.command_error_code &&
+      (*pile.command_error_code == "NotImplemented" || *pile.command_error_code == "NotSupported"))
+    return std::make_pair(std::string(pile_status::kUnsupported), *pile.command_error_code);
+  return std::nullopt;
+}
+
+std::string where(const std::string& charge_point_id, std::optional<int> connector_id) {
+  if (!connector_id) return charge_point_id;
+  return fmt::format("{} connector {}", charge_point_id, *connector_id);
+}
+
+}  // namespace
+
+double distance_km(const GeoLocation& a, const GeoLocation& b) {
+  constexpr double kRad = 3.14159265358979323846 / 180.0;
+  const double dlat = (b.latitude - a.latitude) * kRad;
+  const double dlon = (b.longitude - a.longitude) * kRad;
+  const double h = std::sin(dlat / 2) * std::sin(dlat / 2) +
+                   std::cos(a.latitude * kRad) * std::cos(b.latitude * kRad) * std::sin(dlon / 2) *
+                       std::sin(dlon / 2);
+  return 2 * kEarthRadiusKm * std::asin(std::min(1.0, std::sqrt(h)));
+}
+
+LockService::LockService(storage::LockStore& locks, storage::VehicleStore& vehicles,
+                         storage::ChargePointStore& charge_points,
+                         storage::TransactionStore& transactions, CommandService& commands,
+                         NotificationService& notifications)
+    : locks_(locks),
+      vehicles_(vehicles),
+      charge_points_(charge_points),
+      transactions_(transactions),
+      commands_(commands),
+      notifications_(notifications) {}
+
+// ---- owner side
+
+LockView LockService::request_lock(const LockRequest& request, bool* created) {
+  const std::string vin = VehicleService::normalize_vin(request.vin);
+  const auto vehicle = vehicles_.find(vin);
+  if (!vehicle) throw NotFoundError("no vehicle " + vin);
+  if (vehicle->owner_id != request.owner_id) throw ForbiddenError("not your vehicle");
+
+  storage::NewLock lock;
+  lock.id = new_lock_id();
+  lock.vin = vin;
+  lock.owner_id = request.owner_id;
+  lock.cause = "requested by the owner";
+  if (request.scope.radius_km) {
+    const double r = *request.scope.radius_km;
+    if (!std::isfinite(r) || r <= 0 || r > kMaxRadiusKm)
+      throw std::invalid_argument(
+          fmt::format("scope.radiusKm: must be above 0 and at most {}", kMaxRadiusKm));
+    if (request.scope.center) {
+      const auto& c = *request.scope.center;
+      if (!std::isfinite(c.latitude) || std::abs(c.latitude) > 90 || !std::isfinite(c.longitude) ||
+          std::abs(c.longitude) > 180)
+        throw std::invalid_argument("scope.center: lat -90..90, lon -180..180");
+      lock.center = c;
+    } else if (vehicle->state && vehicle->state->location) {
+      lock.center = vehicle->state->location;
+    } else {
+      throw std::invalid_argument(
+          "scope: the vehicle's position is unknown; give a center for the radius");
+    }
+    lock.radius_km = r;
+    lock.cause += fmt::format(" (piles within {} km of {:.5f},{:.5f})", r, lock.center->latitude,
+                              lock.center->longitude);
+  } else if (request.scope.center) {
+    throw std::invalid_argument("scope.center: needs radiusKm");
+  }
+
+  storage::LockStore::Created stored;
+  try {
+    stored = locks_.create(lock);
+  } catch (const storage::NotFoundError&) {
+    throw NotFoundError("no vehicle " + vin);
+  }
+  if (created) *created = stored.created;
+  // A lock left "requested" (a crash before its dispatch) is dispatched now.
+  if (stored.lock.status == lock_status::kRequested) dispatch(stored.lock);
+  return *find(stored.lock.id);
+}
+
+std::optional<LockView> LockService::find(const std::string& lock_id) {
+  reconcile(lock_id);
+  const auto lock = locks_.find(lock_id);
+  if (!lock) return std::nullopt;
+  return view(*lock);
+}
+
+LockView LockService::get(std::int64_t owner_id, const std::string& lock_id) {
+  owned(owner_id, lock_id);
+  return *find(lock_id);
+}
+
+std::vector<LockView> LockService::list(std::int64_t owner_id) {
+  std::vector<LockView> out;
+  for (const LockRecord& lock : locks_.list_for_owner(owner_id)) {
+    if (active(lock)) {
+      reconcile(lock.id);
+      if (auto fresh = locks_.find(lock.id)) {
+        out.push_back(view(*fresh));
+        continue;
+      }
+    }
+    out.push_back(view(lock));
+  }
+  return out;
+}
+
+LockView LockService::release(std::int64_t owner_id, const std::string& lock_id) {
+  owned(owner_id, lock_id);
+  reconcile(lock_id);
+  LockRecord lock = owned(owner_id, lock_id);
+  if (!active(lock)) return view(lock);
+  if (lock.status != lock_status::kEngaged)
+    return cancel_unheld(lock, "released by the owner before a catch");
+
+  if (lock.release_command_id && !lock.release_error) {
+    const auto command = commands_.find(*lock.release_command_id);
+    if (command &&
+        (command->status == CommandStatus::Queued || command->status == CommandStatus::Sent))
+      return view(lock);  // a release is under way
+  }
+  disarm(lock);
+  if (lock.engaged_without_hold || !lock.charge_point_id || !lock.connector_id) {
+    storage::LockUpdate update;
+    update.lock_id = lock.id;
+    update.from = {lock_status::kEngaged};
+    update.to = lock_status::kReleased;
+    update.cause = "released by the owner (no pile held the vehicle)";
+    update.clear_release_error = true;
+    if (auto released = locks_.update(update)) {
+      notify_state(*released, update.cause);
+      return view(*released);
+    }
+    return *find(lock.id);
+  }
+  const auto command = enqueue(lock, *lock.charge_point_id, "UnlockConnector",
+                               lock_codec::unlock_connector_payload(*lock.connector_id));
+  storage::LockUpdate update;
+  update.lock_id = lock.id;
+  update.from = {lock_status::kEngaged};
+  update.to = lock_status::kEngaged;
+  if (command) {
+    update.release_command_id = command->id;
+    update.clear_release_error = true;
+    update.cause = fmt::format("release requested by the owner: UnlockConnector to {} (command {})",
+                               where(*lock.charge_point_id, lock.connector_id), command->id);
+  } else {
+    update.release_error = "UnlockConnector could not be queued";
+    update.cause = "release requested by the owner: UnlockConnector could not be queued";
+  }
+  if (auto updated = locks_.update(update)) return view(*updated);
+  return *find(lock.id);
+}
+
+LockView LockService::cancel(std::int64_t owner_id, const std::string& lock_id) {
+  LockRecord lock = owned(owner_id, lock_id);
+  if (!active(lock)) return view(lock);
+  if (lock.status == lock_status::kEngaged)
+    throw ConflictError("the vehicle is held; release the lock instead");
+  return cancel_unheld(lock, "cancelled by the owner");
+}
+
+LockView LockService::cancel_unheld(const LockRecord& lock, const std::string& cause) {
+  storage::LockUpdate update;
+  update.lock_id = lock.id;
+  update.from = {lock_status::kRequested, lock_status::kArmed};
+  update.to = lock_status::kCancelled;
+  update.cause = cause;
+  auto cancelled = locks_.update(update);
+  if (!cancelled) throw ConflictError("the vehicle was caught meanwhile; release the lock instead");
+  disarm(*cancelled);
+  notify_state(*cancelled, cause);
+  return *find(lock.id);
+}
+
+std::vector<LockTransition> LockService::transitions(const std::string& lock_id) {
+  return locks_.transitions(lock_id);
+}
+
+std::vector<LockPile> LockService::piles(const std::string& lock_id) {
+  reconcile(lock_id);
+  return locks_.piles(lock_id);
+}
+
+// ---- command outcomes
+
+void LockService::reconcile(const std::string& lock_id) {
+  const auto lock = locks_.find(lock_id);
+  if (!lock) return;
+  for (LockPile pile : locks_.piles(lock_id)) {
+    if (pile.status != pile_status::kPending && pile.status != pile_status::kArmed) continue;
+    const auto derived = derived_state(pile);
+    if (!derived) continue;
+    if (derived->first == pile.status && pile.detail == derived->second) continue;
+    pile.status = derived->first;
+    pile.detail = derived->second;
+    locks_.put_pile(pile);
+  }
+
+  if (lock->status != lock_status::kEngaged || !lock->release_command_id || lock->release_error)
+    return;
+  const auto command = commands_.find(*lock->release_command_id);
+  if (!command) return;
+  std::optional<std::string> failure;
+  switch (command->status) {
+    case CommandStatus::Queued:
+    case CommandStatus::Sent:
+      return;
+    case CommandStatus::Completed: {
+      const auto status =
+          command->response_json ? lock_codec::status_of(*command->response_json) : std::nullopt;
+      if (status == std::optional<std::string>("Unlocked")) break;
+      failure = "UnlockConnector answered " + status.value_or("an unreadable answer");
+      break;
+    }
+    default:
+      failure = fmt::format(
+          "UnlockConnector {}{}{}", to_string(command->status),
+          command->error_code ? ": " + *command->error_code : std::string(),
+          command->error_description ? " " + *command->error_description : std::string());
+  }
+  storage::LockUpdate update;
+  update.lock_id = lock->id;
+  update.from = {lock_status::kEngaged};
+  update.at = command->completed_at;
+  if (!failure) {
+    update.to = lock_status::kReleased;
+    update.cause = fmt::format("UnlockConnector at {} answered Unlocked",
+                               where(*lock->charge_point_id, lock->connector_id));
+  } else {
+    update.to = lock_status::kEngaged;
+    update.release_error = *failure;
+    update.cause = "release failed: " + *failure;
+  }
+  if (auto updated = locks_.update(update)) notify_state(*updated, update.cause);
+}
+
+int LockService::reconcile_active() {
+  int n = 0;
+  for (const LockRecord& lock : locks_.list_active()) {
+    try {
+      reconcile(lock.id);
+    } catch (const std::exception& e) {
+      log("reconciling " + lock.id + " failed: " + e.what());
+    }
+    ++n;
+  }
+  return n;
+}
+
+void LockService::command_finished(const CommandRecord& command) {
+  if (command.origin.rfind(kOriginPrefix, 0) != 0) return;
+  try {
+    reconcile(command.origin.substr(std::char_traits<char>::length(kOriginPrefix)));
+  } catch (const std::exception& e) {
+    log("reconciling after command " + std::to_string(command.id) + " failed: " + e.what());
+  }
+}
+
+// ---- extension points
+
+DataTransferResult LockService::handle(const std::string& charge_point_id,
+                                       const DataTransferRequest& request) {
+  DataTransferResult result;
+  if (request.message_id != std::optional<std::string>(lock_codec::kVehicleLocked)) {
+    result.status = DataTransferStatus::UnknownMessageId;
+    return result;
+  }
+  return vehicle_locked(charge_point_id, request.data.value_or(""));
+}
+
+DataTransferResult LockService::vehicle_locked(const std::string& charge_point_id,
+                                               const std::string& data) {
+  DataTransferResult rejected;
+  rejected.status = DataTransferStatus::Rejected;
+  DataTransferResult accepted;
+  accepted.status = DataTransferStatus::Accepted;
+
+  std::string error;
+  const auto report = lock_codec::parse_vehicle_locked(data, &error);
+  if (!report) {
+    log(fmt::format("VehicleLocked from {} rejected: {}", charge_point_id, error));
+    return rejected;
+  }
+  const auto lock = locks_.find(report->lock_id);
+  if (!lock || !active(*lock)) {
+    log(fmt::format("VehicleLocked from {} rejected: lock {} is {}", charge_point_id,
+                    report->lock_id, lock ? lock->status : std::string("unknown")));
+    return rejected;
+  }
+  const std::string at = where(charge_point_id, report->connector_id);
+  if (lock->status == lock_status::kEngaged && !lock->engaged_without_hold) {
+    if (lock->charge_point_id == charge_point_id && lock->connector_id == report->connector_id)
+      return accepted;  // a repeated report
+    log(fmt::format("VehicleLocked from {} rejected: lock {} is already held at {}", at, lock->id,
+                    where(lock->charge_point_id.value_or("?"), lock->connector_id)));
+    return rejected;
+  }
+  storage::LockUpdate update;
+  update.lock_id = lock->id;
+  update.from = {lock_status::kRequested, lock_status::kArmed, lock_status::kEngaged};
+  update.to = lock_status::kEngaged;
+  update.cause = fmt::format("VehicleLocked: held at {} ({} {})", at, report->matched_kind,
+                             report->matched_value);
+  if (lock->status == lock_status::kEngaged) update.cause += " after a catch without hold";
+  update.charge_point_id = charge_point_id;
+  update.connector_id = report->connector_id;
+  update.matched_kind = report->matched_kind;
+  update.matched_value = report->matched_value;
+  update.engaged_without_hold = false;
+  update.engaged_at = Clock::now();
+  const auto engaged = locks_.update(update);
+  if (!engaged) {
+    log(fmt::format("VehicleLocked from {} rejected: lock {} ended meanwhile", at, lock->id));
+    return rejected;
+  }
+  notify_caught(*engaged);
+  return accepted;
+}
+
+std::optional<AuthorizationStatus> LockService::check(const AuthorizationContext& context,
+                                                      const std::string& id_tag) {
+  if (!context.check_concurrent) return std::nullopt;  // StopTransaction
+  const auto lock = locks_.active_for_identifier(id_tag);
+  if (!lock) return std::nullopt;
+  if (lock->status != lock_status::kEngaged) {
+    const bool is_evcc = !vehicles_.vin_of({"idTag", id_tag}).has_value();
+    storage::LockUpdate update;
+    update.lock_id = lock->id;
+    update.from = {lock_status::kRequested, lock_status::kArmed};
+    update.to = lock_status::kEngaged;
+    update.cause = fmt::format("{} with {} {} answered Blocked at {} (engaged without hold)",
+                               context.connector_id ? "StartTransaction" : "Authorize",
+                               is_evcc ? "evccId" : "idTag", id_tag,
+                               where(context.charge_point_id, context.connector_id));
+    update.charge_point_id = context.charge_point_id;
+    if (context.connector_id)
+      update.connector_id = *context.connector_id;
+    else
+      update.clear_connector_id = true;
+    update.matched_kind = is_evcc ? "evccId" : "idTag";
+    update.matched_value = id_tag;
+    update.engaged_without_hold = true;
+    update.engaged_at = Clock::now();
+    if (auto engaged = locks_.update(update)) notify_caught(*engaged);
+  } else {
+    log(fmt::format("{} of locked vehicle {} answered Blocked at {}", id_tag, lock->vin,
+                    where(context.charge_point_id, context.connector_id)));
+  }
+  return AuthorizationStatus::Blocked;
+}
+
+std::optional<std::string> LockService::refuse(const CommandRequest& request) {
+  const bool reset = request.action == "Reset";
+  const bool unlock = request.action == "UnlockConnector";
+  const bool stop = request.action == "RemoteStopTransaction";
+  if (!reset && !unlock && !stop) return std::nullopt;
+  for (const LockRecord& lock : locks_.engaged_at(request.charge_point_id)) {
+    if (request.origin == origin_of(lock)) continue;  // the lock's own release
+    if (unlock && lock.connector_id) {
+      const auto connector = lock_codec::int_member(request.payload_json, "connectorId");
+      if (connector && *connector != 0 && *connector != *lock.connector_id) continue;
+    }
+    if (stop && lock.connector_id) {
+      const auto id = lock_codec::int_member(request.payload_json, "transactionId");
+      if (id && *id >= 0 && *id <= INT32_MAX) {
+        const auto transaction = transactions_.find(static_cast<int>(*id));
+        if (transaction && (transaction->charge_point_id != request.charge_point_id ||
+                            transaction->connector_id != *lock.connector_id))
+          continue;
+      }
+    }
+    return fmt::format("{} holds a locked vehicle (lock {}); the owner must release it first",
+                       where(request.charge_point_id, lock.connector_id), lock.id);
+  }
+  return std::nullopt;
+}
+
+void LockService::booted(const std::string& charge_point_id, RegistrationStatus status) {
+  if (status != RegistrationStatus::Accepted) return;
+  try {
+    const auto charge_point = charge_points_.find(charge_point_id);
+    if (!charge_point) return;
+    for (const LockRecord& lock : locks_.list_active()) {
+      try {
+        if (!in_scope(lock, *charge_point)) continue;
+        auto row = locks_.pile(lock.id, charge_point_id);
+        if (row) {
+          if (const auto derived = derived_state(*row);
+              derived &&
+              (row->status == pile_status::kPending || row->status == pile_status::kArmed)) {
+            row->status = derived->first;
+            row->detail = derived->second;
+          }
+          if (row->status == pile_status::kUnsupported || row->status == pile_status::kDisarmed)
+            continue;
+          if (row->command_status == std::optional<std::string>("queued")) continue;
+        }
+        const auto vehicle = vehicles_.find(lock.vin);
+        if (!vehicle) continue;
+        arm(lock, *vehicle, charge_point_id, row);
+      } catch (const std::exception& e) {
+        log(fmt::format("arming {} for lock {} at boot failed: {}", charge_point_id, lock.id,
+                        e.what()));
+      }
+    }
+  } catch (const std::exception& e) {
+    log(fmt::format("arming {} at boot failed: {}", charge_point_id, e.what()));
+  }
+}
+
+// ---- internals
+
+LockView LockService::view(const LockRecord& lock) {
+  LockView v;
+  v.lock = lock;
+  for (const LockPile& pile : locks_.piles(lock.id)) {
+    if (pile.status == pile_status::kArmed)
+      ++v.piles.armed;
+    else if (pile.status == pile_status::kUnsupported)
+      ++v.piles.unsupported;
+    else if (pile.status == pile_status::kPending)
+      ++v.piles.pending;
+    else
+      ++v.piles.disarmed;
+  }
+  return v;
+}
+
+LockRecord LockService::owned(std::int64_t owner_id, const std::string& lock_id) {
+  auto lock = locks_.find(lock_id);
+  if (!lock || lock->owner_id != owner_id) throw NotFoundError("no lock " + lock_id);
+  return *lock;
+}
+
+bool LockService::in_scope(const LockRecord& lock, const ChargePointRecord& charge_point) const {
+  if (!lock.radius_km || !lock.center) return true;
+  if (!charge_point.location) return false;  // unknown place: not provably inside
+  return distance_km(*lock.center, *charge_point.location) <= *lock.radius_km;
+}
+
+std::optional<CommandRecord> LockService::enqueue(const LockRecord& lock,
+                                                  const std::string& charge_point_id,
+                                                  const std::string& action,
+                                                  const std::string& payload) {
+  CommandRequest request;
+  request.charge_point_id = charge_point_id;
+  request.action = action;
+  request.payload_json = payload;
+  request.origin = origin_of(lock);
+  try {
+    return commands_.enqueue(request);
+  } catch (const storage::NotFoundError&) {
+    return std::nullopt;  // the charge point was removed meanwhile
+  } catch (const InvalidCommand& e) {
+    log(fmt::format("{} for {} refused by the command queue: {}", action, charge_point_id,
+                    e.what()));
+    return std::nullopt;
+  }
+}
+
+void LockService::arm(const LockRecord& lock, const storage::VehicleRecord& vehicle,
+                      const std::string& charge_point_id, std::optional<LockPile> row) {
+  const auto command = enqueue(
+      lock, charge_point_id, "DataTransfer",
+      lock_codec::lock_vehicle_payload(lock.id, vehicle.vin, vehicle.id_tags, vehicle.evcc_ids));
+  if (!command) return;
+  LockPile pile = row.value_or(LockPile{});
+  pile.lock_id = lock.id;
+  pile.charge_point_id = charge_point_id;
+  if (!row) pile.status = pile_status::kPending;
+  pile.command_id = command->id;
+  locks_.put_pile(pile);
+}
+
+void LockService::dispatch(const LockRecord& lock) {
+  const auto vehicle = vehicles_.find(lock.vin);
+  if (!vehicle) return;
+  int queued = 0;
+  for (const ChargePointRecord& cp : charge_points_.list()) {
+    if (!in_scope(lock, cp)) continue;
+    auto row = locks_.pile(lock.id, cp.id);
+    if (row) continue;  // dispatched before
+    arm(lock, *vehicle, cp.id, std::nullopt);
+    ++queued;
+  }
+  storage::LockUpdate update;
+  update.lock_id = lock.id;
+  update.from = {lock_status::kRequested};
+  update.to = lock_status::kArmed;
+  update.cause = fmt::format("LockVehicle queued for {} pile(s) in scope", queued);
+  if (auto armed = locks_.update(update)) notify_state(*armed, update.cause);
+}
+
+void LockService::disarm(const LockRecord& lock) {
+  for (LockPile pile : locks_.piles(lock.id)) {
+    if (pile.status != pile_status::kPending && pile.status != pile_status::kArmed) continue;
+    if (const auto derived = derived_state(pile);
+        derived && derived->first == pile_status::kUnsupported) {
+      pile.status = derived->first;
+      pile.detail = derived->second;
+      locks_.put_pile(pile);
+      continue;
+    }
+    const auto command = enqueue(lock, pile.charge_point_id, "DataTransfer",
+                                 lock_codec::unlock_vehicle_payload(lock.id));
+    pile.status = pile_status::kDisarmed;
+    if (command) pile.unlock_command_id = command->id;
+    locks_.put_pile(pile);
+  }
+}
+
+void LockService::notify(const LockRecord& lock, const char* kind, const std::string& body) {
+  try {
+    notifications_.notify(lock.owner_id, kind, body);
+  } catch (const std::exception& e) {
+    log(fmt::format("notifying owner {} about lock {} failed: {}", lock.owner_id, lock.id,
+                    e.what()));
+  }
+}
+
+void LockService::notify_state(const LockRecord& lock, const std::string& detail) {
+  lock_codec::ObjectWriter body;
+  body.add("lockId", lock.id).add("vin", lock.vin).add("status", lock.status).add("cause", detail);
+  if (lock.release_error) body.add("releaseError", *lock.release_error);
+  notify(lock, notification_kind::kLockState, body.str());
+}
+
+void LockService::notify_caught(const LockRecord& lock) {
+  std::optional<GeoLocation> location;
+  try {
+    if (lock.charge_point_id)
+      if (auto cp = charge_points_.find(*lock.charge_point_id)) location = cp->location;
+  } catch (const std::exception&) {
+    // Notify without the location.
+  }
+  lock_codec::ObjectWriter body;
+  body.add("lockId", lock.id).add("vin", lock.vin).add("status", lock.status);
+  body.add("chargePointId", lock.charge_point_id.value_or(""));
+  if (lock.connector_id)
+    body.add("connectorId", *lock.connector_id);
+  else
+    body.add_null("connectorId");
+  body.add("location", location);
+  body.add("matchedBy", lock.matched_kind.value_or(""));
+  body.add("matched", lock.matched_value.value_or(""));
+  body.add("engagedWithoutHold", lock.engaged_without_hold);
+  if (lock.engaged_at) body.add("engagedAt", format_rfc3339(*lock.engaged_at));
+  notify(lock, notification_kind::kVehicleCaught, body.str());
+}
+
+}  // namespace chargelock::core

@@ -1,0 +1,64 @@
+#include "core/notification_service.h"
+
+#include <algorithm>
+
+namespace chargelock::core {
+
+struct NotificationService::Subscription::Entry {
+  std::int64_t owner_id = 0;
+  Listener listener;
+  std::mutex mutex;  // held while the listener runs
+  bool active = true;
+};
+
+NotificationService::Subscription::~Subscription() {
+  service_.unsubscribe(id_);
+  std::lock_guard<std::mutex> lock(entry_->mutex);  // waits for a running call
+  entry_->active = false;
+}
+
+NotificationService::NotificationService(storage::NotificationStore& store) : store_(store) {}
+
+Notification NotificationService::notify(std::int64_t owner_id, const std::string& kind,
+                                         const std::string& body_json) {
+  Notification stored = store_.add(owner_id, kind, body_json);
+  std::vector<std::shared_ptr<Subscription::Entry>> targets;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const auto& [id, entry] : subscribers_)
+      if (entry->owner_id == owner_id) targets.push_back(entry);
+  }
+  for (const auto& entry : targets) {
+    std::lock_guard<std::mutex> lock(entry->mutex);
+    if (!entry->active) continue;
+    try {
+      entry->listener(stored);
+    } catch (...) {
+      // A failing subscriber must not undo the stored notification.
+    }
+  }
+  return stored;
+}
+
+std::vector<Notification> NotificationService::list(std::int64_t owner_id, std::int64_t after_id,
+                                                    int limit) {
+  return store_.list(owner_id, std::max<std::int64_t>(after_id, 0), std::clamp(limit, 1, 1000));
+}
+
+std::unique_ptr<NotificationService::Subscription> NotificationService::subscribe(
+    std::int64_t owner_id, Listener listener) {
+  auto entry = std::make_shared<Subscription::Entry>();
+  entry->owner_id = owner_id;
+  entry->listener = std::move(listener);
+  std::lock_guard<std::mutex> lock(mutex_);
+  const std::uint64_t id = next_id_++;
+  subscribers_[id] = entry;
+  return std::unique_ptr<Subscription>(new Subscription(*this, id, entry));
+}
+
+void NotificationService::unsubscribe(std::uint64_t id) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  subscribers_.erase(id);
+}
+
+}  // namespace chargelock::core

@@ -1,0 +1,74 @@
+// Notifications to vehicle owners (SPEC §5): stored per owner (paged by a
+// since-cursor) and published to live subscribers (the API's event stream).
+//
+// Threading: every member may be called from any thread. Subscribers are
+// called on the thread that stored the notification; a listener must be
+// quick and must not subscribe or unsubscribe from inside the call.
+// Subscribers see only notifications stored by this process; another
+// process (e.g. an OCPP node when the API runs apart) is seen through
+// list() with the last cursor.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "storage/notification_store.h"
+
+namespace chargelock::core {
+
+using Notification = storage::NotificationRecord;
+
+namespace notification_kind {
+inline constexpr const char* kLowBattery = "low_battery";
+inline constexpr const char* kVehicleCaught = "vehicle_caught";
+inline constexpr const char* kLockState = "lock_state";
+}  // namespace notification_kind
+
+class NotificationService {
+ public:
+  using Listener = std::function<void(const Notification&)>;
+
+  // Ends the subscription when destroyed: after the destructor returns the
+  // listener is never called again.
+  class Subscription {
+   public:
+    ~Subscription();
+    Subscription(const Subscription&) = delete;
+    Subscription& operator=(const Subscription&) = delete;
+
+   private:
+    friend class NotificationService;
+    struct Entry;
+    Subscription(NotificationService& service, std::uint64_t id, std::shared_ptr<Entry> entry)
+        : service_(service), id_(id), entry_(std::move(entry)) {}
+    NotificationService& service_;
+    std::uint64_t id_;
+    std::shared_ptr<Entry> entry_;
+  };
+
+  explicit NotificationService(storage::NotificationStore& store);
+
+  // Stores the notification and hands it to the owner's subscribers.
+  // Throws storage::NotFoundError for an unknown owner.
+  Notification notify(std::int64_t owner_id, const std::string& kind, const std::string& body_json);
+  // Oldest first: the owner's notifications after the cursor (an id; 0 from
+  // the start), at most `limit` (clamped to 1..1000).
+  std::vector<Notification> list(std::int64_t owner_id, std::int64_t after_id, int limit = 100);
+
+  std::unique_ptr<Subscription> subscribe(std::int64_t owner_id, Listener listener);
+
+ private:
+  void unsubscribe(std::uint64_t id);
+
+  storage::NotificationStore& store_;
+  std::mutex mutex_;
+  std::uint64_t next_id_ = 1;
+  std::map<std::uint64_t, std::shared_ptr<Subscription::Entry>> subscribers_;
+};
+
+}  // namespace chargelock::core

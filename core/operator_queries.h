@@ -1,0 +1,58 @@
+// Reads for the operator API that no domain service offers: the message log
+// of a charge point in pages, and the connectors of every charge point.
+//
+// Threading: called on worker threads; blocks on the database.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "storage/connector_store.h"
+#include "storage/message_log_store.h"
+
+namespace chargelock::storage {
+class Database;
+class EventStore;
+class OperatorQueryStore;
+}  // namespace chargelock::storage
+
+namespace chargelock::core {
+
+using LoggedFrame = storage::LoggedFrame;
+
+struct MessagePageRequest {
+  std::optional<std::int64_t> before_id;  // newest first, ids below this
+  std::optional<std::int64_t> after_id;   // oldest first, ids above this
+  std::size_t limit = 100;                // 1..1000
+};
+
+class OperatorQueries {
+ public:
+  explicit OperatorQueries(storage::Database& database);
+  ~OperatorQueries();
+  OperatorQueries(const OperatorQueries&) = delete;
+  OperatorQueries& operator=(const OperatorQueries&) = delete;
+
+  // With after_id: oldest first from there; otherwise newest first (below
+  // before_id when given). Throws std::invalid_argument when both cursors
+  // are given.
+  std::vector<LoggedFrame> messages(const std::string& charge_point_id,
+                                    const MessagePageRequest& request);
+  // The status of the newest FirmwareStatusNotification (and of the newest
+  // SignedFirmwareStatusNotification, when newer piles send that instead).
+  std::optional<std::string> firmware_status(const std::string& charge_point_id);
+  // Current connector states, by charge point id.
+  std::map<std::string, std::vector<storage::ConnectorStatusRecord>> connectors_by_charge_point();
+
+ private:
+  storage::MessageLogStore& message_log_;
+  storage::EventStore& events_;
+  std::unique_ptr<storage::OperatorQueryStore> store_;
+};
+
+}  // namespace chargelock::core

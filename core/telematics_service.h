@@ -1,0 +1,54 @@
+// Vehicle cloud platform reports (SPEC §5): the last known state of a
+// vehicle, and the low-battery prompt that offers the owner a lock.
+//
+// Rule: a report whose state of charge is below the threshold sends the
+// owner one "low_battery" notification; further low reports send none until
+// a report above the threshold re-arms the prompt. Reports older than the
+// stored one change nothing.
+//
+// Threading: called on worker threads; blocks on the database.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "core/notification_service.h"
+#include "core/timestamp.h"
+#include "storage/vehicle_store.h"
+
+namespace chargelock::core {
+
+struct TelematicsConfig {
+  double low_battery_threshold = 20;  // percent
+};
+
+struct TelematicsStatus {
+  std::string vin;
+  double soc = 0;                                // percent, 0..100
+  std::optional<storage::GeoLocation> location;  // lat -90..90, lon -180..180
+  Timestamp timestamp;
+};
+
+struct TelematicsResult {
+  bool stored = false;    // false: an older report than the stored one
+  bool prompted = false;  // this report sent the low-battery prompt
+};
+
+class TelematicsService {
+ public:
+  TelematicsService(storage::VehicleStore& vehicles, NotificationService& notifications,
+                    TelematicsConfig config);
+
+  // Throws std::invalid_argument (what() names the field) for a bad soc or
+  // position; NotFoundError (core/domain_errors.h) for an unknown VIN.
+  TelematicsResult report(const TelematicsStatus& status);
+
+  const TelematicsConfig& config() const { return config_; }
+
+ private:
+  storage::VehicleStore& vehicles_;
+  NotificationService& notifications_;
+  TelematicsConfig config_;
+};
+
+}  // namespace chargelock::core

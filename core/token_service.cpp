@@ -1,0 +1,138 @@
+#include "core/token_service.h"
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <stdexcept>
+
+#include "storage/database.h"
+
+namespace chargelock::core {
+
+namespace {
+
+void check_name(const std::string& name) {
+  if (name.empty() || name.size() > 200)
+    throw std::invalid_argument("name must be 1..200 characters");
+}
+
+std::string base64url(const unsigned char* data, std::size_t size) {
+  static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string out;
+  std::uint32_t buffer = 0;
+  int bits = 0;
+  for (std::size_t i = 0; i < size; ++i) {
+    buffer = (buffer << 8) | data[i];
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      out += alphabet[(buffer >> bits) & 0x3f];
+    }
+  }
+  if (bits > 0) out += alphabet[(buffer << (6 - bits)) & 0x3f];
+  return out;
+}
+
+}  // namespace
+
+const char* to_string(ApiRole role) {
+  switch (role) {
+    case ApiRole::Operator:
+      return "operator";
+    case ApiRole::Owner:
+      return "owner";
+    case ApiRole::Telematics:
+      return "telematics";
+  }
+  return "operator";
+}
+
+std::optional<ApiRole> api_role_from_string(std::string_view text) {
+  if (text == "operator") return ApiRole::Operator;
+  if (text == "owner") return ApiRole::Owner;
+  if (text == "telematics") return ApiRole::Telematics;
+  return std::nullopt;
+}
+
+TokenService::TokenService(storage::ApiTokenStore& store) : store_(store) {}
+
+std::string TokenService::hash(std::string_view token) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (EVP_Digest(token.data(), token.size(), digest, &length, EVP_sha256(), nullptr) != 1)
+    throw std::runtime_error("SHA-256 failed");
+  static const char hex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(length * 2);
+  for (unsigned int i = 0; i < length; ++i) {
+    out += hex[digest[i] >> 4];
+    out += hex[digest[i] & 0xf];
+  }
+  return out;
+}
+
+std::string TokenService::generate() {
+  unsigned char bytes[32];
+  if (RAND_bytes(bytes, sizeof(bytes)) != 1) throw std::runtime_error("no random bytes");
+  return "clk_" + base64url(bytes, sizeof(bytes));
+}
+
+std::optional<Principal> TokenService::authenticate(std::string_view token) {
+  if (token.empty() || token.size() > 512) return std::nullopt;
+  const auto record = store_.find_valid(hash(token));
+  if (!record) return std::nullopt;
+  Principal principal;
+  principal.token_id = record->id;
+  principal.role = record->role;
+  principal.name = record->name;
+  principal.owner_id = record->owner_id;
+  return principal;
+}
+
+IssuedToken TokenService::issue(ApiRole role, const std::string& name) {
+  if (role == ApiRole::Owner)
+    throw std::invalid_argument("owner tokens are created with their owner (POST /owners)");
+  check_name(name);
+  storage::NewApiToken token;
+  token.role = role;
+  token.name = name;
+  IssuedToken issued;
+  issued.token = generate();
+  token.token_hash = hash(issued.token);
+  issued.id = store_.create(token);
+  return issued;
+}
+
+bool TokenService::revoke(std::int64_t id) { return store_.revoke(id); }
+
+std::vector<ApiTokenRecord> TokenService::list() { return store_.list(); }
+
+CreatedOwner TokenService::create_owner(const std::string& name) {
+  check_name(name);
+  storage::NewApiToken token;
+  token.role = ApiRole::Owner;
+  token.name = name;
+  CreatedOwner created;
+  created.token.token = generate();
+  token.token_hash = hash(created.token.token);
+  auto [owner, token_id] = store_.create_owner(name, token);
+  created.owner = std::move(owner);
+  created.token.id = token_id;
+  return created;
+}
+
+bool TokenService::ensure_admin_token(const std::string& token) {
+  if (token.empty()) throw std::invalid_argument("the admin token is empty");
+  storage::NewApiToken record;
+  record.role = ApiRole::Operator;
+  record.name = "admin (CHARGELOCK_ADMIN_TOKEN)";
+  record.token_hash = hash(token);
+  return store_.create_if_missing(record);
+}
+
+AccessServices::AccessServices(storage::Database& database)
+    : store_(storage::make_api_token_store(database)), tokens_(*store_) {}
+
+AccessServices::~AccessServices() = default;
+
+}  // namespace chargelock::core

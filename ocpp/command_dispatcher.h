@@ -1,0 +1,104 @@
+// Delivers the durable command queue (core::CommandService) to the piles
+// connected to this OCPP node (SPEC §5 commands, §6 scale-out).
+//
+// Threads:
+// - listener (one, owned here): LISTEN chargelock_commands on its own
+//   database connection; a notification naming a pile asks for a pump of it.
+//   Every `scan_interval` (≤ 1 s) it also asks for a pump of every pile with
+//   queued commands (a safety net for lost notifications), and now and then
+//   expires overdue commands and times out sent ones nobody will answer.
+// - loop (the OcppServer thread): pump requests, per-pile state, send_call.
+// - workers (core::WorkQueue, shard = charge point id): claim and record.
+//
+// Per pile at most one command is in flight from this node: claimed (queued
+// → sent, FOR UPDATE SKIP LOCKED) on a worker, handed to the session on the
+// loop, its outcome recorded on a worker, then the next one is claimed.
+// Outcomes: CALLRESULT → completed; CALLERROR → failed (code, description,
+// details); answer failing its schema → failed "InvalidResponse"; no answer
+// in time, or connection closed after the CALL was written → timeout (never
+// sent again); connection closed before it was written → queued again.
+// When a pile (re)connects, its commands still "sent" on an older connection
+// become timeout first: their answers cannot arrive any more.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_map>
+
+#include "core/command_service.h"
+#include "core/work_queue.h"
+#include "ocpp/charge_point_gateway.h"
+#include "ocpp/rpc/charge_point_session.h"
+
+namespace chargelock::ocpp {
+
+struct CommandDispatcherOptions {
+  // Safety-net scan for queued commands of connected piles.
+  std::chrono::milliseconds scan_interval{1000};
+  // How often overdue/stale commands are swept.
+  std::chrono::milliseconds sweep_interval{5000};
+  // A command sent longer ago than this without an answer is timed out by
+  // the sweep (its node died or lost it). Use the CALL timeout plus a margin.
+  std::chrono::milliseconds stale_after{std::chrono::seconds(40)};
+  // Runs on the listener thread before it ends (e.g. to release its
+  // per-thread database connection).
+  std::function<void()> on_thread_exit;
+};
+
+class CommandDispatcher final : public SessionObserver {
+ public:
+  using PostToLoop = std::function<void(std::function<void()>)>;
+  using SessionLookup = std::function<std::shared_ptr<ChargePointSession>(const std::string&)>;
+
+  // `post` runs a task on the loop thread (OcppServer::post); `session_of`
+  // (loop thread) finds a pile's live session (ChargePointGateway). All
+  // references must outlive the dispatcher.
+  CommandDispatcher(core::CommandService& commands, core::WorkQueue& work, PostToLoop post,
+                    SessionLookup session_of, CommandDispatcherOptions options = {});
+  ~CommandDispatcher() override;  // stop()
+  CommandDispatcher(const CommandDispatcher&) = delete;
+  CommandDispatcher& operator=(const CommandDispatcher&) = delete;
+
+  // Starts the listener thread. Call once, before or after the loop runs.
+  void start();
+  // Joins the listener thread; idempotent. Work already handed to the
+  // WorkQueue still runs (stop the WorkQueue after ending the sessions).
+  void stop();
+
+  // Loop thread.
+  void on_session_open(const std::string& charge_point_id) override;
+  void on_session_closed(const std::string& charge_point_id) override;
+  void request_pump(const std::string& charge_point_id);
+
+ private:
+  struct PileState {
+    bool busy = false;           // a claim or a CALL of ours is in flight
+    bool again = false;          // a pump was asked for while busy
+    bool reset_pending = false;  // time out older "sent" ones before claiming
+  };
+  void pump(const std::string& charge_point_id);               // loop
+  void claim(const std::string& charge_point_id, bool reset);  // worker
+  void on_claimed(const std::string& charge_point_id,
+                  std::optional<core::CommandRecord> command);  // loop
+  void on_outcome(const std::string& charge_point_id, const core::CommandRecord& command,
+                  CallOutcome outcome);               // loop
+  void finished(const std::string& charge_point_id);  // loop
+  void listen_loop();                                 // listener thread
+  void post_pumps(std::vector<std::string> charge_point_ids);
+
+  core::CommandService& commands_;
+  core::WorkQueue& work_;
+  PostToLoop post_;
+  SessionLookup session_of_;
+  CommandDispatcherOptions options_;
+  std::unordered_map<std::string, PileState> piles_;  // loop thread only
+  std::atomic<bool> stopping_{false};
+  std::thread listener_;
+};
+
+}  // namespace chargelock::ocpp

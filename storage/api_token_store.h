@@ -1,0 +1,71 @@
+// REST API access: bearer tokens (stored as hashes) and the vehicle owners
+// they may belong to. Implemented in storage/postgres/api_token_store.cpp;
+// the store is not part of Database's fixed set, make one with
+// make_api_token_store().
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "storage/timestamp.h"
+
+namespace chargelock::storage {
+
+class Database;
+
+enum class ApiRole { Operator, Owner, Telematics };
+
+struct ApiTokenRecord {
+  std::int64_t id = 0;
+  ApiRole role = ApiRole::Operator;
+  std::string name;
+  std::optional<std::int64_t> owner_id;  // owner tokens only
+  std::string token_hash;
+  Timestamp created_at;
+  std::optional<Timestamp> revoked_at;  // none while the token is valid
+};
+
+struct NewApiToken {
+  ApiRole role = ApiRole::Operator;
+  std::string name;
+  std::optional<std::int64_t> owner_id;
+  std::string token_hash;
+};
+
+struct OwnerRecord {
+  std::int64_t id = 0;
+  std::string name;
+  Timestamp created_at;
+};
+
+class ApiTokenStore {
+ public:
+  virtual ~ApiTokenStore() = default;
+
+  // Returns the new token's id. Throws ConflictError when the hash exists.
+  virtual std::int64_t create(const NewApiToken& token) = 0;
+  // Creates the token unless one with the same hash exists (revoked or not);
+  // safe for concurrent callers. Returns whether it was created.
+  virtual bool create_if_missing(const NewApiToken& token) = 0;
+  // A token with this hash that is not revoked.
+  virtual std::optional<ApiTokenRecord> find_valid(const std::string& token_hash) = 0;
+  virtual std::optional<ApiTokenRecord> find(std::int64_t id) = 0;
+  // Ordered by id.
+  virtual std::vector<ApiTokenRecord> list() = 0;
+  // Marks the token revoked (keeps the time of a first revocation). Returns
+  // false when the id is unknown.
+  virtual bool revoke(std::int64_t id) = 0;
+
+  // Creates an owner and its first token (role owner; owner_id and role of
+  // `token` are set here) in one transaction. Returns {owner, token id}.
+  virtual std::pair<OwnerRecord, std::int64_t> create_owner(const std::string& name,
+                                                            const NewApiToken& token) = 0;
+  virtual std::optional<OwnerRecord> find_owner(std::int64_t id) = 0;
+};
+
+std::unique_ptr<ApiTokenStore> make_api_token_store(Database& database);
+
+}  // namespace chargelock::storage

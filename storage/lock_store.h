@@ -1,0 +1,130 @@
+// Vehicle locks (SPEC §4): the lock authorizations, the piles each was sent
+// to, and the audit trail of every state change.
+//
+// Status text as stored: lock "requested" | "armed" | "engaged" | "released"
+// | "cancelled"; pile "pending" | "armed" | "unsupported" | "disarmed".
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "storage/charge_point_store.h"
+#include "storage/timestamp.h"
+
+namespace chargelock::storage {
+
+struct NewLock {
+  std::string id;
+  std::string vin;
+  std::int64_t owner_id = 0;
+  std::optional<GeoLocation> center;  // with radius_km: radius scope
+  std::optional<double> radius_km;
+  std::string cause;  // audit text of the creation
+};
+
+struct LockRecord {
+  std::string id;
+  std::string vin;
+  std::int64_t owner_id = 0;
+  std::string status;
+  std::optional<GeoLocation> center;
+  std::optional<double> radius_km;
+  std::optional<std::string> charge_point_id;
+  std::optional<int> connector_id;
+  std::optional<std::string> matched_kind;  // "idTag", "evccId", "vin"
+  std::optional<std::string> matched_value;
+  bool engaged_without_hold = false;
+  std::optional<Timestamp> engaged_at;
+  std::optional<std::int64_t> release_command_id;
+  std::optional<std::string> release_error;
+  Timestamp created_at;
+  Timestamp updated_at;
+};
+
+// A change of a lock, applied only while its status is one of `from` (any
+// status when empty). When `to` is set the status changes and a transition
+// row (from → to, cause) is recorded, also for to == from. Fields holding a
+// value are written; the others keep their value.
+struct LockUpdate {
+  std::string lock_id;
+  std::vector<std::string> from;
+  std::optional<std::string> to;
+  std::string cause;
+  std::optional<std::string> charge_point_id;
+  std::optional<int> connector_id;
+  bool clear_connector_id = false;
+  std::optional<std::string> matched_kind;
+  std::optional<std::string> matched_value;
+  std::optional<bool> engaged_without_hold;
+  std::optional<Timestamp> engaged_at;
+  std::optional<std::int64_t> release_command_id;
+  std::optional<std::string> release_error;
+  bool clear_release_error = false;
+  std::optional<Timestamp> at;  // time of the transition (default now)
+};
+
+struct LockPileRecord {
+  std::string lock_id;
+  std::string charge_point_id;
+  std::string status = "pending";
+  std::optional<std::int64_t> command_id;
+  std::optional<std::int64_t> unlock_command_id;
+  std::optional<std::string> detail;
+  Timestamp updated_at;
+  // From the LockVehicle command (command_id), when it still exists.
+  std::optional<std::string> command_status;  // "queued", "sent", "completed", ...
+  std::optional<std::string> command_response_json;
+  std::optional<std::string> command_error_code;
+};
+
+struct LockTransitionRecord {
+  std::int64_t id = 0;
+  std::string lock_id;
+  Timestamp at;
+  std::optional<std::string> from_status;  // none for the creation
+  std::string to_status;
+  std::string cause;
+};
+
+class LockStore {
+ public:
+  virtual ~LockStore() = default;
+
+  // Creates the lock in status "requested" (with its creation transition)
+  // unless the vehicle already has an active one (requested, armed or
+  // engaged): then returns that one with created = false. Throws
+  // NotFoundError for an unknown vehicle or owner.
+  struct Created {
+    LockRecord lock;
+    bool created = false;
+  };
+  virtual Created create(const NewLock& lock) = 0;
+
+  virtual std::optional<LockRecord> find(const std::string& id) = 0;
+  virtual std::optional<LockRecord> active_for_vehicle(const std::string& vin) = 0;
+  // The active lock of the vehicle an identifier value (id tag or EVCC id,
+  // either kind) belongs to.
+  virtual std::optional<LockRecord> active_for_identifier(const std::string& value) = 0;
+  virtual std::vector<LockRecord> list_active() = 0;                          // oldest first
+  virtual std::vector<LockRecord> list_for_owner(std::int64_t owner_id) = 0;  // newest first
+  // Engaged locks held at a charge point.
+  virtual std::vector<LockRecord> engaged_at(const std::string& charge_point_id) = 0;
+
+  // Applies `update` atomically (see LockUpdate). Returns the updated lock,
+  // or nothing when the lock is unknown or not in a `from` status.
+  virtual std::optional<LockRecord> update(const LockUpdate& update) = 0;
+
+  // Creates or replaces the lock's row for a pile (status, command ids,
+  // detail).
+  virtual void put_pile(const LockPileRecord& pile) = 0;
+  // Ordered by charge point id, with the LockVehicle command's outcome.
+  virtual std::vector<LockPileRecord> piles(const std::string& lock_id) = 0;
+  virtual std::optional<LockPileRecord> pile(const std::string& lock_id,
+                                             const std::string& charge_point_id) = 0;
+
+  virtual std::vector<LockTransitionRecord> transitions(const std::string& lock_id) = 0;  // by id
+};
+
+}  // namespace chargelock::storage

@@ -1,0 +1,153 @@
+// PostgreSQL ApiTokenStore (tables of migration 0003).
+#include "storage/api_token_store.h"
+
+#include "storage/postgres/database_impl.h"
+
+namespace chargelock::storage {
+
+namespace postgres {
+namespace {
+
+const char* to_text(ApiRole role) {
+  switch (role) {
+    case ApiRole::Operator:
+      return "operator";
+    case ApiRole::Owner:
+      return "owner";
+    case ApiRole::Telematics:
+      return "telematics";
+  }
+  return "operator";
+}
+
+ApiRole role_from_text(const std::string& text) {
+  if (text == "owner") return ApiRole::Owner;
+  if (text == "telematics") return ApiRole::Telematics;
+  return ApiRole::Operator;
+}
+
+constexpr const char* kTokenColumns =
+    "id, role, name, owner_id, token_hash, ts_to_micros(created_at), ts_to_micros(revoked_at)";
+
+ApiTokenRecord read_token(const pqxx::row& row) {
+  ApiTokenRecord r;
+  r.id = row[0].as<std::int64_t>();
+  r.role = role_from_text(row[1].as<std::string>());
+  r.name = row[2].as<std::string>();
+  if (!row[3].is_null()) r.owner_id = row[3].as<std::int64_t>();
+  r.token_hash = row[4].as<std::string>();
+  r.created_at = from_micros(row[5].as<std::int64_t>());
+  r.revoked_at = optional_time(row[6]);
+  return r;
+}
+
+class PgApiTokenStore final : public ApiTokenStore {
+ public:
+  explicit PgApiTokenStore(Database::Impl& db) : db_(db) {}
+
+  std::int64_t create(const NewApiToken& token) override {
+    return db_.transact([&](pqxx::work& txn) { return insert(txn, token); });
+  }
+
+  bool create_if_missing(const NewApiToken& token) override {
+    return db_.transact([&](pqxx::work& txn) {
+      return txn.exec_params(
+                    "INSERT INTO api_tokens (role, name, owner_id, token_hash)"
+                    " VALUES ($1, $2, $3, $4) ON CONFLICT (token_hash) DO NOTHING",
+                    to_text(token.role), token.name, token.owner_id, token.token_hash)
+                 .affected_rows() == 1;
+    });
+  }
+
+  std::optional<ApiTokenRecord> find_valid(const std::string& token_hash) override {
+    return db_.transact([&](pqxx::work& txn) -> std::optional<ApiTokenRecord> {
+      const auto result = txn.exec_params(std::string("SELECT ") + kTokenColumns +
+                                              " FROM api_tokens WHERE token_hash = $1"
+                                              " AND revoked_at IS NULL",
+                                          token_hash);
+      if (result.empty()) return std::nullopt;
+      return read_token(result[0]);
+    });
+  }
+
+  std::optional<ApiTokenRecord> find(std::int64_t id) override {
+    return db_.transact([&](pqxx::work& txn) -> std::optional<ApiTokenRecord> {
+      const auto result = txn.exec_params(
+          std::string("SELECT ") + kTokenColumns + " FROM api_tokens WHERE id = $1", id);
+      if (result.empty()) return std::nullopt;
+      return read_token(result[0]);
+    });
+  }
+
+  std::vector<ApiTokenRecord> list() override {
+    return db_.transact([&](pqxx::work& txn) {
+      std::vector<ApiTokenRecord> out;
+      for (const auto& row :
+           txn.exec(std::string("SELECT ") + kTokenColumns + " FROM api_tokens ORDER BY id"))
+        out.push_back(read_token(row));
+      return out;
+    });
+  }
+
+  bool revoke(std::int64_t id) override {
+    return db_.transact([&](pqxx::work& txn) {
+      return txn.exec_params(
+                    "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, now())"
+                    " WHERE id = $1",
+                    id)
+                 .affected_rows() == 1;
+    });
+  }
+
+  std::pair<OwnerRecord, std::int64_t> create_owner(const std::string& name,
+                                                    const NewApiToken& token) override {
+    return db_.transact([&](pqxx::work& txn) {
+      const auto row = txn.exec_params1(
+          "INSERT INTO owners (name) VALUES ($1) RETURNING id, name, ts_to_micros(created_at)",
+          name);
+      OwnerRecord owner;
+      owner.id = row[0].as<std::int64_t>();
+      owner.name = row[1].as<std::string>();
+      owner.created_at = from_micros(row[2].as<std::int64_t>());
+      NewApiToken owned = token;
+      owned.role = ApiRole::Owner;
+      owned.owner_id = owner.id;
+      const std::int64_t token_id = insert(txn, owned);
+      return std::make_pair(owner, token_id);
+    });
+  }
+
+  std::optional<OwnerRecord> find_owner(std::int64_t id) override {
+    return db_.transact([&](pqxx::work& txn) -> std::optional<OwnerRecord> {
+      const auto result = txn.exec_params(
+          "SELECT id, name, ts_to_micros(created_at) FROM owners WHERE id = $1", id);
+      if (result.empty()) return std::nullopt;
+      OwnerRecord owner;
+      owner.id = result[0][0].as<std::int64_t>();
+      owner.name = result[0][1].as<std::string>();
+      owner.created_at = from_micros(result[0][2].as<std::int64_t>());
+      return owner;
+    });
+  }
+
+ private:
+  static std::int64_t insert(pqxx::work& txn, const NewApiToken& token) {
+    return txn
+        .exec_params1(
+            "INSERT INTO api_tokens (role, name, owner_id, token_hash) VALUES ($1, $2, $3, $4)"
+            " RETURNING id",
+            to_text(token.role), token.name, token.owner_id, token.token_hash)[0]
+        .as<std::int64_t>();
+  }
+
+  Database::Impl& db_;
+};
+
+}  // namespace
+}  // namespace postgres
+
+std::unique_ptr<ApiTokenStore> make_api_token_store(Database& database) {
+  return std::make_unique<postgres::PgApiTokenStore>(database.impl());
+}
+
+}  // namespace chargelock::storage

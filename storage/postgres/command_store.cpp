@@ -1,0 +1,351 @@
+// PostgreSQL CommandStore and the LISTEN side of the command channel.
+#include "storage/command_store.h"
+
+#include <fmt/format.h>
+
+#include <thread>
+
+#include "storage/postgres/database_impl.h"
+
+namespace chargelock::storage::postgres {
+
+namespace {
+
+constexpr const char* kChannel = "chargelock_commands";
+
+const char* const kColumns =
+    " id, charge_point_id, action, payload, status, response, error_code, error_description,"
+    " idempotency_key, origin, claimed_by, ts_to_micros(created_at), ts_to_micros(expires_at),"
+    " ts_to_micros(sent_at), ts_to_micros(completed_at) ";
+
+StoredCommand read_command(const pqxx::row& row) {
+  StoredCommand c;
+  c.id = row[0].as<std::int64_t>();
+  c.charge_point_id = row[1].as<std::string>();
+  c.action = row[2].as<std::string>();
+  c.payload_json = row[3].as<std::string>();
+  c.status = row[4].as<std::string>();
+  c.response_json = optional_text(row[5]);
+  c.error_code = optional_text(row[6]);
+  c.error_description = optional_text(row[7]);
+  c.idempotency_key = optional_text(row[8]);
+  c.origin = row[9].as<std::string>();
+  c.claimed_by = optional_text(row[10]);
+  c.created_at = from_micros(row[11].as<std::int64_t>());
+  c.expires_at = from_micros(row[12].as<std::int64_t>());
+  c.sent_at = optional_time(row[13]);
+  c.completed_at = optional_time(row[14]);
+  return c;
+}
+
+void apply_effects(pqxx::work& txn, const std::string& charge_point_id, std::int64_t command_id,
+                   const CommandEffects& effects) {
+  for (const ConfigurationKey& key : effects.configuration) {
+    txn.exec_params(
+        "INSERT INTO charge_point_configuration (charge_point_id, key, value, readonly)"
+        " VALUES ($1, $2, $3, $4) ON CONFLICT (charge_point_id, key) DO UPDATE"
+        " SET value = EXCLUDED.value, readonly = EXCLUDED.readonly, updated_at = now()",
+        charge_point_id, key.key, key.value, key.readonly);
+  }
+  if (effects.configuration_change) {
+    const ConfigurationKey& key = *effects.configuration_change;
+    txn.exec_params(
+        "INSERT INTO charge_point_configuration (charge_point_id, key, value, readonly)"
+        " VALUES ($1, $2, $3, false) ON CONFLICT (charge_point_id, key) DO UPDATE"
+        " SET value = EXCLUDED.value, updated_at = now()",
+        charge_point_id, key.key, key.value);
+  }
+  if (effects.local_list_version) {
+    txn.exec_params(
+        "INSERT INTO charge_point_local_lists (charge_point_id, version) VALUES ($1, $2)"
+        " ON CONFLICT (charge_point_id) DO UPDATE SET version = EXCLUDED.version,"
+        " updated_at = now()",
+        charge_point_id, *effects.local_list_version);
+  }
+  if (effects.reservation) {
+    const Reservation& r = *effects.reservation;
+    txn.exec_params(
+        "INSERT INTO reservations (charge_point_id, reservation_id, connector_id, id_tag,"
+        " parent_id_tag, expiry_date, status, command_id)"
+        " VALUES ($1, $2, $3, $4, $5, micros_to_ts($6), 'active', $7)"
+        " ON CONFLICT (charge_point_id, reservation_id) DO UPDATE SET"
+        " connector_id = EXCLUDED.connector_id, id_tag = EXCLUDED.id_tag,"
+        " parent_id_tag = EXCLUDED.parent_id_tag, expiry_date = EXCLUDED.expiry_date,"
+        " status = 'active', command_id = EXCLUDED.command_id, updated_at = now()",
+        charge_point_id, r.reservation_id, r.connector_id, r.id_tag, r.parent_id_tag,
+        to_micros(r.expiry_date), command_id);
+  }
+  if (effects.cancelled_reservation_id) {
+    txn.exec_params(
+        "UPDATE reservations SET status = 'cancelled', updated_at = now()"
+        " WHERE charge_point_id = $1 AND reservation_id = $2 AND status = 'active'",
+        charge_point_id, *effects.cancelled_reservation_id);
+  }
+}
+
+class PgCommandWakeups final : public CommandWakeups {
+ public:
+  explicit PgCommandWakeups(std::string url) : url_(std::move(url)) {}
+
+  std::vector<std::string> wait(std::chrono::milliseconds timeout) override {
+    if (!connection_ && !reconnect()) {
+      std::this_thread::sleep_for(timeout);
+      return {};
+    }
+    try {
+      const long micros =
+          static_cast<long>(std::chrono::duration_cast<std::chrono::microseconds>(timeout).count());
+      connection_->await_notification(micros / 1000000, micros % 1000000);
+    } catch (const pqxx::broken_connection&) {
+      receiver_.reset();
+      connection_.reset();
+    } catch (const pqxx::failure&) {
+      receiver_.reset();
+      connection_.reset();
+    }
+    std::vector<std::string> ids;
+    ids.swap(pending_);
+    return ids;
+  }
+
+ private:
+  class Receiver final : public pqxx::notification_receiver {
+   public:
+    Receiver(pqxx::connection& connection, std::vector<std::string>& sink)
+        : pqxx::notification_receiver(connection, kChannel), sink_(sink) {}
+    void operator()(const std::string& payload, int) override { sink_.push_back(payload); }
+
+   private:
+    std::vector<std::string>& sink_;
+  };
+
+  bool reconnect() {
+    try {
+      connection_ = std::make_unique<pqxx::connection>(url_);
+      receiver_ = std::make_unique<Receiver>(*connection_, pending_);
+      return true;
+    } catch (const std::exception&) {
+      receiver_.reset();
+      connection_.reset();
+      return false;
+    }
+  }
+
+  const std::string url_;
+  std::vector<std::string> pending_;
+  std::unique_ptr<pqxx::connection> connection_;
+  std::unique_ptr<Receiver> receiver_;  // destroyed before the connection
+};
+
+class PgCommandStore final : public CommandStore {
+ public:
+  explicit PgCommandStore(Database::Impl& db) : db_(db) {}
+
+  Enqueued enqueue(const NewCommand& command) override {
+    return db_.transact([&](pqxx::work& txn) {
+      Enqueued out;
+      const auto inserted = txn.exec_params(
+          std::string("INSERT INTO commands (charge_point_id, action, payload, idempotency_key,"
+                      " origin, expires_at) VALUES ($1, $2, $3, $4, $5, micros_to_ts($6))"
+                      " ON CONFLICT (charge_point_id, idempotency_key) DO NOTHING RETURNING") +
+              kColumns,
+          command.charge_point_id, command.action, command.payload_json, command.idempotency_key,
+          command.origin, to_micros(command.expires_at));
+      if (!inserted.empty()) {
+        out.command = read_command(inserted[0]);
+        out.inserted = true;
+        txn.exec_params("SELECT pg_notify($1, $2)", std::string(kChannel), command.charge_point_id);
+        return out;
+      }
+      const auto existing = txn.exec_params(std::string("SELECT") + kColumns +
+                                                "FROM commands WHERE charge_point_id = $1"
+                                                " AND idempotency_key = $2",
+                                            command.charge_point_id, command.idempotency_key);
+      if (existing.empty())
+        throw DatabaseError("command with idempotency key vanished while enqueueing");
+      out.command = read_command(existing[0]);
+      return out;
+    });
+  }
+
+  std::optional<StoredCommand> find(std::int64_t id) override {
+    return db_.transact([&](pqxx::work& txn) -> std::optional<StoredCommand> {
+      const auto r =
+          txn.exec_params(std::string("SELECT") + kColumns + "FROM commands WHERE id = $1", id);
+      if (r.empty()) return std::nullopt;
+      return read_command(r[0]);
+    });
+  }
+
+  std::vector<StoredCommand> list(const CommandQuery& query) override {
+    return db_.transact([&](pqxx::work& txn) {
+      const auto r =
+          txn.exec_params(std::string("SELECT") + kColumns +
+                              "FROM commands WHERE ($1::text IS NULL OR charge_point_id = $1)"
+                              " AND ($2::text IS NULL OR status = $2) AND ($3 = 0 OR id < $3)"
+                              " ORDER BY id DESC LIMIT $4",
+                          query.charge_point_id, query.status, query.before_id, query.limit);
+      std::vector<StoredCommand> out;
+      for (const auto& row : r) out.push_back(read_command(row));
+      return out;
+    });
+  }
+
+  std::optional<StoredCommand> claim_next(const std::string& charge_point_id,
+                                          const std::string& node) override {
+    return db_.transact([&](pqxx::work& txn) -> std::optional<StoredCommand> {
+      // Claimers of one pile (two nodes during a hand-over) take turns, so
+      // the "one sent at a time" check below cannot be raced.
+      txn.exec_params("SELECT pg_advisory_xact_lock(hashtext('chargelock_commands:' || $1))",
+                      charge_point_id);
+      expire(txn, charge_point_id);
+      const bool outstanding = !txn.exec_params(
+                                       "SELECT 1 FROM commands WHERE charge_point_id = $1"
+                                       " AND status = 'sent' LIMIT 1",
+                                       charge_point_id)
+                                    .empty();
+      if (outstanding) return std::nullopt;
+      const auto r = txn.exec_params(
+          std::string("UPDATE commands SET status = 'sent', sent_at = now(), claimed_by = $2"
+                      " WHERE id = (SELECT id FROM commands WHERE charge_point_id = $1"
+                      " AND status = 'queued' AND expires_at > now() ORDER BY id LIMIT 1"
+                      " FOR UPDATE SKIP LOCKED) RETURNING") +
+              kColumns,
+          charge_point_id, node);
+      if (r.empty()) return std::nullopt;
+      return read_command(r[0]);
+    });
+  }
+
+  bool unclaim(std::int64_t id) override {
+    return db_.transact([&](pqxx::work& txn) {
+      const auto r = txn.exec_params(
+          "UPDATE commands SET status = 'queued', sent_at = NULL, claimed_by = NULL"
+          " WHERE id = $1 AND status = 'sent' RETURNING charge_point_id",
+          id);
+      if (r.empty()) return false;
+      // Another node (or this one, later) may deliver it now.
+      txn.exec_params("SELECT pg_notify($1, $2)", std::string(kChannel), r[0][0].as<std::string>());
+      return true;
+    });
+  }
+
+  bool complete(std::int64_t id, const CommandResult& result,
+                const CommandEffects& effects) override {
+    return db_.transact([&](pqxx::work& txn) {
+      const auto r = txn.exec_params(
+          "UPDATE commands SET status = $2, response = $3, error_code = $4,"
+          " error_description = $5, completed_at = now()"
+          " WHERE id = $1 AND status = 'sent' RETURNING charge_point_id",
+          id, result.status, result.response_json, result.error_code, result.error_description);
+      if (r.empty()) return false;
+      apply_effects(txn, r[0][0].as<std::string>(), id, effects);
+      return true;
+    });
+  }
+
+  int expire_overdue() override {
+    return db_.transact([&](pqxx::work& txn) { return expire(txn, std::nullopt); });
+  }
+
+  int time_out_sent(const std::optional<std::string>& charge_point_id,
+                    std::optional<Timestamp> sent_before, const std::string& description) override {
+    return db_.transact([&](pqxx::work& txn) {
+      const auto r = txn.exec_params(
+          "UPDATE commands SET status = 'timeout', error_code = 'Timeout',"
+          " error_description = $3, completed_at = now()"
+          " WHERE status = 'sent' AND ($1::text IS NULL OR charge_point_id = $1)"
+          " AND ($2::bigint IS NULL OR sent_at < micros_to_ts($2))",
+          charge_point_id, to_micros(sent_before), description);
+      return static_cast<int>(r.affected_rows());
+    });
+  }
+
+  std::vector<std::string> charge_points_with_queued(
+      const std::optional<std::string>& node) override {
+    return db_.transact([&](pqxx::work& txn) {
+      std::vector<std::string> ids;
+      for (const auto& row : txn.exec_params(
+               "SELECT DISTINCT c.charge_point_id FROM commands c"
+               " JOIN charge_points p ON p.id = c.charge_point_id"
+               " WHERE c.status = 'queued' AND ($1::text IS NULL OR p.connected_node = $1)",
+               node))
+        ids.push_back(row[0].as<std::string>());
+      return ids;
+    });
+  }
+
+  std::vector<ConfigurationKey> configuration(const std::string& charge_point_id) override {
+    return db_.transact([&](pqxx::work& txn) {
+      std::vector<ConfigurationKey> keys;
+      for (const auto& row :
+           txn.exec_params("SELECT key, value, readonly FROM charge_point_configuration"
+                           " WHERE charge_point_id = $1 ORDER BY key",
+                           charge_point_id)) {
+        ConfigurationKey k;
+        k.key = row[0].as<std::string>();
+        k.value = optional_text(row[1]);
+        k.readonly = row[2].as<bool>();
+        keys.push_back(std::move(k));
+      }
+      return keys;
+    });
+  }
+
+  std::optional<int> local_list_version(const std::string& charge_point_id) override {
+    return db_.transact([&](pqxx::work& txn) -> std::optional<int> {
+      const auto r =
+          txn.exec_params("SELECT version FROM charge_point_local_lists WHERE charge_point_id = $1",
+                          charge_point_id);
+      if (r.empty()) return std::nullopt;
+      return r[0][0].as<int>();
+    });
+  }
+
+  std::vector<Reservation> reservations(const std::string& charge_point_id) override {
+    return db_.transact([&](pqxx::work& txn) {
+      std::vector<Reservation> out;
+      for (const auto& row :
+           txn.exec_params("SELECT reservation_id, connector_id, id_tag, parent_id_tag,"
+                           " ts_to_micros(expiry_date), status, command_id FROM reservations"
+                           " WHERE charge_point_id = $1 ORDER BY reservation_id",
+                           charge_point_id)) {
+        Reservation r;
+        r.reservation_id = row[0].as<int>();
+        r.connector_id = row[1].as<int>();
+        r.id_tag = row[2].as<std::string>();
+        r.parent_id_tag = optional_text(row[3]);
+        r.expiry_date = from_micros(row[4].as<std::int64_t>());
+        r.status = row[5].as<std::string>();
+        if (!row[6].is_null()) r.command_id = row[6].as<std::int64_t>();
+        out.push_back(std::move(r));
+      }
+      return out;
+    });
+  }
+
+  std::unique_ptr<CommandWakeups> listen() override {
+    return std::make_unique<PgCommandWakeups>(db_.url);
+  }
+
+ private:
+  static int expire(pqxx::work& txn, const std::optional<std::string>& charge_point_id) {
+    const auto r = txn.exec_params(
+        "UPDATE commands SET status = 'expired', completed_at = now(),"
+        " error_description = 'not delivered before it expired'"
+        " WHERE status = 'queued' AND expires_at <= now()"
+        " AND ($1::text IS NULL OR charge_point_id = $1)",
+        charge_point_id);
+    return static_cast<int>(r.affected_rows());
+  }
+
+  Database::Impl& db_;
+};
+
+}  // namespace
+
+std::unique_ptr<CommandStore> make_command_store(Database::Impl& db) {
+  return std::make_unique<PgCommandStore>(db);
+}
+
+}  // namespace chargelock::storage::postgres

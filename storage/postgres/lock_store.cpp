@@ -1,0 +1,244 @@
+// PostgreSQL LockStore.
+#include "storage/lock_store.h"
+
+#include <algorithm>
+
+#include "storage/postgres/database_impl.h"
+
+namespace chargelock::storage::postgres {
+
+namespace {
+
+const char* const kColumns =
+    " l.id, l.vin, l.owner_id, l.status, l.center_latitude, l.center_longitude, l.radius_km,"
+    " l.charge_point_id, l.connector_id, l.matched_kind, l.matched_value,"
+    " l.engaged_without_hold, ts_to_micros(l.engaged_at), l.release_command_id, l.release_error,"
+    " ts_to_micros(l.created_at), ts_to_micros(l.updated_at) ";
+
+const char* const kActive = " l.status IN ('requested', 'armed', 'engaged') ";
+
+LockRecord read_lock(const pqxx::row& row) {
+  LockRecord l;
+  l.id = row[0].as<std::string>();
+  l.vin = row[1].as<std::string>();
+  l.owner_id = row[2].as<std::int64_t>();
+  l.status = row[3].as<std::string>();
+  if (!row[4].is_null() && !row[5].is_null())
+    l.center = GeoLocation{row[4].as<double>(), row[5].as<double>()};
+  if (!row[6].is_null()) l.radius_km = row[6].as<double>();
+  l.charge_point_id = optional_text(row[7]);
+  l.connector_id = optional_int(row[8]);
+  l.matched_kind = optional_text(row[9]);
+  l.matched_value = optional_text(row[10]);
+  l.engaged_without_hold = row[11].as<bool>();
+  l.engaged_at = optional_time(row[12]);
+  if (!row[13].is_null()) l.release_command_id = row[13].as<std::int64_t>();
+  l.release_error = optional_text(row[14]);
+  l.created_at = from_micros(row[15].as<std::int64_t>());
+  l.updated_at = from_micros(row[16].as<std::int64_t>());
+  return l;
+}
+
+const char* const kPileColumns =
+    " p.lock_id, p.charge_point_id, p.status, p.command_id, p.unlock_command_id, p.detail,"
+    " ts_to_micros(p.updated_at), c.status, c.response, c.error_code ";
+
+LockPileRecord read_pile(const pqxx::row& row) {
+  LockPileRecord p;
+  p.lock_id = row[0].as<std::string>();
+  p.charge_point_id = row[1].as<std::string>();
+  p.status = row[2].as<std::string>();
+  if (!row[3].is_null()) p.command_id = row[3].as<std::int64_t>();
+  if (!row[4].is_null()) p.unlock_command_id = row[4].as<std::int64_t>();
+  p.detail = optional_text(row[5]);
+  p.updated_at = from_micros(row[6].as<std::int64_t>());
+  p.command_status = optional_text(row[7]);
+  p.command_response_json = optional_text(row[8]);
+  p.command_error_code = optional_text(row[9]);
+  return p;
+}
+
+std::vector<LockRecord> read_locks(const pqxx::result& result) {
+  std::vector<LockRecord> out;
+  for (const auto& row : result) out.push_back(read_lock(row));
+  return out;
+}
+
+std::string select_locks(const std::string& where) {
+  return std::string("SELECT") + kColumns + "FROM vehicle_locks l WHERE " + where;
+}
+
+class PgLockStore final : public LockStore {
+ public:
+  explicit PgLockStore(Database::Impl& db) : db_(db) {}
+
+  Created create(const NewLock& lock) override {
+    return db_.transact([&](pqxx::work& txn) {
+      // Serialises lock requests of one vehicle (and checks it exists).
+      if (txn.exec_params("SELECT 1 FROM vehicles WHERE vin = $1 FOR UPDATE", lock.vin).empty())
+        throw NotFoundError("no vehicle " + lock.vin);
+      const auto existing =
+          txn.exec_params(select_locks("l.vin = $1 AND" + std::string(kActive)), lock.vin);
+      if (!existing.empty()) return Created{read_lock(existing[0]), false};
+      std::optional<double> lat, lon;
+      if (lock.center) {
+        lat = lock.center->latitude;
+        lon = lock.center->longitude;
+      }
+      txn.exec_params(
+          "INSERT INTO vehicle_locks (id, vin, owner_id, status, scope, center_latitude,"
+          " center_longitude, radius_km) VALUES ($1, $2, $3, 'requested', $4, $5, $6, $7)",
+          lock.id, lock.vin, lock.owner_id, lock.radius_km ? "radius" : "all", lat, lon,
+          lock.radius_km);
+      txn.exec_params(
+          "INSERT INTO vehicle_lock_transitions (lock_id, from_status, to_status, cause)"
+          " VALUES ($1, NULL, 'requested', $2)",
+          lock.id, lock.cause);
+      return Created{read_lock(txn.exec_params1(select_locks("l.id = $1"), lock.id)), true};
+    });
+  }
+
+  std::optional<LockRecord> find(const std::string& id) override {
+    return one(select_locks("l.id = $1"), id);
+  }
+
+  std::optional<LockRecord> active_for_vehicle(const std::string& vin) override {
+    return one(select_locks("l.vin = $1 AND" + std::string(kActive)), vin);
+  }
+
+  std::optional<LockRecord> active_for_identifier(const std::string& value) override {
+    return one(select_locks(std::string(kActive) +
+                            "AND l.vin IN (SELECT vin FROM vehicle_identifiers WHERE value = $1)"
+                            " ORDER BY l.created_at LIMIT 1"),
+               value);
+  }
+
+  std::vector<LockRecord> list_active() override {
+    return db_.transact([&](pqxx::work& txn) {
+      return read_locks(txn.exec(select_locks(std::string(kActive) + "ORDER BY l.created_at")));
+    });
+  }
+
+  std::vector<LockRecord> list_for_owner(std::int64_t owner_id) override {
+    return db_.transact([&](pqxx::work& txn) {
+      return read_locks(txn.exec_params(
+          select_locks("l.owner_id = $1 ORDER BY l.created_at DESC, l.id"), owner_id));
+    });
+  }
+
+  std::vector<LockRecord> engaged_at(const std::string& charge_point_id) override {
+    return db_.transact([&](pqxx::work& txn) {
+      return read_locks(txn.exec_params(
+          select_locks("l.status = 'engaged' AND l.charge_point_id = $1"), charge_point_id));
+    });
+  }
+
+  std::optional<LockRecord> update(const LockUpdate& u) override {
+    return db_.transact([&](pqxx::work& txn) -> std::optional<LockRecord> {
+      const auto current =
+          txn.exec_params("SELECT status FROM vehicle_locks WHERE id = $1 FOR UPDATE", u.lock_id);
+      if (current.empty()) return std::nullopt;
+      const std::string from = current[0][0].as<std::string>();
+      if (!u.from.empty() && std::find(u.from.begin(), u.from.end(), from) == u.from.end())
+        return std::nullopt;
+      std::optional<std::int64_t> at = to_micros(u.at);
+      txn.exec_params(
+          "UPDATE vehicle_locks SET status = coalesce($2, status),"
+          " charge_point_id = coalesce($3, charge_point_id),"
+          " connector_id = CASE WHEN $4 THEN NULL ELSE coalesce($5, connector_id) END,"
+          " matched_kind = coalesce($6, matched_kind),"
+          " matched_value = coalesce($7, matched_value),"
+          " engaged_without_hold = coalesce($8, engaged_without_hold),"
+          " engaged_at = coalesce(micros_to_ts($9), engaged_at),"
+          " release_command_id = coalesce($10, release_command_id),"
+          " release_error = CASE WHEN $11 THEN NULL ELSE coalesce($12, release_error) END,"
+          " updated_at = coalesce(micros_to_ts($13), now()) WHERE id = $1",
+          u.lock_id, u.to, u.charge_point_id, u.clear_connector_id, u.connector_id, u.matched_kind,
+          u.matched_value, u.engaged_without_hold, to_micros(u.engaged_at), u.release_command_id,
+          u.clear_release_error, u.release_error, at);
+      if (u.to)
+        txn.exec_params(
+            "INSERT INTO vehicle_lock_transitions (lock_id, at, from_status, to_status, cause)"
+            " VALUES ($1, coalesce(micros_to_ts($2), now()), $3, $4, $5)",
+            u.lock_id, at, from, *u.to, u.cause);
+      return read_lock(txn.exec_params1(select_locks("l.id = $1"), u.lock_id));
+    });
+  }
+
+  void put_pile(const LockPileRecord& p) override {
+    db_.transact([&](pqxx::work& txn) {
+      txn.exec_params(
+          "INSERT INTO vehicle_lock_piles (lock_id, charge_point_id, status, command_id,"
+          " unlock_command_id, detail) VALUES ($1, $2, $3, $4, $5, $6)"
+          " ON CONFLICT (lock_id, charge_point_id) DO UPDATE SET status = excluded.status,"
+          " command_id = excluded.command_id, unlock_command_id = excluded.unlock_command_id,"
+          " detail = excluded.detail, updated_at = now()",
+          p.lock_id, p.charge_point_id, p.status, p.command_id, p.unlock_command_id, p.detail);
+    });
+  }
+
+  std::vector<LockPileRecord> piles(const std::string& lock_id) override {
+    return db_.transact([&](pqxx::work& txn) {
+      std::vector<LockPileRecord> out;
+      for (const auto& row : txn.exec_params(std::string("SELECT") + kPileColumns +
+                                                 "FROM vehicle_lock_piles p LEFT JOIN commands c"
+                                                 " ON c.id = p.command_id WHERE p.lock_id = $1"
+                                                 " ORDER BY p.charge_point_id",
+                                             lock_id))
+        out.push_back(read_pile(row));
+      return out;
+    });
+  }
+
+  std::optional<LockPileRecord> pile(const std::string& lock_id,
+                                     const std::string& charge_point_id) override {
+    return db_.transact([&](pqxx::work& txn) -> std::optional<LockPileRecord> {
+      const auto result = txn.exec_params(std::string("SELECT") + kPileColumns +
+                                              "FROM vehicle_lock_piles p LEFT JOIN commands c"
+                                              " ON c.id = p.command_id WHERE p.lock_id = $1"
+                                              " AND p.charge_point_id = $2",
+                                          lock_id, charge_point_id);
+      if (result.empty()) return std::nullopt;
+      return read_pile(result[0]);
+    });
+  }
+
+  std::vector<LockTransitionRecord> transitions(const std::string& lock_id) override {
+    return db_.transact([&](pqxx::work& txn) {
+      std::vector<LockTransitionRecord> out;
+      for (const auto& row :
+           txn.exec_params("SELECT id, lock_id, ts_to_micros(at), from_status, to_status, cause"
+                           " FROM vehicle_lock_transitions WHERE lock_id = $1 ORDER BY id",
+                           lock_id)) {
+        LockTransitionRecord t;
+        t.id = row[0].as<std::int64_t>();
+        t.lock_id = row[1].as<std::string>();
+        t.at = from_micros(row[2].as<std::int64_t>());
+        t.from_status = optional_text(row[3]);
+        t.to_status = row[4].as<std::string>();
+        t.cause = row[5].as<std::string>();
+        out.push_back(std::move(t));
+      }
+      return out;
+    });
+  }
+
+ private:
+  std::optional<LockRecord> one(const std::string& sql, const std::string& param) {
+    return db_.transact([&](pqxx::work& txn) -> std::optional<LockRecord> {
+      const auto result = txn.exec_params(sql, param);
+      if (result.empty()) return std::nullopt;
+      return read_lock(result[0]);
+    });
+  }
+
+  Database::Impl& db_;
+};
+
+}  // namespace
+
+std::unique_ptr<LockStore> make_lock_store(Database::Impl& db) {
+  return std::make_unique<PgLockStore>(db);
+}
+
+}  // namespace chargelock::storage::postgres

@@ -1,0 +1,62 @@
+// A running `chargelock api` (or `serve`) on a fresh test database, with an
+// admin token, for the api_*_test integration tests.
+#pragma once
+
+#include <fmt/format.h>
+
+#include <catch2/catch.hpp>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "test/support/http_test_client.h"
+#include "test/support/server_process.h"
+#include "test/support/test_database.h"
+
+namespace chargelock::test {
+
+inline constexpr const char* kAdminToken = "test-admin-token-0123456789abcdef";
+
+struct ApiFixture {
+  TestDatabase database;
+  std::unique_ptr<ServerProcess> server;
+
+  explicit ApiFixture(const std::string& command = "api") {
+    std::vector<std::string> args = {command, "--api-listen", "127.0.0.1:0"};
+    std::vector<std::string> await = {"api"};
+    if (command == "serve") {
+      args.insert(args.end(), {"--ocpp-listen", "127.0.0.1:0"});
+      await.push_back("ocpp ws");
+    }
+    server = std::make_unique<ServerProcess>(args, env(), await);
+  }
+
+  std::map<std::string, std::string> env() const {
+    return {{"CHARGELOCK_DATABASE_URL", database.url()}, {"CHARGELOCK_ADMIN_TOKEN", kAdminToken}};
+  }
+
+  int port() const { return server->port("api"); }
+  // A client with the admin (operator) token.
+  std::unique_ptr<HttpTestClient> admin() const {
+    return std::make_unique<HttpTestClient>(port(), kAdminToken);
+  }
+  std::unique_ptr<HttpTestClient> client(const std::string& token = {}) const {
+    return std::make_unique<HttpTestClient>(port(), token);
+  }
+};
+
+// "{...}" checked to be an object with `member`; the member's string value.
+inline std::string string_member(const HttpResult& result, const char* member) {
+  auto json = result.json();
+  INFO(result.status << " " << result.body);
+  REQUIRE(json.IsObject());
+  REQUIRE(json.HasMember(member));
+  REQUIRE(json[member].IsString());
+  return json[member].GetString();
+}
+
+// The "error" text of a JSON error answer (fails when the body is not one).
+inline std::string error_of(const HttpResult& result) { return string_member(result, "error"); }
+
+}  // namespace chargelock::test
