@@ -14,6 +14,8 @@ api::ApiServerConfig api_config(const Config& config) {
   api::ApiServerConfig server;
   server.http.host = config.api_listen.host;
   server.http.port = config.api_listen.port;
+  server.http.tls_cert = config.api_tls_cert;
+  server.http.tls_key = config.api_tls_key;
   server.workers = static_cast<std::size_t>(config.workers);
   return server;
 }
@@ -44,8 +46,8 @@ class ApiNode::Impl {
                 central.database()) {}
 
   void run() {
-    std::printf("chargelock: api listening on %s:%d\n", config_.api_listen.host.c_str(),
-                server_.port());
+    std::printf("chargelock: api listening on %s%s:%d\n", server_.tls() ? "https://" : "",
+                config_.api_listen.host.c_str(), server_.port());
     std::fflush(stdout);
     server_.run();
   }

@@ -81,6 +81,11 @@ const std::vector<Setting>& settings() {
        [](Config& c, const std::string& v) { c.tls_ca = v; }},
       {"--api-listen", "CHARGELOCK_API_LISTEN", "HOST:PORT of the REST API", true,
        [](Config& c, const std::string& v) { c.api_listen = parse_host_port("--api-listen", v); }},
+      {"--api-tls-cert", "CHARGELOCK_API_TLS_CERT",
+       "certificate (PEM) of the REST API: it serves HTTPS (needs --api-tls-key)", true,
+       [](Config& c, const std::string& v) { c.api_tls_cert = v; }},
+      {"--api-tls-key", "CHARGELOCK_API_TLS_KEY", "private key (PEM) of the REST API's certificate",
+       true, [](Config& c, const std::string& v) { c.api_tls_key = v; }},
       {"--admin-token", "CHARGELOCK_ADMIN_TOKEN", "the first operator token", true,
        [](Config& c, const std::string& v) { c.admin_token = v; }},
       {"--auto-register", "CHARGELOCK_AUTO_REGISTER",
@@ -106,6 +111,11 @@ const std::vector<Setting>& settings() {
       {"--node-id", "CHARGELOCK_NODE_ID",
        "this OCPP node's name among several (default HOSTNAME:OCPP_PORT)", true,
        [](Config& c, const std::string& v) { c.node_id = v; }},
+      {"--low-battery-threshold", "CHARGELOCK_LOW_BATTERY_THRESHOLD",
+       "state of charge (%) below which the owner is offered a lock (default 20)", true,
+       [](Config& c, const std::string& v) {
+         c.low_battery_threshold = parse_int("--low-battery-threshold", v, 0, 100);
+       }},
       {"--workers", "CHARGELOCK_WORKERS", "database worker threads (default 4)", true,
        [](Config& c, const std::string& v) { c.workers = parse_int("--workers", v, 1, 256); }},
       {"--log-level", "CHARGELOCK_LOG_LEVEL", "error | warn | info | debug (default info)", true,
@@ -128,6 +138,12 @@ void validate(const Config& config) {
   require_readable("--tls-cert", config.tls_cert);
   require_readable("--tls-key", config.tls_key);
   require_readable("--tls-ca", config.tls_ca);
+  if (config.api_tls_cert.empty() != config.api_tls_key.empty())
+    throw ConfigError(
+        "--api-tls-cert and --api-tls-key go together (CHARGELOCK_API_TLS_CERT, "
+        "CHARGELOCK_API_TLS_KEY)");
+  require_readable("--api-tls-cert", config.api_tls_cert);
+  require_readable("--api-tls-key", config.api_tls_key);
   static const char* const commands[] = {"serve", "ocpp", "api", "migrate", "chargepoint"};
   bool known = false;
   for (const char* c : commands) known = known || config.command == c;

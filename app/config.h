@@ -25,6 +25,8 @@ struct Config {
   std::string tls_key;
   std::string tls_ca;
   HostPort api_listen{"0.0.0.0", 8080};
+  std::string api_tls_cert;  // with api_tls_key: the API serves HTTPS
+  std::string api_tls_key;
   std::string admin_token;
 
   bool auto_register = false;
@@ -32,6 +34,7 @@ struct Config {
   int call_timeout_s = 30;
   int ping_interval_s = 60;
   int workers = 4;
+  double low_battery_threshold = 20;  // percent state of charge
   // This OCPP node's name in the database (which node holds which pile).
   // Empty: "<hostname>:<ocpp port>".
   std::string node_id;

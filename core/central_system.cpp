@@ -40,6 +40,8 @@ CentralSystem::CentralSystem(storage::Database& database, CentralSystemConfig co
   data_transfers_.add_vendor(lock_codec::kVendorId, locks_);
   authorization_.set_policy(&locks_);
   charge_points_.set_boot_observer(&locks_);
+  commands_.set_guard(&locks_);
+  commands_.set_observer(&locks_);
   if (config_.message_log) {
     MessageLogWriterOptions options;
     options.on_thread_exit = [&database] { database.release_thread_connection(); };

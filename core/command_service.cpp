@@ -84,6 +84,8 @@ CommandRecord CommandService::enqueue(const CommandRequest& request, bool& creat
   // (valid) command, and a bad payload is reported whatever the key.
   if (auto error = validator_->check(request.action, request.payload_json))
     throw InvalidCommand(*error);
+  if (guard_ != nullptr)
+    if (auto refusal = guard_->refuse(request)) throw CommandRefused(*refusal);
 
   storage::NewCommand command;
   command.charge_point_id = request.charge_point_id;
@@ -136,7 +138,7 @@ bool CommandService::complete(const CommandRecord& command, const std::string& r
       effects = {};  // the answer is still recorded; the state stays as it was
     }
   }
-  return store_.complete(command.id, result, effects);
+  return finished(command.id, store_.complete(command.id, result, effects));
 }
 
 bool CommandService::fail(std::int64_t id, const std::string& error_code,
@@ -146,7 +148,7 @@ bool CommandService::fail(std::int64_t id, const std::string& error_code,
   result.response_json = std::move(details_json);
   result.error_code = error_code;
   result.error_description = description;
-  return store_.complete(id, result, {});
+  return finished(id, store_.complete(id, result, {}));
 }
 
 bool CommandService::time_out(std::int64_t id, const std::string& description) {
@@ -154,7 +156,20 @@ bool CommandService::time_out(std::int64_t id, const std::string& description) {
   result.status = to_string(CommandStatus::Timeout);
   result.error_code = "Timeout";
   result.error_description = description;
-  return store_.complete(id, result, {});
+  return finished(id, store_.complete(id, result, {}));
+}
+
+bool CommandService::finished(std::int64_t id, bool recorded) {
+  if (!recorded || observer_ == nullptr) return recorded;
+  if (auto found = store_.find(id)) {
+    try {
+      observer_->command_finished(to_record(std::move(*found)));
+    } catch (const std::exception&) {
+      // The outcome is stored; observers (the lock) also reconcile from it
+      // on their own sweep, so a failure here delays, never loses, the effect.
+    }
+  }
+  return recorded;
 }
 
 int CommandService::time_out_unanswered(const std::string& charge_point_id) {

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "core/command_guard.h"
 #include "core/timestamp.h"
 #include "storage/command_store.h"
 
@@ -91,6 +92,15 @@ class CommandValidator {
   }
 };
 
+// Learns the final state of commands (the vehicle lock counts its piles
+// from the answers to LockVehicle / UnlockConnector). Called on the worker
+// that recorded the outcome; must be thread-safe.
+class CommandObserver {
+ public:
+  virtual ~CommandObserver() = default;
+  virtual void command_finished(const CommandRecord& command) = 0;
+};
+
 struct CommandServiceConfig {
   std::string node_id = "ocpp-1";  // recorded as claimed_by on claimed commands
 };
@@ -105,6 +115,12 @@ class CommandService {
   // std::logic_error.
   void set_validator(const CommandValidator* validator) { validator_ = validator; }
   const CommandValidator* validator() const { return validator_; }
+  // Consulted by enqueue() after validation (the vehicle lock); must
+  // outlive the service. Install before the workers start.
+  void set_guard(CommandGuard* guard) { guard_ = guard; }
+  // Told about every command that reached a final state through complete(),
+  // fail() or time_out(). Install before the workers start.
+  void set_observer(CommandObserver* observer) { observer_ = observer; }
 
   // Queues a command and wakes the node holding the pile. Throws
   // InvalidCommand (what() names the failing field) for a bad action,
@@ -152,9 +168,14 @@ class CommandService {
   const CommandServiceConfig& config() const { return config_; }
 
  private:
+  // Tells the observer about a command whose final state was just recorded.
+  bool finished(std::int64_t id, bool recorded);
+
   storage::CommandStore& store_;
   CommandServiceConfig config_;
   const CommandValidator* validator_ = nullptr;
+  CommandGuard* guard_ = nullptr;
+  CommandObserver* observer_ = nullptr;
 };
 
 }  // namespace chargelock::core

@@ -96,6 +96,7 @@ double distance_km(const GeoLocation& a, const GeoLocation& b);
 class LockService final : public VendorExtension,
                           public AuthorizationPolicy,
                           public CommandGuard,
+                          public CommandObserver,
                           public BootObserver {
  public:
   LockService(storage::LockStore& locks, storage::VehicleStore& vehicles,
@@ -129,7 +130,7 @@ class LockService final : public VendorExtension,
   int reconcile_active();
   // The command queue answered/ended a command: reconciles its lock when
   // the command's origin is "lock:<lockId>". Never throws.
-  void command_finished(const CommandRecord& command);
+  void command_finished(const CommandRecord& command) override;
 
   // ---- extension points
 

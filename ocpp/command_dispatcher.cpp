@@ -247,6 +247,7 @@ void CommandDispatcher::listen_loop() {
         next_sweep = now + options_.sweep_interval;
         commands_.expire_overdue();
         commands_.time_out_stale(options_.stale_after);
+        if (options_.after_sweep) options_.after_sweep();
       }
       if (now >= next_scan) {
         next_scan = now + options_.scan_interval;

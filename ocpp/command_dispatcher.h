@@ -48,6 +48,9 @@ struct CommandDispatcherOptions {
   // Runs on the listener thread before it ends (e.g. to release its
   // per-thread database connection).
   std::function<void()> on_thread_exit;
+  // Runs on the listener thread after each sweep (e.g. the vehicle lock
+  // reconciling its piles with commands that were timed out in bulk).
+  std::function<void()> after_sweep;
 };
 
 class CommandDispatcher final : public SessionObserver {

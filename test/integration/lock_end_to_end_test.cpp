@@ -225,6 +225,14 @@ TEST_CASE_METHOD(LockFixture, "lock end to end: armed, engaged, survives a resta
   CHECK(requested.lock.status == "armed");
   CHECK(requested.piles.pending == 3);
   CHECK(ext.serve_until([&] { return !ext.calls("DataTransfer", "LockVehicle").empty(); }));
+  // The pile's answers reach the lock as they are recorded, without anyone
+  // reading the lock (the command queue tells the lock service).
+  const auto pile_status = [&](const std::string& pile) {
+    return database.scalar("SELECT status FROM vehicle_lock_piles WHERE lock_id = '" + id +
+                           "' AND charge_point_id = '" + pile + "'");
+  };
+  CHECK(std_pile.serve_until([&] { return pile_status("CP-STD") == "unsupported"; }));
+  CHECK(pile_status("CP-EXT") == "armed");
   CHECK(std_pile.serve_until([&] { return counts(id, 1, 1, 1); }));
 
   // The wire format: data is a JSON text.

@@ -156,6 +156,7 @@ TEST_CASE_METHOD(LockFixture,
   CHECK(locks.refuse(command("CP-EXT", "RemoteStopTransaction", R"({"transactionId":77})")));
   CHECK_FALSE(locks.refuse(command("CP-STD", "Reset", R"({"type":"Soft"})")));
   CHECK_FALSE(locks.refuse(command("CP-EXT", "GetConfiguration", "{}")));
+  CHECK_THROWS_AS(central->commands().enqueue(unlock), core::CommandRefused);  // HTTP 409
 
   // Release: UnlockVehicle to the armed (and pending) piles, UnlockConnector to
   // the holder; still engaged until the connector answers.
