@@ -2,24 +2,11 @@
 #include "storage/connector_store.h"
 
 #include "storage/postgres/database_impl.h"
+#include "storage/postgres/record_rows.h"
 
 namespace chargelock::storage::postgres {
 
 namespace {
-
-ConnectorStatusRecord read_status(const pqxx::row& row) {
-  ConnectorStatusRecord r;
-  r.charge_point_id = row[0].as<std::string>();
-  r.connector_id = row[1].as<int>();
-  r.status = row[2].as<std::string>();
-  r.error_code = row[3].as<std::string>();
-  r.info = optional_text(row[4]);
-  r.vendor_id = optional_text(row[5]);
-  r.vendor_error_code = optional_text(row[6]);
-  r.timestamp = optional_time(row[7]);
-  r.received_at = from_micros(row[8].as<std::int64_t>());
-  return r;
-}
 
 class PgConnectorStore final : public ConnectorStore {
  public:
@@ -55,7 +42,7 @@ class PgConnectorStore final : public ConnectorStore {
                " vendor_error_code, ts_to_micros(status_timestamp), ts_to_micros(updated_at)"
                " FROM connectors WHERE charge_point_id = $1 ORDER BY connector_id",
                charge_point_id))
-        out.push_back(read_status(row));
+        out.push_back(read_connector_status(row));
       return out;
     });
   }
@@ -70,7 +57,7 @@ class PgConnectorStore final : public ConnectorStore {
                " FROM connector_status_history WHERE charge_point_id = $1 AND connector_id = $2"
                " ORDER BY id DESC LIMIT $3",
                charge_point_id, connector_id, static_cast<long long>(limit)))
-        out.push_back(read_status(row));
+        out.push_back(read_connector_status(row));
       return out;
     });
   }

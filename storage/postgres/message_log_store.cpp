@@ -2,6 +2,7 @@
 #include "storage/message_log_store.h"
 
 #include "storage/postgres/database_impl.h"
+#include "storage/postgres/record_rows.h"
 
 namespace chargelock::storage::postgres {
 
@@ -39,19 +40,13 @@ class PgMessageLogStore final : public MessageLogStore {
                                 std::optional<std::int64_t> before_id, std::size_t limit) override {
     return db_.transact([&](pqxx::work& txn) {
       std::vector<LoggedFrame> out;
-      for (const auto& row : txn.exec_params(
-               "SELECT id, charge_point_id, direction, frame, ts_to_micros(received_at)"
-               " FROM message_log WHERE charge_point_id = $1 AND ($2::bigint IS NULL OR id < $2)"
-               " ORDER BY id DESC LIMIT $3",
-               charge_point_id, before_id, static_cast<long long>(limit))) {
-        LoggedFrame f;
-        f.id = row[0].as<std::int64_t>();
-        f.charge_point_id = row[1].as<std::string>();
-        f.direction = row[2].as<std::string>() == "in" ? MessageDirection::Incoming
-                                                       : MessageDirection::Outgoing;
-        f.frame = row[3].as<std::string>();
-        f.received_at = from_micros(row[4].as<std::int64_t>());
-        out.push_back(std::move(f));
+      for (const auto& row :
+           txn.exec_params(std::string("SELECT ") + kLoggedFrameColumns +
+                               " FROM message_log WHERE charge_point_id = $1 AND ($2::bigint IS "
+                               "NULL OR id < $2)"
+                               " ORDER BY id DESC LIMIT $3",
+                           charge_point_id, before_id, static_cast<long long>(limit))) {
+        out.push_back(read_logged_frame(row));
       }
       return out;
     });
