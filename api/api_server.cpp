@@ -3,6 +3,7 @@
 #include <atomic>
 #include <string>
 
+#include "api/notification_streams.h"
 #include "api/router.h"
 #include "core/central_system.h"
 #include "core/operator_queries.h"
@@ -17,12 +18,15 @@ class ApiServer::Impl final : public HttpHandler {
   Impl(ApiServerConfig config, core::CentralSystem& central, storage::Database& database)
       : access_(database),
         queries_(database),
-        context_{central, access_.tokens(), queries_},
+        context_{central, access_.tokens(), queries_, &streams_},
         server_(config.http, *this),
-        work_(std::max<std::size_t>(1, config.workers)) {}
+        work_(std::max<std::size_t>(1, config.workers)),
+        streams_(central.notifications(), work_, streams_config(config)) {}
 
   ~Impl() override {
-    // Finish the requests in hand while the server (their way back) exists.
+    // End the notification streams (no more pushes into the server), then
+    // finish the requests in hand while the server (their way back) exists.
+    streams_.stop();
     work_.stop();
   }
 
@@ -35,6 +39,7 @@ class ApiServer::Impl final : public HttpHandler {
   }
 
   int port() const { return server_.port(); }
+  bool tls() const { return server_.tls(); }
   void run() { server_.run(); }
   void stop() { server_.stop(); }
 
@@ -44,7 +49,15 @@ class ApiServer::Impl final : public HttpHandler {
   ApiContext context_;
   HttpServer server_;
   core::WorkQueue work_;
+  NotificationStreams streams_;
   std::atomic<std::size_t> next_shard_{0};
+
+  static NotificationStreamsConfig streams_config(const ApiServerConfig& config) {
+    NotificationStreamsConfig streams;
+    streams.max_streams = static_cast<std::size_t>(std::max(0, config.http.max_streams));
+    streams.poll_interval = std::chrono::milliseconds(std::max(100, config.stream_poll_ms));
+    return streams;
+  }
 };
 
 ApiServer::ApiServer(ApiServerConfig config, core::CentralSystem& central,
@@ -52,6 +65,7 @@ ApiServer::ApiServer(ApiServerConfig config, core::CentralSystem& central,
     : impl_(std::make_unique<Impl>(std::move(config), central, database)) {}
 ApiServer::~ApiServer() = default;
 int ApiServer::port() const { return impl_->port(); }
+bool ApiServer::tls() const { return impl_->tls(); }
 void ApiServer::run() { impl_->run(); }
 void ApiServer::stop() { impl_->stop(); }
 

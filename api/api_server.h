@@ -22,8 +22,9 @@ class Database;
 namespace chargelock::api {
 
 struct ApiServerConfig {
-  HttpServerConfig http;
-  std::size_t workers = 4;  // database worker threads of the API
+  HttpServerConfig http;      // http.max_streams also bounds the notification streams
+  std::size_t workers = 4;    // database worker threads of the API
+  int stream_poll_ms = 2000;  // notification streams: catch-up poll of the database
 };
 
 class ApiServer {
@@ -35,8 +36,9 @@ class ApiServer {
   ApiServer& operator=(const ApiServer&) = delete;
 
   int port() const;
-  void run();   // blocks until stop()
-  void stop();  // thread-safe
+  bool tls() const;  // HTTPS
+  void run();        // blocks until stop()
+  void stop();       // thread-safe
 
  private:
   class Impl;

@@ -30,6 +30,67 @@ std::optional<std::string> HttpRequest::header(const std::string& lower_case_nam
   return it->second;
 }
 
+bool HttpStream::write(const std::string& bytes) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (closing_ || gone_) return false;
+  if (pending_.size() + bytes.size() > kMaxPending) {
+    // The client stopped reading: end the stream rather than grow forever.
+    pending_.clear();
+    closing_ = true;
+  } else {
+    pending_ += bytes;
+  }
+  // The wake-up runs under the mutex: detach() (the server going away)
+  // waits for it.
+  if (wake_ && !wake_requested_) {
+    wake_requested_ = true;
+    wake_();
+  }
+  return !closing_;
+}
+
+void HttpStream::close() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (closing_ || gone_) return;
+  closing_ = true;
+  if (wake_ && !wake_requested_) {
+    wake_requested_ = true;
+    wake_();
+  }
+}
+
+bool HttpStream::ended() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return closing_ || gone_;
+}
+
+void HttpStream::attach(std::function<void()> wake) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  wake_ = std::move(wake);
+  wake_requested_ = false;
+}
+
+HttpStream::Take HttpStream::take(std::string& out, std::size_t max) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  wake_requested_ = false;
+  if (pending_.size() <= max) {
+    out.swap(pending_);
+    pending_.clear();
+  } else {
+    out.assign(pending_, 0, max);
+    pending_.erase(0, max);
+    return Take::More;
+  }
+  return closing_ ? Take::Finish : Take::Idle;
+}
+
+void HttpStream::detach() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  gone_ = true;
+  wake_ = nullptr;
+  pending_.clear();
+}
+
 namespace {
 
 // Body bytes written per WRITEABLE callback.
@@ -107,6 +168,7 @@ class HttpServer::Impl {
   ~Impl();
 
   int port() const { return port_; }
+  bool tls() const { return !config_.tls_cert.empty(); }
   void run();
   void stop();
 
@@ -124,6 +186,7 @@ class HttpServer::Impl {
     bool headers_written = false;
     std::size_t body_offset = 0;
     bool close_after = false;
+    std::shared_ptr<HttpStream> stream;  // a long-lived response being written
   };
   struct Reply {
     std::uint64_t connection;
@@ -143,6 +206,8 @@ class HttpServer::Impl {
   void answer(Connection& connection, HttpResponse response);
   int answer_now(lws* wsi, int status, const std::string& message, bool close);
   void drain_inbox();
+  void wake_stream(std::uint64_t connection);
+  int write_stream(Connection& connection);
 
   const HttpServerConfig config_;
   HttpHandler& handler_;
@@ -152,7 +217,8 @@ class HttpServer::Impl {
 
   std::atomic<bool> stop_requested_{false};
   std::mutex inbox_mutex_;
-  std::vector<Reply> inbox_;  // guarded by inbox_mutex_
+  std::vector<Reply> inbox_;                 // guarded by inbox_mutex_
+  std::vector<std::uint64_t> stream_wakes_;  // connections with stream bytes; inbox_mutex_
 
   // Loop thread only.
   std::unordered_map<std::uint64_t, Connection> connections_;
@@ -181,7 +247,10 @@ HttpServer::Impl::Impl(HttpServerConfig config, HttpHandler& handler)
   info.server_string = "ChargeLock";
   info.timeout_secs = static_cast<unsigned int>(std::max(1, config_.request_timeout_s));
   info.max_http_header_data = 8192;
-  info.max_http_header_pool = 128;
+  // An open stream keeps its header table until it ends.
+  info.max_http_header_pool =
+      static_cast<unsigned short>(128 + std::clamp(config_.max_streams, 0, 4096));
+  if (!config_.tls_cert.empty()) info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
   context_ = lws_create_context(&info);
   if (context_ == nullptr) throw std::runtime_error("cannot create the libwebsockets context");
 
@@ -199,17 +268,42 @@ HttpServer::Impl::Impl(HttpServerConfig config, HttpHandler& handler)
     if (config_.host.find(':') == std::string::npos)
       vhost.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
   }
+  const bool https = !config_.tls_cert.empty();
+  if (https) {
+    if (config_.tls_key.empty()) {
+      lws_context_destroy(context_);
+      throw std::runtime_error("HTTPS needs a private key besides the certificate");
+    }
+    // As for the OCPP wss:// listener: without DO_SSL_GLOBAL_INIT on the
+    // vhost lws 4.1 serves plain text; no outgoing TLS, so no OS CA bundle.
+    vhost.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
+    vhost.ssl_cert_filepath = config_.tls_cert.c_str();
+    vhost.ssl_private_key_filepath = config_.tls_key.c_str();
+    vhost.alpn = "http/1.1";
+  }
   vhost_ = lws_create_vhost(context_, &vhost);
   if (vhost_ == nullptr) {
     lws_context_destroy(context_);
-    throw std::runtime_error("cannot listen on http://" + config_.host + ":" +
-                             std::to_string(config_.port) + " (address in use or bad address)");
+    throw std::runtime_error("cannot listen on " + std::string(https ? "https://" : "http://") +
+                             config_.host + ":" + std::to_string(config_.port) +
+                             (https ? " (address in use, bad address or TLS setup failed)"
+                                    : " (address in use or bad address)"));
   }
   port_ = lws_get_vhost_listen_port(vhost_);
 }
 
 HttpServer::Impl::~Impl() {
   destroying_ = true;
+  // The loop has stopped: end every stream before the context goes (a
+  // writer must not wake a destroyed loop).
+  for (auto& [id, connection] : connections_)
+    if (connection.stream) connection.stream->detach();
+  {
+    std::lock_guard<std::mutex> lock(inbox_mutex_);
+    for (Reply& reply : inbox_)
+      if (reply.response.stream) reply.response.stream->detach();
+    inbox_.clear();
+  }
   lws_context_destroy(context_);
 }
 
@@ -245,7 +339,10 @@ void HttpServer::Impl::forget(lws* wsi) {
   const auto id =
       static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(lws_get_opaque_user_data(wsi)));
   auto it = connections_.find(id);
-  if (it != connections_.end() && it->second.wsi == wsi) connections_.erase(it);
+  if (it != connections_.end() && it->second.wsi == wsi) {
+    if (it->second.stream) it->second.stream->detach();
+    connections_.erase(it);
+  }
   lws_set_opaque_user_data(wsi, nullptr);
 }
 
@@ -281,6 +378,7 @@ int HttpServer::Impl::on_event(lws* wsi, lws_callback_reasons reason, void* in, 
 
 int HttpServer::Impl::on_http(lws* wsi, const char* uri) {
   Connection& connection = attach(wsi);
+  if (connection.stream) return -1;  // no request after a long-lived response
   connection.request = HttpRequest{};
   connection.request_seq = next_request_++;
   connection.reading_body = false;
@@ -415,18 +513,54 @@ void HttpServer::Impl::dispatch(Connection& connection) {
 
 void HttpServer::Impl::drain_inbox() {
   std::vector<Reply> replies;
+  std::vector<std::uint64_t> wakes;
   {
     std::lock_guard<std::mutex> lock(inbox_mutex_);
     replies.swap(inbox_);
+    wakes.swap(stream_wakes_);
   }
   for (Reply& reply : replies) {
     auto it = connections_.find(reply.connection);
-    if (it == connections_.end()) continue;  // the client went away
+    if (it == connections_.end() || it->second.request_seq != reply.request_seq ||
+        !it->second.awaiting_response) {
+      // The client went away: a stream answer ends unseen.
+      if (reply.response.stream) reply.response.stream->detach();
+      continue;
+    }
     Connection& connection = it->second;
-    if (connection.request_seq != reply.request_seq || !connection.awaiting_response) continue;
     connection.awaiting_response = false;
     answer(connection, std::move(reply.response));
   }
+  for (const std::uint64_t id : wakes) {
+    auto it = connections_.find(id);
+    if (it != connections_.end() && it->second.stream) lws_callback_on_writable(it->second.wsi);
+  }
+}
+
+void HttpServer::Impl::wake_stream(std::uint64_t connection) {
+  bool was_empty;
+  {
+    std::lock_guard<std::mutex> lock(inbox_mutex_);
+    was_empty = inbox_.empty() && stream_wakes_.empty();
+    stream_wakes_.push_back(connection);
+  }
+  if (was_empty) lws_cancel_service(context_);
+}
+
+int HttpServer::Impl::write_stream(Connection& connection) {
+  std::string chunk;
+  const HttpStream::Take state = connection.stream->take(chunk, kWriteChunk);
+  if (!chunk.empty()) {
+    std::string buffer(LWS_PRE + chunk.size(), '\0');
+    std::memcpy(buffer.data() + LWS_PRE, chunk.data(), chunk.size());
+    auto* start = reinterpret_cast<unsigned char*>(buffer.data()) + LWS_PRE;
+    if (lws_write(connection.wsi, start, chunk.size(), LWS_WRITE_HTTP) <
+        static_cast<int>(chunk.size()))
+      return -1;
+  }
+  if (state == HttpStream::Take::Finish && chunk.empty()) return -1;  // closes the connection
+  if (state != HttpStream::Take::Idle) lws_callback_on_writable(connection.wsi);
+  return 0;
 }
 
 void HttpServer::Impl::answer(Connection& connection, HttpResponse response) {
@@ -467,7 +601,9 @@ int HttpServer::Impl::answer_now(lws* wsi, int status, const std::string& messag
 
 int HttpServer::Impl::on_writeable(lws* wsi) {
   Connection* connection = connection_of(wsi);
-  if (connection == nullptr || !connection->response) return 0;
+  if (connection == nullptr) return 0;
+  if (connection->stream) return write_stream(*connection);
+  if (!connection->response) return 0;
   HttpResponse& response = *connection->response;
   if (!connection->headers_written) {
     std::string buffer(LWS_PRE + 2048, '\0');
@@ -489,6 +625,24 @@ int HttpServer::Impl::on_writeable(lws* wsi) {
                                       reinterpret_cast<const unsigned char*>(value.data()),
                                       static_cast<int>(value.size()), &p, end) != 0)
         return -1;
+    }
+    if (response.stream) {
+      // No length: the body lasts until the stream ends, then the
+      // connection closes.
+      static const char kClose[] = "close";
+      if (lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
+                                       reinterpret_cast<const unsigned char*>(kClose),
+                                       static_cast<int>(sizeof(kClose) - 1), &p, end) != 0)
+        return -1;
+      if (lws_finalize_write_http_header(wsi, start, &p, end) != 0) return -1;
+      connection->stream = std::move(response.stream);
+      connection->response.reset();
+      lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
+      const std::uint64_t id = static_cast<std::uint64_t>(
+          reinterpret_cast<std::uintptr_t>(lws_get_opaque_user_data(wsi)));
+      connection->stream->attach([this, id] { wake_stream(id); });
+      lws_callback_on_writable(wsi);  // what was queued before
+      return 0;
     }
     if (response.status == 204) response.body.clear();
     if (lws_add_http_header_content_length(wsi, response.body.size(), &p, end) != 0) return -1;
@@ -523,6 +677,7 @@ HttpServer::HttpServer(HttpServerConfig config, HttpHandler& handler)
     : impl_(std::make_unique<Impl>(std::move(config), handler)) {}
 HttpServer::~HttpServer() = default;
 int HttpServer::port() const { return impl_->port(); }
+bool HttpServer::tls() const { return impl_->tls(); }
 void HttpServer::run() { impl_->run(); }
 void HttpServer::stop() { impl_->stop(); }
 

@@ -6,12 +6,21 @@
 // HttpHandler is called on the loop thread and must not block: it hands the
 // request to a worker and answers later through the Responder, which may be
 // called from any thread, exactly once. stop() is thread-safe.
+//
+// Long-lived responses (server-sent events): a response carrying an
+// HttpStream is sent without Content-Length (with "Connection: close");
+// afterwards the loop writes whatever any thread queues with
+// HttpStream::write() until close() or until the client goes away. No thread
+// waits for the client: writers append to a buffer and wake the loop.
+//
+// TLS: with tls_cert and tls_key set the listener speaks HTTPS only.
 #pragma once
 
 #include <cstddef>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -26,6 +35,9 @@ struct HttpServerConfig {
   int request_timeout_s = 60;              // a request (body + handling) must finish within
   int keepalive_timeout_s = 30;            // idle keep-alive connections are closed after
   int lws_log_levels = 1 | 2;              // LLL_ERR | LLL_WARN
+  std::string tls_cert;                    // PEM; with tls_key: HTTPS instead of HTTP
+  std::string tls_key;                     // PEM
+  int max_streams = 100;                   // long-lived responses the loop must hold at once
 };
 
 struct HttpRequest {
@@ -40,11 +52,52 @@ struct HttpRequest {
   std::optional<std::string> header(const std::string& lower_case_name) const;
 };
 
+// The body of a long-lived response, written piece by piece.
+class HttpStream {
+ public:
+  // Bytes queued but not yet written above which write() ends the stream (a
+  // client that stopped reading).
+  static constexpr std::size_t kMaxPending = 1024 * 1024;
+
+  HttpStream() = default;
+  HttpStream(const HttpStream&) = delete;
+  HttpStream& operator=(const HttpStream&) = delete;
+
+  // Any thread, never blocks on the network: queues bytes for the client.
+  // Returns false (and drops them) once the stream has ended.
+  bool write(const std::string& bytes);
+  // Any thread: ends the response once the queued bytes are written (the
+  // connection is closed).
+  void close();
+  // close() was called, or the connection is gone.
+  bool ended() const;
+
+  // ---- used by HttpServer (loop thread)
+  enum class Take { Idle, More, Finish };
+  // Hands the stream to a connection; `wake` asks the loop to write.
+  void attach(std::function<void()> wake);
+  // Moves up to `max` queued bytes into `out`; Finish when close() was
+  // called and nothing else is queued.
+  Take take(std::string& out, std::size_t max);
+  // The connection is gone: nothing more is written.
+  void detach();
+
+ private:
+  mutable std::mutex mutex_;
+  std::string pending_;
+  bool closing_ = false;
+  bool gone_ = false;
+  bool wake_requested_ = false;
+  std::function<void()> wake_;
+};
+
 struct HttpResponse {
   int status = 200;
   std::string body;  // JSON unless content_type says otherwise
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers
+  // Set: a long-lived response; `body` is ignored, the stream is the body.
+  std::shared_ptr<HttpStream> stream;
 };
 
 using Responder = std::function<void(HttpResponse)>;
@@ -66,6 +119,7 @@ class HttpServer {
   HttpServer& operator=(const HttpServer&) = delete;
 
   int port() const;  // the bound port; valid after construction
+  bool tls() const;  // HTTPS
 
   void run();   // serves until stop(); returns at once if stop() came first
   void stop();  // thread-safe

@@ -6,6 +6,7 @@
 #include "api/api_error.h"
 #include "api/json_util.h"
 #include "core/command_service.h"
+#include "core/domain_errors.h"
 #include "storage/database_error.h"
 
 namespace chargelock::api {
@@ -89,7 +90,8 @@ HttpResponse error_response(int status, const std::string& message) {
 const std::vector<Route>& routes() {
   static const std::vector<Route> all = [] {
     std::vector<Route> out;
-    for (auto part : {document_routes(), operator_routes(), command_routes()})
+    for (auto part : {document_routes(), operator_routes(), command_routes(), owner_routes(),
+                      telematics_routes(), webhook_routes()})
       out.insert(out.end(), part.begin(), part.end());
     return out;
   }();
@@ -142,6 +144,12 @@ HttpResponse dispatch(ApiContext& context, const HttpRequest& request) {
     return error_response(error.status(), error.what());
   } catch (const core::InvalidCommand& error) {
     return error_response(400, error.what());
+  } catch (const core::ConflictError& error) {
+    return error_response(409, error.what());
+  } catch (const core::ForbiddenError& error) {
+    return error_response(403, error.what());
+  } catch (const core::NotFoundError& error) {
+    return error_response(404, error.what());
   } catch (const std::invalid_argument& error) {
     return error_response(400, error.what());
   } catch (const storage::NotFoundError& error) {

@@ -19,11 +19,14 @@ namespace chargelock::api {
 
 constexpr const char* kBasePath = "/api/v1";
 
+class NotificationStreams;
+
 // What handlers may use.
 struct ApiContext {
   core::CentralSystem& central;
   core::TokenService& tokens;
   core::OperatorQueries& queries;
+  NotificationStreams* streams;  // GET /notifications/stream; null: not offered
 };
 
 struct RouteRequest {
@@ -57,9 +60,14 @@ const std::vector<Route>& routes();
 std::vector<Route> operator_routes();
 std::vector<Route> command_routes();
 std::vector<Route> document_routes();
+std::vector<Route> owner_routes();
+std::vector<Route> telematics_routes();
+std::vector<Route> webhook_routes();
 
 // Authenticates, routes and runs a request; never throws. Errors become
-// {"error": "..."} with 400/401/403/404/405/409/500/503.
+// {"error": "..."} with 400/401/403/404/405/409/500/503 (the core's
+// ConflictError → 409, ForbiddenError → 403, NotFoundError → 404,
+// std::invalid_argument → 400).
 HttpResponse dispatch(ApiContext& context, const HttpRequest& request);
 
 // Helpers for handlers.

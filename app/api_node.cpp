@@ -3,7 +3,9 @@
 #include <cstdio>
 
 #include "api/api_server.h"
+#include "api/webhook_http_client.h"
 #include "core/token_service.h"
+#include "core/webhook_service.h"
 #include "storage/database.h"
 
 namespace chargelock::app {
@@ -36,6 +38,18 @@ void ensure_admin_token(const Config& config, storage::Database& database) {
     std::printf("chargelock: admin token registered as an operator token\n");
 }
 
+api::WebhookHttpClientConfig webhook_client_config(const Config& config) {
+  api::WebhookHttpClientConfig client;
+  client.ca_file = config.webhook_ca;
+  return client;
+}
+
+core::WebhookDispatcherConfig webhook_dispatcher_config(storage::Database& database) {
+  core::WebhookDispatcherConfig dispatcher;
+  dispatcher.on_thread_exit = [&database] { database.release_thread_connection(); };
+  return dispatcher;
+}
+
 }  // namespace
 
 class ApiNode::Impl {
@@ -43,7 +57,16 @@ class ApiNode::Impl {
   Impl(const Config& config, core::CentralSystem& central)
       : config_(config),
         server_((ensure_admin_token(config, central.database()), api_config(config)), central,
-                central.database()) {}
+                central.database()),
+        webhook_client_(webhook_client_config(config)),
+        webhooks_(central.database().webhooks(), webhook_client_, api::webhook_body,
+                  webhook_dispatcher_config(central.database())) {
+    // Owners' webhooks are delivered by every API process (the outbox is
+    // shared through the database; see core/webhook_service.h).
+    webhooks_.start();
+  }
+
+  ~Impl() { webhooks_.stop(); }
 
   void run() {
     std::printf("chargelock: api listening on %s%s:%d\n", server_.tls() ? "https://" : "",
@@ -52,11 +75,16 @@ class ApiNode::Impl {
     server_.run();
   }
 
-  void stop() { server_.stop(); }
+  void stop() {
+    server_.stop();
+    webhooks_.stop();  // cancels a request in flight; returns within ~100 ms
+  }
 
  private:
   const Config& config_;
   api::ApiServer server_;
+  api::WebhookHttpClient webhook_client_;
+  core::WebhookDispatcher webhooks_;
 };
 
 ApiNode::ApiNode(const Config& config, core::CentralSystem& central)

@@ -88,6 +88,9 @@ const std::vector<Setting>& settings() {
        true, [](Config& c, const std::string& v) { c.api_tls_key = v; }},
       {"--admin-token", "CHARGELOCK_ADMIN_TOKEN", "the first operator token", true,
        [](Config& c, const std::string& v) { c.admin_token = v; }},
+      {"--webhook-ca", "CHARGELOCK_WEBHOOK_CA",
+       "CA certificates (PEM) that https webhook URLs must chain to (default: the system's)", true,
+       [](Config& c, const std::string& v) { c.webhook_ca = v; }},
       {"--auto-register", "CHARGELOCK_AUTO_REGISTER",
        "accept unknown charge point ids (registered as Pending)", false,
        [](Config& c, const std::string& v) { c.auto_register = parse_bool("--auto-register", v); }},
@@ -144,6 +147,7 @@ void validate(const Config& config) {
         "CHARGELOCK_API_TLS_KEY)");
   require_readable("--api-tls-cert", config.api_tls_cert);
   require_readable("--api-tls-key", config.api_tls_key);
+  require_readable("--webhook-ca", config.webhook_ca);
   static const char* const commands[] = {"serve", "ocpp", "api", "migrate", "chargepoint"};
   bool known = false;
   for (const char* c : commands) known = known || config.command == c;

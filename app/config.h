@@ -28,6 +28,7 @@ struct Config {
   std::string api_tls_cert;  // with api_tls_key: the API serves HTTPS
   std::string api_tls_key;
   std::string admin_token;
+  std::string webhook_ca;  // CAs (PEM) for https webhooks; empty: the system's
 
   bool auto_register = false;
   int heartbeat_interval_s = 300;

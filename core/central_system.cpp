@@ -6,6 +6,7 @@
 #include "storage/lock_store.h"
 #include "storage/notification_store.h"
 #include "storage/vehicle_store.h"
+#include "storage/webhook_store.h"
 
 namespace chargelock::core {
 
@@ -33,6 +34,7 @@ CentralSystem::CentralSystem(storage::Database& database, CentralSystemConfig co
       commands_(database.commands(), CommandServiceConfig{config_.node_id}),
       vehicles_(database.vehicles()),
       notifications_(database.notifications()),
+      webhooks_(database.webhooks()),
       telematics_(database.vehicles(), notifications_,
                   TelematicsConfig{config_.low_battery_threshold}),
       locks_(database.locks(), database.vehicles(), database.charge_points(),

@@ -23,6 +23,7 @@
 #include "core/telematics_service.h"
 #include "core/transaction_service.h"
 #include "core/vehicle_service.h"
+#include "core/webhook_service.h"
 
 namespace chargelock::storage {
 class Database;
@@ -71,6 +72,8 @@ class CentralSystem {
   // policy and the boot observer.
   VehicleService& vehicles() { return vehicles_; }
   NotificationService& notifications() { return notifications_; }
+  // Owners' webhook settings; delivery is a WebhookDispatcher the app runs.
+  WebhookService& webhooks() { return webhooks_; }
   TelematicsService& telematics() { return telematics_; }
   LockService& locks() { return locks_; }
 
@@ -86,6 +89,7 @@ class CentralSystem {
   CommandService commands_;
   VehicleService vehicles_;
   NotificationService notifications_;
+  WebhookService webhooks_;
   TelematicsService telematics_;
   LockService locks_;
   std::unique_ptr<MessageLogWriter> message_log_;

@@ -25,6 +25,7 @@ class CommandStore;
 class VehicleStore;
 class LockStore;
 class NotificationStore;
+class WebhookStore;
 
 class Database {
  public:
@@ -64,6 +65,7 @@ class Database {
   VehicleStore& vehicles();
   LockStore& locks();
   NotificationStore& notifications();
+  WebhookStore& webhooks();
 
   // Implementation detail of storage/postgres; opaque to every other module.
   class Impl;

@@ -21,8 +21,9 @@ struct NotificationRecord {
 class NotificationStore {
  public:
   virtual ~NotificationStore() = default;
-  // Returns the stored notification (id and time set). Throws NotFoundError
-  // for an unknown owner.
+  // Returns the stored notification (id and time set). When the owner has a
+  // webhook, its delivery is queued in the same transaction (see
+  // webhook_store.h). Throws NotFoundError for an unknown owner.
   virtual NotificationRecord add(std::int64_t owner_id, const std::string& kind,
                                  const std::string& body_json) = 0;
   // The owner's notifications with an id above `after_id`, oldest first, at

@@ -121,6 +121,7 @@ Database::Database(std::string url) : impl_(std::make_unique<Impl>(std::move(url
   impl_->vehicles = postgres::make_vehicle_store(*impl_);
   impl_->locks = postgres::make_lock_store(*impl_);
   impl_->notifications = postgres::make_notification_store(*impl_);
+  impl_->webhooks = postgres::make_webhook_store(*impl_);
 }
 
 Database::~Database() = default;
@@ -139,6 +140,7 @@ CommandStore& Database::commands() { return *impl_->commands; }
 VehicleStore& Database::vehicles() { return *impl_->vehicles; }
 LockStore& Database::locks() { return *impl_->locks; }
 NotificationStore& Database::notifications() { return *impl_->notifications; }
+WebhookStore& Database::webhooks() { return *impl_->webhooks; }
 
 int Database::schema_version() {
   return impl_->transact([](pqxx::work& txn) {

@@ -27,6 +27,7 @@
 #include "storage/timestamp.h"
 #include "storage/transaction_store.h"
 #include "storage/vehicle_store.h"
+#include "storage/webhook_store.h"
 
 namespace chargelock::storage {
 
@@ -111,6 +112,7 @@ class Database::Impl {
   std::unique_ptr<VehicleStore> vehicles;
   std::unique_ptr<LockStore> locks;
   std::unique_ptr<NotificationStore> notifications;
+  std::unique_ptr<WebhookStore> webhooks;
 
  private:
   std::unique_ptr<pqxx::connection> open();
@@ -131,6 +133,7 @@ std::unique_ptr<CommandStore> make_command_store(Database::Impl& db);
 std::unique_ptr<VehicleStore> make_vehicle_store(Database::Impl& db);
 std::unique_ptr<LockStore> make_lock_store(Database::Impl& db);
 std::unique_ptr<NotificationStore> make_notification_store(Database::Impl& db);
+std::unique_ptr<WebhookStore> make_webhook_store(Database::Impl& db);
 }  // namespace postgres
 
 }  // namespace chargelock::storage

@@ -26,10 +26,17 @@ class PgNotificationStore final : public NotificationStore {
   NotificationRecord add(std::int64_t owner_id, const std::string& kind,
                          const std::string& body_json) override {
     return db_.transact([&](pqxx::work& txn) {
-      return read_notification(txn.exec_params1(
+      NotificationRecord stored = read_notification(txn.exec_params1(
           "INSERT INTO owner_notifications (owner_id, kind, body) VALUES ($1, $2, $3)"
           " RETURNING id, owner_id, kind, body, ts_to_micros(created_at)",
           owner_id, kind, body_json));
+      // The webhook outbox (migration 0005), in the same transaction: a
+      // stored notification of an owner with a webhook is always delivered.
+      txn.exec_params(
+          "INSERT INTO webhook_deliveries (notification_id, owner_id)"
+          " SELECT $1, owner_id FROM owner_webhooks WHERE owner_id = $2",
+          stored.id, owner_id);
+      return stored;
     });
   }
 

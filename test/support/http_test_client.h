@@ -1,6 +1,7 @@
-// A tiny blocking HTTP/1.1 client for tests (plain sockets, loopback only).
-// One keep-alive connection per client, reopened when the server closed it.
-// Not thread-safe: one client per thread.
+// A tiny blocking HTTP/1.1 client for tests (loopback only), plain or over
+// TLS (OpenSSL; the server certificate is verified against a CA file and
+// the address 127.0.0.1). One keep-alive connection per client, reopened
+// when the server closed it. Not thread-safe: one client per thread.
 #pragma once
 
 #include <rapidjson/document.h>
@@ -10,6 +11,9 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+struct ssl_ctx_st;
+struct ssl_st;
 
 namespace chargelock::test {
 
@@ -26,6 +30,9 @@ struct HttpResult {
 class HttpTestClient {
  public:
   explicit HttpTestClient(int port, std::string bearer_token = {});
+  // HTTPS: the server's certificate must chain to `ca_file` and name
+  // 127.0.0.1.
+  HttpTestClient(int port, std::string bearer_token, std::string ca_file);
   ~HttpTestClient();
   HttpTestClient(const HttpTestClient&) = delete;
   HttpTestClient& operator=(const HttpTestClient&) = delete;
@@ -52,6 +59,20 @@ class HttpTestClient {
 
   // Whether the last request reused an open connection.
   bool reused_connection() const { return reused_; }
+  // Why the last connection attempt failed (TLS handshake, connect), if it did.
+  const std::string& last_error() const { return error_; }
+
+  // A long-lived response (server-sent events): sends a GET on a fresh
+  // connection and reads the status line and headers (status 0 on failure);
+  // the body is then read with read_stream().
+  HttpResult open_stream(const std::string& path,
+                         const std::vector<std::pair<std::string, std::string>>& headers = {});
+  // Reads body bytes of the open stream until `needle` occurs in what was
+  // read since open_stream() (then true) or `wait` passes / the stream
+  // ends (false). stream_text() is everything read so far.
+  bool read_stream_until(const std::string& needle, std::chrono::milliseconds wait);
+  const std::string& stream_text() const { return stream_text_; }
+  void close_stream() { close_socket(); }
 
   std::chrono::milliseconds timeout{10000};
 
@@ -60,9 +81,20 @@ class HttpTestClient {
   void close_socket();
   bool write_all(const std::string& bytes);
   HttpResult read_response(bool head_request);
+  bool read_head(HttpResult& result, std::chrono::steady_clock::time_point deadline);
+  // Reads more bytes into buffered_; false on EOF, error or time-out.
+  bool fill(std::chrono::steady_clock::time_point deadline);
+  std::string request_text(const std::string& method, const std::string& path,
+                           const std::string& body,
+                           const std::vector<std::pair<std::string, std::string>>& headers);
 
   int port_;
   std::string token_;
+  std::string ca_file_;
+  ssl_ctx_st* ssl_ctx_ = nullptr;
+  ssl_st* ssl_ = nullptr;
+  std::string error_;
+  std::string stream_text_;
   int fd_ = -1;
   std::string buffered_;  // bytes read past the previous response
   bool reused_ = false;

@@ -1,0 +1,205 @@
+#include "api/notification_streams.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include "api/api_error.h"
+
+namespace chargelock::api {
+
+using SteadyClock = std::chrono::steady_clock;
+
+void write_notification(JsonOut& out, const core::Notification& notification) {
+  out.begin_object()
+      .field("id", notification.id)
+      .field("kind", notification.kind)
+      .field("createdAt", notification.created_at)
+      .raw_json("body", notification.body_json)
+      .end_object();
+}
+
+struct NotificationStreams::Session {
+  std::int64_t owner_id = 0;
+  std::shared_ptr<HttpStream> stream;
+  std::chrono::seconds heartbeat{15};
+  // Ended in the ticker thread (never in a listener call).
+  std::unique_ptr<core::NotificationService::Subscription> subscription;
+
+  std::mutex mutex;                // guards what follows
+  std::int64_t poll_cursor = 0;    // the catch-up poll lists after this id
+  std::set<std::int64_t> written;  // recent ids written (push and poll overlap)
+  SteadyClock::time_point last_write;
+  SteadyClock::time_point next_poll;
+  bool polling = false;  // a poll is queued or running
+};
+
+std::string NotificationStreams::event_text(const core::Notification& notification) {
+  JsonOut out;
+  write_notification(out, notification);
+  // Kinds and JSON text (RapidJSON escapes control characters) hold no
+  // line breaks, so each field is one line.
+  return "id: " + std::to_string(notification.id) + "\nevent: " + notification.kind +
+         "\ndata: " + out.str() + "\n\n";
+}
+
+NotificationStreams::NotificationStreams(core::NotificationService& notifications,
+                                         core::WorkQueue& work, NotificationStreamsConfig config)
+    : notifications_(notifications), work_(work), config_(config) {
+  ticker_ = std::thread([this] { run_ticker(); });
+}
+
+NotificationStreams::~NotificationStreams() { stop(); }
+
+void NotificationStreams::stop() {
+  std::map<std::uint64_t, std::shared_ptr<Session>> sessions;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+    sessions.swap(sessions_);
+  }
+  wake_.notify_all();
+  if (ticker_.joinable()) ticker_.join();
+  for (auto& [id, session] : sessions) {
+    session->subscription.reset();  // waits for a running listener call
+    session->stream->close();
+  }
+}
+
+std::size_t NotificationStreams::size() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return sessions_.size();
+}
+
+void NotificationStreams::deliver(Session& session, const core::Notification& notification) {
+  std::lock_guard<std::mutex> lock(session.mutex);
+  if (!session.written.insert(notification.id).second) return;
+  while (session.written.size() > 512) session.written.erase(session.written.begin());
+  session.stream->write(event_text(notification));
+  session.last_write = SteadyClock::now();
+}
+
+void NotificationStreams::poll(Session& session, core::NotificationService& notifications) {
+  std::int64_t cursor;
+  {
+    std::lock_guard<std::mutex> lock(session.mutex);
+    cursor = session.poll_cursor;
+  }
+  try {
+    for (int page = 0; page < 10 && !session.stream->ended(); ++page) {
+      const auto found = notifications.list(session.owner_id, cursor, 100);
+      for (const auto& notification : found) {
+        deliver(session, notification);
+        cursor = std::max(cursor, notification.id);
+      }
+      if (found.size() < 100) break;
+    }
+  } catch (const std::exception& error) {
+    // The database is away: try again at the next poll.
+    std::fprintf(stderr, "chargelock: api: notification stream poll failed: %s\n", error.what());
+  }
+  std::lock_guard<std::mutex> lock(session.mutex);
+  session.poll_cursor = cursor;
+  session.polling = false;
+}
+
+HttpResponse NotificationStreams::open(std::int64_t owner_id, std::optional<std::int64_t> after_id,
+                                       std::chrono::seconds heartbeat) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stopping_) throw ApiError(503, "the server is stopping");
+    if (sessions_.size() >= config_.max_streams)
+      throw ApiError(503, "too many open notification streams; retry later");
+  }
+  auto session = std::make_shared<Session>();
+  session->owner_id = owner_id;
+  session->heartbeat = heartbeat;
+  session->stream = std::make_shared<HttpStream>();
+  session->last_write = SteadyClock::now();
+  session->next_poll = SteadyClock::now() + config_.poll_interval;
+  // The client reconnects after 3 s; the comment confirms the stream is live.
+  session->stream->write("retry: 3000\n: connected\n\n");
+
+  // Subscribe first, then read the backlog: a notification stored between
+  // the two is pushed and also listed; `written` drops the second copy.
+  std::weak_ptr<Session> weak = session;
+  session->subscription =
+      notifications_.subscribe(owner_id, [weak](const core::Notification& notification) {
+        if (auto alive = weak.lock()) deliver(*alive, notification);
+      });
+  std::int64_t cursor = after_id.value_or(0);
+  for (;;) {
+    const auto found = notifications_.list(owner_id, cursor, 1000);
+    for (const auto& notification : found) {
+      if (after_id) deliver(*session, notification);  // otherwise only skip to the end
+      cursor = std::max(cursor, notification.id);
+    }
+    if (found.size() < 1000) break;
+  }
+  {
+    std::lock_guard<std::mutex> lock(session->mutex);
+    session->poll_cursor = cursor;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stopping_) throw ApiError(503, "the server is stopping");
+    sessions_.emplace(next_id_++, session);
+  }
+  wake_.notify_all();
+
+  HttpResponse response;
+  response.status = 200;
+  response.content_type = "text/event-stream";
+  response.headers.emplace_back("Cache-Control", "no-cache");
+  response.headers.emplace_back("X-Accel-Buffering", "no");  // nginx: do not buffer
+  response.stream = session->stream;
+  return response;
+}
+
+void NotificationStreams::run_ticker() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (!stopping_) {
+    wake_.wait_for(lock, config_.tick);
+    if (stopping_) break;
+    const auto now = SteadyClock::now();
+    std::vector<std::shared_ptr<Session>> ended;
+    for (auto it = sessions_.begin(); it != sessions_.end();) {
+      const std::shared_ptr<Session> session = it->second;
+      if (session->stream->ended()) {
+        ended.push_back(session);
+        it = sessions_.erase(it);
+        continue;
+      }
+      ++it;
+      bool start_poll = false;
+      {
+        std::lock_guard<std::mutex> session_lock(session->mutex);
+        if (now - session->last_write >= session->heartbeat) {
+          session->stream->write(": heartbeat\n\n");
+          session->last_write = now;
+        }
+        if (!session->polling && now >= session->next_poll) {
+          session->polling = true;
+          session->next_poll = now + config_.poll_interval;
+          start_poll = true;
+        }
+      }
+      if (start_poll) {
+        core::NotificationService& notifications = notifications_;
+        work_.submit("notification-stream-" + std::to_string(session->owner_id),
+                     [session, &notifications] { poll(*session, notifications); });
+      }
+    }
+    if (!ended.empty()) {
+      // Unsubscribing may wait for a running listener: not under mutex_.
+      lock.unlock();
+      for (auto& session : ended) session->subscription.reset();
+      ended.clear();
+      lock.lock();
+    }
+  }
+}
+
+}  // namespace chargelock::api

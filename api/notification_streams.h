@@ -1,0 +1,91 @@
+// Owners' live notification streams (GET /notifications/stream): one
+// server-sent-events response per client, fed without holding any thread.
+//
+//   - Push: each stream subscribes to core::NotificationService; a
+//     notification stored by this process is written to the stream by the
+//     thread that stored it (a buffer append plus a loop wake-up, see
+//     HttpStream), at once.
+//   - Catch-up: notifications stored by other processes (an OCPP node when
+//     the API runs apart) are found by a poll of the database on an API
+//     worker every `poll_interval`, after the stream's cursor.
+//   - Heartbeat: a comment line when the stream was silent for its
+//     heartbeat interval, so proxies and clients see a live connection.
+//
+// One ticker thread does the timing (heartbeats, polls) and drops ended
+// streams (their subscriptions). Events carry the notification id as the
+// SSE id, so a client reconnecting with Last-Event-ID gets what it missed.
+//
+// Threading: open() runs on a worker; everything else is thread-safe.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "api/http_server.h"
+#include "api/json_util.h"
+#include "core/notification_service.h"
+#include "core/work_queue.h"
+
+namespace chargelock::api {
+
+struct NotificationStreamsConfig {
+  std::size_t max_streams = 100;                  // more are answered 503
+  std::chrono::milliseconds poll_interval{2000};  // catch-up poll of the database
+  std::chrono::milliseconds tick{250};            // ticker resolution
+};
+
+// {"id","kind","createdAt","body"}: a notification in GET /notifications and
+// in the stream's events.
+void write_notification(JsonOut& out, const core::Notification& notification);
+
+class NotificationStreams {
+ public:
+  NotificationStreams(core::NotificationService& notifications, core::WorkQueue& work,
+                      NotificationStreamsConfig config = {});
+  ~NotificationStreams();  // stop()
+  NotificationStreams(const NotificationStreams&) = delete;
+  NotificationStreams& operator=(const NotificationStreams&) = delete;
+
+  // A text/event-stream response for the owner: first the notifications
+  // after `after_id` (none: only those stored from now on), then each new
+  // one. ApiError 503 when max_streams are open. Blocks on the database
+  // (call on a worker).
+  HttpResponse open(std::int64_t owner_id, std::optional<std::int64_t> after_id,
+                    std::chrono::seconds heartbeat);
+
+  // Ends every stream and the ticker; later open() calls answer 503.
+  void stop();
+
+  std::size_t size() const;
+
+  // One notification as an SSE event ("id", "event" = kind, "data" = the
+  // JSON of GET /notifications).
+  static std::string event_text(const core::Notification& notification);
+
+ private:
+  struct Session;
+  static void deliver(Session& session, const core::Notification& notification);
+  static void poll(Session& session, core::NotificationService& notifications);
+  void run_ticker();
+
+  core::NotificationService& notifications_;
+  core::WorkQueue& work_;
+  const NotificationStreamsConfig config_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::uint64_t next_id_ = 1;
+  std::map<std::uint64_t, std::shared_ptr<Session>> sessions_;
+  std::thread ticker_;
+};
+
+}  // namespace chargelock::api

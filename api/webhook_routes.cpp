@@ -1,0 +1,95 @@
+// Owner endpoints for the webhook (SPEC §5, issue 4): PUT/GET/DELETE
+// /webhook and GET /webhook/deliveries. Delivery itself is
+// core::WebhookDispatcher; see core/webhook_service.h.
+#include "api/api_error.h"
+#include "api/json_util.h"
+#include "api/router.h"
+#include "core/webhook_service.h"
+
+namespace chargelock::api {
+
+namespace {
+
+std::int64_t owner_of(const RouteRequest& request) {
+  if (!request.principal.owner_id) throw ApiError(403, "this token belongs to no owner");
+  return *request.principal.owner_id;
+}
+
+// Never the secret.
+void write_webhook(JsonOut& out, const core::Webhook& webhook) {
+  out.field("url", webhook.url)
+      .field("createdAt", webhook.created_at)
+      .field("updatedAt", webhook.updated_at);
+}
+
+HttpResponse put_webhook(ApiContext& context, const RouteRequest& request) {
+  const std::int64_t owner = owner_of(request);
+  const auto body = parse_object(request.http.body);
+  static const char* const allowed[] = {"url", "secret", nullptr};
+  reject_unknown_fields(body, allowed);
+  const std::string url = required_string(body, "url");
+  const auto secret = string_field(body, "secret");
+  const auto set = context.central.webhooks().set(owner, url, secret);
+  JsonOut out;
+  out.begin_object();
+  write_webhook(out, set.webhook);
+  // Only a secret the server chose is shown, and only now.
+  if (set.generated_secret) out.field("secret", *set.generated_secret);
+  out.end_object();
+  return json_response(200, out.str());
+}
+
+HttpResponse get_webhook(ApiContext& context, const RouteRequest& request) {
+  const auto webhook = context.central.webhooks().get(owner_of(request));
+  if (!webhook) throw not_found("no webhook is set");
+  JsonOut out;
+  out.begin_object();
+  write_webhook(out, *webhook);
+  out.end_object();
+  return json_response(200, out.str());
+}
+
+HttpResponse delete_webhook(ApiContext& context, const RouteRequest& request) {
+  if (!context.central.webhooks().remove(owner_of(request))) throw not_found("no webhook is set");
+  return json_response(204, "");
+}
+
+HttpResponse list_deliveries(ApiContext& context, const RouteRequest& request) {
+  int limit = 100;
+  if (auto text = request.http.query_value("limit")) {
+    auto value = parse_integer(*text);
+    if (!value || *value < 1 || *value > 1000)
+      throw bad_request("limit must be an integer from 1 to 1000");
+    limit = static_cast<int>(*value);
+  }
+  JsonOut out;
+  out.begin_object().begin_array("deliveries");
+  for (const auto& d : context.central.webhooks().deliveries(owner_of(request), limit)) {
+    out.begin_object()
+        .field("id", d.id)
+        .field("notificationId", d.notification_id)
+        .field("status", d.status)
+        .field("attempts", d.attempts)
+        .field("createdAt", d.created_at);
+    if (d.status == "pending") out.field("nextAttemptAt", d.next_attempt_at);
+    out.optional("lastStatus", d.last_status)
+        .optional("lastError", d.last_error)
+        .optional("deliveredAt", d.delivered_at)
+        .end_object();
+  }
+  out.end_array().end_object();
+  return json_response(200, out.str());
+}
+
+}  // namespace
+
+std::vector<Route> webhook_routes() {
+  return {
+      {"PUT", "/webhook", kOwner, put_webhook},
+      {"GET", "/webhook", kOwner, get_webhook},
+      {"DELETE", "/webhook", kOwner, delete_webhook},
+      {"GET", "/webhook/deliveries", kOwner, list_deliveries},
+  };
+}
+
+}  // namespace chargelock::api

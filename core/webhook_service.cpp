@@ -1,0 +1,276 @@
+#include "core/webhook_service.h"
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <stdexcept>
+
+#include "storage/database_error.h"
+
+namespace chargelock::core {
+
+namespace {
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string hex(const unsigned char* data, std::size_t size) {
+  static const char digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(size * 2);
+  for (std::size_t i = 0; i < size; ++i) {
+    out.push_back(digits[data[i] >> 4]);
+    out.push_back(digits[data[i] & 0x0f]);
+  }
+  return out;
+}
+
+bool host_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_';
+}
+
+[[noreturn]] void bad_url(const std::string& why) { throw std::invalid_argument("url: " + why); }
+
+}  // namespace
+
+WebhookUrl parse_webhook_url(std::string_view url) {
+  if (url.empty()) bad_url("must not be empty");
+  if (url.size() > kMaxWebhookUrlLength)
+    bad_url("longer than " + std::to_string(kMaxWebhookUrlLength) + " characters");
+  for (char c : url) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u >= 0x7f)
+      bad_url("spaces, control and non-ASCII characters must be percent-encoded");
+  }
+  WebhookUrl parsed;
+  const auto scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) bad_url("must start with http:// or https://");
+  parsed.scheme = lower(url.substr(0, scheme_end));
+  if (parsed.scheme != "http" && parsed.scheme != "https")
+    bad_url("must start with http:// or https://");
+  if (url.find('#') != std::string_view::npos) bad_url("must not have a fragment (#...)");
+
+  const std::string_view rest = url.substr(scheme_end + 3);
+  const auto authority_end = rest.find_first_of("/?");
+  const std::string_view authority = rest.substr(0, authority_end);
+  const std::string_view target =
+      authority_end == std::string_view::npos ? std::string_view() : rest.substr(authority_end);
+  if (authority.find('@') != std::string_view::npos)
+    bad_url("must not carry user information (user@host)");
+
+  std::string_view host;
+  std::string_view port_text;
+  if (!authority.empty() && authority.front() == '[') {
+    const auto close = authority.find(']');
+    if (close == std::string_view::npos) bad_url("unterminated IPv6 address");
+    host = authority.substr(1, close - 1);
+    const std::string_view after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') bad_url("unexpected characters after the IPv6 address");
+      port_text = after.substr(1);
+    }
+    if (host.empty() || !std::all_of(host.begin(), host.end(), [](char c) {
+          return std::isxdigit(static_cast<unsigned char>(c)) || c == ':' || c == '.';
+        }))
+      bad_url("invalid IPv6 address");
+  } else {
+    const auto colon = authority.find(':');
+    host = authority.substr(0, colon);
+    if (colon != std::string_view::npos) port_text = authority.substr(colon + 1);
+    if (host.empty()) bad_url("has no host");
+    if (!std::all_of(host.begin(), host.end(), host_char)) bad_url("invalid host name");
+  }
+  parsed.host = lower(host);
+
+  parsed.port = parsed.tls() ? 443 : 80;
+  if (authority.size() > host.size() && port_text.empty() &&
+      authority.find(':') != std::string_view::npos)
+    bad_url("empty port");
+  if (!port_text.empty()) {
+    if (port_text.size() > 5 || !std::all_of(port_text.begin(), port_text.end(), [](char c) {
+          return std::isdigit(static_cast<unsigned char>(c));
+        }))
+      bad_url("invalid port");
+    parsed.port = std::stoi(std::string(port_text));
+    if (parsed.port < 1 || parsed.port > 65535) bad_url("port outside 1..65535");
+  }
+
+  parsed.target = std::string(target);
+  if (parsed.target.empty() || parsed.target.front() != '/') parsed.target.insert(0, "/");
+  return parsed;
+}
+
+std::string webhook_signature(std::string_view secret, std::string_view body) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  if (HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+           reinterpret_cast<const unsigned char*>(body.data()), body.size(), digest,
+           &size) == nullptr)
+    throw std::runtime_error("HMAC-SHA256 failed");
+  return "sha256=" + hex(digest, size);
+}
+
+std::chrono::milliseconds webhook_backoff(int attempts, const WebhookRetryPolicy& policy) {
+  std::chrono::milliseconds delay = policy.first_delay;
+  for (int i = 1; i < attempts && delay < policy.max_delay; ++i) delay *= 2;
+  return std::min(delay, policy.max_delay);
+}
+
+// ---- WebhookService
+
+WebhookService::WebhookService(storage::WebhookStore& store) : store_(store) {}
+
+WebhookSet WebhookService::set(std::int64_t owner_id, const std::string& url,
+                               const std::optional<std::string>& secret) {
+  parse_webhook_url(url);
+  WebhookSet result;
+  std::string key;
+  if (secret) {
+    if (secret->size() < kMinWebhookSecretLength || secret->size() > kMaxWebhookSecretLength)
+      throw std::invalid_argument("secret: must be 16 to 512 characters");
+    if (!std::all_of(secret->begin(), secret->end(), [](char c) {
+          const auto u = static_cast<unsigned char>(c);
+          return u > 0x20 && u < 0x7f;
+        }))
+      throw std::invalid_argument("secret: printable ASCII characters only, no spaces");
+    key = *secret;
+  } else {
+    key = generate_secret();
+    result.generated_secret = key;
+  }
+  const storage::WebhookRecord stored = store_.put(owner_id, url, key);
+  result.webhook = Webhook{stored.url, stored.created_at, stored.updated_at};
+  return result;
+}
+
+std::optional<Webhook> WebhookService::get(std::int64_t owner_id) {
+  auto stored = store_.find(owner_id);
+  if (!stored) return std::nullopt;
+  return Webhook{stored->url, stored->created_at, stored->updated_at};
+}
+
+bool WebhookService::remove(std::int64_t owner_id) { return store_.remove(owner_id); }
+
+std::vector<WebhookDeliveryRecord> WebhookService::deliveries(std::int64_t owner_id, int limit) {
+  return store_.deliveries(owner_id, std::clamp(limit, 1, 1000));
+}
+
+std::string WebhookService::generate_secret() {
+  unsigned char bytes[32];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("RAND_bytes failed");
+  return "whsec_" + hex(bytes, sizeof bytes);
+}
+
+// ---- WebhookDispatcher
+
+WebhookDispatcher::WebhookDispatcher(storage::WebhookStore& store, WebhookTransport& transport,
+                                     WebhookRenderer renderer, WebhookDispatcherConfig config)
+    : store_(store),
+      transport_(transport),
+      renderer_(std::move(renderer)),
+      config_(std::move(config)) {}
+
+WebhookDispatcher::~WebhookDispatcher() { stop(); }
+
+void WebhookDispatcher::start() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (thread_.joinable() || stopping_) return;
+  thread_ = std::thread([this] { run(); });
+}
+
+void WebhookDispatcher::stop() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  stopped_ = true;
+  wake_.notify_all();
+  transport_.cancel();
+  std::thread thread;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    thread = std::move(thread_);
+  }
+  if (thread.joinable() && thread.get_id() != std::this_thread::get_id()) thread.join();
+}
+
+void WebhookDispatcher::run() {
+  bool failing = false;
+  while (!stopped_) {
+    int attempted = 0;
+    try {
+      attempted = run_once();
+      if (failing) std::fprintf(stderr, "chargelock: webhooks: database reachable again\n");
+      failing = false;
+    } catch (const std::exception& error) {
+      if (!failing)
+        std::fprintf(stderr, "chargelock: webhooks: delivery pass failed: %s\n", error.what());
+      failing = true;
+    }
+    // A full batch: there may be more due at once.
+    if (attempted >= config_.batch && !failing) continue;
+    std::unique_lock<std::mutex> lock(mutex_);
+    wake_.wait_for(lock, config_.poll_interval, [this] { return stopping_; });
+  }
+  if (config_.on_thread_exit) config_.on_thread_exit();
+}
+
+int WebhookDispatcher::run_once() {
+  const auto claimed = store_.claim_due(std::max(config_.batch, 1), config_.lease);
+  int attempted = 0;
+  for (const auto& delivery : claimed) {
+    // After stop() the rest stay claimed until the lease ends; they are
+    // attempted again then (their counted attempt costs nothing else).
+    if (stopped_) break;
+    attempt(delivery);
+    ++attempted;
+  }
+  return attempted;
+}
+
+void WebhookDispatcher::attempt(const storage::ClaimedWebhookDelivery& claimed) {
+  const auto& delivery = claimed.delivery;
+  WebhookAnswer answer;
+  try {
+    WebhookPost post;
+    post.url = claimed.url;
+    post.body = renderer_(claimed.notification);
+    post.headers = {
+        {"Content-Type", "application/json"},
+        {"X-ChargeLock-Signature", webhook_signature(claimed.secret, post.body)},
+        {"X-ChargeLock-Delivery", std::to_string(delivery.id)},
+        {"X-ChargeLock-Event", claimed.notification.kind},
+    };
+    answer = transport_.post(post);
+  } catch (const std::exception& error) {
+    answer.status.reset();
+    answer.error = error.what();
+  }
+  if (answer.status && *answer.status >= 200 && *answer.status < 300) {
+    store_.mark_delivered(delivery.id, *answer.status);
+    return;
+  }
+  const std::string error = answer.status ? "HTTP status " + std::to_string(*answer.status)
+                                          : (answer.error.empty() ? "no answer" : answer.error);
+  const Timestamp next = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                            webhook_backoff(delivery.attempts, config_.retry));
+  if (next - claimed.notification.created_at >= config_.retry.give_up_after) {
+    std::fprintf(stderr,
+                 "chargelock: webhooks: giving up delivery %lld (owner %lld) after %d "
+                 "attempts: %s\n",
+                 static_cast<long long>(delivery.id), static_cast<long long>(delivery.owner_id),
+                 delivery.attempts, error.c_str());
+    store_.mark_failed(delivery.id, answer.status, error);
+    return;
+  }
+  store_.mark_retry(delivery.id, answer.status, error, next);
+}
+
+}  // namespace chargelock::core
