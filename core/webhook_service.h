@@ -146,10 +146,10 @@ using WebhookRenderer = std::function<std::string(const Notification&)>;
 
 struct WebhookDispatcherConfig {
   std::chrono::milliseconds poll_interval{500};  // looks for due deliveries this often
-  int batch = 20;                                // rows claimed at a time
-  // How long a claimed row stays with its claimer; longer than the
-  // transport's timeout.
-  std::chrono::milliseconds lease{std::chrono::seconds(60)};
+  int batch = 4;  // rows claimed at a time, then sent one after the other
+  // How long a claimed row stays with its claimer: more than `batch` times
+  // the transport's timeout, or another process may send it meanwhile.
+  std::chrono::milliseconds lease{std::chrono::minutes(2)};
   WebhookRetryPolicy retry;
   std::function<void()> on_thread_exit;  // e.g. release the thread's database connection
 };
