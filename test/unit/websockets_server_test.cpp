@@ -207,6 +207,8 @@ TEST_CASE("the charge point id is taken URL-decoded from the path", "[websockets
   WsTestClient client;
   REQUIRE(client.connect(running.ws_url(), "CP 1%x").connected);
   CHECK(running.handler.last_upgrade().charge_point_id == "CP 1%x");
+  // The client may see the upgrade before the server loop has run on_open.
+  REQUIRE(running.handler.wait_until([&] { return running.handler.opened_.size() == 1; }));
   CHECK(running.handler.session_of("CP 1%x") != 0);
 }
 
@@ -451,6 +453,8 @@ TEST_CASE("a peer that stops answering pings is dropped", "[websockets][keepaliv
   WsTestClient silent;
   REQUIRE(healthy.connect(running.ws_url(), "CP-healthy").connected);
   REQUIRE(silent.connect(running.ws_url(), "CP-silent").connected);
+  // The client may see the upgrade before the server loop has run on_open.
+  REQUIRE(running.handler.wait_until([&] { return running.handler.opened_.size() == 2; }));
   const SessionId silent_session = running.handler.session_of("CP-silent");
   REQUIRE(silent_session != 0);
   silent.set_answer_pings(false);
