@@ -33,7 +33,10 @@ std::string data_transfer(const char* message_id, const std::string& data) {
 }
 
 bool parse_object(const std::string& json, rapidjson::Document& doc) {
-  doc.Parse(json.c_str(), json.size());
+  // Iterative: `data` of a pile's DataTransfer is a JSON text inside the
+  // frame, so the frame's nesting limit does not cover it; the recursive
+  // parser would overflow the worker's stack on 60 000 nested '['.
+  doc.Parse<rapidjson::kParseIterativeFlag>(json.c_str(), json.size());
   return !doc.HasParseError() && doc.IsObject();
 }
 

@@ -109,6 +109,16 @@ std::optional<Timestamp> parse_rfc3339(std::string_view s) {
   if (second == 60) second = 59;  // leap second: clamp
   const long long secs = days_from_civil(year, month, day) * 86400LL + hour * 3600LL +
                          minute * 60LL + second - offset_s;
+  // Timestamp counts nanoseconds in 64 bits (years 1677..2262): a later or
+  // earlier time would overflow the conversion (undefined behaviour). Such
+  // times are saturated to the last (first) representable second: operators
+  // write "never expires" as 9999-12-31, and any far-future time compares the
+  // same way.
+  constexpr long long kLimit =
+      std::chrono::duration_cast<std::chrono::seconds>(Timestamp::duration::max()).count() - 1;
+  if (secs > kLimit || secs < -kLimit)
+    return Timestamp(std::chrono::duration_cast<Timestamp::duration>(
+        std::chrono::seconds(secs > 0 ? kLimit : -kLimit)));
   return Timestamp(std::chrono::duration_cast<Timestamp::duration>(
       std::chrono::seconds(secs) + std::chrono::microseconds(micros)));
 }

@@ -55,8 +55,15 @@ std::optional<IdTagInfo> TransactionService::stop(const std::string& charge_poin
 
 void TransactionService::meter_values(const std::string& charge_point_id,
                                       const MeterValuesRequest& request) {
-  store_meter_values(charge_point_id, request.connector_id, request.transaction_id,
-                     request.meter_values);
+  // A pile may only add values to its own transactions; values naming
+  // another pile's (or an unknown) transaction are kept without the id.
+  std::optional<int> transaction_id;
+  if (request.transaction_id) {
+    const auto transaction = transactions_.find(*request.transaction_id);
+    if (transaction && transaction->charge_point_id == charge_point_id)
+      transaction_id = request.transaction_id;
+  }
+  store_meter_values(charge_point_id, request.connector_id, transaction_id, request.meter_values);
 }
 
 void TransactionService::store_meter_values(const std::string& charge_point_id, int connector_id,

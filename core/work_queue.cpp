@@ -1,5 +1,8 @@
 #include "core/work_queue.h"
 
+#include <cstdio>
+#include <exception>
+
 namespace chargelock::core {
 
 namespace {
@@ -53,7 +56,16 @@ void WorkQueue::run(std::size_t index) {
       task = std::move(worker.tasks.front());
       worker.tasks.pop_front();
     }
-    task();
+    // A task that throws must not take the process down with it (an escaping
+    // exception would call std::terminate); callers report their own errors,
+    // this is the last line of defence.
+    try {
+      task();
+    } catch (const std::exception& error) {
+      std::fprintf(stderr, "chargelock: worker %zu: unhandled error: %s\n", index, error.what());
+    } catch (...) {
+      std::fprintf(stderr, "chargelock: worker %zu: unhandled error\n", index);
+    }
   }
 }
 

@@ -21,9 +21,11 @@ const char* to_text(ApiRole role) {
 }
 
 ApiRole role_from_text(const std::string& text) {
+  if (text == "operator") return ApiRole::Operator;
   if (text == "owner") return ApiRole::Owner;
   if (text == "telematics") return ApiRole::Telematics;
-  return ApiRole::Operator;
+  // Never guess a role (least of all the strongest one).
+  throw DatabaseError("api_tokens: unknown role '" + text + "'");
 }
 
 constexpr const char* kTokenColumns =

@@ -43,3 +43,23 @@ TEST_CASE("RFC 3339 timestamps: UTC with Z out, offsets understood in") {
   CHECK_FALSE(parse_rfc3339("2024-05-01T12:00:00Zjunk"));
   CHECK_FALSE(parse_rfc3339(""));
 }
+
+TEST_CASE("RFC 3339 timestamps: years the time type cannot hold saturate, never wrap") {
+  // A pile or API client may send any four-digit year; nanoseconds in 64
+  // bits end in 2262, so 9999 used to overflow (undefined behaviour; a
+  // wrapped value in release builds, e.g. a "never expires" tag expired).
+  const auto never = parse_rfc3339("9999-12-31T23:59:59Z");
+  REQUIRE(never);
+  CHECK(format_rfc3339(*never).rfind("2262-04-11", 0) == 0);
+  CHECK(*never > *parse_rfc3339("2262-01-01T00:00:00Z"));
+  const auto ancient = parse_rfc3339("0001-01-01T00:00:00Z");
+  REQUIRE(ancient);
+  CHECK(format_rfc3339(*ancient).rfind("1677-09-21", 0) == 0);
+  CHECK(parse_rfc3339("2263-01-01T00:00:00Z") == never);
+  const auto late = parse_rfc3339("2262-01-01T00:00:00Z");
+  REQUIRE(late);
+  CHECK(format_rfc3339(*late) == "2262-01-01T00:00:00Z");
+  const auto early = parse_rfc3339("1700-01-01T00:00:00Z");
+  REQUIRE(early);
+  CHECK(format_rfc3339(*early) == "1700-01-01T00:00:00Z");
+}

@@ -248,6 +248,25 @@ TEST_CASE("MeterValues persist every sampled value with all fields") {
   CHECK_FALSE(values[1].context);
 }
 
+TEST_CASE("MeterValues naming another pile's transaction do not join it") {
+  TestDatabase test;
+  CentralSystem central(test.db(), config());
+  REQUIRE(central.charge_points().register_charge_point({"CP", std::nullopt, 1, {}, {}}));
+  REQUIRE(central.charge_points().register_charge_point({"INTRUDER", std::nullopt, 1, {}, {}}));
+  const auto t = central.transactions().start("CP", {1, "TAG", 0, kT0, std::nullopt});
+  MeterValuesRequest request;
+  request.connector_id = 1;
+  request.transaction_id = t.transaction_id;
+  request.meter_values = {{kT0 + hours(1), {{"999999", {}, {}, {}, {}, {}, {}}}}};
+  central.transactions().meter_values("INTRUDER", request);
+  CHECK(central.transactions().meter_values_of(t.transaction_id).empty());
+  // Kept, but as the intruder's values without a transaction.
+  CHECK(test.scalar("SELECT count(*) FROM meter_values WHERE charge_point_id = 'INTRUDER' AND "
+                    "transaction_id IS NULL") == "1");
+  central.transactions().meter_values("CP", request);
+  CHECK(central.transactions().meter_values_of(t.transaction_id).size() == 1);
+}
+
 TEST_CASE("DataTransfer: unknown vendor answered UnknownVendorId; extensions get theirs") {
   struct Echo : VendorExtension {
     DataTransferResult handle(const std::string&, const DataTransferRequest& r) override {
