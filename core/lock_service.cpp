@@ -4,6 +4,7 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <stdexcept>
@@ -332,6 +333,28 @@ DataTransferResult LockService::handle(const std::string& charge_point_id,
   return vehicle_locked(charge_point_id, request.data.value_or(""));
 }
 
+bool LockService::identifies_vehicle(const std::string& vin, const std::string& kind,
+                                     const std::string& value) {
+  // EVCC ids (MAC addresses) and VINs are compared without regard to case,
+  // as piles report them in either; id tags are exact (RFID UIDs as stored).
+  const auto same = [](const std::string& a, const std::string& b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+             return std::toupper(static_cast<unsigned char>(x)) ==
+                    std::toupper(static_cast<unsigned char>(y));
+           });
+  };
+  if (kind == "vin") return same(value, vin);
+  const auto vehicle = vehicles_.find(vin);
+  if (!vehicle) return false;
+  if (kind == "idTag")
+    return std::find(vehicle->id_tags.begin(), vehicle->id_tags.end(), value) !=
+           vehicle->id_tags.end();
+  if (kind == "evccId")
+    return std::any_of(vehicle->evcc_ids.begin(), vehicle->evcc_ids.end(),
+                       [&](const std::string& id) { return same(id, value); });
+  return false;
+}
+
 DataTransferResult LockService::vehicle_locked(const std::string& charge_point_id,
                                                const std::string& data) {
   DataTransferResult rejected;
@@ -349,6 +372,19 @@ DataTransferResult LockService::vehicle_locked(const std::string& charge_point_i
   if (!lock || !active(*lock)) {
     log(fmt::format("VehicleLocked from {} rejected: lock {} is {}", charge_point_id,
                     report->lock_id, lock ? lock->status : std::string("unknown")));
+    return rejected;
+  }
+  // Only a pile this lock was sent to may report it, and only with one of
+  // the locked vehicle's own identifiers: any pile in scope learns the lock
+  // id, so the id alone proves nothing.
+  if (!locks_.pile(lock->id, charge_point_id)) {
+    log(fmt::format("VehicleLocked from {} rejected: lock {} was never sent to it", charge_point_id,
+                    lock->id));
+    return rejected;
+  }
+  if (!identifies_vehicle(lock->vin, report->matched_kind, report->matched_value)) {
+    log(fmt::format("VehicleLocked from {} rejected: {} {} is not vehicle {}'s", charge_point_id,
+                    report->matched_kind, report->matched_value, lock->vin));
     return rejected;
   }
   const std::string at = where(charge_point_id, report->connector_id);

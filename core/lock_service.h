@@ -167,6 +167,10 @@ class LockService final : public VendorExtension,
   void notify_caught(const LockRecord& lock);
   DataTransferResult vehicle_locked(const std::string& charge_point_id, const std::string& data);
 
+  // Whether `value` (an "idTag", "evccId" or "vin") belongs to vehicle `vin`.
+  bool identifies_vehicle(const std::string& vin, const std::string& kind,
+                          const std::string& value);
+
   storage::LockStore& locks_;
   storage::VehicleStore& vehicles_;
   storage::ChargePointStore& charge_points_;

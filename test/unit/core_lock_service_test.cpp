@@ -132,9 +132,9 @@ TEST_CASE_METHOD(LockFixture,
   CHECK(vehicle_locked(*central, "CP-EXT", locked).status == core::DataTransferStatus::Accepted);
   CHECK(vehicle_locked(*central, "CP-EXT", locked).status ==
         core::DataTransferStatus::Accepted);  // repeated
-  CHECK(
-      vehicle_locked(*central, "CP-STD", R"({"lockId":")" + id + R"(","connectorId":1,"vin":"x"})")
-          .status == core::DataTransferStatus::Rejected);  // held elsewhere
+  CHECK(vehicle_locked(*central, "CP-STD",
+                       R"({"lockId":")" + id + R"(","connectorId":1,"idTag":"TAG-A"})")
+            .status == core::DataTransferStatus::Rejected);  // held elsewhere
   view = *locks.find(id);
   CHECK(view.lock.status == "engaged");
   CHECK(view.lock.charge_point_id == std::optional<std::string>("CP-EXT"));
@@ -198,6 +198,32 @@ TEST_CASE_METHOD(LockFixture,
   CHECK(trail[4].cause.find("UnlockFailed") != std::string::npos);
   // A new lock may be requested now.
   CHECK(locks.request_lock({alice, kVin, {}}).lock.id != id);
+}
+
+TEST_CASE_METHOD(LockFixture,
+                 "VehicleLocked only from a pile the lock was sent to, for the locked vehicle") {
+  const auto alice = owner("alice");
+  vehicle(alice, kVin, {"TAG-A"}, {"EV:CC:00:AA"});
+  vehicle(alice, "WVWZZZ1JZXW000999", {"TAG-OTHER"}, {});
+  pile("CP-EXT");
+  const std::string id = central->locks().request_lock({alice, kVin, {}}).lock.id;
+  answer("CP-EXT", kAccepted);
+  pile("CP-ROGUE");  // registered after the lock, never booted: never sent LockVehicle
+
+  const auto report = [&](const std::string& matched) {
+    return R"({"lockId":")" + id + R"(","connectorId":1,)" + matched + "}";
+  };
+  CHECK(vehicle_locked(*central, "CP-ROGUE", report(R"("idTag":"TAG-A")")).status ==
+        core::DataTransferStatus::Rejected);
+  CHECK(vehicle_locked(*central, "CP-EXT", report(R"("idTag":"TAG-OTHER")")).status ==
+        core::DataTransferStatus::Rejected);
+  CHECK(vehicle_locked(*central, "CP-EXT", report(R"("vin":"WVWZZZ1JZXW000999")")).status ==
+        core::DataTransferStatus::Rejected);
+  CHECK(central->locks().find(id)->lock.status == "armed");
+  // EVCC ids are MAC-like and may come in either case.
+  CHECK(vehicle_locked(*central, "CP-EXT", report(R"("evccId":"ev:cc:00:aa")")).status ==
+        core::DataTransferStatus::Accepted);
+  CHECK(central->locks().find(id)->lock.status == "engaged");
 }
 
 TEST_CASE_METHOD(LockFixture, "cancel before a catch disarms the piles") {
