@@ -70,12 +70,31 @@ bool ChargePointDirectory::password_ok(const ChargePointAccess& access, const st
   if (!access.password_hash) return true;  // registered without a password
   if (user != access.id) return false;
   const std::string key = cache_key(access.id, password, *access.password_hash);
+  const auto now = std::chrono::steady_clock::now();
   {
     std::lock_guard<std::mutex> lock(cache_mutex_);
     if (!key.empty() && verified_.count(key)) return true;
+    // PBKDF2 is deliberately slow and runs on the websocket loop: after a
+    // few wrong passwords for one id, refuse without hashing until the
+    // window ends, so guessing cannot stall every other pile of the node.
+    auto failures = failures_.find(access.id);
+    if (failures != failures_.end()) {
+      if (now - failures->second.window_start > kFailureWindow)
+        failures_.erase(failures);
+      else if (failures->second.count >= kMaxFailuresPerWindow)
+        return false;
+    }
   }
-  if (!verify_password(password, *access.password_hash)) return false;
+  if (!verify_password(password, *access.password_hash)) {
+    std::lock_guard<std::mutex> lock(cache_mutex_);
+    if (failures_.size() >= kMaxCachedVerifications) failures_.clear();
+    auto& failures = failures_[access.id];
+    if (failures.count == 0) failures.window_start = now;
+    ++failures.count;
+    return false;
+  }
   std::lock_guard<std::mutex> lock(cache_mutex_);
+  failures_.erase(access.id);
   if (verified_.size() >= kMaxCachedVerifications) verified_.clear();
   if (!key.empty()) verified_.insert(key);
   return true;

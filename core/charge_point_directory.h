@@ -8,6 +8,7 @@
 // (after a registration) without a reload. All methods are thread-safe.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <mutex>
@@ -85,6 +86,16 @@ class ChargePointDirectory {
   static constexpr std::size_t kMaxCachedVerifications = 100000;
   mutable std::mutex cache_mutex_;
   mutable std::unordered_set<std::string> verified_;  // SHA-256(id, password, hash)
+  // Wrong passwords per charge point id: at most kMaxFailuresPerWindow
+  // PBKDF2 checks that fail per kFailureWindow; further attempts in the
+  // window are refused without hashing (they would block the loop).
+  static constexpr int kMaxFailuresPerWindow = 5;
+  static constexpr std::chrono::seconds kFailureWindow{30};
+  struct Failures {
+    int count = 0;
+    std::chrono::steady_clock::time_point window_start;
+  };
+  mutable std::unordered_map<std::string, Failures> failures_;
 };
 
 }  // namespace chargelock::core

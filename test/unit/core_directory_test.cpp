@@ -99,3 +99,28 @@ TEST_CASE("directory: unknown ids, auto-registration, rejected piles, reload") {
   CHECK(f.directory.decide(attempt("REJ", false, "REJ", "pw")) == AccessDecision::Unauthorized);
   CHECK(f.directory.decide(attempt("REJ", false, "REJ", "new-pw")) == AccessDecision::Accept);
 }
+
+TEST_CASE("directory: password guessing is cut short without locking out known piles") {
+  Fixture f;
+  f.add("VICTIM", 1, "right-password");
+  f.add("KNOWN", 1, "known-password");
+  f.add("BYSTANDER", 1, "other-password");
+  f.directory.reload();
+  // KNOWN connected before the attack: its verification is cached.
+  CHECK(f.directory.decide(attempt("KNOWN", false, "KNOWN", "known-password")) ==
+        AccessDecision::Accept);
+  for (const char* id : {"VICTIM", "KNOWN"}) {
+    for (int i = 0; i < 5; ++i)
+      CHECK(f.directory.decide(attempt(id, false, id, "guess-" + std::to_string(i))) ==
+            AccessDecision::Unauthorized);
+  }
+  // Within the window even the right password is refused (no PBKDF2 is run)...
+  CHECK(f.directory.decide(attempt("VICTIM", false, "VICTIM", "right-password")) ==
+        AccessDecision::Unauthorized);
+  // ...but a pile whose password was already verified still gets in, and
+  // other ids are not affected.
+  CHECK(f.directory.decide(attempt("KNOWN", false, "KNOWN", "known-password")) ==
+        AccessDecision::Accept);
+  CHECK(f.directory.decide(attempt("BYSTANDER", false, "BYSTANDER", "other-password")) ==
+        AccessDecision::Accept);
+}
