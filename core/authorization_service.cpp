@@ -1,5 +1,6 @@
 #include "core/authorization_service.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace chargelock::core {
@@ -79,6 +80,14 @@ void AuthorizationService::put_id_tag(const IdTag& tag) {
     throw std::invalid_argument("idTag must be 1 to 20 characters");
   if (tag.parent_id_tag && (tag.parent_id_tag->empty() || tag.parent_id_tag->size() > 20))
     throw std::invalid_argument("parentIdTag must be 1 to 20 characters");
+  // OCPP id tags are printable (CiString); a control character could also
+  // end up in an HTTP header (Location) or a log line.
+  const auto printable = [](const std::string& text) {
+    return std::all_of(text.begin(), text.end(),
+                       [](char c) { return static_cast<unsigned char>(c) >= 0x20 && c != 0x7f; });
+  };
+  if (!printable(tag.id_tag) || (tag.parent_id_tag && !printable(*tag.parent_id_tag)))
+    throw std::invalid_argument("idTag and parentIdTag must not contain control characters");
   id_tags_.upsert(tag);
 }
 

@@ -248,6 +248,19 @@ TEST_CASE("MeterValues persist every sampled value with all fields") {
   CHECK_FALSE(values[1].context);
 }
 
+TEST_CASE("id tags with control characters are refused") {
+  TestDatabase test;
+  CentralSystem central(test.db(), config());
+  IdTag tag;
+  tag.id_tag = "TAG\r\nX-Evil: 1";
+  CHECK_THROWS_AS(central.authorization().put_id_tag(tag), std::invalid_argument);
+  tag.id_tag = "TAG-OK";
+  tag.parent_id_tag = std::string("P\x01");
+  CHECK_THROWS_AS(central.authorization().put_id_tag(tag), std::invalid_argument);
+  tag.parent_id_tag = std::string("PARENT 1");
+  CHECK_NOTHROW(central.authorization().put_id_tag(tag));
+}
+
 TEST_CASE("MeterValues naming another pile's transaction do not join it") {
   TestDatabase test;
   CentralSystem central(test.db(), config());
