@@ -160,7 +160,9 @@ void ChargePoint::tick(std::int64_t now) {
   }
   if (in_flight_ && call_deadline_ <= now) {
     ++stats_->call_timeouts;
+    const std::uint32_t tag = calls_.empty() ? 0 : calls_.front().tag;
     fail_in_flight("no answer in time", now);
+    report_done(tag, CallOutcome::Timeout, now);
   }
   if (link_ == LinkState::Up && registration_ != Registration::Accepted && boot_retry_at_ <= now) {
     boot_retry_at_ = kNever;
@@ -463,6 +465,7 @@ void ChargePoint::on_result(const ocpp::CallResult& result, std::int64_t now) {
     const std::string status = json::string(payload, "status").value_or("?");
     if (status != "Accepted") note("the central system answered VehicleLocked with " + status);
   }
+  report_done(call.tag, CallOutcome::Answered, now);
 }
 
 void ChargePoint::on_error(const ocpp::CallError& error, std::int64_t now) {
@@ -471,9 +474,26 @@ void ChargePoint::on_error(const ocpp::CallError& error, std::int64_t now) {
     return;
   }
   ++stats_->call_errors;
+  const std::uint32_t tag = calls_.front().tag;
   fail_in_flight(std::string("CALLERROR ") + std::string(ocpp::to_string(error.code)) + " " +
                      error.description,
                  now);
+  report_done(tag, CallOutcome::CallError, now);
+}
+
+void ChargePoint::report_done(std::uint32_t tag, CallOutcome outcome, std::int64_t now) {
+  if (tag != 0 && observer_ != nullptr) observer_->on_call_done(tag, outcome, now);
+}
+
+void ChargePoint::enqueue_tagged(std::string action, std::string payload, std::uint32_t tag,
+                                 std::int64_t now) {
+  clock_ms_ = now;
+  QueuedCall call;
+  call.action = std::move(action);
+  call.payload = std::move(payload);
+  call.tag = tag;
+  enqueue(std::move(call));
+  pump(now);
 }
 
 void ChargePoint::fail_in_flight(std::string_view why, std::int64_t now) {

@@ -103,6 +103,16 @@ class EventSink {
   virtual void note(std::string_view pile_id, std::string_view text) = 0;
 };
 
+// Told when a CALL queued with a tag (enqueue_tagged) is over: answered,
+// answered with a CALLERROR, or timed out. Used by the round-trip load mode
+// (flood.h); untagged calls are not reported.
+enum class CallOutcome { Answered, CallError, Timeout };
+class CallObserver {
+ public:
+  virtual ~CallObserver() = default;
+  virtual void on_call_done(std::uint32_t tag, CallOutcome outcome, std::int64_t now) = 0;
+};
+
 struct ActionResult {
   bool ok = true;
   std::string reason;  // why it was refused, or what happened
@@ -135,6 +145,16 @@ class ChargePoint {
   ActionResult stop_charging(int connector, std::int64_t now);
   void drop_connection(std::int64_t now);  // reconnects after a short backoff
   void go_offline(std::int64_t duration_ms, std::int64_t now);
+  // Queues a CALL of any action (not durable: dropped unless booted and
+  // online) and sends it when nothing else is in flight. A non-zero `tag`
+  // is handed to the observer when it is over.
+  void enqueue_tagged(std::string action, std::string payload, std::uint32_t tag, std::int64_t now);
+  void set_observer(CallObserver* observer) { observer_ = observer; }
+  // Online, booted, nothing in flight and nothing queued.
+  bool idle() const {
+    return link_ == LinkState::Up && registration_ == Registration::Accepted && !in_flight_ &&
+           calls_.empty();
+  }
 
   // --- inspection ---
   const std::string& id() const { return config_.id; }
@@ -164,6 +184,7 @@ class ChargePoint {
     bool durable = false;
     int attempts = 0;
     std::int64_t not_before = 0;
+    std::uint32_t tag = 0;  // reported to observer_ when non-zero
   };
   struct Transaction {
     int ref = 0;
@@ -213,6 +234,7 @@ class ChargePoint {
   void on_result(const ocpp::CallResult& result, std::int64_t now);
   void on_error(const ocpp::CallError& error, std::int64_t now);
   void fail_in_flight(std::string_view why, std::int64_t now);
+  void report_done(std::uint32_t tag, CallOutcome outcome, std::int64_t now);
   void handle_boot_result(const rapidjson::Value& payload, std::int64_t now);
   void handle_authorize_result(const QueuedCall& call, const rapidjson::Value& payload,
                                std::int64_t now);
@@ -258,6 +280,7 @@ class ChargePoint {
   PileConfig config_;
   Stats* stats_;
   EventSink* events_;
+  CallObserver* observer_ = nullptr;
   std::minstd_rand rng_;
   ConfigurationStore store_;
   LockWatchList watch_;

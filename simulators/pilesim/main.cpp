@@ -15,6 +15,7 @@
 #include "simulators/pilesim/busy.h"
 #include "simulators/pilesim/charge_point.h"
 #include "simulators/pilesim/connection.h"
+#include "simulators/pilesim/flood.h"
 #include "simulators/pilesim/options.h"
 #include "simulators/pilesim/progress.h"
 #include "simulators/pilesim/scenario.h"
@@ -218,6 +219,54 @@ int main(int argc, char** argv) {
 
   network->every(1000, [&](std::int64_t now) { reporter.progress(gauges_of(piles), stats, now); });
 
+  // Time until every pile was booted at once (the boot storm), and the
+  // round-trip load mode.
+  std::optional<double> all_booted_s;
+  std::optional<pilesim::FloodDriver> flood;
+  pilesim::CpuTime flood_cpu_start;
+  std::optional<pilesim::CpuTime> flood_cpu_end;
+  std::int64_t flood_closed_ms = 0;
+  if (!options.flood.empty()) {
+    pilesim::FloodSettings settings;
+    settings.kind = *pilesim::parse_flood_kind(options.flood);
+    settings.duration_s = options.flood_duration_s;
+    settings.wait_s = options.flood_wait_s;
+    settings.samples = options.flood_samples;
+    flood.emplace(settings, piles);
+  }
+  network->every(250, [&](std::int64_t now) {
+    if (!all_booted_s && gauges_of(piles).booted == piles.size()) {
+      all_booted_s = static_cast<double>(now - start) / 1000.0;
+      reporter.line("all " + std::to_string(piles.size()) + " piles booted after " +
+                    std::to_string(*all_booted_s) + " s");
+    }
+    if (!flood) return;
+    const double elapsed = static_cast<double>(now - start) / 1000.0;
+    if (!flood->begun()) {
+      if (!all_booted_s && elapsed < options.flood_wait_s) return;
+      flood_cpu_start = pilesim::cpu_time();
+      flood->begin(now);
+      reporter.line("flood " + options.flood + " begins for " +
+                    std::to_string(options.flood_duration_s) + " s");
+    }
+    if (flood->running()) {
+      for (std::size_t index : flood->feed(now)) network->pump(index);
+      return;
+    }
+    if (!flood_cpu_end) {
+      flood_cpu_end = pilesim::cpu_time();
+      flood_closed_ms = now;
+      reporter.line("flood window over, waiting for " + std::to_string(flood->outstanding()) +
+                    " answers");
+    }
+    // Without --duration the run ends once every answer is in (or could
+    // no longer come: the call timeout has passed).
+    if (options.duration_s <= 0 &&
+        (flood->done() || now - flood_closed_ms > std::int64_t{options.call_timeout_s} * 1000)) {
+      network->stop();
+    }
+  });
+
   double duration = options.duration_s;
   if (duration <= 0 && scenario && scenario->duration_s) duration = *scenario->duration_s;
   if (duration > 0) {
@@ -230,8 +279,35 @@ int main(int argc, char** argv) {
   reporter.clear();
   const pilesim::Gauges gauges = gauges_of(piles);
   g_network = nullptr;
+  const pilesim::CpuTime cpu = pilesim::cpu_time();
+  pilesim::CpuTime flood_cpu;
+  if (flood && flood->begun()) {
+    const pilesim::CpuTime end = flood_cpu_end.value_or(cpu);
+    flood_cpu.user_s = end.user_s - flood_cpu_start.user_s;
+    flood_cpu.system_s = end.system_s - flood_cpu_start.system_s;
+  }
+  std::string summary = options.json ? pilesim::summary_json(gauges, stats, elapsed)
+                                     : pilesim::summary_text(gauges, stats, elapsed);
+  if (options.json) {
+    summary = pilesim::add_json_member(summary, "allBootedSeconds",
+                                       all_booted_s ? std::to_string(*all_booted_s) : "null");
+    summary = pilesim::add_json_member(summary, "cpuUserSeconds", std::to_string(cpu.user_s));
+    summary = pilesim::add_json_member(summary, "cpuSystemSeconds", std::to_string(cpu.system_s));
+    summary = pilesim::add_json_member(summary, "maxRssKb", std::to_string(cpu.max_rss_kb));
+    if (flood) {
+      summary = pilesim::add_json_member(summary, "flood",
+                                         flood->begun() ? flood->json(flood_cpu) : "null");
+    }
+  } else {
+    summary += "  resources    " +
+               (all_booted_s ? "all booted after " + std::to_string(*all_booted_s) + " s, "
+                             : std::string("not all booted, ")) +
+               "CPU " + std::to_string(cpu.user_s) + " s user + " + std::to_string(cpu.system_s) +
+               " s system, max RSS " + std::to_string(cpu.max_rss_kb) + " KB\n";
+    if (flood && flood->begun()) summary += flood->text(flood_cpu);
+  }
+  flood.reset();
   network.reset();
-  std::cout << (options.json ? pilesim::summary_json(gauges, stats, elapsed)
-                             : pilesim::summary_text(gauges, stats, elapsed));
+  std::cout << summary;
   return stats.boots_accepted > 0 ? 0 : 1;
 }

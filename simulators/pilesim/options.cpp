@@ -116,6 +116,12 @@ against a central system; all piles share one event loop.
   --call-timeout S        seconds to wait for an answer to a CALL (default 30)
   --vendor V, --model M   BootNotification vendor and model
   --seed N                random seed (default 1)
+  --flood KIND            round-trip load: heartbeat|status|meter, one CALL after
+                          another per pile once all are booted; reports calls/s,
+                          latency p50/p99/max and pilesim's CPU (docs/pilesim.md)
+  --flood-duration S      length of the measured window (default 30)
+  --flood-wait S          longest wait for all piles to boot (default 600)
+  --flood-samples K       sampled values per flood MeterValues, 1..8 (default 4)
   --json                  print the summary as JSON
   --quiet                 no per-event lines
   --verbose               also libwebsockets warnings
@@ -193,6 +199,17 @@ Options parse_options(int argc, const char* const* argv) {
       options.model = value();
     } else if (flag == "--seed") {
       options.seed = static_cast<std::uint32_t>(to_number(flag, value(), 0, 4294967295.0));
+    } else if (flag == "--flood") {
+      options.flood = value();
+      if (options.flood != "heartbeat" && options.flood != "status" && options.flood != "meter")
+        throw OptionError("--flood: expected heartbeat, status or meter, got '" + options.flood +
+                          "'");
+    } else if (flag == "--flood-duration") {
+      options.flood_duration_s = to_number(flag, value(), 0.1, 86400);
+    } else if (flag == "--flood-wait") {
+      options.flood_wait_s = to_number(flag, value(), 0, 86400);
+    } else if (flag == "--flood-samples") {
+      options.flood_samples = to_int(flag, value(), 1, 8);
     } else if (flag == "--json") {
       no_value();
       options.json = true;

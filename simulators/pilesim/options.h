@@ -45,6 +45,11 @@ struct Options {
   std::string model = "PileSim";
   double max_power_kw = 22;
   int call_timeout_s = 30;
+  // Round-trip load mode (flood.h): "" = off, else heartbeat|status|meter.
+  std::string flood;
+  double flood_duration_s = 30;
+  double flood_wait_s = 600;
+  int flood_samples = 4;
   bool help = false;
 };
 

@@ -1,0 +1,502 @@
+#!/usr/bin/env bash
+# ChargeLock benchmark: one command, see bench/README.md.
+#
+#   bench/run.sh [--quick] [--sizes 1000,5000,10000] [--kinds heartbeat,status,meter]
+#                [--flood-duration S] [--idle S] [--workers N] [--rate R]
+#                [--pg-fsync on|off] [--no-peer] [--keep]
+#
+# Installs what is missing (npm packages of the peer, gnuplot, jq), builds
+# chargelock and pilesim (Release, build-bench-release/), starts a private
+# PostgreSQL in a temp folder, registers the piles, raises the open-file
+# limit, runs every scenario at every size against ChargeLock and the
+# ocpp-rpc peer, prints a table, and writes bench/results/<date>.json and
+# bench/results/<date>.png.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+bench=$root/bench
+build=${BENCH_BUILD_DIR:-$root/build-bench-release}
+build_type=${BENCH_BUILD_TYPE:-Release}
+build_jobs=${BENCH_BUILD_JOBS:-1}
+
+sizes=1000,5000,10000
+kinds=heartbeat,status,meter
+flood_s=30
+idle_s=20
+workers=10
+rate=2000
+heartbeat=60
+pg_fsync=on
+with_peer=1
+keep=0
+quick=0
+
+usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) quick=1; sizes=200,1000; flood_s=8; idle_s=5 ;;
+    --sizes) sizes=$2; shift ;;
+    --kinds) kinds=$2; shift ;;
+    --flood-duration) flood_s=$2; shift ;;
+    --idle) idle_s=$2; shift ;;
+    --workers) workers=$2; shift ;;
+    --rate) rate=$2; shift ;;
+    --pg-fsync) pg_fsync=$2; shift ;;
+    --no-peer) with_peer=0 ;;
+    --keep) keep=1 ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "bench: unknown option $1 (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+IFS=, read -r -a size_list <<<"$sizes"
+IFS=, read -r -a kind_list <<<"$kinds"
+max_size=0
+for n in "${size_list[@]}"; do
+  [[ $n =~ ^[0-9]+$ ]] && [ "$n" -gt 0 ] || { echo "bench: bad size '$n'" >&2; exit 2; }
+  [ "$n" -gt "$max_size" ] && max_size=$n
+done
+for k in "${kind_list[@]}"; do
+  case "$k" in heartbeat|status|meter) ;; *) echo "bench: bad kind '$k'" >&2; exit 2 ;; esac
+done
+
+log() { printf 'bench: %s\n' "$*" >&2; }
+
+# ------------------------------------------------------------------ install
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else return 1; fi; }
+apt_install() {
+  log "installing $* (apt-get)"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" >/dev/null ||
+    { as_root apt-get update >/dev/null && as_root env DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y --no-install-recommends "$@" >/dev/null; }
+}
+command -v jq >/dev/null || apt_install jq
+command -v curl >/dev/null || apt_install curl
+command -v gnuplot >/dev/null || apt_install gnuplot-nox || log "no gnuplot: the PNG plot is skipped"
+if [ "$with_peer" = 1 ]; then
+  command -v node >/dev/null || apt_install nodejs npm
+  if [ ! -d "$bench/peers/ocpp-rpc-csms/node_modules/ocpp-rpc" ] ||
+     [ ! -d "$bench/peers/ocpp-rpc-csms/node_modules/pg" ]; then
+    log "npm ci (bench/peers/ocpp-rpc-csms)"
+    (cd "$bench/peers/ocpp-rpc-csms" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  fi
+fi
+
+# ------------------------------------------------------------------ build
+# scripts/setup.sh installs the missing Debian packages (PostgreSQL, the
+# C++ libraries) and builds every target of this configuration.
+log "building chargelock and pilesim ($build_type, $build, -j$build_jobs)"
+CHARGELOCK_JOBS=$build_jobs "$root/scripts/setup.sh" "$build" -DCMAKE_BUILD_TYPE="$build_type" \
+  -DCHARGELOCK_BUILD_TESTS=OFF >"${TMPDIR:-/tmp}/chargelock-bench-build.log" 2>&1 ||
+  { tail -30 "${TMPDIR:-/tmp}/chargelock-bench-build.log" >&2; exit 1; }
+chargelock=$build/app/chargelock
+pilesim=$build/simulators/pilesim
+
+# ------------------------------------------------------------------ limits
+need_fds=$((max_size + 1024))
+hard=$(ulimit -Hn)
+if [ "$hard" != unlimited ] && [ "$hard" -lt "$need_fds" ]; then
+  ulimit -Hn "$need_fds" 2>/dev/null || log "cannot raise the hard open-file limit above $hard"
+fi
+hard=$(ulimit -Hn)
+ulimit -n "$hard" 2>/dev/null || true
+fd_limit=$(ulimit -n)
+log "open-file limit (ulimit -n) raised to $fd_limit for chargelock, the peer and pilesim"
+if [ "$fd_limit" != unlimited ] && [ "$fd_limit" -lt "$need_fds" ]; then
+  log "warning: $max_size piles need about $need_fds descriptors per process"
+fi
+
+# ------------------------------------------------------------------ postgres
+free_port() {
+  local port
+  for _ in $(seq 1 200); do
+    port=$((20000 + RANDOM % 40000))
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
+  done
+  echo "bench: no free port" >&2; exit 1
+}
+work=$(mktemp -d /tmp/chargelock-bench.XXXXXX)
+chmod 755 "$work"
+pg_port=$(free_port)
+pids=()
+cleanup() {
+  trap "" INT TERM
+  trap - EXIT
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  "$root/scripts/postgres.sh" stop "$work/pg" 2>/dev/null || true
+  if [ "$keep" = 1 ]; then log "kept $work"; else rm -rf "$work"; fi
+}
+trap cleanup INT TERM EXIT
+log "private PostgreSQL in $work/pg on port $pg_port (fsync=$pg_fsync)"
+admin_url=$(CHARGELOCK_PG_FSYNC=$pg_fsync "$root/scripts/postgres.sh" start "$work/pg" "$pg_port")
+psql -q "$admin_url" -c "CREATE DATABASE chargelock" >/dev/null
+db_url="postgresql://chargelock@127.0.0.1:$pg_port/chargelock"
+export CHARGELOCK_DATABASE_URL=$db_url
+postmaster_pid=$(head -1 "$work/pg/postmaster.pid")
+sql() { psql -qAt "$db_url" -c "$1"; }
+
+"$chargelock" migrate >/dev/null
+log "registering $max_size piles BENCH-1..BENCH-$max_size (profile 1, PBKDF2-hashed passwords)"
+register_line=$("$chargelock" chargepoint add-range BENCH- 1 "$max_size" --password-pattern 'bench-{n}')
+log "${register_line#chargelock: }"
+register_ms_per_pile=$(sed -n 's/.*, \([0-9.]*\) ms each.*/\1/p' <<<"$register_line")
+register_s=$(sed -n 's/.* in \([0-9.]*\) s with.*/\1/p' <<<"$register_line")
+
+# ------------------------------------------------------------------ helpers
+clk_tck=$(getconf CLK_TCK)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+pg_ticks() {  # the postmaster and all its children
+  local total=0 pid
+  for pid in $postmaster_pid $(pgrep -P "$postmaster_pid" || true); do
+    total=$((total + $(cpu_ticks "$pid")))
+  done
+  echo "$total"
+}
+rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+now_ms() { date +%s%3N; }
+# wait_line FILE PATTERN TIMEOUT_S PID: until PATTERN appears in FILE; 1 on timeout or exit of PID
+wait_line() {
+  local deadline=$(( $(date +%s) + $3 ))
+  while ! grep -q -- "$2" "$1" 2>/dev/null; do
+    kill -0 "$4" 2>/dev/null || return 1
+    [ "$(date +%s)" -ge "$deadline" ] && return 1
+    sleep 0.05
+  done
+}
+
+server_pid=
+server_url=
+start_server() {  # $1 = chargelock | peer
+  local port; port=$(free_port)
+  local logf=$work/$1.log
+  if [ "$1" = chargelock ]; then
+    api_port=$(free_port)
+    admin_token=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
+    "$chargelock" serve --ocpp-listen "127.0.0.1:$port" --api-listen "127.0.0.1:$api_port" \
+      --admin-token "$admin_token" --heartbeat-interval "$heartbeat" --workers "$workers" \
+      --log-level warn >"$logf" 2>&1 &
+    server_pid=$!
+    wait_line "$logf" "ocpp ws listening" 60 "$server_pid" || { cat "$logf" >&2; exit 1; }
+    wait_line "$logf" "api listening" 60 "$server_pid" || true
+  else
+    PEER_PORT=$port PEER_HOST=127.0.0.1 DATABASE_URL=$db_url PEER_PG_POOL=$workers \
+      PEER_HEARTBEAT_INTERVAL=$heartbeat node "$bench/peers/ocpp-rpc-csms/server.mjs" >"$logf" 2>&1 &
+    server_pid=$!
+    wait_line "$logf" "listening on" 60 "$server_pid" || { cat "$logf" >&2; exit 1; }
+  fi
+  pids+=("$server_pid")
+  server_url="ws://127.0.0.1:$port/ocpp"
+  sleep 1
+}
+stop_server() {
+  kill "$server_pid" 2>/dev/null || true
+  wait "$server_pid" 2>/dev/null || true
+}
+meter_rows() {  # $1 = chargelock | peer
+  if [ "$1" = chargelock ]; then sql "SELECT count(*) FROM meter_values"
+  else sql "SELECT count(*) FROM ocpp_rpc_peer.meter_values" 2>/dev/null || echo 0; fi
+}
+run_pilesim() {  # N extra-args… ; writes $work/pilesim.{json,err}; sets sim_pid
+  local n=$1; shift
+  "$pilesim" --url "$server_url" --count "$n" --id-pattern 'BENCH-{n}' \
+    --password-pattern 'bench-{n}' --rate "$rate" --quiet --json "$@" \
+    >"$work/pilesim.json" 2>"$work/pilesim.err" &
+  sim_pid=$!
+  pids+=("$sim_pid")
+}
+
+results=$work/results.jsonl
+: >"$results"
+record() { jq -nc "$@" >>"$results"; }
+
+# ------------------------------------------------------------------ scenario 1
+capacity() {  # server N
+  local server=$1 n=$2
+  start_server "$server"
+  local rss0; rss0=$(rss_kb "$server_pid")
+  local t0; t0=$(now_ms)
+  run_pilesim "$n"
+  if ! wait_line "$work/pilesim.err" "piles booted after" $((60 + n / 20)) "$sim_pid"; then
+    log "capacity $server $n: not all piles booted"; kill "$sim_pid" 2>/dev/null || true
+  fi
+  local booted_ms=$(( $(now_ms) - t0 ))
+  sleep 3  # let the StatusNotifications after the boots settle
+  local rss1; rss1=$(rss_kb "$server_pid")
+  local c0 s0 p0; c0=$(cpu_ticks "$server_pid"); s0=$(cpu_ticks "$sim_pid"); p0=$(pg_ticks)
+  sleep "$idle_s"
+  local c1 s1 p1; c1=$(cpu_ticks "$server_pid"); s1=$(cpu_ticks "$sim_pid"); p1=$(pg_ticks)
+  kill -TERM "$sim_pid" 2>/dev/null || true
+  wait "$sim_pid" 2>/dev/null || true
+  local sim; sim=$(cat "$work/pilesim.json" 2>/dev/null || echo '{}')
+  [ -n "$sim" ] || sim='{}'
+  record --arg server "$server" --argjson n "$n" --argjson rss0 "$rss0" --argjson rss1 "$rss1" \
+    --argjson booted_ms "$booted_ms" --argjson idle "$idle_s" --argjson tck "$clk_tck" \
+    --argjson c "$((c1 - c0))" --argjson s "$((s1 - s0))" --argjson p "$((p1 - p0))" \
+    --argjson sim "$sim" '{scenario:"capacity", server:$server, piles:$n,
+      connected: ($sim.connected // null), booted: ($sim.booted // null),
+      connectFailures: ($sim.connectFailures // null), disconnects: ($sim.disconnects // null),
+      pilesimRssKb: ($sim.maxRssKb // null),
+      bootStormSeconds: ($sim.allBootedSeconds // null),
+      rssBeforeKb:$rss0, rssAfterKb:$rss1,
+      rssPerPileKb: (($rss1 - $rss0) / (if ($sim.connected // 0) > 0 then $sim.connected else $n end)),
+      idleServerCpuPercent: (100 * $c / $tck / $idle),
+      idlePostgresCpuPercent: (100 * $p / $tck / $idle),
+      idlePilesimCpuPercent: (100 * $s / $tck / $idle)}'
+  tail -1 "$results" | jq -c '{server,piles,booted,connectFailures,bootStormSeconds,rssPerPileKb,idleServerCpuPercent}' >&2
+}
+
+# ------------------------------------------------------------------ scenario 2
+round_trips() {  # server N kind
+  local server=$1 n=$2 kind=$3
+  local rows0; rows0=$(meter_rows "$server")
+  run_pilesim "$n" --flood "$kind" --flood-duration "$flood_s" --flood-wait $((60 + n / 20))
+  local c0=0 p0=0 c1=0 p1=0
+  if wait_line "$work/pilesim.err" "flood .* begins" $((90 + n / 20)) "$sim_pid"; then
+    c0=$(cpu_ticks "$server_pid"); p0=$(pg_ticks)
+    wait_line "$work/pilesim.err" "flood window over" $((flood_s + 60)) "$sim_pid" || true
+    c1=$(cpu_ticks "$server_pid"); p1=$(pg_ticks)
+  fi
+  wait "$sim_pid" 2>/dev/null || true
+  sleep 1
+  local rows1; rows1=$(meter_rows "$server")
+  local sim; sim=$(cat "$work/pilesim.json" 2>/dev/null || echo '{}')
+  [ -n "$sim" ] || sim='{}'
+  record --arg server "$server" --argjson n "$n" --arg kind "$kind" \
+    --argjson rows "$((rows1 - rows0))" --argjson tck "$clk_tck" \
+    --argjson c "$((c1 - c0))" --argjson p "$((p1 - p0))" --argjson sim "$sim" \
+    '{scenario:"roundtrip", server:$server, piles:$n, kind:$kind,
+      perSecond: ($sim.flood.perSecond // 0), answered: ($sim.flood.answered // 0),
+      sent: ($sim.flood.sent // 0), errors: (($sim.flood.callErrors // 0) + ($sim.flood.timeouts // 0)),
+      unanswered: ($sim.flood.unanswered // 0),
+      p50Ms: ($sim.flood.latencyMs.p50 // null), p99Ms: ($sim.flood.latencyMs.p99 // null),
+      maxMs: ($sim.flood.latencyMs.max // null),
+      windowSeconds: ($sim.flood.windowSeconds // 0),
+      samplesSent: ($sim.flood.samplesSent // 0), samplesAnswered: ($sim.flood.samplesAnswered // 0),
+      meterRows: $rows,
+      serverCpuPercent: (if ($sim.flood.windowSeconds // 0) > 0 then 100 * $c / $tck / $sim.flood.windowSeconds else null end),
+      postgresCpuPercent: (if ($sim.flood.windowSeconds // 0) > 0 then 100 * $p / $tck / $sim.flood.windowSeconds else null end),
+      pilesimCpuPercent: ($sim.flood.cpuPercent // null)}'
+  tail -1 "$results" | jq -c '{server,piles,kind,perSecond,p50Ms,p99Ms,meterRows,samplesAnswered}' >&2
+}
+
+# ------------------------------------------------------------------ scenarios 3, 4
+api() {  # METHOD PATH TOKEN [BODY] -> prints "STATUS BODY"
+  local out
+  out=$(curl -s -m 10 -o - -w '\n%{http_code}' -X "$1" -H "Authorization: Bearer $3" \
+    -H 'Content-Type: application/json' ${4:+--data "$4"} "http://127.0.0.1:$api_port/api/v1$2") || true
+  printf '%s %s\n' "$(tail -1 <<<"$out")" "$(sed '$d' <<<"$out")"
+}
+lock_api_available() {
+  local paths
+  paths=$(curl -s -m 5 "http://127.0.0.1:$api_port/api/v1/openapi.json" | jq -r '.paths | keys[]' 2>/dev/null || true)
+  grep -qx '/vehicles/{vin}/lock' <<<"$paths" && grep -qx '/locks/{lockId}' <<<"$paths" || return 1
+  local probe; probe=$(api POST /vehicles/BENCHPROBE0000000/lock "$admin_token" '{}')
+  [ "${probe%% *}" != 404 ] || grep -q 'vehicle' <<<"$probe"
+}
+owner_token=
+new_locked_vehicle() {  # $1 = vin; prints lockId
+  local vin=$1
+  if [ -z "$owner_token" ]; then
+    owner_token=$(api POST /owners "$admin_token" '{"name":"bench owner"}' | cut -d' ' -f2- | jq -r .token)
+  fi
+  api POST /vehicles "$owner_token" "{\"vin\":\"$vin\",\"idTags\":[\"T${vin: -8}\"],\"evccIds\":[]}" >/dev/null
+  api POST "/vehicles/$vin/lock" "$owner_token" '{}' | cut -d' ' -f2- | jq -r .lockId
+}
+lock_fanout() {  # N (chargelock running, piles connected by the capacity step's pilesim)
+  local n=$1
+  run_pilesim "$n" --duration 3600
+  wait_line "$work/pilesim.err" "piles booted after" $((60 + n / 20)) "$sim_pid" || true
+  sleep 2
+  local vin; vin=$(printf 'WBENCH%011d' "$n")
+  local t0; t0=$(now_ms)
+  local lock; lock=$(new_locked_vehicle "$vin")
+  local curve=$work/armed.txt; : >"$curve"
+  local armed=0 deadline=$(( $(date +%s) + 60 ))
+  while [ "$armed" -lt "$n" ] && [ "$(date +%s)" -lt "$deadline" ]; do
+    armed=$(api GET "/locks/$lock" "$owner_token" | cut -d' ' -f2- | jq -r '.piles.armed // 0' 2>/dev/null)
+    armed=${armed:-0}  # no answer within curl's 10 s: counts as none armed yet
+    echo "$(( $(now_ms) - t0 )) $armed" >>"$curve"
+  done
+  local all_ms; all_ms=$(awk -v n="$n" '$2 >= n {print $1; exit}' "$curve")
+  local p99_ms; p99_ms=$(awk -v n="$n" '$2 >= 0.99 * n {print $1; exit}' "$curve")
+  local r0; r0=$(now_ms)
+  api POST "/locks/$lock/release" "$owner_token" '{}' >/dev/null
+  local status=""; deadline=$(( $(date +%s) + 60 ))
+  while [ "$(date +%s)" -lt "$deadline" ]; do
+    status=$(api GET "/locks/$lock" "$owner_token" | cut -d' ' -f2-)
+    [ "$(jq -r '.piles.armed // 0' <<<"$status")" = 0 ] && break
+  done
+  local release_ms=$(( $(now_ms) - r0 ))
+  kill -TERM "$sim_pid" 2>/dev/null || true; wait "$sim_pid" 2>/dev/null || true
+  record --argjson n "$n" --argjson all "${all_ms:-null}" --argjson p99 "${p99_ms:-null}" \
+    --argjson rel "$release_ms" '{scenario:"lock", server:"chargelock", piles:$n,
+      allArmedMs:$all, p99ArmedMs:$p99, releaseMs:$rel}'
+  tail -1 "$results" >&2
+}
+api_under_load() {  # N: API latency while a meter flood runs
+  local n=$1 vin; vin=$(printf 'WBENCHAPI%08d' "$n")
+  local lock; lock=$(new_locked_vehicle "$vin")
+  run_pilesim "$n" --flood meter --flood-duration "$flood_s" --flood-wait $((60 + n / 20))
+  wait_line "$work/pilesim.err" "flood .* begins" $((90 + n / 20)) "$sim_pid" || true
+  local get=$work/api-get.txt post=$work/api-post.txt; : >"$get"; : >"$post"
+  while kill -0 "$sim_pid" 2>/dev/null && ! grep -q "flood window over" "$work/pilesim.err"; do
+    curl -s -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $owner_token" \
+      "http://127.0.0.1:$api_port/api/v1/locks/$lock" >>"$get" || true
+    curl -s -o /dev/null -w '%{time_total}\n' -X POST -H "Authorization: Bearer $owner_token" \
+      -H 'Content-Type: application/json' --data '{}' \
+      "http://127.0.0.1:$api_port/api/v1/vehicles/$vin/lock" >>"$post" || true
+  done
+  wait "$sim_pid" 2>/dev/null || true
+  pct() { sort -n "$1" | awk -v q="$2" '{a[NR]=$1} END {if (NR==0) {print "null"; exit}
+    i=int(q*NR+0.999999); if (i<1) i=1; printf "%.2f\n", a[i]*1000}'; }
+  record --argjson n "$n" --argjson g50 "$(pct "$get" 0.5)" --argjson g99 "$(pct "$get" 0.99)" \
+    --argjson p50 "$(pct "$post" 0.5)" --argjson p99 "$(pct "$post" 0.99)" \
+    --argjson count "$(wc -l <"$get")" '{scenario:"api", server:"chargelock", piles:$n,
+      requests:$count, getLockP50Ms:$g50, getLockP99Ms:$g99, postLockP50Ms:$p50, postLockP99Ms:$p99}'
+  tail -1 "$results" >&2
+}
+
+# ------------------------------------------------------------------ run
+started=$(date -u +%Y-%m-%dT%H-%M-%SZ)
+servers=(chargelock)
+[ "$with_peer" = 1 ] && servers+=(peer)
+lock_api=unknown
+for n in "${size_list[@]}"; do
+  for server in "${servers[@]}"; do
+    log "== $server, $n piles: capacity"
+    capacity "$server" "$n"
+    for kind in "${kind_list[@]}"; do
+      log "== $server, $n piles: round trips ($kind, ${flood_s} s)"
+      round_trips "$server" "$n" "$kind"
+    done
+    if [ "$server" = chargelock ]; then
+      if [ "$lock_api" = unknown ]; then
+        if lock_api_available; then lock_api=yes; else lock_api=no; fi
+      fi
+      if [ "$lock_api" = yes ]; then
+        log "== chargelock, $n piles: lock fan-out"; lock_fanout "$n"
+        log "== chargelock, $n piles: API under load"; api_under_load "$n"
+      else
+        log "scenarios 3 (lock fan-out) and 4 (API under load): not available in this build" \
+            "(POST /api/v1/vehicles/{vin}/lock, GET /api/v1/locks/{id} answer 404)"
+      fi
+    fi
+    stop_server
+  done
+done
+
+# ------------------------------------------------------------------ report
+mkdir -p "$bench/results"
+out=$bench/results/$started
+jq -s --arg date "$started" --arg host "$(uname -n)" --argjson cpus "$(nproc)" \
+  --arg fd "$fd_limit" --arg fsync "$pg_fsync" --argjson workers "$workers" \
+  --argjson flood "$flood_s" --argjson idle "$idle_s" --argjson rate "$rate" \
+  --arg build "$build_type" --arg lock "$lock_api" \
+  --argjson reg "${register_ms_per_pile:-null}" --argjson regs "${register_s:-null}" \
+  --arg commit "$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)" \
+  '{date:$date, host:$host, cpus:$cpus, commit:$commit, build:$build, openFileLimit:$fd,
+    postgresFsync:$fsync, workersAndPeerPool:$workers, floodSeconds:$flood, idleSeconds:$idle,
+    connectRate:$rate, lockApiAvailable:$lock,
+    registration:{msPerPile:$reg, seconds:$regs},
+    results: .,
+    ratios: ([.[] | select(.scenario == "roundtrip")] | group_by([.piles, .kind]) | map(
+      {piles: .[0].piles, kind: .[0].kind,
+       chargelock: (map(select(.server == "chargelock"))[0].perSecond),
+       peer: (map(select(.server == "peer"))[0].perSecond)}
+      | . + {ratio: (if (.peer // 0) > 0 then .chargelock / .peer else null end)}))}' \
+  "$results" >"$out.json"
+
+{
+  echo
+  echo "ChargeLock benchmark $started — $(nproc) CPUs shared by server, PostgreSQL and pilesim;" \
+       "ulimit -n $fd_limit; PostgreSQL fsync=$pg_fsync; chargelock --workers $workers, peer pg pool $workers"
+  echo "registration: $max_size piles in ${register_s:-?} s (${register_ms_per_pile:-?} ms/pile, PBKDF2)"
+  echo
+  echo "1. capacity (connected + booted + heartbeating every ${heartbeat} s, idle window ${idle_s} s)"
+  jq -r 'select(.scenario == "capacity") | [.server, .piles, .booted,
+     (.bootStormSeconds // "-"), (.rssPerPileKb | . * 100 | round / 100),
+     (.idleServerCpuPercent | . * 10 | round / 10), (.idlePostgresCpuPercent | . * 10 | round / 10),
+     (.idlePilesimCpuPercent | . * 10 | round / 10)] | @tsv' "$results" |
+    awk 'BEGIN {printf "  %-10s %7s %7s %10s %10s %9s %9s %9s\n", "server", "piles", "booted",
+           "storm s", "KB/pile", "cpu %", "pg cpu %", "sim cpu %"}
+         {printf "  %-10s %7s %7s %10s %10s %9s %9s %9s\n", $1, $2, $3, $4, $5, $6, $7, $8}'
+  echo
+  echo "2. round trips (one CALL outstanding per pile, ${flood_s} s window)"
+  jq -r 'select(.scenario == "roundtrip") | [.server, .piles, .kind, (.perSecond | round),
+     .p50Ms, .p99Ms, .maxMs, .errors, .unanswered,
+     (if .kind == "meter" then "\(.meterRows)/\(.samplesAnswered)" else "-" end),
+     (.serverCpuPercent // 0 | round), (.postgresCpuPercent // 0 | round),
+     (.pilesimCpuPercent // 0 | round)] | @tsv' "$results" |
+    awk -F'\t' 'BEGIN {printf "  %-10s %6s %-9s %8s %8s %8s %8s %5s %5s %17s %6s %6s %6s\n", "server",
+           "piles", "kind", "msg/s", "p50 ms", "p99 ms", "max ms", "err", "lost", "rows/samples",
+           "cpu%", "pg%", "sim%"}
+         {printf "  %-10s %6s %-9s %8s %8.1f %8.1f %8.1f %5s %5s %17s %6s %6s %6s\n",
+           $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13}'
+  echo
+  echo "   ChargeLock / peer (answered msg/s)"
+  jq -r '.ratios[] | "  \(.piles)\t\(.kind)\t\(.ratio // "-" | if type == "number" then (. * 100 | round / 100) else . end)"' "$out.json" |
+    awk -F'\t' '{printf "  %6s %-9s %6s×\n", $1, $2, $3}'
+  echo
+  if [ "$lock_api" = yes ]; then
+    echo "3. lock fan-out"
+    jq -r 'select(.scenario == "lock") | "  \(.piles) piles: all armed \(.allArmedMs) ms, 99 % armed \(.p99ArmedMs) ms, released \(.releaseMs) ms"' "$results"
+    echo "4. API under a meter flood"
+    jq -r 'select(.scenario == "api") | "  \(.piles) piles, \(.requests) requests: GET /locks/{id} p50 \(.getLockP50Ms) p99 \(.getLockP99Ms) ms; POST /vehicles/{vin}/lock p50 \(.postLockP50Ms) p99 \(.postLockP99Ms) ms"' "$results"
+  else
+    echo "3./4. lock fan-out and API under load: not available in this build"
+  fi
+  echo
+  echo "results: $out.json"
+} | tee "$out.txt"
+
+# ------------------------------------------------------------------ plot
+if command -v gnuplot >/dev/null; then
+  dat=$work/plot
+  for server in "${servers[@]}"; do
+    jq -r --arg s "$server" 'select(.scenario == "capacity" and .server == $s) |
+      "\(.piles) \(.rssPerPileKb) \(.idleServerCpuPercent) \(.bootStormSeconds // "NaN")"' "$results" \
+      >"$dat-cap-$server.dat"
+    for kind in "${kind_list[@]}"; do
+      jq -r --arg s "$server" --arg k "$kind" 'select(.scenario == "roundtrip" and .server == $s and .kind == $k) |
+        "\(.piles) \(.perSecond) \(.p99Ms) \(.serverCpuPercent // 0)"' "$results" >"$dat-rt-$server-$kind.dat"
+    done
+  done
+  {
+    echo "set terminal pngcairo size 1400,1000 font ',10' noenhanced" 2>/dev/null
+    echo "set output '$out.png'"
+    echo "set multiplot layout 2,2 title 'ChargeLock vs ocpp-rpc peer — $started ($(nproc) shared CPUs)'"
+    echo "set key left top; set grid; set xlabel 'piles'"
+    plots() {  # column title
+      local sep="" server kind
+      printf 'plot '
+      for server in "${servers[@]}"; do
+        for kind in "${kind_list[@]}"; do
+          printf "%s'%s' using 1:%s with linespoints title '%s %s'" "$sep" "$dat-rt-$server-$kind.dat" "$1" "$server" "$kind"
+          sep=", "
+        done
+      done
+      echo
+    }
+    echo "set title 'round trips: answered msg/s'; set ylabel 'msg/s'"; plots 2
+    echo "set title 'round trips: p99 latency'; set ylabel 'ms'; set logscale y"; plots 3
+    echo "unset logscale y"
+    echo "set title 'capacity: server RSS per connected pile'; set ylabel 'KB per pile'"
+    printf 'plot '; sep=""
+    for server in "${servers[@]}"; do
+      printf "%s'%s' using 1:2 with linespoints title '%s'" "$sep" "$dat-cap-$server.dat" "$server"; sep=", "
+    done; echo
+    echo "set title 'capacity: boot storm (all booted)'; set ylabel 'seconds'"
+    printf 'plot '; sep=""
+    for server in "${servers[@]}"; do
+      printf "%s'%s' using 1:4 with linespoints title '%s'" "$sep" "$dat-cap-$server.dat" "$server"; sep=", "
+    done; echo
+    echo "unset multiplot"
+  } >"$work/plot.gp"
+  if gnuplot "$work/plot.gp" 2>"$work/gnuplot.err"; then
+    log "plot: $out.png"
+  else
+    sed -i 's/pngcairo/png/' "$work/plot.gp"
+    gnuplot "$work/plot.gp" 2>>"$work/gnuplot.err" && log "plot: $out.png" || cat "$work/gnuplot.err" >&2
+  fi
+fi
