@@ -249,6 +249,10 @@ Listener* OcppServer::Impl::create_listener(const ListenerConfig& config, bool t
   info.protocols = kProtocols;
   info.user = listener.get();
   info.retry_and_idle_policy = &listener->keepalive;
+  // How long a connection may sit in the handshake (lws default: 5 s). In a
+  // boot storm thousands of piles connect at once and their upgrades queue
+  // behind each other's password checks (5,000 piles: ~5 s of checks).
+  info.timeout_secs = 30;
   info.options = LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
   // "0.0.0.0" / "" = every IPv4 interface, "::" = dual stack, otherwise an IP
   // literal or interface name.

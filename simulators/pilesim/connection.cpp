@@ -63,6 +63,7 @@ PileNetwork::PileNetwork(const NetworkSettings& settings, std::vector<ChargePoin
   info.port = CONTEXT_PORT_NO_LISTEN;
   info.protocols = g_protocols;
   info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+  info.timeout_secs = 30;  // see the vhost below
   if (settings_.url.tls) info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
   info.user = this;
   context_ = lws_create_context(&info);
@@ -75,6 +76,10 @@ PileNetwork::PileNetwork(const NetworkSettings& settings, std::vector<ChargePoin
     vinfo.protocols = g_protocols;
     vinfo.vhost_name = name.c_str();
     vinfo.user = this;
+    // A central system in a boot storm may take a while to answer the
+    // upgrade; with lws's 5 s default, 5,000 piles against one node lost
+    // 2,000 handshakes, closed by lws without a callback (never retried).
+    vinfo.timeout_secs = 30;
     if (settings_.url.tls) {
       vinfo.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
       if (!settings_.ca.empty()) vinfo.client_ssl_ca_filepath = settings_.ca.c_str();
