@@ -142,11 +142,10 @@ Timestamp ChargePointService::heartbeat(const std::string& id) {
 
 bool ChargePointService::status_notification(const ConnectorStatus& status) {
   try {
-    connectors_.record_status(status);
+    connectors_.record_status(status, Clock::now());
   } catch (const storage::NotFoundError&) {
     return false;  // not registered (e.g. auto-registering pile before boot)
   }
-  charge_points_.touch(status.charge_point_id, Clock::now());
   return true;
 }
 

@@ -12,7 +12,7 @@ class PgConnectorStore final : public ConnectorStore {
  public:
   explicit PgConnectorStore(Database::Impl& db) : db_(db) {}
 
-  void record_status(const ConnectorStatusRecord& s) override {
+  void record_status(const ConnectorStatusRecord& s, Timestamp seen_at) override {
     db_.transact([&](pqxx::work& txn) {
       const auto ts = to_micros(s.timestamp);
       txn.exec_params(
@@ -31,6 +31,8 @@ class PgConnectorStore final : public ConnectorStore {
           " VALUES ($1, $2, $3, $4, $5, $6, $7, micros_to_ts($8))",
           s.charge_point_id, s.connector_id, s.status, s.error_code, s.info, s.vendor_id,
           s.vendor_error_code, ts);
+      txn.exec_params("UPDATE charge_points SET last_seen = micros_to_ts($2) WHERE id = $1",
+                      s.charge_point_id, to_micros(seen_at));
     });
   }
 

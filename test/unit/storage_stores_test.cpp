@@ -118,13 +118,17 @@ TEST_CASE("connectors: current status and history") {
   s.status = "Available";
   s.error_code = "NoError";
   s.timestamp = kT0;
-  store.record_status(s);
+  store.record_status(s, kT0);
   s.status = "Faulted";
   s.error_code = "GroundFailure";
   s.info = "RCD tripped";
   s.vendor_id = "ACME";
   s.vendor_error_code = "E42";
-  store.record_status(s);
+  store.record_status(s, kT0 + std::chrono::seconds(5));
+  // The same commit marks the pile seen.
+  CHECK(test.scalar(
+            "SELECT last_seen = '2024-05-01T12:00:05.123456Z'::timestamptz FROM charge_points "
+            "WHERE id = 'CP-1'") == "t");
 
   const auto current = store.list("CP-1");
   REQUIRE(current.size() == 1);
@@ -141,7 +145,7 @@ TEST_CASE("connectors: current status and history") {
   CHECK(history[1].status == "Available");
 
   s.charge_point_id = "unknown";
-  CHECK_THROWS_AS(store.record_status(s), NotFoundError);
+  CHECK_THROWS_AS(store.record_status(s, kT0), NotFoundError);
 }
 
 TEST_CASE("id tags: upsert, find, remove") {
