@@ -143,7 +143,9 @@ LockView LockService::request_lock(const LockRequest& request, bool* created) {
 }
 
 std::optional<LockView> LockService::find(const std::string& lock_id) {
-  reconcile(lock_id);
+  // No reconcile here: outcomes reach the lock as they are recorded
+  // (command_finished) and the dispatcher's sweep catches the rest, so a
+  // read stays cheap however many piles the lock spans.
   const auto lock = locks_.find(lock_id);
   if (!lock) return std::nullopt;
   return view(*lock);
@@ -157,13 +159,6 @@ LockView LockService::get(std::int64_t owner_id, const std::string& lock_id) {
 std::vector<LockView> LockService::list(std::int64_t owner_id) {
   std::vector<LockView> out;
   for (const LockRecord& lock : locks_.list_for_owner(owner_id)) {
-    if (active(lock)) {
-      reconcile(lock.id);
-      if (auto fresh = locks_.find(lock.id)) {
-        out.push_back(view(*fresh));
-        continue;
-      }
-    }
     out.push_back(view(lock));
   }
   return out;
@@ -242,7 +237,6 @@ std::vector<LockTransition> LockService::transitions(const std::string& lock_id)
 }
 
 std::vector<LockPile> LockService::piles(const std::string& lock_id) {
-  reconcile(lock_id);
   return locks_.piles(lock_id);
 }
 
@@ -251,16 +245,22 @@ std::vector<LockPile> LockService::piles(const std::string& lock_id) {
 void LockService::reconcile(const std::string& lock_id) {
   const auto lock = locks_.find(lock_id);
   if (!lock) return;
-  for (LockPile pile : locks_.piles(lock_id)) {
-    if (pile.status != pile_status::kPending && pile.status != pile_status::kArmed) continue;
-    const auto derived = derived_state(pile);
-    if (!derived) continue;
-    if (derived->first == pile.status && pile.detail == derived->second) continue;
-    pile.status = derived->first;
-    pile.detail = derived->second;
-    locks_.put_pile(pile);
-  }
+  for (LockPile pile : locks_.piles(lock_id)) reconcile_pile(pile);
+  reconcile_release(*lock);
+}
 
+void LockService::reconcile_pile(LockPile pile) {
+  if (pile.status != pile_status::kPending && pile.status != pile_status::kArmed) return;
+  const auto derived = derived_state(pile);
+  if (!derived) return;
+  if (derived->first == pile.status && pile.detail == derived->second) return;
+  pile.status = derived->first;
+  pile.detail = derived->second;
+  locks_.put_pile(pile);
+}
+
+void LockService::reconcile_release(const LockRecord& lock_record) {
+  const auto* lock = &lock_record;
   if (lock->status != lock_status::kEngaged || !lock->release_command_id || lock->release_error)
     return;
   const auto command = commands_.find(*lock->release_command_id);
@@ -314,8 +314,15 @@ int LockService::reconcile_active() {
 
 void LockService::command_finished(const CommandRecord& command) {
   if (command.origin.rfind(kOriginPrefix, 0) != 0) return;
+  // Only the pile this command went to can have changed (and the release,
+  // when it was the UnlockConnector): a lock spans thousands of piles, and
+  // re-deriving all of them per answer made a fan-out quadratic.
   try {
-    reconcile(command.origin.substr(std::char_traits<char>::length(kOriginPrefix)));
+    const auto lock =
+        locks_.find(command.origin.substr(std::char_traits<char>::length(kOriginPrefix)));
+    if (!lock) return;
+    if (auto pile = locks_.pile(lock->id, command.charge_point_id)) reconcile_pile(*pile);
+    reconcile_release(*lock);
   } catch (const std::exception& e) {
     log("reconciling after command " + std::to_string(command.id) + " failed: " + e.what());
   }

@@ -167,6 +167,10 @@ class LockService final : public VendorExtension,
   void notify_caught(const LockRecord& lock);
   DataTransferResult vehicle_locked(const std::string& charge_point_id, const std::string& data);
 
+  // Re-derives one pile's state from its LockVehicle command's outcome.
+  void reconcile_pile(LockPile pile);
+  // Ends an engaged lock whose UnlockConnector was answered (or records why not).
+  void reconcile_release(const LockRecord& lock);
   // Whether `value` (an "idTag", "evccId" or "vin") belongs to vehicle `vin`.
   bool identifies_vehicle(const std::string& vin, const std::string& kind,
                           const std::string& value);
