@@ -32,6 +32,7 @@ trap cleanup INT TERM EXIT
 psql -q "$admin_url" -tc "SELECT 1 FROM pg_database WHERE datname = 'chargelock'" | grep -q 1 ||
   psql -q "$admin_url" -c "CREATE DATABASE chargelock" >/dev/null
 export CHARGELOCK_DATABASE_URL="postgresql://chargelock@127.0.0.1:$pg_port/chargelock"
+export CHARGELOCK_API_LISTEN=${CHARGELOCK_API_LISTEN:-0.0.0.0:8080}
 export CHARGELOCK_ADMIN_TOKEN=${CHARGELOCK_ADMIN_TOKEN:-$(cat "$data/admin-token" 2>/dev/null ||
   (head -c 24 /dev/urandom | base64 | tr -d '/+=' | tee "$data/admin-token"))}
 
@@ -48,10 +49,16 @@ echo "run: central system at ws://localhost:${listen##*:}/ocpp/{id}"
 echo "run: admin token in $data/admin-token; Ctrl-C stops everything"
 
 if [ -x "$build/simulators/pilesim" ]; then
-  sleep 1
+  # The demo fleet's RFID cards BUSY-1..BUSY-50, known to the central system.
+  api="http://127.0.0.1:${CHARGELOCK_API_LISTEN##*:}/api/v1"
+  for _ in $(seq 1 100); do curl -sf -o /dev/null "$api/openapi.json" && break; sleep 0.2; done
+  for i in $(seq 1 50); do
+    curl -s -o /dev/null -H "Authorization: Bearer $CHARGELOCK_ADMIN_TOKEN" \
+      -d "{\"idTag\":\"BUSY-$i\"}" "$api/idtags" || true
+  done
   "$build/simulators/pilesim" --url "ws://127.0.0.1:${listen##*:}/ocpp" --count "$piles" \
-    --id-pattern "SIM-{n}" --password-pattern "sim-secret-{n}" --busy --busy-idle 20 \
-    --busy-session 60 &
+    --id-pattern "SIM-{n}" --password-pattern "sim-secret-{n}" --busy --busy-tags 50 \
+    --busy-idle 20 --busy-session 60 &
   pids+=($!)
 fi
 wait -n "${pids[@]}"

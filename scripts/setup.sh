@@ -8,7 +8,7 @@ build=${1:-$root/build}
 shift || true
 
 packages=(build-essential cmake pkg-config libwebsockets-dev rapidjson-dev libssl-dev libfmt-dev
-          libpqxx-dev catch2 postgresql openssl nodejs npm)
+          libpqxx-dev catch2 postgresql openssl curl nodejs npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

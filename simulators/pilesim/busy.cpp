@@ -7,8 +7,9 @@
 namespace chargelock::pilesim {
 
 BusyDriver::BusyDriver(std::size_t piles, int connectors, double mean_idle_s, double mean_session_s,
-                       std::uint32_t seed, std::int64_t now)
+                       std::uint32_t seed, std::int64_t now, int tag_pool)
     : connectors_(connectors),
+      tag_pool_(tag_pool),
       mean_idle_s_(mean_idle_s),
       mean_session_s_(mean_session_s),
       rng_(seed),
@@ -25,7 +26,9 @@ Vehicle BusyDriver::random_vehicle() {
   static const char kVinChars[] = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789";
   Vehicle vehicle;
   const auto serial = rng_();
-  vehicle.id_tag = "BUSY-" + std::to_string(serial % 100000000);
+  vehicle.id_tag =
+      "BUSY-" + std::to_string(tag_pool_ > 0 ? 1 + serial % static_cast<unsigned>(tag_pool_)
+                                             : serial % 100000000);
   vehicle.vin = "SIM";
   for (int i = 0; i < 14; ++i) vehicle.vin += kVinChars[rng_() % (sizeof kVinChars - 1)];
   if (rng_() % 2 == 0) {

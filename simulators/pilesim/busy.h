@@ -14,8 +14,9 @@ namespace chargelock::pilesim {
 
 class BusyDriver {
  public:
+  // `tag_pool` > 0: vehicles carry id tags BUSY-1..BUSY-<tag_pool>.
   BusyDriver(std::size_t piles, int connectors, double mean_idle_s, double mean_session_s,
-             std::uint32_t seed, std::int64_t now);
+             std::uint32_t seed, std::int64_t now, int tag_pool = 0);
 
   // Does what is due on pile `index` (plug in and start, or stop and leave).
   // Returns true when it acted, so the caller carries out the pile's effects.
@@ -26,6 +27,7 @@ class BusyDriver {
   Vehicle random_vehicle();
 
   int connectors_;
+  int tag_pool_;
   double mean_idle_s_;
   double mean_session_s_;
   std::mt19937 rng_;

@@ -209,7 +209,7 @@ int main(int argc, char** argv) {
   std::optional<pilesim::BusyDriver> busy;
   if (options.busy) {
     busy.emplace(piles.size(), options.connectors, options.busy_idle_s, options.busy_session_s,
-                 options.seed, start);
+                 options.seed, start, options.busy_tags);
     network->every(1000, [&](std::int64_t now) {
       for (std::size_t i = 0; i < piles.size(); ++i) {
         if (busy->step(i, piles[i], now)) network->pump(i);

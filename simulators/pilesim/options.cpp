@@ -110,6 +110,7 @@ against a central system; all piles share one event loop.
   --busy                  random plug-ins and charging sessions
   --busy-idle S           busy mode: mean seconds a connector stays free (120)
   --busy-session S        busy mode: mean seconds a vehicle stays (600)
+  --busy-tags N           busy mode: id tags from BUSY-1..BUSY-N (default: random)
   --duration S            stop after S seconds (default: until Ctrl-C)
   --rate R                new connections per second at start (default 200)
   --max-power-kw KW       power per connector (default 22)
@@ -185,6 +186,8 @@ Options parse_options(int argc, const char* const* argv) {
       options.busy_idle_s = to_number(flag, value(), 1, 1e7);
     } else if (flag == "--busy-session") {
       options.busy_session_s = to_number(flag, value(), 1, 1e7);
+    } else if (flag == "--busy-tags") {
+      options.busy_tags = static_cast<int>(to_number(flag, value(), 0, 1e8));
     } else if (flag == "--duration") {
       options.duration_s = to_number(flag, value(), 0, 1e9);
     } else if (flag == "--rate") {

@@ -35,8 +35,11 @@ struct Options {
   bool busy = false;
   double busy_idle_s = 120;     // mean time a connector stays free
   double busy_session_s = 600;  // mean time a vehicle stays plugged in
-  double duration_s = 0;        // 0: until interrupted (or the scenario's duration)
-  double rate = 200;            // new connections per second at start
+  // Busy vehicles carry id tags BUSY-1..BUSY-N (a fleet a central system can
+  // know); 0 = a fresh random tag per vehicle.
+  int busy_tags = 0;
+  double duration_s = 0;  // 0: until interrupted (or the scenario's duration)
+  double rate = 200;      // new connections per second at start
   bool json = false;
   bool quiet = false;    // no per-event lines
   bool verbose = false;  // also libwebsockets warnings

@@ -112,3 +112,28 @@ TEST_CASE_METHOD(Fixture, "a scripted charging session is stored as a transactio
   CHECK(database.scalar("SELECT status FROM connectors WHERE charge_point_id = 'SIM-1' AND "
                         "connector_id = 1") == "Available");
 }
+
+TEST_CASE_METHOD(Fixture, "busy mode with a tag pool charges with tags the central system knows") {
+  add("SIM-1", {"--password", "pw"});
+  add("SIM-2", {"--password", "pw"});
+  {
+    core::CentralSystemConfig config;
+    config.message_log = false;
+    core::CentralSystem central(database.db(), config);
+    for (const char* id : {"BUSY-1", "BUSY-2", "BUSY-3"}) {
+      core::IdTag tag;
+      tag.id_tag = id;
+      central.authorization().put_id_tag(tag);
+    }
+  }
+  ServerProcess server = start();
+  const auto summary = run_pilesim(
+      {"--url", fmt::format("ws://127.0.0.1:{}/ocpp", server.port("ocpp ws")), "--count", "2",
+       "--connectors", "2", "--password-pattern", "pw", "--busy", "--busy-tags", "3", "--busy-idle",
+       "1", "--busy-session", "2", "--duration", "8"});
+  CHECK(summary["transactionsStarted"].GetInt() > 0);
+  // (A tag already charging elsewhere is refused as ConcurrentTx: that can
+  // happen with 3 tags on 4 connectors and is right.)
+  CHECK(database.scalar("SELECT count(*) FROM transactions WHERE id_tag NOT IN "
+                        "('BUSY-1', 'BUSY-2', 'BUSY-3')") == "0");
+}

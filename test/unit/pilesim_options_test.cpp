@@ -34,7 +34,9 @@ TEST_CASE("pilesim options: urls, patterns and flags") {
   CHECK(options.count == 3);
   CHECK(options.connectors == 2);
   CHECK(options.busy);
+  CHECK(options.busy_tags == 0);
   CHECK(options.json);
+  CHECK(parse({"--url", "ws://h/o", "--busy", "--busy-tags", "20"}).busy_tags == 20);
   CHECK(parse({"--url", "ws://h/o", "--standard"}).standard_fraction == 1);
   CHECK_THROWS_WITH(parse({}), Catch::Contains("--url"));
   CHECK_THROWS_WITH(parse({"--url", "ws://h/o", "--count", "0"}), Catch::Contains("--count"));
