@@ -295,11 +295,13 @@ lock_api_available() {
   [ "${probe%% *}" != 404 ] || grep -q 'vehicle' <<<"$probe"
 }
 owner_token=
-new_locked_vehicle() {  # $1 = vin; prints lockId
-  local vin=$1
+ensure_owner() {  # sets owner_token; not inside $(...), where it would be lost
   if [ -z "$owner_token" ]; then
     owner_token=$(api POST /owners "$admin_token" '{"name":"bench owner"}' | cut -d' ' -f2- | jq -r .token)
   fi
+}
+new_locked_vehicle() {  # $1 = vin; prints lockId (call ensure_owner first)
+  local vin=$1
   api POST /vehicles "$owner_token" "{\"vin\":\"$vin\",\"idTags\":[\"T${vin: -8}\"],\"evccIds\":[]}" >/dev/null
   api POST "/vehicles/$vin/lock" "$owner_token" '{}' | cut -d' ' -f2- | jq -r .lockId
 }
@@ -309,6 +311,7 @@ lock_fanout() {  # N (chargelock running, piles connected by the capacity step's
   wait_line "$work/pilesim.err" "piles booted after" $((60 + n / 20)) "$sim_pid" || true
   sleep 2
   local vin; vin=$(printf 'WBENCH%011d' "$n")
+  ensure_owner
   local t0; t0=$(now_ms)
   local lock; lock=$(new_locked_vehicle "$vin")
   local curve=$work/armed.txt; : >"$curve"
@@ -336,6 +339,7 @@ lock_fanout() {  # N (chargelock running, piles connected by the capacity step's
 }
 api_under_load() {  # N: API latency while a meter flood runs
   local n=$1 vin; vin=$(printf 'WBENCHAPI%08d' "$n")
+  ensure_owner
   local lock; lock=$(new_locked_vehicle "$vin")
   run_pilesim "$n" --flood meter --flood-duration "$flood_s" --flood-wait $((60 + n / 20))
   wait_line "$work/pilesim.err" "flood .* begins" $((90 + n / 20)) "$sim_pid" || true
