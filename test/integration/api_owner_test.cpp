@@ -24,17 +24,10 @@ struct Owners {
 };
 
 Owners make_owners(const ApiFixture& api) {
-  auto admin = api.admin();
   Owners owners;
-  auto a = admin->post("/api/v1/owners", R"({"name":"Alice"})");
-  REQUIRE(a.status == 201);
-  owners.a = string_member(a, "token");
-  auto b = admin->post("/api/v1/owners", R"({"name":"Bob"})");
-  REQUIRE(b.status == 201);
-  owners.b = string_member(b, "token");
-  auto t = admin->post("/api/v1/tokens", R"({"role":"telematics","name":"vehicle cloud"})");
-  REQUIRE(t.status == 201);
-  owners.telematics = string_member(t, "token");
+  owners.a = api.new_owner_token("Alice");
+  owners.b = api.new_owner_token("Bob");
+  owners.telematics = api.new_token("telematics", "vehicle cloud");
   return owners;
 }
 

@@ -27,14 +27,9 @@ struct Parties {
 };
 
 Parties make_parties(const ApiFixture& api) {
-  auto admin = api.admin();
   Parties p;
-  auto owner = admin->post("/api/v1/owners", R"({"name":"Alice"})");
-  REQUIRE(owner.status == 201);
-  p.owner = string_member(owner, "token");
-  auto t = admin->post("/api/v1/tokens", R"({"role":"telematics","name":"vehicle cloud"})");
-  REQUIRE(t.status == 201);
-  p.telematics = string_member(t, "token");
+  p.owner = api.new_owner_token("Alice");
+  p.telematics = api.new_token("telematics", "vehicle cloud");
   auto vehicle =
       api.client(p.owner)->post("/api/v1/vehicles", fmt::format(R"({{"vin":"{}"}})", kVin));
   REQUIRE(vehicle.status == 201);

@@ -44,6 +44,11 @@ struct ApiFixture {
   std::unique_ptr<HttpTestClient> client(const std::string& token = {}) const {
     return std::make_unique<HttpTestClient>(port(), token);
   }
+
+  // POST /owners as the operator; the new owner's token.
+  std::string new_owner_token(const std::string& name) const;
+  // POST /tokens as the operator; the new token of `role`.
+  std::string new_token(const std::string& role, const std::string& name) const;
 };
 
 // "{...}" checked to be an object with `member`; the member's string value.
@@ -58,5 +63,18 @@ inline std::string string_member(const HttpResult& result, const char* member) {
 
 // The "error" text of a JSON error answer (fails when the body is not one).
 inline std::string error_of(const HttpResult& result) { return string_member(result, "error"); }
+
+inline std::string ApiFixture::new_owner_token(const std::string& name) const {
+  auto created = admin()->post("/api/v1/owners", R"({"name":")" + name + R"("})");
+  REQUIRE(created.status == 201);
+  return string_member(created, "token");
+}
+
+inline std::string ApiFixture::new_token(const std::string& role, const std::string& name) const {
+  auto created =
+      admin()->post("/api/v1/tokens", R"({"role":")" + role + R"(","name":")" + name + R"("})");
+  REQUIRE(created.status == 201);
+  return string_member(created, "token");
+}
 
 }  // namespace chargelock::test
