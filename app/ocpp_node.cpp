@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "core/database_group_commit.h"
 #include "core/work_queue.h"
 #include "ocpp/charge_point_gateway.h"
 #include "ocpp/command_dispatcher.h"
@@ -16,6 +17,9 @@ namespace {
 // How often the directory of charge point credentials is re-read, so that
 // piles registered by another process (the API) can connect.
 constexpr std::chrono::seconds kDirectoryRefresh{5};
+// How stale a pile's last_seen may be (it is written in one statement for
+// all piles heard from in this period, not once per message).
+constexpr std::chrono::seconds kLastSeenFlush{1};
 
 ocpp::ServerConfig server_config(const Config& config) {
   ocpp::ServerConfig server;
@@ -43,7 +47,8 @@ class OcppNode::Impl {
   Impl(const Config& config, core::CentralSystem& central)
       : config_(config),
         central_(central),
-        work_(static_cast<std::size_t>(config.workers)),
+        group_commit_(central.database()),
+        work_(static_cast<std::size_t>(config.workers), nullptr, &group_commit_),
         gateway_(central, work_, actions_, ocpp::SchemaRegistry::ocpp16(), session_options(config)),
         server_(server_config(config), gateway_),
         dispatcher_(
@@ -77,6 +82,7 @@ class OcppNode::Impl {
                   config_.ocpp_tls_listen->host.c_str(), server_.tls_port());
     std::fflush(stdout);
     schedule_directory_refresh();
+    schedule_last_seen_flush();
     dispatcher_.start();
     server_.run();
   }
@@ -113,9 +119,17 @@ class OcppNode::Impl {
     });
   }
 
+  void schedule_last_seen_flush() {
+    server_.schedule(kLastSeenFlush, [this] {
+      gateway_.flush_seen();
+      schedule_last_seen_flush();
+    });
+  }
+
   const Config& config_;
   core::CentralSystem& central_;
   ocpp::ActionRegistry actions_;
+  core::DatabaseGroupCommit group_commit_;  // before work_: outlives the workers
   core::WorkQueue work_;
   ocpp::ChargePointGateway gateway_;
   ocpp::OcppServer server_;

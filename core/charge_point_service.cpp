@@ -134,15 +134,15 @@ BootResult ChargePointService::boot(const std::string& id, const BootInfo& boot)
   return result;
 }
 
-Timestamp ChargePointService::heartbeat(const std::string& id) {
-  const Timestamp now = Clock::now();
-  charge_points_.touch(id, now);
-  return now;
+Timestamp ChargePointService::heartbeat(const std::string&) { return Clock::now(); }
+
+void ChargePointService::seen(const std::vector<SeenAt>& piles) {
+  charge_points_.touch_many(piles);
 }
 
 bool ChargePointService::status_notification(const ConnectorStatus& status) {
   try {
-    connectors_.record_status(status, Clock::now());
+    connectors_.record_status(status);
   } catch (const storage::NotFoundError&) {
     return false;  // not registered (e.g. auto-registering pile before boot)
   }

@@ -24,7 +24,10 @@
 namespace chargelock::core {
 
 struct MessageLogWriterOptions {
-  std::size_t max_batch = 500;
+  // Frames per transaction. A batch takes what is buffered, up to this: the
+  // commit (an fsync), not the rows, is what limits the writer, so under
+  // load batches grow instead of the backlog.
+  std::size_t max_batch = 20000;
   std::size_t max_buffered = 200000;
   std::chrono::milliseconds retry_pause{1000};
   // Runs on the writer thread when it ends (e.g. to release its connection).

@@ -6,11 +6,30 @@
 namespace chargelock::core {
 
 namespace {
+
 thread_local int tls_worker_index = -1;
+// While a worker runs a group: the callbacks waiting for its commit.
+thread_local std::vector<std::function<void()>>* tls_group_callbacks = nullptr;
+
+// A task that throws must not take the process down with it (an escaping
+// exception would call std::terminate); callers report their own errors,
+// this is the last line of defence.
+template <typename F>
+void run_guarded(std::size_t index, const F& f) {
+  try {
+    f();
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "chargelock: worker %zu: unhandled error: %s\n", index, error.what());
+  } catch (...) {
+    std::fprintf(stderr, "chargelock: worker %zu: unhandled error\n", index);
+  }
 }
 
-WorkQueue::WorkQueue(std::size_t threads, std::function<void(std::size_t)> on_thread_start)
-    : on_thread_start_(std::move(on_thread_start)) {
+}  // namespace
+
+WorkQueue::WorkQueue(std::size_t threads, std::function<void(std::size_t)> on_thread_start,
+                     GroupCommit* group_commit)
+    : on_thread_start_(std::move(on_thread_start)), group_commit_(group_commit) {
   if (threads == 0) threads = 1;
   for (std::size_t i = 0; i < threads; ++i) workers_.push_back(std::make_unique<Worker>());
   for (std::size_t i = 0; i < threads; ++i)
@@ -19,12 +38,12 @@ WorkQueue::WorkQueue(std::size_t threads, std::function<void(std::size_t)> on_th
 
 WorkQueue::~WorkQueue() { stop(); }
 
-void WorkQueue::submit(std::string_view shard_key, Task task) {
+void WorkQueue::submit(std::string_view shard_key, Task task, Commit commit) {
   const std::size_t index = std::hash<std::string_view>{}(shard_key) % workers_.size();
   Worker& worker = *workers_[index];
   {
     std::lock_guard<std::mutex> lock(worker.mutex);
-    worker.tasks.push_back(std::move(task));
+    worker.tasks.push_back(Entry{std::move(task), commit});
   }
   worker.wake.notify_one();
 }
@@ -43,30 +62,63 @@ void WorkQueue::stop() {
 
 int WorkQueue::current_worker() { return tls_worker_index; }
 
+void WorkQueue::after_commit(std::function<void()> callback) {
+  if (tls_group_callbacks != nullptr)
+    tls_group_callbacks->push_back(std::move(callback));
+  else
+    callback();
+}
+
 void WorkQueue::run(std::size_t index) {
   tls_worker_index = static_cast<int>(index);
   if (on_thread_start_) on_thread_start_(index);
   Worker& worker = *workers_[index];
+  std::vector<Entry> turn;
   for (;;) {
-    Task task;
+    turn.clear();
     {
       std::unique_lock<std::mutex> lock(worker.mutex);
       worker.wake.wait(lock, [&] { return worker.stopping || !worker.tasks.empty(); });
       if (worker.tasks.empty()) return;  // stopping and drained
-      task = std::move(worker.tasks.front());
-      worker.tasks.pop_front();
+      // Take what is queued now (bounded): the Shared tasks among it form groups.
+      while (!worker.tasks.empty() && turn.size() < kMaxGroup) {
+        turn.push_back(std::move(worker.tasks.front()));
+        worker.tasks.pop_front();
+      }
     }
-    // A task that throws must not take the process down with it (an escaping
-    // exception would call std::terminate); callers report their own errors,
-    // this is the last line of defence.
-    try {
-      task();
-    } catch (const std::exception& error) {
-      std::fprintf(stderr, "chargelock: worker %zu: unhandled error: %s\n", index, error.what());
-    } catch (...) {
-      std::fprintf(stderr, "chargelock: worker %zu: unhandled error\n", index);
+    std::size_t i = 0;
+    while (i < turn.size()) {
+      std::size_t end = i + 1;
+      if (group_commit_ != nullptr && turn[i].commit == Commit::Shared)
+        while (end < turn.size() && turn[end].commit == Commit::Shared) ++end;
+      if (end - i > 1)
+        run_group(index, turn, i, end);
+      else
+        run_guarded(index, turn[i].task);
+      i = end;
     }
   }
+}
+
+void WorkQueue::run_group(std::size_t index, std::vector<Entry>& turn, std::size_t begin,
+                          std::size_t end) {
+  std::vector<std::function<void()>> callbacks;
+  bool committed = false;
+  try {
+    group_commit_->begin();
+    tls_group_callbacks = &callbacks;
+    for (std::size_t i = begin; i < end; ++i) run_guarded(index, turn[i].task);
+    tls_group_callbacks = nullptr;
+    committed = group_commit_->commit();
+  } catch (...) {
+    tls_group_callbacks = nullptr;
+  }
+  if (committed) {
+    for (auto& callback : callbacks) run_guarded(index, callback);
+    return;
+  }
+  // Nothing of the group is durable: each task again, committing on its own.
+  for (std::size_t i = begin; i < end; ++i) run_guarded(index, turn[i].task);
 }
 
 }  // namespace chargelock::core

@@ -2,6 +2,15 @@
 // sharded by key so that everything for one charge point runs in order on
 // one thread, while different charge points proceed in parallel.
 //
+// Group commit: a task submitted with Commit::Shared may share one database
+// commit with the other Shared tasks its worker finds queued at the same
+// time (up to kMaxGroup), through the GroupCommit hooks. Such a task must
+// report its outcome only through after_commit(), which runs the callback
+// once the group's writes are durable. When the group cannot commit, every
+// task of it runs again on its own (so a Shared task must be safe to re-run:
+// no effect outside the database before after_commit()). Tasks keep their
+// order: an Own task between Shared ones ends the group before it.
+//
 // Contract: submit() is thread-safe and never blocks on the work itself.
 // The destructor (or stop()) finishes the work already queued, then joins.
 #pragma once
@@ -18,35 +27,59 @@
 
 namespace chargelock::core {
 
+// What a worker calls around a group of Shared tasks (e.g. one database
+// transaction, see storage::Database::begin_batch()). Called on the worker.
+class GroupCommit {
+ public:
+  virtual ~GroupCommit() = default;
+  virtual void begin() = 0;
+  // True when everything the group wrote is now durable.
+  virtual bool commit() = 0;
+};
+
 class WorkQueue {
  public:
-  // `on_thread_start(i)` runs first on worker i, e.g. to open that worker's
-  // database connection.
   using Task = std::function<void()>;
+  enum class Commit { Own, Shared };
+  static constexpr std::size_t kMaxGroup = 128;
+
+  // `on_thread_start(i)` runs first on worker i, e.g. to open that worker's
+  // database connection. Without `group_commit` every task runs alone.
   explicit WorkQueue(std::size_t threads,
-                     std::function<void(std::size_t)> on_thread_start = nullptr);
+                     std::function<void(std::size_t)> on_thread_start = nullptr,
+                     GroupCommit* group_commit = nullptr);
   ~WorkQueue();
   WorkQueue(const WorkQueue&) = delete;
   WorkQueue& operator=(const WorkQueue&) = delete;
 
-  void submit(std::string_view shard_key, Task task);
+  void submit(std::string_view shard_key, Task task, Commit commit = Commit::Own);
   void stop();
   std::size_t size() const { return workers_.size(); }
 
   // Index of the worker thread running the caller, or -1 off the pool.
   static int current_worker();
+  // Runs `callback` once the calling task's writes are committed: at once
+  // outside a group, after the group's commit inside one (dropped if the
+  // group does not commit: the task then runs again on its own).
+  static void after_commit(std::function<void()> callback);
 
  private:
+  struct Entry {
+    Task task;
+    Commit commit = Commit::Own;
+  };
   struct Worker {
     std::mutex mutex;
     std::condition_variable wake;
-    std::deque<Task> tasks;
+    std::deque<Entry> tasks;
     bool stopping = false;
     std::thread thread;
   };
   void run(std::size_t index);
+  void run_group(std::size_t index, std::vector<Entry>& turn, std::size_t begin, std::size_t end);
 
   std::function<void(std::size_t)> on_thread_start_;
+  GroupCommit* group_commit_;
   std::vector<std::unique_ptr<Worker>> workers_;
 };
 

@@ -91,7 +91,26 @@ void ChargePointGateway::on_open(SessionId session, const std::string& charge_po
 
 void ChargePointGateway::on_text(SessionId session, std::string text) {
   auto it = sessions_.find(session);
-  if (it != sessions_.end()) it->second.session->on_text(std::move(text));
+  if (it == sessions_.end()) return;
+  seen_[it->second.charge_point_id] = core::Clock::now();
+  it->second.session->on_text(std::move(text));
+}
+
+void ChargePointGateway::flush_seen() {
+  if (seen_.empty()) return;
+  auto piles = std::make_shared<std::vector<core::ChargePointService::SeenAt>>();
+  piles->reserve(seen_.size());
+  for (auto& [id, at] : seen_) piles->push_back({id, at});
+  seen_.clear();
+  core::ChargePointService& service = central_.charge_points();
+  work_.submit("last-seen", [&service, piles] {
+    try {
+      service.seen(*piles);
+    } catch (const std::exception& error) {
+      std::fprintf(stderr, "chargelock: recording %zu piles as seen failed: %s\n", piles->size(),
+                   error.what());
+    }
+  });
 }
 
 void ChargePointGateway::on_close(SessionId session) {
@@ -108,6 +127,7 @@ void ChargePointGateway::on_close(SessionId session) {
 }
 
 void ChargePointGateway::close_all() {
+  flush_seen();
   for (const auto& [id, session] : by_charge_point_) report(id, false);
   by_charge_point_.clear();
   sessions_.clear();

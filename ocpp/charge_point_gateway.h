@@ -54,6 +54,11 @@ class ChargePointGateway : public ConnectionHandler {
   // Optional; set before OcppServer::run(). Must outlive the gateway's use.
   void set_observer(SessionObserver* observer) { observer_ = observer; }
 
+  // Hands the piles heard from since the last call (with the time of their
+  // last frame) to a worker, which records them as last seen. The node
+  // calls it about once a second (and at stop). Loop thread.
+  void flush_seen();
+
   UpgradeVerdict on_upgrade(const UpgradeRequest& request) override;
   void on_open(SessionId session, const std::string& charge_point_id) override;
   void on_text(SessionId session, std::string text) override;
@@ -78,6 +83,7 @@ class ChargePointGateway : public ConnectionHandler {
   SessionObserver* observer_ = nullptr;
   std::unordered_map<SessionId, Connection> sessions_;
   std::unordered_map<std::string, SessionId> by_charge_point_;
+  std::unordered_map<std::string, core::Timestamp> seen_;  // since flush_seen()
 };
 
 }  // namespace chargelock::ocpp

@@ -90,8 +90,13 @@ class ChargePointStore {
   // Stores the boot information and marks the pile seen at `at`. Returns
   // false when the id is unknown.
   virtual bool record_boot(const std::string& id, const BootInfo& boot, Timestamp at) = 0;
-  // Sets last_seen. Returns false when the id is unknown.
-  virtual bool touch(const std::string& id, Timestamp at) = 0;
+  // Moves last_seen forward to `at` for each pile (never back); unknown ids
+  // are skipped. One statement for the whole list.
+  struct SeenAt {
+    std::string id;
+    Timestamp at;
+  };
+  virtual void touch_many(const std::vector<SeenAt>& seen) = 0;
   // Marks the pile online, held by `node`. Returns false when unknown.
   virtual bool set_online(const std::string& id, const std::string& node, Timestamp at) = 0;
   // Marks the pile offline, but only while `node` still holds it (a pile

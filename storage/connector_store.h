@@ -27,11 +27,11 @@ class ConnectorStore {
  public:
   virtual ~ConnectorStore() = default;
 
-  // Replaces the connector's current state, appends it to the history and
-  // marks the charge point seen at `seen_at`, in one transaction (one commit
-  // per StatusNotification). Throws NotFoundError when the charge point is
-  // not registered.
-  virtual void record_status(const ConnectorStatusRecord& status, Timestamp seen_at) = 0;
+  // Replaces the connector's current state and appends it to the history,
+  // in one transaction. Throws NotFoundError when the charge point is not
+  // registered. (The pile's last_seen is the OCPP node's business: see
+  // ChargePointStore::touch_many.)
+  virtual void record_status(const ConnectorStatusRecord& status) = 0;
 
   // Current state of each connector, ordered by connector id.
   virtual std::vector<ConnectorStatusRecord> list(const std::string& charge_point_id) = 0;

@@ -51,6 +51,24 @@ class Database {
   // thread ends).
   void release_thread_connection();
 
+  // Group commit for the calling thread. Between begin_batch() and
+  // commit_batch() every store call made on this thread runs inside one
+  // shared transaction instead of committing on its own, so many small
+  // writes (one per OCPP message) cost one commit. Nothing written in the
+  // batch is durable, nor visible to other connections, before
+  // commit_batch() returns true: report results only after it. A store call
+  // that fails marks the batch failed (the caller still sees its exception)
+  // and every later call in it fails at once; commit_batch() then rolls the
+  // whole batch back and returns false, as it does when the commit itself
+  // fails. The caller re-runs the batch's work one call at a time.
+  // abort_batch() rolls back. One batch per thread at a time. Connector
+  // states and meter values are buffered and written as multi-row
+  // statements at the commit, so a later call in the same batch does not
+  // read them back (and their errors show as a failed commit).
+  void begin_batch();
+  bool commit_batch();
+  void abort_batch();
+
   // The URL without its password, for messages.
   const std::string& display_url() const;
 

@@ -33,6 +33,7 @@ class HeartbeatHandler final : public ActionHandler {
   explicit HeartbeatHandler(core::ChargePointService& service) : service_(service) {}
   void handle(const CallContext& context, const rapidjson::Value& request,
               rapidjson::Document& response) override;
+  bool shares_commit() const override { return true; }
 
  private:
   core::ChargePointService& service_;
@@ -44,6 +45,7 @@ class StatusNotificationHandler final : public ActionHandler {
   explicit StatusNotificationHandler(core::ChargePointService& service) : service_(service) {}
   void handle(const CallContext& context, const rapidjson::Value& request,
               rapidjson::Document& response) override;
+  bool shares_commit() const override { return true; }
 
  private:
   core::ChargePointService& service_;
@@ -88,6 +90,7 @@ class MeterValuesHandler final : public ActionHandler {
   explicit MeterValuesHandler(core::TransactionService& service) : service_(service) {}
   void handle(const CallContext& context, const rapidjson::Value& request,
               rapidjson::Document& response) override;
+  bool shares_commit() const override { return true; }
 
  private:
   core::TransactionService& service_;

@@ -39,6 +39,13 @@ class ActionHandler {
   // CallFailure is answered as InternalError.
   virtual void handle(const CallContext& context, const rapidjson::Value& request,
                       rapidjson::Document& response) = 0;
+
+  // True when handle() only writes the database and has no other effect
+  // before its answer goes out, so it may share one commit with other
+  // piles' calls (core::WorkQueue::Commit::Shared) and be run again when
+  // that commit fails. Hot, simple messages (Heartbeat, StatusNotification,
+  // MeterValues) say yes; anything that arms locks, notifies or sends does not.
+  virtual bool shares_commit() const { return false; }
 };
 
 // Action name -> handler. Filled once at start, then read-only.

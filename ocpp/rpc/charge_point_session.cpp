@@ -197,14 +197,20 @@ void ChargePointSession::on_call(Call& call) {
   in_flight_.insert(id);
   // std::function needs a copyable task; the payload travels in a shared_ptr.
   auto request = std::make_shared<rapidjson::Document>(std::move(call.payload));
-  work_.submit(charge_point_id_,
-               [link = link_, weak = weak_from_this(), handler, schemas = &schemas_,
-                context = CallContext{charge_point_id_, id}, action = call.action, request] {
-                 std::string reply = run_handler(*handler, *schemas, context, action, *request);
-                 link->post([weak, id = context.message_id, reply = std::move(reply)]() mutable {
-                   if (auto self = weak.lock()) self->finish_call(id, std::move(reply));
-                 });
-               });
+  work_.submit(
+      charge_point_id_,
+      [link = link_, weak = weak_from_this(), handler, schemas = &schemas_,
+       context = CallContext{charge_point_id_, id}, action = call.action, request] {
+        std::string reply = run_handler(*handler, *schemas, context, action, *request);
+        // The answer leaves only once what the handler wrote is durable.
+        core::WorkQueue::after_commit(
+            [link, weak, id = context.message_id, reply = std::move(reply)]() mutable {
+              link->post([weak, id = std::move(id), reply = std::move(reply)]() mutable {
+                if (auto self = weak.lock()) self->finish_call(id, std::move(reply));
+              });
+            });
+      },
+      handler->shares_commit() ? core::WorkQueue::Commit::Shared : core::WorkQueue::Commit::Own);
 }
 
 void ChargePointSession::finish_call(const std::string& message_id, std::string reply) {

@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <ctime>
 #include <regex>
+#include <stdexcept>
 
 #include "storage/migrations.h"
 #include "storage/postgres/database_impl.h"
@@ -40,6 +42,21 @@ std::optional<int> optional_int(const pqxx::field& field) {
   return field.as<int>();
 }
 
+std::string copy_timestamp(Timestamp t) {
+  const std::int64_t micros = to_micros(t);
+  std::int64_t seconds = micros / 1000000;
+  std::int64_t fraction = micros % 1000000;
+  if (fraction < 0) {
+    fraction += 1000000;
+    --seconds;
+  }
+  const std::time_t time = static_cast<std::time_t>(seconds);
+  std::tm utc{};
+  gmtime_r(&time, &utc);
+  return fmt::format("{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:06}+00", utc.tm_year + 1900,
+                     utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, fraction);
+}
+
 std::string values_rows(std::size_t rows, const std::vector<std::string>& column_templates) {
   std::string sql;
   std::size_t n = 0;
@@ -73,6 +90,92 @@ Database::Impl::Impl(std::string url_in)
 
 Database::Impl::~Impl() = default;
 
+namespace {
+// The group commit open on this thread, if any (Database::begin_batch()).
+struct ThreadBatch {
+  const Database::Impl* owner = nullptr;
+  std::unique_ptr<pqxx::work> txn;  // null when opening it failed
+  bool failed = false;
+  std::vector<std::pair<std::type_index, std::unique_ptr<DeferredWrites>>> deferred;
+};
+thread_local ThreadBatch tls_batch;
+}  // namespace
+
+void Database::Impl::begin_batch() {
+  if (tls_batch.owner != nullptr) throw std::logic_error("a batch is already open on this thread");
+  tls_batch.owner = this;
+  tls_batch.failed = false;
+  try {
+    tls_batch.txn = std::make_unique<pqxx::work>(connection());
+  } catch (...) {
+    tls_batch.failed = true;  // every call fails fast; commit_batch() says false
+  }
+}
+
+bool Database::Impl::commit_batch() {
+  if (tls_batch.owner != this) return false;
+  bool committed = !tls_batch.failed && tls_batch.txn;
+  if (committed) {
+    try {
+      for (auto& [type, writes] : tls_batch.deferred) writes->flush(*tls_batch.txn);
+      tls_batch.txn->commit();
+    } catch (const pqxx::broken_connection&) {
+      committed = false;
+      tls_batch.txn.reset();
+      release_thread_connection();
+    } catch (const std::exception&) {
+      committed = false;
+    }
+  }
+  abort_batch();
+  return committed;
+}
+
+void Database::Impl::abort_batch() {
+  if (tls_batch.owner != this) return;
+  tls_batch.deferred.clear();
+  tls_batch.txn.reset();  // rolls back what was not committed
+  tls_batch.owner = nullptr;
+  tls_batch.failed = false;
+}
+
+pqxx::work* Database::Impl::batch_transaction() {
+  if (tls_batch.owner != this) return nullptr;
+  if (tls_batch.failed || !tls_batch.txn)
+    throw DatabaseError("an earlier statement of this batch failed; the batch is rolled back");
+  return tls_batch.txn.get();
+}
+
+DeferredWrites* Database::Impl::deferred_slot(
+    std::type_index type, const std::function<std::unique_ptr<DeferredWrites>()>& make) {
+  if (tls_batch.owner != this) return nullptr;
+  for (auto& [slot_type, writes] : tls_batch.deferred)
+    if (slot_type == type) return writes.get();
+  tls_batch.deferred.emplace_back(type, make());
+  return tls_batch.deferred.back().second.get();
+}
+
+void Database::Impl::fail_batch() {
+  if (tls_batch.owner == this) tls_batch.failed = true;
+}
+
+void Database::Impl::rethrow_as_database_error() {
+  try {
+    throw;
+  } catch (const DatabaseError&) {
+    throw;
+  } catch (const pqxx::broken_connection& e) {
+    release_thread_connection();
+    throw DatabaseError("lost connection to database " + display_url + ": " + e.what());
+  } catch (const pqxx::foreign_key_violation& e) {
+    throw NotFoundError(std::string("referenced row does not exist: ") + e.what());
+  } catch (const pqxx::unique_violation& e) {
+    throw ConflictError(std::string("row already exists: ") + e.what());
+  } catch (const pqxx::failure& e) {
+    throw DatabaseError(std::string("database error: ") + e.what());
+  }
+}
+
 std::unique_ptr<pqxx::connection> Database::Impl::open() {
   try {
     return std::make_unique<pqxx::connection>(url);
@@ -98,6 +201,10 @@ pqxx::connection& Database::Impl::connection() {
 }
 
 void Database::Impl::release_thread_connection() {
+  if (tls_batch.owner == this && tls_batch.txn) {
+    tls_batch.txn.reset();  // it lives on the connection about to go
+    tls_batch.failed = true;
+  }
   std::unique_ptr<pqxx::connection> mine;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -127,6 +234,9 @@ Database::Database(std::string url) : impl_(std::make_unique<Impl>(std::move(url
 Database::~Database() = default;
 
 const std::string& Database::display_url() const { return impl_->display_url; }
+void Database::begin_batch() { impl_->begin_batch(); }
+bool Database::commit_batch() { return impl_->commit_batch(); }
+void Database::abort_batch() { impl_->abort_batch(); }
 void Database::release_thread_connection() { impl_->release_thread_connection(); }
 
 ChargePointStore& Database::charge_points() { return *impl_->charge_points; }

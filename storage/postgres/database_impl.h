@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -10,6 +11,7 @@
 #include <string>
 #include <thread>
 #include <type_traits>
+#include <typeindex>
 #include <unordered_map>
 #include <vector>
 
@@ -41,6 +43,8 @@ std::optional<std::int64_t> to_micros(const std::optional<Timestamp>& t);
 std::optional<Timestamp> optional_time(const pqxx::field& micros);
 std::optional<std::string> optional_text(const pqxx::field& field);
 std::optional<int> optional_int(const pqxx::field& field);
+// "2024-05-01 12:00:05.123456+00": a timestamptz as COPY's text format takes it.
+std::string copy_timestamp(Timestamp t);
 
 // Multi-row insert support: "(t0($1), t1($2)), (t0($3), t1($4))" for `rows`
 // rows, where each template holds one {} for the column's placeholder
@@ -50,6 +54,18 @@ using TextParams = std::vector<std::optional<std::string>>;
 inline std::optional<std::string> text_param(const std::optional<int>& v) {
   return v ? std::optional<std::string>(std::to_string(*v)) : std::nullopt;
 }
+// Runs `sql` as a prepared statement of the transaction's connection,
+// prepared on first use (libpqxx registers it lazily, per connection, so a
+// reconnect prepares again); the name derives from the SQL text. For the
+// statements every OCPP message runs: PostgreSQL then skips parsing and
+// planning them each time.
+template <typename... Args>
+pqxx::result exec_hot(pqxx::work& txn, const std::string& sql, Args&&... args) {
+  const std::string name = "hot_" + std::to_string(std::hash<std::string>{}(sql));
+  txn.conn().prepare(name, sql);
+  return txn.exec_prepared(name, std::forward<Args>(args)...);
+}
+
 // Rows per multi-row statement (keeps under PostgreSQL's 65535 parameters).
 constexpr std::size_t kRowsPerInsert = 1000;
 
@@ -58,6 +74,15 @@ constexpr std::size_t kRowsPerInsert = 1000;
 std::string without_password(const std::string& url);
 
 }  // namespace postgres
+
+// A store's writes held back while a batch is open on the thread (see
+// Database::begin_batch()), written as multi-row statements just before the
+// batch commits. Only for writes no call of the same batch reads back.
+class DeferredWrites {
+ public:
+  virtual ~DeferredWrites() = default;
+  virtual void flush(pqxx::work& txn) = 0;
+};
 
 class Database::Impl {
  public:
@@ -69,12 +94,15 @@ class Database::Impl {
   void release_thread_connection();
 
   // Runs f(pqxx::work&) in a transaction on the calling thread's connection
-  // and commits. libpqxx errors become DatabaseError (NotFoundError for a
-  // foreign key violation, ConflictError for a unique violation); a broken
+  // and commits, or, while the thread has a batch open (begin_batch()),
+  // inside the batch's transaction without committing. libpqxx errors become
+  // DatabaseError (NotFoundError for a foreign key violation, ConflictError
+  // for a unique violation); any error marks an open batch failed; a broken
   // connection is dropped so the next call reconnects.
   template <typename F>
   auto transact(F&& f) {
     try {
+      if (pqxx::work* shared = batch_transaction()) return f(*shared);
       pqxx::work txn(connection());
       if constexpr (std::is_void_v<decltype(f(txn))>) {
         f(txn);
@@ -84,18 +112,23 @@ class Database::Impl {
         txn.commit();
         return result;
       }
-    } catch (const DatabaseError&) {
-      throw;
-    } catch (const pqxx::broken_connection& e) {
-      release_thread_connection();
-      throw DatabaseError("lost connection to database " + display_url + ": " + e.what());
-    } catch (const pqxx::foreign_key_violation& e) {
-      throw NotFoundError(std::string("referenced row does not exist: ") + e.what());
-    } catch (const pqxx::unique_violation& e) {
-      throw ConflictError(std::string("row already exists: ") + e.what());
-    } catch (const pqxx::failure& e) {
-      throw DatabaseError(std::string("database error: ") + e.what());
+    } catch (...) {
+      fail_batch();
+      rethrow_as_database_error();
     }
+  }
+
+  // Group commit on the calling thread (see Database::begin_batch()).
+  void begin_batch();
+  bool commit_batch();
+  void abort_batch();
+
+  // The buffer of type W of the batch open on this thread (made on first
+  // use), or null when none is open: then the store writes at once. A failure
+  // while flushing fails the commit (commit_batch() returns false).
+  template <typename W>
+  W* deferred() {
+    return static_cast<W*>(deferred_slot(typeid(W), [] { return std::make_unique<W>(); }));
   }
 
   const std::string url;
@@ -116,6 +149,15 @@ class Database::Impl {
 
  private:
   std::unique_ptr<pqxx::connection> open();
+  // The open batch's transaction on this thread; throws DatabaseError when
+  // the batch already failed (its transaction is unusable); null when none.
+  pqxx::work* batch_transaction();
+  void fail_batch();
+  DeferredWrites* deferred_slot(std::type_index type,
+                                const std::function<std::unique_ptr<DeferredWrites>()>& make);
+  // Inside a catch block: rethrows the current exception, libpqxx errors
+  // mapped to DatabaseError and its subclasses.
+  [[noreturn]] void rethrow_as_database_error();
 
   std::mutex mutex_;
   std::unordered_map<std::thread::id, std::unique_ptr<pqxx::connection>> connections_;

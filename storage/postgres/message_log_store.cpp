@@ -12,27 +12,22 @@ class PgMessageLogStore final : public MessageLogStore {
  public:
   explicit PgMessageLogStore(Database::Impl& db) : db_(db) {}
 
+  // COPY, not INSERT: the log takes two rows per OCPP message, and COPY
+  // costs PostgreSQL a fraction of a parameterised multi-row INSERT per row
+  // (measured: the INSERT was the writer's limit at ~40k messages/s).
   void append(const std::vector<LoggedFrame>& frames) override {
     if (frames.empty()) return;
-    static const std::vector<std::string> columns{"{}", "{}", "{}", "micros_to_ts({}::bigint)"};
+    static const std::vector<std::string> columns{"charge_point_id", "direction", "frame",
+                                                  "received_at"};
     db_.transact([&](pqxx::work& txn) {
-      for (std::size_t first = 0; first < frames.size(); first += kRowsPerInsert) {
-        const std::size_t count = std::min(kRowsPerInsert, frames.size() - first);
-        TextParams params;
-        params.reserve(count * columns.size());
-        for (std::size_t i = first; i < first + count; ++i) {
-          const LoggedFrame& f = frames[i];
-          params.push_back(f.charge_point_id);
-          params.push_back(f.direction == MessageDirection::Incoming ? "in" : "out");
-          params.push_back(f.frame);
-          params.push_back(std::to_string(to_micros(f.received_at)));
-        }
-        // VALUES rows are inserted in order, so ids follow arrival order.
-        txn.exec_params(
-            "INSERT INTO message_log (charge_point_id, direction, frame, received_at) VALUES " +
-                values_rows(count, columns),
-            pqxx::prepare::make_dynamic_params(params));
-      }
+      pqxx::stream_to copy(txn, "message_log", columns);
+      // COPY inserts rows in order, so ids follow arrival order.
+      for (const LoggedFrame& f : frames)
+        copy << std::make_tuple(
+            f.charge_point_id,
+            std::string(f.direction == MessageDirection::Incoming ? "in" : "out"), f.frame,
+            copy_timestamp(f.received_at));
+      copy.complete();
     });
   }
 

@@ -60,7 +60,7 @@ class PgTransactionStore final : public TransactionStore {
 
   std::optional<TransactionRecord> find(int transaction_id) override {
     return db_.transact([&](pqxx::work& txn) -> std::optional<TransactionRecord> {
-      const auto result = txn.exec_params(std::string(kSelect) + " WHERE id = $1", transaction_id);
+      const auto result = exec_hot(txn, std::string(kSelect) + " WHERE id = $1", transaction_id);
       if (result.empty()) return std::nullopt;
       return read_transaction(result[0]);
     });

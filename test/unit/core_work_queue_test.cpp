@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 #include <mutex>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "core/work_queue.h"
@@ -46,4 +47,85 @@ TEST_CASE("each worker runs its start hook first, once") {
     queue.submit("a", [] {});
   }
   CHECK(started == 3);
+}
+
+namespace {
+// Records what the queue asks of the group commit; commit() answers `ok`.
+class RecordingGroupCommit : public chargelock::core::GroupCommit {
+ public:
+  void begin() override { log("begin"); }
+  bool commit() override {
+    log("commit");
+    return ok;
+  }
+  void log(const std::string& what) {
+    std::lock_guard<std::mutex> lock(mutex);
+    events.push_back(what);
+  }
+  std::mutex mutex;
+  std::vector<std::string> events;
+  std::atomic<bool> ok{true};
+};
+
+// Submits, while the single worker is held, Shared tasks s1..s3, an Own
+// task o4 and Shared s5, each logging its run and its after_commit().
+void submit_sample(WorkQueue& queue, RecordingGroupCommit& group) {
+  std::mutex gate;
+  std::unique_lock<std::mutex> hold(gate);
+  queue.submit("k", [&gate] { std::lock_guard<std::mutex> wait_for_all(gate); });
+  const auto task = [&group](const std::string& name) {
+    return [&group, name] {
+      group.log("run " + name);
+      WorkQueue::after_commit([&group, name] { group.log("done " + name); });
+    };
+  };
+  queue.submit("k", task("s1"), WorkQueue::Commit::Shared);
+  queue.submit("k", task("s2"), WorkQueue::Commit::Shared);
+  queue.submit("k", task("s3"), WorkQueue::Commit::Shared);
+  queue.submit("k", task("o4"));
+  queue.submit("k", task("s5"), WorkQueue::Commit::Shared);
+}
+}  // namespace
+
+TEST_CASE("shared tasks queued together share one commit; results wait for it") {
+  RecordingGroupCommit group;
+  {
+    WorkQueue queue(1, nullptr, &group);
+    submit_sample(queue, group);
+  }
+  // s1..s3 form a group; o4 runs alone and ends it; s5 alone needs no group.
+  const std::vector<std::string> expected{"begin",  "run s1",  "run s2",  "run s3",
+                                          "commit", "done s1", "done s2", "done s3",
+                                          "run o4", "done o4", "run s5",  "done s5"};
+  CHECK(group.events == expected);
+}
+
+TEST_CASE("a group that does not commit runs each of its tasks again, alone") {
+  RecordingGroupCommit group;
+  group.ok = false;
+  {
+    WorkQueue queue(1, nullptr, &group);
+    submit_sample(queue, group);
+  }
+  // No result of the failed group escapes; each task then reports its own.
+  const std::vector<std::string> expected{"begin",   "run s1",  "run s2",  "run s3",  "commit",
+                                          "run s1",  "done s1", "run s2",  "done s2", "run s3",
+                                          "done s3", "run o4",  "done o4", "run s5",  "done s5"};
+  CHECK(group.events == expected);
+}
+
+TEST_CASE("without a group commit, shared tasks run alone and report at once") {
+  std::vector<std::string> events;
+  {
+    WorkQueue queue(1);
+    for (const char* name : {"a", "b"})
+      queue.submit(
+          "k",
+          [&events, name = std::string(name)] {
+            events.push_back("run " + name);
+            WorkQueue::after_commit([&events, name] { events.push_back("done " + name); });
+          },
+          WorkQueue::Commit::Shared);
+  }
+  CHECK(events == std::vector<std::string>{"run a", "done a", "run b", "done b"});
 }
