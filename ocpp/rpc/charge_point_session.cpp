@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <mutex>
+#include <random>
 #include <utility>
 #include <variant>
 
@@ -101,8 +102,7 @@ ChargePointSession::ChargePointSession(Token, std::string charge_point_id, Sessi
       log_(log),
       schemas_(schemas),
       options_(options),
-      link_(std::make_shared<LoopLink>()),
-      random_(std::random_device{}()) {
+      link_(std::make_shared<LoopLink>()) {
   link_->output = &output_;
 }
 
@@ -328,8 +328,11 @@ void ChargePointSession::deliver(CallCallback& callback, CallOutcome outcome) {
 std::string ChargePointSession::new_message_id() {
   // A random (version 4) UUID: 36 characters, the most OCPP-J allows, and
   // unique across reconnects without any shared counter.
-  std::uint64_t high = random_();
-  std::uint64_t low = random_();
+  // One generator for the loop thread, not one per session (its state is
+  // 2.5 KB; sessions only ever call this on the loop thread).
+  thread_local std::mt19937_64 random{std::random_device{}()};
+  std::uint64_t high = random();
+  std::uint64_t low = random();
   high = (high & ~0xF000ULL) | 0x4000ULL;                // version 4
   low = (low & ~(0xC000ULL << 48)) | (0x8000ULL << 48);  // RFC 4122 variant
   return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", high >> 32, (high >> 16) & 0xFFFF,

@@ -38,11 +38,10 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <functional>
+#include <list>
 #include <memory>
 #include <optional>
-#include <random>
 #include <set>
 #include <string>
 #include <string_view>
@@ -59,8 +58,10 @@ namespace chargelock::ocpp {
 struct SessionOptions {
   // How long a CALL we sent may wait for its CALLRESULT/CALLERROR (SPEC §3).
   std::chrono::milliseconds call_timeout{std::chrono::seconds(30)};
-  // How many recent replies are kept to answer a repeated message id.
-  std::size_t reply_cache_size = 32;
+  // How many recent replies are kept to answer a repeated message id (a
+  // pile repeats its last call or few, after a reconnect or timeout; every
+  // cached reply costs memory on each of thousands of idle connections).
+  std::size_t reply_cache_size = 16;
 };
 
 enum class CallStatus {
@@ -162,13 +163,14 @@ class ChargePointSession : public std::enable_shared_from_this<ChargePointSessio
   const SessionOptions options_;
   std::shared_ptr<LoopLink> link_;
 
-  std::deque<CachedReply> replies_;  // oldest first
+  // std::list, not std::deque: an empty deque already holds ~600 bytes, and
+  // these are per connection, mostly short or empty.
+  std::list<CachedReply> replies_;   // oldest first
   std::set<std::string> in_flight_;  // incoming CALL ids being handled
 
   std::optional<OutgoingCall> outstanding_;
-  std::deque<OutgoingCall> waiting_;
+  std::list<OutgoingCall> waiting_;
   std::uint64_t next_sequence_ = 1;
-  std::mt19937_64 random_;
 };
 
 }  // namespace chargelock::ocpp

@@ -10,7 +10,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
-#include <deque>
+#include <list>
 #include <mutex>
 #include <stdexcept>
 #include <unordered_map>
@@ -28,8 +28,11 @@ namespace {
 constexpr char kSubprotocol[] = "ocpp1.6";
 constexpr char kWwwAuthenticate[] = "Basic realm=\"ChargeLock\"";
 // Bytes lws reads per RECEIVE callback; allocated once per connection by lws,
-// so it is kept small (OCPP messages are mostly well under 1 KiB).
-constexpr std::size_t kRxChunkBytes = 4096;
+// so it is kept small (OCPP messages are mostly well under 1 KiB; longer
+// ones arrive in several callbacks and are reassembled). Per-connection
+// containers are std::list, not std::deque (~600 bytes even when empty):
+// memory per idle connection is a goal (bench/README.md).
+constexpr std::size_t kRxChunkBytes = 1024;
 // A peer that stops reading must not make the server buffer without end:
 // beyond this many unsent messages its session is closed instead.
 constexpr std::size_t kMaxQueuedMessages = 1024;
@@ -125,8 +128,9 @@ class OcppServer::Impl final : public LwsEventSink {
  private:
   struct Session {
     lws* wsi = nullptr;
-    std::deque<std::string> outbox;  // each message has LWS_PRE bytes of headroom
-    std::string partial;             // text message being reassembled
+    std::list<std::string> outbox;  // each has LWS_PRE bytes of headroom; a list: see below
+
+    std::string partial;  // text message being reassembled
     bool close_requested = false;
     lws_usec_t last_validity_refresh = 0;
   };
