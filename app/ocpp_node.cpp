@@ -2,7 +2,6 @@
 
 #include <cstdio>
 
-#include "core/database_group_commit.h"
 #include "core/work_queue.h"
 #include "ocpp/charge_point_gateway.h"
 #include "ocpp/command_dispatcher.h"
@@ -47,8 +46,7 @@ class OcppNode::Impl {
   Impl(const Config& config, core::CentralSystem& central)
       : config_(config),
         central_(central),
-        group_commit_(central.database()),
-        work_(static_cast<std::size_t>(config.workers), nullptr, &group_commit_),
+        work_(static_cast<std::size_t>(config.workers), nullptr, &central.group_commit()),
         gateway_(central, work_, actions_, ocpp::SchemaRegistry::ocpp16(), session_options(config)),
         server_(server_config(config), gateway_),
         dispatcher_(
@@ -129,7 +127,6 @@ class OcppNode::Impl {
   const Config& config_;
   core::CentralSystem& central_;
   ocpp::ActionRegistry actions_;
-  core::DatabaseGroupCommit group_commit_;  // before work_: outlives the workers
   core::WorkQueue work_;
   ocpp::ChargePointGateway gateway_;
   ocpp::OcppServer server_;

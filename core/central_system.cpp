@@ -23,6 +23,7 @@ ChargePointServiceConfig service_config(const CentralSystemConfig& c) {
 
 CentralSystem::CentralSystem(storage::Database& database, CentralSystemConfig config)
     : database_(database),
+      group_commit_(database),
       config_(std::move(config)),
       directory_(database.charge_points(), config_.auto_register),
       charge_points_(database.charge_points(), database.connectors(), &directory_,
@@ -38,7 +39,7 @@ CentralSystem::CentralSystem(storage::Database& database, CentralSystemConfig co
       telematics_(database.vehicles(), notifications_,
                   TelematicsConfig{config_.low_battery_threshold}),
       locks_(database.locks(), database.vehicles(), database.charge_points(),
-             database.transactions(), commands_, notifications_) {
+             database.transactions(), commands_, notifications_, &group_commit_) {
   data_transfers_.add_vendor(lock_codec::kVendorId, locks_);
   authorization_.set_policy(&locks_);
   charge_points_.set_boot_observer(&locks_);

@@ -66,7 +66,7 @@ CommandRecord CommandService::enqueue(const CommandRequest& request) {
   return enqueue(request, created);
 }
 
-CommandRecord CommandService::enqueue(const CommandRequest& request, bool& created) {
+storage::NewCommand CommandService::checked(const CommandRequest& request) const {
   if (validator_ == nullptr) throw std::logic_error("CommandService: no command validator was set");
   if (request.charge_point_id.empty()) throw InvalidCommand("chargePointId: must not be empty");
   if (request.action.empty()) throw InvalidCommand("action: must not be empty");
@@ -94,9 +94,28 @@ CommandRecord CommandService::enqueue(const CommandRequest& request, bool& creat
   command.idempotency_key = request.idempotency_key;
   command.origin = request.origin;
   command.expires_at = Clock::now() + request.expires_in;
-  auto enqueued = store_.enqueue(command);
+  return command;
+}
+
+CommandRecord CommandService::enqueue(const CommandRequest& request, bool& created) {
+  auto enqueued = store_.enqueue(checked(request));
   created = enqueued.inserted;
   return to_record(std::move(enqueued.command));
+}
+
+std::vector<CommandRecord> CommandService::enqueue_many(
+    const std::vector<CommandRequest>& requests) {
+  std::vector<storage::NewCommand> commands;
+  commands.reserve(requests.size());
+  for (const CommandRequest& request : requests) {
+    if (request.idempotency_key)
+      throw InvalidCommand("idempotencyKey: not accepted when queueing many commands at once");
+    commands.push_back(checked(request));
+  }
+  std::vector<CommandRecord> out;
+  out.reserve(commands.size());
+  for (auto& stored : store_.enqueue_many(commands)) out.push_back(to_record(std::move(stored)));
+  return out;
 }
 
 std::optional<CommandRecord> CommandService::find(std::int64_t id) {

@@ -130,6 +130,10 @@ class CommandService {
   CommandRecord enqueue(const CommandRequest& request);
   // As enqueue(); `created` tells whether this call queued a new command.
   CommandRecord enqueue(const CommandRequest& request, bool& created);
+  // Queues many commands at once (a lock's fan-out to thousands of piles):
+  // all or none. Each is checked as by enqueue(); none may carry an
+  // idempotency key. Returns them in request order.
+  std::vector<CommandRecord> enqueue_many(const std::vector<CommandRequest>& requests);
 
   // Overdue queued commands are marked expired before reading.
   std::optional<CommandRecord> find(std::int64_t id);
@@ -168,6 +172,8 @@ class CommandService {
   const CommandServiceConfig& config() const { return config_; }
 
  private:
+  // The request's checks (InvalidCommand, CommandRefused) and its row.
+  storage::NewCommand checked(const CommandRequest& request) const;
   // Tells the observer about a command whose final state was just recorded.
   bool finished(std::int64_t id, bool recorded);
 

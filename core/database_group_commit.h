@@ -2,7 +2,7 @@
 // one transaction of the worker's connection (storage::Database batches).
 #pragma once
 
-#include "core/work_queue.h"
+#include "core/group_commit.h"
 #include "storage/database.h"
 
 namespace chargelock::core {
@@ -12,6 +12,7 @@ class DatabaseGroupCommit final : public GroupCommit {
   explicit DatabaseGroupCommit(storage::Database& database) : database_(database) {}
   void begin() override { database_.begin_batch(); }
   bool commit() override { return database_.commit_batch(); }
+  void abort() override { database_.abort_batch(); }
 
  private:
   storage::Database& database_;

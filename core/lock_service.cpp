@@ -7,6 +7,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <set>
 #include <stdexcept>
 
 #include "core/lock_codec.h"
@@ -85,13 +86,14 @@ double distance_km(const GeoLocation& a, const GeoLocation& b) {
 LockService::LockService(storage::LockStore& locks, storage::VehicleStore& vehicles,
                          storage::ChargePointStore& charge_points,
                          storage::TransactionStore& transactions, CommandService& commands,
-                         NotificationService& notifications)
+                         NotificationService& notifications, GroupCommit* group_commit)
     : locks_(locks),
       vehicles_(vehicles),
       charge_points_(charge_points),
       transactions_(transactions),
       commands_(commands),
-      notifications_(notifications) {}
+      notifications_(notifications),
+      group_commit_(group_commit) {}
 
 // ---- owner side
 
@@ -520,15 +522,15 @@ void LockService::booted(const std::string& charge_point_id, RegistrationStatus 
 LockView LockService::view(const LockRecord& lock) {
   LockView v;
   v.lock = lock;
-  for (const LockPile& pile : locks_.piles(lock.id)) {
-    if (pile.status == pile_status::kArmed)
-      ++v.piles.armed;
-    else if (pile.status == pile_status::kUnsupported)
-      ++v.piles.unsupported;
-    else if (pile.status == pile_status::kPending)
-      ++v.piles.pending;
+  for (const auto& [status, count] : locks_.pile_counts(lock.id)) {
+    if (status == pile_status::kArmed)
+      v.piles.armed += count;
+    else if (status == pile_status::kUnsupported)
+      v.piles.unsupported += count;
+    else if (status == pile_status::kPending)
+      v.piles.pending += count;
     else
-      ++v.piles.disarmed;
+      v.piles.disarmed += count;
   }
   return v;
 }
@@ -582,14 +584,42 @@ void LockService::arm(const LockRecord& lock, const storage::VehicleRecord& vehi
 void LockService::dispatch(const LockRecord& lock) {
   const auto vehicle = vehicles_.find(lock.vin);
   if (!vehicle) return;
-  int queued = 0;
-  for (const ChargePointRecord& cp : charge_points_.list()) {
-    if (!in_scope(lock, cp)) continue;
-    auto row = locks_.pile(lock.id, cp.id);
-    if (row) continue;  // dispatched before
-    arm(lock, *vehicle, cp.id, std::nullopt);
-    ++queued;
+  std::set<std::string> dispatched;  // before (e.g. by a pile's boot)
+  for (const LockPile& pile : locks_.piles(lock.id)) dispatched.insert(pile.charge_point_id);
+  std::vector<std::string> targets;
+  for (const ChargePointRecord& cp : charge_points_.list())
+    if (in_scope(lock, cp) && dispatched.count(cp.id) == 0) targets.push_back(cp.id);
+  // Thousands of piles: their commands and rows in a few statements and
+  // one commit, not a few commits per pile.
+  const std::string payload =
+      lock_codec::lock_vehicle_payload(lock.id, vehicle->vin, vehicle->id_tags, vehicle->evcc_ids);
+  std::vector<CommandRequest> requests;
+  requests.reserve(targets.size());
+  for (const std::string& id : targets) {
+    CommandRequest request;
+    request.charge_point_id = id;
+    request.action = "DataTransfer";
+    request.payload_json = payload;
+    request.origin = origin_of(lock);
+    requests.push_back(std::move(request));
   }
+  try {
+    run_grouped(group_commit_, [&] {
+      const auto commands = commands_.enqueue_many(requests);
+      std::vector<LockPile> rows(commands.size());
+      for (std::size_t i = 0; i < commands.size(); ++i) {
+        rows[i].lock_id = lock.id;
+        rows[i].charge_point_id = commands[i].charge_point_id;
+        rows[i].status = pile_status::kPending;
+        rows[i].command_id = commands[i].id;
+      }
+      locks_.put_piles(rows);
+    });
+  } catch (const storage::NotFoundError&) {
+    // A pile was removed meanwhile: arm the others one by one.
+    for (const std::string& id : targets) arm(lock, *vehicle, id, std::nullopt);
+  }
+  const std::size_t queued = targets.size();
   storage::LockUpdate update;
   update.lock_id = lock.id;
   update.from = {lock_status::kRequested};
@@ -599,20 +629,56 @@ void LockService::dispatch(const LockRecord& lock) {
 }
 
 void LockService::disarm(const LockRecord& lock) {
-  for (LockPile pile : locks_.piles(lock.id)) {
+  // Every armed (or still pending) pile gets UnlockVehicle; piles that
+  // answered they do not support the extension get nothing. Thousands of
+  // piles: a few statements and one commit.
+  std::vector<LockPile> unsupported;
+  std::vector<LockPile> to_disarm;
+  for (LockPile& pile : locks_.piles(lock.id)) {
     if (pile.status != pile_status::kPending && pile.status != pile_status::kArmed) continue;
     if (const auto derived = derived_state(pile);
         derived && derived->first == pile_status::kUnsupported) {
       pile.status = derived->first;
       pile.detail = derived->second;
-      locks_.put_pile(pile);
-      continue;
+      unsupported.push_back(std::move(pile));
+    } else {
+      to_disarm.push_back(std::move(pile));
     }
-    const auto command = enqueue(lock, pile.charge_point_id, "DataTransfer",
-                                 lock_codec::unlock_vehicle_payload(lock.id));
-    pile.status = pile_status::kDisarmed;
-    if (command) pile.unlock_command_id = command->id;
-    locks_.put_pile(pile);
+  }
+  std::vector<CommandRequest> requests;
+  for (const LockPile& pile : to_disarm) {
+    CommandRequest request;
+    request.charge_point_id = pile.charge_point_id;
+    request.action = "DataTransfer";
+    request.payload_json = lock_codec::unlock_vehicle_payload(lock.id);
+    request.origin = origin_of(lock);
+    requests.push_back(std::move(request));
+  }
+  const auto write = [&](bool bulk) {
+    std::vector<LockPile> rows = unsupported;
+    if (bulk) {
+      const auto commands = commands_.enqueue_many(requests);
+      for (std::size_t i = 0; i < to_disarm.size(); ++i) {
+        LockPile pile = to_disarm[i];
+        pile.status = pile_status::kDisarmed;
+        pile.unlock_command_id = commands[i].id;
+        rows.push_back(std::move(pile));
+      }
+    } else {  // a pile was removed meanwhile: one by one
+      for (LockPile pile : to_disarm) {
+        const auto command = enqueue(lock, pile.charge_point_id, "DataTransfer",
+                                     lock_codec::unlock_vehicle_payload(lock.id));
+        pile.status = pile_status::kDisarmed;
+        if (command) pile.unlock_command_id = command->id;
+        rows.push_back(std::move(pile));
+      }
+    }
+    locks_.put_piles(rows);
+  };
+  try {
+    run_grouped(group_commit_, [&] { write(true); });
+  } catch (const storage::NotFoundError&) {
+    run_grouped(group_commit_, [&] { write(false); });
   }
 }
 

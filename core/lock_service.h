@@ -39,6 +39,7 @@
 #include "core/command_service.h"
 #include "core/data_transfer_service.h"
 #include "core/domain_errors.h"
+#include "core/group_commit.h"
 #include "core/notification_service.h"
 #include "storage/lock_store.h"
 #include "storage/transaction_store.h"
@@ -101,7 +102,8 @@ class LockService final : public VendorExtension,
  public:
   LockService(storage::LockStore& locks, storage::VehicleStore& vehicles,
               storage::ChargePointStore& charge_points, storage::TransactionStore& transactions,
-              CommandService& commands, NotificationService& notifications);
+              CommandService& commands, NotificationService& notifications,
+              GroupCommit* group_commit = nullptr);
 
   // ---- owner side
 
@@ -181,6 +183,8 @@ class LockService final : public VendorExtension,
   storage::TransactionStore& transactions_;
   CommandService& commands_;
   NotificationService& notifications_;
+  // Fan-outs (LockVehicle / UnlockVehicle to every pile) write in one commit.
+  GroupCommit* group_commit_;
 };
 
 }  // namespace chargelock::core

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/work_queue.h"
+
 namespace chargelock::core {
 
 struct NotificationService::Subscription::Entry {
@@ -28,15 +30,21 @@ Notification NotificationService::notify(std::int64_t owner_id, const std::strin
     for (const auto& [id, entry] : subscribers_)
       if (entry->owner_id == owner_id) targets.push_back(entry);
   }
-  for (const auto& entry : targets) {
-    std::lock_guard<std::mutex> lock(entry->mutex);
-    if (!entry->active) continue;
-    try {
-      entry->listener(stored);
-    } catch (...) {
-      // A failing subscriber must not undo the stored notification.
+  if (targets.empty()) return stored;
+  // Live streams hear of it once it is committed (inside a worker's group
+  // commit, that is after the group's commit; a group that fails runs again
+  // and stores, and tells, once).
+  WorkQueue::after_commit([targets = std::move(targets), stored] {
+    for (const auto& entry : targets) {
+      std::lock_guard<std::mutex> lock(entry->mutex);
+      if (!entry->active) continue;
+      try {
+        entry->listener(stored);
+      } catch (...) {
+        // A failing subscriber must not undo the stored notification.
+      }
     }
-  }
+  });
   return stored;
 }
 

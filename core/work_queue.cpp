@@ -112,6 +112,7 @@ void WorkQueue::run_group(std::size_t index, std::vector<Entry>& turn, std::size
     committed = group_commit_->commit();
   } catch (...) {
     tls_group_callbacks = nullptr;
+    group_commit_->abort();
   }
   if (committed) {
     for (auto& callback : callbacks) run_guarded(index, callback);

@@ -25,17 +25,9 @@
 #include <thread>
 #include <vector>
 
-namespace chargelock::core {
+#include "core/group_commit.h"
 
-// What a worker calls around a group of Shared tasks (e.g. one database
-// transaction, see storage::Database::begin_batch()). Called on the worker.
-class GroupCommit {
- public:
-  virtual ~GroupCommit() = default;
-  virtual void begin() = 0;
-  // True when everything the group wrote is now durable.
-  virtual bool commit() = 0;
-};
+namespace chargelock::core {
 
 class WorkQueue {
  public:

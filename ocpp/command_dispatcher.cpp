@@ -130,7 +130,11 @@ void CommandDispatcher::pump(const std::string& charge_point_id) {
   state.again = false;
   const bool reset = state.reset_pending;
   state.reset_pending = false;
-  work_.submit(charge_point_id, [this, charge_point_id, reset] { claim(charge_point_id, reset); });
+  // Shared: the claims of many piles (a lock's fan-out wakes thousands at
+  // once) commit together; each CALL goes out once its claim is durable.
+  work_.submit(
+      charge_point_id, [this, charge_point_id, reset] { claim(charge_point_id, reset); },
+      core::WorkQueue::Commit::Shared);
 }
 
 void CommandDispatcher::on_claimed(const std::string& charge_point_id,
@@ -168,31 +172,36 @@ void CommandDispatcher::on_outcome(const std::string& charge_point_id,
                                    const core::CommandRecord& command, CallOutcome outcome) {
   // May run inside the session's destructor: touch no session here.
   auto verdict = std::make_shared<Verdict>(verdict_of(outcome));
-  work_.submit(charge_point_id, [this, charge_point_id, command, verdict] {
-    try {
-      switch (verdict->kind) {
-        case Verdict::Complete:
-          commands_.complete(command, verdict->response_json);
-          break;
-        case Verdict::Fail:
-          commands_.fail(command.id, verdict->error_code, verdict->description,
-                         verdict->details_json);
-          break;
-        case Verdict::TimeOut:
-          commands_.time_out(command.id, verdict->description);
-          break;
-        case Verdict::Requeue:
-          commands_.release(command.id);
-          break;
-      }
-    } catch (const std::exception& error) {
-      log_failure("recording command " + std::to_string(command.id), charge_point_id, error);
-    }
-    post_([this, charge_point_id] {
-      piles_[charge_point_id].again = true;  // the next one, if any
-      finished(charge_point_id);
-    });
-  });
+  work_.submit(
+      charge_point_id,
+      [this, charge_point_id, command, verdict] {
+        try {
+          switch (verdict->kind) {
+            case Verdict::Complete:
+              commands_.complete(command, verdict->response_json);
+              break;
+            case Verdict::Fail:
+              commands_.fail(command.id, verdict->error_code, verdict->description,
+                             verdict->details_json);
+              break;
+            case Verdict::TimeOut:
+              commands_.time_out(command.id, verdict->description);
+              break;
+            case Verdict::Requeue:
+              commands_.release(command.id);
+              break;
+          }
+        } catch (const std::exception& error) {
+          log_failure("recording command " + std::to_string(command.id), charge_point_id, error);
+        }
+        core::WorkQueue::after_commit([this, charge_point_id] {
+          post_([this, charge_point_id] {
+            piles_[charge_point_id].again = true;  // the next one, if any
+            finished(charge_point_id);
+          });
+        });
+      },
+      core::WorkQueue::Commit::Shared);  // answers of many piles: one commit
 }
 
 void CommandDispatcher::finished(const std::string& charge_point_id) {
@@ -214,8 +223,10 @@ void CommandDispatcher::claim(const std::string& charge_point_id, bool reset) {
   } catch (const std::exception& error) {
     log_failure("claiming a command", charge_point_id, error);
   }
-  post_([this, charge_point_id, command = std::move(command)]() mutable {
-    on_claimed(charge_point_id, std::move(command));
+  core::WorkQueue::after_commit([this, charge_point_id, command = std::move(command)]() mutable {
+    post_([this, charge_point_id, command = std::move(command)]() mutable {
+      on_claimed(charge_point_id, std::move(command));
+    });
   });
 }
 

@@ -117,6 +117,11 @@ class CommandStore {
     bool inserted = false;
   };
   virtual Enqueued enqueue(const NewCommand& command) = 0;
+  // Inserts many commands (none may carry an idempotency key) in a few
+  // statements and announces each charge point, as enqueue() does. Returns
+  // them in the order given. Throws NotFoundError when any charge point is
+  // unknown (then none is queued).
+  virtual std::vector<StoredCommand> enqueue_many(const std::vector<NewCommand>& commands) = 0;
 
   virtual std::optional<StoredCommand> find(std::int64_t id) = 0;
   // Newest first.

@@ -61,7 +61,9 @@ class Database {
   // and every later call in it fails at once; commit_batch() then rolls the
   // whole batch back and returns false, as it does when the commit itself
   // fails. The caller re-runs the batch's work one call at a time.
-  // abort_batch() rolls back. One batch per thread at a time. Connector
+  // abort_batch() rolls back. One batch per thread at a time: a nested
+  // begin_batch() joins the open one (its commit_batch() only says whether
+  // the batch is still good; the outermost commit decides). Connector
   // states and meter values are buffered and written as multi-row
   // statements at the commit, so a later call in the same batch does not
   // read them back (and their errors show as a failed commit).

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "storage/charge_point_store.h"
@@ -119,10 +120,15 @@ class LockStore {
   // Creates or replaces the lock's row for a pile (status, command ids,
   // detail).
   virtual void put_pile(const LockPileRecord& pile) = 0;
+  // put_pile() for many rows, in a few statements (a lock's fan-out).
+  virtual void put_piles(const std::vector<LockPileRecord>& piles) = 0;
   // Ordered by charge point id, with the LockVehicle command's outcome.
   virtual std::vector<LockPileRecord> piles(const std::string& lock_id) = 0;
   virtual std::optional<LockPileRecord> pile(const std::string& lock_id,
                                              const std::string& charge_point_id) = 0;
+  // How many of the lock's piles are in each status (one aggregate query:
+  // an owner polls this while thousands of piles answer).
+  virtual std::vector<std::pair<std::string, int>> pile_counts(const std::string& lock_id) = 0;
 
   virtual std::vector<LockTransitionRecord> transitions(const std::string& lock_id) = 0;  // by id
 };

@@ -96,14 +96,21 @@ struct ThreadBatch {
   const Database::Impl* owner = nullptr;
   std::unique_ptr<pqxx::work> txn;  // null when opening it failed
   bool failed = false;
+  int depth = 0;  // begin_batch() calls not yet matched by commit/abort
   std::vector<std::pair<std::type_index, std::unique_ptr<DeferredWrites>>> deferred;
 };
 thread_local ThreadBatch tls_batch;
 }  // namespace
 
 void Database::Impl::begin_batch() {
-  if (tls_batch.owner != nullptr) throw std::logic_error("a batch is already open on this thread");
+  if (tls_batch.owner == this) {  // nested: joins the open batch
+    ++tls_batch.depth;
+    return;
+  }
+  if (tls_batch.owner != nullptr)
+    throw std::logic_error("a batch of another database is open on this thread");
   tls_batch.owner = this;
+  tls_batch.depth = 1;
   tls_batch.failed = false;
   try {
     tls_batch.txn = std::make_unique<pqxx::work>(connection());
@@ -114,6 +121,10 @@ void Database::Impl::begin_batch() {
 
 bool Database::Impl::commit_batch() {
   if (tls_batch.owner != this) return false;
+  if (tls_batch.depth > 1) {  // nested: the outermost commit decides
+    --tls_batch.depth;
+    return !tls_batch.failed;
+  }
   bool committed = !tls_batch.failed && tls_batch.txn;
   if (committed) {
     try {
@@ -133,6 +144,12 @@ bool Database::Impl::commit_batch() {
 
 void Database::Impl::abort_batch() {
   if (tls_batch.owner != this) return;
+  if (tls_batch.depth > 1) {  // nested: the whole batch is lost
+    --tls_batch.depth;
+    tls_batch.failed = true;
+    return;
+  }
+  tls_batch.depth = 0;
   tls_batch.deferred.clear();
   tls_batch.txn.reset();  // rolls back what was not committed
   tls_batch.owner = nullptr;

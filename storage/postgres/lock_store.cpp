@@ -177,6 +177,37 @@ class PgLockStore final : public LockStore {
     });
   }
 
+  void put_piles(const std::vector<LockPileRecord>& piles) override {
+    static const std::vector<std::string> columns{"{}",         "{}",         "{}",
+                                                  "{}::bigint", "{}::bigint", "{}"};
+    const auto id_text = [](const std::optional<std::int64_t>& id) {
+      return id ? std::optional<std::string>(std::to_string(*id)) : std::nullopt;
+    };
+    db_.transact([&](pqxx::work& txn) {
+      for (std::size_t first = 0; first < piles.size(); first += kRowsPerInsert) {
+        const std::size_t count = std::min(kRowsPerInsert, piles.size() - first);
+        TextParams params;
+        for (std::size_t i = first; i < first + count; ++i) {
+          const LockPileRecord& p = piles[i];
+          params.push_back(p.lock_id);
+          params.push_back(p.charge_point_id);
+          params.push_back(p.status);
+          params.push_back(id_text(p.command_id));
+          params.push_back(id_text(p.unlock_command_id));
+          params.push_back(p.detail);
+        }
+        txn.exec_params(
+            "INSERT INTO vehicle_lock_piles (lock_id, charge_point_id, status, command_id,"
+            " unlock_command_id, detail) VALUES " +
+                values_rows(count, columns) +
+                " ON CONFLICT (lock_id, charge_point_id) DO UPDATE SET status = excluded.status,"
+                " command_id = excluded.command_id, unlock_command_id = excluded.unlock_command_id,"
+                " detail = excluded.detail, updated_at = now()",
+            pqxx::prepare::make_dynamic_params(params));
+      }
+    });
+  }
+
   std::vector<LockPileRecord> piles(const std::string& lock_id) override {
     return db_.transact([&](pqxx::work& txn) {
       std::vector<LockPileRecord> out;
@@ -186,6 +217,18 @@ class PgLockStore final : public LockStore {
                                                  " ORDER BY p.charge_point_id",
                                              lock_id))
         out.push_back(read_pile(row));
+      return out;
+    });
+  }
+
+  std::vector<std::pair<std::string, int>> pile_counts(const std::string& lock_id) override {
+    return db_.transact([&](pqxx::work& txn) {
+      std::vector<std::pair<std::string, int>> out;
+      for (const auto& row : exec_hot(txn,
+                                      "SELECT status, count(*)::integer FROM vehicle_lock_piles"
+                                      " WHERE lock_id = $1 GROUP BY status ORDER BY status",
+                                      lock_id))
+        out.emplace_back(row[0].as<std::string>(), row[1].as<int>());
       return out;
     });
   }

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <set>
 #include <thread>
 
 #include "core/central_system.h"
@@ -411,4 +412,42 @@ TEST_CASE("the safety-net scan names only piles with queued commands held by thi
   CHECK(f.commands.charge_points_with_queued() == std::vector<std::string>{"CP1"});
   f.central.charge_points().disconnected("CP1");
   CHECK(f.commands.charge_points_with_queued().empty());
+}
+
+TEST_CASE("enqueue_many queues every command in order, wakes each pile, all or none") {
+  Fixture f;
+  auto wakeups = f.commands.listen();
+  CHECK(wakeups->wait(std::chrono::milliseconds(100)).empty());  // listening from here
+  std::vector<CommandRequest> requests;
+  for (int i = 0; i < 3; ++i)
+    requests.push_back(request(i % 2 ? "CP2" : "CP1", "ClearCache", "{}"));
+  requests.push_back(request("CP2", "Reset", R"({"type":"Soft"})"));
+  const auto queued = f.commands.enqueue_many(requests);
+  REQUIRE(queued.size() == 4);
+  for (std::size_t i = 0; i < queued.size(); ++i) {
+    CHECK(queued[i].charge_point_id == requests[i].charge_point_id);
+    CHECK(queued[i].action == requests[i].action);
+    CHECK(queued[i].status == CommandStatus::Queued);
+    if (i > 0) CHECK(queued[i].id > queued[i - 1].id);
+  }
+  CHECK(f.commands.find(queued[3].id)->payload_json == R"({"type":"Soft"})");
+  std::set<std::string> woken;
+  const auto started = std::chrono::steady_clock::now();
+  while (woken.size() < 2 && std::chrono::steady_clock::now() - started < std::chrono::seconds(3))
+    for (const auto& id : wakeups->wait(std::chrono::milliseconds(200))) woken.insert(id);
+  CHECK(woken == std::set<std::string>{"CP1", "CP2"});
+  // Claimed oldest first, like commands queued one by one.
+  CHECK(f.commands.claim_next("CP2")->id == queued[1].id);
+
+  // One bad request refuses them all; one unknown pile queues none.
+  const auto before = f.commands.list({}).size();
+  CHECK_THROWS_AS(
+      f.commands.enqueue_many({request("CP1", "ClearCache", "{}"), request("CP1", "Reset", "{}")}),
+      InvalidCommand);
+  CHECK_THROWS_AS(f.commands.enqueue_many({request("CP1", "ClearCache", "{}", "key")}),
+                  InvalidCommand);
+  CHECK_THROWS_AS(f.commands.enqueue_many(
+                      {request("CP1", "ClearCache", "{}"), request("NOPE", "ClearCache", "{}")}),
+                  chargelock::storage::NotFoundError);
+  CHECK(f.commands.list({}).size() == before);
 }

@@ -58,6 +58,7 @@ class RecordingGroupCommit : public chargelock::core::GroupCommit {
     log("commit");
     return ok;
   }
+  void abort() override { log("abort"); }
   void log(const std::string& what) {
     std::lock_guard<std::mutex> lock(mutex);
     events.push_back(what);
@@ -128,4 +129,21 @@ TEST_CASE("without a group commit, shared tasks run alone and report at once") {
           WorkQueue::Commit::Shared);
   }
   CHECK(events == std::vector<std::string>{"run a", "done a", "run b", "done b"});
+}
+
+TEST_CASE("run_grouped: one commit; work again alone when it does not commit; abort on throw") {
+  using chargelock::core::run_grouped;
+  RecordingGroupCommit group;
+  int runs = 0;
+  run_grouped(&group, [&] { ++runs; });
+  CHECK(runs == 1);
+  group.ok = false;
+  run_grouped(&group, [&] { ++runs; });
+  CHECK(runs == 3);
+  CHECK_THROWS_AS(run_grouped(&group, [] { throw std::runtime_error("bad write"); }),
+                  std::runtime_error);
+  const std::vector<std::string> expected{"begin", "commit", "begin", "commit", "begin", "abort"};
+  CHECK(group.events == expected);
+  run_grouped(nullptr, [&] { ++runs; });
+  CHECK(runs == 4);
 }
