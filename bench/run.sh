@@ -23,7 +23,7 @@ sizes=1000,5000,10000
 kinds=heartbeat,status,meter
 flood_s=30
 idle_s=20
-workers=10
+workers=4
 rate=2000
 heartbeat=60
 pg_fsync=on
@@ -197,6 +197,14 @@ meter_rows() {  # $1 = chargelock | peer
   if [ "$1" = chargelock ]; then sql "SELECT count(*) FROM meter_values"
   else sql "SELECT count(*) FROM ocpp_rpc_peer.meter_values" 2>/dev/null || echo 0; fi
 }
+log_rows() {  # $1 = chargelock | peer: frames in ChargeLock's message log (the peer keeps none)
+  if [ "$1" = chargelock ]; then sql "SELECT count(*) FROM message_log"; else echo 0; fi
+}
+settled_log_rows() {  # $1: log_rows once the writer has caught up (two equal counts 1 s apart)
+  local a b; a=$(log_rows "$1")
+  while :; do sleep 1; b=$(log_rows "$1"); [ "$a" = "$b" ] && break; a=$b; done
+  echo "$b"
+}
 run_pilesim() {  # N extra-args… ; writes $work/pilesim.{json,err}; sets sim_pid
   local n=$1; shift
   "$pilesim" --url "$server_url" --count "$n" --id-pattern 'BENCH-{n}' \
@@ -250,6 +258,7 @@ capacity() {  # server N
 round_trips() {  # server N kind
   local server=$1 n=$2 kind=$3
   local rows0; rows0=$(meter_rows "$server")
+  local log0; log0=$(settled_log_rows "$server")
   run_pilesim "$n" --flood "$kind" --flood-duration "$flood_s" --flood-wait $((60 + n / 20))
   local c0=0 p0=0 c1=0 p1=0
   if wait_line "$work/pilesim.err" "flood .* begins" $((90 + n / 20)) "$sim_pid"; then
@@ -260,10 +269,11 @@ round_trips() {  # server N kind
   wait "$sim_pid" 2>/dev/null || true
   sleep 1
   local rows1; rows1=$(meter_rows "$server")
+  local log1; log1=$(settled_log_rows "$server")
   local sim; sim=$(cat "$work/pilesim.json" 2>/dev/null || echo '{}')
   [ -n "$sim" ] || sim='{}'
   record --arg server "$server" --argjson n "$n" --arg kind "$kind" \
-    --argjson rows "$((rows1 - rows0))" --argjson tck "$clk_tck" \
+    --argjson rows "$((rows1 - rows0))" --argjson logrows "$((log1 - log0))" --argjson tck "$clk_tck" \
     --argjson c "$((c1 - c0))" --argjson p "$((p1 - p0))" --argjson sim "$sim" \
     '{scenario:"roundtrip", server:$server, piles:$n, kind:$kind,
       perSecond: ($sim.flood.perSecond // 0), answered: ($sim.flood.answered // 0),
@@ -273,7 +283,7 @@ round_trips() {  # server N kind
       maxMs: ($sim.flood.latencyMs.max // null),
       windowSeconds: ($sim.flood.windowSeconds // 0),
       samplesSent: ($sim.flood.samplesSent // 0), samplesAnswered: ($sim.flood.samplesAnswered // 0),
-      meterRows: $rows,
+      meterRows: $rows, messageLogRows: $logrows,
       serverCpuPercent: (if ($sim.flood.windowSeconds // 0) > 0 then 100 * $c / $tck / $sim.flood.windowSeconds else null end),
       postgresCpuPercent: (if ($sim.flood.windowSeconds // 0) > 0 then 100 * $p / $tck / $sim.flood.windowSeconds else null end),
       pilesimCpuPercent: ($sim.flood.cpuPercent // null)}'
@@ -437,6 +447,10 @@ jq -s --arg date "$started" --arg host "$(uname -n)" --argjson cpus "$(nproc)" \
            "cpu%", "pg%", "sim%"}
          {printf "  %-10s %6s %-9s %8s %8.1f %8.1f %8.1f %5s %5s %17s %6s %6s %6s\n",
            $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13}'
+  jq -r 'select(.scenario == "roundtrip" and .server == "chargelock") |
+     "   message log, \(.piles) \(.kind): \(.messageLogRows) frames kept for \(.answered) answered calls" +
+     (if .messageLogRows >= 2 * .answered then " (every call and answer, and the boot before it)"
+      else " (FEWER than 2 per call: frames were dropped)" end)' "$results"
   echo
   echo "   ChargeLock / peer (answered msg/s)"
   jq -r '.ratios[] | "  \(.piles)\t\(.kind)\t\(.ratio // "-" | if type == "number" then (. * 100 | round / 100) else . end)"' "$out.json" |
