@@ -2,7 +2,7 @@
 # ChargeLock benchmark: one command, see bench/README.md.
 #
 #   bench/run.sh [--quick] [--sizes 1000,5000,10000] [--kinds heartbeat,status,meter]
-#                [--flood-duration S] [--idle S] [--workers N] [--rate R]
+#                [--flood-duration S] [--idle S] [--workers N] [--peer-pool N] [--rate R]
 #                [--pg-fsync on|off] [--no-peer] [--keep]
 #
 # Installs what is missing (npm packages of the peer, gnuplot, jq), builds
@@ -24,6 +24,7 @@ kinds=heartbeat,status,meter
 flood_s=30
 idle_s=20
 workers=4
+peer_pool=10
 rate=2000
 heartbeat=60
 pg_fsync=on
@@ -40,6 +41,7 @@ while [ $# -gt 0 ]; do
     --flood-duration) flood_s=$2; shift ;;
     --idle) idle_s=$2; shift ;;
     --workers) workers=$2; shift ;;
+    --peer-pool) peer_pool=$2; shift ;;
     --rate) rate=$2; shift ;;
     --pg-fsync) pg_fsync=$2; shift ;;
     --no-peer) with_peer=0 ;;
@@ -108,9 +110,14 @@ fi
 
 # ------------------------------------------------------------------ postgres
 free_port() {
+  # Below the kernel's ephemeral range (32768-60999 here): thousands of pile
+  # connections use those as source ports, and a listener cannot bind one
+  # that is in use even though nothing answers a connect to it.
+  local lowest=${BENCH_PORT_LOW:-20000} highest
+  highest=$(($(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768) - 1))
   local port
   for _ in $(seq 1 200); do
-    port=$((20000 + RANDOM % 40000))
+    port=$((lowest + RANDOM % (highest - lowest)))
     (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
   done
   echo "bench: no free port" >&2; exit 1
@@ -167,7 +174,16 @@ wait_line() {
 
 server_pid=
 server_url=
-start_server() {  # $1 = chargelock | peer
+start_server() {  # $1 = chargelock | peer; three tries (a port may be taken meanwhile)
+  local attempt
+  for attempt in 1 2 3; do
+    try_start_server "$1" && return 0
+    log "starting $1 failed (attempt $attempt):"; tail -3 "$work/$1.log" >&2
+    kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true
+  done
+  exit 1
+}
+try_start_server() {
   local port; port=$(free_port)
   local logf=$work/$1.log
   if [ "$1" = chargelock ]; then
@@ -177,13 +193,13 @@ start_server() {  # $1 = chargelock | peer
       --admin-token "$admin_token" --heartbeat-interval "$heartbeat" --workers "$workers" \
       --log-level warn >"$logf" 2>&1 &
     server_pid=$!
-    wait_line "$logf" "ocpp ws listening" 60 "$server_pid" || { cat "$logf" >&2; exit 1; }
-    wait_line "$logf" "api listening" 60 "$server_pid" || true
+    wait_line "$logf" "ocpp ws listening" 60 "$server_pid" || return 1
+    wait_line "$logf" "api listening" 60 "$server_pid" || return 1
   else
-    PEER_PORT=$port PEER_HOST=127.0.0.1 DATABASE_URL=$db_url PEER_PG_POOL=$workers \
+    PEER_PORT=$port PEER_HOST=127.0.0.1 DATABASE_URL=$db_url PEER_PG_POOL=$peer_pool \
       PEER_HEARTBEAT_INTERVAL=$heartbeat node "$bench/peers/ocpp-rpc-csms/server.mjs" >"$logf" 2>&1 &
     server_pid=$!
-    wait_line "$logf" "listening on" 60 "$server_pid" || { cat "$logf" >&2; exit 1; }
+    wait_line "$logf" "listening on" 60 "$server_pid" || return 1
   fi
   pids+=("$server_pid")
   server_url="ws://127.0.0.1:$port/ocpp"
@@ -404,13 +420,13 @@ done
 mkdir -p "$bench/results"
 out=$bench/results/$started
 jq -s --arg date "$started" --arg host "$(uname -n)" --argjson cpus "$(nproc)" \
-  --arg fd "$fd_limit" --arg fsync "$pg_fsync" --argjson workers "$workers" \
+  --arg fd "$fd_limit" --arg fsync "$pg_fsync" --argjson workers "$workers" --argjson peerpool "$peer_pool" \
   --argjson flood "$flood_s" --argjson idle "$idle_s" --argjson rate "$rate" \
   --arg build "$build_type" --arg lock "$lock_api" \
   --argjson reg "${register_ms_per_pile:-null}" --argjson regs "${register_s:-null}" \
   --arg commit "$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)" \
   '{date:$date, host:$host, cpus:$cpus, commit:$commit, build:$build, openFileLimit:$fd,
-    postgresFsync:$fsync, workersAndPeerPool:$workers, floodSeconds:$flood, idleSeconds:$idle,
+    postgresFsync:$fsync, chargelockWorkers:$workers, peerPgPool:$peerpool, floodSeconds:$flood, idleSeconds:$idle,
     connectRate:$rate, lockApiAvailable:$lock,
     registration:{msPerPile:$reg, seconds:$regs},
     results: .,
@@ -424,7 +440,7 @@ jq -s --arg date "$started" --arg host "$(uname -n)" --argjson cpus "$(nproc)" \
 {
   echo
   echo "ChargeLock benchmark $started — $(nproc) CPUs shared by server, PostgreSQL and pilesim;" \
-       "ulimit -n $fd_limit; PostgreSQL fsync=$pg_fsync; chargelock --workers $workers, peer pg pool $workers"
+       "ulimit -n $fd_limit; PostgreSQL fsync=$pg_fsync; chargelock --workers $workers, peer pg pool $peer_pool"
   echo "registration: $max_size piles in ${register_s:-?} s (${register_ms_per_pile:-?} ms/pile, PBKDF2)"
   echo
   echo "1. capacity (connected + booted + heartbeating every ${heartbeat} s, idle window ${idle_s} s)"

@@ -94,7 +94,7 @@ namespace {
 // The group commit open on this thread, if any (Database::begin_batch()).
 struct ThreadBatch {
   const Database::Impl* owner = nullptr;
-  std::unique_ptr<pqxx::work> txn;  // null when opening it failed
+  std::unique_ptr<pqxx::work> txn;  // opened by the batch's first statement
   bool failed = false;
   int depth = 0;  // begin_batch() calls not yet matched by commit/abort
   std::vector<std::pair<std::type_index, std::unique_ptr<DeferredWrites>>> deferred;
@@ -112,11 +112,8 @@ void Database::Impl::begin_batch() {
   tls_batch.owner = this;
   tls_batch.depth = 1;
   tls_batch.failed = false;
-  try {
-    tls_batch.txn = std::make_unique<pqxx::work>(connection());
-  } catch (...) {
-    tls_batch.failed = true;  // every call fails fast; commit_batch() says false
-  }
+  // The transaction opens with the first statement: a group of Heartbeats
+  // writes nothing and costs the database nothing.
 }
 
 bool Database::Impl::commit_batch() {
@@ -125,9 +122,10 @@ bool Database::Impl::commit_batch() {
     --tls_batch.depth;
     return !tls_batch.failed;
   }
-  bool committed = !tls_batch.failed && tls_batch.txn;
-  if (committed) {
+  bool committed = !tls_batch.failed;
+  if (committed && (tls_batch.txn || !tls_batch.deferred.empty())) {
     try {
+      if (!tls_batch.txn) tls_batch.txn = std::make_unique<pqxx::work>(connection());
       for (auto& [type, writes] : tls_batch.deferred) writes->flush(*tls_batch.txn);
       tls_batch.txn->commit();
     } catch (const pqxx::broken_connection&) {
@@ -158,8 +156,9 @@ void Database::Impl::abort_batch() {
 
 pqxx::work* Database::Impl::batch_transaction() {
   if (tls_batch.owner != this) return nullptr;
-  if (tls_batch.failed || !tls_batch.txn)
+  if (tls_batch.failed)
     throw DatabaseError("an earlier statement of this batch failed; the batch is rolled back");
+  if (!tls_batch.txn) tls_batch.txn = std::make_unique<pqxx::work>(connection());
   return tls_batch.txn.get();
 }
 

@@ -178,6 +178,29 @@ TEST_CASE_METHOD(CentralSystemFixture, "a full charging session over ws is answe
                "direction = 'out'") == "12");
 }
 
+TEST_CASE_METHOD(CentralSystemFixture,
+                 "a pile's last seen follows its frames, a second late at most") {
+  start();
+  OcppTestPile pile("CP-1");
+  REQUIRE(pile.connect(ws_url(), basic("CP-1", "secret-1")).connected);
+  pile.call_ok("BootNotification", boot_payload());
+  const auto seen = [&] {
+    return std::stoll(
+        scalar("SELECT ts_to_micros(last_seen) FROM charge_points WHERE id = 'CP-1'"));
+  };
+  const long long at_boot = seen();
+  std::this_thread::sleep_for(1500ms);
+  const long long sent_at = std::chrono::duration_cast<std::chrono::microseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count();
+  pile.call_ok("Heartbeat", "{}");  // writes nothing itself: the node records the frame
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (seen() < sent_at && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(100ms);
+  CHECK(seen() >= sent_at);
+  CHECK(seen() > at_boot + 1000000);
+}
+
 TEST_CASE_METHOD(CentralSystemFixture, "each security profile connects only its own way") {
   start();
   SECTION("profile 1: Basic auth on ws://") {
