@@ -142,17 +142,21 @@ std::shared_ptr<ChargePointSession> ChargePointGateway::session_of(
 
 void ChargePointGateway::report(const std::string& charge_point_id, bool connected) {
   core::ChargePointService& service = central_.charge_points();
-  work_.submit(charge_point_id, [&service, charge_point_id, connected] {
-    try {
-      if (connected)
-        service.connected(charge_point_id);
-      else
-        service.disconnected(charge_point_id);
-    } catch (const std::exception& error) {
-      std::fprintf(stderr, "chargelock: recording %s of %s failed: %s\n",
-                   connected ? "connect" : "disconnect", charge_point_id.c_str(), error.what());
-    }
-  });
+  // Shared: thousands of piles (re)connect at once after an outage.
+  work_.submit(
+      charge_point_id,
+      [&service, charge_point_id, connected] {
+        try {
+          if (connected)
+            service.connected(charge_point_id);
+          else
+            service.disconnected(charge_point_id);
+        } catch (const std::exception& error) {
+          std::fprintf(stderr, "chargelock: recording %s of %s failed: %s\n",
+                       connected ? "connect" : "disconnect", charge_point_id.c_str(), error.what());
+        }
+      },
+      core::WorkQueue::Commit::Shared);
 }
 
 }  // namespace chargelock::ocpp

@@ -7,7 +7,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build}
 shift || true
 
-packages=(build-essential cmake pkg-config libwebsockets-dev rapidjson-dev libssl-dev libfmt-dev
+packages=(build-essential cmake pkg-config libwebsockets-dev libwebsockets-evlib-ev libev-dev
+          rapidjson-dev libssl-dev libfmt-dev
           libpqxx-dev catch2 postgresql openssl curl nodejs npm)
 missing=()
 for p in "${packages[@]}"; do

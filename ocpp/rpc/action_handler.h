@@ -43,8 +43,8 @@ class ActionHandler {
   // True when handle() only writes the database and has no other effect
   // before its answer goes out, so it may share one commit with other
   // piles' calls (core::WorkQueue::Commit::Shared) and be run again when
-  // that commit fails. Hot, simple messages (Heartbeat, StatusNotification,
-  // MeterValues) say yes; anything that arms locks, notifies or sends does not.
+  // that commit fails. Hot messages whose effects are all in the database
+  // (BootNotification, Heartbeat, StatusNotification, MeterValues) say yes.
   virtual bool shares_commit() const { return false; }
 };
 
