@@ -37,6 +37,17 @@ std::string new_lock_id() {
 
 std::string origin_of(const LockRecord& lock) { return kOriginPrefix + lock.id; }
 
+// A command the lock sends to a pile (its origin ties the outcome to the lock).
+CommandRequest lock_command(const LockRecord& lock, const std::string& charge_point_id,
+                            const std::string& action, const std::string& payload) {
+  CommandRequest request;
+  request.charge_point_id = charge_point_id;
+  request.action = action;
+  request.payload_json = payload;
+  request.origin = origin_of(lock);
+  return request;
+}
+
 bool active(const LockRecord& lock) {
   return lock.status == lock_status::kRequested || lock.status == lock_status::kArmed ||
          lock.status == lock_status::kEngaged;
@@ -551,13 +562,8 @@ std::optional<CommandRecord> LockService::enqueue(const LockRecord& lock,
                                                   const std::string& charge_point_id,
                                                   const std::string& action,
                                                   const std::string& payload) {
-  CommandRequest request;
-  request.charge_point_id = charge_point_id;
-  request.action = action;
-  request.payload_json = payload;
-  request.origin = origin_of(lock);
   try {
-    return commands_.enqueue(request);
+    return commands_.enqueue(lock_command(lock, charge_point_id, action, payload));
   } catch (const storage::NotFoundError&) {
     return std::nullopt;  // the charge point was removed meanwhile
   } catch (const InvalidCommand& e) {
@@ -595,14 +601,8 @@ void LockService::dispatch(const LockRecord& lock) {
       lock_codec::lock_vehicle_payload(lock.id, vehicle->vin, vehicle->id_tags, vehicle->evcc_ids);
   std::vector<CommandRequest> requests;
   requests.reserve(targets.size());
-  for (const std::string& id : targets) {
-    CommandRequest request;
-    request.charge_point_id = id;
-    request.action = "DataTransfer";
-    request.payload_json = payload;
-    request.origin = origin_of(lock);
-    requests.push_back(std::move(request));
-  }
+  for (const std::string& id : targets)
+    requests.push_back(lock_command(lock, id, "DataTransfer", payload));
   try {
     run_grouped(group_commit_, [&] {
       const auto commands = commands_.enqueue_many(requests);
@@ -645,15 +645,10 @@ void LockService::disarm(const LockRecord& lock) {
       to_disarm.push_back(std::move(pile));
     }
   }
+  const std::string payload = lock_codec::unlock_vehicle_payload(lock.id);
   std::vector<CommandRequest> requests;
-  for (const LockPile& pile : to_disarm) {
-    CommandRequest request;
-    request.charge_point_id = pile.charge_point_id;
-    request.action = "DataTransfer";
-    request.payload_json = lock_codec::unlock_vehicle_payload(lock.id);
-    request.origin = origin_of(lock);
-    requests.push_back(std::move(request));
-  }
+  for (const LockPile& pile : to_disarm)
+    requests.push_back(lock_command(lock, pile.charge_point_id, "DataTransfer", payload));
   const auto write = [&](bool bulk) {
     std::vector<LockPile> rows = unsupported;
     if (bulk) {
@@ -666,8 +661,7 @@ void LockService::disarm(const LockRecord& lock) {
       }
     } else {  // a pile was removed meanwhile: one by one
       for (LockPile pile : to_disarm) {
-        const auto command = enqueue(lock, pile.charge_point_id, "DataTransfer",
-                                     lock_codec::unlock_vehicle_payload(lock.id));
+        const auto command = enqueue(lock, pile.charge_point_id, "DataTransfer", payload);
         pile.status = pile_status::kDisarmed;
         if (command) pile.unlock_command_id = command->id;
         rows.push_back(std::move(pile));

@@ -155,20 +155,14 @@ class PgChargePointStore final : public ChargePointStore {
     if (seen.empty()) return;
     static const std::vector<std::string> columns{"{}", "{}::bigint"};
     db_.transact([&](pqxx::work& txn) {
-      for (std::size_t first = 0; first < seen.size(); first += kRowsPerInsert) {
-        const std::size_t count = std::min(kRowsPerInsert, seen.size() - first);
-        TextParams params;
-        params.reserve(count * columns.size());
-        for (std::size_t i = first; i < first + count; ++i) {
-          params.push_back(seen[i].id);
-          params.push_back(std::to_string(to_micros(seen[i].at)));
-        }
-        txn.exec_params(
-            "UPDATE charge_points c SET last_seen = greatest(c.last_seen, micros_to_ts(v.micros))"
-            " FROM (VALUES " +
-                values_rows(count, columns) + ") AS v(id, micros) WHERE c.id = v.id",
-            pqxx::prepare::make_dynamic_params(params));
-      }
+      exec_rows(txn,
+                "UPDATE charge_points c SET last_seen = greatest(c.last_seen,"
+                " micros_to_ts(v.micros)) FROM (VALUES ",
+                columns, ") AS v(id, micros) WHERE c.id = v.id", seen.size(),
+                [&](std::size_t i, TextParams& params) {
+                  params.push_back(seen[i].id);
+                  params.push_back(std::to_string(to_micros(seen[i].at)));
+                });
     });
   }
 

@@ -171,42 +171,39 @@ class PgCommandStore final : public CommandStore {
   }
 
   std::vector<StoredCommand> enqueue_many(const std::vector<NewCommand>& commands) override {
+    for (const NewCommand& c : commands)
+      if (c.idempotency_key)
+        throw std::invalid_argument("enqueue_many: commands may not carry idempotency keys");
     static const std::vector<std::string> columns{"{}", "{}", "{}", "{}",
                                                   "micros_to_ts({}::bigint)"};
     return db_.transact([&](pqxx::work& txn) {
       std::vector<StoredCommand> out;
       out.reserve(commands.size());
-      for (std::size_t first = 0; first < commands.size(); first += kRowsPerInsert) {
-        const std::size_t count = std::min(kRowsPerInsert, commands.size() - first);
-        TextParams params;
-        TextParams piles{std::string(kChannel)};
-        for (std::size_t i = first; i < first + count; ++i) {
-          const NewCommand& c = commands[i];
-          if (c.idempotency_key)
-            throw std::invalid_argument("enqueue_many: commands may not carry idempotency keys");
-          params.push_back(c.charge_point_id);
-          params.push_back(c.action);
-          params.push_back(c.payload_json);
-          params.push_back(c.origin);
-          params.push_back(std::to_string(to_micros(c.expires_at)));
-          piles.push_back(c.charge_point_id);
-        }
-        auto rows = txn.exec_params(
-            std::string("INSERT INTO commands (charge_point_id, action, payload, origin,"
-                        " expires_at) VALUES ") +
-                values_rows(count, columns) + " RETURNING" + kColumns,
-            pqxx::prepare::make_dynamic_params(params));
-        // Ids come from the sequence row by row, so id order is input order.
-        std::vector<StoredCommand> inserted;
-        for (const auto& row : rows) inserted.push_back(read_command(row));
-        std::sort(inserted.begin(), inserted.end(),
-                  [](const StoredCommand& a, const StoredCommand& b) { return a.id < b.id; });
-        for (auto& command : inserted) out.push_back(std::move(command));
-        std::string notify = "SELECT pg_notify($1, pile) FROM (VALUES ";
-        for (std::size_t i = 0; i < count; ++i)
-          notify += (i ? ", ($" : "($") + std::to_string(i + 2) + "::text)";
-        txn.exec_params(notify + ") AS t(pile)", pqxx::prepare::make_dynamic_params(piles));
-      }
+      exec_rows(
+          txn,
+          "INSERT INTO commands (charge_point_id, action, payload, origin, expires_at) VALUES ",
+          columns, std::string(" RETURNING") + kColumns, commands.size(),
+          [&](std::size_t i, TextParams& params) {
+            const NewCommand& c = commands[i];
+            params.push_back(c.charge_point_id);
+            params.push_back(c.action);
+            params.push_back(c.payload_json);
+            params.push_back(c.origin);
+            params.push_back(std::to_string(to_micros(c.expires_at)));
+          },
+          [&](const pqxx::result& rows) {
+            // Ids come from the sequence row by row, so id order is input order.
+            std::vector<StoredCommand> inserted;
+            for (const auto& row : rows) inserted.push_back(read_command(row));
+            std::sort(inserted.begin(), inserted.end(),
+                      [](const StoredCommand& a, const StoredCommand& b) { return a.id < b.id; });
+            for (auto& command : inserted) out.push_back(std::move(command));
+          });
+      exec_rows(txn, "SELECT pg_notify(channel, pile) FROM (VALUES ", {"{}", "{}::text"},
+                ") AS t(channel, pile)", commands.size(), [&](std::size_t i, TextParams& params) {
+                  params.push_back(std::string(kChannel));
+                  params.push_back(commands[i].charge_point_id);
+                });
       return out;
     });
   }

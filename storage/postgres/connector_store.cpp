@@ -14,28 +14,6 @@ namespace {
 // Current state (one row per connector, the last report wins) and history
 // (every report, in order) of `reports`.
 void write_statuses(pqxx::work& txn, const std::vector<ConnectorStatusRecord>& reports) {
-  if (reports.empty()) return;
-  if (reports.size() == 1) {  // the common case outside a batch: prepared statements
-    const ConnectorStatusRecord& s = reports.front();
-    const auto ts = to_micros(s.timestamp);
-    exec_hot(txn,
-             "INSERT INTO connectors (charge_point_id, connector_id, status, error_code, info,"
-             " vendor_id, vendor_error_code, status_timestamp, updated_at)"
-             " VALUES ($1, $2, $3, $4, $5, $6, $7, micros_to_ts($8), now())"
-             " ON CONFLICT (charge_point_id, connector_id) DO UPDATE SET"
-             " status = excluded.status, error_code = excluded.error_code, info = excluded.info,"
-             " vendor_id = excluded.vendor_id, vendor_error_code = excluded.vendor_error_code,"
-             " status_timestamp = excluded.status_timestamp, updated_at = now()",
-             s.charge_point_id, s.connector_id, s.status, s.error_code, s.info, s.vendor_id,
-             s.vendor_error_code, ts);
-    exec_hot(txn,
-             "INSERT INTO connector_status_history (charge_point_id, connector_id, status,"
-             " error_code, info, vendor_id, vendor_error_code, status_timestamp)"
-             " VALUES ($1, $2, $3, $4, $5, $6, $7, micros_to_ts($8))",
-             s.charge_point_id, s.connector_id, s.status, s.error_code, s.info, s.vendor_id,
-             s.vendor_error_code, ts);
-    return;
-  }
   static const std::vector<std::string> columns{
       "{}", "{}::integer", "{}", "{}", "{}", "{}", "{}", "micros_to_ts({}::bigint)"};
   const auto params_of = [](const ConnectorStatusRecord& s, TextParams& params) {
@@ -55,30 +33,21 @@ void write_statuses(pqxx::work& txn, const std::vector<ConnectorStatusRecord>& r
   std::set<std::pair<std::string, int>> taken;
   for (auto it = reports.rbegin(); it != reports.rend(); ++it)
     if (taken.insert({it->charge_point_id, it->connector_id}).second) latest.push_back(&*it);
-  for (std::size_t first = 0; first < latest.size(); first += kRowsPerInsert) {
-    const std::size_t count = std::min(kRowsPerInsert, latest.size() - first);
-    TextParams params;
-    for (std::size_t i = first; i < first + count; ++i) params_of(*latest[i], params);
-    txn.exec_params(
-        "INSERT INTO connectors (charge_point_id, connector_id, status, error_code, info,"
-        " vendor_id, vendor_error_code, status_timestamp) VALUES " +
-            values_rows(count, columns) +
+  exec_rows(txn,
+            "INSERT INTO connectors (charge_point_id, connector_id, status, error_code, info,"
+            " vendor_id, vendor_error_code, status_timestamp) VALUES ",
+            columns,
             " ON CONFLICT (charge_point_id, connector_id) DO UPDATE SET"
             " status = excluded.status, error_code = excluded.error_code, info = excluded.info,"
             " vendor_id = excluded.vendor_id, vendor_error_code = excluded.vendor_error_code,"
             " status_timestamp = excluded.status_timestamp, updated_at = now()",
-        pqxx::prepare::make_dynamic_params(params));
-  }
-  for (std::size_t first = 0; first < reports.size(); first += kRowsPerInsert) {
-    const std::size_t count = std::min(kRowsPerInsert, reports.size() - first);
-    TextParams params;
-    for (std::size_t i = first; i < first + count; ++i) params_of(reports[i], params);
-    txn.exec_params(
-        "INSERT INTO connector_status_history (charge_point_id, connector_id, status,"
-        " error_code, info, vendor_id, vendor_error_code, status_timestamp) VALUES " +
-            values_rows(count, columns),
-        pqxx::prepare::make_dynamic_params(params));
-  }
+            latest.size(),
+            [&](std::size_t i, TextParams& params) { params_of(*latest[i], params); });
+  exec_rows(txn,
+            "INSERT INTO connector_status_history (charge_point_id, connector_id, status,"
+            " error_code, info, vendor_id, vendor_error_code, status_timestamp) VALUES ",
+            columns, "", reports.size(),
+            [&](std::size_t i, TextParams& params) { params_of(reports[i], params); });
 }
 
 // StatusNotifications of one batch, written together at its commit.

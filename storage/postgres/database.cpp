@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <ctime>
 #include <regex>
 #include <stdexcept>
@@ -69,6 +70,23 @@ std::string values_rows(std::size_t rows, const std::vector<std::string>& column
     sql += ")";
   }
   return sql;
+}
+
+void exec_rows(pqxx::work& txn, const std::string& prefix,
+               const std::vector<std::string>& column_templates, const std::string& suffix,
+               std::size_t count, const std::function<void(std::size_t, TextParams&)>& add_row,
+               const std::function<void(const pqxx::result&)>& on_result) {
+  for (std::size_t first = 0; first < count; first += kRowsPerInsert) {
+    const std::size_t rows = std::min(kRowsPerInsert, count - first);
+    TextParams params;
+    params.reserve(rows * column_templates.size());
+    for (std::size_t i = first; i < first + rows; ++i) add_row(i, params);
+    const std::string sql = prefix + values_rows(rows, column_templates) + suffix;
+    const auto values = pqxx::prepare::make_dynamic_params(params);
+    const pqxx::result result =
+        rows == 1 ? exec_hot(txn, sql, values) : txn.exec_params(sql, values);
+    if (on_result) on_result(result);
+  }
 }
 
 std::string without_password(const std::string& url) {

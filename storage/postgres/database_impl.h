@@ -69,6 +69,16 @@ pqxx::result exec_hot(pqxx::work& txn, const std::string& sql, Args&&... args) {
 // Rows per multi-row statement (keeps under PostgreSQL's 65535 parameters).
 constexpr std::size_t kRowsPerInsert = 1000;
 
+// Runs `prefix + values_rows(...) + suffix` over `count` rows, in statements
+// of at most kRowsPerInsert rows, in row order. add_row(i, params) appends
+// row i's values (one per column template); each statement's result goes to
+// on_result when given. A statement of one row runs prepared (exec_hot): one
+// row at a time is the common case outside a batch.
+void exec_rows(pqxx::work& txn, const std::string& prefix,
+               const std::vector<std::string>& column_templates, const std::string& suffix,
+               std::size_t count, const std::function<void(std::size_t, TextParams&)>& add_row,
+               const std::function<void(const pqxx::result&)>& on_result = nullptr);
+
 // "postgresql://user:secret@host/db" -> "postgresql://user@host/db";
 // key=value strings lose their password=... part.
 std::string without_password(const std::string& url);

@@ -165,17 +165,7 @@ class PgLockStore final : public LockStore {
     });
   }
 
-  void put_pile(const LockPileRecord& p) override {
-    db_.transact([&](pqxx::work& txn) {
-      txn.exec_params(
-          "INSERT INTO vehicle_lock_piles (lock_id, charge_point_id, status, command_id,"
-          " unlock_command_id, detail) VALUES ($1, $2, $3, $4, $5, $6)"
-          " ON CONFLICT (lock_id, charge_point_id) DO UPDATE SET status = excluded.status,"
-          " command_id = excluded.command_id, unlock_command_id = excluded.unlock_command_id,"
-          " detail = excluded.detail, updated_at = now()",
-          p.lock_id, p.charge_point_id, p.status, p.command_id, p.unlock_command_id, p.detail);
-    });
-  }
+  void put_pile(const LockPileRecord& p) override { put_piles({p}); }
 
   void put_piles(const std::vector<LockPileRecord>& piles) override {
     static const std::vector<std::string> columns{"{}",         "{}",         "{}",
@@ -184,27 +174,22 @@ class PgLockStore final : public LockStore {
       return id ? std::optional<std::string>(std::to_string(*id)) : std::nullopt;
     };
     db_.transact([&](pqxx::work& txn) {
-      for (std::size_t first = 0; first < piles.size(); first += kRowsPerInsert) {
-        const std::size_t count = std::min(kRowsPerInsert, piles.size() - first);
-        TextParams params;
-        for (std::size_t i = first; i < first + count; ++i) {
-          const LockPileRecord& p = piles[i];
-          params.push_back(p.lock_id);
-          params.push_back(p.charge_point_id);
-          params.push_back(p.status);
-          params.push_back(id_text(p.command_id));
-          params.push_back(id_text(p.unlock_command_id));
-          params.push_back(p.detail);
-        }
-        txn.exec_params(
-            "INSERT INTO vehicle_lock_piles (lock_id, charge_point_id, status, command_id,"
-            " unlock_command_id, detail) VALUES " +
-                values_rows(count, columns) +
+      exec_rows(txn,
+                "INSERT INTO vehicle_lock_piles (lock_id, charge_point_id, status, command_id,"
+                " unlock_command_id, detail) VALUES ",
+                columns,
                 " ON CONFLICT (lock_id, charge_point_id) DO UPDATE SET status = excluded.status,"
                 " command_id = excluded.command_id, unlock_command_id = excluded.unlock_command_id,"
                 " detail = excluded.detail, updated_at = now()",
-            pqxx::prepare::make_dynamic_params(params));
-      }
+                piles.size(), [&](std::size_t i, TextParams& params) {
+                  const LockPileRecord& p = piles[i];
+                  params.push_back(p.lock_id);
+                  params.push_back(p.charge_point_id);
+                  params.push_back(p.status);
+                  params.push_back(id_text(p.command_id));
+                  params.push_back(id_text(p.unlock_command_id));
+                  params.push_back(p.detail);
+                });
     });
   }
 
