@@ -205,4 +205,18 @@ std::string error_body(const std::string& message) {
   return out.str();
 }
 
+void write_location(JsonOut& out, const char* key, const std::optional<core::GeoLocation>& at) {
+  if (!at) {
+    out.null_field(key);
+    return;
+  }
+  out.key(key).begin_object().field("lat", at->latitude).field("lon", at->longitude).end_object();
+}
+
+void write_strings(JsonOut& out, const char* key, const std::vector<std::string>& values) {
+  out.begin_array(key);
+  for (const auto& value : values) out.w().String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
+  out.end_array();
+}
+
 }  // namespace chargelock::api

@@ -9,7 +9,9 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "core/charge_point_service.h"
 #include "core/timestamp.h"
 
 namespace chargelock::api {
@@ -88,5 +90,10 @@ class JsonOut {
 };
 
 std::string error_body(const std::string& message);
+
+// {"lat":…,"lon":…} or null under `key`.
+void write_location(JsonOut& out, const char* key, const std::optional<core::GeoLocation>& at);
+// An array of strings under `key`.
+void write_strings(JsonOut& out, const char* key, const std::vector<std::string>& values);
 
 }  // namespace chargelock::api

@@ -277,6 +277,7 @@ void write_id_tag(JsonOut& out, const core::IdTag& tag) {
       .field("status", id_tag_status_text(tag.status))
       .optional("expiryDate", tag.expiry_date)
       .optional("parentIdTag", tag.parent_id_tag)
+      .optional("ownerId", tag.owner_id)
       .end_object();
 }
 
@@ -309,11 +310,19 @@ void apply_id_tag_fields(const Value& body, core::IdTag& tag) {
     check_id_tag_text(*parent, "parentIdTag");
     tag.parent_id_tag = *parent;
   }
+  // The owner who may put the tag on a vehicle (SPEC §7); null unassigns.
+  if (is_null(body, "ownerId")) {
+    tag.owner_id.reset();
+  } else if (auto owner = integer_field(body, "ownerId")) {
+    if (*owner < 1) throw bad_request("ownerId must be an owner's id");
+    tag.owner_id = *owner;
+  }
 }
 
 HttpResponse create_id_tag(ApiContext& context, const RouteRequest& request) {
   const auto body = parse_object(request.http.body);
-  static const char* const allowed[] = {"idTag", "status", "expiryDate", "parentIdTag", nullptr};
+  static const char* const allowed[] = {"idTag",       "status",  "expiryDate",
+                                        "parentIdTag", "ownerId", nullptr};
   reject_unknown_fields(body, allowed);
   core::IdTag tag;
   tag.id_tag = required_string(body, "idTag");
@@ -345,7 +354,8 @@ HttpResponse get_id_tag(ApiContext& context, const RouteRequest& request) {
 HttpResponse update_id_tag(ApiContext& context, const RouteRequest& request) {
   const std::string& id = request.param("idTag");
   const auto body = parse_object(request.http.body);
-  static const char* const allowed[] = {"idTag", "status", "expiryDate", "parentIdTag", nullptr};
+  static const char* const allowed[] = {"idTag",       "status",  "expiryDate",
+                                        "parentIdTag", "ownerId", nullptr};
   reject_unknown_fields(body, allowed);
   if (auto body_id = string_field(body, "idTag"); body_id && *body_id != id)
     throw bad_request("idTag cannot be changed");
@@ -460,21 +470,32 @@ void write_token(JsonOut& out, const core::ApiTokenRecord& token) {
       .field("id", token.id)
       .field("role", core::to_string(token.role))
       .field("name", token.name)
-      .optional("ownerId", token.owner_id)
-      .field("createdAt", token.created_at)
+      .optional("ownerId", token.owner_id);
+  if (token.vins) write_strings(out, "vins", *token.vins);
+  out.field("createdAt", token.created_at)
       .optional("revokedAt", token.revoked_at)
       .end_object();
 }
 
 HttpResponse create_token(ApiContext& context, const RouteRequest& request) {
   const auto body = parse_object(request.http.body);
-  static const char* const allowed[] = {"role", "name", nullptr};
+  static const char* const allowed[] = {"role", "name", "vins", nullptr};
   reject_unknown_fields(body, allowed);
   const std::string role_text = required_string(body, "role");
   const auto role = core::api_role_from_string(role_text);
   if (!role || *role == core::ApiRole::Owner)
     throw bad_request("role must be operator or telematics (owners get tokens from POST /owners)");
-  const auto issued = context.tokens.issue(*role, required_string(body, "name"));
+  // A telematics token scoped to its platform's VINs (SPEC §4.1).
+  std::optional<std::vector<std::string>> vins;
+  if (auto it = body.FindMember("vins"); it != body.MemberEnd() && !it->value.IsNull()) {
+    if (!it->value.IsArray()) throw bad_request("vins must be an array of VINs");
+    vins.emplace();
+    for (const auto& item : it->value.GetArray()) {
+      if (!item.IsString()) throw bad_request("vins must be an array of VINs");
+      vins->emplace_back(item.GetString(), item.GetStringLength());
+    }
+  }
+  const auto issued = context.tokens.issue(*role, required_string(body, "name"), vins);
   JsonOut out;
   out.begin_object()
       .field("id", issued.id)

@@ -1,11 +1,11 @@
-// Owner endpoints (SPEC §5, issue 4): vehicles, locks and notifications.
-// Only the owner role may use them; an owner sees and acts on its own
-// vehicles and locks only:
-//   - a VIN, id tag or EVCC id another owner registered → 409 (POST /vehicles)
-//   - another owner's vehicle (lock it, read it) → 403 (the VIN's existence
-//     is no secret: registering it answers 409 anyway)
-//   - another owner's lock → 404 (lock ids are random; a 403 would confirm
-//     that the id exists)
+// Vehicle endpoints (SPEC §4.1, §5): owners register (claim), list, read and
+// delete their vehicles; operators (and a telematics platform for its own
+// VINs) verify a claim; operators read every claim of a VIN. Notifications:
+// an owner's own, the operators' inbox for the operator role. Locks are in
+// lock_routes.cpp.
+//   - an id tag not assigned to the owner → 403 naming it (POST /vehicles)
+//   - a VIN another owner registered is a claim (201), not 409
+//   - another owner's vehicle (lock it, read it) → 403
 #include <algorithm>
 #include <chrono>
 
@@ -20,11 +20,6 @@ namespace {
 
 using rapidjson::Value;
 
-std::int64_t owner_of(const RouteRequest& request) {
-  if (!request.principal.owner_id) throw ApiError(403, "this token belongs to no owner");
-  return *request.principal.owner_id;
-}
-
 std::vector<std::string> string_list(const Value& body, const char* name) {
   std::vector<std::string> out;
   auto it = body.FindMember(name);
@@ -37,22 +32,13 @@ std::vector<std::string> string_list(const Value& body, const char* name) {
   return out;
 }
 
-void write_location(JsonOut& out, const char* key, const std::optional<core::GeoLocation>& at) {
-  if (!at) {
-    out.null_field(key);
-    return;
-  }
-  out.key(key).begin_object().field("lat", at->latitude).field("lon", at->longitude).end_object();
-}
-
-void write_strings(JsonOut& out, const char* key, const std::vector<std::string>& values) {
-  out.begin_array(key);
-  for (const auto& value : values) out.w().String(value.c_str());
-  out.end_array();
-}
-
 void write_vehicle(JsonOut& out, const core::Vehicle& vehicle) {
-  out.begin_object().field("vin", vehicle.vin);
+  out.begin_object()
+      .field("vin", vehicle.vin)
+      .field("ownerId", vehicle.owner_id)
+      .field("verified", vehicle.verified)
+      .optional("verifiedAt", vehicle.verified_at)
+      .optional("verifiedBy", vehicle.verified_by);
   write_strings(out, "idTags", vehicle.id_tags);
   write_strings(out, "evccIds", vehicle.evcc_ids);
   if (vehicle.state) {
@@ -105,133 +91,48 @@ HttpResponse list_vehicles(ApiContext& context, const RouteRequest& request) {
   return json_response(200, out.str());
 }
 
-HttpResponse get_vehicle(ApiContext& context, const RouteRequest& request) {
-  const auto vehicle = context.central.vehicles().owned(owner_of(request), request.param("vin"));
-  return json_response(200, vehicle_json(vehicle));
-}
-
-// ---- locks
-
-void write_lock(JsonOut& out, const core::LockView& view,
-                const std::vector<core::LockTransition>* transitions,
-                const std::vector<core::LockPile>* piles) {
-  const core::LockRecord& lock = view.lock;
-  out.begin_object()
-      .field("lockId", lock.id)
-      .field("vin", lock.vin)
-      .field("status", lock.status)
-      .optional("chargePointId", lock.charge_point_id)
-      .optional("connectorId", lock.connector_id);
-  out.key("piles")
-      .begin_object()
-      .field("armed", view.piles.armed)
-      .field("unsupported", view.piles.unsupported)
-      .field("pending", view.piles.pending)
-      .field("disarmed", view.piles.disarmed)
-      .end_object();
-  out.key("scope").begin_object().optional("radiusKm", lock.radius_km);
-  write_location(out, "center", lock.center);
-  out.end_object();
-  out.optional("matchedBy", lock.matched_kind)
-      .optional("matchedValue", lock.matched_value)
-      .field("engagedWithoutHold", lock.engaged_without_hold)
-      .optional("engagedAt", lock.engaged_at)
-      .optional("releaseError", lock.release_error)
-      .field("createdAt", lock.created_at)
-      .field("updatedAt", lock.updated_at);
-  if (piles != nullptr) {
-    out.begin_array("pileStates");
-    for (const auto& pile : *piles) {
-      out.begin_object()
-          .field("chargePointId", pile.charge_point_id)
-          .field("status", pile.status)
-          .optional("detail", pile.detail)
-          .optional("commandStatus", pile.command_status)
-          .field("updatedAt", pile.updated_at)
-          .end_object();
-    }
-    out.end_array();
-  }
-  if (transitions != nullptr) {
-    out.begin_array("transitions");
-    for (const auto& t : *transitions) {
-      out.begin_object()
-          .field("at", t.at)
-          .optional("from", t.from_status)
-          .field("to", t.to_status)
-          .field("cause", t.cause)
-          .end_object();
-    }
-    out.end_array();
-  }
-  out.end_object();
-}
-
-std::string lock_json(ApiContext& context, const core::LockView& view) {
-  const auto transitions = context.central.locks().transitions(view.lock.id);
-  const auto piles = context.central.locks().piles(view.lock.id);
+HttpResponse get_vehicle_as_operator(ApiContext& context, const RouteRequest& request) {
+  const auto claims = context.central.vehicles().registrations(request.param("vin"));
+  if (claims.empty()) throw not_found("no vehicle " + request.param("vin"));
   JsonOut out;
-  write_lock(out, view, &transitions, &piles);
-  return out.str();
-}
-
-core::LockScope scope_from(const Value& scope) {
-  static const char* const allowed[] = {"radiusKm", "lat", "lon", nullptr};
-  reject_unknown_fields(scope, allowed);
-  core::LockScope out;
-  out.radius_km = number_field(scope, "radiusKm");
-  const auto lat = number_field(scope, "lat");
-  const auto lon = number_field(scope, "lon");
-  if (lat.has_value() != lon.has_value()) throw bad_request("scope.lat and scope.lon go together");
-  if (lat) {
-    if (*lat < -90 || *lat > 90) throw bad_request("scope.lat must be between -90 and 90");
-    if (*lon < -180 || *lon > 180) throw bad_request("scope.lon must be between -180 and 180");
-    if (!out.radius_km) throw bad_request("scope.lat/lon need scope.radiusKm");
-    core::GeoLocation center;
-    center.latitude = *lat;
-    center.longitude = *lon;
-    out.center = center;
-  }
-  return out;
-}
-
-HttpResponse request_lock(ApiContext& context, const RouteRequest& request) {
-  core::LockRequest lock;
-  lock.owner_id = owner_of(request);
-  lock.vin = request.param("vin");
-  if (!request.http.body.empty()) {  // the body is optional: every pile by default
-    const auto body = parse_object(request.http.body);
-    static const char* const allowed[] = {"scope", nullptr};
-    reject_unknown_fields(body, allowed);
-    if (const Value* scope = object_field(body, "scope")) lock.scope = scope_from(*scope);
-  }
-  bool created = false;
-  const auto view = context.central.locks().request_lock(lock, &created);
-  // 202 either way: the piles are armed asynchronously; a second request
-  // gets the vehicle's active lock (Idempotent-Replayed: true).
-  HttpResponse response = json_response(202, lock_json(context, view));
-  response.headers.emplace_back("Location", std::string(kBasePath) + "/locks/" + view.lock.id);
-  if (!created) response.headers.emplace_back("Idempotent-Replayed", "true");
-  return response;
-}
-
-HttpResponse list_locks(ApiContext& context, const RouteRequest& request) {
-  JsonOut out;
-  out.begin_object().begin_array("locks");
-  for (const auto& view : context.central.locks().list(owner_of(request)))
-    write_lock(out, view, nullptr, nullptr);
+  out.begin_object().field("vin", claims.front().vin).begin_array("registrations");
+  for (const auto& claim : claims) write_vehicle(out, claim);
   out.end_array().end_object();
   return json_response(200, out.str());
 }
 
-HttpResponse get_lock(ApiContext& context, const RouteRequest& request) {
-  const auto view = context.central.locks().get(owner_of(request), request.param("lockId"));
-  return json_response(200, lock_json(context, view));
+HttpResponse get_vehicle(ApiContext& context, const RouteRequest& request) {
+  if (is_operator(request)) return get_vehicle_as_operator(context, request);
+  const auto vehicle = context.central.vehicles().owned(owner_of(request), request.param("vin"));
+  return json_response(200, vehicle_json(vehicle));
 }
 
-HttpResponse release_lock(ApiContext& context, const RouteRequest& request) {
-  const auto view = context.central.locks().release(owner_of(request), request.param("lockId"));
-  return json_response(202, lock_json(context, view));
+HttpResponse delete_vehicle(ApiContext& context, const RouteRequest& request) {
+  context.central.vehicles().remove(owner_of(request), request.param("vin"));
+  return json_response(204, "");
+}
+
+HttpResponse verify_vehicle(ApiContext& context, const RouteRequest& request) {
+  std::optional<std::int64_t> owner_id;
+  if (!request.http.body.empty()) {
+    const auto body = parse_object(request.http.body);
+    static const char* const allowed[] = {"ownerId", nullptr};
+    reject_unknown_fields(body, allowed);
+    owner_id = integer_field(body, "ownerId");
+    if (owner_id && *owner_id < 1) throw bad_request("ownerId must be an owner's id");
+  }
+  core::Verifier verifier;
+  verifier.name = std::string(core::to_string(request.principal.role)) + ":" +
+                  request.principal.name;
+  if (request.principal.role == core::ApiRole::Telematics) {
+    // A platform confirms only its own vehicles; an unscoped telematics
+    // token (every VIN) may report but not bind owners.
+    if (!request.principal.vins)
+      throw ApiError(403, "this telematics token is not scoped to VINs; it cannot verify owners");
+    verifier.vins = request.principal.vins;
+  }
+  const auto vehicle = context.central.vehicles().verify(request.param("vin"), owner_id, verifier);
+  return json_response(200, vehicle_json(vehicle));
 }
 
 // ---- notifications
@@ -245,7 +146,7 @@ std::optional<std::int64_t> since_param(const RouteRequest& request) {
 }
 
 HttpResponse list_notifications(ApiContext& context, const RouteRequest& request) {
-  const std::int64_t owner = owner_of(request);
+  const std::int64_t owner = inbox_of(request);
   const std::int64_t since = since_param(request).value_or(0);
   int limit = 100;
   if (auto text = request.http.query_value("limit")) {
@@ -267,7 +168,7 @@ HttpResponse list_notifications(ApiContext& context, const RouteRequest& request
 }
 
 HttpResponse stream_notifications(ApiContext& context, const RouteRequest& request) {
-  const std::int64_t owner = owner_of(request);
+  const std::int64_t owner = inbox_of(request);
   if (context.streams == nullptr) throw ApiError(503, "notification streams are not offered here");
   // An EventSource reconnecting sends the last id it saw.
   std::optional<std::int64_t> after = since_param(request);
@@ -292,13 +193,11 @@ std::vector<Route> owner_routes() {
   return {
       {"POST", "/vehicles", kOwner, register_vehicle},
       {"GET", "/vehicles", kOwner, list_vehicles},
-      {"GET", "/vehicles/{vin}", kOwner, get_vehicle},
-      {"POST", "/vehicles/{vin}/lock", kOwner, request_lock},
-      {"GET", "/locks", kOwner, list_locks},
-      {"GET", "/locks/{lockId}", kOwner, get_lock},
-      {"POST", "/locks/{lockId}/release", kOwner, release_lock},
-      {"GET", "/notifications", kOwner, list_notifications},
-      {"GET", "/notifications/stream", kOwner, stream_notifications},
+      {"GET", "/vehicles/{vin}", kOwner | kOperator, get_vehicle},
+      {"DELETE", "/vehicles/{vin}", kOwner, delete_vehicle},
+      {"POST", "/vehicles/{vin}/verify", kOperator | kTelematics, verify_vehicle},
+      {"GET", "/notifications", kOwner | kOperator, list_notifications},
+      {"GET", "/notifications/stream", kOwner | kOperator, stream_notifications},
   };
 }
 

@@ -7,6 +7,7 @@
 #include "api/json_util.h"
 #include "core/command_service.h"
 #include "core/domain_errors.h"
+#include "core/lock_service.h"
 #include "storage/database_error.h"
 
 namespace chargelock::api {
@@ -76,6 +77,19 @@ HttpResponse unauthorized(const std::string& message) {
 
 }  // namespace
 
+std::int64_t owner_of(const RouteRequest& request) {
+  if (!request.principal.owner_id) throw ApiError(403, "this token belongs to no owner");
+  return *request.principal.owner_id;
+}
+
+bool is_operator(const RouteRequest& request) {
+  return request.principal.role == core::ApiRole::Operator;
+}
+
+std::int64_t inbox_of(const RouteRequest& request) {
+  return is_operator(request) ? core::kOperatorsInbox : owner_of(request);
+}
+
 HttpResponse json_response(int status, std::string body) {
   HttpResponse response;
   response.status = status;
@@ -91,7 +105,7 @@ const std::vector<Route>& routes() {
   static const std::vector<Route> all = [] {
     std::vector<Route> out;
     for (auto part : {document_routes(), operator_routes(), command_routes(), owner_routes(),
-                      telematics_routes(), webhook_routes()})
+                      lock_routes(), telematics_routes(), webhook_routes()})
       out.insert(out.end(), part.begin(), part.end());
     return out;
   }();
@@ -148,6 +162,8 @@ HttpResponse dispatch(ApiContext& context, const HttpRequest& request) {
     return error_response(409, error.what());
   } catch (const core::ForbiddenError& error) {
     return error_response(403, error.what());
+  } catch (const core::LimitError& error) {
+    return error_response(429, error.what());
   } catch (const core::NotFoundError& error) {
     return error_response(404, error.what());
   } catch (const std::invalid_argument& error) {

@@ -70,8 +70,16 @@ std::vector<Route> webhook_routes();
 // std::invalid_argument → 400).
 HttpResponse dispatch(ApiContext& context, const HttpRequest& request);
 
+std::vector<Route> lock_routes();
+
 // Helpers for handlers.
 HttpResponse json_response(int status, std::string body);
 HttpResponse error_response(int status, const std::string& message);
+// The caller's owner id (owner role); ApiError 403 for a token of no owner.
+std::int64_t owner_of(const RouteRequest& request);
+// Whose notifications (and webhook) the caller reads: an owner's own, or
+// the operators' inbox (core::kOperatorsInbox) for the operator role.
+std::int64_t inbox_of(const RouteRequest& request);
+bool is_operator(const RouteRequest& request);
 
 }  // namespace chargelock::api

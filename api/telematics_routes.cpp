@@ -36,6 +36,7 @@ HttpResponse report_status(ApiContext& context, const RouteRequest& request) {
   const auto timestamp = time_field(body, "timestamp");
   if (!timestamp) throw bad_request("timestamp is required (RFC 3339)");
   status.timestamp = *timestamp;
+  status.platform_vins = request.principal.vins;
 
   const auto result = context.central.telematics().report(status);
   JsonOut out;

@@ -1,5 +1,6 @@
-// Owner endpoints for the webhook (SPEC §5, issue 4): PUT/GET/DELETE
-// /webhook and GET /webhook/deliveries. Delivery itself is
+// Webhook endpoints (SPEC §5, issue 4): PUT/GET/DELETE /webhook and GET
+// /webhook/deliveries, for an owner's own notifications or, with the
+// operator role, the operators' inbox (catches and sightings). Delivery itself is
 // core::WebhookDispatcher; see core/webhook_service.h.
 #include "api/api_error.h"
 #include "api/json_util.h"
@@ -10,11 +11,6 @@ namespace chargelock::api {
 
 namespace {
 
-std::int64_t owner_of(const RouteRequest& request) {
-  if (!request.principal.owner_id) throw ApiError(403, "this token belongs to no owner");
-  return *request.principal.owner_id;
-}
-
 // Never the secret.
 void write_webhook(JsonOut& out, const core::Webhook& webhook) {
   out.field("url", webhook.url)
@@ -23,7 +19,7 @@ void write_webhook(JsonOut& out, const core::Webhook& webhook) {
 }
 
 HttpResponse put_webhook(ApiContext& context, const RouteRequest& request) {
-  const std::int64_t owner = owner_of(request);
+  const std::int64_t owner = inbox_of(request);
   const auto body = parse_object(request.http.body);
   static const char* const allowed[] = {"url", "secret", nullptr};
   reject_unknown_fields(body, allowed);
@@ -40,7 +36,7 @@ HttpResponse put_webhook(ApiContext& context, const RouteRequest& request) {
 }
 
 HttpResponse get_webhook(ApiContext& context, const RouteRequest& request) {
-  const auto webhook = context.central.webhooks().get(owner_of(request));
+  const auto webhook = context.central.webhooks().get(inbox_of(request));
   if (!webhook) throw not_found("no webhook is set");
   JsonOut out;
   out.begin_object();
@@ -50,7 +46,7 @@ HttpResponse get_webhook(ApiContext& context, const RouteRequest& request) {
 }
 
 HttpResponse delete_webhook(ApiContext& context, const RouteRequest& request) {
-  if (!context.central.webhooks().remove(owner_of(request))) throw not_found("no webhook is set");
+  if (!context.central.webhooks().remove(inbox_of(request))) throw not_found("no webhook is set");
   return json_response(204, "");
 }
 
@@ -64,7 +60,7 @@ HttpResponse list_deliveries(ApiContext& context, const RouteRequest& request) {
   }
   JsonOut out;
   out.begin_object().begin_array("deliveries");
-  for (const auto& d : context.central.webhooks().deliveries(owner_of(request), limit)) {
+  for (const auto& d : context.central.webhooks().deliveries(inbox_of(request), limit)) {
     out.begin_object()
         .field("id", d.id)
         .field("notificationId", d.notification_id)
@@ -85,10 +81,10 @@ HttpResponse list_deliveries(ApiContext& context, const RouteRequest& request) {
 
 std::vector<Route> webhook_routes() {
   return {
-      {"PUT", "/webhook", kOwner, put_webhook},
-      {"GET", "/webhook", kOwner, get_webhook},
-      {"DELETE", "/webhook", kOwner, delete_webhook},
-      {"GET", "/webhook/deliveries", kOwner, list_deliveries},
+      {"PUT", "/webhook", kOwner | kOperator, put_webhook},
+      {"GET", "/webhook", kOwner | kOperator, get_webhook},
+      {"DELETE", "/webhook", kOwner | kOperator, delete_webhook},
+      {"GET", "/webhook/deliveries", kOwner | kOperator, list_deliveries},
   };
 }
 

@@ -119,6 +119,16 @@ const std::vector<Setting>& settings() {
        [](Config& c, const std::string& v) {
          c.low_battery_threshold = parse_int("--low-battery-threshold", v, 0, 100);
        }},
+      {"--vehicles-per-owner", "CHARGELOCK_VEHICLES_PER_OWNER",
+       "vehicles an owner may register (default 20; 429 beyond)", true,
+       [](Config& c, const std::string& v) {
+         c.vehicles_per_owner = parse_int("--vehicles-per-owner", v, 1, 100000);
+       }},
+      {"--lock-requests-per-hour", "CHARGELOCK_LOCK_REQUESTS_PER_HOUR",
+       "lock requests per vehicle per hour (default 6; 429 beyond)", true,
+       [](Config& c, const std::string& v) {
+         c.lock_requests_per_hour = parse_int("--lock-requests-per-hour", v, 1, 100000);
+       }},
       {"--workers", "CHARGELOCK_WORKERS", "database worker threads (default 4)", true,
        [](Config& c, const std::string& v) { c.workers = parse_int("--workers", v, 1, 256); }},
       {"--log-level", "CHARGELOCK_LOG_LEVEL", "error | warn | info | debug (default info)", true,

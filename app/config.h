@@ -36,6 +36,8 @@ struct Config {
   int ping_interval_s = 60;
   int workers = 4;
   double low_battery_threshold = 20;  // percent state of charge
+  int vehicles_per_owner = 20;        // registrations per owner (429 beyond)
+  int lock_requests_per_hour = 6;     // per vehicle (429 beyond)
   // This OCPP node's name in the database (which node holds which pile).
   // Empty: "<hostname>:<ocpp port>".
   std::string node_id;

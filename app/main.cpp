@@ -102,6 +102,8 @@ int main(int argc, char** argv) {
     central_config.heartbeat_interval_s = config.heartbeat_interval_s;
     central_config.auto_register = config.auto_register;
     central_config.low_battery_threshold = config.low_battery_threshold;
+    central_config.vehicles_per_owner = config.vehicles_per_owner;
+    central_config.lock_requests_per_hour = config.lock_requests_per_hour;
     central_config.node_id = app::node_id(config);
     central_config.message_log = config.command != "chargepoint" && config.command != "api";
     core::CentralSystem central(database, central_config);

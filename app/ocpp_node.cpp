@@ -100,7 +100,7 @@ class OcppNode::Impl {
     // A sent command unanswered this long has lost its node (crash, restart).
     options.stale_after = std::chrono::seconds(config.call_timeout_s) + std::chrono::seconds(10);
     options.on_thread_exit = [&central] { central.database().release_thread_connection(); };
-    options.after_sweep = [&central] { central.locks().reconcile_active(); };
+    options.after_sweep = [&central] { central.locks().sweep(); };
     return options;
   }
 

@@ -1,5 +1,7 @@
 #include "core/authorization_service.h"
 
+#include "storage/database_error.h"
+
 #include <algorithm>
 #include <stdexcept>
 
@@ -88,7 +90,11 @@ void AuthorizationService::put_id_tag(const IdTag& tag) {
   };
   if (!printable(tag.id_tag) || (tag.parent_id_tag && !printable(*tag.parent_id_tag)))
     throw std::invalid_argument("idTag and parentIdTag must not contain control characters");
-  id_tags_.upsert(tag);
+  try {
+    id_tags_.upsert(tag);
+  } catch (const storage::NotFoundError&) {
+    throw std::invalid_argument("ownerId: no owner " + std::to_string(tag.owner_id.value_or(0)));
+  }
 }
 
 std::optional<IdTag> AuthorizationService::find_id_tag(const std::string& id_tag) {

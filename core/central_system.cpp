@@ -19,6 +19,11 @@ ChargePointServiceConfig service_config(const CentralSystemConfig& c) {
   s.node_id = c.node_id;
   return s;
 }
+LockLimits lock_limits(const CentralSystemConfig& c) {
+  LockLimits limits;
+  limits.requests_per_vehicle_per_hour = c.lock_requests_per_hour;
+  return limits;
+}
 }  // namespace
 
 CentralSystem::CentralSystem(storage::Database& database, CentralSystemConfig config)
@@ -33,13 +38,15 @@ CentralSystem::CentralSystem(storage::Database& database, CentralSystemConfig co
       events_(database.events()),
       data_transfers_(database.events()),
       commands_(database.commands(), CommandServiceConfig{config_.node_id}),
-      vehicles_(database.vehicles()),
+      vehicles_(database.vehicles(), database.id_tags(), database.locks(),
+                VehicleLimits{config_.vehicles_per_owner}),
       notifications_(database.notifications()),
       webhooks_(database.webhooks()),
       telematics_(database.vehicles(), notifications_,
                   TelematicsConfig{config_.low_battery_threshold}),
       locks_(database.locks(), database.vehicles(), database.charge_points(),
-             database.transactions(), commands_, notifications_, &group_commit_) {
+             database.transactions(), commands_, notifications_, &group_commit_,
+             lock_limits(config_)) {
   data_transfers_.add_vendor(lock_codec::kVendorId, locks_);
   authorization_.set_policy(&locks_);
   charge_points_.set_boot_observer(&locks_);

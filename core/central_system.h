@@ -39,6 +39,8 @@ struct CentralSystemConfig {
   std::string node_id = "ocpp-1";     // this OCPP node (scale-out)
   bool message_log = true;            // start the message log writer thread
   double low_battery_threshold = 20;  // percent: telematics low-battery prompt
+  int vehicles_per_owner = 20;        // registrations an owner may hold
+  int lock_requests_per_hour = 6;     // lock requests per vehicle per hour (429 beyond)
 };
 
 class CentralSystem {

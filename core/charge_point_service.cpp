@@ -151,6 +151,7 @@ bool ChargePointService::status_notification(const ConnectorStatus& status) {
 
 void ChargePointService::connected(const std::string& id) {
   charge_points_.set_online(id, config_.node_id, Clock::now());
+  if (boot_observer_ != nullptr) boot_observer_->connected(id);
 }
 
 void ChargePointService::disconnected(const std::string& id) {

@@ -55,13 +55,16 @@ struct BootResult {
   int interval_s = 0;
 };
 
-// Told about every boot the central system answered (the vehicle lock arms
-// piles that boot). Called on the worker handling the BootNotification,
-// before the answer goes out; must be thread-safe and should not throw.
+// Told about every boot the central system answered and every connection
+// of a pile (the vehicle lock arms piles that boot, and re-arms piles that
+// reconnect without a boot). Called on the worker handling the
+// BootNotification / recording the connection, inside its commit; must be
+// thread-safe and should not throw.
 class BootObserver {
  public:
   virtual ~BootObserver() = default;
   virtual void booted(const std::string& charge_point_id, RegistrationStatus status) = 0;
+  virtual void connected(const std::string& /*charge_point_id*/) {}
 };
 
 class ChargePointService {

@@ -106,15 +106,23 @@ std::optional<VehicleLocked> parse_vehicle_locked(const std::string& data, std::
     break;
   }
   if (out.matched_kind.empty()) return fail("the matched idTag, evccId or vin is missing");
+  if (auto held = doc.FindMember("held"); held != doc.MemberEnd()) {
+    if (!held->value.IsBool()) return fail("held: must be a boolean");
+    out.held = held->value.GetBool();
+  }
   return out;
 }
 
 std::optional<std::string> status_of(const std::string& json) {
+  return string_member(json, "status");
+}
+
+std::optional<std::string> string_member(const std::string& json, const char* name) {
   rapidjson::Document doc;
   if (!parse_object(json, doc)) return std::nullopt;
-  auto status = doc.FindMember("status");
-  if (status == doc.MemberEnd() || !status->value.IsString()) return std::nullopt;
-  return std::string(status->value.GetString());
+  auto member = doc.FindMember(name);
+  if (member == doc.MemberEnd() || !member->value.IsString()) return std::nullopt;
+  return std::string(member->value.GetString(), member->value.GetStringLength());
 }
 
 std::optional<std::int64_t> int_member(const std::string& json, const char* name) {

@@ -38,14 +38,19 @@ struct VehicleLocked {
   int connector_id = 0;
   std::string matched_kind;  // "idTag", "evccId" or "vin"
   std::string matched_value;
+  // false: the pile matched the vehicle but cannot hold the cable (e.g. the
+  // car controls the inlet lock). Optional on the wire, true by default.
+  bool held = true;
 };
 // Nothing (and `error` says why) unless the text is a JSON object with a
-// non-empty string lockId, an integer connectorId ≥ 1 and a non-empty string
-// idTag, evccId or vin.
+// non-empty string lockId, an integer connectorId ≥ 1, a non-empty string
+// idTag, evccId or vin, and `held` (when present) a boolean.
 std::optional<VehicleLocked> parse_vehicle_locked(const std::string& data, std::string* error);
 
 // The "status" string member of a JSON object (a CALLRESULT payload).
 std::optional<std::string> status_of(const std::string& json);
+// A string member of a JSON object.
+std::optional<std::string> string_member(const std::string& json, const char* name);
 // An integer member of a JSON object.
 std::optional<std::int64_t> int_member(const std::string& json, const char* name);
 

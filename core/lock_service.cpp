@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "core/lock_codec.h"
+#include "core/vehicle_identity.h"
 #include "core/vehicle_service.h"
 #include "storage/database_error.h"
 
@@ -21,6 +22,9 @@ namespace {
 constexpr double kEarthRadiusKm = 6371.0088;
 constexpr double kMaxRadiusKm = 20038;  // half the equator: every point
 constexpr const char* kOriginPrefix = "lock:";
+// A lock's commands wait for an offline pile as long as a lock may live:
+// the arming (and the disarming) of a pile must never lapse by itself.
+constexpr std::chrono::seconds kLockCommandLifetime{367 * 24 * 3600};
 
 std::string new_lock_id() {
   unsigned char b[16];
@@ -45,7 +49,13 @@ CommandRequest lock_command(const LockRecord& lock, const std::string& charge_po
   request.action = action;
   request.payload_json = payload;
   request.origin = origin_of(lock);
+  request.expires_in = kLockCommandLifetime;
   return request;
+}
+
+// A held vehicle: engaged at a connector that holds it.
+bool held(const LockRecord& lock) {
+  return lock.status == lock_status::kEngaged && !lock.engaged_without_hold;
 }
 
 bool active(const LockRecord& lock) {
@@ -77,6 +87,13 @@ std::optional<std::pair<std::string, std::string>> derived_state(const LockPile&
   return std::nullopt;
 }
 
+// A LockVehicle whose delivery lapsed: it will never be answered.
+bool lapsed(const LockPile& pile) {
+  return pile.status == pile_status::kPending &&
+         (!pile.command_status || *pile.command_status == "timeout" ||
+          *pile.command_status == "expired");
+}
+
 std::string where(const std::string& charge_point_id, std::optional<int> connector_id) {
   if (!connector_id) return charge_point_id;
   return fmt::format("{} connector {}", charge_point_id, *connector_id);
@@ -97,28 +114,47 @@ double distance_km(const GeoLocation& a, const GeoLocation& b) {
 LockService::LockService(storage::LockStore& locks, storage::VehicleStore& vehicles,
                          storage::ChargePointStore& charge_points,
                          storage::TransactionStore& transactions, CommandService& commands,
-                         NotificationService& notifications, GroupCommit* group_commit)
+                         NotificationService& notifications, GroupCommit* group_commit,
+                         LockLimits limits)
     : locks_(locks),
       vehicles_(vehicles),
       charge_points_(charge_points),
       transactions_(transactions),
       commands_(commands),
       notifications_(notifications),
-      group_commit_(group_commit) {}
+      group_commit_(group_commit),
+      limits_(limits) {}
 
 // ---- owner side
 
 LockView LockService::request_lock(const LockRequest& request, bool* created) {
   const std::string vin = VehicleService::normalize_vin(request.vin);
-  const auto vehicle = vehicles_.find(vin);
-  if (!vehicle) throw NotFoundError("no vehicle " + vin);
-  if (vehicle->owner_id != request.owner_id) throw ForbiddenError("not your vehicle");
+  const auto vehicle = vehicles_.find_registration(vin, request.owner_id);
+  if (!vehicle) {
+    if (vehicles_.known(vin)) throw ForbiddenError("not your vehicle");
+    throw NotFoundError("no vehicle " + vin);
+  }
+  if (!vehicle->verified)
+    throw ForbiddenError("vehicle " + vin +
+                         " is not verified as yours yet: an operator or the vehicle's telematics"
+                         " platform must confirm it (POST /vehicles/" +
+                         vin + "/verify) before it can be locked");
 
+  const auto now = Clock::now();
   storage::NewLock lock;
   lock.id = new_lock_id();
   lock.vin = vin;
   lock.owner_id = request.owner_id;
   lock.cause = "requested by the owner";
+  lock.expires_at = request.expires_at.value_or(now + limits_.default_lifetime);
+  if (lock.expires_at <= now) throw std::invalid_argument("expiresAt: must be in the future");
+  if (lock.expires_at > now + limits_.max_lifetime)
+    throw std::invalid_argument("expiresAt: at most a year ahead (renew the lock instead)");
+  if (request.case_reference) {
+    if (request.case_reference->size() > 200)
+      throw std::invalid_argument("caseReference: at most 200 characters");
+    lock.case_reference = request.case_reference;
+  }
   if (request.scope.radius_km) {
     const double r = *request.scope.radius_km;
     if (!std::isfinite(r) || r <= 0 || r > kMaxRadiusKm)
@@ -143,6 +179,14 @@ LockView LockService::request_lock(const LockRequest& request, bool* created) {
     throw std::invalid_argument("scope.center: needs radiusKm");
   }
 
+  // One owner cannot flood the network with lock/release cycles. A repeated
+  // request for the active lock is answered with it and costs nothing.
+  if (!locks_.active_for_vehicle(vin) &&
+      locks_.requested_since(vin, now - std::chrono::hours(1)) >=
+          limits_.requests_per_vehicle_per_hour)
+    throw LimitError(fmt::format("at most {} lock requests per vehicle per hour",
+                                 limits_.requests_per_vehicle_per_hour));
+
   storage::LockStore::Created stored;
   try {
     stored = locks_.create(lock);
@@ -150,8 +194,12 @@ LockView LockService::request_lock(const LockRequest& request, bool* created) {
     throw NotFoundError("no vehicle " + vin);
   }
   if (created) *created = stored.created;
+  if (stored.created) engage_from_transactions(stored.lock, *vehicle);
   // A lock left "requested" (a crash before its dispatch) is dispatched now.
-  if (stored.lock.status == lock_status::kRequested) dispatch(stored.lock);
+  if (const auto current = locks_.find(stored.lock.id);
+      current && (current->status == lock_status::kRequested ||
+                  (current->status == lock_status::kEngaged && stored.created)))
+    dispatch(*current);
   return *find(stored.lock.id);
 }
 
@@ -177,13 +225,46 @@ std::vector<LockView> LockService::list(std::int64_t owner_id) {
   return out;
 }
 
+std::vector<LockView> LockService::list_all(const LockFilter& filter) {
+  std::vector<LockView> out;
+  for (const LockRecord& lock : locks_.list(filter)) out.push_back(view(lock));
+  return out;
+}
+
 LockView LockService::release(std::int64_t owner_id, const std::string& lock_id) {
   owned(owner_id, lock_id);
   reconcile(lock_id);
-  LockRecord lock = owned(owner_id, lock_id);
+  return release_lock(owned(owner_id, lock_id), "the owner");
+}
+
+LockView LockService::release_by_operator(const std::string& lock_id,
+                                          const std::string& operator_name,
+                                          const std::string& reason) {
+  if (reason.find_first_not_of(" \t\r\n") == std::string::npos)
+    throw std::invalid_argument("reason: an operator release must say why");
+  if (reason.size() > 1000) throw std::invalid_argument("reason: at most 1000 characters");
+  if (!locks_.find(lock_id)) throw NotFoundError("no lock " + lock_id);
+  reconcile(lock_id);
+  const auto lock = locks_.find(lock_id);
+  if (!active(*lock)) return view(*lock);
+  const std::string who = fmt::format("operator {} (reason: {})", operator_name, reason);
+  LockView released = release_lock(*lock, who);
+  notify(released.lock, notification_kind::kLockState,
+         lock_codec::ObjectWriter()
+             .add("lockId", lock->id)
+             .add("vin", lock->vin)
+             .add("status", released.lock.status)
+             .add("cause", "released by " + who)
+             .add("releasedBy", "operator")
+             .add("reason", reason)
+             .str());
+  return released;
+}
+
+LockView LockService::release_lock(const LockRecord& lock, const std::string& who) {
   if (!active(lock)) return view(lock);
   if (lock.status != lock_status::kEngaged)
-    return cancel_unheld(lock, "released by the owner before a catch");
+    return cancel_unheld(lock, "released by " + who + " before a catch");
 
   if (lock.release_command_id && !lock.release_error) {
     const auto command = commands_.find(*lock.release_command_id);
@@ -197,7 +278,7 @@ LockView LockService::release(std::int64_t owner_id, const std::string& lock_id)
     update.lock_id = lock.id;
     update.from = {lock_status::kEngaged};
     update.to = lock_status::kReleased;
-    update.cause = "released by the owner (no pile held the vehicle)";
+    update.cause = "released by " + who + " (no pile held the vehicle)";
     update.clear_release_error = true;
     if (auto released = locks_.update(update)) {
       notify_state(*released, update.cause);
@@ -214,11 +295,11 @@ LockView LockService::release(std::int64_t owner_id, const std::string& lock_id)
   if (command) {
     update.release_command_id = command->id;
     update.clear_release_error = true;
-    update.cause = fmt::format("release requested by the owner: UnlockConnector to {} (command {})",
+    update.cause = fmt::format("release requested by {}: UnlockConnector to {} (command {})", who,
                                where(*lock.charge_point_id, lock.connector_id), command->id);
   } else {
     update.release_error = "UnlockConnector could not be queued";
-    update.cause = "release requested by the owner: UnlockConnector could not be queued";
+    update.cause = "release requested by " + who + ": UnlockConnector could not be queued";
   }
   if (auto updated = locks_.update(update)) return view(*updated);
   return *find(lock.id);
@@ -232,11 +313,52 @@ LockView LockService::cancel(std::int64_t owner_id, const std::string& lock_id) 
   return cancel_unheld(lock, "cancelled by the owner");
 }
 
-LockView LockService::cancel_unheld(const LockRecord& lock, const std::string& cause) {
+LockView LockService::change(const std::string& lock_id, const LockChange& change) {
+  const LockRecord lock =
+      change.owner_id ? owned(*change.owner_id, lock_id) : [&] {
+        auto found = locks_.find(lock_id);
+        if (!found) throw NotFoundError("no lock " + lock_id);
+        return *found;
+      }();
+  if (!active(lock)) throw ConflictError("lock " + lock_id + " is " + lock.status);
+  const char* who = change.owner_id ? "the owner" : "an operator";
+  storage::LockUpdate update;
+  update.lock_id = lock.id;
+  update.from = {lock_status::kRequested, lock_status::kArmed, lock_status::kEngaged};
+  update.to = lock.status;
+  std::vector<std::string> causes;
+  if (change.expires_at) {
+    const auto now = Clock::now();
+    if (*change.expires_at <= now) throw std::invalid_argument("expiresAt: must be in the future");
+    if (*change.expires_at > now + limits_.max_lifetime)
+      throw std::invalid_argument("expiresAt: at most a year ahead");
+    update.expires_at = change.expires_at;
+    causes.push_back(fmt::format("expiry set to {} by {}", format_rfc3339(*change.expires_at), who));
+  }
+  if (change.case_reference) {
+    if (change.case_reference->empty() || change.case_reference->size() > 200)
+      throw std::invalid_argument("caseReference: 1 to 200 characters");
+    update.case_reference = change.case_reference;
+    causes.push_back(fmt::format("police case reference {} set by {}", *change.case_reference, who));
+  }
+  if (causes.empty()) throw std::invalid_argument("nothing to change: give expiresAt or caseReference");
+  update.cause = causes.front();
+  if (causes.size() > 1) update.cause += "; " + causes.back();
+  const auto updated = locks_.update(update);
+  if (!updated) throw ConflictError("lock " + lock_id + " ended meanwhile");
+  return view(*updated);
+}
+
+std::vector<Sighting> LockService::sightings(const std::string& lock_id) {
+  return locks_.sightings(lock_id);
+}
+
+LockView LockService::cancel_unheld(const LockRecord& lock, const std::string& cause,
+                                    const char* to) {
   storage::LockUpdate update;
   update.lock_id = lock.id;
   update.from = {lock_status::kRequested, lock_status::kArmed};
-  update.to = lock_status::kCancelled;
+  update.to = to;
   update.cause = cause;
   auto cancelled = locks_.update(update);
   if (!cancelled) throw ConflictError("the vehicle was caught meanwhile; release the lock instead");
@@ -258,12 +380,20 @@ std::vector<LockPile> LockService::piles(const std::string& lock_id) {
 void LockService::reconcile(const std::string& lock_id) {
   const auto lock = locks_.find(lock_id);
   if (!lock) return;
-  for (LockPile pile : locks_.piles(lock_id)) reconcile_pile(pile);
+  const auto vehicle = active(*lock) ? vehicle_of(*lock) : std::nullopt;
+  for (LockPile pile : locks_.piles(lock_id)) reconcile_pile(pile, *lock, vehicle);
   reconcile_release(*lock);
 }
 
-void LockService::reconcile_pile(LockPile pile) {
+void LockService::reconcile_pile(LockPile pile, const LockRecord& lock,
+                                 const std::optional<storage::VehicleRecord>& vehicle) {
   if (pile.status != pile_status::kPending && pile.status != pile_status::kArmed) return;
+  if (vehicle && active(lock) && lapsed(pile)) {
+    // Never silently lapses: the pile gets LockVehicle again (delivered when
+    // it is reachable).
+    arm(lock, *vehicle, pile.charge_point_id, pile);
+    return;
+  }
   const auto derived = derived_state(pile);
   if (!derived) return;
   if (derived->first == pile.status && pile.detail == derived->second) return;
@@ -312,17 +442,68 @@ void LockService::reconcile_release(const LockRecord& lock_record) {
   if (auto updated = locks_.update(update)) notify_state(*updated, update.cause);
 }
 
-int LockService::reconcile_active() {
+int LockService::sweep() {
+  const auto now = Clock::now();
+  try {
+    for (const LockRecord& lock : locks_.expiring_before(now)) expire(lock);
+    for (const LockRecord& lock : locks_.expiring_before(now + limits_.expiry_warning))
+      if (!lock.expiry_warned_at) warn_expiry(lock);
+  } catch (const std::exception& e) {
+    log(std::string("expiring locks failed: ") + e.what());
+  }
   int n = 0;
   for (const LockRecord& lock : locks_.list_active()) {
     try {
       reconcile(lock.id);
+      stop_charging(lock, locks_.sightings(lock.id));
     } catch (const std::exception& e) {
       log("reconciling " + lock.id + " failed: " + e.what());
     }
     ++n;
   }
   return n;
+}
+
+void LockService::expire(const LockRecord& lock) {
+  const std::string cause =
+      fmt::format("expired (expiresAt {})", format_rfc3339(lock.expires_at));
+  if (lock.status != lock_status::kEngaged) {
+    try {
+      cancel_unheld(lock, cause, lock_status::kExpired);
+    } catch (const ConflictError&) {
+      // Caught meanwhile: the next sweep expires it as engaged.
+    }
+    return;
+  }
+  storage::LockUpdate update;
+  update.lock_id = lock.id;
+  update.from = {lock_status::kEngaged};
+  update.to = lock_status::kExpired;
+  update.cause = cause;
+  const auto expired = locks_.update(update);
+  if (!expired) return;
+  disarm(*expired);
+  if (held(lock) && lock.connector_id)
+    enqueue(*expired, *lock.charge_point_id, "UnlockConnector",
+            lock_codec::unlock_connector_payload(*lock.connector_id));
+  notify_state(*expired, cause);
+}
+
+void LockService::warn_expiry(const LockRecord& lock) {
+  storage::LockUpdate update;
+  update.lock_id = lock.id;
+  update.from = {lock_status::kRequested, lock_status::kArmed, lock_status::kEngaged};
+  update.expiry_warned_at = Clock::now();
+  const auto warned = locks_.update(update);
+  if (!warned) return;
+  notify(*warned, notification_kind::kLockExpiring,
+         lock_codec::ObjectWriter()
+             .add("lockId", lock.id)
+             .add("vin", lock.vin)
+             .add("status", lock.status)
+             .add("expiresAt", format_rfc3339(lock.expires_at))
+             .add("renewPath", "/api/v1/locks/" + lock.id)
+             .str());
 }
 
 void LockService::command_finished(const CommandRecord& command) {
@@ -334,7 +515,23 @@ void LockService::command_finished(const CommandRecord& command) {
     const auto lock =
         locks_.find(command.origin.substr(std::char_traits<char>::length(kOriginPrefix)));
     if (!lock) return;
-    if (auto pile = locks_.pile(lock->id, command.charge_point_id)) reconcile_pile(*pile);
+    if (auto pile = locks_.pile(lock->id, command.charge_point_id)) {
+      if (pile->command_id == command.id) {
+        reconcile_pile(*pile, *lock, active(*lock) ? vehicle_of(*lock) : std::nullopt);
+        // A standard pile where the vehicle is charging now: stop it.
+        if (lock->status == lock_status::kEngaged && lock->charge_point_id == pile->charge_point_id)
+          stop_charging(*lock, locks_.sightings(lock->id));
+      } else if (pile->unlock_command_id == command.id && !active(*lock) &&
+                 (command.status == CommandStatus::Timeout ||
+                  command.status == CommandStatus::Expired)) {
+        // A disarm must reach the pile too: queue UnlockVehicle again.
+        if (const auto again = enqueue(*lock, pile->charge_point_id, "DataTransfer",
+                                       lock_codec::unlock_vehicle_payload(lock->id))) {
+          pile->unlock_command_id = again->id;
+          locks_.put_pile(*pile);
+        }
+      }
+    }
     reconcile_release(*lock);
   } catch (const std::exception& e) {
     log("reconciling after command " + std::to_string(command.id) + " failed: " + e.what());
@@ -353,26 +550,19 @@ DataTransferResult LockService::handle(const std::string& charge_point_id,
   return vehicle_locked(charge_point_id, request.data.value_or(""));
 }
 
-bool LockService::identifies_vehicle(const std::string& vin, const std::string& kind,
+bool LockService::identifies_vehicle(const LockRecord& lock, const std::string& kind,
                                      const std::string& value) {
-  // EVCC ids (MAC addresses) and VINs are compared without regard to case,
-  // as piles report them in either; id tags are exact (RFID UIDs as stored).
-  const auto same = [](const std::string& a, const std::string& b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-             return std::toupper(static_cast<unsigned char>(x)) ==
-                    std::toupper(static_cast<unsigned char>(y));
-           });
-  };
-  if (kind == "vin") return same(value, vin);
-  const auto vehicle = vehicles_.find(vin);
+  const auto parsed = identifier_kind_from(kind);
+  if (!parsed) return false;
+  if (*parsed == IdentifierKind::Vin) return match_key(IdentifierKind::Vin, value) == lock.vin;
+  const auto vehicle = vehicle_of(lock);
   if (!vehicle) return false;
-  if (kind == "idTag")
+  if (*parsed == IdentifierKind::IdTag)
     return std::find(vehicle->id_tags.begin(), vehicle->id_tags.end(), value) !=
            vehicle->id_tags.end();
-  if (kind == "evccId")
-    return std::any_of(vehicle->evcc_ids.begin(), vehicle->evcc_ids.end(),
-                       [&](const std::string& id) { return same(id, value); });
-  return false;
+  const std::string key = evcc_match_key(value);
+  return std::any_of(vehicle->evcc_ids.begin(), vehicle->evcc_ids.end(),
+                     [&](const std::string& id) { return evcc_match_key(id) == key; });
 }
 
 DataTransferResult LockService::vehicle_locked(const std::string& charge_point_id,
@@ -402,81 +592,131 @@ DataTransferResult LockService::vehicle_locked(const std::string& charge_point_i
                     lock->id));
     return rejected;
   }
-  if (!identifies_vehicle(lock->vin, report->matched_kind, report->matched_value)) {
+  if (!identifies_vehicle(*lock, report->matched_kind, report->matched_value)) {
     log(fmt::format("VehicleLocked from {} rejected: {} {} is not vehicle {}'s", charge_point_id,
                     report->matched_kind, report->matched_value, lock->vin));
     return rejected;
   }
   const std::string at = where(charge_point_id, report->connector_id);
-  if (lock->status == lock_status::kEngaged && !lock->engaged_without_hold) {
-    if (lock->charge_point_id == charge_point_id && lock->connector_id == report->connector_id)
-      return accepted;  // a repeated report
-    log(fmt::format("VehicleLocked from {} rejected: lock {} is already held at {}", at, lock->id,
-                    where(lock->charge_point_id.value_or("?"), lock->connector_id)));
-    return rejected;
+  const bool same_place =
+      lock->charge_point_id == charge_point_id && lock->connector_id == report->connector_id;
+  if (held(*lock) && same_place && report->held) return accepted;  // a repeated report
+
+  storage::NewSighting sighting;
+  sighting.lock_id = lock->id;
+  sighting.charge_point_id = charge_point_id;
+  sighting.connector_id = report->connector_id;
+  sighting.source = sighting_source::kVehicleLocked;
+  sighting.matched_kind = report->matched_kind;
+  sighting.matched_value = report->matched_value;
+  sighting.held = report->held;
+  const Sighting seen = record_sighting(*lock, sighting);
+
+  // The lock records where the vehicle is held: the first catch, or a hold
+  // after catches without one. Any other report is a sighting only (the
+  // car was moved, or seen at a second pile): the vehicle is not lost.
+  const bool takes_the_lock =
+      lock->status != lock_status::kEngaged || (!held(*lock) && (report->held || same_place));
+  if (!takes_the_lock) {
+    notify_sighted(*lock, seen);
+    return accepted;
   }
   storage::LockUpdate update;
   update.lock_id = lock->id;
   update.from = {lock_status::kRequested, lock_status::kArmed, lock_status::kEngaged};
   update.to = lock_status::kEngaged;
-  update.cause = fmt::format("VehicleLocked: held at {} ({} {})", at, report->matched_kind,
+  update.cause = fmt::format("VehicleLocked: {} at {} ({} {})",
+                             report->held ? "held" : "seen, not held", at, report->matched_kind,
                              report->matched_value);
   if (lock->status == lock_status::kEngaged) update.cause += " after a catch without hold";
   update.charge_point_id = charge_point_id;
   update.connector_id = report->connector_id;
   update.matched_kind = report->matched_kind;
   update.matched_value = report->matched_value;
-  update.engaged_without_hold = false;
+  update.engaged_without_hold = !report->held;
   update.engaged_at = Clock::now();
   const auto engaged = locks_.update(update);
   if (!engaged) {
-    log(fmt::format("VehicleLocked from {} rejected: lock {} ended meanwhile", at, lock->id));
-    return rejected;
+    log(fmt::format("VehicleLocked from {}: lock {} ended meanwhile (sighting kept)", at, lock->id));
+    return accepted;
   }
-  notify_caught(*engaged);
+  notify_caught(*engaged, seen);
   return accepted;
 }
 
 std::optional<AuthorizationStatus> LockService::check(const AuthorizationContext& context,
                                                       const std::string& id_tag) {
   if (!context.check_concurrent) return std::nullopt;  // StopTransaction
-  const auto lock = locks_.active_for_identifier(id_tag);
+  storage::IdentifierProbe probe;
+  probe.id_tag = id_tag;
+  probe.evcc_key = evcc_match_key(id_tag);
+  probe.vin = match_key(IdentifierKind::Vin, id_tag);
+  const auto lock = locks_.active_for_identifier(probe);
   if (!lock) return std::nullopt;
+
+  // Which of the vehicle's identifiers the pile sent.
+  const char* kind = to_string(IdentifierKind::IdTag);
+  if (const auto vehicle = vehicle_of(*lock)) {
+    if (std::find(vehicle->id_tags.begin(), vehicle->id_tags.end(), id_tag) ==
+        vehicle->id_tags.end())
+      kind = probe.vin == lock->vin ? to_string(IdentifierKind::Vin)
+                                    : to_string(IdentifierKind::EvccId);
+  }
+  const bool start = context.connector_id.has_value();
+  storage::NewSighting sighting;
+  sighting.lock_id = lock->id;
+  sighting.charge_point_id = context.charge_point_id;
+  sighting.connector_id = context.connector_id;
+  sighting.source = start ? sighting_source::kStartTransaction : sighting_source::kAuthorize;
+  sighting.matched_kind = kind;
+  sighting.matched_value = id_tag;
+  sighting.held = false;
+  if (start) sighting.transaction_id = context.ignore_transaction_id;
+  const Sighting seen = record_sighting(*lock, sighting);
+
   if (lock->status != lock_status::kEngaged) {
-    const bool is_evcc = !vehicles_.vin_of({"idTag", id_tag}).has_value();
     storage::LockUpdate update;
     update.lock_id = lock->id;
     update.from = {lock_status::kRequested, lock_status::kArmed};
     update.to = lock_status::kEngaged;
     update.cause = fmt::format("{} with {} {} answered Blocked at {} (engaged without hold)",
-                               context.connector_id ? "StartTransaction" : "Authorize",
-                               is_evcc ? "evccId" : "idTag", id_tag,
+                               sighting.source, kind, id_tag,
                                where(context.charge_point_id, context.connector_id));
     update.charge_point_id = context.charge_point_id;
     if (context.connector_id)
       update.connector_id = *context.connector_id;
     else
       update.clear_connector_id = true;
-    update.matched_kind = is_evcc ? "evccId" : "idTag";
+    update.matched_kind = kind;
     update.matched_value = id_tag;
     update.engaged_without_hold = true;
     update.engaged_at = Clock::now();
-    if (auto engaged = locks_.update(update)) notify_caught(*engaged);
+    if (auto engaged = locks_.update(update)) notify_caught(*engaged, seen);
   } else {
     log(fmt::format("{} of locked vehicle {} answered Blocked at {}", id_tag, lock->vin,
                     where(context.charge_point_id, context.connector_id)));
+    notify_sighted(*lock, seen);
   }
   return AuthorizationStatus::Blocked;
 }
 
 std::optional<std::string> LockService::refuse(const CommandRequest& request) {
-  const bool reset = request.action == "Reset";
-  const bool unlock = request.action == "UnlockConnector";
-  const bool stop = request.action == "RemoteStopTransaction";
-  if (!reset && !unlock && !stop) return std::nullopt;
+  const std::string& action = request.action;
+  const bool unlock = action == "UnlockConnector";
+  const bool stop = action == "RemoteStopTransaction";
+  const bool availability = action == "ChangeAvailability";
+  bool undoes = unlock || stop || availability || action == "Reset" ||
+                action == "UpdateFirmware" || action == "SignedUpdateFirmware";
+  if (action == "DataTransfer")
+    undoes = lock_codec::string_member(request.payload_json, "vendorId") ==
+                 std::optional<std::string>(lock_codec::kVendorId) &&
+             lock_codec::string_member(request.payload_json, "messageId") ==
+                 std::optional<std::string>("UnlockVehicle");
+  if (!undoes) return std::nullopt;
   for (const LockRecord& lock : locks_.engaged_at(request.charge_point_id)) {
+    if (!held(lock)) continue;  // a catch without hold freezes nothing
     if (request.origin == origin_of(lock)) continue;  // the lock's own release
-    if (unlock && lock.connector_id) {
+    if ((unlock || availability) && lock.connector_id) {
       const auto connector = lock_codec::int_member(request.payload_json, "connectorId");
       if (connector && *connector != 0 && *connector != *lock.connector_id) continue;
     }
@@ -489,18 +729,29 @@ std::optional<std::string> LockService::refuse(const CommandRequest& request) {
           continue;
       }
     }
-    return fmt::format("{} holds a locked vehicle (lock {}); the owner must release it first",
-                       where(request.charge_point_id, lock.connector_id), lock.id);
+    return fmt::format(
+        "{} holds a locked vehicle (lock {}); the owner must release it first (or an operator, "
+        "with a reason: POST /locks/{}/release)",
+        where(request.charge_point_id, lock.connector_id), lock.id, lock.id);
   }
   return std::nullopt;
 }
 
 void LockService::booted(const std::string& charge_point_id, RegistrationStatus status) {
   if (status != RegistrationStatus::Accepted) return;
+  resync(charge_point_id, true);
+}
+
+void LockService::connected(const std::string& charge_point_id) { resync(charge_point_id, false); }
+
+void LockService::resync(const std::string& charge_point_id, bool at_boot) {
   try {
+    const auto active_locks = locks_.list_active();
+    if (active_locks.empty()) return;
     const auto charge_point = charge_points_.find(charge_point_id);
     if (!charge_point) return;
-    for (const LockRecord& lock : locks_.list_active()) {
+    if (!at_boot && charge_point->registration_status != RegistrationStatus::Accepted) return;
+    for (const LockRecord& lock : active_locks) {
       try {
         if (!in_scope(lock, *charge_point)) continue;
         auto row = locks_.pile(lock.id, charge_point_id);
@@ -514,17 +765,99 @@ void LockService::booted(const std::string& charge_point_id, RegistrationStatus 
           if (row->status == pile_status::kUnsupported || row->status == pile_status::kDisarmed)
             continue;
           if (row->command_status == std::optional<std::string>("queued")) continue;
+          // A reconnect without a boot: the pile kept what it was told;
+          // only a delivery that lapsed is sent again. A boot may have
+          // wiped the pile's watch list: it is armed again.
+          if (!at_boot && !lapsed(*row)) continue;
         }
-        const auto vehicle = vehicles_.find(lock.vin);
+        const auto vehicle = vehicle_of(lock);
         if (!vehicle) continue;
         arm(lock, *vehicle, charge_point_id, row);
       } catch (const std::exception& e) {
-        log(fmt::format("arming {} for lock {} at boot failed: {}", charge_point_id, lock.id,
-                        e.what()));
+        log(fmt::format("arming {} for lock {} failed: {}", charge_point_id, lock.id, e.what()));
       }
     }
   } catch (const std::exception& e) {
-    log(fmt::format("arming {} at boot failed: {}", charge_point_id, e.what()));
+    log(fmt::format("arming {} failed: {}", charge_point_id, e.what()));
+  }
+}
+
+void LockService::engage_from_transactions(const LockRecord& lock,
+                                           const storage::VehicleRecord& vehicle) {
+  // Autocharge piles send the EVCC id as the id tag, GB/T piles the VIN.
+  std::vector<std::pair<const char*, std::string>> names;
+  for (const auto& tag : vehicle.id_tags) names.emplace_back("idTag", tag);
+  for (const auto& id : vehicle.evcc_ids) names.emplace_back("evccId", id);
+  names.emplace_back("vin", vehicle.vin);
+  for (const auto& [kind, value] : names) {
+    for (const auto& transaction : transactions_.open_for_id_tag(value)) {
+      storage::NewSighting sighting;
+      sighting.lock_id = lock.id;
+      sighting.charge_point_id = transaction.charge_point_id;
+      sighting.connector_id = transaction.connector_id;
+      sighting.source = sighting_source::kTransaction;
+      sighting.matched_kind = kind;
+      sighting.matched_value = value;
+      sighting.held = false;
+      sighting.transaction_id = transaction.id;
+      const Sighting seen = record_sighting(lock, sighting);
+      storage::LockUpdate update;
+      update.lock_id = lock.id;
+      update.from = {lock_status::kRequested, lock_status::kArmed};
+      update.to = lock_status::kEngaged;
+      update.cause = fmt::format(
+          "the vehicle is charging now: transaction {} at {} ({} {}); engaged without hold until "
+          "the pile holds it",
+          transaction.id, where(transaction.charge_point_id, transaction.connector_id), kind,
+          value);
+      update.charge_point_id = transaction.charge_point_id;
+      update.connector_id = transaction.connector_id;
+      update.matched_kind = kind;
+      update.matched_value = value;
+      update.engaged_without_hold = true;
+      update.engaged_at = Clock::now();
+      if (auto engaged = locks_.update(update)) {
+        notify_caught(*engaged, seen);
+        // That pile gets LockVehicle first (an extension pile holds the
+        // connector); the fan-out to the others follows.
+        arm(*engaged, vehicle, transaction.charge_point_id, std::nullopt);
+      }
+      return;  // a vehicle charges at one place
+    }
+  }
+}
+
+void LockService::stop_charging(const LockRecord& lock, const std::vector<Sighting>& sightings) {
+  if (!active(lock)) return;
+  for (const Sighting& seen : sightings) {
+    if (!seen.transaction_id) continue;
+    if (seen.source != sighting_source::kTransaction &&
+        seen.source != sighting_source::kStartTransaction)
+      continue;
+    const auto transaction = transactions_.find(*seen.transaction_id);
+    if (!transaction || transaction->stop_timestamp) continue;  // stopped: nothing to do
+    // A pile with the extension that armed holds the vehicle itself; a pile
+    // without it (or not yet answering) would go on charging the car.
+    if (seen.source == sighting_source::kTransaction) {
+      const auto pile = locks_.pile(lock.id, seen.charge_point_id);
+      if (!pile || pile->status == pile_status::kArmed) continue;
+      const auto derived = derived_state(*pile);
+      if (pile->status != pile_status::kUnsupported &&
+          (!derived || derived->first != pile_status::kUnsupported))
+        continue;
+    }
+    CommandRequest request = lock_command(
+        lock, seen.charge_point_id, "RemoteStopTransaction",
+        lock_codec::ObjectWriter().add("transactionId", *seen.transaction_id).str());
+    // Once per transaction, whichever node's sweep gets there first.
+    request.idempotency_key = fmt::format("lock:{}:stop:{}", lock.id, *seen.transaction_id);
+    try {
+      const auto command = commands_.enqueue(request);
+      (void)command;
+    } catch (const std::exception& e) {
+      log(fmt::format("RemoteStopTransaction {} at {} not queued: {}", *seen.transaction_id,
+                      seen.charge_point_id, e.what()));
+    }
   }
 }
 
@@ -587,8 +920,20 @@ void LockService::arm(const LockRecord& lock, const storage::VehicleRecord& vehi
   locks_.put_pile(pile);
 }
 
+std::optional<storage::VehicleRecord> LockService::vehicle_of(const LockRecord& lock) {
+  return vehicles_.find_registration(lock.vin, lock.owner_id);
+}
+
+Sighting LockService::record_sighting(const LockRecord& lock, const storage::NewSighting& sighting) {
+  Sighting seen = locks_.add_sighting(sighting);
+  log(fmt::format("lock {}: vehicle {} sighted at {} ({}, {})", lock.id, lock.vin,
+                  where(seen.charge_point_id, seen.connector_id), seen.source,
+                  seen.held ? "held" : "not held"));
+  return seen;
+}
+
 void LockService::dispatch(const LockRecord& lock) {
-  const auto vehicle = vehicles_.find(lock.vin);
+  const auto vehicle = vehicle_of(lock);
   if (!vehicle) return;
   std::set<std::string> dispatched;  // before (e.g. by a pile's boot)
   for (const LockPile& pile : locks_.piles(lock.id)) dispatched.insert(pile.charge_point_id);
@@ -626,6 +971,7 @@ void LockService::dispatch(const LockRecord& lock) {
   update.to = lock_status::kArmed;
   update.cause = fmt::format("LockVehicle queued for {} pile(s) in scope", queued);
   if (auto armed = locks_.update(update)) notify_state(*armed, update.cause);
+  else log(fmt::format("lock {}: LockVehicle queued for {} pile(s) in scope", lock.id, queued));
 }
 
 void LockService::disarm(const LockRecord& lock) {
@@ -692,27 +1038,71 @@ void LockService::notify_state(const LockRecord& lock, const std::string& detail
   notify(lock, notification_kind::kLockState, body.str());
 }
 
-void LockService::notify_caught(const LockRecord& lock) {
-  std::optional<GeoLocation> location;
-  try {
-    if (lock.charge_point_id)
-      if (auto cp = charge_points_.find(*lock.charge_point_id)) location = cp->location;
-  } catch (const std::exception&) {
-    // Notify without the location.
-  }
-  lock_codec::ObjectWriter body;
-  body.add("lockId", lock.id).add("vin", lock.vin).add("status", lock.status);
-  body.add("chargePointId", lock.charge_point_id.value_or(""));
-  if (lock.connector_id)
-    body.add("connectorId", *lock.connector_id);
+namespace {
+
+// One sighting as notification members (owner and operators alike).
+void add_sighting(lock_codec::ObjectWriter& body, const Sighting& seen) {
+  body.add("chargePointId", seen.charge_point_id);
+  if (seen.connector_id)
+    body.add("connectorId", *seen.connector_id);
   else
     body.add_null("connectorId");
-  body.add("location", location);
-  body.add("matchedBy", lock.matched_kind.value_or(""));
-  body.add("matched", lock.matched_value.value_or(""));
+  body.add("location", seen.location);
+  body.add("matchedBy", seen.matched_kind.value_or(""));
+  body.add("matched", seen.matched_value.value_or(""));
+  body.add("held", seen.held);
+  body.add("source", seen.source);
+  if (seen.transaction_id) body.add("transactionId", *seen.transaction_id);
+  body.add("sightingId", seen.id);
+  body.add("seenAt", format_rfc3339(seen.at));
+}
+
+std::string sighting_message(const Sighting& seen) {
+  const std::string at = where(seen.charge_point_id, seen.connector_id);
+  if (seen.source == sighting_source::kTransaction)
+    return "your vehicle is charging at pile " + at + " now";
+  if (seen.held) return "your vehicle is held at pile " + at;
+  if (seen.source == sighting_source::kVehicleLocked)
+    return "your vehicle was seen at pile " + at + ", not held (the pile cannot hold the cable)";
+  return "your vehicle's " + seen.matched_kind.value_or("identifier") + " was refused at pile " + at +
+         " (seen, not held)";
+}
+
+}  // namespace
+
+void LockService::notify_caught(const LockRecord& lock, const Sighting& seen) {
+  lock_codec::ObjectWriter body;
+  body.add("lockId", lock.id).add("vin", lock.vin).add("status", lock.status);
+  add_sighting(body, seen);
   body.add("engagedWithoutHold", lock.engaged_without_hold);
-  if (lock.engaged_at) body.add("engagedAt", format_rfc3339(*lock.engaged_at));
+  if (lock.engaged_at) body.add("engagedAt", format_rfc3339(lock.engaged_at.value()));
+  body.add("message", sighting_message(seen));
   notify(lock, notification_kind::kVehicleCaught, body.str());
+  notify_operators(lock, notification_kind::kVehicleCaught, seen);
+}
+
+void LockService::notify_sighted(const LockRecord& lock, const Sighting& seen) {
+  lock_codec::ObjectWriter body;
+  body.add("lockId", lock.id).add("vin", lock.vin).add("status", lock.status);
+  add_sighting(body, seen);
+  body.add("message", sighting_message(seen));
+  notify(lock, notification_kind::kVehicleSighted, body.str());
+  notify_operators(lock, notification_kind::kVehicleSighted, seen);
+}
+
+void LockService::notify_operators(const LockRecord& lock, const char* kind, const Sighting& seen) {
+  // The network operations centre dispatches staff or police: it gets every
+  // catch and sighting, with the police case reference.
+  lock_codec::ObjectWriter body;
+  body.add("lockId", lock.id).add("vin", lock.vin).add("status", lock.status);
+  add_sighting(body, seen);
+  if (lock.case_reference) body.add("caseReference", *lock.case_reference);
+  body.add("reportPath", "/api/v1/locks/" + lock.id + "/report");
+  try {
+    notifications_.notify(kOperatorsInbox, kind, body.str());
+  } catch (const std::exception& e) {
+    log(fmt::format("notifying operators about lock {} failed: {}", lock.id, e.what()));
+  }
 }
 
 }  // namespace chargelock::core

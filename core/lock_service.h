@@ -10,14 +10,26 @@
 //                          released once that answers Unlocked (otherwise the
 //                          lock stays engaged with release_error)
 //   requested/armed → cancelled   the owner withdrew before a catch
+//   any active      → expired     expires_at passed (default 30 days)
+//
+// Only the verified owner of a vehicle can lock it (VehicleService). A
+// vehicle already charging when the lock is requested is engaged at once
+// from its open transaction; its pile gets LockVehicle first, and a pile
+// without the extension has the transaction stopped (RemoteStopTransaction,
+// from the sweep, once per transaction). Every catch and every Blocked
+// attempt is a sighting (evidence kept with the lock); operators get every
+// catch and sighting in their inbox (owner id 0) and may release a lock
+// with a recorded reason.
 //
 // Every change is recorded in the audit trail (transitions()). The piles'
 // states derive from their LockVehicle commands: Accepted → armed;
 // UnknownVendorId / UnknownMessageId / Rejected (or a CALLERROR
 // NotImplemented / NotSupported) → unsupported, where the central system
 // enforces the lock itself (Blocked); otherwise pending. Command outcomes
-// are folded in by reconcile(): on every read, at boots, and from
-// command_finished() when the command queue reports an answered command.
+// are folded in by command_finished() when the command queue reports an
+// answered command, and by the dispatcher's sweep (sweep(), every few
+// seconds on each OCPP node), which also re-arms piles whose LockVehicle
+// timed out or expired: while a lock is active its arming never lapses.
 //
 // LockService is also the extension points' implementation: the
 // org.chargelock VendorExtension, the AuthorizationPolicy (Blocked for a
@@ -28,6 +40,7 @@
 // the database. State lives in the database only.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -50,6 +63,8 @@ namespace chargelock::core {
 using LockRecord = storage::LockRecord;
 using LockPile = storage::LockPileRecord;
 using LockTransition = storage::LockTransitionRecord;
+using Sighting = storage::SightingRecord;
+using LockFilter = storage::LockFilter;
 
 namespace lock_status {
 inline constexpr const char* kRequested = "requested";
@@ -57,7 +72,20 @@ inline constexpr const char* kArmed = "armed";
 inline constexpr const char* kEngaged = "engaged";
 inline constexpr const char* kReleased = "released";
 inline constexpr const char* kCancelled = "cancelled";
+inline constexpr const char* kExpired = "expired";
 }  // namespace lock_status
+
+// Where sightings come from (vehicle_lock_sightings.source).
+namespace sighting_source {
+inline constexpr const char* kVehicleLocked = "VehicleLocked";
+inline constexpr const char* kAuthorize = "Authorize";
+inline constexpr const char* kStartTransaction = "StartTransaction";
+inline constexpr const char* kTransaction = "Transaction";
+}  // namespace sighting_source
+
+// The operators' inbox: notifications for the network operations centre
+// use the owners' machinery (list, stream, webhook) under this owner id.
+inline constexpr std::int64_t kOperatorsInbox = 0;
 
 namespace pile_status {
 inline constexpr const char* kPending = "pending";
@@ -77,6 +105,22 @@ struct LockRequest {
   std::int64_t owner_id = 0;
   std::string vin;
   LockScope scope;
+  std::optional<Timestamp> expires_at;  // default: 30 days from now
+  std::optional<std::string> case_reference;
+};
+
+// A change to an active lock by its owner (owner_id) or an operator (none).
+struct LockChange {
+  std::optional<std::int64_t> owner_id;
+  std::optional<Timestamp> expires_at;  // renew
+  std::optional<std::string> case_reference;
+};
+
+struct LockLimits {
+  int requests_per_vehicle_per_hour = 6;
+  std::chrono::hours default_lifetime{30 * 24};
+  std::chrono::hours max_lifetime{366 * 24};
+  std::chrono::hours expiry_warning{24};
 };
 
 struct LockPileCounts {
@@ -103,33 +147,50 @@ class LockService final : public VendorExtension,
   LockService(storage::LockStore& locks, storage::VehicleStore& vehicles,
               storage::ChargePointStore& charge_points, storage::TransactionStore& transactions,
               CommandService& commands, NotificationService& notifications,
-              GroupCommit* group_commit = nullptr);
+              GroupCommit* group_commit = nullptr, LockLimits limits = {});
 
   // ---- owner side
 
   // Creates the vehicle's lock and queues LockVehicle for every pile in
   // scope; returns the existing one when the vehicle already has an active
-  // lock (`created` = false). Throws NotFoundError (unknown VIN),
-  // ForbiddenError (another owner's vehicle), std::invalid_argument (bad
-  // radius, or a radius without a center and no known vehicle position).
+  // lock (`created` = false). A vehicle with an open transaction is engaged
+  // there at once. Throws NotFoundError (unknown VIN), ForbiddenError
+  // (another owner's vehicle, or not verified yet), LimitError (too many
+  // requests for the vehicle this hour), std::invalid_argument (bad radius
+  // or expiry, or a radius without a center and no known vehicle position).
   LockView request_lock(const LockRequest& request, bool* created = nullptr);
   // Any lock (reconciled first).
   std::optional<LockView> find(const std::string& lock_id);
   // The owner's lock: NotFoundError when unknown or another owner's.
   LockView get(std::int64_t owner_id, const std::string& lock_id);
   std::vector<LockView> list(std::int64_t owner_id);  // newest first
+  // Every lock (operators), newest first.
+  std::vector<LockView> list_all(const LockFilter& filter);
   // Release (engaged) or cancel (before a catch); a no-op for a lock that
   // already ended. NotFoundError when unknown or another owner's.
   LockView release(std::int64_t owner_id, const std::string& lock_id);
+  // An operator's emergency release (or cancel): `reason` is required
+  // (std::invalid_argument) and recorded in the trail; the owner is told.
+  // NotFoundError for an unknown lock.
+  LockView release_by_operator(const std::string& lock_id, const std::string& operator_name,
+                               const std::string& reason);
   // Cancel before a catch. ConflictError when the vehicle is already held.
   LockView cancel(std::int64_t owner_id, const std::string& lock_id);
+  // Renews (expiresAt) or sets the police case reference of an active lock;
+  // recorded in the trail. NotFoundError (unknown, another owner's),
+  // ConflictError (the lock ended), std::invalid_argument (bad values).
+  LockView change(const std::string& lock_id, const LockChange& change);
+  std::vector<Sighting> sightings(const std::string& lock_id);
   std::vector<LockTransition> transitions(const std::string& lock_id);
   std::vector<LockPile> piles(const std::string& lock_id);
 
   // Folds command outcomes into the lock (pile states, release).
   void reconcile(const std::string& lock_id);
-  // Every active lock; returns how many were looked at.
-  int reconcile_active();
+  // Every active lock: reconciles, re-arms piles whose LockVehicle lapsed,
+  // stops transactions a standard pile kept charging after a Blocked start
+  // or that were open when the lock came, warns owners 24 h before expiry
+  // and expires locks. Returns how many active locks were looked at.
+  int sweep();
   // The command queue answered/ended a command: reconciles its lock when
   // the command's origin is "lock:<lockId>". Never throws.
   void command_finished(const CommandRecord& command) override;
@@ -145,13 +206,19 @@ class LockService final : public VendorExtension,
   // StopTransaction (check_concurrent false) and unlocked tags.
   std::optional<AuthorizationStatus> check(const AuthorizationContext& context,
                                            const std::string& id_tag) override;
-  // Refuses UnlockConnector / RemoteStopTransaction / Reset aimed at a pile
-  // (connector) holding an engaged lock, unless the lock itself sends it.
+  // Refuses every command that could undo a hold (UnlockConnector,
+  // RemoteStopTransaction, Reset, ChangeAvailability, UpdateFirmware,
+  // SignedUpdateFirmware, the extension's UnlockVehicle as a raw
+  // DataTransfer) aimed at a pile (connector) holding a locked vehicle,
+  // unless the lock itself sends it. A catch without a hold freezes nothing.
   std::optional<std::string> refuse(const CommandRequest& request) override;
   // An Accepted boot: LockVehicle for every active lock whose scope holds
   // the pile (unless already queued, or the pile is unsupported). Never
   // throws.
   void booted(const std::string& charge_point_id, RegistrationStatus status) override;
+  // A pile (re)connected, maybe without a boot: LockVehicle for every active
+  // lock in scope it was never sent, or whose delivery lapsed. Never throws.
+  void connected(const std::string& charge_point_id) override;
 
  private:
   LockView view(const LockRecord& lock);
@@ -163,18 +230,38 @@ class LockService final : public VendorExtension,
   void disarm(const LockRecord& lock);
   std::optional<CommandRecord> enqueue(const LockRecord& lock, const std::string& charge_point_id,
                                        const std::string& action, const std::string& payload);
-  LockView cancel_unheld(const LockRecord& lock, const std::string& cause);
+  LockView cancel_unheld(const LockRecord& lock, const std::string& cause,
+                         const char* to = lock_status::kCancelled);
+  LockView release_lock(const LockRecord& lock, const std::string& who);
+  void expire(const LockRecord& lock);
+  void warn_expiry(const LockRecord& lock);
+  // Engages the lock at the vehicle's open transaction, if it has one.
+  void engage_from_transactions(const LockRecord& lock, const storage::VehicleRecord& vehicle);
+  // RemoteStopTransaction (once per transaction) for a standard pile that
+  // keeps charging a locked vehicle.
+  void stop_charging(const LockRecord& lock, const std::vector<Sighting>& sightings);
+  Sighting record_sighting(const LockRecord& lock, const storage::NewSighting& sighting);
   void notify(const LockRecord& lock, const char* kind, const std::string& body);
   void notify_state(const LockRecord& lock, const std::string& detail);
-  void notify_caught(const LockRecord& lock);
+  void notify_caught(const LockRecord& lock, const Sighting& sighting);
+  void notify_sighted(const LockRecord& lock, const Sighting& sighting);
+  void notify_operators(const LockRecord& lock, const char* kind, const Sighting& sighting);
+  // The lock owner's registration of the vehicle (its identifiers).
+  std::optional<storage::VehicleRecord> vehicle_of(const LockRecord& lock);
+  // Arms the pile for every active lock in scope that it lacks (or whose
+  // LockVehicle lapsed).
+  void resync(const std::string& charge_point_id, bool at_boot);
   DataTransferResult vehicle_locked(const std::string& charge_point_id, const std::string& data);
 
-  // Re-derives one pile's state from its LockVehicle command's outcome.
-  void reconcile_pile(LockPile pile);
+  // Re-derives one pile's state from its LockVehicle command's outcome;
+  // re-arms it when the delivery lapsed (timeout, expired) and the lock is
+  // active (`vehicle` given).
+  void reconcile_pile(LockPile pile, const LockRecord& lock,
+                      const std::optional<storage::VehicleRecord>& vehicle);
   // Ends an engaged lock whose UnlockConnector was answered (or records why not).
   void reconcile_release(const LockRecord& lock);
-  // Whether `value` (an "idTag", "evccId" or "vin") belongs to vehicle `vin`.
-  bool identifies_vehicle(const std::string& vin, const std::string& kind,
+  // Whether `value` (an "idTag", "evccId" or "vin") names the lock's vehicle.
+  bool identifies_vehicle(const LockRecord& lock, const std::string& kind,
                           const std::string& value);
 
   storage::LockStore& locks_;
@@ -185,6 +272,7 @@ class LockService final : public VendorExtension,
   NotificationService& notifications_;
   // Fan-outs (LockVehicle / UnlockVehicle to every pile) write in one commit.
   GroupCommit* group_commit_;
+  LockLimits limits_;
 };
 
 }  // namespace chargelock::core

@@ -27,6 +27,8 @@ namespace notification_kind {
 inline constexpr const char* kLowBattery = "low_battery";
 inline constexpr const char* kVehicleCaught = "vehicle_caught";
 inline constexpr const char* kLockState = "lock_state";
+inline constexpr const char* kVehicleSighted = "vehicle_sighted";
+inline constexpr const char* kLockExpiring = "lock_expiring";
 }  // namespace notification_kind
 
 class NotificationService {

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "core/timestamp.h"
 #include "storage/connector_store.h"
 #include "storage/message_log_store.h"
 
@@ -43,6 +44,11 @@ class OperatorQueries {
   // are given.
   std::vector<LoggedFrame> messages(const std::string& charge_point_id,
                                     const MessagePageRequest& request);
+  // Oldest first: the charge point's frames since `since` that mention
+  // `needle` (a lock id, a matched id tag): a lock's evidence.
+  std::vector<LoggedFrame> frames_mentioning(const std::string& charge_point_id,
+                                             const std::string& needle, Timestamp since,
+                                             std::size_t limit = 200);
   // The status of the newest FirmwareStatusNotification (and of the newest
   // SignedFirmwareStatusNotification, when newer piles send that instead).
   std::optional<std::string> firmware_status(const std::string& charge_point_id);

@@ -27,6 +27,8 @@ struct TelematicsStatus {
   double soc = 0;                                // percent, 0..100
   std::optional<storage::GeoLocation> location;  // lat -90..90, lon -180..180
   Timestamp timestamp;
+  // The reporting platform's VINs (its token's scope); none: every VIN.
+  std::optional<std::vector<std::string>> platform_vins;
 };
 
 struct TelematicsResult {
@@ -40,7 +42,10 @@ class TelematicsService {
                     TelematicsConfig config);
 
   // Throws std::invalid_argument (what() names the field) for a bad soc or
-  // position; NotFoundError (core/domain_errors.h) for an unknown VIN.
+  // position, or a timestamp more than 5 minutes ahead of this clock (one
+  // bad report would otherwise hide every later one); ForbiddenError for a
+  // VIN outside the platform's; NotFoundError (core/domain_errors.h) for
+  // an unknown VIN. The low-battery prompt goes to the verified owner only.
   TelematicsResult report(const TelematicsStatus& status);
 
   const TelematicsConfig& config() const { return config_; }

@@ -5,6 +5,7 @@
 
 #include <stdexcept>
 
+#include "core/vehicle_service.h"
 #include "storage/database.h"
 
 namespace chargelock::core {
@@ -86,16 +87,29 @@ std::optional<Principal> TokenService::authenticate(std::string_view token) {
   principal.role = record->role;
   principal.name = record->name;
   principal.owner_id = record->owner_id;
+  principal.vins = record->vins;
   return principal;
 }
 
-IssuedToken TokenService::issue(ApiRole role, const std::string& name) {
+IssuedToken TokenService::issue(ApiRole role, const std::string& name,
+                               std::optional<std::vector<std::string>> vins) {
   if (role == ApiRole::Owner)
     throw std::invalid_argument("owner tokens are created with their owner (POST /owners)");
   check_name(name);
   storage::NewApiToken token;
   token.role = role;
   token.name = name;
+  if (vins) {
+    if (role != ApiRole::Telematics)
+      throw std::invalid_argument("vins: only a telematics token is scoped to VINs");
+    if (vins->size() > 100000) throw std::invalid_argument("vins: at most 100000");
+    for (std::string& vin : *vins) {
+      if (!VehicleService::valid_vin(vin))
+        throw std::invalid_argument("vins: " + vin + " is not a VIN");
+      vin = VehicleService::normalize_vin(vin);
+    }
+    token.vins = std::move(vins);
+  }
   IssuedToken issued;
   issued.token = generate();
   token.token_hash = hash(issued.token);

@@ -39,6 +39,8 @@ struct Principal {
   ApiRole role = ApiRole::Operator;
   std::string name;
   std::optional<std::int64_t> owner_id;  // owner role only
+  // Telematics role: the platform's VINs; none: every VIN.
+  std::optional<std::vector<std::string>> vins;
 };
 
 struct IssuedToken {
@@ -61,7 +63,10 @@ class TokenService {
   // A new operator or telematics token. Throws std::invalid_argument for the
   // owner role (owners get tokens with create_owner) or a name outside
   // 1..200 characters.
-  IssuedToken issue(ApiRole role, const std::string& name);
+  // `vins` scopes a telematics token to its platform's VINs (std::
+  // invalid_argument for a bad VIN, or VINs on another role's token).
+  IssuedToken issue(ApiRole role, const std::string& name,
+                    std::optional<std::vector<std::string>> vins = std::nullopt);
   // Returns false when the id is unknown. Revoking twice is harmless.
   bool revoke(std::int64_t id);
   std::vector<ApiTokenRecord> list();

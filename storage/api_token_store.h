@@ -23,6 +23,8 @@ struct ApiTokenRecord {
   ApiRole role = ApiRole::Operator;
   std::string name;
   std::optional<std::int64_t> owner_id;  // owner tokens only
+  // Telematics tokens: the VINs of the platform (upper case); none: every VIN.
+  std::optional<std::vector<std::string>> vins;
   std::string token_hash;
   Timestamp created_at;
   std::optional<Timestamp> revoked_at;  // none while the token is valid
@@ -32,6 +34,7 @@ struct NewApiToken {
   ApiRole role = ApiRole::Operator;
   std::string name;
   std::optional<std::int64_t> owner_id;
+  std::optional<std::vector<std::string>> vins;  // upper-case VINs (telematics)
   std::string token_hash;
 };
 

@@ -1,6 +1,7 @@
 // Id tags (RFID cards, app tokens) known to the central system.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,6 +18,9 @@ struct IdTagRecord {
   IdTagStatus status = IdTagStatus::Accepted;
   std::optional<Timestamp> expiry_date;
   std::optional<std::string> parent_id_tag;
+  // The owner an operator assigned the tag to: only that owner may put it on
+  // a vehicle (SPEC §7), so nobody gets a stranger's card blocked.
+  std::optional<std::int64_t> owner_id;
 };
 
 class IdTagStore {

@@ -2,7 +2,8 @@
 // to, and the audit trail of every state change.
 //
 // Status text as stored: lock "requested" | "armed" | "engaged" | "released"
-// | "cancelled"; pile "pending" | "armed" | "unsupported" | "disarmed".
+// | "cancelled" | "expired"; pile "pending" | "armed" | "unsupported" |
+// "disarmed".
 #pragma once
 
 #include <cstdint>
@@ -22,6 +23,8 @@ struct NewLock {
   std::int64_t owner_id = 0;
   std::optional<GeoLocation> center;  // with radius_km: radius scope
   std::optional<double> radius_km;
+  Timestamp expires_at;
+  std::optional<std::string> case_reference;
   std::string cause;  // audit text of the creation
 };
 
@@ -40,6 +43,9 @@ struct LockRecord {
   std::optional<Timestamp> engaged_at;
   std::optional<std::int64_t> release_command_id;
   std::optional<std::string> release_error;
+  Timestamp expires_at;
+  std::optional<Timestamp> expiry_warned_at;
+  std::optional<std::string> case_reference;
   Timestamp created_at;
   Timestamp updated_at;
 };
@@ -63,7 +69,52 @@ struct LockUpdate {
   std::optional<std::int64_t> release_command_id;
   std::optional<std::string> release_error;
   bool clear_release_error = false;
+  std::optional<Timestamp> expires_at;
+  std::optional<Timestamp> expiry_warned_at;
+  std::optional<std::string> case_reference;
   std::optional<Timestamp> at;  // time of the transition (default now)
+};
+
+// A catch or a Blocked attempt: where and when the vehicle was seen, what
+// identified it, and whether the pile holds it. Kept as evidence.
+struct NewSighting {
+  std::string lock_id;
+  std::string charge_point_id;
+  std::optional<int> connector_id;
+  std::string source;  // "VehicleLocked", "Authorize", "StartTransaction", "Transaction"
+  std::optional<std::string> matched_kind;  // "idTag", "evccId", "vin"
+  std::optional<std::string> matched_value;
+  bool held = false;
+  std::optional<int> transaction_id;
+};
+
+struct SightingRecord {
+  std::int64_t id = 0;
+  std::string lock_id;
+  std::string charge_point_id;
+  std::optional<int> connector_id;
+  Timestamp at;
+  std::string source;
+  std::optional<std::string> matched_kind;
+  std::optional<std::string> matched_value;
+  bool held = false;
+  std::optional<int> transaction_id;
+  std::optional<GeoLocation> location;  // the pile's, when the sighting was recorded
+};
+
+// What a pile reported when it asked about an identifier (Authorize,
+// StartTransaction): matched against id tags exactly, EVCC ids by their
+// match key, and the VIN (GB/T VIN charging).
+struct IdentifierProbe {
+  std::string id_tag;
+  std::string evcc_key;
+  std::string vin;  // upper case
+};
+
+struct LockFilter {
+  std::optional<std::string> status;
+  std::optional<std::string> charge_point_id;  // held, sighted or sent to there
+  int limit = 100;
 };
 
 struct LockPileRecord {
@@ -105,11 +156,17 @@ class LockStore {
 
   virtual std::optional<LockRecord> find(const std::string& id) = 0;
   virtual std::optional<LockRecord> active_for_vehicle(const std::string& vin) = 0;
-  // The active lock of the vehicle an identifier value (id tag or EVCC id,
-  // either kind) belongs to.
-  virtual std::optional<LockRecord> active_for_identifier(const std::string& value) = 0;
+  // The oldest active lock whose vehicle (as its owner registered it) has
+  // the identifier.
+  virtual std::optional<LockRecord> active_for_identifier(const IdentifierProbe& probe) = 0;
   virtual std::vector<LockRecord> list_active() = 0;                          // oldest first
   virtual std::vector<LockRecord> list_for_owner(std::int64_t owner_id) = 0;  // newest first
+  // Every lock (operators), newest first.
+  virtual std::vector<LockRecord> list(const LockFilter& filter) = 0;
+  // How many locks the vehicle's owners requested since `since`.
+  virtual int requested_since(const std::string& vin, Timestamp since) = 0;
+  // Active locks whose expires_at is before `before`.
+  virtual std::vector<LockRecord> expiring_before(Timestamp before) = 0;
   // Engaged locks held at a charge point.
   virtual std::vector<LockRecord> engaged_at(const std::string& charge_point_id) = 0;
 
@@ -131,6 +188,10 @@ class LockStore {
   virtual std::vector<std::pair<std::string, int>> pile_counts(const std::string& lock_id) = 0;
 
   virtual std::vector<LockTransitionRecord> transitions(const std::string& lock_id) = 0;  // by id
+
+  // Records a sighting (with the pile's location now).
+  virtual SightingRecord add_sighting(const NewSighting& sighting) = 0;
+  virtual std::vector<SightingRecord> sightings(const std::string& lock_id) = 0;  // oldest first
 };
 
 }  // namespace chargelock::storage

@@ -32,6 +32,11 @@ class MessageLogStore {
   virtual std::vector<LoggedFrame> page(const std::string& charge_point_id,
                                         std::optional<std::int64_t> before_id,
                                         std::size_t limit) = 0;
+  // Oldest first: at most `limit` frames of the charge point received at or
+  // after `since` whose text contains `needle` (evidence for a lock).
+  virtual std::vector<LoggedFrame> containing(const std::string& charge_point_id,
+                                              const std::string& needle, Timestamp since,
+                                              std::size_t limit) = 0;
 };
 
 }  // namespace chargelock::storage

@@ -12,10 +12,12 @@
 
 namespace chargelock::storage {
 
-// Identifier kinds as stored: "idTag" or "evccId".
+// Identifier kinds as stored: "idTag" or "evccId". `match_key` is what a
+// pile's report is compared with (core computes it: core/vehicle_identity.h).
 struct VehicleIdentifier {
   std::string kind;
   std::string value;
+  std::string match_key;
 };
 
 struct VehicleState {
@@ -24,38 +26,61 @@ struct VehicleState {
   Timestamp reported_at;  // as reported by the platform
 };
 
+// An owner's registration of a vehicle: a claim until verified. Several
+// owners may claim one VIN; at most one registration is verified (the
+// vehicle's owner as far as locks, prompts and position are concerned).
 struct NewVehicle {
   std::string vin;  // validated by core
   std::int64_t owner_id = 0;
-  std::vector<std::string> id_tags;
-  std::vector<std::string> evcc_ids;
+  std::vector<VehicleIdentifier> identifiers;
 };
 
 struct VehicleRecord {
   std::string vin;
-  std::int64_t owner_id = 0;
-  std::vector<std::string> id_tags;   // sorted
-  std::vector<std::string> evcc_ids;  // sorted
+  std::int64_t owner_id = 0;  // the registration's owner
+  bool verified = false;      // this registration is the verified binding
+  std::optional<Timestamp> verified_at;
+  std::optional<std::string> verified_by;  // "operator:<name>", "telematics:<name>"
+  std::vector<std::string> id_tags;        // sorted
+  std::vector<std::string> evcc_ids;       // sorted
+  // The vehicle's (not the registration's) last state and prompt.
   std::optional<VehicleState> state;  // none before the first report
   std::optional<Timestamp> low_battery_prompted_at;
-  Timestamp created_at;
+  Timestamp created_at;  // of the registration
 };
 
 class VehicleStore {
  public:
   virtual ~VehicleStore() = default;
 
-  // Creates the vehicle, or replaces the identifiers of the owner's existing
-  // one. Throws ConflictError when the VIN belongs to another owner or an
-  // identifier to another vehicle (nothing changes then); NotFoundError for
-  // an unknown owner.
+  // Creates the owner's registration of the VIN, or replaces its
+  // identifiers. Throws ConflictError when one of the identifiers is on
+  // another vehicle of the same owner (nothing changes then); NotFoundError
+  // for an unknown owner.
   virtual VehicleRecord put(const NewVehicle& vehicle) = 0;
+  // The verified registration of the VIN.
   virtual std::optional<VehicleRecord> find(const std::string& vin) = 0;
+  // That owner's registration of the VIN (verified or not).
+  virtual std::optional<VehicleRecord> find_registration(const std::string& vin,
+                                                         std::int64_t owner_id) = 0;
+  // Every registration of the VIN, oldest first.
+  virtual std::vector<VehicleRecord> registrations(const std::string& vin) = 0;
   virtual std::vector<VehicleRecord> list_for_owner(std::int64_t owner_id) = 0;  // by VIN
-  // The vehicle an identifier value belongs to (either kind).
-  virtual std::optional<VehicleRecord> find_by_identifier(const std::string& value) = 0;
-  // Which vehicle holds the identifier of that kind, if any.
-  virtual std::optional<std::string> vin_of(const VehicleIdentifier& identifier) = 0;
+  // Makes the owner's registration the verified one (another owner's
+  // verification ends). Throws NotFoundError when the owner has no
+  // registration of the VIN; ConflictError when one of its identifiers is
+  // on another verified vehicle.
+  virtual VehicleRecord verify(const std::string& vin, std::int64_t owner_id,
+                               const std::string& verified_by) = 0;
+  // Deletes the owner's registration (and the binding when it was the
+  // verified one); the vehicle's row, its locks and their evidence stay.
+  // Returns whether there was one.
+  virtual bool remove_registration(const std::string& vin, std::int64_t owner_id) = 0;
+  // The verified vehicles that have an identifier with this match key
+  // (of either kind).
+  virtual std::vector<VehicleRecord> find_verified_by_key(const std::string& match_key) = 0;
+  // Whether any owner registered the VIN.
+  virtual bool known(const std::string& vin) = 0;
 
   // Stores the state unless a newer report is already stored. Returns
   // whether it was stored; false also for an unknown VIN.

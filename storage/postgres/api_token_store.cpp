@@ -1,6 +1,8 @@
 // PostgreSQL ApiTokenStore (tables of migration 0003).
 #include "storage/api_token_store.h"
 
+#include <algorithm>
+
 #include "storage/postgres/database_impl.h"
 
 namespace chargelock::storage {
@@ -29,7 +31,17 @@ ApiRole role_from_text(const std::string& text) {
 }
 
 constexpr const char* kTokenColumns =
-    "id, role, name, owner_id, token_hash, ts_to_micros(created_at), ts_to_micros(revoked_at)";
+    "id, role, name, owner_id, token_hash, ts_to_micros(created_at), ts_to_micros(revoked_at),"
+    " array_to_string(vins, ',')";
+
+// VINs are 17 characters of A-Z and 0-9 (checked by core), so the array
+// literal needs no quoting.
+std::optional<std::string> vins_literal(const std::optional<std::vector<std::string>>& vins) {
+  if (!vins) return std::nullopt;
+  std::string out = "{";
+  for (std::size_t i = 0; i < vins->size(); ++i) out += (i ? "," : "") + (*vins)[i];
+  return out + "}";
+}
 
 ApiTokenRecord read_token(const pqxx::row& row) {
   ApiTokenRecord r;
@@ -40,6 +52,16 @@ ApiTokenRecord read_token(const pqxx::row& row) {
   r.token_hash = row[4].as<std::string>();
   r.created_at = from_micros(row[5].as<std::int64_t>());
   r.revoked_at = optional_time(row[6]);
+  if (!row[7].is_null()) {
+    std::vector<std::string> vins;
+    const std::string text = row[7].as<std::string>();
+    for (std::size_t start = 0; start < text.size();) {
+      const std::size_t comma = std::min(text.find(',', start), text.size());
+      vins.push_back(text.substr(start, comma - start));
+      start = comma + 1;
+    }
+    r.vins = std::move(vins);
+  }
   return r;
 }
 
@@ -136,9 +158,10 @@ class PgApiTokenStore final : public ApiTokenStore {
   static std::int64_t insert(pqxx::work& txn, const NewApiToken& token) {
     return txn
         .exec_params1(
-            "INSERT INTO api_tokens (role, name, owner_id, token_hash) VALUES ($1, $2, $3, $4)"
-            " RETURNING id",
-            to_text(token.role), token.name, token.owner_id, token.token_hash)[0]
+            "INSERT INTO api_tokens (role, name, owner_id, token_hash, vins)"
+            " VALUES ($1, $2, $3, $4, $5::text[]) RETURNING id",
+            to_text(token.role), token.name, token.owner_id, token.token_hash,
+            vins_literal(token.vins))[0]
         .as<std::int64_t>();
   }
 

@@ -34,6 +34,7 @@ IdTagRecord read_tag(const pqxx::row& row) {
   r.status = status_from_text(row[1].as<std::string>());
   r.expiry_date = optional_time(row[2]);
   r.parent_id_tag = optional_text(row[3]);
+  if (!row[4].is_null()) r.owner_id = row[4].as<std::int64_t>();
   return r;
 }
 
@@ -44,19 +45,20 @@ class PgIdTagStore final : public IdTagStore {
   void upsert(const IdTagRecord& tag) override {
     db_.transact([&](pqxx::work& txn) {
       txn.exec_params(
-          "INSERT INTO id_tags (id_tag, status, expiry_date, parent_id_tag)"
-          " VALUES ($1, $2, micros_to_ts($3), $4)"
+          "INSERT INTO id_tags (id_tag, status, expiry_date, parent_id_tag, owner_id)"
+          " VALUES ($1, $2, micros_to_ts($3), $4, $5)"
           " ON CONFLICT (id_tag) DO UPDATE SET status = excluded.status,"
           " expiry_date = excluded.expiry_date, parent_id_tag = excluded.parent_id_tag,"
-          " updated_at = now()",
-          tag.id_tag, to_text(tag.status), to_micros(tag.expiry_date), tag.parent_id_tag);
+          " owner_id = excluded.owner_id, updated_at = now()",
+          tag.id_tag, to_text(tag.status), to_micros(tag.expiry_date), tag.parent_id_tag,
+          tag.owner_id);
     });
   }
 
   std::optional<IdTagRecord> find(const std::string& id_tag) override {
     return db_.transact([&](pqxx::work& txn) -> std::optional<IdTagRecord> {
       const auto result = txn.exec_params(
-          "SELECT id_tag, status, ts_to_micros(expiry_date), parent_id_tag FROM id_tags"
+          "SELECT id_tag, status, ts_to_micros(expiry_date), parent_id_tag, owner_id FROM id_tags"
           " WHERE id_tag = $1",
           id_tag);
       if (result.empty()) return std::nullopt;
@@ -68,7 +70,7 @@ class PgIdTagStore final : public IdTagStore {
     return db_.transact([&](pqxx::work& txn) {
       std::vector<IdTagRecord> out;
       for (const auto& row : txn.exec("SELECT id_tag, status, ts_to_micros(expiry_date),"
-                                      " parent_id_tag FROM id_tags ORDER BY id_tag"))
+                                      " parent_id_tag, owner_id FROM id_tags ORDER BY id_tag"))
         out.push_back(read_tag(row));
       return out;
     });

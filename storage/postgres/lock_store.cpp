@@ -13,7 +13,8 @@ const char* const kColumns =
     " l.id, l.vin, l.owner_id, l.status, l.center_latitude, l.center_longitude, l.radius_km,"
     " l.charge_point_id, l.connector_id, l.matched_kind, l.matched_value,"
     " l.engaged_without_hold, ts_to_micros(l.engaged_at), l.release_command_id, l.release_error,"
-    " ts_to_micros(l.created_at), ts_to_micros(l.updated_at) ";
+    " ts_to_micros(l.created_at), ts_to_micros(l.updated_at), ts_to_micros(l.expires_at),"
+    " ts_to_micros(l.expiry_warned_at), l.case_reference ";
 
 const char* const kActive = " l.status IN ('requested', 'armed', 'engaged') ";
 
@@ -36,6 +37,9 @@ LockRecord read_lock(const pqxx::row& row) {
   l.release_error = optional_text(row[14]);
   l.created_at = from_micros(row[15].as<std::int64_t>());
   l.updated_at = from_micros(row[16].as<std::int64_t>());
+  l.expires_at = from_micros(row[17].as<std::int64_t>());
+  l.expiry_warned_at = optional_time(row[18]);
+  l.case_reference = optional_text(row[19]);
   return l;
 }
 
@@ -56,6 +60,27 @@ LockPileRecord read_pile(const pqxx::row& row) {
   p.command_response_json = optional_text(row[8]);
   p.command_error_code = optional_text(row[9]);
   return p;
+}
+
+const char* const kSightingColumns =
+    " id, lock_id, charge_point_id, connector_id, ts_to_micros(at), source, matched_kind,"
+    " matched_value, held, transaction_id, latitude, longitude ";
+
+SightingRecord read_sighting(const pqxx::row& row) {
+  SightingRecord s;
+  s.id = row[0].as<std::int64_t>();
+  s.lock_id = row[1].as<std::string>();
+  s.charge_point_id = row[2].as<std::string>();
+  s.connector_id = optional_int(row[3]);
+  s.at = from_micros(row[4].as<std::int64_t>());
+  s.source = row[5].as<std::string>();
+  s.matched_kind = optional_text(row[6]);
+  s.matched_value = optional_text(row[7]);
+  s.held = row[8].as<bool>();
+  s.transaction_id = optional_int(row[9]);
+  if (!row[10].is_null() && !row[11].is_null())
+    s.location = GeoLocation{row[10].as<double>(), row[11].as<double>()};
+  return s;
 }
 
 std::vector<LockRecord> read_locks(const pqxx::result& result) {
@@ -87,9 +112,10 @@ class PgLockStore final : public LockStore {
       }
       txn.exec_params(
           "INSERT INTO vehicle_locks (id, vin, owner_id, status, scope, center_latitude,"
-          " center_longitude, radius_km) VALUES ($1, $2, $3, 'requested', $4, $5, $6, $7)",
+          " center_longitude, radius_km, expires_at, case_reference)"
+          " VALUES ($1, $2, $3, 'requested', $4, $5, $6, $7, micros_to_ts($8), $9)",
           lock.id, lock.vin, lock.owner_id, lock.radius_km ? "radius" : "all", lat, lon,
-          lock.radius_km);
+          lock.radius_km, to_micros(lock.expires_at), lock.case_reference);
       txn.exec_params(
           "INSERT INTO vehicle_lock_transitions (lock_id, from_status, to_status, cause)"
           " VALUES ($1, NULL, 'requested', $2)",
@@ -106,11 +132,52 @@ class PgLockStore final : public LockStore {
     return one(select_locks("l.vin = $1 AND" + std::string(kActive)), vin);
   }
 
-  std::optional<LockRecord> active_for_identifier(const std::string& value) override {
-    return one(select_locks(std::string(kActive) +
-                            "AND l.vin IN (SELECT vin FROM vehicle_identifiers WHERE value = $1)"
-                            " ORDER BY l.created_at LIMIT 1"),
-               value);
+  std::optional<LockRecord> active_for_identifier(const IdentifierProbe& probe) override {
+    return db_.transact([&](pqxx::work& txn) -> std::optional<LockRecord> {
+      const auto result = txn.exec_params(
+          select_locks(std::string(kActive) +
+                       "AND (l.vin = $3 OR EXISTS (SELECT 1 FROM vehicle_identifiers i"
+                       " WHERE i.vin = l.vin AND i.owner_id = l.owner_id AND"
+                       " ((i.kind = 'idTag' AND i.value = $1) OR"
+                       " (i.kind = 'evccId' AND i.match_key = $2))))"
+                       " ORDER BY l.created_at LIMIT 1"),
+          probe.id_tag, probe.evcc_key, probe.vin);
+      if (result.empty()) return std::nullopt;
+      return read_lock(result[0]);
+    });
+  }
+
+  std::vector<LockRecord> list(const LockFilter& filter) override {
+    return db_.transact([&](pqxx::work& txn) {
+      return read_locks(txn.exec_params(
+          select_locks("($1::text IS NULL OR l.status = $1) AND ($2::text IS NULL OR"
+                       " l.charge_point_id = $2 OR EXISTS (SELECT 1 FROM vehicle_lock_sightings s"
+                       " WHERE s.lock_id = l.id AND s.charge_point_id = $2) OR EXISTS (SELECT 1"
+                       " FROM vehicle_lock_piles p WHERE p.lock_id = l.id"
+                       " AND p.charge_point_id = $2))"
+                       " ORDER BY l.created_at DESC, l.id LIMIT $3"),
+          filter.status, filter.charge_point_id, std::max(filter.limit, 0)));
+    });
+  }
+
+  int requested_since(const std::string& vin, Timestamp since) override {
+    return db_.transact([&](pqxx::work& txn) {
+      return txn
+          .exec_params1(
+              "SELECT count(*)::integer FROM vehicle_locks WHERE vin = $1"
+              " AND created_at >= micros_to_ts($2)",
+              vin, to_micros(since))[0]
+          .as<int>();
+    });
+  }
+
+  std::vector<LockRecord> expiring_before(Timestamp before) override {
+    return db_.transact([&](pqxx::work& txn) {
+      return read_locks(txn.exec_params(
+          select_locks(std::string(kActive) + "AND l.expires_at < micros_to_ts($1)"
+                                              " ORDER BY l.expires_at"),
+          to_micros(before)));
+    });
   }
 
   std::vector<LockRecord> list_active() override {
@@ -152,10 +219,15 @@ class PgLockStore final : public LockStore {
           " engaged_at = coalesce(micros_to_ts($9), engaged_at),"
           " release_command_id = coalesce($10, release_command_id),"
           " release_error = CASE WHEN $11 THEN NULL ELSE coalesce($12, release_error) END,"
-          " updated_at = coalesce(micros_to_ts($13), now()) WHERE id = $1",
+          " updated_at = coalesce(micros_to_ts($13), now()),"
+          " expires_at = coalesce(micros_to_ts($14), expires_at),"
+          " expiry_warned_at = CASE WHEN $14 IS NOT NULL AND $15::bigint IS NULL THEN NULL"
+          " ELSE coalesce(micros_to_ts($15), expiry_warned_at) END,"
+          " case_reference = coalesce($16, case_reference) WHERE id = $1",
           u.lock_id, u.to, u.charge_point_id, u.clear_connector_id, u.connector_id, u.matched_kind,
           u.matched_value, u.engaged_without_hold, to_micros(u.engaged_at), u.release_command_id,
-          u.clear_release_error, u.release_error, at);
+          u.clear_release_error, u.release_error, at, to_micros(u.expires_at),
+          to_micros(u.expiry_warned_at), u.case_reference);
       if (u.to)
         txn.exec_params(
             "INSERT INTO vehicle_lock_transitions (lock_id, at, from_status, to_status, cause)"
@@ -247,6 +319,31 @@ class PgLockStore final : public LockStore {
         t.cause = row[5].as<std::string>();
         out.push_back(std::move(t));
       }
+      return out;
+    });
+  }
+
+  SightingRecord add_sighting(const NewSighting& n) override {
+    return db_.transact([&](pqxx::work& txn) {
+      return read_sighting(txn.exec_params1(
+          "INSERT INTO vehicle_lock_sightings (lock_id, charge_point_id, connector_id, source,"
+          " matched_kind, matched_value, held, transaction_id, latitude, longitude)"
+          " SELECT $1, $2, $3, $4, $5, $6, $7, $8, cp.latitude, cp.longitude"
+          " FROM (SELECT 1) one LEFT JOIN charge_points cp ON cp.id = $2 RETURNING" +
+              std::string(kSightingColumns),
+          n.lock_id, n.charge_point_id, n.connector_id, n.source, n.matched_kind, n.matched_value,
+          n.held, n.transaction_id));
+    });
+  }
+
+  std::vector<SightingRecord> sightings(const std::string& lock_id) override {
+    return db_.transact([&](pqxx::work& txn) {
+      std::vector<SightingRecord> out;
+      for (const auto& row :
+           txn.exec_params(std::string("SELECT") + kSightingColumns +
+                               "FROM vehicle_lock_sightings WHERE lock_id = $1 ORDER BY id",
+                           lock_id))
+        out.push_back(read_sighting(row));
       return out;
     });
   }

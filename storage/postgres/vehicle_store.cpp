@@ -1,33 +1,44 @@
 // PostgreSQL VehicleStore.
 #include "storage/vehicle_store.h"
 
+#include <fmt/format.h>
+
 #include "storage/postgres/database_impl.h"
 
 namespace chargelock::storage::postgres {
 
 namespace {
 
+// r: the registration, v: the vehicle (state, verified owner).
 const char* const kColumns =
-    " v.vin, v.owner_id, v.soc, v.latitude, v.longitude, ts_to_micros(v.reported_at),"
-    " ts_to_micros(v.low_battery_prompted_at), ts_to_micros(v.created_at) ";
+    " r.vin, r.owner_id, v.owner_id IS NOT DISTINCT FROM r.owner_id, ts_to_micros(v.verified_at),"
+    " v.verified_by, v.soc, v.latitude, v.longitude, ts_to_micros(v.reported_at),"
+    " ts_to_micros(v.low_battery_prompted_at), ts_to_micros(r.created_at) ";
+const char* const kFrom = " FROM vehicle_registrations r JOIN vehicles v ON v.vin = r.vin ";
 
 VehicleRecord read_vehicle(pqxx::work& txn, const pqxx::row& row) {
   VehicleRecord v;
   v.vin = row[0].as<std::string>();
   v.owner_id = row[1].as<std::int64_t>();
-  if (!row[2].is_null() && !row[5].is_null()) {
+  v.verified = row[2].as<bool>();
+  if (v.verified) {
+    v.verified_at = optional_time(row[3]);
+    v.verified_by = optional_text(row[4]);
+  }
+  if (!row[5].is_null() && !row[8].is_null()) {
     VehicleState state;
-    state.soc = row[2].as<double>();
-    if (!row[3].is_null() && !row[4].is_null())
-      state.location = GeoLocation{row[3].as<double>(), row[4].as<double>()};
-    state.reported_at = from_micros(row[5].as<std::int64_t>());
+    state.soc = row[5].as<double>();
+    if (!row[6].is_null() && !row[7].is_null())
+      state.location = GeoLocation{row[6].as<double>(), row[7].as<double>()};
+    state.reported_at = from_micros(row[8].as<std::int64_t>());
     v.state = state;
   }
-  v.low_battery_prompted_at = optional_time(row[6]);
-  v.created_at = from_micros(row[7].as<std::int64_t>());
-  for (const auto& id : txn.exec_params(
-           "SELECT kind, value FROM vehicle_identifiers WHERE vin = $1 ORDER BY kind, value",
-           v.vin)) {
+  v.low_battery_prompted_at = optional_time(row[9]);
+  v.created_at = from_micros(row[10].as<std::int64_t>());
+  for (const auto& id :
+       txn.exec_params("SELECT kind, value FROM vehicle_identifiers WHERE vin = $1 AND owner_id = $2"
+                       " ORDER BY kind, value",
+                       v.vin, v.owner_id)) {
     if (id[0].as<std::string>() == "idTag")
       v.id_tags.push_back(id[1].as<std::string>());
     else
@@ -36,9 +47,17 @@ VehicleRecord read_vehicle(pqxx::work& txn, const pqxx::row& row) {
   return v;
 }
 
-std::optional<VehicleRecord> find_in(pqxx::work& txn, const std::string& vin) {
-  const auto result =
-      txn.exec_params(std::string("SELECT") + kColumns + "FROM vehicles v WHERE v.vin = $1", vin);
+std::vector<VehicleRecord> read_vehicles(pqxx::work& txn, const pqxx::result& result) {
+  std::vector<VehicleRecord> out;
+  for (const auto& row : result) out.push_back(read_vehicle(txn, row));
+  return out;
+}
+
+std::optional<VehicleRecord> registration_in(pqxx::work& txn, const std::string& vin,
+                                             std::int64_t owner_id) {
+  const auto result = txn.exec_params(std::string("SELECT") + kColumns + kFrom +
+                                          "WHERE r.vin = $1 AND r.owner_id = $2",
+                                      vin, owner_id);
   if (result.empty()) return std::nullopt;
   return read_vehicle(txn, result[0]);
 }
@@ -49,66 +68,115 @@ class PgVehicleStore final : public VehicleStore {
 
   VehicleRecord put(const NewVehicle& vehicle) override {
     return db_.transact([&](pqxx::work& txn) {
-      // The no-op update locks an existing row of the same owner; a row of
-      // another owner is left alone and returns nothing.
-      const auto mine = txn.exec_params(
-          "INSERT INTO vehicles (vin, owner_id) VALUES ($1, $2)"
-          " ON CONFLICT (vin) DO UPDATE SET owner_id = excluded.owner_id"
-          " WHERE vehicles.owner_id = excluded.owner_id RETURNING vin",
-          vehicle.vin, vehicle.owner_id);
-      if (mine.empty()) throw ConflictError("vehicle " + vehicle.vin + " belongs to another owner");
-      txn.exec_params("DELETE FROM vehicle_identifiers WHERE vin = $1", vehicle.vin);
-      auto insert = [&](const char* kind, const std::vector<std::string>& values) {
-        for (const std::string& value : values) {
-          const auto taken = txn.exec_params(
-              "INSERT INTO vehicle_identifiers (kind, value, vin) VALUES ($1, $2, $3)"
-              " ON CONFLICT (kind, value) DO NOTHING RETURNING vin",
-              kind, value, vehicle.vin);
-          if (taken.empty())
-            throw ConflictError(std::string(kind) + " " + value + " belongs to another vehicle");
-        }
-      };
-      insert("idTag", vehicle.id_tags);
-      insert("evccId", vehicle.evcc_ids);
-      return *find_in(txn, vehicle.vin);
+      try {
+        txn.exec_params("INSERT INTO vehicles (vin) VALUES ($1) ON CONFLICT (vin) DO NOTHING",
+                        vehicle.vin);
+        txn.exec_params(
+            "INSERT INTO vehicle_registrations (vin, owner_id) VALUES ($1, $2)"
+            " ON CONFLICT (vin, owner_id) DO NOTHING",
+            vehicle.vin, vehicle.owner_id);
+      } catch (const pqxx::foreign_key_violation&) {
+        throw NotFoundError("no owner " + std::to_string(vehicle.owner_id));
+      }
+      txn.exec_params("DELETE FROM vehicle_identifiers WHERE vin = $1 AND owner_id = $2",
+                      vehicle.vin, vehicle.owner_id);
+      for (const VehicleIdentifier& id : vehicle.identifiers) {
+        const auto taken = txn.exec_params(
+            "INSERT INTO vehicle_identifiers (kind, value, match_key, vin, owner_id)"
+            " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (kind, value, owner_id) DO NOTHING"
+            " RETURNING vin",
+            id.kind, id.value, id.match_key, vehicle.vin, vehicle.owner_id);
+        if (taken.empty())
+          throw ConflictError(id.kind + " " + id.value + " is on another of your vehicles");
+      }
+      return *registration_in(txn, vehicle.vin, vehicle.owner_id);
     });
   }
 
   std::optional<VehicleRecord> find(const std::string& vin) override {
-    return db_.transact([&](pqxx::work& txn) { return find_in(txn, vin); });
-  }
-
-  std::vector<VehicleRecord> list_for_owner(std::int64_t owner_id) override {
-    return db_.transact([&](pqxx::work& txn) {
-      std::vector<VehicleRecord> out;
-      for (const auto& row : txn.exec_params(std::string("SELECT") + kColumns +
-                                                 "FROM vehicles v WHERE v.owner_id = $1"
-                                                 " ORDER BY v.vin",
-                                             owner_id))
-        out.push_back(read_vehicle(txn, row));
-      return out;
-    });
-  }
-
-  std::optional<VehicleRecord> find_by_identifier(const std::string& value) override {
     return db_.transact([&](pqxx::work& txn) -> std::optional<VehicleRecord> {
-      const auto result =
-          txn.exec_params(std::string("SELECT") + kColumns +
-                              "FROM vehicles v JOIN vehicle_identifiers i ON i.vin = v.vin"
-                              " WHERE i.value = $1 ORDER BY i.kind LIMIT 1",
-                          value);
+      const auto result = txn.exec_params(std::string("SELECT") + kColumns + kFrom +
+                                              "WHERE r.vin = $1 AND r.owner_id = v.owner_id",
+                                          vin);
       if (result.empty()) return std::nullopt;
       return read_vehicle(txn, result[0]);
     });
   }
 
-  std::optional<std::string> vin_of(const VehicleIdentifier& identifier) override {
-    return db_.transact([&](pqxx::work& txn) -> std::optional<std::string> {
-      const auto result =
-          txn.exec_params("SELECT vin FROM vehicle_identifiers WHERE kind = $1 AND value = $2",
-                          identifier.kind, identifier.value);
-      if (result.empty()) return std::nullopt;
-      return result[0][0].as<std::string>();
+  std::optional<VehicleRecord> find_registration(const std::string& vin,
+                                                 std::int64_t owner_id) override {
+    return db_.transact([&](pqxx::work& txn) { return registration_in(txn, vin, owner_id); });
+  }
+
+  std::vector<VehicleRecord> registrations(const std::string& vin) override {
+    return db_.transact([&](pqxx::work& txn) {
+      return read_vehicles(txn, txn.exec_params(std::string("SELECT") + kColumns + kFrom +
+                                                    "WHERE r.vin = $1 ORDER BY r.created_at,"
+                                                    " r.owner_id",
+                                                vin));
+    });
+  }
+
+  std::vector<VehicleRecord> list_for_owner(std::int64_t owner_id) override {
+    return db_.transact([&](pqxx::work& txn) {
+      return read_vehicles(txn, txn.exec_params(std::string("SELECT") + kColumns + kFrom +
+                                                    "WHERE r.owner_id = $1 ORDER BY r.vin",
+                                                owner_id));
+    });
+  }
+
+  VehicleRecord verify(const std::string& vin, std::int64_t owner_id,
+                       const std::string& verified_by) override {
+    return db_.transact([&](pqxx::work& txn) {
+      // Serialises verifications of one vehicle.
+      txn.exec_params("SELECT 1 FROM vehicles WHERE vin = $1 FOR UPDATE", vin);
+      if (!registration_in(txn, vin, owner_id))
+        throw NotFoundError("owner " + std::to_string(owner_id) + " has not registered " + vin);
+      const auto clash = txn.exec_params(
+          "SELECT i.kind, i.value, o.vin FROM vehicle_identifiers i"
+          " JOIN vehicle_identifiers o ON o.match_key = i.match_key AND o.vin <> i.vin"
+          " JOIN vehicles ov ON ov.vin = o.vin AND ov.owner_id = o.owner_id"
+          " WHERE i.vin = $1 AND i.owner_id = $2 LIMIT 1",
+          vin, owner_id);
+      if (!clash.empty())
+        throw ConflictError(fmt::format("{} {} is on verified vehicle {}", clash[0][0].c_str(),
+                                        clash[0][1].c_str(), clash[0][2].c_str()));
+      txn.exec_params(
+          "UPDATE vehicles SET owner_id = $2, verified_at = now(), verified_by = $3,"
+          " low_battery_prompted_at = CASE WHEN owner_id IS DISTINCT FROM $2 THEN NULL"
+          " ELSE low_battery_prompted_at END WHERE vin = $1",
+          vin, owner_id, verified_by);
+      return *registration_in(txn, vin, owner_id);
+    });
+  }
+
+  bool remove_registration(const std::string& vin, std::int64_t owner_id) override {
+    return db_.transact([&](pqxx::work& txn) {
+      txn.exec_params(
+          "UPDATE vehicles SET owner_id = NULL, verified_at = NULL, verified_by = NULL"
+          " WHERE vin = $1 AND owner_id = $2",
+          vin, owner_id);
+      return txn.exec_params("DELETE FROM vehicle_registrations WHERE vin = $1 AND owner_id = $2",
+                             vin, owner_id)
+                 .affected_rows() == 1;
+    });
+  }
+
+  std::vector<VehicleRecord> find_verified_by_key(const std::string& match_key) override {
+    return db_.transact([&](pqxx::work& txn) {
+      return read_vehicles(
+          txn, txn.exec_params(std::string("SELECT DISTINCT") + kColumns + kFrom +
+                                   "JOIN vehicle_identifiers i ON i.vin = r.vin"
+                                   " AND i.owner_id = r.owner_id"
+                                   " WHERE r.owner_id = v.owner_id AND i.match_key = $1",
+                               match_key));
+    });
+  }
+
+  bool known(const std::string& vin) override {
+    return db_.transact([&](pqxx::work& txn) {
+      return !txn.exec_params("SELECT 1 FROM vehicle_registrations WHERE vin = $1 LIMIT 1", vin)
+                  .empty();
     });
   }
 
