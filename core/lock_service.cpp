@@ -24,7 +24,7 @@ constexpr double kMaxRadiusKm = 20038;  // half the equator: every point
 constexpr const char* kOriginPrefix = "lock:";
 // A lock's commands wait for an offline pile as long as a lock may live:
 // the arming (and the disarming) of a pile must never lapse by itself.
-constexpr std::chrono::seconds kLockCommandLifetime{367 * 24 * 3600};
+constexpr std::chrono::seconds kLockCommandLifetime{366 * 24 * 3600};  // the queue's maximum
 
 std::string new_lock_id() {
   unsigned char b[16];

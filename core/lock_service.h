@@ -105,21 +105,21 @@ struct LockRequest {
   std::int64_t owner_id = 0;
   std::string vin;
   LockScope scope;
-  std::optional<Timestamp> expires_at;  // default: 30 days from now
-  std::optional<std::string> case_reference;
+  std::optional<Timestamp> expires_at{};  // default: 30 days from now
+  std::optional<std::string> case_reference{};
 };
 
 // A change to an active lock by its owner (owner_id) or an operator (none).
 struct LockChange {
   std::optional<std::int64_t> owner_id;
   std::optional<Timestamp> expires_at;  // renew
-  std::optional<std::string> case_reference;
+  std::optional<std::string> case_reference{};
 };
 
 struct LockLimits {
   int requests_per_vehicle_per_hour = 6;
   std::chrono::hours default_lifetime{30 * 24};
-  std::chrono::hours max_lifetime{366 * 24};
+  std::chrono::hours max_lifetime{365 * 24};
   std::chrono::hours expiry_warning{24};
 };
 

@@ -28,7 +28,7 @@ struct TelematicsStatus {
   std::optional<storage::GeoLocation> location;  // lat -90..90, lon -180..180
   Timestamp timestamp;
   // The reporting platform's VINs (its token's scope); none: every VIN.
-  std::optional<std::vector<std::string>> platform_vins;
+  std::optional<std::vector<std::string>> platform_vins{};
 };
 
 struct TelematicsResult {

@@ -34,7 +34,7 @@ struct NewApiToken {
   ApiRole role = ApiRole::Operator;
   std::string name;
   std::optional<std::int64_t> owner_id;
-  std::optional<std::vector<std::string>> vins;  // upper-case VINs (telematics)
+  std::optional<std::vector<std::string>> vins{};  // upper-case VINs (telematics)
   std::string token_hash;
 };
 

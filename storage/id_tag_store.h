@@ -20,7 +20,7 @@ struct IdTagRecord {
   std::optional<std::string> parent_id_tag;
   // The owner an operator assigned the tag to: only that owner may put it on
   // a vehicle (SPEC §7), so nobody gets a stranger's card blocked.
-  std::optional<std::int64_t> owner_id;
+  std::optional<std::int64_t> owner_id{};
 };
 
 class IdTagStore {

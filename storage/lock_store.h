@@ -23,8 +23,8 @@ struct NewLock {
   std::int64_t owner_id = 0;
   std::optional<GeoLocation> center;  // with radius_km: radius scope
   std::optional<double> radius_km;
-  Timestamp expires_at;
-  std::optional<std::string> case_reference;
+  Timestamp expires_at{};
+  std::optional<std::string> case_reference{};
   std::string cause;  // audit text of the creation
 };
 
@@ -43,9 +43,9 @@ struct LockRecord {
   std::optional<Timestamp> engaged_at;
   std::optional<std::int64_t> release_command_id;
   std::optional<std::string> release_error;
-  Timestamp expires_at;
-  std::optional<Timestamp> expiry_warned_at;
-  std::optional<std::string> case_reference;
+  Timestamp expires_at{};
+  std::optional<Timestamp> expiry_warned_at{};
+  std::optional<std::string> case_reference{};
   Timestamp created_at;
   Timestamp updated_at;
 };
@@ -69,9 +69,9 @@ struct LockUpdate {
   std::optional<std::int64_t> release_command_id;
   std::optional<std::string> release_error;
   bool clear_release_error = false;
-  std::optional<Timestamp> expires_at;
-  std::optional<Timestamp> expiry_warned_at;
-  std::optional<std::string> case_reference;
+  std::optional<Timestamp> expires_at{};
+  std::optional<Timestamp> expiry_warned_at{};
+  std::optional<std::string> case_reference{};
   std::optional<Timestamp> at;  // time of the transition (default now)
 };
 

@@ -38,9 +38,20 @@ struct LockFixture {
     REQUIRE(central->charge_points().register_charge_point(r));
   }
 
+  // Registers the vehicle as an operator would have it: its id tags
+  // assigned to the owner, the binding verified.
   core::Vehicle vehicle(std::int64_t owner_id, const std::string& vin,
                         std::vector<std::string> id_tags, std::vector<std::string> evcc_ids = {}) {
-    return central->vehicles().register_vehicle({owner_id, vin, id_tags, evcc_ids});
+    for (const auto& tag : id_tags) assign_tag(tag, owner_id);
+    central->vehicles().register_vehicle({owner_id, vin, id_tags, evcc_ids});
+    return central->vehicles().verify(vin, owner_id, {"operator:test", std::nullopt});
+  }
+
+  void assign_tag(const std::string& tag, std::int64_t owner_id) {
+    core::IdTag record;
+    record.id_tag = tag;
+    record.owner_id = owner_id;
+    central->authorization().put_id_tag(record);
   }
 
   // Plays the pile: claims each queued command of `charge_point_id` in turn

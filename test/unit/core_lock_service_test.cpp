@@ -132,9 +132,16 @@ TEST_CASE_METHOD(LockFixture,
   CHECK(vehicle_locked(*central, "CP-EXT", locked).status == core::DataTransferStatus::Accepted);
   CHECK(vehicle_locked(*central, "CP-EXT", locked).status ==
         core::DataTransferStatus::Accepted);  // repeated
+  // Held at CP-EXT; a report from another pile is a new sighting (the car
+  // was seen there too), not a refusal, and the hold stays where it is.
   CHECK(vehicle_locked(*central, "CP-STD",
                        R"({"lockId":")" + id + R"(","connectorId":1,"idTag":"TAG-A"})")
-            .status == core::DataTransferStatus::Rejected);  // held elsewhere
+            .status == core::DataTransferStatus::Accepted);
+  const auto sightings = locks.sightings(id);
+  REQUIRE(sightings.size() == 2);
+  CHECK(sightings[0].charge_point_id == "CP-EXT");
+  CHECK(sightings[0].held);
+  CHECK(sightings[1].charge_point_id == "CP-STD");
   view = *locks.find(id);
   CHECK(view.lock.status == "engaged");
   CHECK(view.lock.charge_point_id == std::optional<std::string>("CP-EXT"));
@@ -143,10 +150,17 @@ TEST_CASE_METHOD(LockFixture,
   CHECK_FALSE(view.lock.engaged_without_hold);
 
   auto notes = central->notifications().list(alice, 0);
-  REQUIRE(notes.size() == 2);  // armed, caught
+  REQUIRE(notes.size() == 3);  // armed, caught, sighted
   CHECK(notes[1].kind == "vehicle_caught");
   CHECK(notes[1].body_json.find(R"("chargePointId":"CP-EXT")") != std::string::npos);
   CHECK(notes[1].body_json.find(R"("location":{"lat":48.1,"lon":11.5})") != std::string::npos);
+  CHECK(notes[2].kind == "vehicle_sighted");
+  CHECK(notes[2].body_json.find(R"("chargePointId":"CP-STD")") != std::string::npos);
+  // The operators' inbox has the catch and the sighting too.
+  const auto ops = central->notifications().list(core::kOperatorsInbox, 0);
+  REQUIRE(ops.size() == 2);
+  CHECK(ops[0].kind == "vehicle_caught");
+  CHECK(ops[1].kind == "vehicle_sighted");
 
   // Operators may not unlock, stop or reset the holding pile.
   const auto unlock = command("CP-EXT", "UnlockConnector", R"({"connectorId":2})");
@@ -301,7 +315,7 @@ TEST_CASE_METHOD(LockFixture, "release of a catch without hold ends the lock at 
         core::AuthorizationStatus::Blocked);
   CHECK(central->locks().release(alice, id).lock.status == "released");
   CHECK(central->authorization().authorize(authorize, "TAG-A").status ==
-        core::AuthorizationStatus::Invalid);  // unknown card, no lock
+        core::AuthorizationStatus::Accepted);  // the owner's card works again
 }
 
 TEST_CASE_METHOD(LockFixture, "piles that boot are armed: new ones, and again after a reboot") {
