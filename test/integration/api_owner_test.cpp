@@ -21,13 +21,22 @@ struct Owners {
   std::string a;  // tokens
   std::string b;
   std::string telematics;
+  std::int64_t a_id = 0;
+  std::int64_t b_id = 0;
 };
 
 Owners make_owners(const ApiFixture& api) {
   Owners owners;
-  owners.a = api.new_owner_token("Alice");
-  owners.b = api.new_owner_token("Bob");
+  const auto alice = api.new_owner("Alice");
+  const auto bob = api.new_owner("Bob");
+  owners.a = alice.token;
+  owners.a_id = alice.id;
+  owners.b = bob.token;
+  owners.b_id = bob.id;
   owners.telematics = api.new_token("telematics", "vehicle cloud");
+  // The cards an operator handed out.
+  for (const char* tag : {"TAG-A1", "TAG-A2"}) api.assign_tag(tag, alice.id);
+  api.assign_tag("TAG-B1", bob.id);
   return owners;
 }
 
@@ -62,18 +71,46 @@ TEST_CASE("api owner: an owner sees and acts on its own vehicles and locks only"
                                                   kVinA));
   CHECK(again.status == 200);
   CHECK(again.json()["idTags"].Size() == 2);
+  CHECK_FALSE(again.json()["verified"].GetBool());
 
-  SECTION("a VIN or identifier of another owner cannot be claimed (409)") {
-    CHECK(bob->post("/api/v1/vehicles", fmt::format(R"({{"vin":"{}"}})", kVinA)).status == 409);
+  SECTION("an unverified vehicle cannot be locked (403 saying why); verified, it can") {
+    auto refused = alice->post(std::string("/api/v1/vehicles/") + kVinA + "/lock", "");
+    CHECK(refused.status == 403);
+    CHECK(error_of(refused).find("not verified") != std::string::npos);
+    // Owners cannot verify themselves; an unscoped telematics token neither.
+    CHECK(alice->post(std::string("/api/v1/vehicles/") + kVinA + "/verify", "").status == 403);
+    CHECK(telematics->post(std::string("/api/v1/vehicles/") + kVinA + "/verify", "").status == 403);
+    auto verified = admin->post(std::string("/api/v1/vehicles/") + kVinA + "/verify", "");
+    INFO(verified.body);
+    CHECK(verified.status == 200);
+    CHECK(verified.json()["verified"].GetBool());
+    CHECK(alice->post(std::string("/api/v1/vehicles/") + kVinA + "/lock", "").status == 202);
+  }
+
+  SECTION("a stranger's card is 403 naming it; a second owner's VIN is a claim, not 409") {
     auto tag =
         bob->post("/api/v1/vehicles", fmt::format(R"({{"vin":"{}","idTags":["TAG-A2"]}})", kVinB));
-    CHECK(tag.status == 409);
+    CHECK(tag.status == 403);
     CHECK(error_of(tag).find("TAG-A2") != std::string::npos);
-    CHECK(bob->post("/api/v1/vehicles",
-                    fmt::format(R"({{"vin":"{}","evccIds":["00:11:22:33:44:55"]}})", kVinB))
-              .status == 409);
+    CHECK(bob->post("/api/v1/vehicles", R"({"vin":"WVWZZZ1JZXW000002","idTags":["NOBODYS"]})")
+              .status == 403);
     // Nothing of that was stored for Bob.
     CHECK(bob->get("/api/v1/vehicles").json()["vehicles"].Size() == 0);
+    // Bob claims Alice's VIN: stored as his claim; the operator decides.
+    CHECK(bob->post("/api/v1/vehicles", fmt::format(R"({{"vin":"{}"}})", kVinA)).status == 201);
+    auto claims = admin->get(std::string("/api/v1/vehicles/") + kVinA);
+    REQUIRE(claims.status == 200);
+    CHECK(claims.json()["registrations"].Size() == 2);
+    // Two claims: the operator must name the owner.
+    CHECK(admin->post(std::string("/api/v1/vehicles/") + kVinA + "/verify", "").status == 409);
+    CHECK(admin->post(std::string("/api/v1/vehicles/") + kVinA + "/verify",
+                      fmt::format(R"({{"ownerId":{}}})", owners.a_id))
+              .status == 200);
+    CHECK(bob->post(std::string("/api/v1/vehicles/") + kVinA + "/lock", "").status == 403);
+    CHECK(alice->post(std::string("/api/v1/vehicles/") + kVinA + "/lock", "").status == 202);
+    // Bob deletes his claim; Alice's lock is kept while active.
+    CHECK(bob->del(std::string("/api/v1/vehicles/") + kVinA).status == 204);
+    CHECK(alice->del(std::string("/api/v1/vehicles/") + kVinA).status == 409);
   }
 
   SECTION("bad input is 400") {
@@ -89,6 +126,7 @@ TEST_CASE("api owner: an owner sees and acts on its own vehicles and locks only"
   }
 
   SECTION("another owner's vehicle is 403, an unknown one 404") {
+    api.verify(kVinA, owners.a_id);
     CHECK(alice->get("/api/v1/vehicles").json()["vehicles"].Size() == 1);
     CHECK(bob->get("/api/v1/vehicles").json()["vehicles"].Size() == 0);
     CHECK(alice->get(std::string("/api/v1/vehicles/") + kVinA).status == 200);
@@ -99,6 +137,7 @@ TEST_CASE("api owner: an owner sees and acts on its own vehicles and locks only"
   }
 
   SECTION("another owner's lock does not exist for him (404)") {
+    api.verify(kVinA, owners.a_id);
     auto lock = alice->post(std::string("/api/v1/vehicles/") + kVinA + "/lock", "");
     REQUIRE(lock.status == 202);
     const std::string id = string_member(lock, "lockId");
@@ -117,7 +156,6 @@ TEST_CASE("api owner: an owner sees and acts on its own vehicles and locks only"
     CHECK(admin->get("/api/v1/vehicles").status == 403);
     CHECK(admin->post("/api/v1/vehicles", fmt::format(R"({{"vin":"{}"}})", kVinB)).status == 403);
     CHECK(admin->post(std::string("/api/v1/vehicles/") + kVinA + "/lock", "{}").status == 403);
-    CHECK(admin->get("/api/v1/notifications").status == 403);
     CHECK(telematics->get("/api/v1/vehicles").status == 403);
     CHECK(alice->post("/api/v1/telematics/status", report(kVinA, 50, "2024-05-01T12:00:00Z"))
               .status == 403);
@@ -144,6 +182,7 @@ TEST_CASE("api owner: a lock request is answered 202 and shows its piles; releas
   REQUIRE(
       alice->post("/api/v1/vehicles", fmt::format(R"({{"vin":"{}","idTags":["TAG-A1"]}})", kVinA))
           .status == 201);
+  api.verify(kVinA, owners.a_id);
   const std::string lock_path = std::string("/api/v1/vehicles/") + kVinA + "/lock";
 
   SECTION("every pile by default; a second request returns the same lock") {
@@ -224,6 +263,7 @@ TEST_CASE("api telematics: reports are stored; one low-battery prompt below the 
   auto alice = api.client(owners.a);
   auto telematics = api.client(owners.telematics);
   REQUIRE(alice->post("/api/v1/vehicles", fmt::format(R"({{"vin":"{}"}})", kVinA)).status == 201);
+  api.verify(kVinA, owners.a_id);
 
   const auto post = [&](double soc, const std::string& at) {
     auto result = telematics->post("/api/v1/telematics/status", report(kVinA, soc, at));
@@ -285,6 +325,7 @@ TEST_CASE("api owner: notifications are paged with a since-cursor") {
   auto bob = api.client(owners.b);
   auto telematics = api.client(owners.telematics);
   REQUIRE(alice->post("/api/v1/vehicles", fmt::format(R"({{"vin":"{}"}})", kVinA)).status == 201);
+  api.verify(kVinA, owners.a_id);
   // Three prompts: low, high (re-arm), low, ...
   for (int i = 0; i < 3; ++i) {
     const std::string low = fmt::format("2024-05-01T1{}:00:00Z", i);
@@ -319,6 +360,7 @@ TEST_CASE("api owner: the notification stream pushes new notifications as server
   auto alice = api.client(owners.a);
   auto telematics = api.client(owners.telematics);
   REQUIRE(alice->post("/api/v1/vehicles", fmt::format(R"({{"vin":"{}"}})", kVinA)).status == 201);
+  api.verify(kVinA, owners.a_id);
   // An older notification: not replayed to a stream opened without a cursor.
   REQUIRE(telematics->post("/api/v1/telematics/status", report(kVinA, 5, "2024-05-01T10:00:00Z"))
               .status == 202);

@@ -28,11 +28,10 @@ struct Parties {
 
 Parties make_parties(const ApiFixture& api) {
   Parties p;
-  p.owner = api.new_owner_token("Alice");
+  const auto alice = api.new_owner("Alice");
+  p.owner = alice.token;
   p.telematics = api.new_token("telematics", "vehicle cloud");
-  auto vehicle =
-      api.client(p.owner)->post("/api/v1/vehicles", fmt::format(R"({{"vin":"{}"}})", kVin));
-  REQUIRE(vehicle.status == 201);
+  api.verified_vehicle(alice, kVin, {});
   return p;
 }
 

@@ -172,7 +172,12 @@ struct LockFixture {
     central->set_command_validator(&validator);
     owner_id =
         std::stoll(database.scalar("INSERT INTO owners (name) VALUES ('alice') RETURNING id"));
+    core::IdTag card;
+    card.id_tag = "TAG-A";
+    card.owner_id = owner_id;
+    central->authorization().put_id_tag(card);
     central->vehicles().register_vehicle({owner_id, kVin, {"TAG-A"}, {"EVCC-A"}});
+    central->vehicles().verify(kVin, owner_id, {"operator:test", std::nullopt});
     central->telematics().report({kVin, 15, core::GeoLocation{48.11, 11.51}, core::Clock::now()});
   }
 

@@ -32,18 +32,32 @@ struct Setup {
   std::string telematics;
 };
 
+// `scoped`: the telematics token is scoped to the fleet's VINs and
+// confirms them as the owner's; otherwise an unscoped token (every VIN) and
+// the operator verifies.
 Setup register_fleet(HttpTestClient& admin, HttpTestClient& owner_client,
-                     const std::vector<std::string>& vins) {
+                     const std::vector<std::string>& vins, bool scoped = true) {
   Setup setup;
   auto owner = admin.post("/api/v1/owners", R"({"name":"Fleet owner"})");
   REQUIRE(owner.status == 201);
   setup.owner = string_member(owner, "token");
-  auto token = admin.post("/api/v1/tokens", R"({"role":"telematics","name":"feeder"})");
+  // The platform's token is scoped to its VINs; it confirms that they are
+  // this owner's (the OEM cloud knows which account owns which car).
+  std::string scope;
+  for (const auto& vin : vins) scope += (scope.empty() ? "\"" : ",\"") + vin + "\"";
+  auto token = admin.post("/api/v1/tokens", scoped ? R"({"role":"telematics","name":"feeder","vins":[)" +
+                                                        scope + "]}"
+                                                  : R"({"role":"telematics","name":"feeder"})");
   REQUIRE(token.status == 201);
   setup.telematics = string_member(token, "token");
   owner_client.set_token(setup.owner);
   for (const auto& vin : vins)
     REQUIRE(owner_client.post("/api/v1/vehicles", R"({"vin":")" + vin + R"("})").status == 201);
+  HttpTestClient& verifier = scoped ? owner_client : admin;
+  if (scoped) owner_client.set_token(setup.telematics);
+  for (const auto& vin : vins)
+    REQUIRE(verifier.post("/api/v1/vehicles/" + vin + "/verify", "").status == 200);
+  owner_client.set_token(setup.owner);
   return setup;
 }
 
@@ -98,7 +112,7 @@ TEST_CASE("vehicle-feeder: HTTPS with --ca, unknown vehicles and bad tokens") {
   const int port = server.port("api");
   HttpTestClient admin(port, kAdminToken, certificates.ca_file());
   HttpTestClient owner(port, "", certificates.ca_file());
-  const Setup setup = register_fleet(admin, owner, {"5YJSA1E2000000001"});
+  const Setup setup = register_fleet(admin, owner, {"5YJSA1E2000000001"}, false);
   const std::string url = "https://127.0.0.1:" + std::to_string(port);
 
   // Vehicle 1 is registered, vehicle 2 is not (404s are counted, not fatal).

@@ -47,6 +47,20 @@ struct ApiFixture {
 
   // POST /owners as the operator; the new owner's token.
   std::string new_owner_token(const std::string& name) const;
+  // POST /owners as the operator: the owner's token and id.
+  struct NewOwner {
+    std::string token;
+    std::int64_t id = 0;
+  };
+  NewOwner new_owner(const std::string& name) const;
+  // POST /idtags {"idTag","ownerId"} as the operator: the card is the owner's.
+  void assign_tag(const std::string& id_tag, std::int64_t owner_id) const;
+  // POST /vehicles/{vin}/verify as the operator for that owner's claim.
+  void verify(const std::string& vin, std::int64_t owner_id) const;
+  // An owner's verified vehicle with its id tags assigned: what a lock needs.
+  void verified_vehicle(const NewOwner& owner, const std::string& vin,
+                        const std::vector<std::string>& id_tags,
+                        const std::vector<std::string>& evcc_ids = {}) const;
   // POST /tokens as the operator; the new token of `role`.
   std::string new_token(const std::string& role, const std::string& name) const;
 };
@@ -68,6 +82,47 @@ inline std::string ApiFixture::new_owner_token(const std::string& name) const {
   auto created = admin()->post("/api/v1/owners", R"({"name":")" + name + R"("})");
   REQUIRE(created.status == 201);
   return string_member(created, "token");
+}
+
+inline ApiFixture::NewOwner ApiFixture::new_owner(const std::string& name) const {
+  auto created = admin()->post("/api/v1/owners", R"({"name":")" + name + R"("})");
+  REQUIRE(created.status == 201);
+  NewOwner owner;
+  owner.token = string_member(created, "token");
+  owner.id = created.json()["ownerId"].GetInt64();
+  return owner;
+}
+
+inline void ApiFixture::assign_tag(const std::string& id_tag, std::int64_t owner_id) const {
+  auto assigned = admin()->post("/api/v1/idtags", fmt::format(R"({{"idTag":"{}","ownerId":{}}})",
+                                                              id_tag, owner_id));
+  INFO(assigned.body);
+  REQUIRE(assigned.status == 201);
+}
+
+inline void ApiFixture::verify(const std::string& vin, std::int64_t owner_id) const {
+  auto verified = admin()->post("/api/v1/vehicles/" + vin + "/verify",
+                                fmt::format(R"({{"ownerId":{}}})", owner_id));
+  INFO(verified.body);
+  REQUIRE(verified.status == 200);
+}
+
+inline void ApiFixture::verified_vehicle(const NewOwner& owner, const std::string& vin,
+                                         const std::vector<std::string>& id_tags,
+                                         const std::vector<std::string>& evcc_ids) const {
+  std::string tags, evcc;
+  for (const auto& tag : id_tags) {
+    assign_tag(tag, owner.id);
+    tags += (tags.empty() ? "\"" : ",\"") + tag + "\"";
+  }
+  for (const auto& id : evcc_ids) evcc += (evcc.empty() ? "\"" : ",\"") + id + "\"";
+  auto created = client(owner.token)
+                     ->post("/api/v1/vehicles",
+                            fmt::format(R"({{"vin":"{}","idTags":[{}],"evccIds":[{}]}})", vin, tags,
+                                        evcc));
+  INFO(created.body);
+  REQUIRE((created.status == 201 || created.status == 200));
+  verify(vin, owner.id);
 }
 
 inline std::string ApiFixture::new_token(const std::string& role, const std::string& name) const {
