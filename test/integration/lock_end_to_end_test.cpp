@@ -13,6 +13,8 @@
 #include "core/central_system.h"
 #include "core/lock_codec.h"
 #include "ocpp/command_validator.h"
+#include "test/support/api_fixture.h"
+#include "test/support/http_test_client.h"
 #include "test/support/ocpp_test_pile.h"
 #include "test/support/server_process.h"
 #include "test/support/test_database.h"
@@ -47,7 +49,7 @@ class AnsweringPile {
     std::string action;
     std::string payload;  // JSON text
   };
-  // (action, payload) → response payload JSON.
+  // (action, payload) → response payload JSON; empty: no answer.
   using Responder = std::function<std::string(const std::string&, const rapidjson::Value&)>;
 
   AnsweringPile(std::string id, Responder responder)
@@ -121,7 +123,9 @@ class AnsweringPile {
       const std::string action = frame[2].GetString();
       calls_.push_back({action, text_of(frame[3])});
       const std::string response = responder_(action, frame[3]);
-      pile_.client().send_text(fmt::format(R"([3,"{}",{}])", frame[1].GetString(), response));
+      // An empty answer: the pile stays silent (the CALL times out).
+      if (!response.empty())
+        pile_.client().send_text(fmt::format(R"([3,"{}",{}])", frame[1].GetString(), response));
     }
     return frame;
   }
@@ -182,7 +186,8 @@ struct LockFixture {
   }
 
   std::map<std::string, std::string> env() const {
-    return {{"CHARGELOCK_DATABASE_URL", database.url()}};
+    return {{"CHARGELOCK_DATABASE_URL", database.url()},
+            {"CHARGELOCK_ADMIN_TOKEN", kAdminToken}};
   }
 
   void add_charge_point(const std::string& id, double lat, double lon) {
@@ -194,11 +199,26 @@ struct LockFixture {
     REQUIRE(code == 0);
   }
 
-  void start() {
-    server = std::make_unique<ServerProcess>(
-        std::vector<std::string>{"serve", "--ocpp-listen", "127.0.0.1:0", "--api-listen",
-                                 "127.0.0.1:0"},
-        env());
+  void start(std::vector<std::string> extra = {}) {
+    std::vector<std::string> args{"serve", "--ocpp-listen", "127.0.0.1:0", "--api-listen",
+                                  "127.0.0.1:0"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    server = std::make_unique<ServerProcess>(args, env());
+  }
+
+  // The operator's REST client (the admin token).
+  std::unique_ptr<HttpTestClient> admin() const {
+    return std::make_unique<HttpTestClient>(server->port("api"), kAdminToken);
+  }
+
+  std::string vehicle_locked(AnsweringPile& pile, const std::string& lock_id, int connector,
+                             const std::string& extra = "") {
+    auto answer = pile.call(
+        "DataTransfer",
+        fmt::format(R"({{"vendorId":"org.chargelock","messageId":"VehicleLocked","data":{}}})",
+                    quoted(fmt::format(R"({{"lockId":"{}","connectorId":{},"idTag":"TAG-A"{}}})",
+                                       lock_id, connector, extra))));
+    return answer["status"].GetString();
   }
 
   std::string url() const { return fmt::format("ws://127.0.0.1:{}", server->port("ocpp ws")); }
@@ -334,4 +354,178 @@ TEST_CASE_METHOD(LockFixture, "lock end to end: a standard pile gets the Blocked
   // A tag of no locked vehicle is not affected.
   authorized = std_pile.call("Authorize", R"({"idTag":"OTHER"})");
   CHECK(std::string(authorized["idTagInfo"]["status"].GetString()) == "Invalid");
+
+  // Every Blocked attempt is a sighting.
+  const auto sightings = central->locks().sightings(id);
+  REQUIRE(sightings.size() == 2);
+  CHECK(sightings[0].source == "Authorize");
+  CHECK(sightings[1].source == "StartTransaction");
+  CHECK(sightings[1].connector_id == std::optional<int>(1));
+  CHECK_FALSE(sightings[1].held);
+  // The pile went on charging after the Blocked answer (it never sent
+  // StopTransaction): the central system stops the transaction, once.
+  const int transaction_id = started["transactionId"].GetInt();
+  CHECK(std_pile.serve_until([&] { return !std_pile.calls("RemoteStopTransaction").empty(); }));
+  REQUIRE(std_pile.calls("RemoteStopTransaction").size() == 1);
+  CHECK(std_pile.calls("RemoteStopTransaction")[0].payload ==
+        fmt::format(R"({{"transactionId":{}}})", transaction_id));
+}
+
+TEST_CASE_METHOD(LockFixture,
+                 "lock end to end: a car already charging is engaged at once and stopped") {
+  start();
+  AnsweringPile std_pile("CP-STD", standard_pile);
+  std_pile.connect(url());
+  std_pile.call("BootNotification", boot_payload());
+  // The thief charges with the owner's card before the owner notices.
+  auto started = std_pile.call(
+      "StartTransaction",
+      fmt::format(R"({{"connectorId":2,"idTag":"TAG-A","meterStart":0,"timestamp":"{}"}})",
+                  now_rfc3339()));
+  REQUIRE(std::string(started["idTagInfo"]["status"].GetString()) == "Accepted");
+  const int transaction_id = started["transactionId"].GetInt();
+
+  const auto requested = central->locks().request_lock({owner_id, kVin, {}});
+  const std::string id = requested.lock.id;
+  // Engaged at once where the car is, from the open transaction.
+  CHECK(requested.lock.status == "engaged");
+  CHECK(requested.lock.charge_point_id == std::optional<std::string>("CP-STD"));
+  CHECK(requested.lock.connector_id == std::optional<int>(2));
+  const auto sightings = central->locks().sightings(id);
+  REQUIRE(sightings.size() == 1);
+  CHECK(sightings[0].source == "Transaction");
+  CHECK(sightings[0].transaction_id == std::optional<int>(transaction_id));
+  bool told = false;
+  for (const auto& n : central->notifications().list(owner_id, 0))
+    if (n.kind == "vehicle_caught" && n.body_json.find("charging at pile CP-STD") != std::string::npos)
+      told = true;
+  CHECK(told);
+
+  // The pile gets LockVehicle first; it has no extension, so the
+  // transaction is stopped: no more energy for the car.
+  CHECK(std_pile.serve_until([&] { return !std_pile.calls("RemoteStopTransaction").empty(); }));
+  const auto& calls = std_pile.calls("DataTransfer", "LockVehicle");
+  REQUIRE(!calls.empty());
+  REQUIRE(std_pile.calls("RemoteStopTransaction").size() == 1);
+  CHECK(std_pile.calls("RemoteStopTransaction")[0].payload ==
+        fmt::format(R"({{"transactionId":{}}})", transaction_id));
+}
+
+TEST_CASE_METHOD(LockFixture,
+                 "lock end to end: sightings, the operator's view, evidence, audited release") {
+  start();
+  AnsweringPile ext("CP-EXT", extension_pile);
+  AnsweringPile other("CP-LATE", extension_pile);
+  ext.connect(url());
+  other.connect(url());
+  ext.call("BootNotification", boot_payload());
+  other.call("BootNotification", boot_payload());
+  const std::string id = central->locks().request_lock({owner_id, kVin, {}}).lock.id;
+  CHECK(ext.serve_until([&] { return !ext.calls("DataTransfer", "LockVehicle").empty(); }));
+  CHECK(other.serve_until([&] { return !other.calls("DataTransfer", "LockVehicle").empty(); }));
+  CHECK(other.serve_until([&] { return lock(id).piles.armed == 2; }));
+
+  // CP-LATE matches the car but cannot hold the cable: seen, not held.
+  CHECK(vehicle_locked(other, id, 1, R"(,"held":false)") == "Accepted");
+  auto view = lock(id);
+  CHECK(view.lock.status == "engaged");
+  CHECK(view.lock.engaged_without_hold);
+  // A catch without a hold freezes nothing on that pile.
+  auto admin_client = admin();
+  CHECK(admin_client
+            ->post("/api/v1/chargepoints/CP-LATE/commands",
+                   R"({"action":"Reset","payload":{"type":"Soft"}})")
+            .status == 202);
+  // Then CP-EXT holds it; a later report from CP-LATE is one more sighting.
+  CHECK(vehicle_locked(ext, id, 1) == "Accepted");
+  CHECK(vehicle_locked(other, id, 2, R"(,"held":false)") == "Accepted");
+  view = lock(id);
+  CHECK_FALSE(view.lock.engaged_without_hold);
+  CHECK(view.lock.charge_point_id == std::optional<std::string>("CP-EXT"));
+
+  // The operator sees the lock, its sightings and the inbox.
+  auto read = admin_client->get("/api/v1/locks/" + id);
+  REQUIRE(read.status == 200);
+  auto body = read.json();
+  REQUIRE(body["sightings"].Size() == 3);
+  CHECK_FALSE(body["sightings"][0]["held"].GetBool());
+  CHECK(body["sightings"][1]["held"].GetBool());
+  CHECK(std::string(body["sightings"][1]["chargePointId"].GetString()) == "CP-EXT");
+  CHECK(admin_client->get("/api/v1/locks?status=engaged").json()["locks"].Size() == 1);
+  CHECK(admin_client->get("/api/v1/locks?chargePointId=CP-EXT").json()["locks"].Size() == 1);
+  CHECK(admin_client->get("/api/v1/locks?chargePointId=CP-NONE").json()["locks"].Size() == 0);
+  const auto inbox = admin_client->get("/api/v1/notifications").json();
+  int caught = 0, sighted = 0;
+  for (const auto& n : inbox["notifications"].GetArray()) {
+    const std::string kind = n["kind"].GetString();
+    caught += kind == "vehicle_caught";
+    sighted += kind == "vehicle_sighted";
+  }
+  CHECK(caught == 2);  // seen at CP-LATE, then held at CP-EXT
+  CHECK(sighted == 1);
+
+  // While CP-EXT holds the car, nothing that could undo the hold goes out.
+  for (const char* command :
+       {R"({"action":"ChangeAvailability","payload":{"connectorId":0,"type":"Inoperative"}})",
+        R"({"action":"UnlockConnector","payload":{"connectorId":1}})",
+        R"({"action":"UpdateFirmware","payload":{"location":"ftp://x/fw","retrieveDate":"2030-01-01T00:00:00Z"}})",
+        R"({"action":"DataTransfer","payload":{"vendorId":"org.chargelock","messageId":"UnlockVehicle","data":"{}"}})"}) {
+    auto refused = admin_client->post("/api/v1/chargepoints/CP-EXT/commands", command);
+    INFO(command << " " << refused.body);
+    CHECK(refused.status == 409);
+  }
+
+  // Police case reference, and the evidence export.
+  CHECK(admin_client->request("PATCH", "/api/v1/locks/" + id, R"({"caseReference":"POL-2026-77"})")
+            .status == 200);
+  auto report = admin_client->get("/api/v1/locks/" + id + "/report");
+  REQUIRE(report.status == 200);
+  auto evidence = report.json();
+  CHECK(std::string(evidence["lock"]["caseReference"].GetString()) == "POL-2026-77");
+  CHECK(evidence["lock"]["sightings"].Size() == 3);
+  CHECK(evidence["piles"].Size() == 2);
+  bool frame_with_lock = false;
+  for (const auto& frame : evidence["frames"].GetArray())
+    if (std::string(frame["frame"].GetString()).find("VehicleLocked") != std::string::npos)
+      frame_with_lock = true;
+  CHECK(frame_with_lock);
+  auto printable = admin_client->get("/api/v1/locks/" + id + "/report?format=html");
+  CHECK(printable.status == 200);
+  CHECK(printable.body.find("POL-2026-77") != std::string::npos);
+
+  // An emergency release needs a reason, which the trail and the owner get.
+  CHECK(admin_client->post("/api/v1/locks/" + id + "/release", "").status == 400);
+  CHECK(admin_client->post("/api/v1/locks/" + id + "/release", R"({"reason":"  "})").status ==
+        400);
+  auto released = admin_client->post("/api/v1/locks/" + id + "/release",
+                                      R"({"reason":"fire brigade needs the bay"})");
+  INFO(released.body);
+  CHECK(released.status == 202);
+  CHECK(ext.serve_until([&] { return lock(id).lock.status == "released"; }));
+  CHECK(other.serve_until([&] { return !other.calls("DataTransfer", "UnlockVehicle").empty(); }));
+  bool reason_in_trail = false;
+  for (const auto& t : central->locks().transitions(id))
+    if (t.cause.find("fire brigade needs the bay") != std::string::npos) reason_in_trail = true;
+  CHECK(reason_in_trail);
+  bool owner_told = false;
+  for (const auto& n : central->notifications().list(owner_id, 0))
+    if (n.body_json.find("fire brigade needs the bay") != std::string::npos) owner_told = true;
+  CHECK(owner_told);
+}
+
+TEST_CASE_METHOD(LockFixture, "lock end to end: arming never lapses after a timed-out LockVehicle") {
+  start({"--call-timeout", "2"});
+  int lock_vehicle_calls = 0;
+  // The pile misses the first LockVehicle (no answer), then answers.
+  AnsweringPile flaky("CP-EXT", [&](const std::string& action, const rapidjson::Value& payload) {
+    if (action == "DataTransfer" && std::string(payload["messageId"].GetString()) == "LockVehicle" &&
+        ++lock_vehicle_calls == 1)
+      return std::string();
+    return extension_pile(action, payload);
+  });
+  flaky.connect(url());
+  flaky.call("BootNotification", boot_payload());
+  const std::string id = central->locks().request_lock({owner_id, kVin, {}}).lock.id;
+  CHECK(flaky.serve_until([&] { return lock(id).piles.armed == 1; }, 30s));
+  CHECK(flaky.calls("DataTransfer", "LockVehicle").size() == 2);
 }
