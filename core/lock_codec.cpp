@@ -4,6 +4,9 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "core/digest.h"
+#include "core/vehicle_identity.h"
+
 namespace chargelock::core::lock_codec {
 
 namespace {
@@ -63,6 +66,45 @@ std::string lock_vehicle_payload(const std::string& lock_id, const std::string& 
   string_array(w, "evccIds", evcc_ids);
   w.EndObject();
   return data_transfer(kLockVehicle, data.GetString());
+}
+
+std::string lock_vehicle_hashed_payload(const std::string& lock_id, const std::string& salt,
+                                        const std::string& vin,
+                                        const std::vector<std::string>& id_tags,
+                                        const std::vector<std::string>& evcc_ids) {
+  const auto hashed = [&salt](IdentifierKind kind, const std::vector<std::string>& values) {
+    std::vector<std::string> out;
+    for (const std::string& v : values) out.push_back(sha256_hex(salt + match_key(kind, v)));
+    return out;
+  };
+  rapidjson::StringBuffer data;
+  Writer w(data);
+  w.StartObject();
+  w.Key("lockId");
+  w.String(lock_id);
+  w.Key("match");
+  w.String("sha256");
+  w.Key("salt");
+  w.String(salt);
+  w.Key("vinHash");
+  w.String(sha256_hex(salt + match_key(IdentifierKind::Vin, vin)));
+  string_array(w, "idTagHashes", hashed(IdentifierKind::IdTag, id_tags));
+  string_array(w, "evccIdHashes", hashed(IdentifierKind::EvccId, evcc_ids));
+  w.EndObject();
+  return data_transfer(kLockVehicle, data.GetString());
+}
+
+std::optional<bool> parse_hashed_matching(const std::string& data) {
+  rapidjson::Document doc;
+  if (!parse_object(data, doc)) return std::nullopt;
+  const auto match = doc.FindMember("match");
+  if (match == doc.MemberEnd() || !match->value.IsArray()) return std::nullopt;
+  bool sha256 = false;
+  for (const auto& item : match->value.GetArray()) {
+    if (!item.IsString()) return std::nullopt;
+    if (std::string(item.GetString(), item.GetStringLength()) == "sha256") sha256 = true;
+  }
+  return sha256;
 }
 
 std::string unlock_vehicle_payload(const std::string& lock_id) {

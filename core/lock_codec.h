@@ -23,11 +23,19 @@ inline constexpr const char* kVendorId = "org.chargelock";
 inline constexpr const char* kLockVehicle = "LockVehicle";
 inline constexpr const char* kUnlockVehicle = "UnlockVehicle";
 inline constexpr const char* kVehicleLocked = "VehicleLocked";
+inline constexpr const char* kCapabilities = "Capabilities";
 
 // DataTransfer.req payloads (CS → pile).
 std::string lock_vehicle_payload(const std::string& lock_id, const std::string& vin,
                                  const std::vector<std::string>& id_tags,
                                  const std::vector<std::string>& evcc_ids);
+// The hashed form (docs/lock-extension.md, version 2): each identifier as
+// the hex SHA-256 of `salt` followed by its compare form
+// (core/vehicle_identity.h), for piles that declared hashed matching.
+std::string lock_vehicle_hashed_payload(const std::string& lock_id, const std::string& salt,
+                                        const std::string& vin,
+                                        const std::vector<std::string>& id_tags,
+                                        const std::vector<std::string>& evcc_ids);
 std::string unlock_vehicle_payload(const std::string& lock_id);
 // UnlockConnector.req payload.
 std::string unlock_connector_payload(int connector_id);
@@ -46,6 +54,10 @@ struct VehicleLocked {
 // non-empty string lockId, an integer connectorId ≥ 1, a non-empty string
 // idTag, evccId or vin, and `held` (when present) a boolean.
 std::optional<VehicleLocked> parse_vehicle_locked(const std::string& data, std::string* error);
+
+// Capabilities data (pile → CS): whether "sha256" is among "match"; nothing
+// unless the text is a JSON object whose "match" is an array of strings.
+std::optional<bool> parse_hashed_matching(const std::string& data);
 
 // The "status" string member of a JSON object (a CALLRESULT payload).
 std::optional<std::string> status_of(const std::string& json);

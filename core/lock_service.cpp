@@ -10,6 +10,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "core/digest.h"
 #include "core/lock_codec.h"
 #include "core/vehicle_identity.h"
 #include "core/vehicle_service.h"
@@ -397,9 +398,15 @@ void LockService::reconcile_pile(LockPile pile, const LockRecord& lock,
   const auto derived = derived_state(pile);
   if (!derived) return;
   if (derived->first == pile.status && pile.detail == derived->second) return;
+  const bool now_unsupported =
+      derived->first == pile_status::kUnsupported && pile.status != pile_status::kUnsupported;
   pile.status = derived->first;
   pile.detail = derived->second;
   locks_.put_pile(pile);
+  // A standard pile may authorize from its cache or local list: the cards
+  // go on its list as Blocked and the cache is cleared, so it cannot start
+  // charging on a cached Accepted while the central system is not asked.
+  if (now_unsupported && active(lock)) update_local_authorization(lock, pile.charge_point_id, true);
 }
 
 void LockService::reconcile_release(const LockRecord& lock_record) {
@@ -543,6 +550,17 @@ void LockService::command_finished(const CommandRecord& command) {
 DataTransferResult LockService::handle(const std::string& charge_point_id,
                                        const DataTransferRequest& request) {
   DataTransferResult result;
+  if (request.message_id == std::optional<std::string>(lock_codec::kCapabilities)) {
+    const auto hashed = lock_codec::parse_hashed_matching(request.data.value_or(""));
+    if (!hashed) {
+      result.status = DataTransferStatus::Rejected;
+      return result;
+    }
+    locks_.set_hashed_matching(charge_point_id, *hashed);
+    log(fmt::format("{} declared hashed matching {}", charge_point_id, *hashed ? "on" : "off"));
+    result.status = DataTransferStatus::Accepted;
+    return result;
+  }
   if (request.message_id != std::optional<std::string>(lock_codec::kVehicleLocked)) {
     result.status = DataTransferStatus::UnknownMessageId;
     return result;
@@ -908,9 +926,8 @@ std::optional<CommandRecord> LockService::enqueue(const LockRecord& lock,
 
 void LockService::arm(const LockRecord& lock, const storage::VehicleRecord& vehicle,
                       const std::string& charge_point_id, std::optional<LockPile> row) {
-  const auto command = enqueue(
-      lock, charge_point_id, "DataTransfer",
-      lock_codec::lock_vehicle_payload(lock.id, vehicle.vin, vehicle.id_tags, vehicle.evcc_ids));
+  const auto command = enqueue(lock, charge_point_id, "DataTransfer",
+                               lock_vehicle_payload(lock, vehicle, locks_.hashed_matching(charge_point_id)));
   if (!command) return;
   LockPile pile = row.value_or(LockPile{});
   pile.lock_id = lock.id;
@@ -918,6 +935,56 @@ void LockService::arm(const LockRecord& lock, const storage::VehicleRecord& vehi
   if (!row) pile.status = pile_status::kPending;
   pile.command_id = command->id;
   locks_.put_pile(pile);
+}
+
+void LockService::update_local_authorization(const LockRecord& lock,
+                                             const std::string& charge_point_id, bool block) {
+  try {
+    const auto vehicle = vehicle_of(lock);
+    if (!vehicle || vehicle->id_tags.empty()) return;
+    // A differential update: the cards as Blocked while the lock is active,
+    // removed from the list (no idTagInfo) when it ends.
+    std::string entries = "[";
+    for (const std::string& tag : vehicle->id_tags) {
+      lock_codec::ObjectWriter entry;
+      entry.add("idTag", tag);
+      if (block) entry.add_raw("idTagInfo", R"({"status":"Blocked"})");
+      entries += (entries.size() > 1 ? "," : "") + entry.str();
+    }
+    entries += "]";
+    const int version = commands_.local_list_version(charge_point_id).value_or(0) + 1;
+    CommandRequest list = lock_command(lock, charge_point_id, "SendLocalList",
+                                       lock_codec::ObjectWriter()
+                                           .add("listVersion", version)
+                                           .add("updateType", "Differential")
+                                           .add_raw("localAuthorizationList", entries)
+                                           .str());
+    // Once per lock and pile, whichever node gets there first.
+    list.idempotency_key =
+        fmt::format("lock:{}:{}:{}", lock.id, block ? "list-block" : "list-unblock",
+                    charge_point_id);
+    commands_.enqueue(list);
+    if (block) {
+      CommandRequest clear = lock_command(lock, charge_point_id, "ClearCache", "{}");
+      clear.idempotency_key = fmt::format("lock:{}:clear-cache:{}", lock.id, charge_point_id);
+      commands_.enqueue(clear);
+    }
+  } catch (const std::exception& e) {
+    log(fmt::format("local authorization update for {} (lock {}) not queued: {}", charge_point_id,
+                    lock.id, e.what()));
+  }
+}
+
+std::string LockService::lock_vehicle_payload(const LockRecord& lock,
+                                              const storage::VehicleRecord& vehicle,
+                                              bool hashed) const {
+  // A pile that declared hashed matching never learns the identifiers in
+  // clear; a fresh salt per message (each carries its own).
+  if (hashed)
+    return lock_codec::lock_vehicle_hashed_payload(lock.id, random_hex(16), vehicle.vin,
+                                                   vehicle.id_tags, vehicle.evcc_ids);
+  return lock_codec::lock_vehicle_payload(lock.id, vehicle.vin, vehicle.id_tags,
+                                          vehicle.evcc_ids);
 }
 
 std::optional<storage::VehicleRecord> LockService::vehicle_of(const LockRecord& lock) {
@@ -942,12 +1009,15 @@ void LockService::dispatch(const LockRecord& lock) {
     if (in_scope(lock, cp) && dispatched.count(cp.id) == 0) targets.push_back(cp.id);
   // Thousands of piles: their commands and rows in a few statements and
   // one commit, not a few commits per pile.
-  const std::string payload =
-      lock_codec::lock_vehicle_payload(lock.id, vehicle->vin, vehicle->id_tags, vehicle->evcc_ids);
+  const std::string clear = lock_vehicle_payload(lock, *vehicle, false);
+  const std::string hashed = lock_vehicle_payload(lock, *vehicle, true);
+  const auto hashing = locks_.hashed_matching_piles();
+  const std::set<std::string> hashing_piles(hashing.begin(), hashing.end());
   std::vector<CommandRequest> requests;
   requests.reserve(targets.size());
   for (const std::string& id : targets)
-    requests.push_back(lock_command(lock, id, "DataTransfer", payload));
+    requests.push_back(
+        lock_command(lock, id, "DataTransfer", hashing_piles.count(id) != 0 ? hashed : clear));
   try {
     run_grouped(group_commit_, [&] {
       const auto commands = commands_.enqueue_many(requests);
@@ -980,7 +1050,9 @@ void LockService::disarm(const LockRecord& lock) {
   // piles: a few statements and one commit.
   std::vector<LockPile> unsupported;
   std::vector<LockPile> to_disarm;
+  std::vector<std::string> listed;  // standard piles that got the cards as Blocked
   for (LockPile& pile : locks_.piles(lock.id)) {
+    if (pile.status == pile_status::kUnsupported) listed.push_back(pile.charge_point_id);
     if (pile.status != pile_status::kPending && pile.status != pile_status::kArmed) continue;
     if (const auto derived = derived_state(pile);
         derived && derived->first == pile_status::kUnsupported) {
@@ -1020,6 +1092,7 @@ void LockService::disarm(const LockRecord& lock) {
   } catch (const storage::NotFoundError&) {
     run_grouped(group_commit_, [&] { write(false); });
   }
+  for (const std::string& id : listed) update_local_authorization(lock, id, false);
 }
 
 void LockService::notify(const LockRecord& lock, const char* kind, const std::string& body) {

@@ -197,8 +197,9 @@ class LockService final : public VendorExtension,
 
   // ---- extension points
 
-  // org.chargelock: VehicleLocked → Accepted and engaged, or Rejected for
-  // an unknown or ended lock or bad data; UnknownMessageId otherwise.
+  // org.chargelock: VehicleLocked → Accepted (a sighting; engaged), or
+  // Rejected for an unknown or ended lock or bad data; Capabilities →
+  // Accepted (hashed matching recorded); UnknownMessageId otherwise.
   DataTransferResult handle(const std::string& charge_point_id,
                             const DataTransferRequest& request) override;
   // Blocked for an id tag (or EVCC id) of a vehicle with an active lock;
@@ -246,6 +247,14 @@ class LockService final : public VendorExtension,
   void notify_caught(const LockRecord& lock, const Sighting& sighting);
   void notify_sighted(const LockRecord& lock, const Sighting& sighting);
   void notify_operators(const LockRecord& lock, const char* kind, const Sighting& sighting);
+  // SendLocalList (the vehicle's cards Blocked, or removed when the lock
+  // ends) and ClearCache for a standard pile. Never throws.
+  void update_local_authorization(const LockRecord& lock, const std::string& charge_point_id,
+                                  bool block);
+  // LockVehicle for one pile: hashed identifiers for a pile that declared
+  // hashed matching, clear ones otherwise.
+  std::string lock_vehicle_payload(const LockRecord& lock, const storage::VehicleRecord& vehicle,
+                                   bool hashed) const;
   // The lock owner's registration of the vehicle (its identifiers).
   std::optional<storage::VehicleRecord> vehicle_of(const LockRecord& lock);
   // Arms the pile for every active lock in scope that it lacks (or whose

@@ -5,6 +5,7 @@
 
 #include <stdexcept>
 
+#include "core/digest.h"
 #include "core/vehicle_service.h"
 #include "storage/database.h"
 
@@ -57,20 +58,7 @@ std::optional<ApiRole> api_role_from_string(std::string_view text) {
 
 TokenService::TokenService(storage::ApiTokenStore& store) : store_(store) {}
 
-std::string TokenService::hash(std::string_view token) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (EVP_Digest(token.data(), token.size(), digest, &length, EVP_sha256(), nullptr) != 1)
-    throw std::runtime_error("SHA-256 failed");
-  static const char hex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(length * 2);
-  for (unsigned int i = 0; i < length; ++i) {
-    out += hex[digest[i] >> 4];
-    out += hex[digest[i] & 0xf];
-  }
-  return out;
-}
+std::string TokenService::hash(std::string_view token) { return sha256_hex(token); }
 
 std::string TokenService::generate() {
   unsigned char bytes[32];

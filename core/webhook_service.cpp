@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "core/digest.h"
 #include "storage/database_error.h"
 
 namespace chargelock::core {
@@ -21,16 +22,6 @@ std::string lower(std::string_view text) {
   return out;
 }
 
-std::string hex(const unsigned char* data, std::size_t size) {
-  static const char digits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(size * 2);
-  for (std::size_t i = 0; i < size; ++i) {
-    out.push_back(digits[data[i] >> 4]);
-    out.push_back(digits[data[i] & 0x0f]);
-  }
-  return out;
-}
 
 bool host_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_';

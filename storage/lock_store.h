@@ -189,6 +189,12 @@ class LockStore {
 
   virtual std::vector<LockTransitionRecord> transitions(const std::string& lock_id) = 0;  // by id
 
+  // What an extension pile declared (Capabilities): hashed matching.
+  virtual void set_hashed_matching(const std::string& charge_point_id, bool supported) = 0;
+  // The piles that declared hashed matching, among all.
+  virtual std::vector<std::string> hashed_matching_piles() = 0;
+  virtual bool hashed_matching(const std::string& charge_point_id) = 0;
+
   // Records a sighting (with the pile's location now).
   virtual SightingRecord add_sighting(const NewSighting& sighting) = 0;
   virtual std::vector<SightingRecord> sightings(const std::string& lock_id) = 0;  // oldest first

@@ -113,3 +113,12 @@ ALTER TABLE owner_notifications ADD CONSTRAINT owner_notifications_kind_check
 -- Owner 0 is the network operators' inbox: their notifications, stream and
 -- webhook use the owners' machinery. It has no owner token.
 INSERT INTO owners (id, name) VALUES (0, 'network operators') ON CONFLICT (id) DO NOTHING;
+
+-- ---- what an extension pile declared it supports (DataTransfer
+-- org.chargelock Capabilities): hashed matching gets identifiers as salted
+-- SHA-256 instead of in clear.
+CREATE TABLE charge_point_lock_capabilities (
+  charge_point_id  text PRIMARY KEY REFERENCES charge_points (id) ON DELETE CASCADE,
+  hashed_matching  boolean NOT NULL,
+  reported_at      timestamptz NOT NULL DEFAULT now()
+);

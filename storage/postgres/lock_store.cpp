@@ -323,6 +323,35 @@ class PgLockStore final : public LockStore {
     });
   }
 
+  void set_hashed_matching(const std::string& charge_point_id, bool supported) override {
+    db_.transact([&](pqxx::work& txn) {
+      txn.exec_params(
+          "INSERT INTO charge_point_lock_capabilities (charge_point_id, hashed_matching)"
+          " VALUES ($1, $2) ON CONFLICT (charge_point_id) DO UPDATE SET"
+          " hashed_matching = excluded.hashed_matching, reported_at = now()",
+          charge_point_id, supported);
+    });
+  }
+
+  std::vector<std::string> hashed_matching_piles() override {
+    return db_.transact([&](pqxx::work& txn) {
+      std::vector<std::string> out;
+      for (const auto& row : txn.exec("SELECT charge_point_id FROM charge_point_lock_capabilities"
+                                      " WHERE hashed_matching ORDER BY charge_point_id"))
+        out.push_back(row[0].as<std::string>());
+      return out;
+    });
+  }
+
+  bool hashed_matching(const std::string& charge_point_id) override {
+    return db_.transact([&](pqxx::work& txn) {
+      return !txn.exec_params("SELECT 1 FROM charge_point_lock_capabilities"
+                              " WHERE charge_point_id = $1 AND hashed_matching",
+                              charge_point_id)
+                  .empty();
+    });
+  }
+
   SightingRecord add_sighting(const NewSighting& n) override {
     return db_.transact([&](pqxx::work& txn) {
       return read_sighting(txn.exec_params1(

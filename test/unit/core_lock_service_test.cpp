@@ -2,8 +2,13 @@
 // command queue played by hand: scope, arming from command outcomes,
 // VehicleLocked, release / cancel, the Blocked fallback, the operator
 // command guard and arming at boot.
+#include <fmt/format.h>
+#include <rapidjson/document.h>
+
+#include <algorithm>
 #include <catch2/catch.hpp>
 
+#include "core/digest.h"
 #include "core/domain_errors.h"
 #include "core/lock_codec.h"
 #include "test/unit/core_lock_fixture.h"
@@ -182,7 +187,9 @@ TEST_CASE_METHOD(LockFixture,
   CHECK(to_ext[0].payload_json == core::lock_codec::unlock_vehicle_payload(id));
   CHECK(to_ext[1].action == "UnlockConnector");
   CHECK(to_ext[1].payload_json == R"({"connectorId":2})");
-  CHECK(queued("CP-STD").empty());        // unsupported: nothing to disarm
+  // Unsupported: no UnlockVehicle, only the card taken off its local list.
+  REQUIRE(queued("CP-STD").size() == 1);
+  CHECK(queued("CP-STD")[0].action == "SendLocalList");
   CHECK(queued("CP-QUIET").size() == 2);  // its LockVehicle, then UnlockVehicle
   CHECK_FALSE(locks.refuse(command("CP-EXT", "UnlockConnector", R"({"connectorId":2})",
                                    "lock:" + id)));  // the lock's own release passes
@@ -240,6 +247,27 @@ TEST_CASE_METHOD(LockFixture,
   CHECK(central->locks().find(id)->lock.status == "engaged");
 }
 
+TEST_CASE_METHOD(LockFixture,
+                 "standard piles get the cards Blocked on their local list and the cache cleared") {
+  const auto alice = owner("alice");
+  vehicle(alice, kVin, {"TAG-A"});
+  pile("CP-STD");
+  central->locks().request_lock({alice, kVin, {}});
+  auto lock_vehicle = central->commands().claim_next("CP-STD");
+  REQUIRE(lock_vehicle);
+  REQUIRE(central->commands().complete(*lock_vehicle, kUnknownVendor));
+  const auto sent = queued("CP-STD");
+  REQUIRE(sent.size() == 2);
+  CHECK(sent[0].action == "SendLocalList");
+  CHECK(sent[0].payload_json ==
+        R"({"listVersion":1,"updateType":"Differential","localAuthorizationList":[)"
+        R"({"idTag":"TAG-A","idTagInfo":{"status":"Blocked"}}]})");
+  CHECK(sent[1].action == "ClearCache");
+  // Once per lock and pile: a second sweep queues nothing more.
+  central->locks().sweep();
+  CHECK(queued("CP-STD").size() == 2);
+}
+
 TEST_CASE_METHOD(LockFixture, "cancel before a catch disarms the piles") {
   const auto alice = owner("alice");
   vehicle(alice, kVin, {"TAG-A"});
@@ -255,7 +283,12 @@ TEST_CASE_METHOD(LockFixture, "cancel before a catch disarms the piles") {
   const auto to_ext = queued("CP-EXT");
   REQUIRE(to_ext.size() == 1);
   CHECK(to_ext[0].payload_json == core::lock_codec::unlock_vehicle_payload(id));
-  CHECK(queued("CP-STD").empty());
+  // The standard pile: the card off its local list again, nothing else.
+  const auto to_std = queued("CP-STD");
+  REQUIRE(to_std.size() == 1);
+  CHECK(to_std[0].action == "SendLocalList");
+  CHECK(to_std[0].payload_json.find(R"("idTag":"TAG-A")") != std::string::npos);
+  CHECK(to_std[0].payload_json.find("idTagInfo") == std::string::npos);
   CHECK(statuses(central->locks().transitions(id)) ==
         std::vector<std::string>{"->requested", "requested>armed", "armed>cancelled"});
   // The tag is free again.
@@ -346,4 +379,96 @@ TEST_CASE_METHOD(LockFixture, "piles that boot are armed: new ones, and again af
   const auto view = *central->locks().find(id);
   CHECK(view.piles.armed == 1);
   CHECK(view.piles.unsupported == 1);
+}
+
+TEST_CASE_METHOD(LockFixture, "piles that declare hashed matching never see the identifiers") {
+  const auto alice = owner("alice");
+  vehicle(alice, kVin, {"TAG-A"}, {"VID:00:1A:2B:3C:4D:5E"});
+  pile("CP-HASH");
+  pile("CP-CLEAR");
+  const auto declared = central->data_transfers().receive(
+      "CP-HASH", {"org.chargelock", std::string("Capabilities"), std::string(R"({"match":["sha256"]})")});
+  CHECK(declared.status == core::DataTransferStatus::Accepted);
+  CHECK(central->data_transfers()
+            .receive("CP-HASH", {"org.chargelock", std::string("Capabilities"), std::string("[]")})
+            .status == core::DataTransferStatus::Rejected);
+  const std::string id = central->locks().request_lock({alice, kVin, {}}).lock.id;
+
+  const auto hashed = queued("CP-HASH");
+  REQUIRE(hashed.size() == 1);
+  rapidjson::Document payload;
+  payload.Parse(hashed[0].payload_json.c_str());
+  rapidjson::Document data;
+  data.Parse(payload["data"].GetString());
+  CHECK(std::string(data["lockId"].GetString()) == id);
+  CHECK(std::string(data["match"].GetString()) == "sha256");
+  const std::string salt = data["salt"].GetString();
+  CHECK(salt.size() == 32);
+  CHECK(std::string(data["vinHash"].GetString()) == core::sha256_hex(salt + kVin));
+  CHECK(std::string(data["idTagHashes"][0].GetString()) == core::sha256_hex(salt + "TAG-A"));
+  CHECK(std::string(data["evccIdHashes"][0].GetString()) ==
+        core::sha256_hex(salt + "001A2B3C4D5E"));
+  CHECK(hashed[0].payload_json.find(kVin) == std::string::npos);
+  CHECK(hashed[0].payload_json.find("TAG-A") == std::string::npos);
+  // A pile that declared nothing gets the clear form.
+  const auto clear = queued("CP-CLEAR");
+  REQUIRE(clear.size() == 1);
+  CHECK(clear[0].payload_json.find(kVin) != std::string::npos);
+  // The hashed pile reports what it saw in clear.
+  REQUIRE(central->commands().complete(*central->commands().claim_next("CP-HASH"), kAccepted));
+  CHECK(vehicle_locked(*central, "CP-HASH",
+                       R"({"lockId":")" + id + R"(","connectorId":1,"evccId":"001a2b3c4d5e"})")
+            .status == core::DataTransferStatus::Accepted);
+}
+
+TEST_CASE_METHOD(LockFixture, "locks expire; the owner is warned a day before, once") {
+  const auto alice = owner("alice");
+  vehicle(alice, kVin, {"TAG-A"});
+  pile("CP-EXT");
+  auto& locks = central->locks();
+  const std::string id = locks.request_lock({alice, kVin, {}}).lock.id;
+  answer("CP-EXT", kAccepted);
+  const auto kinds = [&] {
+    std::vector<std::string> out;
+    for (const auto& n : central->notifications().list(alice, 0)) out.push_back(n.kind);
+    return out;
+  };
+  // Simulated time: the lock's expiry moves, not the clock.
+  database.scalar("UPDATE vehicle_locks SET expires_at = now() + interval '12 hours' WHERE id = '" +
+                  id + "' RETURNING 1");
+  locks.sweep();
+  locks.sweep();
+  const auto warned = kinds();
+  CHECK(std::count(warned.begin(), warned.end(), "lock_expiring") == 1);
+  // Renewed: a new warning later, not now.
+  locks.change(id, {alice, core::Clock::now() + std::chrono::hours(72), std::nullopt});
+  CHECK(locks.find(id)->lock.expiry_warned_at == std::nullopt);
+  database.scalar("UPDATE vehicle_locks SET expires_at = now() - interval '1 second' WHERE id = '" +
+                  id + "' RETURNING 1");
+  locks.sweep();
+  const auto ended = *locks.find(id);
+  CHECK(ended.lock.status == "expired");
+  CHECK(ended.piles.disarmed == 1);
+  CHECK(queued("CP-EXT").size() == 1);  // UnlockVehicle
+  CHECK(kinds().back() == "lock_state");
+  CHECK_THROWS_AS(locks.change(id, {alice, std::nullopt, std::string("X-1")}),
+                  core::ConflictError);
+}
+
+TEST_CASE("one owner cannot flood the network: vehicles per owner, lock requests per hour") {
+  LockFixture f;
+  const auto alice = f.owner("alice");
+  f.vehicle(alice, kVin, {});
+  auto& locks = f.central->locks();
+  for (int i = 0; i < 6; ++i) {
+    const auto lock = locks.request_lock({alice, kVin, {}});
+    locks.release(alice, lock.lock.id);
+  }
+  CHECK_THROWS_AS(locks.request_lock({alice, kVin, {}}), core::LimitError);
+  for (int i = 2; i <= 20; ++i)
+    f.central->vehicles().register_vehicle(
+        {alice, fmt::format("WVWZZZ1JZXW{:06}", i), {}, {}});
+  CHECK_THROWS_AS(
+      f.central->vehicles().register_vehicle({alice, "WVWZZZ1JZXW000021", {}, {}}),
+      core::LimitError);
 }
