@@ -257,6 +257,41 @@ TEST_CASE("api owner: a lock request is answered 202 and shows its piles; releas
   }
 }
 
+TEST_CASE("api telematics: a platform token is scoped to its VINs and confirms their owners") {
+  ApiFixture api;
+  const Owners owners = make_owners(api);
+  auto admin = api.admin();
+  auto alice = api.client(owners.a);
+  REQUIRE(alice->post("/api/v1/vehicles", fmt::format(R"({{"vin":"{}"}})", kVinA)).status == 201);
+  REQUIRE(alice->post("/api/v1/vehicles", fmt::format(R"({{"vin":"{}"}})", kVinB)).status == 201);
+  auto created = admin->post("/api/v1/tokens", fmt::format(R"({{"role":"telematics","name":"oem",
+      "vins":["{}"]}})", kVinA));
+  REQUIRE(created.status == 201);
+  auto oem = api.client(string_member(created, "token"));
+  // Bad scopes are refused.
+  CHECK(admin->post("/api/v1/tokens", R"({"role":"telematics","name":"x","vins":["nope"]})")
+            .status == 400);
+  CHECK(admin->post("/api/v1/tokens", R"({"role":"operator","name":"x","vins":[]})").status ==
+        400);
+
+  const std::string now = "2024-05-01T12:00:00Z";
+  CHECK(oem->post("/api/v1/telematics/status", report(kVinA, 50, now)).status == 202);
+  auto outside = oem->post("/api/v1/telematics/status", report(kVinB, 50, now));
+  CHECK(outside.status == 403);
+  CHECK(error_of(outside).find(kVinB) != std::string::npos);
+  // A report from the future would hide every later one: 400.
+  auto future = oem->post("/api/v1/telematics/status", report(kVinA, 50, "2999-01-01T00:00:00Z"));
+  CHECK(future.status == 400);
+  // The platform confirms its own VIN's owner, not another's.
+  CHECK(oem->post(std::string("/api/v1/vehicles/") + kVinB + "/verify", "").status == 403);
+  auto verified = oem->post(std::string("/api/v1/vehicles/") + kVinA + "/verify", "");
+  INFO(verified.body);
+  REQUIRE(verified.status == 200);
+  CHECK(std::string(verified.json()["verifiedBy"].GetString()) == "telematics:oem");
+  CHECK(alice->post(std::string("/api/v1/vehicles/") + kVinA + "/lock", "").status == 202);
+  CHECK(alice->post(std::string("/api/v1/vehicles/") + kVinB + "/lock", "").status == 403);
+}
+
 TEST_CASE("api telematics: reports are stored; one low-battery prompt below the threshold") {
   ApiFixture api;
   const Owners owners = make_owners(api);
