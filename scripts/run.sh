@@ -49,15 +49,16 @@ echo "run: central system at ws://localhost:${listen##*:}/ocpp/{id}"
 echo "run: admin token in $data/admin-token; Ctrl-C stops everything"
 
 if [ -x "$build/simulators/pilesim" ]; then
-  # The demo fleet's RFID cards BUSY-1..BUSY-50, known to the central system.
+  # The demo fleet's RFID cards BUSY-1..BUSY-5, known to the central system
+  # (few, so a card comes back within minutes: the README's theft story).
   api="http://127.0.0.1:${CHARGELOCK_API_LISTEN##*:}/api/v1"
   for _ in $(seq 1 100); do curl -sf -o /dev/null "$api/openapi.json" && break; sleep 0.2; done
-  for i in $(seq 1 50); do
+  for i in $(seq 1 5); do
     curl -s -o /dev/null -H "Authorization: Bearer $CHARGELOCK_ADMIN_TOKEN" \
       -d "{\"idTag\":\"BUSY-$i\"}" "$api/idtags" || true
   done
   "$build/simulators/pilesim" --url "ws://127.0.0.1:${listen##*:}/ocpp" --count "$piles" \
-    --id-pattern "SIM-{n}" --password-pattern "sim-secret-{n}" --busy --busy-tags 50 \
+    --id-pattern "SIM-{n}" --password-pattern "sim-secret-{n}" --busy --busy-tags 5 \
     --busy-idle 20 --busy-session 60 &
   pids+=($!)
 fi
