@@ -215,7 +215,8 @@ void write_location(JsonOut& out, const char* key, const std::optional<core::Geo
 
 void write_strings(JsonOut& out, const char* key, const std::vector<std::string>& values) {
   out.begin_array(key);
-  for (const auto& value : values) out.w().String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
+  for (const auto& value : values)
+    out.w().String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
   out.end_array();
 }
 

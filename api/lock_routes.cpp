@@ -216,8 +216,8 @@ HttpResponse release_lock(ApiContext& context, const RouteRequest& request) {
     reject_unknown_fields(body, allowed);
     const auto reason = string_field(body, "reason");
     if (!reason) throw bad_request("reason is required for an operator release");
-    const auto view = context.central.locks().release_by_operator(
-        request.param("lockId"), request.principal.name, *reason);
+    const auto view = context.central.locks().release_by_operator(request.param("lockId"),
+                                                                  request.principal.name, *reason);
     return json_response(202, lock_json(context, view, true));
   }
   const auto view = context.central.locks().release(owner_of(request), request.param("lockId"));

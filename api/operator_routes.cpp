@@ -472,9 +472,7 @@ void write_token(JsonOut& out, const core::ApiTokenRecord& token) {
       .field("name", token.name)
       .optional("ownerId", token.owner_id);
   if (token.vins) write_strings(out, "vins", *token.vins);
-  out.field("createdAt", token.created_at)
-      .optional("revokedAt", token.revoked_at)
-      .end_object();
+  out.field("createdAt", token.created_at).optional("revokedAt", token.revoked_at).end_object();
 }
 
 HttpResponse create_token(ApiContext& context, const RouteRequest& request) {

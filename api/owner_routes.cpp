@@ -122,8 +122,8 @@ HttpResponse verify_vehicle(ApiContext& context, const RouteRequest& request) {
     if (owner_id && *owner_id < 1) throw bad_request("ownerId must be an owner's id");
   }
   core::Verifier verifier;
-  verifier.name = std::string(core::to_string(request.principal.role)) + ":" +
-                  request.principal.name;
+  verifier.name =
+      std::string(core::to_string(request.principal.role)) + ":" + request.principal.name;
   if (request.principal.role == core::ApiRole::Telematics) {
     // A platform confirms only its own vehicles; an unscoped telematics
     // token (every VIN) may report but not bind owners.

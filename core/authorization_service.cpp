@@ -1,9 +1,9 @@
 #include "core/authorization_service.h"
 
-#include "storage/database_error.h"
-
 #include <algorithm>
 #include <stdexcept>
+
+#include "storage/database_error.h"
 
 namespace chargelock::core {
 

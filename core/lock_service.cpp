@@ -182,9 +182,8 @@ LockView LockService::request_lock(const LockRequest& request, bool* created) {
 
   // One owner cannot flood the network with lock/release cycles. A repeated
   // request for the active lock is answered with it and costs nothing.
-  if (!locks_.active_for_vehicle(vin) &&
-      locks_.requested_since(vin, now - std::chrono::hours(1)) >=
-          limits_.requests_per_vehicle_per_hour)
+  if (!locks_.active_for_vehicle(vin) && locks_.requested_since(vin, now - std::chrono::hours(1)) >=
+                                             limits_.requests_per_vehicle_per_hour)
     throw LimitError(fmt::format("at most {} lock requests per vehicle per hour",
                                  limits_.requests_per_vehicle_per_hour));
 
@@ -315,12 +314,11 @@ LockView LockService::cancel(std::int64_t owner_id, const std::string& lock_id) 
 }
 
 LockView LockService::change(const std::string& lock_id, const LockChange& change) {
-  const LockRecord lock =
-      change.owner_id ? owned(*change.owner_id, lock_id) : [&] {
-        auto found = locks_.find(lock_id);
-        if (!found) throw NotFoundError("no lock " + lock_id);
-        return *found;
-      }();
+  const LockRecord lock = change.owner_id ? owned(*change.owner_id, lock_id) : [&] {
+    auto found = locks_.find(lock_id);
+    if (!found) throw NotFoundError("no lock " + lock_id);
+    return *found;
+  }();
   if (!active(lock)) throw ConflictError("lock " + lock_id + " is " + lock.status);
   const char* who = change.owner_id ? "the owner" : "an operator";
   storage::LockUpdate update;
@@ -334,15 +332,18 @@ LockView LockService::change(const std::string& lock_id, const LockChange& chang
     if (*change.expires_at > now + limits_.max_lifetime)
       throw std::invalid_argument("expiresAt: at most a year ahead");
     update.expires_at = change.expires_at;
-    causes.push_back(fmt::format("expiry set to {} by {}", format_rfc3339(*change.expires_at), who));
+    causes.push_back(
+        fmt::format("expiry set to {} by {}", format_rfc3339(*change.expires_at), who));
   }
   if (change.case_reference) {
     if (change.case_reference->empty() || change.case_reference->size() > 200)
       throw std::invalid_argument("caseReference: 1 to 200 characters");
     update.case_reference = change.case_reference;
-    causes.push_back(fmt::format("police case reference {} set by {}", *change.case_reference, who));
+    causes.push_back(
+        fmt::format("police case reference {} set by {}", *change.case_reference, who));
   }
-  if (causes.empty()) throw std::invalid_argument("nothing to change: give expiresAt or caseReference");
+  if (causes.empty())
+    throw std::invalid_argument("nothing to change: give expiresAt or caseReference");
   update.cause = causes.front();
   if (causes.size() > 1) update.cause += "; " + causes.back();
   const auto updated = locks_.update(update);
@@ -472,8 +473,7 @@ int LockService::sweep() {
 }
 
 void LockService::expire(const LockRecord& lock) {
-  const std::string cause =
-      fmt::format("expired (expiresAt {})", format_rfc3339(lock.expires_at));
+  const std::string cause = fmt::format("expired (expiresAt {})", format_rfc3339(lock.expires_at));
   if (lock.status != lock_status::kEngaged) {
     try {
       cancel_unheld(lock, cause, lock_status::kExpired);
@@ -643,9 +643,9 @@ DataTransferResult LockService::vehicle_locked(const std::string& charge_point_i
   update.lock_id = lock->id;
   update.from = {lock_status::kRequested, lock_status::kArmed, lock_status::kEngaged};
   update.to = lock_status::kEngaged;
-  update.cause = fmt::format("VehicleLocked: {} at {} ({} {})",
-                             report->held ? "held" : "seen, not held", at, report->matched_kind,
-                             report->matched_value);
+  update.cause =
+      fmt::format("VehicleLocked: {} at {} ({} {})", report->held ? "held" : "seen, not held", at,
+                  report->matched_kind, report->matched_value);
   if (lock->status == lock_status::kEngaged) update.cause += " after a catch without hold";
   update.charge_point_id = charge_point_id;
   update.connector_id = report->connector_id;
@@ -655,7 +655,8 @@ DataTransferResult LockService::vehicle_locked(const std::string& charge_point_i
   update.engaged_at = Clock::now();
   const auto engaged = locks_.update(update);
   if (!engaged) {
-    log(fmt::format("VehicleLocked from {}: lock {} ended meanwhile (sighting kept)", at, lock->id));
+    log(fmt::format("VehicleLocked from {}: lock {} ended meanwhile (sighting kept)", at,
+                    lock->id));
     return accepted;
   }
   notify_caught(*engaged, seen);
@@ -697,9 +698,9 @@ std::optional<AuthorizationStatus> LockService::check(const AuthorizationContext
     update.lock_id = lock->id;
     update.from = {lock_status::kRequested, lock_status::kArmed};
     update.to = lock_status::kEngaged;
-    update.cause = fmt::format("{} with {} {} answered Blocked at {} (engaged without hold)",
-                               sighting.source, kind, id_tag,
-                               where(context.charge_point_id, context.connector_id));
+    update.cause =
+        fmt::format("{} with {} {} answered Blocked at {} (engaged without hold)", sighting.source,
+                    kind, id_tag, where(context.charge_point_id, context.connector_id));
     update.charge_point_id = context.charge_point_id;
     if (context.connector_id)
       update.connector_id = *context.connector_id;
@@ -723,8 +724,8 @@ std::optional<std::string> LockService::refuse(const CommandRequest& request) {
   const bool unlock = action == "UnlockConnector";
   const bool stop = action == "RemoteStopTransaction";
   const bool availability = action == "ChangeAvailability";
-  bool undoes = unlock || stop || availability || action == "Reset" ||
-                action == "UpdateFirmware" || action == "SignedUpdateFirmware";
+  bool undoes = unlock || stop || availability || action == "Reset" || action == "UpdateFirmware" ||
+                action == "SignedUpdateFirmware";
   if (action == "DataTransfer")
     undoes = lock_codec::string_member(request.payload_json, "vendorId") ==
                  std::optional<std::string>(lock_codec::kVendorId) &&
@@ -732,7 +733,7 @@ std::optional<std::string> LockService::refuse(const CommandRequest& request) {
                  std::optional<std::string>("UnlockVehicle");
   if (!undoes) return std::nullopt;
   for (const LockRecord& lock : locks_.engaged_at(request.charge_point_id)) {
-    if (!held(lock)) continue;  // a catch without hold freezes nothing
+    if (!held(lock)) continue;                        // a catch without hold freezes nothing
     if (request.origin == origin_of(lock)) continue;  // the lock's own release
     if ((unlock || availability) && lock.connector_id) {
       const auto connector = lock_codec::int_member(request.payload_json, "connectorId");
@@ -864,9 +865,9 @@ void LockService::stop_charging(const LockRecord& lock, const std::vector<Sighti
           (!derived || derived->first != pile_status::kUnsupported))
         continue;
     }
-    CommandRequest request = lock_command(
-        lock, seen.charge_point_id, "RemoteStopTransaction",
-        lock_codec::ObjectWriter().add("transactionId", *seen.transaction_id).str());
+    CommandRequest request =
+        lock_command(lock, seen.charge_point_id, "RemoteStopTransaction",
+                     lock_codec::ObjectWriter().add("transactionId", *seen.transaction_id).str());
     // Once per transaction, whichever node's sweep gets there first.
     request.idempotency_key = fmt::format("lock:{}:stop:{}", lock.id, *seen.transaction_id);
     try {
@@ -926,8 +927,9 @@ std::optional<CommandRecord> LockService::enqueue(const LockRecord& lock,
 
 void LockService::arm(const LockRecord& lock, const storage::VehicleRecord& vehicle,
                       const std::string& charge_point_id, std::optional<LockPile> row) {
-  const auto command = enqueue(lock, charge_point_id, "DataTransfer",
-                               lock_vehicle_payload(lock, vehicle, locks_.hashed_matching(charge_point_id)));
+  const auto command =
+      enqueue(lock, charge_point_id, "DataTransfer",
+              lock_vehicle_payload(lock, vehicle, locks_.hashed_matching(charge_point_id)));
   if (!command) return;
   LockPile pile = row.value_or(LockPile{});
   pile.lock_id = lock.id;
@@ -960,9 +962,8 @@ void LockService::update_local_authorization(const LockRecord& lock,
                                            .add_raw("localAuthorizationList", entries)
                                            .str());
     // Once per lock and pile, whichever node gets there first.
-    list.idempotency_key =
-        fmt::format("lock:{}:{}:{}", lock.id, block ? "list-block" : "list-unblock",
-                    charge_point_id);
+    list.idempotency_key = fmt::format("lock:{}:{}:{}", lock.id,
+                                       block ? "list-block" : "list-unblock", charge_point_id);
     commands_.enqueue(list);
     if (block) {
       CommandRequest clear = lock_command(lock, charge_point_id, "ClearCache", "{}");
@@ -983,15 +984,15 @@ std::string LockService::lock_vehicle_payload(const LockRecord& lock,
   if (hashed)
     return lock_codec::lock_vehicle_hashed_payload(lock.id, random_hex(16), vehicle.vin,
                                                    vehicle.id_tags, vehicle.evcc_ids);
-  return lock_codec::lock_vehicle_payload(lock.id, vehicle.vin, vehicle.id_tags,
-                                          vehicle.evcc_ids);
+  return lock_codec::lock_vehicle_payload(lock.id, vehicle.vin, vehicle.id_tags, vehicle.evcc_ids);
 }
 
 std::optional<storage::VehicleRecord> LockService::vehicle_of(const LockRecord& lock) {
   return vehicles_.find_registration(lock.vin, lock.owner_id);
 }
 
-Sighting LockService::record_sighting(const LockRecord& lock, const storage::NewSighting& sighting) {
+Sighting LockService::record_sighting(const LockRecord& lock,
+                                      const storage::NewSighting& sighting) {
   Sighting seen = locks_.add_sighting(sighting);
   log(fmt::format("lock {}: vehicle {} sighted at {} ({}, {})", lock.id, lock.vin,
                   where(seen.charge_point_id, seen.connector_id), seen.source,
@@ -1040,8 +1041,10 @@ void LockService::dispatch(const LockRecord& lock) {
   update.from = {lock_status::kRequested};
   update.to = lock_status::kArmed;
   update.cause = fmt::format("LockVehicle queued for {} pile(s) in scope", queued);
-  if (auto armed = locks_.update(update)) notify_state(*armed, update.cause);
-  else log(fmt::format("lock {}: LockVehicle queued for {} pile(s) in scope", lock.id, queued));
+  if (auto armed = locks_.update(update))
+    notify_state(*armed, update.cause);
+  else
+    log(fmt::format("lock {}: LockVehicle queued for {} pile(s) in scope", lock.id, queued));
 }
 
 void LockService::disarm(const LockRecord& lock) {
@@ -1137,8 +1140,8 @@ std::string sighting_message(const Sighting& seen) {
   if (seen.held) return "your vehicle is held at pile " + at;
   if (seen.source == sighting_source::kVehicleLocked)
     return "your vehicle was seen at pile " + at + ", not held (the pile cannot hold the cable)";
-  return "your vehicle's " + seen.matched_kind.value_or("identifier") + " was refused at pile " + at +
-         " (seen, not held)";
+  return "your vehicle's " + seen.matched_kind.value_or("identifier") + " was refused at pile " +
+         at + " (seen, not held)";
 }
 
 }  // namespace

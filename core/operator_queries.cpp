@@ -17,8 +17,8 @@ OperatorQueries::OperatorQueries(storage::Database& database)
 OperatorQueries::~OperatorQueries() = default;
 
 std::vector<LoggedFrame> OperatorQueries::frames_mentioning(const std::string& charge_point_id,
-                                                           const std::string& needle,
-                                                           Timestamp since, std::size_t limit) {
+                                                            const std::string& needle,
+                                                            Timestamp since, std::size_t limit) {
   if (needle.empty()) return {};
   return message_log_.containing(charge_point_id, needle, since, limit);
 }

@@ -80,7 +80,7 @@ std::optional<Principal> TokenService::authenticate(std::string_view token) {
 }
 
 IssuedToken TokenService::issue(ApiRole role, const std::string& name,
-                               std::optional<std::vector<std::string>> vins) {
+                                std::optional<std::vector<std::string>> vins) {
   if (role == ApiRole::Owner)
     throw std::invalid_argument("owner tokens are created with their owner (POST /owners)");
   check_name(name);

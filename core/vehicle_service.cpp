@@ -90,11 +90,9 @@ Vehicle VehicleService::register_vehicle(const VehicleRegistration& registration
   }
 
   const auto existing = vehicles_.find_registration(vehicle.vin, registration.owner_id);
-  if (!existing &&
-      static_cast<int>(vehicles_.list_for_owner(registration.owner_id).size()) >=
-          limits_.vehicles_per_owner)
-    throw LimitError(
-        fmt::format("at most {} vehicles per owner", limits_.vehicles_per_owner));
+  if (!existing && static_cast<int>(vehicles_.list_for_owner(registration.owner_id).size()) >=
+                       limits_.vehicles_per_owner)
+    throw LimitError(fmt::format("at most {} vehicles per owner", limits_.vehicles_per_owner));
   try {
     Vehicle stored = vehicles_.put(vehicle);
     if (created) *created = !existing;
@@ -143,9 +141,9 @@ Vehicle VehicleService::verify(const std::string& vin, std::optional<std::int64_
   } else if (claims.size() == 1) {
     chosen = claims.front().owner_id;
   } else {
-    throw ConflictError(fmt::format(
-        "{} owners claim vehicle {}: name the one to verify with ownerId", claims.size(),
-        normalized));
+    throw ConflictError(
+        fmt::format("{} owners claim vehicle {}: name the one to verify with ownerId",
+                    claims.size(), normalized));
   }
   try {
     return vehicles_.verify(normalized, chosen, verifier.name);

@@ -22,7 +22,6 @@ std::string lower(std::string_view text) {
   return out;
 }
 
-
 bool host_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_';
 }

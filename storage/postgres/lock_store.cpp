@@ -173,10 +173,10 @@ class PgLockStore final : public LockStore {
 
   std::vector<LockRecord> expiring_before(Timestamp before) override {
     return db_.transact([&](pqxx::work& txn) {
-      return read_locks(txn.exec_params(
-          select_locks(std::string(kActive) + "AND l.expires_at < micros_to_ts($1)"
-                                              " ORDER BY l.expires_at"),
-          to_micros(before)));
+      return read_locks(
+          txn.exec_params(select_locks(std::string(kActive) + "AND l.expires_at < micros_to_ts($1)"
+                                                              " ORDER BY l.expires_at"),
+                          to_micros(before)));
     });
   }
 
@@ -345,9 +345,10 @@ class PgLockStore final : public LockStore {
 
   bool hashed_matching(const std::string& charge_point_id) override {
     return db_.transact([&](pqxx::work& txn) {
-      return !txn.exec_params("SELECT 1 FROM charge_point_lock_capabilities"
-                              " WHERE charge_point_id = $1 AND hashed_matching",
-                              charge_point_id)
+      return !txn.exec_params(
+                     "SELECT 1 FROM charge_point_lock_capabilities"
+                     " WHERE charge_point_id = $1 AND hashed_matching",
+                     charge_point_id)
                   .empty();
     });
   }

@@ -47,17 +47,17 @@ class PgMessageLogStore final : public MessageLogStore {
     });
   }
 
-  std::vector<LoggedFrame> containing(const std::string& charge_point_id,
-                                      const std::string& needle, Timestamp since,
-                                      std::size_t limit) override {
+  std::vector<LoggedFrame> containing(const std::string& charge_point_id, const std::string& needle,
+                                      Timestamp since, std::size_t limit) override {
     return db_.transact([&](pqxx::work& txn) {
       std::vector<LoggedFrame> out;
       // strpos, not LIKE: the needle is data, never a pattern.
-      for (const auto& row : txn.exec_params(
-               std::string("SELECT ") + kLoggedFrameColumns +
-                   " FROM message_log WHERE charge_point_id = $1 AND received_at >= micros_to_ts($2)"
-                   " AND strpos(frame, $3) > 0 ORDER BY id LIMIT $4",
-               charge_point_id, to_micros(since), needle, static_cast<long long>(limit)))
+      for (const auto& row : txn.exec_params(std::string("SELECT ") + kLoggedFrameColumns +
+                                                 " FROM message_log WHERE charge_point_id = $1 AND "
+                                                 "received_at >= micros_to_ts($2)"
+                                                 " AND strpos(frame, $3) > 0 ORDER BY id LIMIT $4",
+                                             charge_point_id, to_micros(since), needle,
+                                             static_cast<long long>(limit)))
         out.push_back(read_logged_frame(row));
       return out;
     });

@@ -35,10 +35,10 @@ VehicleRecord read_vehicle(pqxx::work& txn, const pqxx::row& row) {
   }
   v.low_battery_prompted_at = optional_time(row[9]);
   v.created_at = from_micros(row[10].as<std::int64_t>());
-  for (const auto& id :
-       txn.exec_params("SELECT kind, value FROM vehicle_identifiers WHERE vin = $1 AND owner_id = $2"
-                       " ORDER BY kind, value",
-                       v.vin, v.owner_id)) {
+  for (const auto& id : txn.exec_params(
+           "SELECT kind, value FROM vehicle_identifiers WHERE vin = $1 AND owner_id = $2"
+           " ORDER BY kind, value",
+           v.vin, v.owner_id)) {
     if (id[0].as<std::string>() == "idTag")
       v.id_tags.push_back(id[1].as<std::string>());
     else
@@ -55,9 +55,9 @@ std::vector<VehicleRecord> read_vehicles(pqxx::work& txn, const pqxx::result& re
 
 std::optional<VehicleRecord> registration_in(pqxx::work& txn, const std::string& vin,
                                              std::int64_t owner_id) {
-  const auto result = txn.exec_params(std::string("SELECT") + kColumns + kFrom +
-                                          "WHERE r.vin = $1 AND r.owner_id = $2",
-                                      vin, owner_id);
+  const auto result = txn.exec_params(
+      std::string("SELECT") + kColumns + kFrom + "WHERE r.vin = $1 AND r.owner_id = $2", vin,
+      owner_id);
   if (result.empty()) return std::nullopt;
   return read_vehicle(txn, result[0]);
 }
@@ -95,9 +95,9 @@ class PgVehicleStore final : public VehicleStore {
 
   std::optional<VehicleRecord> find(const std::string& vin) override {
     return db_.transact([&](pqxx::work& txn) -> std::optional<VehicleRecord> {
-      const auto result = txn.exec_params(std::string("SELECT") + kColumns + kFrom +
-                                              "WHERE r.vin = $1 AND r.owner_id = v.owner_id",
-                                          vin);
+      const auto result = txn.exec_params(
+          std::string("SELECT") + kColumns + kFrom + "WHERE r.vin = $1 AND r.owner_id = v.owner_id",
+          vin);
       if (result.empty()) return std::nullopt;
       return read_vehicle(txn, result[0]);
     });

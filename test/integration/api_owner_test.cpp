@@ -103,8 +103,9 @@ TEST_CASE("api owner: an owner sees and acts on its own vehicles and locks only"
     CHECK(claims.json()["registrations"].Size() == 2);
     // Two claims: the operator must name the owner.
     CHECK(admin->post(std::string("/api/v1/vehicles/") + kVinA + "/verify", "").status == 409);
-    CHECK(admin->post(std::string("/api/v1/vehicles/") + kVinA + "/verify",
-                      fmt::format(R"({{"ownerId":{}}})", owners.a_id))
+    CHECK(admin
+              ->post(std::string("/api/v1/vehicles/") + kVinA + "/verify",
+                     fmt::format(R"({{"ownerId":{}}})", owners.a_id))
               .status == 200);
     CHECK(bob->post(std::string("/api/v1/vehicles/") + kVinA + "/lock", "").status == 403);
     CHECK(alice->post(std::string("/api/v1/vehicles/") + kVinA + "/lock", "").status == 202);
@@ -265,14 +266,15 @@ TEST_CASE("api telematics: a platform token is scoped to its VINs and confirms t
   REQUIRE(alice->post("/api/v1/vehicles", fmt::format(R"({{"vin":"{}"}})", kVinA)).status == 201);
   REQUIRE(alice->post("/api/v1/vehicles", fmt::format(R"({{"vin":"{}"}})", kVinB)).status == 201);
   auto created = admin->post("/api/v1/tokens", fmt::format(R"({{"role":"telematics","name":"oem",
-      "vins":["{}"]}})", kVinA));
+      "vins":["{}"]}})",
+                                                           kVinA));
   REQUIRE(created.status == 201);
   auto oem = api.client(string_member(created, "token"));
   // Bad scopes are refused.
-  CHECK(admin->post("/api/v1/tokens", R"({"role":"telematics","name":"x","vins":["nope"]})")
-            .status == 400);
-  CHECK(admin->post("/api/v1/tokens", R"({"role":"operator","name":"x","vins":[]})").status ==
-        400);
+  CHECK(
+      admin->post("/api/v1/tokens", R"({"role":"telematics","name":"x","vins":["nope"]})").status ==
+      400);
+  CHECK(admin->post("/api/v1/tokens", R"({"role":"operator","name":"x","vins":[]})").status == 400);
 
   const std::string now = "2024-05-01T12:00:00Z";
   CHECK(oem->post("/api/v1/telematics/status", report(kVinA, 50, now)).status == 202);

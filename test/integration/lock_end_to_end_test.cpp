@@ -154,6 +154,14 @@ std::string standard_pile(const std::string& action, const rapidjson::Value&) {
   return R"({"status":"Accepted"})";
 }
 
+// The central system stopped this transaction at the pile, exactly once.
+void expect_stopped_once(AnsweringPile& pile, int transaction_id) {
+  CHECK(pile.serve_until([&] { return !pile.calls("RemoteStopTransaction").empty(); }));
+  REQUIRE(pile.calls("RemoteStopTransaction").size() == 1);
+  CHECK(pile.calls("RemoteStopTransaction")[0].payload ==
+        fmt::format(R"({{"transactionId":{}}})", transaction_id));
+}
+
 std::string boot_payload() {
   return R"({"chargePointVendor":"ChargeLock","chargePointModel":"Test"})";
 }
@@ -186,8 +194,7 @@ struct LockFixture {
   }
 
   std::map<std::string, std::string> env() const {
-    return {{"CHARGELOCK_DATABASE_URL", database.url()},
-            {"CHARGELOCK_ADMIN_TOKEN", kAdminToken}};
+    return {{"CHARGELOCK_DATABASE_URL", database.url()}, {"CHARGELOCK_ADMIN_TOKEN", kAdminToken}};
   }
 
   void add_charge_point(const std::string& id, double lat, double lon) {
@@ -364,11 +371,7 @@ TEST_CASE_METHOD(LockFixture, "lock end to end: a standard pile gets the Blocked
   CHECK_FALSE(sightings[1].held);
   // The pile went on charging after the Blocked answer (it never sent
   // StopTransaction): the central system stops the transaction, once.
-  const int transaction_id = started["transactionId"].GetInt();
-  CHECK(std_pile.serve_until([&] { return !std_pile.calls("RemoteStopTransaction").empty(); }));
-  REQUIRE(std_pile.calls("RemoteStopTransaction").size() == 1);
-  CHECK(std_pile.calls("RemoteStopTransaction")[0].payload ==
-        fmt::format(R"({{"transactionId":{}}})", transaction_id));
+  expect_stopped_once(std_pile, started["transactionId"].GetInt());
 }
 
 TEST_CASE_METHOD(LockFixture,
@@ -397,18 +400,15 @@ TEST_CASE_METHOD(LockFixture,
   CHECK(sightings[0].transaction_id == std::optional<int>(transaction_id));
   bool told = false;
   for (const auto& n : central->notifications().list(owner_id, 0))
-    if (n.kind == "vehicle_caught" && n.body_json.find("charging at pile CP-STD") != std::string::npos)
+    if (n.kind == "vehicle_caught" &&
+        n.body_json.find("charging at pile CP-STD") != std::string::npos)
       told = true;
   CHECK(told);
 
   // The pile gets LockVehicle first; it has no extension, so the
   // transaction is stopped: no more energy for the car.
-  CHECK(std_pile.serve_until([&] { return !std_pile.calls("RemoteStopTransaction").empty(); }));
-  const auto& calls = std_pile.calls("DataTransfer", "LockVehicle");
-  REQUIRE(!calls.empty());
-  REQUIRE(std_pile.calls("RemoteStopTransaction").size() == 1);
-  CHECK(std_pile.calls("RemoteStopTransaction")[0].payload ==
-        fmt::format(R"({{"transactionId":{}}})", transaction_id));
+  expect_stopped_once(std_pile, transaction_id);
+  CHECK_FALSE(std_pile.calls("DataTransfer", "LockVehicle").empty());
 }
 
 TEST_CASE_METHOD(LockFixture,
@@ -465,11 +465,12 @@ TEST_CASE_METHOD(LockFixture,
   CHECK(sighted == 1);
 
   // While CP-EXT holds the car, nothing that could undo the hold goes out.
-  for (const char* command :
-       {R"({"action":"ChangeAvailability","payload":{"connectorId":0,"type":"Inoperative"}})",
-        R"({"action":"UnlockConnector","payload":{"connectorId":1}})",
-        R"({"action":"UpdateFirmware","payload":{"location":"ftp://x/fw","retrieveDate":"2030-01-01T00:00:00Z"}})",
-        R"({"action":"DataTransfer","payload":{"vendorId":"org.chargelock","messageId":"UnlockVehicle","data":"{}"}})"}) {
+  for (
+      const char* command :
+      {R"({"action":"ChangeAvailability","payload":{"connectorId":0,"type":"Inoperative"}})",
+       R"({"action":"UnlockConnector","payload":{"connectorId":1}})",
+       R"({"action":"UpdateFirmware","payload":{"location":"ftp://x/fw","retrieveDate":"2030-01-01T00:00:00Z"}})",
+       R"({"action":"DataTransfer","payload":{"vendorId":"org.chargelock","messageId":"UnlockVehicle","data":"{}"}})"}) {
     auto refused = admin_client->post("/api/v1/chargepoints/CP-EXT/commands", command);
     INFO(command << " " << refused.body);
     CHECK(refused.status == 409);
@@ -495,10 +496,9 @@ TEST_CASE_METHOD(LockFixture,
 
   // An emergency release needs a reason, which the trail and the owner get.
   CHECK(admin_client->post("/api/v1/locks/" + id + "/release", "").status == 400);
-  CHECK(admin_client->post("/api/v1/locks/" + id + "/release", R"({"reason":"  "})").status ==
-        400);
+  CHECK(admin_client->post("/api/v1/locks/" + id + "/release", R"({"reason":"  "})").status == 400);
   auto released = admin_client->post("/api/v1/locks/" + id + "/release",
-                                      R"({"reason":"fire brigade needs the bay"})");
+                                     R"({"reason":"fire brigade needs the bay"})");
   INFO(released.body);
   CHECK(released.status == 202);
   CHECK(ext.serve_until([&] { return lock(id).lock.status == "released"; }));
@@ -513,13 +513,14 @@ TEST_CASE_METHOD(LockFixture,
   CHECK(owner_told);
 }
 
-TEST_CASE_METHOD(LockFixture, "lock end to end: arming never lapses after a timed-out LockVehicle") {
+TEST_CASE_METHOD(LockFixture,
+                 "lock end to end: arming never lapses after a timed-out LockVehicle") {
   start({"--call-timeout", "2"});
   int lock_vehicle_calls = 0;
   // The pile misses the first LockVehicle (no answer), then answers.
   AnsweringPile flaky("CP-EXT", [&](const std::string& action, const rapidjson::Value& payload) {
-    if (action == "DataTransfer" && std::string(payload["messageId"].GetString()) == "LockVehicle" &&
-        ++lock_vehicle_calls == 1)
+    if (action == "DataTransfer" &&
+        std::string(payload["messageId"].GetString()) == "LockVehicle" && ++lock_vehicle_calls == 1)
       return std::string();
     return extension_pile(action, payload);
   });

@@ -45,9 +45,9 @@ Setup register_fleet(HttpTestClient& admin, HttpTestClient& owner_client,
   // this owner's (the OEM cloud knows which account owns which car).
   std::string scope;
   for (const auto& vin : vins) scope += (scope.empty() ? "\"" : ",\"") + vin + "\"";
-  auto token = admin.post("/api/v1/tokens", scoped ? R"({"role":"telematics","name":"feeder","vins":[)" +
-                                                        scope + "]}"
-                                                  : R"({"role":"telematics","name":"feeder"})");
+  auto token = admin.post("/api/v1/tokens",
+                          scoped ? R"({"role":"telematics","name":"feeder","vins":[)" + scope + "]}"
+                                 : R"({"role":"telematics","name":"feeder"})");
   REQUIRE(token.status == 201);
   setup.telematics = string_member(token, "token");
   owner_client.set_token(setup.owner);

@@ -94,8 +94,8 @@ inline ApiFixture::NewOwner ApiFixture::new_owner(const std::string& name) const
 }
 
 inline void ApiFixture::assign_tag(const std::string& id_tag, std::int64_t owner_id) const {
-  auto assigned = admin()->post("/api/v1/idtags", fmt::format(R"({{"idTag":"{}","ownerId":{}}})",
-                                                              id_tag, owner_id));
+  auto assigned = admin()->post("/api/v1/idtags",
+                                fmt::format(R"({{"idTag":"{}","ownerId":{}}})", id_tag, owner_id));
   INFO(assigned.body);
   REQUIRE(assigned.status == 201);
 }
@@ -116,10 +116,10 @@ inline void ApiFixture::verified_vehicle(const NewOwner& owner, const std::strin
     tags += (tags.empty() ? "\"" : ",\"") + tag + "\"";
   }
   for (const auto& id : evcc_ids) evcc += (evcc.empty() ? "\"" : ",\"") + id + "\"";
-  auto created = client(owner.token)
-                     ->post("/api/v1/vehicles",
-                            fmt::format(R"({{"vin":"{}","idTags":[{}],"evccIds":[{}]}})", vin, tags,
-                                        evcc));
+  auto created =
+      client(owner.token)
+          ->post("/api/v1/vehicles",
+                 fmt::format(R"({{"vin":"{}","idTags":[{}],"evccIds":[{}]}})", vin, tags, evcc));
   INFO(created.body);
   REQUIRE((created.status == 201 || created.status == 200));
   verify(vin, owner.id);

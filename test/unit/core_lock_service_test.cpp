@@ -387,7 +387,8 @@ TEST_CASE_METHOD(LockFixture, "piles that declare hashed matching never see the 
   pile("CP-HASH");
   pile("CP-CLEAR");
   const auto declared = central->data_transfers().receive(
-      "CP-HASH", {"org.chargelock", std::string("Capabilities"), std::string(R"({"match":["sha256"]})")});
+      "CP-HASH",
+      {"org.chargelock", std::string("Capabilities"), std::string(R"({"match":["sha256"]})")});
   CHECK(declared.status == core::DataTransferStatus::Accepted);
   CHECK(central->data_transfers()
             .receive("CP-HASH", {"org.chargelock", std::string("Capabilities"), std::string("[]")})
@@ -451,8 +452,7 @@ TEST_CASE_METHOD(LockFixture, "locks expire; the owner is warned a day before, o
   CHECK(ended.piles.disarmed == 1);
   CHECK(queued("CP-EXT").size() == 1);  // UnlockVehicle
   CHECK(kinds().back() == "lock_state");
-  CHECK_THROWS_AS(locks.change(id, {alice, std::nullopt, std::string("X-1")}),
-                  core::ConflictError);
+  CHECK_THROWS_AS(locks.change(id, {alice, std::nullopt, std::string("X-1")}), core::ConflictError);
 }
 
 TEST_CASE("one owner cannot flood the network: vehicles per owner, lock requests per hour") {
@@ -466,9 +466,7 @@ TEST_CASE("one owner cannot flood the network: vehicles per owner, lock requests
   }
   CHECK_THROWS_AS(locks.request_lock({alice, kVin, {}}), core::LimitError);
   for (int i = 2; i <= 20; ++i)
-    f.central->vehicles().register_vehicle(
-        {alice, fmt::format("WVWZZZ1JZXW{:06}", i), {}, {}});
-  CHECK_THROWS_AS(
-      f.central->vehicles().register_vehicle({alice, "WVWZZZ1JZXW000021", {}, {}}),
-      core::LimitError);
+    f.central->vehicles().register_vehicle({alice, fmt::format("WVWZZZ1JZXW{:06}", i), {}, {}});
+  CHECK_THROWS_AS(f.central->vehicles().register_vehicle({alice, "WVWZZZ1JZXW000021", {}, {}}),
+                  core::LimitError);
 }

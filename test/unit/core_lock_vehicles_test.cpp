@@ -62,9 +62,10 @@ TEST_CASE_METHOD(LockFixture, "vehicle registration: claims, assigned id tags, v
   // telematics platform only for its own VINs.
   CHECK_THROWS_AS(vehicles.verify("WVWZZZ1JZXW000001", std::nullopt, {"operator:noc", {}}),
                   core::ConflictError);
-  CHECK_THROWS_AS(vehicles.verify("WVWZZZ1JZXW000001", alice,
-                                  {"telematics:oem", std::vector<std::string>{"WVWZZZ1JZXW000009"}}),
-                  core::ForbiddenError);
+  CHECK_THROWS_AS(
+      vehicles.verify("WVWZZZ1JZXW000001", alice,
+                      {"telematics:oem", std::vector<std::string>{"WVWZZZ1JZXW000009"}}),
+      core::ForbiddenError);
   v = vehicles.verify("wvwzzz1jzxw000001", alice,
                       {"telematics:oem", std::vector<std::string>{"WVWZZZ1JZXW000001"}});
   CHECK(v.verified);
@@ -99,8 +100,8 @@ TEST_CASE_METHOD(LockFixture, "EVCC ids match in every Autocharge form, VINs as 
   pile("CP-1");
   central->locks().request_lock({alice, "WVWZZZ1JZXW000001", {}});
   core::AuthorizationContext authorize{"CP-1", std::nullopt, std::nullopt, true};
-  for (const char* form : {"VID:001A2B3C4D5E", "001a2b3c4d5e", "00:1A:2B:3C:4D:5E",
-                           "wvwzzz1jzxw000001"})
+  for (const char* form :
+       {"VID:001A2B3C4D5E", "001a2b3c4d5e", "00:1A:2B:3C:4D:5E", "wvwzzz1jzxw000001"})
     CHECK(central->authorization().authorize(authorize, form).status ==
           core::AuthorizationStatus::Blocked);
   CHECK(central->authorization().authorize(authorize, "001A2B3C4D5F").status ==
