@@ -848,7 +848,7 @@ void ChargePoint::catch_plugged_vehicles(const std::string& lock_id, std::int64_
   }
 }
 
-void ChargePoint::release_hold(int connector, std::string_view why) {
+void ChargePoint::release_vehicle(int connector, std::string_view why) {
   Connector& conn = connectors_[static_cast<std::size_t>(connector)];
   if (conn.caught_by.empty()) return;
   note("connector " + std::to_string(connector) + " released (" + std::string(why) + "), lock " +

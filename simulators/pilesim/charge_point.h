@@ -286,7 +286,8 @@ class ChargePoint {
   void send_meter_values(int connector, std::string_view context, bool durable, std::int64_t now);
   void catch_vehicle(int connector, const LockMatch& match, std::int64_t now);
   void catch_plugged_vehicles(const std::string& lock_id, std::int64_t now);
-  void release_hold(int connector, std::string_view why);
+  // Ends a catch: the cable is unlocked and the vehicle may charge again.
+  void release_vehicle(int connector, std::string_view why);
   double limit_w(int connector) const;  // < 0: no charging profile
   bool known_locally(const std::string& id_tag) const;
   void reboot(bool hard, std::int64_t now);

@@ -103,7 +103,7 @@ void ChargePoint::handle_call(const ocpp::Call& call, std::int64_t now) {
     response.add("status", "Unlocked");
     reply(id, response);
     if (connectors_[static_cast<std::size_t>(c)].tx) end_transaction(c, "UnlockCommand", now);
-    release_hold(c, "UnlockConnector");
+    release_vehicle(c, "UnlockConnector");
   } else if (action == "ChangeAvailability") {
     answer_change_availability(call);
   } else if (action == "ReserveNow") {
@@ -178,7 +178,7 @@ void ChargePoint::answer_data_transfer(const ocpp::Call& call, std::int64_t now)
     reply(call.message_id, response);
     for (int c = 1; c <= config_.connectors; ++c) {
       if (connectors_[static_cast<std::size_t>(c)].caught_by == *lock_id) {
-        release_hold(c, "UnlockVehicle");
+        release_vehicle(c, "UnlockVehicle");
       }
     }
   } else {
