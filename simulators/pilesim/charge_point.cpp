@@ -249,10 +249,10 @@ ActionResult ChargePoint::plug_in(int connector, Vehicle vehicle, bool auto_star
   conn.finished = false;
   if (config_.lock_extension) {
     if (auto match = watch_.match(*conn.vehicle)) {
-      hold_vehicle(connector, *match);
-      refresh_status(connector);
+      catch_vehicle(connector, *match, now);
       pump(now);
-      return {true, "held by lock " + match->lock_id};
+      return {true, (config_.holds_cable ? "held by lock " : "seen, not held, by lock ") +
+                        match->lock_id};
     }
   }
   refresh_status(connector);
@@ -277,6 +277,7 @@ ActionResult ChargePoint::unplug(int connector, std::int64_t now) {
   }
   if (conn.tx) end_transaction(connector, "EVDisconnected", now);
   conn.vehicle.reset();
+  conn.caught_by.clear();
   conn.authorizing = false;
   conn.finished = false;
   refresh_status(connector);
@@ -293,6 +294,11 @@ ActionResult ChargePoint::start_charging(int connector, std::int64_t now) {
     note("charging refused on connector " + std::to_string(connector) + ": vehicle held by lock " +
          conn.held_by);
     return {false, "vehicle held by lock " + conn.held_by};
+  }
+  if (!conn.caught_by.empty()) {
+    note("charging refused on connector " + std::to_string(connector) + ": vehicle matched lock " +
+         conn.caught_by);
+    return {false, "vehicle matched lock " + conn.caught_by + ": no energy"};
   }
   if (conn.tx || conn.authorizing) return {false, "already charging"};
   if (conn.inoperative) return {false, "connector unavailable"};
@@ -357,6 +363,11 @@ std::optional<int> ChargePoint::transaction_id(int connector) const {
 
 std::string ChargePoint::held_by(int connector) const {
   return valid_connector(connector) ? connectors_[static_cast<std::size_t>(connector)].held_by
+                                    : std::string();
+}
+
+std::string ChargePoint::caught_by(int connector) const {
+  return valid_connector(connector) ? connectors_[static_cast<std::size_t>(connector)].caught_by
                                     : std::string();
 }
 
@@ -463,7 +474,12 @@ void ChargePoint::on_result(const ocpp::CallResult& result, std::int64_t now) {
                   tx_ids_.end());
   } else if (call.action == "DataTransfer") {
     const std::string status = json::string(payload, "status").value_or("?");
-    if (status != "Accepted") note("the central system answered VehicleLocked with " + status);
+    if (status != "Accepted") {
+      rapidjson::Document request;
+      request.Parse(call.payload.c_str());
+      note("the central system answered " + json::string(request, "messageId").value_or("?") +
+           " with " + status);
+    }
   }
   report_done(call.tag, CallOutcome::Answered, now);
 }
@@ -536,9 +552,19 @@ void ChargePoint::handle_boot_result(const rapidjson::Value& payload, std::int64
     if (interval > 0) store_.change("HeartbeatInterval", std::to_string(interval));
     const std::int64_t heartbeat = heartbeat_interval_s();
     heartbeat_at_ = heartbeat > 0 ? now + heartbeat * 1000 : kNever;
-    // Current connector statuses first, then whatever was queued meanwhile.
+    // Capabilities first, so that the central system knows before it arms
+    // the pile; then the current connector statuses, then whatever was
+    // queued meanwhile. Capabilities goes with every accepted boot: the
+    // central system may have forgotten the pile's declaration.
     std::deque<QueuedCall> queued;
     queued.swap(calls_);
+    if (config_.lock_extension && config_.hashed_matching) {
+      json::ObjectBuilder declaration;
+      declaration.add("vendorId", kLockVendorId);
+      declaration.add("messageId", kCapabilities);
+      declaration.add("data", hashed_matching_capabilities_data());
+      enqueue("DataTransfer", declaration);
+    }
     for (int c = 0; c <= config_.connectors; ++c) refresh_status(c, true);
     for (auto& call : queued) calls_.push_back(std::move(call));
     return;
@@ -569,7 +595,7 @@ void ChargePoint::handle_authorize_result(const QueuedCall& call, const rapidjso
     if (auth_cache_.size() >= 16) auth_cache_.erase(auth_cache_.begin());
     auth_cache_.push_back(id_tag);
   }
-  if (conn.vehicle && !conn.tx && conn.held_by.empty() && !conn.inoperative) {
+  if (conn.vehicle && !conn.tx && conn.caught_by.empty() && !conn.inoperative) {
     begin_transaction(call.connector, id_tag, now);
   }
 }
@@ -782,25 +808,53 @@ void ChargePoint::send_meter_values(int connector, std::string_view context, boo
   enqueue(std::move(call));
 }
 
-void ChargePoint::hold_vehicle(int connector, const LockMatch& match) {
+void ChargePoint::catch_vehicle(int connector, const LockMatch& match, std::int64_t now) {
   Connector& conn = connectors_[static_cast<std::size_t>(connector)];
-  conn.held_by = match.lock_id;
-  ++stats_->vehicles_held;
-  note("vehicle held on connector " + std::to_string(connector) + " by lock " + match.lock_id +
-       " (" + std::string(wire_name(match.kind)) + " " + match.value + "): cable locked");
+  // A hold may last until the lock is released or expires (30 days by
+  // default), so the pile ends the transaction rather than suspending it: the
+  // energy stops, the session is settled with its meter reading (Reason
+  // Other: OCPP 1.6 has no reason for a lock), and no transaction stays open
+  // for weeks. The central system engages the lock from that transaction.
+  if (conn.tx) end_transaction(connector, "Other", now);
+  conn.authorizing = false;  // an Authorize still in flight starts nothing
+  conn.caught_by = match.lock_id;
+  const std::string seen = std::string(core::to_string(match.kind)) + " " + match.value;
+  if (config_.holds_cable) {
+    conn.held_by = match.lock_id;
+    ++stats_->vehicles_held;
+    note("vehicle held on connector " + std::to_string(connector) + " by lock " + match.lock_id +
+         " (" + seen + "): cable locked");
+  } else {
+    // The cable is not the pile's to hold; withholding energy still is.
+    ++stats_->vehicles_seen_not_held;
+    note("vehicle seen on connector " + std::to_string(connector) + " by lock " + match.lock_id +
+         " (" + seen + "): cannot hold the cable, no energy");
+  }
   json::ObjectBuilder payload;
   payload.add("vendorId", kLockVendorId);
   payload.add("messageId", kVehicleLocked);
-  payload.add("data", vehicle_locked_data(match, connector));
+  payload.add("data", vehicle_locked_data(match, connector, config_.holds_cable));
   enqueue("DataTransfer", payload, true, connector);
+  refresh_status(connector);
 }
 
-void ChargePoint::release_hold(int connector, std::string_view why) {
+void ChargePoint::catch_plugged_vehicles(const std::string& lock_id, std::int64_t now) {
+  for (int c = 1; c <= config_.connectors; ++c) {
+    Connector& conn = connectors_[static_cast<std::size_t>(c)];
+    // Caught already (by this lock, on an earlier LockVehicle, or another):
+    // one report per vehicle and lock.
+    if (!conn.vehicle || !conn.caught_by.empty()) continue;
+    if (auto match = watch_.match(*conn.vehicle, lock_id)) catch_vehicle(c, *match, now);
+  }
+}
+
+void ChargePoint::release_vehicle(int connector, std::string_view why) {
   Connector& conn = connectors_[static_cast<std::size_t>(connector)];
-  if (conn.held_by.empty()) return;
+  if (conn.caught_by.empty()) return;
   note("connector " + std::to_string(connector) + " released (" + std::string(why) + "), lock " +
-       conn.held_by);
+       conn.caught_by);
   conn.held_by.clear();
+  conn.caught_by.clear();
   refresh_status(connector);
 }
 

@@ -37,7 +37,14 @@
 //   (extension piles only): on a match the connector stays locked, no
 //   transaction starts, and VehicleLocked is sent; the cable stays locked
 //   (unplug and start are refused) until UnlockVehicle for that lock or
-//   UnlockConnector for that connector.
+//   UnlockConnector for that connector. LockVehicle also catches a matching
+//   vehicle already plugged in or charging at once: its transaction ends
+//   (reason Other) and it is held the same way. A pile that cannot hold the
+//   cable (holds_cable false) reports VehicleLocked with "held":false,
+//   leaves the cable free and delivers no energy to that vehicle.
+// - A pile with hashed_matching declares Capabilities {"match":["sha256"]}
+//   after each accepted boot and accepts hashed LockVehicle data; others
+//   reject hashed data.
 // - Otherwise start_charging authorizes (Authorize, or the local list /
 //   authorization cache while offline or with LocalPreAuthorize), then
 //   StartTransaction, then MeterValues every MeterValueSampleInterval with the
@@ -84,6 +91,11 @@ struct PileConfig {
   std::string id;
   int connectors = 1;
   bool lock_extension = true;  // false: a standard pile (UnknownVendorId)
+  // false: the pile matches locked vehicles but cannot keep the cable locked
+  // (e.g. the car controls its inlet lock): VehicleLocked says "held":false.
+  bool holds_cable = true;
+  // Lock extension version 2: declares and accepts hashed identifiers.
+  bool hashed_matching = false;
   std::string vendor = "ChargeLock";
   std::string model = "PileSim";
   std::string firmware = "pilesim-0.1.0";
@@ -167,6 +179,8 @@ class ChargePoint {
   bool charging(int connector) const;                      // a transaction is running
   std::optional<int> transaction_id(int connector) const;  // once the CS gave one
   std::string held_by(int connector) const;                // lock id, empty when not held
+  // The lock VehicleLocked reported the plugged vehicle for, held or not.
+  std::string caught_by(int connector) const;
   MeterReading meter(int connector, std::int64_t now) const;
   std::size_t queued_calls() const { return calls_.size(); }
   std::int64_t heartbeat_interval_s() const;
@@ -201,7 +215,8 @@ class ChargePoint {
     std::optional<Vehicle> vehicle;
     std::optional<Transaction> tx;
     std::optional<Reservation> reservation;
-    std::string held_by;
+    std::string held_by;    // the lock that keeps the cable locked
+    std::string caught_by;  // the lock VehicleLocked reported this vehicle for
     MeterModel meter;
     std::int64_t next_sample_at = kNever;
     ConnectorStatus reported = ConnectorStatus::Available;
@@ -246,7 +261,8 @@ class ChargePoint {
   void handle_call(const ocpp::Call& call, std::int64_t now);
   void reply(const std::string& message_id, const json::ObjectBuilder& payload);
   void reply_error(const std::string& message_id, ocpp::ErrorCode code, std::string_view text);
-  void answer_data_transfer(const ocpp::Call& call);
+  void answer_data_transfer(const ocpp::Call& call, std::int64_t now);
+  void answer_lock_vehicle(const ocpp::Call& call, std::int64_t now);
   void answer_trigger(const ocpp::Call& call, std::int64_t now);
   void answer_remote_start(const ocpp::Call& call, std::int64_t now);
   void answer_change_availability(const ocpp::Call& call);
@@ -268,8 +284,10 @@ class ChargePoint {
   void begin_transaction(int connector, const std::string& id_tag, std::int64_t now);
   void end_transaction(int connector, std::string_view reason, std::int64_t now);
   void send_meter_values(int connector, std::string_view context, bool durable, std::int64_t now);
-  void hold_vehicle(int connector, const LockMatch& match);
-  void release_hold(int connector, std::string_view why);
+  void catch_vehicle(int connector, const LockMatch& match, std::int64_t now);
+  void catch_plugged_vehicles(const std::string& lock_id, std::int64_t now);
+  // Ends a catch: the cable is unlocked and the vehicle may charge again.
+  void release_vehicle(int connector, std::string_view why);
   double limit_w(int connector) const;  // < 0: no charging profile
   bool known_locally(const std::string& id_tag) const;
   void reboot(bool hard, std::int64_t now);

@@ -18,6 +18,18 @@ int connector_of(const rapidjson::Value& payload) {
   return static_cast<int>(json::integer(payload, "connectorId").value_or(-1));
 }
 
+// For event lines: what a lock names, without the hashes themselves.
+std::string describe(const LockEntry& entry) {
+  if (entry.hashed) {
+    return std::string("hashed: ") + (entry.hashed->vin_hash.empty() ? "no VIN, " : "a VIN, ") +
+           std::to_string(entry.hashed->id_tag_hashes.size()) + " id tags, " +
+           std::to_string(entry.hashed->evcc_id_hashes.size()) + " EVCC ids";
+  }
+  return "vin " + (entry.vin.empty() ? std::string("-") : entry.vin) + ", " +
+         std::to_string(entry.id_tags.size()) + " id tags, " +
+         std::to_string(entry.evcc_ids.size()) + " EVCC ids";
+}
+
 }  // namespace
 
 void ChargePoint::reply(const std::string& message_id, const json::ObjectBuilder& payload) {
@@ -56,7 +68,7 @@ void ChargePoint::handle_call(const ocpp::Call& call, std::int64_t now) {
 
   json::ObjectBuilder response;
   if (action == "DataTransfer") {
-    answer_data_transfer(call);
+    answer_data_transfer(call, now);
   } else if (action == "Reset") {
     response.add("status", "Accepted");
     reply(id, response);
@@ -91,7 +103,7 @@ void ChargePoint::handle_call(const ocpp::Call& call, std::int64_t now) {
     response.add("status", "Unlocked");
     reply(id, response);
     if (connectors_[static_cast<std::size_t>(c)].tx) end_transaction(c, "UnlockCommand", now);
-    release_hold(c, "UnlockConnector");
+    release_vehicle(c, "UnlockConnector");
   } else if (action == "ChangeAvailability") {
     answer_change_availability(call);
   } else if (action == "ReserveNow") {
@@ -137,7 +149,7 @@ void ChargePoint::handle_call(const ocpp::Call& call, std::int64_t now) {
   }
 }
 
-void ChargePoint::answer_data_transfer(const ocpp::Call& call) {
+void ChargePoint::answer_data_transfer(const ocpp::Call& call, std::int64_t now) {
   const rapidjson::Value& request = call.payload;
   json::ObjectBuilder response;
   const std::string vendor = json::string(request, "vendorId").value_or("");
@@ -149,22 +161,7 @@ void ChargePoint::answer_data_transfer(const ocpp::Call& call) {
   const std::string message = json::string(request, "messageId").value_or("");
   const std::string data = json::string(request, "data").value_or("");
   if (message == kLockVehicle) {
-    std::string error;
-    auto entry = parse_lock_vehicle(data, &error);
-    if (!entry) {
-      response.add("status", "Rejected");
-      response.add("data", error);
-      reply(call.message_id, response);
-      note("LockVehicle rejected: " + error);
-      return;
-    }
-    note("lock " + entry->lock_id + " armed (vin " + (entry->vin.empty() ? "-" : entry->vin) +
-         ", " + std::to_string(entry->id_tags.size()) + " id tags, " +
-         std::to_string(entry->evcc_ids.size()) + " EVCC ids)");
-    ++stats_->locks_armed;
-    watch_.arm(std::move(*entry));
-    response.add("status", "Accepted");
-    reply(call.message_id, response);
+    answer_lock_vehicle(call, now);
   } else if (message == kUnlockVehicle) {
     const auto lock_id = parse_unlock_vehicle(data);
     if (!lock_id) {
@@ -180,14 +177,51 @@ void ChargePoint::answer_data_transfer(const ocpp::Call& call) {
     response.add("status", "Accepted");
     reply(call.message_id, response);
     for (int c = 1; c <= config_.connectors; ++c) {
-      if (connectors_[static_cast<std::size_t>(c)].held_by == *lock_id) {
-        release_hold(c, "UnlockVehicle");
+      if (connectors_[static_cast<std::size_t>(c)].caught_by == *lock_id) {
+        release_vehicle(c, "UnlockVehicle");
       }
     }
   } else {
     response.add("status", "UnknownMessageId");
     reply(call.message_id, response);
   }
+}
+
+void ChargePoint::answer_lock_vehicle(const ocpp::Call& call, std::int64_t now) {
+  json::ObjectBuilder response;
+  auto reject = [&](const std::string& why) {
+    response.add("status", "Rejected");
+    response.add("data", why);
+    reply(call.message_id, response);
+    note("LockVehicle rejected: " + why);
+  };
+  std::string error;
+  auto entry = parse_lock_vehicle(json::string(call.payload, "data").value_or(""), &error);
+  if (!entry) {
+    reject(error);
+    return;
+  }
+  // The central system sends hashes only to piles that declared support;
+  // a pile that cannot match them must not claim to be armed.
+  if (entry->hashed && !config_.hashed_matching) {
+    reject("hashed matching (sha256) is not supported by this pile; send clear identifiers");
+    return;
+  }
+  const std::string lock_id = entry->lock_id;
+  const std::string what = describe(*entry);
+  // A repeated lock id is a refresh (the central system re-sends until it
+  // is sure the pile has it): replaced, not added, and Accepted again.
+  if (watch_.arm(std::move(*entry))) {
+    ++stats_->locks_armed;
+    note("lock " + lock_id + " armed (" + what + ")");
+  } else {
+    note("lock " + lock_id + " refreshed (" + what + ")");
+  }
+  response.add("status", "Accepted");
+  reply(call.message_id, response);
+  // Armed means a matching vehicle already here is held now, not only the
+  // next one to plug in (docs/lock-extension.md, Central system → pile).
+  catch_plugged_vehicles(lock_id, now);
 }
 
 void ChargePoint::answer_trigger(const ocpp::Call& call, std::int64_t now) {
@@ -232,7 +266,7 @@ void ChargePoint::answer_remote_start(const ocpp::Call& call, std::int64_t now) 
   json::ObjectBuilder response;
   auto usable = [&](int c) {
     const Connector& conn = connectors_[static_cast<std::size_t>(c)];
-    return !conn.tx && !conn.authorizing && conn.held_by.empty() && !conn.inoperative &&
+    return !conn.tx && !conn.authorizing && conn.caught_by.empty() && !conn.inoperative &&
            (!conn.reservation || conn.reservation->id_tag == id_tag);
   };
   int chosen = 0;
@@ -265,8 +299,7 @@ void ChargePoint::answer_remote_start(const ocpp::Call& call, std::int64_t now) 
       if (auto match = watch_.match(vehicle)) {
         response.add("status", "Rejected");
         reply(call.message_id, response);
-        hold_vehicle(chosen, *match);
-        refresh_status(chosen);
+        catch_vehicle(chosen, *match, now);
         return;
       }
     }

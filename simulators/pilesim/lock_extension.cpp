@@ -2,10 +2,15 @@
 
 #include <rapidjson/document.h>
 
+#include <algorithm>
+#include <cctype>
+
 #include "simulators/pilesim/json_util.h"
 
 namespace chargelock::pilesim {
 namespace {
+
+constexpr const char* kSha256 = "sha256";
 
 // Reads an optional array of strings; false when present but malformed.
 bool read_strings(const rapidjson::Value& object, const char* key, std::vector<std::string>& out) {
@@ -17,6 +22,22 @@ bool read_strings(const rapidjson::Value& object, const char* key, std::vector<s
     if (item.GetStringLength() > 0) out.emplace_back(item.GetString(), item.GetStringLength());
   }
   return true;
+}
+
+// Reads an optional string; false when present but not a string.
+bool read_string(const rapidjson::Value& object, const char* key, std::string& out) {
+  const rapidjson::Value* value = json::member(object, key);
+  if (value == nullptr || value->IsNull()) return true;
+  if (!value->IsString()) return false;
+  out.assign(value->GetString(), value->GetStringLength());
+  return true;
+}
+
+// The pile compares its own lower-case hex digests; a central system that
+// sends upper-case hex still means the same hash.
+void to_lower(std::string& text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
 }
 
 }  // namespace
@@ -33,10 +54,32 @@ std::optional<LockEntry> parse_lock_vehicle(std::string_view data, std::string* 
   const auto lock_id = json::string(document, "lockId");
   if (!lock_id || lock_id->empty()) return fail("lockId missing");
   entry.lock_id = *lock_id;
-  if (const rapidjson::Value* vin = json::member(document, "vin"); vin && !vin->IsNull()) {
-    if (!vin->IsString()) return fail("vin is not a string");
-    entry.vin.assign(vin->GetString(), vin->GetStringLength());
+
+  std::string match;
+  if (!read_string(document, "match", match)) return fail("match is not a string");
+  if (!match.empty()) {
+    if (match != kSha256) return fail("match: only sha256 is supported");
+    HashedIdentifiers hashed;
+    if (!read_string(document, "salt", hashed.salt)) return fail("salt is not a string");
+    if (hashed.salt.empty()) return fail("salt missing for hashed matching");
+    if (!read_string(document, "vinHash", hashed.vin_hash)) return fail("vinHash is not a string");
+    if (!read_strings(document, "idTagHashes", hashed.id_tag_hashes)) {
+      return fail("idTagHashes is not a string list");
+    }
+    if (!read_strings(document, "evccIdHashes", hashed.evcc_id_hashes)) {
+      return fail("evccIdHashes is not a string list");
+    }
+    if (hashed.vin_hash.empty() && hashed.id_tag_hashes.empty() && hashed.evcc_id_hashes.empty()) {
+      return fail("the lock names no vinHash, idTagHashes or evccIdHashes");
+    }
+    to_lower(hashed.vin_hash);
+    for (auto& hash : hashed.id_tag_hashes) to_lower(hash);
+    for (auto& hash : hashed.evcc_id_hashes) to_lower(hash);
+    entry.hashed = std::move(hashed);
+    return entry;
   }
+
+  if (!read_string(document, "vin", entry.vin)) return fail("vin is not a string");
   if (!read_strings(document, "idTags", entry.id_tags)) return fail("idTags is not a string list");
   if (!read_strings(document, "evccIds", entry.evcc_ids)) {
     return fail("evccIds is not a string list");
@@ -56,12 +99,20 @@ std::optional<std::string> parse_unlock_vehicle(std::string_view data) {
   return lock_id;
 }
 
-std::string vehicle_locked_data(const LockMatch& match, int connector_id) {
+std::string vehicle_locked_data(const LockMatch& match, int connector_id, bool held) {
   json::ObjectBuilder data;
   data.add("lockId", match.lock_id);
   data.add("connectorId", connector_id);
-  const std::string_view name = wire_name(match.kind);
-  data.add(name == "idTag" ? "idTag" : name == "evccId" ? "evccId" : "vin", match.value);
+  data.add(core::to_string(match.kind), match.value);
+  if (!held) data.add("held", false);
+  return data.text();
+}
+
+std::string hashed_matching_capabilities_data() {
+  json::ObjectBuilder data;
+  rapidjson::Value methods(rapidjson::kArrayType);
+  methods.PushBack(rapidjson::StringRef(kSha256), data.allocator());
+  data.add("match", methods);
   return data.text();
 }
 

@@ -84,11 +84,18 @@ int main(int argc, char** argv) {
   const std::int64_t start = pilesim::PileNetwork::now_ms();
   pilesim::Reporter reporter(stderr, ::isatty(STDERR_FILENO) == 1, options.quiet, start);
   std::unordered_map<std::string, std::size_t> by_id;
+  int extension_piles = 0;
   for (int i = 0; i < options.count; ++i) {
     pilesim::PileConfig config;
     config.id = pilesim::expand_pattern(options.id_pattern, options.first + i);
     config.connectors = options.connectors;
-    config.lock_extension = !pilesim::is_standard_pile(i, options.standard_fraction);
+    config.lock_extension = !pilesim::in_even_share(i, options.standard_fraction);
+    if (config.lock_extension) {
+      // Counted among the extension piles only, so that the piles that
+      // cannot hold are never the standard ones (which hold nothing anyway).
+      config.holds_cable = !pilesim::in_even_share(extension_piles++, options.no_hold_fraction);
+      config.hashed_matching = options.hashed_matching;
+    }
     config.vendor = options.vendor;
     config.model = options.model;
     config.max_power_w = options.max_power_kw * 1000.0;

@@ -83,7 +83,7 @@ std::string expand_pattern(std::string_view pattern, int n) {
   return out;
 }
 
-bool is_standard_pile(int index, double fraction) {
+bool in_even_share(int index, double fraction) {
   if (fraction <= 0) return false;
   if (fraction >= 1) return true;
   return std::floor((index + 1) * fraction) > std::floor(index * fraction);
@@ -106,6 +106,11 @@ against a central system; all piles share one event loop.
   --connectors K          connectors per pile (default 1)
   --standard              all piles lack the lock extension
   --standard-fraction F   share 0..1 of piles without the lock extension
+  --no-hold               extension piles match locked vehicles but cannot hold
+                          the cable: VehicleLocked "held":false
+  --no-hold-fraction F    share 0..1 of the extension piles that cannot hold
+  --hashed-matching       extension piles declare Capabilities sha256 after boot
+                          and accept hashed LockVehicle data
   --scenario FILE         JSON file of timed actions (docs/pilesim.md)
   --busy                  random plug-ins and charging sessions
   --busy-idle S           busy mode: mean seconds a connector stays free (120)
@@ -177,6 +182,14 @@ Options parse_options(int argc, const char* const* argv) {
       options.standard_fraction = 1;
     } else if (flag == "--standard-fraction") {
       options.standard_fraction = to_number(flag, value(), 0, 1);
+    } else if (flag == "--no-hold") {
+      no_value();
+      options.no_hold_fraction = 1;
+    } else if (flag == "--no-hold-fraction") {
+      options.no_hold_fraction = to_number(flag, value(), 0, 1);
+    } else if (flag == "--hashed-matching") {
+      no_value();
+      options.hashed_matching = true;
     } else if (flag == "--scenario") {
       options.scenario = value();
     } else if (flag == "--busy") {

@@ -31,6 +31,10 @@ struct Options {
   std::string key_pattern;       // its private key
   int connectors = 1;
   double standard_fraction = 0;  // share of piles without the lock extension
+  // Share of the extension piles that match locked vehicles but cannot hold
+  // the cable (VehicleLocked "held":false).
+  double no_hold_fraction = 0;
+  bool hashed_matching = false;  // extension piles declare and accept sha256 matching
   std::string scenario;
   bool busy = false;
   double busy_idle_s = 120;     // mean time a connector stays free
@@ -69,8 +73,10 @@ std::string usage();
 // Replaces every "{n}" in `pattern` with `n`.
 std::string expand_pattern(std::string_view pattern, int n);
 
-// Whether pile number `index` (0-based) of `count` lacks the lock extension:
-// floor(count × fraction) piles spread evenly over the range.
-bool is_standard_pile(int index, double fraction);
+// Whether item `index` (0-based) of `count` is in a share `fraction` of
+// them: floor(count × fraction) items spread evenly over the range. Picks the
+// standard piles (--standard-fraction) and, among the extension piles, those
+// that cannot hold the cable (--no-hold-fraction).
+bool in_even_share(int index, double fraction);
 
 }  // namespace chargelock::pilesim

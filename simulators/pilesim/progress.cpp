@@ -56,14 +56,14 @@ std::string summary_text(const Gauges& g, const Stats& s, double elapsed_s) {
       "  boots        {} accepted, {} pending, {} rejected\n"
       "  frames       {} sent, {} received, {} calls answered\n"
       "  charging     {} transactions started, {} stopped, {} meter values, {} refused\n"
-      "  locks        {} armed, {} disarmed, {} vehicles held\n"
+      "  locks        {} armed, {} disarmed, {} vehicles held, {} seen but not held\n"
       "  errors       {} CALLERRORs, {} timeouts, {} protocol errors, {} messages dropped\n",
       elapsed_s, g.piles, g.standard, g.connected, g.booted, g.charging, g.held, g.armed, g.queued,
       s.connects, s.connect_failures, s.disconnects, s.boots_accepted, s.boots_pending,
       s.boots_rejected, s.frames_sent, s.frames_received, s.cs_calls, s.transactions_started,
       s.transactions_stopped, s.meter_values, s.authorizations_refused, s.locks_armed,
-      s.locks_disarmed, s.vehicles_held, s.call_errors, s.call_timeouts, s.protocol_errors,
-      s.messages_dropped);
+      s.locks_disarmed, s.vehicles_held, s.vehicles_seen_not_held, s.call_errors, s.call_timeouts,
+      s.protocol_errors, s.messages_dropped);
 }
 
 std::string summary_json(const Gauges& g, const Stats& s, double elapsed_s) {
@@ -94,6 +94,7 @@ std::string summary_json(const Gauges& g, const Stats& s, double elapsed_s) {
   out.add("locksArmed", n(s.locks_armed));
   out.add("locksDisarmed", n(s.locks_disarmed));
   out.add("vehiclesHeld", n(s.vehicles_held));
+  out.add("vehiclesSeenNotHeld", n(s.vehicles_seen_not_held));
   out.add("callErrors", n(s.call_errors));
   out.add("callTimeouts", n(s.call_timeouts));
   out.add("protocolErrors", n(s.protocol_errors));

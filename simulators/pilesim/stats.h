@@ -26,8 +26,9 @@ struct Stats {
   std::uint64_t messages_dropped = 0;  // transaction messages given up after retries
   std::uint64_t locks_armed = 0;
   std::uint64_t locks_disarmed = 0;
-  std::uint64_t vehicles_held = 0;    // VehicleLocked sent
-  std::uint64_t action_refusals = 0;  // scenario/busy actions the pile refused
+  std::uint64_t vehicles_held = 0;           // VehicleLocked sent, cable held
+  std::uint64_t vehicles_seen_not_held = 0;  // VehicleLocked "held":false sent
+  std::uint64_t action_refusals = 0;         // scenario/busy actions the pile refused
 };
 
 }  // namespace chargelock::pilesim

@@ -180,6 +180,17 @@ class FakeCsms {
     return out;
   }
 
+  // DataTransfer CALLs of the lock extension with this messageId, in order.
+  std::vector<const SentCall*> sent_extension(const std::string& message_id) const {
+    std::vector<const SentCall*> out;
+    for (const auto* call : sent("DataTransfer")) {
+      if (call->str("vendorId") == "org.chargelock" && call->str("messageId") == message_id) {
+        out.push_back(call);
+      }
+    }
+    return out;
+  }
+
   // Statuses reported for a connector, in order.
   std::vector<std::string> statuses(int connector) const {
     std::vector<std::string> out;

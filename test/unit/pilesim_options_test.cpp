@@ -38,6 +38,15 @@ TEST_CASE("pilesim options: urls, patterns and flags") {
   CHECK(options.json);
   CHECK(parse({"--url", "ws://h/o", "--busy", "--busy-tags", "20"}).busy_tags == 20);
   CHECK(parse({"--url", "ws://h/o", "--standard"}).standard_fraction == 1);
+  CHECK(parse({"--url", "ws://h/o"}).no_hold_fraction == 0);
+  CHECK_FALSE(parse({"--url", "ws://h/o"}).hashed_matching);
+  CHECK(parse({"--url", "ws://h/o", "--no-hold"}).no_hold_fraction == 1);
+  CHECK(parse({"--url", "ws://h/o", "--no-hold-fraction", "0.25"}).no_hold_fraction == 0.25);
+  CHECK(parse({"--url", "ws://h/o", "--hashed-matching"}).hashed_matching);
+  CHECK_THROWS_WITH(parse({"--url", "ws://h/o", "--no-hold-fraction", "2"}),
+                    Catch::Contains("--no-hold-fraction"));
+  CHECK_THROWS_WITH(parse({"--url", "ws://h/o", "--hashed-matching=yes"}),
+                    Catch::Contains("takes no value"));
   CHECK_THROWS_WITH(parse({}), Catch::Contains("--url"));
   CHECK_THROWS_WITH(parse({"--url", "ws://h/o", "--count", "0"}), Catch::Contains("--count"));
   CHECK_THROWS_WITH(parse({"--url", "ws://h/o", "--count", "2", "--id-pattern", "CP"}),
@@ -50,10 +59,10 @@ TEST_CASE("pilesim options: urls, patterns and flags") {
 
 TEST_CASE("pilesim options: --standard-fraction spreads standard piles evenly") {
   int standard = 0;
-  for (int i = 0; i < 1000; ++i) standard += is_standard_pile(i, 0.25) ? 1 : 0;
+  for (int i = 0; i < 1000; ++i) standard += in_even_share(i, 0.25) ? 1 : 0;
   CHECK(standard == 250);
-  CHECK_FALSE(is_standard_pile(0, 0));
-  CHECK(is_standard_pile(0, 1));
+  CHECK_FALSE(in_even_share(0, 0));
+  CHECK(in_even_share(0, 1));
 }
 
 TEST_CASE("pilesim scenario: a theft-and-catch story parses") {
