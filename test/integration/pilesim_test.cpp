@@ -9,8 +9,10 @@
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <fstream>
+#include <thread>
 
 #include "core/central_system.h"
+#include "ocpp/command_validator.h"
 #include "test/support/server_process.h"
 #include "test/support/test_certificates.h"
 #include "test/support/test_database.h"
@@ -136,4 +138,59 @@ TEST_CASE_METHOD(Fixture, "busy mode with a tag pool charges with tags the centr
   // happen with 3 tags on 4 connectors and is right.)
   CHECK(database.scalar("SELECT count(*) FROM transactions WHERE id_tag NOT IN "
                         "('BUSY-1', 'BUSY-2', 'BUSY-3')") == "0");
+}
+
+TEST_CASE_METHOD(
+    Fixture, "a locked car charging at a hashed-matching pile is held at once, VIN never sent") {
+  constexpr const char* kVin = "WVWZZZ1JZXW000001";
+  const std::string password = "pile-password-0123456789";
+  add("SIM-1", {"--password", password});
+  core::CentralSystemConfig config;
+  config.message_log = false;
+  core::CentralSystem central(database.db(), config);
+  const ocpp::OcppCommandValidator validator;
+  central.set_command_validator(&validator);
+  const auto owner =
+      std::stoll(database.scalar("INSERT INTO owners (name) VALUES ('alice') RETURNING id"));
+  core::IdTag card;
+  card.id_tag = "BUSY-1";
+  card.owner_id = owner;
+  central.authorization().put_id_tag(card);
+  central.vehicles().register_vehicle({owner, kVin, {"BUSY-1"}, {}});
+  central.vehicles().verify(kVin, owner, {"operator:test", std::nullopt});
+
+  ServerProcess server = start();
+  // The owner locks while the thief's session with BUSY-1 is open.
+  std::string lock_id;
+  std::thread owner_app([&] {
+    for (int i = 0; i < 200 && lock_id.empty(); ++i) {
+      if (database.scalar("SELECT count(*) FROM transactions WHERE stop_timestamp IS NULL") != "0")
+        lock_id = central.locks().request_lock({owner, kVin, {}}).lock.id;
+      else
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));  // polling, not asserting
+    }
+  });
+  const auto summary = run_pilesim(
+      {"--url", fmt::format("ws://127.0.0.1:{}/ocpp", server.port("ocpp ws")), "--count", "1",
+       "--id-pattern", "SIM-{n}", "--password-pattern", password, "--busy", "--busy-tags", "1",
+       "--busy-idle", "1", "--busy-session", "30", "--hashed-matching", "--duration", "8"});
+  owner_app.join();
+  REQUIRE_FALSE(lock_id.empty());
+  const auto lock = *central.locks().find(lock_id);
+  CHECK(lock.lock.status == "engaged");
+  CHECK(lock.lock.charge_point_id == std::optional<std::string>("SIM-1"));
+  CHECK_FALSE(lock.lock.engaged_without_hold);  // the pile holds it
+  bool held_report = false;
+  for (const auto& seen : central.locks().sightings(lock_id))
+    if (seen.source == "VehicleLocked" && seen.held) held_report = true;
+  CHECK(held_report);
+  // The pile declared hashed matching before the lock: its LockVehicle
+  // carried hashes only.
+  const std::string sent = database.scalar(
+      "SELECT string_agg(frame, ' ') FROM message_log WHERE direction = 'out'"
+      " AND frame LIKE '%LockVehicle%'");
+  CHECK(sent.find("vinHash") != std::string::npos);
+  CHECK(sent.find(kVin) == std::string::npos);
+  CHECK(sent.find("BUSY-1") == std::string::npos);
+  CHECK(summary["transactionsStarted"].GetInt() >= 1);
 }
