@@ -470,3 +470,34 @@ TEST_CASE("one owner cannot flood the network: vehicles per owner, lock requests
   CHECK_THROWS_AS(f.central->vehicles().register_vehicle({alice, "WVWZZZ1JZXW000021", {}, {}}),
                   core::LimitError);
 }
+
+TEST_CASE_METHOD(LockFixture, "a pile that reconnects without a boot gets what lapsed, nothing more") {
+  const auto alice = owner("alice");
+  vehicle(alice, kVin, {"TAG-A"});
+  pile("CP-1");
+  pile("CP-2");
+  auto& locks = central->locks();
+  const std::string id = locks.request_lock({alice, kVin, {}}).lock.id;
+  // CP-1 armed; CP-2's LockVehicle was sent and never answered.
+  answer("CP-1", kAccepted);
+  auto sent = central->commands().claim_next("CP-2");
+  REQUIRE(sent);
+  REQUIRE(central->commands().time_out(sent->id, "no answer"));
+  // The timed-out delivery is queued again at once (the lock observes it).
+  REQUIRE(queued("CP-2").size() == 1);
+  answer("CP-2", kAccepted);
+  CHECK(locks.find(id)->piles.armed == 2);
+
+  // Both reconnect without booting: they kept their watch lists, nothing
+  // is sent again.
+  central->charge_points().connected("CP-1");
+  central->charge_points().connected("CP-2");
+  CHECK(queued("CP-1").empty());
+  CHECK(queued("CP-2").empty());
+  // A boot may have wiped the watch list: armed again.
+  core::BootInfo boot;
+  boot.vendor = "Vendor";
+  boot.model = "Model";
+  central->charge_points().boot("CP-1", boot);
+  CHECK(queued("CP-1").size() == 1);
+}
