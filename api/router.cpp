@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "api/api_error.h"
+#include "api/bearer_token.h"
 #include "api/json_util.h"
 #include "core/command_service.h"
 #include "core/domain_errors.h"
@@ -55,18 +56,10 @@ unsigned role_bit(core::ApiRole role) {
   return 0;
 }
 
-std::optional<std::string> bearer_token(const HttpRequest& request) {
+std::optional<std::string> request_bearer_token(const HttpRequest& request) {
   auto header = request.header("authorization");
   if (!header) return std::nullopt;
-  const std::string& value = *header;
-  if (value.size() < 7) return std::nullopt;
-  std::string scheme = value.substr(0, 6);
-  for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (scheme != "bearer" || value[6] != ' ') return std::nullopt;
-  const auto first = value.find_first_not_of(' ', 7);
-  if (first == std::string::npos) return std::nullopt;
-  const auto last = value.find_last_not_of(' ');
-  return value.substr(first, last - first + 1);
+  return bearer_token(std::string_view(*header));
 }
 
 HttpResponse unauthorized(const std::string& message) {
@@ -144,7 +137,7 @@ HttpResponse dispatch(ApiContext& context, const HttpRequest& request) {
 
     RouteRequest route_request{request, std::move(params), {}};
     if (route->roles != kPublic) {
-      const auto token = bearer_token(request);
+      const auto token = request_bearer_token(request);
       if (!token) return unauthorized("missing bearer token (Authorization: Bearer <token>)");
       auto principal = context.tokens.authenticate(*token);
       if (!principal) return unauthorized("invalid or revoked token");
