@@ -52,7 +52,7 @@ std::unique_ptr<WsTestClient> connect(ServerProcess& node, const std::string& id
   auto client = std::make_unique<WsTestClient>();
   WsClientOptions options;
   options.basic_user = id;
-  options.basic_password = "pw-" + id;
+  options.basic_password = "pile-password-" + id;
   // A pile registered through the API is known to a node after its next
   // directory refresh (every 5 s).
   for (int attempt = 0; attempt < 40; ++attempt) {
@@ -98,8 +98,8 @@ bool eventually(const std::function<bool()>& condition) {
 
 TEST_CASE_METHOD(Cluster,
                  "a command reaches the node that holds the pile, and follows it to another") {
-  REQUIRE(request("POST", "/chargepoints", R"({"id":"CP-MOVE","password":"pw-CP-MOVE"})").status ==
-          201);
+  REQUIRE(request("POST", "/chargepoints", R"({"id":"CP-MOVE","password":"pile-password-CP-MOVE"})")
+              .status == 201);
   {
     auto pile = connect(*node_a, "CP-MOVE");
     REQUIRE(eventually([&] {
