@@ -64,11 +64,11 @@ struct Fixture {
 
 TEST_CASE_METHOD(Fixture, "fifty simulated piles boot over ws:// and are known online") {
   for (int i = 1; i <= 50; ++i)
-    add(fmt::format("SIM-{}", i), {"--password", fmt::format("pile-password-{}", i)});
+    add(fmt::format("SIM-{}", i), {"--password", fmt::format("pile-password-x{}", i)});
   ServerProcess server = start();
   const auto summary =
       run_pilesim({"--url", fmt::format("ws://127.0.0.1:{}/ocpp", server.port("ocpp ws")),
-                   "--count", "50", "--password-pattern", "pile-password-{n}", "--duration", "10"});
+                   "--count", "50", "--password-pattern", "pile-password-x{n}", "--duration", "10"});
   CHECK(summary["bootsAccepted"].GetInt() == 50);
   CHECK(summary["connectFailures"].GetInt() == 0);
   CHECK(summary["protocolErrors"].GetInt() == 0);
