@@ -49,7 +49,7 @@ TEST_CASE("directory: profile 1 needs plain ws and the right Basic credentials")
   CHECK(f.directory.decide(attempt("CP1", false, "CP1", "wrong")) == AccessDecision::Unauthorized);
 }
 
-TEST_CASE("directory: profile 2 needs TLS and Basic auth; lower profile refused") {
+TEST_CASE("directory: profile 2 needs TLS and Basic auth, lower profile refused") {
   Fixture f;
   f.add("CP2", 2, "pile-password-2-x");
   f.directory.reload();

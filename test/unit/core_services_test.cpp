@@ -185,7 +185,7 @@ TEST_CASE("authorization policy extension point overrides the id tag rules") {
   CHECK(central.authorization().authorize(ctx, "FINE").status == AuthorizationStatus::Accepted);
 }
 
-TEST_CASE("StartTransaction twice yields one transaction; stop keeps transactionData") {
+TEST_CASE("StartTransaction twice yields one transaction, stop keeps transactionData") {
   TestDatabase test;
   CentralSystem central(test.db(), config());
   REQUIRE(central.charge_points().register_charge_point({"CP", std::nullopt, 1, {}, {}}));
@@ -296,7 +296,7 @@ TEST_CASE("MeterValues naming another pile's transaction do not join it") {
   CHECK(central.transactions().meter_values_of(t.transaction_id).size() == 1);
 }
 
-TEST_CASE("DataTransfer: unknown vendor answered UnknownVendorId; extensions get theirs") {
+TEST_CASE("DataTransfer: unknown vendor answered UnknownVendorId, extensions get theirs") {
   struct Echo : VendorExtension {
     DataTransferResult handle(const std::string&, const DataTransferRequest& r) override {
       return {DataTransferStatus::Accepted, r.data};

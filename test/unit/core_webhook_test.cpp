@@ -249,7 +249,7 @@ TEST_CASE("webhook dispatcher: signed POST, retry with backoff, delivered, given
   }
 }
 
-TEST_CASE("webhook dispatcher: the thread delivers; stop() ends it") {
+TEST_CASE("webhook dispatcher: the thread delivers, stop() ends it") {
   TestDatabase database;
   core::NotificationService notifications(database.db().notifications());
   core::WebhookService webhooks(database.db().webhooks());
@@ -271,7 +271,7 @@ TEST_CASE("webhook dispatcher: the thread delivers; stop() ends it") {
   dispatcher.stop();  // idempotent
 }
 
-TEST_CASE("webhook claims: concurrent claimers never share a row; a lapsed lease is due again") {
+TEST_CASE("webhook claims: concurrent claimers never share a row, a lapsed lease is due again") {
   TestDatabase database;
   core::NotificationService notifications(database.db().notifications());
   core::WebhookService webhooks(database.db().webhooks());
