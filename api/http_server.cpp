@@ -247,6 +247,12 @@ HttpServer::Impl::Impl(HttpServerConfig config, HttpHandler& handler)
   info.server_string = "ChargeLock";
   info.timeout_secs = static_cast<unsigned int>(std::max(1, config_.request_timeout_s));
   info.max_http_header_data = 8192;
+  // A connection holds a header table from its first byte until its
+  // headers are complete; one that has not finished them within this many
+  // seconds is closed, so clients dribbling or stalling their headers
+  // cannot keep the pool (below) from others for long. (lws's default,
+  // stated here because the API relies on it.)
+  info.timeout_secs_ah_idle = 10;
   // An open stream keeps its header table until it ends.
   info.max_http_header_pool =
       static_cast<unsigned short>(128 + std::clamp(config_.max_streams, 0, 4096));

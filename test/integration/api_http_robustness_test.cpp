@@ -56,6 +56,21 @@ class RawConnection {
     }
     return true;
   }
+  // Whether the server closes the connection within `wait` (reads what it
+  // may send first).
+  bool closed_by_server(std::chrono::milliseconds wait) {
+    const auto deadline = std::chrono::steady_clock::now() + wait;
+    for (;;) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return false;
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
+      char chunk[4096];
+      const ssize_t n = ::recv(fd_, chunk, sizeof(chunk), 0);
+      if (n <= 0) return true;
+    }
+  }
   // One response (status line, headers, Content-Length body); status 0 when
   // the server closed or said nothing within `wait`.
   HttpResult read_response(std::chrono::milliseconds wait = 10s) {
@@ -336,4 +351,17 @@ TEST_CASE("api http: a client dribbling its headers byte by byte does not hold u
 
   for (auto& thread : dribblers) thread.join();
   for (int status : statuses) CHECK(status == 200);  // and they are served in the end
+}
+
+TEST_CASE("api http: a client that stalls inside its headers is dropped, not waited for") {
+  ApiFixture api;
+  // Each connection holds one of the server's header tables until its
+  // headers are complete: a stalled one gives it back when lws closes it
+  // (after 10 s without a complete request).
+  RawConnection stalled(api.port());
+  REQUIRE(stalled.send("GET /api/v1/chargepoints HTTP/1.1\r\nHost: x\r\n"));
+  auto admin = api.admin();
+  CHECK(admin->get("/api/v1/chargepoints").status == 200);
+  CHECK(stalled.closed_by_server(30s));
+  CHECK(admin->get("/api/v1/chargepoints").status == 200);
 }
