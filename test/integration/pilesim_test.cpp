@@ -66,9 +66,9 @@ TEST_CASE_METHOD(Fixture, "fifty simulated piles boot over ws:// and are known o
   for (int i = 1; i <= 50; ++i)
     add(fmt::format("SIM-{}", i), {"--password", fmt::format("pile-password-x{}", i)});
   ServerProcess server = start();
-  const auto summary =
-      run_pilesim({"--url", fmt::format("ws://127.0.0.1:{}/ocpp", server.port("ocpp ws")),
-                   "--count", "50", "--password-pattern", "pile-password-x{n}", "--duration", "10"});
+  const auto summary = run_pilesim(
+      {"--url", fmt::format("ws://127.0.0.1:{}/ocpp", server.port("ocpp ws")), "--count", "50",
+       "--password-pattern", "pile-password-x{n}", "--duration", "10"});
   CHECK(summary["bootsAccepted"].GetInt() == 50);
   CHECK(summary["connectFailures"].GetInt() == 0);
   CHECK(summary["protocolErrors"].GetInt() == 0);
