@@ -18,7 +18,7 @@ class ApiServer::Impl final : public HttpHandler {
   Impl(ApiServerConfig config, core::CentralSystem& central, storage::Database& database)
       : access_(database),
         queries_(database),
-        context_{central, access_.tokens(), queries_, &streams_},
+        context_{central, access_.tokens(), queries_, &streams_, config.webhook_allow_private},
         server_(config.http, *this),
         work_(std::max<std::size_t>(1, config.workers)),
         streams_(central.notifications(), work_, streams_config(config)) {}

@@ -22,9 +22,10 @@ class Database;
 namespace chargelock::api {
 
 struct ApiServerConfig {
-  HttpServerConfig http;      // http.max_streams also bounds the notification streams
-  std::size_t workers = 4;    // database worker threads of the API
-  int stream_poll_ms = 2000;  // notification streams: catch-up poll of the database
+  HttpServerConfig http;               // http.max_streams also bounds the notification streams
+  std::size_t workers = 4;             // database worker threads of the API
+  int stream_poll_ms = 2000;           // notification streams: catch-up poll of the database
+  bool webhook_allow_private = false;  // see ApiContext::webhook_allow_private
 };
 
 class ApiServer {

@@ -247,6 +247,12 @@ HttpServer::Impl::Impl(HttpServerConfig config, HttpHandler& handler)
   info.server_string = "ChargeLock";
   info.timeout_secs = static_cast<unsigned int>(std::max(1, config_.request_timeout_s));
   info.max_http_header_data = 8192;
+  // A connection holds a header table from its first byte until its
+  // headers are complete; one that has not finished them within this many
+  // seconds is closed, so clients dribbling or stalling their headers
+  // cannot keep the pool (below) from others for long. (lws's default,
+  // stated here because the API relies on it.)
+  info.timeout_secs_ah_idle = 10;
   // An open stream keeps its header table until it ends.
   info.max_http_header_pool =
       static_cast<unsigned short>(128 + std::clamp(config_.max_streams, 0, 4096));
@@ -397,6 +403,17 @@ int HttpServer::Impl::on_http(lws* wsi, const char* uri) {
     }
   }
   request.path = uri != nullptr ? uri : "";
+  // lws decodes %XX in place and hands over a C string: a decoded NUL
+  // would silently cut the path. lws itself drops the connection for a NUL
+  // inside a segment; one right after a '/' reaches us. Followed by more
+  // characters, the token is longer than the C string (lws counts them);
+  // at the end ("/chargepoints/%00") the path ends in '/', which the
+  // router answers 404 (see router.cpp).
+  for (const Method& method : kMethods) {
+    const int length = lws_hdr_total_length(wsi, method.token);
+    if (length > 0 && static_cast<std::size_t>(length) != request.path.size())
+      return answer_now(wsi, 400, "the path contains a NUL character", true);
+  }
   for (int index = 0;; ++index) {
     const int length = lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_URI_ARGS, index);
     if (length < 0) break;
@@ -434,15 +451,23 @@ int HttpServer::Impl::on_http(lws* wsi, const char* uri) {
     if (text.empty() || end == nullptr || *end != '\0' || declared < 0)
       return answer_now(wsi, 400, "bad Content-Length", true);
   }
-  const bool body_method =
-      request.method == "POST" || request.method == "PUT" || request.method == "PATCH";
-  if (body_method && !has_length) {
+  if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0) {
     // lws 4.1 does not read chunked request bodies: it would wait for a
     // 100 MB body. Ask for a length and close.
-    return answer_now(wsi, 411, "a request body needs a Content-Length header", true);
+    return answer_now(wsi, 411, "chunked request bodies are not supported: send Content-Length",
+                      true);
   }
-  if (declared > kDiscardWithoutReading)
-    return answer_now(wsi, 413, "request body too large", true);
+  // Neither Content-Length nor Transfer-Encoding: the body is empty (RFC
+  // 9112 §6.3), whatever the method; dispatched below at once. lws 4.1
+  // itself expects up to 100 MB of body after such a POST/PUT/PATCH and
+  // would swallow the client's next request as that body, so the connection
+  // is closed after the answer ("Connection: close") to stay in step.
+  const bool body_method =
+      request.method == "POST" || request.method == "PUT" || request.method == "PATCH";
+  if (body_method && !has_length) connection.close_after = true;
+  const long long discard_above =
+      std::max(kDiscardWithoutReading, static_cast<long long>(config_.max_body_bytes));
+  if (declared > discard_above) return answer_now(wsi, 413, "request body too large", true);
   if (declared > 0 || (request.method == "POST" && has_length)) {
     connection.reading_body = true;
     connection.body_too_large = declared > static_cast<long long>(config_.max_body_bytes);
@@ -644,6 +669,13 @@ int HttpServer::Impl::on_writeable(lws* wsi) {
       lws_callback_on_writable(wsi);  // what was queued before
       return 0;
     }
+    if (connection->close_after) {
+      static const char kClose[] = "close";
+      if (lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
+                                       reinterpret_cast<const unsigned char*>(kClose),
+                                       static_cast<int>(sizeof(kClose) - 1), &p, end) != 0)
+        return -1;
+    }
     if (response.status == 204) response.body.clear();
     if (lws_add_http_header_content_length(wsi, response.body.size(), &p, end) != 0) return -1;
     if (lws_finalize_write_http_header(wsi, start, &p, end) != 0) return -1;
@@ -668,8 +700,10 @@ int HttpServer::Impl::on_writeable(lws* wsi) {
       return 0;
     }
   }
-  // The whole response is out: ready for the next request (keep-alive).
+  // The whole response is out: ready for the next request (keep-alive),
+  // unless the request left lws out of step (see on_http).
   connection->response.reset();
+  if (connection->close_after) return -1;
   return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 

@@ -31,13 +31,13 @@ namespace chargelock::api {
 struct HttpServerConfig {
   std::string host = "0.0.0.0";  // "0.0.0.0" every IPv4 interface, "::" dual stack, or an IP
   int port = 0;                  // 0 = pick a free port (see HttpServer::port)
-  std::size_t max_body_bytes = 64 * 1024;  // larger bodies are answered 413
-  int request_timeout_s = 60;              // a request (body + handling) must finish within
-  int keepalive_timeout_s = 30;            // idle keep-alive connections are closed after
-  int lws_log_levels = 1 | 2;              // LLL_ERR | LLL_WARN
-  std::string tls_cert;                    // PEM; with tls_key: HTTPS instead of HTTP
-  std::string tls_key;                     // PEM
-  int max_streams = 100;                   // long-lived responses the loop must hold at once
+  std::size_t max_body_bytes = 1024 * 1024;  // larger bodies are answered 413
+  int request_timeout_s = 60;                // a request (body + handling) must finish within
+  int keepalive_timeout_s = 30;              // idle keep-alive connections are closed after
+  int lws_log_levels = 1 | 2;                // LLL_ERR | LLL_WARN
+  std::string tls_cert;                      // PEM; with tls_key: HTTPS instead of HTTP
+  std::string tls_key;                       // PEM
+  int max_streams = 100;                     // long-lived responses the loop must hold at once
 };
 
 struct HttpRequest {

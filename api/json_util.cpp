@@ -10,6 +10,7 @@
 #include <limits>
 
 #include "api/api_error.h"
+#include "core/json_nesting.h"
 
 namespace chargelock::api {
 
@@ -21,41 +22,17 @@ const rapidjson::Value* member(const rapidjson::Value& object, const char* name)
   return &it->value;
 }
 
-// Deeper bodies are refused before parsing: later consumers (schema
-// validation, writers) recurse.
-constexpr int kMaxNesting = 32;
-
-int nesting_depth(const std::string& text) {
-  int depth = 0;
-  int deepest = 0;
-  bool in_string = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      deepest = std::max(deepest, ++depth);
-    } else if (c == '}' || c == ']') {
-      --depth;
-    }
-  }
-  return deepest;
-}
-
 }  // namespace
 
 rapidjson::Document parse_object(const std::string& body) {
   rapidjson::Document document;
   if (body.find_first_not_of(" \t\r\n") == std::string::npos)
     throw bad_request("request body must be a JSON object");
-  if (nesting_depth(body) > kMaxNesting)
-    throw bad_request("JSON nested deeper than " + std::to_string(kMaxNesting) + " levels");
+  // Refused before parsing: later consumers (schema validation, writers)
+  // recurse (see core/json_nesting.h).
+  if (core::json_too_deep_at(body))
+    throw bad_request("JSON nested deeper than " + std::to_string(core::kMaxJsonNesting) +
+                      " levels");
   // Trailing garbage, NaN/Infinity and invalid UTF-8 are errors; iterative
   // parsing keeps the stack flat whatever the input.
   document.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(
@@ -189,12 +166,17 @@ JsonOut& JsonOut::null_field(const char* key) {
 
 JsonOut& JsonOut::raw_json(const char* key, const std::string& json_text) {
   rapidjson::Document document;
-  document.Parse(json_text.data(), json_text.size());
+  // Stored texts (payloads, responses) came from outside once: no recursion,
+  // and nothing deeper than the limit reaches the (recursive) writer.
+  const bool parsed =
+      !core::json_too_deep_at(json_text) &&
+      !document.Parse<rapidjson::kParseIterativeFlag>(json_text.data(), json_text.size())
+           .HasParseError();
   writer_.Key(key);
-  if (document.HasParseError()) {
-    writer_.String(json_text.data(), static_cast<rapidjson::SizeType>(json_text.size()));
-  } else {
+  if (parsed) {
     document.Accept(writer_);
+  } else {
+    writer_.String(json_text.data(), static_cast<rapidjson::SizeType>(json_text.size()));
   }
   return *this;
 }

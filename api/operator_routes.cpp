@@ -140,9 +140,7 @@ HttpResponse create_charge_point(ApiContext& context, const RouteRequest& reques
   if (registration.id.empty() || registration.id.size() > 48 ||
       registration.id.find('/') != std::string::npos)
     throw bad_request("id must be 1..48 characters without '/'");
-  registration.password = string_field(body, "password");
-  if (registration.password && registration.password->empty())
-    throw bad_request("password must not be empty");
+  registration.password = string_field(body, "password");  // its rule: ChargePointService
   if (auto profile = integer_field(body, "securityProfile"))
     registration.security_profile = security_profile_from(*profile);
   if (const Value* location = object_field(body, "location"))
@@ -190,7 +188,6 @@ HttpResponse update_charge_point(ApiContext& context, const RouteRequest& reques
   if (is_null(body, "password")) {
     update.clear_password = true;
   } else if (auto password = string_field(body, "password")) {
-    if (password->empty()) throw bad_request("password must not be empty");
     update.password = *password;
   }
   if (auto profile = integer_field(body, "securityProfile"))

@@ -6,6 +6,7 @@
 #include "api/api_error.h"
 #include "api/bearer_token.h"
 #include "api/json_util.h"
+#include "api/request_text.h"
 #include "core/command_service.h"
 #include "core/domain_errors.h"
 #include "core/lock_service.h"
@@ -111,6 +112,17 @@ HttpResponse dispatch(ApiContext& context, const HttpRequest& request) {
     if (request.path.compare(0, base.size(), base) != 0 ||
         (request.path.size() > base.size() && request.path[base.size()] != '/'))
       return error_response(404, "not found (the API is under " + base + ")");
+    // Decoded bytes that no id can contain are the client's mistake (400),
+    // not a database failure.
+    if (!acceptable_request_text(request.path))
+      return error_response(400, "the path is not valid UTF-8 or contains control characters");
+    for (const auto& [name, value] : request.query)
+      if (!acceptable_request_text(name) || !acceptable_request_text(value))
+        return error_response(400, "the query is not valid UTF-8 or contains control characters");
+    // "/chargepoints/" is not "/chargepoints": a trailing slash would hide
+    // a cut-off id ("/chargepoints/%00" reaches us as "/chargepoints/").
+    if (request.path.size() > base.size() && request.path.back() == '/')
+      return error_response(404, "no such endpoint: " + request.path);
     const std::vector<std::string> path = split_path(request.path.substr(base.size()));
 
     const Route* route = nullptr;

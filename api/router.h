@@ -27,6 +27,8 @@ struct ApiContext {
   core::TokenService& tokens;
   core::OperatorQueries& queries;
   NotificationStreams* streams;  // GET /notifications/stream; null: not offered
+  // Owners' webhook URLs may name non-public addresses (--webhook-allow-private).
+  bool webhook_allow_private = false;
 };
 
 struct RouteRequest {

@@ -17,6 +17,7 @@
 
 #include "api/json_util.h"
 #include "api/notification_streams.h"
+#include "core/network_address.h"
 
 namespace chargelock::api {
 
@@ -54,7 +55,8 @@ class Connection {
 
   const std::string& error() const { return error_; }
 
-  bool connect(const core::WebhookUrl& url, std::chrono::milliseconds connect_timeout) {
+  bool connect(const core::WebhookUrl& url, std::chrono::milliseconds connect_timeout,
+               bool allow_private) {
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
@@ -65,6 +67,14 @@ class Connection {
     std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> addresses(found, freeaddrinfo);
     std::string last = "no address";
     for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
+      // The address about to be connected to, not the one seen when the
+      // webhook was registered.
+      if (const auto kind = core::classify_address(*a->ai_addr);
+          !allow_private && !core::is_public(kind)) {
+        last = "refused: " + url.host + " resolves to " + core::address_text(*a->ai_addr) + ", a " +
+               core::to_string(kind) + " address (allowed only with --webhook-allow-private)";
+        continue;
+      }
       const int fd =
           ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
       if (fd < 0) {
@@ -257,7 +267,7 @@ core::WebhookAnswer WebhookHttpClient::post(const core::WebhookPost& request) {
     return answer;
   }
   Connection connection(cancelled_, SteadyClock::now() + config_.timeout);
-  if (!connection.connect(url, config_.connect_timeout) ||
+  if (!connection.connect(url, config_.connect_timeout, config_.allow_private) ||
       (url.tls() && !connection.start_tls(tls_, url.host))) {
     answer.error = connection.error();
     return answer;

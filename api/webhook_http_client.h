@@ -12,6 +12,13 @@
 // delivery loop is one blocking worker thread; a blocking client with
 // deadlines is shorter and easier to reason about here.
 //
+// Destinations: unless allow_private is set, an address that is not public
+// (core/network_address.h: loopback, private, link-local, unspecified) is
+// never connected to. The check runs on each address getaddrinfo returns,
+// right before connecting to it, so a name whose DNS answer changed after
+// the webhook was registered (DNS rebinding) is caught here; the attempt
+// fails with an error naming the address.
+//
 // Timeouts: connect_timeout per address tried, and `timeout` for the whole
 // request (connect, TLS handshake, sending, reading the status). Name
 // resolution is the system's getaddrinfo and is not bounded by them.
@@ -37,6 +44,7 @@ struct WebhookHttpClientConfig {
   std::chrono::milliseconds connect_timeout{std::chrono::seconds(5)};
   std::chrono::milliseconds timeout{std::chrono::seconds(15)};
   std::size_t max_response_head = 16 * 1024;  // bytes of status line + headers read
+  bool allow_private = false;  // may connect to non-public addresses (--webhook-allow-private)
 };
 
 class WebhookHttpClient final : public core::WebhookTransport {

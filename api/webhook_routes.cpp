@@ -5,6 +5,7 @@
 #include "api/api_error.h"
 #include "api/json_util.h"
 #include "api/router.h"
+#include "api/webhook_destination.h"
 #include "core/webhook_service.h"
 
 namespace chargelock::api {
@@ -25,6 +26,7 @@ HttpResponse put_webhook(ApiContext& context, const RouteRequest& request) {
   reject_unknown_fields(body, allowed);
   const std::string url = required_string(body, "url");
   const auto secret = string_field(body, "secret");
+  if (!context.webhook_allow_private) check_webhook_destination(core::parse_webhook_url(url));
   const auto set = context.central.webhooks().set(owner, url, secret);
   JsonOut out;
   out.begin_object();

@@ -18,7 +18,9 @@ api::ApiServerConfig api_config(const Config& config) {
   server.http.port = config.api_listen.port;
   server.http.tls_cert = config.api_tls_cert;
   server.http.tls_key = config.api_tls_key;
+  server.http.max_body_bytes = static_cast<std::size_t>(config.api_max_body_bytes);
   server.workers = static_cast<std::size_t>(config.workers);
+  server.webhook_allow_private = config.webhook_allow_private;
   return server;
 }
 
@@ -41,6 +43,7 @@ void ensure_admin_token(const Config& config, storage::Database& database) {
 api::WebhookHttpClientConfig webhook_client_config(const Config& config) {
   api::WebhookHttpClientConfig client;
   client.ca_file = config.webhook_ca;
+  client.allow_private = config.webhook_allow_private;
   return client;
 }
 

@@ -161,7 +161,9 @@ int run_chargepoint_command(const std::vector<std::string>& arguments,
   if (lat.has_value() != lon.has_value()) throw ConfigError("--lat and --lon go together");
   if (lat) registration.location = core::GeoLocation{*lat, *lon};
   if (registration.security_profile < 3 && !registration.password)
-    std::fprintf(stderr, "chargelock: warning: %s has no password: any client may use its id\n",
+    std::fprintf(stderr,
+                 "chargelock: warning: %s has no password: it connects only to a node started "
+                 "with --allow-unauthenticated-piles\n",
                  registration.id.c_str());
   try {
     if (!central.charge_points().register_charge_point(registration)) {

@@ -91,9 +91,25 @@ const std::vector<Setting>& settings() {
       {"--webhook-ca", "CHARGELOCK_WEBHOOK_CA",
        "CA certificates (PEM) that https webhook URLs must chain to (default: the system's)", true,
        [](Config& c, const std::string& v) { c.webhook_ca = v; }},
+      {"--webhook-allow-private", "CHARGELOCK_WEBHOOK_ALLOW_PRIVATE",
+       "let owners' webhook URLs reach loopback, private, link-local or unspecified addresses",
+       false,
+       [](Config& c, const std::string& v) {
+         c.webhook_allow_private = parse_bool("--webhook-allow-private", v);
+       }},
+      {"--api-max-body", "CHARGELOCK_API_MAX_BODY",
+       "largest REST request body in bytes; larger ones get 413 (default 1048576)", true,
+       [](Config& c, const std::string& v) {
+         c.api_max_body_bytes = parse_int("--api-max-body", v, 1024, 256 * 1024 * 1024);
+       }},
       {"--auto-register", "CHARGELOCK_AUTO_REGISTER",
        "accept unknown charge point ids (registered as Pending)", false,
        [](Config& c, const std::string& v) { c.auto_register = parse_bool("--auto-register", v); }},
+      {"--allow-unauthenticated-piles", "CHARGELOCK_ALLOW_UNAUTHENTICATED_PILES",
+       "let piles registered without a password connect without credentials (profiles 1, 2)", false,
+       [](Config& c, const std::string& v) {
+         c.allow_unauthenticated_piles = parse_bool("--allow-unauthenticated-piles", v);
+       }},
       {"--heartbeat-interval", "CHARGELOCK_HEARTBEAT_INTERVAL",
        "seconds, sent in BootNotification.conf (default 300)", true,
        [](Config& c, const std::string& v) {

@@ -29,8 +29,13 @@ struct Config {
   std::string api_tls_key;
   std::string admin_token;
   std::string webhook_ca;  // CAs (PEM) for https webhooks; empty: the system's
+  // Owners' webhook URLs may reach loopback / private / link-local addresses
+  // (SPEC §7: refused unless the operator allows it).
+  bool webhook_allow_private = false;
+  int api_max_body_bytes = 1024 * 1024;  // larger request bodies get 413
 
   bool auto_register = false;
+  bool allow_unauthenticated_piles = false;  // piles registered without a password may connect
   int heartbeat_interval_s = 300;
   int call_timeout_s = 30;
   int ping_interval_s = 60;

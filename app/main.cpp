@@ -101,6 +101,7 @@ int main(int argc, char** argv) {
     core::CentralSystemConfig central_config;
     central_config.heartbeat_interval_s = config.heartbeat_interval_s;
     central_config.auto_register = config.auto_register;
+    central_config.allow_unauthenticated_piles = config.allow_unauthenticated_piles;
     central_config.low_battery_threshold = config.low_battery_threshold;
     central_config.vehicles_per_owner = config.vehicles_per_owner;
     central_config.lock_requests_per_hour = config.lock_requests_per_hour;

@@ -145,7 +145,7 @@ sql() { psql -qAt "$db_url" -c "$1"; }
 
 "$chargelock" migrate >/dev/null
 log "registering $max_size piles BENCH-1..BENCH-$max_size (profile 1, PBKDF2-hashed passwords)"
-register_line=$("$chargelock" chargepoint add-range BENCH- 1 "$max_size" --password-pattern 'bench-{n}')
+register_line=$("$chargelock" chargepoint add-range BENCH- 1 "$max_size" --password-pattern 'bench-pile-secret-{n}')
 log "${register_line#chargelock: }"
 register_ms_per_pile=$(sed -n 's/.*, \([0-9.]*\) ms each.*/\1/p' <<<"$register_line")
 register_s=$(sed -n 's/.* in \([0-9.]*\) s with.*/\1/p' <<<"$register_line")
@@ -224,7 +224,7 @@ settled_log_rows() {  # $1: log_rows once the writer has caught up (two equal co
 run_pilesim() {  # N extra-args… ; writes $work/pilesim.{json,err}; sets sim_pid
   local n=$1; shift
   "$pilesim" --url "$server_url" --count "$n" --id-pattern 'BENCH-{n}' \
-    --password-pattern 'bench-{n}' --rate "$rate" --quiet --json "$@" \
+    --password-pattern 'bench-pile-secret-{n}' --rate "$rate" --quiet --json "$@" \
     >"$work/pilesim.json" 2>"$work/pilesim.err" &
   sim_pid=$!
   pids+=("$sim_pid")

@@ -33,14 +33,15 @@ class Database;
 namespace chargelock::core {
 
 struct CentralSystemConfig {
-  int heartbeat_interval_s = 300;     // answered to Accepted boots
-  int boot_retry_interval_s = 60;     // answered to Pending/Rejected boots
-  bool auto_register = false;         // accept unknown piles; register them Pending at boot
-  std::string node_id = "ocpp-1";     // this OCPP node (scale-out)
-  bool message_log = true;            // start the message log writer thread
-  double low_battery_threshold = 20;  // percent: telematics low-battery prompt
-  int vehicles_per_owner = 20;        // registrations an owner may hold
-  int lock_requests_per_hour = 6;     // lock requests per vehicle per hour (429 beyond)
+  int heartbeat_interval_s = 300;            // answered to Accepted boots
+  int boot_retry_interval_s = 60;            // answered to Pending/Rejected boots
+  bool auto_register = false;                // accept unknown piles; register them Pending at boot
+  bool allow_unauthenticated_piles = false;  // piles without a password may connect
+  std::string node_id = "ocpp-1";            // this OCPP node (scale-out)
+  bool message_log = true;                   // start the message log writer thread
+  double low_battery_threshold = 20;         // percent: telematics low-battery prompt
+  int vehicles_per_owner = 20;               // registrations an owner may hold
+  int lock_requests_per_hour = 6;            // lock requests per vehicle per hour (429 beyond)
 };
 
 class CentralSystem {

@@ -24,8 +24,12 @@ std::string cache_key(const std::string& id, const std::string& password, const 
 
 }  // namespace
 
-ChargePointDirectory::ChargePointDirectory(storage::ChargePointStore& store, bool auto_register)
-    : store_(store), auto_register_(auto_register), snapshot_(std::make_shared<const Snapshot>()) {}
+ChargePointDirectory::ChargePointDirectory(storage::ChargePointStore& store, bool auto_register,
+                                           bool allow_unauthenticated)
+    : store_(store),
+      auto_register_(auto_register),
+      allow_unauthenticated_(allow_unauthenticated),
+      snapshot_(std::make_shared<const Snapshot>()) {}
 
 void ChargePointDirectory::reload() {
   auto fresh = std::make_shared<Snapshot>();
@@ -102,7 +106,7 @@ bool ChargePointDirectory::password_ok(const ChargePointAccess& access, const st
 
 AccessDecision ChargePointDirectory::decide(const AccessAttempt& attempt) const {
   const auto access = find(attempt.charge_point_id);
-  if (!access) return auto_register_ ? AccessDecision::Accept : AccessDecision::NotFound;
+  if (!access) return auto_register_ ? AccessDecision::Accept : AccessDecision::UnknownId;
 
   const bool has_basic = attempt.basic_user.has_value() && attempt.basic_password.has_value();
   switch (access->security_profile) {
@@ -116,13 +120,15 @@ AccessDecision ChargePointDirectory::decide(const AccessAttempt& attempt) const 
       if (!attempt.tls || !attempt.client_cert_cn ||
           *attempt.client_cert_cn != attempt.charge_point_id)
         return AccessDecision::Unauthorized;
-      // Basic auth is optional on top of the certificate.
-      if (!has_basic) return AccessDecision::Accept;
+      // Basic auth is optional on top of the certificate (the credential).
+      if (!has_basic || !access->password_hash) return AccessDecision::Accept;
       break;
     default:
       return AccessDecision::Unauthorized;
   }
-  if (!access->password_hash) return AccessDecision::Accept;
+  if (!access->password_hash)
+    return allow_unauthenticated_ || auto_register_ ? AccessDecision::Accept
+                                                    : AccessDecision::Unauthorized;
   if (!has_basic) return AccessDecision::Unauthorized;
   return password_ok(*access, *attempt.basic_user, *attempt.basic_password)
              ? AccessDecision::Accept

@@ -33,15 +33,21 @@ struct AccessAttempt {
 
 enum class AccessDecision {
   Accept,
-  Unauthorized,  // HTTP 401
-  NotFound,      // HTTP 404: unknown charge point
+  Unauthorized,  // HTTP 401: wrong or missing credentials
+  // HTTP 401 as well: an unknown id must get the same answer as a wrong
+  // password, or ids could be enumerated. Kept apart only for the log.
+  UnknownId,
 };
 
 class ChargePointDirectory {
  public:
   // `auto_register`: unknown ids are accepted (they get registered as
   // Pending with profile 1 when they boot, see ChargePointService).
-  ChargePointDirectory(storage::ChargePointStore& store, bool auto_register);
+  // `allow_unauthenticated`: piles registered without a password may
+  // connect (profiles 1, 2) without credentials; off, they are refused, so
+  // an id alone never opens a session (--allow-unauthenticated-piles).
+  ChargePointDirectory(storage::ChargePointStore& store, bool auto_register,
+                       bool allow_unauthenticated = false);
 
   // Replaces the snapshot with the store's current content. Blocks on the
   // database. Throws storage::DatabaseError (the old snapshot stays).
@@ -56,14 +62,17 @@ class ChargePointDirectory {
   bool auto_register() const { return auto_register_; }
 
   // The upgrade rules:
-  //  - unknown id: NotFound, or Accept when auto-registration is on;
+  //  - unknown id: UnknownId (answered like Unauthorized), or Accept when
+  //    auto-registration is on;
   //  - profile 1: plain ws:// only; profile 2: wss:// only; profile 3:
   //    wss:// only with a verified client certificate whose CN is the id;
   //    a pile registered for 2/3 arriving on ws:// (a lower profile) or a
   //    profile-1 pile arriving on wss:// is Unauthorized;
   //  - profiles 1 and 2 need HTTP Basic auth with user == id and the
   //    registered password; a charge point registered without a password
-  //    needs none. For profile 3 Basic auth is optional, but when sent for
+  //    needs none only with allow_unauthenticated (or auto_register, whose
+  //    piles are registered without one), else it is Unauthorized. For
+  //    profile 3 Basic auth is optional, but when sent for
   //    a pile with a password it must be right;
   //  - a Rejected registration still connects (BootNotification answers
   //    Rejected).
@@ -79,6 +88,7 @@ class ChargePointDirectory {
 
   storage::ChargePointStore& store_;
   const bool auto_register_;
+  const bool allow_unauthenticated_;
 
   mutable std::mutex snapshot_mutex_;
   std::shared_ptr<const Snapshot> snapshot_;

@@ -4,6 +4,7 @@
 // Threading: called on worker threads; blocks on the database.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,6 +31,9 @@ struct ChargePointServiceConfig {
   bool auto_register = false;      // unknown piles become Pending at boot
   std::string node_id = "ocpp-1";  // this OCPP node, recorded on connect
 };
+
+// Shortest pile password accepted (HTTP Basic auth, profiles 1 and 2).
+inline constexpr std::size_t kMinPasswordLength = 16;
 
 struct ChargePointRegistration {
   std::string id;                       // 1..48 characters, no '/'
@@ -74,10 +78,11 @@ class ChargePointService {
                      ChargePointDirectory* directory, ChargePointServiceConfig config);
 
   // Registers a charge point. Throws std::invalid_argument for a bad id,
-  // profile or location; returns false when the id already exists.
+  // profile, location or a password shorter than kMinPasswordLength;
+  // returns false when the id already exists.
   bool register_charge_point(const ChargePointRegistration& registration);
   // Returns false when the id is unknown. Throws std::invalid_argument for
-  // a bad profile or location.
+  // a bad profile, location or a too short password.
   bool update_charge_point(const std::string& id, const ChargePointUpdate& update);
   bool remove_charge_point(const std::string& id);
   std::optional<ChargePointRecord> find(const std::string& id);

@@ -57,6 +57,7 @@ WebhookUrl parse_webhook_url(std::string_view url) {
 
   std::string_view host;
   std::string_view port_text;
+  bool port_given = false;  // a ':' after the host
   if (!authority.empty() && authority.front() == '[') {
     const auto close = authority.find(']');
     if (close == std::string_view::npos) bad_url("unterminated IPv6 address");
@@ -64,6 +65,7 @@ WebhookUrl parse_webhook_url(std::string_view url) {
     const std::string_view after = authority.substr(close + 1);
     if (!after.empty()) {
       if (after.front() != ':') bad_url("unexpected characters after the IPv6 address");
+      port_given = true;
       port_text = after.substr(1);
     }
     if (host.empty() || !std::all_of(host.begin(), host.end(), [](char c) {
@@ -73,16 +75,18 @@ WebhookUrl parse_webhook_url(std::string_view url) {
   } else {
     const auto colon = authority.find(':');
     host = authority.substr(0, colon);
-    if (colon != std::string_view::npos) port_text = authority.substr(colon + 1);
+    if (colon != std::string_view::npos) {
+      port_given = true;
+      port_text = authority.substr(colon + 1);
+    }
     if (host.empty()) bad_url("has no host");
     if (!std::all_of(host.begin(), host.end(), host_char)) bad_url("invalid host name");
   }
   parsed.host = lower(host);
 
   parsed.port = parsed.tls() ? 443 : 80;
-  if (authority.size() > host.size() && port_text.empty() &&
-      authority.find(':') != std::string_view::npos)
-    bad_url("empty port");
+  // (The colons inside "[::1]" are no port separator.)
+  if (port_given && port_text.empty()) bad_url("empty port");
   if (!port_text.empty()) {
     if (port_text.size() > 5 || !std::all_of(port_text.begin(), port_text.end(), [](char c) {
           return std::isdigit(static_cast<unsigned char>(c));

@@ -12,16 +12,8 @@ class DiscardingMessageLog : public core::MessageLog {
   void record(const std::string&, core::FrameDirection, std::string) override {}
 };
 
-UpgradeVerdict to_verdict(core::AccessDecision decision) {
-  switch (decision) {
-    case core::AccessDecision::Accept:
-      return UpgradeVerdict::Accept;
-    case core::AccessDecision::NotFound:
-      return UpgradeVerdict::NotFound;
-    case core::AccessDecision::Unauthorized:
-      break;
-  }
-  return UpgradeVerdict::Unauthorized;
+const char* refusal_reason(core::AccessDecision decision) {
+  return decision == core::AccessDecision::UnknownId ? "unknown id" : "bad credentials";
 }
 
 }  // namespace
@@ -60,13 +52,13 @@ UpgradeVerdict ChargePointGateway::on_upgrade(const UpgradeRequest& request) {
   attempt.basic_user = request.basic_user;
   attempt.basic_password = request.basic_password;
   attempt.client_cert_cn = request.client_cert_cn;
-  const UpgradeVerdict verdict = to_verdict(central_.directory().decide(attempt));
-  if (verdict != UpgradeVerdict::Accept) {
-    std::fprintf(stderr, "chargelock: refused %s from %s (%s)\n", request.charge_point_id.c_str(),
-                 request.remote_address.c_str(),
-                 verdict == UpgradeVerdict::NotFound ? "unknown id" : "bad credentials");
-  }
-  return verdict;
+  const core::AccessDecision decision = central_.directory().decide(attempt);
+  if (decision == core::AccessDecision::Accept) return UpgradeVerdict::Accept;
+  // The log tells the operator why; the pile gets 401 either way, so ids
+  // cannot be enumerated.
+  std::fprintf(stderr, "chargelock: refused %s from %s (%s)\n", request.charge_point_id.c_str(),
+               request.remote_address.c_str(), refusal_reason(decision));
+  return UpgradeVerdict::Unauthorized;
 }
 
 void ChargePointGateway::on_open(SessionId session, const std::string& charge_point_id) {

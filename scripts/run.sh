@@ -38,7 +38,7 @@ export CHARGELOCK_ADMIN_TOKEN=${CHARGELOCK_ADMIN_TOKEN:-$(cat "$data/admin-token
 
 "$build/app/chargelock" migrate
 for i in $(seq 1 "$piles"); do
-  "$build/app/chargelock" chargepoint add "SIM-$i" --password "sim-secret-$i" \
+  "$build/app/chargelock" chargepoint add "SIM-$i" --password "sim-pile-secret-$i" \
     --lat "48.1$i" --lon "11.5$i" --if-missing >/dev/null
 done
 
@@ -58,7 +58,7 @@ if [ -x "$build/simulators/pilesim" ]; then
       -d "{\"idTag\":\"BUSY-$i\"}" "$api/idtags" || true
   done
   "$build/simulators/pilesim" --url "ws://127.0.0.1:${listen##*:}/ocpp" --count "$piles" \
-    --id-pattern "SIM-{n}" --password-pattern "sim-secret-{n}" --busy --busy-tags 5 \
+    --id-pattern "SIM-{n}" --password-pattern "sim-pile-secret-{n}" --busy --busy-tags 5 \
     --busy-idle 20 --busy-session 60 &
   pids+=($!)
 fi

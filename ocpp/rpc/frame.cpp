@@ -5,25 +5,31 @@
 //   type element not an integer                     FormationViolation
 //   type integer but not 2, 3 or 4                  ProtocolError
 //   fewer elements than the type needs              ProtocolError ("incomplete")
-//   message id not a string of 1..36 characters     FormationViolation, id "-1"
+//   message id not a string of 1..36 characters     FormationViolation (a longer
+//                                                   string is echoed; else "-1")
 //   more elements than the type needs               FormationViolation
 //   action / error code / description wrong type    FormationViolation
 //   unknown error code string in a CALLERROR        FormationViolation
 //   payload / error details not a JSON object       FormationViolation
-//   nesting deeper than 32 levels                   FormationViolation, id "-1"
+//   nesting deeper than 64 levels                   FormationViolation, the id
+//                                                   if it precedes the nesting
 //
-// The reply carries the frame's message id whenever a valid one could be
-// read, so the peer can match it; "-1" otherwise (OCPP-J 1.6 §4.2.3 practice).
+// The reply carries the frame's message id whenever one could be read, so
+// the peer can match it; "-1" otherwise (OCPP-J 1.6 §4.2.3 practice).
 #include "ocpp/rpc/frame.h"
 
 #include <fmt/format.h>
 #include <rapidjson/error/en.h>
+#include <rapidjson/memorystream.h>
+#include <rapidjson/reader.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
 #include <array>
 #include <string>
 #include <utility>
+
+#include "core/json_nesting.h"
 
 namespace chargelock::ocpp {
 
@@ -64,6 +70,15 @@ std::string as_string(const rapidjson::Value& value) {
   return std::string(value.GetString(), value.GetStringLength());
 }
 
+// The id an error reply names: any non-empty string, even one longer than
+// 36 characters (the peer can only match its CALL by that very id; "-1"
+// would leave it waiting for a timeout).
+std::string reply_id(const rapidjson::Value& array) {
+  if (array.Size() >= 2 && array[1].IsString() && array[1].GetStringLength() > 0)
+    return as_string(array[1]);
+  return kUnknownId;
+}
+
 // Number of elements each message type has (OCPP-J 1.6 §4.2).
 std::size_t expected_size(MessageType type) {
   switch (type) {
@@ -93,8 +108,7 @@ std::variant<Frame, FrameError> parse_array(const rapidjson::Value& array) {
   if (array.Empty())
     return error(kUnknownId, ErrorCode::FormationViolation, "Frame is an empty array");
   // Read the id early so that every later error can name it.
-  std::string id =
-      array.Size() >= 2 && valid_message_id(array[1]) ? as_string(array[1]) : kUnknownId;
+  std::string id = reply_id(array);
 
   if (!array[0].IsInt())
     return error(id, ErrorCode::FormationViolation, "Message type is not an integer");
@@ -108,7 +122,7 @@ std::variant<Frame, FrameError> parse_array(const rapidjson::Value& array) {
   if (array.Size() < 2)
     return error(id, ErrorCode::ProtocolError, what + " is incomplete: no message id", type);
   if (!valid_message_id(array[1]))
-    return error(kUnknownId, ErrorCode::FormationViolation,
+    return error(id, ErrorCode::FormationViolation,
                  "Message id must be a string of 1 to 36 characters", type);
   if (array.Size() < size)
     return error(
@@ -164,31 +178,44 @@ std::variant<Frame, FrameError> parse_array(const rapidjson::Value& array) {
   return error(id, ErrorCode::ProtocolError, "Unknown message type");
 }
 
-// OCPP payloads nest a handful of levels (SetChargingProfile, the deepest,
-// about six). Copying and validating a value recurses, so a hostile frame of
-// thousands of '[' must be refused before it reaches that code. Counts
-// brackets outside strings; run before parsing, so it is cheap and bounded.
-constexpr int kMaxNesting = 32;
-
-bool nests_too_deep(std::string_view text) {
+// The head of a frame nested too deep to parse: its type and message id,
+// read with RapidJSON's SAX reader (iterative) that stops at the first
+// nested value, so the deep part is never reached.
+struct FrameHead : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, FrameHead> {
   int depth = 0;
-  bool in_string = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (in_string) {
-      if (c == '\\')
-        ++i;  // skip the escaped character
-      else if (c == '"')
-        in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > kMaxNesting) return true;
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
+  int index = -1;  // of the element at depth 1
+  std::optional<int> type;
+  std::string id;
+
+  bool Default() { return element(); }  // any other scalar
+  bool Int(int value) {
+    if (depth == 1 && index == -1) type = value;
+    return element();
   }
-  return false;
+  bool Uint(unsigned value) { return value <= 4 ? Int(static_cast<int>(value)) : element(); }
+  bool String(const char* text, rapidjson::SizeType length, bool) {
+    if (depth == 1 && index == 0) id.assign(text, length);
+    return element();
+  }
+  bool StartArray() {
+    if (depth != 0) return false;  // a nested value: the head is over
+    depth = 1;
+    return true;
+  }
+  bool StartObject() { return false; }
+  bool element() { return depth == 1 && ++index < 1; }
+};
+
+FrameError too_deep(std::string_view text) {
+  FrameHead head;
+  rapidjson::Reader reader;
+  rapidjson::MemoryStream stream(text.data(), text.size());
+  reader.Parse<rapidjson::kParseIterativeFlag>(stream, head);
+  std::optional<MessageType> type;
+  if (head.type && *head.type >= 2 && *head.type <= 4) type = static_cast<MessageType>(*head.type);
+  return error(head.id.empty() ? std::string(kUnknownId) : head.id, ErrorCode::FormationViolation,
+               "Frame nests deeper than " + std::to_string(core::kMaxJsonNesting) + " levels",
+               type);
 }
 
 template <typename Writer>
@@ -212,9 +239,8 @@ std::optional<ErrorCode> error_code_from_string(std::string_view text) {
 
 std::variant<Frame, FrameError> parse_frame(std::string_view text) {
   try {
-    if (nests_too_deep(text))
-      return error(kUnknownId, ErrorCode::FormationViolation,
-                   "Frame nests deeper than " + std::to_string(kMaxNesting) + " levels");
+    // Refused before parsing: copying and validating a value recurse.
+    if (core::json_too_deep_at(text)) return too_deep(text);
     rapidjson::Document document;
     // Iterative parsing: no recursion, whatever the input looks like.
     document.Parse<rapidjson::kParseIterativeFlag>(text.data(), text.size());

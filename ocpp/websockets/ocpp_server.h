@@ -57,7 +57,8 @@ struct UpgradeRequest {
 enum class UpgradeVerdict {
   Accept,
   Unauthorized,  // HTTP 401 with WWW-Authenticate: Basic
-  NotFound,      // HTTP 404 (unknown charge point)
+  NotFound,      // HTTP 404 (ChargeLock answers unknown charge points 401, see
+                 // core::AccessDecision::UnknownId)
 };
 
 class ConnectionHandler {

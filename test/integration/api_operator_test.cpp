@@ -80,6 +80,21 @@ TEST_CASE("api: bad charge point input is refused with 400 naming the field") {
   refused(R"({"id":"A","registrationStatus":"Maybe"})", "registrationStatus");
   refused(R"({"id":"A","colour":"red"})", "colour");
   refused(R"({"id":"A/B"})", "id");
+  // Pile passwords: at least 16 characters, through the API and the CLI.
+  refused(R"({"id":"A","password":"fifteen-chars-x"})", "password must be at least 16 characters");
+  refused(R"({"id":"A","password":""})", "password must be at least 16 characters");
+  REQUIRE(
+      admin->post("/api/v1/chargepoints", R"({"id":"B","password":"sixteen-chars-xx"})").status ==
+      201);
+  auto short_update = admin->put("/api/v1/chargepoints/B", R"({"password":"short"})");
+  CHECK(short_update.status == 400);
+  CHECK(error_of(short_update).find("at least 16 characters") != std::string::npos);
+  const auto [exit_code, output] = ServerProcess::run(
+      {"chargepoint", "add", "CP-SHORT", "--password", "fifteen-chars-x"}, api.env());
+  CHECK(exit_code != 0);
+  CHECK(output.find("at least 16 characters") != std::string::npos);
+  CHECK(admin->get("/api/v1/chargepoints/CP-SHORT").status == 404);
+  CHECK(admin->del("/api/v1/chargepoints/B").status == 204);
 
   auto malformed = admin->post("/api/v1/chargepoints", R"({"id":"A",)");
   CHECK(malformed.status == 400);
@@ -94,7 +109,7 @@ TEST_CASE("api: oversized bodies get 413, unknown paths 404, wrong methods 405")
   ApiFixture api;
   auto admin = api.admin();
 
-  std::string big = R"({"idTag":"T","padding":")" + std::string(100 * 1024, 'x') + "\"}";
+  std::string big = R"({"idTag":"T","padding":")" + std::string(1100 * 1024, 'x') + "\"}";
   auto too_big = admin->post("/api/v1/idtags", big);
   CHECK(too_big.status == 413);
   CHECK_FALSE(error_of(too_big).empty());

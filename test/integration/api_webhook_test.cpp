@@ -63,7 +63,7 @@ bool eventually(const std::function<bool()>& condition, std::chrono::millisecond
 
 }  // namespace
 
-TEST_CASE("api webhook: an owner sets, reads and deletes its webhook; the secret is not shown") {
+TEST_CASE("api webhook: an owner sets, reads and deletes its webhook, the secret is not shown") {
   ApiFixture api;
   const Parties parties = make_parties(api);
   auto owner = api.client(parties.owner);
@@ -85,7 +85,7 @@ TEST_CASE("api webhook: an owner sets, reads and deletes its webhook; the secret
   CHECK(got.json().HasMember("createdAt"));
 
   // Without a secret the server makes one and shows it this once.
-  auto generated = owner->put("/api/v1/webhook", R"({"url":"http://127.0.0.1:9/x"})");
+  auto generated = owner->put("/api/v1/webhook", R"({"url":"https://hooks.example.net/x"})");
   REQUIRE(generated.status == 200);
   const std::string secret = string_member(generated, "secret");
   CHECK(secret.rfind("whsec_", 0) == 0);
@@ -103,7 +103,7 @@ TEST_CASE("api webhook: an owner sets, reads and deletes its webhook; the secret
       CHECK(result.status == 400);
       CHECK_FALSE(error_of(result).empty());
     }
-    CHECK(string_member(owner->get("/api/v1/webhook"), "url") == "http://127.0.0.1:9/x");
+    CHECK(string_member(owner->get("/api/v1/webhook"), "url") == "https://hooks.example.net/x");
   }
   SECTION("owners only") {
     auto admin = api.admin();
@@ -121,7 +121,7 @@ TEST_CASE("api webhook: an owner sets, reads and deletes its webhook; the secret
 
 TEST_CASE("api webhook: a low-battery prompt reaches the receiver with a valid signature") {
   WebhookReceiver receiver;
-  ApiFixture api("serve");
+  ApiFixture api("serve", {"--webhook-allow-private"});  // the receiver is on loopback
   const Parties parties = make_parties(api);
   auto owner = api.client(parties.owner);
   auto telematics = api.client(parties.telematics);
@@ -168,7 +168,7 @@ TEST_CASE("api webhook: a low-battery prompt reaches the receiver with a valid s
 TEST_CASE("api webhook: the receiver answers 500, then 200: delivered after a retry") {
   WebhookReceiver receiver;
   receiver.script({500});
-  ApiFixture api;
+  ApiFixture api("api", {"--webhook-allow-private"});
   const Parties parties = make_parties(api);
   auto owner = api.client(parties.owner);
   auto telematics = api.client(parties.telematics);
@@ -203,7 +203,7 @@ TEST_CASE("api webhook: the receiver answers 500, then 200: delivered after a re
 
 TEST_CASE("api webhook: a receiver that is down is served later, across a server crash") {
   WebhookReceiver receiver(false);  // bound, not listening: connections are refused
-  ApiFixture api;
+  ApiFixture api("api", {"--webhook-allow-private"});
   const Parties parties = make_parties(api);
   auto owner = api.client(parties.owner);
   auto telematics = api.client(parties.telematics);
@@ -230,8 +230,8 @@ TEST_CASE("api webhook: a receiver that is down is served later, across a server
   api.server->stop(true);
   receiver.listen();
   api.server = std::make_unique<ServerProcess>(
-      std::vector<std::string>{"api", "--api-listen", "127.0.0.1:0"}, api.env(),
-      std::vector<std::string>{"api"});
+      std::vector<std::string>{"api", "--api-listen", "127.0.0.1:0", "--webhook-allow-private"},
+      api.env(), std::vector<std::string>{"api"});
   REQUIRE(receiver.wait_for(1, 20s));
   const auto request = receiver.requests().at(0);
   CHECK(request.header("x-chargelock-signature") == expected_signature(kSecret, request.body));
@@ -242,4 +242,64 @@ TEST_CASE("api webhook: a receiver that is down is served later, across a server
         return std::string(d["deliveries"][0]["status"].GetString()) == "delivered";
       },
       5s));
+}
+
+TEST_CASE("api webhook: URLs reaching loopback, private or link-local addresses are refused") {
+  ApiFixture api;
+  const Parties parties = make_parties(api);
+  auto owner = api.client(parties.owner);
+  for (const char* url :
+       {"http://127.0.0.1:8080/x", "http://localhost/x", "http://10.1.2.3/x", "http://172.20.0.1/x",
+        "http://192.168.1.10/x", "http://169.254.169.254/latest/", "http://0.0.0.0/x",
+        "http://[::1]/x", "http://[::]/x", "http://[fd12::1]/x", "http://[fe80::1]/x",
+        "http://[::ffff:127.0.0.1]/x", "http://[::ffff:a00:1]/x", "https://127.1.2.3:8443/x"}) {
+    auto result = owner->put("/api/v1/webhook", put_body(url));
+    INFO(url << " -> " << result.status << " " << result.body);
+    CHECK(result.status == 400);
+    CHECK(error_of(result).find("--webhook-allow-private") != std::string::npos);
+  }
+  auto named = owner->put("/api/v1/webhook", put_body("http://localhost:9/x"));
+  CHECK(error_of(named).find("localhost resolves to") != std::string::npos);
+  CHECK(owner->get("/api/v1/webhook").status == 404);  // nothing was stored
+  // A public address is fine.
+  CHECK(owner->put("/api/v1/webhook", put_body("http://8.8.8.8/hook")).status == 200);
+
+  // The operator may allow private destinations.
+  ApiFixture allowing("api", {"--webhook-allow-private"});
+  auto allowed_owner = allowing.client(allowing.new_owner_token("Eve"));
+  CHECK(allowed_owner->put("/api/v1/webhook", put_body("http://127.0.0.1:8080/x")).status == 200);
+}
+
+TEST_CASE("api webhook: the address check is repeated at delivery, a refusal is a failed attempt") {
+  WebhookReceiver receiver;
+  ApiFixture api("api", {"--webhook-allow-private"});
+  const Parties parties = make_parties(api);
+  auto owner = api.client(parties.owner);
+  REQUIRE(owner->put("/api/v1/webhook", put_body(receiver.url())).status == 200);
+
+  // Registered while allowed; delivered by a server that does not allow it
+  // (as when a name's DNS answer turns private after registration).
+  api.server->stop();
+  api.server = std::make_unique<ServerProcess>(
+      std::vector<std::string>{"api", "--api-listen", "127.0.0.1:0"}, api.env(),
+      std::vector<std::string>{"api"});
+  owner = api.client(parties.owner);
+  auto telematics = api.client(parties.telematics);
+  int minute = 0;
+  drop_battery(*telematics, minute);
+  REQUIRE(eventually(
+      [&] {
+        auto d = owner->get("/api/v1/webhook/deliveries").json();
+        return d["deliveries"].Size() == 1 && d["deliveries"][0]["attempts"].GetInt() >= 1 &&
+               d["deliveries"][0]["lastError"].IsString();
+      },
+      10s));
+  const auto page = owner->get("/api/v1/webhook/deliveries").json();
+  const auto& refused = page["deliveries"][0];
+  const std::string error = refused["lastError"].GetString();
+  INFO(error);
+  CHECK(error.find("127.0.0.1, a loopback address") != std::string::npos);
+  CHECK(refused["lastStatus"].IsNull());
+  CHECK(std::string(refused["status"].GetString()) == "pending");  // retried later
+  CHECK(receiver.requests().empty());
 }

@@ -71,7 +71,7 @@ struct QueueFixture {
     central.set_command_validator(&validator);
     for (const char* id : {"CP-1", "CP-2"}) {
       auto [code, output] = ServerProcess::run(
-          {"chargepoint", "add", id, "--password", std::string("pw-") + id}, env());
+          {"chargepoint", "add", id, "--password", std::string("pile-password-") + id}, env());
       INFO(output);
       REQUIRE(code == 0);
     }
@@ -92,7 +92,7 @@ struct QueueFixture {
     auto client = std::make_unique<WsTestClient>();
     WsClientOptions options;
     options.basic_user = id;
-    options.basic_password = "pw-" + id;
+    options.basic_password = "pile-password-" + id;
     const auto result =
         client->connect(fmt::format("ws://127.0.0.1:{}", server->port("ocpp ws")), id, options);
     INFO(result.error);

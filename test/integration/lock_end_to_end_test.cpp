@@ -60,7 +60,7 @@ class AnsweringPile {
   void connect(const std::string& url) {
     WsClientOptions options;
     options.basic_user = id();
-    options.basic_password = "secret";
+    options.basic_password = "lock-test-secret-16";
     REQUIRE(pile_.connect(url, options).connected);
   }
 
@@ -199,7 +199,7 @@ struct LockFixture {
 
   void add_charge_point(const std::string& id, double lat, double lon) {
     auto [code, output] =
-        ServerProcess::run({"chargepoint", "add", id, "--password", "secret", "--lat",
+        ServerProcess::run({"chargepoint", "add", id, "--password", "lock-test-secret-16", "--lat",
                             fmt::format("{}", lat), "--lon", fmt::format("{}", lon)},
                            env());
     INFO(output);

@@ -27,10 +27,10 @@ struct CentralSystemFixture {
   std::vector<std::string> extra_flags;
 
   CentralSystemFixture() {
-    add_charge_point({"CP-1", "--password", "secret-1", "--lat", "48.1", "--lon", "11.5"});
-    add_charge_point({"CP-2", "--password", "secret-2", "--profile", "2"});
+    add_charge_point({"CP-1", "--password", "secret-password-1", "--lat", "48.1", "--lon", "11.5"});
+    add_charge_point({"CP-2", "--password", "secret-password-2", "--profile", "2"});
     add_charge_point({"CP-3", "--profile", "3"});
-    add_charge_point({"CP-PENDING", "--password", "p", "--pending"});
+    add_charge_point({"CP-PENDING", "--password", "pending-password-16", "--pending"});
     core::CentralSystemConfig config;
     config.message_log = false;
     core::CentralSystem central(database.db(), config);
@@ -112,7 +112,7 @@ std::string error_code(const rapidjson::Document& frame) {
 TEST_CASE_METHOD(CentralSystemFixture, "a full charging session over ws is answered and stored") {
   start();
   OcppTestPile pile("CP-1");
-  REQUIRE(pile.connect(ws_url(), basic("CP-1", "secret-1")).connected);
+  REQUIRE(pile.connect(ws_url(), basic("CP-1", "secret-password-1")).connected);
 
   auto boot = pile.call_ok("BootNotification", boot_payload());
   CHECK(std::string(boot["status"].GetString()) == "Accepted");
@@ -182,7 +182,7 @@ TEST_CASE_METHOD(CentralSystemFixture,
                  "a pile's last seen follows its frames, a second late at most") {
   start();
   OcppTestPile pile("CP-1");
-  REQUIRE(pile.connect(ws_url(), basic("CP-1", "secret-1")).connected);
+  REQUIRE(pile.connect(ws_url(), basic("CP-1", "secret-password-1")).connected);
   pile.call_ok("BootNotification", boot_payload());
   const auto seen = [&] {
     return std::stoll(
@@ -212,20 +212,20 @@ TEST_CASE_METHOD(CentralSystemFixture, "each security profile connects only its 
     OcppTestPile none("CP-1");
     CHECK(none.connect(ws_url()).http_status == 401);
     OcppTestPile right("CP-1");
-    REQUIRE(right.connect(ws_url(), basic("CP-1", "secret-1")).connected);
+    REQUIRE(right.connect(ws_url(), basic("CP-1", "secret-password-1")).connected);
     CHECK(std::string(right.call_ok("BootNotification", boot_payload())["status"].GetString()) ==
           "Accepted");
     // A profile-1 pile does not belong on the TLS listener.
     OcppTestPile tls("CP-1");
-    CHECK(tls.connect(wss_url(), basic("CP-1", "secret-1")).http_status == 401);
+    CHECK(tls.connect(wss_url(), basic("CP-1", "secret-password-1")).http_status == 401);
   }
   SECTION("profile 2: TLS and Basic auth on wss://, never on ws://") {
     OcppTestPile pile("CP-2");
-    REQUIRE(pile.connect(wss_url(), basic("CP-2", "secret-2")).connected);
+    REQUIRE(pile.connect(wss_url(), basic("CP-2", "secret-password-2")).connected);
     CHECK(std::string(pile.call_ok("BootNotification", boot_payload())["status"].GetString()) ==
           "Accepted");
     OcppTestPile downgrade("CP-2");
-    CHECK(downgrade.connect(ws_url(), basic("CP-2", "secret-2")).http_status == 401);
+    CHECK(downgrade.connect(ws_url(), basic("CP-2", "secret-password-2")).http_status == 401);
     OcppTestPile wrong("CP-2");
     CHECK(wrong.connect(wss_url(), basic("CP-2", "nope")).http_status == 401);
   }
@@ -257,9 +257,16 @@ TEST_CASE_METHOD(CentralSystemFixture, "each security profile connects only its 
     CHECK_FALSE(forged.connect(wss_url(), untrusted).connected);
   }
   SECTION("unknown ids and missing subprotocol are refused at the upgrade") {
+    // An unknown id gets the very answer a wrong password gets: ids cannot
+    // be told apart from outside.
     OcppTestPile unknown("CP-NOBODY");
-    CHECK(unknown.connect(ws_url(), basic("CP-NOBODY", "x")).http_status == 404);
-    WsClientOptions no_protocol = basic("CP-1", "secret-1");
+    auto nobody = unknown.connect(ws_url(), basic("CP-NOBODY", "secret-password-1"));
+    OcppTestPile known("CP-1");
+    auto wrong = known.connect(ws_url(), basic("CP-1", "not-the-password-1"));
+    CHECK(nobody.http_status == 401);
+    CHECK(nobody.http_status == wrong.http_status);
+    CHECK(nobody.www_authenticate == wrong.www_authenticate);
+    WsClientOptions no_protocol = basic("CP-1", "secret-password-1");
     no_protocol.subprotocol.reset();
     OcppTestPile old("CP-1");
     CHECK_FALSE(old.connect(ws_url(), no_protocol).connected);
@@ -269,7 +276,7 @@ TEST_CASE_METHOD(CentralSystemFixture, "each security profile connects only its 
 TEST_CASE_METHOD(CentralSystemFixture, "registration state decides the boot answer") {
   start();
   OcppTestPile pile("CP-PENDING");
-  REQUIRE(pile.connect(ws_url(), basic("CP-PENDING", "p")).connected);
+  REQUIRE(pile.connect(ws_url(), basic("CP-PENDING", "pending-password-16")).connected);
   auto boot = pile.call_ok("BootNotification", boot_payload());
   CHECK(std::string(boot["status"].GetString()) == "Pending");
 }
@@ -289,7 +296,7 @@ TEST_CASE_METHOD(CentralSystemFixture,
                  "bad input gets the named CALLERROR and the connection stays up") {
   start();
   OcppTestPile pile("CP-1");
-  REQUIRE(pile.connect(ws_url(), basic("CP-1", "secret-1")).connected);
+  REQUIRE(pile.connect(ws_url(), basic("CP-1", "secret-password-1")).connected);
 
   CHECK(error_code(pile.exchange("this is not json")) == "FormationViolation");
   CHECK(error_code(pile.exchange(R"({"not":"an array"})")) == "FormationViolation");
@@ -308,6 +315,17 @@ TEST_CASE_METHOD(CentralSystemFixture,
   CHECK(error_code(pile.call("Authorize", R"({"idTag":"THIS-ID-TAG-IS-FAR-TOO-LONG"})")) ==
         "PropertyConstraintViolation");
   CHECK(error_code(pile.call("Heartbeat", R"({"surprise":1})")) == "FormationViolation");
+  // An id too long to be valid is still the pile's only way to match the
+  // answer to its CALL: it comes back, not "-1".
+  const std::string long_id(40, 'L');
+  auto long_answer = pile.exchange(R"([2,")" + long_id + R"(","Heartbeat",{}])");
+  CHECK(error_code(long_answer) == "FormationViolation");
+  CHECK(std::string(long_answer[1].GetString()) == long_id);
+  // Nested deeper than 64 levels: refused without recursion, id kept.
+  auto deep = pile.exchange(R"([2,"deep-1","DataTransfer",{"vendorId":"x","data":)" +
+                            std::string(20000, '[') + "}]");
+  CHECK(error_code(deep) == "FormationViolation");
+  CHECK(std::string(deep[1].GetString()) == "deep-1");
 
   // After all that, the connection is still up and answers.
   CHECK(pile.call("Heartbeat", "{}")[0].GetInt() == 3);
@@ -324,18 +342,36 @@ TEST_CASE_METHOD(CentralSystemFixture,
 
   // A binary frame is not OCPP-J: the server closes that connection (1003).
   OcppTestPile binary("CP-PENDING");
-  REQUIRE(binary.connect(ws_url(), basic("CP-PENDING", "p")).connected);
+  REQUIRE(binary.connect(ws_url(), basic("CP-PENDING", "pending-password-16")).connected);
   binary.client().send_binary("\x01\x02");
   CHECK(binary.client().wait_closed(5s) == 1003);
+}
+
+TEST_CASE_METHOD(CentralSystemFixture,
+                 "a pile without a password connects only with --allow-unauthenticated-piles") {
+  add_charge_point({"CP-OPEN"});
+  start();
+  OcppTestPile refused("CP-OPEN");
+  CHECK(refused.connect(ws_url()).http_status == 401);
+  OcppTestPile guessing("CP-OPEN");
+  CHECK(guessing.connect(ws_url(), basic("CP-OPEN", "any-password-at-all")).http_status == 401);
+
+  server.reset();
+  extra_flags = {"--allow-unauthenticated-piles"};
+  start();
+  OcppTestPile open("CP-OPEN");
+  REQUIRE(open.connect(ws_url()).connected);
+  CHECK(std::string(open.call_ok("BootNotification", boot_payload())["status"].GetString()) ==
+        "Accepted");
 }
 
 TEST_CASE_METHOD(CentralSystemFixture, "a reconnect with the same id replaces the old connection") {
   start();
   OcppTestPile first("CP-1");
-  REQUIRE(first.connect(ws_url(), basic("CP-1", "secret-1")).connected);
+  REQUIRE(first.connect(ws_url(), basic("CP-1", "secret-password-1")).connected);
   first.call_ok("BootNotification", boot_payload());
   OcppTestPile second("CP-1");
-  REQUIRE(second.connect(ws_url(), basic("CP-1", "secret-1")).connected);
+  REQUIRE(second.connect(ws_url(), basic("CP-1", "secret-password-1")).connected);
   CHECK(first.client().wait_closed(5s).has_value());
   CHECK(second.call("Heartbeat", "{}")[0].GetInt() == 3);
   CHECK(scalar("SELECT online FROM charge_points WHERE id = 'CP-1'") == "t");
@@ -345,7 +381,7 @@ TEST_CASE_METHOD(CentralSystemFixture, "a pile that goes silent is marked offlin
   extra_flags = {"--ping-interval", "1"};
   start();
   OcppTestPile pile("CP-1");
-  REQUIRE(pile.connect(ws_url(), basic("CP-1", "secret-1")).connected);
+  REQUIRE(pile.connect(ws_url(), basic("CP-1", "secret-password-1")).connected);
   pile.call_ok("BootNotification", boot_payload());
   CHECK(scalar("SELECT online FROM charge_points WHERE id = 'CP-1'") == "t");
   pile.client().set_answer_pings(false);
@@ -364,7 +400,7 @@ TEST_CASE_METHOD(CentralSystemFixture,
   const std::string started = now_rfc3339();
   {
     OcppTestPile pile("CP-1");
-    REQUIRE(pile.connect(ws_url(), basic("CP-1", "secret-1")).connected);
+    REQUIRE(pile.connect(ws_url(), basic("CP-1", "secret-password-1")).connected);
     pile.call_ok("BootNotification", boot_payload());
     transaction =
         pile.call_ok("StartTransaction",
@@ -382,7 +418,7 @@ TEST_CASE_METHOD(CentralSystemFixture,
   // comes back.
   CHECK(scalar("SELECT online FROM charge_points WHERE id = 'CP-1'") == "f");
   OcppTestPile pile("CP-1");
-  REQUIRE(pile.connect(ws_url(), basic("CP-1", "secret-1")).connected);
+  REQUIRE(pile.connect(ws_url(), basic("CP-1", "secret-password-1")).connected);
   pile.call_ok("BootNotification", boot_payload());
   // The pile did not get the answer to a retried start: same id again.
   CHECK(pile.call_ok("StartTransaction",
@@ -404,7 +440,7 @@ TEST_CASE_METHOD(CentralSystemFixture, "a clean stop keeps every frame in the me
   start();
   {
     OcppTestPile pile("CP-1");
-    REQUIRE(pile.connect(ws_url(), basic("CP-1", "secret-1")).connected);
+    REQUIRE(pile.connect(ws_url(), basic("CP-1", "secret-password-1")).connected);
     pile.call_ok("BootNotification", boot_payload());
     for (int i = 0; i < 20; ++i) pile.call_ok("Heartbeat", "{}");
   }

@@ -66,11 +66,11 @@ struct Fixture {
 
 TEST_CASE_METHOD(Fixture, "fifty simulated piles boot over ws:// and are known online") {
   for (int i = 1; i <= 50; ++i)
-    add(fmt::format("SIM-{}", i), {"--password", fmt::format("pw-{}", i)});
+    add(fmt::format("SIM-{}", i), {"--password", fmt::format("pile-password-x{}", i)});
   ServerProcess server = start();
-  const auto summary =
-      run_pilesim({"--url", fmt::format("ws://127.0.0.1:{}/ocpp", server.port("ocpp ws")),
-                   "--count", "50", "--password-pattern", "pw-{n}", "--duration", "10"});
+  const auto summary = run_pilesim(
+      {"--url", fmt::format("ws://127.0.0.1:{}/ocpp", server.port("ocpp ws")), "--count", "50",
+       "--password-pattern", "pile-password-x{n}", "--duration", "10"});
   CHECK(summary["bootsAccepted"].GetInt() == 50);
   CHECK(summary["connectFailures"].GetInt() == 0);
   CHECK(summary["protocolErrors"].GetInt() == 0);
@@ -79,17 +79,17 @@ TEST_CASE_METHOD(Fixture, "fifty simulated piles boot over ws:// and are known o
 
 TEST_CASE_METHOD(Fixture, "simulated TLS piles boot with profile 2") {
   for (int i = 1; i <= 5; ++i)
-    add(fmt::format("TLS-{}", i), {"--password", "tls-secret", "--profile", "2"});
+    add(fmt::format("TLS-{}", i), {"--password", "tls-secret-password", "--profile", "2"});
   ServerProcess server = start();
   const auto summary =
       run_pilesim({"--url", fmt::format("wss://127.0.0.1:{}/ocpp", server.port("ocpp wss")),
-                   "--count", "5", "--id-pattern", "TLS-{n}", "--password-pattern", "tls-secret",
-                   "--ca", certificates.ca_file(), "--duration", "8"});
+                   "--count", "5", "--id-pattern", "TLS-{n}", "--password-pattern",
+                   "tls-secret-password", "--ca", certificates.ca_file(), "--duration", "8"});
   CHECK(summary["bootsAccepted"].GetInt() == 5);
 }
 
 TEST_CASE_METHOD(Fixture, "a scripted charging session is stored as a transaction") {
-  add("SIM-1", {"--password", "pw"});
+  add("SIM-1", {"--password", "pile-password-one"});
   {
     core::CentralSystemConfig config;
     config.message_log = false;
@@ -104,9 +104,9 @@ TEST_CASE_METHOD(Fixture, "a scripted charging session is stored as a transactio
       {"at":3,"action":"stop","pile":1,"connector":1},
       {"at":4,"action":"unplug","pile":1,"connector":1}]})";
   ServerProcess server = start();
-  const auto summary =
-      run_pilesim({"--url", fmt::format("ws://127.0.0.1:{}/ocpp", server.port("ocpp ws")),
-                   "--password-pattern", "pw", "--scenario", scenario, "--duration", "9"});
+  const auto summary = run_pilesim(
+      {"--url", fmt::format("ws://127.0.0.1:{}/ocpp", server.port("ocpp ws")), "--password-pattern",
+       "pile-password-one", "--scenario", scenario, "--duration", "9"});
   CHECK(summary["transactionsStarted"].GetInt() == 1);
   CHECK(summary["transactionsStopped"].GetInt() == 1);
   CHECK(database.scalar("SELECT count(*) FROM transactions WHERE id_tag = 'TAG-1001' AND "
@@ -116,8 +116,8 @@ TEST_CASE_METHOD(Fixture, "a scripted charging session is stored as a transactio
 }
 
 TEST_CASE_METHOD(Fixture, "busy mode with a tag pool charges with tags the central system knows") {
-  add("SIM-1", {"--password", "pw"});
-  add("SIM-2", {"--password", "pw"});
+  add("SIM-1", {"--password", "pile-password-one"});
+  add("SIM-2", {"--password", "pile-password-one"});
   {
     core::CentralSystemConfig config;
     config.message_log = false;
@@ -131,8 +131,8 @@ TEST_CASE_METHOD(Fixture, "busy mode with a tag pool charges with tags the centr
   ServerProcess server = start();
   const auto summary = run_pilesim(
       {"--url", fmt::format("ws://127.0.0.1:{}/ocpp", server.port("ocpp ws")), "--count", "2",
-       "--connectors", "2", "--password-pattern", "pw", "--busy", "--busy-tags", "3", "--busy-idle",
-       "1", "--busy-session", "2", "--duration", "8"});
+       "--connectors", "2", "--password-pattern", "pile-password-one", "--busy", "--busy-tags", "3",
+       "--busy-idle", "1", "--busy-session", "2", "--duration", "8"});
   CHECK(summary["transactionsStarted"].GetInt() > 0);
   // (A tag already charging elsewhere is refused as ConcurrentTx: that can
   // happen with 3 tags on 4 connectors and is right.)

@@ -52,14 +52,15 @@ std::unique_ptr<WsTestClient> connect(ServerProcess& node, const std::string& id
   auto client = std::make_unique<WsTestClient>();
   WsClientOptions options;
   options.basic_user = id;
-  options.basic_password = "pw-" + id;
+  options.basic_password = "pile-password-" + id;
   // A pile registered through the API is known to a node after its next
-  // directory refresh (every 5 s).
+  // directory refresh (every 5 s); until then its id is unknown there (401,
+  // the answer a wrong password gets).
   for (int attempt = 0; attempt < 40; ++attempt) {
     auto result =
         client->connect(fmt::format("ws://127.0.0.1:{}", node.port("ocpp ws")), id, options);
     if (result.connected) return client;
-    REQUIRE(result.http_status == 404);
+    REQUIRE(result.http_status == 401);
     std::this_thread::sleep_for(250ms);
     client = std::make_unique<WsTestClient>();
   }
@@ -98,8 +99,8 @@ bool eventually(const std::function<bool()>& condition) {
 
 TEST_CASE_METHOD(Cluster,
                  "a command reaches the node that holds the pile, and follows it to another") {
-  REQUIRE(request("POST", "/chargepoints", R"({"id":"CP-MOVE","password":"pw-CP-MOVE"})").status ==
-          201);
+  REQUIRE(request("POST", "/chargepoints", R"({"id":"CP-MOVE","password":"pile-password-CP-MOVE"})")
+              .status == 201);
   {
     auto pile = connect(*node_a, "CP-MOVE");
     REQUIRE(eventually([&] {

@@ -22,8 +22,10 @@ struct ApiFixture {
   TestDatabase database;
   std::unique_ptr<ServerProcess> server;
 
-  explicit ApiFixture(const std::string& command = "api") {
+  // `extra`: more flags for the program (e.g. {"--api-max-body", "2048"}).
+  explicit ApiFixture(const std::string& command = "api", std::vector<std::string> extra = {}) {
     std::vector<std::string> args = {command, "--api-listen", "127.0.0.1:0"};
+    args.insert(args.end(), extra.begin(), extra.end());
     std::vector<std::string> await = {"api"};
     if (command == "serve") {
       args.insert(args.end(), {"--ocpp-listen", "127.0.0.1:0"});

@@ -47,13 +47,21 @@ struct SilentServer {
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port) + "/"; }
 };
 
+// The receivers here listen on loopback, which only an operator's
+// --webhook-allow-private lets the client reach.
+api::WebhookHttpClientConfig loopback_allowed() {
+  api::WebhookHttpClientConfig config;
+  config.allow_private = true;
+  return config;
+}
+
 }  // namespace
 
 TEST_CASE("webhook client: POSTs the body and headers, reports the status") {
   signal(SIGPIPE, SIG_IGN);  // as the chargelock program does
   WebhookReceiver receiver;
   receiver.script({503});
-  api::WebhookHttpClient client;
+  api::WebhookHttpClient client(loopback_allowed());
 
   const auto first = client.post(post_to(receiver.url("/a/b?c=d"), R"({"hello":"world"})"));
   CHECK(first.status == 503);
@@ -77,14 +85,14 @@ TEST_CASE("webhook client: refused, timed out, cancelled, bad URL: no status, a 
   signal(SIGPIPE, SIG_IGN);
   SECTION("refused") {
     WebhookReceiver down(false);
-    api::WebhookHttpClient client;
+    api::WebhookHttpClient client(loopback_allowed());
     const auto answer = client.post(post_to(down.url()));
     CHECK_FALSE(answer.status);
     CHECK(answer.error.find("cannot connect") != std::string::npos);
   }
   SECTION("no answer within the timeout") {
     SilentServer silent;
-    api::WebhookHttpClientConfig config;
+    api::WebhookHttpClientConfig config = loopback_allowed();
     config.timeout = 300ms;
     api::WebhookHttpClient client(config);
     const auto start = std::chrono::steady_clock::now();
@@ -95,7 +103,7 @@ TEST_CASE("webhook client: refused, timed out, cancelled, bad URL: no status, a 
   }
   SECTION("cancel() ends a request in flight quickly") {
     SilentServer silent;
-    api::WebhookHttpClient client;  // 15 s timeout
+    api::WebhookHttpClient client(loopback_allowed());  // 15 s timeout
     std::thread canceller([&client] {
       std::this_thread::sleep_for(200ms);
       client.cancel();
@@ -108,7 +116,7 @@ TEST_CASE("webhook client: refused, timed out, cancelled, bad URL: no status, a 
     CHECK(std::chrono::steady_clock::now() - start < 1s);
   }
   SECTION("bad URL") {
-    api::WebhookHttpClient client;
+    api::WebhookHttpClient client(loopback_allowed());
     const auto answer = client.post(post_to("gopher://x/"));
     CHECK_FALSE(answer.status);
     CHECK(answer.error.find("url") != std::string::npos);
@@ -121,7 +129,7 @@ TEST_CASE("webhook client: https verifies the certificate against the configured
   WebhookReceiver receiver(true, &pki.server());
   const std::string port = std::to_string(receiver.port());
 
-  api::WebhookHttpClientConfig trusting;
+  api::WebhookHttpClientConfig trusting = loopback_allowed();
   trusting.ca_file = pki.ca_file();
   api::WebhookHttpClient client(trusting);
   CHECK(client.post(post_to("https://127.0.0.1:" + port + "/tls")).status == 200);
@@ -130,12 +138,12 @@ TEST_CASE("webhook client: https verifies the certificate against the configured
   CHECK(receiver.requests()[0].target == "/tls");
 
   // Another CA, or the system's CAs: the test certificate is not accepted.
-  api::WebhookHttpClientConfig other;
+  api::WebhookHttpClientConfig other = loopback_allowed();
   other.ca_file = pki.untrusted_ca_file();
   const auto refused = api::WebhookHttpClient(other).post(post_to(receiver.url()));
   CHECK_FALSE(refused.status);
   CHECK(refused.error.find("certificate") != std::string::npos);
-  const auto system = api::WebhookHttpClient().post(post_to(receiver.url()));
+  const auto system = api::WebhookHttpClient(loopback_allowed()).post(post_to(receiver.url()));
   CHECK_FALSE(system.status);
   CHECK(receiver.requests().size() == 2);
 
@@ -144,4 +152,34 @@ TEST_CASE("webhook client: https verifies the certificate against the configured
     missing.ca_file = "/nonexistent/ca.pem";
     return missing;
   }()));
+}
+
+TEST_CASE("webhook client: non-public addresses are refused at connect time unless allowed") {
+  signal(SIGPIPE, SIG_IGN);
+  WebhookReceiver receiver;
+  const std::string port = std::to_string(receiver.port());
+  api::WebhookHttpClient guarded;  // the default: public addresses only
+  // The check is on the address about to be connected to: a name (whose
+  // DNS answer may have changed since registration) is caught as well as a
+  // literal address, in every IPv6 spelling of it.
+  for (const std::string& url :
+       {receiver.url(), "http://localhost:" + port + "/hook",
+        "http://[::ffff:127.0.0.1]:" + port + "/hook", "http://0.0.0.0:" + port + "/hook",
+        "http://[::1]:" + port + "/hook"}) {
+    const auto answer = guarded.post(post_to(url));
+    INFO(url << " -> " << answer.error);
+    CHECK_FALSE(answer.status);
+    CHECK(answer.error.find("refused") != std::string::npos);
+    CHECK(answer.error.find("--webhook-allow-private") != std::string::npos);
+  }
+  CHECK(guarded.post(post_to(receiver.url())).error.find("a loopback address") !=
+        std::string::npos);
+  CHECK(guarded.post(post_to("http://169.254.169.254/latest/meta-data/"))
+            .error.find("169.254.169.254, a link-local address") != std::string::npos);
+  CHECK(guarded.post(post_to("http://10.0.0.1/")).error.find("a private address") !=
+        std::string::npos);
+  // Nothing reached the receiver; the operator's permission lets it through.
+  CHECK(receiver.requests().empty());
+  CHECK(api::WebhookHttpClient(loopback_allowed()).post(post_to(receiver.url())).status == 200);
+  CHECK(receiver.wait_for(1, 2s));
 }

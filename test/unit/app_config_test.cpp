@@ -72,3 +72,27 @@ TEST_CASE("help lists every environment variable of the specification") {
     CHECK(text.find(name) != std::string::npos);
   }
 }
+
+TEST_CASE("hardening settings: safe by default, each from its flag or CHARGELOCK_ variable") {
+  const auto defaults = parse({}).config;
+  CHECK(defaults.api_max_body_bytes == 1024 * 1024);
+  CHECK_FALSE(defaults.webhook_allow_private);
+  CHECK_FALSE(defaults.allow_unauthenticated_piles);
+
+  CHECK(parse({"--api-max-body", "2048"}).config.api_max_body_bytes == 2048);
+  CHECK_THROWS_AS(parse({"--api-max-body", "12"}), ConfigError);  // below 1 KiB
+  CHECK_THROWS_AS(parse({"--api-max-body", "1MiB"}), ConfigError);
+  CHECK(parse({"--webhook-allow-private"}).config.webhook_allow_private);
+  CHECK(parse({"--allow-unauthenticated-piles"}).config.allow_unauthenticated_piles);
+  {
+    ScopedEnv body("CHARGELOCK_API_MAX_BODY", "4096");
+    ScopedEnv webhooks("CHARGELOCK_WEBHOOK_ALLOW_PRIVATE", "1");
+    ScopedEnv piles("CHARGELOCK_ALLOW_UNAUTHENTICATED_PILES", "true");
+    const auto from_env = parse({}).config;
+    CHECK(from_env.api_max_body_bytes == 4096);
+    CHECK(from_env.webhook_allow_private);
+    CHECK(from_env.allow_unauthenticated_piles);
+  }
+  ScopedEnv off("CHARGELOCK_WEBHOOK_ALLOW_PRIVATE", "0");
+  CHECK_FALSE(parse({}).config.webhook_allow_private);
+}

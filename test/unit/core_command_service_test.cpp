@@ -34,8 +34,10 @@ struct Fixture {
 
   Fixture() {
     central.set_command_validator(&validator);
-    REQUIRE(central.charge_points().register_charge_point({"CP1", "pw", 1, std::nullopt, {}}));
-    REQUIRE(central.charge_points().register_charge_point({"CP2", "pw", 1, std::nullopt, {}}));
+    REQUIRE(central.charge_points().register_charge_point(
+        {"CP1", "pile-password-16", 1, std::nullopt, {}}));
+    REQUIRE(central.charge_points().register_charge_point(
+        {"CP2", "pile-password-16", 1, std::nullopt, {}}));
   }
 };
 

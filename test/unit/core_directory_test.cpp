@@ -32,59 +32,80 @@ struct Fixture {
 
 TEST_CASE("directory: profile 1 needs plain ws and the right Basic credentials") {
   Fixture f;
-  f.add("CP1", 1, "pw-1");
+  f.add("CP1", 1, "pile-password-1-x");
   f.directory.reload();
-  CHECK(f.directory.decide(attempt("CP1", false, "CP1", "pw-1")) == AccessDecision::Accept);
+  CHECK(f.directory.decide(attempt("CP1", false, "CP1", "pile-password-1-x")) ==
+        AccessDecision::Accept);
   CHECK(f.directory.decide(attempt("CP1", false, "CP1", "wrong")) == AccessDecision::Unauthorized);
-  CHECK(f.directory.decide(attempt("CP1", false, "CP2", "pw-1")) == AccessDecision::Unauthorized);
+  CHECK(f.directory.decide(attempt("CP1", false, "CP2", "pile-password-1-x")) ==
+        AccessDecision::Unauthorized);
   CHECK(f.directory.decide(attempt("CP1", false, std::nullopt, std::nullopt)) ==
         AccessDecision::Unauthorized);
-  CHECK(f.directory.decide(attempt("CP1", true, "CP1", "pw-1")) == AccessDecision::Unauthorized);
+  CHECK(f.directory.decide(attempt("CP1", true, "CP1", "pile-password-1-x")) ==
+        AccessDecision::Unauthorized);
   // Cached verification gives the same answers.
-  CHECK(f.directory.decide(attempt("CP1", false, "CP1", "pw-1")) == AccessDecision::Accept);
+  CHECK(f.directory.decide(attempt("CP1", false, "CP1", "pile-password-1-x")) ==
+        AccessDecision::Accept);
   CHECK(f.directory.decide(attempt("CP1", false, "CP1", "wrong")) == AccessDecision::Unauthorized);
 }
 
-TEST_CASE("directory: profile 2 needs TLS and Basic auth; lower profile refused") {
+TEST_CASE("directory: profile 2 needs TLS and Basic auth, lower profile refused") {
   Fixture f;
-  f.add("CP2", 2, "pw-2");
+  f.add("CP2", 2, "pile-password-2-x");
   f.directory.reload();
-  CHECK(f.directory.decide(attempt("CP2", true, "CP2", "pw-2")) == AccessDecision::Accept);
+  CHECK(f.directory.decide(attempt("CP2", true, "CP2", "pile-password-2-x")) ==
+        AccessDecision::Accept);
   CHECK(f.directory.decide(attempt("CP2", true, "CP2", "nope")) == AccessDecision::Unauthorized);
   CHECK(f.directory.decide(attempt("CP2", true, std::nullopt, std::nullopt)) ==
         AccessDecision::Unauthorized);
   // Trying profile 1 (plain ws) with the right password: refused.
-  CHECK(f.directory.decide(attempt("CP2", false, "CP2", "pw-2")) == AccessDecision::Unauthorized);
+  CHECK(f.directory.decide(attempt("CP2", false, "CP2", "pile-password-2-x")) ==
+        AccessDecision::Unauthorized);
 }
 
 TEST_CASE("directory: profile 3 needs TLS and a client certificate for this id") {
   Fixture f;
-  f.add("CP3", 3, "pw-3");
+  f.add("CP3", 3, "pile-password-3-x");
   f.directory.reload();
   CHECK(f.directory.decide(attempt("CP3", true, std::nullopt, std::nullopt, "CP3")) ==
         AccessDecision::Accept);
-  CHECK(f.directory.decide(attempt("CP3", true, "CP3", "pw-3", "CP3")) == AccessDecision::Accept);
+  CHECK(f.directory.decide(attempt("CP3", true, "CP3", "pile-password-3-x", "CP3")) ==
+        AccessDecision::Accept);
   CHECK(f.directory.decide(attempt("CP3", true, "CP3", "bad", "CP3")) ==
         AccessDecision::Unauthorized);
   CHECK(f.directory.decide(attempt("CP3", true, std::nullopt, std::nullopt, "OTHER")) ==
         AccessDecision::Unauthorized);
   // Profile 2 style (TLS + password, no certificate) and plain ws: refused.
-  CHECK(f.directory.decide(attempt("CP3", true, "CP3", "pw-3")) == AccessDecision::Unauthorized);
-  CHECK(f.directory.decide(attempt("CP3", false, "CP3", "pw-3", "CP3")) ==
+  CHECK(f.directory.decide(attempt("CP3", true, "CP3", "pile-password-3-x")) ==
+        AccessDecision::Unauthorized);
+  CHECK(f.directory.decide(attempt("CP3", false, "CP3", "pile-password-3-x", "CP3")) ==
         AccessDecision::Unauthorized);
 }
 
 TEST_CASE("directory: unknown ids, auto-registration, rejected piles, reload") {
   Fixture f;
-  f.add("REJ", 1, "pw", RegistrationStatus::Rejected);
+  f.add("REJ", 1, "pile-password-rej", RegistrationStatus::Rejected);
   f.add("OPEN", 1, std::nullopt);
-  CHECK(f.directory.decide(attempt("REJ", false, "REJ", "pw")) == AccessDecision::NotFound);
+  CHECK(f.directory.decide(attempt("REJ", false, "REJ", "pile-password-rej")) ==
+        AccessDecision::UnknownId);
   f.directory.reload();
   CHECK(f.directory.size() == 2);
-  CHECK(f.directory.decide(attempt("REJ", false, "REJ", "pw")) == AccessDecision::Accept);
-  CHECK(f.directory.decide(attempt("OPEN", false, std::nullopt, std::nullopt)) ==
+  CHECK(f.directory.decide(attempt("REJ", false, "REJ", "pile-password-rej")) ==
         AccessDecision::Accept);
-  CHECK(f.directory.decide(attempt("GHOST", false, "GHOST", "x")) == AccessDecision::NotFound);
+  CHECK(f.directory.decide(attempt("GHOST", false, "GHOST", "x")) == AccessDecision::UnknownId);
+  // A pile registered without a password: an id alone is no credential...
+  CHECK(f.directory.decide(attempt("OPEN", false, std::nullopt, std::nullopt)) ==
+        AccessDecision::Unauthorized);
+  CHECK(f.directory.decide(attempt("OPEN", false, "OPEN", "anything-at-all-16")) ==
+        AccessDecision::Unauthorized);
+  // ...unless the operator allows unauthenticated piles.
+  ChargePointDirectory allowing(f.test.db().charge_points(), /*auto_register=*/false,
+                                /*allow_unauthenticated=*/true);
+  allowing.reload();
+  CHECK(allowing.decide(attempt("OPEN", false, std::nullopt, std::nullopt)) ==
+        AccessDecision::Accept);
+  CHECK(allowing.decide(attempt("GHOST", false, std::nullopt, std::nullopt)) ==
+        AccessDecision::UnknownId);
 
   ChargePointDirectory open_door(f.test.db().charge_points(), /*auto_register=*/true);
   CHECK(open_door.decide(attempt("GHOST", false, std::nullopt, std::nullopt)) ==
@@ -94,20 +115,22 @@ TEST_CASE("directory: unknown ids, auto-registration, rejected piles, reload") {
   ChargePointService service(f.test.db().charge_points(), f.test.db().connectors(), &f.directory,
                              {});
   ChargePointUpdate update;
-  update.password = "new-pw";
+  update.password = "new-pile-password";
   REQUIRE(service.update_charge_point("REJ", update));
-  CHECK(f.directory.decide(attempt("REJ", false, "REJ", "pw")) == AccessDecision::Unauthorized);
-  CHECK(f.directory.decide(attempt("REJ", false, "REJ", "new-pw")) == AccessDecision::Accept);
+  CHECK(f.directory.decide(attempt("REJ", false, "REJ", "pile-password-rej")) ==
+        AccessDecision::Unauthorized);
+  CHECK(f.directory.decide(attempt("REJ", false, "REJ", "new-pile-password")) ==
+        AccessDecision::Accept);
 }
 
 TEST_CASE("directory: password guessing is cut short without locking out known piles") {
   Fixture f;
-  f.add("VICTIM", 1, "right-password");
-  f.add("KNOWN", 1, "known-password");
-  f.add("BYSTANDER", 1, "other-password");
+  f.add("VICTIM", 1, "right-password-16");
+  f.add("KNOWN", 1, "known-password-16");
+  f.add("BYSTANDER", 1, "other-password-16");
   f.directory.reload();
   // KNOWN connected before the attack: its verification is cached.
-  CHECK(f.directory.decide(attempt("KNOWN", false, "KNOWN", "known-password")) ==
+  CHECK(f.directory.decide(attempt("KNOWN", false, "KNOWN", "known-password-16")) ==
         AccessDecision::Accept);
   for (const char* id : {"VICTIM", "KNOWN"}) {
     for (int i = 0; i < 5; ++i)
@@ -115,12 +138,12 @@ TEST_CASE("directory: password guessing is cut short without locking out known p
             AccessDecision::Unauthorized);
   }
   // Within the window even the right password is refused (no PBKDF2 is run)...
-  CHECK(f.directory.decide(attempt("VICTIM", false, "VICTIM", "right-password")) ==
+  CHECK(f.directory.decide(attempt("VICTIM", false, "VICTIM", "right-password-16")) ==
         AccessDecision::Unauthorized);
   // ...but a pile whose password was already verified still gets in, and
   // other ids are not affected.
-  CHECK(f.directory.decide(attempt("KNOWN", false, "KNOWN", "known-password")) ==
+  CHECK(f.directory.decide(attempt("KNOWN", false, "KNOWN", "known-password-16")) ==
         AccessDecision::Accept);
-  CHECK(f.directory.decide(attempt("BYSTANDER", false, "BYSTANDER", "other-password")) ==
+  CHECK(f.directory.decide(attempt("BYSTANDER", false, "BYSTANDER", "other-password-16")) ==
         AccessDecision::Accept);
 }

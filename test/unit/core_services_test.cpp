@@ -40,17 +40,29 @@ TEST_CASE("boot is answered by registration state and stores the boot info") {
   TestDatabase test;
   CentralSystem central(test.db(), config());
   auto& cps = central.charge_points();
-  REQUIRE(cps.register_charge_point({"ACC", "pw", 1, std::nullopt, RegistrationStatus::Accepted}));
-  REQUIRE(cps.register_charge_point({"PEN", "pw", 1, std::nullopt, RegistrationStatus::Pending}));
-  REQUIRE(cps.register_charge_point({"REJ", "pw", 1, std::nullopt, RegistrationStatus::Rejected}));
-  CHECK_FALSE(
-      cps.register_charge_point({"ACC", "pw", 1, std::nullopt, RegistrationStatus::Accepted}));
-  CHECK_THROWS_AS(cps.register_charge_point({"BAD", "pw", 4, std::nullopt, {}}),
+  REQUIRE(cps.register_charge_point(
+      {"ACC", "pile-password-16", 1, std::nullopt, RegistrationStatus::Accepted}));
+  REQUIRE(cps.register_charge_point(
+      {"PEN", "pile-password-16", 1, std::nullopt, RegistrationStatus::Pending}));
+  REQUIRE(cps.register_charge_point(
+      {"REJ", "pile-password-16", 1, std::nullopt, RegistrationStatus::Rejected}));
+  CHECK_FALSE(cps.register_charge_point(
+      {"ACC", "pile-password-16", 1, std::nullopt, RegistrationStatus::Accepted}));
+  CHECK_THROWS_AS(cps.register_charge_point({"BAD", "pile-password-16", 4, std::nullopt, {}}),
                   std::invalid_argument);
-  CHECK_THROWS_AS(cps.register_charge_point({"a/b", "pw", 1, std::nullopt, {}}),
+  CHECK_THROWS_AS(cps.register_charge_point({"a/b", "pile-password-16", 1, std::nullopt, {}}),
                   std::invalid_argument);
-  CHECK_THROWS_AS(cps.register_charge_point({"GEO", "pw", 1, GeoLocation{95, 0}, {}}),
+  CHECK_THROWS_AS(cps.register_charge_point({"GEO", "pile-password-16", 1, GeoLocation{95, 0}, {}}),
                   std::invalid_argument);
+  // Pile passwords: at least 16 characters (OCPP security whitepaper).
+  CHECK_THROWS_WITH(cps.register_charge_point({"SHORT", "fifteen-chars-x", 1, std::nullopt, {}}),
+                    Catch::Contains("at least 16 characters"));
+  CHECK_FALSE(cps.find("SHORT"));
+  REQUIRE(cps.register_charge_point({"LONG", "sixteen-chars-xx", 1, std::nullopt, {}}));
+  ChargePointUpdate short_update;
+  short_update.password = "too-short";
+  CHECK_THROWS_WITH(cps.update_charge_point("LONG", short_update),
+                    Catch::Contains("at least 16 characters"));
 
   const auto before = Clock::now();
   const auto accepted = cps.boot("ACC", boot_info());
@@ -173,7 +185,7 @@ TEST_CASE("authorization policy extension point overrides the id tag rules") {
   CHECK(central.authorization().authorize(ctx, "FINE").status == AuthorizationStatus::Accepted);
 }
 
-TEST_CASE("StartTransaction twice yields one transaction; stop keeps transactionData") {
+TEST_CASE("StartTransaction twice yields one transaction, stop keeps transactionData") {
   TestDatabase test;
   CentralSystem central(test.db(), config());
   REQUIRE(central.charge_points().register_charge_point({"CP", std::nullopt, 1, {}, {}}));
@@ -284,7 +296,7 @@ TEST_CASE("MeterValues naming another pile's transaction do not join it") {
   CHECK(central.transactions().meter_values_of(t.transaction_id).size() == 1);
 }
 
-TEST_CASE("DataTransfer: unknown vendor answered UnknownVendorId; extensions get theirs") {
+TEST_CASE("DataTransfer: unknown vendor answered UnknownVendorId, extensions get theirs") {
   struct Echo : VendorExtension {
     DataTransferResult handle(const std::string&, const DataTransferRequest& r) override {
       return {DataTransferStatus::Accepted, r.data};

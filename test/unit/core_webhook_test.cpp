@@ -77,12 +77,16 @@ TEST_CASE("webhook urls: http and https with host, port, path and query only") {
   const auto v6 = core::parse_webhook_url("http://[::1]:9000/hook");
   CHECK(v6.host == "::1");
   CHECK(v6.port == 9000);
+  // Without a port: the colons of the address are no port separator.
+  const auto v6_default = core::parse_webhook_url("https://[2001:db8::1]/hook");
+  CHECK(v6_default.host == "2001:db8::1");
+  CHECK(v6_default.port == 443);
 
   for (const char* bad :
        {"", "ftp://example.com/", "example.com/hook", "http://", "http:///path",
         "http://user:pw@example.com/", "http://example.com/#frag", "http://exa mple.com/",
         "http://example.com:0/", "http://example.com:65536/", "http://example.com:/",
-        "http://example.com:80a/", "http://[::1/", "http://ex!ample.com/"}) {
+        "http://example.com:80a/", "http://[::1/", "http://ex!ample.com/", "http://[::1]:/"}) {
     INFO(bad);
     CHECK_THROWS_AS(core::parse_webhook_url(bad), std::invalid_argument);
   }
@@ -245,7 +249,7 @@ TEST_CASE("webhook dispatcher: signed POST, retry with backoff, delivered, given
   }
 }
 
-TEST_CASE("webhook dispatcher: the thread delivers; stop() ends it") {
+TEST_CASE("webhook dispatcher: the thread delivers, stop() ends it") {
   TestDatabase database;
   core::NotificationService notifications(database.db().notifications());
   core::WebhookService webhooks(database.db().webhooks());
@@ -267,7 +271,7 @@ TEST_CASE("webhook dispatcher: the thread delivers; stop() ends it") {
   dispatcher.stop();  // idempotent
 }
 
-TEST_CASE("webhook claims: concurrent claimers never share a row; a lapsed lease is due again") {
+TEST_CASE("webhook claims: concurrent claimers never share a row, a lapsed lease is due again") {
   TestDatabase database;
   core::NotificationService notifications(database.db().notifications());
   core::WebhookService webhooks(database.db().webhooks());

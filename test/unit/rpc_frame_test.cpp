@@ -114,9 +114,14 @@ TEST_CASE("a message id that is not a string is a FormationViolation with id -1"
   check_error(R"([2,null,"Heartbeat",{}])", ErrorCode::FormationViolation, "-1");
 }
 
-TEST_CASE("a message id longer than 36 characters is a FormationViolation with id -1") {
+TEST_CASE("a message id longer than 36 characters is a FormationViolation carrying that id") {
+  // The pile can only match the error to its CALL by the id it sent.
   const std::string id(37, 'x');
-  check_error(R"([2,")" + id + R"(","Heartbeat",{}])", ErrorCode::FormationViolation, "-1");
+  check_error(R"([2,")" + id + R"(","Heartbeat",{}])", ErrorCode::FormationViolation, id);
+  const std::string longer(200, 'y');
+  check_error(R"([2,")" + longer + R"(","Heartbeat",{}])", ErrorCode::FormationViolation, longer);
+  check_error(R"([2,")" + std::string(36, 'z') + R"(","Heartbeat",[]])",
+              ErrorCode::FormationViolation, std::string(36, 'z'));
 }
 
 TEST_CASE("an empty message id is a FormationViolation with id -1") {
@@ -161,10 +166,30 @@ TEST_CASE("a frame error tells which message type it was, so answers are not ans
   CHECK_FALSE(parse_bad("nope").message_type.has_value());
 }
 
-TEST_CASE("deeply nested input is refused without crashing") {
-  const std::string deep = R"([2,"id1","DataTransfer",{"data":)" + std::string(100000, '[') +
-                           std::string(100000, ']') + "}]";
-  check_error(deep, ErrorCode::FormationViolation, "-1");
+namespace {
+std::string nested(int levels) {
+  return std::string(static_cast<std::size_t>(levels), '[') +
+         std::string(static_cast<std::size_t>(levels), ']');
+}
+}  // namespace
+
+TEST_CASE("deeply nested input is refused without crashing, naming the id it could read") {
+  // A megabyte of '[' would overflow the stack of a recursive parser.
+  const std::string deep = R"([2,"id1","DataTransfer",{"data":)" + std::string(1000000, '[') + "}]";
+  check_error(deep, ErrorCode::FormationViolation, "id1");
+  CHECK(parse_bad(deep).message_type == MessageType::Call);
+  check_error(std::string(1000000, '['), ErrorCode::FormationViolation, "-1");
+  // An answer nested too deep is known as an answer (and so not answered).
+  CHECK(parse_bad(R"([3,"id9",{"a":)" + nested(100) + "}]").message_type ==
+        MessageType::CallResult);
+  // 64 levels in all are fine (the frame's array is the first), 65 are not.
+  const std::string at_limit = R"([2,"id2","DataTransfer",{"data":)" + nested(62) + "}]";
+  CHECK(std::holds_alternative<Frame>(parse_frame(at_limit)));
+  const std::string over = R"([2,"id3","DataTransfer",{"data":)" + nested(63) + "}]";
+  check_error(over, ErrorCode::FormationViolation, "id3");
+  CHECK(parse_bad(over).reply.description.find("64") != std::string::npos);
+  // Closing brackets first do not buy extra depth.
+  check_error(std::string(100, ']') + nested(100), ErrorCode::FormationViolation, "-1");
   // Brackets inside strings do not count.
   const std::string quoted =
       R"([2,"id1","DataTransfer",{"vendorId":")" + std::string(1000, '[') + R"("}])";
