@@ -139,11 +139,10 @@ bool is_json_error(const HttpResult& result) {
 
 TEST_CASE("api http: a POST without Content-Length has an empty body: a lock of default scope") {
   ApiFixture api;
-  const std::string owner = api.new_owner_token("Alice");
+  const auto alice = api.new_owner("Alice");
+  const std::string owner = alice.token;
   REQUIRE(api.admin()->post("/api/v1/chargepoints", R"({"id":"CP-1"})").status == 201);
-  REQUIRE(api.client(owner)
-              ->post("/api/v1/vehicles", fmt::format(R"({{"vin":"{}","idTags":[]}})", kVin))
-              .status == 201);
+  api.verified_vehicle(alice, kVin, {});
 
   RawConnection raw(api.port());
   REQUIRE(raw.connected());

@@ -105,9 +105,13 @@ TEST_CASE("api webhook: an owner sets, reads and deletes its webhook, the secret
     }
     CHECK(string_member(owner->get("/api/v1/webhook"), "url") == "https://hooks.example.net/x");
   }
-  SECTION("owners only") {
+  SECTION("owners and the operators' inbox only") {
+    // An operator's webhook is the operators' inbox's, not the owner's.
     auto admin = api.admin();
-    CHECK(admin->put("/api/v1/webhook", put_body("https://example.com/")).status == 403);
+    const std::string owners_url = string_member(owner->get("/api/v1/webhook"), "url");
+    CHECK(admin->put("/api/v1/webhook", put_body("https://example.com/ops")).status == 200);
+    CHECK(string_member(admin->get("/api/v1/webhook"), "url") == "https://example.com/ops");
+    CHECK(string_member(owner->get("/api/v1/webhook"), "url") == owners_url);
     CHECK(api.client(parties.telematics)->get("/api/v1/webhook").status == 403);
     CHECK(api.client()->get("/api/v1/webhook").status == 401);
     CHECK(api.client("clk_unknown")->del("/api/v1/webhook").status == 401);
