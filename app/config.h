@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "core/secret_box.h"
+
 namespace chargelock::app {
 
 struct HostPort {
@@ -29,6 +31,9 @@ struct Config {
   std::string api_tls_key;
   std::string admin_token;
   std::string webhook_ca;  // CAs (PEM) for https webhooks; empty: the system's
+  // Seals queued commands' secrets (AuthorizationKey) at rest; from
+  // CHARGELOCK_SECRET_KEY or a key file. None: kept in clear until delivery.
+  std::optional<core::SecretBox::Key> secret_key;
 
   bool auto_register = false;
   int heartbeat_interval_s = 300;

@@ -104,6 +104,13 @@ int main(int argc, char** argv) {
     central_config.low_battery_threshold = config.low_battery_threshold;
     central_config.node_id = app::node_id(config);
     central_config.message_log = config.command != "chargepoint" && config.command != "api";
+    if (config.secret_key) {
+      central_config.secrets = core::SecretBox(*config.secret_key);
+    } else if (config.command != "chargepoint") {
+      std::fprintf(stderr,
+                   "chargelock: warning: no CHARGELOCK_SECRET_KEY / --secret-key-file: a queued "
+                   "AuthorizationKey is kept in clear in the database until it is delivered\n");
+    }
     core::CentralSystem central(database, central_config);
     const ocpp::OcppCommandValidator command_validator;
     central.set_command_validator(&command_validator);

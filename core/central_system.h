@@ -39,6 +39,9 @@ struct CentralSystemConfig {
   std::string node_id = "ocpp-1";     // this OCPP node (scale-out)
   bool message_log = true;            // start the message log writer thread
   double low_battery_threshold = 20;  // percent: telematics low-battery prompt
+  // Seals queued commands' secrets (core/secret_box.h); keyless keeps them
+  // in clear until delivery.
+  SecretBox secrets;
 };
 
 class CentralSystem {

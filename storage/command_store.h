@@ -21,7 +21,10 @@ namespace chargelock::storage {
 struct NewCommand {
   std::string charge_point_id;
   std::string action;
-  std::string payload_json;
+  std::string payload_json;  // as it may be shown: secrets replaced by "***"
+  // The payload's secret, sealed (core/secret_box.h); kept only until the
+  // command reaches a final state.
+  std::optional<std::string> secret;
   std::optional<std::string> idempotency_key;
   std::string origin;
   Timestamp expires_at;
@@ -32,6 +35,7 @@ struct StoredCommand {
   std::string charge_point_id;
   std::string action;
   std::string payload_json;
+  std::optional<std::string> secret;  // sealed; none once the command ended
   std::string status;
   std::optional<std::string> response_json;
   std::optional<std::string> error_code;
@@ -89,6 +93,8 @@ struct CommandEffects {
   std::optional<Reservation> reservation;
   // CancelReservation accepted.
   std::optional<int> cancelled_reservation_id;
+  // An accepted AuthorizationKey: the pile's new password hash.
+  std::optional<std::string> password_hash;
 };
 
 // Blocks until a charge point id is announced on the command channel (an
@@ -140,6 +146,7 @@ class CommandStore {
   virtual bool unclaim(std::int64_t id) = 0;
   // Records the end of a sent command and applies `effects`. Only while the
   // command is still sent; returns false otherwise (then nothing changes).
+  // Every final state (this, time-outs, expiry) drops the command's secret.
   virtual bool complete(std::int64_t id, const CommandResult& result,
                         const CommandEffects& effects) = 0;
 
