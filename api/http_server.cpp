@@ -16,6 +16,8 @@
 #include <stdexcept>
 #include <unordered_map>
 
+#include "tls/server_policy.h"
+
 namespace chargelock::api {
 
 std::optional<std::string> HttpRequest::query_value(const std::string& name) const {
@@ -274,12 +276,8 @@ HttpServer::Impl::Impl(HttpServerConfig config, HttpHandler& handler)
       lws_context_destroy(context_);
       throw std::runtime_error("HTTPS needs a private key besides the certificate");
     }
-    // As for the OCPP wss:// listener: without DO_SSL_GLOBAL_INIT on the
-    // vhost lws 4.1 serves plain text; no outgoing TLS, so no OS CA bundle.
-    vhost.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
-    vhost.ssl_cert_filepath = config_.tls_cert.c_str();
-    vhost.ssl_private_key_filepath = config_.tls_key.c_str();
-    vhost.alpn = "http/1.1";
+    // The same TLS policy as the OCPP wss:// listener.
+    tls::apply_server_tls(vhost, config_.tls_cert.c_str(), config_.tls_key.c_str());
   }
   vhost_ = lws_create_vhost(context_, &vhost);
   if (vhost_ == nullptr) {

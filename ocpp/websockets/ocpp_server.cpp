@@ -29,6 +29,7 @@
 #include "ocpp/websockets/fd_limit.h"
 #include "ocpp/websockets/tls_files.h"
 #include "ocpp/websockets/upgrade_parsing.h"
+#include "tls/server_policy.h"
 
 namespace chargelock::ocpp {
 namespace {
@@ -314,16 +315,9 @@ Listener* OcppServer::Impl::create_listener(const ListenerConfig& config, bool t
     if (config.host.find(':') == std::string::npos) info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
   }
   if (tls) {
-    // Without DO_SSL_GLOBAL_INIT on the vhost itself, lws 4.1 silently
-    // serves the "TLS" vhost in plain text.
-    // The listener makes no outgoing TLS connections: keep the OS CA bundle
-    // out of the client TLS context lws creates for every vhost anyway.
-    info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
-    info.ssl_cert_filepath = config.cert_file.c_str();
-    info.ssl_private_key_filepath = config.key_file.c_str();
-    // Only HTTP/1.1: OCPP-J runs over h1 upgrades, and ws-over-h2 would
-    // bypass the per-connection keepalive.
-    info.alpn = "http/1.1";
+    // The listeners' one TLS policy (versions, ciphers; ALPN h1 only:
+    // ws-over-h2 would bypass the per-connection keepalive).
+    tls::apply_server_tls(info, config.cert_file.c_str(), config.key_file.c_str());
     if (listener->verifies_client_certs) {
       // Ask for a client certificate (SSL_VERIFY_PEER) without requiring one
       // (no SSL_VERIFY_FAIL_IF_NO_PEER_CERT). The verify callback lets the
