@@ -17,8 +17,10 @@ class OcppNode {
   OcppNode(const OcppNode&) = delete;
   OcppNode& operator=(const OcppNode&) = delete;
 
-  void run();   // prints the ready lines, then serves until stop()
-  void stop();  // thread-safe
+  void run();  // prints the ready lines, then serves until stop()
+  // Thread-safe, idempotent: stops accepting, finishes the CALLs in flight,
+  // closes the piles with 1001 Going Away, then run() returns (within ~7 s).
+  void stop();
 
  private:
   class Impl;

@@ -131,6 +131,9 @@ class OcppServer::Impl final : public LwsEventSink {
   void close(SessionId session);
   void post(std::function<void()> task);
   void schedule(std::chrono::milliseconds delay, std::function<void()> task);
+  void stop_accepting() { accepting_ = false; }
+  void close_all(int code);
+  std::size_t session_count() const { return sessions_.size(); }
 
   int on_lws_event(lws* wsi, lws_callback_reasons reason, void* in, std::size_t len) override;
 
@@ -141,6 +144,8 @@ class OcppServer::Impl final : public LwsEventSink {
 
     std::string partial;  // text message being reassembled
     bool close_requested = false;
+    // Websocket close code sent once the outbox is empty.
+    lws_close_status close_code = LWS_CLOSE_STATUS_NORMAL;
     lws_usec_t last_validity_refresh = 0;
   };
 
@@ -208,6 +213,7 @@ class OcppServer::Impl final : public LwsEventSink {
   std::unordered_map<std::uint64_t, Timer> timers_;
   std::uint64_t next_timer_ = 1;
   bool destroying_ = false;
+  bool accepting_ = true;  // false while shutting down: upgrades get 503
 };
 
 namespace {
@@ -362,6 +368,17 @@ void OcppServer::Impl::stop() {
   lws_cancel_service(context_);
 }
 
+void OcppServer::Impl::close_all(int code) {
+  // Through the inbox, so that answers enqueued before are written first.
+  post([this, code] {
+    for (auto& [id, session] : sessions_) {
+      session.close_requested = true;
+      session.close_code = static_cast<lws_close_status>(code);
+      lws_callback_on_writable(session.wsi);
+    }
+  });
+}
+
 void OcppServer::Impl::send(SessionId session, std::string text) {
   Command command{Command::Kind::Send, session, std::string(LWS_PRE, '\0'), {}};
   command.payload += text;
@@ -514,6 +531,9 @@ int OcppServer::Impl::confirm_upgrade(lws* wsi, const Listener& listener, const 
   const auto charge_point_id =
       websockets::charge_point_id_from_path(header(wsi, WSI_TOKEN_GET_URI));
   if (!charge_point_id) return refuse(HTTP_STATUS_NOT_FOUND);
+  // Shutting down: the pile should try again (another node, or this one
+  // once it is back).
+  if (!accepting_) return refuse(HTTP_STATUS_SERVICE_UNAVAILABLE);
   if (!websockets::offers_subprotocol(header(wsi, WSI_TOKEN_PROTOCOL), kSubprotocol)) {
     return refuse(HTTP_STATUS_BAD_REQUEST);
   }
@@ -618,7 +638,7 @@ int OcppServer::Impl::on_writeable(lws* wsi) {
     return 0;
   }
   if (session->close_requested) {
-    lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, nullptr, 0);
+    lws_close_reason(wsi, session->close_code, nullptr, 0);
     return -1;
   }
   return 0;
@@ -639,6 +659,9 @@ int OcppServer::plain_port() const { return impl_->plain_port(); }
 int OcppServer::tls_port() const { return impl_->tls_port(); }
 void OcppServer::run() { impl_->run(); }
 void OcppServer::stop() { impl_->stop(); }
+void OcppServer::stop_accepting() { impl_->stop_accepting(); }
+void OcppServer::close_all(int code) { impl_->close_all(code); }
+std::size_t OcppServer::session_count() const { return impl_->session_count(); }
 void OcppServer::send(SessionId session, std::string text) {
   impl_->send(session, std::move(text));
 }
