@@ -39,6 +39,8 @@ class ApiServer {
   bool tls() const;  // HTTPS
   void run();        // blocks until stop()
   void stop();       // thread-safe
+  // Thread-safe: HTTPS certificate and key re-read (SIGHUP).
+  void reload_certificates();
 
  private:
   class Impl;

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -173,6 +174,10 @@ class HttpServer::Impl {
   bool tls() const { return !config_.tls_cert.empty(); }
   void run();
   void stop();
+  void reload_certificates() {
+    reload_requested_.store(true);
+    lws_cancel_service(context_);
+  }
 
   int on_event(lws* wsi, lws_callback_reasons reason, void* in, std::size_t len);
 
@@ -215,6 +220,8 @@ class HttpServer::Impl {
   HttpHandler& handler_;
   lws_context* context_ = nullptr;
   lws_vhost* vhost_ = nullptr;
+  SSL_CTX* ssl_ctx_ = nullptr;  // HTTPS: the vhost's context (owned by lws)
+  std::atomic<bool> reload_requested_{false};
   int port_ = 0;
 
   std::atomic<bool> stop_requested_{false};
@@ -234,6 +241,8 @@ namespace {
 int lws_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, std::size_t len) {
   auto* server = static_cast<HttpServer::Impl*>(lws_context_user(lws_get_context(wsi)));
   if (server == nullptr) return lws_callback_http_dummy(wsi, reason, user, in, len);
+  // The one event whose data comes as `user`: the HTTPS vhost's SSL_CTX.
+  if (reason == LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS) in = user;
   return server->on_event(wsi, reason, in, len);
 }
 
@@ -360,7 +369,20 @@ int HttpServer::Impl::on_event(lws* wsi, lws_callback_reasons reason, void* in, 
         forget(wsi);
         return 0;
       case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+        if (reload_requested_.exchange(false) && !destroying_ && tls()) {
+          if (auto error =
+                  tls::reload_server_certificate(ssl_ctx_, config_.tls_cert, config_.tls_key))
+            std::fprintf(stderr,
+                         "chargelock: api: certificate reload failed, keeping the old one: %s\n",
+                         error->c_str());
+          else
+            std::fprintf(stderr, "chargelock: api: certificate reloaded from %s\n",
+                         config_.tls_cert.c_str());
+        }
         if (!destroying_) drain_inbox();
+        return 0;
+      case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
+        ssl_ctx_ = static_cast<SSL_CTX*>(in);  // lws_callback passes `user` here
         return 0;
       case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
         return -1;  // no websockets here
@@ -678,6 +700,7 @@ int HttpServer::port() const { return impl_->port(); }
 bool HttpServer::tls() const { return impl_->tls(); }
 void HttpServer::run() { impl_->run(); }
 void HttpServer::stop() { impl_->stop(); }
+void HttpServer::reload_certificates() { impl_->reload_certificates(); }
 
 const std::vector<std::string>& HttpServer::kept_headers() {
   static const std::vector<std::string> names = [] {

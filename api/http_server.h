@@ -123,6 +123,9 @@ class HttpServer {
 
   void run();   // serves until stop(); returns at once if stop() came first
   void stop();  // thread-safe
+  // Thread-safe: re-reads the HTTPS certificate and key files (SIGHUP);
+  // open connections stay. A bad pair is logged and ignored.
+  void reload_certificates();
 
   // Request headers the server keeps in HttpRequest::headers.
   static const std::vector<std::string>& kept_headers();

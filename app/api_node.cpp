@@ -75,6 +75,8 @@ class ApiNode::Impl {
     server_.run();
   }
 
+  void reload_certificates() { server_.reload_certificates(); }
+
   void stop() {
     server_.stop();
     webhooks_.stop();  // cancels a request in flight; returns within ~100 ms
@@ -92,5 +94,6 @@ ApiNode::ApiNode(const Config& config, core::CentralSystem& central)
 ApiNode::~ApiNode() = default;
 void ApiNode::run() { impl_->run(); }
 void ApiNode::stop() { impl_->stop(); }
+void ApiNode::reload_certificates() { impl_->reload_certificates(); }
 
 }  // namespace chargelock::app

@@ -22,6 +22,8 @@ class ApiNode {
 
   void run();   // prints "chargelock: api listening on HOST:PORT", then serves until stop()
   void stop();  // thread-safe
+  // Thread-safe: re-reads the HTTPS certificate and key (SIGHUP).
+  void reload_certificates();
 
  private:
   class Impl;

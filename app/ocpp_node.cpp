@@ -100,6 +100,8 @@ class OcppNode::Impl {
   // their answers go out, closes every pile with 1001 Going Away, then ends
   // the loop. Queued work still runs after (see ~Impl). Thread-safe and
   // idempotent.
+  void reload_certificates() { server_.reload_certificates(); }
+
   void stop() {
     if (stopping_.exchange(true)) return;
     server_.post([this] {
@@ -181,5 +183,6 @@ OcppNode::OcppNode(const Config& config, core::CentralSystem& central)
 OcppNode::~OcppNode() = default;
 void OcppNode::run() { impl_->run(); }
 void OcppNode::stop() { impl_->stop(); }
+void OcppNode::reload_certificates() { impl_->reload_certificates(); }
 
 }  // namespace chargelock::app

@@ -21,6 +21,9 @@ class OcppNode {
   // Thread-safe, idempotent: stops accepting, finishes the CALLs in flight,
   // closes the piles with 1001 Going Away, then run() returns (within ~7 s).
   void stop();
+  // Thread-safe: re-reads the wss:// certificate and key (SIGHUP);
+  // connected piles stay.
+  void reload_certificates();
 
  private:
   class Impl;

@@ -1,6 +1,9 @@
 #include "tls/server_policy.h"
 
+#include <openssl/err.h>
 #include <openssl/ssl.h>
+
+#include <memory>
 
 namespace chargelock::tls {
 
@@ -29,6 +32,38 @@ void apply_server_tls(lws_context_creation_info& vhost, const char* cert_file,
   vhost.ssl_options_set = static_cast<long>(SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1 |
                                             SSL_OP_CIPHER_SERVER_PREFERENCE |
                                             SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+}
+
+namespace {
+
+bool load_pair(SSL_CTX* ctx, const std::string& cert_file, const std::string& key_file) {
+  return SSL_CTX_use_certificate_chain_file(ctx, cert_file.c_str()) == 1 &&
+         SSL_CTX_use_PrivateKey_file(ctx, key_file.c_str(), SSL_FILETYPE_PEM) == 1 &&
+         SSL_CTX_check_private_key(ctx) == 1;
+}
+
+std::string openssl_error() {
+  const unsigned long code = ERR_get_error();
+  ERR_clear_error();
+  if (code == 0) return "unknown OpenSSL error";
+  char text[256];
+  ERR_error_string_n(code, text, sizeof text);
+  return text;
+}
+
+}  // namespace
+
+std::optional<std::string> reload_server_certificate(SSL_CTX* ctx, const std::string& cert_file,
+                                                     const std::string& key_file) {
+  if (ctx == nullptr) return std::string("the listener has no TLS context");
+  ERR_clear_error();
+  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> scratch(SSL_CTX_new(TLS_server_method()),
+                                                            &SSL_CTX_free);
+  if (!scratch || !load_pair(scratch.get(), cert_file, key_file))
+    return cert_file + " / " + key_file + ": " + openssl_error();
+  if (!load_pair(ctx, cert_file, key_file))  // checked above: only a race with the files
+    return cert_file + " / " + key_file + " (changed while loading): " + openssl_error();
+  return std::nullopt;
 }
 
 }  // namespace chargelock::tls

@@ -20,6 +20,10 @@
 #pragma once
 
 #include <libwebsockets.h>
+#include <openssl/ssl.h>
+
+#include <optional>
+#include <string>
 
 namespace chargelock::tls {
 
@@ -31,5 +35,16 @@ extern const char* const kTls13Ciphersuites;
 // The strings must outlive the lws_create_vhost() call.
 void apply_server_tls(lws_context_creation_info& vhost, const char* cert_file,
                       const char* key_file);
+
+// Certificate rotation without a restart (SIGHUP): puts the certificate
+// chain and key from these files into a listener's SSL_CTX (which lws hands
+// to the protocol callback as `user` with
+// LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS). New handshakes use
+// them; established connections keep the certificate they were made with.
+// The pair is first loaded into a scratch context, so an unreadable or
+// mismatched pair leaves the listener as it was. Returns the problem, or
+// nothing on success. Call on the listener's loop thread.
+std::optional<std::string> reload_server_certificate(SSL_CTX* ctx, const std::string& cert_file,
+                                                     const std::string& key_file);
 
 }  // namespace chargelock::tls

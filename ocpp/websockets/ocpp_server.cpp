@@ -68,6 +68,9 @@ class LwsEventSink {
 // What the loop knows about one listener; the vhost's user pointer.
 struct Listener {
   bool tls = false;
+  SSL_CTX* ssl_ctx = nullptr;  // owned by lws; for certificate reloads
+  std::string cert_file;
+  std::string key_file;
   bool verifies_client_certs = false;
   lws_retry_bo_t keepalive{};
   lws_vhost* vhost = nullptr;
@@ -132,6 +135,7 @@ class OcppServer::Impl final : public LwsEventSink {
   void post(std::function<void()> task);
   void schedule(std::chrono::milliseconds delay, std::function<void()> task);
   void stop_accepting() { accepting_ = false; }
+  void reload_certificates();
   void close_all(int code);
   std::size_t session_count() const { return sessions_.size(); }
 
@@ -214,6 +218,8 @@ class OcppServer::Impl final : public LwsEventSink {
   std::uint64_t next_timer_ = 1;
   bool destroying_ = false;
   bool accepting_ = true;  // false while shutting down: upgrades get 503
+  // The SSL_CTX lws reported while creating the vhost being created.
+  SSL_CTX* created_ssl_ctx_ = nullptr;
 };
 
 namespace {
@@ -221,6 +227,8 @@ namespace {
 int lws_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, std::size_t len) {
   auto* server = static_cast<LwsEventSink*>(lws_context_user(lws_get_context(wsi)));
   if (server == nullptr) return lws_callback_http_dummy(wsi, reason, user, in, len);
+  // The one event whose data comes as `user`: a TLS vhost's SSL_CTX.
+  if (reason == LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS) in = user;
   return server->on_lws_event(wsi, reason, in, len);
 }
 
@@ -335,7 +343,13 @@ Listener* OcppServer::Impl::create_listener(const ListenerConfig& config, bool t
     }
   }
 
+  created_ssl_ctx_ = nullptr;
   listener->vhost = lws_create_vhost(context_, &info);
+  if (tls) {
+    listener->ssl_ctx = created_ssl_ctx_;
+    listener->cert_file = config.cert_file;
+    listener->key_file = config.key_file;
+  }
   if (listener->vhost == nullptr) {
     throw std::runtime_error("cannot listen on " + where +
                              " (address in use, bad address or TLS setup failed)");
@@ -366,6 +380,23 @@ void OcppServer::Impl::run() {
 void OcppServer::Impl::stop() {
   stop_requested_.store(true);
   lws_cancel_service(context_);
+}
+
+void OcppServer::Impl::reload_certificates() {
+  post([this] {
+    for (const auto& listener : listeners_) {
+      if (!listener->tls) continue;
+      if (auto error = tls::reload_server_certificate(listener->ssl_ctx, listener->cert_file,
+                                                      listener->key_file)) {
+        std::fprintf(stderr,
+                     "chargelock: ocpp wss: certificate reload failed, keeping the old one: %s\n",
+                     error->c_str());
+      } else {
+        std::fprintf(stderr, "chargelock: ocpp wss: certificate reloaded from %s\n",
+                     listener->cert_file.c_str());
+      }
+    }
+  });
 }
 
 void OcppServer::Impl::close_all(int code) {
@@ -480,6 +511,10 @@ OcppServer::Impl::Session* OcppServer::Impl::find(lws* wsi) {
 int OcppServer::Impl::on_lws_event(lws* wsi, lws_callback_reasons reason, void* in,
                                    std::size_t len) {
   switch (reason) {
+    case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
+      created_ssl_ctx_ = static_cast<SSL_CTX*>(in);
+      return 0;
+
     case LWS_CALLBACK_OPENSSL_PERFORM_CLIENT_CERT_VERIFICATION:
       // 0 = let the handshake proceed, whatever OpenSSL's verdict (`len`):
       // a certificate that fails verification is simply not trusted later.
@@ -660,6 +695,7 @@ int OcppServer::tls_port() const { return impl_->tls_port(); }
 void OcppServer::run() { impl_->run(); }
 void OcppServer::stop() { impl_->stop(); }
 void OcppServer::stop_accepting() { impl_->stop_accepting(); }
+void OcppServer::reload_certificates() { impl_->reload_certificates(); }
 void OcppServer::close_all(int code) { impl_->close_all(code); }
 std::size_t OcppServer::session_count() const { return impl_->session_count(); }
 void OcppServer::send(SessionId session, std::string text) {

@@ -93,6 +93,9 @@ class OcppServer {
   // handler.
   void run();
   void stop();  // thread-safe
+  // Thread-safe: re-reads the wss:// listener's certificate and key files
+  // (SIGHUP); connected piles stay. A bad pair is logged and ignored.
+  void reload_certificates();
 
   // Graceful shutdown (SIGTERM), in steps the caller paces. Loop thread.
   // From now on upgrades are refused with 503 Service Unavailable.
