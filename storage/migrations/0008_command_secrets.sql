@@ -21,12 +21,54 @@ UPDATE charge_point_configuration
    SET value = '***'
  WHERE lower(key) = 'authorizationkey' AND value IS NOT NULL;
 
--- Outgoing frames are always valid JSON (the central system wrote them):
--- [2, id, "ChangeConfiguration", {"key": ..., "value": ...}].
+-- Outgoing CALLs are always valid JSON (the central system wrote them):
+-- [2, id, "ChangeConfiguration", {"key": ..., "value": ...}]. Incoming
+-- frames may be anything, so the JSON is only read behind the CASE (which,
+-- unlike AND, fixes the order of evaluation).
 UPDATE message_log
    SET frame = jsonb_set(frame::jsonb, '{3,value}', '"***"')::text
- WHERE direction = 'out'
-   AND frame LIKE '[2,%'
-   AND strpos(lower(frame), 'authorizationkey') > 0
-   AND frame::jsonb ->> 2 = 'ChangeConfiguration'
-   AND lower(frame::jsonb -> 3 ->> 'key') = 'authorizationkey';
+ WHERE CASE WHEN direction = 'out' AND frame LIKE '[2,%'
+                 AND strpos(lower(frame), 'authorizationkey') > 0
+            THEN frame::jsonb ->> 2 = 'ChangeConfiguration'
+                 AND lower(frame::jsonb -> 3 ->> 'key') = 'authorizationkey'
+                 AND frame::jsonb -> 3 ? 'value'
+            ELSE false END;
+
+-- A pile that reported its AuthorizationKey in a GetConfiguration answer:
+-- "***" in the command's response and in the logged answer frame.
+CREATE FUNCTION pg_temp.redact_configuration(keys jsonb) RETURNS jsonb LANGUAGE sql AS $$
+  SELECT coalesce(jsonb_agg(CASE WHEN lower(e ->> 'key') = 'authorizationkey' AND e ? 'value'
+                                 THEN jsonb_set(e, '{value}', '"***"') ELSE e END ORDER BY n),
+                  '[]'::jsonb)
+    FROM jsonb_array_elements(keys) WITH ORDINALITY AS t(e, n)
+$$;
+
+UPDATE commands
+   SET response = jsonb_set(response::jsonb, '{configurationKey}',
+                            pg_temp.redact_configuration(response::jsonb -> 'configurationKey'))::text
+ WHERE action = 'GetConfiguration'
+   AND response IS NOT NULL
+   AND strpos(lower(response), 'authorizationkey') > 0
+   AND jsonb_typeof(response::jsonb -> 'configurationKey') = 'array';
+
+-- Incoming frames may be malformed: each candidate is tried on its own.
+DO $$
+DECLARE
+  row record;
+BEGIN
+  FOR row IN SELECT id, frame FROM message_log
+              WHERE direction = 'in' AND frame LIKE '[3,%'
+                AND strpos(lower(frame), 'authorizationkey') > 0 LOOP
+    BEGIN
+      IF jsonb_typeof(row.frame::jsonb -> 2 -> 'configurationKey') = 'array' THEN
+        UPDATE message_log
+           SET frame = jsonb_set(row.frame::jsonb, '{2,configurationKey}',
+                                 pg_temp.redact_configuration(row.frame::jsonb -> 2 -> 'configurationKey'))::text
+         WHERE id = row.id;
+      END IF;
+    EXCEPTION WHEN invalid_text_representation THEN
+      NULL;  -- not JSON: left as received
+    END;
+  END LOOP;
+END
+$$;

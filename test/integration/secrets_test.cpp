@@ -228,3 +228,39 @@ TEST_CASE("a pile reporting its AuthorizationKey in GetConfiguration: the log ke
   CHECK(stored == "120");
   CHECK_THAT(f.stored_text(), !Catch::Contains(kNewKey));
 }
+
+TEST_CASE("pile passwords and API tokens are never returned nor printed") {
+  SecretsFixture f;
+  auto token = f.api().post("/api/v1/tokens", R"({"role":"operator","name":"ops"})");
+  REQUIRE(token.status == 201);
+  rapidjson::Document issued;
+  issued.Parse(token.body.c_str());
+  const std::string secret_token = issued["token"].GetString();
+  const std::string new_password = "changed-password-0123456789";
+  REQUIRE(
+      f.api()
+          .put("/api/v1/chargepoints/CP-KEY", fmt::format(R"({{"password":"{}"}})", new_password))
+          .status == 200);
+  auto owner = f.api().post("/api/v1/owners", R"({"name":"Olga"})");
+  REQUIRE(owner.status == 201);
+
+  for (const char* path : {"/api/v1/chargepoints", "/api/v1/chargepoints/CP-KEY", "/api/v1/tokens",
+                           "/api/v1/chargepoints/CP-KEY/messages", "/api/v1/commands"}) {
+    auto result = f.api().get(path);
+    INFO(path << " " << result.body);
+    CHECK(result.status == 200);
+    CHECK_THAT(result.body, !Catch::Contains(kOldPassword));
+    CHECK_THAT(result.body, !Catch::Contains(new_password));
+    CHECK_THAT(result.body, !Catch::Contains(secret_token));
+  }
+  CHECK_THAT(f.api().get("/api/v1/chargepoints/CP-KEY").body,
+             Catch::Contains(R"("hasPassword":true)"));
+  // The database keeps hashes only.
+  CHECK_THAT(f.database.scalar("SELECT password_hash FROM charge_points WHERE id = 'CP-KEY'"),
+             Catch::StartsWith("pbkdf2-sha256$"));
+  CHECK(f.database.scalar("SELECT count(*) FROM api_tokens WHERE token_hash = '" + secret_token +
+                          "'") == "0");
+  CHECK_THAT(f.server->output(), !Catch::Contains(new_password));
+  CHECK_THAT(f.server->output(), !Catch::Contains(secret_token));
+  CHECK_THAT(f.server->output(), !Catch::Contains(kToken));
+}
