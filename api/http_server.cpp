@@ -383,7 +383,7 @@ int HttpServer::Impl::on_event(lws* wsi, lws_callback_reasons reason, void* in, 
         return 0;
       case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
         ssl_ctx_ = static_cast<SSL_CTX*>(in);  // lws_callback passes `user` here
-        return 0;
+        return tls::apply_server_context_policy(ssl_ctx_) ? 0 : 1;  // 1: the vhost fails
       case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
         return -1;  // no websockets here
       default:

@@ -53,6 +53,10 @@ std::string openssl_error() {
 
 }  // namespace
 
+bool apply_server_context_policy(SSL_CTX* ctx) {
+  return ctx != nullptr && SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) == 1;
+}
+
 std::optional<std::string> reload_server_certificate(SSL_CTX* ctx, const std::string& cert_file,
                                                      const std::string& key_file) {
   if (ctx == nullptr) return std::string("the listener has no TLS context");

@@ -36,6 +36,13 @@ extern const char* const kTls13Ciphersuites;
 void apply_server_tls(lws_context_creation_info& vhost, const char* cert_file,
                       const char* key_file);
 
+// The part of the policy set on the SSL_CTX itself (TLS 1.2 as the lowest
+// version), belt and braces to the options apply_server_tls() hands lws.
+// Call with the SSL_CTX lws passes as `user` with
+// LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS. False when OpenSSL
+// refuses (then the vhost must not be used).
+bool apply_server_context_policy(SSL_CTX* ctx);
+
 // Certificate rotation without a restart (SIGHUP): puts the certificate
 // chain and key from these files into a listener's SSL_CTX (which lws hands
 // to the protocol callback as `user` with

@@ -151,7 +151,8 @@ void ChargePointSession::log_incoming(const Frame& frame, std::string text) {
   // A pile answering GetConfiguration with its AuthorizationKey: the log
   // keeps "***" (only the answer to our own CALL names its action).
   const auto* result = std::get_if<CallResult>(&frame);
-  if (result != nullptr && outstanding_ && outstanding_->message_id == result->message_id) {
+  if (result != nullptr && outstanding_ && outstanding_->message_id == result->message_id &&
+      result_has_secret(outstanding_->action, result->payload)) {
     rapidjson::Document shown;
     shown.CopyFrom(result->payload, shown.GetAllocator());
     if (redact_result_payload(outstanding_->action, shown))
@@ -247,14 +248,15 @@ void ChargePointSession::send_text(std::string text) {
 
 void ChargePointSession::send_call_frame(const OutgoingCall& call) {
   std::string text = serialize_call(call.message_id, call.action, call.payload);
+  if (!call_has_secret(call.action, call.payload)) {
+    send_text(std::move(text));
+    return;
+  }
   // The pile needs the secret (e.g. its new AuthorizationKey); the message
   // log keeps "***" in its place.
   rapidjson::Document shown;
   shown.CopyFrom(call.payload, shown.GetAllocator());
-  if (!redact_call_payload(call.action, shown)) {
-    send_text(std::move(text));
-    return;
-  }
+  redact_call_payload(call.action, shown);
   log_.record(charge_point_id_, core::FrameDirection::Outgoing,
               serialize_call(call.message_id, call.action, shown));
   output_.send(std::move(text));

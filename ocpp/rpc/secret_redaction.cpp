@@ -21,6 +21,19 @@ void redact(rapidjson::Value& value) {
 
 }  // namespace
 
+bool call_has_secret(std::string_view action, const rapidjson::Value& payload) {
+  return action == "ChangeConfiguration" && secret_key(payload) && payload.HasMember("value");
+}
+
+bool result_has_secret(std::string_view action, const rapidjson::Value& payload) {
+  if (action != "GetConfiguration" || !payload.IsObject()) return false;
+  const auto keys = payload.FindMember("configurationKey");
+  if (keys == payload.MemberEnd() || !keys->value.IsArray()) return false;
+  for (const auto& entry : keys->value.GetArray())
+    if (secret_key(entry) && entry.HasMember("value")) return true;
+  return false;
+}
+
 rapidjson::Value* call_secret(std::string_view action, rapidjson::Value& payload) {
   if (action != "ChangeConfiguration" || !secret_key(payload)) return nullptr;
   const auto value = payload.FindMember("value");

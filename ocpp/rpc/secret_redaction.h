@@ -19,6 +19,11 @@ namespace chargelock::ocpp {
 // The member of a CALL payload of `action` that holds a secret, or null.
 rapidjson::Value* call_secret(std::string_view action, rapidjson::Value& payload);
 
+// Whether a CALL payload / the CALLRESULT payload answering `action` holds
+// a secret (cheap checks, so that only those payloads are copied).
+bool call_has_secret(std::string_view action, const rapidjson::Value& payload);
+bool result_has_secret(std::string_view action, const rapidjson::Value& payload);
+
 // Replaces the secrets of a CALL payload / of the CALLRESULT payload
 // answering `action` with "***". Returns whether anything was replaced.
 bool redact_call_payload(std::string_view action, rapidjson::Value& payload);

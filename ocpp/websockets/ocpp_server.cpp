@@ -513,7 +513,7 @@ int OcppServer::Impl::on_lws_event(lws* wsi, lws_callback_reasons reason, void* 
   switch (reason) {
     case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
       created_ssl_ctx_ = static_cast<SSL_CTX*>(in);
-      return 0;
+      return tls::apply_server_context_policy(created_ssl_ctx_) ? 0 : 1;  // 1: vhost fails
 
     case LWS_CALLBACK_OPENSSL_PERFORM_CLIENT_CERT_VERIFICATION:
       // 0 = let the handshake proceed, whatever OpenSSL's verdict (`len`):
