@@ -151,23 +151,41 @@ std::optional<CommandRecord> CommandService::claim_next(const std::string& charg
   for (;;) {
     auto claimed = store_.claim_next(charge_point_id, config_.node_id);
     if (!claimed) return std::nullopt;
-    if (!claimed->secret) return to_record(std::move(*claimed));
-    const std::string secret = std::move(*claimed->secret);
+    const std::optional<std::string> sealed = std::move(claimed->secret);
     claimed->secret.reset();
-    if (auto opened = config_.secrets.open(secret, charge_point_id)) {
-      CommandRecord record = to_record(std::move(*claimed));
-      if (validator_ != nullptr)
-        record.payload_json = validator_->put_secret(record.action, record.payload_json, *opened);
+    CommandRecord record = to_record(std::move(*claimed));
+    if (sealed) {
+      if (auto opened = config_.secrets.open(*sealed, charge_point_id)) {
+        if (validator_ != nullptr)
+          record.payload_json = validator_->put_secret(record.action, record.payload_json, *opened);
+        return record;
+      }
+    } else if (!holds_placeholder(record)) {
       return record;
     }
-    // Sending "***" would set the pile's password to it: fail the command
+    // Sending "***" would make it the pile's password: fail the command
     // (each attempt ends one command, so this loop ends).
-    fail(claimed->id, "SecretUnavailable",
-         "the command's secret cannot be decrypted with this node's secret key");
+    fail(record.id, "SecretUnavailable",
+         sealed ? "the command's secret cannot be decrypted with this node's secret key"
+                : "the command's secret is missing");
   }
 }
 
-bool CommandService::release(std::int64_t id) { return store_.unclaim(id); }
+bool CommandService::holds_placeholder(const CommandRecord& command) const {
+  if (validator_ == nullptr) return false;
+  const auto split = validator_->take_secret(command.action, command.payload_json);
+  return split && split->secret == kRedacted;
+}
+
+bool CommandService::release(const CommandRecord& command) {
+  std::optional<std::string> sealed;
+  if (validator_ != nullptr) {
+    auto split = validator_->take_secret(command.action, command.payload_json);
+    if (split && split->secret != kRedacted)
+      sealed = config_.secrets.seal(split->secret, command.charge_point_id);
+  }
+  return store_.unclaim(command.id, sealed);
+}
 
 bool CommandService::complete(const CommandRecord& command, const std::string& response_json) {
   storage::CommandResult result;

@@ -177,11 +177,14 @@ class CommandService {
   // The oldest deliverable queued command of the pile, now marked sent by
   // this node, with its secret back in its payload (to be written to the
   // pile, never shown); nothing when none is queued or one is still
-  // unanswered. A command whose secret cannot be opened (another key) is
-  // failed ("SecretUnavailable") and the next one is tried.
+  // unanswered. The row keeps no secret from now on. A command whose
+  // secret cannot be opened (another key), or whose payload holds only
+  // "***" in its place, is failed ("SecretUnavailable") and the next one is
+  // tried: "***" must never become a pile's password.
   std::optional<CommandRecord> claim_next(const std::string& charge_point_id);
-  // The claimed command was never written to the pile: back to queued.
-  bool release(std::int64_t id);
+  // The claimed command (as claim_next() returned it) was never written to
+  // the pile: back to queued, its secret sealed into the row again.
+  bool release(const CommandRecord& command);
   // CALLRESULT: completed with the response; keeps its effects. `command`
   // is the record claim_next() returned. Secret configuration values are
   // stored as "***"; an accepted AuthorizationKey becomes the pile's new
@@ -218,6 +221,9 @@ class CommandService {
   // Secrets out of the effects: "***" for secret keys' values, and the
   // password hash an accepted AuthorizationKey leads to.
   static void protect(CommandEffects& effects);
+  // Whether the payload holds "***" where its secret belongs (the secret
+  // itself is gone).
+  bool holds_placeholder(const CommandRecord& command) const;
 
   storage::CommandStore& store_;
   CommandServiceConfig config_;

@@ -152,11 +152,11 @@ void CommandDispatcher::on_claimed(const std::string& charge_point_id,
   auto session = session_of_(charge_point_id);
   if (!session) {
     // The pile left between claim and send: nothing was written.
-    work_.submit(charge_point_id, [this, id = command->id, charge_point_id] {
+    work_.submit(charge_point_id, [this, claimed = *command, charge_point_id] {
       try {
-        commands_.release(id);
+        commands_.release(claimed);
       } catch (const std::exception& error) {
-        log_failure("re-queueing command " + std::to_string(id), charge_point_id, error);
+        log_failure("re-queueing command " + std::to_string(claimed.id), charge_point_id, error);
       }
     });
     piles_[charge_point_id].busy = false;
@@ -194,7 +194,7 @@ void CommandDispatcher::on_outcome(const std::string& charge_point_id,
               commands_.time_out(command.id, verdict->description);
               break;
             case Verdict::Requeue:
-              commands_.release(command.id);
+              commands_.release(command);
               break;
           }
         } catch (const std::exception& error) {

@@ -2,16 +2,18 @@
 -- message log (SPEC §7). A ChangeConfiguration of AuthorizationKey (the
 -- pile's password) keeps "***" in `payload`; its value lives in `secret`,
 -- sealed with AES-256-GCM when the operator gave a key (core/secret_box.h),
--- and only until the command reaches a final state.
+-- and only while the command is queued: the claim that delivers it takes it
+-- out of the row (a command put back unsent gets it back).
 
 ALTER TABLE commands ADD COLUMN secret text;
 
 -- Rows written before this migration held the key in clear. Queued ones
--- keep it (moved to `secret`, unencrypted: this SQL has no key; it is
--- dropped at delivery like any other), every other copy becomes "***".
+-- keep it (moved to `secret`, unencrypted: this SQL has no key; it leaves
+-- at delivery like any other), every other copy becomes "***". A command
+-- already sent keeps it in memory only (the node that sent it).
 -- Configuration keys are case-insensitive (CiString50).
 UPDATE commands
-   SET secret = CASE WHEN status IN ('queued', 'sent') THEN 'plain:' || (payload::jsonb ->> 'value') END,
+   SET secret = CASE WHEN status = 'queued' THEN 'plain:' || (payload::jsonb ->> 'value') END,
        payload = jsonb_set(payload::jsonb, '{value}', '"***"')::text
  WHERE action = 'ChangeConfiguration'
    AND lower(payload::jsonb ->> 'key') = 'authorizationkey'

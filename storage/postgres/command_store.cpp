@@ -254,24 +254,29 @@ class PgCommandStore final : public CommandStore {
                                        charge_point_id)
                                     .empty();
       if (outstanding) return std::nullopt;
+      // The secret leaves the row with the claim (RETURNING shows the new
+      // row, so the old secret comes through the CTE).
       const auto r = txn.exec_params(
-          std::string("UPDATE commands SET status = 'sent', sent_at = now(), claimed_by = $2"
-                      " WHERE id = (SELECT id FROM commands WHERE charge_point_id = $1"
-                      " AND status = 'queued' AND expires_at > now() ORDER BY id LIMIT 1"
-                      " FOR UPDATE SKIP LOCKED) RETURNING") +
-              kColumns,
+          std::string("WITH next AS (SELECT id AS claim_id, secret AS claimed_secret"
+                      " FROM commands WHERE charge_point_id = $1 AND status = 'queued'"
+                      " AND expires_at > now() ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)"
+                      " UPDATE commands SET status = 'sent', sent_at = now(), claimed_by = $2,"
+                      " secret = NULL FROM next WHERE id = next.claim_id RETURNING") +
+              kColumns + ", next.claimed_secret",
           charge_point_id, node);
       if (r.empty()) return std::nullopt;
-      return read_command(r[0]);
+      StoredCommand claimed = read_command(r[0]);
+      claimed.secret = optional_text(r[0][16]);
+      return claimed;
     });
   }
 
-  bool unclaim(std::int64_t id) override {
+  bool unclaim(std::int64_t id, const std::optional<std::string>& secret) override {
     return db_.transact([&](pqxx::work& txn) {
       const auto r = txn.exec_params(
-          "UPDATE commands SET status = 'queued', sent_at = NULL, claimed_by = NULL"
+          "UPDATE commands SET status = 'queued', sent_at = NULL, claimed_by = NULL, secret = $2"
           " WHERE id = $1 AND status = 'sent' RETURNING charge_point_id",
-          id);
+          id, secret);
       if (r.empty()) return false;
       // Another node (or this one, later) may deliver it now.
       txn.exec_params("SELECT pg_notify($1, $2)", std::string(kChannel), r[0][0].as<std::string>());

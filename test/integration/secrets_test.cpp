@@ -191,6 +191,8 @@ TEST_CASE("a queued AuthorizationKey is encrypted at rest until delivered") {
   REQUIRE(f.connect(pile, kOldPassword).connected);
   auto call = next_call(pile);
   CHECK(std::string(call[3]["value"].GetString()) == kNewKey);
+  // Delivered: the row no longer keeps the key, even sealed.
+  CHECK(f.database.scalar("SELECT secret FROM commands WHERE id = " + command_id) == "NULL");
   REQUIRE(pile.client().send_text(
       fmt::format(R"([3,"{}",{{"status":"Rejected"}}])", call[1].GetString())));
   f.command_when(command_id, "completed");

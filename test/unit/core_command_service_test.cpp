@@ -245,7 +245,7 @@ TEST_CASE("claiming: oldest first, one outstanding per pile, release keeps the p
   CHECK(f.commands.find(other.id)->status == CommandStatus::Sent);
 
   // Never written to the pile: back in the queue, still first.
-  CHECK(f.commands.release(first.id));
+  CHECK(f.commands.release(first));
   CHECK(f.commands.find(first.id)->status == CommandStatus::Queued);
   CHECK_FALSE(f.commands.find(first.id)->sent_at);
   claimed = f.commands.claim_next("CP1");
@@ -259,7 +259,7 @@ TEST_CASE("claiming: oldest first, one outstanding per pile, release keeps the p
   CHECK(done->completed_at);
   // A finished command is never changed again, nor put back.
   CHECK_FALSE(f.commands.complete(*claimed, "{}"));
-  CHECK_FALSE(f.commands.release(first.id));
+  CHECK_FALSE(f.commands.release(first));
   CHECK_FALSE(f.commands.time_out(first.id, "late"));
   CHECK(f.commands.find(first.id)->status == CommandStatus::Completed);
 
@@ -498,14 +498,36 @@ TEST_CASE("a queued AuthorizationKey is stored as \"***\" and sealed beside it")
   CHECK_THAT(row, !Catch::Contains("new-key"));
   CHECK_THAT(row, Catch::Contains("aes256gcm:"));
 
-  // Delivery gets the key back; the record shown to anyone else does not.
-  const auto claimed = f.commands.claim_next("CP1");
+  // Delivery gets the key back; the record shown to anyone else does not,
+  // and the row keeps no secret once the command is on its way.
+  auto claimed = f.commands.claim_next("CP1");
   REQUIRE(claimed);
   CHECK(claimed->payload_json == kKeyChange);
   CHECK(f.commands.find(queued.id)->payload_json == queued.payload_json);
+  CHECK(f.test.scalar("SELECT secret FROM commands") == "NULL");
+
+  // Never written (the pile left): queued again with its key sealed again.
+  REQUIRE(f.commands.release(*claimed));
+  CHECK_THAT(f.test.scalar("SELECT secret FROM commands"), Catch::StartsWith("aes256gcm:"));
+  claimed = f.commands.claim_next("CP1");
+  REQUIRE(claimed);
+  CHECK(claimed->payload_json == kKeyChange);
 }
 
-TEST_CASE("an accepted AuthorizationKey becomes the pile's password and the old one stops working") {
+TEST_CASE("a command whose key is gone is failed, never sent with \"***\"") {
+  KeyedFixture f;
+  const auto queued = f.commands.enqueue(request("CP1", "ChangeConfiguration", kKeyChange));
+  REQUIRE(f.commands.claim_next("CP1"));
+  // Put back from a record that only shows "***" (as GET /commands does).
+  REQUIRE(f.commands.release(queued));
+  CHECK_FALSE(f.commands.claim_next("CP1"));
+  const auto failed = f.commands.find(queued.id);
+  CHECK(failed->status == CommandStatus::Failed);
+  CHECK(failed->error_code == std::optional<std::string>("SecretUnavailable"));
+}
+
+TEST_CASE(
+    "an accepted AuthorizationKey becomes the pile's password and the old one stops working") {
   KeyedFixture f;
   REQUIRE(f.connect("old-password-0123456789") == AccessDecision::Accept);
   f.commands.enqueue(request("CP1", "ChangeConfiguration", kKeyChange));
