@@ -43,6 +43,7 @@ class ApiServer::Impl final : public HttpHandler {
   void run() { server_.run(); }
   void stop() { server_.stop(); }
   void reload_certificates() { server_.reload_certificates(); }
+  void shut_down() { server_.shut_down(); }
 
  private:
   core::AccessServices access_;
@@ -70,5 +71,6 @@ bool ApiServer::tls() const { return impl_->tls(); }
 void ApiServer::run() { impl_->run(); }
 void ApiServer::stop() { impl_->stop(); }
 void ApiServer::reload_certificates() { impl_->reload_certificates(); }
+void ApiServer::shut_down() { impl_->shut_down(); }
 
 }  // namespace chargelock::api

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -178,6 +179,10 @@ class HttpServer::Impl {
     reload_requested_.store(true);
     lws_cancel_service(context_);
   }
+  void shut_down() {
+    drain_requested_.store(true);
+    lws_cancel_service(context_);
+  }
 
   int on_event(lws* wsi, lws_callback_reasons reason, void* in, std::size_t len);
 
@@ -222,6 +227,20 @@ class HttpServer::Impl {
   lws_vhost* vhost_ = nullptr;
   SSL_CTX* ssl_ctx_ = nullptr;  // HTTPS: the vhost's context (owned by lws)
   std::atomic<bool> reload_requested_{false};
+  std::atomic<bool> drain_requested_{false};
+  // Graceful stop (loop thread): new requests get 503; the loop ends once
+  // every request begun before is answered, or after kDrainLimit.
+  struct DrainTimer {
+    lws_sorted_usec_list_t sul;  // first: the timer callback gets back here
+    Impl* server;
+  };
+  static constexpr std::chrono::milliseconds kDrainLimit{5000};
+  void check_drain();
+  bool requests_in_progress() const;
+  static void on_drain_timer(lws_sorted_usec_list_t* sul);
+  bool draining_ = false;
+  std::chrono::steady_clock::time_point drain_started_;
+  DrainTimer drain_timer_{};
   int port_ = 0;
 
   std::atomic<bool> stop_requested_{false};
@@ -380,6 +399,11 @@ int HttpServer::Impl::on_event(lws* wsi, lws_callback_reasons reason, void* in, 
                          config_.tls_cert.c_str());
         }
         if (!destroying_) drain_inbox();
+        if (drain_requested_.exchange(false) && !draining_ && !destroying_) {
+          draining_ = true;
+          drain_started_ = std::chrono::steady_clock::now();
+          check_drain();
+        }
         return 0;
       case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
         ssl_ctx_ = static_cast<SSL_CTX*>(in);  // lws_callback passes `user` here
@@ -399,6 +423,9 @@ int HttpServer::Impl::on_event(lws* wsi, lws_callback_reasons reason, void* in, 
 int HttpServer::Impl::on_http(lws* wsi, const char* uri) {
   Connection& connection = attach(wsi);
   if (connection.stream) return -1;  // no request after a long-lived response
+  // Shutting down: the client should retry (another API process, or this
+  // one once it is back).
+  if (draining_) return answer_now(wsi, 503, "the server is shutting down", true);
   connection.request = HttpRequest{};
   connection.request_seq = next_request_++;
   connection.reading_body = false;
@@ -590,6 +617,29 @@ void HttpServer::Impl::answer(Connection& connection, HttpResponse response) {
   lws_callback_on_writable(connection.wsi);
 }
 
+bool HttpServer::Impl::requests_in_progress() const {
+  for (const auto& [id, connection] : connections_) {
+    if (connection.stream) continue;  // a notification stream never ends by itself
+    if (connection.reading_body || connection.awaiting_response || connection.response) return true;
+  }
+  return false;
+}
+
+void HttpServer::Impl::check_drain() {
+  if (!requests_in_progress() || std::chrono::steady_clock::now() - drain_started_ >= kDrainLimit) {
+    stop_requested_.store(true);
+    lws_cancel_service(context_);
+    return;
+  }
+  drain_timer_.server = this;
+  lws_sul_schedule(context_, 0, &drain_timer_.sul, &Impl::on_drain_timer, 20000);  // µs
+}
+
+void HttpServer::Impl::on_drain_timer(lws_sorted_usec_list_t* sul) {
+  auto* timer = reinterpret_cast<DrainTimer*>(sul);
+  timer->server->check_drain();
+}
+
 int HttpServer::Impl::answer_now(lws* wsi, int status, const std::string& message, bool close) {
   // Small responses written straight from the HTTP callback (before any
   // body was read); `close` ends the connection after it.
@@ -701,6 +751,7 @@ bool HttpServer::tls() const { return impl_->tls(); }
 void HttpServer::run() { impl_->run(); }
 void HttpServer::stop() { impl_->stop(); }
 void HttpServer::reload_certificates() { impl_->reload_certificates(); }
+void HttpServer::shut_down() { impl_->shut_down(); }
 
 const std::vector<std::string>& HttpServer::kept_headers() {
   static const std::vector<std::string> names = [] {

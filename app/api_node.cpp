@@ -77,8 +77,9 @@ class ApiNode::Impl {
 
   void reload_certificates() { server_.reload_certificates(); }
 
+  // Graceful (SIGTERM): requests begun are answered, new ones get 503.
   void stop() {
-    server_.stop();
+    server_.shut_down();
     webhooks_.stop();  // cancels a request in flight; returns within ~100 ms
   }
 
