@@ -234,6 +234,9 @@ class HttpServer::Impl {
     lws_sorted_usec_list_t sul;  // first: the timer callback gets back here
     Impl* server;
   };
+  // Requests already on the wire when the stop comes are read for at least
+  // kDrainSettle (their headers may not have been parsed yet).
+  static constexpr std::chrono::milliseconds kDrainSettle{300};
   static constexpr std::chrono::milliseconds kDrainLimit{5000};
   void check_drain();
   bool requests_in_progress() const;
@@ -626,7 +629,8 @@ bool HttpServer::Impl::requests_in_progress() const {
 }
 
 void HttpServer::Impl::check_drain() {
-  if (!requests_in_progress() || std::chrono::steady_clock::now() - drain_started_ >= kDrainLimit) {
+  const auto waited = std::chrono::steady_clock::now() - drain_started_;
+  if ((waited >= kDrainSettle && !requests_in_progress()) || waited >= kDrainLimit) {
     stop_requested_.store(true);
     lws_cancel_service(context_);
     return;
