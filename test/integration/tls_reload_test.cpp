@@ -44,7 +44,7 @@ bool output_holds(ServerProcess& server, const std::string& needle) {
 
 }  // namespace
 
-TEST_CASE("SIGHUP: both listeners take a new certificate; connected piles stay") {
+TEST_CASE("SIGHUP: both listeners take a new certificate and connected piles stay") {
   TestDatabase database;
   TestCertificates first;
   TestCertificates second;  // another CA's "localhost" certificate: the rotation
