@@ -42,6 +42,8 @@ class ApiServer::Impl final : public HttpHandler {
   bool tls() const { return server_.tls(); }
   void run() { server_.run(); }
   void stop() { server_.stop(); }
+  void reload_certificates() { server_.reload_certificates(); }
+  void shut_down() { server_.shut_down(); }
 
  private:
   core::AccessServices access_;
@@ -68,5 +70,7 @@ int ApiServer::port() const { return impl_->port(); }
 bool ApiServer::tls() const { return impl_->tls(); }
 void ApiServer::run() { impl_->run(); }
 void ApiServer::stop() { impl_->stop(); }
+void ApiServer::reload_certificates() { impl_->reload_certificates(); }
+void ApiServer::shut_down() { impl_->shut_down(); }
 
 }  // namespace chargelock::api

@@ -40,6 +40,11 @@ class ApiServer {
   bool tls() const;  // HTTPS
   void run();        // blocks until stop()
   void stop();       // thread-safe
+  // Thread-safe: answers the requests begun, refuses new ones (503), then
+  // run() returns (see HttpServer::shut_down).
+  void shut_down();
+  // Thread-safe: HTTPS certificate and key re-read (SIGHUP).
+  void reload_certificates();
 
  private:
   class Impl;

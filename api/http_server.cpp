@@ -9,12 +9,16 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <stdexcept>
 #include <unordered_map>
+
+#include "tls/server_policy.h"
 
 namespace chargelock::api {
 
@@ -171,6 +175,14 @@ class HttpServer::Impl {
   bool tls() const { return !config_.tls_cert.empty(); }
   void run();
   void stop();
+  void reload_certificates() {
+    reload_requested_.store(true);
+    lws_cancel_service(context_);
+  }
+  void shut_down() {
+    drain_requested_.store(true);
+    lws_cancel_service(context_);
+  }
 
   int on_event(lws* wsi, lws_callback_reasons reason, void* in, std::size_t len);
 
@@ -213,6 +225,25 @@ class HttpServer::Impl {
   HttpHandler& handler_;
   lws_context* context_ = nullptr;
   lws_vhost* vhost_ = nullptr;
+  SSL_CTX* ssl_ctx_ = nullptr;  // HTTPS: the vhost's context (owned by lws)
+  std::atomic<bool> reload_requested_{false};
+  std::atomic<bool> drain_requested_{false};
+  // Graceful stop (loop thread): new requests get 503; the loop ends once
+  // every request begun before is answered, or after kDrainLimit.
+  struct DrainTimer {
+    lws_sorted_usec_list_t sul;  // first: the timer callback gets back here
+    Impl* server;
+  };
+  // Requests already on the wire when the stop comes are read for at least
+  // kDrainSettle (their headers may not have been parsed yet).
+  static constexpr std::chrono::milliseconds kDrainSettle{300};
+  static constexpr std::chrono::milliseconds kDrainLimit{5000};
+  void check_drain();
+  bool requests_in_progress() const;
+  static void on_drain_timer(lws_sorted_usec_list_t* sul);
+  bool draining_ = false;
+  std::chrono::steady_clock::time_point drain_started_;
+  DrainTimer drain_timer_{};
   int port_ = 0;
 
   std::atomic<bool> stop_requested_{false};
@@ -232,6 +263,8 @@ namespace {
 int lws_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, std::size_t len) {
   auto* server = static_cast<HttpServer::Impl*>(lws_context_user(lws_get_context(wsi)));
   if (server == nullptr) return lws_callback_http_dummy(wsi, reason, user, in, len);
+  // The one event whose data comes as `user`: the HTTPS vhost's SSL_CTX.
+  if (reason == LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS) in = user;
   return server->on_event(wsi, reason, in, len);
 }
 
@@ -280,12 +313,8 @@ HttpServer::Impl::Impl(HttpServerConfig config, HttpHandler& handler)
       lws_context_destroy(context_);
       throw std::runtime_error("HTTPS needs a private key besides the certificate");
     }
-    // As for the OCPP wss:// listener: without DO_SSL_GLOBAL_INIT on the
-    // vhost lws 4.1 serves plain text; no outgoing TLS, so no OS CA bundle.
-    vhost.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
-    vhost.ssl_cert_filepath = config_.tls_cert.c_str();
-    vhost.ssl_private_key_filepath = config_.tls_key.c_str();
-    vhost.alpn = "http/1.1";
+    // The same TLS policy as the OCPP wss:// listener.
+    tls::apply_server_tls(vhost, config_.tls_cert.c_str(), config_.tls_key.c_str());
   }
   vhost_ = lws_create_vhost(context_, &vhost);
   if (vhost_ == nullptr) {
@@ -368,8 +397,26 @@ int HttpServer::Impl::on_event(lws* wsi, lws_callback_reasons reason, void* in, 
         forget(wsi);
         return 0;
       case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+        if (reload_requested_.exchange(false) && !destroying_ && tls()) {
+          if (auto error =
+                  tls::reload_server_certificate(ssl_ctx_, config_.tls_cert, config_.tls_key))
+            std::fprintf(stderr,
+                         "chargelock: api: certificate reload failed, keeping the old one: %s\n",
+                         error->c_str());
+          else
+            std::fprintf(stderr, "chargelock: api: certificate reloaded from %s\n",
+                         config_.tls_cert.c_str());
+        }
         if (!destroying_) drain_inbox();
+        if (drain_requested_.exchange(false) && !draining_ && !destroying_) {
+          draining_ = true;
+          drain_started_ = std::chrono::steady_clock::now();
+          check_drain();
+        }
         return 0;
+      case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
+        ssl_ctx_ = static_cast<SSL_CTX*>(in);  // lws_callback passes `user` here
+        return tls::apply_server_context_policy(ssl_ctx_) ? 0 : 1;  // 1: the vhost fails
       case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
         return -1;  // no websockets here
       default:
@@ -385,6 +432,9 @@ int HttpServer::Impl::on_event(lws* wsi, lws_callback_reasons reason, void* in, 
 int HttpServer::Impl::on_http(lws* wsi, const char* uri) {
   Connection& connection = attach(wsi);
   if (connection.stream) return -1;  // no request after a long-lived response
+  // Shutting down: the client should retry (another API process, or this
+  // one once it is back).
+  if (draining_) return answer_now(wsi, 503, "the server is shutting down", true);
   connection.request = HttpRequest{};
   connection.request_seq = next_request_++;
   connection.reading_body = false;
@@ -595,6 +645,30 @@ void HttpServer::Impl::answer(Connection& connection, HttpResponse response) {
   lws_callback_on_writable(connection.wsi);
 }
 
+bool HttpServer::Impl::requests_in_progress() const {
+  for (const auto& [id, connection] : connections_) {
+    if (connection.stream) continue;  // a notification stream never ends by itself
+    if (connection.reading_body || connection.awaiting_response || connection.response) return true;
+  }
+  return false;
+}
+
+void HttpServer::Impl::check_drain() {
+  const auto waited = std::chrono::steady_clock::now() - drain_started_;
+  if ((waited >= kDrainSettle && !requests_in_progress()) || waited >= kDrainLimit) {
+    stop_requested_.store(true);
+    lws_cancel_service(context_);
+    return;
+  }
+  drain_timer_.server = this;
+  lws_sul_schedule(context_, 0, &drain_timer_.sul, &Impl::on_drain_timer, 20000);  // µs
+}
+
+void HttpServer::Impl::on_drain_timer(lws_sorted_usec_list_t* sul) {
+  auto* timer = reinterpret_cast<DrainTimer*>(sul);
+  timer->server->check_drain();
+}
+
 int HttpServer::Impl::answer_now(lws* wsi, int status, const std::string& message, bool close) {
   // Small responses written straight from the HTTP callback (before any
   // body was read); `close` ends the connection after it.
@@ -714,6 +788,8 @@ int HttpServer::port() const { return impl_->port(); }
 bool HttpServer::tls() const { return impl_->tls(); }
 void HttpServer::run() { impl_->run(); }
 void HttpServer::stop() { impl_->stop(); }
+void HttpServer::reload_certificates() { impl_->reload_certificates(); }
+void HttpServer::shut_down() { impl_->shut_down(); }
 
 const std::vector<std::string>& HttpServer::kept_headers() {
   static const std::vector<std::string> names = [] {

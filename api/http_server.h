@@ -123,6 +123,14 @@ class HttpServer {
 
   void run();   // serves until stop(); returns at once if stop() came first
   void stop();  // thread-safe
+  // Thread-safe graceful stop (SIGTERM): from now on requests are answered
+  // 503 (and the connection closed); run() returns once every request begun
+  // before is answered and written, at most 5 s later. Notification streams
+  // do not hold it up.
+  void shut_down();
+  // Thread-safe: re-reads the HTTPS certificate and key files (SIGHUP);
+  // open connections stay. A bad pair is logged and ignored.
+  void reload_certificates();
 
   // Request headers the server keeps in HttpRequest::headers.
   static const std::vector<std::string>& kept_headers();

@@ -78,8 +78,11 @@ class ApiNode::Impl {
     server_.run();
   }
 
+  void reload_certificates() { server_.reload_certificates(); }
+
+  // Graceful (SIGTERM): requests begun are answered, new ones get 503.
   void stop() {
-    server_.stop();
+    server_.shut_down();
     webhooks_.stop();  // cancels a request in flight; returns within ~100 ms
   }
 
@@ -95,5 +98,6 @@ ApiNode::ApiNode(const Config& config, core::CentralSystem& central)
 ApiNode::~ApiNode() = default;
 void ApiNode::run() { impl_->run(); }
 void ApiNode::stop() { impl_->stop(); }
+void ApiNode::reload_certificates() { impl_->reload_certificates(); }
 
 }  // namespace chargelock::app

@@ -20,8 +20,12 @@ class ApiNode {
   ApiNode(const ApiNode&) = delete;
   ApiNode& operator=(const ApiNode&) = delete;
 
-  void run();   // prints "chargelock: api listening on HOST:PORT", then serves until stop()
-  void stop();  // thread-safe
+  void run();  // prints "chargelock: api listening on HOST:PORT", then serves until stop()
+  // Thread-safe: requests begun are answered (at most 5 s), new ones get
+  // 503, then run() returns.
+  void stop();
+  // Thread-safe: re-reads the HTTPS certificate and key (SIGHUP).
+  void reload_certificates();
 
  private:
   class Impl;

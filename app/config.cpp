@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <map>
 
 namespace chargelock::app {
@@ -48,6 +49,23 @@ void require_readable(const std::string& name, const std::string& path) {
   if (path.empty()) return;
   std::ifstream file(path);
   if (!file) throw ConfigError(fmt::format("{}: cannot read '{}'", name, path));
+}
+
+// The key is never echoed in an error: it is a secret.
+core::SecretBox::Key parse_secret_key(const std::string& name, const std::string& text) {
+  auto key = core::SecretBox::parse_key(text);
+  if (!key)
+    throw ConfigError(fmt::format(
+        "{}: expected 64 hexadecimal digits or the base64 of 32 bytes (e.g. openssl rand -hex 32)",
+        name));
+  return *key;
+}
+
+core::SecretBox::Key read_secret_key_file(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) throw ConfigError(fmt::format("--secret-key-file: cannot read '{}'", path));
+  std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  return parse_secret_key(fmt::format("--secret-key-file '{}'", path), text);
 }
 
 // One setting: its flag, its environment variable, and how it is applied.
@@ -101,6 +119,16 @@ const std::vector<Setting>& settings() {
        "largest REST request body in bytes; larger ones get 413 (default 1048576)", true,
        [](Config& c, const std::string& v) {
          c.api_max_body_bytes = parse_int("--api-max-body", v, 1024, 256 * 1024 * 1024);
+       }},
+      {"--secret-key-file", "CHARGELOCK_SECRET_KEY_FILE",
+       "file with the key (64 hex digits) that encrypts queued secrets", true,
+       [](Config& c, const std::string& v) {
+         if (!v.empty()) c.secret_key = read_secret_key_file(v);
+       }},
+      {"--secret-key", "CHARGELOCK_SECRET_KEY",
+       "that key itself (prefer the variable or the file: flags show in ps)", true,
+       [](Config& c, const std::string& v) {
+         if (!v.empty()) c.secret_key = parse_secret_key("--secret-key", v);
        }},
       {"--auto-register", "CHARGELOCK_AUTO_REGISTER",
        "accept unknown charge point ids (registered as Pending)", false,

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "core/secret_box.h"
+
 namespace chargelock::app {
 
 struct HostPort {
@@ -33,6 +35,9 @@ struct Config {
   // (SPEC §7: refused unless the operator allows it).
   bool webhook_allow_private = false;
   int api_max_body_bytes = 1024 * 1024;  // larger request bodies get 413
+  // Seals queued commands' secrets (AuthorizationKey) at rest; from
+  // CHARGELOCK_SECRET_KEY or a key file. None: kept in clear until delivery.
+  std::optional<core::SecretBox::Key> secret_key;
 
   bool auto_register = false;
   bool allow_unauthenticated_piles = false;  // piles registered without a password may connect

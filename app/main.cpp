@@ -19,13 +19,15 @@ namespace {
 
 using namespace chargelock;
 
-// SIGINT/SIGTERM are blocked in every thread and taken by one thread with
-// sigwait(), which may then call ordinary (not async-signal-safe) code.
-sigset_t termination_signals() {
+// SIGINT/SIGTERM (stop) and SIGHUP (re-read the TLS certificates) are
+// blocked in every thread and taken by one thread with sigwait(), which may
+// then call ordinary (not async-signal-safe) code.
+sigset_t handled_signals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
   return set;
 }
 
@@ -41,10 +43,14 @@ int serve(const app::Config& config, core::CentralSystem& central) {
     if (node) node->stop();
     if (api) api->stop();
   };
-  const sigset_t signals = termination_signals();
-  std::thread signal_thread([&stop_all, signals] {
+  const sigset_t signals = handled_signals();
+  std::thread signal_thread([&stop_all, &node, &api, signals] {
     int signal_number = 0;
-    sigwait(&signals, &signal_number);
+    while (sigwait(&signals, &signal_number) == 0 && signal_number == SIGHUP) {
+      // Certificate rotation without dropping connected piles.
+      if (node) node->reload_certificates();
+      if (api) api->reload_certificates();
+    }
     std::fprintf(stderr, "chargelock: stopping (signal %d)\n", signal_number);
     stop_all();
   });
@@ -74,7 +80,7 @@ int serve(const app::Config& config, core::CentralSystem& central) {
 
 int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
-  const sigset_t signals = termination_signals();
+  const sigset_t signals = handled_signals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
@@ -107,6 +113,13 @@ int main(int argc, char** argv) {
     central_config.lock_requests_per_hour = config.lock_requests_per_hour;
     central_config.node_id = app::node_id(config);
     central_config.message_log = config.command != "chargepoint" && config.command != "api";
+    if (config.secret_key) {
+      central_config.secrets = core::SecretBox(*config.secret_key);
+    } else if (config.command != "chargepoint") {
+      std::fprintf(stderr,
+                   "chargelock: warning: no CHARGELOCK_SECRET_KEY / --secret-key-file: a queued "
+                   "AuthorizationKey is kept in clear in the database until it is delivered\n");
+    }
     core::CentralSystem central(database, central_config);
     const ocpp::OcppCommandValidator command_validator;
     central.set_command_validator(&command_validator);

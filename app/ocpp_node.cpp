@@ -1,5 +1,7 @@
 #include "app/ocpp_node.h"
 
+#include <atomic>
+#include <chrono>
 #include <cstdio>
 
 #include "core/work_queue.h"
@@ -19,6 +21,15 @@ constexpr std::chrono::seconds kDirectoryRefresh{5};
 // How stale a pile's last_seen may be (it is written in one statement for
 // all piles heard from in this period, not once per message).
 constexpr std::chrono::seconds kLastSeenFlush{1};
+// Graceful stop (SIGTERM, SPEC §7), bounded so the process exits well within
+// 10 s: frames already on their way are read for at least kDrainSettle;
+// CALLs being handled get up to kDrainCalls to be answered; piles then get
+// kDrainClose to receive their close frame.
+constexpr std::chrono::milliseconds kDrainSettle{200};
+constexpr std::chrono::milliseconds kDrainCalls{5000};
+constexpr std::chrono::milliseconds kDrainClose{2000};
+constexpr std::chrono::milliseconds kDrainPoll{20};
+constexpr int kGoingAway = 1001;  // RFC 6455 §7.4.1: the server is going down
 
 ocpp::ServerConfig server_config(const Config& config) {
   ocpp::ServerConfig server;
@@ -85,7 +96,19 @@ class OcppNode::Impl {
     server_.run();
   }
 
-  void stop() { server_.stop(); }
+  // Stops accepting piles (503), lets the CALLs being handled finish and
+  // their answers go out, closes every pile with 1001 Going Away, then ends
+  // the loop. Queued work still runs after (see ~Impl). Thread-safe and
+  // idempotent.
+  void reload_certificates() { server_.reload_certificates(); }
+
+  void stop() {
+    if (stopping_.exchange(true)) return;
+    server_.post([this] {
+      server_.stop_accepting();
+      await_calls(std::chrono::steady_clock::now());
+    });
+  }
 
  private:
   static ocpp::SessionOptions session_options(const Config& config) {
@@ -117,6 +140,27 @@ class OcppNode::Impl {
     });
   }
 
+  void await_calls(std::chrono::steady_clock::time_point since) {  // loop
+    const auto waited = std::chrono::steady_clock::now() - since;
+    if ((waited >= kDrainSettle && gateway_.calls_in_flight() == 0) || waited >= kDrainCalls) {
+      if (gateway_.calls_in_flight() > 0)
+        std::fprintf(stderr, "chargelock: stopping with %zu call(s) unanswered\n",
+                     gateway_.calls_in_flight());
+      server_.close_all(kGoingAway);
+      await_closed(std::chrono::steady_clock::now());
+      return;
+    }
+    server_.schedule(kDrainPoll, [this, since] { await_calls(since); });
+  }
+
+  void await_closed(std::chrono::steady_clock::time_point since) {  // loop
+    if (server_.session_count() == 0 || std::chrono::steady_clock::now() - since >= kDrainClose) {
+      server_.stop();
+      return;
+    }
+    server_.schedule(kDrainPoll, [this, since] { await_closed(since); });
+  }
+
   void schedule_last_seen_flush() {
     server_.schedule(kLastSeenFlush, [this] {
       gateway_.flush_seen();
@@ -131,6 +175,7 @@ class OcppNode::Impl {
   ocpp::ChargePointGateway gateway_;
   ocpp::OcppServer server_;
   ocpp::CommandDispatcher dispatcher_;  // after server_: destroyed first
+  std::atomic<bool> stopping_{false};
 };
 
 OcppNode::OcppNode(const Config& config, core::CentralSystem& central)
@@ -138,5 +183,6 @@ OcppNode::OcppNode(const Config& config, core::CentralSystem& central)
 OcppNode::~OcppNode() = default;
 void OcppNode::run() { impl_->run(); }
 void OcppNode::stop() { impl_->stop(); }
+void OcppNode::reload_certificates() { impl_->reload_certificates(); }
 
 }  // namespace chargelock::app

@@ -17,8 +17,13 @@ class OcppNode {
   OcppNode(const OcppNode&) = delete;
   OcppNode& operator=(const OcppNode&) = delete;
 
-  void run();   // prints the ready lines, then serves until stop()
-  void stop();  // thread-safe
+  void run();  // prints the ready lines, then serves until stop()
+  // Thread-safe, idempotent: stops accepting, finishes the CALLs in flight,
+  // closes the piles with 1001 Going Away, then run() returns (within ~7 s).
+  void stop();
+  // Thread-safe: re-reads the wss:// certificate and key (SIGHUP);
+  // connected piles stay.
+  void reload_certificates();
 
  private:
   class Impl;

@@ -38,7 +38,7 @@ CentralSystem::CentralSystem(storage::Database& database, CentralSystemConfig co
       transactions_(database.transactions(), database.meter_values(), authorization_),
       events_(database.events()),
       data_transfers_(database.events()),
-      commands_(database.commands(), CommandServiceConfig{config_.node_id}),
+      commands_(database.commands(), CommandServiceConfig{config_.node_id, config_.secrets}),
       vehicles_(database.vehicles(), database.id_tags(), database.locks(),
                 VehicleLimits{config_.vehicles_per_owner}),
       notifications_(database.notifications()),
@@ -53,6 +53,9 @@ CentralSystem::CentralSystem(storage::Database& database, CentralSystemConfig co
   charge_points_.set_boot_observer(&locks_);
   commands_.set_guard(&locks_);
   commands_.set_observer(&locks_);
+  commands_.set_password_observer([this](const std::string& id, const std::string& hash) {
+    directory_.set_password_hash(id, hash);
+  });
   if (config_.message_log) {
     MessageLogWriterOptions options;
     options.on_thread_exit = [&database] { database.release_thread_connection(); };

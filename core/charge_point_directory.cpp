@@ -55,6 +55,16 @@ void ChargePointDirectory::erase(const std::string& charge_point_id) {
   snapshot_ = std::move(copy);
 }
 
+void ChargePointDirectory::set_password_hash(const std::string& charge_point_id,
+                                             const std::string& password_hash) {
+  std::lock_guard<std::mutex> lock(snapshot_mutex_);
+  const auto it = snapshot_->find(charge_point_id);
+  if (it == snapshot_->end()) return;  // unknown here: the next reload brings it
+  auto copy = std::make_shared<Snapshot>(*snapshot_);
+  (*copy)[charge_point_id].password_hash = password_hash;
+  snapshot_ = std::move(copy);
+}
+
 std::shared_ptr<const ChargePointDirectory::Snapshot> ChargePointDirectory::snapshot() const {
   std::lock_guard<std::mutex> lock(snapshot_mutex_);
   return snapshot_;

@@ -56,6 +56,9 @@ class ChargePointDirectory {
   // Adds or replaces one entry / removes one, without a reload.
   void put(const ChargePointAccess& access);
   void erase(const std::string& charge_point_id);
+  // A known pile's new password hash (an accepted AuthorizationKey), so
+  // its next connect is checked against the new key without a reload.
+  void set_password_hash(const std::string& charge_point_id, const std::string& password_hash);
 
   std::optional<ChargePointAccess> find(const std::string& charge_point_id) const;
   std::size_t size() const;

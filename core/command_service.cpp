@@ -4,6 +4,10 @@
 
 #include <algorithm>
 
+#include "core/password_hash.h"
+#include "core/secrets.h"
+#include "core/work_queue.h"
+
 namespace chargelock::core {
 
 namespace {
@@ -91,6 +95,12 @@ storage::NewCommand CommandService::checked(const CommandRequest& request) const
   command.charge_point_id = request.charge_point_id;
   command.action = request.action;
   command.payload_json = request.payload_json;
+  // The row, and everything shown from it, only ever holds "***"; the
+  // secret waits beside it, sealed, until delivery.
+  if (auto split = validator_->take_secret(request.action, request.payload_json)) {
+    command.payload_json = std::move(split->redacted_payload_json);
+    command.secret = config_.secrets.seal(split->secret, request.charge_point_id);
+  }
   command.idempotency_key = request.idempotency_key;
   command.origin = request.origin;
   command.expires_at = Clock::now() + request.expires_in;
@@ -138,12 +148,44 @@ std::vector<CommandRecord> CommandService::list(const CommandFilter& filter) {
 }
 
 std::optional<CommandRecord> CommandService::claim_next(const std::string& charge_point_id) {
-  auto claimed = store_.claim_next(charge_point_id, config_.node_id);
-  if (!claimed) return std::nullopt;
-  return to_record(std::move(*claimed));
+  for (;;) {
+    auto claimed = store_.claim_next(charge_point_id, config_.node_id);
+    if (!claimed) return std::nullopt;
+    const std::optional<std::string> sealed = std::move(claimed->secret);
+    claimed->secret.reset();
+    CommandRecord record = to_record(std::move(*claimed));
+    if (sealed) {
+      if (auto opened = config_.secrets.open(*sealed, charge_point_id)) {
+        if (validator_ != nullptr)
+          record.payload_json = validator_->put_secret(record.action, record.payload_json, *opened);
+        return record;
+      }
+    } else if (!holds_placeholder(record)) {
+      return record;
+    }
+    // Sending "***" would make it the pile's password: fail the command
+    // (each attempt ends one command, so this loop ends).
+    fail(record.id, "SecretUnavailable",
+         sealed ? "the command's secret cannot be decrypted with this node's secret key"
+                : "the command's secret is missing");
+  }
 }
 
-bool CommandService::release(std::int64_t id) { return store_.unclaim(id); }
+bool CommandService::holds_placeholder(const CommandRecord& command) const {
+  if (validator_ == nullptr) return false;
+  const auto split = validator_->take_secret(command.action, command.payload_json);
+  return split && split->secret == kRedacted;
+}
+
+bool CommandService::release(const CommandRecord& command) {
+  std::optional<std::string> sealed;
+  if (validator_ != nullptr) {
+    auto split = validator_->take_secret(command.action, command.payload_json);
+    if (split && split->secret != kRedacted)
+      sealed = config_.secrets.seal(split->secret, command.charge_point_id);
+  }
+  return store_.unclaim(command.id, sealed);
+}
 
 bool CommandService::complete(const CommandRecord& command, const std::string& response_json) {
   storage::CommandResult result;
@@ -157,7 +199,27 @@ bool CommandService::complete(const CommandRecord& command, const std::string& r
       effects = {};  // the answer is still recorded; the state stays as it was
     }
   }
-  return finished(command.id, store_.complete(command.id, result, effects));
+  protect(effects);
+  const bool recorded = store_.complete(command.id, result, effects);
+  if (recorded && effects.password_hash && password_observer_) {
+    WorkQueue::after_commit([observer = password_observer_, id = command.charge_point_id,
+                             hash = *effects.password_hash] { observer(id, hash); });
+  }
+  return finished(command.id, recorded);
+}
+
+void CommandService::protect(CommandEffects& effects) {
+  for (ConfigurationKey& key : effects.configuration)
+    if (is_secret_configuration_key(key.key) && key.value) key.value = std::string(kRedacted);
+  if (effects.configuration_change &&
+      is_secret_configuration_key(effects.configuration_change->key)) {
+    auto& value = effects.configuration_change->value;
+    // Key rotation (OCPP security whitepaper): the pile now authenticates
+    // with the key it accepted.
+    if (value && !value->empty() && *value != kRedacted)
+      effects.password_hash = hash_password(*value);
+    if (value) value = std::string(kRedacted);
+  }
 }
 
 bool CommandService::fail(std::int64_t id, const std::string& error_code,

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "core/command_guard.h"
+#include "core/secret_box.h"
 #include "core/timestamp.h"
 #include "storage/command_store.h"
 
@@ -30,8 +32,10 @@ std::optional<CommandStatus> command_status_from_string(const std::string& text)
 struct CommandRecord {
   std::int64_t id = 0;
   std::string charge_point_id;
-  std::string action;        // e.g. "Reset"
-  std::string payload_json;  // the CALL payload object, as JSON text
+  std::string action;  // e.g. "Reset"
+  // The CALL payload object, as JSON text. Secrets show as "***", except in
+  // the record claim_next() returns for delivery.
+  std::string payload_json;
   CommandStatus status = CommandStatus::Queued;
   std::optional<std::string> response_json;  // CALLRESULT payload, or CALLERROR details
   std::optional<std::string> error_code;     // CALLERROR code / "Timeout" / validation failure
@@ -90,6 +94,24 @@ class CommandValidator {
                                  const std::string& /*response_json*/) const {
     return {};
   }
+
+  // A (valid) payload's secret, taken out: the payload with "***" in its
+  // place, as it may be stored and shown, and the secret (see
+  // core/secrets.h for what is one). Nothing when the payload has none.
+  struct SecretSplit {
+    std::string redacted_payload_json;
+    std::string secret;
+  };
+  virtual std::optional<SecretSplit> take_secret(const std::string& /*action*/,
+                                                 const std::string& /*payload_json*/) const {
+    return std::nullopt;
+  }
+  // The inverse: `secret` back in the place take_secret() redacted.
+  virtual std::string put_secret(const std::string& /*action*/,
+                                 const std::string& redacted_payload_json,
+                                 const std::string& /*secret*/) const {
+    return redacted_payload_json;
+  }
 };
 
 // Learns the final state of commands (the vehicle lock counts its piles
@@ -103,6 +125,9 @@ class CommandObserver {
 
 struct CommandServiceConfig {
   std::string node_id = "ocpp-1";  // recorded as claimed_by on claimed commands
+  // Seals a command's secret while it waits for delivery. Every process
+  // that queues or delivers commands needs the same key.
+  SecretBox secrets;
 };
 
 // Threading: every member may be called from any thread (each blocks on the
@@ -121,6 +146,14 @@ class CommandService {
   // Told about every command that reached a final state through complete(),
   // fail() or time_out(). Install before the workers start.
   void set_observer(CommandObserver* observer) { observer_ = observer; }
+  // Told, once committed, that an accepted AuthorizationKey became a pile's
+  // password hash (the directory admits the new key at once). Runs on the
+  // worker that recorded the answer. Install before the workers start.
+  using PasswordObserver =
+      std::function<void(const std::string& charge_point_id, const std::string& password_hash)>;
+  void set_password_observer(PasswordObserver observer) {
+    password_observer_ = std::move(observer);
+  }
 
   // Queues a command and wakes the node holding the pile. Throws
   // InvalidCommand (what() names the failing field) for a bad action,
@@ -142,11 +175,20 @@ class CommandService {
   // ---- delivery (the OCPP node holding the pile's connection)
 
   // The oldest deliverable queued command of the pile, now marked sent by
-  // this node; nothing when none is queued or one is still unanswered.
+  // this node, with its secret back in its payload (to be written to the
+  // pile, never shown); nothing when none is queued or one is still
+  // unanswered. The row keeps no secret from now on. A command whose
+  // secret cannot be opened (another key), or whose payload holds only
+  // "***" in its place, is failed ("SecretUnavailable") and the next one is
+  // tried: "***" must never become a pile's password.
   std::optional<CommandRecord> claim_next(const std::string& charge_point_id);
-  // The claimed command was never written to the pile: back to queued.
-  bool release(std::int64_t id);
-  // CALLRESULT: completed with the response; keeps its effects.
+  // The claimed command (as claim_next() returned it) was never written to
+  // the pile: back to queued, its secret sealed into the row again.
+  bool release(const CommandRecord& command);
+  // CALLRESULT: completed with the response; keeps its effects. `command`
+  // is the record claim_next() returned. Secret configuration values are
+  // stored as "***"; an accepted AuthorizationKey becomes the pile's new
+  // password hash (PBKDF2, computed here: call it on a worker).
   bool complete(const CommandRecord& command, const std::string& response_json);
   // CALLERROR (code, description, details JSON) or an unusable answer.
   bool fail(std::int64_t id, const std::string& error_code, const std::string& description,
@@ -176,12 +218,19 @@ class CommandService {
   storage::NewCommand checked(const CommandRequest& request) const;
   // Tells the observer about a command whose final state was just recorded.
   bool finished(std::int64_t id, bool recorded);
+  // Secrets out of the effects: "***" for secret keys' values, and the
+  // password hash an accepted AuthorizationKey leads to.
+  static void protect(CommandEffects& effects);
+  // Whether the payload holds "***" where its secret belongs (the secret
+  // itself is gone).
+  bool holds_placeholder(const CommandRecord& command) const;
 
   storage::CommandStore& store_;
   CommandServiceConfig config_;
   const CommandValidator* validator_ = nullptr;
   CommandGuard* guard_ = nullptr;
   CommandObserver* observer_ = nullptr;
+  PasswordObserver password_observer_;
 };
 
 }  // namespace chargelock::core

@@ -125,6 +125,12 @@ void ChargePointGateway::close_all() {
   sessions_.clear();
 }
 
+std::size_t ChargePointGateway::calls_in_flight() const {
+  std::size_t calls = 0;
+  for (const auto& [id, connection] : sessions_) calls += connection.session->incoming_in_flight();
+  return calls;
+}
+
 std::shared_ptr<ChargePointSession> ChargePointGateway::session_of(
     const std::string& charge_point_id) const {
   auto id = by_charge_point_.find(charge_point_id);

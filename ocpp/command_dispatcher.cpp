@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <set>
 
+#include "ocpp/rpc/secret_redaction.h"
+
 namespace chargelock::ocpp {
 
 namespace {
@@ -28,11 +30,14 @@ struct Verdict {
   std::optional<std::string> details_json;
 };
 
-Verdict verdict_of(CallOutcome& outcome) {
+Verdict verdict_of(const std::string& action, CallOutcome& outcome) {
   Verdict v;
   switch (outcome.status) {
     case CallStatus::Completed:
       v.kind = Verdict::Complete;
+      // The row shows "***" for a secret the pile reported (its effects
+      // keep "***" too, see CommandService::complete).
+      redact_result_payload(action, outcome.payload);
       v.response_json = to_json(outcome.payload);
       break;
     case CallStatus::CallError:
@@ -46,6 +51,7 @@ Verdict verdict_of(CallOutcome& outcome) {
       v.kind = Verdict::Fail;
       v.error_code = "InvalidResponse";
       v.description = outcome.description;
+      redact_result_payload(action, outcome.payload);
       if (!outcome.payload.IsNull()) v.details_json = to_json(outcome.payload);
       break;
     case CallStatus::Rejected:
@@ -146,11 +152,11 @@ void CommandDispatcher::on_claimed(const std::string& charge_point_id,
   auto session = session_of_(charge_point_id);
   if (!session) {
     // The pile left between claim and send: nothing was written.
-    work_.submit(charge_point_id, [this, id = command->id, charge_point_id] {
+    work_.submit(charge_point_id, [this, claimed = *command, charge_point_id] {
       try {
-        commands_.release(id);
+        commands_.release(claimed);
       } catch (const std::exception& error) {
-        log_failure("re-queueing command " + std::to_string(id), charge_point_id, error);
+        log_failure("re-queueing command " + std::to_string(claimed.id), charge_point_id, error);
       }
     });
     piles_[charge_point_id].busy = false;
@@ -171,7 +177,7 @@ void CommandDispatcher::on_claimed(const std::string& charge_point_id,
 void CommandDispatcher::on_outcome(const std::string& charge_point_id,
                                    const core::CommandRecord& command, CallOutcome outcome) {
   // May run inside the session's destructor: touch no session here.
-  auto verdict = std::make_shared<Verdict>(verdict_of(outcome));
+  auto verdict = std::make_shared<Verdict>(verdict_of(command.action, outcome));
   work_.submit(
       charge_point_id,
       [this, charge_point_id, command, verdict] {
@@ -188,7 +194,7 @@ void CommandDispatcher::on_outcome(const std::string& charge_point_id,
               commands_.time_out(command.id, verdict->description);
               break;
             case Verdict::Requeue:
-              commands_.release(command.id);
+              commands_.release(command);
               break;
           }
         } catch (const std::exception& error) {

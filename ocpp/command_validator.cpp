@@ -2,8 +2,11 @@
 
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include "core/timestamp.h"
+#include "ocpp/rpc/secret_redaction.h"
 
 namespace chargelock::ocpp {
 
@@ -21,6 +24,13 @@ std::optional<int> int_member(const rapidjson::Value& object, const char* name) 
   auto it = object.FindMember(name);
   if (it == object.MemberEnd() || !it->value.IsInt()) return std::nullopt;
   return it->value.GetInt();
+}
+
+std::string to_json(const rapidjson::Value& value) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+  value.Accept(writer);
+  return std::string(buffer.GetString(), buffer.GetSize());
 }
 
 bool accepted(const rapidjson::Value& response, bool reboot_required_too = false) {
@@ -105,6 +115,33 @@ core::CommandEffects OcppCommandValidator::effects(const std::string& action,
     if (accepted(response)) effects.cancelled_reservation_id = int_member(request, "reservationId");
   }
   return effects;
+}
+
+std::optional<core::CommandValidator::SecretSplit> OcppCommandValidator::take_secret(
+    const std::string& action, const std::string& payload_json) const {
+  rapidjson::Document payload;
+  payload.Parse(payload_json.c_str(), payload_json.size());
+  if (payload.HasParseError()) return std::nullopt;
+  rapidjson::Value* secret = call_secret(action, payload);
+  if (secret == nullptr || !secret->IsString()) return std::nullopt;
+  SecretSplit split;
+  split.secret.assign(secret->GetString(), secret->GetStringLength());
+  redact_call_payload(action, payload);
+  split.redacted_payload_json = to_json(payload);
+  return split;
+}
+
+std::string OcppCommandValidator::put_secret(const std::string& action,
+                                             const std::string& redacted_payload_json,
+                                             const std::string& secret) const {
+  rapidjson::Document payload;
+  payload.Parse(redacted_payload_json.c_str(), redacted_payload_json.size());
+  if (payload.HasParseError()) return redacted_payload_json;
+  rapidjson::Value* place = call_secret(action, payload);
+  if (place == nullptr) return redacted_payload_json;
+  place->SetString(secret.data(), static_cast<rapidjson::SizeType>(secret.size()),
+                   payload.GetAllocator());
+  return to_json(payload);
 }
 
 }  // namespace chargelock::ocpp

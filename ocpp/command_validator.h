@@ -30,6 +30,13 @@ class OcppCommandValidator final : public core::CommandValidator {
   core::CommandEffects effects(const std::string& action, const std::string& payload_json,
                                const std::string& response_json) const override;
 
+  // The secrets of ocpp/rpc/secret_redaction.h (ChangeConfiguration of
+  // AuthorizationKey).
+  std::optional<SecretSplit> take_secret(const std::string& action,
+                                         const std::string& payload_json) const override;
+  std::string put_secret(const std::string& action, const std::string& redacted_payload_json,
+                         const std::string& secret) const override;
+
  private:
   const SchemaRegistry& schemas_;
 };

@@ -21,7 +21,10 @@ namespace chargelock::storage {
 struct NewCommand {
   std::string charge_point_id;
   std::string action;
-  std::string payload_json;
+  std::string payload_json;  // as it may be shown: secrets replaced by "***"
+  // The payload's secret, sealed (core/secret_box.h); kept only while the
+  // command is queued.
+  std::optional<std::string> secret;
   std::optional<std::string> idempotency_key;
   std::string origin;
   Timestamp expires_at;
@@ -32,6 +35,8 @@ struct StoredCommand {
   std::string charge_point_id;
   std::string action;
   std::string payload_json;
+  // Sealed; only while queued, and in the record claim_next() returns.
+  std::optional<std::string> secret;
   std::string status;
   std::optional<std::string> response_json;
   std::optional<std::string> error_code;
@@ -89,6 +94,8 @@ struct CommandEffects {
   std::optional<Reservation> reservation;
   // CancelReservation accepted.
   std::optional<int> cancelled_reservation_id;
+  // An accepted AuthorizationKey: the pile's new password hash.
+  std::optional<std::string> password_hash;
 };
 
 // Blocks until a charge point id is announced on the command channel (an
@@ -132,14 +139,17 @@ class CommandStore {
   // one) and marks it sent by `node` now. Queued commands of that pile past
   // their expiry become expired first. Returns nothing when there is none,
   // or while another command of that pile is still sent and unanswered
-  // (one outstanding CALL per pile).
+  // (one outstanding CALL per pile). The claim takes the command's secret
+  // out of the row: the returned record carries it, the row keeps none.
   virtual std::optional<StoredCommand> claim_next(const std::string& charge_point_id,
                                                   const std::string& node) = 0;
   // A claimed command that was never written to the pile goes back to the
-  // queue (keeps its place: the queue is ordered by id). Only while sent.
-  virtual bool unclaim(std::int64_t id) = 0;
+  // queue (keeps its place: the queue is ordered by id) with `secret` (the
+  // one claim_next() took out, sealed again). Only while sent.
+  virtual bool unclaim(std::int64_t id, const std::optional<std::string>& secret) = 0;
   // Records the end of a sent command and applies `effects`. Only while the
   // command is still sent; returns false otherwise (then nothing changes).
+  // Every final state (this, time-outs, expiry) drops the command's secret.
   virtual bool complete(std::int64_t id, const CommandResult& result,
                         const CommandEffects& effects) = 0;
 

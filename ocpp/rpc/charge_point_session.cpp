@@ -7,6 +7,8 @@
 #include <utility>
 #include <variant>
 
+#include "ocpp/rpc/secret_redaction.h"
+
 namespace chargelock::ocpp {
 
 struct ChargePointSession::LoopLink {
@@ -129,19 +131,34 @@ ChargePointSession::~ChargePointSession() {
 // ---------------------------------------------------------------- incoming
 
 void ChargePointSession::on_text(std::string text) {
-  log_.record(charge_point_id_, core::FrameDirection::Incoming, text);
   auto parsed = parse_frame(text);
   if (auto* error = std::get_if<FrameError>(&parsed)) {
+    log_.record(charge_point_id_, core::FrameDirection::Incoming, std::move(text));
     on_frame_error(*error);
     return;
   }
   auto& frame = std::get<Frame>(parsed);
+  log_incoming(frame, std::move(text));
   if (auto* call = std::get_if<Call>(&frame))
     on_call(*call);
   else if (auto* result = std::get_if<CallResult>(&frame))
     on_call_result(*result);
   else
     on_call_error(std::get<CallError>(frame));
+}
+
+void ChargePointSession::log_incoming(const Frame& frame, std::string text) {
+  // A pile answering GetConfiguration with its AuthorizationKey: the log
+  // keeps "***" (only the answer to our own CALL names its action).
+  const auto* result = std::get_if<CallResult>(&frame);
+  if (result != nullptr && outstanding_ && outstanding_->message_id == result->message_id &&
+      result_has_secret(outstanding_->action, result->payload)) {
+    rapidjson::Document shown;
+    shown.CopyFrom(result->payload, shown.GetAllocator());
+    if (redact_result_payload(outstanding_->action, shown))
+      text = serialize_call_result(result->message_id, shown);
+  }
+  log_.record(charge_point_id_, core::FrameDirection::Incoming, std::move(text));
 }
 
 void ChargePointSession::on_frame_error(const FrameError& error) {
@@ -229,6 +246,22 @@ void ChargePointSession::send_text(std::string text) {
   output_.send(std::move(text));
 }
 
+void ChargePointSession::send_call_frame(const OutgoingCall& call) {
+  std::string text = serialize_call(call.message_id, call.action, call.payload);
+  if (!call_has_secret(call.action, call.payload)) {
+    send_text(std::move(text));
+    return;
+  }
+  // The pile needs the secret (e.g. its new AuthorizationKey); the message
+  // log keeps "***" in its place.
+  rapidjson::Document shown;
+  shown.CopyFrom(call.payload, shown.GetAllocator());
+  redact_call_payload(call.action, shown);
+  log_.record(charge_point_id_, core::FrameDirection::Outgoing,
+              serialize_call(call.message_id, call.action, shown));
+  output_.send(std::move(text));
+}
+
 // ---------------------------------------------------------------- outgoing
 
 void ChargePointSession::send_call(std::string action, rapidjson::Document payload,
@@ -261,7 +294,7 @@ void ChargePointSession::pump() {
   outstanding_ = std::move(waiting_.front());
   waiting_.pop_front();
   outstanding_->message_id = new_message_id();
-  send_text(serialize_call(outstanding_->message_id, outstanding_->action, outstanding_->payload));
+  send_call_frame(*outstanding_);
   output_.schedule(options_.call_timeout,
                    [weak = weak_from_this(), sequence = outstanding_->sequence] {
                      if (auto self = weak.lock()) self->on_call_timeout(sequence);

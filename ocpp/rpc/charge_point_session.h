@@ -27,7 +27,8 @@
 //   handler throws otherwise    → InternalError, without the exception text
 //   response fails its schema   → InternalError (and a line on stderr)
 //   otherwise                   → CALLRESULT
-// Every frame in and out is recorded in the MessageLog, in order.
+// Every frame in and out is recorded in the MessageLog, in order, with
+// secrets as "***" (ocpp/rpc/secret_redaction.h).
 //
 // Central system → pile (send_call): at most one CALL outstanding; others
 // wait in FIFO order. See CallStatus for the possible outcomes.
@@ -140,6 +141,7 @@ class ChargePointSession : public std::enable_shared_from_this<ChargePointSessio
     std::string text;
   };
 
+  void log_incoming(const Frame& frame, std::string text);
   void on_frame_error(const FrameError& error);
   void on_call(Call& call);
   void on_call_result(CallResult& result);
@@ -147,6 +149,7 @@ class ChargePointSession : public std::enable_shared_from_this<ChargePointSessio
   void finish_call(const std::string& message_id, std::string reply);
   void answer(const std::string& message_id, std::string reply);
   void send_text(std::string text);
+  void send_call_frame(const OutgoingCall& call);  // logged with secrets as "***"
 
   void pump();
   void on_call_timeout(std::uint64_t sequence);

@@ -29,6 +29,7 @@
 #include "ocpp/websockets/fd_limit.h"
 #include "ocpp/websockets/tls_files.h"
 #include "ocpp/websockets/upgrade_parsing.h"
+#include "tls/server_policy.h"
 
 namespace chargelock::ocpp {
 namespace {
@@ -67,6 +68,9 @@ class LwsEventSink {
 // What the loop knows about one listener; the vhost's user pointer.
 struct Listener {
   bool tls = false;
+  SSL_CTX* ssl_ctx = nullptr;  // owned by lws; for certificate reloads
+  std::string cert_file;
+  std::string key_file;
   bool verifies_client_certs = false;
   lws_retry_bo_t keepalive{};
   lws_vhost* vhost = nullptr;
@@ -130,6 +134,10 @@ class OcppServer::Impl final : public LwsEventSink {
   void close(SessionId session);
   void post(std::function<void()> task);
   void schedule(std::chrono::milliseconds delay, std::function<void()> task);
+  void stop_accepting() { accepting_ = false; }
+  void reload_certificates();
+  void close_all(int code);
+  std::size_t session_count() const { return sessions_.size(); }
 
   int on_lws_event(lws* wsi, lws_callback_reasons reason, void* in, std::size_t len) override;
 
@@ -140,6 +148,8 @@ class OcppServer::Impl final : public LwsEventSink {
 
     std::string partial;  // text message being reassembled
     bool close_requested = false;
+    // Websocket close code sent once the outbox is empty.
+    lws_close_status close_code = LWS_CLOSE_STATUS_NORMAL;
     lws_usec_t last_validity_refresh = 0;
   };
 
@@ -207,6 +217,9 @@ class OcppServer::Impl final : public LwsEventSink {
   std::unordered_map<std::uint64_t, Timer> timers_;
   std::uint64_t next_timer_ = 1;
   bool destroying_ = false;
+  bool accepting_ = true;  // false while shutting down: upgrades get 503
+  // The SSL_CTX lws reported while creating the vhost being created.
+  SSL_CTX* created_ssl_ctx_ = nullptr;
 };
 
 namespace {
@@ -214,6 +227,8 @@ namespace {
 int lws_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, std::size_t len) {
   auto* server = static_cast<LwsEventSink*>(lws_context_user(lws_get_context(wsi)));
   if (server == nullptr) return lws_callback_http_dummy(wsi, reason, user, in, len);
+  // The one event whose data comes as `user`: a TLS vhost's SSL_CTX.
+  if (reason == LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS) in = user;
   return server->on_lws_event(wsi, reason, in, len);
 }
 
@@ -314,16 +329,9 @@ Listener* OcppServer::Impl::create_listener(const ListenerConfig& config, bool t
     if (config.host.find(':') == std::string::npos) info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
   }
   if (tls) {
-    // Without DO_SSL_GLOBAL_INIT on the vhost itself, lws 4.1 silently
-    // serves the "TLS" vhost in plain text.
-    // The listener makes no outgoing TLS connections: keep the OS CA bundle
-    // out of the client TLS context lws creates for every vhost anyway.
-    info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
-    info.ssl_cert_filepath = config.cert_file.c_str();
-    info.ssl_private_key_filepath = config.key_file.c_str();
-    // Only HTTP/1.1: OCPP-J runs over h1 upgrades, and ws-over-h2 would
-    // bypass the per-connection keepalive.
-    info.alpn = "http/1.1";
+    // The listeners' one TLS policy (versions, ciphers; ALPN h1 only:
+    // ws-over-h2 would bypass the per-connection keepalive).
+    tls::apply_server_tls(info, config.cert_file.c_str(), config.key_file.c_str());
     if (listener->verifies_client_certs) {
       // Ask for a client certificate (SSL_VERIFY_PEER) without requiring one
       // (no SSL_VERIFY_FAIL_IF_NO_PEER_CERT). The verify callback lets the
@@ -335,7 +343,13 @@ Listener* OcppServer::Impl::create_listener(const ListenerConfig& config, bool t
     }
   }
 
+  created_ssl_ctx_ = nullptr;
   listener->vhost = lws_create_vhost(context_, &info);
+  if (tls) {
+    listener->ssl_ctx = created_ssl_ctx_;
+    listener->cert_file = config.cert_file;
+    listener->key_file = config.key_file;
+  }
   if (listener->vhost == nullptr) {
     throw std::runtime_error("cannot listen on " + where +
                              " (address in use, bad address or TLS setup failed)");
@@ -366,6 +380,34 @@ void OcppServer::Impl::run() {
 void OcppServer::Impl::stop() {
   stop_requested_.store(true);
   lws_cancel_service(context_);
+}
+
+void OcppServer::Impl::reload_certificates() {
+  post([this] {
+    for (const auto& listener : listeners_) {
+      if (!listener->tls) continue;
+      if (auto error = tls::reload_server_certificate(listener->ssl_ctx, listener->cert_file,
+                                                      listener->key_file)) {
+        std::fprintf(stderr,
+                     "chargelock: ocpp wss: certificate reload failed, keeping the old one: %s\n",
+                     error->c_str());
+      } else {
+        std::fprintf(stderr, "chargelock: ocpp wss: certificate reloaded from %s\n",
+                     listener->cert_file.c_str());
+      }
+    }
+  });
+}
+
+void OcppServer::Impl::close_all(int code) {
+  // Through the inbox, so that answers enqueued before are written first.
+  post([this, code] {
+    for (auto& [id, session] : sessions_) {
+      session.close_requested = true;
+      session.close_code = static_cast<lws_close_status>(code);
+      lws_callback_on_writable(session.wsi);
+    }
+  });
 }
 
 void OcppServer::Impl::send(SessionId session, std::string text) {
@@ -469,6 +511,10 @@ OcppServer::Impl::Session* OcppServer::Impl::find(lws* wsi) {
 int OcppServer::Impl::on_lws_event(lws* wsi, lws_callback_reasons reason, void* in,
                                    std::size_t len) {
   switch (reason) {
+    case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
+      created_ssl_ctx_ = static_cast<SSL_CTX*>(in);
+      return tls::apply_server_context_policy(created_ssl_ctx_) ? 0 : 1;  // 1: vhost fails
+
     case LWS_CALLBACK_OPENSSL_PERFORM_CLIENT_CERT_VERIFICATION:
       // 0 = let the handshake proceed, whatever OpenSSL's verdict (`len`):
       // a certificate that fails verification is simply not trusted later.
@@ -520,6 +566,9 @@ int OcppServer::Impl::confirm_upgrade(lws* wsi, const Listener& listener, const 
   const auto charge_point_id =
       websockets::charge_point_id_from_path(header(wsi, WSI_TOKEN_GET_URI));
   if (!charge_point_id) return refuse(HTTP_STATUS_NOT_FOUND);
+  // Shutting down: the pile should try again (another node, or this one
+  // once it is back).
+  if (!accepting_) return refuse(HTTP_STATUS_SERVICE_UNAVAILABLE);
   if (!websockets::offers_subprotocol(header(wsi, WSI_TOKEN_PROTOCOL), kSubprotocol)) {
     return refuse(HTTP_STATUS_BAD_REQUEST);
   }
@@ -624,7 +673,7 @@ int OcppServer::Impl::on_writeable(lws* wsi) {
     return 0;
   }
   if (session->close_requested) {
-    lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, nullptr, 0);
+    lws_close_reason(wsi, session->close_code, nullptr, 0);
     return -1;
   }
   return 0;
@@ -645,6 +694,10 @@ int OcppServer::plain_port() const { return impl_->plain_port(); }
 int OcppServer::tls_port() const { return impl_->tls_port(); }
 void OcppServer::run() { impl_->run(); }
 void OcppServer::stop() { impl_->stop(); }
+void OcppServer::stop_accepting() { impl_->stop_accepting(); }
+void OcppServer::reload_certificates() { impl_->reload_certificates(); }
+void OcppServer::close_all(int code) { impl_->close_all(code); }
+std::size_t OcppServer::session_count() const { return impl_->session_count(); }
 void OcppServer::send(SessionId session, std::string text) {
   impl_->send(session, std::move(text));
 }

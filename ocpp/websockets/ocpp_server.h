@@ -8,6 +8,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -93,6 +94,17 @@ class OcppServer {
   // handler.
   void run();
   void stop();  // thread-safe
+  // Thread-safe: re-reads the wss:// listener's certificate and key files
+  // (SIGHUP); connected piles stay. A bad pair is logged and ignored.
+  void reload_certificates();
+
+  // Graceful shutdown (SIGTERM), in steps the caller paces. Loop thread.
+  // From now on upgrades are refused with 503 Service Unavailable.
+  void stop_accepting();
+  // Closes every session with websocket close `code` (e.g. 1001 Going
+  // Away) once the messages already sent to it are written.
+  void close_all(int code);
+  std::size_t session_count() const;
 
   // Messages to one session go out in order. A session with more than 1024
   // unsent messages (a peer that stopped reading) is closed.

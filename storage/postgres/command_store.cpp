@@ -18,7 +18,7 @@ constexpr const char* kChannel = "chargelock_commands";
 const char* const kColumns =
     " id, charge_point_id, action, payload, status, response, error_code, error_description,"
     " idempotency_key, origin, claimed_by, ts_to_micros(created_at), ts_to_micros(expires_at),"
-    " ts_to_micros(sent_at), ts_to_micros(completed_at) ";
+    " ts_to_micros(sent_at), ts_to_micros(completed_at), secret ";
 
 StoredCommand read_command(const pqxx::row& row) {
   StoredCommand c;
@@ -37,6 +37,7 @@ StoredCommand read_command(const pqxx::row& row) {
   c.expires_at = from_micros(row[12].as<std::int64_t>());
   c.sent_at = optional_time(row[13]);
   c.completed_at = optional_time(row[14]);
+  c.secret = optional_text(row[15]);
   return c;
 }
 
@@ -76,6 +77,10 @@ void apply_effects(pqxx::work& txn, const std::string& charge_point_id, std::int
         " status = 'active', command_id = EXCLUDED.command_id, updated_at = now()",
         charge_point_id, r.reservation_id, r.connector_id, r.id_tag, r.parent_id_tag,
         to_micros(r.expiry_date), command_id);
+  }
+  if (effects.password_hash) {
+    txn.exec_params("UPDATE charge_points SET password_hash = $2 WHERE id = $1", charge_point_id,
+                    *effects.password_hash);
   }
   if (effects.cancelled_reservation_id) {
     txn.exec_params(
@@ -148,11 +153,11 @@ class PgCommandStore final : public CommandStore {
       Enqueued out;
       const auto inserted = txn.exec_params(
           std::string("INSERT INTO commands (charge_point_id, action, payload, idempotency_key,"
-                      " origin, expires_at) VALUES ($1, $2, $3, $4, $5, micros_to_ts($6))"
-                      " ON CONFLICT (charge_point_id, idempotency_key) DO NOTHING RETURNING") +
+                      " origin, expires_at, secret) VALUES ($1, $2, $3, $4, $5, micros_to_ts($6),"
+                      " $7) ON CONFLICT (charge_point_id, idempotency_key) DO NOTHING RETURNING") +
               kColumns,
           command.charge_point_id, command.action, command.payload_json, command.idempotency_key,
-          command.origin, to_micros(command.expires_at));
+          command.origin, to_micros(command.expires_at), command.secret);
       if (!inserted.empty()) {
         out.command = read_command(inserted[0]);
         out.inserted = true;
@@ -174,14 +179,15 @@ class PgCommandStore final : public CommandStore {
     for (const NewCommand& c : commands)
       if (c.idempotency_key)
         throw std::invalid_argument("enqueue_many: commands may not carry idempotency keys");
-    static const std::vector<std::string> columns{"{}", "{}", "{}", "{}",
-                                                  "micros_to_ts({}::bigint)"};
+    static const std::vector<std::string> columns{
+        "{}", "{}", "{}", "{}", "micros_to_ts({}::bigint)", "{}"};
     return db_.transact([&](pqxx::work& txn) {
       std::vector<StoredCommand> out;
       out.reserve(commands.size());
       exec_rows(
           txn,
-          "INSERT INTO commands (charge_point_id, action, payload, origin, expires_at) VALUES ",
+          "INSERT INTO commands (charge_point_id, action, payload, origin, expires_at, secret)"
+          " VALUES ",
           columns, std::string(" RETURNING") + kColumns, commands.size(),
           [&](std::size_t i, TextParams& params) {
             const NewCommand& c = commands[i];
@@ -190,6 +196,7 @@ class PgCommandStore final : public CommandStore {
             params.push_back(c.payload_json);
             params.push_back(c.origin);
             params.push_back(std::to_string(to_micros(c.expires_at)));
+            params.push_back(c.secret);
           },
           [&](const pqxx::result& rows) {
             // Ids come from the sequence row by row, so id order is input order.
@@ -247,24 +254,29 @@ class PgCommandStore final : public CommandStore {
                                        charge_point_id)
                                     .empty();
       if (outstanding) return std::nullopt;
+      // The secret leaves the row with the claim (RETURNING shows the new
+      // row, so the old secret comes through the CTE).
       const auto r = txn.exec_params(
-          std::string("UPDATE commands SET status = 'sent', sent_at = now(), claimed_by = $2"
-                      " WHERE id = (SELECT id FROM commands WHERE charge_point_id = $1"
-                      " AND status = 'queued' AND expires_at > now() ORDER BY id LIMIT 1"
-                      " FOR UPDATE SKIP LOCKED) RETURNING") +
-              kColumns,
+          std::string("WITH next AS (SELECT id AS claim_id, secret AS claimed_secret"
+                      " FROM commands WHERE charge_point_id = $1 AND status = 'queued'"
+                      " AND expires_at > now() ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)"
+                      " UPDATE commands SET status = 'sent', sent_at = now(), claimed_by = $2,"
+                      " secret = NULL FROM next WHERE id = next.claim_id RETURNING") +
+              kColumns + ", next.claimed_secret",
           charge_point_id, node);
       if (r.empty()) return std::nullopt;
-      return read_command(r[0]);
+      StoredCommand claimed = read_command(r[0]);
+      claimed.secret = optional_text(r[0][16]);
+      return claimed;
     });
   }
 
-  bool unclaim(std::int64_t id) override {
+  bool unclaim(std::int64_t id, const std::optional<std::string>& secret) override {
     return db_.transact([&](pqxx::work& txn) {
       const auto r = txn.exec_params(
-          "UPDATE commands SET status = 'queued', sent_at = NULL, claimed_by = NULL"
+          "UPDATE commands SET status = 'queued', sent_at = NULL, claimed_by = NULL, secret = $2"
           " WHERE id = $1 AND status = 'sent' RETURNING charge_point_id",
-          id);
+          id, secret);
       if (r.empty()) return false;
       // Another node (or this one, later) may deliver it now.
       txn.exec_params("SELECT pg_notify($1, $2)", std::string(kChannel), r[0][0].as<std::string>());
@@ -277,7 +289,7 @@ class PgCommandStore final : public CommandStore {
     return db_.transact([&](pqxx::work& txn) {
       const auto r = txn.exec_params(
           "UPDATE commands SET status = $2, response = $3, error_code = $4,"
-          " error_description = $5, completed_at = now()"
+          " error_description = $5, completed_at = now(), secret = NULL"
           " WHERE id = $1 AND status = 'sent' RETURNING charge_point_id",
           id, result.status, result.response_json, result.error_code, result.error_description);
       if (r.empty()) return false;
@@ -295,7 +307,7 @@ class PgCommandStore final : public CommandStore {
     return db_.transact([&](pqxx::work& txn) {
       const auto r = txn.exec_params(
           "UPDATE commands SET status = 'timeout', error_code = 'Timeout',"
-          " error_description = $3, completed_at = now()"
+          " error_description = $3, completed_at = now(), secret = NULL"
           " WHERE status = 'sent' AND ($1::text IS NULL OR charge_point_id = $1)"
           " AND ($2::bigint IS NULL OR sent_at < micros_to_ts($2))",
           charge_point_id, to_micros(sent_before), description);
@@ -373,7 +385,7 @@ class PgCommandStore final : public CommandStore {
  private:
   static int expire(pqxx::work& txn) {
     const auto r = txn.exec(
-        "UPDATE commands SET status = 'expired', completed_at = now(),"
+        "UPDATE commands SET status = 'expired', completed_at = now(), secret = NULL,"
         " error_description = 'not delivered before it expired'"
         " WHERE status = 'queued' AND expires_at <= now()");
     return static_cast<int>(r.affected_rows());

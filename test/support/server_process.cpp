@@ -101,6 +101,10 @@ std::string ServerProcess::output() const {
   return output_;
 }
 
+bool ServerProcess::signal(int signal_number) {
+  return pid_ > 0 && ::kill(pid_, signal_number) == 0;
+}
+
 int ServerProcess::stop(bool kill_hard) {
   int status = -1;
   if (pid_ > 0) {

@@ -33,6 +33,9 @@ class ServerProcess {
   // SIGTERM (clean) or SIGKILL (crash); returns the exit status as from
   // waitpid, or -1 if already reaped.
   int stop(bool kill_hard = false);
+  // Sends `signal_number` (e.g. SIGTERM, SIGHUP) without waiting; false when
+  // the program is not running.
+  bool signal(int signal_number);
   bool running() const { return pid_ > 0; }
 
   // Runs the program to completion (for `migrate`, `chargepoint add`, bad

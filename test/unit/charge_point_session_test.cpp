@@ -624,3 +624,46 @@ TEST_CASE("closing the connection fails the outstanding and queued CALLs") {
   f.output.timers[0].task();                     // a timer after closing is harmless
   CHECK(f.outcomes.list.size() == 2);
 }
+
+// ------------------------------------------------------------ secrets (SPEC §7)
+
+TEST_CASE("a CALL carrying an AuthorizationKey goes out in clear but is logged as \"***\"") {
+  Fixture f;
+  f.session->send_call("ChangeConfiguration",
+                       json(R"({"key":"authorizationKey","value":"s3cret-key-0123456789"})"),
+                       f.outcomes.callback());
+  Call call = as_call(f.output.last_sent());
+  CHECK(std::string(call.payload["value"].GetString()) == "s3cret-key-0123456789");
+  const auto entries = f.log.entries();
+  REQUIRE(entries.size() == 1);
+  CHECK(entries[0].direction == core::FrameDirection::Outgoing);
+  CHECK(entries[0].frame ==
+        R"([2,")" + call.message_id +
+            R"(","ChangeConfiguration",{"key":"authorizationKey","value":"***"}])");
+
+  // Any other key is logged as sent.
+  f.session->on_text(R"([3,")" + call.message_id + R"(",{"status":"Accepted"}])");
+  f.session->send_call("ChangeConfiguration", json(R"({"key":"HeartbeatInterval","value":"60"})"),
+                       f.outcomes.callback());
+  CHECK(f.log.entries().back().frame == f.output.last_sent());
+}
+
+TEST_CASE("a GetConfiguration answer reporting the AuthorizationKey is logged with \"***\"") {
+  Fixture f;
+  f.session->send_call("GetConfiguration", json("{}"), f.outcomes.callback());
+  Call call = as_call(f.output.last_sent());
+  f.session->on_text(
+      R"([3,")" + call.message_id +
+      R"(",{"configurationKey":[{"key":"AuthorizationKey","readonly":false,)"
+      R"("value":"s3cret-key-0123456789"},{"key":"A","readonly":true,"value":"1"}]}])");
+  const auto entries = f.log.entries();
+  REQUIRE(entries.size() == 2);
+  CHECK(entries[1].direction == core::FrameDirection::Incoming);
+  CHECK_THAT(entries[1].frame, !Catch::Contains("s3cret"));
+  CHECK_THAT(entries[1].frame,
+             Catch::Contains(R"({"key":"AuthorizationKey","readonly":false,"value":"***"})"));
+  CHECK_THAT(entries[1].frame, Catch::Contains(R"({"key":"A","readonly":true,"value":"1"})"));
+  // The command queue still gets the answer as the pile sent it.
+  REQUIRE(f.outcomes.list.size() == 1);
+  CHECK(f.outcomes.list[0].status == CallStatus::Completed);
+}

@@ -247,7 +247,7 @@ TEST_CASE("claiming: oldest first, one outstanding per pile, release keeps the p
   CHECK(f.commands.find(other.id)->status == CommandStatus::Sent);
 
   // Never written to the pile: back in the queue, still first.
-  CHECK(f.commands.release(first.id));
+  CHECK(f.commands.release(first));
   CHECK(f.commands.find(first.id)->status == CommandStatus::Queued);
   CHECK_FALSE(f.commands.find(first.id)->sent_at);
   claimed = f.commands.claim_next("CP1");
@@ -261,7 +261,7 @@ TEST_CASE("claiming: oldest first, one outstanding per pile, release keeps the p
   CHECK(done->completed_at);
   // A finished command is never changed again, nor put back.
   CHECK_FALSE(f.commands.complete(*claimed, "{}"));
-  CHECK_FALSE(f.commands.release(first.id));
+  CHECK_FALSE(f.commands.release(first));
   CHECK_FALSE(f.commands.time_out(first.id, "late"));
   CHECK(f.commands.find(first.id)->status == CommandStatus::Completed);
 
@@ -452,4 +452,150 @@ TEST_CASE("enqueue_many queues every command in order, wakes each pile, all or n
                       {request("CP1", "ClearCache", "{}"), request("NOPE", "ClearCache", "{}")}),
                   chargelock::storage::NotFoundError);
   CHECK(f.commands.list({}).size() == before);
+}
+
+// ------------------------------------------------------------ secrets (SPEC §7)
+
+namespace {
+
+CentralSystemConfig keyed_config() {
+  CentralSystemConfig c = config();
+  c.secrets = SecretBox(*SecretBox::parse_key(std::string(64, '7')));
+  return c;
+}
+
+// As Fixture, with a secret key: queued secrets are sealed.
+struct KeyedFixture {
+  TestDatabase test;
+  CentralSystem central{test.db(), keyed_config()};
+  chargelock::ocpp::OcppCommandValidator validator;
+  CommandService& commands = central.commands();
+
+  KeyedFixture() {
+    central.set_command_validator(&validator);
+    REQUIRE(central.charge_points().register_charge_point(
+        {"CP1", "old-password-0123456789", 1, std::nullopt, {}}));
+    central.directory().reload();
+  }
+
+  AccessDecision connect(const std::string& password) {
+    AccessAttempt attempt;
+    attempt.charge_point_id = "CP1";
+    attempt.basic_user = "CP1";
+    attempt.basic_password = password;
+    return central.directory().decide(attempt);
+  }
+};
+
+const char* const kKeyChange = R"({"key":"AuthorizationKey","value":"new-key-0123456789abc"})";
+
+}  // namespace
+
+TEST_CASE("a queued AuthorizationKey is stored as \"***\" and sealed beside it") {
+  KeyedFixture f;
+  const auto queued = f.commands.enqueue(request("CP1", "ChangeConfiguration", kKeyChange));
+  CHECK(queued.payload_json == R"({"key":"AuthorizationKey","value":"***"})");
+  CHECK(f.commands.find(queued.id)->payload_json == queued.payload_json);
+  const std::string row = f.test.scalar("SELECT payload || ' ' || secret FROM commands");
+  CHECK_THAT(row, !Catch::Contains("new-key"));
+  CHECK_THAT(row, Catch::Contains("aes256gcm:"));
+
+  // Delivery gets the key back; the record shown to anyone else does not,
+  // and the row keeps no secret once the command is on its way.
+  auto claimed = f.commands.claim_next("CP1");
+  REQUIRE(claimed);
+  CHECK(claimed->payload_json == kKeyChange);
+  CHECK(f.commands.find(queued.id)->payload_json == queued.payload_json);
+  CHECK(f.test.scalar("SELECT secret FROM commands") == "NULL");
+
+  // Never written (the pile left): queued again with its key sealed again.
+  REQUIRE(f.commands.release(*claimed));
+  CHECK_THAT(f.test.scalar("SELECT secret FROM commands"), Catch::StartsWith("aes256gcm:"));
+  claimed = f.commands.claim_next("CP1");
+  REQUIRE(claimed);
+  CHECK(claimed->payload_json == kKeyChange);
+}
+
+TEST_CASE("a command whose key is gone is failed, never sent with \"***\"") {
+  KeyedFixture f;
+  const auto queued = f.commands.enqueue(request("CP1", "ChangeConfiguration", kKeyChange));
+  REQUIRE(f.commands.claim_next("CP1"));
+  // Put back from a record that only shows "***" (as GET /commands does).
+  REQUIRE(f.commands.release(queued));
+  CHECK_FALSE(f.commands.claim_next("CP1"));
+  const auto failed = f.commands.find(queued.id);
+  CHECK(failed->status == CommandStatus::Failed);
+  CHECK(failed->error_code == std::optional<std::string>("SecretUnavailable"));
+}
+
+TEST_CASE(
+    "an accepted AuthorizationKey becomes the pile's password and the old one stops working") {
+  KeyedFixture f;
+  REQUIRE(f.connect("old-password-0123456789") == AccessDecision::Accept);
+  f.commands.enqueue(request("CP1", "ChangeConfiguration", kKeyChange));
+  const auto claimed = f.commands.claim_next("CP1");
+  REQUIRE(claimed);
+  REQUIRE(f.commands.complete(*claimed, R"({"status":"Accepted"})"));
+
+  CHECK(f.test.scalar("SELECT count(*) FROM commands WHERE secret IS NOT NULL") == "0");
+  const auto keys = f.commands.configuration("CP1");
+  REQUIRE(keys.size() == 1);
+  CHECK(keys[0].value == std::optional<std::string>("***"));
+  // The directory knows at once (no reload); so does the database.
+  CHECK(f.connect("new-key-0123456789abc") == AccessDecision::Accept);
+  CHECK(f.connect("old-password-0123456789") == AccessDecision::Unauthorized);
+  f.central.directory().reload();
+  CHECK(f.connect("new-key-0123456789abc") == AccessDecision::Accept);
+}
+
+TEST_CASE("a rejected AuthorizationKey leaves the password and other keys change nothing") {
+  KeyedFixture f;
+  f.commands.enqueue(request("CP1", "ChangeConfiguration", kKeyChange));
+  auto claimed = f.commands.claim_next("CP1");
+  REQUIRE(claimed);
+  REQUIRE(f.commands.complete(*claimed, R"({"status":"Rejected"})"));
+  CHECK(f.test.scalar("SELECT count(*) FROM commands WHERE secret IS NOT NULL") == "0");
+  f.central.directory().reload();
+  CHECK(f.connect("old-password-0123456789") == AccessDecision::Accept);
+
+  f.commands.enqueue(
+      request("CP1", "ChangeConfiguration", R"({"key":"HeartbeatInterval","value":"60"})"));
+  claimed = f.commands.claim_next("CP1");
+  REQUIRE(claimed);
+  CHECK(f.test.scalar("SELECT count(*) FROM commands WHERE secret IS NOT NULL") == "0");
+  REQUIRE(f.commands.complete(*claimed, R"({"status":"Accepted"})"));
+  CHECK(f.commands.configuration("CP1")[0].value == std::optional<std::string>("60"));
+  f.central.directory().reload();
+  CHECK(f.connect("old-password-0123456789") == AccessDecision::Accept);
+}
+
+TEST_CASE("a secret sealed with another key fails its command instead of sending \"***\"") {
+  KeyedFixture f;
+  const auto queued = f.commands.enqueue(request("CP1", "ChangeConfiguration", kKeyChange));
+  const auto next = f.commands.enqueue(request("CP1", "ClearCache", "{}"));
+  // Another process with another key delivers.
+  CentralSystemConfig other = config();
+  other.secrets = SecretBox(*SecretBox::parse_key(std::string(64, '8')));
+  CentralSystem node{f.test.db(), other};
+  node.set_command_validator(&f.validator);
+  const auto claimed = node.commands().claim_next("CP1");
+  REQUIRE(claimed);
+  CHECK(claimed->id == next.id);
+  const auto failed = f.commands.find(queued.id);
+  CHECK(failed->status == CommandStatus::Failed);
+  CHECK(failed->error_code == std::optional<std::string>("SecretUnavailable"));
+}
+
+TEST_CASE("expired and timed-out commands drop their secret") {
+  KeyedFixture f;
+  auto r = request("CP1", "ChangeConfiguration", kKeyChange);
+  f.commands.enqueue(r);
+  REQUIRE(f.commands.claim_next("CP1"));
+  CHECK(f.commands.time_out_unanswered("CP1") == 1);
+  r.expires_in = std::chrono::seconds(1);
+  f.commands.enqueue(r);
+  f.test.scalar(
+      "UPDATE commands SET expires_at = now() - interval '1 second' WHERE status = 'queued'");
+  CHECK(f.commands.expire_overdue() == 1);
+  CHECK(f.test.scalar("SELECT count(*) FROM commands WHERE secret IS NOT NULL") == "0");
 }
