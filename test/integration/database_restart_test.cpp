@@ -1,0 +1,280 @@
+// SPEC §7 "Faults": PostgreSQL restarted (pg_ctl restart -m fast) while 24
+// piles run transactions with MeterValues. Nothing the central system
+// answered may be lost, and it must serve again within 10 s of the database
+// coming back, by itself. While the database is away a pile gets a CALLERROR
+// InternalError (docs/architecture.md, "When the database is away") and, as
+// OCPP 1.6 asks for transaction-related messages, retries the same frame
+// (same message id) until it gets a CALLRESULT.
+//
+// The test runs its own PostgreSQL cluster: restarting the shared one would
+// break the tests running beside it.
+#include <fmt/format.h>
+
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <pqxx/pqxx>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "core/central_system.h"
+#include "storage/database.h"
+#include "test/support/ocpp_test_pile.h"
+#include "test/support/private_cluster.h"
+#include "test/support/server_process.h"
+
+using namespace chargelock;
+using namespace chargelock::test;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr int kPiles = 24;
+
+std::string pile_password(int n) { return fmt::format("restart-secret-{}-long-enough", n); }
+
+// What one pile saw. Written by its thread; read by the test after join,
+// except the atomics.
+struct PileRun {
+  std::string id;
+  std::string password;
+  int transaction_id = 0;
+  std::vector<int> acknowledged;  // meter values answered with a CALLRESULT
+  bool started = false;
+  bool stopped = false;
+  int internal_errors = 0;
+  std::optional<Clock::time_point> served_again;  // first CALLRESULT after the restart
+  std::string failure;
+  std::atomic<int> acks{0};
+  std::atomic<bool> served_after_restart{false};
+};
+
+// A pile as OCPP 1.6 describes a careful one: a CALL answered with a
+// CALLERROR InternalError is sent again (same frame, same message id) after
+// a short pause, until it gets a CALLRESULT. Returns the CALLRESULT frame,
+// or nothing (with run.failure set) on any other answer or none.
+std::optional<rapidjson::Document> call_until_answered(OcppTestPile& pile, PileRun& run,
+                                                       const std::string& frame) {
+  const auto give_up = Clock::now() + 60s;
+  while (Clock::now() < give_up) {
+    rapidjson::Document reply;
+    try {
+      reply = pile.exchange(frame);
+    } catch (const std::exception& e) {
+      run.failure = e.what();
+      return std::nullopt;
+    }
+    if (reply[0].GetInt() == 3) return reply;
+    const std::string code = reply[2].GetString();
+    if (code != "InternalError") {
+      run.failure = "unexpected CALLERROR " + code + " to " + frame;
+      return std::nullopt;
+    }
+    ++run.internal_errors;
+    std::this_thread::sleep_for(200ms);  // a pile's retry interval
+  }
+  run.failure = "no CALLRESULT within 60 s for " + frame;
+  return std::nullopt;
+}
+
+void drive_pile(const std::string& url, PileRun& run, const std::atomic<bool>& stop,
+                const std::atomic<Clock::rep>& restarted_at) {
+  OcppTestPile pile(run.id);
+  WsClientOptions options;
+  options.basic_user = run.id;
+  options.basic_password = run.password;
+  if (!pile.connect(url, options).connected) {
+    run.failure = "could not connect";
+    return;
+  }
+  int next = 1;
+  auto frame = [&](const std::string& action, const std::string& payload) {
+    return fmt::format(R"([2,"{}-{}","{}",{}])", run.id, next++, action, payload);
+  };
+  if (!call_until_answered(
+          pile, run,
+          frame("BootNotification",
+                R"({"chargePointVendor":"ChargeLock","chargePointModel":"Fault"})")))
+    return;
+  auto started = call_until_answered(
+      pile, run,
+      frame("StartTransaction",
+            fmt::format(R"({{"connectorId":1,"idTag":"TAG-OK","meterStart":0,"timestamp":"{}"}})",
+                        now_rfc3339())));
+  if (!started) return;
+  run.transaction_id = (*started)[2]["transactionId"].GetInt();
+  run.started = true;
+
+  int meter = 0;
+  while (!stop) {
+    ++meter;
+    const auto answer = call_until_answered(
+        pile, run,
+        frame(
+            "MeterValues",
+            fmt::format(R"({{"connectorId":1,"transactionId":{},"meterValue":[{{"timestamp":"{}",)"
+                        R"("sampledValue":[{{"value":"{}"}}]}}]}})",
+                        run.transaction_id, now_rfc3339(), meter)));
+    if (!answer) return;
+    run.acknowledged.push_back(meter);
+    const Clock::rep restarted = restarted_at.load();
+    if (restarted != 0 && !run.served_again) {
+      run.served_again = Clock::now();
+      run.served_after_restart = true;
+    }
+    ++run.acks;
+    std::this_thread::sleep_for(100ms);
+  }
+  if (!call_until_answered(
+          pile, run,
+          frame("StopTransaction",
+                fmt::format(
+                    R"({{"transactionId":{},"meterStop":{},"timestamp":"{}","reason":"Local"}})",
+                    run.transaction_id, meter, now_rfc3339()))))
+    return;
+  run.stopped = true;
+}
+
+template <typename Condition>
+bool wait_until(Condition condition, std::chrono::seconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  while (Clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return condition();
+}
+
+}  // namespace
+
+TEST_CASE("a PostgreSQL restart under load loses nothing answered and serving resumes by itself") {
+  PrivateCluster cluster;
+  const std::map<std::string, std::string> env = {{"CHARGELOCK_DATABASE_URL", cluster.url()}};
+  {
+    storage::Database database(cluster.url());
+    database.migrate();
+    core::CentralSystemConfig config;
+    config.message_log = false;
+    core::CentralSystem central(database, config);
+    core::IdTag tag;
+    tag.id_tag = "TAG-OK";
+    central.authorization().put_id_tag(tag);
+  }
+  {
+    auto [code, output] =
+        ServerProcess::run({"chargepoint", "add-range", "RS-", "1", std::to_string(kPiles),
+                            "--password-pattern", "restart-secret-{n}-long-enough"},
+                           env);
+    INFO(output);
+    REQUIRE(code == 0);
+  }
+  ServerProcess server({"ocpp", "--ocpp-listen", "127.0.0.1:0"}, env);
+  const std::string url = fmt::format("ws://127.0.0.1:{}", server.port("ocpp ws"));
+
+  std::vector<std::unique_ptr<PileRun>> runs;
+  for (int n = 1; n <= kPiles; ++n) {
+    auto run = std::make_unique<PileRun>();
+    run->id = fmt::format("RS-{}", n);
+    run->password = pile_password(n);
+    runs.push_back(std::move(run));
+  }
+  std::atomic<bool> stop{false};
+  std::atomic<Clock::rep> restarted_at{0};
+  std::vector<std::thread> threads;
+  for (auto& run : runs)
+    threads.emplace_back([&, r = run.get()] { drive_pile(url, *r, stop, restarted_at); });
+  struct Joiner {
+    std::vector<std::thread>& threads;
+    std::atomic<bool>& stop;
+    ~Joiner() {
+      stop = true;
+      for (auto& t : threads)
+        if (t.joinable()) t.join();
+    }
+  } joiner{threads, stop};
+
+  auto all = [&](auto predicate) {
+    for (auto& run : runs)
+      if (!predicate(*run)) return false;
+    return true;
+  };
+  // Every pile is in a transaction and has had samples answered.
+  REQUIRE(wait_until([&] { return all([](PileRun& r) { return r.acks >= 5; }); }, 60s));
+
+  const auto restart_began = Clock::now();
+  cluster.restart();
+  const auto back = Clock::now();  // pg_ctl -w: accepting connections again
+  restarted_at = back.time_since_epoch().count();
+  std::vector<int> acks_at_restart;
+  for (auto& run : runs) acks_at_restart.push_back(run->acks);
+
+  // Serving again: every pile gets its MeterValues answered, and keeps going.
+  const bool resumed = wait_until(
+      [&] {
+        for (std::size_t i = 0; i < runs.size(); ++i)
+          if (!runs[i]->served_after_restart || runs[i]->acks < acks_at_restart[i] + 5)
+            return false;
+        return true;
+      },
+      30s);
+  stop = true;
+  for (auto& t : threads) t.join();
+
+  for (auto& run : runs) {
+    INFO(run->id << ": " << run->failure);
+    CHECK(run->failure.empty());
+  }
+  REQUIRE(resumed);
+
+  double worst_ms = 0;
+  int internal_errors = 0;
+  for (auto& run : runs) {
+    worst_ms = std::max(
+        worst_ms, std::chrono::duration<double, std::milli>(*run->served_again - back).count());
+    internal_errors += run->internal_errors;
+  }
+  std::printf(
+      "database restart: pg_ctl restart took %.0f ms; every pile served again %.0f ms after the "
+      "database came back (worst of %d); %d CALLERROR InternalError answers while it was away\n",
+      std::chrono::duration<double, std::milli>(back - restart_began).count(), worst_ms, kPiles,
+      internal_errors);
+  CHECK(worst_ms < 10000);
+
+  const int stopped = server.stop();
+  INFO(server.output());
+  CHECK(stopped == 0);
+
+  // Everything answered is stored.
+  pqxx::connection connection(cluster.url());
+  pqxx::nontransaction query(connection);
+  std::size_t answered = 0;
+  std::size_t stored = 0;
+  std::size_t missing = 0;
+  for (auto& run : runs) {
+    REQUIRE(run->started);
+    REQUIRE(run->stopped);
+    const auto transaction = query.exec_params(
+        "SELECT stop_timestamp IS NOT NULL, meter_stop FROM transactions WHERE id = $1",
+        run->transaction_id);
+    REQUIRE(transaction.size() == 1);
+    CHECK(transaction[0][0].as<bool>());
+    std::set<std::string> values;
+    for (const auto& row : query.exec_params(
+             "SELECT value FROM meter_values WHERE transaction_id = $1", run->transaction_id))
+      values.insert(row[0].as<std::string>());
+    answered += run->acknowledged.size();
+    stored += values.size();
+    for (int meter : run->acknowledged)
+      if (values.count(std::to_string(meter)) == 0) ++missing;
+  }
+  std::printf(
+      "database restart: %zu MeterValues samples answered, %zu distinct stored, %zu answered but "
+      "missing; %d StartTransaction and %d StopTransaction answered and stored\n",
+      answered, stored, missing, kPiles, kPiles);
+  CHECK(missing == 0);
+}
