@@ -94,6 +94,11 @@ const std::vector<Setting>& settings() {
       {"--auto-register", "CHARGELOCK_AUTO_REGISTER",
        "accept unknown charge point ids (registered as Pending)", false,
        [](Config& c, const std::string& v) { c.auto_register = parse_bool("--auto-register", v); }},
+      {"--assume-utc-timestamps", "CHARGELOCK_ASSUME_UTC_TIMESTAMPS",
+       "read piles' date-times without a UTC offset as UTC instead of refusing them", false,
+       [](Config& c, const std::string& v) {
+         c.assume_utc_timestamps = parse_bool("--assume-utc-timestamps", v);
+       }},
       {"--heartbeat-interval", "CHARGELOCK_HEARTBEAT_INTERVAL",
        "seconds, sent in BootNotification.conf (default 300)", true,
        [](Config& c, const std::string& v) {

@@ -31,6 +31,7 @@ struct Config {
   std::string webhook_ca;  // CAs (PEM) for https webhooks; empty: the system's
 
   bool auto_register = false;
+  bool assume_utc_timestamps = false;  // pile date-times without offset read as UTC
   int heartbeat_interval_s = 300;
   int call_timeout_s = 30;
   int ping_interval_s = 60;

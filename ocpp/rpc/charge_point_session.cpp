@@ -202,7 +202,8 @@ void ChargePointSession::on_call(Call& call) {
                                     call.action + " is not supported by this central system"));
     return;
   }
-  if (auto failure = schemas_.validate_request(call.action, call.payload)) {
+  if (auto failure =
+          schemas_.validate_request(call.action, call.payload, options_.missing_offset)) {
     answer(id, serialize_call_error(id, failure->code, failure->description));
     return;
   }
@@ -301,7 +302,8 @@ void ChargePointSession::on_call_result(CallResult& result) {
     return;
   }
   CallOutcome outcome;
-  if (auto failure = schemas_.validate_response(outstanding_->action, result.payload)) {
+  if (auto failure = schemas_.validate_response(outstanding_->action, result.payload,
+                                                options_.missing_offset)) {
     outcome = outcome_of(CallStatus::InvalidResponse, failure->code, failure->description);
   } else {
     outcome = outcome_of(CallStatus::Completed);

@@ -65,6 +65,9 @@ struct SessionOptions {
   // pile repeats its last call or few, after a reconnect or timeout; every
   // cached reply costs memory on each of thousands of idle connections).
   std::size_t reply_cache_size = 16;
+  // Date-times without a UTC offset in the pile's frames: refused by the
+  // schema check (OCPP 1.6), or read as UTC (--assume-utc-timestamps).
+  MissingOffset missing_offset = MissingOffset::Refuse;
 };
 
 enum class CallStatus {
