@@ -19,6 +19,9 @@ api::ApiServerConfig api_config(const Config& config) {
   server.http.tls_cert = config.api_tls_cert;
   server.http.tls_key = config.api_tls_key;
   server.workers = static_cast<std::size_t>(config.workers);
+  server.streams_per_owner = config.streams_per_owner;
+  server.token_rate = config.api_token_rate;
+  server.token_burst = config.api_token_burst;
   return server;
 }
 

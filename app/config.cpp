@@ -134,6 +134,21 @@ const std::vector<Setting>& settings() {
        [](Config& c, const std::string& v) {
          c.lock_requests_per_hour = parse_int("--lock-requests-per-hour", v, 1, 100000);
        }},
+      {"--streams-per-owner", "CHARGELOCK_STREAMS_PER_OWNER",
+       "notification streams an owner may hold open (default 5; 429 beyond)", true,
+       [](Config& c, const std::string& v) {
+         c.streams_per_owner = parse_int("--streams-per-owner", v, 1, 10000);
+       }},
+      {"--api-token-rate", "CHARGELOCK_API_TOKEN_RATE",
+       "API requests per second per token (default 50; 0 = no limit; 429 beyond)", true,
+       [](Config& c, const std::string& v) {
+         c.api_token_rate = parse_int("--api-token-rate", v, 0, 1000000);
+       }},
+      {"--api-token-burst", "CHARGELOCK_API_TOKEN_BURST",
+       "API requests per token allowed at once after a quiet spell (default 100)", true,
+       [](Config& c, const std::string& v) {
+         c.api_token_burst = parse_int("--api-token-burst", v, 1, 1000000);
+       }},
       {"--workers", "CHARGELOCK_WORKERS", "database worker threads (default 4)", true,
        [](Config& c, const std::string& v) { c.workers = parse_int("--workers", v, 1, 256); }},
       {"--log-level", "CHARGELOCK_LOG_LEVEL", "error | warn | info | debug (default info)", true,

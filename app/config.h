@@ -39,6 +39,9 @@ struct Config {
   double low_battery_threshold = 20;  // percent state of charge
   int vehicles_per_owner = 20;        // registrations per owner (429 beyond)
   int lock_requests_per_hour = 6;     // per vehicle (429 beyond)
+  int streams_per_owner = 5;          // open notification streams per owner (429 beyond)
+  int api_token_rate = 50;            // API requests per second per token (0: off; 429 beyond)
+  int api_token_burst = 100;          // ... in bursts of up to this many
   // This OCPP node's name in the database (which node holds which pile).
   // Empty: "<hostname>:<ocpp port>".
   std::string node_id;
