@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "core/central_system.h"
+#include "ocpp/command_validator.h"
 #include "storage/database.h"
 #include "test/support/ocpp_test_pile.h"
 #include "test/support/private_cluster.h"
@@ -167,7 +168,7 @@ TEST_CASE("a PostgreSQL restart under load loses nothing answered and serving re
   }
   {
     auto [code, output] =
-        ServerProcess::run({"chargepoint", "add-range", "RS-", "1", std::to_string(kPiles),
+        ServerProcess::run({"chargepoint", "add-range", "RS-", "1", std::to_string(kPiles + 1),
                             "--password-pattern", "restart-secret-{n}-long-enough"},
                            env);
     INFO(output);
@@ -183,6 +184,16 @@ TEST_CASE("a PostgreSQL restart under load loses nothing answered and serving re
     run->password = pile_password(n);
     runs.push_back(std::move(run));
   }
+  // One more pile only listens: it receives a command queued after the
+  // restart (the command listener and its LISTEN connection came back).
+  OcppTestPile listener(fmt::format("RS-{}", kPiles + 1));
+  {
+    WsClientOptions options;
+    options.basic_user = listener.id();
+    options.basic_password = pile_password(kPiles + 1);
+    REQUIRE(listener.connect(url, options).connected);
+  }
+
   std::atomic<bool> stop{false};
   std::atomic<Clock::rep> restarted_at{0};
   std::vector<std::thread> threads;
@@ -206,6 +217,35 @@ TEST_CASE("a PostgreSQL restart under load loses nothing answered and serving re
   // Every pile is in a transaction and has had samples answered.
   REQUIRE(wait_until([&] { return all([](PileRun& r) { return r.acks >= 5; }); }, 60s));
 
+  // Queues a ClearCache for the listening pile, waits for the CALL, answers
+  // it; returns how long the CALL took to arrive.
+  auto deliver_command = [&] {
+    storage::Database database(cluster.url());
+    core::CentralSystemConfig config;
+    config.message_log = false;
+    config.node_id = "test-enqueuer";
+    core::CentralSystem central(database, config);
+    ocpp::OcppCommandValidator validator;
+    central.set_command_validator(&validator);
+    core::CommandRequest request;
+    request.charge_point_id = listener.id();
+    request.action = "ClearCache";
+    request.payload_json = "{}";
+    const auto queued_at = Clock::now();
+    central.commands().enqueue(request);
+    const auto call = listener.client().receive(10s);
+    const double ms = std::chrono::duration<double, std::milli>(Clock::now() - queued_at).count();
+    REQUIRE(call);
+    rapidjson::Document frame;
+    frame.Parse(call->c_str());
+    REQUIRE((frame.IsArray() && frame[0].GetInt() == 2));
+    CHECK(std::string(frame[2].GetString()) == "ClearCache");
+    listener.client().send_text(
+        fmt::format(R"([3,"{}",{{"status":"Accepted"}}])", frame[1].GetString()));
+    return ms;
+  };
+  const double command_before_ms = deliver_command();
+
   const auto restart_began = Clock::now();
   cluster.restart();
   const auto back = Clock::now();  // pg_ctl -w: accepting connections again
@@ -222,6 +262,8 @@ TEST_CASE("a PostgreSQL restart under load loses nothing answered and serving re
         return true;
       },
       30s);
+  // A command queued now reaches its pile.
+  const double command_after_ms = resumed ? deliver_command() : -1;
   stop = true;
   for (auto& t : threads) t.join();
 
@@ -240,9 +282,10 @@ TEST_CASE("a PostgreSQL restart under load loses nothing answered and serving re
   }
   std::printf(
       "database restart: pg_ctl restart took %.0f ms; every pile served again %.0f ms after the "
-      "database came back (worst of %d); %d CALLERROR InternalError answers while it was away\n",
+      "database came back (worst of %d); %d CALLERROR InternalError answers while it was away; a "
+      "command reached its pile %.0f ms after it was queued (%.0f ms before the restart)\n",
       std::chrono::duration<double, std::milli>(back - restart_began).count(), worst_ms, kPiles,
-      internal_errors);
+      internal_errors, command_after_ms, command_before_ms);
   CHECK(worst_ms < 10000);
 
   const int stopped = server.stop();
