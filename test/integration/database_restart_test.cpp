@@ -24,6 +24,7 @@
 #include "core/central_system.h"
 #include "ocpp/command_validator.h"
 #include "storage/database.h"
+#include "test/support/http_test_client.h"
 #include "test/support/ocpp_test_pile.h"
 #include "test/support/private_cluster.h"
 #include "test/support/server_process.h"
@@ -49,6 +50,7 @@ struct PileRun {
   bool started = false;
   bool stopped = false;
   int internal_errors = 0;
+  int frames_sent = 0;                            // CALLs written, retries included
   std::optional<Clock::time_point> served_again;  // first CALLRESULT after the restart
   std::string failure;
   std::atomic<int> acks{0};
@@ -65,6 +67,7 @@ std::optional<rapidjson::Document> call_until_answered(OcppTestPile& pile, PileR
   while (Clock::now() < give_up) {
     rapidjson::Document reply;
     try {
+      ++run.frames_sent;
       reply = pile.exchange(frame);
     } catch (const std::exception& e) {
       run.failure = e.what();
@@ -155,7 +158,9 @@ bool wait_until(Condition condition, std::chrono::seconds timeout) {
 
 TEST_CASE("a PostgreSQL restart under load loses nothing answered and serving resumes by itself") {
   PrivateCluster cluster;
-  const std::map<std::string, std::string> env = {{"CHARGELOCK_DATABASE_URL", cluster.url()}};
+  const std::string admin_token = "restart-test-admin-token-0123456789";
+  const std::map<std::string, std::string> env = {{"CHARGELOCK_DATABASE_URL", cluster.url()},
+                                                  {"CHARGELOCK_ADMIN_TOKEN", admin_token}};
   {
     storage::Database database(cluster.url());
     database.migrate();
@@ -174,7 +179,11 @@ TEST_CASE("a PostgreSQL restart under load loses nothing answered and serving re
     INFO(output);
     REQUIRE(code == 0);
   }
-  ServerProcess server({"ocpp", "--ocpp-listen", "127.0.0.1:0"}, env);
+  // OCPP and the REST API in one process: both must come back.
+  ServerProcess server({"serve", "--ocpp-listen", "127.0.0.1:0", "--api-listen", "127.0.0.1:0"},
+                       env, {"ocpp ws", "api"});
+  HttpTestClient api(server.port("api"), admin_token);
+  REQUIRE(api.get("/api/v1/chargepoints").status == 200);
   const std::string url = fmt::format("ws://127.0.0.1:{}", server.port("ocpp ws"));
 
   std::vector<std::unique_ptr<PileRun>> runs;
@@ -252,6 +261,10 @@ TEST_CASE("a PostgreSQL restart under load loses nothing answered and serving re
   restarted_at = back.time_since_epoch().count();
   std::vector<int> acks_at_restart;
   for (auto& run : runs) acks_at_restart.push_back(run->acks);
+  // The REST API serves again too (its workers' connections were ended).
+  double api_ms = -1;
+  if (wait_until([&] { return api.get("/api/v1/chargepoints").status == 200; }, 10s))
+    api_ms = std::chrono::duration<double, std::milli>(Clock::now() - back).count();
 
   // Serving again: every pile gets its MeterValues answered, and keeps going.
   const bool resumed = wait_until(
@@ -283,10 +296,12 @@ TEST_CASE("a PostgreSQL restart under load loses nothing answered and serving re
   std::printf(
       "database restart: pg_ctl restart took %.0f ms; every pile served again %.0f ms after the "
       "database came back (worst of %d); %d CALLERROR InternalError answers while it was away; a "
-      "command reached its pile %.0f ms after it was queued (%.0f ms before the restart)\n",
+      "command reached its pile %.0f ms after it was queued (%.0f ms before the restart); the "
+      "REST API answered 200 again %.0f ms after the database came back\n",
       std::chrono::duration<double, std::milli>(back - restart_began).count(), worst_ms, kPiles,
-      internal_errors, command_after_ms, command_before_ms);
+      internal_errors, command_after_ms, command_before_ms, api_ms);
   CHECK(worst_ms < 10000);
+  CHECK(api_ms >= 0);
 
   const int stopped = server.stop();
   INFO(server.output());
@@ -320,4 +335,15 @@ TEST_CASE("a PostgreSQL restart under load loses nothing answered and serving re
       "missing; %d StartTransaction and %d StopTransaction answered and stored\n",
       answered, stored, missing, kPiles, kPiles);
   CHECK(missing == 0);
+
+  // The message log writer kept what it could not write while the database
+  // was away: every frame the piles sent is in it.
+  int frames_sent = 0;
+  for (auto& run : runs) frames_sent += run->frames_sent;
+  const auto logged =
+      query.exec("SELECT count(*) FROM message_log WHERE direction = 'in' AND charge_point_id <> " +
+                 query.quote(listener.id()));
+  std::printf("database restart: %d frames sent by the piles, %s in the message log\n", frames_sent,
+              logged[0][0].c_str());
+  CHECK(logged[0][0].as<int>() == frames_sent);
 }
