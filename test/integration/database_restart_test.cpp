@@ -8,7 +8,11 @@
 //
 // The test runs its own PostgreSQL cluster: restarting the shared one would
 // break the tests running beside it.
+#include <arpa/inet.h>
 #include <fmt/format.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <catch2/catch.hpp>
@@ -346,4 +350,41 @@ TEST_CASE("a PostgreSQL restart under load loses nothing answered and serving re
   std::printf("database restart: %d frames sent by the piles, %s in the message log\n", frames_sent,
               logged[0][0].c_str());
   CHECK(logged[0][0].as<int>() == frames_sent);
+}
+
+// A database host that accepts the connection but never answers (a hung
+// server, a half-open proxy): the start must not hang. libpq alone would
+// wait forever; chargelock gives up after its 10 s connect timeout with one
+// line and a non-zero exit.
+TEST_CASE("a database that never answers at start: one line and a non-zero exit, no hang") {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0);
+  REQUIRE(::listen(fd, 16) == 0);  // the kernel completes handshakes; nobody answers
+  const int port = ntohs(address.sin_port);
+
+  const auto began = Clock::now();
+  auto [code, output] = ServerProcess::run(
+      {"serve", "--ocpp-listen", "127.0.0.1:0", "--api-listen", "127.0.0.1:0"},
+      {{"CHARGELOCK_DATABASE_URL", fmt::format("postgresql://nobody@127.0.0.1:{}/none", port)}});
+  const double seconds = std::chrono::duration<double>(Clock::now() - began).count();
+  ::close(fd);
+  INFO(output);
+  std::printf("silent database at start: exit %d after %.1f s\n", code, seconds);
+  CHECK(code != 0);
+  CHECK(seconds < 30);
+  const auto at = output.find("cannot connect to database");
+  REQUIRE(at != std::string::npos);
+  const auto line_start = output.rfind('\n', at);
+  const auto line_end = output.find('\n', at);
+  const std::string line =
+      output.substr(line_start == std::string::npos ? 0 : line_start + 1,
+                    line_end - (line_start == std::string::npos ? 0 : line_start + 1));
+  CHECK(line.find("timeout") != std::string::npos);
+  CHECK(line.find("127.0.0.1") != std::string::npos);
 }
