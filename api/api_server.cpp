@@ -5,6 +5,7 @@
 
 #include "api/notification_streams.h"
 #include "api/router.h"
+#include "api/token_rate_limiter.h"
 #include "core/central_system.h"
 #include "core/operator_queries.h"
 #include "core/token_service.h"
@@ -18,7 +19,9 @@ class ApiServer::Impl final : public HttpHandler {
   Impl(ApiServerConfig config, core::CentralSystem& central, storage::Database& database)
       : access_(database),
         queries_(database),
-        context_{central, access_.tokens(), queries_, &streams_, config.webhook_allow_private},
+        rate_limiter_(TokenRateLimit{config.token_rate, config.token_burst}),
+        context_{central,        access_.tokens(), queries_, &streams_, &rate_limiter_,
+                 config.webhook_allow_private},
         server_(config.http, *this),
         work_(std::max<std::size_t>(1, config.workers)),
         streams_(central.notifications(), work_, streams_config(config)) {}
@@ -48,6 +51,7 @@ class ApiServer::Impl final : public HttpHandler {
  private:
   core::AccessServices access_;
   core::OperatorQueries queries_;
+  TokenRateLimiter rate_limiter_;
   ApiContext context_;
   HttpServer server_;
   core::WorkQueue work_;
@@ -58,6 +62,7 @@ class ApiServer::Impl final : public HttpHandler {
     NotificationStreamsConfig streams;
     streams.max_streams = static_cast<std::size_t>(std::max(0, config.http.max_streams));
     streams.poll_interval = std::chrono::milliseconds(std::max(100, config.stream_poll_ms));
+    streams.max_streams_per_owner = static_cast<std::size_t>(std::max(1, config.streams_per_owner));
     return streams;
   }
 };

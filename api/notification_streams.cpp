@@ -59,6 +59,7 @@ void NotificationStreams::stop() {
     std::lock_guard<std::mutex> lock(mutex_);
     stopping_ = true;
     sessions.swap(sessions_);
+    per_owner_.clear();
   }
   wake_.notify_all();
   if (ticker_.joinable()) ticker_.join();
@@ -112,7 +113,28 @@ HttpResponse NotificationStreams::open(std::int64_t owner_id, std::optional<std:
     if (stopping_) throw ApiError(503, "the server is stopping");
     if (sessions_.size() >= config_.max_streams)
       throw ApiError(503, "too many open notification streams; retry later");
+    std::size_t& open = per_owner_[owner_id];
+    if (open >= config_.max_streams_per_owner) {
+      std::fprintf(stderr,
+                   "chargelock: api: owner %lld already has %zu notification streams open (the "
+                   "limit): answering 429\n",
+                   static_cast<long long>(owner_id), open);
+      throw ApiError(429, "too many open notification streams for this owner (limit " +
+                              std::to_string(config_.max_streams_per_owner) + "); close one first");
+    }
+    ++open;
   }
+  // The slot is this stream's from here; given back if opening fails.
+  struct SlotGuard {
+    NotificationStreams& streams;
+    std::int64_t owner_id;
+    bool kept = false;
+    ~SlotGuard() {
+      if (kept) return;
+      std::lock_guard<std::mutex> lock(streams.mutex_);
+      streams.release_owner_slot(owner_id);
+    }
+  } slot{*this, owner_id};
   auto session = std::make_shared<Session>();
   session->owner_id = owner_id;
   session->heartbeat = heartbeat;
@@ -146,6 +168,7 @@ HttpResponse NotificationStreams::open(std::int64_t owner_id, std::optional<std:
     std::lock_guard<std::mutex> lock(mutex_);
     if (stopping_) throw ApiError(503, "the server is stopping");
     sessions_.emplace(next_id_++, session);
+    slot.kept = true;
   }
   wake_.notify_all();
 
@@ -156,6 +179,12 @@ HttpResponse NotificationStreams::open(std::int64_t owner_id, std::optional<std:
   response.headers.emplace_back("X-Accel-Buffering", "no");  // nginx: do not buffer
   response.stream = session->stream;
   return response;
+}
+
+void NotificationStreams::release_owner_slot(std::int64_t owner_id) {
+  auto it = per_owner_.find(owner_id);
+  if (it == per_owner_.end()) return;
+  if (--it->second == 0) per_owner_.erase(it);
 }
 
 void NotificationStreams::run_ticker() {
@@ -169,6 +198,7 @@ void NotificationStreams::run_ticker() {
       const std::shared_ptr<Session> session = it->second;
       if (session->stream->ended()) {
         ended.push_back(session);
+        release_owner_slot(session->owner_id);
         it = sessions_.erase(it);
         continue;
       }

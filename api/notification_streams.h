@@ -37,7 +37,10 @@
 namespace chargelock::api {
 
 struct NotificationStreamsConfig {
-  std::size_t max_streams = 100;                  // more are answered 503
+  std::size_t max_streams = 100;  // more are answered 503
+  // Streams one owner (inbox) may hold open at once; more are answered 429,
+  // so one owner's runaway client cannot take every stream of the server.
+  std::size_t max_streams_per_owner = 5;
   std::chrono::milliseconds poll_interval{2000};  // catch-up poll of the database
   std::chrono::milliseconds tick{250};            // ticker resolution
 };
@@ -56,8 +59,9 @@ class NotificationStreams {
 
   // A text/event-stream response for the owner: first the notifications
   // after `after_id` (none: only those stored from now on), then each new
-  // one. ApiError 503 when max_streams are open. Blocks on the database
-  // (call on a worker).
+  // one. ApiError 503 when max_streams are open, 429 (logged) when the owner
+  // already has max_streams_per_owner open. Blocks on the database (call on
+  // a worker).
   HttpResponse open(std::int64_t owner_id, std::optional<std::int64_t> after_id,
                     std::chrono::seconds heartbeat);
 
@@ -85,6 +89,10 @@ class NotificationStreams {
   bool stopping_ = false;
   std::uint64_t next_id_ = 1;
   std::map<std::uint64_t, std::shared_ptr<Session>> sessions_;
+  // Open streams per owner, including those still being opened (counted
+  // from the check on, so concurrent opens cannot overshoot the cap).
+  std::map<std::int64_t, std::size_t> per_owner_;
+  void release_owner_slot(std::int64_t owner_id);  // with mutex_ held
   std::thread ticker_;
 };
 

@@ -7,6 +7,7 @@
 #include "api/bearer_token.h"
 #include "api/json_util.h"
 #include "api/request_text.h"
+#include "api/token_rate_limiter.h"
 #include "core/command_service.h"
 #include "core/domain_errors.h"
 #include "core/lock_service.h"
@@ -156,6 +157,22 @@ HttpResponse dispatch(ApiContext& context, const HttpRequest& request) {
       if ((role_bit(principal->role) & route->roles) == 0)
         return error_response(403, std::string("the ") + core::to_string(principal->role) +
                                        " role may not use this endpoint");
+      if (context.rate_limiter != nullptr) {
+        const auto verdict = context.rate_limiter->admit(principal->token_id);
+        if (!verdict.admitted) {
+          if (verdict.log)
+            std::fprintf(stderr,
+                         "chargelock: api: token %lld (%s) is over its request rate (%g/s, burst "
+                         "%g): answering 429\n",
+                         static_cast<long long>(principal->token_id), principal->name.c_str(),
+                         context.rate_limiter->limit().rate, context.rate_limiter->limit().burst);
+          HttpResponse response =
+              error_response(429, "too many requests for this token; retry after " +
+                                      std::to_string(verdict.retry_after_s) + " s");
+          response.headers.emplace_back("Retry-After", std::to_string(verdict.retry_after_s));
+          return response;
+        }
+      }
       route_request.principal = std::move(*principal);
     }
     return route->handler(context, route_request);

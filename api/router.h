@@ -20,13 +20,15 @@ namespace chargelock::api {
 constexpr const char* kBasePath = "/api/v1";
 
 class NotificationStreams;
+class TokenRateLimiter;
 
 // What handlers may use.
 struct ApiContext {
   core::CentralSystem& central;
   core::TokenService& tokens;
   core::OperatorQueries& queries;
-  NotificationStreams* streams;  // GET /notifications/stream; null: not offered
+  NotificationStreams* streams;    // GET /notifications/stream; null: not offered
+  TokenRateLimiter* rate_limiter;  // requests per token; null: unlimited
   // Owners' webhook URLs may name non-public addresses (--webhook-allow-private).
   bool webhook_allow_private = false;
 };
@@ -67,7 +69,8 @@ std::vector<Route> telematics_routes();
 std::vector<Route> webhook_routes();
 
 // Authenticates, routes and runs a request; never throws. Errors become
-// {"error": "..."} with 400/401/403/404/405/409/500/503 (the core's
+// {"error": "..."} with 400/401/403/404/405/409/429/500/503 (429 with
+// Retry-After for a token over its request rate; the core's
 // ConflictError → 409, ForbiddenError → 403, NotFoundError → 404,
 // std::invalid_argument → 400).
 HttpResponse dispatch(ApiContext& context, const HttpRequest& request);

@@ -21,6 +21,9 @@ api::ApiServerConfig api_config(const Config& config) {
   server.http.max_body_bytes = static_cast<std::size_t>(config.api_max_body_bytes);
   server.workers = static_cast<std::size_t>(config.workers);
   server.webhook_allow_private = config.webhook_allow_private;
+  server.streams_per_owner = config.streams_per_owner;
+  server.token_rate = config.api_token_rate;
+  server.token_burst = config.api_token_burst;
   return server;
 }
 

@@ -138,6 +138,11 @@ const std::vector<Setting>& settings() {
        [](Config& c, const std::string& v) {
          c.allow_unauthenticated_piles = parse_bool("--allow-unauthenticated-piles", v);
        }},
+      {"--assume-utc-timestamps", "CHARGELOCK_ASSUME_UTC_TIMESTAMPS",
+       "read piles' date-times without a UTC offset as UTC instead of refusing them", false,
+       [](Config& c, const std::string& v) {
+         c.assume_utc_timestamps = parse_bool("--assume-utc-timestamps", v);
+       }},
       {"--heartbeat-interval", "CHARGELOCK_HEARTBEAT_INTERVAL",
        "seconds, sent in BootNotification.conf (default 300)", true,
        [](Config& c, const std::string& v) {
@@ -172,6 +177,21 @@ const std::vector<Setting>& settings() {
        "lock requests per vehicle per hour (default 6; 429 beyond)", true,
        [](Config& c, const std::string& v) {
          c.lock_requests_per_hour = parse_int("--lock-requests-per-hour", v, 1, 100000);
+       }},
+      {"--streams-per-owner", "CHARGELOCK_STREAMS_PER_OWNER",
+       "notification streams an owner may hold open (default 5; 429 beyond)", true,
+       [](Config& c, const std::string& v) {
+         c.streams_per_owner = parse_int("--streams-per-owner", v, 1, 10000);
+       }},
+      {"--api-token-rate", "CHARGELOCK_API_TOKEN_RATE",
+       "API requests per second per token (default 50; 0 = no limit; 429 beyond)", true,
+       [](Config& c, const std::string& v) {
+         c.api_token_rate = parse_int("--api-token-rate", v, 0, 1000000);
+       }},
+      {"--api-token-burst", "CHARGELOCK_API_TOKEN_BURST",
+       "API requests per token allowed at once after a quiet spell (default 100)", true,
+       [](Config& c, const std::string& v) {
+         c.api_token_burst = parse_int("--api-token-burst", v, 1, 1000000);
        }},
       {"--workers", "CHARGELOCK_WORKERS", "database worker threads (default 4)", true,
        [](Config& c, const std::string& v) { c.workers = parse_int("--workers", v, 1, 256); }},

@@ -41,6 +41,7 @@ struct Config {
 
   bool auto_register = false;
   bool allow_unauthenticated_piles = false;  // piles registered without a password may connect
+  bool assume_utc_timestamps = false;  // pile date-times without offset read as UTC
   int heartbeat_interval_s = 300;
   int call_timeout_s = 30;
   int ping_interval_s = 60;
@@ -48,6 +49,9 @@ struct Config {
   double low_battery_threshold = 20;  // percent state of charge
   int vehicles_per_owner = 20;        // registrations per owner (429 beyond)
   int lock_requests_per_hour = 6;     // per vehicle (429 beyond)
+  int streams_per_owner = 5;          // open notification streams per owner (429 beyond)
+  int api_token_rate = 50;            // API requests per second per token (0: off; 429 beyond)
+  int api_token_burst = 100;          // ... in bursts of up to this many
   // This OCPP node's name in the database (which node holds which pile).
   // Empty: "<hostname>:<ocpp port>".
   std::string node_id;

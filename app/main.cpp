@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <thread>
 
@@ -96,6 +97,11 @@ int main(int argc, char** argv) {
     return 0;
   }
   const app::Config& config = parsed.config;
+  // A database host that drops packets would otherwise hold every connection
+  // attempt for the kernel's TCP timeout (minutes): at start that looks like
+  // a hang, during an outage it holds a worker. A URL's own connect_timeout
+  // still wins (libpq reads this variable only as the default).
+  setenv("PGCONNECT_TIMEOUT", "10", 0);
   try {
     storage::Database database(config.database_url);
     const int applied = database.migrate();

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Private PostgreSQL cluster in a folder of our own: no system service.
 #   scripts/postgres.sh start DIR PORT   -> initdb if new, start, print URL
+#   scripts/postgres.sh restart DIR      -> pg_ctl restart -m fast (fault tests)
 #   scripts/postgres.sh stop DIR
 # As root the cluster runs as the 'postgres' system user (initdb refuses root).
 set -euo pipefail
@@ -18,7 +19,7 @@ as_owner() {
 }
 
 cmd=${1:-}; dir=${2:-}; port=${3:-5433}
-[ -n "$cmd" ] && [ -n "$dir" ] || { echo "usage: $0 start|stop DIR [PORT]" >&2; exit 2; }
+[ -n "$cmd" ] && [ -n "$dir" ] || { echo "usage: $0 start|restart|stop DIR [PORT]" >&2; exit 2; }
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 bin=$(pg_bin)
@@ -37,8 +38,15 @@ case "$cmd" in
     fi
     echo "postgresql://chargelock@127.0.0.1:$port/postgres"
     ;;
+  restart)
+    # -m fast: sessions are terminated, as in a crash-free failover or an
+    # operator's restart; -w returns once the server accepts connections
+    # again (the options of the last start are reused from postmaster.opts).
+    as_owner "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -m fast -w -t 60 restart >/dev/null ||
+      { tail -20 "$dir/server.log" >&2; exit 1; }
+    ;;
   stop)
     as_owner "$bin/pg_ctl" -D "$dir" -m fast -w stop >/dev/null 2>&1 || true
     ;;
-  *) echo "usage: $0 start|stop DIR [PORT]" >&2; exit 2 ;;
+  *) echo "usage: $0 start|restart|stop DIR [PORT]" >&2; exit 2 ;;
 esac

@@ -23,37 +23,50 @@ struct ChargePointSession::LoopLink {
 
 namespace {
 
+// A handler's answer, and whether it is final. A failure to process (the
+// database away, a bug) is not: OCPP 1.6 has the pile retry a
+// transaction-related message answered with a CALLERROR, often with the same
+// message id, and that retry must be handled, not answered from the cache.
+struct HandlerReply {
+  std::string text;
+  bool cacheable = true;
+};
+
 // Runs on a worker. Touches nothing of the session: only the handler and the
 // schema registry, which outlive it, and its own copies of the call's data.
-std::string run_handler(ActionHandler& handler, const SchemaRegistry& schemas,
-                        const CallContext& context, const std::string& action,
-                        const rapidjson::Value& request) {
+HandlerReply run_handler(ActionHandler& handler, const SchemaRegistry& schemas,
+                         const CallContext& context, const std::string& action,
+                         const rapidjson::Value& request) {
   const std::string& id = context.message_id;
   rapidjson::Document response;
   try {
     handler.handle(context, request, response);
   } catch (const CallFailure& failure) {
-    return serialize_call_error(id, failure.code(), failure.what());
+    return {serialize_call_error(id, failure.code(), failure.what()),
+            failure.code() != ErrorCode::InternalError};
   } catch (const std::exception& e) {
     // The pile gets no internals (they may name tables, hosts, ...); the log does.
     fmt::print(stderr, "[ocpp] {} {} {}: handler failed: {}\n", context.charge_point_id, action, id,
                e.what());
-    return serialize_call_error(id, ErrorCode::InternalError,
-                                "The central system could not process " + action);
+    return {serialize_call_error(id, ErrorCode::InternalError,
+                                 "The central system could not process " + action),
+            false};
   } catch (...) {
     fmt::print(stderr, "[ocpp] {} {} {}: handler failed with a non-standard exception\n",
                context.charge_point_id, action, id);
-    return serialize_call_error(id, ErrorCode::InternalError,
-                                "The central system could not process " + action);
+    return {serialize_call_error(id, ErrorCode::InternalError,
+                                 "The central system could not process " + action),
+            false};
   }
   if (auto failure = schemas.validate_response(action, response)) {
     // A schema-invalid response is our bug; never put it on the wire.
     fmt::print(stderr, "[ocpp] {} {} {}: response failed its schema: {}: {}\n",
                context.charge_point_id, action, id, to_string(failure->code), failure->description);
-    return serialize_call_error(id, ErrorCode::InternalError,
-                                "The central system could not produce a valid response");
+    return {serialize_call_error(id, ErrorCode::InternalError,
+                                 "The central system could not produce a valid response"),
+            false};
   }
-  return serialize_call_result(id, response);
+  return {serialize_call_result(id, response), true};
 }
 
 CallOutcome outcome_of(CallStatus status, std::optional<ErrorCode> code = std::nullopt,
@@ -206,7 +219,8 @@ void ChargePointSession::on_call(Call& call) {
                                     call.action + " is not supported by this central system"));
     return;
   }
-  if (auto failure = schemas_.validate_request(call.action, call.payload)) {
+  if (auto failure =
+          schemas_.validate_request(call.action, call.payload, options_.missing_offset)) {
     answer(id, serialize_call_error(id, failure->code, failure->description));
     return;
   }
@@ -218,26 +232,30 @@ void ChargePointSession::on_call(Call& call) {
       charge_point_id_,
       [link = link_, weak = weak_from_this(), handler, schemas = &schemas_,
        context = CallContext{charge_point_id_, id}, action = call.action, request] {
-        std::string reply = run_handler(*handler, *schemas, context, action, *request);
+        HandlerReply reply = run_handler(*handler, *schemas, context, action, *request);
         // The answer leaves only once what the handler wrote is durable.
         core::WorkQueue::after_commit(
             [link, weak, id = context.message_id, reply = std::move(reply)]() mutable {
               link->post([weak, id = std::move(id), reply = std::move(reply)]() mutable {
-                if (auto self = weak.lock()) self->finish_call(id, std::move(reply));
+                if (auto self = weak.lock())
+                  self->finish_call(id, std::move(reply.text), reply.cacheable);
               });
             });
       },
       handler->shares_commit() ? core::WorkQueue::Commit::Shared : core::WorkQueue::Commit::Own);
 }
 
-void ChargePointSession::finish_call(const std::string& message_id, std::string reply) {
+void ChargePointSession::finish_call(const std::string& message_id, std::string reply,
+                                     bool cacheable) {
   in_flight_.erase(message_id);
-  answer(message_id, std::move(reply));
+  answer(message_id, std::move(reply), cacheable);
 }
 
-void ChargePointSession::answer(const std::string& message_id, std::string reply) {
-  replies_.push_back({message_id, reply});
-  while (replies_.size() > options_.reply_cache_size) replies_.pop_front();
+void ChargePointSession::answer(const std::string& message_id, std::string reply, bool cacheable) {
+  if (cacheable) {
+    replies_.push_back({message_id, reply});
+    while (replies_.size() > options_.reply_cache_size) replies_.pop_front();
+  }
   send_text(std::move(reply));
 }
 
@@ -317,7 +335,8 @@ void ChargePointSession::on_call_result(CallResult& result) {
     return;
   }
   CallOutcome outcome;
-  if (auto failure = schemas_.validate_response(outstanding_->action, result.payload)) {
+  if (auto failure = schemas_.validate_response(outstanding_->action, result.payload,
+                                                options_.missing_offset)) {
     outcome = outcome_of(CallStatus::InvalidResponse, failure->code, failure->description);
   } else {
     outcome = outcome_of(CallStatus::Completed);

@@ -18,6 +18,9 @@
 // Pile → central system (on_text with a CALL):
 //   frame error                 → the CALLERROR parse_frame chose
 //   message id answered lately  → the same reply again, not handled twice
+//                                 (except an InternalError: it is never
+//                                 cached, so a pile retrying with the same
+//                                 id once the database is back is handled)
 //   message id still in flight  → ignored (the answer is on its way)
 //   unknown action              → NotImplemented
 //   central-system-only action  → NotSupported
@@ -63,6 +66,9 @@ struct SessionOptions {
   // pile repeats its last call or few, after a reconnect or timeout; every
   // cached reply costs memory on each of thousands of idle connections).
   std::size_t reply_cache_size = 16;
+  // Date-times without a UTC offset in the pile's frames: refused by the
+  // schema check (OCPP 1.6), or read as UTC (--assume-utc-timestamps).
+  MissingOffset missing_offset = MissingOffset::Refuse;
 };
 
 enum class CallStatus {
@@ -146,8 +152,10 @@ class ChargePointSession : public std::enable_shared_from_this<ChargePointSessio
   void on_call(Call& call);
   void on_call_result(CallResult& result);
   void on_call_error(CallError& error);
-  void finish_call(const std::string& message_id, std::string reply);
-  void answer(const std::string& message_id, std::string reply);
+  void finish_call(const std::string& message_id, std::string reply, bool cacheable);
+  // `cacheable` false: the reply is sent but a repeat of the id is handled
+  // again (a failure to process, e.g. the database away, is not final).
+  void answer(const std::string& message_id, std::string reply, bool cacheable = true);
   void send_text(std::string text);
   void send_call_frame(const OutgoingCall& call);  // logged with secrets as "***"
 

@@ -116,14 +116,15 @@ class SchemaRegistry::CompiledSchema {
     compiled_ = std::make_unique<rapidjson::SchemaDocument>(stripped);
   }
 
-  std::optional<ValidationFailure> validate(const rapidjson::Value& payload) const {
+  std::optional<ValidationFailure> validate(const rapidjson::Value& payload,
+                                            MissingOffset missing_offset) const {
     // A validator holds per-run state; the compiled schema is immutable and
     // shared, which is what makes concurrent validation safe.
     rapidjson::SchemaValidator validator(*compiled_);
     payload.Accept(validator);
     if (!validator.IsValid()) return explain(validator, payload);
     std::string pointer;
-    return check_extras(&source_, payload, pointer);
+    return check_extras(&source_, payload, pointer, missing_offset);
   }
 
  private:
@@ -186,8 +187,8 @@ class SchemaRegistry::CompiledSchema {
   // payload alongside its schema; check every "format":"date-time" string
   // and every "multipleOf" number.
   std::optional<ValidationFailure> check_extras(const rapidjson::Value* schema,
-                                                const rapidjson::Value& value,
-                                                std::string& pointer) const {
+                                                const rapidjson::Value& value, std::string& pointer,
+                                                MissingOffset missing_offset) const {
     schema = resolve(source_, schema);
     if (schema == nullptr) return std::nullopt;
     if (value.IsNumber()) {
@@ -201,7 +202,7 @@ class SchemaRegistry::CompiledSchema {
       const rapidjson::Value* format = member(schema, "format");
       if (format != nullptr && format->IsString() &&
           std::string_view(format->GetString()) == "date-time" &&
-          !is_rfc3339_date_time({value.GetString(), value.GetStringLength()}))
+          !is_rfc3339_date_time({value.GetString(), value.GetStringLength()}, missing_offset))
         return ValidationFailure{
             ErrorCode::PropertyConstraintViolation,
             fmt::format("{}: \"{}\" is not an RFC 3339 date-time (format date-time)",
@@ -214,7 +215,8 @@ class SchemaRegistry::CompiledSchema {
         if (it == properties->MemberEnd()) continue;
         const std::size_t mark = pointer.size();
         pointer += "/" + pointer_token(m.name.GetString());
-        if (auto failure = check_extras(&it->value, m.value, pointer)) return failure;
+        if (auto failure = check_extras(&it->value, m.value, pointer, missing_offset))
+          return failure;
         pointer.resize(mark);
       }
     } else if (value.IsArray()) {
@@ -223,7 +225,7 @@ class SchemaRegistry::CompiledSchema {
       for (rapidjson::SizeType i = 0; i < value.Size(); ++i) {
         const std::size_t mark = pointer.size();
         pointer += "/" + std::to_string(i);
-        if (auto failure = check_extras(items, value[i], pointer)) return failure;
+        if (auto failure = check_extras(items, value[i], pointer, missing_offset)) return failure;
         pointer.resize(mark);
       }
     }
@@ -301,19 +303,19 @@ std::vector<std::string> SchemaRegistry::actions() const {
 }
 
 std::optional<ValidationFailure> SchemaRegistry::validate_request(
-    std::string_view action, const rapidjson::Value& payload) const {
+    std::string_view action, const rapidjson::Value& payload, MissingOffset missing_offset) const {
   const Entry* entry = find(action);
   if (entry == nullptr)
     return ValidationFailure{ErrorCode::NotImplemented, fmt::format("unknown action {}", action)};
-  return entry->request->validate(payload);
+  return entry->request->validate(payload, missing_offset);
 }
 
 std::optional<ValidationFailure> SchemaRegistry::validate_response(
-    std::string_view action, const rapidjson::Value& payload) const {
+    std::string_view action, const rapidjson::Value& payload, MissingOffset missing_offset) const {
   const Entry* entry = find(action);
   if (entry == nullptr)
     return ValidationFailure{ErrorCode::NotImplemented, fmt::format("unknown action {}", action)};
-  return entry->response->validate(payload);
+  return entry->response->validate(payload, missing_offset);
 }
 
 }  // namespace chargelock::ocpp

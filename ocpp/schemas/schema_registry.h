@@ -25,6 +25,7 @@
 
 #include "ocpp/rpc/frame.h"
 #include "ocpp/schemas/action_catalog.h"
+#include "ocpp/schemas/date_time.h"
 
 namespace chargelock::ocpp {
 
@@ -58,11 +59,15 @@ class SchemaRegistry {
   bool central_system_may_initiate(std::string_view action) const;
   std::vector<std::string> actions() const;  // sorted
 
-  // An unknown action fails with NotImplemented.
-  std::optional<ValidationFailure> validate_request(std::string_view action,
-                                                    const rapidjson::Value& payload) const;
-  std::optional<ValidationFailure> validate_response(std::string_view action,
-                                                     const rapidjson::Value& payload) const;
+  // An unknown action fails with NotImplemented. `missing_offset` says
+  // whether "format":"date-time" strings may lack their UTC offset (a pile's
+  // frames under --assume-utc-timestamps); what we send always has one.
+  std::optional<ValidationFailure> validate_request(
+      std::string_view action, const rapidjson::Value& payload,
+      MissingOffset missing_offset = MissingOffset::Refuse) const;
+  std::optional<ValidationFailure> validate_response(
+      std::string_view action, const rapidjson::Value& payload,
+      MissingOffset missing_offset = MissingOffset::Refuse) const;
 
  private:
   class CompiledSchema;

@@ -143,7 +143,7 @@ bool Database::Impl::commit_batch() {
   bool committed = !tls_batch.failed;
   if (committed && (tls_batch.txn || !tls_batch.deferred.empty())) {
     try {
-      if (!tls_batch.txn) tls_batch.txn = std::make_unique<pqxx::work>(connection());
+      if (!tls_batch.txn) tls_batch.txn = begin_transaction();
       for (auto& [type, writes] : tls_batch.deferred) writes->flush(*tls_batch.txn);
       tls_batch.txn->commit();
     } catch (const pqxx::broken_connection&) {
@@ -176,8 +176,22 @@ pqxx::work* Database::Impl::batch_transaction() {
   if (tls_batch.owner != this) return nullptr;
   if (tls_batch.failed)
     throw DatabaseError("an earlier statement of this batch failed; the batch is rolled back");
-  if (!tls_batch.txn) tls_batch.txn = std::make_unique<pqxx::work>(connection());
+  if (!tls_batch.txn) tls_batch.txn = begin_transaction();
   return tls_batch.txn.get();
+}
+
+std::unique_ptr<pqxx::work> Database::Impl::begin_transaction() {
+  pqxx::connection* first = &connection();
+  try {
+    return std::make_unique<pqxx::work>(*first);
+  } catch (const pqxx::failure&) {
+    // A closed connection shows as broken_connection or as the server's
+    // parting error (57P01 admin_shutdown); anything on a live connection
+    // is a real error.
+    if (first->is_open()) throw;
+  }
+  release_thread_connection();
+  return std::make_unique<pqxx::work>(connection());
 }
 
 DeferredWrites* Database::Impl::deferred_slot(
@@ -214,8 +228,17 @@ std::unique_ptr<pqxx::connection> Database::Impl::open() {
   try {
     return std::make_unique<pqxx::connection>(url);
   } catch (const std::exception& e) {
-    std::string cause = e.what();
-    while (!cause.empty() && (cause.back() == '\n' || cause.back() == ' ')) cause.pop_back();
+    // libpq's message spans lines ("...: Connection refused\n\tIs the server
+    // running...?"); a log line is one line.
+    std::string cause;
+    for (const char c : std::string(e.what())) {
+      if (c == '\n' || c == '\t' || c == '\r') {
+        if (!cause.empty() && cause.back() != ' ') cause += ' ';
+      } else {
+        cause += c;
+      }
+    }
+    while (!cause.empty() && cause.back() == ' ') cause.pop_back();
     throw DatabaseError(fmt::format("cannot connect to database {}: {}", display_url, cause));
   }
 }

@@ -113,13 +113,13 @@ class Database::Impl {
   auto transact(F&& f) {
     try {
       if (pqxx::work* shared = batch_transaction()) return f(*shared);
-      pqxx::work txn(connection());
-      if constexpr (std::is_void_v<decltype(f(txn))>) {
-        f(txn);
-        txn.commit();
+      const auto txn = begin_transaction();
+      if constexpr (std::is_void_v<decltype(f(*txn))>) {
+        f(*txn);
+        txn->commit();
       } else {
-        auto result = f(txn);
-        txn.commit();
+        auto result = f(*txn);
+        txn->commit();
         return result;
       }
     } catch (...) {
@@ -159,6 +159,12 @@ class Database::Impl {
 
  private:
   std::unique_ptr<pqxx::connection> open();
+  // A transaction on the calling thread's connection. A connection the
+  // server closed (PostgreSQL restarted) shows only at its next statement;
+  // when that is the BEGIN, nothing has run yet, so the connection is
+  // replaced and BEGIN tried once more: the first message after the
+  // database is back is served instead of failing once per worker.
+  std::unique_ptr<pqxx::work> begin_transaction();
   // The open batch's transaction on this thread; throws DatabaseError when
   // the batch already failed (its transaction is unusable); null when none.
   pqxx::work* batch_transaction();

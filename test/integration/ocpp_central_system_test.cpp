@@ -457,4 +457,58 @@ TEST_CASE("chargelock refuses wrong settings and an unreachable database clearly
       {"serve"}, {{"CHARGELOCK_DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none"}});
   CHECK(code != 0);
   CHECK(output.find("cannot connect to database") != std::string::npos);
+  // One line, the cause on it (libpq's own message spans two).
+  const auto line_start = output.rfind('\n', output.find("cannot connect to database"));
+  const std::string line =
+      output.substr(line_start == std::string::npos ? 0 : line_start + 1,
+                    output.find('\n', output.find("cannot connect to database")) -
+                        (line_start == std::string::npos ? 0 : line_start + 1));
+  CHECK(line.find("refused") != std::string::npos);
+  CHECK(output.find("\n\t") == std::string::npos);
+  CHECK(output.find("\nIs the server") == std::string::npos);
+}
+
+// Many real piles send local times without a UTC offset. OCPP 1.6 refuses
+// them (the default); --assume-utc-timestamps reads them as UTC instead.
+TEST_CASE_METHOD(CentralSystemFixture,
+                 "timestamps without a UTC offset are refused unless assumed to be UTC") {
+  const std::string start_payload =
+      R"({"connectorId":1,"idTag":"TAG-OK","meterStart":0,"timestamp":"2026-11-27T10:00:00"})";
+  const std::string meter_payload =
+      R"({"connectorId":1,"meterValue":[{"timestamp":"2026-11-27T10:05:00.5","sampledValue":[{"value":"42"}]}]})";
+
+  SECTION("by default") {
+    start();
+    OcppTestPile pile("CP-1");
+    REQUIRE(pile.connect(ws_url(), basic("CP-1", "secret-1")).connected);
+    CHECK(error_code(pile.call("StartTransaction", start_payload)) ==
+          "PropertyConstraintViolation");
+    CHECK(error_code(pile.call("MeterValues", meter_payload)) == "PropertyConstraintViolation");
+    // With an offset, as OCPP asks, the same start is taken.
+    pile.call_ok(
+        "StartTransaction",
+        R"({"connectorId":1,"idTag":"TAG-OK","meterStart":0,"timestamp":"2026-11-27T10:00:00+01:00"})");
+    CHECK(scalar("SELECT count(*) FROM transactions") == "1");
+    CHECK(scalar("SELECT count(*) FROM meter_values") == "0");
+  }
+  SECTION("with --assume-utc-timestamps") {
+    extra_flags = {"--assume-utc-timestamps"};
+    start();
+    OcppTestPile pile("CP-1");
+    REQUIRE(pile.connect(ws_url(), basic("CP-1", "secret-1")).connected);
+    const int transaction =
+        pile.call_ok("StartTransaction", start_payload)["transactionId"].GetInt();
+    pile.call_ok("MeterValues", meter_payload);
+    // Still no nonsense: a time that is not a date-time at all stays refused.
+    CHECK(error_code(pile.call("MeterValues",
+                               R"({"connectorId":1,"meterValue":[{"timestamp":"2026-11-27 10:05",)"
+                               R"("sampledValue":[{"value":"43"}]}]})")) ==
+          "PropertyConstraintViolation");
+    const std::string utc = "YYYY-MM-DD\"T\"HH24:MI:SS.MS";
+    CHECK(scalar(fmt::format("SELECT to_char(start_timestamp AT TIME ZONE 'UTC', '{}') FROM "
+                             "transactions WHERE id = {}",
+                             utc, transaction)) == "2026-11-27T10:00:00.000");
+    CHECK(scalar(fmt::format("SELECT to_char(timestamp AT TIME ZONE 'UTC', '{}') FROM meter_values",
+                             utc)) == "2026-11-27T10:05:00.500");
+  }
 }

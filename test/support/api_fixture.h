@@ -22,10 +22,10 @@ struct ApiFixture {
   TestDatabase database;
   std::unique_ptr<ServerProcess> server;
 
-  // `extra`: more flags for the program (e.g. {"--api-max-body", "2048"}).
-  explicit ApiFixture(const std::string& command = "api", std::vector<std::string> extra = {}) {
+  explicit ApiFixture(const std::string& command = "api",
+                      const std::vector<std::string>& extra_flags = {}) {
     std::vector<std::string> args = {command, "--api-listen", "127.0.0.1:0"};
-    args.insert(args.end(), extra.begin(), extra.end());
+    args.insert(args.end(), extra_flags.begin(), extra_flags.end());
     std::vector<std::string> await = {"api"};
     if (command == "serve") {
       args.insert(args.end(), {"--ocpp-listen", "127.0.0.1:0"});

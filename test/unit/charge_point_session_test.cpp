@@ -374,6 +374,25 @@ TEST_CASE("a repeated message id gets the cached reply without a second handling
   CHECK(f.exchange(R"([2,"dup-2","Nope",{}])") == error);
 }
 
+TEST_CASE("an InternalError is not cached: the same id sent again is handled again") {
+  // The database away: a pile retries its MeterValues with the same message
+  // id and must get a real answer once the database is back.
+  Fixture f;
+  std::atomic<bool> database_away{true};
+  f.actions.add("Authorize", std::make_unique<ThrowingHandler>([&] {
+                  if (database_away) throw std::runtime_error("lost connection to database");
+                  throw CallFailure(ErrorCode::NotSupported, "handled this time");
+                }));
+  const std::string call = R"([2,"retry-1","Authorize",{"idTag":"T"}])";
+  check_call_error(f.exchange(call), "retry-1", ErrorCode::InternalError);
+  check_call_error(f.exchange(call), "retry-1", ErrorCode::InternalError);
+  database_away = false;
+  check_call_error(f.exchange(call), "retry-1", ErrorCode::NotSupported);
+  // A final answer is cached as before.
+  f.session->on_text(call);
+  CHECK(f.output.last_sent().find("handled this time") != std::string::npos);
+}
+
 TEST_CASE("a repeat of a CALL still being handled is ignored; one answer follows") {
   Fixture f;
   auto blocking = std::make_unique<BlockingHandler>();

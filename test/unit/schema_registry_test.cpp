@@ -330,6 +330,19 @@ TEST_CASE("RFC 3339 date-time check") {
   CHECK_FALSE(is_rfc3339_date_time("1900-02-29T00:00:00Z"));  // divisible by 100
 }
 
+TEST_CASE("a date-time without offset passes only when assumed to be UTC") {
+  constexpr auto utc = MissingOffset::AssumeUtc;
+  for (const char* local : {"2026-11-27T10:00:00", "2026-11-27T10:00:00.250"}) {
+    CHECK_FALSE(is_rfc3339_date_time(local));
+    CHECK(is_rfc3339_date_time(local, utc));
+  }
+  // Everything else keeps its rule.
+  CHECK(is_rfc3339_date_time("2026-11-27T10:00:00+01:00", utc));
+  for (const char* bad : {"2026-11-27", "2026-11-27T10:00", "2026-11-27T10:00:00.",
+                          "2026-11-27 10:00:00", "2026-02-30T10:00:00", "2026-11-27T10:00:00+01"})
+    CHECK_FALSE(is_rfc3339_date_time(bad, utc));
+}
+
 TEST_CASE("concurrent validation from many threads gives the same answers") {
   std::vector<std::thread> threads;
   std::vector<int> wrong(4, 0);
