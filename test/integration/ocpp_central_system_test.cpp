@@ -480,7 +480,7 @@ TEST_CASE_METHOD(CentralSystemFixture,
   SECTION("by default") {
     start();
     OcppTestPile pile("CP-1");
-    REQUIRE(pile.connect(ws_url(), basic("CP-1", "secret-1")).connected);
+    REQUIRE(pile.connect(ws_url(), basic("CP-1", "secret-password-1")).connected);
     CHECK(error_code(pile.call("StartTransaction", start_payload)) ==
           "PropertyConstraintViolation");
     CHECK(error_code(pile.call("MeterValues", meter_payload)) == "PropertyConstraintViolation");
@@ -495,7 +495,7 @@ TEST_CASE_METHOD(CentralSystemFixture,
     extra_flags = {"--assume-utc-timestamps"};
     start();
     OcppTestPile pile("CP-1");
-    REQUIRE(pile.connect(ws_url(), basic("CP-1", "secret-1")).connected);
+    REQUIRE(pile.connect(ws_url(), basic("CP-1", "secret-password-1")).connected);
     const int transaction =
         pile.call_ok("StartTransaction", start_payload)["transactionId"].GetInt();
     pile.call_ok("MeterValues", meter_payload);
