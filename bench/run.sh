@@ -191,6 +191,7 @@ try_start_server() {
     admin_token=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
     "$chargelock" serve --ocpp-listen "127.0.0.1:$port" --api-listen "127.0.0.1:$api_port" \
       --admin-token "$admin_token" --heartbeat-interval "$heartbeat" --workers "$workers" \
+      --api-token-rate 0 --vehicles-per-owner 100000 --lock-requests-per-hour 100000 \
       --log-level warn >"$logf" 2>&1 &
     server_pid=$!
     wait_line "$logf" "ocpp ws listening" 60 "$server_pid" || return 1
@@ -321,14 +322,20 @@ lock_api_available() {
   [ "${probe%% *}" != 404 ] || grep -q 'vehicle' <<<"$probe"
 }
 owner_token=
+owner_id=
 ensure_owner() {  # sets owner_token; not inside $(...), where it would be lost
   if [ -z "$owner_token" ]; then
-    owner_token=$(api POST /owners "$admin_token" '{"name":"bench owner"}' | cut -d' ' -f2- | jq -r .token)
+    local created; created=$(api POST /owners "$admin_token" '{"name":"bench owner"}' | cut -d' ' -f2-)
+    owner_token=$(jq -r .token <<<"$created")
+    owner_id=$(jq -r .ownerId <<<"$created")
   fi
 }
 new_locked_vehicle() {  # $1 = vin; prints lockId (call ensure_owner first)
   local vin=$1
+  # As in production: the operator assigns the card and verifies the car.
+  api POST /idtags "$admin_token" "{\"idTag\":\"T${vin: -8}\",\"ownerId\":$owner_id}" >/dev/null
   api POST /vehicles "$owner_token" "{\"vin\":\"$vin\",\"idTags\":[\"T${vin: -8}\"],\"evccIds\":[]}" >/dev/null
+  api POST "/vehicles/$vin/verify" "$admin_token" "{\"ownerId\":$owner_id}" >/dev/null
   api POST "/vehicles/$vin/lock" "$owner_token" '{}' | cut -d' ' -f2- | jq -r .lockId
 }
 lock_fanout() {  # N (chargelock running, piles connected by the capacity step's pilesim)
