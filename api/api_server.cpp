@@ -5,9 +5,9 @@
 
 #include "api/notification_streams.h"
 #include "api/router.h"
-#include "api/token_rate_limiter.h"
 #include "core/central_system.h"
 #include "core/operator_queries.h"
+#include "core/rate_limiter.h"
 #include "core/token_service.h"
 #include "core/work_queue.h"
 #include "storage/database.h"
@@ -19,9 +19,9 @@ class ApiServer::Impl final : public HttpHandler {
   Impl(ApiServerConfig config, core::CentralSystem& central, storage::Database& database)
       : access_(database),
         queries_(database),
-        rate_limiter_(TokenRateLimit{config.token_rate, config.token_burst}),
-        context_{central,        access_.tokens(), queries_, &streams_, &rate_limiter_,
-                 config.webhook_allow_private},
+        rate_limiter_(core::RateLimit{config.token_rate, config.token_burst}),
+        context_{central,   access_.tokens(), queries_,
+                 &streams_, &rate_limiter_,   config.webhook_allow_private},
         server_(config.http, *this),
         work_(std::max<std::size_t>(1, config.workers)),
         streams_(central.notifications(), work_, streams_config(config)) {}
@@ -51,7 +51,7 @@ class ApiServer::Impl final : public HttpHandler {
  private:
   core::AccessServices access_;
   core::OperatorQueries queries_;
-  TokenRateLimiter rate_limiter_;
+  core::RateLimiter rate_limiter_;
   ApiContext context_;
   HttpServer server_;
   core::WorkQueue work_;

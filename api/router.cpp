@@ -7,10 +7,10 @@
 #include "api/bearer_token.h"
 #include "api/json_util.h"
 #include "api/request_text.h"
-#include "api/token_rate_limiter.h"
 #include "core/command_service.h"
 #include "core/domain_errors.h"
 #include "core/lock_service.h"
+#include "core/rate_limiter.h"
 #include "storage/database_error.h"
 
 namespace chargelock::api {
@@ -158,7 +158,7 @@ HttpResponse dispatch(ApiContext& context, const HttpRequest& request) {
         return error_response(403, std::string("the ") + core::to_string(principal->role) +
                                        " role may not use this endpoint");
       if (context.rate_limiter != nullptr) {
-        const auto verdict = context.rate_limiter->admit(principal->token_id);
+        const auto verdict = context.rate_limiter->admit(std::to_string(principal->token_id));
         if (!verdict.admitted) {
           if (verdict.log)
             std::fprintf(stderr,

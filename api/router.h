@@ -13,6 +13,7 @@
 #include "api/http_server.h"
 #include "core/central_system.h"
 #include "core/operator_queries.h"
+#include "core/rate_limiter.h"
 #include "core/token_service.h"
 
 namespace chargelock::api {
@@ -20,15 +21,14 @@ namespace chargelock::api {
 constexpr const char* kBasePath = "/api/v1";
 
 class NotificationStreams;
-class TokenRateLimiter;
 
 // What handlers may use.
 struct ApiContext {
   core::CentralSystem& central;
   core::TokenService& tokens;
   core::OperatorQueries& queries;
-  NotificationStreams* streams;    // GET /notifications/stream; null: not offered
-  TokenRateLimiter* rate_limiter;  // requests per token; null: unlimited
+  NotificationStreams* streams;     // GET /notifications/stream; null: not offered
+  core::RateLimiter* rate_limiter;  // requests per token; null: unlimited
   // Owners' webhook URLs may name non-public addresses (--webhook-allow-private).
   bool webhook_allow_private = false;
 };

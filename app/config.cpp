@@ -168,6 +168,18 @@ const std::vector<Setting>& settings() {
        [](Config& c, const std::string& v) {
          c.low_battery_threshold = parse_int("--low-battery-threshold", v, 0, 100);
        }},
+      {"--ocpp-connect-rate", "CHARGELOCK_OCPP_CONNECT_RATE",
+       "websocket upgrade attempts per second per source address; 429 beyond (default 50; 0: "
+       "off, e.g. behind a proxy or for simulators on one host)",
+       true,
+       [](Config& c, const std::string& v) {
+         c.ocpp_connect_rate = parse_int("--ocpp-connect-rate", v, 0, 1000000);
+       }},
+      {"--ocpp-connect-burst", "CHARGELOCK_OCPP_CONNECT_BURST",
+       "upgrade attempts per source address at once after a quiet spell (default 500)", true,
+       [](Config& c, const std::string& v) {
+         c.ocpp_connect_burst = parse_int("--ocpp-connect-burst", v, 1, 10000000);
+       }},
       {"--vehicles-per-owner", "CHARGELOCK_VEHICLES_PER_OWNER",
        "vehicles an owner may register (default 20; 429 beyond)", true,
        [](Config& c, const std::string& v) {

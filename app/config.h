@@ -41,12 +41,14 @@ struct Config {
 
   bool auto_register = false;
   bool allow_unauthenticated_piles = false;  // piles registered without a password may connect
-  bool assume_utc_timestamps = false;  // pile date-times without offset read as UTC
+  bool assume_utc_timestamps = false;        // pile date-times without offset read as UTC
   int heartbeat_interval_s = 300;
   int call_timeout_s = 30;
   int ping_interval_s = 60;
   int workers = 4;
   double low_battery_threshold = 20;  // percent state of charge
+  int ocpp_connect_rate = 50;         // upgrade attempts per second per source address (0: off)
+  int ocpp_connect_burst = 500;       // ... at once after a quiet spell
   int vehicles_per_owner = 20;        // registrations per owner (429 beyond)
   int lock_requests_per_hour = 6;     // per vehicle (429 beyond)
   int streams_per_owner = 5;          // open notification streams per owner (429 beyond)

@@ -47,6 +47,8 @@ ocpp::ServerConfig server_config(const Config& config) {
   }
   server.ping_interval_s = config.ping_interval_s;
   server.pong_timeout_s = config.ping_interval_s;
+  server.connect_rate = config.ocpp_connect_rate;
+  server.connect_burst = config.ocpp_connect_burst;
   return server;
 }
 

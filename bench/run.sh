@@ -191,7 +191,7 @@ try_start_server() {
     admin_token=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
     "$chargelock" serve --ocpp-listen "127.0.0.1:$port" --api-listen "127.0.0.1:$api_port" \
       --admin-token "$admin_token" --heartbeat-interval "$heartbeat" --workers "$workers" \
-      --api-token-rate 0 --vehicles-per-owner 100000 --lock-requests-per-hour 100000 \
+      --api-token-rate 0 --ocpp-connect-rate 0 --vehicles-per-owner 100000 --lock-requests-per-hour 100000 \
       --log-level warn >"$logf" 2>&1 &
     server_pid=$!
     wait_line "$logf" "ocpp ws listening" 60 "$server_pid" || return 1

@@ -25,6 +25,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/rate_limiter.h"
 #include "ocpp/websockets/client_certificate.h"
 #include "ocpp/websockets/fd_limit.h"
 #include "ocpp/websockets/tls_files.h"
@@ -98,6 +99,8 @@ std::string header(lws* wsi, lws_token_indexes token) {
 
 // Writes a complete body-less HTTP response. Returns false when it could not
 // be written (the caller then hangs up).
+constexpr unsigned kTooManyRequests = 429;  // RFC 6585; lws 4.1 names no constant
+
 bool respond(lws* wsi, unsigned status, bool ask_for_basic_auth = false) {
   unsigned char buffer[LWS_PRE + 512];
   unsigned char* start = buffer + LWS_PRE;
@@ -217,7 +220,8 @@ class OcppServer::Impl final : public LwsEventSink {
   std::unordered_map<std::uint64_t, Timer> timers_;
   std::uint64_t next_timer_ = 1;
   bool destroying_ = false;
-  bool accepting_ = true;  // false while shutting down: upgrades get 503
+  bool accepting_ = true;              // false while shutting down: upgrades get 503
+  core::RateLimiter connect_limiter_;  // upgrade attempts per source address
   // The SSL_CTX lws reported while creating the vhost being created.
   SSL_CTX* created_ssl_ctx_ = nullptr;
 };
@@ -235,7 +239,9 @@ int lws_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, st
 }  // namespace
 
 OcppServer::Impl::Impl(ServerConfig config, ConnectionHandler& handler)
-    : config_(std::move(config)), handler_(handler) {
+    : config_(std::move(config)),
+      handler_(handler),
+      connect_limiter_(core::RateLimit{config_.connect_rate, config_.connect_burst}) {
   if (!config_.plain && !config_.tls) throw std::runtime_error("OCPP server has no listener");
   if (config_.tls) {
     websockets::check_tls_files(config_.tls->cert_file, config_.tls->key_file,
@@ -569,6 +575,21 @@ int OcppServer::Impl::confirm_upgrade(lws* wsi, const Listener& listener, const 
   // Shutting down: the pile should try again (another node, or this one
   // once it is back).
   if (!accepting_) return refuse(HTTP_STATUS_SERVICE_UNAVAILABLE);
+  char address[128] = {};
+  const bool has_address = lws_get_peer_simple(wsi, address, sizeof(address)) != nullptr;
+  if (has_address) {
+    // Before any password is hashed: a reconnect loop (or an attacker)
+    // cannot make this loop run PBKDF2 without bound.
+    const auto admitted = connect_limiter_.admit(address);
+    if (!admitted.admitted) {
+      if (admitted.log)
+        std::fprintf(stderr,
+                     "chargelock: ocpp: too many connection attempts from %s (more than %g/s): "
+                     "answered 429\n",
+                     address, config_.connect_rate);
+      return refuse(kTooManyRequests);
+    }
+  }
   if (!websockets::offers_subprotocol(header(wsi, WSI_TOKEN_PROTOCOL), kSubprotocol)) {
     return refuse(HTTP_STATUS_BAD_REQUEST);
   }
@@ -584,10 +605,7 @@ int OcppServer::Impl::confirm_upgrade(lws* wsi, const Listener& listener, const 
   if (listener.verifies_client_certs) {
     request.client_cert_cn = websockets::verified_client_common_name(lws_get_ssl(wsi));
   }
-  char address[128] = {};
-  if (lws_get_peer_simple(wsi, address, sizeof(address)) != nullptr) {
-    request.remote_address = address;
-  }
+  if (has_address) request.remote_address = address;
 
   std::optional<UpgradeVerdict> verdict;
   call_handler("on_upgrade", [&] { verdict = handler_.on_upgrade(request); });

@@ -39,6 +39,13 @@ struct ServerConfig {
   int ping_interval_s = 30;  // websocket PING after this much silence
   int pong_timeout_s = 30;   // hang up when no PONG/traffic after ping
   std::size_t max_frame_bytes = 64 * 1024;
+  // Upgrade attempts per source address (SPEC §7 "Limits"): a token bucket
+  // per address, checked before any password is hashed; beyond it the
+  // attempt is answered 429 and logged. Generous by default, as piles behind
+  // a carrier's NAT share an address; 0 turns it off (behind a proxy that
+  // hides the piles' addresses, or for simulators on one host).
+  double connect_rate = 50;    // attempts per second per address
+  double connect_burst = 500;  // at once after a quiet spell
   // libwebsockets log levels to print (bit mask of LLL_*; 1 = errors,
   // 2 = warnings). Process-wide: libwebsockets has one logger.
   int lws_log_levels = 1 | 2;

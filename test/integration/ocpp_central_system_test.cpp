@@ -512,3 +512,27 @@ TEST_CASE_METHOD(CentralSystemFixture,
                              utc)) == "2026-11-27T10:05:00.500");
   }
 }
+
+// SPEC §7 "Limits": upgrade attempts per source address are bounded before
+// any password is hashed; the crossing is answered 429 and logged, and the
+// address is served again once its bucket refills.
+TEST_CASE_METHOD(CentralSystemFixture, "connection attempts per source address are bounded") {
+  extra_flags = {"--ocpp-connect-rate", "1", "--ocpp-connect-burst", "3"};
+  start();
+  std::vector<int> statuses;
+  for (int i = 0; i < 4; ++i) {
+    OcppTestPile pile("CP-1");
+    statuses.push_back(pile.connect(ws_url(), basic("CP-1", "wrong-password-0123")).http_status);
+  }
+  CHECK(statuses == std::vector<int>{401, 401, 401, 429});
+  CHECK(server->output().find("too many connection attempts from 127.0.0.1") != std::string::npos);
+  // A second later the address has an attempt again, and the right password
+  // gets in.
+  bool connected = false;
+  for (int i = 0; i < 40 && !connected; ++i) {
+    OcppTestPile pile("CP-1");
+    connected = pile.connect(ws_url(), basic("CP-1", "secret-password-1")).connected;
+    if (!connected) std::this_thread::sleep_for(std::chrono::milliseconds(100));  // polling
+  }
+  CHECK(connected);
+}

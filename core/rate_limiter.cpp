@@ -1,20 +1,19 @@
-#include "api/token_rate_limiter.h"
+#include "core/rate_limiter.h"
 
 #include <algorithm>
 #include <cmath>
 
-namespace chargelock::api {
+namespace chargelock::core {
 
 // A burst below one request would refuse everything.
-TokenRateLimiter::TokenRateLimiter(TokenRateLimit limit)
-    : limit_{limit.rate, std::max(1.0, limit.burst)} {}
+RateLimiter::RateLimiter(RateLimit limit) : limit_{limit.rate, std::max(1.0, limit.burst)} {}
 
-TokenRateLimiter::Verdict TokenRateLimiter::admit(std::int64_t token_id, Clock::time_point now) {
+RateLimiter::Verdict RateLimiter::admit(const std::string& key, Clock::time_point now) {
   Verdict verdict;
   if (limit_.rate <= 0) return verdict;
   std::lock_guard<std::mutex> lock(mutex_);
   drop_idle(now);
-  auto [it, fresh] = buckets_.try_emplace(token_id);
+  auto [it, fresh] = buckets_.try_emplace(key);
   Bucket& bucket = it->second;
   if (fresh) {
     bucket.tokens = limit_.burst;
@@ -39,7 +38,7 @@ TokenRateLimiter::Verdict TokenRateLimiter::admit(std::int64_t token_id, Clock::
   return verdict;
 }
 
-void TokenRateLimiter::drop_idle(Clock::time_point now) {
+void RateLimiter::drop_idle(Clock::time_point now) {
   if (now < next_sweep_) return;
   // A bucket untouched for as long as it takes to fill up holds nothing a
   // fresh one would not: forget it.
@@ -50,4 +49,4 @@ void TokenRateLimiter::drop_idle(Clock::time_point now) {
   next_sweep_ = now + std::max<Clock::duration>(full_after, std::chrono::seconds(10));
 }
 
-}  // namespace chargelock::api
+}  // namespace chargelock::core
