@@ -41,10 +41,11 @@ struct ServerConfig {
   std::size_t max_frame_bytes = 64 * 1024;
   // Upgrade attempts per source address (SPEC §7 "Limits"): a token bucket
   // per address, checked before any password is hashed; beyond it the
-  // attempt is answered 429 and logged. Generous by default, as piles behind
-  // a carrier's NAT share an address; 0 turns it off (behind a proxy that
+  // attempt is answered 429 and logged. Generous when on, as piles behind a
+  // carrier's NAT share an address; 0 turns it off (behind a proxy that
   // hides the piles' addresses, or for simulators on one host).
-  double connect_rate = 50;    // attempts per second per address
+  // Off here; the program's default (app/config.h) turns it on.
+  double connect_rate = 0;     // attempts per second per address
   double connect_burst = 500;  // at once after a quiet spell
   // libwebsockets log levels to print (bit mask of LLL_*; 1 = errors,
   // 2 = warnings). Process-wide: libwebsockets has one logger.
