@@ -167,7 +167,7 @@ TEST_CASE("api owner: an owner sees and acts on its own vehicles and locks only"
   }
 }
 
-TEST_CASE("api owner: a lock request is answered 202 and shows its piles; release cancels it") {
+TEST_CASE("api owner: a lock request is answered 202 and shows its piles, release cancels it") {
   ApiFixture api;
   const Owners owners = make_owners(api);
   auto admin = api.admin();
@@ -294,7 +294,7 @@ TEST_CASE("api telematics: a platform token is scoped to its VINs and confirms t
   CHECK(alice->post(std::string("/api/v1/vehicles/") + kVinB + "/lock", "").status == 403);
 }
 
-TEST_CASE("api telematics: reports are stored; one low-battery prompt below the threshold") {
+TEST_CASE("api telematics: reports are stored, one low-battery prompt below the threshold") {
   ApiFixture api;
   const Owners owners = make_owners(api);
   auto alice = api.client(owners.a);

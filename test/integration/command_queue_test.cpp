@@ -247,7 +247,7 @@ TEST_CASE_METHOD(QueueFixture, "an unanswered command times out and is never sen
   CHECK(central.commands().find(lost.id)->status == core::CommandStatus::Timeout);
 }
 
-TEST_CASE_METHOD(QueueFixture, "commands survive a restart; a crash never re-sends a sent one") {
+TEST_CASE_METHOD(QueueFixture, "commands survive a restart, a crash never re-sends a sent one") {
   start();
   server->stop();
   // Queued while no OCPP node runs.

@@ -393,7 +393,7 @@ TEST_CASE("an InternalError is not cached: the same id sent again is handled aga
   CHECK(f.output.last_sent().find("handled this time") != std::string::npos);
 }
 
-TEST_CASE("a repeat of a CALL still being handled is ignored; one answer follows") {
+TEST_CASE("a repeat of a CALL still being handled is ignored, one answer follows") {
   Fixture f;
   auto blocking = std::make_unique<BlockingHandler>();
   BlockingHandler* handler = blocking.get();
@@ -485,7 +485,7 @@ TEST_CASE("send_call sends a CALL and delivers the matching CALLRESULT") {
   CHECK(f.output.sent().size() == 1);  // a CALLRESULT is never answered
 }
 
-TEST_CASE("only one CALL is outstanding; the others follow in FIFO order") {
+TEST_CASE("only one CALL is outstanding, the others follow in FIFO order") {
   Fixture f;
   f.session->send_call("Reset", json(R"({"type":"Soft"})"), f.outcomes.callback());
   f.session->send_call("ClearCache", json("{}"), f.outcomes.callback());
@@ -592,7 +592,7 @@ TEST_CASE("a malformed answer to the outstanding CALL ends it as InvalidResponse
   CHECK(f.output.sent().size() == 1);
 }
 
-TEST_CASE("send_call rejects a payload that fails the request schema; nothing is sent") {
+TEST_CASE("send_call rejects a payload that fails the request schema, nothing is sent") {
   Fixture f;
   f.session->send_call("Reset", json(R"({"type":"Gentle"})"), f.outcomes.callback());
   f.session->send_call("UnlockConnector", json("{}"), f.outcomes.callback());

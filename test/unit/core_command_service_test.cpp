@@ -379,7 +379,7 @@ TEST_CASE("answered commands keep their effects on the pile's stored state") {
   CHECK(reservations[0].status == "cancelled");
 }
 
-TEST_CASE("an enqueue wakes listeners with the pile's id; nothing else does") {
+TEST_CASE("an enqueue wakes listeners with the pile's id, nothing else does") {
   Fixture f;
   auto wakeups = f.commands.listen();
   CHECK(wakeups->wait(std::chrono::milliseconds(100)).empty());

@@ -422,7 +422,7 @@ TEST_CASE_METHOD(LockFixture, "piles that declare hashed matching never see the 
             .status == core::DataTransferStatus::Accepted);
 }
 
-TEST_CASE_METHOD(LockFixture, "locks expire; the owner is warned a day before, once") {
+TEST_CASE_METHOD(LockFixture, "locks expire, the owner is warned a day before, once") {
   const auto alice = owner("alice");
   vehicle(alice, kVin, {"TAG-A"});
   pile("CP-EXT");

@@ -108,7 +108,7 @@ TEST_CASE_METHOD(LockFixture, "EVCC ids match in every Autocharge form, VINs as 
         core::AuthorizationStatus::Invalid);
 }
 
-TEST_CASE_METHOD(LockFixture, "an unverified vehicle cannot be locked; telematics are scoped") {
+TEST_CASE_METHOD(LockFixture, "an unverified vehicle cannot be locked, telematics are scoped") {
   const auto alice = owner("alice");
   central->vehicles().register_vehicle({alice, "WVWZZZ1JZXW000001", {}, {"EV-1"}});
   try {

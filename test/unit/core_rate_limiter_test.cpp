@@ -7,7 +7,7 @@ using chargelock::core::RateLimit;
 using chargelock::core::RateLimiter;
 using namespace std::chrono_literals;
 
-TEST_CASE("a token gets its burst, then its rate; other tokens are not affected") {
+TEST_CASE("a token gets its burst, then its rate, other tokens are not affected") {
   RateLimiter limiter(RateLimit{2, 3});
   const auto t0 = RateLimiter::Clock::now();
   for (int i = 0; i < 3; ++i) CHECK(limiter.admit("1", t0).admitted);

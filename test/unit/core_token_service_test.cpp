@@ -50,7 +50,7 @@ TEST_CASE("issued tokens authenticate with their role until revoked") {
   CHECK_THROWS_AS(tokens.issue(core::ApiRole::Operator, ""), std::invalid_argument);
 }
 
-TEST_CASE("owners come with an owner token; the admin token is added once") {
+TEST_CASE("owners come with an owner token, the admin token is added once") {
   TestDatabase test;
   core::AccessServices access(test.db());
   auto& tokens = access.tokens();

@@ -88,7 +88,7 @@ void submit_sample(WorkQueue& queue, RecordingGroupCommit& group) {
 }
 }  // namespace
 
-TEST_CASE("shared tasks queued together share one commit; results wait for it") {
+TEST_CASE("shared tasks queued together share one commit, results wait for it") {
   RecordingGroupCommit group;
   {
     WorkQueue queue(1, nullptr, &group);
@@ -131,7 +131,7 @@ TEST_CASE("without a group commit, shared tasks run alone and report at once") {
   CHECK(events == std::vector<std::string>{"run a", "done a", "run b", "done b"});
 }
 
-TEST_CASE("run_grouped: one commit; work again alone when it does not commit; abort on throw") {
+TEST_CASE("run_grouped: one commit, work again alone when it does not commit, abort on throw") {
   using chargelock::core::run_grouped;
   RecordingGroupCommit group;
   int runs = 0;

@@ -23,7 +23,7 @@ TEST_CASE("migrations are embedded in version order") {
   CHECK(migrations.front().sql.find("CREATE TABLE charge_points") != std::string_view::npos);
 }
 
-TEST_CASE("migrate creates the schema once; a second run is a no-op") {
+TEST_CASE("migrate creates the schema once, a second run is a no-op") {
   TestDatabase test(/*migrate=*/false);
   CHECK(test.db().schema_version() == 0);
   const int applied = test.db().migrate();
