@@ -36,6 +36,16 @@ void write_sighting(JsonOut& out, const core::Sighting& seen) {
   out.end_object();
 }
 
+void write_pile(JsonOut& out, const core::LockPile& pile) {
+  out.begin_object()
+      .field("chargePointId", pile.charge_point_id)
+      .field("status", pile.status)
+      .optional("detail", pile.detail)
+      .optional("commandStatus", pile.command_status)
+      .field("updatedAt", pile.updated_at)
+      .end_object();
+}
+
 struct LockDetail {
   const std::vector<core::LockTransition>* transitions = nullptr;
   const std::vector<core::LockPile>* piles = nullptr;
@@ -78,15 +88,7 @@ void write_lock(JsonOut& out, const core::LockView& view, const LockDetail& deta
   }
   if (detail.piles != nullptr) {
     out.begin_array("pileStates");
-    for (const auto& pile : *detail.piles) {
-      out.begin_object()
-          .field("chargePointId", pile.charge_point_id)
-          .field("status", pile.status)
-          .optional("detail", pile.detail)
-          .optional("commandStatus", pile.command_status)
-          .field("updatedAt", pile.updated_at)
-          .end_object();
-    }
+    for (const auto& pile : *detail.piles) write_pile(out, pile);
     out.end_array();
   }
   if (detail.transitions != nullptr) {
@@ -105,12 +107,13 @@ void write_lock(JsonOut& out, const core::LockView& view, const LockDetail& deta
 }
 
 std::string lock_json(ApiContext& context, const core::LockView& view, bool operator_view) {
+  // The per-pile states are paged apart (GET /locks/{id}/piles): a lock
+  // spans thousands of piles, its summary stays small.
   auto& locks = context.central.locks();
   const auto transitions = locks.transitions(view.lock.id);
-  const auto piles = locks.piles(view.lock.id);
   const auto sightings = locks.sightings(view.lock.id);
   JsonOut out;
-  write_lock(out, view, {&transitions, &piles, &sightings}, operator_view);
+  write_lock(out, view, {&transitions, nullptr, &sightings}, operator_view);
   return out.str();
 }
 
@@ -193,6 +196,32 @@ HttpResponse list_locks(ApiContext& context, const RouteRequest& request) {
 HttpResponse get_lock(ApiContext& context, const RouteRequest& request) {
   const auto view = visible_lock(context, request);
   return json_response(200, lock_json(context, view, is_operator(request)));
+}
+
+HttpResponse lock_piles(ApiContext& context, const RouteRequest& request) {
+  const auto view = visible_lock(context, request);
+  int limit = 100;
+  if (auto text = request.http.query_value("limit")) {
+    auto value = parse_integer(*text);
+    if (!value || *value < 1 || *value > 1000)
+      throw bad_request("limit must be an integer from 1 to 1000");
+    limit = static_cast<int>(*value);
+  }
+  const auto page =
+      context.central.locks().piles_page(view.lock.id, request.http.query_value("status"),
+                                         request.http.query_value("after").value_or(""), limit);
+  JsonOut out;
+  out.begin_object().field("lockId", view.lock.id).begin_array("piles");
+  for (const auto& pile : page) write_pile(out, pile);
+  out.end_array();
+  // The cursor for the next page: the last charge point id, while a full
+  // page came back.
+  if (static_cast<int>(page.size()) == limit)
+    out.field("nextAfter", page.back().charge_point_id);
+  else
+    out.null_field("nextAfter");
+  out.end_object();
+  return json_response(200, out.str());
 }
 
 HttpResponse change_lock(ApiContext& context, const RouteRequest& request) {
@@ -403,6 +432,7 @@ std::vector<Route> lock_routes() {
       {"GET", "/locks/{lockId}", kOwner | kOperator, get_lock},
       {"PATCH", "/locks/{lockId}", kOwner | kOperator, change_lock},
       {"POST", "/locks/{lockId}/release", kOwner | kOperator, release_lock},
+      {"GET", "/locks/{lockId}/piles", kOwner | kOperator, lock_piles},
       {"GET", "/locks/{lockId}/report", kOwner | kOperator, lock_report},
   };
 }

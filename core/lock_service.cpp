@@ -377,6 +377,16 @@ std::vector<LockPile> LockService::piles(const std::string& lock_id) {
   return locks_.piles(lock_id);
 }
 
+std::vector<LockPile> LockService::piles_page(const std::string& lock_id,
+                                              const std::optional<std::string>& status,
+                                              const std::string& after, int limit) {
+  if (limit < 1 || limit > 1000) throw std::invalid_argument("limit: 1 to 1000");
+  if (status && *status != pile_status::kPending && *status != pile_status::kArmed &&
+      *status != pile_status::kUnsupported && *status != pile_status::kDisarmed)
+    throw std::invalid_argument("status: pending, armed, unsupported or disarmed");
+  return locks_.piles_page(lock_id, status, after, limit);
+}
+
 // ---- command outcomes
 
 void LockService::reconcile(const std::string& lock_id) {

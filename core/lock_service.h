@@ -183,6 +183,11 @@ class LockService final : public VendorExtension,
   std::vector<Sighting> sightings(const std::string& lock_id);
   std::vector<LockTransition> transitions(const std::string& lock_id);
   std::vector<LockPile> piles(const std::string& lock_id);
+  // A page of the lock's piles (a lock spans thousands): charge point ids
+  // after `after`, of one pile status if given; limit 1..1000.
+  std::vector<LockPile> piles_page(const std::string& lock_id,
+                                   const std::optional<std::string>& status,
+                                   const std::string& after, int limit);
 
   // Folds command outcomes into the lock (pile states, release).
   void reconcile(const std::string& lock_id);

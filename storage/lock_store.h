@@ -181,6 +181,10 @@ class LockStore {
   virtual void put_piles(const std::vector<LockPileRecord>& piles) = 0;
   // Ordered by charge point id, with the LockVehicle command's outcome.
   virtual std::vector<LockPileRecord> piles(const std::string& lock_id) = 0;
+  // A page of them: charge point ids after `after`, of one status if given.
+  virtual std::vector<LockPileRecord> piles_page(const std::string& lock_id,
+                                                 const std::optional<std::string>& status,
+                                                 const std::string& after, int limit) = 0;
   virtual std::optional<LockPileRecord> pile(const std::string& lock_id,
                                              const std::string& charge_point_id) = 0;
   // How many of the lock's piles are in each status (one aggregate query:

@@ -278,6 +278,23 @@ class PgLockStore final : public LockStore {
     });
   }
 
+  std::vector<LockPileRecord> piles_page(const std::string& lock_id,
+                                         const std::optional<std::string>& status,
+                                         const std::string& after, int limit) override {
+    return db_.transact([&](pqxx::work& txn) {
+      std::vector<LockPileRecord> out;
+      for (const auto& row :
+           txn.exec_params(std::string("SELECT") + kPileColumns +
+                               "FROM vehicle_lock_piles p LEFT JOIN commands c"
+                               " ON c.id = p.command_id WHERE p.lock_id = $1"
+                               " AND ($2::text IS NULL OR p.status = $2) AND p.charge_point_id > $3"
+                               " ORDER BY p.charge_point_id LIMIT $4",
+                           lock_id, status, after, std::max(limit, 0)))
+        out.push_back(read_pile(row));
+      return out;
+    });
+  }
+
   std::vector<std::pair<std::string, int>> pile_counts(const std::string& lock_id) override {
     return db_.transact([&](pqxx::work& txn) {
       std::vector<std::pair<std::string, int>> out;
