@@ -15,7 +15,9 @@ export CHARGELOCK_TEST_SANITIZE=thread
 reports=$CHARGELOCK_TEST_BUILD/tsan-reports
 rm -rf "$reports"
 mkdir -p "$reports"
-export TSAN_OPTIONS=${TSAN_OPTIONS:-suppressions=$root/test/tsan.supp halt_on_error=1 second_deadlock_stack=1 log_path=$reports/report}
+# A TSAN_OPTIONS of the caller comes last, so its flags win (e.g.
+# history_size=7 for a report whose earlier stack was lost).
+export TSAN_OPTIONS="suppressions=$root/test/tsan.supp halt_on_error=1 second_deadlock_stack=1 log_path=$reports/report ${TSAN_OPTIONS:-}"
 
 status=0
 "$root/scripts/test.sh" "$@" || status=$?
