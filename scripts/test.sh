@@ -3,11 +3,14 @@
 # Builds with AddressSanitizer + UBSan (build-test/), starts a private
 # PostgreSQL cluster in a temporary folder, installs the Node interop client,
 # and runs ctest. Extra arguments go to ctest (e.g. -R websockets).
+# CHARGELOCK_TEST_SANITIZE picks the sanitizer flavour (ON = ASan + UBSan,
+# thread = TSan; scripts/tsan.sh sets it with its own build folder).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${CHARGELOCK_TEST_BUILD:-$root/build-test}
+sanitize=${CHARGELOCK_TEST_SANITIZE:-ON}
 
-"$root/scripts/setup.sh" "$build" -DCMAKE_BUILD_TYPE=Debug -DCHARGELOCK_SANITIZE=ON
+"$root/scripts/setup.sh" "$build" -DCMAKE_BUILD_TYPE=Debug -DCHARGELOCK_SANITIZE="$sanitize"
 
 if [ -f "$root/test/interop/package.json" ]; then
   (cd "$root/test/interop" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
