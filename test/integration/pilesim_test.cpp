@@ -173,9 +173,12 @@ TEST_CASE_METHOD(
   const auto summary = run_pilesim(
       {"--url", fmt::format("ws://127.0.0.1:{}/ocpp", server.port("ocpp ws")), "--count", "1",
        "--id-pattern", "SIM-{n}", "--password-pattern", password, "--busy", "--busy-tags", "1",
-       "--busy-idle", "1", "--busy-session", "30", "--hashed-matching", "--duration", "8"});
+       "--busy-idle", "1", "--busy-session", "30", "--hashed-matching", "--duration", "15"});
   owner_app.join();
   REQUIRE_FALSE(lock_id.empty());
+  INFO(server.output());
+  INFO(database.scalar(
+      "SELECT string_agg(direction || ' ' || frame, E'\n' ORDER BY id) FROM message_log"));
   const auto lock = *central.locks().find(lock_id);
   CHECK(lock.lock.status == "engaged");
   CHECK(lock.lock.charge_point_id == std::optional<std::string>("SIM-1"));
