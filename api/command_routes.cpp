@@ -107,12 +107,7 @@ HttpResponse list_commands(ApiContext& context, const RouteRequest& request) {
     if (!value) throw bad_request("before must be a non-negative integer");
     filter.before_id = *value;
   }
-  if (auto limit = request.http.query_value("limit")) {
-    auto value = parse_integer(*limit);
-    if (!value || *value < 1 || *value > 1000)
-      throw bad_request("limit must be an integer from 1 to 1000");
-    filter.limit = static_cast<int>(*value);
-  }
+  filter.limit = limit_param(request, filter.limit);
   const auto records = context.central.commands().list(filter);
   std::string body = "{\"commands\":[";
   for (std::size_t i = 0; i < records.size(); ++i) {

@@ -176,12 +176,7 @@ HttpResponse list_locks(ApiContext& context, const RouteRequest& request) {
     core::LockFilter filter;
     filter.status = request.http.query_value("status");
     filter.charge_point_id = request.http.query_value("chargePointId");
-    if (auto text = request.http.query_value("limit")) {
-      auto value = parse_integer(*text);
-      if (!value || *value < 1 || *value > 1000)
-        throw bad_request("limit must be an integer from 1 to 1000");
-      filter.limit = static_cast<int>(*value);
-    }
+    filter.limit = limit_param(request);
     views = context.central.locks().list_all(filter);
   } else {
     views = context.central.locks().list(owner_of(request));
@@ -200,13 +195,7 @@ HttpResponse get_lock(ApiContext& context, const RouteRequest& request) {
 
 HttpResponse lock_piles(ApiContext& context, const RouteRequest& request) {
   const auto view = visible_lock(context, request);
-  int limit = 100;
-  if (auto text = request.http.query_value("limit")) {
-    auto value = parse_integer(*text);
-    if (!value || *value < 1 || *value > 1000)
-      throw bad_request("limit must be an integer from 1 to 1000");
-    limit = static_cast<int>(*value);
-  }
+  const int limit = limit_param(request);
   const auto page =
       context.central.locks().piles_page(view.lock.id, request.http.query_value("status"),
                                          request.http.query_value("after").value_or(""), limit);

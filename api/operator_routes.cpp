@@ -15,15 +15,6 @@ using rapidjson::Value;
 
 // ---- shared helpers
 
-std::size_t limit_param(const RouteRequest& request, std::size_t fallback = 100) {
-  auto text = request.http.query_value("limit");
-  if (!text) return fallback;
-  auto value = parse_integer(*text);
-  if (!value || *value < 1 || *value > 1000)
-    throw bad_request("limit must be an integer from 1 to 1000");
-  return static_cast<std::size_t>(*value);
-}
-
 std::optional<std::int64_t> cursor_param(const RouteRequest& request, const char* name) {
   auto text = request.http.query_value(name);
   if (!text) return std::nullopt;
@@ -219,7 +210,7 @@ HttpResponse charge_point_messages(ApiContext& context, const RouteRequest& requ
   core::MessagePageRequest page;
   page.before_id = cursor_param(request, "before");
   page.after_id = cursor_param(request, "after");
-  page.limit = limit_param(request);
+  page.limit = static_cast<std::size_t>(limit_param(request));
   const auto frames = context.queries.messages(id, page);
   if (frames.empty() && !context.central.charge_points().find(id))
     throw not_found("charge point " + id + " is not registered and has no messages");
@@ -399,7 +390,7 @@ HttpResponse list_transactions(ApiContext& context, const RouteRequest& request)
   const auto before = cursor_param(request, "before");
   if (before && *before > std::numeric_limits<int>::max())
     throw bad_request("before is out of range");
-  const std::size_t limit = limit_param(request);
+  const auto limit = static_cast<std::size_t>(limit_param(request));
   const auto records = context.central.transactions().list(
       charge_point, before ? std::optional<int>(static_cast<int>(*before)) : std::nullopt, limit);
   JsonOut out;

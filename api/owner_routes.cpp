@@ -148,13 +148,7 @@ std::optional<std::int64_t> since_param(const RouteRequest& request) {
 HttpResponse list_notifications(ApiContext& context, const RouteRequest& request) {
   const std::int64_t owner = inbox_of(request);
   const std::int64_t since = since_param(request).value_or(0);
-  int limit = 100;
-  if (auto text = request.http.query_value("limit")) {
-    auto value = parse_integer(*text);
-    if (!value || *value < 1 || *value > 1000)
-      throw bad_request("limit must be an integer from 1 to 1000");
-    limit = static_cast<int>(*value);
-  }
+  const int limit = limit_param(request);
   const auto found = context.central.notifications().list(owner, since, limit);
   JsonOut out;
   out.begin_object().begin_array("notifications");

@@ -77,6 +77,15 @@ std::int64_t owner_of(const RouteRequest& request) {
   return *request.principal.owner_id;
 }
 
+int limit_param(const RouteRequest& request, int fallback) {
+  auto text = request.http.query_value("limit");
+  if (!text) return fallback;
+  auto value = parse_integer(*text);
+  if (!value || *value < 1 || *value > 1000)
+    throw bad_request("limit must be an integer from 1 to 1000");
+  return static_cast<int>(*value);
+}
+
 bool is_operator(const RouteRequest& request) {
   return request.principal.role == core::ApiRole::Operator;
 }

@@ -86,5 +86,8 @@ std::int64_t owner_of(const RouteRequest& request);
 // the operators' inbox (core::kOperatorsInbox) for the operator role.
 std::int64_t inbox_of(const RouteRequest& request);
 bool is_operator(const RouteRequest& request);
+// The "limit" query parameter of a paged list: 1..1000 (ApiError 400
+// otherwise), `fallback` when absent.
+int limit_param(const RouteRequest& request, int fallback = 100);
 
 }  // namespace chargelock::api

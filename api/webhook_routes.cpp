@@ -53,13 +53,7 @@ HttpResponse delete_webhook(ApiContext& context, const RouteRequest& request) {
 }
 
 HttpResponse list_deliveries(ApiContext& context, const RouteRequest& request) {
-  int limit = 100;
-  if (auto text = request.http.query_value("limit")) {
-    auto value = parse_integer(*text);
-    if (!value || *value < 1 || *value > 1000)
-      throw bad_request("limit must be an integer from 1 to 1000");
-    limit = static_cast<int>(*value);
-  }
+  const int limit = limit_param(request);
   JsonOut out;
   out.begin_object().begin_array("deliveries");
   for (const auto& d : context.central.webhooks().deliveries(inbox_of(request), limit)) {
