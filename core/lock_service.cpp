@@ -32,12 +32,9 @@ std::string new_lock_id() {
   if (RAND_bytes(b, sizeof b) != 1) throw std::runtime_error("no random bytes for a lock id");
   b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);  // version 4
   b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);  // RFC 4122 variant
-  std::string out;
-  for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
-    out += fmt::format("{:02x}", b[i]);
-  }
-  return out;
+  // 8-4-4-4-12 hex digits.
+  return hex(b, 4) + '-' + hex(b + 4, 2) + '-' + hex(b + 6, 2) + '-' + hex(b + 8, 2) + '-' +
+         hex(b + 10, 6);
 }
 
 std::string origin_of(const LockRecord& lock) { return kOriginPrefix + lock.id; }
@@ -1021,9 +1018,10 @@ void LockService::dispatch(const LockRecord& lock) {
   // Thousands of piles: their commands and rows in a few statements and
   // one commit, not a few commits per pile.
   const std::string clear = lock_vehicle_payload(lock, *vehicle, false);
-  const std::string hashed = lock_vehicle_payload(lock, *vehicle, true);
   const auto hashing = locks_.hashed_matching_piles();
   const std::set<std::string> hashing_piles(hashing.begin(), hashing.end());
+  const std::string hashed =
+      hashing_piles.empty() ? std::string() : lock_vehicle_payload(lock, *vehicle, true);
   std::vector<CommandRequest> requests;
   requests.reserve(targets.size());
   for (const std::string& id : targets)

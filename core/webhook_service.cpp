@@ -2,7 +2,6 @@
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/rand.h>
 
 #include <algorithm>
 #include <cctype>
@@ -156,11 +155,7 @@ std::vector<WebhookDeliveryRecord> WebhookService::deliveries(std::int64_t owner
   return store_.deliveries(owner_id, std::clamp(limit, 1, 1000));
 }
 
-std::string WebhookService::generate_secret() {
-  unsigned char bytes[32];
-  if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("RAND_bytes failed");
-  return "whsec_" + hex(bytes, sizeof bytes);
-}
+std::string WebhookService::generate_secret() { return "whsec_" + random_hex(32); }
 
 // ---- WebhookDispatcher
 
