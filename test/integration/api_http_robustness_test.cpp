@@ -61,14 +61,9 @@ class RawConnection {
   bool closed_by_server(std::chrono::milliseconds wait) {
     const auto deadline = std::chrono::steady_clock::now() + wait;
     for (;;) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0) return false;
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
-      char chunk[4096];
-      const ssize_t n = ::recv(fd_, chunk, sizeof(chunk), 0);
-      if (n <= 0) return true;
+      const Read read = read_some(deadline);
+      if (read == Read::Closed) return true;
+      if (read == Read::TimedOut) return false;
     }
   }
   // One response (status line, headers, Content-Length body); status 0 when
@@ -108,17 +103,22 @@ class RawConnection {
   }
 
  private:
-  bool fill(std::chrono::steady_clock::time_point deadline) {
+  enum class Read { Data, Closed, TimedOut };
+  // One read before `deadline`, appended to buffer_.
+  Read read_some(std::chrono::steady_clock::time_point deadline) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return false;
+    if (left.count() <= 0) return Read::TimedOut;
     pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return Read::TimedOut;
     char chunk[4096];
     const ssize_t n = ::recv(fd_, chunk, sizeof(chunk), 0);
-    if (n <= 0) return false;
+    if (n <= 0) return Read::Closed;
     buffer_.append(chunk, static_cast<std::size_t>(n));
-    return true;
+    return Read::Data;
+  }
+  bool fill(std::chrono::steady_clock::time_point deadline) {
+    return read_some(deadline) == Read::Data;
   }
 
   int fd_ = -1;

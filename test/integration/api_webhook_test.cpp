@@ -61,6 +61,17 @@ bool eventually(const std::function<bool()>& condition, std::chrono::millisecond
   return condition();
 }
 
+// Waits until the one delivery has been tried and its error kept.
+bool first_attempt_failed(HttpTestClient& owner) {
+  return eventually(
+      [&] {
+        auto d = owner.get("/api/v1/webhook/deliveries").json();
+        return d["deliveries"].Size() == 1 && d["deliveries"][0]["attempts"].GetInt() >= 1 &&
+               d["deliveries"][0]["lastError"].IsString();
+      },
+      10s);
+}
+
 }  // namespace
 
 TEST_CASE("api webhook: an owner sets, reads and deletes its webhook, the secret is not shown") {
@@ -216,13 +227,7 @@ TEST_CASE("api webhook: a receiver that is down is served later, across a server
   int minute = 0;
   drop_battery(*telematics, minute);
   // The first attempt fails and its error is kept.
-  REQUIRE(eventually(
-      [&] {
-        auto d = owner->get("/api/v1/webhook/deliveries").json();
-        return d["deliveries"].Size() == 1 && d["deliveries"][0]["attempts"].GetInt() >= 1 &&
-               d["deliveries"][0]["lastError"].IsString();
-      },
-      10s));
+  REQUIRE(first_attempt_failed(*owner));
   const auto page = owner->get("/api/v1/webhook/deliveries").json();
   const auto& pending = page["deliveries"][0];
   CHECK(std::string(pending["status"].GetString()) == "pending");
@@ -291,13 +296,7 @@ TEST_CASE("api webhook: the address check is repeated at delivery, a refusal is 
   auto telematics = api.client(parties.telematics);
   int minute = 0;
   drop_battery(*telematics, minute);
-  REQUIRE(eventually(
-      [&] {
-        auto d = owner->get("/api/v1/webhook/deliveries").json();
-        return d["deliveries"].Size() == 1 && d["deliveries"][0]["attempts"].GetInt() >= 1 &&
-               d["deliveries"][0]["lastError"].IsString();
-      },
-      10s));
+  REQUIRE(first_attempt_failed(*owner));
   const auto page = owner->get("/api/v1/webhook/deliveries").json();
   const auto& refused = page["deliveries"][0];
   const std::string error = refused["lastError"].GetString();
