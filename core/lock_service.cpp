@@ -389,19 +389,24 @@ std::vector<LockPile> LockService::piles_page(const std::string& lock_id,
 void LockService::reconcile(const std::string& lock_id) {
   const auto lock = locks_.find(lock_id);
   if (!lock) return;
-  const auto vehicle = active(*lock) ? vehicle_of(*lock) : std::nullopt;
+  LazyVehicle vehicle;
   for (LockPile pile : locks_.piles(lock_id)) reconcile_pile(pile, *lock, vehicle);
   reconcile_release(*lock);
 }
 
-void LockService::reconcile_pile(LockPile pile, const LockRecord& lock,
-                                 const std::optional<storage::VehicleRecord>& vehicle) {
+void LockService::reconcile_pile(LockPile pile, const LockRecord& lock, LazyVehicle& vehicle) {
   if (pile.status != pile_status::kPending && pile.status != pile_status::kArmed) return;
-  if (vehicle && active(lock) && lapsed(pile)) {
-    // Never silently lapses: the pile gets LockVehicle again (delivered when
-    // it is reachable).
-    arm(lock, *vehicle, pile.charge_point_id, pile);
-    return;
+  if (active(lock) && lapsed(pile)) {
+    if (!vehicle.loaded) {
+      vehicle.value = vehicle_of(lock);
+      vehicle.loaded = true;
+    }
+    if (vehicle.value) {
+      // Never silently lapses: the pile gets LockVehicle again (delivered
+      // when it is reachable).
+      arm(lock, *vehicle.value, pile.charge_point_id, pile);
+      return;
+    }
   }
   const auto derived = derived_state(pile);
   if (!derived) return;
@@ -531,7 +536,8 @@ void LockService::command_finished(const CommandRecord& command) {
     if (!lock) return;
     if (auto pile = locks_.pile(lock->id, command.charge_point_id)) {
       if (pile->command_id == command.id) {
-        reconcile_pile(*pile, *lock, active(*lock) ? vehicle_of(*lock) : std::nullopt);
+        LazyVehicle vehicle;
+        reconcile_pile(*pile, *lock, vehicle);
         // A standard pile where the vehicle is charging now: stop it.
         if (lock->status == lock_status::kEngaged && lock->charge_point_id == pile->charge_point_id)
           stop_charging(*lock, locks_.sightings(lock->id));

@@ -267,11 +267,16 @@ class LockService final : public VendorExtension,
   void resync(const std::string& charge_point_id, bool at_boot);
   DataTransferResult vehicle_locked(const std::string& charge_point_id, const std::string& data);
 
+  // The lock owner's registration of the vehicle, read on first use: most
+  // reconciles (a pile's answer during a fan-out) never need it.
+  struct LazyVehicle {
+    bool loaded = false;
+    std::optional<storage::VehicleRecord> value;
+  };
   // Re-derives one pile's state from its LockVehicle command's outcome;
   // re-arms it when the delivery lapsed (timeout, expired) and the lock is
-  // active (`vehicle` given).
-  void reconcile_pile(LockPile pile, const LockRecord& lock,
-                      const std::optional<storage::VehicleRecord>& vehicle);
+  // active.
+  void reconcile_pile(LockPile pile, const LockRecord& lock, LazyVehicle& vehicle);
   // Ends an engaged lock whose UnlockConnector was answered (or records why not).
   void reconcile_release(const LockRecord& lock);
   // Whether `value` (an "idTag", "evccId" or "vin") names the lock's vehicle.
