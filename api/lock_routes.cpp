@@ -68,6 +68,8 @@ void write_lock(JsonOut& out, const core::LockView& view, const LockDetail& deta
       .field("unsupported", view.piles.unsupported)
       .field("pending", view.piles.pending)
       .field("disarmed", view.piles.disarmed)
+      .field("pendingOffline", view.piles.pending_offline)
+      .field("releaseComplete", view.piles.release_complete)
       .end_object();
   out.key("scope").begin_object().optional("radiusKm", lock.radius_km);
   write_location(out, "center", lock.center);

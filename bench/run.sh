@@ -4,6 +4,7 @@
 #   bench/run.sh [--quick] [--sizes 1000,5000,10000] [--kinds heartbeat,status,meter]
 #                [--flood-duration S] [--idle S] [--workers N] [--peer-pool N] [--rate R]
 #                [--pg-fsync on|off] [--no-peer] [--keep]
+#                [--scenarios capacity,roundtrip,lock,api] [--pg-stat-statements]
 #
 # Installs what is missing (npm packages of the peer, gnuplot, jq), builds
 # chargelock and pilesim (Release, build-bench-release/), starts a private
@@ -31,8 +32,10 @@ pg_fsync=on
 with_peer=1
 keep=0
 quick=0
+scenarios=capacity,roundtrip,lock,api
+pg_stat=0
 
-usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1; sizes=200,1000; flood_s=8; idle_s=5 ;;
@@ -46,6 +49,8 @@ while [ $# -gt 0 ]; do
     --pg-fsync) pg_fsync=$2; shift ;;
     --no-peer) with_peer=0 ;;
     --keep) keep=1 ;;
+    --scenarios) scenarios=$2; shift ;;
+    --pg-stat-statements) pg_stat=1 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "bench: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -58,6 +63,11 @@ for n in "${size_list[@]}"; do
   [[ $n =~ ^[0-9]+$ ]] && [ "$n" -gt 0 ] || { echo "bench: bad size '$n'" >&2; exit 2; }
   [ "$n" -gt "$max_size" ] && max_size=$n
 done
+IFS=, read -r -a scenario_list <<<"$scenarios"
+for s in "${scenario_list[@]}"; do
+  case "$s" in capacity|roundtrip|lock|api) ;; *) echo "bench: bad scenario '$s'" >&2; exit 2 ;; esac
+done
+wanted() { [[ ",$scenarios," == *",$1,"* ]]; }
 for k in "${kind_list[@]}"; do
   case "$k" in heartbeat|status|meter) ;; *) echo "bench: bad kind '$k'" >&2; exit 2 ;; esac
 done
@@ -87,10 +97,16 @@ fi
 # ------------------------------------------------------------------ build
 # scripts/setup.sh installs the missing Debian packages (PostgreSQL, the
 # C++ libraries) and builds every target of this configuration.
-log "building chargelock and pilesim ($build_type, $build, -j$build_jobs)"
-CHARGELOCK_JOBS=$build_jobs "$root/scripts/setup.sh" "$build" -DCMAKE_BUILD_TYPE="$build_type" \
-  -DCHARGELOCK_BUILD_TESTS=OFF >"${TMPDIR:-/tmp}/chargelock-bench-build.log" 2>&1 ||
-  { tail -30 "${TMPDIR:-/tmp}/chargelock-bench-build.log" >&2; exit 1; }
+if [ "${BENCH_SKIP_BUILD:-0}" = 1 ]; then
+  # Binaries built elsewhere (e.g. a copy of an earlier commit's, for a
+  # before/after comparison in one session).
+  log "using the binaries in $build as they are (BENCH_SKIP_BUILD=1)"
+else
+  log "building chargelock and pilesim ($build_type, $build, -j$build_jobs)"
+  CHARGELOCK_JOBS=$build_jobs "$root/scripts/setup.sh" "$build" -DCMAKE_BUILD_TYPE="$build_type" \
+    -DCHARGELOCK_BUILD_TESTS=OFF >"${TMPDIR:-/tmp}/chargelock-bench-build.log" 2>&1 ||
+    { tail -30 "${TMPDIR:-/tmp}/chargelock-bench-build.log" >&2; exit 1; }
+fi
 chargelock=$build/app/chargelock
 pilesim=$build/simulators/pilesim
 
@@ -136,8 +152,11 @@ cleanup() {
 }
 trap cleanup INT TERM EXIT
 log "private PostgreSQL in $work/pg on port $pg_port (fsync=$pg_fsync)"
-admin_url=$(CHARGELOCK_PG_FSYNC=$pg_fsync "$root/scripts/postgres.sh" start "$work/pg" "$pg_port")
+pg_options=
+[ "$pg_stat" = 1 ] && pg_options="-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all"
+admin_url=$(CHARGELOCK_PG_FSYNC=$pg_fsync CHARGELOCK_PG_OPTIONS=$pg_options "$root/scripts/postgres.sh" start "$work/pg" "$pg_port")
 psql -q "$admin_url" -c "CREATE DATABASE chargelock" >/dev/null
+[ "$pg_stat" = 1 ] && psql -q "${admin_url%/postgres}/chargelock" -c "CREATE EXTENSION pg_stat_statements" >/dev/null
 db_url="postgresql://chargelock@127.0.0.1:$pg_port/chargelock"
 export CHARGELOCK_DATABASE_URL=$db_url
 postmaster_pid=$(head -1 "$work/pg/postmaster.pid")
@@ -361,7 +380,9 @@ lock_fanout() {  # N (chargelock running, piles connected by the capacity step's
   local status=""; deadline=$(( $(date +%s) + 60 ))
   while [ "$(date +%s)" -lt "$deadline" ]; do
     status=$(api GET "/locks/$lock" "$owner_token" | cut -d' ' -f2-)
-    [ "$(jq -r '.piles.armed // 0' <<<"$status")" = 0 ] && break
+    # Released: no pile armed or still pending (a pile that is offline
+    # counts as pendingOffline: it gets UnlockVehicle when it reconnects).
+    [ "$(jq -r '(.piles.armed // 0) + (.piles.pending // 0)' <<<"$status")" = 0 ] && break
   done
   local release_ms=$(( $(now_ms) - r0 ))
   kill -TERM "$sim_pid" 2>/dev/null || true; wait "$sim_pid" 2>/dev/null || true
@@ -394,6 +415,19 @@ api_under_load() {  # N: API latency while a meter flood runs
   tail -1 "$results" >&2
 }
 
+# pg_statements TITLE: the statements that cost most since the last reset
+# (--pg-stat-statements): calls, total and mean ms, rows.
+pg_statements() {
+  echo "$1: statements by total time (pg_stat_statements)"
+  psql -qAt -F $'\t' "$db_url" -c "SELECT calls, round(total_exec_time::numeric, 1),
+      round(mean_exec_time::numeric, 3), rows, regexp_replace(left(query, 150), '\s+', ' ', 'g')
+    FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'chargelock')
+    ORDER BY total_exec_time DESC LIMIT 25" |
+    awk -F'\t' 'BEGIN {printf "  %8s %10s %8s %8s  %s\n", "calls", "total ms", "mean ms", "rows", "query"}
+                {printf "  %8s %10s %8s %8s  %s\n", $1, $2, $3, $4, $5}'
+  echo
+}
+
 # ------------------------------------------------------------------ run
 started=$(date -u +%Y-%m-%dT%H-%M-%SZ)
 servers=(chargelock)
@@ -411,19 +445,29 @@ reset_network() {
 for n in "${size_list[@]}"; do
   reset_network
   for server in "${servers[@]}"; do
-    log "== $server, $n piles: capacity"
-    capacity "$server" "$n"
-    for kind in "${kind_list[@]}"; do
-      log "== $server, $n piles: round trips ($kind, ${flood_s} s)"
-      round_trips "$server" "$n" "$kind"
-    done
-    if [ "$server" = chargelock ]; then
+    if wanted capacity; then
+      log "== $server, $n piles: capacity"
+      capacity "$server" "$n"
+    else
+      start_server "$server"
+    fi
+    if wanted roundtrip; then
+      for kind in "${kind_list[@]}"; do
+        log "== $server, $n piles: round trips ($kind, ${flood_s} s)"
+        round_trips "$server" "$n" "$kind"
+      done
+    fi
+    if [ "$server" = chargelock ] && { wanted lock || wanted api; }; then
       if [ "$lock_api" = unknown ]; then
         if lock_api_available; then lock_api=yes; else lock_api=no; fi
       fi
       if [ "$lock_api" = yes ]; then
-        log "== chargelock, $n piles: lock fan-out"; lock_fanout "$n"
-        log "== chargelock, $n piles: API under load"; api_under_load "$n"
+        if wanted lock; then
+          [ "$pg_stat" = 1 ] && sql "SELECT pg_stat_statements_reset()" >/dev/null
+          log "== chargelock, $n piles: lock fan-out"; lock_fanout "$n"
+          [ "$pg_stat" = 1 ] && pg_statements "lock fan-out, $n piles" >>"$work/pg-statements.txt"
+        fi
+        if wanted api; then log "== chargelock, $n piles: API under load"; api_under_load "$n"; fi
       else
         log "scenarios 3 (lock fan-out) and 4 (API under load): not available in this build" \
             "(POST /api/v1/vehicles/{vin}/lock, GET /api/v1/locks/{id} answer 404)"
@@ -441,7 +485,7 @@ jq -s --arg date "$started" --arg host "$(uname -n)" --argjson cpus "$(nproc)" \
   --argjson flood "$flood_s" --argjson idle "$idle_s" --argjson rate "$rate" \
   --arg build "$build_type" --arg lock "$lock_api" \
   --argjson reg "${register_ms_per_pile:-null}" --argjson regs "${register_s:-null}" \
-  --arg commit "$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)" \
+  --arg commit "${BENCH_COMMIT:-$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)}" \
   '{date:$date, host:$host, cpus:$cpus, commit:$commit, build:$build, openFileLimit:$fd,
     postgresFsync:$fsync, chargelockWorkers:$workers, peerPgPool:$peerpool, floodSeconds:$flood, idleSeconds:$idle,
     connectRate:$rate, lockApiAvailable:$lock,
@@ -498,6 +542,7 @@ jq -s --arg date "$started" --arg host "$(uname -n)" --argjson cpus "$(nproc)" \
     echo "3./4. lock fan-out and API under load: not available in this build"
   fi
   echo
+  [ -s "$work/pg-statements.txt" ] && cat "$work/pg-statements.txt"
   echo "results: $out.json"
 } | tee "$out.txt"
 

@@ -151,24 +151,44 @@ std::optional<CommandRecord> CommandService::claim_next(const std::string& charg
   for (;;) {
     auto claimed = store_.claim_next(charge_point_id, config_.node_id);
     if (!claimed) return std::nullopt;
-    const std::optional<std::string> sealed = std::move(claimed->secret);
-    claimed->secret.reset();
-    CommandRecord record = to_record(std::move(*claimed));
-    if (sealed) {
-      if (auto opened = config_.secrets.open(*sealed, charge_point_id)) {
-        if (validator_ != nullptr)
-          record.payload_json = validator_->put_secret(record.action, record.payload_json, *opened);
-        return record;
-      }
-    } else if (!holds_placeholder(record)) {
+    // A command failed for its secret ends (each attempt ends one command,
+    // so this loop ends): try the next.
+    if (auto record = opened(std::move(*claimed))) return record;
+  }
+}
+
+std::vector<CommandRecord> CommandService::claim_next_many(
+    const std::vector<std::string>& charge_point_ids) {
+  std::vector<CommandRecord> out;
+  out.reserve(charge_point_ids.size());
+  for (auto& claimed : store_.claim_next_many(charge_point_ids, config_.node_id)) {
+    const std::string charge_point_id = claimed.charge_point_id;
+    if (auto record = opened(std::move(claimed)))
+      out.push_back(std::move(*record));
+    else if (auto next = claim_next(charge_point_id))  // rare: that pile alone
+      out.push_back(std::move(*next));
+  }
+  return out;
+}
+
+std::optional<CommandRecord> CommandService::opened(storage::StoredCommand claimed) {
+  const std::optional<std::string> sealed = std::move(claimed.secret);
+  claimed.secret.reset();
+  CommandRecord record = to_record(std::move(claimed));
+  if (sealed) {
+    if (auto secret = config_.secrets.open(*sealed, record.charge_point_id)) {
+      if (validator_ != nullptr)
+        record.payload_json = validator_->put_secret(record.action, record.payload_json, *secret);
       return record;
     }
-    // Sending "***" would make it the pile's password: fail the command
-    // (each attempt ends one command, so this loop ends).
-    fail(record.id, "SecretUnavailable",
-         sealed ? "the command's secret cannot be decrypted with this node's secret key"
-                : "the command's secret is missing");
+  } else if (!holds_placeholder(record)) {
+    return record;
   }
+  // Sending "***" would make it the pile's password: fail the command.
+  fail(record.id, "SecretUnavailable",
+       sealed ? "the command's secret cannot be decrypted with this node's secret key"
+              : "the command's secret is missing");
+  return std::nullopt;
 }
 
 bool CommandService::holds_placeholder(const CommandRecord& command) const {
@@ -185,6 +205,68 @@ bool CommandService::release(const CommandRecord& command) {
       sealed = config_.secrets.seal(split->secret, command.charge_point_id);
   }
   return store_.unclaim(command.id, sealed);
+}
+
+namespace {
+
+bool no_effects(const CommandEffects& e) {
+  return e.configuration.empty() && !e.configuration_change && !e.local_list_version &&
+         !e.reservation && !e.cancelled_reservation_id && !e.password_hash;
+}
+
+}  // namespace
+
+void CommandService::record_outcomes(const std::vector<CommandOutcome>& outcomes) {
+  std::vector<storage::CommandStore::Ended> batch;
+  batch.reserve(outcomes.size());
+  for (const CommandOutcome& outcome : outcomes) {
+    storage::CommandStore::Ended ended;
+    ended.id = outcome.command.id;
+    switch (outcome.kind) {
+      case CommandOutcome::Kind::Completed: {
+        CommandEffects effects;
+        if (validator_ != nullptr) {
+          try {
+            effects = validator_->effects(outcome.command.action, outcome.command.payload_json,
+                                          outcome.response_json);
+          } catch (const std::exception&) {
+            effects = {};
+          }
+        }
+        if (!no_effects(effects)) {  // pile state to keep: on its own
+          complete(outcome.command, outcome.response_json);
+          continue;
+        }
+        ended.result.status = to_string(CommandStatus::Completed);
+        ended.result.response_json = outcome.response_json;
+        break;
+      }
+      case CommandOutcome::Kind::Failed:
+        ended.result.status = to_string(CommandStatus::Failed);
+        ended.result.response_json = outcome.details_json;
+        ended.result.error_code = outcome.error_code;
+        ended.result.error_description = outcome.description;
+        break;
+      case CommandOutcome::Kind::TimedOut:
+        ended.result.status = to_string(CommandStatus::Timeout);
+        ended.result.error_code = "Timeout";
+        ended.result.error_description = outcome.description;
+        break;
+      case CommandOutcome::Kind::Requeue:
+        release(outcome.command);
+        continue;
+    }
+    batch.push_back(std::move(ended));
+  }
+  if (batch.empty()) return;
+  std::vector<CommandRecord> recorded;
+  for (auto& stored : store_.complete_many(batch)) recorded.push_back(to_record(std::move(stored)));
+  if (observer_ == nullptr || recorded.empty()) return;
+  try {
+    observer_->commands_finished(recorded);
+  } catch (const std::exception&) {
+    // Stored; the observer's sweep catches up (as in finished()).
+  }
 }
 
 bool CommandService::complete(const CommandRecord& command, const std::string& response_json) {
@@ -257,6 +339,13 @@ int CommandService::time_out_unanswered(const std::string& charge_point_id) {
   return store_.time_out_sent(charge_point_id, std::nullopt,
                               "the connection it was sent on closed before an answer");
 }
+
+int CommandService::time_out_unanswered(const std::vector<std::string>& charge_point_ids) {
+  return store_.time_out_sent_many(charge_point_ids,
+                                   "the connection it was sent on closed before an answer");
+}
+
+int CommandService::expire_reservations() { return store_.expire_reservations(); }
 
 int CommandService::time_out_stale(std::chrono::milliseconds age) {
   return store_.time_out_sent(std::nullopt, Clock::now() - age,

@@ -121,6 +121,22 @@ class CommandObserver {
  public:
   virtual ~CommandObserver() = default;
   virtual void command_finished(const CommandRecord& command) = 0;
+  // Many outcomes recorded in one statement (a fan-out's answers).
+  // Default: command_finished() for each.
+  virtual void commands_finished(const std::vector<CommandRecord>& commands) {
+    for (const CommandRecord& command : commands) command_finished(command);
+  }
+};
+
+// How a sent command ended, as the delivering node saw it.
+struct CommandOutcome {
+  enum class Kind { Completed, Failed, TimedOut, Requeue };
+  CommandRecord command;  // as claim_next() returned it
+  Kind kind = Kind::Failed;
+  std::string response_json;                // Completed: the CALLRESULT payload
+  std::string error_code;                   // Failed
+  std::string description;                  // Failed, TimedOut
+  std::optional<std::string> details_json;  // Failed: CALLERROR details
 };
 
 struct CommandServiceConfig {
@@ -182,6 +198,14 @@ class CommandService {
   // "***" in its place, is failed ("SecretUnavailable") and the next one is
   // tried: "***" must never become a pile's password.
   std::optional<CommandRecord> claim_next(const std::string& charge_point_id);
+  // claim_next() for many piles in one transaction (the command
+  // dispatcher's batch): at most one command per pile, in no particular
+  // order.
+  std::vector<CommandRecord> claim_next_many(const std::vector<std::string>& charge_point_ids);
+  // Records many outcomes: those without effects on the pile state in one
+  // statement, the others one by one (complete(), release()); the observer
+  // hears of the batch at once.
+  void record_outcomes(const std::vector<CommandOutcome>& outcomes);
   // The claimed command (as claim_next() returned it) was never written to
   // the pile: back to queued, its secret sealed into the row again.
   bool release(const CommandRecord& command);
@@ -198,6 +222,9 @@ class CommandService {
   // Every unanswered sent command of a pile (it reconnected: answers to the
   // old connection cannot come any more).
   int time_out_unanswered(const std::string& charge_point_id);
+  int time_out_unanswered(const std::vector<std::string>& charge_point_ids);
+  // Reservations past their expiry date end (connector Available again).
+  int expire_reservations();
   // Sent commands older than `age` (their node died or lost them).
   int time_out_stale(std::chrono::milliseconds age);
   // Queued commands past expiry become expired.
@@ -218,6 +245,9 @@ class CommandService {
   storage::NewCommand checked(const CommandRequest& request) const;
   // Tells the observer about a command whose final state was just recorded.
   bool finished(std::int64_t id, bool recorded);
+  // The claimed record with its secret back in the payload; nothing (and
+  // the command failed "SecretUnavailable") when that cannot be done.
+  std::optional<CommandRecord> opened(storage::StoredCommand claimed);
   // Secrets out of the effects: "***" for secret keys' values, and the
   // password hash an accepted AuthorizationKey leads to.
   static void protect(CommandEffects& effects);

@@ -7,6 +7,8 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <iterator>
+#include <map>
 #include <set>
 #include <stdexcept>
 
@@ -85,11 +87,64 @@ std::optional<std::pair<std::string, std::string>> derived_state(const LockPile&
   return std::nullopt;
 }
 
-// A LockVehicle whose delivery lapsed: it will never be answered.
-bool lapsed(const LockPile& pile) {
-  return pile.status == pile_status::kPending &&
-         (!pile.command_status || *pile.command_status == "timeout" ||
-          *pile.command_status == "expired");
+bool unsupported_error(const std::optional<std::string>& code) {
+  return code == std::optional<std::string>("NotImplemented") ||
+         code == std::optional<std::string>("NotSupported");
+}
+
+// A failed delivery is sent again after 10 s, 20 s, 40 s ... at most 10 min:
+// a pile that answers InternalError while busy is not flooded, and never
+// given up on.
+std::chrono::seconds backoff(int attempts) {
+  return std::min(std::chrono::seconds(10 << std::clamp(attempts, 0, 6)),
+                  std::chrono::seconds(600));
+}
+
+// What a pile's commands' outcomes call for: the one rule for every path
+// (an answer, the sweep, a release).
+struct PileStep {
+  enum Kind { None, Record, RearmNow, RetryLater, UnlockAgain } kind = None;
+  std::string status;  // Record
+  std::string detail;  // Record
+};
+
+PileStep record(const std::string& status, const std::string& detail) {
+  return {PileStep::Record, status, detail};
+}
+
+PileStep next_step(bool lock_active, const LockPile& pile, Timestamp now) {
+  if (pile.status != pile_status::kPending && pile.status != pile_status::kArmed) return {};
+  const auto retry = [&](PileStep::Kind again) {
+    if (!pile.retry_at) return PileStep{PileStep::RetryLater, {}, {}};
+    return *pile.retry_at <= now ? PileStep{again, {}, {}} : PileStep{};
+  };
+  // After the release: the pile's answer to UnlockVehicle decides.
+  if (pile.unlock_command_id) {
+    const auto& u = pile.unlock_status;
+    if (!u || *u == "timeout" || *u == "expired") return {PileStep::UnlockAgain, {}, {}};
+    if (*u == "completed") {
+      const auto answer = pile.unlock_response_json
+                              ? lock_codec::status_of(*pile.unlock_response_json)
+                              : std::nullopt;
+      // Rejected: the pile holds nothing for this lock (e.g. it rebooted).
+      return record(pile_status::kDisarmed, answer.value_or("unreadable answer"));
+    }
+    if (*u == "failed") {
+      if (unsupported_error(pile.unlock_error_code))
+        return record(pile_status::kDisarmed, *pile.unlock_error_code);
+      return retry(PileStep::UnlockAgain);
+    }
+    // Queued or sent: the LockVehicle's answer may still come before it.
+  }
+  if (const auto derived = derived_state(pile)) {
+    if (derived->first == pile.status && pile.detail == derived->second) return {};
+    return record(derived->first, derived->second);
+  }
+  if (!lock_active || pile.unlock_command_id) return {};
+  const auto& c = pile.command_status;
+  if (!c || *c == "timeout" || *c == "expired") return {PileStep::RearmNow, {}, {}};
+  if (*c == "failed") return retry(PileStep::RearmNow);  // not NotImplemented: derived above
+  return {};
 }
 
 std::string where(const std::string& charge_point_id, std::optional<int> connector_id) {
@@ -390,36 +445,8 @@ void LockService::reconcile(const std::string& lock_id) {
   const auto lock = locks_.find(lock_id);
   if (!lock) return;
   LazyVehicle vehicle;
-  for (LockPile pile : locks_.piles(lock_id)) reconcile_pile(pile, *lock, vehicle);
+  settle(*lock, locks_.piles(lock_id), vehicle);
   reconcile_release(*lock);
-}
-
-void LockService::reconcile_pile(LockPile pile, const LockRecord& lock, LazyVehicle& vehicle) {
-  if (pile.status != pile_status::kPending && pile.status != pile_status::kArmed) return;
-  if (active(lock) && lapsed(pile)) {
-    if (!vehicle.loaded) {
-      vehicle.value = vehicle_of(lock);
-      vehicle.loaded = true;
-    }
-    if (vehicle.value) {
-      // Never silently lapses: the pile gets LockVehicle again (delivered
-      // when it is reachable).
-      arm(lock, *vehicle.value, pile.charge_point_id, pile);
-      return;
-    }
-  }
-  const auto derived = derived_state(pile);
-  if (!derived) return;
-  if (derived->first == pile.status && pile.detail == derived->second) return;
-  const bool now_unsupported =
-      derived->first == pile_status::kUnsupported && pile.status != pile_status::kUnsupported;
-  pile.status = derived->first;
-  pile.detail = derived->second;
-  locks_.put_pile(pile);
-  // A standard pile may authorize from its cache or local list: the cards
-  // go on its list as Blocked and the cache is cleared, so it cannot start
-  // charging on a cached Accepted while the central system is not asked.
-  if (now_unsupported && active(lock)) update_local_authorization(lock, pile.charge_point_id, true);
 }
 
 void LockService::reconcile_release(const LockRecord& lock_record) {
@@ -470,6 +497,20 @@ int LockService::sweep() {
       if (!lock.expiry_warned_at) warn_expiry(lock);
   } catch (const std::exception& e) {
     log(std::string("expiring locks failed: ") + e.what());
+  }
+  // Failed deliveries whose back-off ran out, of active and ended locks
+  // (an UnlockVehicle after the release is retried as a LockVehicle is).
+  try {
+    std::map<std::string, std::vector<LockPile>> due;
+    for (LockPile& pile : locks_.piles_due(now)) due[pile.lock_id].push_back(std::move(pile));
+    for (const auto& [lock_id, piles] : due) {
+      if (const auto lock = locks_.find(lock_id)) {
+        LazyVehicle vehicle;
+        settle(*lock, piles, vehicle);
+      }
+    }
+  } catch (const std::exception& e) {
+    log(std::string("retrying failed deliveries failed: ") + e.what());
   }
   int n = 0;
   for (const LockRecord& lock : locks_.list_active()) {
@@ -525,36 +566,47 @@ void LockService::warn_expiry(const LockRecord& lock) {
              .str());
 }
 
-void LockService::command_finished(const CommandRecord& command) {
-  if (command.origin.rfind(kOriginPrefix, 0) != 0) return;
-  // Only the pile this command went to can have changed (and the release,
-  // when it was the UnlockConnector): a lock spans thousands of piles, and
-  // re-deriving all of them per answer made a fan-out quadratic.
-  try {
-    const auto lock =
-        locks_.find(command.origin.substr(std::char_traits<char>::length(kOriginPrefix)));
-    if (!lock) return;
-    if (auto pile = locks_.pile(lock->id, command.charge_point_id)) {
-      if (pile->command_id == command.id) {
-        LazyVehicle vehicle;
-        reconcile_pile(*pile, *lock, vehicle);
-        // A standard pile where the vehicle is charging now: stop it.
-        if (lock->status == lock_status::kEngaged && lock->charge_point_id == pile->charge_point_id)
-          stop_charging(*lock, locks_.sightings(lock->id));
-      } else if (pile->unlock_command_id == command.id && !active(*lock) &&
-                 (command.status == CommandStatus::Timeout ||
-                  command.status == CommandStatus::Expired)) {
-        // A disarm must reach the pile too: queue UnlockVehicle again.
-        if (const auto again = enqueue(*lock, pile->charge_point_id, "DataTransfer",
-                                       lock_codec::unlock_vehicle_payload(lock->id))) {
-          pile->unlock_command_id = again->id;
-          locks_.put_pile(*pile);
-        }
+void LockService::command_finished(const CommandRecord& command) { commands_finished({command}); }
+
+void LockService::commands_finished(const std::vector<CommandRecord>& commands) {
+  // Only the piles these commands went to can have changed (and the
+  // release, when one was the UnlockConnector): a lock spans thousands of
+  // piles, and re-deriving all of them per answer made a fan-out quadratic.
+  std::map<std::string, std::vector<const CommandRecord*>> by_lock;
+  for (const CommandRecord& command : commands)
+    if (command.origin.rfind(kOriginPrefix, 0) == 0)
+      by_lock[command.origin.substr(std::char_traits<char>::length(kOriginPrefix))].push_back(
+          &command);
+  for (const auto& [lock_id, answered] : by_lock) {
+    try {
+      const auto lock = locks_.find(lock_id);
+      if (!lock) continue;
+      std::set<std::int64_t> ids;
+      std::vector<std::string> charge_points;
+      bool release_answered = false;
+      for (const CommandRecord* command : answered) {
+        ids.insert(command->id);
+        charge_points.push_back(command->charge_point_id);
+        release_answered = release_answered || lock->release_command_id == command->id;
       }
+      std::vector<LockPile> piles;
+      for (LockPile& pile : locks_.piles_of(lock->id, charge_points))
+        if ((pile.command_id && ids.count(*pile.command_id) != 0) ||
+            (pile.unlock_command_id && ids.count(*pile.unlock_command_id) != 0))
+          piles.push_back(std::move(pile));
+      LazyVehicle vehicle;
+      settle(*lock, piles, vehicle);
+      // A standard pile where the vehicle is charging now: stop it.
+      if (lock->status == lock_status::kEngaged && lock->charge_point_id &&
+          std::any_of(piles.begin(), piles.end(), [&](const LockPile& p) {
+            return p.charge_point_id == *lock->charge_point_id;
+          }))
+        stop_charging(*lock, locks_.sightings(lock->id));
+      if (release_answered) reconcile_release(*lock);
+    } catch (const std::exception& e) {
+      log(fmt::format("reconciling lock {} after {} command outcome(s) failed: {}", lock_id,
+                      answered.size(), e.what()));
     }
-    reconcile_release(*lock);
-  } catch (const std::exception& e) {
-    log("reconciling after command " + std::to_string(command.id) + " failed: " + e.what());
   }
 }
 
@@ -789,18 +841,20 @@ void LockService::resync(const std::string& charge_point_id, bool at_boot) {
         auto row = locks_.pile(lock.id, charge_point_id);
         if (row) {
           if (const auto derived = derived_state(*row);
-              derived &&
-              (row->status == pile_status::kPending || row->status == pile_status::kArmed)) {
-            row->status = derived->first;
-            row->detail = derived->second;
-          }
+              derived && derived->first == pile_status::kUnsupported)
+            continue;
           if (row->status == pile_status::kUnsupported || row->status == pile_status::kDisarmed)
             continue;
-          if (row->command_status == std::optional<std::string>("queued")) continue;
+          // On its way (a LockVehicle sent on an older connection times
+          // out when this one registers, and is re-sent then).
+          if (row->command_status == std::optional<std::string>("queued") ||
+              row->command_status == std::optional<std::string>("sent"))
+            continue;
           // A reconnect without a boot: the pile kept what it was told;
           // only a delivery that lapsed is sent again. A boot may have
           // wiped the pile's watch list: it is armed again.
-          if (!at_boot && !lapsed(*row)) continue;
+          const PileStep step = next_step(true, *row, Clock::now());
+          if (!at_boot && step.kind != PileStep::RearmNow) continue;
         }
         const auto vehicle = vehicle_of(lock);
         if (!vehicle) continue;
@@ -898,16 +952,21 @@ void LockService::stop_charging(const LockRecord& lock, const std::vector<Sighti
 LockView LockService::view(const LockRecord& lock) {
   LockView v;
   v.lock = lock;
-  for (const auto& [status, count] : locks_.pile_counts(lock.id)) {
-    if (status == pile_status::kArmed)
-      v.piles.armed += count;
-    else if (status == pile_status::kUnsupported)
-      v.piles.unsupported += count;
-    else if (status == pile_status::kPending)
-      v.piles.pending += count;
+  const bool ended = !active(lock);
+  for (const storage::LockPileCount& c : locks_.pile_counts(lock.id)) {
+    const bool outstanding = c.status == pile_status::kArmed || c.status == pile_status::kPending;
+    if (ended && outstanding && !c.online)
+      v.piles.pending_offline += c.count;
+    else if (c.status == pile_status::kArmed)
+      v.piles.armed += c.count;
+    else if (c.status == pile_status::kUnsupported)
+      v.piles.unsupported += c.count;
+    else if (c.status == pile_status::kPending)
+      v.piles.pending += c.count;
     else
-      v.piles.disarmed += count;
+      v.piles.disarmed += c.count;
   }
+  v.piles.release_complete = ended && v.piles.armed == 0 && v.piles.pending == 0;
   return v;
 }
 
@@ -940,16 +999,207 @@ std::optional<CommandRecord> LockService::enqueue(const LockRecord& lock,
 
 void LockService::arm(const LockRecord& lock, const storage::VehicleRecord& vehicle,
                       const std::string& charge_point_id, std::optional<LockPile> row) {
-  const auto command =
-      enqueue(lock, charge_point_id, "DataTransfer",
-              lock_vehicle_payload(lock, vehicle, locks_.hashed_matching(charge_point_id)));
-  if (!command) return;
-  LockPile pile = row.value_or(LockPile{});
+  if (row) {  // armed again (a boot): only if the row is still as read
+    LazyVehicle known{true, vehicle};
+    rearm(lock, {*row}, known);
+    return;
+  }
+  LockPile pile;
   pile.lock_id = lock.id;
   pile.charge_point_id = charge_point_id;
-  if (!row) pile.status = pile_status::kPending;
-  pile.command_id = command->id;
-  locks_.put_pile(pile);
+  pile.status = pile_status::kPending;
+  run_grouped(group_commit_, [&] {
+    // The fan-out and this pile's boot may race: one row, one LockVehicle.
+    if (locks_.add_piles({pile}).empty()) return;
+    const auto command =
+        enqueue(lock, charge_point_id, "DataTransfer",
+                lock_vehicle_payload(lock, vehicle, locks_.hashed_matching(charge_point_id)));
+    if (!command) return;
+    storage::LockPileChange change;
+    change.next = pile;
+    change.next.command_id = command->id;
+    change.expected_status = pile_status::kPending;
+    locks_.change_piles(lock.id, {change});
+  });
+}
+
+void LockService::rearm(const LockRecord& lock, const std::vector<LockPile>& piles,
+                        LazyVehicle& vehicle) {
+  if (piles.empty() || !active(lock)) return;
+  if (!vehicle.loaded) {
+    vehicle.value = vehicle_of(lock);
+    vehicle.loaded = true;
+  }
+  if (!vehicle.value) return;
+  // First the rows let go of the lapsed command (only rows still as read:
+  // whoever changes a row first acts on it), then LockVehicle goes to the
+  // piles this call took.
+  std::vector<storage::LockPileChange> take;
+  for (const LockPile& pile : piles) {
+    storage::LockPileChange change;
+    change.next = pile;
+    change.next.status = pile_status::kPending;
+    change.next.command_id.reset();
+    change.next.retry_at.reset();
+    change.expected_status = pile.status;
+    change.expected_command_id = pile.command_id;
+    change.expected_unlock_command_id = pile.unlock_command_id;
+    take.push_back(std::move(change));
+  }
+  run_grouped(group_commit_, [&] {
+    const auto taken = locks_.change_piles(lock.id, take);
+    if (taken.empty()) return;
+    const std::set<std::string> taken_set(taken.begin(), taken.end());
+    const auto hashing = locks_.hashed_matching_piles();
+    const std::set<std::string> hashing_piles(hashing.begin(), hashing.end());
+    std::vector<storage::LockPileChange> put;
+    for (const auto& change : take) {
+      if (taken_set.count(change.next.charge_point_id) == 0) continue;
+      const auto command =
+          enqueue(lock, change.next.charge_point_id, "DataTransfer",
+                  lock_vehicle_payload(lock, *vehicle.value,
+                                       hashing_piles.count(change.next.charge_point_id) != 0));
+      if (!command) continue;  // the pile was removed; the sweep tries again
+      storage::LockPileChange set = change;
+      set.next.command_id = command->id;
+      set.expected_status = pile_status::kPending;
+      set.expected_command_id.reset();
+      put.push_back(std::move(set));
+    }
+    locks_.change_piles(lock.id, put);
+  });
+}
+
+void LockService::send_unlock(const LockRecord& lock, const std::vector<LockPile>& piles) {
+  if (piles.empty()) return;
+  // UnlockVehicle must reach every pile that may hold the lock: it is
+  // queued first, then recorded on the pile's row. A row that changed
+  // meanwhile (its LockVehicle answer was recorded) is read again and
+  // recorded then; a row that already has another UnlockVehicle keeps it.
+  const std::string payload = lock_codec::unlock_vehicle_payload(lock.id);
+  std::vector<CommandRequest> requests;
+  for (const LockPile& pile : piles)
+    requests.push_back(lock_command(lock, pile.charge_point_id, "DataTransfer", payload));
+  std::vector<std::optional<std::int64_t>> ids(piles.size());
+  run_grouped(group_commit_, [&] {
+    try {
+      const auto commands = commands_.enqueue_many(requests);
+      for (std::size_t i = 0; i < commands.size(); ++i) ids[i] = commands[i].id;
+    } catch (const storage::NotFoundError&) {  // a pile was removed meanwhile: one by one
+      for (std::size_t i = 0; i < piles.size(); ++i)
+        if (const auto command = enqueue(lock, piles[i].charge_point_id, "DataTransfer", payload))
+          ids[i] = command->id;
+    }
+    std::map<std::string, std::int64_t> todo;
+    std::vector<LockPile> rows = piles;
+    for (int round = 0; round < 4; ++round) {
+      std::vector<storage::LockPileChange> changes;
+      for (std::size_t i = 0; i < rows.size(); ++i) {
+        const LockPile& pile = rows[i];
+        const auto id =
+            round == 0 ? ids[i] : std::optional<std::int64_t>(todo[pile.charge_point_id]);
+        if (!id || pile.unlock_command_id) continue;
+        if (pile.status != pile_status::kPending && pile.status != pile_status::kArmed) continue;
+        storage::LockPileChange change;
+        change.next = pile;
+        change.next.unlock_command_id = *id;
+        change.next.retry_at.reset();
+        change.next.attempts = 0;
+        change.expected_status = pile.status;
+        change.expected_command_id = pile.command_id;
+        change.expected_unlock_command_id = pile.unlock_command_id;
+        changes.push_back(std::move(change));
+        todo[pile.charge_point_id] = *id;
+      }
+      if (changes.empty()) return;
+      for (const auto& id : locks_.change_piles(lock.id, changes)) todo.erase(id);
+      if (todo.empty()) return;
+      std::vector<std::string> again;
+      for (const auto& [id, command] : todo) again.push_back(id);
+      rows = locks_.piles_of(lock.id, again);
+      for (auto it = todo.begin(); it != todo.end();) {  // rows gone: nothing to record
+        const bool found = std::any_of(rows.begin(), rows.end(), [&](const LockPile& p) {
+          return p.charge_point_id == it->first;
+        });
+        it = found ? std::next(it) : todo.erase(it);
+      }
+    }
+    if (!todo.empty())
+      log(fmt::format("lock {}: UnlockVehicle queued but not recorded for {} pile(s)", lock.id,
+                      todo.size()));
+  });
+}
+
+void LockService::settle(const LockRecord& lock, const std::vector<LockPile>& piles,
+                         LazyVehicle& vehicle) {
+  const auto now = Clock::now();
+  const bool is_active = active(lock);
+  std::vector<storage::LockPileChange> changes;
+  std::vector<std::string> now_unsupported;
+  std::vector<LockPile> to_rearm;
+  std::vector<LockPile> to_unlock;
+  for (const LockPile& pile : piles) {
+    const PileStep step = next_step(is_active, pile, now);
+    switch (step.kind) {
+      case PileStep::None:
+        break;
+      case PileStep::Record: {
+        storage::LockPileChange change;
+        change.next = pile;
+        change.next.status = step.status;
+        change.next.detail = step.detail;
+        change.next.retry_at.reset();
+        change.next.attempts = 0;
+        change.expected_status = pile.status;
+        change.expected_command_id = pile.command_id;
+        change.expected_unlock_command_id = pile.unlock_command_id;
+        changes.push_back(std::move(change));
+        if (step.status == pile_status::kUnsupported)
+          now_unsupported.push_back(pile.charge_point_id);
+        break;
+      }
+      case PileStep::RetryLater: {
+        storage::LockPileChange change;
+        change.next = pile;
+        change.next.retry_at = now + backoff(pile.attempts);
+        change.next.attempts = pile.attempts + 1;
+        change.expected_status = pile.status;
+        change.expected_command_id = pile.command_id;
+        change.expected_unlock_command_id = pile.unlock_command_id;
+        changes.push_back(std::move(change));
+        break;
+      }
+      case PileStep::RearmNow:
+        to_rearm.push_back(pile);
+        break;
+      case PileStep::UnlockAgain: {
+        LockPile again = pile;
+        again.unlock_command_id.reset();  // send_unlock records the new one
+        // The old one is replaced only if the row is still as read.
+        storage::LockPileChange drop;
+        drop.next = pile;
+        drop.next.unlock_command_id.reset();
+        drop.next.retry_at.reset();
+        drop.expected_status = pile.status;
+        drop.expected_command_id = pile.command_id;
+        drop.expected_unlock_command_id = pile.unlock_command_id;
+        run_grouped(group_commit_, [&] {
+          if (!locks_.change_piles(lock.id, {drop}).empty()) send_unlock(lock, {again});
+        });
+        break;
+      }
+    }
+  }
+  const auto changed = locks_.change_piles(lock.id, changes);
+  rearm(lock, to_rearm, vehicle);
+  // A standard pile may authorize from its cache or local list: the cards
+  // go on its list as Blocked and the cache is cleared, so it cannot start
+  // charging on a cached Accepted while the central system is not asked.
+  if (is_active && !now_unsupported.empty()) {
+    const std::set<std::string> done(changed.begin(), changed.end());
+    for (const std::string& id : now_unsupported)
+      if (done.count(id) != 0) update_local_authorization(lock, id, true);
+  }
 }
 
 void LockService::update_local_authorization(const LockRecord& lock,
@@ -1035,15 +1285,28 @@ void LockService::dispatch(const LockRecord& lock) {
         lock_command(lock, id, "DataTransfer", hashing_piles.count(id) != 0 ? hashed : clear));
   try {
     run_grouped(group_commit_, [&] {
-      const auto commands = commands_.enqueue_many(requests);
-      std::vector<LockPile> rows(commands.size());
-      for (std::size_t i = 0; i < commands.size(); ++i) {
+      // Rows first: a pile that booted meanwhile (and got its LockVehicle
+      // from resync()) keeps its row and gets no second LockVehicle.
+      std::vector<LockPile> rows(targets.size());
+      for (std::size_t i = 0; i < targets.size(); ++i) {
         rows[i].lock_id = lock.id;
-        rows[i].charge_point_id = commands[i].charge_point_id;
+        rows[i].charge_point_id = targets[i];
         rows[i].status = pile_status::kPending;
-        rows[i].command_id = commands[i].id;
       }
-      locks_.put_piles(rows);
+      const auto added = locks_.add_piles(rows);
+      const std::set<std::string> fresh(added.begin(), added.end());
+      std::vector<CommandRequest> todo;
+      for (CommandRequest& request : requests)
+        if (fresh.count(request.charge_point_id) != 0) todo.push_back(std::move(request));
+      const auto commands = commands_.enqueue_many(todo);
+      std::vector<LockPile> armed(commands.size());
+      for (std::size_t i = 0; i < commands.size(); ++i) {
+        armed[i].lock_id = lock.id;
+        armed[i].charge_point_id = commands[i].charge_point_id;
+        armed[i].status = pile_status::kPending;
+        armed[i].command_id = commands[i].id;
+      }
+      locks_.put_piles(armed);
     });
   } catch (const storage::NotFoundError&) {
     // A pile was removed meanwhile: arm the others one by one.
@@ -1062,53 +1325,24 @@ void LockService::dispatch(const LockRecord& lock) {
 }
 
 void LockService::disarm(const LockRecord& lock) {
-  // Every armed (or still pending) pile gets UnlockVehicle; piles that
-  // answered they do not support the extension get nothing. Thousands of
-  // piles: a few statements and one commit.
-  std::vector<LockPile> unsupported;
+  // Every armed (or still pending) pile gets UnlockVehicle; it stays armed
+  // in the counts until it answers. Piles that answered they do not
+  // support the extension get nothing. Thousands of piles: a few
+  // statements and one commit.
   std::vector<LockPile> to_disarm;
   std::vector<std::string> listed;  // standard piles that got the cards as Blocked
   for (LockPile& pile : locks_.piles(lock.id)) {
     if (pile.status == pile_status::kUnsupported) listed.push_back(pile.charge_point_id);
     if (pile.status != pile_status::kPending && pile.status != pile_status::kArmed) continue;
+    if (pile.unlock_command_id) continue;  // on its way already
     if (const auto derived = derived_state(pile);
         derived && derived->first == pile_status::kUnsupported) {
-      pile.status = derived->first;
-      pile.detail = derived->second;
-      unsupported.push_back(std::move(pile));
-    } else {
-      to_disarm.push_back(std::move(pile));
+      listed.push_back(pile.charge_point_id);
+      continue;  // settled by the next reconcile
     }
+    to_disarm.push_back(std::move(pile));
   }
-  const std::string payload = lock_codec::unlock_vehicle_payload(lock.id);
-  std::vector<CommandRequest> requests;
-  for (const LockPile& pile : to_disarm)
-    requests.push_back(lock_command(lock, pile.charge_point_id, "DataTransfer", payload));
-  const auto write = [&](bool bulk) {
-    std::vector<LockPile> rows = unsupported;
-    if (bulk) {
-      const auto commands = commands_.enqueue_many(requests);
-      for (std::size_t i = 0; i < to_disarm.size(); ++i) {
-        LockPile pile = to_disarm[i];
-        pile.status = pile_status::kDisarmed;
-        pile.unlock_command_id = commands[i].id;
-        rows.push_back(std::move(pile));
-      }
-    } else {  // a pile was removed meanwhile: one by one
-      for (LockPile pile : to_disarm) {
-        const auto command = enqueue(lock, pile.charge_point_id, "DataTransfer", payload);
-        pile.status = pile_status::kDisarmed;
-        if (command) pile.unlock_command_id = command->id;
-        rows.push_back(std::move(pile));
-      }
-    }
-    locks_.put_piles(rows);
-  };
-  try {
-    run_grouped(group_commit_, [&] { write(true); });
-  } catch (const storage::NotFoundError&) {
-    run_grouped(group_commit_, [&] { write(false); });
-  }
+  send_unlock(lock, to_disarm);
   for (const std::string& id : listed) update_local_authorization(lock, id, false);
 }
 

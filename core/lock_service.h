@@ -123,11 +123,20 @@ struct LockLimits {
   std::chrono::hours expiry_warning{24};
 };
 
+// What the piles told the central system (never what it merely queued):
+// armed = answered Accepted to LockVehicle (and, after the release, not yet
+// Accepted to UnlockVehicle); disarmed = answered UnlockVehicle; pending =
+// no definitive answer yet; pending_offline = after the release, armed or
+// pending piles that are offline now: they get UnlockVehicle when they
+// reconnect. release_complete: the lock ended and no online pile is armed
+// or pending.
 struct LockPileCounts {
   int armed = 0;
   int unsupported = 0;
   int pending = 0;
   int disarmed = 0;
+  int pending_offline = 0;
+  bool release_complete = false;
 };
 
 struct LockView {
@@ -199,6 +208,9 @@ class LockService final : public VendorExtension,
   // The command queue answered/ended a command: reconciles its lock when
   // the command's origin is "lock:<lockId>". Never throws.
   void command_finished(const CommandRecord& command) override;
+  // Many outcomes at once (a fan-out's answers): per lock, one read of the
+  // lock and of the piles concerned and one write of their new states.
+  void commands_finished(const std::vector<CommandRecord>& commands) override;
 
   // ---- extension points
 
@@ -273,10 +285,15 @@ class LockService final : public VendorExtension,
     bool loaded = false;
     std::optional<storage::VehicleRecord> value;
   };
-  // Re-derives one pile's state from its LockVehicle command's outcome;
-  // re-arms it when the delivery lapsed (timeout, expired) and the lock is
-  // active.
-  void reconcile_pile(LockPile pile, const LockRecord& lock, LazyVehicle& vehicle);
+  // Applies what the piles' commands' outcomes call for (next_step() in
+  // lock_service.cpp): new states, re-sent LockVehicle / UnlockVehicle,
+  // back-offs. Each change applies only to a row still as read, so two
+  // nodes (or a sweep and an answer) never act twice on one outcome.
+  void settle(const LockRecord& lock, const std::vector<LockPile>& piles, LazyVehicle& vehicle);
+  // LockVehicle again to piles whose delivery lapsed or failed.
+  void rearm(const LockRecord& lock, const std::vector<LockPile>& piles, LazyVehicle& vehicle);
+  // UnlockVehicle to piles (again, or for the first time at the release).
+  void send_unlock(const LockRecord& lock, const std::vector<LockPile>& piles);
   // Ends an engaged lock whose UnlockConnector was answered (or records why not).
   void reconcile_release(const LockRecord& lock);
   // Whether `value` (an "idTag", "evccId" or "vin") names the lock's vehicle.

@@ -75,6 +75,9 @@ void ChargePointGateway::on_open(SessionId session, const std::string& charge_po
   connection.output = std::make_unique<Output>(*server_, session);
   connection.session = ChargePointSession::create(charge_point_id, *connection.output, work_,
                                                   actions_, message_log(), schemas_, options_);
+  connection.session->set_on_registered([this, charge_point_id] {
+    if (observer_ != nullptr) observer_->on_session_registered(charge_point_id);
+  });
   sessions_.emplace(session, std::move(connection));
   by_charge_point_[charge_point_id] = session;
   report(charge_point_id, true);

@@ -28,6 +28,8 @@ class SessionObserver {
   virtual ~SessionObserver() = default;
   virtual void on_session_open(const std::string& charge_point_id) = 0;
   virtual void on_session_closed(const std::string& charge_point_id) = 0;
+  // The pile may now receive CALLs (ChargePointSession::registered()).
+  virtual void on_session_registered(const std::string& charge_point_id) = 0;
 };
 
 class ChargePointGateway : public ConnectionHandler {

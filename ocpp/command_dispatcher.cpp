@@ -22,56 +22,55 @@ std::string to_json(const rapidjson::Value& value) {
 
 // What to record for an outcome, computed on the loop (JSON is serialised
 // there, the session's document is not shared with the worker).
-struct Verdict {
-  enum Kind { Complete, Fail, TimeOut, Requeue } kind = Fail;
-  std::string response_json;
-  std::string error_code;
-  std::string description;
-  std::optional<std::string> details_json;
-};
-
-Verdict verdict_of(const std::string& action, CallOutcome& outcome) {
-  Verdict v;
+core::CommandOutcome outcome_of(const core::CommandRecord& command, CallOutcome& outcome) {
+  using Kind = core::CommandOutcome::Kind;
+  core::CommandOutcome v;
+  v.command = command;
   switch (outcome.status) {
     case CallStatus::Completed:
-      v.kind = Verdict::Complete;
+      v.kind = Kind::Completed;
       // The row shows "***" for a secret the pile reported (its effects
       // keep "***" too, see CommandService::complete).
-      redact_result_payload(action, outcome.payload);
+      redact_result_payload(command.action, outcome.payload);
       v.response_json = to_json(outcome.payload);
       break;
     case CallStatus::CallError:
-      v.kind = Verdict::Fail;
+      v.kind = Kind::Failed;
       v.error_code =
           outcome.error_code ? std::string(to_string(*outcome.error_code)) : "GenericError";
       v.description = outcome.description;
       if (!outcome.payload.IsNull()) v.details_json = to_json(outcome.payload);
       break;
     case CallStatus::InvalidResponse:
-      v.kind = Verdict::Fail;
+      v.kind = Kind::Failed;
       v.error_code = "InvalidResponse";
       v.description = outcome.description;
-      redact_result_payload(action, outcome.payload);
+      redact_result_payload(command.action, outcome.payload);
       if (!outcome.payload.IsNull()) v.details_json = to_json(outcome.payload);
       break;
     case CallStatus::Rejected:
-      v.kind = Verdict::Fail;
+      v.kind = Kind::Failed;
       v.error_code = "Rejected";
       v.description = outcome.description;
       break;
     case CallStatus::Timeout:
-      v.kind = Verdict::TimeOut;
+      v.kind = Kind::TimedOut;
       v.description = outcome.description;
       break;
     case CallStatus::ConnectionClosed:
       // Written to the pile (it has a message id): the pile may have acted,
       // so it is never sent again. Otherwise it goes back to the queue.
-      v.kind = outcome.message_id.empty() ? Verdict::Requeue : Verdict::TimeOut;
+      v.kind = outcome.message_id.empty() ? Kind::Requeue : Kind::TimedOut;
       v.description = "the connection closed before an answer";
       break;
   }
   return v;
 }
+
+// Piles per worker task: big enough that a fan-out costs a few statements
+// per hundreds of piles, small enough that the batches of a fan-out spread
+// over the workers.
+constexpr std::size_t kBatchPiles = 250;
 
 void log_failure(const std::string& what, const std::string& charge_point_id,
                  const std::exception& error) {
@@ -108,7 +107,7 @@ void CommandDispatcher::stop() {
 void CommandDispatcher::on_session_open(const std::string& charge_point_id) {
   PileState& state = piles_[charge_point_id];
   state.reset_pending = true;
-  request_pump(charge_point_id);
+  request_pump(charge_point_id);  // waits for the session's registration
 }
 
 void CommandDispatcher::on_session_closed(const std::string& charge_point_id) {
@@ -116,8 +115,13 @@ void CommandDispatcher::on_session_closed(const std::string& charge_point_id) {
   if (it != piles_.end() && !it->second.busy) piles_.erase(it);
 }
 
+void CommandDispatcher::on_session_registered(const std::string& charge_point_id) {
+  request_pump(charge_point_id);
+}
+
 void CommandDispatcher::request_pump(const std::string& charge_point_id) {
-  if (!session_of_(charge_point_id)) {
+  const auto session = session_of_(charge_point_id);
+  if (!session) {
     auto it = piles_.find(charge_point_id);
     if (it != piles_.end() && !it->second.busy) piles_.erase(it);
     return;
@@ -127,6 +131,9 @@ void CommandDispatcher::request_pump(const std::string& charge_point_id) {
     state.again = true;
     return;
   }
+  // OCPP 1.6 §4.2: no CALL before the boot is accepted; on_session_registered
+  // asks again then.
+  if (!session->registered()) return;
   pump(charge_point_id);
 }
 
@@ -134,39 +141,90 @@ void CommandDispatcher::pump(const std::string& charge_point_id) {
   PileState& state = piles_[charge_point_id];
   state.busy = true;
   state.again = false;
-  const bool reset = state.reset_pending;
+  batch_.claims.push_back(charge_point_id);
+  if (state.reset_pending) batch_.resets.push_back(charge_point_id);
   state.reset_pending = false;
-  // Shared: the claims of many piles (a lock's fan-out wakes thousands at
-  // once) commit together; each CALL goes out once its claim is durable.
-  work_.submit(
-      charge_point_id, [this, charge_point_id, reset] { claim(charge_point_id, reset); },
-      core::WorkQueue::Commit::Shared);
+  if (!flush_posted_) {
+    flush_posted_ = true;
+    post_([this] { flush(); });
+  }
 }
 
-void CommandDispatcher::on_claimed(const std::string& charge_point_id,
-                                   std::optional<core::CommandRecord> command) {
-  if (!command) {
-    finished(charge_point_id);
-    return;
+void CommandDispatcher::flush() {
+  flush_posted_ = false;
+  Batch batch;
+  std::swap(batch, batch_);
+  // Outcomes first, each with its pile's next claim; then the other claims.
+  // Shared: the batches of many workers commit together; each CALL goes out
+  // once its claim is durable, each outcome is told once it is.
+  for (std::size_t i = 0; i < batch.outcomes.size(); i += kBatchPiles) {
+    const std::size_t end = std::min(batch.outcomes.size(), i + kBatchPiles);
+    std::vector<core::CommandOutcome> outcomes(
+        std::make_move_iterator(batch.outcomes.begin() + static_cast<std::ptrdiff_t>(i)),
+        std::make_move_iterator(batch.outcomes.begin() + static_cast<std::ptrdiff_t>(end)));
+    std::vector<std::string> piles(batch.answered.begin() + static_cast<std::ptrdiff_t>(i),
+                                   batch.answered.begin() + static_cast<std::ptrdiff_t>(end));
+    const std::string shard = piles.front();
+    work_.submit(
+        shard,
+        [this, outcomes = std::move(outcomes), piles = std::move(piles)]() mutable {
+          run_batch(std::move(outcomes), {}, std::move(piles));
+        },
+        core::WorkQueue::Commit::Shared);
   }
+  const std::set<std::string> resets(batch.resets.begin(), batch.resets.end());
+  for (std::size_t i = 0; i < batch.claims.size(); i += kBatchPiles) {
+    const std::size_t end = std::min(batch.claims.size(), i + kBatchPiles);
+    std::vector<std::string> piles(batch.claims.begin() + static_cast<std::ptrdiff_t>(i),
+                                   batch.claims.begin() + static_cast<std::ptrdiff_t>(end));
+    std::vector<std::string> reset;
+    for (const auto& id : piles)
+      if (resets.count(id) != 0) reset.push_back(id);
+    const std::string shard = piles.front();
+    work_.submit(
+        shard,
+        [this, reset = std::move(reset), piles = std::move(piles)]() mutable {
+          run_batch({}, std::move(reset), std::move(piles));
+        },
+        core::WorkQueue::Commit::Shared);
+  }
+}
+
+void CommandDispatcher::on_claimed(const std::vector<std::string>& piles, Claimed claimed) {
+  std::unordered_map<std::string, core::CommandRecord*> by_pile;
+  for (auto& command : claimed) by_pile[command.charge_point_id] = &command;
+  for (const std::string& id : piles) {
+    auto found = by_pile.find(id);
+    if (found == by_pile.end()) {
+      finished(id);
+    } else {
+      send(id, std::move(*found->second));
+    }
+  }
+}
+
+void CommandDispatcher::send(const std::string& charge_point_id, core::CommandRecord command) {
   auto session = session_of_(charge_point_id);
-  if (!session) {
-    // The pile left between claim and send: nothing was written.
-    work_.submit(charge_point_id, [this, claimed = *command, charge_point_id] {
+  PileState& state = piles_[charge_point_id];
+  // The pile left, or reconnected (its new session must first time out what
+  // the old one was sent, and register) between claim and send: nothing was
+  // written, the command goes back to the queue.
+  if (!session || state.reset_pending || !session->registered()) {
+    work_.submit(charge_point_id, [this, claimed = std::move(command), charge_point_id] {
       try {
         commands_.release(claimed);
       } catch (const std::exception& error) {
         log_failure("re-queueing command " + std::to_string(claimed.id), charge_point_id, error);
       }
     });
-    piles_[charge_point_id].busy = false;
-    request_pump(charge_point_id);  // forgets the pile
+    state.busy = false;
+    request_pump(charge_point_id);  // forgets the pile, or claims again
     return;
   }
   rapidjson::Document payload;
-  payload.Parse(command->payload_json.c_str(), command->payload_json.size());
+  payload.Parse(command.payload_json.c_str(), command.payload_json.size());
   if (payload.HasParseError()) payload.SetObject();  // the session's schema check rejects it
-  auto record = std::make_shared<core::CommandRecord>(std::move(*command));
+  auto record = std::make_shared<core::CommandRecord>(std::move(command));
   const std::string action = record->action;
   session->send_call(action, std::move(payload),
                      [this, charge_point_id, record](CallOutcome outcome) {
@@ -177,37 +235,12 @@ void CommandDispatcher::on_claimed(const std::string& charge_point_id,
 void CommandDispatcher::on_outcome(const std::string& charge_point_id,
                                    const core::CommandRecord& command, CallOutcome outcome) {
   // May run inside the session's destructor: touch no session here.
-  auto verdict = std::make_shared<Verdict>(verdict_of(command.action, outcome));
-  work_.submit(
-      charge_point_id,
-      [this, charge_point_id, command, verdict] {
-        try {
-          switch (verdict->kind) {
-            case Verdict::Complete:
-              commands_.complete(command, verdict->response_json);
-              break;
-            case Verdict::Fail:
-              commands_.fail(command.id, verdict->error_code, verdict->description,
-                             verdict->details_json);
-              break;
-            case Verdict::TimeOut:
-              commands_.time_out(command.id, verdict->description);
-              break;
-            case Verdict::Requeue:
-              commands_.release(command);
-              break;
-          }
-        } catch (const std::exception& error) {
-          log_failure("recording command " + std::to_string(command.id), charge_point_id, error);
-        }
-        core::WorkQueue::after_commit([this, charge_point_id] {
-          post_([this, charge_point_id] {
-            piles_[charge_point_id].again = true;  // the next one, if any
-            finished(charge_point_id);
-          });
-        });
-      },
-      core::WorkQueue::Commit::Shared);  // answers of many piles: one commit
+  batch_.outcomes.push_back(outcome_of(command, outcome));
+  batch_.answered.push_back(charge_point_id);
+  if (!flush_posted_) {
+    flush_posted_ = true;
+    post_([this] { flush(); });
+  }
 }
 
 void CommandDispatcher::finished(const std::string& charge_point_id) {
@@ -221,19 +254,30 @@ void CommandDispatcher::finished(const std::string& charge_point_id) {
 
 // ------------------------------------------------------------ worker
 
-void CommandDispatcher::claim(const std::string& charge_point_id, bool reset) {
-  std::optional<core::CommandRecord> command;
+void CommandDispatcher::run_batch(std::vector<core::CommandOutcome> outcomes,
+                                  std::vector<std::string> resets, std::vector<std::string> piles) {
+  Claimed claimed;
   try {
-    if (reset) commands_.time_out_unanswered(charge_point_id);
-    command = commands_.claim_next(charge_point_id);
+    if (!outcomes.empty()) commands_.record_outcomes(outcomes);
   } catch (const std::exception& error) {
-    log_failure("claiming a command", charge_point_id, error);
+    log_failure(fmt::format("recording {} command outcome(s)", outcomes.size()), piles.front(),
+                error);
   }
-  core::WorkQueue::after_commit([this, charge_point_id, command = std::move(command)]() mutable {
-    post_([this, charge_point_id, command = std::move(command)]() mutable {
-      on_claimed(charge_point_id, std::move(command));
-    });
-  });
+  try {
+    if (!resets.empty()) commands_.time_out_unanswered(resets);
+    claimed = commands_.claim_next_many(piles);
+  } catch (const std::exception& error) {
+    // Nothing claimed: the once-a-second scan asks again for piles with
+    // queued commands.
+    log_failure(fmt::format("claiming commands of {} pile(s)", piles.size()), piles.front(), error);
+    claimed.clear();
+  }
+  core::WorkQueue::after_commit(
+      [this, piles = std::move(piles), claimed = std::move(claimed)]() mutable {
+        post_([this, piles = std::move(piles), claimed = std::move(claimed)]() mutable {
+          on_claimed(piles, std::move(claimed));
+        });
+      });
 }
 
 // ------------------------------------------------------------ listener
@@ -264,6 +308,7 @@ void CommandDispatcher::listen_loop() {
         next_sweep = now + options_.sweep_interval;
         commands_.expire_overdue();
         commands_.time_out_stale(options_.stale_after);
+        commands_.expire_reservations();
         if (options_.after_sweep) options_.after_sweep();
       }
       if (now >= next_scan) {
@@ -273,7 +318,12 @@ void CommandDispatcher::listen_loop() {
       const auto until_scan =
           std::chrono::duration_cast<std::chrono::milliseconds>(next_scan - Clock::now());
       const auto wait = std::clamp(until_scan, std::chrono::milliseconds(1), kStopCheck);
-      post_pumps(wakeups->wait(wait));
+      auto woken = wakeups->wait(wait);
+      // "*": a batch queued for many piles; which of them are here is one
+      // query away.
+      if (std::find(woken.begin(), woken.end(), "*") != woken.end())
+        woken = commands_.charge_points_with_queued();
+      post_pumps(std::move(woken));
     } catch (const std::exception& error) {
       fmt::print(stderr, "chargelock: commands: listener: {}\n", error.what());
       for (int i = 0; i < 4 && !stopping_; ++i) std::this_thread::sleep_for(kStopCheck);

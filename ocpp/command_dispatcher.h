@@ -12,7 +12,16 @@
 //
 // Per pile at most one command is in flight from this node: claimed (queued
 // → sent, FOR UPDATE SKIP LOCKED) on a worker, handed to the session on the
-// loop, its outcome recorded on a worker, then the next one is claimed.
+// loop, its outcome recorded on a worker together with the claim of the
+// pile's next command. Nothing is claimed for a pile before its session is
+// registered (BootNotification accepted, or another CALL from a pile that
+// reconnected without a reboot).
+//
+// Batches: a lock's fan-out wakes thousands of piles at once, and their
+// answers arrive within milliseconds of each other. Pumps asked for during
+// one loop turn are claimed together (one statement per batch, not three per
+// pile), and outcomes are recorded together (one UPDATE per batch, the lock
+// told once per batch), each batch on a worker with group commit.
 // Outcomes: CALLRESULT → completed; CALLERROR → failed (code, description,
 // details); answer failing its schema → failed "InvalidResponse"; no answer
 // in time, or connection closed after the CALL was written → timeout (never
@@ -76,6 +85,7 @@ class CommandDispatcher final : public SessionObserver {
   // Loop thread.
   void on_session_open(const std::string& charge_point_id) override;
   void on_session_closed(const std::string& charge_point_id) override;
+  void on_session_registered(const std::string& charge_point_id) override;
   void request_pump(const std::string& charge_point_id);
 
  private:
@@ -84,10 +94,15 @@ class CommandDispatcher final : public SessionObserver {
     bool again = false;          // a pump was asked for while busy
     bool reset_pending = false;  // time out older "sent" ones before claiming
   };
-  void pump(const std::string& charge_point_id);               // loop
-  void claim(const std::string& charge_point_id, bool reset);  // worker
-  void on_claimed(const std::string& charge_point_id,
-                  std::optional<core::CommandRecord> command);  // loop
+  using Claimed = std::vector<core::CommandRecord>;
+  void pump(const std::string& charge_point_id);  // loop
+  void flush();                                   // loop: hands the batches to workers
+  // Worker: records `outcomes`, times out the sent commands of `resets`,
+  // claims the next command of `piles`; then on_claimed on the loop.
+  void run_batch(std::vector<core::CommandOutcome> outcomes, std::vector<std::string> resets,
+                 std::vector<std::string> piles);
+  void on_claimed(const std::vector<std::string>& piles, Claimed claimed);     // loop
+  void send(const std::string& charge_point_id, core::CommandRecord command);  // loop
   void on_outcome(const std::string& charge_point_id, const core::CommandRecord& command,
                   CallOutcome outcome);               // loop
   void finished(const std::string& charge_point_id);  // loop
@@ -100,6 +115,15 @@ class CommandDispatcher final : public SessionObserver {
   SessionLookup session_of_;
   CommandDispatcherOptions options_;
   std::unordered_map<std::string, PileState> piles_;  // loop thread only
+  // The batch being gathered during this loop turn (loop thread only).
+  struct Batch {
+    std::vector<std::string> claims;  // piles whose next command to claim
+    std::vector<std::string> resets;  // of those, piles on a new connection
+    std::vector<core::CommandOutcome> outcomes;
+    std::vector<std::string> answered;  // the piles of `outcomes`, claimed next
+  };
+  Batch batch_;
+  bool flush_posted_ = false;
   std::atomic<bool> stopping_{false};
   std::thread listener_;
 };

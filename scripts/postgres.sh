@@ -3,6 +3,8 @@
 #   scripts/postgres.sh start DIR PORT   -> initdb if new, start, print URL
 #   scripts/postgres.sh restart DIR      -> pg_ctl restart -m fast (fault tests)
 #   scripts/postgres.sh stop DIR
+# Environment: CHARGELOCK_PG_FSYNC (on|off), CHARGELOCK_PG_OPTIONS (more server
+# options, e.g. "-c shared_preload_libraries=pg_stat_statements" for profiling).
 # As root the cluster runs as the 'postgres' system user (initdb refuses root).
 set -euo pipefail
 
@@ -33,7 +35,7 @@ case "$cmd" in
     fi
     if ! as_owner "$bin/pg_ctl" -D "$dir" status >/dev/null 2>&1; then
       as_owner "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 \
-        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=${CHARGELOCK_PG_FSYNC:-on}" \
+        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=${CHARGELOCK_PG_FSYNC:-on} ${CHARGELOCK_PG_OPTIONS:-}" \
         start >/dev/null || { tail -20 "$dir/server.log" >&2; exit 1; }
     fi
     echo "postgresql://chargelock@127.0.0.1:$port/postgres"

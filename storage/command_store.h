@@ -106,7 +106,8 @@ class CommandWakeups {
  public:
   virtual ~CommandWakeups() = default;
   // Charge point ids announced since the last call (may repeat); empty after
-  // the timeout.
+  // the timeout. "*" stands for many piles at once (a fan-out): the caller
+  // looks up which have queued commands.
   virtual std::vector<std::string> wait(std::chrono::milliseconds timeout) = 0;
 };
 
@@ -125,7 +126,8 @@ class CommandStore {
   };
   virtual Enqueued enqueue(const NewCommand& command) = 0;
   // Inserts many commands (none may carry an idempotency key) in a few
-  // statements and announces each charge point, as enqueue() does. Returns
+  // statements and announces them with one notification ("*": every node
+  // looks up which of its piles have queued commands). Returns
   // them in the order given. Throws NotFoundError when any charge point is
   // unknown (then none is queued).
   virtual std::vector<StoredCommand> enqueue_many(const std::vector<NewCommand>& commands) = 0;
@@ -143,6 +145,14 @@ class CommandStore {
   // out of the row: the returned record carries it, the row keeps none.
   virtual std::optional<StoredCommand> claim_next(const std::string& charge_point_id,
                                                   const std::string& node) = 0;
+  // claim_next() for many charge points in one transaction and a few
+  // statements (a lock's fan-out wakes thousands of piles at once): at most
+  // one command per charge point, none for a charge point with a command
+  // still sent. Charge points are locked in a fixed order (no deadlock
+  // between batches of two nodes). Returns the claimed commands, each with
+  // its secret.
+  virtual std::vector<StoredCommand> claim_next_many(
+      const std::vector<std::string>& charge_point_ids, const std::string& node) = 0;
   // A claimed command that was never written to the pile goes back to the
   // queue (keeps its place: the queue is ordered by id) with `secret` (the
   // one claim_next() took out, sealed again). Only while sent.
@@ -153,6 +163,15 @@ class CommandStore {
   virtual bool complete(std::int64_t id, const CommandResult& result,
                         const CommandEffects& effects) = 0;
 
+  // complete() for many commands without effects, in one statement.
+  // Returns the commands whose end was recorded (those still sent), as
+  // stored now.
+  struct Ended {
+    std::int64_t id = 0;
+    CommandResult result;
+  };
+  virtual std::vector<StoredCommand> complete_many(const std::vector<Ended>& ended) = 0;
+
   // Queued commands past their expiry become expired. Returns how many.
   virtual int expire_overdue() = 0;
   // Sent commands of a charge point (all, or only those sent before
@@ -161,6 +180,14 @@ class CommandStore {
   virtual int time_out_sent(const std::optional<std::string>& charge_point_id,
                             std::optional<Timestamp> sent_before,
                             const std::string& description) = 0;
+  // time_out_sent() for the sent commands of many charge points (they
+  // reconnected), in one statement.
+  virtual int time_out_sent_many(const std::vector<std::string>& charge_point_ids,
+                                 const std::string& description) = 0;
+  // Active reservations past their expiry date become expired, and their
+  // connectors' recorded status goes from Reserved back to Available.
+  // Returns how many.
+  virtual int expire_reservations() = 0;
   // Charge points that have queued commands (for the periodic safety net),
   // only those recorded as connected to `node` when one is given.
   virtual std::vector<std::string> charge_points_with_queued(

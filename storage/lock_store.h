@@ -125,10 +125,34 @@ struct LockPileRecord {
   std::optional<std::int64_t> unlock_command_id;
   std::optional<std::string> detail;
   Timestamp updated_at;
+  int attempts = 0;                   // deliveries that failed with a CALLERROR
+  std::optional<Timestamp> retry_at;  // when to send the failed one again
   // From the LockVehicle command (command_id), when it still exists.
   std::optional<std::string> command_status;  // "queued", "sent", "completed", ...
   std::optional<std::string> command_response_json;
   std::optional<std::string> command_error_code;
+  // From the UnlockVehicle command (unlock_command_id), when it exists.
+  std::optional<std::string> unlock_status;
+  std::optional<std::string> unlock_response_json;
+  std::optional<std::string> unlock_error_code;
+  bool online = false;  // the pile is connected to a node now
+};
+
+// A change of one pile's row that applies only while the row is as it was
+// read (status and both command ids): two nodes, or a sweep and an answer,
+// cannot both act on one outcome (e.g. re-send one LockVehicle twice).
+struct LockPileChange {
+  LockPileRecord next;  // status, command ids, detail, attempts, retry_at
+  std::string expected_status;
+  std::optional<std::int64_t> expected_command_id;
+  std::optional<std::int64_t> expected_unlock_command_id;
+};
+
+// How many of a lock's piles are in a status, and whether they are online.
+struct LockPileCount {
+  std::string status;
+  bool online = false;
+  int count = 0;
 };
 
 struct LockTransitionRecord {
@@ -179,8 +203,20 @@ class LockStore {
   virtual void put_pile(const LockPileRecord& pile) = 0;
   // put_pile() for many rows, in a few statements (a lock's fan-out).
   virtual void put_piles(const std::vector<LockPileRecord>& piles) = 0;
+  // Inserts rows for piles that have none for the lock yet (a fan-out and a
+  // pile's boot may race); returns the charge point ids inserted.
+  virtual std::vector<std::string> add_piles(const std::vector<LockPileRecord>& piles) = 0;
+  // Applies the changes whose rows are still as expected (see
+  // LockPileChange), in one statement; returns the charge point ids changed.
+  virtual std::vector<std::string> change_piles(const std::string& lock_id,
+                                                const std::vector<LockPileChange>& changes) = 0;
   // Ordered by charge point id, with the LockVehicle command's outcome.
   virtual std::vector<LockPileRecord> piles(const std::string& lock_id) = 0;
+  // The rows of these charge points (those that exist).
+  virtual std::vector<LockPileRecord> piles_of(
+      const std::string& lock_id, const std::vector<std::string>& charge_point_ids) = 0;
+  // Piles of any lock whose failed delivery is due again (retry_at passed).
+  virtual std::vector<LockPileRecord> piles_due(Timestamp now) = 0;
   // A page of them: charge point ids after `after`, of one status if given.
   virtual std::vector<LockPileRecord> piles_page(const std::string& lock_id,
                                                  const std::optional<std::string>& status,
@@ -189,7 +225,7 @@ class LockStore {
                                              const std::string& charge_point_id) = 0;
   // How many of the lock's piles are in each status (one aggregate query:
   // an owner polls this while thousands of piles answer).
-  virtual std::vector<std::pair<std::string, int>> pile_counts(const std::string& lock_id) = 0;
+  virtual std::vector<LockPileCount> pile_counts(const std::string& lock_id) = 0;
 
   virtual std::vector<LockTransitionRecord> transitions(const std::string& lock_id) = 0;  // by id
 

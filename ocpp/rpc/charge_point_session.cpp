@@ -201,6 +201,7 @@ void ChargePointSession::on_call(Call& call) {
     }
   }
   if (in_flight_.count(id) != 0) return;  // its answer is on the way
+  if (call.action != "BootNotification") mark_registered();
 
   if (!schemas_.knows(call.action)) {
     answer(id,
@@ -235,20 +236,32 @@ void ChargePointSession::on_call(Call& call) {
         HandlerReply reply = run_handler(*handler, *schemas, context, action, *request);
         // The answer leaves only once what the handler wrote is durable.
         core::WorkQueue::after_commit(
-            [link, weak, id = context.message_id, reply = std::move(reply)]() mutable {
-              link->post([weak, id = std::move(id), reply = std::move(reply)]() mutable {
+            [link, weak, id = context.message_id, action, reply = std::move(reply)]() mutable {
+              link->post([weak, id = std::move(id), action = std::move(action),
+                          reply = std::move(reply)]() mutable {
                 if (auto self = weak.lock())
-                  self->finish_call(id, std::move(reply.text), reply.cacheable);
+                  self->finish_call(id, action, std::move(reply.text), reply.cacheable);
               });
             });
       },
       handler->shares_commit() ? core::WorkQueue::Commit::Shared : core::WorkQueue::Commit::Own);
 }
 
-void ChargePointSession::finish_call(const std::string& message_id, std::string reply,
-                                     bool cacheable) {
+void ChargePointSession::finish_call(const std::string& message_id, const std::string& action,
+                                     std::string reply, bool cacheable) {
   in_flight_.erase(message_id);
+  // The answer is a CALLRESULT written by our own serializer: the accepted
+  // boot's status shows as this member.
+  const bool accepted_boot = action == "BootNotification" && reply.rfind("[3,", 0) == 0 &&
+                             reply.find(R"("status":"Accepted")") != std::string::npos;
   answer(message_id, std::move(reply), cacheable);
+  if (accepted_boot) mark_registered();  // after the answer: calls follow it on the wire
+}
+
+void ChargePointSession::mark_registered() {
+  if (registered_) return;
+  registered_ = true;
+  if (on_registered_) on_registered_();
 }
 
 void ChargePointSession::answer(const std::string& message_id, std::string reply, bool cacheable) {

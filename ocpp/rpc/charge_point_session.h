@@ -126,6 +126,15 @@ class ChargePointSession : public std::enable_shared_from_this<ChargePointSessio
   // otherwise later from on_text, a timer, or the destructor.
   void send_call(std::string action, rapidjson::Document payload, CallCallback callback);
 
+  // Whether central-system CALLs may go to the pile (OCPP 1.6 §4.2: not
+  // before its boot is accepted): once a BootNotification was answered
+  // Accepted on this connection, or the pile sent any other CALL first (a
+  // reconnect without a reboot: it was accepted before and keeps its
+  // state). Loop thread.
+  bool registered() const { return registered_; }
+  // Runs on the loop thread when registered() becomes true (once).
+  void set_on_registered(std::function<void()> callback) { on_registered_ = std::move(callback); }
+
   const std::string& charge_point_id() const { return charge_point_id_; }
   std::size_t incoming_in_flight() const { return in_flight_.size(); }
   bool call_outstanding() const { return outstanding_.has_value(); }
@@ -152,7 +161,9 @@ class ChargePointSession : public std::enable_shared_from_this<ChargePointSessio
   void on_call(Call& call);
   void on_call_result(CallResult& result);
   void on_call_error(CallError& error);
-  void finish_call(const std::string& message_id, std::string reply, bool cacheable);
+  void finish_call(const std::string& message_id, const std::string& action, std::string reply,
+                   bool cacheable);
+  void mark_registered();
   // `cacheable` false: the reply is sent but a repeat of the id is handled
   // again (a failure to process, e.g. the database away, is not final).
   void answer(const std::string& message_id, std::string reply, bool cacheable = true);
@@ -173,6 +184,8 @@ class ChargePointSession : public std::enable_shared_from_this<ChargePointSessio
   const SchemaRegistry& schemas_;
   const SessionOptions options_;
   std::shared_ptr<LoopLink> link_;
+  bool registered_ = false;
+  std::function<void()> on_registered_;
 
   // std::list, not std::deque: an empty deque already holds ~600 bytes, and
   // these are per connection, mostly short or empty.

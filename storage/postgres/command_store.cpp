@@ -14,6 +14,8 @@ namespace chargelock::storage::postgres {
 namespace {
 
 constexpr const char* kChannel = "chargelock_commands";
+// The notification payload that stands for "many piles" (see CommandWakeups).
+constexpr const char* kEveryPile = "*";
 
 const char* const kColumns =
     " id, charge_point_id, action, payload, status, response, error_code, error_description,"
@@ -206,11 +208,14 @@ class PgCommandStore final : public CommandStore {
                       [](const StoredCommand& a, const StoredCommand& b) { return a.id < b.id; });
             for (auto& command : inserted) out.push_back(std::move(command));
           });
-      exec_rows(txn, "SELECT pg_notify(channel, pile) FROM (VALUES ", {"{}", "{}::text"},
-                ") AS t(channel, pile)", commands.size(), [&](std::size_t i, TextParams& params) {
-                  params.push_back(std::string(kChannel));
-                  params.push_back(commands[i].charge_point_id);
-                });
+      // One notification for the whole batch (one per pile cost PostgreSQL a
+      // queue entry each and the listeners a wake-up each): every node then
+      // looks up its piles with queued commands in one query.
+      if (commands.size() == 1)
+        txn.exec_params("SELECT pg_notify($1, $2)", std::string(kChannel),
+                        commands[0].charge_point_id);
+      else if (!commands.empty())
+        txn.exec_params("SELECT pg_notify($1, $2)", std::string(kChannel), std::string(kEveryPile));
       return out;
     });
   }
@@ -271,6 +276,75 @@ class PgCommandStore final : public CommandStore {
     });
   }
 
+  std::vector<StoredCommand> claim_next_many(const std::vector<std::string>& charge_point_ids,
+                                             const std::string& node) override {
+    if (charge_point_ids.empty()) return {};
+    const std::string ids = text_array(charge_point_ids);
+    return db_.transact([&](pqxx::work& txn) {
+      // The per-pile advisory locks of claim_next(), taken in hash order so
+      // two batches (two nodes during a hand-over) cannot deadlock.
+      exec_hot(txn,
+               "SELECT count(pg_advisory_xact_lock(h)) FROM (SELECT DISTINCT"
+               " hashtext('chargelock_commands:' || cp) AS h FROM unnest($1::text[]) AS cp"
+               " ORDER BY h) AS locks",
+               ids);
+      // Per pile: nothing while one of its commands is sent; otherwise the
+      // oldest queued, unexpired one. The secret leaves the row with the
+      // claim (RETURNING shows the new row; the old secret comes through
+      // the CTE).
+      const auto r = exec_hot(
+          txn,
+          std::string(
+              "WITH piles AS (SELECT DISTINCT unnest($1::text[]) AS cp),"
+              " ready AS (SELECT cp FROM piles WHERE NOT EXISTS (SELECT 1 FROM commands s"
+              " WHERE s.charge_point_id = piles.cp AND s.status = 'sent')),"
+              " next AS (SELECT n.id AS claim_id, n.secret AS claimed_secret FROM ready,"
+              " LATERAL (SELECT id, secret FROM commands c WHERE c.charge_point_id = ready.cp"
+              " AND c.status = 'queued' AND c.expires_at > now() ORDER BY c.id LIMIT 1"
+              " FOR UPDATE SKIP LOCKED) AS n)"
+              " UPDATE commands SET status = 'sent', sent_at = now(), claimed_by = $2,"
+              " secret = NULL FROM next WHERE id = next.claim_id RETURNING") +
+              kColumns + ", next.claimed_secret",
+          ids, node);
+      std::vector<StoredCommand> claimed;
+      claimed.reserve(r.size());
+      for (const auto& row : r) {
+        claimed.push_back(read_command(row));
+        claimed.back().secret = optional_text(row[16]);
+      }
+      return claimed;
+    });
+  }
+
+  std::vector<StoredCommand> complete_many(const std::vector<Ended>& ended) override {
+    if (ended.empty()) return {};
+    std::vector<std::string> ids, statuses;
+    std::vector<std::optional<std::string>> responses, codes, descriptions;
+    for (const Ended& e : ended) {
+      ids.push_back(std::to_string(e.id));
+      statuses.push_back(e.result.status);
+      responses.push_back(e.result.response_json);
+      codes.push_back(e.result.error_code);
+      descriptions.push_back(e.result.error_description);
+    }
+    return db_.transact([&](pqxx::work& txn) {
+      std::vector<StoredCommand> out;
+      for (const auto& row : exec_hot(
+               txn,
+               std::string("UPDATE commands SET status = e.status, response = e.response,"
+                           " error_code = e.code, error_description = e.description,"
+                           " completed_at = now(), secret = NULL"
+                           " FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[],"
+                           " $5::text[]) AS e(id, status, response, code, description)"
+                           " WHERE commands.id = e.id AND commands.status = 'sent' RETURNING") +
+                   kColumns,
+               text_array(ids), text_array(statuses), text_array(responses), text_array(codes),
+               text_array(descriptions)))
+        out.push_back(read_command(row));
+      return out;
+    });
+  }
+
   bool unclaim(std::int64_t id, const std::optional<std::string>& secret) override {
     return db_.transact([&](pqxx::work& txn) {
       const auto r = txn.exec_params(
@@ -312,6 +386,36 @@ class PgCommandStore final : public CommandStore {
           " AND ($2::bigint IS NULL OR sent_at < micros_to_ts($2))",
           charge_point_id, to_micros(sent_before), description);
       return static_cast<int>(r.affected_rows());
+    });
+  }
+
+  int time_out_sent_many(const std::vector<std::string>& charge_point_ids,
+                         const std::string& description) override {
+    if (charge_point_ids.empty()) return 0;
+    return db_.transact([&](pqxx::work& txn) {
+      const auto r = exec_hot(txn,
+                              "UPDATE commands SET status = 'timeout', error_code = 'Timeout',"
+                              " error_description = $2, completed_at = now(), secret = NULL"
+                              " WHERE status = 'sent' AND charge_point_id = ANY($1::text[])",
+                              text_array(charge_point_ids), description);
+      return static_cast<int>(r.affected_rows());
+    });
+  }
+
+  int expire_reservations() override {
+    return db_.transact([&](pqxx::work& txn) {
+      // The pile ends its reservation at expiryDate by itself (OCPP 1.6
+      // §5.13) and should report Available; the record follows without
+      // waiting for that StatusNotification.
+      const auto r = txn.exec(
+          "WITH ended AS (UPDATE reservations SET status = 'expired', updated_at = now()"
+          " WHERE status = 'active' AND expiry_date <= now()"
+          " RETURNING charge_point_id, connector_id),"
+          " freed AS (UPDATE connectors c SET status = 'Available', updated_at = now()"
+          " FROM ended WHERE c.charge_point_id = ended.charge_point_id"
+          " AND c.connector_id = ended.connector_id AND c.status = 'Reserved' RETURNING 1)"
+          " SELECT (SELECT count(*) FROM ended), (SELECT count(*) FROM freed)");
+      return r[0][0].as<int>();
     });
   }
 

@@ -72,6 +72,29 @@ std::string values_rows(std::size_t rows, const std::vector<std::string>& column
   return sql;
 }
 
+std::string text_array(const std::vector<std::optional<std::string>>& values) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out += ',';
+    if (!values[i]) {
+      out += "NULL";
+      continue;
+    }
+    out += '"';
+    for (const char c : *values[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  out += '}';
+  return out;
+}
+
+std::string text_array(const std::vector<std::string>& values) {
+  return text_array(std::vector<std::optional<std::string>>(values.begin(), values.end()));
+}
+
 void exec_rows(pqxx::work& txn, const std::string& prefix,
                const std::vector<std::string>& column_templates, const std::string& suffix,
                std::size_t count, const std::function<void(std::size_t, TextParams&)>& add_row,

@@ -79,6 +79,12 @@ void exec_rows(pqxx::work& txn, const std::string& prefix,
                std::size_t count, const std::function<void(std::size_t, TextParams&)>& add_row,
                const std::function<void(const pqxx::result&)>& on_result = nullptr);
 
+// A PostgreSQL array literal of `values` ({"a","b",NULL}), every element
+// quoted and escaped: one parameter for a whole batch (`unnest($1::text[])`,
+// `= ANY($1::bigint[])`), whatever its size.
+std::string text_array(const std::vector<std::string>& values);
+std::string text_array(const std::vector<std::optional<std::string>>& values);
+
 // "postgresql://user:secret@host/db" -> "postgresql://user@host/db";
 // key=value strings lose their password=... part.
 std::string without_password(const std::string& url);

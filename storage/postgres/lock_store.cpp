@@ -45,7 +45,14 @@ LockRecord read_lock(const pqxx::row& row) {
 
 const char* const kPileColumns =
     " p.lock_id, p.charge_point_id, p.status, p.command_id, p.unlock_command_id, p.detail,"
-    " ts_to_micros(p.updated_at), c.status, c.response, c.error_code ";
+    " ts_to_micros(p.updated_at), c.status, c.response, c.error_code, p.attempts,"
+    " ts_to_micros(p.retry_at), u.status, u.response, u.error_code,"
+    " cp.connected_node IS NOT NULL ";
+// The pile rows with their commands' outcomes and whether the pile is online.
+const char* const kPileFrom =
+    " FROM vehicle_lock_piles p LEFT JOIN commands c ON c.id = p.command_id"
+    " LEFT JOIN commands u ON u.id = p.unlock_command_id"
+    " LEFT JOIN charge_points cp ON cp.id = p.charge_point_id ";
 
 LockPileRecord read_pile(const pqxx::row& row) {
   LockPileRecord p;
@@ -59,6 +66,12 @@ LockPileRecord read_pile(const pqxx::row& row) {
   p.command_status = optional_text(row[7]);
   p.command_response_json = optional_text(row[8]);
   p.command_error_code = optional_text(row[9]);
+  p.attempts = row[10].as<int>();
+  p.retry_at = optional_time(row[11]);
+  p.unlock_status = optional_text(row[12]);
+  p.unlock_response_json = optional_text(row[13]);
+  p.unlock_error_code = optional_text(row[14]);
+  p.online = !row[15].is_null() && row[15].as<bool>();
   return p;
 }
 
@@ -81,6 +94,10 @@ SightingRecord read_sighting(const pqxx::row& row) {
   if (!row[10].is_null() && !row[11].is_null())
     s.location = GeoLocation{row[10].as<double>(), row[11].as<double>()};
   return s;
+}
+
+std::optional<std::string> id_text(const std::optional<std::int64_t>& id) {
+  return id ? std::optional<std::string>(std::to_string(*id)) : std::nullopt;
 }
 
 std::vector<LockRecord> read_locks(const pqxx::result& result) {
@@ -242,9 +259,6 @@ class PgLockStore final : public LockStore {
   void put_piles(const std::vector<LockPileRecord>& piles) override {
     static const std::vector<std::string> columns{"{}",         "{}",         "{}",
                                                   "{}::bigint", "{}::bigint", "{}"};
-    const auto id_text = [](const std::optional<std::int64_t>& id) {
-      return id ? std::optional<std::string>(std::to_string(*id)) : std::nullopt;
-    };
     db_.transact([&](pqxx::work& txn) {
       exec_rows(txn,
                 "INSERT INTO vehicle_lock_piles (lock_id, charge_point_id, status, command_id,"
@@ -268,10 +282,8 @@ class PgLockStore final : public LockStore {
   std::vector<LockPileRecord> piles(const std::string& lock_id) override {
     return db_.transact([&](pqxx::work& txn) {
       std::vector<LockPileRecord> out;
-      for (const auto& row : txn.exec_params(std::string("SELECT") + kPileColumns +
-                                                 "FROM vehicle_lock_piles p LEFT JOIN commands c"
-                                                 " ON c.id = p.command_id WHERE p.lock_id = $1"
-                                                 " ORDER BY p.charge_point_id",
+      for (const auto& row : txn.exec_params(std::string("SELECT") + kPileColumns + kPileFrom +
+                                                 "WHERE p.lock_id = $1 ORDER BY p.charge_point_id",
                                              lock_id))
         out.push_back(read_pile(row));
       return out;
@@ -284,9 +296,8 @@ class PgLockStore final : public LockStore {
     return db_.transact([&](pqxx::work& txn) {
       std::vector<LockPileRecord> out;
       for (const auto& row :
-           txn.exec_params(std::string("SELECT") + kPileColumns +
-                               "FROM vehicle_lock_piles p LEFT JOIN commands c"
-                               " ON c.id = p.command_id WHERE p.lock_id = $1"
+           txn.exec_params(std::string("SELECT") + kPileColumns + kPileFrom +
+                               "WHERE p.lock_id = $1"
                                " AND ($2::text IS NULL OR p.status = $2) AND p.charge_point_id > $3"
                                " ORDER BY p.charge_point_id LIMIT $4",
                            lock_id, status, after, std::max(limit, 0)))
@@ -295,14 +306,112 @@ class PgLockStore final : public LockStore {
     });
   }
 
-  std::vector<std::pair<std::string, int>> pile_counts(const std::string& lock_id) override {
+  std::vector<LockPileCount> pile_counts(const std::string& lock_id) override {
     return db_.transact([&](pqxx::work& txn) {
-      std::vector<std::pair<std::string, int>> out;
-      for (const auto& row : exec_hot(txn,
-                                      "SELECT status, count(*)::integer FROM vehicle_lock_piles"
-                                      " WHERE lock_id = $1 GROUP BY status ORDER BY status",
-                                      lock_id))
-        out.emplace_back(row[0].as<std::string>(), row[1].as<int>());
+      std::vector<LockPileCount> out;
+      for (const auto& row : exec_hot(
+               txn,
+               "SELECT p.status, cp.connected_node IS NOT NULL, count(*)::integer"
+               " FROM vehicle_lock_piles p LEFT JOIN charge_points cp"
+               " ON cp.id = p.charge_point_id WHERE p.lock_id = $1 GROUP BY 1, 2 ORDER BY 1, 2",
+               lock_id))
+        out.push_back(
+            {row[0].as<std::string>(), !row[1].is_null() && row[1].as<bool>(), row[2].as<int>()});
+      return out;
+    });
+  }
+
+  std::vector<std::string> add_piles(const std::vector<LockPileRecord>& piles) override {
+    static const std::vector<std::string> columns{"{}", "{}", "{}", "{}::bigint"};
+    std::vector<std::string> inserted;
+    db_.transact([&](pqxx::work& txn) {
+      inserted.clear();
+      exec_rows(
+          txn,
+          "INSERT INTO vehicle_lock_piles (lock_id, charge_point_id, status, command_id) VALUES ",
+          columns, " ON CONFLICT (lock_id, charge_point_id) DO NOTHING RETURNING charge_point_id",
+          piles.size(),
+          [&](std::size_t i, TextParams& params) {
+            params.push_back(piles[i].lock_id);
+            params.push_back(piles[i].charge_point_id);
+            params.push_back(piles[i].status);
+            params.push_back(id_text(piles[i].command_id));
+          },
+          [&](const pqxx::result& rows) {
+            for (const auto& row : rows) inserted.push_back(row[0].as<std::string>());
+          });
+    });
+    return inserted;
+  }
+
+  std::vector<std::string> change_piles(const std::string& lock_id,
+                                        const std::vector<LockPileChange>& changes) override {
+    if (changes.empty()) return {};
+    std::vector<std::string> piles, statuses, expected_statuses;
+    std::vector<std::optional<std::string>> commands, unlocks, details, retries, expected_commands,
+        expected_unlocks;
+    std::vector<std::string> attempts;
+    for (const LockPileChange& c : changes) {
+      piles.push_back(c.next.charge_point_id);
+      statuses.push_back(c.next.status);
+      commands.push_back(id_text(c.next.command_id));
+      unlocks.push_back(id_text(c.next.unlock_command_id));
+      details.push_back(c.next.detail);
+      attempts.push_back(std::to_string(c.next.attempts));
+      retries.push_back(
+          c.next.retry_at ? std::optional<std::string>(std::to_string(to_micros(*c.next.retry_at)))
+                          : std::nullopt);
+      expected_statuses.push_back(c.expected_status);
+      expected_commands.push_back(id_text(c.expected_command_id));
+      expected_unlocks.push_back(id_text(c.expected_unlock_command_id));
+    }
+    return db_.transact([&](pqxx::work& txn) {
+      std::vector<std::string> changed;
+      for (const auto& row : exec_hot(
+               txn,
+               "UPDATE vehicle_lock_piles p SET status = v.status, command_id = v.command,"
+               " unlock_command_id = v.unlock, detail = v.detail, attempts = v.attempts,"
+               " retry_at = micros_to_ts(v.retry), updated_at = now()"
+               " FROM unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[],"
+               " $7::integer[], $8::bigint[], $9::text[], $10::bigint[], $11::bigint[])"
+               " AS v(pile, status, command, unlock, detail, attempts, retry, was, was_command,"
+               " was_unlock)"
+               " WHERE p.lock_id = $1 AND p.charge_point_id = v.pile AND p.status = v.was"
+               " AND p.command_id IS NOT DISTINCT FROM v.was_command"
+               " AND p.unlock_command_id IS NOT DISTINCT FROM v.was_unlock"
+               " RETURNING p.charge_point_id",
+               lock_id, text_array(piles), text_array(statuses), text_array(commands),
+               text_array(unlocks), text_array(details), text_array(attempts), text_array(retries),
+               text_array(expected_statuses), text_array(expected_commands),
+               text_array(expected_unlocks)))
+        changed.push_back(row[0].as<std::string>());
+      return changed;
+    });
+  }
+
+  std::vector<LockPileRecord> piles_of(const std::string& lock_id,
+                                       const std::vector<std::string>& charge_point_ids) override {
+    return db_.transact([&](pqxx::work& txn) {
+      std::vector<LockPileRecord> out;
+      for (const auto& row :
+           exec_hot(txn,
+                    std::string("SELECT") + kPileColumns + kPileFrom +
+                        "WHERE p.lock_id = $1 AND p.charge_point_id = ANY($2::text[])",
+                    lock_id, text_array(charge_point_ids)))
+        out.push_back(read_pile(row));
+      return out;
+    });
+  }
+
+  std::vector<LockPileRecord> piles_due(Timestamp now) override {
+    return db_.transact([&](pqxx::work& txn) {
+      std::vector<LockPileRecord> out;
+      for (const auto& row :
+           txn.exec_params(std::string("SELECT") + kPileColumns + kPileFrom +
+                               "WHERE p.retry_at IS NOT NULL AND p.retry_at <= micros_to_ts($1)"
+                               " ORDER BY p.retry_at LIMIT 10000",
+                           to_micros(now)))
+        out.push_back(read_pile(row));
       return out;
     });
   }
@@ -310,10 +419,8 @@ class PgLockStore final : public LockStore {
   std::optional<LockPileRecord> pile(const std::string& lock_id,
                                      const std::string& charge_point_id) override {
     return db_.transact([&](pqxx::work& txn) -> std::optional<LockPileRecord> {
-      const auto result = txn.exec_params(std::string("SELECT") + kPileColumns +
-                                              "FROM vehicle_lock_piles p LEFT JOIN commands c"
-                                              " ON c.id = p.command_id WHERE p.lock_id = $1"
-                                              " AND p.charge_point_id = $2",
+      const auto result = txn.exec_params(std::string("SELECT") + kPileColumns + kPileFrom +
+                                              "WHERE p.lock_id = $1 AND p.charge_point_id = $2",
                                           lock_id, charge_point_id);
       if (result.empty()) return std::nullopt;
       return read_pile(result[0]);

@@ -88,7 +88,14 @@ struct QueueFixture {
         env());
   }
 
+  // A connected pile whose boot was accepted (commands wait for that).
   std::unique_ptr<WsTestClient> connect(const std::string& id) {
+    auto client = connect_unbooted(id);
+    boot(*client);
+    return client;
+  }
+
+  std::unique_ptr<WsTestClient> connect_unbooted(const std::string& id) {
     auto client = std::make_unique<WsTestClient>();
     WsClientOptions options;
     options.basic_user = id;
@@ -98,6 +105,23 @@ struct QueueFixture {
     INFO(result.error);
     REQUIRE(result.connected);
     return client;
+  }
+
+  // Sends a CALL and returns the first frame that comes back (the test
+  // checks it is the answer, not a command).
+  static std::string call(WsTestClient& client, const std::string& action,
+                          const std::string& payload) {
+    REQUIRE(client.send_text(fmt::format(R"([2,"t-{}","{}",{}])", action, action, payload)));
+    const auto reply = client.receive(5s);
+    REQUIRE(reply);
+    return *reply;
+  }
+
+  static void boot(WsTestClient& client) {
+    const std::string reply =
+        call(client, "BootNotification", R"({"chargePointVendor":"Test","chargePointModel":"Q"})");
+    INFO(reply);
+    REQUIRE(reply.rfind(R"([3,"t-BootNotification",{"status":"Accepted")", 0) == 0);
   }
 
   core::CommandRecord enqueue(const std::string& id, const std::string& action,
@@ -123,6 +147,39 @@ struct QueueFixture {
 };
 
 }  // namespace
+
+TEST_CASE_METHOD(QueueFixture, "no command reaches a pile before its boot is accepted") {
+  start();
+  const auto queued = enqueue("CP-2", "Reset", R"({"type":"Soft"})");
+  auto pile = connect_unbooted("CP-2");
+  // OCPP 1.6 §4.2: nothing before the boot is accepted (before this rule
+  // the Reset went out as soon as the connection opened).
+  CHECK_FALSE(pile->receive(1500ms));
+  CHECK(central.commands().find(queued.id)->status == core::CommandStatus::Queued);
+  // The boot's answer comes first, then the command.
+  boot(*pile);
+  auto command = next_call(*pile, 5s);
+  REQUIRE(command);
+  CHECK(command->action == "Reset");
+  answer(*pile, *command, R"({"status":"Accepted"})");
+  CHECK(wait_for(queued.id, core::CommandStatus::Completed).status ==
+        core::CommandStatus::Completed);
+
+  // A pile that reconnects without a reboot (it was accepted before) says
+  // so by its first CALL: commands follow that.
+  pile.reset();
+  const auto second = enqueue("CP-2", "Reset", R"({"type":"Hard"})");
+  pile = connect_unbooted("CP-2");
+  CHECK_FALSE(pile->receive(1500ms));
+  const std::string heartbeat = QueueFixture::call(*pile, "Heartbeat", "{}");
+  CHECK(heartbeat.rfind(R"([3,"t-Heartbeat")", 0) == 0);
+  command = next_call(*pile, 5s);
+  REQUIRE(command);
+  CHECK(command->payload_json == R"({"type":"Hard"})");
+  answer(*pile, *command, R"({"status":"Accepted"})");
+  CHECK(wait_for(second.id, core::CommandStatus::Completed).status ==
+        core::CommandStatus::Completed);
+}
 
 TEST_CASE_METHOD(QueueFixture, "a command reaches the connected pile and its answer is recorded") {
   start();

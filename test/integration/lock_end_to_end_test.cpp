@@ -8,6 +8,7 @@
 
 #include <catch2/catch.hpp>
 #include <functional>
+#include <string_view>
 #include <thread>
 
 #include "core/central_system.h"
@@ -123,8 +124,13 @@ class AnsweringPile {
       const std::string action = frame[2].GetString();
       calls_.push_back({action, text_of(frame[3])});
       const std::string response = responder_(action, frame[3]);
-      // An empty answer: the pile stays silent (the CALL times out).
-      if (!response.empty())
+      // An empty answer: the pile stays silent (the CALL times out);
+      // "CALLERROR:<code>": the pile answers with that CALLERROR.
+      constexpr std::string_view kCallError = "CALLERROR:";
+      if (response.rfind(kCallError, 0) == 0)
+        pile_.client().send_text(fmt::format(R"([4,"{}","{}","busy",{{}}])", frame[1].GetString(),
+                                             response.substr(kCallError.size())));
+      else if (!response.empty())
         pile_.client().send_text(fmt::format(R"([3,"{}",{}])", frame[1].GetString(), response));
     }
     return frame;
@@ -529,4 +535,34 @@ TEST_CASE_METHOD(LockFixture,
   const std::string id = central->locks().request_lock({owner_id, kVin, {}}).lock.id;
   CHECK(flaky.serve_until([&] { return lock(id).piles.armed == 1; }, 30s));
   CHECK(flaky.calls("DataTransfer", "LockVehicle").size() == 2);
+}
+
+TEST_CASE_METHOD(LockFixture,
+                 "lock end to end: a LockVehicle failed with a CALLERROR is sent again after a "
+                 "back-off") {
+  start();
+  int lock_vehicles = 0;
+  AnsweringPile ext("CP-EXT", [&](const std::string& action, const rapidjson::Value& payload) {
+    if (action == "DataTransfer" && payload.HasMember("messageId") &&
+        std::string(payload["messageId"].GetString()) == "LockVehicle" && ++lock_vehicles == 1)
+      return std::string("CALLERROR:InternalError");  // busy: not "unsupported"
+    return extension_pile(action, payload);
+  });
+  ext.connect(url());
+  ext.call("BootNotification", boot_payload());
+  const std::string id = central->locks().request_lock({owner_id, kVin, {}}).lock.id;
+  const auto row = [&](const std::string& column) {
+    return database.scalar("SELECT " + column + " FROM vehicle_lock_piles WHERE lock_id = '" + id +
+                           "' AND charge_point_id = 'CP-EXT'");
+  };
+  // The failure is not final (the pile stays pending, not unsupported) and
+  // is not retried at once: a back-off of about 10 s.
+  REQUIRE(ext.serve_until([&] { return row("retry_at IS NOT NULL") == "t"; }));
+  CHECK(row("status") == "pending");
+  CHECK(row("retry_at > now() + interval '5 seconds'") == "t");
+  CHECK(lock_vehicles == 1);
+  // Then it is sent again (the sweep, every 5 s) and the pile arms.
+  CHECK(ext.serve_until([&] { return row("status") == "armed"; }, 45s));
+  CHECK(lock_vehicles == 2);
+  CHECK(row("retry_at IS NULL") == "t");
 }

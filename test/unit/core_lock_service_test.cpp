@@ -278,11 +278,20 @@ TEST_CASE_METHOD(LockFixture, "cancel before a catch disarms the piles") {
   answer("CP-STD", R"({"status":"UnknownMessageId"})");
   auto view = central->locks().release(alice, id);
   CHECK(view.lock.status == "cancelled");
-  CHECK(view.piles.disarmed == 1);
+  // Queued is not disarmed: the pile (offline here) counts as pendingOffline
+  // until it answers UnlockVehicle.
+  CHECK(view.piles.disarmed == 0);
+  CHECK(view.piles.armed == 0);
+  CHECK(view.piles.pending_offline == 1);
   CHECK(view.piles.unsupported == 1);
+  CHECK(view.piles.release_complete);
   const auto to_ext = queued("CP-EXT");
   REQUIRE(to_ext.size() == 1);
   CHECK(to_ext[0].payload_json == core::lock_codec::unlock_vehicle_payload(id));
+  CHECK(answer("CP-EXT", kAccepted).size() == 1);
+  view = *central->locks().find(id);
+  CHECK(view.piles.disarmed == 1);
+  CHECK(view.piles.pending_offline == 0);
   // The standard pile: the card off its local list again, nothing else.
   const auto to_std = queued("CP-STD");
   REQUIRE(to_std.size() == 1);
@@ -449,8 +458,10 @@ TEST_CASE_METHOD(LockFixture, "locks expire, the owner is warned a day before, o
   locks.sweep();
   const auto ended = *locks.find(id);
   CHECK(ended.lock.status == "expired");
-  CHECK(ended.piles.disarmed == 1);
-  CHECK(queued("CP-EXT").size() == 1);  // UnlockVehicle
+  CHECK(ended.piles.pending_offline == 1);  // UnlockVehicle not answered yet
+  CHECK(queued("CP-EXT").size() == 1);      // UnlockVehicle
+  answer("CP-EXT", kAccepted);
+  CHECK(locks.find(id)->piles.disarmed == 1);
   CHECK(kinds().back() == "lock_state");
   CHECK_THROWS_AS(locks.change(id, {alice, std::nullopt, std::string("X-1")}), core::ConflictError);
 }
@@ -471,7 +482,8 @@ TEST_CASE("one owner cannot flood the network: vehicles per owner, lock requests
                   core::LimitError);
 }
 
-TEST_CASE_METHOD(LockFixture, "a pile that reconnects without a boot gets what lapsed, nothing more") {
+TEST_CASE_METHOD(LockFixture,
+                 "a pile that reconnects without a boot gets what lapsed, nothing more") {
   const auto alice = owner("alice");
   vehicle(alice, kVin, {"TAG-A"});
   pile("CP-1");
