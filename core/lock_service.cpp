@@ -1010,6 +1010,7 @@ void LockService::arm(const LockRecord& lock, const storage::VehicleRecord& vehi
   pile.status = pile_status::kPending;
   run_grouped(group_commit_, [&] {
     // The fan-out and this pile's boot may race: one row, one LockVehicle.
+    locks_.hold(lock.id, false);
     if (locks_.add_piles({pile}).empty()) return;
     const auto command =
         enqueue(lock, charge_point_id, "DataTransfer",
@@ -1037,8 +1038,7 @@ void LockService::rearm(const LockRecord& lock, const std::vector<LockPile>& pil
   std::vector<storage::LockPileChange> take;
   for (const LockPile& pile : piles) {
     storage::LockPileChange change;
-    change.next = pile;
-    change.next.status = pile_status::kPending;
+    change.next = pile;  // an armed pile re-armed at its boot stays armed until it answers
     change.next.command_id.reset();
     change.next.retry_at.reset();
     change.expected_status = pile.status;
@@ -1062,7 +1062,7 @@ void LockService::rearm(const LockRecord& lock, const std::vector<LockPile>& pil
       if (!command) continue;  // the pile was removed; the sweep tries again
       storage::LockPileChange set = change;
       set.next.command_id = command->id;
-      set.expected_status = pile_status::kPending;
+      set.expected_status = change.next.status;
       set.expected_command_id.reset();
       put.push_back(std::move(set));
     }
@@ -1287,6 +1287,7 @@ void LockService::dispatch(const LockRecord& lock) {
     run_grouped(group_commit_, [&] {
       // Rows first: a pile that booted meanwhile (and got its LockVehicle
       // from resync()) keeps its row and gets no second LockVehicle.
+      locks_.hold(lock.id, true);
       std::vector<LockPile> rows(targets.size());
       for (std::size_t i = 0; i < targets.size(); ++i) {
         rows[i].lock_id = lock.id;

@@ -203,6 +203,10 @@ class LockStore {
   virtual void put_pile(const LockPileRecord& pile) = 0;
   // put_pile() for many rows, in a few statements (a lock's fan-out).
   virtual void put_piles(const std::vector<LockPileRecord>& piles) = 0;
+  // Holds the lock's row until the transaction ends: exclusively for its
+  // fan-out, shared for one pile's arming at its boot, so the two never
+  // insert the same pile rows in opposite orders (a deadlock).
+  virtual void hold(const std::string& lock_id, bool exclusive) = 0;
   // Inserts rows for piles that have none for the lock yet (a fan-out and a
   // pile's boot may race); returns the charge point ids inserted.
   virtual std::vector<std::string> add_piles(const std::vector<LockPileRecord>& piles) = 0;

@@ -331,12 +331,13 @@ class PgCommandStore final : public CommandStore {
       std::vector<StoredCommand> out;
       for (const auto& row : exec_hot(
                txn,
-               std::string("UPDATE commands SET status = e.status, response = e.response,"
-                           " error_code = e.code, error_description = e.description,"
+               std::string("UPDATE commands SET status = e.end_status, response = e.end_response,"
+                           " error_code = e.end_code, error_description = e.end_description,"
                            " completed_at = now(), secret = NULL"
                            " FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[],"
-                           " $5::text[]) AS e(id, status, response, code, description)"
-                           " WHERE commands.id = e.id AND commands.status = 'sent' RETURNING") +
+                           " $5::text[]) AS e(end_id, end_status, end_response, end_code,"
+                           " end_description)"
+                           " WHERE commands.id = e.end_id AND commands.status = 'sent' RETURNING") +
                    kColumns,
                text_array(ids), text_array(statuses), text_array(responses), text_array(codes),
                text_array(descriptions)))

@@ -321,6 +321,15 @@ class PgLockStore final : public LockStore {
     });
   }
 
+  void hold(const std::string& lock_id, bool exclusive) override {
+    db_.transact([&](pqxx::work& txn) {
+      exec_hot(txn,
+               exclusive ? "SELECT 1 FROM vehicle_locks WHERE id = $1 FOR UPDATE"
+                         : "SELECT 1 FROM vehicle_locks WHERE id = $1 FOR SHARE",
+               lock_id);
+    });
+  }
+
   std::vector<std::string> add_piles(const std::vector<LockPileRecord>& piles) override {
     static const std::vector<std::string> columns{"{}", "{}", "{}", "{}::bigint"};
     std::vector<std::string> inserted;
@@ -369,14 +378,21 @@ class PgLockStore final : public LockStore {
       std::vector<std::string> changed;
       for (const auto& row : exec_hot(
                txn,
-               "UPDATE vehicle_lock_piles p SET status = v.status, command_id = v.command,"
+               "WITH ordered AS (SELECT 1 FROM vehicle_lock_piles o WHERE o.lock_id = $1"
+               " AND o.charge_point_id = ANY($2::text[]) ORDER BY o.charge_point_id"
+               " FOR UPDATE)"
+               " UPDATE vehicle_lock_piles p SET status = v.status, command_id = v.command,"
                " unlock_command_id = v.unlock, detail = v.detail, attempts = v.attempts,"
                " retry_at = micros_to_ts(v.retry), updated_at = now()"
                " FROM unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[],"
                " $7::integer[], $8::bigint[], $9::text[], $10::bigint[], $11::bigint[])"
                " AS v(pile, status, command, unlock, detail, attempts, retry, was, was_command,"
                " was_unlock)"
-               " WHERE p.lock_id = $1 AND p.charge_point_id = v.pile AND p.status = v.was"
+               // Referenced, so the rows are locked (in charge point order: a
+               // sweep and a batch of answers cannot deadlock) before any is
+               // updated.
+               " WHERE (SELECT count(*) FROM ordered) >= 0"
+               " AND p.lock_id = $1 AND p.charge_point_id = v.pile AND p.status = v.was"
                " AND p.command_id IS NOT DISTINCT FROM v.was_command"
                " AND p.unlock_command_id IS NOT DISTINCT FROM v.was_unlock"
                " RETURNING p.charge_point_id",

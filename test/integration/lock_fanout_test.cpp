@@ -6,6 +6,7 @@
 // - after the release no pile stays armed: piles that drop off in the
 //   middle of it count as pendingOffline and are disarmed when they come
 //   back (UnlockVehicle, delivered only after their boot is accepted).
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <signal.h>
 #include <spawn.h>
@@ -128,10 +129,11 @@ struct FanoutFixture {
 
   int count(const std::string& sql) { return std::stoi(database.scalar(sql)); }
 
+  // Connected and booted (pilesim's model is recorded at the boot).
   int online() {
     return count(
         "SELECT count(*) FROM charge_points WHERE id LIKE 'LOCKSIM-%'"
-        " AND connected_node IS NOT NULL AND registration_status = 'Accepted'");
+        " AND connected_node IS NOT NULL AND model = 'PileSim'");
   }
 
   core::LockPileCounts piles(const std::string& lock_id) {
