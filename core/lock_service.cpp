@@ -1266,11 +1266,9 @@ Sighting LockService::record_sighting(const LockRecord& lock,
 void LockService::dispatch(const LockRecord& lock) {
   const auto vehicle = vehicle_of(lock);
   if (!vehicle) return;
-  std::set<std::string> dispatched;  // before (e.g. by a pile's boot)
-  for (const LockPile& pile : locks_.piles(lock.id)) dispatched.insert(pile.charge_point_id);
   std::vector<std::string> targets;
   for (const ChargePointRecord& cp : charge_points_.list())
-    if (in_scope(lock, cp) && dispatched.count(cp.id) == 0) targets.push_back(cp.id);
+    if (in_scope(lock, cp)) targets.push_back(cp.id);
   // Thousands of piles: their commands and rows in a few statements and
   // one commit, not a few commits per pile.
   const std::string clear = lock_vehicle_payload(lock, *vehicle, false);
@@ -1278,36 +1276,29 @@ void LockService::dispatch(const LockRecord& lock) {
   const std::set<std::string> hashing_piles(hashing.begin(), hashing.end());
   const std::string hashed =
       hashing_piles.empty() ? std::string() : lock_vehicle_payload(lock, *vehicle, true);
-  std::vector<CommandRequest> requests;
-  requests.reserve(targets.size());
-  for (const std::string& id : targets)
-    requests.push_back(
-        lock_command(lock, id, "DataTransfer", hashing_piles.count(id) != 0 ? hashed : clear));
   try {
     run_grouped(group_commit_, [&] {
-      // Rows first: a pile that booted meanwhile (and got its LockVehicle
-      // from resync()) keeps its row and gets no second LockVehicle.
+      // Holding the lock's row, the piles armed before (a pile's boot, the
+      // pile where the car charges) are known and no boot arms one now:
+      // those keep their row and get no second LockVehicle.
       locks_.hold(lock.id, true);
-      std::vector<LockPile> rows(targets.size());
-      for (std::size_t i = 0; i < targets.size(); ++i) {
-        rows[i].lock_id = lock.id;
-        rows[i].charge_point_id = targets[i];
-        rows[i].status = pile_status::kPending;
-      }
-      const auto added = locks_.add_piles(rows);
-      const std::set<std::string> fresh(added.begin(), added.end());
-      std::vector<CommandRequest> todo;
-      for (CommandRequest& request : requests)
-        if (fresh.count(request.charge_point_id) != 0) todo.push_back(std::move(request));
-      const auto commands = commands_.enqueue_many(todo);
-      std::vector<LockPile> armed(commands.size());
+      std::set<std::string> dispatched;
+      for (const LockPile& pile : locks_.piles(lock.id)) dispatched.insert(pile.charge_point_id);
+      std::vector<CommandRequest> requests;
+      requests.reserve(targets.size());
+      for (const std::string& id : targets)
+        if (dispatched.count(id) == 0)
+          requests.push_back(lock_command(lock, id, "DataTransfer",
+                                          hashing_piles.count(id) != 0 ? hashed : clear));
+      const auto commands = commands_.enqueue_many(requests);
+      std::vector<LockPile> rows(commands.size());
       for (std::size_t i = 0; i < commands.size(); ++i) {
-        armed[i].lock_id = lock.id;
-        armed[i].charge_point_id = commands[i].charge_point_id;
-        armed[i].status = pile_status::kPending;
-        armed[i].command_id = commands[i].id;
+        rows[i].lock_id = lock.id;
+        rows[i].charge_point_id = commands[i].charge_point_id;
+        rows[i].status = pile_status::kPending;
+        rows[i].command_id = commands[i].id;
       }
-      locks_.put_piles(armed);
+      locks_.add_piles(rows);
     });
   } catch (const storage::NotFoundError&) {
     // A pile was removed meanwhile: arm the others one by one.

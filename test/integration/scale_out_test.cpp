@@ -59,7 +59,15 @@ std::unique_ptr<WsTestClient> connect(ServerProcess& node, const std::string& id
   for (int attempt = 0; attempt < 40; ++attempt) {
     auto result =
         client->connect(fmt::format("ws://127.0.0.1:{}", node.port("ocpp ws")), id, options);
-    if (result.connected) return client;
+    if (result.connected) {
+      // Commands wait for the pile's accepted boot (OCPP 1.6 §4.2).
+      REQUIRE(client->send_text(
+          R"([2,"boot","BootNotification",{"chargePointVendor":"T","chargePointModel":"S"}])"));
+      const auto reply = client->receive(10s);
+      REQUIRE(reply);
+      REQUIRE(reply->rfind(R"([3,"boot",{"status":"Accepted")", 0) == 0);
+      return client;
+    }
     REQUIRE(result.http_status == 401);
     std::this_thread::sleep_for(250ms);
     client = std::make_unique<WsTestClient>();
