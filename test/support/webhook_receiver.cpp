@@ -14,6 +14,8 @@
 #include <cctype>
 #include <stdexcept>
 
+#include "base/ids.h"
+
 namespace chargelock::test {
 
 WebhookReceiver::WebhookReceiver(bool listening, const CertificateFiles* tls) {
@@ -188,13 +190,7 @@ std::string expected_signature(const std::string& secret, const std::string& bod
   EVP_MAC_CTX_free(context);
   EVP_MAC_free(mac);
   if (!ok) throw std::runtime_error("EVP_MAC failed");
-  static const char digits[] = "0123456789abcdef";
-  std::string hex = "sha256=";
-  for (std::size_t i = 0; i < size; ++i) {
-    hex.push_back(digits[out[i] >> 4]);
-    hex.push_back(digits[out[i] & 0x0f]);
-  }
-  return hex;
+  return "sha256=" + base::hex(out, size);
 }
 
 }  // namespace chargelock::test
