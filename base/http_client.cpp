@@ -149,6 +149,10 @@ bool HttpClient::prepare(const HttpRequest& request, std::chrono::milliseconds t
   h.transfer = Transfer{};
   h.transfer.options = &options_;
   h.error[0] = '\0';
+  if (cancelled_) {
+    h.transfer.response.error = "cancelled (shutting down)";
+    return false;
+  }
   try {
     h.url = parse_url(request.url);
     if (h.url.scheme != "http" && h.url.scheme != "https")
@@ -282,11 +286,6 @@ HttpResponse HttpClient::finish() {
 }
 
 HttpResponse HttpClient::send(const HttpRequest& request) {
-  if (cancelled_) {
-    HttpResponse response;
-    response.error = "cancelled (shutting down)";
-    return response;
-  }
   const auto timeout = request.timeout.count() > 0 ? request.timeout : options_.timeout;
   if (!prepare(request, timeout)) return std::move(handles_->transfer.response);
   // libcurl's own timeout ends the transfer; the deadline is a backstop.
@@ -295,11 +294,6 @@ HttpResponse HttpClient::send(const HttpRequest& request) {
 }
 
 HttpResponse HttpClient::open_stream(const HttpRequest& request) {
-  if (cancelled_) {
-    HttpResponse response;
-    response.error = "cancelled (shutting down)";
-    return response;
-  }
   const auto timeout = request.timeout.count() > 0 ? request.timeout : options_.timeout;
   if (!prepare(request, std::chrono::milliseconds(0)))
     return std::move(handles_->transfer.response);

@@ -99,8 +99,8 @@ class HttpClient {
 
  private:
   struct Handles;
-  // Sets the transfer up from `request`; false (and `response.error`) for a
-  // URL that is not http(s).
+  // Sets the transfer up from `request`; false (and the response's error)
+  // after cancel() or for a URL that is not http(s).
   bool prepare(const HttpRequest& request, std::chrono::milliseconds timeout);
   // Runs the transfer until it ends (true), `until` says so or `deadline`
   // passes (false).

@@ -6,9 +6,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cctype>
 #include <cerrno>
 #include <cstdlib>
+
+#include "test/support/http_head.h"
 
 namespace chargelock::test {
 
@@ -76,23 +77,10 @@ HttpResult raw_http_exchange(int port, const std::string& bytes,
 
   HttpResult result;
   const std::string head = read.substr(0, head_end);
-  std::size_t line_end = head.find("\r\n");
-  const std::string status_line = head.substr(0, line_end);
+  const std::string status_line = head.substr(0, head.find("\r\n"));
   if (status_line.size() < 12 || status_line.compare(0, 5, "HTTP/") != 0) return {};
   result.status = std::atoi(status_line.c_str() + 9);
-  while (line_end != std::string::npos) {
-    const std::size_t start = line_end + 2;
-    line_end = head.find("\r\n", start);
-    const std::string line =
-        head.substr(start, line_end == std::string::npos ? std::string::npos : line_end - start);
-    const auto colon = line.find(':');
-    if (colon == std::string::npos) continue;
-    std::string name = line.substr(0, colon);
-    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    std::string value = line.substr(colon + 1);
-    const auto first = value.find_first_not_of(' ');
-    result.headers[name] = first == std::string::npos ? std::string() : value.substr(first);
-  }
+  result.headers = header_fields(head);
   const std::size_t length =
       static_cast<std::size_t>(std::strtoull(result.header("content-length").c_str(), nullptr, 10));
   std::string body = read.substr(head_end + 4);

@@ -15,6 +15,7 @@
 #include <stdexcept>
 
 #include "base/ids.h"
+#include "test/support/http_head.h"
 
 namespace chargelock::test {
 
@@ -135,19 +136,7 @@ void WebhookReceiver::serve(int fd) {
   const auto space2 = first.find(' ', space1 + 1);
   request.method = first.substr(0, space1);
   request.target = first.substr(space1 + 1, space2 - space1 - 1);
-  while (line_end != std::string::npos && line_end < head.size()) {
-    const std::size_t start = line_end + 2;
-    line_end = head.find("\r\n", start);
-    const std::string line =
-        head.substr(start, line_end == std::string::npos ? std::string::npos : line_end - start);
-    const auto colon = line.find(':');
-    if (colon == std::string::npos) continue;
-    std::string name = line.substr(0, colon);
-    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    std::string value = line.substr(colon + 1);
-    value.erase(0, value.find_first_not_of(' '));
-    request.headers[name] = value;
-  }
+  request.headers = header_fields(head);
   request.body = data.substr(head_end + 4, length);
 
   int status = 200;
