@@ -160,9 +160,10 @@ bool ChargePointService::status_notification(const ConnectorStatus& status) {
   return true;
 }
 
-void ChargePointService::connected(const std::string& id) {
-  charge_points_.set_online(id, config_.node_id, Clock::now());
+bool ChargePointService::connected(const std::string& id) {
+  const auto mark = charge_points_.set_online(id, config_.node_id, Clock::now());
   if (boot_observer_ != nullptr) boot_observer_->connected(id);
+  return mark.accepted_before;
 }
 
 void ChargePointService::disconnected(const std::string& id) {

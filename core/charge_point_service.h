@@ -105,8 +105,13 @@ class ChargePointService {
   // StatusNotification: current connector state plus history. Unknown
   // charge points are ignored (returns false).
   bool status_notification(const ConnectorStatus& status);
-  // Websocket connection opened / closed on this node.
-  void connected(const std::string& id);
+  // Websocket connection opened / closed on this node. connected() returns
+  // whether the pile may get commands before it boots again: it booted
+  // before and its registration is Accepted (a reconnect without a reboot;
+  // such a pile may send nothing until its next heartbeat). A pile never
+  // accepted (no boot on record, Pending, Rejected, unknown) gets commands
+  // only after a BootNotification answered Accepted (OCPP 1.6 §4.2).
+  bool connected(const std::string& id);
   void disconnected(const std::string& id);
   // At node start: piles this node held before a crash are offline now.
   // Returns how many were marked.

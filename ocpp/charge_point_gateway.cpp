@@ -78,9 +78,10 @@ void ChargePointGateway::on_open(SessionId session, const std::string& charge_po
   connection.session->set_on_registered([this, charge_point_id] {
     if (observer_ != nullptr) observer_->on_session_registered(charge_point_id);
   });
+  auto accepted_before = connection.session->accepted_before_from_any_thread();
   sessions_.emplace(session, std::move(connection));
   by_charge_point_[charge_point_id] = session;
-  report(charge_point_id, true);
+  report(charge_point_id, true, std::move(accepted_before));
   if (observer_ != nullptr) observer_->on_session_open(charge_point_id);
 }
 
@@ -141,17 +142,24 @@ std::shared_ptr<ChargePointSession> ChargePointGateway::session_of(
   return sessions_.at(id->second).session;
 }
 
-void ChargePointGateway::report(const std::string& charge_point_id, bool connected) {
+void ChargePointGateway::report(const std::string& charge_point_id, bool connected,
+                                std::function<void()> accepted_before) {
   core::ChargePointService& service = central_.charge_points();
   // Shared: thousands of piles (re)connect at once after an outage.
   work_.submit(
       charge_point_id,
-      [&service, charge_point_id, connected] {
+      [&service, charge_point_id, connected, accepted_before = std::move(accepted_before)] {
         try {
-          if (connected)
-            service.connected(charge_point_id);
-          else
+          if (!connected) {
             service.disconnected(charge_point_id);
+            return;
+          }
+          if (!service.connected(charge_point_id) || !accepted_before) return;
+          // Accepted before: its queued commands go now, not after its next
+          // CALL (minutes away for a pile that reconnected without a reboot).
+          // After the commit, so that commands the connect queued (the lock
+          // re-arming the pile) are claimable.
+          core::WorkQueue::after_commit(accepted_before);
         } catch (const std::exception& error) {
           std::fprintf(stderr, "chargelock: recording %s of %s failed: %s\n",
                        connected ? "connect" : "disconnect", charge_point_id.c_str(), error.what());

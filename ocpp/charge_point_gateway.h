@@ -76,7 +76,11 @@ class ChargePointGateway : public ConnectionHandler {
     std::unique_ptr<Output> output;
     std::shared_ptr<ChargePointSession> session;
   };
-  void report(const std::string& charge_point_id, bool connected);
+  // Records the connect/disconnect on a worker. On a connect of a pile
+  // accepted before (ChargePointService::connected), `accepted_before` runs
+  // (ChargePointSession::accepted_before_from_any_thread).
+  void report(const std::string& charge_point_id, bool connected,
+              std::function<void()> accepted_before = {});
   core::MessageLog& message_log();
 
   core::CentralSystem& central_;

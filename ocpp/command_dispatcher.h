@@ -14,8 +14,8 @@
 // → sent, FOR UPDATE SKIP LOCKED) on a worker, handed to the session on the
 // loop, its outcome recorded on a worker together with the claim of the
 // pile's next command. Nothing is claimed for a pile before its session is
-// registered (BootNotification accepted, or another CALL from a pile that
-// reconnected without a reboot).
+// registered (BootNotification accepted, or a pile accepted before that
+// reconnected without a reboot: see ChargePointSession::registered).
 //
 // Batches: a lock's fan-out wakes thousands of piles at once, and their
 // answers arrive within milliseconds of each other. Pumps asked for during

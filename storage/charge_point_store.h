@@ -97,8 +97,17 @@ class ChargePointStore {
     Timestamp at;
   };
   virtual void touch_many(const std::vector<SeenAt>& seen) = 0;
-  // Marks the pile online, held by `node`. Returns false when unknown.
-  virtual bool set_online(const std::string& id, const std::string& node, Timestamp at) = 0;
+  // What set_online found. Tests as `known`.
+  struct OnlineMark {
+    bool known = false;
+    // The pile booted before (a boot is on record) and its registration is
+    // Accepted now: a reconnect without a reboot may get commands at once.
+    bool accepted_before = false;
+    explicit operator bool() const { return known; }
+  };
+  // Marks the pile online, held by `node` (one statement, also reading
+  // accepted_before). `known` is false when the id is unknown.
+  virtual OnlineMark set_online(const std::string& id, const std::string& node, Timestamp at) = 0;
   // Marks the pile offline, but only while `node` still holds it (a pile
   // that already reconnected to another node stays online). Returns whether
   // a change was made.

@@ -203,7 +203,6 @@ void ChargePointSession::on_call(Call& call) {
     }
   }
   if (in_flight_.count(id) != 0) return;  // its answer is on the way
-  if (call.action != "BootNotification") mark_registered();
 
   if (!schemas_.knows(call.action)) {
     answer(id,
@@ -258,6 +257,14 @@ void ChargePointSession::finish_call(const std::string& message_id, const std::s
                              reply.find(R"("status":"Accepted")") != std::string::npos;
   answer(message_id, std::move(reply), cacheable);
   if (accepted_boot) mark_registered();  // after the answer: calls follow it on the wire
+}
+
+std::function<void()> ChargePointSession::accepted_before_from_any_thread() {
+  return [link = link_, weak = weak_from_this()] {
+    link->post([weak] {
+      if (auto self = weak.lock()) self->accepted_before();
+    });
+  };
 }
 
 void ChargePointSession::mark_registered() {

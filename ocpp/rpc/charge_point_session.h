@@ -128,10 +128,17 @@ class ChargePointSession : public std::enable_shared_from_this<ChargePointSessio
 
   // Whether central-system CALLs may go to the pile (OCPP 1.6 §4.2: not
   // before its boot is accepted): once a BootNotification was answered
-  // Accepted on this connection, or the pile sent any other CALL first (a
-  // reconnect without a reboot: it was accepted before and keeps its
-  // state). Loop thread.
+  // Accepted on this connection, or accepted_before() was called. A
+  // non-boot CALL does not register: a pile never accepted gets nothing
+  // until its boot is. Loop thread.
   bool registered() const { return registered_; }
+  // The pile booted before and its stored registration is Accepted (a
+  // reconnect without a reboot, which may send nothing until its next
+  // heartbeat): registered at once. Loop thread.
+  void accepted_before() { mark_registered(); }
+  // A callable for any thread that runs accepted_before() on the loop if
+  // the session still exists then (nothing once it is gone). Loop thread.
+  std::function<void()> accepted_before_from_any_thread();
   // Runs on the loop thread when registered() becomes true (once).
   void set_on_registered(std::function<void()> callback) { on_registered_ = std::move(callback); }
 

@@ -166,13 +166,19 @@ class PgChargePointStore final : public ChargePointStore {
     });
   }
 
-  bool set_online(const std::string& id, const std::string& node, Timestamp at) override {
+  OnlineMark set_online(const std::string& id, const std::string& node, Timestamp at) override {
     return db_.transact([&](pqxx::work& txn) {
-      return txn.exec_params(
-                    "UPDATE charge_points SET online = true, connected_node = $2,"
-                    " last_seen = micros_to_ts($3) WHERE id = $1",
-                    id, node, to_micros(at))
-                 .affected_rows() == 1;
+      const pqxx::result rows = txn.exec_params(
+          "UPDATE charge_points SET online = true, connected_node = $2,"
+          " last_seen = micros_to_ts($3) WHERE id = $1"
+          " RETURNING registration_status = 'Accepted' AND last_boot_at IS NOT NULL",
+          id, node, to_micros(at));
+      OnlineMark mark;
+      if (rows.size() == 1) {
+        mark.known = true;
+        mark.accepted_before = rows[0][0].as<bool>();
+      }
+      return mark;
     });
   }
 

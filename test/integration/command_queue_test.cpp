@@ -148,15 +148,33 @@ struct QueueFixture {
 
 }  // namespace
 
-TEST_CASE_METHOD(QueueFixture, "no command reaches a pile before its boot is accepted") {
+TEST_CASE_METHOD(QueueFixture,
+                 "no command reaches a never accepted pile before its boot is accepted") {
   start();
   const auto queued = enqueue("CP-2", "Reset", R"({"type":"Soft"})");
+  // CP-2 never booted: OCPP 1.6 §4.2, nothing before its boot is accepted
+  // (before this rule the Reset went out as soon as the connection opened),
+  // not even after another CALL.
   auto pile = connect_unbooted("CP-2");
-  // OCPP 1.6 §4.2: nothing before the boot is accepted (before this rule
-  // the Reset went out as soon as the connection opened).
+  const std::string heartbeat = QueueFixture::call(*pile, "Heartbeat", "{}");
+  CHECK(heartbeat.rfind(R"([3,"t-Heartbeat")", 0) == 0);
   CHECK_FALSE(pile->receive(1500ms));
   CHECK(central.commands().find(queued.id)->status == core::CommandStatus::Queued);
-  // The boot's answer comes first, then the command.
+
+  // A Pending pile: its boot is answered Pending and it gets nothing.
+  database.scalar("UPDATE charge_points SET registration_status = 'Pending' WHERE id = 'CP-2'");
+  const std::string pending =
+      call(*pile, "BootNotification", R"({"chargePointVendor":"Test","chargePointModel":"Q"})");
+  CHECK(pending.rfind(R"([3,"t-BootNotification",{"status":"Pending")", 0) == 0);
+  CHECK_FALSE(pile->receive(1500ms));
+  // Reconnecting (it has a boot on record now, answered Pending) changes nothing.
+  pile.reset();
+  pile = connect_unbooted("CP-2");
+  CHECK_FALSE(pile->receive(1500ms));
+  CHECK(central.commands().find(queued.id)->status == core::CommandStatus::Queued);
+
+  // Accepted by the operator: the next boot's answer comes first, then the command.
+  database.scalar("UPDATE charge_points SET registration_status = 'Accepted' WHERE id = 'CP-2'");
   boot(*pile);
   auto command = next_call(*pile, 5s);
   REQUIRE(command);
@@ -164,20 +182,23 @@ TEST_CASE_METHOD(QueueFixture, "no command reaches a pile before its boot is acc
   answer(*pile, *command, R"({"status":"Accepted"})");
   CHECK(wait_for(queued.id, core::CommandStatus::Completed).status ==
         core::CommandStatus::Completed);
+}
 
-  // A pile that reconnects without a reboot (it was accepted before) says
-  // so by its first CALL: commands follow that.
+TEST_CASE_METHOD(QueueFixture,
+                 "a pile accepted before that reconnects without a boot gets its queued command "
+                 "without sending any CALL") {
+  start();
+  auto pile = connect("CP-2");  // booted, answered Accepted
   pile.reset();
-  const auto second = enqueue("CP-2", "Reset", R"({"type":"Hard"})");
+  const auto queued = enqueue("CP-2", "Reset", R"({"type":"Hard"})");
+  // A reconnect without a reboot: the pile says nothing until its next
+  // heartbeat (minutes); the command must not wait for that.
   pile = connect_unbooted("CP-2");
-  CHECK_FALSE(pile->receive(1500ms));
-  const std::string heartbeat = QueueFixture::call(*pile, "Heartbeat", "{}");
-  CHECK(heartbeat.rfind(R"([3,"t-Heartbeat")", 0) == 0);
-  command = next_call(*pile, 5s);
+  auto command = next_call(*pile, 5s);
   REQUIRE(command);
   CHECK(command->payload_json == R"({"type":"Hard"})");
   answer(*pile, *command, R"({"status":"Accepted"})");
-  CHECK(wait_for(second.id, core::CommandStatus::Completed).status ==
+  CHECK(wait_for(queued.id, core::CommandStatus::Completed).status ==
         core::CommandStatus::Completed);
 }
 

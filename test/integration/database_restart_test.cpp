@@ -205,6 +205,9 @@ TEST_CASE("a PostgreSQL restart under load loses nothing answered and serving re
     options.basic_user = listener.id();
     options.basic_password = pile_password(kPiles + 1);
     REQUIRE(listener.connect(url, options).connected);
+    // Commands go only to a pile whose boot was accepted (OCPP 1.6 §4.2).
+    listener.call_ok("BootNotification",
+                     R"({"chargePointVendor":"ChargeLock","chargePointModel":"Listener"})");
   }
 
   std::atomic<bool> stop{false};

@@ -189,6 +189,8 @@ TEST_CASE("a queued AuthorizationKey is encrypted at rest until delivered") {
   // A pile that refuses the key keeps its password; the secret is dropped.
   OcppTestPile pile("CP-KEY");
   REQUIRE(f.connect(pile, kOldPassword).connected);
+  // Commands go only to a pile whose boot was accepted (OCPP 1.6 §4.2).
+  pile.call_ok("BootNotification", R"({"chargePointVendor":"V","chargePointModel":"M"})");
   auto call = next_call(pile);
   CHECK(std::string(call[3]["value"].GetString()) == kNewKey);
   // Delivered: the row no longer keeps the key, even sealed.
@@ -207,6 +209,7 @@ TEST_CASE("a pile reporting its AuthorizationKey in GetConfiguration: the log ke
   SecretsFixture f;
   OcppTestPile pile("CP-KEY");
   REQUIRE(f.connect(pile, kOldPassword).connected);
+  pile.call_ok("BootNotification", R"({"chargePointVendor":"V","chargePointModel":"M"})");
   auto queued = f.api().post("/api/v1/chargepoints/CP-KEY/commands",
                              R"({"action":"GetConfiguration","payload":{}})");
   REQUIRE(queued.status == 202);
