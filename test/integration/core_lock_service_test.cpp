@@ -11,7 +11,7 @@
 #include "core/digest.h"
 #include "core/domain_errors.h"
 #include "core/lock_codec.h"
-#include "test/unit/core_lock_fixture.h"
+#include "test/integration/core_lock_fixture.h"
 
 using namespace chargelock;
 using namespace chargelock::test;
