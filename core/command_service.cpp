@@ -62,8 +62,9 @@ std::optional<CommandStatus> command_status_from_string(const std::string& text)
   return std::nullopt;
 }
 
-CommandService::CommandService(storage::CommandStore& store, CommandServiceConfig config)
-    : store_(store), config_(std::move(config)) {}
+CommandService::CommandService(storage::CommandStore& store, CommandServiceConfig config,
+                               const TimeSource& time)
+    : store_(store), config_(std::move(config)), time_(time) {}
 
 CommandRecord CommandService::enqueue(const CommandRequest& request) {
   bool created = false;
@@ -103,7 +104,7 @@ storage::NewCommand CommandService::checked(const CommandRequest& request) const
   }
   command.idempotency_key = request.idempotency_key;
   command.origin = request.origin;
-  command.expires_at = Clock::now() + request.expires_in;
+  command.expires_at = time_.now() + request.expires_in;
   return command;
 }
 
@@ -259,7 +260,7 @@ int CommandService::time_out_unanswered(const std::string& charge_point_id) {
 }
 
 int CommandService::time_out_stale(std::chrono::milliseconds age) {
-  return store_.time_out_sent(std::nullopt, Clock::now() - age,
+  return store_.time_out_sent(std::nullopt, time_.now() - age,
                               "no answer recorded (the delivering node stopped or lost it)");
 }
 

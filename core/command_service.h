@@ -18,6 +18,7 @@
 
 #include "core/command_guard.h"
 #include "core/secret_box.h"
+#include "core/time_source.h"
 #include "core/timestamp.h"
 #include "storage/command_store.h"
 
@@ -134,7 +135,9 @@ struct CommandServiceConfig {
 // database); set_validator() before the first enqueue.
 class CommandService {
  public:
-  CommandService(storage::CommandStore& store, CommandServiceConfig config);
+  // `time` stamps expiries and decides what is stale (time_out_stale()).
+  CommandService(storage::CommandStore& store, CommandServiceConfig config,
+                 const TimeSource& time = system_time());
 
   // The validator must outlive the service. Without one, enqueue() throws
   // std::logic_error.
@@ -227,6 +230,7 @@ class CommandService {
 
   storage::CommandStore& store_;
   CommandServiceConfig config_;
+  const TimeSource& time_;
   const CommandValidator* validator_ = nullptr;
   CommandGuard* guard_ = nullptr;
   CommandObserver* observer_ = nullptr;

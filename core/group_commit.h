@@ -1,7 +1,8 @@
 // Group commit: many small writes of one thread in one database commit.
-// The WorkQueue uses it for OCPP messages queued together; the lock uses it
-// for a fan-out to thousands of piles. core::DatabaseGroupCommit is the
-// implementation on storage::Database.
+// This is the hook on the database (core::DatabaseGroupCommit is the one on
+// storage::Database); code sees the commit it shares as a core::WriteBatch
+// (core/write_batch.h), which the WorkQueue hands to the tasks of a group.
+// The lock's fan-out to thousands of piles uses run_grouped() below.
 #pragma once
 
 namespace chargelock::core {

@@ -113,7 +113,7 @@ LockService::LockService(storage::LockStore& locks, storage::VehicleStore& vehic
                          storage::ChargePointStore& charge_points,
                          storage::TransactionStore& transactions, CommandService& commands,
                          NotificationService& notifications, GroupCommit* group_commit,
-                         LockLimits limits)
+                         LockLimits limits, const TimeSource& time)
     : locks_(locks),
       vehicles_(vehicles),
       charge_points_(charge_points),
@@ -121,7 +121,8 @@ LockService::LockService(storage::LockStore& locks, storage::VehicleStore& vehic
       commands_(commands),
       notifications_(notifications),
       group_commit_(group_commit),
-      limits_(limits) {}
+      limits_(limits),
+      time_(time) {}
 
 // ---- owner side
 
@@ -138,7 +139,7 @@ LockView LockService::request_lock(const LockRequest& request, bool* created) {
                          " platform must confirm it (POST /vehicles/" +
                          vin + "/verify) before it can be locked");
 
-  const auto now = Clock::now();
+  const auto now = time_.now();
   storage::NewLock lock;
   lock.id = new_lock_id();
   lock.vin = vin;
@@ -324,7 +325,7 @@ LockView LockService::change(const std::string& lock_id, const LockChange& chang
   update.to = lock.status;
   std::vector<std::string> causes;
   if (change.expires_at) {
-    const auto now = Clock::now();
+    const auto now = time_.now();
     if (*change.expires_at <= now) throw std::invalid_argument("expiresAt: must be in the future");
     if (*change.expires_at > now + limits_.max_lifetime)
       throw std::invalid_argument("expiresAt: at most a year ahead");
@@ -463,7 +464,7 @@ void LockService::reconcile_release(const LockRecord& lock_record) {
 }
 
 int LockService::sweep() {
-  const auto now = Clock::now();
+  const auto now = time_.now();
   try {
     for (const LockRecord& lock : locks_.expiring_before(now)) expire(lock);
     for (const LockRecord& lock : locks_.expiring_before(now + limits_.expiry_warning))
@@ -512,7 +513,7 @@ void LockService::warn_expiry(const LockRecord& lock) {
   storage::LockUpdate update;
   update.lock_id = lock.id;
   update.from = {lock_status::kRequested, lock_status::kArmed, lock_status::kEngaged};
-  update.expiry_warned_at = Clock::now();
+  update.expiry_warned_at = time_.now();
   const auto warned = locks_.update(update);
   if (!warned) return;
   notify(*warned, notification_kind::kLockExpiring,
@@ -665,7 +666,7 @@ DataTransferResult LockService::vehicle_locked(const std::string& charge_point_i
   update.matched_kind = report->matched_kind;
   update.matched_value = report->matched_value;
   update.engaged_without_hold = !report->held;
-  update.engaged_at = Clock::now();
+  update.engaged_at = time_.now();
   const auto engaged = locks_.update(update);
   if (!engaged) {
     log(fmt::format("VehicleLocked from {}: lock {} ended meanwhile (sighting kept)", at,
@@ -722,7 +723,7 @@ std::optional<AuthorizationStatus> LockService::check(const AuthorizationContext
     update.matched_kind = kind;
     update.matched_value = id_tag;
     update.engaged_without_hold = true;
-    update.engaged_at = Clock::now();
+    update.engaged_at = time_.now();
     if (auto engaged = locks_.update(update)) notify_caught(*engaged, seen);
   } else {
     log(fmt::format("{} of locked vehicle {} answered Blocked at {}", id_tag, lock->vin,
@@ -847,7 +848,7 @@ void LockService::engage_from_transactions(const LockRecord& lock,
       update.matched_kind = kind;
       update.matched_value = value;
       update.engaged_without_hold = true;
-      update.engaged_at = Clock::now();
+      update.engaged_at = time_.now();
       if (auto engaged = locks_.update(update)) {
         notify_caught(*engaged, seen);
         // That pile gets LockVehicle first (an extension pile holds the

@@ -54,6 +54,7 @@
 #include "core/domain_errors.h"
 #include "core/group_commit.h"
 #include "core/notification_service.h"
+#include "core/time_source.h"
 #include "storage/lock_store.h"
 #include "storage/transaction_store.h"
 #include "storage/vehicle_store.h"
@@ -147,7 +148,8 @@ class LockService final : public VendorExtension,
   LockService(storage::LockStore& locks, storage::VehicleStore& vehicles,
               storage::ChargePointStore& charge_points, storage::TransactionStore& transactions,
               CommandService& commands, NotificationService& notifications,
-              GroupCommit* group_commit = nullptr, LockLimits limits = {});
+              GroupCommit* group_commit = nullptr, LockLimits limits = {},
+              const TimeSource& time = system_time());
 
   // ---- owner side
 
@@ -292,6 +294,7 @@ class LockService final : public VendorExtension,
   // Fan-outs (LockVehicle / UnlockVehicle to every pile) write in one commit.
   GroupCommit* group_commit_;
   LockLimits limits_;
+  const TimeSource& time_;  // lifetimes, expiry warnings, engagement times
 };
 
 }  // namespace chargelock::core

@@ -160,11 +160,13 @@ std::string WebhookService::generate_secret() { return "whsec_" + random_hex(32)
 // ---- WebhookDispatcher
 
 WebhookDispatcher::WebhookDispatcher(storage::WebhookStore& store, WebhookTransport& transport,
-                                     WebhookRenderer renderer, WebhookDispatcherConfig config)
+                                     WebhookRenderer renderer, WebhookDispatcherConfig config,
+                                     const TimeSource& time)
     : store_(store),
       transport_(transport),
       renderer_(std::move(renderer)),
-      config_(std::move(config)) {}
+      config_(std::move(config)),
+      time_(time) {}
 
 WebhookDispatcher::~WebhookDispatcher() { stop(); }
 
@@ -212,7 +214,7 @@ void WebhookDispatcher::run() {
 }
 
 int WebhookDispatcher::run_once() {
-  const auto claimed = store_.claim_due(std::max(config_.batch, 1), config_.lease);
+  const auto claimed = store_.claim_due(std::max(config_.batch, 1), time_.now(), config_.lease);
   int attempted = 0;
   for (const auto& delivery : claimed) {
     // After stop() the rest stay claimed until the lease ends; they are
@@ -248,8 +250,8 @@ void WebhookDispatcher::attempt(const storage::ClaimedWebhookDelivery& claimed) 
   }
   const std::string error = answer.status ? "HTTP status " + std::to_string(*answer.status)
                                           : (answer.error.empty() ? "no answer" : answer.error);
-  const Timestamp next = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                            webhook_backoff(delivery.attempts, config_.retry));
+  const Timestamp next = time_.now() + std::chrono::duration_cast<Clock::duration>(
+                                           webhook_backoff(delivery.attempts, config_.retry));
   if (next - claimed.notification.created_at >= config_.retry.give_up_after) {
     std::fprintf(stderr,
                  "chargelock: webhooks: giving up delivery %lld (owner %lld) after %d "

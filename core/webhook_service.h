@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "core/notification_service.h"
+#include "core/time_source.h"
 #include "core/timestamp.h"
 #include "storage/webhook_store.h"
 
@@ -156,8 +157,11 @@ struct WebhookDispatcherConfig {
 
 class WebhookDispatcher {
  public:
+  // `time` decides when a delivery is due and when its retry is (a test's
+  // ManualTimeSource skips a backoff); the poll interval is real time.
   WebhookDispatcher(storage::WebhookStore& store, WebhookTransport& transport,
-                    WebhookRenderer renderer, WebhookDispatcherConfig config = {});
+                    WebhookRenderer renderer, WebhookDispatcherConfig config = {},
+                    const TimeSource& time = system_time());
   ~WebhookDispatcher();  // stop()
   WebhookDispatcher(const WebhookDispatcher&) = delete;
   WebhookDispatcher& operator=(const WebhookDispatcher&) = delete;
@@ -180,6 +184,7 @@ class WebhookDispatcher {
   WebhookTransport& transport_;
   WebhookRenderer renderer_;
   WebhookDispatcherConfig config_;
+  const TimeSource& time_;
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;

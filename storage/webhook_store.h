@@ -59,8 +59,10 @@ class WebhookStore {
   // Takes up to `limit` pending deliveries that are due (FOR UPDATE SKIP
   // LOCKED: concurrent claimers, in this or other processes, never get the
   // same row), counts an attempt on each and moves its next attempt `lease`
-  // ahead, so that a claimer that dies leaves it due again later.
-  virtual std::vector<ClaimedWebhookDelivery> claim_due(int limit,
+  // ahead, so that a claimer that dies leaves it due again later. `now` is
+  // the claimer's time (due: next attempt at or before it), the same clock
+  // mark_retry()'s next attempt was computed on.
+  virtual std::vector<ClaimedWebhookDelivery> claim_due(int limit, Timestamp now,
                                                         std::chrono::milliseconds lease) = 0;
   // Outcome of an attempt (only while the delivery is pending).
   virtual void mark_delivered(std::int64_t id, int http_status) = 0;

@@ -77,22 +77,22 @@ class PgWebhookStore final : public WebhookStore {
     });
   }
 
-  std::vector<ClaimedWebhookDelivery> claim_due(int limit,
+  std::vector<ClaimedWebhookDelivery> claim_due(int limit, Timestamp now,
                                                 std::chrono::milliseconds lease) override {
     return db_.transact([&](pqxx::work& txn) {
       std::vector<ClaimedWebhookDelivery> out;
       const auto rows = txn.exec_params(
           "WITH due AS (SELECT id FROM webhook_deliveries"
-          "  WHERE status = 'pending' AND next_attempt_at <= now()"
+          "  WHERE status = 'pending' AND next_attempt_at <= micros_to_ts($3)"
           "  ORDER BY next_attempt_at, id LIMIT $1 FOR UPDATE SKIP LOCKED)"
           " UPDATE webhook_deliveries d SET attempts = d.attempts + 1,"
-          "  next_attempt_at = now() + $2 * interval '1 millisecond'"
+          "  next_attempt_at = micros_to_ts($3) + $2 * interval '1 millisecond'"
           " FROM due, owner_notifications n, owner_webhooks w"
           " WHERE d.id = due.id AND n.id = d.notification_id AND w.owner_id = d.owner_id"
           " RETURNING " +
               delivery_columns("d.") +
               ", n.kind, n.body, ts_to_micros(n.created_at), w.url, w.secret",
-          std::max(limit, 0), static_cast<std::int64_t>(lease.count()));
+          std::max(limit, 0), static_cast<std::int64_t>(lease.count()), postgres::to_micros(now));
       for (const auto& row : rows) {
         ClaimedWebhookDelivery c;
         c.delivery = read_delivery(row);

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "core/notification_service.h"
+#include "core/time_source.h"
 #include "core/webhook_service.h"
 #include "storage/database.h"
 #include "storage/webhook_store.h"
@@ -187,10 +188,14 @@ TEST_CASE("webhook dispatcher: signed POST, retry with backoff, delivered, given
   FakeTransport transport;
   core::WebhookDispatcherConfig config;
   config.retry.first_delay = 300ms;
-  core::WebhookDispatcher dispatcher(database.db().webhooks(), transport, render, config);
+  // The dispatcher's time moves only when the test says so: the backoff is
+  // skipped, not slept out, and the retry times below are exact.
+  core::ManualTimeSource time;
+  core::WebhookDispatcher dispatcher(database.db().webhooks(), transport, render, config, time);
 
   const auto n =
       notifications.notify(owner, core::notification_kind::kLowBattery, R"({"soc":12.5})");
+  time.set(core::Clock::now());  // the new delivery is due (stamped by the database before)
   transport.script = {{500, ""}};
   CHECK(dispatcher.run_once() == 1);
   REQUIRE(transport.posts.size() == 1);
@@ -208,20 +213,20 @@ TEST_CASE("webhook dispatcher: signed POST, retry with backoff, delivered, given
   CHECK(row.attempts == 1);
   CHECK(row.last_status == 500);
   CHECK(row.last_error == std::optional<std::string>("HTTP status 500"));
-  CHECK(row.next_attempt_at > core::Clock::now() + 100ms);
+  CHECK(row.next_attempt_at > time.now() + 100ms);
 
   // Not due yet; then due after the backoff.
   CHECK(dispatcher.run_once() == 0);
-  std::this_thread::sleep_for(400ms);
+  time.advance(400ms);
   transport.script = {{std::nullopt, "cannot connect: refused"}};
   CHECK(dispatcher.run_once() == 1);
   row = webhooks.deliveries(owner).at(0);
   CHECK(row.attempts == 2);
   CHECK_FALSE(row.last_status);
   CHECK(row.last_error == std::optional<std::string>("cannot connect: refused"));
-  CHECK(row.next_attempt_at > core::Clock::now() + 400ms);  // 600 ms after the 2nd failure
+  CHECK(row.next_attempt_at > time.now() + 400ms);  // 600 ms after the 2nd failure
 
-  std::this_thread::sleep_for(700ms);
+  time.advance(700ms);
   CHECK(dispatcher.run_once() == 1);  // 200
   row = webhooks.deliveries(owner).at(0);
   CHECK(row.status == "delivered");
@@ -288,7 +293,7 @@ TEST_CASE("webhook claims: concurrent claimers never share a row, a lapsed lease
   for (int t = 0; t < 4; ++t)
     claimers.emplace_back([&] {
       for (;;) {
-        const auto batch = store.claim_due(3, std::chrono::minutes(1));
+        const auto batch = store.claim_due(3, core::Clock::now(), std::chrono::minutes(1));
         if (batch.empty()) break;
         std::lock_guard<std::mutex> lock(mutex);
         for (const auto& c : batch) {
@@ -305,11 +310,12 @@ TEST_CASE("webhook claims: concurrent claimers never share a row, a lapsed lease
 
   // A claimer that dies leaves its rows claimed until the lease ends.
   notifications.notify(owner, core::notification_kind::kLowBattery, R"({"soc":3})");
-  const auto first = store.claim_due(10, 200ms);
+  const auto claimed_at = core::Clock::now();
+  const auto first = store.claim_due(10, claimed_at, 200ms);
   REQUIRE(first.size() == 1);
-  CHECK(store.claim_due(10, 200ms).empty());
-  std::this_thread::sleep_for(300ms);
-  const auto again = store.claim_due(10, 200ms);
+  CHECK(store.claim_due(10, claimed_at, 200ms).empty());
+  // 300 ms later by the claimers' clock: the lease has lapsed.
+  const auto again = store.claim_due(10, claimed_at + 300ms, 200ms);
   REQUIRE(again.size() == 1);
   CHECK(again[0].delivery.id == first[0].delivery.id);
   CHECK(again[0].delivery.attempts == 2);
