@@ -219,7 +219,7 @@ HttpResponse charge_point_messages(ApiContext& context, const RouteRequest& requ
   for (const auto& frame : frames) {
     out.begin_object()
         .field("id", frame.id)
-        .field("direction", frame.direction == storage::MessageDirection::Incoming ? "in" : "out")
+        .field("direction", frame.direction == core::MessageDirection::Incoming ? "in" : "out")
         .field("frame", frame.frame)
         .field("receivedAt", frame.received_at)
         .end_object();

@@ -207,8 +207,7 @@ ObjectWriter& ObjectWriter::add_null(const char* name) {
   return *this;
 }
 
-ObjectWriter& ObjectWriter::add(const char* name,
-                                const std::optional<storage::GeoLocation>& location) {
+ObjectWriter& ObjectWriter::add(const char* name, const std::optional<GeoLocation>& location) {
   if (!location) return add_null(name);
   return add_raw(
       name, ObjectWriter().add("lat", location->latitude).add("lon", location->longitude).str());

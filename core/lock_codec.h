@@ -15,7 +15,7 @@
 #include <utility>
 #include <vector>
 
-#include "storage/charge_point_store.h"
+#include "core/stores/charge_point_store.h"
 
 namespace chargelock::core::lock_codec {
 
@@ -77,7 +77,7 @@ class ObjectWriter {
   ObjectWriter& add(const char* name, bool value);
   ObjectWriter& add_null(const char* name);
   // {"lat":…,"lon":…} or null.
-  ObjectWriter& add(const char* name, const std::optional<storage::GeoLocation>& location);
+  ObjectWriter& add(const char* name, const std::optional<GeoLocation>& location);
   // A member holding a JSON text verbatim (must be valid JSON).
   ObjectWriter& add_raw(const char* name, const std::string& json);
   std::string str() const;

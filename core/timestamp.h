@@ -1,16 +1,17 @@
 // Time points and their RFC 3339 text form (the OCPP-J dateTime).
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
 
-#include "storage/timestamp.h"
-
 namespace chargelock::core {
 
-using Clock = storage::Clock;
-using Timestamp = storage::Timestamp;
+// PostgreSQL keeps microseconds; finer parts of a time point are truncated
+// when stored.
+using Clock = std::chrono::system_clock;
+using Timestamp = Clock::time_point;
 
 // UTC with a 'Z', e.g. "2024-05-01T12:00:00Z"; milliseconds are added when
 // not zero ("2024-05-01T12:00:00.250Z"). Finer parts are truncated.

@@ -1,7 +1,5 @@
 // REST API access: bearer tokens (stored as hashes) and the vehicle owners
-// they may belong to. Implemented in storage/postgres/api_token_store.cpp;
-// the store is not part of Database's fixed set, make one with
-// make_api_token_store().
+// they may belong to. Reached through Stores::api_tokens().
 #pragma once
 
 #include <cstdint>
@@ -10,11 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "storage/timestamp.h"
+#include "core/timestamp.h"
 
-namespace chargelock::storage {
-
-class Database;
+namespace chargelock::core {
 
 enum class ApiRole { Operator, Owner, Telematics };
 
@@ -69,6 +65,4 @@ class ApiTokenStore {
   virtual std::optional<OwnerRecord> find_owner(std::int64_t id) = 0;
 };
 
-std::unique_ptr<ApiTokenStore> make_api_token_store(Database& database);
-
-}  // namespace chargelock::storage
+}  // namespace chargelock::core

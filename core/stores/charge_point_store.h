@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "storage/timestamp.h"
+#include "core/timestamp.h"
 
-namespace chargelock::storage {
+namespace chargelock::core {
 
 enum class RegistrationStatus { Accepted, Pending, Rejected };
 
@@ -108,4 +108,4 @@ class ChargePointStore {
   virtual int set_node_offline(const std::string& node, Timestamp at) = 0;
 };
 
-}  // namespace chargelock::storage
+}  // namespace chargelock::core

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "storage/timestamp.h"
+#include "core/timestamp.h"
 
-namespace chargelock::storage {
+namespace chargelock::core {
 
 enum class MessageDirection { Incoming, Outgoing };
 
@@ -39,4 +39,4 @@ class MessageLogStore {
                                               std::size_t limit) = 0;
 };
 
-}  // namespace chargelock::storage
+}  // namespace chargelock::core

@@ -6,14 +6,14 @@
 #include <string>
 #include <vector>
 
-#include "storage/timestamp.h"
+#include "core/timestamp.h"
 
-namespace chargelock::storage {
+namespace chargelock::core {
 
 // The stored status; ConcurrentTx is never stored, core derives it.
 enum class IdTagStatus { Accepted, Blocked, Expired, Invalid };
 
-struct IdTagRecord {
+struct IdTag {
   std::string id_tag;  // 1..20 characters (OCPP IdToken)
   IdTagStatus status = IdTagStatus::Accepted;
   std::optional<Timestamp> expiry_date;
@@ -27,11 +27,11 @@ class IdTagStore {
  public:
   virtual ~IdTagStore() = default;
   // Creates the tag or replaces every field of an existing one.
-  virtual void upsert(const IdTagRecord& tag) = 0;
-  virtual std::optional<IdTagRecord> find(const std::string& id_tag) = 0;
-  virtual std::vector<IdTagRecord> list() = 0;  // ordered by id tag
+  virtual void upsert(const IdTag& tag) = 0;
+  virtual std::optional<IdTag> find(const std::string& id_tag) = 0;
+  virtual std::vector<IdTag> list() = 0;  // ordered by id tag
   // Returns false when the tag is unknown.
   virtual bool remove(const std::string& id_tag) = 0;
 };
 
-}  // namespace chargelock::storage
+}  // namespace chargelock::core
