@@ -38,18 +38,6 @@ void check_id(const std::string& id) {
 
 }  // namespace
 
-const char* to_string(RegistrationStatus status) {
-  switch (status) {
-    case RegistrationStatus::Accepted:
-      return "Accepted";
-    case RegistrationStatus::Pending:
-      return "Pending";
-    case RegistrationStatus::Rejected:
-      return "Rejected";
-  }
-  return "Rejected";
-}
-
 ChargePointService::ChargePointService(ChargePointStore& charge_points, ConnectorStore& connectors,
                                        ChargePointDirectory* directory,
                                        ChargePointServiceConfig config)

@@ -18,8 +18,6 @@ namespace chargelock::core {
 
 // One StatusNotification (received_at is set by the store).
 
-const char* to_string(RegistrationStatus status);
-
 struct ChargePointServiceConfig {
   int heartbeat_interval_s = 300;  // interval answered to an Accepted boot
   int boot_retry_interval_s = 60;  // interval answered to a Pending/Rejected boot

@@ -28,8 +28,7 @@ void MessageLogWriter::record(const std::string& charge_point_id, FrameDirection
                               std::string frame) {
   LoggedFrame entry;
   entry.charge_point_id = charge_point_id;
-  entry.direction = direction == FrameDirection::Incoming ? MessageDirection::Incoming
-                                                          : MessageDirection::Outgoing;
+  entry.direction = direction;
   entry.frame = std::move(frame);
   entry.received_at = std::chrono::system_clock::now();
   {

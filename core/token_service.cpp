@@ -37,25 +37,6 @@ std::string base64url(const unsigned char* data, std::size_t size) {
 
 }  // namespace
 
-const char* to_string(ApiRole role) {
-  switch (role) {
-    case ApiRole::Operator:
-      return "operator";
-    case ApiRole::Owner:
-      return "owner";
-    case ApiRole::Telematics:
-      return "telematics";
-  }
-  return "operator";
-}
-
-std::optional<ApiRole> api_role_from_string(std::string_view text) {
-  if (text == "operator") return ApiRole::Operator;
-  if (text == "owner") return ApiRole::Owner;
-  if (text == "telematics") return ApiRole::Telematics;
-  return std::nullopt;
-}
-
 TokenService::TokenService(ApiTokenStore& store) : store_(store) {}
 
 std::string TokenService::hash(std::string_view token) { return sha256_hex(token); }

@@ -24,9 +24,6 @@ namespace chargelock::core {
 
 class Stores;
 
-const char* to_string(ApiRole role);
-std::optional<ApiRole> api_role_from_string(std::string_view text);
-
 // Who a valid token belongs to.
 struct Principal {
   std::int64_t token_id = 0;

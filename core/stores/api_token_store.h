@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/timestamp.h"
@@ -13,6 +14,25 @@
 namespace chargelock::core {
 
 enum class ApiRole { Operator, Owner, Telematics };
+
+// "operator", "owner", "telematics": the API's and the stored form.
+inline const char* to_string(ApiRole role) {
+  switch (role) {
+    case ApiRole::Operator:
+      return "operator";
+    case ApiRole::Owner:
+      return "owner";
+    case ApiRole::Telematics:
+      return "telematics";
+  }
+  return "operator";
+}
+inline std::optional<ApiRole> api_role_from_string(std::string_view text) {
+  if (text == "operator") return ApiRole::Operator;
+  if (text == "owner") return ApiRole::Owner;
+  if (text == "telematics") return ApiRole::Telematics;
+  return std::nullopt;
+}
 
 struct ApiTokenRecord {
   std::int64_t id = 0;
@@ -62,7 +82,6 @@ class ApiTokenStore {
   // `token` are set here) in one transaction. Returns {owner, token id}.
   virtual std::pair<OwnerRecord, std::int64_t> create_owner(const std::string& name,
                                                             const NewApiToken& token) = 0;
-  virtual std::optional<OwnerRecord> find_owner(std::int64_t id) = 0;
 };
 
 }  // namespace chargelock::core

@@ -7,16 +7,15 @@
 #include <string>
 #include <vector>
 
+#include "core/message_log.h"
 #include "core/timestamp.h"
 
 namespace chargelock::core {
 
-enum class MessageDirection { Incoming, Outgoing };
-
 struct LoggedFrame {
   std::int64_t id = 0;  // assigned by the store; increases with arrival order
   std::string charge_point_id;
-  MessageDirection direction = MessageDirection::Incoming;
+  FrameDirection direction = FrameDirection::Incoming;
   std::string frame;
   Timestamp received_at;
 };

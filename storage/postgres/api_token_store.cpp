@@ -10,22 +10,8 @@ namespace chargelock::storage {
 namespace postgres {
 namespace {
 
-const char* to_text(core::ApiRole role) {
-  switch (role) {
-    case core::ApiRole::Operator:
-      return "operator";
-    case core::ApiRole::Owner:
-      return "owner";
-    case core::ApiRole::Telematics:
-      return "telematics";
-  }
-  return "operator";
-}
-
 core::ApiRole role_from_text(const std::string& text) {
-  if (text == "operator") return core::ApiRole::Operator;
-  if (text == "owner") return core::ApiRole::Owner;
-  if (text == "telematics") return core::ApiRole::Telematics;
+  if (const auto role = core::api_role_from_string(text)) return *role;
   // Never guess a role (least of all the strongest one).
   throw core::DatabaseError("api_tokens: unknown role '" + text + "'");
 }
@@ -78,7 +64,7 @@ class PgApiTokenStore final : public core::ApiTokenStore {
       return txn.exec_params(
                     "INSERT INTO api_tokens (role, name, owner_id, token_hash)"
                     " VALUES ($1, $2, $3, $4) ON CONFLICT (token_hash) DO NOTHING",
-                    to_text(token.role), token.name, token.owner_id, token.token_hash)
+                    core::to_string(token.role), token.name, token.owner_id, token.token_hash)
                  .affected_rows() == 1;
     });
   }
@@ -141,26 +127,13 @@ class PgApiTokenStore final : public core::ApiTokenStore {
     });
   }
 
-  std::optional<core::OwnerRecord> find_owner(std::int64_t id) override {
-    return db_.transact([&](pqxx::work& txn) -> std::optional<core::OwnerRecord> {
-      const auto result = txn.exec_params(
-          "SELECT id, name, ts_to_micros(created_at) FROM owners WHERE id = $1", id);
-      if (result.empty()) return std::nullopt;
-      core::OwnerRecord owner;
-      owner.id = result[0][0].as<std::int64_t>();
-      owner.name = result[0][1].as<std::string>();
-      owner.created_at = from_micros(result[0][2].as<std::int64_t>());
-      return owner;
-    });
-  }
-
  private:
   static std::int64_t insert(pqxx::work& txn, const core::NewApiToken& token) {
     return txn
         .exec_params1(
             "INSERT INTO api_tokens (role, name, owner_id, token_hash, vins)"
             " VALUES ($1, $2, $3, $4, $5::text[]) RETURNING id",
-            to_text(token.role), token.name, token.owner_id, token.token_hash,
+            core::to_string(token.role), token.name, token.owner_id, token.token_hash,
             vins_literal(token.vins))[0]
         .as<std::int64_t>();
   }

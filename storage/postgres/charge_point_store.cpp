@@ -7,22 +7,9 @@ namespace chargelock::storage::postgres {
 
 namespace {
 
-const char* to_text(core::RegistrationStatus status) {
-  switch (status) {
-    case core::RegistrationStatus::Accepted:
-      return "Accepted";
-    case core::RegistrationStatus::Pending:
-      return "Pending";
-    case core::RegistrationStatus::Rejected:
-      return "Rejected";
-  }
-  return "Rejected";
-}
-
+// An unknown text reads as Rejected: never admit a pile by a guess.
 core::RegistrationStatus registration_from_text(const std::string& text) {
-  if (text == "Accepted") return core::RegistrationStatus::Accepted;
-  if (text == "Pending") return core::RegistrationStatus::Pending;
-  return core::RegistrationStatus::Rejected;
+  return core::registration_status_from_string(text).value_or(core::RegistrationStatus::Rejected);
 }
 
 const char* const kSelect =
@@ -71,7 +58,8 @@ class PgChargePointStore final : public core::ChargePointStore {
       const auto result = txn.exec_params(
           "INSERT INTO charge_points (id, password_hash, security_profile, registration_status,"
           " latitude, longitude) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
-          cp.id, cp.password_hash, cp.security_profile, to_text(cp.registration_status), lat, lon);
+          cp.id, cp.password_hash, cp.security_profile, core::to_string(cp.registration_status),
+          lat, lon);
       return result.affected_rows() == 1;
     });
   }
@@ -81,7 +69,7 @@ class PgChargePointStore final : public core::ChargePointStore {
       std::optional<double> lat, lon;
       if (change.location) lat = change.location->latitude, lon = change.location->longitude;
       std::optional<std::string> status;
-      if (change.registration_status) status = to_text(*change.registration_status);
+      if (change.registration_status) status = core::to_string(*change.registration_status);
       // Each column keeps its value unless a new one (or a clear flag) is given.
       const auto result = txn.exec_params(
           "UPDATE charge_points SET"

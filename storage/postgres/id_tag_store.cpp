@@ -7,25 +7,8 @@ namespace chargelock::storage::postgres {
 
 namespace {
 
-const char* to_text(core::IdTagStatus status) {
-  switch (status) {
-    case core::IdTagStatus::Accepted:
-      return "Accepted";
-    case core::IdTagStatus::Blocked:
-      return "Blocked";
-    case core::IdTagStatus::Expired:
-      return "Expired";
-    case core::IdTagStatus::Invalid:
-      return "Invalid";
-  }
-  return "Invalid";
-}
-
 core::IdTagStatus status_from_text(const std::string& text) {
-  if (text == "Accepted") return core::IdTagStatus::Accepted;
-  if (text == "Blocked") return core::IdTagStatus::Blocked;
-  if (text == "Expired") return core::IdTagStatus::Expired;
-  return core::IdTagStatus::Invalid;
+  return core::id_tag_status_from_string(text).value_or(core::IdTagStatus::Invalid);
 }
 
 core::IdTag read_tag(const pqxx::row& row) {
@@ -50,7 +33,7 @@ class PgIdTagStore final : public core::IdTagStore {
           " ON CONFLICT (id_tag) DO UPDATE SET status = excluded.status,"
           " expiry_date = excluded.expiry_date, parent_id_tag = excluded.parent_id_tag,"
           " owner_id = excluded.owner_id, updated_at = now()",
-          tag.id_tag, to_text(tag.status), to_micros(tag.expiry_date), tag.parent_id_tag,
+          tag.id_tag, core::to_string(tag.status), to_micros(tag.expiry_date), tag.parent_id_tag,
           tag.owner_id);
     });
   }

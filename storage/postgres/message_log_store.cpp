@@ -23,10 +23,8 @@ class PgMessageLogStore final : public core::MessageLogStore {
       pqxx::stream_to copy(txn, "message_log", columns);
       // COPY inserts rows in order, so ids follow arrival order.
       for (const core::LoggedFrame& f : frames)
-        copy << std::make_tuple(
-            f.charge_point_id,
-            std::string(f.direction == core::MessageDirection::Incoming ? "in" : "out"), f.frame,
-            copy_timestamp(f.received_at));
+        copy << std::make_tuple(f.charge_point_id, std::string(core::to_string(f.direction)),
+                                f.frame, copy_timestamp(f.received_at));
       copy.complete();
     });
   }

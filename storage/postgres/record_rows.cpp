@@ -22,8 +22,8 @@ core::LoggedFrame read_logged_frame(const pqxx::row& row) {
   core::LoggedFrame f;
   f.id = row[0].as<std::int64_t>();
   f.charge_point_id = row[1].as<std::string>();
-  f.direction = row[2].as<std::string>() == "in" ? core::MessageDirection::Incoming
-                                                 : core::MessageDirection::Outgoing;
+  f.direction = core::frame_direction_from_string(row[2].as<std::string>())
+                    .value_or(core::FrameDirection::Outgoing);
   f.frame = row[3].as<std::string>();
   f.received_at = from_micros(row[4].as<std::int64_t>());
   return f;

@@ -232,7 +232,7 @@ TEST_CASE("api: the message log of a charge point is paged with before/after cur
   for (int i = 0; i < 5; ++i) {
     core::LoggedFrame frame;
     frame.charge_point_id = "CP-M";
-    frame.direction = i % 2 ? core::MessageDirection::Outgoing : core::MessageDirection::Incoming;
+    frame.direction = i % 2 ? core::FrameDirection::Outgoing : core::FrameDirection::Incoming;
     frame.frame = "[2,\"" + std::to_string(i) + "\",\"Heartbeat\",{}]";
     frame.received_at = core::Clock::now();
     frames.push_back(frame);

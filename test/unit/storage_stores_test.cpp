@@ -271,16 +271,16 @@ TEST_CASE("message log: batches kept in order, paged per charge point") {
   auto& store = test.db().message_log();
   std::vector<LoggedFrame> frames;
   for (int i = 0; i < 5; ++i)
-    frames.push_back({0, "CP-1", i % 2 ? MessageDirection::Outgoing : MessageDirection::Incoming,
+    frames.push_back({0, "CP-1", i % 2 ? FrameDirection::Outgoing : FrameDirection::Incoming,
                       "[2,\"" + std::to_string(i) + "\",\"Heartbeat\",{}]", kT0});
-  frames.push_back({0, "CP-2", MessageDirection::Incoming, "other", kT0});
+  frames.push_back({0, "CP-2", FrameDirection::Incoming, "other", kT0});
   store.append(frames);
 
   const auto page1 = store.page("CP-1", std::nullopt, 3);
   REQUIRE(page1.size() == 3);
   CHECK(page1[0].frame == "[2,\"4\",\"Heartbeat\",{}]");  // newest first
   CHECK(page1[2].frame == "[2,\"2\",\"Heartbeat\",{}]");
-  CHECK(page1[1].direction == MessageDirection::Outgoing);
+  CHECK(page1[1].direction == FrameDirection::Outgoing);
   CHECK(page1[0].received_at == kT0);
   const auto page2 = store.page("CP-1", page1.back().id, 3);
   REQUIRE(page2.size() == 2);
