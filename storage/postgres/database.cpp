@@ -225,9 +225,9 @@ void Database::Impl::rethrow_as_database_error() {
   }
 }
 
-std::unique_ptr<pqxx::connection> Database::Impl::open() {
+std::unique_ptr<postgres::PreparingConnection> Database::Impl::open() {
   try {
-    return std::make_unique<pqxx::connection>(url);
+    return std::make_unique<postgres::PreparingConnection>(url);
   } catch (const std::exception& e) {
     // libpq's message spans lines ("...: Connection refused\n\tIs the server
     // running...?"); a log line is one line.
@@ -263,7 +263,7 @@ void Database::Impl::release_thread_connection() {
     tls_batch.txn.reset();  // it lives on the connection about to go
     tls_batch.failed = true;
   }
-  std::unique_ptr<pqxx::connection> mine;
+  std::unique_ptr<postgres::PreparingConnection> mine;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = connections_.find(std::this_thread::get_id());

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <optional>
 #include <pqxx/pqxx>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <type_traits>
@@ -53,18 +54,42 @@ std::string copy_timestamp(core::Timestamp t);
 // (e.g. "{}::integer"). Values go in as text, row by row.
 std::string values_rows(std::size_t rows, const std::vector<std::string>& column_templates);
 using TextParams = std::vector<std::optional<std::string>>;
-inline std::optional<std::string> text_param(const std::optional<int>& v) {
-  return v ? std::optional<std::string>(std::to_string(*v)) : std::nullopt;
-}
+// A connection of Database::Impl, which remembers the statements it has
+// prepared. libpqxx 6.4 registers a prepared statement lazily and takes the
+// same definition twice; libpqxx 7 prepares at once and refuses a name
+// already prepared. Preparing once per connection is right for both.
+// Used by the one thread that owns the connection (see Database::Impl).
+class PreparingConnection : public pqxx::connection {
+ public:
+  explicit PreparingConnection(const std::string& url) : pqxx::connection(url) {}
+
+  // Prepares `sql` as `name` unless this connection already did. Throws
+  // std::logic_error when `name` was prepared with another text.
+  void prepare_once(const std::string& name, const std::string& sql) {
+    const auto it = prepared_.find(name);
+    if (it != prepared_.end()) {
+      if (it->second != sql) throw std::logic_error("prepared statement " + name + " redefined");
+      return;
+    }
+    prepare(name, sql);
+    prepared_.emplace(name, sql);  // only once prepare() succeeded
+  }
+
+ private:
+  std::unordered_map<std::string, std::string> prepared_;  // name -> SQL
+};
+
 // Runs `sql` as a prepared statement of the transaction's connection,
-// prepared on first use (libpqxx registers it lazily, per connection, so a
-// reconnect prepares again); the name derives from the SQL text. For the
-// statements every OCPP message runs: PostgreSQL then skips parsing and
-// planning them each time.
+// prepared on its first use there (a reconnect is a new connection, which
+// prepares again); the name derives from the SQL text. For the statements
+// every OCPP message runs: PostgreSQL then skips parsing and planning them
+// each time.
+// REQUIRES: `txn` runs on a connection of Database::Impl (every store
+// transaction does: they come from Impl::transact / the batch).
 template <typename... Args>
 pqxx::result exec_hot(pqxx::work& txn, const std::string& sql, Args&&... args) {
   const std::string name = "hot_" + std::to_string(std::hash<std::string>{}(sql));
-  txn.conn().prepare(name, sql);
+  static_cast<PreparingConnection&>(txn.conn()).prepare_once(name, sql);
   return txn.exec_prepared(name, std::forward<Args>(args)...);
 }
 
@@ -162,7 +187,7 @@ class Database::Impl {
   std::unique_ptr<core::OperatorQueryStore> operator_queries;
 
  private:
-  std::unique_ptr<pqxx::connection> open();
+  std::unique_ptr<postgres::PreparingConnection> open();
   // A transaction on the calling thread's connection. A connection the
   // server closed (PostgreSQL restarted) shows only at its next statement;
   // when that is the BEGIN, nothing has run yet, so the connection is
@@ -180,7 +205,7 @@ class Database::Impl {
   [[noreturn]] void rethrow_as_database_error();
 
   std::mutex mutex_;
-  std::unordered_map<std::thread::id, std::unique_ptr<pqxx::connection>> connections_;
+  std::unordered_map<std::thread::id, std::unique_ptr<postgres::PreparingConnection>> connections_;
 };
 
 namespace postgres {
