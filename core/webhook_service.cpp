@@ -9,7 +9,7 @@
 #include <stdexcept>
 
 #include "core/digest.h"
-#include "storage/database_error.h"
+#include "core/domain_errors.h"
 
 namespace chargelock::core {
 
@@ -43,7 +43,7 @@ std::chrono::milliseconds webhook_backoff(int attempts, const WebhookRetryPolicy
 
 // ---- WebhookService
 
-WebhookService::WebhookService(storage::WebhookStore& store) : store_(store) {}
+WebhookService::WebhookService(WebhookStore& store) : store_(store) {}
 
 WebhookSet WebhookService::set(std::int64_t owner_id, const std::string& url,
                                const std::optional<std::string>& secret) {
@@ -63,7 +63,7 @@ WebhookSet WebhookService::set(std::int64_t owner_id, const std::string& url,
     key = generate_secret();
     result.generated_secret = key;
   }
-  const storage::WebhookRecord stored = store_.put(owner_id, url, key);
+  const WebhookRecord stored = store_.put(owner_id, url, key);
   result.webhook = Webhook{stored.url, stored.created_at, stored.updated_at};
   return result;
 }
@@ -84,7 +84,7 @@ std::string WebhookService::generate_secret() { return "whsec_" + random_hex(32)
 
 // ---- WebhookDispatcher
 
-WebhookDispatcher::WebhookDispatcher(storage::WebhookStore& store, WebhookTransport& transport,
+WebhookDispatcher::WebhookDispatcher(WebhookStore& store, WebhookTransport& transport,
                                      WebhookRenderer renderer, WebhookDispatcherConfig config,
                                      const TimeSource& time)
     : store_(store),
@@ -151,7 +151,7 @@ int WebhookDispatcher::run_once() {
   return attempted;
 }
 
-void WebhookDispatcher::attempt(const storage::ClaimedWebhookDelivery& claimed) {
+void WebhookDispatcher::attempt(const ClaimedWebhookDelivery& claimed) {
   const auto& delivery = claimed.delivery;
   WebhookAnswer answer;
   try {

@@ -8,7 +8,7 @@
 //
 // A batch over a GroupCommit holds its transaction from construction to
 // commit()/abort(): the store calls made meanwhile on the constructing
-// thread write into it (storage::Database::begin_batch()). A batch without
+// thread write into it (core::Stores::begin_batch()). A batch without
 // one (WriteBatch::alone()) has no shared transaction: each write commits on
 // its own and after_commit() runs its callback at once.
 //

@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "storage/timestamp.h"
+#include "core/timestamp.h"
 
-namespace chargelock::storage {
+namespace chargelock::core {
 
 enum class StatusNotificationKind {
   Diagnostics,     // DiagnosticsStatusNotification
@@ -77,4 +77,4 @@ class EventStore {
                                                          std::size_t limit) = 0;
 };
 
-}  // namespace chargelock::storage
+}  // namespace chargelock::core

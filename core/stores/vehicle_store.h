@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
-#include "storage/charge_point_store.h"
-#include "storage/timestamp.h"
+#include "core/stores/charge_point_store.h"
+#include "core/timestamp.h"
 
-namespace chargelock::storage {
+namespace chargelock::core {
 
 // Identifier kinds as stored: "idTag" or "evccId". `match_key` is what a
 // pile's report is compared with (core computes it: core/vehicle_identity.h).
@@ -35,7 +35,7 @@ struct NewVehicle {
   std::vector<VehicleIdentifier> identifiers;
 };
 
-struct VehicleRecord {
+struct Vehicle {
   std::string vin;
   std::int64_t owner_id = 0;  // the registration's owner
   bool verified = false;      // this registration is the verified binding
@@ -57,28 +57,28 @@ class VehicleStore {
   // identifiers. Throws ConflictError when one of the identifiers is on
   // another vehicle of the same owner (nothing changes then); NotFoundError
   // for an unknown owner.
-  virtual VehicleRecord put(const NewVehicle& vehicle) = 0;
+  virtual Vehicle put(const NewVehicle& vehicle) = 0;
   // The verified registration of the VIN.
-  virtual std::optional<VehicleRecord> find(const std::string& vin) = 0;
+  virtual std::optional<Vehicle> find(const std::string& vin) = 0;
   // That owner's registration of the VIN (verified or not).
-  virtual std::optional<VehicleRecord> find_registration(const std::string& vin,
-                                                         std::int64_t owner_id) = 0;
+  virtual std::optional<Vehicle> find_registration(const std::string& vin,
+                                                   std::int64_t owner_id) = 0;
   // Every registration of the VIN, oldest first.
-  virtual std::vector<VehicleRecord> registrations(const std::string& vin) = 0;
-  virtual std::vector<VehicleRecord> list_for_owner(std::int64_t owner_id) = 0;  // by VIN
+  virtual std::vector<Vehicle> registrations(const std::string& vin) = 0;
+  virtual std::vector<Vehicle> list_for_owner(std::int64_t owner_id) = 0;  // by VIN
   // Makes the owner's registration the verified one (another owner's
   // verification ends). Throws NotFoundError when the owner has no
   // registration of the VIN; ConflictError when one of its identifiers is
   // on another verified vehicle.
-  virtual VehicleRecord verify(const std::string& vin, std::int64_t owner_id,
-                               const std::string& verified_by) = 0;
+  virtual Vehicle verify(const std::string& vin, std::int64_t owner_id,
+                         const std::string& verified_by) = 0;
   // Deletes the owner's registration (and the binding when it was the
   // verified one); the vehicle's row, its locks and their evidence stay.
   // Returns whether there was one.
   virtual bool remove_registration(const std::string& vin, std::int64_t owner_id) = 0;
   // The verified vehicles that have an identifier with this match key
   // (of either kind).
-  virtual std::vector<VehicleRecord> find_verified_by_key(const std::string& match_key) = 0;
+  virtual std::vector<Vehicle> find_verified_by_key(const std::string& match_key) = 0;
   // Whether any owner registered the VIN.
   virtual bool known(const std::string& vin) = 0;
 
@@ -93,4 +93,4 @@ class VehicleStore {
   virtual bool rearm_low_battery_prompt(const std::string& vin) = 0;
 };
 
-}  // namespace chargelock::storage
+}  // namespace chargelock::core

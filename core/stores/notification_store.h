@@ -6,11 +6,11 @@
 #include <string>
 #include <vector>
 
-#include "storage/timestamp.h"
+#include "core/timestamp.h"
 
-namespace chargelock::storage {
+namespace chargelock::core {
 
-struct NotificationRecord {
+struct Notification {
   std::int64_t id = 0;
   std::int64_t owner_id = 0;
   std::string kind;       // "low_battery", "vehicle_caught", "lock_state"
@@ -24,12 +24,12 @@ class NotificationStore {
   // Returns the stored notification (id and time set). When the owner has a
   // webhook, its delivery is queued in the same transaction (see
   // webhook_store.h). Throws NotFoundError for an unknown owner.
-  virtual NotificationRecord add(std::int64_t owner_id, const std::string& kind,
-                                 const std::string& body_json) = 0;
+  virtual Notification add(std::int64_t owner_id, const std::string& kind,
+                           const std::string& body_json) = 0;
   // The owner's notifications with an id above `after_id`, oldest first, at
   // most `limit`.
-  virtual std::vector<NotificationRecord> list(std::int64_t owner_id, std::int64_t after_id,
-                                               int limit) = 0;
+  virtual std::vector<Notification> list(std::int64_t owner_id, std::int64_t after_id,
+                                         int limit) = 0;
 };
 
-}  // namespace chargelock::storage
+}  // namespace chargelock::core

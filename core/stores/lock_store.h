@@ -12,10 +12,10 @@
 #include <utility>
 #include <vector>
 
-#include "storage/charge_point_store.h"
-#include "storage/timestamp.h"
+#include "core/stores/charge_point_store.h"
+#include "core/timestamp.h"
 
-namespace chargelock::storage {
+namespace chargelock::core {
 
 struct NewLock {
   std::string id;
@@ -88,7 +88,7 @@ struct NewSighting {
   std::optional<int> transaction_id;
 };
 
-struct SightingRecord {
+struct Sighting {
   std::int64_t id = 0;
   std::string lock_id;
   std::string charge_point_id;
@@ -117,7 +117,7 @@ struct LockFilter {
   int limit = 100;
 };
 
-struct LockPileRecord {
+struct LockPile {
   std::string lock_id;
   std::string charge_point_id;
   std::string status = "pending";
@@ -131,7 +131,7 @@ struct LockPileRecord {
   std::optional<std::string> command_error_code;
 };
 
-struct LockTransitionRecord {
+struct LockTransition {
   std::int64_t id = 0;
   std::string lock_id;
   Timestamp at;
@@ -176,22 +176,22 @@ class LockStore {
 
   // Creates or replaces the lock's row for a pile (status, command ids,
   // detail).
-  virtual void put_pile(const LockPileRecord& pile) = 0;
+  virtual void put_pile(const LockPile& pile) = 0;
   // put_pile() for many rows, in a few statements (a lock's fan-out).
-  virtual void put_piles(const std::vector<LockPileRecord>& piles) = 0;
+  virtual void put_piles(const std::vector<LockPile>& piles) = 0;
   // Ordered by charge point id, with the LockVehicle command's outcome.
-  virtual std::vector<LockPileRecord> piles(const std::string& lock_id) = 0;
+  virtual std::vector<LockPile> piles(const std::string& lock_id) = 0;
   // A page of them: charge point ids after `after`, of one status if given.
-  virtual std::vector<LockPileRecord> piles_page(const std::string& lock_id,
-                                                 const std::optional<std::string>& status,
-                                                 const std::string& after, int limit) = 0;
-  virtual std::optional<LockPileRecord> pile(const std::string& lock_id,
-                                             const std::string& charge_point_id) = 0;
+  virtual std::vector<LockPile> piles_page(const std::string& lock_id,
+                                           const std::optional<std::string>& status,
+                                           const std::string& after, int limit) = 0;
+  virtual std::optional<LockPile> pile(const std::string& lock_id,
+                                       const std::string& charge_point_id) = 0;
   // How many of the lock's piles are in each status (one aggregate query:
   // an owner polls this while thousands of piles answer).
   virtual std::vector<std::pair<std::string, int>> pile_counts(const std::string& lock_id) = 0;
 
-  virtual std::vector<LockTransitionRecord> transitions(const std::string& lock_id) = 0;  // by id
+  virtual std::vector<LockTransition> transitions(const std::string& lock_id) = 0;  // by id
 
   // What an extension pile declared (Capabilities): hashed matching.
   virtual void set_hashed_matching(const std::string& charge_point_id, bool supported) = 0;
@@ -200,8 +200,8 @@ class LockStore {
   virtual bool hashed_matching(const std::string& charge_point_id) = 0;
 
   // Records a sighting (with the pile's location now).
-  virtual SightingRecord add_sighting(const NewSighting& sighting) = 0;
-  virtual std::vector<SightingRecord> sightings(const std::string& lock_id) = 0;  // oldest first
+  virtual Sighting add_sighting(const NewSighting& sighting) = 0;
+  virtual std::vector<Sighting> sightings(const std::string& lock_id) = 0;  // oldest first
 };
 
-}  // namespace chargelock::storage
+}  // namespace chargelock::core

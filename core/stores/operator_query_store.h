@@ -1,7 +1,6 @@
 // Read-only queries the operator API needs beyond the per-domain stores:
-// the message log read forwards, and every connector at once. Implemented in
-// storage/postgres/operator_query_store.cpp; make one with
-// make_operator_query_store().
+// the message log read forwards, and every connector at once. Reached
+// through Stores::operator_queries().
 #pragma once
 
 #include <cstddef>
@@ -10,12 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "storage/connector_store.h"
-#include "storage/message_log_store.h"
+#include "core/stores/connector_store.h"
+#include "core/stores/message_log_store.h"
 
-namespace chargelock::storage {
-
-class Database;
+namespace chargelock::core {
 
 class OperatorQueryStore {
  public:
@@ -26,9 +23,7 @@ class OperatorQueryStore {
                                                   std::int64_t after_id, std::size_t limit) = 0;
   // The current state of every connector of every charge point, ordered by
   // charge point id and connector id.
-  virtual std::vector<ConnectorStatusRecord> all_connectors() = 0;
+  virtual std::vector<ConnectorStatus> all_connectors() = 0;
 };
 
-std::unique_ptr<OperatorQueryStore> make_operator_query_store(Database& database);
-
-}  // namespace chargelock::storage
+}  // namespace chargelock::core

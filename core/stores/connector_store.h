@@ -6,12 +6,12 @@
 #include <string>
 #include <vector>
 
-#include "storage/timestamp.h"
+#include "core/timestamp.h"
 
-namespace chargelock::storage {
+namespace chargelock::core {
 
 // One StatusNotification. connector_id 0 is the charge point itself.
-struct ConnectorStatusRecord {
+struct ConnectorStatus {
   std::string charge_point_id;
   int connector_id = 0;
   std::string status;      // OCPP ChargePointStatus, e.g. "Available"
@@ -31,13 +31,13 @@ class ConnectorStore {
   // in one transaction. Throws NotFoundError when the charge point is not
   // registered. (The pile's last_seen is the OCPP node's business: see
   // ChargePointStore::touch_many.)
-  virtual void record_status(const ConnectorStatusRecord& status) = 0;
+  virtual void record_status(const ConnectorStatus& status) = 0;
 
   // Current state of each connector, ordered by connector id.
-  virtual std::vector<ConnectorStatusRecord> list(const std::string& charge_point_id) = 0;
+  virtual std::vector<ConnectorStatus> list(const std::string& charge_point_id) = 0;
   // Newest first, at most `limit` entries.
-  virtual std::vector<ConnectorStatusRecord> history(const std::string& charge_point_id,
-                                                     int connector_id, std::size_t limit) = 0;
+  virtual std::vector<ConnectorStatus> history(const std::string& charge_point_id, int connector_id,
+                                               std::size_t limit) = 0;
 };
 
-}  // namespace chargelock::storage
+}  // namespace chargelock::core

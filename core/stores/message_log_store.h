@@ -7,16 +7,15 @@
 #include <string>
 #include <vector>
 
-#include "storage/timestamp.h"
+#include "core/message_log.h"
+#include "core/timestamp.h"
 
-namespace chargelock::storage {
-
-enum class MessageDirection { Incoming, Outgoing };
+namespace chargelock::core {
 
 struct LoggedFrame {
   std::int64_t id = 0;  // assigned by the store; increases with arrival order
   std::string charge_point_id;
-  MessageDirection direction = MessageDirection::Incoming;
+  FrameDirection direction = FrameDirection::Incoming;
   std::string frame;
   Timestamp received_at;
 };
@@ -39,4 +38,4 @@ class MessageLogStore {
                                               std::size_t limit) = 0;
 };
 
-}  // namespace chargelock::storage
+}  // namespace chargelock::core

@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "storage/timestamp.h"
+#include "core/timestamp.h"
 
-namespace chargelock::storage {
+namespace chargelock::core {
 
 struct TransactionStart {
   std::string charge_point_id;
@@ -66,4 +66,4 @@ class TransactionStore {
                                               std::optional<int> before_id, std::size_t limit) = 0;
 };
 
-}  // namespace chargelock::storage
+}  // namespace chargelock::core

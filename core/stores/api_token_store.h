@@ -1,22 +1,38 @@
 // REST API access: bearer tokens (stored as hashes) and the vehicle owners
-// they may belong to. Implemented in storage/postgres/api_token_store.cpp;
-// the store is not part of Database's fixed set, make one with
-// make_api_token_store().
+// they may belong to. Reached through Stores::api_tokens().
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
-#include "storage/timestamp.h"
+#include "core/timestamp.h"
 
-namespace chargelock::storage {
-
-class Database;
+namespace chargelock::core {
 
 enum class ApiRole { Operator, Owner, Telematics };
+
+// "operator", "owner", "telematics": the API's and the stored form.
+inline const char* to_string(ApiRole role) {
+  switch (role) {
+    case ApiRole::Operator:
+      return "operator";
+    case ApiRole::Owner:
+      return "owner";
+    case ApiRole::Telematics:
+      return "telematics";
+  }
+  return "operator";
+}
+inline std::optional<ApiRole> api_role_from_string(std::string_view text) {
+  if (text == "operator") return ApiRole::Operator;
+  if (text == "owner") return ApiRole::Owner;
+  if (text == "telematics") return ApiRole::Telematics;
+  return std::nullopt;
+}
 
 struct ApiTokenRecord {
   std::int64_t id = 0;
@@ -66,9 +82,6 @@ class ApiTokenStore {
   // `token` are set here) in one transaction. Returns {owner, token id}.
   virtual std::pair<OwnerRecord, std::int64_t> create_owner(const std::string& name,
                                                             const NewApiToken& token) = 0;
-  virtual std::optional<OwnerRecord> find_owner(std::int64_t id) = 0;
 };
 
-std::unique_ptr<ApiTokenStore> make_api_token_store(Database& database);
-
-}  // namespace chargelock::storage
+}  // namespace chargelock::core

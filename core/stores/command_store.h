@@ -14,9 +14,9 @@
 #include <string>
 #include <vector>
 
-#include "storage/timestamp.h"
+#include "core/timestamp.h"
 
-namespace chargelock::storage {
+namespace chargelock::core {
 
 struct NewCommand {
   std::string charge_point_id;
@@ -174,4 +174,4 @@ class CommandStore {
   virtual std::unique_ptr<CommandWakeups> listen() = 0;
 };
 
-}  // namespace chargelock::storage
+}  // namespace chargelock::core

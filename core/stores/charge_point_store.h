@@ -4,13 +4,33 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
-#include "storage/timestamp.h"
+#include "core/timestamp.h"
 
-namespace chargelock::storage {
+namespace chargelock::core {
 
 enum class RegistrationStatus { Accepted, Pending, Rejected };
+
+// "Accepted", "Pending", "Rejected": the OCPP and the stored form.
+inline const char* to_string(RegistrationStatus status) {
+  switch (status) {
+    case RegistrationStatus::Accepted:
+      return "Accepted";
+    case RegistrationStatus::Pending:
+      return "Pending";
+    case RegistrationStatus::Rejected:
+      return "Rejected";
+  }
+  return "Rejected";
+}
+inline std::optional<RegistrationStatus> registration_status_from_string(std::string_view text) {
+  if (text == "Accepted") return RegistrationStatus::Accepted;
+  if (text == "Pending") return RegistrationStatus::Pending;
+  if (text == "Rejected") return RegistrationStatus::Rejected;
+  return std::nullopt;
+}
 
 struct GeoLocation {
   double latitude = 0;   // degrees, -90..90
@@ -108,4 +128,4 @@ class ChargePointStore {
   virtual int set_node_offline(const std::string& node, Timestamp at) = 0;
 };
 
-}  // namespace chargelock::storage
+}  // namespace chargelock::core

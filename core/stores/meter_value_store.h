@@ -5,9 +5,9 @@
 #include <string>
 #include <vector>
 
-#include "storage/timestamp.h"
+#include "core/timestamp.h"
 
-namespace chargelock::storage {
+namespace chargelock::core {
 
 // One OCPP SampledValue with the MeterValue it belongs to. Optional fields
 // are stored as the pile sent them: none means the OCPP default applies
@@ -37,4 +37,4 @@ class MeterValueStore {
   virtual std::vector<MeterValueRecord> for_transaction(int transaction_id) = 0;
 };
 
-}  // namespace chargelock::storage
+}  // namespace chargelock::core

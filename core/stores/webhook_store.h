@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "storage/notification_store.h"
-#include "storage/timestamp.h"
+#include "core/stores/notification_store.h"
+#include "core/timestamp.h"
 
-namespace chargelock::storage {
+namespace chargelock::core {
 
 struct WebhookRecord {
   std::int64_t owner_id = 0;
@@ -39,7 +39,7 @@ struct WebhookDeliveryRecord {
 // A claimed delivery with what sending it needs.
 struct ClaimedWebhookDelivery {
   WebhookDeliveryRecord delivery;  // attempts already counts this attempt
-  NotificationRecord notification;
+  Notification notification;
   std::string url;
   std::string secret;
 };
@@ -75,4 +75,4 @@ class WebhookStore {
   virtual std::vector<WebhookDeliveryRecord> deliveries(std::int64_t owner_id, int limit) = 0;
 };
 
-}  // namespace chargelock::storage
+}  // namespace chargelock::core
