@@ -31,8 +31,9 @@ constexpr std::chrono::milliseconds kDrainClose{2000};
 constexpr std::chrono::milliseconds kDrainPoll{20};
 constexpr int kGoingAway = 1001;  // RFC 6455 §7.4.1: the server is going down
 
-ocpp::ServerConfig server_config(const Config& config) {
+ocpp::ServerConfig server_config(const Config& config, std::function<bool()> ready) {
   ocpp::ServerConfig server;
+  server.ready = std::move(ready);
   server.plain = ocpp::ListenerConfig{};
   server.plain->host = config.ocpp_listen.host;
   server.plain->port = config.ocpp_listen.port;
@@ -56,12 +57,12 @@ ocpp::ServerConfig server_config(const Config& config) {
 
 class OcppNode::Impl {
  public:
-  Impl(const Config& config, core::CentralSystem& central)
+  Impl(const Config& config, core::CentralSystem& central, std::function<bool()> ready)
       : config_(config),
         central_(central),
         work_(static_cast<std::size_t>(config.workers), nullptr, &central.group_commit()),
         gateway_(central, work_, actions_, ocpp::SchemaRegistry::ocpp16(), session_options(config)),
-        server_(server_config(config), gateway_),
+        server_(server_config(config, std::move(ready)), gateway_),
         dispatcher_(
             central.commands(), work_,
             [this](std::function<void()> task) { server_.post(std::move(task)); },
@@ -181,8 +182,8 @@ class OcppNode::Impl {
   std::atomic<bool> stopping_{false};
 };
 
-OcppNode::OcppNode(const Config& config, core::CentralSystem& central)
-    : impl_(std::make_unique<Impl>(config, central)) {}
+OcppNode::OcppNode(const Config& config, core::CentralSystem& central, std::function<bool()> ready)
+    : impl_(std::make_unique<Impl>(config, central, std::move(ready))) {}
 OcppNode::~OcppNode() = default;
 void OcppNode::run() { impl_->run(); }
 void OcppNode::stop() { impl_->stop(); }

@@ -2,6 +2,7 @@
 // worker threads, all wired to one CentralSystem. run() blocks until stop().
 #pragma once
 
+#include <functional>
 #include <memory>
 
 #include "app/config.h"
@@ -12,7 +13,9 @@ namespace chargelock::app {
 class OcppNode {
  public:
   // Throws std::runtime_error when a listener cannot start.
-  OcppNode(const Config& config, core::CentralSystem& central);
+  // `ready` answers GET /readyz (core::ReadinessProbe::ready; unset: always
+  // ready); thread-safe and non-blocking.
+  OcppNode(const Config& config, core::CentralSystem& central, std::function<bool()> ready = {});
   ~OcppNode();
   OcppNode(const OcppNode&) = delete;
   OcppNode& operator=(const OcppNode&) = delete;

@@ -47,6 +47,13 @@ class Database {
   // Highest applied migration version (0 for an empty database).
   int schema_version();
 
+  // True when the calling thread's connection works and the server takes
+  // writes (a primary, not a standby in recovery: behind a failover proxy a
+  // demoted primary may still answer). Throws DatabaseError when the
+  // database cannot be reached. A read-only statement: never waits on
+  // synchronous replication.
+  bool accepts_writes();
+
   // Closes the calling thread's connection, if any (call when a worker
   // thread ends).
   void release_thread_connection();
