@@ -106,7 +106,7 @@ json_field() { jq -r "$2" "$1" 2>/dev/null; }
 
 wait_until() {  # wait_until SECONDS COMMAND... ; returns 1 on time-out
   local deadline
-  deadline=$(awk -v n="$(now)" -v s="$1" 'BEGIN { print n + s }')
+  deadline=$(awk -v n="$(now)" -v s="$1" 'BEGIN { printf "%.3f", n + s }')
   shift
   until "$@"; do
     awk -v n="$(now)" -v d="$deadline" 'BEGIN { exit !(n > d) }' && return 1
