@@ -206,7 +206,7 @@ test_b() {
   wait_until 120 flood_begun "$since" || { verdict b 1 "the flood did not start"; stop_pilesim; return; }
   sleep 5
   local leader
-  leader=$("$cluster" status | awk '$4 == "primary" {print $1}')
+  leader=$("$cluster" status | awk '$NF == "primary" {print $1}')
   local t0; t0=$(now)
   "$cluster" kill "$leader"
   # Traffic resumes: stored samples grow again, read through HAProxy's
@@ -222,7 +222,7 @@ test_b() {
     resumed=$(elapsed "$t0" "$(now)")
   fi
   local new_leader
-  new_leader=$("$cluster" status | awk '$4 == "primary" {print $1}')
+  new_leader=$("$cluster" status | awk '$NF == "primary" {print $1}')
   wait "$sim_pid" 2>/dev/null; sim_pid=""
   local acked stored errors
   acked=$(json_field "$work/b.json" '.flood.samplesAnswered')
