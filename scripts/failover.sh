@@ -128,6 +128,9 @@ new_lock() {
   api POST "/vehicles/$vin/verify" "{\"ownerId\":$owner_id}" >/dev/null || return 1
   owner_api "$token" POST "/vehicles/$vin/lock" '' | jq -r .lockId
 }
+# Ends a test's lock (an operator's emergency release), so that locks of
+# earlier runs are not re-armed on every boot of later ones.
+release_lock() { api POST "/locks/$1/release" '{"reason":"failover test finished"}' >/dev/null; }
 lock_armed() { api GET "/locks/$1" | jq -r '.piles.armed // 0'; }
 lock_fully_armed() { [ "$(lock_armed "$1")" -ge "$piles" ]; }
 
@@ -179,6 +182,7 @@ test_a() {
   local queued; queued=$(wc -w <<<"$commands")
   local armed; armed=$(lock_armed "$lock")
   stop_pilesim
+  release_lock "$lock"
   local sim_armed; sim_armed=$(json_field "$work/a.json" '.pilesArmed // .state.pilesArmed // empty')
   "$cluster" start "$victim" >/dev/null
   echo "a: killed $victim holding $victim_piles of $piles piles; all piles online again after ${recovered} s (limit 15 s)"
@@ -272,6 +276,7 @@ test_c() {
   stored=$(samples_stored "$since")
   armed=$(lock_armed "$lock")
   sim_armed=$(json_field "$work/c.json" '.pilesArmed // .state.pilesArmed // empty')
+  release_lock "$lock"
   # shellcheck disable=SC2086
   read -r done other pending <<<"$(commands_done $commands)"
   local queued; queued=$(wc -w <<<"$commands")
