@@ -3,7 +3,10 @@
 # HAProxy, Patroni + etcd, 3 OCPP nodes, 2 API processes), with pilesim
 # piles connecting through HAProxy. See docs/deployment.md.
 #
-#   scripts/failover.sh [PILES] [TESTS]      PILES default 200; TESTS: a b c (default all)
+#   scripts/failover.sh [PILES] [TESTS]      PILES default 200; TESTS: t a b c (default all)
+#     t  wss:// through HAProxy (TLS passed through): a profile-2 pile and a
+#        profile-3 pile (client certificate) boot; profile 3 without one is
+#        refused, so the nodes do see the client certificate
 #     a  kill -9 one OCPP node: every pile online again within 15 s, the
 #        commands queued for its piles before the kill delivered after, an
 #        armed lock still armed on every pile
@@ -24,7 +27,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=${CHARGELOCK_BUILD:-$root/build}
 piles=${1:-200}
 shift || true
-tests=${*:-a b c}
+tests=${*:-t a b c}
 cluster=$root/scripts/cluster.sh
 pilesim=$build/simulators/pilesim
 work=$(mktemp -d /tmp/chargelock-failover-XXXXXX)
@@ -154,6 +157,35 @@ commands_done() {  # commands_done IDS... -> "completed other pending"
        FROM commands WHERE id IN ($ids)" | tr '|' ' '
 }
 commands_settled() { [ "$(commands_done "$@" | awk '{print $3}')" = 0 ]; }
+
+# ---------------------------------------------------------------- test t
+pilesim_boots() {  # pilesim_boots ID ARGS... -> bootsAccepted of a 3 s run of one pile
+  local id=$1; shift
+  "$pilesim" --url "$CLUSTER_OCPP_WSS" --ca "$CLUSTER_CA" --count 1 --id-pattern "$id" \
+    --duration 3 --quiet --json "$@" 2>/dev/null | jq -r '.bootsAccepted // 0'
+}
+test_t() {
+  log "t: wss:// through HAProxy, security profiles 2 and 3"
+  local tls=$root/.cluster/tls
+  api POST /chargepoints '{"id":"TLS-FO2","password":"failover-tls-secret-2","securityProfile":2}' \
+    >/dev/null 2>&1 || true
+  api POST /chargepoints '{"id":"TLS-FO3","securityProfile":3}' >/dev/null 2>&1 || true
+  if [ ! -f "$tls/TLS-FO3.pem" ]; then
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=TLS-FO3" -keyout "$tls/TLS-FO3.key" \
+      -out "$tls/TLS-FO3.csr" 2>/dev/null
+    openssl x509 -req -in "$tls/TLS-FO3.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" \
+      -CAcreateserial -days 3650 -out "$tls/TLS-FO3.pem" 2>/dev/null
+  fi
+  sleep 6  # the nodes re-read the charge point directory every 5 s
+  local p2 p3 p3_without
+  p2=$(pilesim_boots TLS-FO2 --password-pattern failover-tls-secret-2)
+  p3=$(pilesim_boots TLS-FO3 --cert-pattern "$tls/TLS-FO3.pem" --key-pattern "$tls/TLS-FO3.key")
+  p3_without=$(pilesim_boots TLS-FO3)
+  echo "t: boots through HAProxy's wss front: profile 2 ${p2}, profile 3 with certificate ${p3}, profile 3 without ${p3_without} (want 1, 1, 0)"
+  local ok=0
+  [ "$p2" -ge 1 ] && [ "$p3" -ge 1 ] && [ "$p3_without" = 0 ] || ok=1
+  verdict t "$ok" "see the figures above"
+}
 
 # ---------------------------------------------------------------- test a
 test_a() {
@@ -291,10 +323,11 @@ test_c() {
 
 for t in $tests; do
   case $t in
+    t) test_t ;;
     a) test_a ;;
     b) test_b ;;
     c) test_c ;;
-    *) log "unknown test '$t' (a, b or c)"; exit 2 ;;
+    *) log "unknown test '$t' (t, a, b or c)"; exit 2 ;;
   esac
 done
 echo "failover: $passed passed, $failed failed"
