@@ -59,16 +59,20 @@ export CHARGELOCK_DATABASE_URL=$CLUSTER_DATABASE_URL
 admin=(-H "Authorization: Bearer $CHARGELOCK_ADMIN_TOKEN" -H "Content-Type: application/json")
 
 sql() { psql -qtAX "$CLUSTER_DATABASE_URL" -c "$1" 2>/dev/null; }
-# Retries through a failover (the API answers 503 meanwhile).
+# Retries through a failover (503, or no answer, meanwhile); a 4xx is final.
 api() {  # api METHOD PATH [BODY] -> body on stdout
-  local i out
+  local i out code
   for i in $(seq 1 60); do
-    if out=$(curl -sf --max-time 5 -X "$1" "${admin[@]}" ${3:+-d "$3"} "$CLUSTER_API$2"); then
-      echo "$out"; return 0
-    fi
+    out=$(curl -s --max-time 5 -w '\n%{http_code}' -X "$1" "${admin[@]}" ${3:+-d "$3"} "$CLUSTER_API$2")
+    code=${out##*$'\n'}
+    out=${out%$'\n'*}
+    case $code in
+      2??) echo "$out"; return 0 ;;
+      4??) log "API $1 $2: $code $out"; return 1 ;;
+    esac
     sleep 0.5
   done
-  log "API $1 $2 failed"; return 1
+  log "API $1 $2 failed ($code)"; return 1
 }
 owner_api() {  # owner_api TOKEN METHOD PATH [BODY]
   curl -sf --max-time 5 -X "$2" -H "Authorization: Bearer $1" -H "Content-Type: application/json" \
