@@ -99,16 +99,19 @@ class OcppNode::Impl {
     server_.run();
   }
 
-  // Stops accepting piles (503), lets the CALLs being handled finish and
-  // their answers go out, closes every pile with 1001 Going Away, then ends
-  // the loop. Queued work still runs after (see ~Impl). Thread-safe and
-  // idempotent.
   void reload_certificates() { server_.reload_certificates(); }
+
+  // Stops accepting piles (503) and sending commands (they stay queued for
+  // the node the piles reconnect to), lets the CALLs being handled finish
+  // and their answers go out and the commands already sent be answered,
+  // closes every pile with 1001 Going Away, then ends the loop. Queued work
+  // still runs after (see ~Impl). Thread-safe and idempotent.
 
   void stop() {
     if (stopping_.exchange(true)) return;
     server_.post([this] {
       server_.stop_accepting();
+      dispatcher_.stop_sending();
       await_calls(std::chrono::steady_clock::now());
     });
   }
@@ -145,11 +148,14 @@ class OcppNode::Impl {
   }
 
   void await_calls(std::chrono::steady_clock::time_point since) {  // loop
+    // The piles' CALLs being handled, and the commands sent to piles whose
+    // answers are awaited (closing first would make them timeouts).
+    const std::size_t in_flight = gateway_.calls_in_flight() + dispatcher_.commands_in_flight();
     const auto waited = std::chrono::steady_clock::now() - since;
-    if ((waited >= kDrainSettle && gateway_.calls_in_flight() == 0) || waited >= kDrainCalls) {
-      if (gateway_.calls_in_flight() > 0)
-        std::fprintf(stderr, "chargelock: stopping with %zu call(s) unanswered\n",
-                     gateway_.calls_in_flight());
+    if ((waited >= kDrainSettle && in_flight == 0) || waited >= kDrainCalls) {
+      if (in_flight > 0)
+        std::fprintf(stderr, "chargelock: stopping with %zu call(s) or command(s) unanswered\n",
+                     in_flight);
       server_.close_all(kGoingAway);
       await_closed(std::chrono::steady_clock::now());
       return;

@@ -21,8 +21,9 @@ class OcppNode {
   OcppNode& operator=(const OcppNode&) = delete;
 
   void run();  // prints the ready lines, then serves until stop()
-  // Thread-safe, idempotent: stops accepting, finishes the CALLs in flight,
-  // closes the piles with 1001 Going Away, then run() returns (within ~7 s).
+  // Thread-safe, idempotent: stops accepting and sending commands, finishes
+  // the CALLs in flight both ways, closes the piles with 1001 Going Away,
+  // then run() returns (within ~7 s).
   void stop();
   // Thread-safe: re-reads the wss:// certificate and key (SIGHUP);
   // connected piles stay.
