@@ -41,10 +41,6 @@ log() { echo "cluster: $*" >&2; }
 die() { log "error: $*"; exit 1; }
 num() { echo "${1##*-}"; }  # ocpp-2 -> 2
 
-as_postgres() {
-  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
-}
-
 pg_bin() {
   local d
   for d in /usr/lib/postgresql/15/bin /usr/lib/postgresql/*/bin; do
@@ -149,6 +145,9 @@ start_patroni() {
   [ "$(id -u)" = 0 ] && chown -R postgres:postgres "$m"
   chmod 700 "$m"
   [ -d "$m/data" ] && chmod 700 "$m/data"
+  local bin_dir etcd_hosts
+  bin_dir=$(pg_bin)
+  etcd_hosts=$(etcd_endpoints)
   export PATRONI_NAME=$name \
     PATRONI_RESTAPI_LISTEN=127.0.0.1:$((B + 20 + i)) \
     PATRONI_RESTAPI_CONNECT_ADDRESS=127.0.0.1:$((B + 20 + i)) \
@@ -156,10 +155,8 @@ start_patroni() {
     PATRONI_POSTGRESQL_CONNECT_ADDRESS=127.0.0.1:$((B + 30 + i)) \
     PATRONI_POSTGRESQL_DATA_DIR=$m/data \
     PATRONI_POSTGRESQL_PGPASS=$m/pgpass \
-    PATRONI_POSTGRESQL_BIN_DIR=$(pg_bin) \
-    PATRONI_ETCD3_HOSTS=$(etcd_endpoints) \
-    PATRONI_LOG_DIR="" \
-    PATH=$PATH
+    PATRONI_POSTGRESQL_BIN_DIR=$bin_dir \
+    PATRONI_ETCD3_HOSTS=$etcd_hosts
   # The log belongs to the member's owner, who writes it.
   touch "$m/log"
   [ "$(id -u)" = 0 ] && chown postgres:postgres "$m/log"

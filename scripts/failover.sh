@@ -61,8 +61,8 @@ admin=(-H "Authorization: Bearer $CHARGELOCK_ADMIN_TOKEN" -H "Content-Type: appl
 sql() { psql -qtAX "$CLUSTER_DATABASE_URL" -c "$1" 2>/dev/null; }
 # Retries through a failover (503, or no answer, meanwhile); a 4xx is final.
 api() {  # api METHOD PATH [BODY] -> body on stdout
-  local i out code
-  for i in $(seq 1 60); do
+  local out code
+  for _ in $(seq 1 60); do
     out=$(curl -s --max-time 5 -w '\n%{http_code}' -X "$1" "${admin[@]}" ${3:+-d "$3"} "$CLUSTER_API$2")
     code=${out##*$'\n'}
     out=${out%$'\n'*}
@@ -214,7 +214,7 @@ test_a() {
   # shellcheck disable=SC2086
   wait_until 60 commands_settled $commands
   # shellcheck disable=SC2086
-  read -r done other pending <<<"$(commands_done $commands)"
+  read -r delivered other pending <<<"$(commands_done $commands)"
   local queued; queued=$(wc -w <<<"$commands")
   local armed; armed=$(lock_armed "$lock")
   stop_pilesim
@@ -222,11 +222,11 @@ test_a() {
   local sim_armed; sim_armed=$(json_field "$work/a.json" '.pilesArmed // .state.pilesArmed // empty')
   "$cluster" start "$victim" >/dev/null
   echo "a: killed $victim holding $victim_piles of $piles piles; all piles online again after ${recovered} s (limit 15 s)"
-  echo "a: commands queued for its piles before the kill: $queued, delivered after: $done, other outcome: $other, still pending: $pending"
+  echo "a: commands queued for its piles before the kill: $queued, delivered after: $delivered, other outcome: $other, still pending: $pending"
   echo "a: lock $lock armed on $armed/$piles piles (central system), ${sim_armed:-?}/$piles (pilesim's watch lists)"
   local ok=0
   [[ $recovered != timeout ]] && awk -v r="$recovered" 'BEGIN { exit !(r <= 15) }' || ok=1
-  [ "$done" = "$queued" ] || ok=1
+  [ "$delivered" = "$queued" ] || ok=1
   [ "$armed" -ge "$piles" ] || ok=1
   [ -z "$sim_armed" ] || [ "$sim_armed" -ge "$piles" ] || ok=1
   verdict a "$ok" "see the figures above"
@@ -290,7 +290,7 @@ test_c() {
   start_pilesim "$work/c.json" --flood meter --flood-duration "${CHARGELOCK_FAILOVER_ROLL_S:-90}" \
     --flood-samples 2 --call-timeout 20
   wait_until 120 flood_begun "$since" || { verdict c 1 "the flood did not start"; stop_pilesim; return; }
-  local lock t0 node commands="" worst=0
+  local lock t0 node commands=""
   lock=$(new_lock) || { verdict c 1 "could not lock a vehicle"; stop_pilesim; return; }
   t0=$(now)
   for node in ocpp-1 ocpp-2 ocpp-3; do
@@ -314,14 +314,14 @@ test_c() {
   sim_armed=$(json_field "$work/c.json" '.pilesArmed // .state.pilesArmed // empty')
   release_lock "$lock"
   # shellcheck disable=SC2086
-  read -r done other pending <<<"$(commands_done $commands)"
+  read -r delivered other pending <<<"$(commands_done $commands)"
   local queued; queued=$(wc -w <<<"$commands")
   echo "c: rolling restart of 3 nodes took $roll s; lock $lock armed on $armed/$piles piles (central system), ${sim_armed:-?}/$piles (pilesim)"
-  echo "c: samples acknowledged ${acked:-?}, stored ${stored:-?}; commands queued $queued, delivered $done, other outcome $other, pending $pending"
+  echo "c: samples acknowledged ${acked:-?}, stored ${stored:-?}; commands queued $queued, delivered $delivered, other outcome $other, pending $pending"
   local ok=0
   [ -n "$acked" ] && [ -n "$stored" ] && [ "$stored" -ge "$acked" ] || ok=1
   [ "$armed" -ge "$piles" ] || ok=1
-  [ "$pending" = 0 ] && [ "$done" = "$queued" ] || ok=1
+  [ "$pending" = 0 ] && [ "$delivered" = "$queued" ] || ok=1
   verdict c "$ok" "see the figures above"
 }
 
