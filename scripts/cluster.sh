@@ -203,6 +203,11 @@ start_haproxy() {
   haproxy -c -q -f "$dir/haproxy/haproxy.cfg" || die "haproxy rejects $dir/haproxy/haproxy.cfg"
   # -db: stay in the foreground (setsid detaches it); logs go to stdout.
   spawn haproxy haproxy -db -f "$dir/haproxy/haproxy.cfg"
+  sleep 0.5
+  # A front port may be taken, e.g. as the local end of some other
+  # program's connection (these ports are inside the kernel's ephemeral
+  # range): say so rather than wait for a database that never comes.
+  alive haproxy || { tail -3 "$dir/haproxy/log" >&2; die "HAProxy did not start (CHARGELOCK_CLUSTER_PORT_BASE moves every port)"; }
 }
 
 node_env() {  # what every chargelock process of the cluster shares
@@ -312,7 +317,7 @@ cmd_up() {
   for m in "${OCPP[@]}"; do start_ocpp "$m"; done
   for m in "${API[@]}"; do start_api "$m"; done
   for m in "${OCPP[@]}" "${API[@]}"; do
-    wait_for 60 "$m /readyz" http_ok "http://127.0.0.1:$(node_port "$m")/readyz"
+    wait_for 60 "$m /readyz (its log: $dir/$m/log)" http_ok "http://127.0.0.1:$(node_port "$m")/readyz"
   done
   # HAProxy takes a server in after `rise` good checks.
   wait_for 15 "HAProxy's OCPP front" http_ok "http://127.0.0.1:$HAPROXY_API/readyz"
@@ -416,7 +421,8 @@ case ${1:-} in
     [ -n "${2:-}" ] || die "usage: $0 start NAME"
     secrets; tls_files; start_member "$2"
     case $2 in
-      ocpp-* | api-*) wait_for 60 "$2 /readyz" http_ok "http://127.0.0.1:$(node_port "$2")/readyz" ;;
+      ocpp-* | api-*)
+        wait_for 60 "$2 /readyz (its log: $dir/$2/log)" http_ok "http://127.0.0.1:$(node_port "$2")/readyz" ;;
     esac
     ;;
   *) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
