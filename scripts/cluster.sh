@@ -270,7 +270,12 @@ leader_rest() {  # the REST port of the Patroni leader, if any
   return 1
 }
 
-database_ready() { psql -qtAX "$DATABASE_URL" -c "SELECT 1" 2>/dev/null | grep -qx 1; }
+# Through HAProxy's front, and a primary: HAProxy takes every server for up
+# when it starts, until its first checks say otherwise, so a connection made
+# right then may land on a standby (and `chargelock migrate` would fail).
+database_ready() {
+  psql -qtAX "$DATABASE_URL" -c "SELECT NOT pg_is_in_recovery()" 2>/dev/null | grep -qx t
+}
 
 sync_standby_ready() {
   local i
@@ -310,6 +315,7 @@ cmd_up() {
   for m in "${PATRONI[@]}"; do start_patroni "$m"; done
   start_haproxy
   wait_for 90 "a Patroni leader" leader_rest
+  sleep 2.5  # HAProxy's first checks (fall 2, inter 1s) take the standbys out
   wait_for 60 "the chargelock database (post_bootstrap)" database_ready
   wait_for 60 "a synchronous standby" sync_standby_ready
   [ -x "$chargelock" ] || die "no $chargelock (scripts/setup.sh builds it; or set CHARGELOCK_BUILD)"
@@ -421,6 +427,7 @@ case ${1:-} in
     [ -n "${2:-}" ] || die "usage: $0 start NAME"
     secrets; tls_files; start_member "$2"
     case $2 in
+      haproxy) sleep 2.5; wait_for 30 "the database through HAProxy" database_ready ;;
       ocpp-* | api-*)
         wait_for 60 "$2 /readyz (its log: $dir/$2/log)" http_ok "http://127.0.0.1:$(node_port "$2")/readyz" ;;
     esac
