@@ -7,7 +7,7 @@
 FROM debian:12 AS build
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         build-essential cmake pkg-config libwebsockets-dev libwebsockets-evlib-ev libev-dev \
-        rapidjson-dev libssl-dev libfmt-dev libpqxx-dev ca-certificates \
+        rapidjson-dev libssl-dev libfmt-dev libcurl4-openssl-dev libpqxx-dev ca-certificates \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -21,7 +21,7 @@ RUN rm -rf build && cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 # ---- runtime: shared libraries only, no compiler
 FROM debian:12-slim
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        libwebsockets17 libwebsockets-evlib-ev libev4 libpqxx-6.4 libfmt9 libssl3 libpq5 \
+        libwebsockets17 libwebsockets-evlib-ev libev4 libpqxx-6.4 libfmt9 libssl3 libpq5 libcurl4 \
         ca-certificates curl \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --home-dir /nonexistent --shell /usr/sbin/nologin chargelock
