@@ -24,7 +24,8 @@ class ApiServer::Impl final : public HttpHandler {
                  &streams_, &rate_limiter_,   config.webhook_allow_private},
         server_(config.http, *this),
         work_(std::max<std::size_t>(1, config.workers)),
-        streams_(central.notifications(), work_, streams_config(config)) {}
+        streams_(central.notifications(), work_, streams_config(config)),
+        ready_(config.ready) {}
 
   ~Impl() override {
     // End the notification streams (no more pushes into the server), then
@@ -34,11 +35,29 @@ class ApiServer::Impl final : public HttpHandler {
   }
 
   void handle(HttpRequest request, Responder respond) override {
+    // Health is answered on the loop: a load balancer must get it even when
+    // every worker waits on the database.
+    if (request.path == "/healthz" || request.path == "/readyz") {
+      respond(health(request));
+      return;
+    }
     // Spread requests over the workers; nothing needs ordering here.
     const std::string shard = std::to_string(next_shard_++ % work_.size());
     work_.submit(shard, [this, request = std::move(request), respond = std::move(respond)] {
       respond(dispatch(context_, request));
     });
+  }
+
+  HttpResponse health(const HttpRequest& request) const {
+    if (request.method != "GET" && request.method != "HEAD") {
+      HttpResponse response = error_response(
+          405, "method " + request.method + " not allowed here (allowed: GET, HEAD)");
+      response.headers.emplace_back("Allow", "GET, HEAD");
+      return response;
+    }
+    if (request.path == "/readyz" && ready_ && !ready_())
+      return error_response(503, "not ready: the database is unreachable or takes no writes");
+    return json_response(200, R"({"status":"ok"})");
   }
 
   int port() const { return server_.port(); }
@@ -57,6 +76,7 @@ class ApiServer::Impl final : public HttpHandler {
   core::WorkQueue work_;
   NotificationStreams streams_;
   std::atomic<std::size_t> next_shard_{0};
+  const std::function<bool()> ready_;
 
   static NotificationStreamsConfig streams_config(const ApiServerConfig& config) {
     NotificationStreamsConfig streams;

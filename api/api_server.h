@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 
 #include "api/http_server.h"
@@ -25,8 +26,13 @@ struct ApiServerConfig {
   int stream_poll_ms = 2000;           // notification streams: catch-up poll of the database
   bool webhook_allow_private = false;  // see ApiContext::webhook_allow_private
   int streams_per_owner = 5;           // notification streams one owner may hold open (429 beyond)
-  double token_rate = 50;    // requests per second per API token (0: unlimited; 429 beyond)
-  double token_burst = 100;  // ... in bursts of up to this many
+  double token_rate = 50;              // requests per second per API token (0: unlimited; 429 beyond)
+  double token_burst = 100;            // ... in bursts of up to this many
+
+  // Health for load balancers, without authentication: GET /healthz is 200
+  // while the loop runs; GET /readyz is 200 when `ready` says so (unset:
+  // always), 503 otherwise. Called on the loop thread: must not block.
+  std::function<bool()> ready;
 };
 
 class ApiServer {

@@ -12,8 +12,9 @@ namespace chargelock::app {
 
 namespace {
 
-api::ApiServerConfig api_config(const Config& config) {
+api::ApiServerConfig api_config(const Config& config, std::function<bool()> ready) {
   api::ApiServerConfig server;
+  server.ready = std::move(ready);
   server.http.host = config.api_listen.host;
   server.http.port = config.api_listen.port;
   server.http.tls_cert = config.api_tls_cert;
@@ -60,10 +61,10 @@ core::WebhookDispatcherConfig webhook_dispatcher_config(core::Stores& stores) {
 
 class ApiNode::Impl {
  public:
-  Impl(const Config& config, core::CentralSystem& central)
+  Impl(const Config& config, core::CentralSystem& central, std::function<bool()> ready)
       : config_(config),
-        server_((ensure_admin_token(config, central.stores()), api_config(config)), central,
-                central.stores()),
+        server_((ensure_admin_token(config, central.stores()), api_config(config, std::move(ready))),
+                central, central.stores()),
         webhook_client_(webhook_client_config(config)),
         webhooks_(central.stores().webhooks(), webhook_client_, api::webhook_body,
                   webhook_dispatcher_config(central.stores())) {
@@ -96,8 +97,8 @@ class ApiNode::Impl {
   core::WebhookDispatcher webhooks_;
 };
 
-ApiNode::ApiNode(const Config& config, core::CentralSystem& central)
-    : impl_(std::make_unique<Impl>(config, central)) {}
+ApiNode::ApiNode(const Config& config, core::CentralSystem& central, std::function<bool()> ready)
+    : impl_(std::make_unique<Impl>(config, central, std::move(ready))) {}
 ApiNode::~ApiNode() = default;
 void ApiNode::run() { impl_->run(); }
 void ApiNode::stop() { impl_->stop(); }

@@ -4,6 +4,7 @@
 // stop().
 #pragma once
 
+#include <functional>
 #include <memory>
 
 #include "app/config.h"
@@ -15,7 +16,9 @@ class ApiNode {
  public:
   // Throws std::runtime_error when the listener cannot start,
   // core::DatabaseError when the admin token cannot be stored.
-  ApiNode(const Config& config, core::CentralSystem& central);
+  // `ready` answers GET /readyz (core::ReadinessProbe::ready; unset: always
+  // ready); thread-safe and non-blocking.
+  ApiNode(const Config& config, core::CentralSystem& central, std::function<bool()> ready = {});
   ~ApiNode();
   ApiNode(const ApiNode&) = delete;
   ApiNode& operator=(const ApiNode&) = delete;

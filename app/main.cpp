@@ -13,6 +13,7 @@
 #include "app/ocpp_node.h"
 #include "core/central_system.h"
 #include "core/domain_errors.h"
+#include "core/readiness.h"
 #include "ocpp/command_validator.h"
 #include "storage/database.h"
 
@@ -36,10 +37,16 @@ sigset_t handled_signals() {
 // `ocpp` and `api` run one of them. The signal thread stops everything; a
 // loop that ends on its own (failure) stops the others too.
 int serve(const app::Config& config, core::CentralSystem& central) {
+  // One probe answers /readyz for both roles (its own connection).
+  core::ReadinessProbe::Options probe_options;
+  probe_options.on_thread_exit = [&central] { central.stores().release_thread_connection(); };
+  core::ReadinessProbe readiness(core::ReadinessProbe::database_check(central.stores()),
+                                 probe_options);
+  const auto ready = [&readiness] { return readiness.ready(); };
   std::unique_ptr<app::OcppNode> node;
   std::unique_ptr<app::ApiNode> api;
-  if (config.command != "api") node = std::make_unique<app::OcppNode>(config, central);
-  if (config.command != "ocpp") api = std::make_unique<app::ApiNode>(config, central);
+  if (config.command != "api") node = std::make_unique<app::OcppNode>(config, central, ready);
+  if (config.command != "ocpp") api = std::make_unique<app::ApiNode>(config, central, ready);
   const auto stop_all = [&node, &api] {
     if (node) node->stop();
     if (api) api->stop();

@@ -31,8 +31,9 @@ constexpr std::chrono::milliseconds kDrainClose{2000};
 constexpr std::chrono::milliseconds kDrainPoll{20};
 constexpr int kGoingAway = 1001;  // RFC 6455 §7.4.1: the server is going down
 
-ocpp::ServerConfig server_config(const Config& config) {
+ocpp::ServerConfig server_config(const Config& config, std::function<bool()> ready) {
   ocpp::ServerConfig server;
+  server.ready = std::move(ready);
   server.plain = ocpp::ListenerConfig{};
   server.plain->host = config.ocpp_listen.host;
   server.plain->port = config.ocpp_listen.port;
@@ -56,12 +57,12 @@ ocpp::ServerConfig server_config(const Config& config) {
 
 class OcppNode::Impl {
  public:
-  Impl(const Config& config, core::CentralSystem& central)
+  Impl(const Config& config, core::CentralSystem& central, std::function<bool()> ready)
       : config_(config),
         central_(central),
         work_(static_cast<std::size_t>(config.workers), nullptr, &central.group_commit()),
         gateway_(central, work_, actions_, ocpp::SchemaRegistry::ocpp16(), session_options(config)),
-        server_(server_config(config), gateway_),
+        server_(server_config(config, std::move(ready)), gateway_),
         dispatcher_(
             central.commands(), work_,
             [this](std::function<void()> task) { server_.post(std::move(task)); },
@@ -98,16 +99,19 @@ class OcppNode::Impl {
     server_.run();
   }
 
-  // Stops accepting piles (503), lets the CALLs being handled finish and
-  // their answers go out, closes every pile with 1001 Going Away, then ends
-  // the loop. Queued work still runs after (see ~Impl). Thread-safe and
-  // idempotent.
   void reload_certificates() { server_.reload_certificates(); }
+
+  // Stops accepting piles (503) and sending commands (they stay queued for
+  // the node the piles reconnect to), lets the CALLs being handled finish
+  // and their answers go out and the commands already sent be answered,
+  // closes every pile with 1001 Going Away, then ends the loop. Queued work
+  // still runs after (see ~Impl). Thread-safe and idempotent.
 
   void stop() {
     if (stopping_.exchange(true)) return;
     server_.post([this] {
       server_.stop_accepting();
+      dispatcher_.stop_sending();
       await_calls(std::chrono::steady_clock::now());
     });
   }
@@ -144,11 +148,14 @@ class OcppNode::Impl {
   }
 
   void await_calls(std::chrono::steady_clock::time_point since) {  // loop
+    // The piles' CALLs being handled, and the commands sent to piles whose
+    // answers are awaited (closing first would make them timeouts).
+    const std::size_t in_flight = gateway_.calls_in_flight() + dispatcher_.commands_in_flight();
     const auto waited = std::chrono::steady_clock::now() - since;
-    if ((waited >= kDrainSettle && gateway_.calls_in_flight() == 0) || waited >= kDrainCalls) {
-      if (gateway_.calls_in_flight() > 0)
-        std::fprintf(stderr, "chargelock: stopping with %zu call(s) unanswered\n",
-                     gateway_.calls_in_flight());
+    if ((waited >= kDrainSettle && in_flight == 0) || waited >= kDrainCalls) {
+      if (in_flight > 0)
+        std::fprintf(stderr, "chargelock: stopping with %zu call(s) or command(s) unanswered\n",
+                     in_flight);
       server_.close_all(kGoingAway);
       await_closed(std::chrono::steady_clock::now());
       return;
@@ -181,8 +188,8 @@ class OcppNode::Impl {
   std::atomic<bool> stopping_{false};
 };
 
-OcppNode::OcppNode(const Config& config, core::CentralSystem& central)
-    : impl_(std::make_unique<Impl>(config, central)) {}
+OcppNode::OcppNode(const Config& config, core::CentralSystem& central, std::function<bool()> ready)
+    : impl_(std::make_unique<Impl>(config, central, std::move(ready))) {}
 OcppNode::~OcppNode() = default;
 void OcppNode::run() { impl_->run(); }
 void OcppNode::stop() { impl_->stop(); }

@@ -116,12 +116,22 @@ void CommandDispatcher::on_session_closed(const std::string& charge_point_id) {
   if (it != piles_.end() && !it->second.busy) piles_.erase(it);
 }
 
+void CommandDispatcher::stop_sending() { sending_ = false; }
+
+std::size_t CommandDispatcher::commands_in_flight() const {
+  std::size_t busy = 0;
+  for (const auto& [id, state] : piles_)
+    if (state.busy) ++busy;
+  return busy;
+}
+
 void CommandDispatcher::request_pump(const std::string& charge_point_id) {
   if (!session_of_(charge_point_id)) {
     auto it = piles_.find(charge_point_id);
     if (it != piles_.end() && !it->second.busy) piles_.erase(it);
     return;
   }
+  if (!sending_) return;  // stopping: the commands wait for the next node
   PileState& state = piles_[charge_point_id];
   if (state.busy) {
     state.again = true;
@@ -152,9 +162,10 @@ void CommandDispatcher::on_claimed(const std::string& charge_point_id,
     finished(charge_point_id);
     return;
   }
-  auto session = session_of_(charge_point_id);
+  auto session = sending_ ? session_of_(charge_point_id) : nullptr;
   if (!session) {
-    // The pile left between claim and send: nothing was written.
+    // The pile left between claim and send, or this node is stopping:
+    // nothing was written.
     work_.submit(charge_point_id, [this, claimed = *command, charge_point_id] {
       try {
         commands_.release(claimed);

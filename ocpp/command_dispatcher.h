@@ -73,6 +73,15 @@ class CommandDispatcher final : public SessionObserver {
   // WorkQueue still runs (stop the WorkQueue after ending the sessions).
   void stop();
 
+  // Loop thread. Graceful stop (SIGTERM): from now on no command is claimed
+  // or sent; one claimed but not yet written goes back to the queue. The
+  // queued commands stay for the node the piles reconnect to (a CALL written
+  // now would be cut off unanswered by the closing connection: timeout).
+  void stop_sending();
+  // Loop thread: piles with a claim or a CALL of ours not yet settled (its
+  // outcome not yet recorded). A stopping node waits for these.
+  std::size_t commands_in_flight() const;
+
   // Loop thread.
   void on_session_open(const std::string& charge_point_id) override;
   void on_session_closed(const std::string& charge_point_id) override;
@@ -101,6 +110,7 @@ class CommandDispatcher final : public SessionObserver {
   SessionLookup session_of_;
   CommandDispatcherOptions options_;
   std::unordered_map<std::string, PileState> piles_;  // loop thread only
+  bool sending_ = true;                               // loop thread only; see stop_sending()
   std::atomic<bool> stopping_{false};
   std::thread listener_;
 };

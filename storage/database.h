@@ -37,7 +37,15 @@ class Database final : public core::Stores {
   // Highest applied migration version (0 for an empty database).
   int schema_version();
 
-  // Closes the calling thread's connection, if any.
+  // True when the calling thread's connection works and the server takes
+  // writes (a primary, not a standby in recovery: behind a failover proxy a
+  // demoted primary may still answer). Throws DatabaseError when the
+  // database cannot be reached. A read-only statement: never waits on
+  // synchronous replication.
+  bool accepts_writes() override;
+
+  // Closes the calling thread's connection, if any (call when a worker
+  // thread ends).
   void release_thread_connection() override;
 
   // See core::Stores.

@@ -53,6 +53,12 @@ class Stores {
   // when a worker thread ends.
   virtual void release_thread_connection() = 0;
 
+  // True when the calling thread's connection works and the database takes
+  // writes (a primary, not a standby in recovery: behind a failover proxy a
+  // demoted primary may still answer). Throws DatabaseError when it cannot be
+  // reached. Read-only: never waits on synchronous replication.
+  virtual bool accepts_writes() = 0;
+
   virtual ChargePointStore& charge_points() = 0;
   virtual ConnectorStore& connectors() = 0;
   virtual IdTagStore& id_tags() = 0;

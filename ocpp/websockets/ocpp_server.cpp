@@ -599,11 +599,16 @@ int OcppServer::Impl::confirm_upgrade(lws* wsi, const Listener& listener, const 
 }
 
 int OcppServer::Impl::answer_plain_http(lws* wsi) {
-  // A plain request to an OCPP path is told to upgrade; anything else is
-  // not here.
-  const bool ocpp_path =
-      websockets::charge_point_id_from_path(tls::header_value(wsi, WSI_TOKEN_GET_URI)).has_value();
-  if (!respond(wsi, ocpp_path ? 426 : HTTP_STATUS_NOT_FOUND)) return -1;
+  // A plain request to an OCPP path is told to upgrade; the health paths
+  // are answered (see ServerConfig::ready); anything else is not here.
+  const std::string path = tls::header_value(wsi, WSI_TOKEN_GET_URI);
+  const bool ocpp_path = websockets::charge_point_id_from_path(path).has_value();
+  unsigned status = ocpp_path ? 426 : HTTP_STATUS_NOT_FOUND;
+  if (path == "/healthz") status = HTTP_STATUS_OK;
+  if (path == "/readyz")
+    status = accepting_ && (!config_.ready || config_.ready()) ? HTTP_STATUS_OK
+                                                               : HTTP_STATUS_SERVICE_UNAVAILABLE;
+  if (!respond(wsi, status)) return -1;
   return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 

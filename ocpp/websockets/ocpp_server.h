@@ -47,6 +47,11 @@ struct ServerConfig {
   // Off here; the program's default (app/config.h) turns it on.
   double connect_rate = 0;     // attempts per second per address
   double connect_burst = 500;  // at once after a quiet spell
+  // Health for load balancers, on every listener (plain HTTP GET):
+  // /healthz answers 200 while the loop runs; /readyz answers 200 when
+  // `ready` says so (unset: always) and the server still accepts piles,
+  // 503 otherwise. Called on the loop thread: must not block.
+  std::function<bool()> ready;
   // libwebsockets log levels to print (bit mask of LLL_*; 1 = errors,
   // 2 = warnings). Process-wide: libwebsockets has one logger.
   int lws_log_levels = 1 | 2;

@@ -322,6 +322,11 @@ int Database::schema_version() {
   });
 }
 
+bool Database::accepts_writes() {
+  return impl_->transact(
+      [](pqxx::work& txn) { return !txn.exec1("SELECT pg_is_in_recovery()")[0].as<bool>(); });
+}
+
 int Database::migrate() {
   pqxx::connection& conn = impl_->connection();
   try {
