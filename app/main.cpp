@@ -20,7 +20,8 @@ namespace {
 
 using namespace chargelock;
 
-// SIGINT/SIGTERM (stop) and SIGHUP (re-read the TLS certificates) are
+// SIGINT/SIGTERM (stop) and SIGHUP (re-read the TLS certificates, keys and
+// the client CA bundle) are
 // blocked in every thread and taken by one thread with sigwait(), which may
 // then call ordinary (not async-signal-safe) code.
 sigset_t handled_signals() {

@@ -21,8 +21,8 @@ class OcppNode {
   // Thread-safe, idempotent: stops accepting, finishes the CALLs in flight,
   // closes the piles with 1001 Going Away, then run() returns (within ~7 s).
   void stop();
-  // Thread-safe: re-reads the wss:// certificate and key (SIGHUP);
-  // connected piles stay.
+  // Thread-safe: re-reads the wss:// certificate and key, and the client CA
+  // bundle of profile 3 (SIGHUP); connected piles stay.
   void reload_certificates();
 
  private:
