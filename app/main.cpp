@@ -2,14 +2,17 @@
 // docs/configuration.md.
 #include <signal.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include "app/api_node.h"
 #include "app/chargepoint_command.h"
 #include "app/config.h"
+#include "app/memory_trimmer.h"
 #include "app/ocpp_node.h"
 #include "core/central_system.h"
 #include "ocpp/command_validator.h"
@@ -45,6 +48,11 @@ int serve(const app::Config& config, core::CentralSystem& central) {
     if (node) node->stop();
     if (api) api->stop();
   };
+  // The resident set follows the live heap after bursts (boot storms,
+  // lock fan-outs) instead of creeping towards their size.
+  std::optional<app::MemoryTrimmer> trimmer;
+  if (config.memory_trim_interval_s > 0)
+    trimmer.emplace(std::chrono::seconds(config.memory_trim_interval_s));
   const sigset_t signals = handled_signals();
   std::thread signal_thread([&stop_all, &node, &api, signals] {
     int signal_number = 0;
