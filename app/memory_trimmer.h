@@ -8,8 +8,9 @@
 // a 64 KiB chunk. After a burst the live heap shrinks again, but the freed
 // chunks stay in the arenas; as they are reused their untouched pages are
 // touched one by one, and the resident set creeps towards the burst's size
-// (bench/soak.sh measured ~1 MB/min at 1,000 busy piles while the live heap
-// stayed at ~13 MB; bench/README.md). malloc_trim(0) releases every
+// for minutes after each new high-water mark (bench/soak.sh, 1,000 busy
+// piles: 47-49 MB while the live heap's floor stayed at ~13 MB;
+// bench/README.md). malloc_trim(0) releases every
 // whole free page of every arena (madvise), so the resident set follows the
 // live heap.
 //
