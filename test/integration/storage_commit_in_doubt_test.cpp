@@ -17,11 +17,12 @@
 #include <thread>
 #include <vector>
 
-#include "storage/charge_point_store.h"
-#include "storage/meter_value_store.h"
+#include "core/stores/charge_point_store.h"
+#include "core/stores/meter_value_store.h"
 #include "test/support/test_database.h"
 
-using namespace chargelock::storage;
+using namespace chargelock::core;
+using chargelock::storage::Database;
 using chargelock::test::TestDatabase;
 using namespace std::chrono_literals;
 
