@@ -148,6 +148,11 @@ const std::vector<Setting>& settings() {
        [](Config& c, const std::string& v) {
          c.heartbeat_interval_s = parse_int("--heartbeat-interval", v, 1, 86400);
        }},
+      {"--memory-trim-interval", "CHARGELOCK_MEMORY_TRIM_INTERVAL",
+       "seconds between handing freed heap memory back to the system (default 60, 0: off)", true,
+       [](Config& c, const std::string& v) {
+         c.memory_trim_interval_s = parse_int("--memory-trim-interval", v, 0, 86400);
+       }},
       {"--call-timeout", "CHARGELOCK_CALL_TIMEOUT",
        "seconds to wait for a pile's answer to a CALL (default 30)", true,
        [](Config& c, const std::string& v) {

@@ -2,14 +2,17 @@
 // docs/configuration.md.
 #include <signal.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include "app/api_node.h"
 #include "app/chargepoint_command.h"
 #include "app/config.h"
+#include "app/memory_trimmer.h"
 #include "app/ocpp_node.h"
 #include "core/central_system.h"
 #include "core/domain_errors.h"
@@ -21,7 +24,8 @@ namespace {
 
 using namespace chargelock;
 
-// SIGINT/SIGTERM (stop) and SIGHUP (re-read the TLS certificates) are
+// SIGINT/SIGTERM (stop) and SIGHUP (re-read the TLS certificates, keys and
+// the client CA bundle) are
 // blocked in every thread and taken by one thread with sigwait(), which may
 // then call ordinary (not async-signal-safe) code.
 sigset_t handled_signals() {
@@ -51,6 +55,11 @@ int serve(const app::Config& config, core::CentralSystem& central) {
     if (node) node->stop();
     if (api) api->stop();
   };
+  // The resident set follows the live heap after bursts (boot storms,
+  // lock fan-outs) instead of creeping towards their size.
+  std::optional<app::MemoryTrimmer> trimmer;
+  if (config.memory_trim_interval_s > 0)
+    trimmer.emplace(std::chrono::seconds(config.memory_trim_interval_s));
   const sigset_t signals = handled_signals();
   std::thread signal_thread([&stop_all, &node, &api, signals] {
     int signal_number = 0;

@@ -25,8 +25,8 @@ class OcppNode {
   // the CALLs in flight both ways, closes the piles with 1001 Going Away,
   // then run() returns (within ~7 s).
   void stop();
-  // Thread-safe: re-reads the wss:// certificate and key (SIGHUP);
-  // connected piles stay.
+  // Thread-safe: re-reads the wss:// certificate and key, and the client CA
+  // bundle of profile 3 (SIGHUP); connected piles stay.
   void reload_certificates();
 
  private:

@@ -73,6 +73,7 @@ struct Listener {
   SSL_CTX* ssl_ctx = nullptr;  // owned by lws; for certificate reloads
   std::string cert_file;
   std::string key_file;
+  std::string ca_file;  // set when it verifies client certificates (profile 3)
   bool verifies_client_certs = false;
   lws_retry_bo_t keepalive{};
   lws_vhost* vhost = nullptr;
@@ -330,6 +331,7 @@ Listener* OcppServer::Impl::create_listener(const ListenerConfig& config, bool t
     listener->ssl_ctx = created_ssl_ctx_;
     listener->cert_file = config.cert_file;
     listener->key_file = config.key_file;
+    if (listener->verifies_client_certs) listener->ca_file = config.ca_file;
   }
   if (listener->vhost == nullptr) {
     throw std::runtime_error("cannot listen on " + where +
@@ -375,6 +377,15 @@ void OcppServer::Impl::reload_certificates() {
       } else {
         std::fprintf(stderr, "chargelock: ocpp wss: certificate reloaded from %s\n",
                      listener->cert_file.c_str());
+      }
+      if (listener->ca_file.empty()) continue;
+      if (auto error = tls::reload_client_ca(listener->ssl_ctx, listener->ca_file)) {
+        std::fprintf(stderr,
+                     "chargelock: ocpp wss: client CA reload failed, keeping the old one: %s\n",
+                     error->c_str());
+      } else {
+        std::fprintf(stderr, "chargelock: ocpp wss: client CA bundle reloaded from %s\n",
+                     listener->ca_file.c_str());
       }
     }
   });

@@ -107,8 +107,9 @@ class OcppServer {
   // handler.
   void run();
   void stop();  // thread-safe
-  // Thread-safe: re-reads the wss:// listener's certificate and key files
-  // (SIGHUP); connected piles stay. A bad pair is logged and ignored.
+  // Thread-safe: re-reads the wss:// listener's certificate and key files,
+  // and its client CA bundle when it verifies client certificates (SIGHUP);
+  // connected piles stay. A bad pair or bundle is logged and ignored.
   void reload_certificates();
 
   // Graceful shutdown (SIGTERM), in steps the caller paces. Loop thread.

@@ -3,9 +3,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <ctime>
 #include <regex>
 #include <stdexcept>
+#include <thread>
 
 #include "storage/migrations.h"
 #include "storage/postgres/database_impl.h"
@@ -145,7 +148,17 @@ bool Database::Impl::commit_batch() {
     try {
       if (!tls_batch.txn) tls_batch.txn = begin_transaction();
       for (auto& [type, writes] : tls_batch.deferred) writes->flush(*tls_batch.txn);
-      tls_batch.txn->commit();
+      // The transaction's id, taken before COMMIT: when the connection is
+      // lost during the COMMIT only the server knows whether it committed,
+      // and re-running a group that did would store its rows twice.
+      const auto txid = tls_batch.txn->exec1("SELECT txid_current()")[0].as<std::int64_t>();
+      try {
+        tls_batch.txn->commit();
+      } catch (const pqxx::in_doubt_error&) {
+        tls_batch.txn.reset();
+        release_thread_connection();
+        committed = committed_in_doubt(txid);
+      }
     } catch (const pqxx::broken_connection&) {
       committed = false;
       tls_batch.txn.reset();
@@ -156,6 +169,32 @@ bool Database::Impl::commit_batch() {
   }
   abort_batch();
   return committed;
+}
+
+bool Database::Impl::committed_in_doubt(std::int64_t txid) {
+  const auto deadline = std::chrono::steady_clock::now() + kInDoubtPatience;
+  for (;;) {
+    try {
+      pqxx::nontransaction query(connection());
+      const pqxx::row row = query.exec_params1("SELECT txid_status($1)", txid);
+      // NULL: too old to tell (not for a transaction seconds old).
+      if (row[0].is_null()) return false;
+      const std::string status = row[0].as<std::string>();
+      if (status == "committed") return true;
+      if (status == "aborted") return false;
+      // "in progress": the backend that lost us has not finished the COMMIT.
+    } catch (const std::exception&) {
+      release_thread_connection();  // unreachable for now: try again
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      std::fprintf(stderr,
+                   "chargelock: database: the outcome of a group commit (txid %lld) is unknown "
+                   "after %lld s; its work runs again and may be stored twice\n",
+                   static_cast<long long>(txid), static_cast<long long>(kInDoubtPatience.count()));
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
 }
 
 void Database::Impl::abort_batch() {

@@ -2,6 +2,7 @@
 // PostgreSQL stores share. Nothing outside storage/postgres includes this.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -159,6 +160,13 @@ class Database::Impl {
   void begin_batch();
   bool commit_batch();
   void abort_batch();
+  // Whether the transaction `txid` committed, asked on a new connection after
+  // the old one was lost during its COMMIT (txid_status). Waits while it is
+  // still in progress or the database is unreachable, at most
+  // kInDoubtPatience; then says false (the caller re-runs the work, which may
+  // then be stored twice: logged).
+  bool committed_in_doubt(std::int64_t txid);
+  static constexpr std::chrono::seconds kInDoubtPatience{30};
 
   // The buffer of type W of the batch open on this thread (made on first
   // use), or null when none is open: then the store writes at once. A failure
