@@ -31,7 +31,7 @@ CentralSystem::CentralSystem(storage::Database& database, CentralSystemConfig co
       group_commit_(database),
       config_(std::move(config)),
       directory_(database.charge_points(), config_.auto_register,
-                 config_.allow_unauthenticated_piles),
+                 config_.allow_unauthenticated_piles, config_.secrets),
       charge_points_(database.charge_points(), database.connectors(), &directory_,
                      service_config(config_)),
       authorization_(database.id_tags(), database.transactions()),

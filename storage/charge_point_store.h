@@ -71,6 +71,14 @@ struct ChargePointRecord {
   Timestamp created_at;
 };
 
+// A pile password that passed the PBKDF2 check, as a keyed hash (see
+// core/verified_credentials.h); never the password itself.
+struct VerifiedCredential {
+  std::string charge_point_id;
+  std::string mac;  // lower-case hex HMAC-SHA256
+  Timestamp verified_at;
+};
+
 class ChargePointStore {
  public:
   virtual ~ChargePointStore() = default;
@@ -106,6 +114,13 @@ class ChargePointStore {
   // Marks every pile held by `node` offline (a node that starts after a
   // crash holds no connection). Returns how many changed.
   virtual int set_node_offline(const std::string& node, Timestamp at) = 0;
+
+  // The verified-credentials cache (migration 0009). Rows verified at or
+  // after `since`.
+  virtual std::vector<VerifiedCredential> list_verified_credentials(Timestamp since) = 0;
+  // Inserts or replaces each pile's row; rows of unknown piles are skipped.
+  // One statement per 1000 rows, rows locked in id order.
+  virtual void put_verified_credentials(const std::vector<VerifiedCredential>& credentials) = 0;
 };
 
 }  // namespace chargelock::storage
