@@ -93,6 +93,8 @@ class ChargePointStore {
 
   virtual std::optional<ChargePointRecord> find(const std::string& id) = 0;
   virtual std::vector<ChargePointRecord> list() = 0;  // ordered by id
+  // At most `limit` charge points with an id above `after`, ordered by id.
+  virtual std::vector<ChargePointRecord> list_page(const std::string& after, int limit) = 0;
   virtual std::vector<ChargePointAccess> list_access() = 0;
 
   // Stores the boot information and marks the pile seen at `at`. Returns

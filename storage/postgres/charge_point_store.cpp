@@ -123,6 +123,16 @@ class PgChargePointStore final : public ChargePointStore {
     });
   }
 
+  std::vector<ChargePointRecord> list_page(const std::string& after, int limit) override {
+    return db_.transact([&](pqxx::work& txn) {
+      std::vector<ChargePointRecord> records;
+      for (const auto& row : txn.exec_params(
+               std::string(kSelect) + " WHERE id > $1 ORDER BY id LIMIT $2", after, limit))
+        records.push_back(read_record(row));
+      return records;
+    });
+  }
+
   std::vector<ChargePointAccess> list_access() override {
     return db_.transact([&](pqxx::work& txn) {
       std::vector<ChargePointAccess> records;
