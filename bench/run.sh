@@ -124,7 +124,7 @@ free_port() {
   # connections use those as source ports, and a listener cannot bind one
   # that is in use even though nothing answers a connect to it.
   local lowest=${BENCH_PORT_LOW:-20000} highest
-  highest=$(($(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768) - 1))
+  highest=${BENCH_PORT_HIGH:-$(($(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768) - 1))}
   local port
   for _ in $(seq 1 200); do
     port=$((lowest + RANDOM % (highest - lowest)))
@@ -239,6 +239,9 @@ settled_log_rows() {  # $1: log_rows once the writer has caught up (two equal co
 }
 run_pilesim() {  # N extra-args… ; writes $work/pilesim.{json,err}; sets sim_pid
   local n=$1; shift
+  # Emptied here, not by the child's redirection: a wait_line right after
+  # could otherwise still read the previous run's "piles booted after".
+  : >"$work/pilesim.json"; : >"$work/pilesim.err"
   "$pilesim" --url "$server_url" --count "$n" --id-pattern 'BENCH-{n}' \
     --password-pattern 'bench-pile-secret-{n}' --rate "$rate" --quiet --json "$@" \
     >"$work/pilesim.json" 2>"$work/pilesim.err" &
@@ -573,7 +576,7 @@ jq -s --arg date "$started" --arg host "$(uname -n)" --argjson cpus "$(nproc)" \
   jq -r 'select(.scenario == "reconnect") | [.server, .piles, .booted,
      (.restartToListeningMs / 1000), (.stormSeconds // "-"), (.restartToAllBootedMs / 1000),
      .deadlockOrHandlerFailureLines] | @tsv' "$results" |
-    awk 'BEGIN {printf "  %-10s %7s %7s %12s %10s %16s %10s\n", "server", "piles", "booted",
+    awk -F'\t' 'BEGIN {printf "  %-10s %7s %7s %12s %10s %16s %10s\n", "server", "piles", "booted",
            "listening s", "storm s", "all booted s", "deadlocks"}
          {printf "  %-10s %7s %7s %12.2f %10s %16.2f %10s\n", $1, $2, $3, $4, $5, $6, $7}'
   echo

@@ -81,18 +81,22 @@ void ChargePointGateway::on_open(SessionId session, const std::string& charge_po
   core::AccessAttempt attempt = std::move(*pending_verification_);
   pending_verification_.reset();
   connection.remote_address = std::move(pending_remote_address_);
+  connection.gone = std::make_shared<std::atomic<bool>>(false);
+  auto gone = connection.gone;
   sessions_.emplace(session, std::move(connection));
   core::ChargePointDirectory& directory = central_.directory();
-  verifier_.submit(charge_point_id, [this, &directory, session, attempt = std::move(attempt)] {
-    core::AccessDecision decision = core::AccessDecision::Unauthorized;
-    try {
-      decision = directory.verify(attempt);
-    } catch (const std::exception& error) {
-      std::fprintf(stderr, "chargelock: checking the password of %s failed: %s\n",
-                   attempt.charge_point_id.c_str(), error.what());
-    }
-    server_->post([this, session, decision] { finish_verification(session, decision); });
-  });
+  verifier_.submit(
+      charge_point_id, [this, &directory, session, gone, attempt = std::move(attempt)] {
+        if (gone->load()) return;  // closed while waiting: nobody to answer
+        core::AccessDecision decision = core::AccessDecision::Unauthorized;
+        try {
+          decision = directory.verify(attempt);
+        } catch (const std::exception& error) {
+          std::fprintf(stderr, "chargelock: checking the password of %s failed: %s\n",
+                       attempt.charge_point_id.c_str(), error.what());
+        }
+        server_->post([this, session, decision] { finish_verification(session, decision); });
+      });
 }
 
 void ChargePointGateway::finish_verification(SessionId session, core::AccessDecision decision) {
@@ -136,6 +140,7 @@ void ChargePointGateway::on_text(SessionId session, std::string text) {
   Connection& connection = it->second;
   if (!connection.session) {  // password not verified yet: nothing is served
     if (connection.held.size() >= kMaxHeldFrames) {
+      connection.gone->store(true);
       sessions_.erase(it);
       server_->close(session, kPolicyViolation);
       return;
@@ -167,6 +172,7 @@ void ChargePointGateway::flush_seen() {
 void ChargePointGateway::on_close(SessionId session) {
   auto it = sessions_.find(session);
   if (it == sessions_.end()) return;  // already replaced by a newer connection
+  if (it->second.gone) it->second.gone->store(true);
   const std::string charge_point_id = it->second.charge_point_id;
   sessions_.erase(it);
   auto current = by_charge_point_.find(charge_point_id);

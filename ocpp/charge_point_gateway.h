@@ -13,6 +13,7 @@
 // session before that.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -91,6 +92,10 @@ class ChargePointGateway : public ConnectionHandler {
     std::shared_ptr<ChargePointSession> session;  // null while the password is verified
     std::vector<std::string> held;                // frames received meanwhile
     std::string remote_address;
+    // Set when the connection closes before its password was checked: the
+    // queued check is skipped (a pile that gave up and reconnected must not
+    // cost a second PBKDF2 run, in a storm the queue would only grow).
+    std::shared_ptr<std::atomic<bool>> gone;
   };
   void start_session(SessionId session, Connection& connection);
   void finish_verification(SessionId session, core::AccessDecision decision);
