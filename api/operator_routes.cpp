@@ -472,7 +472,7 @@ void write_token(JsonOut& out, const core::ApiTokenRecord& token) {
       .field("role", core::to_string(token.role))
       .field("name", token.name)
       .optional("ownerId", token.owner_id);
-  if (token.vins) write_strings(out, "vins", *token.vins);
+  if (token.vins) out.strings("vins", *token.vins);
   out.field("createdAt", token.created_at).optional("revokedAt", token.revoked_at).end_object();
 }
 

@@ -116,7 +116,7 @@ class OcppNode::Impl {
   static ocpp::SessionOptions session_options(const Config& config) {
     ocpp::SessionOptions options;
     options.call_timeout = std::chrono::seconds(config.call_timeout_s);
-    if (config.assume_utc_timestamps) options.missing_offset = ocpp::MissingOffset::AssumeUtc;
+    if (config.assume_utc_timestamps) options.missing_offset = base::MissingOffset::AssumeUtc;
     return options;
   }
 

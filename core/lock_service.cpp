@@ -1,7 +1,6 @@
 #include "core/lock_service.h"
 
 #include <fmt/format.h>
-#include <openssl/rand.h>
 
 #include <algorithm>
 #include <cctype>
@@ -27,15 +26,8 @@ constexpr const char* kOriginPrefix = "lock:";
 // the arming (and the disarming) of a pile must never lapse by itself.
 constexpr std::chrono::seconds kLockCommandLifetime{366 * 24 * 3600};  // the queue's maximum
 
-std::string new_lock_id() {
-  unsigned char b[16];
-  if (RAND_bytes(b, sizeof b) != 1) throw std::runtime_error("no random bytes for a lock id");
-  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);  // version 4
-  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);  // RFC 4122 variant
-  // 8-4-4-4-12 hex digits.
-  return hex(b, 4) + '-' + hex(b + 4, 2) + '-' + hex(b + 6, 2) + '-' + hex(b + 8, 2) + '-' +
-         hex(b + 10, 6);
-}
+// Unguessable: a lock id names the lock in URLs.
+std::string new_lock_id() { return base::random_uuid_v4(); }
 
 std::string origin_of(const LockRecord& lock) { return kOriginPrefix + lock.id; }
 

@@ -38,6 +38,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/url.h"
 #include "core/notification_service.h"
 #include "core/timestamp.h"
 #include "storage/webhook_store.h"
@@ -48,13 +49,8 @@ using WebhookDeliveryRecord = storage::WebhookDeliveryRecord;
 
 // ---- URL
 
-struct WebhookUrl {
-  std::string scheme;  // "http" or "https"
-  std::string host;    // a name or an address (IPv6 without brackets)
-  int port = 0;        // the scheme's default when the URL names none
-  std::string target;  // path and query, at least "/"
-  bool tls() const { return scheme == "https"; }
-};
+// An owner's webhook URL: one of base/url.h's, http or https.
+using WebhookUrl = base::Url;
 
 inline constexpr std::size_t kMaxWebhookUrlLength = 2048;
 

@@ -1,6 +1,6 @@
-#include "core/json_nesting.h"
+#include "base/json_nesting.h"
 
-namespace chargelock::core {
+namespace chargelock::base {
 
 std::optional<std::size_t> json_too_deep_at(std::string_view text, int max_depth) {
   int depth = 0;
@@ -25,4 +25,4 @@ std::optional<std::size_t> json_too_deep_at(std::string_view text, int max_depth
   return std::nullopt;
 }
 
-}  // namespace chargelock::core
+}  // namespace chargelock::base

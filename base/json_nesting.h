@@ -1,10 +1,9 @@
 // The one nesting limit for JSON that comes from outside (REST bodies, OCPP
 // frames), checked without parsing.
 //
-// Why here: api/ and ocpp/ both take JSON from the network and both depend
-// on core (never on each other), so core is the one place both may include.
-// The check is a scan of the text, not a JSON model: core still knows no
-// JSON library outside core/lock_codec.
+// Why here: api/ and ocpp/ both take JSON from the network and must not
+// depend on each other; base is the one place both (and core) may include.
+// The check is a scan of the text, not a JSON model.
 //
 // Why a pre-scan: RapidJSON's default parser recurses once per level, and so
 // do the code that copies, validates (schemas) and writes a parsed value. A
@@ -19,7 +18,7 @@
 #include <optional>
 #include <string_view>
 
-namespace chargelock::core {
+namespace chargelock::base {
 
 // Deepest nesting accepted (SPEC §7): OCPP payloads nest about six levels,
 // REST bodies three; 64 leaves room for any honest document.
@@ -31,4 +30,4 @@ inline constexpr int kMaxJsonNesting = 64;
 // (the parser reports it).
 std::optional<std::size_t> json_too_deep_at(std::string_view text, int max_depth = kMaxJsonNesting);
 
-}  // namespace chargelock::core
+}  // namespace chargelock::base

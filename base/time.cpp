@@ -1,11 +1,10 @@
-#include "core/timestamp.h"
+#include "base/time.h"
 
 #include <fmt/format.h>
 
-#include <cctype>
 #include <ctime>
 
-namespace chargelock::core {
+namespace chargelock::base {
 
 namespace {
 
@@ -26,13 +25,15 @@ int days_in_month(int y, int m) {
   return m == 2 && leap(y) ? 29 : days[m - 1];
 }
 
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
 // Reads exactly `n` digits at `pos`.
 bool digits(std::string_view s, std::size_t& pos, int n, int& out) {
   if (pos + n > s.size()) return false;
   out = 0;
   for (int i = 0; i < n; ++i) {
     const char c = s[pos + i];
-    if (!std::isdigit(static_cast<unsigned char>(c))) return false;
+    if (!is_digit(c)) return false;
     out = out * 10 + (c - '0');
   }
   pos += n;
@@ -63,13 +64,13 @@ std::string format_rfc3339(Timestamp t) {
   return text;
 }
 
-std::optional<Timestamp> parse_rfc3339(std::string_view s) {
+std::optional<Timestamp> parse_rfc3339(std::string_view s, MissingOffset missing) {
   std::size_t pos = 0;
   int year, month, day, hour, minute, second;
   if (!digits(s, pos, 4, year) || !expect(s, pos, '-') || !digits(s, pos, 2, month) ||
       !expect(s, pos, '-') || !digits(s, pos, 2, day))
     return std::nullopt;
-  if (pos >= s.size() || (s[pos] != 'T' && s[pos] != 't' && s[pos] != ' ')) return std::nullopt;
+  if (pos >= s.size() || (s[pos] != 'T' && s[pos] != 't')) return std::nullopt;
   ++pos;
   if (!digits(s, pos, 2, hour) || !expect(s, pos, ':') || !digits(s, pos, 2, minute) ||
       !expect(s, pos, ':') || !digits(s, pos, 2, second))
@@ -78,10 +79,10 @@ std::optional<Timestamp> parse_rfc3339(std::string_view s) {
       minute > 59 || second > 60)
     return std::nullopt;
   long long micros = 0;
-  if (pos < s.size() && s[pos] == '.') {
+  if (pos < s.size() && s[pos] == '.') {  // time-secfrac: at least one digit
     ++pos;
     int n = 0;
-    while (pos < s.size() && std::isdigit(static_cast<unsigned char>(s[pos]))) {
+    while (pos < s.size() && is_digit(s[pos])) {
       if (n < 6) micros = micros * 10 + (s[pos] - '0');
       ++n;
       ++pos;
@@ -90,7 +91,9 @@ std::optional<Timestamp> parse_rfc3339(std::string_view s) {
     for (int i = n; i < 6; ++i) micros *= 10;
   }
   long long offset_s = 0;
-  if (pos < s.size()) {
+  if (pos == s.size()) {
+    if (missing == MissingOffset::Refuse) return std::nullopt;
+  } else {
     const char zone = s[pos];
     if (zone == 'Z' || zone == 'z') {
       ++pos;
@@ -109,11 +112,9 @@ std::optional<Timestamp> parse_rfc3339(std::string_view s) {
   if (second == 60) second = 59;  // leap second: clamp
   const long long secs = days_from_civil(year, month, day) * 86400LL + hour * 3600LL +
                          minute * 60LL + second - offset_s;
-  // Timestamp counts nanoseconds in 64 bits (years 1677..2262): a later or
-  // earlier time would overflow the conversion (undefined behaviour). Such
-  // times are saturated to the last (first) representable second: operators
-  // write "never expires" as 9999-12-31, and any far-future time compares the
-  // same way.
+  // Converting a time outside the 64-bit nanosecond range would overflow
+  // (undefined behaviour); such times are saturated instead, and any
+  // far-future time compares the same way.
   constexpr long long kLimit =
       std::chrono::duration_cast<std::chrono::seconds>(Timestamp::duration::max()).count() - 1;
   if (secs > kLimit || secs < -kLimit)
@@ -123,4 +124,13 @@ std::optional<Timestamp> parse_rfc3339(std::string_view s) {
       std::chrono::seconds(secs) + std::chrono::microseconds(micros)));
 }
 
-}  // namespace chargelock::core
+Timestamp from_unix_ms(std::int64_t unix_ms) {
+  return Timestamp(
+      std::chrono::duration_cast<Timestamp::duration>(std::chrono::milliseconds(unix_ms)));
+}
+
+std::int64_t to_unix_ms(Timestamp t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+}  // namespace chargelock::base
