@@ -24,8 +24,18 @@ void ChargePointDirectory::reload() {
     const Timestamp now = Clock::now();
     verified_.merge(store_.list_verified_credentials(now - VerifiedCredentials::kLifetime), now);
   }
-  std::lock_guard<std::mutex> lock(snapshot_mutex_);
-  snapshot_ = std::move(fresh);
+  std::shared_ptr<const Snapshot> old;
+  {
+    std::lock_guard<std::mutex> lock(snapshot_mutex_);
+    old = std::move(snapshot_);
+    snapshot_ = fresh;
+  }
+  // Failures counted while an id was unknown here (a pile registered on
+  // another process that tried before this refresh) do not lock it out.
+  std::lock_guard<std::mutex> lock(failures_mutex_);
+  if (failures_.empty()) return;
+  for (const auto& [id, access] : *fresh)
+    if (old->count(id) == 0) failures_.erase(id);
 }
 
 void ChargePointDirectory::save_verified() {
@@ -34,6 +44,10 @@ void ChargePointDirectory::save_verified() {
 }
 
 void ChargePointDirectory::put(const ChargePointAccess& access) {
+  {
+    std::lock_guard<std::mutex> lock(failures_mutex_);
+    failures_.erase(access.id);  // counted while it was unknown, or for an old password
+  }
   std::lock_guard<std::mutex> lock(snapshot_mutex_);
   auto copy = std::make_shared<Snapshot>(*snapshot_);
   (*copy)[access.id] = access;

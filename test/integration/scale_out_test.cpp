@@ -71,7 +71,7 @@ std::unique_ptr<WsTestClient> connect(ServerProcess& node, const std::string& id
     std::this_thread::sleep_for(500ms);
     client = std::make_unique<WsTestClient>();
   }
-  FAIL("the node never learned about " << id);
+  FAIL("the node never learned about " << id << "; its output:\n" << node.output());
   return nullptr;
 }
 

@@ -213,3 +213,15 @@ TEST_CASE("directory: verified credentials survive a restart only with the same 
   keyless.reload();
   CHECK(keyless.decide(right) == AccessDecision::Verify);
 }
+
+TEST_CASE("directory: failures counted while an id was unknown do not lock out the pile later") {
+  Fixture f;
+  f.directory.reload();
+  const auto early = attempt("LATE", false, "LATE", "late-password-16x");
+  for (int i = 0; i < 5; ++i) CHECK(f.judge(early) == AccessDecision::UnknownId);
+  CHECK(f.directory.decide(early) == AccessDecision::UnknownId);  // cut short
+  // Registered elsewhere (the API); this node learns it at its refresh.
+  f.add("LATE", 1, "late-password-16x");
+  f.directory.reload();
+  CHECK(f.judge(early) == AccessDecision::Accept);
+}
