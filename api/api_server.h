@@ -14,10 +14,8 @@
 
 namespace chargelock::core {
 class CentralSystem;
-}
-namespace chargelock::storage {
-class Database;
-}
+class Stores;
+}  // namespace chargelock::core
 
 namespace chargelock::api {
 
@@ -27,14 +25,14 @@ struct ApiServerConfig {
   int stream_poll_ms = 2000;           // notification streams: catch-up poll of the database
   bool webhook_allow_private = false;  // see ApiContext::webhook_allow_private
   int streams_per_owner = 5;           // notification streams one owner may hold open (429 beyond)
-  double token_rate = 50;              // requests per second per API token (0: unlimited; 429 beyond)
-  double token_burst = 100;            // ... in bursts of up to this many
+  double token_rate = 50;    // requests per second per API token (0: unlimited; 429 beyond)
+  double token_burst = 100;  // ... in bursts of up to this many
 };
 
 class ApiServer {
  public:
   // Throws std::runtime_error when the listener cannot be created.
-  ApiServer(ApiServerConfig config, core::CentralSystem& central, storage::Database& database);
+  ApiServer(ApiServerConfig config, core::CentralSystem& central, core::Stores& stores);
   ~ApiServer();
   ApiServer(const ApiServer&) = delete;
   ApiServer& operator=(const ApiServer&) = delete;

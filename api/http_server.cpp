@@ -767,14 +767,4 @@ void HttpServer::stop() { impl_->stop(); }
 void HttpServer::reload_certificates() { impl_->reload_certificates(); }
 void HttpServer::shut_down() { impl_->shut_down(); }
 
-const std::vector<std::string>& HttpServer::kept_headers() {
-  static const std::vector<std::string> names = [] {
-    std::vector<std::string> out;
-    for (const KnownHeader& known : kKnownHeaders) out.emplace_back(known.name);
-    for (const char* name : kCustomHeaders) out.emplace_back(name);
-    return out;
-  }();
-  return names;
-}
-
 }  // namespace chargelock::api

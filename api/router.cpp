@@ -11,7 +11,6 @@
 #include "core/domain_errors.h"
 #include "core/lock_service.h"
 #include "core/rate_limiter.h"
-#include "storage/database_error.h"
 
 namespace chargelock::api {
 
@@ -199,11 +198,11 @@ HttpResponse dispatch(ApiContext& context, const HttpRequest& request) {
     return error_response(404, error.what());
   } catch (const std::invalid_argument& error) {
     return error_response(400, error.what());
-  } catch (const storage::NotFoundError& error) {
+  } catch (const core::RowNotFoundError& error) {
     return error_response(404, "not found");
-  } catch (const storage::ConflictError& error) {
+  } catch (const core::RowConflictError& error) {
     return error_response(409, "already exists");
-  } catch (const storage::DatabaseError& error) {
+  } catch (const core::DatabaseError& error) {
     std::fprintf(stderr, "chargelock: api: %s %s: %s\n", request.method.c_str(),
                  request.path.c_str(), error.what());
     return error_response(503, "database unavailable");

@@ -14,7 +14,7 @@ namespace chargelock::app {
 class ApiNode {
  public:
   // Throws std::runtime_error when the listener cannot start,
-  // storage::DatabaseError when the admin token cannot be stored.
+  // core::DatabaseError when the admin token cannot be stored.
   ApiNode(const Config& config, core::CentralSystem& central);
   ~ApiNode();
   ApiNode(const ApiNode&) = delete;

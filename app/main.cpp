@@ -12,9 +12,9 @@
 #include "app/config.h"
 #include "app/ocpp_node.h"
 #include "core/central_system.h"
+#include "core/domain_errors.h"
 #include "ocpp/command_validator.h"
 #include "storage/database.h"
-#include "storage/database_error.h"
 
 namespace {
 
@@ -136,7 +136,7 @@ int main(int argc, char** argv) {
   } catch (const app::ConfigError& error) {
     std::fprintf(stderr, "chargelock: error: %s\n", error.what());
     return 2;
-  } catch (const storage::DatabaseError& error) {
+  } catch (const core::DatabaseError& error) {
     std::fprintf(stderr, "chargelock: database error: %s\n", error.what());
     return 1;
   } catch (const std::exception& error) {

@@ -125,7 +125,7 @@ class OcppNode::Impl {
     ocpp::CommandDispatcherOptions options;
     // A sent command unanswered this long has lost its node (crash, restart).
     options.stale_after = std::chrono::seconds(config.call_timeout_s) + std::chrono::seconds(10);
-    options.on_thread_exit = [&central] { central.database().release_thread_connection(); };
+    options.on_thread_exit = [&central] { central.stores().release_thread_connection(); };
     options.after_sweep = [&central] { central.locks().sweep(); };
     return options;
   }

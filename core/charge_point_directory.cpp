@@ -5,7 +5,7 @@
 
 namespace chargelock::core {
 
-ChargePointDirectory::ChargePointDirectory(storage::ChargePointStore& store, bool auto_register,
+ChargePointDirectory::ChargePointDirectory(ChargePointStore& store, bool auto_register,
                                            bool allow_unauthenticated, const SecretBox& secrets)
     : store_(store),
       auto_register_(auto_register),

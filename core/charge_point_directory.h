@@ -20,12 +20,10 @@
 #include <unordered_map>
 
 #include "core/secret_box.h"
+#include "core/stores/charge_point_store.h"
 #include "core/verified_credentials.h"
-#include "storage/charge_point_store.h"
 
 namespace chargelock::core {
-
-using ChargePointAccess = storage::ChargePointAccess;
 
 struct AccessAttempt {
   std::string charge_point_id;
@@ -57,12 +55,12 @@ class ChargePointDirectory {
   // an id alone never opens a session (--allow-unauthenticated-piles).
   // `secrets`: the operator's secret key, from which the verified-
   // credentials cache's key is derived (keyless: that cache is not stored).
-  ChargePointDirectory(storage::ChargePointStore& store, bool auto_register,
+  ChargePointDirectory(ChargePointStore& store, bool auto_register,
                        bool allow_unauthenticated = false, const SecretBox& secrets = SecretBox{});
 
   // Replaces the snapshot with the store's current content and merges the
   // stored verified credentials (other nodes', or from before a restart).
-  // Blocks on the database. Throws storage::DatabaseError (the old snapshot
+  // Blocks on the database. Throws DatabaseError (the old snapshot
   // stays).
   void reload();
   // Writes the credentials verified since the last call to the store, so
@@ -119,7 +117,7 @@ class ChargePointDirectory {
   bool too_many_failures(const std::string& charge_point_id) const;
   void note_failure(const std::string& charge_point_id) const;
 
-  storage::ChargePointStore& store_;
+  ChargePointStore& store_;
   const bool auto_register_;
   const bool allow_unauthenticated_;
   // What an unknown id's password is checked against (same cost as a

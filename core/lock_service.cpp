@@ -10,10 +10,10 @@
 #include <stdexcept>
 
 #include "core/digest.h"
+#include "core/domain_errors.h"
 #include "core/lock_codec.h"
 #include "core/vehicle_identity.h"
 #include "core/vehicle_service.h"
-#include "storage/database_error.h"
 
 namespace chargelock::core {
 
@@ -101,11 +101,10 @@ double distance_km(const GeoLocation& a, const GeoLocation& b) {
   return 2 * kEarthRadiusKm * std::asin(std::min(1.0, std::sqrt(h)));
 }
 
-LockService::LockService(storage::LockStore& locks, storage::VehicleStore& vehicles,
-                         storage::ChargePointStore& charge_points,
-                         storage::TransactionStore& transactions, CommandService& commands,
+LockService::LockService(LockStore& locks, VehicleStore& vehicles, ChargePointStore& charge_points,
+                         TransactionStore& transactions, CommandService& commands,
                          NotificationService& notifications, GroupCommit* group_commit,
-                         LockLimits limits)
+                         LockLimits limits, const TimeSource& time)
     : locks_(locks),
       vehicles_(vehicles),
       charge_points_(charge_points),
@@ -113,7 +112,8 @@ LockService::LockService(storage::LockStore& locks, storage::VehicleStore& vehic
       commands_(commands),
       notifications_(notifications),
       group_commit_(group_commit),
-      limits_(limits) {}
+      limits_(limits),
+      time_(time) {}
 
 // ---- owner side
 
@@ -130,8 +130,8 @@ LockView LockService::request_lock(const LockRequest& request, bool* created) {
                          " platform must confirm it (POST /vehicles/" +
                          vin + "/verify) before it can be locked");
 
-  const auto now = Clock::now();
-  storage::NewLock lock;
+  const auto now = time_.now();
+  NewLock lock;
   lock.id = new_lock_id();
   lock.vin = vin;
   lock.owner_id = request.owner_id;
@@ -176,14 +176,14 @@ LockView LockService::request_lock(const LockRequest& request, bool* created) {
     throw LimitError(fmt::format("at most {} lock requests per vehicle per hour",
                                  limits_.requests_per_vehicle_per_hour));
 
-  storage::LockStore::Created stored;
+  LockStore::Created stored;
   try {
     stored = locks_.create(lock);
     {
       std::lock_guard<std::mutex> guard(no_active_mutex_);
       no_active_since_.reset();
     }
-  } catch (const storage::NotFoundError&) {
+  } catch (const RowNotFoundError&) {
     throw NotFoundError("no vehicle " + vin);
   }
   if (created) *created = stored.created;
@@ -267,7 +267,7 @@ LockView LockService::release_lock(const LockRecord& lock, const std::string& wh
   }
   disarm(lock);
   if (lock.engaged_without_hold || !lock.charge_point_id || !lock.connector_id) {
-    storage::LockUpdate update;
+    LockUpdate update;
     update.lock_id = lock.id;
     update.from = {lock_status::kEngaged};
     update.to = lock_status::kReleased;
@@ -281,7 +281,7 @@ LockView LockService::release_lock(const LockRecord& lock, const std::string& wh
   }
   const auto command = enqueue(lock, *lock.charge_point_id, "UnlockConnector",
                                lock_codec::unlock_connector_payload(*lock.connector_id));
-  storage::LockUpdate update;
+  LockUpdate update;
   update.lock_id = lock.id;
   update.from = {lock_status::kEngaged};
   update.to = lock_status::kEngaged;
@@ -314,13 +314,13 @@ LockView LockService::change(const std::string& lock_id, const LockChange& chang
   }();
   if (!active(lock)) throw ConflictError("lock " + lock_id + " is " + lock.status);
   const char* who = change.owner_id ? "the owner" : "an operator";
-  storage::LockUpdate update;
+  LockUpdate update;
   update.lock_id = lock.id;
   update.from = {lock_status::kRequested, lock_status::kArmed, lock_status::kEngaged};
   update.to = lock.status;
   std::vector<std::string> causes;
   if (change.expires_at) {
-    const auto now = Clock::now();
+    const auto now = time_.now();
     if (*change.expires_at <= now) throw std::invalid_argument("expiresAt: must be in the future");
     if (*change.expires_at > now + limits_.max_lifetime)
       throw std::invalid_argument("expiresAt: at most a year ahead");
@@ -350,7 +350,7 @@ std::vector<Sighting> LockService::sightings(const std::string& lock_id) {
 
 LockView LockService::cancel_unheld(const LockRecord& lock, const std::string& cause,
                                     const char* to) {
-  storage::LockUpdate update;
+  LockUpdate update;
   update.lock_id = lock.id;
   update.from = {lock_status::kRequested, lock_status::kArmed};
   update.to = to;
@@ -442,7 +442,7 @@ void LockService::reconcile_release(const LockRecord& lock_record) {
           command->error_code ? ": " + *command->error_code : std::string(),
           command->error_description ? " " + *command->error_description : std::string());
   }
-  storage::LockUpdate update;
+  LockUpdate update;
   update.lock_id = lock->id;
   update.from = {lock_status::kEngaged};
   update.at = command->completed_at;
@@ -459,7 +459,7 @@ void LockService::reconcile_release(const LockRecord& lock_record) {
 }
 
 int LockService::sweep() {
-  const auto now = Clock::now();
+  const auto now = time_.now();
   try {
     for (const LockRecord& lock : locks_.expiring_before(now)) expire(lock);
     for (const LockRecord& lock : locks_.expiring_before(now + limits_.expiry_warning))
@@ -490,7 +490,7 @@ void LockService::expire(const LockRecord& lock) {
     }
     return;
   }
-  storage::LockUpdate update;
+  LockUpdate update;
   update.lock_id = lock.id;
   update.from = {lock_status::kEngaged};
   update.to = lock_status::kExpired;
@@ -505,10 +505,10 @@ void LockService::expire(const LockRecord& lock) {
 }
 
 void LockService::warn_expiry(const LockRecord& lock) {
-  storage::LockUpdate update;
+  LockUpdate update;
   update.lock_id = lock.id;
   update.from = {lock_status::kRequested, lock_status::kArmed, lock_status::kEngaged};
-  update.expiry_warned_at = Clock::now();
+  update.expiry_warned_at = time_.now();
   const auto warned = locks_.update(update);
   if (!warned) return;
   notify(*warned, notification_kind::kLockExpiring,
@@ -629,7 +629,7 @@ DataTransferResult LockService::vehicle_locked(const std::string& charge_point_i
       lock->charge_point_id == charge_point_id && lock->connector_id == report->connector_id;
   if (held(*lock) && same_place && report->held) return accepted;  // a repeated report
 
-  storage::NewSighting sighting;
+  NewSighting sighting;
   sighting.lock_id = lock->id;
   sighting.charge_point_id = charge_point_id;
   sighting.connector_id = report->connector_id;
@@ -648,7 +648,7 @@ DataTransferResult LockService::vehicle_locked(const std::string& charge_point_i
     notify_sighted(*lock, seen);
     return accepted;
   }
-  storage::LockUpdate update;
+  LockUpdate update;
   update.lock_id = lock->id;
   update.from = {lock_status::kRequested, lock_status::kArmed, lock_status::kEngaged};
   update.to = lock_status::kEngaged;
@@ -661,7 +661,7 @@ DataTransferResult LockService::vehicle_locked(const std::string& charge_point_i
   update.matched_kind = report->matched_kind;
   update.matched_value = report->matched_value;
   update.engaged_without_hold = !report->held;
-  update.engaged_at = Clock::now();
+  update.engaged_at = time_.now();
   const auto engaged = locks_.update(update);
   if (!engaged) {
     log(fmt::format("VehicleLocked from {}: lock {} ended meanwhile (sighting kept)", at,
@@ -675,7 +675,7 @@ DataTransferResult LockService::vehicle_locked(const std::string& charge_point_i
 std::optional<AuthorizationStatus> LockService::check(const AuthorizationContext& context,
                                                       const std::string& id_tag) {
   if (!context.check_concurrent) return std::nullopt;  // StopTransaction
-  storage::IdentifierProbe probe;
+  IdentifierProbe probe;
   probe.id_tag = id_tag;
   probe.evcc_key = evcc_match_key(id_tag);
   probe.vin = match_key(IdentifierKind::Vin, id_tag);
@@ -691,7 +691,7 @@ std::optional<AuthorizationStatus> LockService::check(const AuthorizationContext
                                     : to_string(IdentifierKind::EvccId);
   }
   const bool start = context.connector_id.has_value();
-  storage::NewSighting sighting;
+  NewSighting sighting;
   sighting.lock_id = lock->id;
   sighting.charge_point_id = context.charge_point_id;
   sighting.connector_id = context.connector_id;
@@ -703,7 +703,7 @@ std::optional<AuthorizationStatus> LockService::check(const AuthorizationContext
   const Sighting seen = record_sighting(*lock, sighting);
 
   if (lock->status != lock_status::kEngaged) {
-    storage::LockUpdate update;
+    LockUpdate update;
     update.lock_id = lock->id;
     update.from = {lock_status::kRequested, lock_status::kArmed};
     update.to = lock_status::kEngaged;
@@ -718,7 +718,7 @@ std::optional<AuthorizationStatus> LockService::check(const AuthorizationContext
     update.matched_kind = kind;
     update.matched_value = id_tag;
     update.engaged_without_hold = true;
-    update.engaged_at = Clock::now();
+    update.engaged_at = time_.now();
     if (auto engaged = locks_.update(update)) notify_caught(*engaged, seen);
   } else {
     log(fmt::format("{} of locked vehicle {} answered Blocked at {}", id_tag, lock->vin,
@@ -825,8 +825,7 @@ void LockService::resync(const std::string& charge_point_id, bool at_boot) {
   }
 }
 
-void LockService::engage_from_transactions(const LockRecord& lock,
-                                           const storage::VehicleRecord& vehicle) {
+void LockService::engage_from_transactions(const LockRecord& lock, const Vehicle& vehicle) {
   // Autocharge piles send the EVCC id as the id tag, GB/T piles the VIN.
   std::vector<std::pair<const char*, std::string>> names;
   for (const auto& tag : vehicle.id_tags) names.emplace_back("idTag", tag);
@@ -834,7 +833,7 @@ void LockService::engage_from_transactions(const LockRecord& lock,
   names.emplace_back("vin", vehicle.vin);
   for (const auto& [kind, value] : names) {
     for (const auto& transaction : transactions_.open_for_id_tag(value)) {
-      storage::NewSighting sighting;
+      NewSighting sighting;
       sighting.lock_id = lock.id;
       sighting.charge_point_id = transaction.charge_point_id;
       sighting.connector_id = transaction.connector_id;
@@ -844,7 +843,7 @@ void LockService::engage_from_transactions(const LockRecord& lock,
       sighting.held = false;
       sighting.transaction_id = transaction.id;
       const Sighting seen = record_sighting(lock, sighting);
-      storage::LockUpdate update;
+      LockUpdate update;
       update.lock_id = lock.id;
       update.from = {lock_status::kRequested, lock_status::kArmed};
       update.to = lock_status::kEngaged;
@@ -858,7 +857,7 @@ void LockService::engage_from_transactions(const LockRecord& lock,
       update.matched_kind = kind;
       update.matched_value = value;
       update.engaged_without_hold = true;
-      update.engaged_at = Clock::now();
+      update.engaged_at = time_.now();
       if (auto engaged = locks_.update(update)) {
         notify_caught(*engaged, seen);
         // That pile gets LockVehicle first (an extension pile holds the
@@ -940,7 +939,7 @@ std::optional<CommandRecord> LockService::enqueue(const LockRecord& lock,
                                                   const std::string& payload) {
   try {
     return commands_.enqueue(lock_command(lock, charge_point_id, action, payload));
-  } catch (const storage::NotFoundError&) {
+  } catch (const RowNotFoundError&) {
     return std::nullopt;  // the charge point was removed meanwhile
   } catch (const InvalidCommand& e) {
     log(fmt::format("{} for {} refused by the command queue: {}", action, charge_point_id,
@@ -949,7 +948,7 @@ std::optional<CommandRecord> LockService::enqueue(const LockRecord& lock,
   }
 }
 
-void LockService::arm(const LockRecord& lock, const storage::VehicleRecord& vehicle,
+void LockService::arm(const LockRecord& lock, const Vehicle& vehicle,
                       const std::string& charge_point_id, std::optional<LockPile> row) {
   const auto command =
       enqueue(lock, charge_point_id, "DataTransfer",
@@ -1000,8 +999,7 @@ void LockService::update_local_authorization(const LockRecord& lock,
   }
 }
 
-std::string LockService::lock_vehicle_payload(const LockRecord& lock,
-                                              const storage::VehicleRecord& vehicle,
+std::string LockService::lock_vehicle_payload(const LockRecord& lock, const Vehicle& vehicle,
                                               bool hashed) const {
   // A pile that declared hashed matching never learns the identifiers in
   // clear; a fresh salt per message (each carries its own).
@@ -1011,12 +1009,11 @@ std::string LockService::lock_vehicle_payload(const LockRecord& lock,
   return lock_codec::lock_vehicle_payload(lock.id, vehicle.vin, vehicle.id_tags, vehicle.evcc_ids);
 }
 
-std::optional<storage::VehicleRecord> LockService::vehicle_of(const LockRecord& lock) {
+std::optional<Vehicle> LockService::vehicle_of(const LockRecord& lock) {
   return vehicles_.find_registration(lock.vin, lock.owner_id);
 }
 
-Sighting LockService::record_sighting(const LockRecord& lock,
-                                      const storage::NewSighting& sighting) {
+Sighting LockService::record_sighting(const LockRecord& lock, const NewSighting& sighting) {
   Sighting seen = locks_.add_sighting(sighting);
   log(fmt::format("lock {}: vehicle {} sighted at {} ({}, {})", lock.id, lock.vin,
                   where(seen.charge_point_id, seen.connector_id), seen.source,
@@ -1056,12 +1053,12 @@ void LockService::dispatch(const LockRecord& lock) {
       }
       locks_.put_piles(rows);
     });
-  } catch (const storage::NotFoundError&) {
+  } catch (const RowNotFoundError&) {
     // A pile was removed meanwhile: arm the others one by one.
     for (const std::string& id : targets) arm(lock, *vehicle, id, std::nullopt);
   }
   const std::size_t queued = targets.size();
-  storage::LockUpdate update;
+  LockUpdate update;
   update.lock_id = lock.id;
   update.from = {lock_status::kRequested};
   update.to = lock_status::kArmed;
@@ -1117,7 +1114,7 @@ void LockService::disarm(const LockRecord& lock) {
   };
   try {
     run_grouped(group_commit_, [&] { write(true); });
-  } catch (const storage::NotFoundError&) {
+  } catch (const RowNotFoundError&) {
     run_grouped(group_commit_, [&] { write(false); });
   }
   for (const std::string& id : listed) update_local_authorization(lock, id, false);

@@ -63,15 +63,14 @@ void VerifiedCredentials::remember(const std::string& charge_point_id, std::stri
   entries_[charge_point_id] = Entry{std::move(mac), verified_at};
 }
 
-std::vector<storage::VerifiedCredential> VerifiedCredentials::take_unsaved() {
+std::vector<VerifiedCredential> VerifiedCredentials::take_unsaved() {
   std::lock_guard<std::mutex> lock(mutex_);
-  std::vector<storage::VerifiedCredential> out;
+  std::vector<VerifiedCredential> out;
   out.swap(unsaved_);
   return out;
 }
 
-void VerifiedCredentials::merge(const std::vector<storage::VerifiedCredential>& stored,
-                                Timestamp now) {
+void VerifiedCredentials::merge(const std::vector<VerifiedCredential>& stored, Timestamp now) {
   std::lock_guard<std::mutex> lock(mutex_);
   for (auto it = entries_.begin(); it != entries_.end();) {
     if (now - it->second.verified_at >= kLifetime)

@@ -28,8 +28,8 @@
 #include <vector>
 
 #include "core/secret_box.h"
+#include "core/stores/charge_point_store.h"
 #include "core/timestamp.h"
-#include "storage/charge_point_store.h"
 
 namespace chargelock::core {
 
@@ -56,11 +56,11 @@ class VerifiedCredentials {
   void remember(const std::string& charge_point_id, std::string mac, Timestamp verified_at);
 
   // Entries remembered since the last call, to be written to the store.
-  std::vector<storage::VerifiedCredential> take_unsaved();
+  std::vector<VerifiedCredential> take_unsaved();
 
   // Entries read from the store (other nodes, or before a restart): each
   // replaces an older entry of its pile. Expired entries are dropped.
-  void merge(const std::vector<storage::VerifiedCredential>& stored, Timestamp now);
+  void merge(const std::vector<VerifiedCredential>& stored, Timestamp now);
 
   std::size_t size() const;
 
@@ -72,8 +72,8 @@ class VerifiedCredentials {
   SecretBox::Key key_{};
   bool persistent_ = false;
   mutable std::mutex mutex_;
-  std::unordered_map<std::string, Entry> entries_;    // guarded by mutex_
-  std::vector<storage::VerifiedCredential> unsaved_;  // guarded by mutex_
+  std::unordered_map<std::string, Entry> entries_;  // guarded by mutex_
+  std::vector<VerifiedCredential> unsaved_;         // guarded by mutex_
   static constexpr std::size_t kMaxUnsaved = 200000;
 };
 

@@ -9,7 +9,7 @@
 #include <stdexcept>
 
 #include "core/digest.h"
-#include "storage/database_error.h"
+#include "core/domain_errors.h"
 
 namespace chargelock::core {
 
@@ -43,7 +43,7 @@ std::chrono::milliseconds webhook_backoff(int attempts, const WebhookRetryPolicy
 
 // ---- WebhookService
 
-WebhookService::WebhookService(storage::WebhookStore& store) : store_(store) {}
+WebhookService::WebhookService(WebhookStore& store) : store_(store) {}
 
 WebhookSet WebhookService::set(std::int64_t owner_id, const std::string& url,
                                const std::optional<std::string>& secret) {
@@ -63,7 +63,7 @@ WebhookSet WebhookService::set(std::int64_t owner_id, const std::string& url,
     key = generate_secret();
     result.generated_secret = key;
   }
-  const storage::WebhookRecord stored = store_.put(owner_id, url, key);
+  const WebhookRecord stored = store_.put(owner_id, url, key);
   result.webhook = Webhook{stored.url, stored.created_at, stored.updated_at};
   return result;
 }
@@ -84,12 +84,14 @@ std::string WebhookService::generate_secret() { return "whsec_" + random_hex(32)
 
 // ---- WebhookDispatcher
 
-WebhookDispatcher::WebhookDispatcher(storage::WebhookStore& store, WebhookTransport& transport,
-                                     WebhookRenderer renderer, WebhookDispatcherConfig config)
+WebhookDispatcher::WebhookDispatcher(WebhookStore& store, WebhookTransport& transport,
+                                     WebhookRenderer renderer, WebhookDispatcherConfig config,
+                                     const TimeSource& time)
     : store_(store),
       transport_(transport),
       renderer_(std::move(renderer)),
-      config_(std::move(config)) {}
+      config_(std::move(config)),
+      time_(time) {}
 
 WebhookDispatcher::~WebhookDispatcher() { stop(); }
 
@@ -137,7 +139,7 @@ void WebhookDispatcher::run() {
 }
 
 int WebhookDispatcher::run_once() {
-  const auto claimed = store_.claim_due(std::max(config_.batch, 1), config_.lease);
+  const auto claimed = store_.claim_due(std::max(config_.batch, 1), time_.now(), config_.lease);
   int attempted = 0;
   for (const auto& delivery : claimed) {
     // After stop() the rest stay claimed until the lease ends; they are
@@ -149,7 +151,7 @@ int WebhookDispatcher::run_once() {
   return attempted;
 }
 
-void WebhookDispatcher::attempt(const storage::ClaimedWebhookDelivery& claimed) {
+void WebhookDispatcher::attempt(const ClaimedWebhookDelivery& claimed) {
   const auto& delivery = claimed.delivery;
   WebhookAnswer answer;
   try {
@@ -173,8 +175,8 @@ void WebhookDispatcher::attempt(const storage::ClaimedWebhookDelivery& claimed) 
   }
   const std::string error = answer.status ? "HTTP status " + std::to_string(*answer.status)
                                           : (answer.error.empty() ? "no answer" : answer.error);
-  const Timestamp next = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                            webhook_backoff(delivery.attempts, config_.retry));
+  const Timestamp next = time_.now() + std::chrono::duration_cast<Clock::duration>(
+                                           webhook_backoff(delivery.attempts, config_.retry));
   if (next - claimed.notification.created_at >= config_.retry.give_up_after) {
     std::fprintf(stderr,
                  "chargelock: webhooks: giving up delivery %lld (owner %lld) after %d "

@@ -210,7 +210,7 @@ void ChargePointGateway::report(const std::string& charge_point_id, bool connect
   // Shared: thousands of piles (re)connect at once after an outage.
   work_.submit(
       charge_point_id,
-      [&service, charge_point_id, connected] {
+      [&service, charge_point_id, connected](core::WriteBatch&) {
         try {
           if (connected)
             service.connected(charge_point_id);

@@ -139,7 +139,10 @@ void CommandDispatcher::pump(const std::string& charge_point_id) {
   // Shared: the claims of many piles (a lock's fan-out wakes thousands at
   // once) commit together; each CALL goes out once its claim is durable.
   work_.submit(
-      charge_point_id, [this, charge_point_id, reset] { claim(charge_point_id, reset); },
+      charge_point_id,
+      [this, charge_point_id, reset](core::WriteBatch& batch) {
+        claim(charge_point_id, reset, batch);
+      },
       core::WorkQueue::Commit::Shared);
 }
 
@@ -180,7 +183,7 @@ void CommandDispatcher::on_outcome(const std::string& charge_point_id,
   auto verdict = std::make_shared<Verdict>(verdict_of(command.action, outcome));
   work_.submit(
       charge_point_id,
-      [this, charge_point_id, command, verdict] {
+      [this, charge_point_id, command, verdict](core::WriteBatch& batch) {
         try {
           switch (verdict->kind) {
             case Verdict::Complete:
@@ -200,7 +203,7 @@ void CommandDispatcher::on_outcome(const std::string& charge_point_id,
         } catch (const std::exception& error) {
           log_failure("recording command " + std::to_string(command.id), charge_point_id, error);
         }
-        core::WorkQueue::after_commit([this, charge_point_id] {
+        batch.after_commit([this, charge_point_id] {
           post_([this, charge_point_id] {
             piles_[charge_point_id].again = true;  // the next one, if any
             finished(charge_point_id);
@@ -221,7 +224,8 @@ void CommandDispatcher::finished(const std::string& charge_point_id) {
 
 // ------------------------------------------------------------ worker
 
-void CommandDispatcher::claim(const std::string& charge_point_id, bool reset) {
+void CommandDispatcher::claim(const std::string& charge_point_id, bool reset,
+                              core::WriteBatch& batch) {
   std::optional<core::CommandRecord> command;
   try {
     if (reset) commands_.time_out_unanswered(charge_point_id);
@@ -229,7 +233,7 @@ void CommandDispatcher::claim(const std::string& charge_point_id, bool reset) {
   } catch (const std::exception& error) {
     log_failure("claiming a command", charge_point_id, error);
   }
-  core::WorkQueue::after_commit([this, charge_point_id, command = std::move(command)]() mutable {
+  batch.after_commit([this, charge_point_id, command = std::move(command)]() mutable {
     post_([this, charge_point_id, command = std::move(command)]() mutable {
       on_claimed(charge_point_id, std::move(command));
     });

@@ -84,8 +84,9 @@ class CommandDispatcher final : public SessionObserver {
     bool again = false;          // a pump was asked for while busy
     bool reset_pending = false;  // time out older "sent" ones before claiming
   };
-  void pump(const std::string& charge_point_id);               // loop
-  void claim(const std::string& charge_point_id, bool reset);  // worker
+  void pump(const std::string& charge_point_id);  // loop
+  // Worker: claims the pile's next command in `batch`; on_claimed() once durable.
+  void claim(const std::string& charge_point_id, bool reset, core::WriteBatch& batch);
   void on_claimed(const std::string& charge_point_id,
                   std::optional<core::CommandRecord> command);  // loop
   void on_outcome(const std::string& charge_point_id, const core::CommandRecord& command,

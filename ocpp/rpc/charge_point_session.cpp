@@ -233,10 +233,11 @@ void ChargePointSession::on_call(Call& call) {
   work_.submit(
       charge_point_id_,
       [link = link_, weak = weak_from_this(), handler, schemas = &schemas_,
-       context = CallContext{charge_point_id_, id}, action = call.action, request] {
+       context = CallContext{charge_point_id_, id}, action = call.action,
+       request](core::WriteBatch& batch) {
         HandlerReply reply = run_handler(*handler, *schemas, context, action, *request);
         // The answer leaves only once what the handler wrote is durable.
-        core::WorkQueue::after_commit(
+        batch.after_commit(
             [link, weak, id = context.message_id, reply = std::move(reply)]() mutable {
               link->post([weak, id = std::move(id), reply = std::move(reply)]() mutable {
                 if (auto self = weak.lock())

@@ -1,5 +1,5 @@
-// PostgreSQL ChargePointStore.
-#include "storage/charge_point_store.h"
+// PostgreSQL core::ChargePointStore.
+#include "core/stores/charge_point_store.h"
 
 #include <map>
 
@@ -9,22 +9,9 @@ namespace chargelock::storage::postgres {
 
 namespace {
 
-const char* to_text(RegistrationStatus status) {
-  switch (status) {
-    case RegistrationStatus::Accepted:
-      return "Accepted";
-    case RegistrationStatus::Pending:
-      return "Pending";
-    case RegistrationStatus::Rejected:
-      return "Rejected";
-  }
-  return "Rejected";
-}
-
-RegistrationStatus registration_from_text(const std::string& text) {
-  if (text == "Accepted") return RegistrationStatus::Accepted;
-  if (text == "Pending") return RegistrationStatus::Pending;
-  return RegistrationStatus::Rejected;
+// An unknown text reads as Rejected: never admit a pile by a guess.
+core::RegistrationStatus registration_from_text(const std::string& text) {
+  return core::registration_status_from_string(text).value_or(core::RegistrationStatus::Rejected);
 }
 
 const char* const kSelect =
@@ -33,16 +20,16 @@ const char* const kSelect =
     " meter_type, meter_serial, ts_to_micros(last_boot_at), online, ts_to_micros(last_seen),"
     " connected_node, ts_to_micros(created_at) FROM charge_points";
 
-ChargePointRecord read_record(const pqxx::row& row) {
-  ChargePointRecord r;
+core::ChargePointRecord read_record(const pqxx::row& row) {
+  core::ChargePointRecord r;
   r.id = row[0].as<std::string>();
   r.security_profile = row[1].as<int>();
   r.password_hash = optional_text(row[2]);
   r.registration_status = registration_from_text(row[3].as<std::string>());
   if (!row[4].is_null() && !row[5].is_null())
-    r.location = GeoLocation{row[4].as<double>(), row[5].as<double>()};
+    r.location = core::GeoLocation{row[4].as<double>(), row[5].as<double>()};
   if (!row[6].is_null()) {
-    BootInfo boot;
+    core::BootInfo boot;
     boot.vendor = row[6].as<std::string>();
     boot.model = row[7].as<std::string>("");
     boot.charge_point_serial = optional_text(row[8]);
@@ -62,28 +49,29 @@ ChargePointRecord read_record(const pqxx::row& row) {
   return r;
 }
 
-class PgChargePointStore final : public ChargePointStore {
+class PgChargePointStore final : public core::ChargePointStore {
  public:
   explicit PgChargePointStore(Database::Impl& db) : db_(db) {}
 
-  bool create(const NewChargePoint& cp) override {
+  bool create(const core::NewChargePoint& cp) override {
     return db_.transact([&](pqxx::work& txn) {
       std::optional<double> lat, lon;
       if (cp.location) lat = cp.location->latitude, lon = cp.location->longitude;
       const auto result = txn.exec_params(
           "INSERT INTO charge_points (id, password_hash, security_profile, registration_status,"
           " latitude, longitude) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
-          cp.id, cp.password_hash, cp.security_profile, to_text(cp.registration_status), lat, lon);
+          cp.id, cp.password_hash, cp.security_profile, core::to_string(cp.registration_status),
+          lat, lon);
       return result.affected_rows() == 1;
     });
   }
 
-  bool update(const std::string& id, const ChargePointChange& change) override {
+  bool update(const std::string& id, const core::ChargePointChange& change) override {
     return db_.transact([&](pqxx::work& txn) {
       std::optional<double> lat, lon;
       if (change.location) lat = change.location->latitude, lon = change.location->longitude;
       std::optional<std::string> status;
-      if (change.registration_status) status = to_text(*change.registration_status);
+      if (change.registration_status) status = core::to_string(*change.registration_status);
       // Each column keeps its value unless a new one (or a clear flag) is given.
       const auto result = txn.exec_params(
           "UPDATE charge_points SET"
@@ -106,26 +94,26 @@ class PgChargePointStore final : public ChargePointStore {
     });
   }
 
-  std::optional<ChargePointRecord> find(const std::string& id) override {
-    return db_.transact([&](pqxx::work& txn) -> std::optional<ChargePointRecord> {
+  std::optional<core::ChargePointRecord> find(const std::string& id) override {
+    return db_.transact([&](pqxx::work& txn) -> std::optional<core::ChargePointRecord> {
       const auto result = txn.exec_params(std::string(kSelect) + " WHERE id = $1", id);
       if (result.empty()) return std::nullopt;
       return read_record(result[0]);
     });
   }
 
-  std::vector<ChargePointRecord> list() override {
+  std::vector<core::ChargePointRecord> list() override {
     return db_.transact([&](pqxx::work& txn) {
-      std::vector<ChargePointRecord> records;
+      std::vector<core::ChargePointRecord> records;
       for (const auto& row : txn.exec(std::string(kSelect) + " ORDER BY id"))
         records.push_back(read_record(row));
       return records;
     });
   }
 
-  std::vector<ChargePointRecord> list_page(const std::string& after, int limit) override {
+  std::vector<core::ChargePointRecord> list_page(const std::string& after, int limit) override {
     return db_.transact([&](pqxx::work& txn) {
-      std::vector<ChargePointRecord> records;
+      std::vector<core::ChargePointRecord> records;
       for (const auto& row : txn.exec_params(
                std::string(kSelect) + " WHERE id > $1 ORDER BY id LIMIT $2", after, limit))
         records.push_back(read_record(row));
@@ -133,12 +121,12 @@ class PgChargePointStore final : public ChargePointStore {
     });
   }
 
-  std::vector<ChargePointAccess> list_access() override {
+  std::vector<core::ChargePointAccess> list_access() override {
     return db_.transact([&](pqxx::work& txn) {
-      std::vector<ChargePointAccess> records;
+      std::vector<core::ChargePointAccess> records;
       for (const auto& row : txn.exec("SELECT id, security_profile, password_hash,"
                                       " registration_status FROM charge_points ORDER BY id")) {
-        ChargePointAccess a;
+        core::ChargePointAccess a;
         a.id = row[0].as<std::string>();
         a.security_profile = row[1].as<int>();
         a.password_hash = optional_text(row[2]);
@@ -149,7 +137,7 @@ class PgChargePointStore final : public ChargePointStore {
     });
   }
 
-  bool record_boot(const std::string& id, const BootInfo& boot, Timestamp at) override {
+  bool record_boot(const std::string& id, const core::BootInfo& boot, core::Timestamp at) override {
     return db_.transact([&](pqxx::work& txn) {
       const auto result = txn.exec_params(
           "UPDATE charge_points SET vendor = $2, model = $3, charge_point_serial = $4,"
@@ -184,7 +172,7 @@ class PgChargePointStore final : public ChargePointStore {
     });
   }
 
-  bool set_online(const std::string& id, const std::string& node, Timestamp at) override {
+  bool set_online(const std::string& id, const std::string& node, core::Timestamp at) override {
     return db_.transact([&](pqxx::work& txn) {
       return txn.exec_params(
                     "UPDATE charge_points SET online = true, connected_node = $2,"
@@ -194,7 +182,7 @@ class PgChargePointStore final : public ChargePointStore {
     });
   }
 
-  bool set_offline(const std::string& id, const std::string& node, Timestamp at) override {
+  bool set_offline(const std::string& id, const std::string& node, core::Timestamp at) override {
     return db_.transact([&](pqxx::work& txn) {
       return txn.exec_params(
                     "UPDATE charge_points SET online = false, connected_node = NULL,"
@@ -205,7 +193,7 @@ class PgChargePointStore final : public ChargePointStore {
     });
   }
 
-  int set_node_offline(const std::string& node, Timestamp at) override {
+  int set_node_offline(const std::string& node, core::Timestamp at) override {
     return db_.transact([&](pqxx::work& txn) {
       return static_cast<int>(
           txn.exec_params("UPDATE charge_points SET online = false, connected_node = NULL,"
@@ -216,9 +204,9 @@ class PgChargePointStore final : public ChargePointStore {
     });
   }
 
-  std::vector<VerifiedCredential> list_verified_credentials(Timestamp since) override {
+  std::vector<core::VerifiedCredential> list_verified_credentials(core::Timestamp since) override {
     return db_.transact([&](pqxx::work& txn) {
-      std::vector<VerifiedCredential> rows;
+      std::vector<core::VerifiedCredential> rows;
       for (const auto& row : txn.exec_params(
                "SELECT charge_point_id, mac, ts_to_micros(verified_at)"
                " FROM charge_point_verified_credentials WHERE verified_at >= micros_to_ts($1)",
@@ -230,16 +218,16 @@ class PgChargePointStore final : public ChargePointStore {
     });
   }
 
-  void put_verified_credentials(const std::vector<VerifiedCredential>& credentials) override {
+  void put_verified_credentials(const std::vector<core::VerifiedCredential>& credentials) override {
     if (credentials.empty()) return;
     // One row per pile (the latest), sorted: two nodes writing at once lock
     // the rows in the same order.
-    std::map<std::string, const VerifiedCredential*> latest;
+    std::map<std::string, const core::VerifiedCredential*> latest;
     for (const auto& credential : credentials) {
       auto& slot = latest[credential.charge_point_id];
       if (slot == nullptr || slot->verified_at <= credential.verified_at) slot = &credential;
     }
-    std::vector<const VerifiedCredential*> rows;
+    std::vector<const core::VerifiedCredential*> rows;
     rows.reserve(latest.size());
     for (const auto& [id, credential] : latest) rows.push_back(credential);
     static const std::vector<std::string> columns{"{}", "{}", "{}::bigint"};
@@ -265,7 +253,7 @@ class PgChargePointStore final : public ChargePointStore {
 
 }  // namespace
 
-std::unique_ptr<ChargePointStore> make_charge_point_store(Database::Impl& db) {
+std::unique_ptr<core::ChargePointStore> make_charge_point_store(Database::Impl& db) {
   return std::make_unique<PgChargePointStore>(db);
 }
 
