@@ -174,6 +174,16 @@ class OcppNode::Impl {
   void schedule_last_seen_flush() {
     server_.schedule(kLastSeenFlush, [this] {
       gateway_.flush_seen();
+      // Passwords verified meanwhile, so a restart of this node does not
+      // hash them again (core/verified_credentials.h).
+      work_.submit("verified-credentials", [this] {
+        try {
+          central_.directory().save_verified();
+        } catch (const std::exception& error) {
+          std::fprintf(stderr, "chargelock: saving verified credentials failed: %s\n",
+                       error.what());
+        }
+      });
       schedule_last_seen_flush();
     });
   }

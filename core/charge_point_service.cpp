@@ -101,6 +101,10 @@ std::optional<ChargePointRecord> ChargePointService::find(const std::string& id)
 
 std::vector<ChargePointRecord> ChargePointService::list() { return charge_points_.list(); }
 
+std::vector<ChargePointRecord> ChargePointService::list_page(const std::string& after, int limit) {
+  return charge_points_.list_page(after, limit);
+}
+
 std::vector<ConnectorStatus> ChargePointService::connectors(const std::string& id) {
   return connectors_.list(id);
 }

@@ -80,6 +80,8 @@ class ChargePointService {
   bool remove_charge_point(const std::string& id);
   std::optional<ChargePointRecord> find(const std::string& id);
   std::vector<ChargePointRecord> list();
+  // A page ordered by id: at most `limit` charge points with an id above `after`.
+  std::vector<ChargePointRecord> list_page(const std::string& after, int limit);
   std::vector<ConnectorStatus> connectors(const std::string& id);
 
   // BootNotification: stores the boot info; answers by registration state

@@ -179,6 +179,10 @@ LockView LockService::request_lock(const LockRequest& request, bool* created) {
   LockStore::Created stored;
   try {
     stored = locks_.create(lock);
+    {
+      std::lock_guard<std::mutex> guard(no_active_mutex_);
+      no_active_since_.reset();
+    }
   } catch (const RowNotFoundError&) {
     throw NotFoundError("no vehicle " + vin);
   }
@@ -768,9 +772,24 @@ void LockService::booted(const std::string& charge_point_id, RegistrationStatus 
 
 void LockService::connected(const std::string& charge_point_id) { resync(charge_point_id, false); }
 
+std::vector<LockRecord> LockService::active_locks() {
+  const auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard<std::mutex> lock(no_active_mutex_);
+    if (no_active_since_ && now - *no_active_since_ < kNoActiveLockReuse) return {};
+  }
+  auto active = locks_.list_active();
+  std::lock_guard<std::mutex> lock(no_active_mutex_);
+  if (active.empty())
+    no_active_since_ = now;
+  else
+    no_active_since_.reset();
+  return active;
+}
+
 void LockService::resync(const std::string& charge_point_id, bool at_boot) {
   try {
-    const auto active_locks = locks_.list_active();
+    const auto active_locks = this->active_locks();
     if (active_locks.empty()) return;
     const auto charge_point = charge_points_.find(charge_point_id);
     if (!charge_point) return;

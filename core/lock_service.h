@@ -42,6 +42,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -222,6 +223,14 @@ class LockService final : public VendorExtension,
   void connected(const std::string& charge_point_id) override;
 
  private:
+  // Active locks for a pile's connect or boot. A storm of thousands of
+  // piles asked PostgreSQL once per pile (twice with the boot) while no
+  // lock was active, inside the connect records' group commits: an empty
+  // answer is reused for kNoActiveLockReuse. Safe: a lock created meanwhile
+  // queues LockVehicle for every pile in its scope itself, delivered when
+  // the pile is connected; this lookup only re-arms lapsed deliveries.
+  std::vector<LockRecord> active_locks();
+  static constexpr std::chrono::milliseconds kNoActiveLockReuse{1000};
   LockView view(const LockRecord& lock);
   LockRecord owned(std::int64_t owner_id, const std::string& lock_id);
   bool in_scope(const LockRecord& lock, const ChargePointRecord& charge_point) const;
@@ -288,6 +297,11 @@ class LockService final : public VendorExtension,
   GroupCommit* group_commit_;
   LockLimits limits_;
   const TimeSource& time_;  // lifetimes, expiry warnings, engagement times
+
+  std::mutex no_active_mutex_;
+  // When list_active() last came back empty; none while locks are active.
+  std::optional<std::chrono::steady_clock::time_point>
+      no_active_since_;  // guarded by no_active_mutex_
 };
 
 }  // namespace chargelock::core

@@ -42,9 +42,10 @@ std::optional<std::string> OperatorQueries::firmware_status(const std::string& c
                                                                   : signed_.front().status;
 }
 
-std::map<std::string, std::vector<ConnectorStatus>> OperatorQueries::connectors_by_charge_point() {
+std::map<std::string, std::vector<ConnectorStatus>> OperatorQueries::connectors_by_charge_point(
+    const std::string& after, const std::string& through) {
   std::map<std::string, std::vector<ConnectorStatus>> out;
-  for (auto& connector : store_.all_connectors())
+  for (auto& connector : store_.connectors_between(after, through))
     out[connector.charge_point_id].push_back(std::move(connector));
   return out;
 }

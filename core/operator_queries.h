@@ -48,8 +48,10 @@ class OperatorQueries {
   // The status of the newest FirmwareStatusNotification (and of the newest
   // SignedFirmwareStatusNotification, when newer piles send that instead).
   std::optional<std::string> firmware_status(const std::string& charge_point_id);
-  // Current connector states, by charge point id.
-  std::map<std::string, std::vector<ConnectorStatus>> connectors_by_charge_point();
+  // Current connector states, by charge point id, of the charge points with
+  // an id above `after` and at most `through` (a page of GET /chargepoints).
+  std::map<std::string, std::vector<ConnectorStatus>> connectors_by_charge_point(
+      const std::string& after, const std::string& through);
 
  private:
   MessageLogStore& message_log_;

@@ -5,12 +5,20 @@
 // Threading contract: every ConnectionHandler callback runs on the OCPP loop
 // thread (see OcppServer). Connection state changes are handed to the
 // WorkQueue (they touch the database), sharded by charge point id so they
-// stay ordered with that pile's messages.
+// stay ordered with that pile's messages. Passwords the directory cannot
+// judge without PBKDF2 are checked on the gateway's own verification
+// threads, never on the loop: such a connection is upgraded, holds its
+// frames, and becomes a session only once the password passed (else it is
+// closed with 1008 Policy Violation); it never replaces the pile's live
+// session before that.
 #pragma once
 
+#include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "core/central_system.h"
 #include "core/work_queue.h"
@@ -38,13 +46,22 @@ class ChargePointGateway : public ConnectionHandler {
                      SessionOptions options);
   ~ChargePointGateway() override;
 
+  // Threads that run PBKDF2 for connections whose password is not in the
+  // verified-credentials cache.
+  static constexpr std::size_t kVerificationThreads = 2;
+  // Frames a connection may send before its password is verified; one
+  // more closes it (a pile sends its BootNotification and waits).
+  static constexpr std::size_t kMaxHeldFrames = 16;
+  // Websocket close code for a password that failed after the upgrade.
+  static constexpr int kPolicyViolation = 1008;
+
   // The server is created with this gateway as its handler, so it is
   // attached afterwards, before OcppServer::run().
   void attach(OcppServer& server) { server_ = &server; }
 
-  // Ends every session (outgoing calls fail with ConnectionClosed) and
-  // records the piles as disconnected. Call on the loop thread or after the
-  // loop has stopped.
+  // Ends every session (outgoing calls fail with ConnectionClosed), records
+  // the piles as disconnected and stops the verification threads. Call on
+  // the loop thread or after the loop has stopped, before the server goes.
   void close_all();
 
   // The live session of a charge point on this node, or null. Loop thread.
@@ -71,8 +88,16 @@ class ChargePointGateway : public ConnectionHandler {
   struct Connection {
     std::string charge_point_id;
     std::unique_ptr<Output> output;
-    std::shared_ptr<ChargePointSession> session;
+    std::shared_ptr<ChargePointSession> session;  // null while the password is verified
+    std::vector<std::string> held;                // frames received meanwhile
+    std::string remote_address;
+    // Set when the connection closes before its password was checked: the
+    // queued check is skipped (a pile that gave up and reconnected must not
+    // cost a second PBKDF2 run, in a storm the queue would only grow).
+    std::shared_ptr<std::atomic<bool>> gone;
   };
+  void start_session(SessionId session, Connection& connection);
+  void finish_verification(SessionId session, core::AccessDecision decision);
   void report(const std::string& charge_point_id, bool connected);
   core::MessageLog& message_log();
 
@@ -86,6 +111,11 @@ class ChargePointGateway : public ConnectionHandler {
   std::unordered_map<SessionId, Connection> sessions_;
   std::unordered_map<std::string, SessionId> by_charge_point_;
   std::unordered_map<std::string, core::Timestamp> seen_;  // since flush_seen()
+  // The upgrade on_upgrade() let through for verification; on_open() of the
+  // same connection follows at once (OcppServer establishes it right away).
+  std::optional<core::AccessAttempt> pending_verification_;
+  std::string pending_remote_address_;
+  core::WorkQueue verifier_{kVerificationThreads};
 };
 
 }  // namespace chargelock::ocpp

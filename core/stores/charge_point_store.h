@@ -91,6 +91,14 @@ struct ChargePointRecord {
   Timestamp created_at;
 };
 
+// A pile password that passed the PBKDF2 check, as a keyed hash (see
+// core/verified_credentials.h); never the password itself.
+struct VerifiedCredential {
+  std::string charge_point_id;
+  std::string mac;  // lower-case hex HMAC-SHA256
+  Timestamp verified_at;
+};
+
 class ChargePointStore {
  public:
   virtual ~ChargePointStore() = default;
@@ -105,6 +113,8 @@ class ChargePointStore {
 
   virtual std::optional<ChargePointRecord> find(const std::string& id) = 0;
   virtual std::vector<ChargePointRecord> list() = 0;  // ordered by id
+  // At most `limit` charge points with an id above `after`, ordered by id.
+  virtual std::vector<ChargePointRecord> list_page(const std::string& after, int limit) = 0;
   virtual std::vector<ChargePointAccess> list_access() = 0;
 
   // Stores the boot information and marks the pile seen at `at`. Returns
@@ -126,6 +136,13 @@ class ChargePointStore {
   // Marks every pile held by `node` offline (a node that starts after a
   // crash holds no connection). Returns how many changed.
   virtual int set_node_offline(const std::string& node, Timestamp at) = 0;
+
+  // The verified-credentials cache (migration 0009). Rows verified at or
+  // after `since`.
+  virtual std::vector<VerifiedCredential> list_verified_credentials(Timestamp since) = 0;
+  // Inserts or replaces each pile's row; rows of unknown piles are skipped.
+  // One statement per 1000 rows, rows locked in id order.
+  virtual void put_verified_credentials(const std::vector<VerifiedCredential>& credentials) = 0;
 };
 
 }  // namespace chargelock::core

@@ -21,9 +21,11 @@ class OperatorQueryStore {
   // above `after_id`. Page on with the last id returned.
   virtual std::vector<LoggedFrame> messages_after(const std::string& charge_point_id,
                                                   std::int64_t after_id, std::size_t limit) = 0;
-  // The current state of every connector of every charge point, ordered by
-  // charge point id and connector id.
-  virtual std::vector<ConnectorStatus> all_connectors() = 0;
+  // The current state of every connector of the charge points whose id is
+  // above `after` and at most `through` (a page of charge points), ordered
+  // by charge point id and connector id.
+  virtual std::vector<ConnectorStatus> connectors_between(const std::string& after,
+                                                          const std::string& through) = 0;
 };
 
 }  // namespace chargelock::core

@@ -126,7 +126,7 @@ class OcppServer::Impl final : public LwsEventSink {
   void run();
   void stop();
   void send(SessionId session, std::string text);
-  void close(SessionId session);
+  void close(SessionId session, int code);
   void post(std::function<void()> task);
   void schedule(std::chrono::milliseconds delay, std::function<void()> task);
   void stop_accepting() { accepting_ = false; }
@@ -154,6 +154,7 @@ class OcppServer::Impl final : public LwsEventSink {
     SessionId session = 0;
     std::string payload;
     std::function<void()> task;
+    int close_code = LWS_CLOSE_STATUS_NORMAL;  // Kind::Close
   };
 
   // A scheduled task's lws timer. Standard layout with the sul first, so
@@ -408,8 +409,8 @@ void OcppServer::Impl::send(SessionId session, std::string text) {
   enqueue(std::move(command));
 }
 
-void OcppServer::Impl::close(SessionId session) {
-  enqueue(Command{Command::Kind::Close, session, {}, {}});
+void OcppServer::Impl::close(SessionId session, int code) {
+  enqueue(Command{Command::Kind::Close, session, {}, {}, code});
 }
 
 void OcppServer::Impl::post(std::function<void()> task) {
@@ -453,8 +454,9 @@ void OcppServer::Impl::drain_inbox() {
       } else {
         session.outbox.push_back(std::move(command.payload));
       }
-    } else {
+    } else if (!session.close_requested) {
       session.close_requested = true;
+      session.close_code = static_cast<lws_close_status>(command.close_code);
     }
     lws_callback_on_writable(session.wsi);
   }
@@ -710,7 +712,7 @@ std::size_t OcppServer::session_count() const { return impl_->session_count(); }
 void OcppServer::send(SessionId session, std::string text) {
   impl_->send(session, std::move(text));
 }
-void OcppServer::close(SessionId session) { impl_->close(session); }
+void OcppServer::close(SessionId session, int code) { impl_->close(session, code); }
 void OcppServer::post(std::function<void()> task) { impl_->post(std::move(task)); }
 void OcppServer::schedule(std::chrono::milliseconds delay, std::function<void()> task) {
   impl_->schedule(delay, std::move(task));

@@ -123,8 +123,9 @@ class OcppServer {
   // Messages to one session go out in order. A session with more than 1024
   // unsent messages (a peer that stopped reading) is closed.
   void send(SessionId session, std::string text);  // thread-safe; dropped if closed
-  void close(SessionId session);                   // thread-safe
-  void post(std::function<void()> task);           // thread-safe; runs on the loop
+  // Thread-safe; the websocket close carries `code` (RFC 6455 §7.4.1).
+  void close(SessionId session, int code = 1000);
+  void post(std::function<void()> task);  // thread-safe; runs on the loop
   // Thread-safe; runs `task` on the loop once `delay` has passed (not before
   // run() is looping). Tasks still pending when the server is destroyed are
   // dropped without running.

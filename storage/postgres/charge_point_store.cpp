@@ -1,6 +1,8 @@
 // PostgreSQL core::ChargePointStore.
 #include "core/stores/charge_point_store.h"
 
+#include <map>
+
 #include "storage/postgres/database_impl.h"
 
 namespace chargelock::storage::postgres {
@@ -109,6 +111,16 @@ class PgChargePointStore final : public core::ChargePointStore {
     });
   }
 
+  std::vector<core::ChargePointRecord> list_page(const std::string& after, int limit) override {
+    return db_.transact([&](pqxx::work& txn) {
+      std::vector<core::ChargePointRecord> records;
+      for (const auto& row : txn.exec_params(
+               std::string(kSelect) + " WHERE id > $1 ORDER BY id LIMIT $2", after, limit))
+        records.push_back(read_record(row));
+      return records;
+    });
+  }
+
   std::vector<core::ChargePointAccess> list_access() override {
     return db_.transact([&](pqxx::work& txn) {
       std::vector<core::ChargePointAccess> records;
@@ -142,12 +154,18 @@ class PgChargePointStore final : public core::ChargePointStore {
   void touch_many(const std::vector<SeenAt>& seen) override {
     if (seen.empty()) return;
     static const std::vector<std::string> columns{"{}", "{}::bigint"};
+    // Rows are locked in id order and a row another transaction holds is
+    // skipped: the group commits of a boot storm update the same rows
+    // (set_online, record_boot, both writing last_seen themselves) in their
+    // own order, and an UPDATE ... FROM locking in join order deadlocked
+    // with them. A skipped pile is written by the next flush.
     db_.transact([&](pqxx::work& txn) {
-      exec_rows(txn,
-                "UPDATE charge_points c SET last_seen = greatest(c.last_seen,"
-                " micros_to_ts(v.micros)) FROM (VALUES ",
-                columns, ") AS v(id, micros) WHERE c.id = v.id", seen.size(),
-                [&](std::size_t i, TextParams& params) {
+      exec_rows(txn, "WITH v(id, micros) AS (VALUES ", columns,
+                "), locked AS (SELECT c.id FROM charge_points c JOIN v ON v.id = c.id"
+                " ORDER BY c.id FOR NO KEY UPDATE OF c SKIP LOCKED)"
+                " UPDATE charge_points c SET last_seen = greatest(c.last_seen,"
+                " micros_to_ts(v.micros)) FROM v, locked WHERE c.id = v.id AND locked.id = c.id",
+                seen.size(), [&](std::size_t i, TextParams& params) {
                   params.push_back(seen[i].id);
                   params.push_back(std::to_string(to_micros(seen[i].at)));
                 });
@@ -183,6 +201,49 @@ class PgChargePointStore final : public core::ChargePointStore {
                           " WHERE connected_node = $1",
                           node, to_micros(at))
               .affected_rows());
+    });
+  }
+
+  std::vector<core::VerifiedCredential> list_verified_credentials(core::Timestamp since) override {
+    return db_.transact([&](pqxx::work& txn) {
+      std::vector<core::VerifiedCredential> rows;
+      for (const auto& row : txn.exec_params(
+               "SELECT charge_point_id, mac, ts_to_micros(verified_at)"
+               " FROM charge_point_verified_credentials WHERE verified_at >= micros_to_ts($1)",
+               to_micros(since))) {
+        rows.push_back({row[0].as<std::string>(), row[1].as<std::string>(),
+                        from_micros(row[2].as<std::int64_t>())});
+      }
+      return rows;
+    });
+  }
+
+  void put_verified_credentials(const std::vector<core::VerifiedCredential>& credentials) override {
+    if (credentials.empty()) return;
+    // One row per pile (the latest), sorted: two nodes writing at once lock
+    // the rows in the same order.
+    std::map<std::string, const core::VerifiedCredential*> latest;
+    for (const auto& credential : credentials) {
+      auto& slot = latest[credential.charge_point_id];
+      if (slot == nullptr || slot->verified_at <= credential.verified_at) slot = &credential;
+    }
+    std::vector<const core::VerifiedCredential*> rows;
+    rows.reserve(latest.size());
+    for (const auto& [id, credential] : latest) rows.push_back(credential);
+    static const std::vector<std::string> columns{"{}", "{}", "{}::bigint"};
+    db_.transact([&](pqxx::work& txn) {
+      exec_rows(txn,
+                "INSERT INTO charge_point_verified_credentials (charge_point_id, mac, verified_at)"
+                " SELECT v.id, v.mac, micros_to_ts(v.micros) FROM (VALUES ",
+                columns,
+                ") AS v(id, mac, micros) JOIN charge_points c ON c.id = v.id ORDER BY v.id"
+                " ON CONFLICT (charge_point_id) DO UPDATE SET mac = excluded.mac,"
+                " verified_at = excluded.verified_at",
+                rows.size(), [&](std::size_t i, TextParams& params) {
+                  params.push_back(rows[i]->charge_point_id);
+                  params.push_back(rows[i]->mac);
+                  params.push_back(std::to_string(to_micros(rows[i]->verified_at)));
+                });
     });
   }
 

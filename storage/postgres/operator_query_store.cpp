@@ -28,13 +28,16 @@ class PgOperatorQueryStore final : public core::OperatorQueryStore {
     });
   }
 
-  std::vector<core::ConnectorStatus> all_connectors() override {
+  std::vector<core::ConnectorStatus> connectors_between(const std::string& after,
+                                                        const std::string& through) override {
     return db_.transact([&](pqxx::work& txn) {
       std::vector<core::ConnectorStatus> out;
-      for (const auto& row :
-           txn.exec("SELECT charge_point_id, connector_id, status, error_code, info, vendor_id,"
-                    " vendor_error_code, ts_to_micros(status_timestamp), ts_to_micros(updated_at)"
-                    " FROM connectors ORDER BY charge_point_id, connector_id")) {
+      for (const auto& row : txn.exec_params(
+               "SELECT charge_point_id, connector_id, status, error_code, info, vendor_id,"
+               " vendor_error_code, ts_to_micros(status_timestamp), ts_to_micros(updated_at)"
+               " FROM connectors WHERE charge_point_id > $1 AND charge_point_id <= $2"
+               " ORDER BY charge_point_id, connector_id",
+               after, through)) {
         out.push_back(read_connector_status(row));
       }
       return out;

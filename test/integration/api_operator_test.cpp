@@ -62,6 +62,48 @@ TEST_CASE("api: charge points can be registered, listed, read, updated and remov
   CHECK(admin->put("/api/v1/chargepoints/NOPE", R"({"securityProfile":1})").status == 404);
 }
 
+TEST_CASE("api: the charge point list is paged by id with limit and after") {
+  ApiFixture api;
+  auto admin = api.admin();
+  for (const char* id : {"CP-C", "CP-A", "CP-E", "CP-B", "CP-D"})
+    REQUIRE(admin->post("/api/v1/chargepoints", std::string(R"({"id":")") + id + R"("})").status ==
+            201);
+  std::vector<std::string> seen;
+  std::string after;
+  int pages = 0;
+  for (;;) {
+    auto page =
+        admin->get("/api/v1/chargepoints?limit=2" + (after.empty() ? "" : "&after=" + after));
+    REQUIRE(page.status == 200);
+    auto body = page.json();
+    ++pages;
+    for (const auto& cp : body["chargePoints"].GetArray()) {
+      seen.emplace_back(cp["id"].GetString());
+      CHECK(cp["connectors"].IsArray());
+    }
+    if (body["nextAfter"].IsNull()) break;
+    after = body["nextAfter"].GetString();
+    REQUIRE(pages < 10);
+  }
+  CHECK(seen == std::vector<std::string>{"CP-A", "CP-B", "CP-C", "CP-D", "CP-E"});
+  CHECK(pages == 3);
+  // Without a limit: the first 100, and no further page here.
+  auto all = admin->get("/api/v1/chargepoints").json();
+  CHECK(all["chargePoints"].Size() == 5);
+  CHECK(all["nextAfter"].IsNull());
+  // A full last page still names its cursor; the page after it is empty.
+  auto exact = admin->get("/api/v1/chargepoints?limit=5").json();
+  REQUIRE(exact["nextAfter"].IsString());
+  auto beyond =
+      admin->get(std::string("/api/v1/chargepoints?after=") + exact["nextAfter"].GetString())
+          .json();
+  CHECK(beyond["chargePoints"].Size() == 0);
+  CHECK(beyond["nextAfter"].IsNull());
+  auto bad = admin->get("/api/v1/chargepoints?limit=0");
+  CHECK(bad.status == 400);
+  CHECK(error_of(bad).find("limit") != std::string::npos);
+}
+
 TEST_CASE("api: bad charge point input is refused with 400 naming the field") {
   ApiFixture api;
   auto admin = api.admin();
