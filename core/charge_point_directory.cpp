@@ -139,11 +139,10 @@ AccessDecision ChargePointDirectory::apply_rules(const ChargePointAccess& access
 AccessDecision ChargePointDirectory::decide(const AccessAttempt& attempt) const {
   const auto access = find(attempt.charge_point_id);
   const bool has_basic = attempt.basic_user.has_value() && attempt.basic_password.has_value();
-  if (!access) {
-    if (auto_register_) return AccessDecision::Accept;
-    if (!has_basic || too_many_failures(attempt.charge_point_id)) return AccessDecision::UnknownId;
-    return AccessDecision::Verify;
-  }
+  // SPEC §3: an unknown id is refused at the upgrade (401), with or without
+  // credentials; nothing to hash. (A pile registered on another process is
+  // known here after the next directory refresh; until then it retries.)
+  if (!access) return auto_register_ ? AccessDecision::Accept : AccessDecision::UnknownId;
   // Without a password there is nothing to hash: the rules decide now.
   if (!has_basic || !access->password_hash) return apply_rules(*access, attempt, false);
   if (*attempt.basic_user == access->id &&

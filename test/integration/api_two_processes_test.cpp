@@ -23,8 +23,8 @@ TEST_CASE("api: a charge point registered through the API process connects to th
               .status == 201);
 
   // The node re-reads its directory every 5 s; until then the id is
-  // unknown there: upgraded, closed with 1008 after the password check
-  // (401 once 5 checks failed). Not closed within 2 s: let in.
+  // unknown there and refused at the upgrade (401); once known, a first
+  // connect is upgraded and checked off the loop. Not closed within 2 s: let in.
   std::unique_ptr<OcppTestPile> connected;
   WsClientOptions options;
   options.basic_user = "CP-API";

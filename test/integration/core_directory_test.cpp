@@ -162,23 +162,18 @@ TEST_CASE("directory: decide never hashes, a verified password is let in at once
   CHECK(f.directory.verify(right) == AccessDecision::Unauthorized);
 }
 
-TEST_CASE("directory: an unknown id with credentials is judged like a wrong password") {
+TEST_CASE("directory: an unknown id is refused at once, a wrong password after the check") {
   Fixture f;
   f.add("CP1", 1, "pile-password-1-x");
   f.directory.reload();
-  // Both wait for the same PBKDF2 check off the loop; both end in 401.
+  // SPEC 3: unknown ids are refused at the upgrade, credentials or not.
   const auto ghost = attempt("GHOST", false, "GHOST", "pile-password-1-x");
   const auto wrong = attempt("CP1", false, "CP1", "pile-password-1-y");
-  CHECK(f.directory.decide(ghost) == AccessDecision::Verify);
-  CHECK(f.directory.decide(wrong) == AccessDecision::Verify);
-  CHECK(f.directory.verify(ghost) == AccessDecision::UnknownId);
-  CHECK(f.directory.verify(wrong) == AccessDecision::Unauthorized);
-  // Guessing is cut short the same way for both.
-  for (int i = 0; i < 4; ++i) {
-    CHECK(f.judge(ghost) == AccessDecision::UnknownId);
-    CHECK(f.judge(wrong) == AccessDecision::Unauthorized);
-  }
   CHECK(f.directory.decide(ghost) == AccessDecision::UnknownId);
+  CHECK(f.directory.decide(wrong) == AccessDecision::Verify);
+  CHECK(f.directory.verify(wrong) == AccessDecision::Unauthorized);
+  // Guessing a known pile's password is cut short after 5 failures.
+  for (int i = 0; i < 4; ++i) CHECK(f.judge(wrong) == AccessDecision::Unauthorized);
   CHECK(f.directory.decide(wrong) == AccessDecision::Unauthorized);
 }
 

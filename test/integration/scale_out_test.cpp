@@ -54,10 +54,10 @@ std::unique_ptr<WsTestClient> connect(ServerProcess& node, const std::string& id
   options.basic_user = id;
   options.basic_password = "pile-password-" + id;
   // A pile registered through the API is known to a node after its next
-  // directory refresh (every 5 s); until then its id is unknown there: the
-  // upgrade is closed with 1008 once the password check (off the loop)
-  // failed, as for a wrong password, and after 5 such failures within 30 s
-  // refused at once with 401. Not closed within 2 s: let in.
+  // directory refresh (every 5 s); until then its id is unknown there and
+  // refused at the upgrade with 401. Once known, its first connect is
+  // upgraded and checked off the loop (closed with 1008 if it failed).
+  // Not closed within 2 s: let in.
   for (int attempt = 0; attempt < 60; ++attempt) {
     auto result =
         client->connect(fmt::format("ws://127.0.0.1:{}", node.port("ocpp ws")), id, options);
