@@ -14,7 +14,8 @@
 
 namespace chargelock::core {
 class CentralSystem;
-}
+class MetricsRegistry;
+}  // namespace chargelock::core
 namespace chargelock::storage {
 class Database;
 }
@@ -27,8 +28,10 @@ struct ApiServerConfig {
   int stream_poll_ms = 2000;           // notification streams: catch-up poll of the database
   bool webhook_allow_private = false;  // see ApiContext::webhook_allow_private
   int streams_per_owner = 5;           // notification streams one owner may hold open (429 beyond)
-  double token_rate = 50;              // requests per second per API token (0: unlimited; 429 beyond)
-  double token_burst = 100;            // ... in bursts of up to this many
+  double token_rate = 50;    // requests per second per API token (0: unlimited; 429 beyond)
+  double token_burst = 100;  // ... in bursts of up to this many
+  // GET /metrics (operator tokens); null: answered 404. Must outlive the server.
+  const core::MetricsRegistry* metrics = nullptr;
 };
 
 class ApiServer {
@@ -48,6 +51,8 @@ class ApiServer {
   void shut_down();
   // Thread-safe: HTTPS certificate and key re-read (SIGHUP).
   void reload_certificates();
+  // Thread-safe: notification streams (server-sent events) open now.
+  std::size_t open_streams() const;
 
  private:
   class Impl;

@@ -116,12 +116,23 @@ const std::vector<Route>& routes() {
   return all;
 }
 
+const std::vector<Route>& root_routes() {
+  static const std::vector<Route> all = metrics_routes();
+  return all;
+}
+
 HttpResponse dispatch(ApiContext& context, const HttpRequest& request) {
   try {
     const std::string base = kBasePath;
-    if (request.path.compare(0, base.size(), base) != 0 ||
-        (request.path.size() > base.size() && request.path[base.size()] != '/'))
-      return error_response(404, "not found (the API is under " + base + ")");
+    const bool under_base =
+        request.path.compare(0, base.size(), base) == 0 &&
+        (request.path.size() == base.size() || request.path[base.size()] == '/');
+    const std::vector<Route>& table = under_base ? routes() : root_routes();
+    if (!under_base) {
+      bool known = false;
+      for (const Route& route : table) known = known || request.path == route.pattern;
+      if (!known) return error_response(404, "not found (the API is under " + base + ")");
+    }
     // Decoded bytes that no id can contain are the client's mistake (400),
     // not a database failure.
     if (!acceptable_request_text(request.path))
@@ -133,12 +144,13 @@ HttpResponse dispatch(ApiContext& context, const HttpRequest& request) {
     // a cut-off id ("/chargepoints/%00" reaches us as "/chargepoints/").
     if (request.path.size() > base.size() && request.path.back() == '/')
       return error_response(404, "no such endpoint: " + request.path);
-    const std::vector<std::string> path = split_path(request.path.substr(base.size()));
+    const std::vector<std::string> path =
+        split_path(under_base ? request.path.substr(base.size()) : request.path);
 
     const Route* route = nullptr;
     std::map<std::string, std::string> params;
     std::string allowed;
-    for (const Route& candidate : routes()) {
+    for (const Route& candidate : table) {
       std::map<std::string, std::string> candidate_params;
       if (!match(split_path(candidate.pattern), path, candidate_params)) continue;
       if (request.method == candidate.method) {

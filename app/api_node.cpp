@@ -12,8 +12,9 @@ namespace chargelock::app {
 
 namespace {
 
-api::ApiServerConfig api_config(const Config& config) {
+api::ApiServerConfig api_config(const Config& config, const core::MetricsRegistry* metrics) {
   api::ApiServerConfig server;
+  server.metrics = metrics;
   server.http.host = config.api_listen.host;
   server.http.port = config.api_listen.port;
   server.http.tls_cert = config.api_tls_cert;
@@ -60,10 +61,10 @@ core::WebhookDispatcherConfig webhook_dispatcher_config(storage::Database& datab
 
 class ApiNode::Impl {
  public:
-  Impl(const Config& config, core::CentralSystem& central)
+  Impl(const Config& config, core::CentralSystem& central, const core::MetricsRegistry* metrics)
       : config_(config),
-        server_((ensure_admin_token(config, central.database()), api_config(config)), central,
-                central.database()),
+        server_((ensure_admin_token(config, central.database()), api_config(config, metrics)),
+                central, central.database()),
         webhook_client_(webhook_client_config(config)),
         webhooks_(central.database().webhooks(), webhook_client_, api::webhook_body,
                   webhook_dispatcher_config(central.database())) {
@@ -82,6 +83,7 @@ class ApiNode::Impl {
   }
 
   void reload_certificates() { server_.reload_certificates(); }
+  std::size_t open_streams() const { return server_.open_streams(); }
 
   // Graceful (SIGTERM): requests begun are answered, new ones get 503.
   void stop() {
@@ -96,11 +98,13 @@ class ApiNode::Impl {
   core::WebhookDispatcher webhooks_;
 };
 
-ApiNode::ApiNode(const Config& config, core::CentralSystem& central)
-    : impl_(std::make_unique<Impl>(config, central)) {}
+ApiNode::ApiNode(const Config& config, core::CentralSystem& central,
+                 const core::MetricsRegistry* metrics)
+    : impl_(std::make_unique<Impl>(config, central, metrics)) {}
 ApiNode::~ApiNode() = default;
 void ApiNode::run() { impl_->run(); }
 void ApiNode::stop() { impl_->stop(); }
 void ApiNode::reload_certificates() { impl_->reload_certificates(); }
+std::size_t ApiNode::open_streams() const { return impl_->open_streams(); }
 
 }  // namespace chargelock::app

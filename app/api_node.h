@@ -8,6 +8,7 @@
 
 #include "app/config.h"
 #include "core/central_system.h"
+#include "core/metrics_registry.h"
 
 namespace chargelock::app {
 
@@ -15,7 +16,9 @@ class ApiNode {
  public:
   // Throws std::runtime_error when the listener cannot start,
   // storage::DatabaseError when the admin token cannot be stored.
-  ApiNode(const Config& config, core::CentralSystem& central);
+  // `metrics`: what GET /metrics shows (null: 404); must outlive the node.
+  ApiNode(const Config& config, core::CentralSystem& central,
+          const core::MetricsRegistry* metrics = nullptr);
   ~ApiNode();
   ApiNode(const ApiNode&) = delete;
   ApiNode& operator=(const ApiNode&) = delete;
@@ -26,6 +29,8 @@ class ApiNode {
   void stop();
   // Thread-safe: re-reads the HTTPS certificate and key (SIGHUP).
   void reload_certificates();
+  // Thread-safe: notification streams open now.
+  std::size_t open_streams() const;
 
  private:
   class Impl;

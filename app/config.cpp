@@ -99,6 +99,13 @@ const std::vector<Setting>& settings() {
        [](Config& c, const std::string& v) { c.tls_ca = v; }},
       {"--api-listen", "CHARGELOCK_API_LISTEN", "HOST:PORT of the REST API", true,
        [](Config& c, const std::string& v) { c.api_listen = parse_host_port("--api-listen", v); }},
+      {"--metrics-listen", "CHARGELOCK_METRICS_LISTEN",
+       "HOST:PORT serving GET /metrics without a token (bind to localhost or a private "
+       "network); off when unset",
+       true,
+       [](Config& c, const std::string& v) {
+         if (!v.empty()) c.metrics_listen = parse_host_port("--metrics-listen", v);
+       }},
       {"--api-tls-cert", "CHARGELOCK_API_TLS_CERT",
        "certificate (PEM) of the REST API: it serves HTTPS (needs --api-tls-key)", true,
        [](Config& c, const std::string& v) { c.api_tls_cert = v; }},

@@ -27,6 +27,8 @@ struct Config {
   std::string tls_key;
   std::string tls_ca;
   HostPort api_listen{"0.0.0.0", 8080};
+  // GET /metrics without a token (app/metrics_listener.h); off when unset.
+  std::optional<HostPort> metrics_listen;
   std::string api_tls_cert;  // with api_tls_key: the API serves HTTPS
   std::string api_tls_key;
   std::string admin_token;

@@ -10,7 +10,9 @@
 #include "app/api_node.h"
 #include "app/chargepoint_command.h"
 #include "app/config.h"
+#include "app/metrics_listener.h"
 #include "app/ocpp_node.h"
+#include "app/process_metrics.h"
 #include "core/central_system.h"
 #include "ocpp/command_validator.h"
 #include "storage/database.h"
@@ -36,10 +38,15 @@ sigset_t handled_signals() {
 // `ocpp` and `api` run one of them. The signal thread stops everything; a
 // loop that ends on its own (failure) stops the others too.
 int serve(const app::Config& config, core::CentralSystem& central) {
+  core::MetricsRegistry metrics;  // outlives the nodes and the listener below
   std::unique_ptr<app::OcppNode> node;
   std::unique_ptr<app::ApiNode> api;
   if (config.command != "api") node = std::make_unique<app::OcppNode>(config, central);
-  if (config.command != "ocpp") api = std::make_unique<app::ApiNode>(config, central);
+  if (config.command != "ocpp") api = std::make_unique<app::ApiNode>(config, central, &metrics);
+  app::add_process_metrics(metrics, central, node != nullptr, api.get());
+  std::unique_ptr<app::MetricsListener> metrics_listener;
+  if (config.metrics_listen)
+    metrics_listener = std::make_unique<app::MetricsListener>(*config.metrics_listen, metrics);
   const auto stop_all = [&node, &api] {
     if (node) node->stop();
     if (api) api->stop();

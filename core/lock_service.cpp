@@ -10,6 +10,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "core/core_metrics.h"
 #include "core/digest.h"
 #include "core/lock_codec.h"
 #include "core/vehicle_identity.h"
@@ -1014,6 +1015,7 @@ Sighting LockService::record_sighting(const LockRecord& lock,
 }
 
 void LockService::dispatch(const LockRecord& lock) {
+  const auto started = std::chrono::steady_clock::now();
   const auto vehicle = vehicle_of(lock);
   if (!vehicle) return;
   std::set<std::string> dispatched;  // before (e.g. by a pile's boot)
@@ -1050,6 +1052,8 @@ void LockService::dispatch(const LockRecord& lock) {
     for (const std::string& id : targets) arm(lock, *vehicle, id, std::nullopt);
   }
   const std::size_t queued = targets.size();
+  core_metrics().lock_fanout_seconds.observe(std::chrono::steady_clock::now() - started);
+  core_metrics().lock_fanout_piles.add(queued);
   storage::LockUpdate update;
   update.lock_id = lock.id;
   update.from = {lock_status::kRequested};

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "core/core_metrics.h"
 #include "core/digest.h"
 #include "storage/database_error.h"
 
@@ -244,6 +245,7 @@ void WebhookDispatcher::attempt(const storage::ClaimedWebhookDelivery& claimed) 
   }
   if (answer.status && *answer.status >= 200 && *answer.status < 300) {
     store_.mark_delivered(delivery.id, *answer.status);
+    core_metrics().webhook_deliveries["delivered"].add();
     return;
   }
   const std::string error = answer.status ? "HTTP status " + std::to_string(*answer.status)
@@ -257,9 +259,11 @@ void WebhookDispatcher::attempt(const storage::ClaimedWebhookDelivery& claimed) 
                  static_cast<long long>(delivery.id), static_cast<long long>(delivery.owner_id),
                  delivery.attempts, error.c_str());
     store_.mark_failed(delivery.id, answer.status, error);
+    core_metrics().webhook_deliveries["failed"].add();
     return;
   }
   store_.mark_retry(delivery.id, answer.status, error, next);
+  core_metrics().webhook_deliveries["retry"].add();
 }
 
 }  // namespace chargelock::core

@@ -1,7 +1,10 @@
 #include "core/work_queue.h"
 
+#include <chrono>
 #include <cstdio>
 #include <exception>
+
+#include "core/core_metrics.h"
 
 namespace chargelock::core {
 
@@ -104,6 +107,7 @@ void WorkQueue::run_group(std::size_t index, std::vector<Entry>& turn, std::size
                           std::size_t end) {
   std::vector<std::function<void()>> callbacks;
   bool committed = false;
+  const auto started = std::chrono::steady_clock::now();
   try {
     group_commit_->begin();
     tls_group_callbacks = &callbacks;
@@ -114,10 +118,14 @@ void WorkQueue::run_group(std::size_t index, std::vector<Entry>& turn, std::size
     tls_group_callbacks = nullptr;
     group_commit_->abort();
   }
+  CoreMetrics& metrics = core_metrics();
+  metrics.group_commit_size.observe(static_cast<double>(end - begin));
+  metrics.group_commit_seconds.observe(std::chrono::steady_clock::now() - started);
   if (committed) {
     for (auto& callback : callbacks) run_guarded(index, callback);
     return;
   }
+  metrics.group_commit_failures.add();
   // Nothing of the group is durable: each task again, committing on its own.
   for (std::size_t i = begin; i < end; ++i) run_guarded(index, turn[i].task);
 }

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "ocpp/ocpp_metrics.h"
+
 namespace chargelock::ocpp {
 
 namespace {
@@ -53,7 +55,13 @@ UpgradeVerdict ChargePointGateway::on_upgrade(const UpgradeRequest& request) {
   attempt.basic_password = request.basic_password;
   attempt.client_cert_cn = request.client_cert_cn;
   const core::AccessDecision decision = central_.directory().decide(attempt);
-  if (decision == core::AccessDecision::Accept) return UpgradeVerdict::Accept;
+  if (decision == core::AccessDecision::Accept) {
+    // How it connected: 0 = no credentials (--allow-unauthenticated-piles),
+    // 1 = Basic over ws://, 2 = Basic over wss://, 3 = client certificate.
+    upgrade_profiles_[request.charge_point_id] =
+        request.tls ? (request.client_cert_cn ? 3 : 2) : (request.basic_password ? 1 : 0);
+    return UpgradeVerdict::Accept;
+  }
   // The log tells the operator why; the pile gets 401 either way, so ids
   // cannot be enumerated.
   std::fprintf(stderr, "chargelock: refused %s from %s (%s)\n", request.charge_point_id.c_str(),
@@ -72,6 +80,12 @@ void ChargePointGateway::on_open(SessionId session, const std::string& charge_po
   }
   Connection connection;
   connection.charge_point_id = charge_point_id;
+  int profile = 1;
+  if (auto it = upgrade_profiles_.find(charge_point_id); it != upgrade_profiles_.end()) {
+    profile = it->second;
+    upgrade_profiles_.erase(it);
+  }
+  connection.counted.emplace(ocpp_metrics().connected_piles.at(static_cast<std::size_t>(profile)));
   connection.output = std::make_unique<Output>(*server_, session);
   connection.session = ChargePointSession::create(charge_point_id, *connection.output, work_,
                                                   actions_, message_log(), schemas_, options_);

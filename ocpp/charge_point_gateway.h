@@ -9,10 +9,12 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
 #include "core/central_system.h"
+#include "core/metric_types.h"
 #include "core/work_queue.h"
 #include "ocpp/rpc/action_handler.h"
 #include "ocpp/rpc/charge_point_session.h"
@@ -69,10 +71,27 @@ class ChargePointGateway : public ConnectionHandler {
 
  private:
   class Output;  // SessionOutput bound to one websocket session
+  // Counts a connection in its security profile's gauge for as long as it
+  // lives (moves with the Connection).
+  class CountedConnection {
+   public:
+    explicit CountedConnection(core::Gauge& gauge) : gauge_(&gauge) { gauge_->add(1); }
+    CountedConnection(CountedConnection&& other) noexcept : gauge_(other.gauge_) {
+      other.gauge_ = nullptr;
+    }
+    CountedConnection& operator=(CountedConnection&&) = delete;
+    ~CountedConnection() {
+      if (gauge_ != nullptr) gauge_->add(-1);
+    }
+
+   private:
+    core::Gauge* gauge_;
+  };
   struct Connection {
     std::string charge_point_id;
     std::unique_ptr<Output> output;
     std::shared_ptr<ChargePointSession> session;
+    std::optional<CountedConnection> counted;
   };
   void report(const std::string& charge_point_id, bool connected);
   core::MessageLog& message_log();
@@ -87,6 +106,8 @@ class ChargePointGateway : public ConnectionHandler {
   std::unordered_map<SessionId, Connection> sessions_;
   std::unordered_map<std::string, SessionId> by_charge_point_;
   std::unordered_map<std::string, core::Timestamp> seen_;  // since flush_seen()
+  // Security profile of an accepted upgrade, until its connection opens.
+  std::unordered_map<std::string, int> upgrade_profiles_;
 };
 
 }  // namespace chargelock::ocpp

@@ -9,6 +9,8 @@
 // dropped and reopened by the next call on that thread.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -26,6 +28,14 @@ class VehicleStore;
 class LockStore;
 class NotificationStore;
 class WebhookStore;
+
+// What the connections went through, for /metrics (relaxed atomics; read
+// from any thread).
+struct DatabaseStats {
+  std::atomic<std::uint64_t> connections_opened{0};
+  std::atomic<std::uint64_t> connections_lost{0};  // broken, dropped, reopened on next use
+  std::atomic<std::uint64_t> errors{0};            // statements or connects that failed
+};
 
 class Database {
  public:
@@ -70,6 +80,8 @@ class Database {
   void begin_batch();
   bool commit_batch();
   void abort_batch();
+
+  const DatabaseStats& stats() const;
 
   // The URL without its password, for messages.
   const std::string& display_url() const;

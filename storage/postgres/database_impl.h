@@ -143,6 +143,7 @@ class Database::Impl {
 
   const std::string url;
   const std::string display_url;
+  DatabaseStats stats;
 
   std::unique_ptr<ChargePointStore> charge_points;
   std::unique_ptr<ConnectorStore> connectors;
