@@ -1,5 +1,7 @@
 #include "api/router.h"
 
+#include <fmt/format.h>
+
 #include <cctype>
 #include <cstdio>
 
@@ -10,6 +12,7 @@
 #include "core/command_service.h"
 #include "core/domain_errors.h"
 #include "core/lock_service.h"
+#include "core/log.h"
 #include "core/rate_limiter.h"
 #include "storage/database_error.h"
 
@@ -182,11 +185,12 @@ HttpResponse dispatch(ApiContext& context, const HttpRequest& request) {
         const auto verdict = context.rate_limiter->admit(std::to_string(principal->token_id));
         if (!verdict.admitted) {
           if (verdict.log)
-            std::fprintf(stderr,
-                         "chargelock: api: token %lld (%s) is over its request rate (%g/s, burst "
-                         "%g): answering 429\n",
-                         static_cast<long long>(principal->token_id), principal->name.c_str(),
-                         context.rate_limiter->limit().rate, context.rate_limiter->limit().burst);
+            core::log(core::LogLevel::Warn, "token_rate_exceeded",
+                      fmt::format("chargelock: api: token {} ({}) is over its request rate ({}/s, "
+                                  "burst {}): answering 429",
+                                  principal->token_id, principal->name,
+                                  context.rate_limiter->limit().rate,
+                                  context.rate_limiter->limit().burst));
           HttpResponse response =
               error_response(429, "too many requests for this token; retry after " +
                                       std::to_string(verdict.retry_after_s) + " s");
@@ -216,12 +220,14 @@ HttpResponse dispatch(ApiContext& context, const HttpRequest& request) {
   } catch (const storage::ConflictError& error) {
     return error_response(409, "already exists");
   } catch (const storage::DatabaseError& error) {
-    std::fprintf(stderr, "chargelock: api: %s %s: %s\n", request.method.c_str(),
-                 request.path.c_str(), error.what());
+    core::log(
+        core::LogLevel::Error, "api_database_error",
+        fmt::format("chargelock: api: {} {}: {}", request.method, request.path, error.what()));
     return error_response(503, "database unavailable");
   } catch (const std::exception& error) {
-    std::fprintf(stderr, "chargelock: api: %s %s failed: %s\n", request.method.c_str(),
-                 request.path.c_str(), error.what());
+    core::log(core::LogLevel::Error, "api_failed",
+              fmt::format("chargelock: api: {} {} failed: {}", request.method, request.path,
+                          error.what()));
     return error_response(500, "internal error");
   }
 }

@@ -1,9 +1,12 @@
 #include "app/api_node.h"
 
+#include <fmt/format.h>
+
 #include <cstdio>
 
 #include "api/api_server.h"
 #include "api/webhook_http_client.h"
+#include "core/log.h"
 #include "core/token_service.h"
 #include "core/webhook_service.h"
 #include "storage/database.h"
@@ -30,18 +33,19 @@ api::ApiServerConfig api_config(const Config& config, const core::MetricsRegistr
 
 void ensure_admin_token(const Config& config, storage::Database& database) {
   if (config.admin_token.empty()) {
-    std::fprintf(stderr,
-                 "chargelock: warning: CHARGELOCK_ADMIN_TOKEN is not set; only tokens created "
-                 "earlier are accepted\n");
+    core::log(core::LogLevel::Warn, "admin_token_missing",
+              "chargelock: warning: CHARGELOCK_ADMIN_TOKEN is not set; only tokens created "
+              "earlier are accepted");
     return;
   }
   if (config.admin_token.size() < 16)
-    std::fprintf(stderr,
-                 "chargelock: warning: the admin token is shorter than 16 characters; use a long "
-                 "random token\n");
+    core::log(core::LogLevel::Warn, "admin_token_short",
+              "chargelock: warning: the admin token is shorter than 16 characters; use a long "
+              "random token");
   core::AccessServices access(database);
   if (access.tokens().ensure_admin_token(config.admin_token))
-    std::printf("chargelock: admin token registered as an operator token\n");
+    core::log(core::LogLevel::Info, "admin_token_registered",
+              "chargelock: admin token registered as an operator token");
 }
 
 api::WebhookHttpClientConfig webhook_client_config(const Config& config) {
@@ -76,9 +80,9 @@ class ApiNode::Impl {
   ~Impl() { webhooks_.stop(); }
 
   void run() {
-    std::printf("chargelock: api listening on %s%s:%d\n", server_.tls() ? "https://" : "",
-                config_.api_listen.host.c_str(), server_.port());
-    std::fflush(stdout);
+    core::log(core::LogLevel::Info, "listening",
+              fmt::format("chargelock: api listening on {}{}:{}", server_.tls() ? "https://" : "",
+                          config_.api_listen.host, server_.port()));
     server_.run();
   }
 

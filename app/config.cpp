@@ -216,9 +216,18 @@ const std::vector<Setting>& settings() {
        [](Config& c, const std::string& v) { c.workers = parse_int("--workers", v, 1, 256); }},
       {"--log-level", "CHARGELOCK_LOG_LEVEL", "error | warn | info | debug (default info)", true,
        [](Config& c, const std::string& v) {
-         if (v != "error" && v != "warn" && v != "info" && v != "debug")
+         core::LogLevel level;
+         if (!core::parse_log_level(v, level))
            throw ConfigError(fmt::format("--log-level: unknown level '{}'", v));
          c.log_level = v;
+       }},
+      {"--log-format", "CHARGELOCK_LOG_FORMAT",
+       "text | json: one JSON object per line (time, level, node, chargePointId, messageId, "
+       "event, message) (default text)",
+       true,
+       [](Config& c, const std::string& v) {
+         if (!core::parse_log_format(v, c.log_format))
+           throw ConfigError(fmt::format("--log-format: expected text or json, got '{}'", v));
        }},
   };
   return all;

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/log.h"
 #include "core/secret_box.h"
 
 namespace chargelock::app {
@@ -60,6 +61,7 @@ struct Config {
   // Empty: "<hostname>:<ocpp port>".
   std::string node_id;
   std::string log_level = "info";
+  core::LogFormat log_format = core::LogFormat::Text;
 };
 
 // Parses argv and the environment. Throws ConfigError with a message naming

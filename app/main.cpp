@@ -1,5 +1,6 @@
 // chargelock: the ChargeLock central system. See `chargelock --help` and
 // docs/configuration.md.
+#include <fmt/format.h>
 #include <signal.h>
 
 #include <cstdio>
@@ -14,6 +15,7 @@
 #include "app/ocpp_node.h"
 #include "app/process_metrics.h"
 #include "core/central_system.h"
+#include "core/log.h"
 #include "ocpp/command_validator.h"
 #include "storage/database.h"
 #include "storage/database_error.h"
@@ -59,7 +61,8 @@ int serve(const app::Config& config, core::CentralSystem& central) {
       if (node) node->reload_certificates();
       if (api) api->reload_certificates();
     }
-    std::fprintf(stderr, "chargelock: stopping (signal %d)\n", signal_number);
+    core::log(core::LogLevel::Info, "stopping",
+              fmt::format("chargelock: stopping (signal {})", signal_number));
     stop_all();
   });
   std::thread api_thread;
@@ -80,7 +83,7 @@ int serve(const app::Config& config, core::CentralSystem& central) {
   // signal thread so it can be joined.
   pthread_kill(signal_thread.native_handle(), SIGTERM);
   signal_thread.join();
-  std::fprintf(stderr, "chargelock: stopped\n");
+  core::log(core::LogLevel::Info, "stopped", "chargelock: stopped");
   return 0;
 }
 
@@ -104,6 +107,9 @@ int main(int argc, char** argv) {
     return 0;
   }
   const app::Config& config = parsed.config;
+  core::LogLevel level = core::LogLevel::Info;
+  core::parse_log_level(config.log_level, level);  // checked by parse_config
+  core::configure_logging(config.log_format, level, app::node_id(config));
   // A database host that drops packets would otherwise hold every connection
   // attempt for the kernel's TCP timeout (minutes): at start that looks like
   // a hang, during an outage it holds a worker. A URL's own connect_timeout
@@ -113,8 +119,10 @@ int main(int argc, char** argv) {
     storage::Database database(config.database_url);
     const int applied = database.migrate();
     if (applied > 0 || config.command == "migrate")
-      std::printf("chargelock: database %s at schema version %d (%d migration(s) applied)\n",
-                  database.display_url().c_str(), database.schema_version(), applied);
+      core::log(
+          core::LogLevel::Info, "migrated",
+          fmt::format("chargelock: database {} at schema version {} ({} migration(s) applied)",
+                      database.display_url(), database.schema_version(), applied));
     if (config.command == "migrate") return 0;
 
     core::CentralSystemConfig central_config;
@@ -129,9 +137,9 @@ int main(int argc, char** argv) {
     if (config.secret_key) {
       central_config.secrets = core::SecretBox(*config.secret_key);
     } else if (config.command != "chargepoint") {
-      std::fprintf(stderr,
-                   "chargelock: warning: no CHARGELOCK_SECRET_KEY / --secret-key-file: a queued "
-                   "AuthorizationKey is kept in clear in the database until it is delivered\n");
+      core::log(core::LogLevel::Warn, "secret_key_missing",
+                "chargelock: warning: no CHARGELOCK_SECRET_KEY / --secret-key-file: a queued "
+                "AuthorizationKey is kept in clear in the database until it is delivered");
     }
     core::CentralSystem central(database, central_config);
     const ocpp::OcppCommandValidator command_validator;
@@ -141,13 +149,14 @@ int main(int argc, char** argv) {
     central.directory().reload();
     return serve(config, central);
   } catch (const app::ConfigError& error) {
-    std::fprintf(stderr, "chargelock: error: %s\n", error.what());
+    core::log(core::LogLevel::Error, "fatal", fmt::format("chargelock: error: {}", error.what()));
     return 2;
   } catch (const storage::DatabaseError& error) {
-    std::fprintf(stderr, "chargelock: database error: %s\n", error.what());
+    core::log(core::LogLevel::Error, "fatal",
+              fmt::format("chargelock: database error: {}", error.what()));
     return 1;
   } catch (const std::exception& error) {
-    std::fprintf(stderr, "chargelock: error: %s\n", error.what());
+    core::log(core::LogLevel::Error, "fatal", fmt::format("chargelock: error: {}", error.what()));
     return 1;
   }
 }

@@ -1,10 +1,13 @@
 #include "app/metrics_listener.h"
 
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <thread>
 
 #include "api/http_server.h"
 #include "api/json_util.h"
+#include "core/log.h"
 #include "core/work_queue.h"
 
 namespace chargelock::app {
@@ -13,8 +16,8 @@ class MetricsListener::Impl final : public api::HttpHandler {
  public:
   Impl(const HostPort& listen, const core::MetricsRegistry& registry)
       : registry_(registry), server_(http_config(listen), *this), work_(1) {
-    std::printf("chargelock: metrics listening on %s:%d\n", listen.host.c_str(), server_.port());
-    std::fflush(stdout);
+    core::log(core::LogLevel::Info, "listening",
+              fmt::format("chargelock: metrics listening on {}:{}", listen.host, server_.port()));
     loop_ = std::thread([this] { server_.run(); });
   }
 

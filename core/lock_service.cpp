@@ -13,6 +13,7 @@
 #include "core/core_metrics.h"
 #include "core/digest.h"
 #include "core/lock_codec.h"
+#include "core/log.h"
 #include "core/vehicle_identity.h"
 #include "core/vehicle_service.h"
 #include "storage/database_error.h"
@@ -62,10 +63,7 @@ bool active(const LockRecord& lock) {
          lock.status == lock_status::kEngaged;
 }
 
-void log(const std::string& text) {
-  std::fprintf(stderr, "lock: %s\n", text.c_str());
-  std::fflush(stderr);
-}
+void log(const std::string& text) { core::log(LogLevel::Info, "lock", "lock: " + text); }
 
 // The state a pile's LockVehicle answer gives it, with the detail; nothing
 // while no definitive answer came (queued, sent, timed out, other errors).

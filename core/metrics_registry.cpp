@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <exception>
 
+#include "core/log.h"
+
 namespace chargelock::core {
 
 void MetricsRegistry::add(Collector collector) { collectors_.push_back(std::move(collector)); }
@@ -18,7 +20,8 @@ std::string MetricsRegistry::render() const {
       text += part.text();
     } catch (const std::exception& error) {
       collector_errors_.add();
-      std::fprintf(stderr, "chargelock: metrics: a collector failed: %s\n", error.what());
+      log(LogLevel::Error, "metrics_collector_failed",
+          std::string("chargelock: metrics: a collector failed: ") + error.what());
     }
   }
   PrometheusText own;

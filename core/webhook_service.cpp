@@ -1,5 +1,6 @@
 #include "core/webhook_service.h"
 
+#include <fmt/format.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
@@ -10,6 +11,7 @@
 
 #include "core/core_metrics.h"
 #include "core/digest.h"
+#include "core/log.h"
 #include "storage/database_error.h"
 
 namespace chargelock::core {
@@ -197,11 +199,13 @@ void WebhookDispatcher::run() {
     int attempted = 0;
     try {
       attempted = run_once();
-      if (failing) std::fprintf(stderr, "chargelock: webhooks: database reachable again\n");
+      if (failing)
+        log(LogLevel::Info, "webhooks_recovered", "chargelock: webhooks: database reachable again");
       failing = false;
     } catch (const std::exception& error) {
       if (!failing)
-        std::fprintf(stderr, "chargelock: webhooks: delivery pass failed: %s\n", error.what());
+        log(LogLevel::Error, "webhooks_failed",
+            fmt::format("chargelock: webhooks: delivery pass failed: {}", error.what()));
       failing = true;
     }
     // A full batch: there may be more due at once.
@@ -253,11 +257,9 @@ void WebhookDispatcher::attempt(const storage::ClaimedWebhookDelivery& claimed) 
   const Timestamp next = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                             webhook_backoff(delivery.attempts, config_.retry));
   if (next - claimed.notification.created_at >= config_.retry.give_up_after) {
-    std::fprintf(stderr,
-                 "chargelock: webhooks: giving up delivery %lld (owner %lld) after %d "
-                 "attempts: %s\n",
-                 static_cast<long long>(delivery.id), static_cast<long long>(delivery.owner_id),
-                 delivery.attempts, error.c_str());
+    log(LogLevel::Warn, "webhook_given_up",
+        fmt::format("chargelock: webhooks: giving up delivery {} (owner {}) after {} attempts: {}",
+                    delivery.id, delivery.owner_id, delivery.attempts, error));
     store_.mark_failed(delivery.id, answer.status, error);
     core_metrics().webhook_deliveries["failed"].add();
     return;

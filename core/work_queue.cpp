@@ -1,10 +1,13 @@
 #include "core/work_queue.h"
 
+#include <fmt/format.h>
+
 #include <chrono>
 #include <cstdio>
 #include <exception>
 
 #include "core/core_metrics.h"
+#include "core/log.h"
 
 namespace chargelock::core {
 
@@ -22,9 +25,11 @@ void run_guarded(std::size_t index, const F& f) {
   try {
     f();
   } catch (const std::exception& error) {
-    std::fprintf(stderr, "chargelock: worker %zu: unhandled error: %s\n", index, error.what());
+    log(LogLevel::Error, "unhandled_error",
+        fmt::format("chargelock: worker {}: unhandled error: {}", index, error.what()));
   } catch (...) {
-    std::fprintf(stderr, "chargelock: worker %zu: unhandled error\n", index);
+    log(LogLevel::Error, "unhandled_error",
+        fmt::format("chargelock: worker {}: unhandled error", index));
   }
 }
 

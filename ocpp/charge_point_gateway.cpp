@@ -1,7 +1,10 @@
 #include "ocpp/charge_point_gateway.h"
 
+#include <fmt/format.h>
+
 #include <cstdio>
 
+#include "core/log.h"
 #include "ocpp/ocpp_metrics.h"
 
 namespace chargelock::ocpp {
@@ -64,8 +67,10 @@ UpgradeVerdict ChargePointGateway::on_upgrade(const UpgradeRequest& request) {
   }
   // The log tells the operator why; the pile gets 401 either way, so ids
   // cannot be enumerated.
-  std::fprintf(stderr, "chargelock: refused %s from %s (%s)\n", request.charge_point_id.c_str(),
-               request.remote_address.c_str(), refusal_reason(decision));
+  core::log(core::LogLevel::Warn, "pile_refused",
+            fmt::format("chargelock: refused {} from {} ({})", request.charge_point_id,
+                        request.remote_address, refusal_reason(decision)),
+            {request.charge_point_id, {}});
   return UpgradeVerdict::Unauthorized;
 }
 
@@ -113,8 +118,9 @@ void ChargePointGateway::flush_seen() {
     try {
       service.seen(*piles);
     } catch (const std::exception& error) {
-      std::fprintf(stderr, "chargelock: recording %zu piles as seen failed: %s\n", piles->size(),
-                   error.what());
+      core::log(core::LogLevel::Error, "last_seen_failed",
+                fmt::format("chargelock: recording {} piles as seen failed: {}", piles->size(),
+                            error.what()));
     }
   });
 }
@@ -164,8 +170,11 @@ void ChargePointGateway::report(const std::string& charge_point_id, bool connect
           else
             service.disconnected(charge_point_id);
         } catch (const std::exception& error) {
-          std::fprintf(stderr, "chargelock: recording %s of %s failed: %s\n",
-                       connected ? "connect" : "disconnect", charge_point_id.c_str(), error.what());
+          core::log(
+              core::LogLevel::Error, "connection_record_failed",
+              fmt::format("chargelock: recording {} of {} failed: {}",
+                          connected ? "connect" : "disconnect", charge_point_id, error.what()),
+              {charge_point_id, {}});
         }
       },
       core::WorkQueue::Commit::Shared);

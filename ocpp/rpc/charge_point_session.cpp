@@ -8,6 +8,7 @@
 #include <utility>
 #include <variant>
 
+#include "core/log.h"
 #include "ocpp/ocpp_metrics.h"
 #include "ocpp/rpc/secret_redaction.h"
 
@@ -61,22 +62,29 @@ HandlerReply run_handler(ActionHandler& handler, const SchemaRegistry& schemas,
             failure.code() != ErrorCode::InternalError};
   } catch (const std::exception& e) {
     // The pile gets no internals (they may name tables, hosts, ...); the log does.
-    fmt::print(stderr, "[ocpp] {} {} {}: handler failed: {}\n", context.charge_point_id, action, id,
-               e.what());
+    core::log(core::LogLevel::Error, "handler_failed",
+              fmt::format("[ocpp] {} {} {}: handler failed: {}", context.charge_point_id, action,
+                          id, e.what()),
+              {context.charge_point_id, id});
     return {call_error_text(id, ErrorCode::InternalError,
                             "The central system could not process " + action),
             false};
   } catch (...) {
-    fmt::print(stderr, "[ocpp] {} {} {}: handler failed with a non-standard exception\n",
-               context.charge_point_id, action, id);
+    core::log(core::LogLevel::Error, "handler_failed",
+              fmt::format("[ocpp] {} {} {}: handler failed with a non-standard exception",
+                          context.charge_point_id, action, id),
+              {context.charge_point_id, id});
     return {call_error_text(id, ErrorCode::InternalError,
                             "The central system could not process " + action),
             false};
   }
   if (auto failure = schemas.validate_response(action, response)) {
     // A schema-invalid response is our bug; never put it on the wire.
-    fmt::print(stderr, "[ocpp] {} {} {}: response failed its schema: {}: {}\n",
-               context.charge_point_id, action, id, to_string(failure->code), failure->description);
+    core::log(
+        core::LogLevel::Error, "response_schema_failed",
+        fmt::format("[ocpp] {} {} {}: response failed its schema: {}: {}", context.charge_point_id,
+                    action, id, to_string(failure->code), failure->description),
+        {context.charge_point_id, id});
     return {call_error_text(id, ErrorCode::InternalError,
                             "The central system could not produce a valid response"),
             false};
@@ -216,8 +224,10 @@ void ChargePointSession::on_frame_error(const FrameError& error) {
                                     "malformed answer: " + error.reply.description));
     return;
   }
-  fmt::print(stderr, "[ocpp] {}: dropping malformed answer (id {}): {}\n", charge_point_id_,
-             error.reply.message_id, error.reply.description);
+  core::log(core::LogLevel::Warn, "malformed_answer_dropped",
+            fmt::format("[ocpp] {}: dropping malformed answer (id {}): {}", charge_point_id_,
+                        error.reply.message_id, error.reply.description),
+            {charge_point_id_, error.reply.message_id});
 }
 
 void ChargePointSession::on_call(Call& call) {
@@ -363,8 +373,10 @@ void ChargePointSession::on_call_timeout(std::uint64_t sequence) {
 void ChargePointSession::on_call_result(CallResult& result) {
   if (!outstanding_ || outstanding_->message_id != result.message_id) {
     // Late (after a timeout) or never ours: nothing waits for it.
-    fmt::print(stderr, "[ocpp] {}: dropping CALLRESULT with unknown id {}\n", charge_point_id_,
-               result.message_id);
+    core::log(core::LogLevel::Warn, "unknown_answer_dropped",
+              fmt::format("[ocpp] {}: dropping CALLRESULT with unknown id {}", charge_point_id_,
+                          result.message_id),
+              {charge_point_id_, result.message_id});
     return;
   }
   CallOutcome outcome;
@@ -380,8 +392,10 @@ void ChargePointSession::on_call_result(CallResult& result) {
 
 void ChargePointSession::on_call_error(CallError& error) {
   if (!outstanding_ || outstanding_->message_id != error.message_id) {
-    fmt::print(stderr, "[ocpp] {}: dropping CALLERROR with unknown id {}\n", charge_point_id_,
-               error.message_id);
+    core::log(core::LogLevel::Warn, "unknown_answer_dropped",
+              fmt::format("[ocpp] {}: dropping CALLERROR with unknown id {}", charge_point_id_,
+                          error.message_id),
+              {charge_point_id_, error.message_id});
     return;
   }
   CallOutcome outcome = outcome_of(CallStatus::CallError, error.code, std::move(error.description));
@@ -404,9 +418,11 @@ void ChargePointSession::deliver(CallCallback& callback, CallOutcome outcome) {
     callback(std::move(outcome));
   } catch (const std::exception& e) {
     // A failing consumer must not take the loop (and every pile) down.
-    fmt::print(stderr, "[ocpp] call callback threw: {}\n", e.what());
+    core::log(core::LogLevel::Error, "callback_failed",
+              fmt::format("[ocpp] call callback threw: {}", e.what()));
   } catch (...) {
-    fmt::print(stderr, "[ocpp] call callback threw a non-standard exception\n");
+    core::log(core::LogLevel::Error, "callback_failed",
+              "[ocpp] call callback threw a non-standard exception");
   }
 }
 
