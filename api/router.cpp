@@ -120,7 +120,11 @@ const std::vector<Route>& routes() {
 }
 
 const std::vector<Route>& root_routes() {
-  static const std::vector<Route> all = metrics_routes();
+  static const std::vector<Route> all = [] {
+    std::vector<Route> out = metrics_routes();
+    for (const Route& route : console_routes()) out.push_back(route);
+    return out;
+  }();
   return all;
 }
 
@@ -131,11 +135,6 @@ HttpResponse dispatch(ApiContext& context, const HttpRequest& request) {
         request.path.compare(0, base.size(), base) == 0 &&
         (request.path.size() == base.size() || request.path[base.size()] == '/');
     const std::vector<Route>& table = under_base ? routes() : root_routes();
-    if (!under_base) {
-      bool known = false;
-      for (const Route& route : table) known = known || request.path == route.pattern;
-      if (!known) return error_response(404, "not found (the API is under " + base + ")");
-    }
     // Decoded bytes that no id can contain are the client's mistake (400),
     // not a database failure.
     if (!acceptable_request_text(request.path))
@@ -165,6 +164,8 @@ HttpResponse dispatch(ApiContext& context, const HttpRequest& request) {
         allowed += (allowed.empty() ? "" : ", ") + std::string(candidate.method);
     }
     if (route == nullptr) {
+      if (allowed.empty() && !under_base)
+        return error_response(404, "not found (the API is under " + base + ")");
       if (allowed.empty()) return error_response(404, "no such endpoint: " + request.path);
       HttpResponse response = error_response(
           405, "method " + request.method + " not allowed here (allowed: " + allowed + ")");

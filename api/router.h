@@ -63,9 +63,10 @@ struct Route {
 
 // Every route of the API (below kBasePath).
 const std::vector<Route>& routes();
-// Routes outside kBasePath: GET /metrics.
+// Routes outside kBasePath: GET /metrics, the console's pages and files.
 const std::vector<Route>& root_routes();
 std::vector<Route> metrics_routes();
+std::vector<Route> console_routes();
 // The parts (one per source file).
 std::vector<Route> operator_routes();
 std::vector<Route> command_routes();
