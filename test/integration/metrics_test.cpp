@@ -4,7 +4,11 @@
 // CALLERROR, a command through the queue, the pile leaving).
 #include <catch2/catch.hpp>
 #include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iterator>
 #include <regex>
+#include <set>
 #include <thread>
 
 #include "test/support/api_fixture.h"
@@ -81,6 +85,30 @@ TEST_CASE(
     INFO(family);
     CHECK(before.find(std::string("# TYPE ") + family + " ") != std::string::npos);
   }
+  // Every metric the Grafana dashboard plots is one the server exposes.
+  std::ifstream dashboard_file(std::string(CHARGELOCK_SOURCE_DIR) +
+                               "/deploy/grafana/chargelock.json");
+  const std::string dashboard((std::istreambuf_iterator<char>(dashboard_file)),
+                              std::istreambuf_iterator<char>());
+  REQUIRE_FALSE(dashboard.empty());
+  const std::regex metric_name("chargelock_[a-z_]+");
+  std::set<std::string> plotted;
+  for (auto it = std::sregex_iterator(dashboard.begin(), dashboard.end(), metric_name);
+       it != std::sregex_iterator(); ++it) {
+    std::string name = it->str();
+    for (const char* suffix : {"_bucket", "_sum", "_count"})
+      if (name.size() > std::strlen(suffix) &&
+          name.compare(name.size() - std::strlen(suffix), std::string::npos, suffix) == 0 &&
+          before.find("# TYPE " + name + " ") == std::string::npos)
+        name.erase(name.size() - std::strlen(suffix));
+    plotted.insert(name);
+  }
+  CHECK(plotted.size() >= 12);
+  for (const std::string& name : plotted) {
+    INFO("the dashboard plots " << name);
+    CHECK(before.find("# TYPE " + name + " ") != std::string::npos);
+  }
+
   CHECK(sample(before, "chargelock_ocpp_connected_piles{security_profile=\"1\"}") == 0);
   CHECK(sample(before,
                "chargelock_ocpp_frames_total{direction=\"in\",action=\"BootNotification\"}") == 0);
