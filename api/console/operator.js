@@ -263,10 +263,22 @@ async function lock(id) {
         (l.transitions || []).map((t) => el('tr', {}, el('td', {}, time(t.at)), el('td', {}, t.from || '—'),
           el('td', {}, t.to), el('td', {}, t.cause || '')))),
       drawMap(points, { circle: scope, title: `Lock ${id}: piles, scope and catch` }),
-      el('p', {}, el('a', { href: `/api/v1/locks/${encodeURIComponent(id)}/report?format=html` }, 'Evidence report (needs the token: use the API)')));
+      el('button', { type: 'button', class: 'secondary', onclick: () => downloadReport(id) }, 'Download the evidence report'));
   };
   await guarded(body, draw);
   every(() => guarded(body, draw));
+}
+
+// The report needs the token, so it is fetched and handed over as a file
+// rather than linked (a link would carry no Authorization header).
+async function downloadReport(id) {
+  const html = await api.get(`locks/${encodeURIComponent(id)}/report?format=html`);
+  const url = URL.createObjectURL(new Blob([html], { type: 'text/html' }));
+  const link = el('a', { href: url, download: `lock-${id}-evidence.html` });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
 }
 
 async function map() {
