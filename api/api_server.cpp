@@ -8,15 +8,15 @@
 #include "core/central_system.h"
 #include "core/operator_queries.h"
 #include "core/rate_limiter.h"
+#include "core/stores/stores.h"
 #include "core/token_service.h"
 #include "core/work_queue.h"
-#include "storage/database.h"
 
 namespace chargelock::api {
 
 class ApiServer::Impl final : public HttpHandler {
  public:
-  Impl(ApiServerConfig config, core::CentralSystem& central, storage::Database& database)
+  Impl(ApiServerConfig config, core::CentralSystem& central, core::Stores& database)
       : access_(database),
         queries_(database),
         rate_limiter_(core::RateLimit{config.token_rate, config.token_burst}),
@@ -69,8 +69,7 @@ class ApiServer::Impl final : public HttpHandler {
   }
 };
 
-ApiServer::ApiServer(ApiServerConfig config, core::CentralSystem& central,
-                     storage::Database& database)
+ApiServer::ApiServer(ApiServerConfig config, core::CentralSystem& central, core::Stores& database)
     : impl_(std::make_unique<Impl>(std::move(config), central, database)) {}
 ApiServer::~ApiServer() = default;
 int ApiServer::port() const { return impl_->port(); }

@@ -15,10 +15,8 @@
 namespace chargelock::core {
 class CentralSystem;
 class MetricsRegistry;
+class Stores;
 }  // namespace chargelock::core
-namespace chargelock::storage {
-class Database;
-}
 
 namespace chargelock::api {
 
@@ -37,7 +35,7 @@ struct ApiServerConfig {
 class ApiServer {
  public:
   // Throws std::runtime_error when the listener cannot be created.
-  ApiServer(ApiServerConfig config, core::CentralSystem& central, storage::Database& database);
+  ApiServer(ApiServerConfig config, core::CentralSystem& central, core::Stores& stores);
   ~ApiServer();
   ApiServer(const ApiServer&) = delete;
   ApiServer& operator=(const ApiServer&) = delete;

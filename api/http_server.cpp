@@ -19,6 +19,7 @@
 #include <unordered_map>
 
 #include "core/log.h"
+#include "tls/lws_listener.h"
 #include "tls/server_policy.h"
 
 namespace chargelock::api {
@@ -126,16 +127,6 @@ const Method kMethods[] = {
     {WSI_TOKEN_DELETE_URI, "DELETE"}, {WSI_TOKEN_OPTIONS_URI, "OPTIONS"},
     {WSI_TOKEN_HEAD_URI, "HEAD"},
 };
-
-std::string header_value(lws* wsi, lws_token_indexes token) {
-  const int length = lws_hdr_total_length(wsi, token);
-  if (length <= 0) return {};
-  std::string value(static_cast<std::size_t>(length) + 1, '\0');
-  const int copied = lws_hdr_copy(wsi, value.data(), length + 1, token);
-  if (copied < 0) return {};
-  value.resize(static_cast<std::size_t>(copied));
-  return value;
-}
 
 std::optional<std::string> custom_header(lws* wsi, const std::string& lower_name) {
   const std::string name = lower_name + ":";
@@ -274,11 +265,7 @@ int lws_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, st
 HttpServer::Impl::Impl(HttpServerConfig config, HttpHandler& handler)
     : config_(std::move(config)), handler_(handler) {
   lws_set_log_level(config_.lws_log_levels, nullptr);
-  lws_context_creation_info info{};
-  info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
-  info.port = CONTEXT_PORT_NO_LISTEN;
-  info.user = this;
-  info.server_string = "ChargeLock";
+  lws_context_creation_info info = tls::context_info(this, !config_.tls_cert.empty());
   info.timeout_secs = static_cast<unsigned int>(std::max(1, config_.request_timeout_s));
   info.max_http_header_data = 8192;
   // A connection holds a header table from its first byte until its
@@ -290,24 +277,13 @@ HttpServer::Impl::Impl(HttpServerConfig config, HttpHandler& handler)
   // An open stream keeps its header table until it ends.
   info.max_http_header_pool =
       static_cast<unsigned short>(128 + std::clamp(config_.max_streams, 0, 4096));
-  if (!config_.tls_cert.empty()) info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
   context_ = lws_create_context(&info);
   if (context_ == nullptr) throw std::runtime_error("cannot create the libwebsockets context");
 
-  lws_context_creation_info vhost{};
-  vhost.vhost_name = "api";
-  vhost.port = config_.port;
-  vhost.protocols = kProtocols;
+  lws_context_creation_info vhost =
+      tls::vhost_info("api", config_.host, config_.port, kProtocols, nullptr);
   vhost.keepalive_timeout = std::max(1, config_.keepalive_timeout_s);
   vhost.timeout_secs = info.timeout_secs;
-  vhost.options = LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
-  if (config_.host.empty() || config_.host == "0.0.0.0") {
-    vhost.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
-  } else if (config_.host != "::") {
-    vhost.iface = config_.host.c_str();
-    if (config_.host.find(':') == std::string::npos)
-      vhost.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
-  }
   const bool https = !config_.tls_cert.empty();
   if (https) {
     if (config_.tls_key.empty()) {
@@ -481,7 +457,7 @@ int HttpServer::Impl::on_http(lws* wsi, const char* uri) {
   }
   for (const KnownHeader& known : kKnownHeaders) {
     if (lws_hdr_total_length(wsi, known.token) > 0)
-      request.headers[known.name] = header_value(wsi, known.token);
+      request.headers[known.name] = tls::header_value(wsi, known.token);
   }
   for (const char* name : kCustomHeaders) {
     if (auto value = custom_header(wsi, name)) request.headers[name] = std::move(*value);
@@ -790,15 +766,5 @@ void HttpServer::run() { impl_->run(); }
 void HttpServer::stop() { impl_->stop(); }
 void HttpServer::reload_certificates() { impl_->reload_certificates(); }
 void HttpServer::shut_down() { impl_->shut_down(); }
-
-const std::vector<std::string>& HttpServer::kept_headers() {
-  static const std::vector<std::string> names = [] {
-    std::vector<std::string> out;
-    for (const KnownHeader& known : kKnownHeaders) out.emplace_back(known.name);
-    for (const char* name : kCustomHeaders) out.emplace_back(name);
-    return out;
-  }();
-  return names;
-}
 
 }  // namespace chargelock::api

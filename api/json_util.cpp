@@ -10,7 +10,7 @@
 #include <limits>
 
 #include "api/api_error.h"
-#include "core/json_nesting.h"
+#include "base/json_nesting.h"
 
 namespace chargelock::api {
 
@@ -29,9 +29,9 @@ rapidjson::Document parse_object(const std::string& body) {
   if (body.find_first_not_of(" \t\r\n") == std::string::npos)
     throw bad_request("request body must be a JSON object");
   // Refused before parsing: later consumers (schema validation, writers)
-  // recurse (see core/json_nesting.h).
-  if (core::json_too_deep_at(body))
-    throw bad_request("JSON nested deeper than " + std::to_string(core::kMaxJsonNesting) +
+  // recurse (see base/json_nesting.h).
+  if (base::json_too_deep_at(body))
+    throw bad_request("JSON nested deeper than " + std::to_string(base::kMaxJsonNesting) +
                       " levels");
   // Trailing garbage, NaN/Infinity and invalid UTF-8 are errors; iterative
   // parsing keeps the stack flat whatever the input.
@@ -88,10 +88,6 @@ const rapidjson::Value* object_field(const rapidjson::Value& object, const char*
   return value;
 }
 
-bool has_field(const rapidjson::Value& object, const char* name) {
-  return object.FindMember(name) != object.MemberEnd();
-}
-
 bool is_null(const rapidjson::Value& object, const char* name) {
   auto it = object.FindMember(name);
   return it != object.MemberEnd() && it->value.IsNull();
@@ -120,67 +116,6 @@ std::optional<std::int64_t> parse_integer(const std::string& text) {
   return value;
 }
 
-JsonOut& JsonOut::field(const char* key, const std::string& value) {
-  writer_.Key(key);
-  writer_.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
-  return *this;
-}
-
-JsonOut& JsonOut::field(const char* key, const char* value) {
-  writer_.Key(key);
-  writer_.String(value);
-  return *this;
-}
-
-JsonOut& JsonOut::field(const char* key, std::int64_t value) {
-  writer_.Key(key);
-  writer_.Int64(value);
-  return *this;
-}
-
-JsonOut& JsonOut::field(const char* key, double value) {
-  writer_.Key(key);
-  if (std::isfinite(value)) {
-    writer_.Double(value);
-  } else {
-    writer_.Null();
-  }
-  return *this;
-}
-
-JsonOut& JsonOut::field(const char* key, bool value) {
-  writer_.Key(key);
-  writer_.Bool(value);
-  return *this;
-}
-
-JsonOut& JsonOut::field(const char* key, core::Timestamp value) {
-  return field(key, core::format_rfc3339(value));
-}
-
-JsonOut& JsonOut::null_field(const char* key) {
-  writer_.Key(key);
-  writer_.Null();
-  return *this;
-}
-
-JsonOut& JsonOut::raw_json(const char* key, const std::string& json_text) {
-  rapidjson::Document document;
-  // Stored texts (payloads, responses) came from outside once: no recursion,
-  // and nothing deeper than the limit reaches the (recursive) writer.
-  const bool parsed =
-      !core::json_too_deep_at(json_text) &&
-      !document.Parse<rapidjson::kParseIterativeFlag>(json_text.data(), json_text.size())
-           .HasParseError();
-  writer_.Key(key);
-  if (parsed) {
-    document.Accept(writer_);
-  } else {
-    writer_.String(json_text.data(), static_cast<rapidjson::SizeType>(json_text.size()));
-  }
-  return *this;
-}
-
 std::string error_body(const std::string& message) {
   JsonOut out;
   out.begin_object().field("error", message).end_object();
@@ -193,13 +128,6 @@ void write_location(JsonOut& out, const char* key, const std::optional<core::Geo
     return;
   }
   out.key(key).begin_object().field("lat", at->latitude).field("lon", at->longitude).end_object();
-}
-
-void write_strings(JsonOut& out, const char* key, const std::vector<std::string>& values) {
-  out.begin_array(key);
-  for (const auto& value : values)
-    out.w().String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
-  out.end_array();
 }
 
 }  // namespace chargelock::api

@@ -309,8 +309,8 @@ std::string report_json(ApiContext& context, const Evidence& e) {
   out.key("vehicle").begin_object().field("vin", e.view.lock.vin);
   if (e.vehicle) {
     out.field("registered", true);
-    write_strings(out, "idTags", e.vehicle->id_tags);
-    write_strings(out, "evccIds", e.vehicle->evcc_ids);
+    out.strings("idTags", e.vehicle->id_tags);
+    out.strings("evccIds", e.vehicle->evcc_ids);
     out.field("verified", e.vehicle->verified).optional("verifiedBy", e.vehicle->verified_by);
   } else {
     out.field("registered", false);  // deleted by its owner; the evidence stays

@@ -219,7 +219,7 @@ HttpResponse charge_point_messages(ApiContext& context, const RouteRequest& requ
   for (const auto& frame : frames) {
     out.begin_object()
         .field("id", frame.id)
-        .field("direction", frame.direction == storage::MessageDirection::Incoming ? "in" : "out")
+        .field("direction", core::to_string(frame.direction))
         .field("frame", frame.frame)
         .field("receivedAt", frame.received_at)
         .end_object();
@@ -237,32 +237,10 @@ HttpResponse charge_point_messages(ApiContext& context, const RouteRequest& requ
 
 // ---- id tags
 
-std::optional<core::IdTagStatus> id_tag_status_from(const std::string& text) {
-  if (text == "Accepted") return core::IdTagStatus::Accepted;
-  if (text == "Blocked") return core::IdTagStatus::Blocked;
-  if (text == "Expired") return core::IdTagStatus::Expired;
-  if (text == "Invalid") return core::IdTagStatus::Invalid;
-  return std::nullopt;
-}
-
-const char* id_tag_status_text(core::IdTagStatus status) {
-  switch (status) {
-    case core::IdTagStatus::Accepted:
-      return "Accepted";
-    case core::IdTagStatus::Blocked:
-      return "Blocked";
-    case core::IdTagStatus::Expired:
-      return "Expired";
-    case core::IdTagStatus::Invalid:
-      return "Invalid";
-  }
-  return "Invalid";
-}
-
 void write_id_tag(JsonOut& out, const core::IdTag& tag) {
   out.begin_object()
       .field("idTag", tag.id_tag)
-      .field("status", id_tag_status_text(tag.status))
+      .field("status", core::to_string(tag.status))
       .optional("expiryDate", tag.expiry_date)
       .optional("parentIdTag", tag.parent_id_tag)
       .optional("ownerId", tag.owner_id)
@@ -283,7 +261,7 @@ void check_id_tag_text(const std::string& text, const char* field) {
 // Applies the optional fields of `body` onto `tag`.
 void apply_id_tag_fields(const Value& body, core::IdTag& tag) {
   if (auto status = string_field(body, "status")) {
-    auto parsed = id_tag_status_from(*status);
+    auto parsed = core::id_tag_status_from_string(*status);
     if (!parsed) throw bad_request("status must be Accepted, Blocked, Expired or Invalid");
     tag.status = *parsed;
   }
@@ -459,7 +437,7 @@ void write_token(JsonOut& out, const core::ApiTokenRecord& token) {
       .field("role", core::to_string(token.role))
       .field("name", token.name)
       .optional("ownerId", token.owner_id);
-  if (token.vins) write_strings(out, "vins", *token.vins);
+  if (token.vins) out.strings("vins", *token.vins);
   out.field("createdAt", token.created_at).optional("revokedAt", token.revoked_at).end_object();
 }
 

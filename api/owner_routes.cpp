@@ -39,8 +39,8 @@ void write_vehicle(JsonOut& out, const core::Vehicle& vehicle) {
       .field("verified", vehicle.verified)
       .optional("verifiedAt", vehicle.verified_at)
       .optional("verifiedBy", vehicle.verified_by);
-  write_strings(out, "idTags", vehicle.id_tags);
-  write_strings(out, "evccIds", vehicle.evcc_ids);
+  out.strings("idTags", vehicle.id_tags);
+  out.strings("evccIds", vehicle.evcc_ids);
   if (vehicle.state) {
     out.key("lastState")
         .begin_object()

@@ -14,7 +14,6 @@
 #include "core/lock_service.h"
 #include "core/log.h"
 #include "core/rate_limiter.h"
-#include "storage/database_error.h"
 
 namespace chargelock::api {
 
@@ -216,11 +215,11 @@ HttpResponse dispatch(ApiContext& context, const HttpRequest& request) {
     return error_response(404, error.what());
   } catch (const std::invalid_argument& error) {
     return error_response(400, error.what());
-  } catch (const storage::NotFoundError& error) {
+  } catch (const core::RowNotFoundError& error) {
     return error_response(404, "not found");
-  } catch (const storage::ConflictError& error) {
+  } catch (const core::RowConflictError& error) {
     return error_response(409, "already exists");
-  } catch (const storage::DatabaseError& error) {
+  } catch (const core::DatabaseError& error) {
     core::log(
         core::LogLevel::Error, "api_database_error",
         fmt::format("chargelock: api: {} {}: {}", request.method, request.path, error.what()));

@@ -1,41 +1,33 @@
 // The HTTP(S) client behind owners' webhooks: core::WebhookTransport over
-// plain POSIX sockets, and OpenSSL for https.
+// base::HttpClient (libcurl).
 //
 // One request per connection (Connection: close), so there is no pooling
 // to get wrong; webhook volume is per owner and small. Redirects are not
 // followed (a 3xx is a failed attempt, like any non-2xx). https verifies the
 // server certificate against the system's CAs (or a configured CA file) and
-// the URL's host name or address; TLS 1.2 at least.
-//
-// Why not the libwebsockets client: its client connections run on an lws
-// service loop with callbacks and per-context TLS settings, while the
-// delivery loop is one blocking worker thread; a blocking client with
-// deadlines is shorter and easier to reason about here.
+// the URL's host name or address; TLS 1.2 at least. Only the status is
+// read; the body of the answer is not.
 //
 // Destinations: unless allow_private is set, an address that is not public
 // (core/network_address.h: loopback, private, link-local, unspecified) is
-// never connected to. The check runs on each address getaddrinfo returns,
-// right before connecting to it, so a name whose DNS answer changed after
-// the webhook was registered (DNS rebinding) is caught here; the attempt
-// fails with an error naming the address.
+// never connected to. The check runs on each address right before a socket
+// is opened for it (libcurl's open-socket callback), so a name whose DNS
+// answer changed after the webhook was registered (DNS rebinding) is caught
+// here; the attempt fails with an error naming the address.
 //
-// Timeouts: connect_timeout per address tried, and `timeout` for the whole
-// request (connect, TLS handshake, sending, reading the status). Name
-// resolution is the system's getaddrinfo and is not bounded by them.
+// Timeouts: connect_timeout per connection, and `timeout` for the whole
+// request (resolving, connecting, TLS handshake, sending, reading the head).
 //
 // Threading: post() from one thread at a time (the dispatcher's); cancel()
 // from any thread.
 #pragma once
 
-#include <atomic>
 #include <chrono>
-#include <cstddef>
 #include <string>
 
+#include "base/http_client.h"
 #include "core/notification_service.h"
 #include "core/webhook_service.h"
-
-struct ssl_ctx_st;
 
 namespace chargelock::api {
 
@@ -43,26 +35,19 @@ struct WebhookHttpClientConfig {
   std::string ca_file;  // PEM; empty: the system's default CAs
   std::chrono::milliseconds connect_timeout{std::chrono::seconds(5)};
   std::chrono::milliseconds timeout{std::chrono::seconds(15)};
-  std::size_t max_response_head = 16 * 1024;  // bytes of status line + headers read
   bool allow_private = false;  // may connect to non-public addresses (--webhook-allow-private)
 };
 
 class WebhookHttpClient final : public core::WebhookTransport {
  public:
-  // Throws std::runtime_error when the TLS context or the CA file cannot
-  // be loaded.
+  // Throws std::runtime_error when the CA file cannot be read.
   explicit WebhookHttpClient(WebhookHttpClientConfig config = {});
-  ~WebhookHttpClient() override;
-  WebhookHttpClient(const WebhookHttpClient&) = delete;
-  WebhookHttpClient& operator=(const WebhookHttpClient&) = delete;
 
   core::WebhookAnswer post(const core::WebhookPost& request) override;
-  void cancel() override { cancelled_ = true; }
+  void cancel() override { http_.cancel(); }
 
  private:
-  WebhookHttpClientConfig config_;
-  ssl_ctx_st* tls_ = nullptr;
-  std::atomic<bool> cancelled_{false};
+  base::HttpClient http_;
 };
 
 // The body a webhook carries for a notification: the same JSON object as an

@@ -31,7 +31,7 @@ api::ApiServerConfig api_config(const Config& config, const core::MetricsRegistr
   return server;
 }
 
-void ensure_admin_token(const Config& config, storage::Database& database) {
+void ensure_admin_token(const Config& config, core::Stores& stores) {
   if (config.admin_token.empty()) {
     core::log(core::LogLevel::Warn, "admin_token_missing",
               "chargelock: warning: CHARGELOCK_ADMIN_TOKEN is not set; only tokens created "
@@ -42,7 +42,7 @@ void ensure_admin_token(const Config& config, storage::Database& database) {
     core::log(core::LogLevel::Warn, "admin_token_short",
               "chargelock: warning: the admin token is shorter than 16 characters; use a long "
               "random token");
-  core::AccessServices access(database);
+  core::AccessServices access(stores);
   if (access.tokens().ensure_admin_token(config.admin_token))
     core::log(core::LogLevel::Info, "admin_token_registered",
               "chargelock: admin token registered as an operator token");
@@ -55,9 +55,9 @@ api::WebhookHttpClientConfig webhook_client_config(const Config& config) {
   return client;
 }
 
-core::WebhookDispatcherConfig webhook_dispatcher_config(storage::Database& database) {
+core::WebhookDispatcherConfig webhook_dispatcher_config(core::Stores& stores) {
   core::WebhookDispatcherConfig dispatcher;
-  dispatcher.on_thread_exit = [&database] { database.release_thread_connection(); };
+  dispatcher.on_thread_exit = [&stores] { stores.release_thread_connection(); };
   return dispatcher;
 }
 
@@ -67,11 +67,11 @@ class ApiNode::Impl {
  public:
   Impl(const Config& config, core::CentralSystem& central, const core::MetricsRegistry* metrics)
       : config_(config),
-        server_((ensure_admin_token(config, central.database()), api_config(config, metrics)),
-                central, central.database()),
+        server_((ensure_admin_token(config, central.stores()), api_config(config, metrics)),
+                central, central.stores()),
         webhook_client_(webhook_client_config(config)),
-        webhooks_(central.database().webhooks(), webhook_client_, api::webhook_body,
-                  webhook_dispatcher_config(central.database())) {
+        webhooks_(central.stores().webhooks(), webhook_client_, api::webhook_body,
+                  webhook_dispatcher_config(central.stores())) {
     // Owners' webhooks are delivered by every API process (the outbox is
     // shared through the database; see core/webhook_service.h).
     webhooks_.start();

@@ -15,7 +15,7 @@ namespace chargelock::app {
 class ApiNode {
  public:
   // Throws std::runtime_error when the listener cannot start,
-  // storage::DatabaseError when the admin token cannot be stored.
+  // core::DatabaseError when the admin token cannot be stored.
   // `metrics`: what GET /metrics shows (null: 404); must outlive the node.
   ApiNode(const Config& config, core::CentralSystem& central,
           const core::MetricsRegistry* metrics = nullptr);

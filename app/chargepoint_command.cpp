@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "app/config.h"
+#include "base/pattern.h"
 #include "storage/database.h"
 
 namespace chargelock::app {
@@ -31,20 +32,6 @@ long parse_number(const std::string& what, const std::string& text, long min, lo
     throw ConfigError(what + ": expected a whole number from " + std::to_string(min) + " to " +
                       std::to_string(max) + ", got '" + text + "'");
   return value;
-}
-
-std::string expand(const std::string& pattern, long n) {
-  std::string out;
-  const std::string number = std::to_string(n);
-  for (std::size_t i = 0; i < pattern.size();) {
-    if (pattern.compare(i, 3, "{n}") == 0) {
-      out += number;
-      i += 3;
-    } else {
-      out += pattern[i++];
-    }
-  }
-  return out;
 }
 
 int add_range(const std::vector<std::string>& arguments, core::CentralSystem& central) {
@@ -91,7 +78,7 @@ int add_range(const std::vector<std::string>& arguments, core::CentralSystem& ce
       for (long n = next++; n <= to && !failed; n = next++) {
         core::ChargePointRegistration registration;
         registration.id = prefix + std::to_string(n);
-        if (password_pattern) registration.password = expand(*password_pattern, n);
+        if (password_pattern) registration.password = base::expand_pattern(*password_pattern, n);
         registration.security_profile = profile;
         registration.registration_status = status;
         ++(central.charge_points().register_charge_point(registration) ? added : existing);
@@ -100,7 +87,7 @@ int add_range(const std::vector<std::string>& arguments, core::CentralSystem& ce
       std::lock_guard<std::mutex> lock(failure_mutex);
       if (!failed.exchange(true)) failure = error.what();
     }
-    central.database().release_thread_connection();
+    central.stores().release_thread_connection();
   };
   std::vector<std::thread> threads;
   for (long j = 0; j < std::min(jobs, to - from + 1); ++j) threads.emplace_back(work);

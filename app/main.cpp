@@ -15,10 +15,10 @@
 #include "app/ocpp_node.h"
 #include "app/process_metrics.h"
 #include "core/central_system.h"
+#include "core/domain_errors.h"
 #include "core/log.h"
 #include "ocpp/command_validator.h"
 #include "storage/database.h"
-#include "storage/database_error.h"
 
 namespace {
 
@@ -39,13 +39,13 @@ sigset_t handled_signals() {
 // `serve` runs the OCPP node and the API (each with its own loop thread);
 // `ocpp` and `api` run one of them. The signal thread stops everything; a
 // loop that ends on its own (failure) stops the others too.
-int serve(const app::Config& config, core::CentralSystem& central) {
+int serve(const app::Config& config, core::CentralSystem& central, storage::Database& database) {
   core::MetricsRegistry metrics;  // outlives the nodes and the listener below
   std::unique_ptr<app::OcppNode> node;
   std::unique_ptr<app::ApiNode> api;
   if (config.command != "api") node = std::make_unique<app::OcppNode>(config, central);
   if (config.command != "ocpp") api = std::make_unique<app::ApiNode>(config, central, &metrics);
-  app::add_process_metrics(metrics, central, node != nullptr, api.get());
+  app::add_process_metrics(metrics, database, node != nullptr, api.get());
   std::unique_ptr<app::MetricsListener> metrics_listener;
   if (config.metrics_listen)
     metrics_listener = std::make_unique<app::MetricsListener>(*config.metrics_listen, metrics);
@@ -147,11 +147,11 @@ int main(int argc, char** argv) {
     if (config.command == "chargepoint")
       return app::run_chargepoint_command(config.arguments, central);
     central.directory().reload();
-    return serve(config, central);
+    return serve(config, central, database);
   } catch (const app::ConfigError& error) {
     core::log(core::LogLevel::Error, "fatal", fmt::format("chargelock: error: {}", error.what()));
     return 2;
-  } catch (const storage::DatabaseError& error) {
+  } catch (const core::DatabaseError& error) {
     core::log(core::LogLevel::Error, "fatal",
               fmt::format("chargelock: database error: {}", error.what()));
     return 1;

@@ -122,7 +122,7 @@ class OcppNode::Impl {
   static ocpp::SessionOptions session_options(const Config& config) {
     ocpp::SessionOptions options;
     options.call_timeout = std::chrono::seconds(config.call_timeout_s);
-    if (config.assume_utc_timestamps) options.missing_offset = ocpp::MissingOffset::AssumeUtc;
+    if (config.assume_utc_timestamps) options.missing_offset = base::MissingOffset::AssumeUtc;
     return options;
   }
 
@@ -131,7 +131,7 @@ class OcppNode::Impl {
     ocpp::CommandDispatcherOptions options;
     // A sent command unanswered this long has lost its node (crash, restart).
     options.stale_after = std::chrono::seconds(config.call_timeout_s) + std::chrono::seconds(10);
-    options.on_thread_exit = [&central] { central.database().release_thread_connection(); };
+    options.on_thread_exit = [&central] { central.stores().release_thread_connection(); };
     options.after_sweep = [&central] { central.locks().sweep(); };
     return options;
   }

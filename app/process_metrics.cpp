@@ -1,13 +1,12 @@
 #include "app/process_metrics.h"
 
 #include "core/core_metrics.h"
+#include "core/stores/command_store.h"
 #include "ocpp/ocpp_metrics.h"
-#include "storage/command_store.h"
-#include "storage/database.h"
 
 namespace chargelock::app {
 
-void add_process_metrics(core::MetricsRegistry& registry, core::CentralSystem& central,
+void add_process_metrics(core::MetricsRegistry& registry, storage::Database& database,
                          bool ocpp_node, const ApiNode* api) {
   using Type = core::PrometheusText::Type;
   registry.add(core::write_core_metrics);
@@ -17,7 +16,6 @@ void add_process_metrics(core::MetricsRegistry& registry, core::CentralSystem& c
       out.gauge("chargelock_api_sse_streams", "Owners' notification streams open on this process",
                 static_cast<std::int64_t>(api->open_streams()));
     });
-  storage::Database& database = central.database();
   registry.add([&database](core::PrometheusText& out) {
     const storage::DatabaseStats& stats = database.stats();
     out.counter("chargelock_database_errors_total",

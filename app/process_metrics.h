@@ -4,14 +4,14 @@
 #pragma once
 
 #include "app/api_node.h"
-#include "core/central_system.h"
 #include "core/metrics_registry.h"
+#include "storage/database.h"
 
 namespace chargelock::app {
 
-// REQUIRES: called before the first scrape; `central` and `api` outlive
+// REQUIRES: called before the first scrape; `database` and `api` outlive
 // every scrape.
-void add_process_metrics(core::MetricsRegistry& registry, core::CentralSystem& central,
+void add_process_metrics(core::MetricsRegistry& registry, storage::Database& database,
                          bool ocpp_node, const ApiNode* api);
 
 }  // namespace chargelock::app

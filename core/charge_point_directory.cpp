@@ -24,7 +24,7 @@ std::string cache_key(const std::string& id, const std::string& password, const 
 
 }  // namespace
 
-ChargePointDirectory::ChargePointDirectory(storage::ChargePointStore& store, bool auto_register,
+ChargePointDirectory::ChargePointDirectory(ChargePointStore& store, bool auto_register,
                                            bool allow_unauthenticated)
     : store_(store),
       auto_register_(auto_register),

@@ -17,11 +17,9 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "storage/charge_point_store.h"
+#include "core/stores/charge_point_store.h"
 
 namespace chargelock::core {
-
-using ChargePointAccess = storage::ChargePointAccess;
 
 struct AccessAttempt {
   std::string charge_point_id;
@@ -46,11 +44,11 @@ class ChargePointDirectory {
   // `allow_unauthenticated`: piles registered without a password may
   // connect (profiles 1, 2) without credentials; off, they are refused, so
   // an id alone never opens a session (--allow-unauthenticated-piles).
-  ChargePointDirectory(storage::ChargePointStore& store, bool auto_register,
+  ChargePointDirectory(ChargePointStore& store, bool auto_register,
                        bool allow_unauthenticated = false);
 
   // Replaces the snapshot with the store's current content. Blocks on the
-  // database. Throws storage::DatabaseError (the old snapshot stays).
+  // database. Throws DatabaseError (the old snapshot stays).
   void reload();
 
   // Adds or replaces one entry / removes one, without a reload.
@@ -89,7 +87,7 @@ class ChargePointDirectory {
   bool password_ok(const ChargePointAccess& access, const std::string& user,
                    const std::string& password) const;
 
-  storage::ChargePointStore& store_;
+  ChargePointStore& store_;
   const bool auto_register_;
   const bool allow_unauthenticated_;
 

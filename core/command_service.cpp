@@ -16,7 +16,7 @@ constexpr std::size_t kMaxIdempotencyKey = 255;
 constexpr std::size_t kMaxOrigin = 255;
 constexpr std::chrono::seconds kMaxExpiry{366 * 24 * 3600};
 
-CommandRecord to_record(storage::StoredCommand c) {
+CommandRecord to_record(StoredCommand c) {
   CommandRecord r;
   r.id = c.id;
   r.charge_point_id = std::move(c.charge_point_id);
@@ -62,7 +62,7 @@ std::optional<CommandStatus> command_status_from_string(const std::string& text)
   return std::nullopt;
 }
 
-CommandService::CommandService(storage::CommandStore& store, CommandServiceConfig config)
+CommandService::CommandService(CommandStore& store, CommandServiceConfig config)
     : store_(store), config_(std::move(config)) {}
 
 CommandRecord CommandService::enqueue(const CommandRequest& request) {
@@ -70,7 +70,7 @@ CommandRecord CommandService::enqueue(const CommandRequest& request) {
   return enqueue(request, created);
 }
 
-storage::NewCommand CommandService::checked(const CommandRequest& request) const {
+NewCommand CommandService::checked(const CommandRequest& request) const {
   if (validator_ == nullptr) throw std::logic_error("CommandService: no command validator was set");
   if (request.charge_point_id.empty()) throw InvalidCommand("chargePointId: must not be empty");
   if (request.action.empty()) throw InvalidCommand("action: must not be empty");
@@ -91,7 +91,7 @@ storage::NewCommand CommandService::checked(const CommandRequest& request) const
   if (guard_ != nullptr)
     if (auto refusal = guard_->refuse(request)) throw CommandRefused(*refusal);
 
-  storage::NewCommand command;
+  NewCommand command;
   command.charge_point_id = request.charge_point_id;
   command.action = request.action;
   command.payload_json = request.payload_json;
@@ -115,7 +115,7 @@ CommandRecord CommandService::enqueue(const CommandRequest& request, bool& creat
 
 std::vector<CommandRecord> CommandService::enqueue_many(
     const std::vector<CommandRequest>& requests) {
-  std::vector<storage::NewCommand> commands;
+  std::vector<NewCommand> commands;
   commands.reserve(requests.size());
   for (const CommandRequest& request : requests) {
     if (request.idempotency_key)
@@ -137,7 +137,7 @@ std::optional<CommandRecord> CommandService::find(std::int64_t id) {
 
 std::vector<CommandRecord> CommandService::list(const CommandFilter& filter) {
   store_.expire_overdue();
-  storage::CommandQuery query;
+  CommandQuery query;
   query.charge_point_id = filter.charge_point_id;
   if (filter.status) query.status = to_string(*filter.status);
   query.before_id = std::max<std::int64_t>(0, filter.before_id);
@@ -188,7 +188,7 @@ bool CommandService::release(const CommandRecord& command) {
 }
 
 bool CommandService::complete(const CommandRecord& command, const std::string& response_json) {
-  storage::CommandResult result;
+  CommandResult result;
   result.status = to_string(CommandStatus::Completed);
   result.response_json = response_json;
   CommandEffects effects;
@@ -224,7 +224,7 @@ void CommandService::protect(CommandEffects& effects) {
 
 bool CommandService::fail(std::int64_t id, const std::string& error_code,
                           const std::string& description, std::optional<std::string> details_json) {
-  storage::CommandResult result;
+  CommandResult result;
   result.status = to_string(CommandStatus::Failed);
   result.response_json = std::move(details_json);
   result.error_code = error_code;
@@ -233,7 +233,7 @@ bool CommandService::fail(std::int64_t id, const std::string& error_code,
 }
 
 bool CommandService::time_out(std::int64_t id, const std::string& description) {
-  storage::CommandResult result;
+  CommandResult result;
   result.status = to_string(CommandStatus::Timeout);
   result.error_code = "Timeout";
   result.error_description = description;

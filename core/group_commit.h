@@ -1,13 +1,13 @@
 // Group commit: many small writes of one thread in one database commit.
 // The WorkQueue uses it for OCPP messages queued together; the lock uses it
 // for a fan-out to thousands of piles. core::DatabaseGroupCommit is the
-// implementation on storage::Database.
+// implementation on Stores.
 #pragma once
 
 namespace chargelock::core {
 
 // What a worker calls around a group of Shared tasks (e.g. one database
-// transaction, see storage::Database::begin_batch()). Called on the worker.
+// transaction, see Stores::begin_batch()). Called on the worker.
 class GroupCommit {
  public:
   virtual ~GroupCommit() = default;

@@ -43,13 +43,6 @@ bool parse_object(const std::string& json, rapidjson::Document& doc) {
   return !doc.HasParseError() && doc.IsObject();
 }
 
-std::string quoted(const std::string& value) {
-  rapidjson::StringBuffer text;
-  Writer w(text);
-  w.String(value);
-  return text.GetString();
-}
-
 }  // namespace
 
 std::string lock_vehicle_payload(const std::string& lock_id, const std::string& vin,
@@ -176,59 +169,51 @@ std::optional<std::int64_t> int_member(const std::string& json, const char* name
 }
 
 ObjectWriter& ObjectWriter::add(const char* name, const std::string& value) {
-  members_.emplace_back(name, quoted(value));
+  writer_.field(name, value);
   return *this;
 }
 
 ObjectWriter& ObjectWriter::add(const char* name, const char* value) {
-  return add(name, std::string(value));
+  writer_.field(name, value);
+  return *this;
 }
 
 ObjectWriter& ObjectWriter::add(const char* name, std::int64_t value) {
-  members_.emplace_back(name, std::to_string(value));
+  writer_.field(name, value);
   return *this;
 }
 
 ObjectWriter& ObjectWriter::add(const char* name, double value) {
-  rapidjson::StringBuffer text;
-  Writer w(text);
-  w.Double(value);
-  members_.emplace_back(name, text.GetString());
+  writer_.field(name, value);
   return *this;
 }
 
 ObjectWriter& ObjectWriter::add(const char* name, bool value) {
-  members_.emplace_back(name, value ? "true" : "false");
+  writer_.field(name, value);
   return *this;
 }
 
 ObjectWriter& ObjectWriter::add_null(const char* name) {
-  members_.emplace_back(name, "null");
+  writer_.null_field(name);
   return *this;
 }
 
-ObjectWriter& ObjectWriter::add(const char* name,
-                                const std::optional<storage::GeoLocation>& location) {
+ObjectWriter& ObjectWriter::add(const char* name, const std::optional<GeoLocation>& location) {
   if (!location) return add_null(name);
-  return add_raw(
-      name, ObjectWriter().add("lat", location->latitude).add("lon", location->longitude).str());
+  writer_.key(name).begin_object();
+  writer_.field("lat", location->latitude).field("lon", location->longitude).end_object();
+  return *this;
 }
 
 ObjectWriter& ObjectWriter::add_raw(const char* name, const std::string& json) {
-  members_.emplace_back(name, json);
+  writer_.raw_json(name, json);
   return *this;
 }
 
-std::string ObjectWriter::str() const {
-  std::string out = "{";
-  for (std::size_t i = 0; i < members_.size(); ++i) {
-    if (i) out += ',';
-    out += quoted(members_[i].first);
-    out += ':';
-    out += members_[i].second;
-  }
-  out += '}';
-  return out;
+std::string ObjectWriter::str() {
+  if (!closed_) writer_.end_object();
+  closed_ = true;
+  return writer_.str();
 }
 
 }  // namespace chargelock::core::lock_codec

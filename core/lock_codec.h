@@ -15,7 +15,8 @@
 #include <utility>
 #include <vector>
 
-#include "storage/charge_point_store.h"
+#include "base/json_writer.h"
+#include "core/stores/charge_point_store.h"
 
 namespace chargelock::core::lock_codec {
 
@@ -66,9 +67,11 @@ std::optional<std::string> string_member(const std::string& json, const char* na
 // An integer member of a JSON object.
 std::optional<std::int64_t> int_member(const std::string& json, const char* name);
 
-// A flat JSON object for notification bodies: members are added in order.
+// A flat JSON object for notification bodies, members in the order added
+// (base::JsonWriter underneath).
 class ObjectWriter {
  public:
+  ObjectWriter() { writer_.begin_object(); }
   ObjectWriter& add(const char* name, const std::string& value);
   ObjectWriter& add(const char* name, const char* value);
   ObjectWriter& add(const char* name, std::int64_t value);
@@ -77,13 +80,15 @@ class ObjectWriter {
   ObjectWriter& add(const char* name, bool value);
   ObjectWriter& add_null(const char* name);
   // {"lat":…,"lon":…} or null.
-  ObjectWriter& add(const char* name, const std::optional<storage::GeoLocation>& location);
+  ObjectWriter& add(const char* name, const std::optional<GeoLocation>& location);
   // A member holding a JSON text verbatim (must be valid JSON).
   ObjectWriter& add_raw(const char* name, const std::string& json);
-  std::string str() const;
+  // Closes the object (no member may follow) and returns its text.
+  std::string str();
 
  private:
-  std::vector<std::pair<std::string, std::string>> members_;  // name, JSON value
+  base::JsonWriter writer_;  // the object opened by the constructor
+  bool closed_ = false;
 };
 
 }  // namespace chargelock::core::lock_codec

@@ -1,7 +1,6 @@
 #include "core/lock_service.h"
 
 #include <fmt/format.h>
-#include <openssl/rand.h>
 
 #include <algorithm>
 #include <cctype>
@@ -12,11 +11,11 @@
 
 #include "core/core_metrics.h"
 #include "core/digest.h"
+#include "core/domain_errors.h"
 #include "core/lock_codec.h"
 #include "core/log.h"
 #include "core/vehicle_identity.h"
 #include "core/vehicle_service.h"
-#include "storage/database_error.h"
 
 namespace chargelock::core {
 
@@ -29,15 +28,8 @@ constexpr const char* kOriginPrefix = "lock:";
 // the arming (and the disarming) of a pile must never lapse by itself.
 constexpr std::chrono::seconds kLockCommandLifetime{366 * 24 * 3600};  // the queue's maximum
 
-std::string new_lock_id() {
-  unsigned char b[16];
-  if (RAND_bytes(b, sizeof b) != 1) throw std::runtime_error("no random bytes for a lock id");
-  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);  // version 4
-  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);  // RFC 4122 variant
-  // 8-4-4-4-12 hex digits.
-  return hex(b, 4) + '-' + hex(b + 4, 2) + '-' + hex(b + 6, 2) + '-' + hex(b + 8, 2) + '-' +
-         hex(b + 10, 6);
-}
+// Unguessable: a lock id names the lock in URLs.
+std::string new_lock_id() { return base::random_uuid_v4(); }
 
 std::string origin_of(const LockRecord& lock) { return kOriginPrefix + lock.id; }
 
@@ -108,9 +100,8 @@ double distance_km(const GeoLocation& a, const GeoLocation& b) {
   return 2 * kEarthRadiusKm * std::asin(std::min(1.0, std::sqrt(h)));
 }
 
-LockService::LockService(storage::LockStore& locks, storage::VehicleStore& vehicles,
-                         storage::ChargePointStore& charge_points,
-                         storage::TransactionStore& transactions, CommandService& commands,
+LockService::LockService(LockStore& locks, VehicleStore& vehicles, ChargePointStore& charge_points,
+                         TransactionStore& transactions, CommandService& commands,
                          NotificationService& notifications, GroupCommit* group_commit,
                          LockLimits limits)
     : locks_(locks),
@@ -138,7 +129,7 @@ LockView LockService::request_lock(const LockRequest& request, bool* created) {
                          vin + "/verify) before it can be locked");
 
   const auto now = Clock::now();
-  storage::NewLock lock;
+  NewLock lock;
   lock.id = new_lock_id();
   lock.vin = vin;
   lock.owner_id = request.owner_id;
@@ -183,10 +174,10 @@ LockView LockService::request_lock(const LockRequest& request, bool* created) {
     throw LimitError(fmt::format("at most {} lock requests per vehicle per hour",
                                  limits_.requests_per_vehicle_per_hour));
 
-  storage::LockStore::Created stored;
+  LockStore::Created stored;
   try {
     stored = locks_.create(lock);
-  } catch (const storage::NotFoundError&) {
+  } catch (const RowNotFoundError&) {
     throw NotFoundError("no vehicle " + vin);
   }
   if (created) *created = stored.created;
@@ -270,7 +261,7 @@ LockView LockService::release_lock(const LockRecord& lock, const std::string& wh
   }
   disarm(lock);
   if (lock.engaged_without_hold || !lock.charge_point_id || !lock.connector_id) {
-    storage::LockUpdate update;
+    LockUpdate update;
     update.lock_id = lock.id;
     update.from = {lock_status::kEngaged};
     update.to = lock_status::kReleased;
@@ -284,7 +275,7 @@ LockView LockService::release_lock(const LockRecord& lock, const std::string& wh
   }
   const auto command = enqueue(lock, *lock.charge_point_id, "UnlockConnector",
                                lock_codec::unlock_connector_payload(*lock.connector_id));
-  storage::LockUpdate update;
+  LockUpdate update;
   update.lock_id = lock.id;
   update.from = {lock_status::kEngaged};
   update.to = lock_status::kEngaged;
@@ -317,7 +308,7 @@ LockView LockService::change(const std::string& lock_id, const LockChange& chang
   }();
   if (!active(lock)) throw ConflictError("lock " + lock_id + " is " + lock.status);
   const char* who = change.owner_id ? "the owner" : "an operator";
-  storage::LockUpdate update;
+  LockUpdate update;
   update.lock_id = lock.id;
   update.from = {lock_status::kRequested, lock_status::kArmed, lock_status::kEngaged};
   update.to = lock.status;
@@ -353,7 +344,7 @@ std::vector<Sighting> LockService::sightings(const std::string& lock_id) {
 
 LockView LockService::cancel_unheld(const LockRecord& lock, const std::string& cause,
                                     const char* to) {
-  storage::LockUpdate update;
+  LockUpdate update;
   update.lock_id = lock.id;
   update.from = {lock_status::kRequested, lock_status::kArmed};
   update.to = to;
@@ -445,7 +436,7 @@ void LockService::reconcile_release(const LockRecord& lock_record) {
           command->error_code ? ": " + *command->error_code : std::string(),
           command->error_description ? " " + *command->error_description : std::string());
   }
-  storage::LockUpdate update;
+  LockUpdate update;
   update.lock_id = lock->id;
   update.from = {lock_status::kEngaged};
   update.at = command->completed_at;
@@ -493,7 +484,7 @@ void LockService::expire(const LockRecord& lock) {
     }
     return;
   }
-  storage::LockUpdate update;
+  LockUpdate update;
   update.lock_id = lock.id;
   update.from = {lock_status::kEngaged};
   update.to = lock_status::kExpired;
@@ -508,7 +499,7 @@ void LockService::expire(const LockRecord& lock) {
 }
 
 void LockService::warn_expiry(const LockRecord& lock) {
-  storage::LockUpdate update;
+  LockUpdate update;
   update.lock_id = lock.id;
   update.from = {lock_status::kRequested, lock_status::kArmed, lock_status::kEngaged};
   update.expiry_warned_at = Clock::now();
@@ -632,7 +623,7 @@ DataTransferResult LockService::vehicle_locked(const std::string& charge_point_i
       lock->charge_point_id == charge_point_id && lock->connector_id == report->connector_id;
   if (held(*lock) && same_place && report->held) return accepted;  // a repeated report
 
-  storage::NewSighting sighting;
+  NewSighting sighting;
   sighting.lock_id = lock->id;
   sighting.charge_point_id = charge_point_id;
   sighting.connector_id = report->connector_id;
@@ -651,7 +642,7 @@ DataTransferResult LockService::vehicle_locked(const std::string& charge_point_i
     notify_sighted(*lock, seen);
     return accepted;
   }
-  storage::LockUpdate update;
+  LockUpdate update;
   update.lock_id = lock->id;
   update.from = {lock_status::kRequested, lock_status::kArmed, lock_status::kEngaged};
   update.to = lock_status::kEngaged;
@@ -678,7 +669,7 @@ DataTransferResult LockService::vehicle_locked(const std::string& charge_point_i
 std::optional<AuthorizationStatus> LockService::check(const AuthorizationContext& context,
                                                       const std::string& id_tag) {
   if (!context.check_concurrent) return std::nullopt;  // StopTransaction
-  storage::IdentifierProbe probe;
+  IdentifierProbe probe;
   probe.id_tag = id_tag;
   probe.evcc_key = evcc_match_key(id_tag);
   probe.vin = match_key(IdentifierKind::Vin, id_tag);
@@ -694,7 +685,7 @@ std::optional<AuthorizationStatus> LockService::check(const AuthorizationContext
                                     : to_string(IdentifierKind::EvccId);
   }
   const bool start = context.connector_id.has_value();
-  storage::NewSighting sighting;
+  NewSighting sighting;
   sighting.lock_id = lock->id;
   sighting.charge_point_id = context.charge_point_id;
   sighting.connector_id = context.connector_id;
@@ -706,7 +697,7 @@ std::optional<AuthorizationStatus> LockService::check(const AuthorizationContext
   const Sighting seen = record_sighting(*lock, sighting);
 
   if (lock->status != lock_status::kEngaged) {
-    storage::LockUpdate update;
+    LockUpdate update;
     update.lock_id = lock->id;
     update.from = {lock_status::kRequested, lock_status::kArmed};
     update.to = lock_status::kEngaged;
@@ -813,8 +804,7 @@ void LockService::resync(const std::string& charge_point_id, bool at_boot) {
   }
 }
 
-void LockService::engage_from_transactions(const LockRecord& lock,
-                                           const storage::VehicleRecord& vehicle) {
+void LockService::engage_from_transactions(const LockRecord& lock, const Vehicle& vehicle) {
   // Autocharge piles send the EVCC id as the id tag, GB/T piles the VIN.
   std::vector<std::pair<const char*, std::string>> names;
   for (const auto& tag : vehicle.id_tags) names.emplace_back("idTag", tag);
@@ -822,7 +812,7 @@ void LockService::engage_from_transactions(const LockRecord& lock,
   names.emplace_back("vin", vehicle.vin);
   for (const auto& [kind, value] : names) {
     for (const auto& transaction : transactions_.open_for_id_tag(value)) {
-      storage::NewSighting sighting;
+      NewSighting sighting;
       sighting.lock_id = lock.id;
       sighting.charge_point_id = transaction.charge_point_id;
       sighting.connector_id = transaction.connector_id;
@@ -832,7 +822,7 @@ void LockService::engage_from_transactions(const LockRecord& lock,
       sighting.held = false;
       sighting.transaction_id = transaction.id;
       const Sighting seen = record_sighting(lock, sighting);
-      storage::LockUpdate update;
+      LockUpdate update;
       update.lock_id = lock.id;
       update.from = {lock_status::kRequested, lock_status::kArmed};
       update.to = lock_status::kEngaged;
@@ -928,7 +918,7 @@ std::optional<CommandRecord> LockService::enqueue(const LockRecord& lock,
                                                   const std::string& payload) {
   try {
     return commands_.enqueue(lock_command(lock, charge_point_id, action, payload));
-  } catch (const storage::NotFoundError&) {
+  } catch (const RowNotFoundError&) {
     return std::nullopt;  // the charge point was removed meanwhile
   } catch (const InvalidCommand& e) {
     log(fmt::format("{} for {} refused by the command queue: {}", action, charge_point_id,
@@ -937,7 +927,7 @@ std::optional<CommandRecord> LockService::enqueue(const LockRecord& lock,
   }
 }
 
-void LockService::arm(const LockRecord& lock, const storage::VehicleRecord& vehicle,
+void LockService::arm(const LockRecord& lock, const Vehicle& vehicle,
                       const std::string& charge_point_id, std::optional<LockPile> row) {
   const auto command =
       enqueue(lock, charge_point_id, "DataTransfer",
@@ -988,8 +978,7 @@ void LockService::update_local_authorization(const LockRecord& lock,
   }
 }
 
-std::string LockService::lock_vehicle_payload(const LockRecord& lock,
-                                              const storage::VehicleRecord& vehicle,
+std::string LockService::lock_vehicle_payload(const LockRecord& lock, const Vehicle& vehicle,
                                               bool hashed) const {
   // A pile that declared hashed matching never learns the identifiers in
   // clear; a fresh salt per message (each carries its own).
@@ -999,12 +988,11 @@ std::string LockService::lock_vehicle_payload(const LockRecord& lock,
   return lock_codec::lock_vehicle_payload(lock.id, vehicle.vin, vehicle.id_tags, vehicle.evcc_ids);
 }
 
-std::optional<storage::VehicleRecord> LockService::vehicle_of(const LockRecord& lock) {
+std::optional<Vehicle> LockService::vehicle_of(const LockRecord& lock) {
   return vehicles_.find_registration(lock.vin, lock.owner_id);
 }
 
-Sighting LockService::record_sighting(const LockRecord& lock,
-                                      const storage::NewSighting& sighting) {
+Sighting LockService::record_sighting(const LockRecord& lock, const NewSighting& sighting) {
   Sighting seen = locks_.add_sighting(sighting);
   log(fmt::format("lock {}: vehicle {} sighted at {} ({}, {})", lock.id, lock.vin,
                   where(seen.charge_point_id, seen.connector_id), seen.source,
@@ -1045,14 +1033,14 @@ void LockService::dispatch(const LockRecord& lock) {
       }
       locks_.put_piles(rows);
     });
-  } catch (const storage::NotFoundError&) {
+  } catch (const RowNotFoundError&) {
     // A pile was removed meanwhile: arm the others one by one.
     for (const std::string& id : targets) arm(lock, *vehicle, id, std::nullopt);
   }
   const std::size_t queued = targets.size();
   core_metrics().lock_fanout_seconds.observe(std::chrono::steady_clock::now() - started);
   core_metrics().lock_fanout_piles.add(queued);
-  storage::LockUpdate update;
+  LockUpdate update;
   update.lock_id = lock.id;
   update.from = {lock_status::kRequested};
   update.to = lock_status::kArmed;
@@ -1108,7 +1096,7 @@ void LockService::disarm(const LockRecord& lock) {
   };
   try {
     run_grouped(group_commit_, [&] { write(true); });
-  } catch (const storage::NotFoundError&) {
+  } catch (const RowNotFoundError&) {
     run_grouped(group_commit_, [&] { write(false); });
   }
   for (const std::string& id : listed) update_local_authorization(lock, id, false);

@@ -54,17 +54,11 @@
 #include "core/domain_errors.h"
 #include "core/group_commit.h"
 #include "core/notification_service.h"
-#include "storage/lock_store.h"
-#include "storage/transaction_store.h"
-#include "storage/vehicle_store.h"
+#include "core/stores/lock_store.h"
+#include "core/stores/transaction_store.h"
+#include "core/stores/vehicle_store.h"
 
 namespace chargelock::core {
-
-using LockRecord = storage::LockRecord;
-using LockPile = storage::LockPileRecord;
-using LockTransition = storage::LockTransitionRecord;
-using Sighting = storage::SightingRecord;
-using LockFilter = storage::LockFilter;
 
 namespace lock_status {
 inline constexpr const char* kRequested = "requested";
@@ -144,10 +138,10 @@ class LockService final : public VendorExtension,
                           public CommandObserver,
                           public BootObserver {
  public:
-  LockService(storage::LockStore& locks, storage::VehicleStore& vehicles,
-              storage::ChargePointStore& charge_points, storage::TransactionStore& transactions,
-              CommandService& commands, NotificationService& notifications,
-              GroupCommit* group_commit = nullptr, LockLimits limits = {});
+  LockService(LockStore& locks, VehicleStore& vehicles, ChargePointStore& charge_points,
+              TransactionStore& transactions, CommandService& commands,
+              NotificationService& notifications, GroupCommit* group_commit = nullptr,
+              LockLimits limits = {});
 
   // ---- owner side
 
@@ -230,8 +224,8 @@ class LockService final : public VendorExtension,
   LockView view(const LockRecord& lock);
   LockRecord owned(std::int64_t owner_id, const std::string& lock_id);
   bool in_scope(const LockRecord& lock, const ChargePointRecord& charge_point) const;
-  void arm(const LockRecord& lock, const storage::VehicleRecord& vehicle,
-           const std::string& charge_point_id, std::optional<LockPile> row);
+  void arm(const LockRecord& lock, const Vehicle& vehicle, const std::string& charge_point_id,
+           std::optional<LockPile> row);
   void dispatch(const LockRecord& lock);
   void disarm(const LockRecord& lock);
   std::optional<CommandRecord> enqueue(const LockRecord& lock, const std::string& charge_point_id,
@@ -242,11 +236,11 @@ class LockService final : public VendorExtension,
   void expire(const LockRecord& lock);
   void warn_expiry(const LockRecord& lock);
   // Engages the lock at the vehicle's open transaction, if it has one.
-  void engage_from_transactions(const LockRecord& lock, const storage::VehicleRecord& vehicle);
+  void engage_from_transactions(const LockRecord& lock, const Vehicle& vehicle);
   // RemoteStopTransaction (once per transaction) for a standard pile that
   // keeps charging a locked vehicle.
   void stop_charging(const LockRecord& lock, const std::vector<Sighting>& sightings);
-  Sighting record_sighting(const LockRecord& lock, const storage::NewSighting& sighting);
+  Sighting record_sighting(const LockRecord& lock, const NewSighting& sighting);
   void notify(const LockRecord& lock, const char* kind, const std::string& body);
   void notify_state(const LockRecord& lock, const std::string& detail);
   void notify_caught(const LockRecord& lock, const Sighting& sighting);
@@ -258,10 +252,10 @@ class LockService final : public VendorExtension,
                                   bool block);
   // LockVehicle for one pile: hashed identifiers for a pile that declared
   // hashed matching, clear ones otherwise.
-  std::string lock_vehicle_payload(const LockRecord& lock, const storage::VehicleRecord& vehicle,
+  std::string lock_vehicle_payload(const LockRecord& lock, const Vehicle& vehicle,
                                    bool hashed) const;
   // The lock owner's registration of the vehicle (its identifiers).
-  std::optional<storage::VehicleRecord> vehicle_of(const LockRecord& lock);
+  std::optional<Vehicle> vehicle_of(const LockRecord& lock);
   // Arms the pile for every active lock in scope that it lacks (or whose
   // LockVehicle lapsed).
   void resync(const std::string& charge_point_id, bool at_boot);
@@ -271,7 +265,7 @@ class LockService final : public VendorExtension,
   // reconciles (a pile's answer during a fan-out) never need it.
   struct LazyVehicle {
     bool loaded = false;
-    std::optional<storage::VehicleRecord> value;
+    std::optional<Vehicle> value;
   };
   // Re-derives one pile's state from its LockVehicle command's outcome;
   // re-arms it when the delivery lapsed (timeout, expired) and the lock is
@@ -283,10 +277,10 @@ class LockService final : public VendorExtension,
   bool identifies_vehicle(const LockRecord& lock, const std::string& kind,
                           const std::string& value);
 
-  storage::LockStore& locks_;
-  storage::VehicleStore& vehicles_;
-  storage::ChargePointStore& charge_points_;
-  storage::TransactionStore& transactions_;
+  LockStore& locks_;
+  VehicleStore& vehicles_;
+  ChargePointStore& charge_points_;
+  TransactionStore& transactions_;
   CommandService& commands_;
   NotificationService& notifications_;
   // Fan-outs (LockVehicle / UnlockVehicle to every pile) write in one commit.

@@ -1,10 +1,8 @@
 #include "core/log.h"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include <cstdio>
 
+#include "base/json_writer.h"
 #include "core/timestamp.h"
 
 namespace chargelock::core {
@@ -69,34 +67,13 @@ void configure_logging(LogFormat format, LogLevel level, std::string node) {
 std::string log_json_line(std::string_view time, LogLevel level, std::string_view node,
                           std::string_view event, std::string_view text, LogContext context) {
   while (!text.empty() && text.back() == '\n') text.remove_suffix(1);
-  rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
-  const auto string = [&writer](std::string_view value) {
-    writer.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
-  };
-  writer.StartObject();
-  writer.Key("time");
-  string(time);
-  writer.Key("level");
-  string(to_string(level));
-  if (!node.empty()) {
-    writer.Key("node");
-    string(node);
-  }
-  if (!context.charge_point_id.empty()) {
-    writer.Key("chargePointId");
-    string(context.charge_point_id);
-  }
-  if (!context.message_id.empty()) {
-    writer.Key("messageId");
-    string(context.message_id);
-  }
-  writer.Key("event");
-  string(event);
-  writer.Key("message");
-  string(text);
-  writer.EndObject();
-  std::string line(buffer.GetString(), buffer.GetSize());
+  base::JsonWriter json;
+  json.begin_object().field("time", time).field("level", to_string(level));
+  if (!node.empty()) json.field("node", node);
+  if (!context.charge_point_id.empty()) json.field("chargePointId", context.charge_point_id);
+  if (!context.message_id.empty()) json.field("messageId", context.message_id);
+  json.field("event", event).field("message", text).end_object();
+  std::string line = json.str();
   line += '\n';
   return line;
 }

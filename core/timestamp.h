@@ -1,24 +1,14 @@
-// Time points and their RFC 3339 text form (the OCPP-J dateTime).
+// Time points for the domain; their text form (RFC 3339) is base/time.h's.
 #pragma once
 
-#include <optional>
-#include <string>
-#include <string_view>
-
-#include "storage/timestamp.h"
+#include "base/time.h"
 
 namespace chargelock::core {
 
-using Clock = storage::Clock;
-using Timestamp = storage::Timestamp;
-
-// UTC with a 'Z', e.g. "2024-05-01T12:00:00Z"; milliseconds are added when
-// not zero ("2024-05-01T12:00:00.250Z"). Finer parts are truncated.
-std::string format_rfc3339(Timestamp t);
-
-// Parses "YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)"; a time without
-// zone is taken as UTC (some piles send that), 't'/'z'/' ' are accepted as
-// separators/zone. Returns none for anything else or an impossible date.
-std::optional<Timestamp> parse_rfc3339(std::string_view text);
+using Clock = base::Clock;
+using Timestamp = base::Timestamp;
+using base::format_rfc3339;
+using base::MissingOffset;
+using base::parse_rfc3339;
 
 }  // namespace chargelock::core

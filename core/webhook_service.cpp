@@ -11,96 +11,21 @@
 
 #include "core/core_metrics.h"
 #include "core/digest.h"
+#include "core/domain_errors.h"
 #include "core/log.h"
-#include "storage/database_error.h"
 
 namespace chargelock::core {
 
-namespace {
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-bool host_char(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_';
-}
-
-[[noreturn]] void bad_url(const std::string& why) { throw std::invalid_argument("url: " + why); }
-
-}  // namespace
-
 WebhookUrl parse_webhook_url(std::string_view url) {
-  if (url.empty()) bad_url("must not be empty");
   if (url.size() > kMaxWebhookUrlLength)
-    bad_url("longer than " + std::to_string(kMaxWebhookUrlLength) + " characters");
-  for (char c : url) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u >= 0x7f)
-      bad_url("spaces, control and non-ASCII characters must be percent-encoded");
-  }
-  WebhookUrl parsed;
-  const auto scheme_end = url.find("://");
-  if (scheme_end == std::string_view::npos) bad_url("must start with http:// or https://");
-  parsed.scheme = lower(url.substr(0, scheme_end));
-  if (parsed.scheme != "http" && parsed.scheme != "https")
-    bad_url("must start with http:// or https://");
-  if (url.find('#') != std::string_view::npos) bad_url("must not have a fragment (#...)");
-
-  const std::string_view rest = url.substr(scheme_end + 3);
-  const auto authority_end = rest.find_first_of("/?");
-  const std::string_view authority = rest.substr(0, authority_end);
-  const std::string_view target =
-      authority_end == std::string_view::npos ? std::string_view() : rest.substr(authority_end);
-  if (authority.find('@') != std::string_view::npos)
-    bad_url("must not carry user information (user@host)");
-
-  std::string_view host;
-  std::string_view port_text;
-  bool port_given = false;  // a ':' after the host
-  if (!authority.empty() && authority.front() == '[') {
-    const auto close = authority.find(']');
-    if (close == std::string_view::npos) bad_url("unterminated IPv6 address");
-    host = authority.substr(1, close - 1);
-    const std::string_view after = authority.substr(close + 1);
-    if (!after.empty()) {
-      if (after.front() != ':') bad_url("unexpected characters after the IPv6 address");
-      port_given = true;
-      port_text = after.substr(1);
-    }
-    if (host.empty() || !std::all_of(host.begin(), host.end(), [](char c) {
-          return std::isxdigit(static_cast<unsigned char>(c)) || c == ':' || c == '.';
-        }))
-      bad_url("invalid IPv6 address");
-  } else {
-    const auto colon = authority.find(':');
-    host = authority.substr(0, colon);
-    if (colon != std::string_view::npos) {
-      port_given = true;
-      port_text = authority.substr(colon + 1);
-    }
-    if (host.empty()) bad_url("has no host");
-    if (!std::all_of(host.begin(), host.end(), host_char)) bad_url("invalid host name");
-  }
-  parsed.host = lower(host);
-
-  parsed.port = parsed.tls() ? 443 : 80;
-  // (The colons inside "[::1]" are no port separator.)
-  if (port_given && port_text.empty()) bad_url("empty port");
-  if (!port_text.empty()) {
-    if (port_text.size() > 5 || !std::all_of(port_text.begin(), port_text.end(), [](char c) {
-          return std::isdigit(static_cast<unsigned char>(c));
-        }))
-      bad_url("invalid port");
-    parsed.port = std::stoi(std::string(port_text));
-    if (parsed.port < 1 || parsed.port > 65535) bad_url("port outside 1..65535");
-  }
-
-  parsed.target = std::string(target);
-  if (parsed.target.empty() || parsed.target.front() != '/') parsed.target.insert(0, "/");
-  return parsed;
+    throw std::invalid_argument("url: longer than " + std::to_string(kMaxWebhookUrlLength) +
+                                " characters");
+  // Checked first: base::parse_url also knows ws:// and wss://.
+  std::string scheme(url.substr(0, url.find("://")));
+  for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (!url.empty() && scheme != "http" && scheme != "https")
+    throw std::invalid_argument("url: must start with http:// or https://");
+  return base::parse_url(url);
 }
 
 std::string webhook_signature(std::string_view secret, std::string_view body) {
@@ -121,7 +46,7 @@ std::chrono::milliseconds webhook_backoff(int attempts, const WebhookRetryPolicy
 
 // ---- WebhookService
 
-WebhookService::WebhookService(storage::WebhookStore& store) : store_(store) {}
+WebhookService::WebhookService(WebhookStore& store) : store_(store) {}
 
 WebhookSet WebhookService::set(std::int64_t owner_id, const std::string& url,
                                const std::optional<std::string>& secret) {
@@ -141,7 +66,7 @@ WebhookSet WebhookService::set(std::int64_t owner_id, const std::string& url,
     key = generate_secret();
     result.generated_secret = key;
   }
-  const storage::WebhookRecord stored = store_.put(owner_id, url, key);
+  const WebhookRecord stored = store_.put(owner_id, url, key);
   result.webhook = Webhook{stored.url, stored.created_at, stored.updated_at};
   return result;
 }
@@ -162,7 +87,7 @@ std::string WebhookService::generate_secret() { return "whsec_" + random_hex(32)
 
 // ---- WebhookDispatcher
 
-WebhookDispatcher::WebhookDispatcher(storage::WebhookStore& store, WebhookTransport& transport,
+WebhookDispatcher::WebhookDispatcher(WebhookStore& store, WebhookTransport& transport,
                                      WebhookRenderer renderer, WebhookDispatcherConfig config)
     : store_(store),
       transport_(transport),
@@ -229,7 +154,7 @@ int WebhookDispatcher::run_once() {
   return attempted;
 }
 
-void WebhookDispatcher::attempt(const storage::ClaimedWebhookDelivery& claimed) {
+void WebhookDispatcher::attempt(const ClaimedWebhookDelivery& claimed) {
   const auto& delivery = claimed.delivery;
   WebhookAnswer answer;
   try {

@@ -38,23 +38,17 @@
 #include <utility>
 #include <vector>
 
+#include "base/url.h"
 #include "core/notification_service.h"
+#include "core/stores/webhook_store.h"
 #include "core/timestamp.h"
-#include "storage/webhook_store.h"
 
 namespace chargelock::core {
 
-using WebhookDeliveryRecord = storage::WebhookDeliveryRecord;
-
 // ---- URL
 
-struct WebhookUrl {
-  std::string scheme;  // "http" or "https"
-  std::string host;    // a name or an address (IPv6 without brackets)
-  int port = 0;        // the scheme's default when the URL names none
-  std::string target;  // path and query, at least "/"
-  bool tls() const { return scheme == "https"; }
-};
+// An owner's webhook URL: one of base/url.h's, http or https.
+using WebhookUrl = base::Url;
 
 inline constexpr std::size_t kMaxWebhookUrlLength = 2048;
 
@@ -98,12 +92,12 @@ inline constexpr std::size_t kMaxWebhookSecretLength = 512;
 
 class WebhookService {
  public:
-  explicit WebhookService(storage::WebhookStore& store);
+  explicit WebhookService(WebhookStore& store);
 
   // Creates or replaces the owner's webhook; pending deliveries go to the
   // new URL with the new secret. Without a secret one is generated. Throws
   // std::invalid_argument for a bad URL or a secret outside 16..512
-  // printable ASCII characters; storage::NotFoundError for an unknown owner.
+  // printable ASCII characters; RowNotFoundError for an unknown owner.
   WebhookSet set(std::int64_t owner_id, const std::string& url,
                  const std::optional<std::string>& secret);
   std::optional<Webhook> get(std::int64_t owner_id);
@@ -115,7 +109,7 @@ class WebhookService {
   static std::string generate_secret();  // "whsec_" + 64 hex characters
 
  private:
-  storage::WebhookStore& store_;
+  WebhookStore& store_;
 };
 
 // ---- delivery
@@ -156,8 +150,8 @@ struct WebhookDispatcherConfig {
 
 class WebhookDispatcher {
  public:
-  WebhookDispatcher(storage::WebhookStore& store, WebhookTransport& transport,
-                    WebhookRenderer renderer, WebhookDispatcherConfig config = {});
+  WebhookDispatcher(WebhookStore& store, WebhookTransport& transport, WebhookRenderer renderer,
+                    WebhookDispatcherConfig config = {});
   ~WebhookDispatcher();  // stop()
   WebhookDispatcher(const WebhookDispatcher&) = delete;
   WebhookDispatcher& operator=(const WebhookDispatcher&) = delete;
@@ -174,9 +168,9 @@ class WebhookDispatcher {
 
  private:
   void run();
-  void attempt(const storage::ClaimedWebhookDelivery& claimed);
+  void attempt(const ClaimedWebhookDelivery& claimed);
 
-  storage::WebhookStore& store_;
+  WebhookStore& store_;
   WebhookTransport& transport_;
   WebhookRenderer renderer_;
   WebhookDispatcherConfig config_;

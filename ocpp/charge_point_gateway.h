@@ -51,7 +51,6 @@ class ChargePointGateway : public ConnectionHandler {
 
   // The live session of a charge point on this node, or null. Loop thread.
   std::shared_ptr<ChargePointSession> session_of(const std::string& charge_point_id) const;
-  std::size_t connected_count() const { return sessions_.size(); }
   // CALLs from piles being handled on workers (their answers not yet
   // handed to the server). Loop thread.
   std::size_t calls_in_flight() const;

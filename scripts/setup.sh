@@ -8,7 +8,7 @@ build=${1:-$root/build}
 shift || true
 
 packages=(build-essential cmake pkg-config libwebsockets-dev libwebsockets-evlib-ev libev-dev
-          rapidjson-dev libssl-dev libfmt-dev
+          rapidjson-dev libssl-dev libfmt-dev libcurl4-openssl-dev
           libpqxx-dev catch2 postgresql openssl curl nodejs npm
           chromium)  # chromium: the console's browser test (test/browser)
 missing=()

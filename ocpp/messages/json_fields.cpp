@@ -48,7 +48,9 @@ std::optional<int> optional_int(const rapidjson::Value& object, const char* name
 
 core::Timestamp required_time(const rapidjson::Value& object, const char* name) {
   const std::string text = required_string(object, name);
-  const auto t = core::parse_rfc3339(text);
+  // The schema check has already applied the pile's rule for a missing
+  // offset (--assume-utc-timestamps); what passed it is read as UTC.
+  const auto t = core::parse_rfc3339(text, core::MissingOffset::AssumeUtc);
   if (!t)
     throw CallFailure(ErrorCode::TypeConstraintViolation,
                       std::string(name) + " must be an RFC 3339 date-time");

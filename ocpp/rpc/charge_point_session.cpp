@@ -3,11 +3,13 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <cstring>
 #include <mutex>
 #include <random>
 #include <utility>
 #include <variant>
 
+#include "base/ids.h"
 #include "core/log.h"
 #include "ocpp/ocpp_metrics.h"
 #include "ocpp/rpc/secret_redaction.h"
@@ -431,13 +433,13 @@ std::string ChargePointSession::new_message_id() {
   // unique across reconnects without any shared counter.
   // One generator for the loop thread, not one per session (its state is
   // 2.5 KB; sessions only ever call this on the loop thread).
+  // Not OpenSSL's generator: a message id needs uniqueness, not secrecy,
+  // and this runs on the loop thread for every CALL we send.
   thread_local std::mt19937_64 random{std::random_device{}()};
-  std::uint64_t high = random();
-  std::uint64_t low = random();
-  high = (high & ~0xF000ULL) | 0x4000ULL;                // version 4
-  low = (low & ~(0xC000ULL << 48)) | (0x8000ULL << 48);  // RFC 4122 variant
-  return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", high >> 32, (high >> 16) & 0xFFFF,
-                     high & 0xFFFF, low >> 48, low & 0xFFFFFFFFFFFFULL);
+  const std::uint64_t words[2] = {random(), random()};
+  unsigned char bytes[16];
+  std::memcpy(bytes, words, sizeof bytes);
+  return base::uuid_v4(bytes);
 }
 
 }  // namespace chargelock::ocpp

@@ -68,7 +68,7 @@ struct SessionOptions {
   std::size_t reply_cache_size = 16;
   // Date-times without a UTC offset in the pile's frames: refused by the
   // schema check (OCPP 1.6), or read as UTC (--assume-utc-timestamps).
-  MissingOffset missing_offset = MissingOffset::Refuse;
+  base::MissingOffset missing_offset = base::MissingOffset::Refuse;
 };
 
 enum class CallStatus {

@@ -29,7 +29,7 @@
 #include <string>
 #include <utility>
 
-#include "core/json_nesting.h"
+#include "base/json_nesting.h"
 
 namespace chargelock::ocpp {
 
@@ -214,7 +214,7 @@ FrameError too_deep(std::string_view text) {
   std::optional<MessageType> type;
   if (head.type && *head.type >= 2 && *head.type <= 4) type = static_cast<MessageType>(*head.type);
   return error(head.id.empty() ? std::string(kUnknownId) : head.id, ErrorCode::FormationViolation,
-               "Frame nests deeper than " + std::to_string(core::kMaxJsonNesting) + " levels",
+               "Frame nests deeper than " + std::to_string(base::kMaxJsonNesting) + " levels",
                type);
 }
 
@@ -240,7 +240,7 @@ std::optional<ErrorCode> error_code_from_string(std::string_view text) {
 std::variant<Frame, FrameError> parse_frame(std::string_view text) {
   try {
     // Refused before parsing: copying and validating a value recurse.
-    if (core::json_too_deep_at(text)) return too_deep(text);
+    if (base::json_too_deep_at(text)) return too_deep(text);
     rapidjson::Document document;
     // Iterative parsing: no recursion, whatever the input looks like.
     document.Parse<rapidjson::kParseIterativeFlag>(text.data(), text.size());

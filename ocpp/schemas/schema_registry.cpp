@@ -12,7 +12,7 @@
 #include <set>
 #include <stdexcept>
 
-#include "ocpp/schemas/date_time.h"
+#include "base/time.h"
 #include "ocpp/schemas/embedded_schemas.h"
 
 namespace chargelock::ocpp {
@@ -117,7 +117,7 @@ class SchemaRegistry::CompiledSchema {
   }
 
   std::optional<ValidationFailure> validate(const rapidjson::Value& payload,
-                                            MissingOffset missing_offset) const {
+                                            base::MissingOffset missing_offset) const {
     // A validator holds per-run state; the compiled schema is immutable and
     // shared, which is what makes concurrent validation safe.
     rapidjson::SchemaValidator validator(*compiled_);
@@ -188,7 +188,7 @@ class SchemaRegistry::CompiledSchema {
   // and every "multipleOf" number.
   std::optional<ValidationFailure> check_extras(const rapidjson::Value* schema,
                                                 const rapidjson::Value& value, std::string& pointer,
-                                                MissingOffset missing_offset) const {
+                                                base::MissingOffset missing_offset) const {
     schema = resolve(source_, schema);
     if (schema == nullptr) return std::nullopt;
     if (value.IsNumber()) {
@@ -202,7 +202,7 @@ class SchemaRegistry::CompiledSchema {
       const rapidjson::Value* format = member(schema, "format");
       if (format != nullptr && format->IsString() &&
           std::string_view(format->GetString()) == "date-time" &&
-          !is_rfc3339_date_time({value.GetString(), value.GetStringLength()}, missing_offset))
+          !base::is_rfc3339({value.GetString(), value.GetStringLength()}, missing_offset))
         return ValidationFailure{
             ErrorCode::PropertyConstraintViolation,
             fmt::format("{}: \"{}\" is not an RFC 3339 date-time (format date-time)",
@@ -303,7 +303,8 @@ std::vector<std::string> SchemaRegistry::actions() const {
 }
 
 std::optional<ValidationFailure> SchemaRegistry::validate_request(
-    std::string_view action, const rapidjson::Value& payload, MissingOffset missing_offset) const {
+    std::string_view action, const rapidjson::Value& payload,
+    base::MissingOffset missing_offset) const {
   const Entry* entry = find(action);
   if (entry == nullptr)
     return ValidationFailure{ErrorCode::NotImplemented, fmt::format("unknown action {}", action)};
@@ -311,7 +312,8 @@ std::optional<ValidationFailure> SchemaRegistry::validate_request(
 }
 
 std::optional<ValidationFailure> SchemaRegistry::validate_response(
-    std::string_view action, const rapidjson::Value& payload, MissingOffset missing_offset) const {
+    std::string_view action, const rapidjson::Value& payload,
+    base::MissingOffset missing_offset) const {
   const Entry* entry = find(action);
   if (entry == nullptr)
     return ValidationFailure{ErrorCode::NotImplemented, fmt::format("unknown action {}", action)};

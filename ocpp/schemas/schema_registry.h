@@ -23,9 +23,9 @@
 #include <utility>
 #include <vector>
 
+#include "base/time.h"
 #include "ocpp/rpc/frame.h"
 #include "ocpp/schemas/action_catalog.h"
-#include "ocpp/schemas/date_time.h"
 
 namespace chargelock::ocpp {
 
@@ -64,10 +64,10 @@ class SchemaRegistry {
   // frames under --assume-utc-timestamps); what we send always has one.
   std::optional<ValidationFailure> validate_request(
       std::string_view action, const rapidjson::Value& payload,
-      MissingOffset missing_offset = MissingOffset::Refuse) const;
+      base::MissingOffset missing_offset = base::MissingOffset::Refuse) const;
   std::optional<ValidationFailure> validate_response(
       std::string_view action, const rapidjson::Value& payload,
-      MissingOffset missing_offset = MissingOffset::Refuse) const;
+      base::MissingOffset missing_offset = base::MissingOffset::Refuse) const;
 
  private:
   class CompiledSchema;

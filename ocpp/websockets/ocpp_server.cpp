@@ -32,6 +32,7 @@
 #include "ocpp/websockets/fd_limit.h"
 #include "ocpp/websockets/tls_files.h"
 #include "ocpp/websockets/upgrade_parsing.h"
+#include "tls/lws_listener.h"
 #include "tls/server_policy.h"
 
 namespace chargelock::ocpp {
@@ -88,16 +89,6 @@ const lws_protocols kProtocols[] = {
     {kSubprotocol, lws_callback, 0, kRxChunkBytes, 0, nullptr, 0},
     {nullptr, nullptr, 0, 0, 0, nullptr, 0},
 };
-
-std::string header(lws* wsi, lws_token_indexes token) {
-  const int length = lws_hdr_total_length(wsi, token);
-  if (length <= 0) return {};
-  std::string value(static_cast<std::size_t>(length) + 1, '\0');
-  const int copied = lws_hdr_copy(wsi, value.data(), length + 1, token);
-  if (copied < 0) return {};
-  value.resize(static_cast<std::size_t>(copied));
-  return value;
-}
 
 // Writes a complete body-less HTTP response. Returns false when it could not
 // be written (the caller then hangs up).
@@ -252,14 +243,10 @@ OcppServer::Impl::Impl(ServerConfig config, ConnectionHandler& handler)
   lws_set_log_level(config_.lws_log_levels, nullptr);
   websockets::adjust_open_file_limit();
 
-  lws_context_creation_info info{};
+  lws_context_creation_info info = tls::context_info(static_cast<LwsEventSink*>(this), true);
   // VALIDATE_UTF8 is read from the context (not the vhost) options in 4.1:
   // invalid UTF-8 in a text message closes the connection with 1007.
-  info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
-                 LWS_SERVER_OPTION_VALIDATE_UTF8;
-  info.port = CONTEXT_PORT_NO_LISTEN;
-  info.user = static_cast<LwsEventSink*>(this);
-  info.server_string = "ChargeLock";
+  info.options |= LWS_SERVER_OPTION_VALIDATE_UTF8;
   // fd_limit_per_thread stays 0: lws sizes its tables from RLIMIT_NOFILE,
   // which adjust_open_file_limit() has raised (and bounded).
   loop_ = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOSIGMASK);
@@ -317,25 +304,13 @@ Listener* OcppServer::Impl::create_listener(const ListenerConfig& config, bool t
 
   const std::string where =
       (tls ? "wss://" : "ws://") + config.host + ":" + std::to_string(config.port);
-  lws_context_creation_info info{};
-  info.vhost_name = tls ? "ocpp-tls" : "ocpp-plain";
-  info.port = config.port;  // 0 = ephemeral
-  info.protocols = kProtocols;
-  info.user = listener.get();
+  lws_context_creation_info info = tls::vhost_info(tls ? "ocpp-tls" : "ocpp-plain", config.host,
+                                                   config.port, kProtocols, listener.get());
   info.retry_and_idle_policy = &listener->keepalive;
   // How long a connection may sit in the handshake (lws default: 5 s). In a
   // boot storm thousands of piles connect at once and their upgrades queue
   // behind each other's password checks (5,000 piles: ~5 s of checks).
   info.timeout_secs = 30;
-  info.options = LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
-  // "0.0.0.0" / "" = every IPv4 interface, "::" = dual stack, otherwise an IP
-  // literal or interface name.
-  if (config.host.empty() || config.host == "0.0.0.0") {
-    info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
-  } else if (config.host != "::") {
-    info.iface = config.host.c_str();
-    if (config.host.find(':') == std::string::npos) info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
-  }
   if (tls) {
     // The listeners' one TLS policy (versions, ciphers; ALPN h1 only:
     // ws-over-h2 would bypass the per-connection keepalive).
@@ -572,7 +547,7 @@ int OcppServer::Impl::confirm_upgrade(lws* wsi, const Listener& listener, const 
     return refuse(HTTP_STATUS_BAD_REQUEST);
   }
   const auto charge_point_id =
-      websockets::charge_point_id_from_path(header(wsi, WSI_TOKEN_GET_URI));
+      websockets::charge_point_id_from_path(tls::header_value(wsi, WSI_TOKEN_GET_URI));
   if (!charge_point_id) return refuse(HTTP_STATUS_NOT_FOUND);
   // Shutting down: the pile should try again (another node, or this one
   // once it is back).
@@ -592,15 +567,15 @@ int OcppServer::Impl::confirm_upgrade(lws* wsi, const Listener& listener, const 
       return refuse(kTooManyRequests);
     }
   }
-  if (!websockets::offers_subprotocol(header(wsi, WSI_TOKEN_PROTOCOL), kSubprotocol)) {
+  if (!websockets::offers_subprotocol(tls::header_value(wsi, WSI_TOKEN_PROTOCOL), kSubprotocol)) {
     return refuse(HTTP_STATUS_BAD_REQUEST);
   }
 
   UpgradeRequest request;
   request.charge_point_id = *charge_point_id;
   request.tls = listener.tls;
-  if (auto credentials =
-          websockets::parse_basic_authorization(header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION))) {
+  if (auto credentials = websockets::parse_basic_authorization(
+          tls::header_value(wsi, WSI_TOKEN_HTTP_AUTHORIZATION))) {
     request.basic_user = std::move(credentials->user);
     request.basic_password = std::move(credentials->password);
   }
@@ -629,7 +604,7 @@ int OcppServer::Impl::answer_plain_http(lws* wsi) {
   // A plain request to an OCPP path is told to upgrade; anything else is
   // not here.
   const bool ocpp_path =
-      websockets::charge_point_id_from_path(header(wsi, WSI_TOKEN_GET_URI)).has_value();
+      websockets::charge_point_id_from_path(tls::header_value(wsi, WSI_TOKEN_GET_URI)).has_value();
   if (!respond(wsi, ocpp_path ? 426 : HTTP_STATUS_NOT_FOUND)) return -1;
   return lws_http_transaction_completed(wsi) ? -1 : 0;
 }

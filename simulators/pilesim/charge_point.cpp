@@ -6,8 +6,9 @@
 #include <cstdio>
 #include <utility>
 
+#include "base/time.h"
 #include "simulators/pilesim/lock_extension.h"
-#include "simulators/pilesim/time_format.h"
+#include "simulators/pilesim/meter_values.h"
 
 namespace chargelock::pilesim {
 namespace {
@@ -658,7 +659,7 @@ void ChargePoint::refresh_status(int connector, bool force) {
   payload.add("connectorId", connector);
   payload.add("errorCode", "NoError");
   payload.add("status", to_string(now_status));
-  payload.add("timestamp", format_timestamp(clock_ms_));
+  payload.add("timestamp", base::format_rfc3339(base::from_unix_ms(clock_ms_)));
   enqueue("StatusNotification", payload);
 }
 
@@ -691,7 +692,7 @@ void ChargePoint::begin_transaction(int connector, const std::string& id_tag, st
     payload.add("reservationId", conn.reservation->id);
     conn.reservation.reset();
   }
-  payload.add("timestamp", format_timestamp(now));
+  payload.add("timestamp", base::format_rfc3339(base::from_unix_ms(now)));
   const int ref = tx.ref;
   conn.tx = std::move(tx);
   conn.finished = false;
@@ -715,7 +716,7 @@ void ChargePoint::end_transaction(int connector, std::string_view reason, std::i
   json::ObjectBuilder payload;
   payload.add("idTag", conn.tx->id_tag);
   payload.add("meterStop", static_cast<int>(std::lround(conn.meter.energy_wh())));
-  payload.add("timestamp", format_timestamp(now));
+  payload.add("timestamp", base::format_rfc3339(base::from_unix_ms(now)));
   payload.add("reason", reason);
   QueuedCall call;
   call.action = "StopTransaction";
@@ -746,28 +747,12 @@ void ChargePoint::send_meter_values(int connector, std::string_view context, boo
                                     std::int64_t now) {
   Connector& conn = connectors_[static_cast<std::size_t>(connector)];
   const MeterReading reading = conn.meter.reading(now, limit_w(connector));
-  json::ObjectBuilder payload;
-  payload.add("connectorId", connector);
-  auto& alloc = payload.allocator();
-  rapidjson::Value sampled(rapidjson::kArrayType);
+  std::vector<SampledValue> sampled;
   auto add_sample = [&](std::string_view measurand, double value, const char* unit,
                         const char* location, int decimals) {
     char text[32];
     std::snprintf(text, sizeof text, "%.*f", decimals, value);
-    rapidjson::Value sample(rapidjson::kObjectType);
-    sample.AddMember("value", rapidjson::Value(text, alloc), alloc);
-    sample.AddMember(
-        "context",
-        rapidjson::Value(context.data(), static_cast<rapidjson::SizeType>(context.size()), alloc),
-        alloc);
-    sample.AddMember("format", "Raw", alloc);
-    sample.AddMember("measurand",
-                     rapidjson::Value(measurand.data(),
-                                      static_cast<rapidjson::SizeType>(measurand.size()), alloc),
-                     alloc);
-    sample.AddMember("location", rapidjson::StringRef(location), alloc);
-    sample.AddMember("unit", rapidjson::StringRef(unit), alloc);
-    sampled.PushBack(sample, alloc);
+    sampled.push_back({text, std::string(measurand), unit, location});
   };
   for (const auto& measurand : store_.list("MeterValuesSampledData")) {
     if (measurand == "Energy.Active.Import.Register") {
@@ -786,18 +771,11 @@ void ChargePoint::send_meter_values(int connector, std::string_view context, boo
       add_sample(measurand, reading.offered_w / (MeterModel::kPhases * 230.0), "A", "Outlet", 1);
     }
   }
-  if (sampled.Empty())
+  if (sampled.empty())
     add_sample("Energy.Active.Import.Register", reading.energy_wh, "Wh", "Outlet", 0);
-  rapidjson::Value meter_value(rapidjson::kObjectType);
-  const std::string timestamp = format_timestamp(now);
-  meter_value.AddMember("timestamp", rapidjson::Value(timestamp.c_str(), alloc), alloc);
-  meter_value.AddMember("sampledValue", sampled, alloc);
-  rapidjson::Value meter_values(rapidjson::kArrayType);
-  meter_values.PushBack(meter_value, alloc);
-  payload.add("meterValue", meter_values);
   QueuedCall call;
   call.action = "MeterValues";
-  call.payload = payload.text();
+  call.payload = meter_values_payload(connector, now, context, sampled);
   call.connector = connector;
   call.durable = durable && conn.tx.has_value();
   if (conn.tx) {

@@ -6,10 +6,10 @@
 #include <cctype>
 #include <cmath>
 
+#include "base/time.h"
 #include "ocpp/schemas/schema_registry.h"
 #include "simulators/pilesim/charge_point.h"
 #include "simulators/pilesim/lock_extension.h"
-#include "simulators/pilesim/time_format.h"
 
 namespace chargelock::pilesim {
 namespace {
@@ -139,8 +139,8 @@ void ChargePoint::handle_call(const ocpp::Call& call, std::int64_t now) {
     deferred_.push_back({now + 3000, Job::DiagnosticsUploaded, 0});
   } else if (action == "UpdateFirmware") {
     reply(id, response);  // an empty object
-    const auto retrieve = parse_timestamp(json::string(request, "retrieveDate").value_or(""));
-    const std::int64_t start = std::max(now, retrieve.value_or(now)) + 1000;
+    const auto retrieve = base::parse_rfc3339(json::string(request, "retrieveDate").value_or(""));
+    const std::int64_t start = std::max(now, retrieve ? base::to_unix_ms(*retrieve) : now) + 1000;
     for (int step = 0; step < 4; ++step) {
       deferred_.push_back({start + 1000 * step, Job::FirmwareStep, step});
     }
@@ -377,8 +377,8 @@ void ChargePoint::answer_reserve_now(const ocpp::Call& call) {
   Reservation reservation;
   reservation.id = reservation_id;
   reservation.id_tag = json::string(request, "idTag").value_or("");
-  reservation.expires_at =
-      parse_timestamp(json::string(request, "expiryDate").value_or("")).value_or(kNever);
+  const auto expiry = base::parse_rfc3339(json::string(request, "expiryDate").value_or(""));
+  reservation.expires_at = expiry ? base::to_unix_ms(*expiry) : kNever;
   connectors_[static_cast<std::size_t>(c)].reservation = reservation;
   refresh_status(c);
 }
@@ -469,7 +469,7 @@ void ChargePoint::answer_composite_schedule(const ocpp::Call& call, std::int64_t
   if (amps) limit /= 230.0 * MeterModel::kPhases;
   response.add("status", "Accepted");
   response.add("connectorId", c);
-  response.add("scheduleStart", format_timestamp(now));
+  response.add("scheduleStart", base::format_rfc3339(base::from_unix_ms(now)));
   auto& alloc = response.allocator();
   rapidjson::Value period(rapidjson::kObjectType);
   period.AddMember("startPeriod", 0, alloc);

@@ -7,6 +7,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "base/pattern.h"
+
 namespace chargelock::pilesim {
 namespace {
 
@@ -104,10 +106,10 @@ PileNetwork::PileNetwork(const NetworkSettings& settings, std::vector<ChargePoin
     slots_[i].index = i;
     if (!settings_.cert_pattern.empty()) {
       const int n = settings_.first_number + static_cast<int>(i);
-      const std::string cert = expand_pattern(settings_.cert_pattern, n);
+      const std::string cert = base::expand_pattern(settings_.cert_pattern, n);
       if (cert_vhosts_.count(cert) == 0) {
         cert_vhosts_[cert] = make_vhost("pilesim-" + std::to_string(cert_vhosts_.size() + 1), cert,
-                                        expand_pattern(settings_.key_pattern, n));
+                                        base::expand_pattern(settings_.key_pattern, n));
       }
     }
   }
@@ -123,12 +125,12 @@ PileNetwork::~PileNetwork() {
 lws_vhost* PileNetwork::vhost_for(std::size_t index) {
   if (settings_.cert_pattern.empty()) return default_vhost_;
   const int n = settings_.first_number + static_cast<int>(index);
-  return cert_vhosts_.at(expand_pattern(settings_.cert_pattern, n));
+  return cert_vhosts_.at(base::expand_pattern(settings_.cert_pattern, n));
 }
 
 std::string PileNetwork::password_for(std::size_t index) const {
-  return expand_pattern(settings_.password_pattern,
-                        settings_.first_number + static_cast<int>(index));
+  return base::expand_pattern(settings_.password_pattern,
+                              settings_.first_number + static_cast<int>(index));
 }
 
 void PileNetwork::connect(std::size_t index) {

@@ -7,8 +7,9 @@
 #include <chrono>
 #include <cstdio>
 
+#include "base/time.h"
 #include "simulators/pilesim/json_util.h"
-#include "simulators/pilesim/time_format.h"
+#include "simulators/pilesim/meter_values.h"
 
 namespace chargelock::pilesim {
 namespace {
@@ -64,36 +65,20 @@ FloodCall flood_call(FloodKind kind, std::uint64_t sequence, std::int64_t now_ms
       payload.add("connectorId", 1);
       payload.add("errorCode", "NoError");
       payload.add("status", "Available");
-      payload.add("timestamp", format_timestamp(now_ms));
+      payload.add("timestamp", base::format_rfc3339(base::from_unix_ms(now_ms)));
       return {"StatusNotification", payload.text()};
     }
     case FloodKind::Meter: {
       samples = std::clamp(samples, 1, kMaxSamples);
-      json::ObjectBuilder payload;
-      payload.add("connectorId", 1);
-      auto& alloc = payload.allocator();
-      rapidjson::Value sampled(rapidjson::kArrayType);
+      std::vector<SampledValue> sampled;
       for (int i = 0; i < samples; ++i) {
         const Measurand& m = kMeasurands[i];
         // Energy grows by 10 Wh a call; the other values are plausible constants.
-        const std::string value =
+        std::string value =
             i == 0 ? std::to_string(1000 + 10 * sequence) : std::to_string(100 + 10 * i) + ".0";
-        rapidjson::Value sample(rapidjson::kObjectType);
-        sample.AddMember("value", rapidjson::Value(value.c_str(), alloc), alloc);
-        sample.AddMember("context", "Sample.Periodic", alloc);
-        sample.AddMember("measurand", rapidjson::StringRef(m.name), alloc);
-        sample.AddMember("location", rapidjson::StringRef(m.location), alloc);
-        sample.AddMember("unit", rapidjson::StringRef(m.unit), alloc);
-        sampled.PushBack(sample, alloc);
+        sampled.push_back({std::move(value), m.name, m.unit, m.location});
       }
-      rapidjson::Value meter_value(rapidjson::kObjectType);
-      const std::string timestamp = format_timestamp(now_ms);
-      meter_value.AddMember("timestamp", rapidjson::Value(timestamp.c_str(), alloc), alloc);
-      meter_value.AddMember("sampledValue", sampled, alloc);
-      rapidjson::Value list(rapidjson::kArrayType);
-      list.PushBack(meter_value, alloc);
-      payload.add("meterValue", list);
-      return {"MeterValues", payload.text()};
+      return {"MeterValues", meter_values_payload(1, now_ms, "Sample.Periodic", sampled)};
     }
     case FloodKind::Heartbeat:
     case FloodKind::None:

@@ -12,6 +12,7 @@
 #include <variant>
 #include <vector>
 
+#include "base/pattern.h"
 #include "simulators/pilesim/busy.h"
 #include "simulators/pilesim/charge_point.h"
 #include "simulators/pilesim/connection.h"
@@ -87,7 +88,7 @@ int main(int argc, char** argv) {
   int extension_piles = 0;
   for (int i = 0; i < options.count; ++i) {
     pilesim::PileConfig config;
-    config.id = pilesim::expand_pattern(options.id_pattern, options.first + i);
+    config.id = chargelock::base::expand_pattern(options.id_pattern, options.first + i);
     config.connectors = options.connectors;
     config.lock_extension = !pilesim::in_even_share(i, options.standard_fraction);
     if (config.lock_extension) {

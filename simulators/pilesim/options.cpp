@@ -2,7 +2,10 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <stdexcept>
 #include <vector>
+
+#include "base/url.h"
 
 namespace chargelock::pilesim {
 namespace {
@@ -27,60 +30,20 @@ int to_int(const std::string& flag, const std::string& value, int min, int max) 
 }  // namespace
 
 std::optional<Url> parse_url(std::string_view text) {
-  Url url;
-  if (text.rfind("ws://", 0) == 0) {
-    text.remove_prefix(5);
-    url.port = 80;
-  } else if (text.rfind("wss://", 0) == 0) {
-    text.remove_prefix(6);
-    url.tls = true;
-    url.port = 443;
-  } else {
+  base::Url parsed;
+  try {
+    parsed = base::parse_url(text);
+  } catch (const std::invalid_argument&) {
     return std::nullopt;
   }
-  const std::size_t slash = text.find('/');
-  std::string_view authority = text.substr(0, slash);
-  std::string_view path = slash == std::string_view::npos ? "" : text.substr(slash);
-  if (!authority.empty() && authority.front() == '[') {
-    const std::size_t close = authority.find(']');
-    if (close == std::string_view::npos) return std::nullopt;
-    url.host = std::string(authority.substr(1, close - 1));
-    authority.remove_prefix(close + 1);
-    if (!authority.empty() && authority.front() != ':') return std::nullopt;
-  } else {
-    const std::size_t colon = authority.find(':');
-    url.host = std::string(authority.substr(0, colon));
-    authority = colon == std::string_view::npos ? "" : authority.substr(colon);
-  }
-  if (!authority.empty()) {
-    authority.remove_prefix(1);  // ':'
-    if (authority.empty() || authority.size() > 5) return std::nullopt;
-    int port = 0;
-    for (char c : authority) {
-      if (c < '0' || c > '9') return std::nullopt;
-      port = port * 10 + (c - '0');
-    }
-    if (port < 1 || port > 65535) return std::nullopt;
-    url.port = port;
-  }
-  if (url.host.empty()) return std::nullopt;
-  while (!path.empty() && path.back() == '/') path.remove_suffix(1);
-  url.path = std::string(path);
+  if (parsed.scheme != "ws" && parsed.scheme != "wss") return std::nullopt;
+  Url url;
+  url.tls = parsed.tls();
+  url.host = parsed.host;
+  url.port = parsed.port;
+  url.path = parsed.target;
+  while (!url.path.empty() && url.path.back() == '/') url.path.pop_back();
   return url;
-}
-
-std::string expand_pattern(std::string_view pattern, int n) {
-  std::string out;
-  const std::string number = std::to_string(n);
-  for (std::size_t i = 0; i < pattern.size();) {
-    if (pattern.compare(i, 3, "{n}") == 0) {
-      out += number;
-      i += 3;
-    } else {
-      out += pattern[i++];
-    }
-  }
-  return out;
 }
 
 bool in_even_share(int index, double fraction) {

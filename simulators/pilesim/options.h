@@ -16,8 +16,9 @@ struct Url {
   std::string path;  // without a trailing slash; the pile id is appended
 };
 
-// "ws://host:port/path" or "wss://…"; the port defaults to 80 / 443. IPv6
-// hosts go in brackets. nullopt when malformed.
+// "ws://host:port/path" or "wss://…" read by base::parse_url (the port
+// defaults to 80 / 443, IPv6 hosts in brackets); nullopt when malformed or
+// of another scheme.
 std::optional<Url> parse_url(std::string_view text);
 
 struct Options {
@@ -69,9 +70,6 @@ class OptionError : public std::runtime_error {
 Options parse_options(int argc, const char* const* argv);
 
 std::string usage();
-
-// Replaces every "{n}" in `pattern` with `n`.
-std::string expand_pattern(std::string_view pattern, int n);
 
 // Whether item `index` (0-based) of `count` is in a share `fraction` of
 // them: floor(count × fraction) items spread evenly over the range. Picks the

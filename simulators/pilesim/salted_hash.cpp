@@ -5,6 +5,8 @@
 #include <memory>
 #include <stdexcept>
 
+#include "base/ids.h"
+
 namespace chargelock::pilesim {
 
 std::string salted_sha256_hex(std::string_view salt, std::string_view compare_form) {
@@ -20,14 +22,7 @@ std::string salted_sha256_hex(std::string_view salt, std::string_view compare_fo
       EVP_DigestFinal_ex(context.get(), digest, &size) != 1) {
     throw std::runtime_error("SHA-256 failed");
   }
-  static const char kHexDigits[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(size * 2);
-  for (unsigned int i = 0; i < size; ++i) {
-    hex += kHexDigits[digest[i] >> 4];
-    hex += kHexDigits[digest[i] & 0x0f];
-  }
-  return hex;
+  return base::hex(digest, size);
 }
 
 }  // namespace chargelock::pilesim

@@ -8,13 +8,15 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <ctime>
 #include <map>
+#include <memory>
 #include <stdexcept>
 #include <thread>
 
+#include "base/http_client.h"
+#include "base/time.h"
+#include "base/url.h"
 #include "simulators/vehicle_feeder/feeder.h"
-#include "simulators/vehicle_feeder/http_client.h"
 
 using namespace chargelock::feeder;
 
@@ -23,18 +25,6 @@ namespace {
 std::atomic<bool> g_stop{false};
 
 void on_signal(int) { g_stop.store(true); }
-
-std::string now_rfc3339() {
-  const auto now = std::chrono::system_clock::now();
-  const auto ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
-  return fmt::format("{}.{:03d}Z", text, static_cast<int>(ms % 1000));
-}
 
 struct Totals {
   long posted = 0;
@@ -63,12 +53,23 @@ int main(int argc, char** argv) {
   signal(SIGINT, on_signal);
   signal(SIGTERM, on_signal);
 
-  std::unique_ptr<HttpClient> client;
+  std::unique_ptr<chargelock::base::HttpClient> client;
+  std::string endpoint;  // the URL reports are POSTed to
   try {
-    Url url = parse_url(options.url);
-    if (url.path.size() < 7 || url.path.compare(url.path.size() - 7, 7, "/api/v1") != 0)
-      url.path += "/api/v1";
-    client = std::make_unique<HttpClient>(url, options.ca_file, std::chrono::seconds(10));
+    const chargelock::base::Url url = chargelock::base::parse_url(options.url);
+    if (url.scheme != "http" && url.scheme != "https")
+      throw std::invalid_argument("the URL must start with http:// or https://");
+    if (url.tls() && options.ca_file.empty())
+      throw std::invalid_argument("an https URL needs --ca FILE");
+    std::string path = url.target;
+    while (!path.empty() && path.back() == '/') path.pop_back();
+    if (path.size() < 7 || path.compare(path.size() - 7, 7, "/api/v1") != 0) path += "/api/v1";
+    endpoint = url.scheme + "://" + url.authority() + path + "/telematics/status";
+    chargelock::base::HttpClientOptions http;
+    http.ca_file = options.ca_file;
+    http.timeout = std::chrono::seconds(10);
+    http.user_agent = "vehicle-feeder";
+    client = std::make_unique<chargelock::base::HttpClient>(std::move(http));
   } catch (const std::exception& error) {
     std::fprintf(stderr, "vehicle-feeder: %s\n", error.what());
     return 2;
@@ -88,13 +89,19 @@ int main(int argc, char** argv) {
     if (!first) fleet.advance(std::chrono::duration<double>(now - last_step).count());
     first = false;
     last_step = now;
-    const std::string timestamp = now_rfc3339();
+    const std::string timestamp = chargelock::base::format_rfc3339(chargelock::base::Clock::now());
     for (const Vehicle& vehicle : fleet.vehicles()) {
       if (g_stop.load()) break;
-      const HttpReply reply =
-          client->post_json("/telematics/status", report_json(vehicle, timestamp), options.token);
+      chargelock::base::HttpRequest request;
+      request.method = "POST";
+      request.url = endpoint;
+      request.headers = {{"Content-Type", "application/json"},
+                         {"Authorization", "Bearer " + options.token}};
+      request.body = report_json(vehicle, timestamp);
+      const chargelock::base::HttpResponse reply = client->send(request);
+      const int status = reply.status.value_or(0);
       ++totals.posted;
-      if (reply.status == 202) {
+      if (status == 202) {
         ++totals.accepted;
         if (reply.body.find("\"lowBatteryPrompt\":true") != std::string::npos) {
           ++totals.prompts;
@@ -104,10 +111,9 @@ int main(int argc, char** argv) {
                          vehicle.vin.c_str(), vehicle.soc);
         }
       } else {
-        ++totals.refused[reply.status];
-        totals.last_error = reply.status == 0 ? client->last_error()
-                                              : fmt::format("{} {}", reply.status, reply.body);
-        if (reply.status == 401 || reply.status == 403) {
+        ++totals.refused[status];
+        totals.last_error = status == 0 ? reply.error : fmt::format("{} {}", status, reply.body);
+        if (status == 401 || status == 403) {
           std::fprintf(stderr, "vehicle-feeder: the token was refused (%s)\n",
                        totals.last_error.c_str());
           return 1;

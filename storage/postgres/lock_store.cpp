@@ -1,5 +1,5 @@
-// PostgreSQL LockStore.
-#include "storage/lock_store.h"
+// PostgreSQL core::LockStore.
+#include "core/stores/lock_store.h"
 
 #include <algorithm>
 
@@ -18,14 +18,14 @@ const char* const kColumns =
 
 const char* const kActive = " l.status IN ('requested', 'armed', 'engaged') ";
 
-LockRecord read_lock(const pqxx::row& row) {
-  LockRecord l;
+core::LockRecord read_lock(const pqxx::row& row) {
+  core::LockRecord l;
   l.id = row[0].as<std::string>();
   l.vin = row[1].as<std::string>();
   l.owner_id = row[2].as<std::int64_t>();
   l.status = row[3].as<std::string>();
   if (!row[4].is_null() && !row[5].is_null())
-    l.center = GeoLocation{row[4].as<double>(), row[5].as<double>()};
+    l.center = core::GeoLocation{row[4].as<double>(), row[5].as<double>()};
   if (!row[6].is_null()) l.radius_km = row[6].as<double>();
   l.charge_point_id = optional_text(row[7]);
   l.connector_id = optional_int(row[8]);
@@ -47,8 +47,8 @@ const char* const kPileColumns =
     " p.lock_id, p.charge_point_id, p.status, p.command_id, p.unlock_command_id, p.detail,"
     " ts_to_micros(p.updated_at), c.status, c.response, c.error_code ";
 
-LockPileRecord read_pile(const pqxx::row& row) {
-  LockPileRecord p;
+core::LockPile read_pile(const pqxx::row& row) {
+  core::LockPile p;
   p.lock_id = row[0].as<std::string>();
   p.charge_point_id = row[1].as<std::string>();
   p.status = row[2].as<std::string>();
@@ -66,8 +66,8 @@ const char* const kSightingColumns =
     " id, lock_id, charge_point_id, connector_id, ts_to_micros(at), source, matched_kind,"
     " matched_value, held, transaction_id, latitude, longitude ";
 
-SightingRecord read_sighting(const pqxx::row& row) {
-  SightingRecord s;
+core::Sighting read_sighting(const pqxx::row& row) {
+  core::Sighting s;
   s.id = row[0].as<std::int64_t>();
   s.lock_id = row[1].as<std::string>();
   s.charge_point_id = row[2].as<std::string>();
@@ -79,12 +79,12 @@ SightingRecord read_sighting(const pqxx::row& row) {
   s.held = row[8].as<bool>();
   s.transaction_id = optional_int(row[9]);
   if (!row[10].is_null() && !row[11].is_null())
-    s.location = GeoLocation{row[10].as<double>(), row[11].as<double>()};
+    s.location = core::GeoLocation{row[10].as<double>(), row[11].as<double>()};
   return s;
 }
 
-std::vector<LockRecord> read_locks(const pqxx::result& result) {
-  std::vector<LockRecord> out;
+std::vector<core::LockRecord> read_locks(const pqxx::result& result) {
+  std::vector<core::LockRecord> out;
   for (const auto& row : result) out.push_back(read_lock(row));
   return out;
 }
@@ -93,15 +93,15 @@ std::string select_locks(const std::string& where) {
   return std::string("SELECT") + kColumns + "FROM vehicle_locks l WHERE " + where;
 }
 
-class PgLockStore final : public LockStore {
+class PgLockStore final : public core::LockStore {
  public:
   explicit PgLockStore(Database::Impl& db) : db_(db) {}
 
-  Created create(const NewLock& lock) override {
+  Created create(const core::NewLock& lock) override {
     return db_.transact([&](pqxx::work& txn) {
       // Serialises lock requests of one vehicle (and checks it exists).
       if (txn.exec_params("SELECT 1 FROM vehicles WHERE vin = $1 FOR UPDATE", lock.vin).empty())
-        throw NotFoundError("no vehicle " + lock.vin);
+        throw core::RowNotFoundError("no vehicle " + lock.vin);
       const auto existing =
           txn.exec_params(select_locks("l.vin = $1 AND" + std::string(kActive)), lock.vin);
       if (!existing.empty()) return Created{read_lock(existing[0]), false};
@@ -124,16 +124,17 @@ class PgLockStore final : public LockStore {
     });
   }
 
-  std::optional<LockRecord> find(const std::string& id) override {
+  std::optional<core::LockRecord> find(const std::string& id) override {
     return one(select_locks("l.id = $1"), id);
   }
 
-  std::optional<LockRecord> active_for_vehicle(const std::string& vin) override {
+  std::optional<core::LockRecord> active_for_vehicle(const std::string& vin) override {
     return one(select_locks("l.vin = $1 AND" + std::string(kActive)), vin);
   }
 
-  std::optional<LockRecord> active_for_identifier(const IdentifierProbe& probe) override {
-    return db_.transact([&](pqxx::work& txn) -> std::optional<LockRecord> {
+  std::optional<core::LockRecord> active_for_identifier(
+      const core::IdentifierProbe& probe) override {
+    return db_.transact([&](pqxx::work& txn) -> std::optional<core::LockRecord> {
       const auto result = txn.exec_params(
           select_locks(std::string(kActive) +
                        "AND (l.vin = $3 OR EXISTS (SELECT 1 FROM vehicle_identifiers i"
@@ -147,7 +148,7 @@ class PgLockStore final : public LockStore {
     });
   }
 
-  std::vector<LockRecord> list(const LockFilter& filter) override {
+  std::vector<core::LockRecord> list(const core::LockFilter& filter) override {
     return db_.transact([&](pqxx::work& txn) {
       return read_locks(txn.exec_params(
           select_locks("($1::text IS NULL OR l.status = $1) AND ($2::text IS NULL OR"
@@ -160,7 +161,7 @@ class PgLockStore final : public LockStore {
     });
   }
 
-  int requested_since(const std::string& vin, Timestamp since) override {
+  int requested_since(const std::string& vin, core::Timestamp since) override {
     return db_.transact([&](pqxx::work& txn) {
       return txn
           .exec_params1(
@@ -171,7 +172,7 @@ class PgLockStore final : public LockStore {
     });
   }
 
-  std::vector<LockRecord> expiring_before(Timestamp before) override {
+  std::vector<core::LockRecord> expiring_before(core::Timestamp before) override {
     return db_.transact([&](pqxx::work& txn) {
       return read_locks(
           txn.exec_params(select_locks(std::string(kActive) + "AND l.expires_at < micros_to_ts($1)"
@@ -180,28 +181,28 @@ class PgLockStore final : public LockStore {
     });
   }
 
-  std::vector<LockRecord> list_active() override {
+  std::vector<core::LockRecord> list_active() override {
     return db_.transact([&](pqxx::work& txn) {
       return read_locks(txn.exec(select_locks(std::string(kActive) + "ORDER BY l.created_at")));
     });
   }
 
-  std::vector<LockRecord> list_for_owner(std::int64_t owner_id) override {
+  std::vector<core::LockRecord> list_for_owner(std::int64_t owner_id) override {
     return db_.transact([&](pqxx::work& txn) {
       return read_locks(txn.exec_params(
           select_locks("l.owner_id = $1 ORDER BY l.created_at DESC, l.id"), owner_id));
     });
   }
 
-  std::vector<LockRecord> engaged_at(const std::string& charge_point_id) override {
+  std::vector<core::LockRecord> engaged_at(const std::string& charge_point_id) override {
     return db_.transact([&](pqxx::work& txn) {
       return read_locks(txn.exec_params(
           select_locks("l.status = 'engaged' AND l.charge_point_id = $1"), charge_point_id));
     });
   }
 
-  std::optional<LockRecord> update(const LockUpdate& u) override {
-    return db_.transact([&](pqxx::work& txn) -> std::optional<LockRecord> {
+  std::optional<core::LockRecord> update(const core::LockUpdate& u) override {
+    return db_.transact([&](pqxx::work& txn) -> std::optional<core::LockRecord> {
       const auto current =
           txn.exec_params("SELECT status FROM vehicle_locks WHERE id = $1 FOR UPDATE", u.lock_id);
       if (current.empty()) return std::nullopt;
@@ -237,9 +238,9 @@ class PgLockStore final : public LockStore {
     });
   }
 
-  void put_pile(const LockPileRecord& p) override { put_piles({p}); }
+  void put_pile(const core::LockPile& p) override { put_piles({p}); }
 
-  void put_piles(const std::vector<LockPileRecord>& piles) override {
+  void put_piles(const std::vector<core::LockPile>& piles) override {
     static const std::vector<std::string> columns{"{}",         "{}",         "{}",
                                                   "{}::bigint", "{}::bigint", "{}"};
     const auto id_text = [](const std::optional<std::int64_t>& id) {
@@ -254,7 +255,7 @@ class PgLockStore final : public LockStore {
                 " command_id = excluded.command_id, unlock_command_id = excluded.unlock_command_id,"
                 " detail = excluded.detail, updated_at = now()",
                 piles.size(), [&](std::size_t i, TextParams& params) {
-                  const LockPileRecord& p = piles[i];
+                  const core::LockPile& p = piles[i];
                   params.push_back(p.lock_id);
                   params.push_back(p.charge_point_id);
                   params.push_back(p.status);
@@ -265,9 +266,9 @@ class PgLockStore final : public LockStore {
     });
   }
 
-  std::vector<LockPileRecord> piles(const std::string& lock_id) override {
+  std::vector<core::LockPile> piles(const std::string& lock_id) override {
     return db_.transact([&](pqxx::work& txn) {
-      std::vector<LockPileRecord> out;
+      std::vector<core::LockPile> out;
       for (const auto& row : txn.exec_params(std::string("SELECT") + kPileColumns +
                                                  "FROM vehicle_lock_piles p LEFT JOIN commands c"
                                                  " ON c.id = p.command_id WHERE p.lock_id = $1"
@@ -278,11 +279,11 @@ class PgLockStore final : public LockStore {
     });
   }
 
-  std::vector<LockPileRecord> piles_page(const std::string& lock_id,
+  std::vector<core::LockPile> piles_page(const std::string& lock_id,
                                          const std::optional<std::string>& status,
                                          const std::string& after, int limit) override {
     return db_.transact([&](pqxx::work& txn) {
-      std::vector<LockPileRecord> out;
+      std::vector<core::LockPile> out;
       for (const auto& row :
            txn.exec_params(std::string("SELECT") + kPileColumns +
                                "FROM vehicle_lock_piles p LEFT JOIN commands c"
@@ -307,9 +308,9 @@ class PgLockStore final : public LockStore {
     });
   }
 
-  std::optional<LockPileRecord> pile(const std::string& lock_id,
+  std::optional<core::LockPile> pile(const std::string& lock_id,
                                      const std::string& charge_point_id) override {
-    return db_.transact([&](pqxx::work& txn) -> std::optional<LockPileRecord> {
+    return db_.transact([&](pqxx::work& txn) -> std::optional<core::LockPile> {
       const auto result = txn.exec_params(std::string("SELECT") + kPileColumns +
                                               "FROM vehicle_lock_piles p LEFT JOIN commands c"
                                               " ON c.id = p.command_id WHERE p.lock_id = $1"
@@ -320,14 +321,14 @@ class PgLockStore final : public LockStore {
     });
   }
 
-  std::vector<LockTransitionRecord> transitions(const std::string& lock_id) override {
+  std::vector<core::LockTransition> transitions(const std::string& lock_id) override {
     return db_.transact([&](pqxx::work& txn) {
-      std::vector<LockTransitionRecord> out;
+      std::vector<core::LockTransition> out;
       for (const auto& row :
            txn.exec_params("SELECT id, lock_id, ts_to_micros(at), from_status, to_status, cause"
                            " FROM vehicle_lock_transitions WHERE lock_id = $1 ORDER BY id",
                            lock_id)) {
-        LockTransitionRecord t;
+        core::LockTransition t;
         t.id = row[0].as<std::int64_t>();
         t.lock_id = row[1].as<std::string>();
         t.at = from_micros(row[2].as<std::int64_t>());
@@ -370,7 +371,7 @@ class PgLockStore final : public LockStore {
     });
   }
 
-  SightingRecord add_sighting(const NewSighting& n) override {
+  core::Sighting add_sighting(const core::NewSighting& n) override {
     return db_.transact([&](pqxx::work& txn) {
       return read_sighting(txn.exec_params1(
           "INSERT INTO vehicle_lock_sightings (lock_id, charge_point_id, connector_id, source,"
@@ -383,9 +384,9 @@ class PgLockStore final : public LockStore {
     });
   }
 
-  std::vector<SightingRecord> sightings(const std::string& lock_id) override {
+  std::vector<core::Sighting> sightings(const std::string& lock_id) override {
     return db_.transact([&](pqxx::work& txn) {
-      std::vector<SightingRecord> out;
+      std::vector<core::Sighting> out;
       for (const auto& row :
            txn.exec_params(std::string("SELECT") + kSightingColumns +
                                "FROM vehicle_lock_sightings WHERE lock_id = $1 ORDER BY id",
@@ -396,8 +397,8 @@ class PgLockStore final : public LockStore {
   }
 
  private:
-  std::optional<LockRecord> one(const std::string& sql, const std::string& param) {
-    return db_.transact([&](pqxx::work& txn) -> std::optional<LockRecord> {
+  std::optional<core::LockRecord> one(const std::string& sql, const std::string& param) {
+    return db_.transact([&](pqxx::work& txn) -> std::optional<core::LockRecord> {
       const auto result = txn.exec_params(sql, param);
       if (result.empty()) return std::nullopt;
       return read_lock(result[0]);
@@ -409,7 +410,7 @@ class PgLockStore final : public LockStore {
 
 }  // namespace
 
-std::unique_ptr<LockStore> make_lock_store(Database::Impl& db) {
+std::unique_ptr<core::LockStore> make_lock_store(Database::Impl& db) {
   return std::make_unique<PgLockStore>(db);
 }
 

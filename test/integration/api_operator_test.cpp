@@ -5,7 +5,7 @@
 #include <thread>
 
 #include "core/central_system.h"
-#include "storage/message_log_store.h"
+#include "core/stores/message_log_store.h"
 #include "test/support/api_fixture.h"
 
 using namespace chargelock;
@@ -228,14 +228,13 @@ TEST_CASE("api: the message log of a charge point is paged with before/after cur
   ApiFixture api;
   auto admin = api.admin();
   REQUIRE(admin->post("/api/v1/chargepoints", R"({"id":"CP-M"})").status == 201);
-  std::vector<storage::LoggedFrame> frames;
+  std::vector<core::LoggedFrame> frames;
   for (int i = 0; i < 5; ++i) {
-    storage::LoggedFrame frame;
+    core::LoggedFrame frame;
     frame.charge_point_id = "CP-M";
-    frame.direction =
-        i % 2 ? storage::MessageDirection::Outgoing : storage::MessageDirection::Incoming;
+    frame.direction = i % 2 ? core::FrameDirection::Outgoing : core::FrameDirection::Incoming;
     frame.frame = "[2,\"" + std::to_string(i) + "\",\"Heartbeat\",{}]";
-    frame.received_at = storage::Clock::now();
+    frame.received_at = core::Clock::now();
     frames.push_back(frame);
   }
   api.database.db().message_log().append(frames);

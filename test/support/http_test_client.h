@@ -1,19 +1,20 @@
-// A tiny blocking HTTP/1.1 client for tests (loopback only), plain or over
-// TLS (OpenSSL; the server certificate is verified against a CA file and
-// the address 127.0.0.1). One keep-alive connection per client, reopened
-// when the server closed it. Not thread-safe: one client per thread.
+// The tests' REST client (loopback only): base::HttpClient (libcurl) to
+// http://127.0.0.1:PORT, or https:// with the server certificate verified
+// against a CA file and the address 127.0.0.1. Keep-alive connections,
+// reopened when the server closed them. raw() writes bytes as they are
+// (test/support/raw_http.h). Not thread-safe: one client per thread.
 #pragma once
 
 #include <rapidjson/document.h>
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
-struct ssl_ctx_st;
-struct ssl_st;
+#include "base/http_client.h"
 
 namespace chargelock::test {
 
@@ -33,7 +34,6 @@ class HttpTestClient {
   // HTTPS: the server's certificate must chain to `ca_file` and name
   // 127.0.0.1.
   HttpTestClient(int port, std::string bearer_token, std::string ca_file);
-  ~HttpTestClient();
   HttpTestClient(const HttpTestClient&) = delete;
   HttpTestClient& operator=(const HttpTestClient&) = delete;
 
@@ -72,31 +72,22 @@ class HttpTestClient {
   // ends (false). stream_text() is everything read so far.
   bool read_stream_until(const std::string& needle, std::chrono::milliseconds wait);
   const std::string& stream_text() const { return stream_text_; }
-  void close_stream() { close_socket(); }
+  void close_stream() { http_.close_stream(); }
 
   std::chrono::milliseconds timeout{10000};
 
  private:
-  bool ensure_connected();
-  void close_socket();
-  bool write_all(const std::string& bytes);
-  HttpResult read_response(bool head_request);
-  bool read_head(HttpResult& result, std::chrono::steady_clock::time_point deadline);
-  // Reads more bytes into buffered_; false on EOF, error or time-out.
-  bool fill(std::chrono::steady_clock::time_point deadline);
-  std::string request_text(const std::string& method, const std::string& path,
-                           const std::string& body,
-                           const std::vector<std::pair<std::string, std::string>>& headers);
+  base::HttpRequest make_request(const std::string& method, const std::string& path,
+                                 const std::string& body,
+                                 const std::vector<std::pair<std::string, std::string>>& headers);
+  HttpResult result_of(base::HttpResponse response);
 
   int port_;
   std::string token_;
-  std::string ca_file_;
-  ssl_ctx_st* ssl_ctx_ = nullptr;
-  ssl_st* ssl_ = nullptr;
+  std::string base_url_;  // "http://127.0.0.1:PORT" or https
+  base::HttpClient http_;
   std::string error_;
   std::string stream_text_;
-  int fd_ = -1;
-  std::string buffered_;  // bytes read past the previous response
   bool reused_ = false;
 };
 

@@ -12,6 +12,8 @@
 #include <cstdio>
 #include <memory>
 
+#include "base/ids.h"
+
 namespace chargelock::test {
 
 namespace {
@@ -32,13 +34,7 @@ std::string fingerprint(X509* certificate) {
   unsigned int size = 0;
   if (certificate == nullptr || X509_digest(certificate, EVP_sha256(), digest, &size) != 1)
     return {};
-  std::string hex;
-  for (unsigned int i = 0; i < size; ++i) {
-    char byte[3];
-    std::snprintf(byte, sizeof byte, "%02x", digest[i]);
-    hex += byte;
-  }
-  return hex;
+  return base::hex(digest, size);
 }
 
 TlsProbeResult failed(std::string error) {

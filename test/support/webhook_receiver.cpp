@@ -14,6 +14,9 @@
 #include <cctype>
 #include <stdexcept>
 
+#include "base/ids.h"
+#include "test/support/http_head.h"
+
 namespace chargelock::test {
 
 WebhookReceiver::WebhookReceiver(bool listening, const CertificateFiles* tls) {
@@ -133,19 +136,7 @@ void WebhookReceiver::serve(int fd) {
   const auto space2 = first.find(' ', space1 + 1);
   request.method = first.substr(0, space1);
   request.target = first.substr(space1 + 1, space2 - space1 - 1);
-  while (line_end != std::string::npos && line_end < head.size()) {
-    const std::size_t start = line_end + 2;
-    line_end = head.find("\r\n", start);
-    const std::string line =
-        head.substr(start, line_end == std::string::npos ? std::string::npos : line_end - start);
-    const auto colon = line.find(':');
-    if (colon == std::string::npos) continue;
-    std::string name = line.substr(0, colon);
-    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    std::string value = line.substr(colon + 1);
-    value.erase(0, value.find_first_not_of(' '));
-    request.headers[name] = value;
-  }
+  request.headers = header_fields(head);
   request.body = data.substr(head_end + 4, length);
 
   int status = 200;
@@ -188,13 +179,7 @@ std::string expected_signature(const std::string& secret, const std::string& bod
   EVP_MAC_CTX_free(context);
   EVP_MAC_free(mac);
   if (!ok) throw std::runtime_error("EVP_MAC failed");
-  static const char digits[] = "0123456789abcdef";
-  std::string hex = "sha256=";
-  for (std::size_t i = 0; i < size; ++i) {
-    hex.push_back(digits[out[i] >> 4]);
-    hex.push_back(digits[out[i] & 0x0f]);
-  }
-  return hex;
+  return "sha256=" + base::hex(out, size);
 }
 
 }  // namespace chargelock::test

@@ -8,9 +8,9 @@
 #include <thread>
 
 #include "core/central_system.h"
+#include "core/domain_errors.h"
 #include "ocpp/command_validator.h"
 #include "storage/database.h"
-#include "storage/database_error.h"
 #include "test/support/test_database.h"
 
 using namespace chargelock::core;
@@ -144,7 +144,7 @@ TEST_CASE("enqueue without a validator or for an unknown pile fails") {
   chargelock::ocpp::OcppCommandValidator validator;
   central.set_command_validator(&validator);
   CHECK_THROWS_AS(central.commands().enqueue(request("NOPE", "Reset", R"({"type":"Soft"})")),
-                  chargelock::storage::NotFoundError);
+                  chargelock::core::RowNotFoundError);
 }
 
 TEST_CASE("an idempotency key used before returns the same command") {
@@ -450,7 +450,7 @@ TEST_CASE("enqueue_many queues every command in order, wakes each pile, all or n
                   InvalidCommand);
   CHECK_THROWS_AS(f.commands.enqueue_many(
                       {request("CP1", "ClearCache", "{}"), request("NOPE", "ClearCache", "{}")}),
-                  chargelock::storage::NotFoundError);
+                  chargelock::core::RowNotFoundError);
   CHECK(f.commands.list({}).size() == before);
 }
 

@@ -3,9 +3,9 @@
 #include <catch2/catch.hpp>
 
 #include "core/central_system.h"
+#include "core/stores/event_store.h"
+#include "core/stores/message_log_store.h"
 #include "storage/database.h"
-#include "storage/event_store.h"
-#include "storage/message_log_store.h"
 #include "test/support/test_database.h"
 
 using namespace chargelock::core;
@@ -345,7 +345,7 @@ TEST_CASE("message log writer stores every frame in order") {
   const auto page = test.db().message_log().page("CP", std::nullopt, 2);
   REQUIRE(page.size() == 2);
   CHECK(page[0].frame == "frame-1199");
-  CHECK(page[0].direction == chargelock::storage::MessageDirection::Outgoing);
+  CHECK(page[0].direction == chargelock::core::FrameDirection::Outgoing);
   CHECK(page[1].frame == "frame-1198");
   CHECK(test.scalar("SELECT count(*) FROM message_log WHERE charge_point_id = 'CP'") == "1200");
 }

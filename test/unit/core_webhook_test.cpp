@@ -9,9 +9,9 @@
 #include <thread>
 
 #include "core/notification_service.h"
+#include "core/stores/webhook_store.h"
 #include "core/webhook_service.h"
 #include "storage/database.h"
-#include "storage/webhook_store.h"
 #include "test/support/test_database.h"
 #include "test/support/webhook_receiver.h"
 
@@ -281,7 +281,7 @@ TEST_CASE("webhook claims: concurrent claimers never share a row, a lapsed lease
   for (int i = 0; i < kCount; ++i)
     notifications.notify(owner, core::notification_kind::kLockState, R"({"i":1})");
 
-  storage::WebhookStore& store = database.db().webhooks();
+  core::WebhookStore& store = database.db().webhooks();
   std::mutex mutex;
   std::multiset<std::int64_t> claimed;
   std::vector<std::thread> claimers;

@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 #include <vector>
 
+#include "base/pattern.h"
 #include "simulators/pilesim/options.h"
 #include "simulators/pilesim/scenario.h"
 
@@ -27,7 +28,7 @@ TEST_CASE("pilesim options: urls, patterns and flags") {
   CHECK(parse_url("ws://[::1]:9000/x")->host == "::1");
   CHECK_FALSE(parse_url("http://h/ocpp"));
   CHECK_FALSE(parse_url("ws://h:99999/ocpp"));
-  CHECK(expand_pattern("SIM-{n}-{n}", 7) == "SIM-7-7");
+  CHECK(chargelock::base::expand_pattern("SIM-{n}-{n}", 7) == "SIM-7-7");
 
   const auto options = parse({"--url", "ws://127.0.0.1:8180/ocpp", "--count=3", "--connectors", "2",
                               "--standard-fraction", "0.5", "--busy", "--json"});

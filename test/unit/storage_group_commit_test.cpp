@@ -7,13 +7,14 @@
 #include <memory>
 #include <thread>
 
-#include "storage/charge_point_store.h"
-#include "storage/connector_store.h"
-#include "storage/database_error.h"
-#include "storage/meter_value_store.h"
+#include "core/domain_errors.h"
+#include "core/stores/charge_point_store.h"
+#include "core/stores/connector_store.h"
+#include "core/stores/meter_value_store.h"
 #include "test/support/test_database.h"
 
-using namespace chargelock::storage;
+using namespace chargelock::core;
+using chargelock::storage::Database;
 using chargelock::test::TestDatabase;
 using std::chrono::microseconds;
 
@@ -26,8 +27,8 @@ void add_charge_point(Database& db, const std::string& id) {
   REQUIRE(db.charge_points().create(cp));
 }
 
-ConnectorStatusRecord status(const std::string& pile, int connector, const std::string& state) {
-  ConnectorStatusRecord s;
+ConnectorStatus status(const std::string& pile, int connector, const std::string& state) {
+  ConnectorStatus s;
   s.charge_point_id = pile;
   s.connector_id = connector;
   s.status = state;

@@ -1,15 +1,16 @@
 // The vehicle lock stores (migration 0004) against a real PostgreSQL.
 #include <catch2/catch.hpp>
 
-#include "storage/charge_point_store.h"
-#include "storage/database_error.h"
-#include "storage/lock_store.h"
-#include "storage/notification_store.h"
-#include "storage/vehicle_store.h"
+#include "core/domain_errors.h"
+#include "core/stores/charge_point_store.h"
+#include "core/stores/lock_store.h"
+#include "core/stores/notification_store.h"
+#include "core/stores/vehicle_store.h"
 #include "test/support/test_database.h"
 
 using namespace chargelock;
-using namespace chargelock::storage;
+using namespace chargelock::core;
+using chargelock::storage::Database;
 
 namespace {
 
@@ -50,7 +51,7 @@ TEST_CASE("vehicles: claims by several owners, one verified binding, evidence ke
   CHECK(b.owner_id == bob);
   CHECK(vehicles.registrations(v.vin).size() == 2);
   // One owner cannot put one identifier on two of their vehicles.
-  CHECK_THROWS_AS(vehicles.put(claim("WVWZZZ1JZXW000002", alice, {"TAG-A"})), ConflictError);
+  CHECK_THROWS_AS(vehicles.put(claim("WVWZZZ1JZXW000002", alice, {"TAG-A"})), RowConflictError);
   CHECK_FALSE(vehicles.known("WVWZZZ1JZXW000002"));  // rolled back
 
   // Verification binds one claim; another verification moves the binding.
@@ -60,12 +61,13 @@ TEST_CASE("vehicles: claims by several owners, one verified binding, evidence ke
   CHECK(vehicles.find(v.vin)->owner_id == alice);
   CHECK_FALSE(vehicles.find_registration(v.vin, bob)->verified);
   CHECK(vehicles.find_verified_by_key("EVCC-A").size() == 1);
-  CHECK_THROWS_AS(vehicles.verify("WVWZZZ1JZXW000001", add_owner(t, "carol"), "x"), NotFoundError);
+  CHECK_THROWS_AS(vehicles.verify("WVWZZZ1JZXW000001", add_owner(t, "carol"), "x"),
+                  RowNotFoundError);
   // A second vehicle whose identifier is on a verified vehicle cannot be
   // verified for another owner.
   const auto dave = add_owner(t, "dave");
   vehicles.put(claim("WVWZZZ1JZXW000003", dave, {}, {"EVCC-A"}));
-  CHECK_THROWS_AS(vehicles.verify("WVWZZZ1JZXW000003", dave, "x"), ConflictError);
+  CHECK_THROWS_AS(vehicles.verify("WVWZZZ1JZXW000003", dave, "x"), RowConflictError);
 
   // The same owner replaces the identifiers.
   v = vehicles.put(claim("WVWZZZ1JZXW000001", alice, {"TAG-C"}));
@@ -112,7 +114,7 @@ TEST_CASE("locks: one active lock per vehicle, audited updates, piles, notificat
   CHECK(second.lock.id == "lock-1");
   CHECK_THROWS_AS(
       locks.create({"lock-3", "WVWZZZ1JZXW000009", alice, {}, {}, expires, std::nullopt, "x"}),
-      NotFoundError);
+      RowNotFoundError);
   CHECK(locks.active_for_identifier({"TAG-A", "TAG-A", "TAG-A"})->id == "lock-1");
   CHECK(locks.active_for_identifier({"x", "x", "WVWZZZ1JZXW000001"})->id == "lock-1");  // VIN
   CHECK_FALSE(locks.active_for_identifier({"TAG-B", "TAG-B", "TAG-B"}));
@@ -142,7 +144,7 @@ TEST_CASE("locks: one active lock per vehicle, audited updates, piles, notificat
   CHECK(engaged->connector_id == 2);
   CHECK(locks.engaged_at("CP-1").size() == 1);
 
-  LockPileRecord pile;
+  LockPile pile;
   pile.lock_id = "lock-1";
   pile.charge_point_id = "CP-1";
   pile.status = "armed";
@@ -162,7 +164,7 @@ TEST_CASE("locks: one active lock per vehicle, audited updates, piles, notificat
   notifications.add(alice, "vehicle_caught", R"({"b":2})");
   CHECK(notifications.list(alice, 0, 10).size() == 2);
   CHECK(notifications.list(alice, n1.id, 10).size() == 1);
-  CHECK_THROWS_AS(notifications.add(alice + 100, "lock_state", "{}"), NotFoundError);
+  CHECK_THROWS_AS(notifications.add(alice + 100, "lock_state", "{}"), RowNotFoundError);
   // The operators' inbox (owner 0) exists from the migration.
   notifications.add(0, "vehicle_sighted", R"({"c":3})");
   CHECK(notifications.list(0, 0, 10).size() == 1);

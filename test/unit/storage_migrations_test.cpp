@@ -4,13 +4,13 @@
 #include <thread>
 #include <vector>
 
+#include "core/domain_errors.h"
 #include "storage/database.h"
-#include "storage/database_error.h"
 #include "storage/migrations.h"
 #include "test/support/test_database.h"
 
+using chargelock::core::DatabaseError;
 using chargelock::storage::Database;
-using chargelock::storage::DatabaseError;
 using chargelock::storage::embedded_migrations;
 using chargelock::test::TestDatabase;
 

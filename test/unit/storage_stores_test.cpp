@@ -2,17 +2,18 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 
-#include "storage/charge_point_store.h"
-#include "storage/connector_store.h"
-#include "storage/database_error.h"
-#include "storage/event_store.h"
-#include "storage/id_tag_store.h"
-#include "storage/message_log_store.h"
-#include "storage/meter_value_store.h"
-#include "storage/transaction_store.h"
+#include "core/domain_errors.h"
+#include "core/stores/charge_point_store.h"
+#include "core/stores/connector_store.h"
+#include "core/stores/event_store.h"
+#include "core/stores/id_tag_store.h"
+#include "core/stores/message_log_store.h"
+#include "core/stores/meter_value_store.h"
+#include "core/stores/transaction_store.h"
 #include "test/support/test_database.h"
 
-using namespace chargelock::storage;
+using namespace chargelock::core;
+using chargelock::storage::Database;
 using chargelock::test::TestDatabase;
 using std::chrono::microseconds;
 
@@ -119,7 +120,7 @@ TEST_CASE("connectors: current status and history") {
   add_charge_point(test.db(), "CP-1");
   auto& store = test.db().connectors();
 
-  ConnectorStatusRecord s;
+  ConnectorStatus s;
   s.charge_point_id = "CP-1";
   s.connector_id = 1;
   s.status = "Available";
@@ -148,13 +149,13 @@ TEST_CASE("connectors: current status and history") {
   CHECK(history[1].status == "Available");
 
   s.charge_point_id = "unknown";
-  CHECK_THROWS_AS(store.record_status(s), NotFoundError);
+  CHECK_THROWS_AS(store.record_status(s), RowNotFoundError);
 }
 
 TEST_CASE("id tags: upsert, find, remove") {
   TestDatabase test;
   auto& store = test.db().id_tags();
-  IdTagRecord tag{"TAG-1", IdTagStatus::Accepted, kT0, std::string("PARENT")};
+  IdTag tag{"TAG-1", IdTagStatus::Accepted, kT0, std::string("PARENT")};
   store.upsert(tag);
   auto found = store.find("TAG-1");
   REQUIRE(found);
@@ -222,7 +223,7 @@ TEST_CASE("transactions: ids from the sequence, repeated start is one row, stop"
 
   TransactionStart unknown = start;
   unknown.charge_point_id = "nope";
-  CHECK_THROWS_AS(store.start(unknown), NotFoundError);
+  CHECK_THROWS_AS(store.start(unknown), RowNotFoundError);
 }
 
 TEST_CASE("meter values: every sampled value field is kept") {
@@ -270,16 +271,16 @@ TEST_CASE("message log: batches kept in order, paged per charge point") {
   auto& store = test.db().message_log();
   std::vector<LoggedFrame> frames;
   for (int i = 0; i < 5; ++i)
-    frames.push_back({0, "CP-1", i % 2 ? MessageDirection::Outgoing : MessageDirection::Incoming,
+    frames.push_back({0, "CP-1", i % 2 ? FrameDirection::Outgoing : FrameDirection::Incoming,
                       "[2,\"" + std::to_string(i) + "\",\"Heartbeat\",{}]", kT0});
-  frames.push_back({0, "CP-2", MessageDirection::Incoming, "other", kT0});
+  frames.push_back({0, "CP-2", FrameDirection::Incoming, "other", kT0});
   store.append(frames);
 
   const auto page1 = store.page("CP-1", std::nullopt, 3);
   REQUIRE(page1.size() == 3);
   CHECK(page1[0].frame == "[2,\"4\",\"Heartbeat\",{}]");  // newest first
   CHECK(page1[2].frame == "[2,\"2\",\"Heartbeat\",{}]");
-  CHECK(page1[1].direction == MessageDirection::Outgoing);
+  CHECK(page1[1].direction == FrameDirection::Outgoing);
   CHECK(page1[0].received_at == kT0);
   const auto page2 = store.page("CP-1", page1.back().id, 3);
   REQUIRE(page2.size() == 2);
