@@ -20,8 +20,9 @@ class ApiServer::Impl final : public HttpHandler {
       : access_(database),
         queries_(database),
         rate_limiter_(core::RateLimit{config.token_rate, config.token_burst}),
-        context_{central,   access_.tokens(), queries_,
-                 &streams_, &rate_limiter_,   config.webhook_allow_private},
+        context_{central,       access_.tokens(), queries_,
+                 &streams_,     &rate_limiter_,   config.webhook_allow_private,
+                 config.metrics},
         server_(config.http, *this),
         work_(std::max<std::size_t>(1, config.workers)),
         streams_(central.notifications(), work_, streams_config(config)),
@@ -66,6 +67,7 @@ class ApiServer::Impl final : public HttpHandler {
   void stop() { server_.stop(); }
   void reload_certificates() { server_.reload_certificates(); }
   void shut_down() { server_.shut_down(); }
+  std::size_t open_streams() const { return streams_.size(); }
 
  private:
   core::AccessServices access_;
@@ -96,5 +98,6 @@ void ApiServer::run() { impl_->run(); }
 void ApiServer::stop() { impl_->stop(); }
 void ApiServer::reload_certificates() { impl_->reload_certificates(); }
 void ApiServer::shut_down() { impl_->shut_down(); }
+std::size_t ApiServer::open_streams() const { return impl_->open_streams(); }
 
 }  // namespace chargelock::api

@@ -19,6 +19,7 @@
 #include <unordered_map>
 
 #include "api/lws_parser_refusals.h"
+#include "core/log.h"
 #include "tls/lws_listener.h"
 #include "tls/server_policy.h"
 
@@ -386,12 +387,11 @@ int HttpServer::Impl::on_event(lws* wsi, lws_callback_reasons reason, void* in, 
         if (reload_requested_.exchange(false) && !destroying_ && tls()) {
           if (auto error =
                   tls::reload_server_certificate(ssl_ctx_, config_.tls_cert, config_.tls_key))
-            std::fprintf(stderr,
-                         "chargelock: api: certificate reload failed, keeping the old one: %s\n",
-                         error->c_str());
+            core::log(core::LogLevel::Error, "certificate_reload_failed",
+                      "chargelock: api: certificate reload failed, keeping the old one: " + *error);
           else
-            std::fprintf(stderr, "chargelock: api: certificate reloaded from %s\n",
-                         config_.tls_cert.c_str());
+            core::log(core::LogLevel::Info, "certificate_reloaded",
+                      "chargelock: api: certificate reloaded from " + config_.tls_cert);
         }
         if (!destroying_) drain_inbox();
         if (drain_requested_.exchange(false) && !draining_ && !destroying_) {

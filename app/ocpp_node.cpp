@@ -1,9 +1,12 @@
 #include "app/ocpp_node.h"
 
+#include <fmt/format.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 
+#include "core/log.h"
 #include "core/work_queue.h"
 #include "ocpp/charge_point_gateway.h"
 #include "ocpp/command_dispatcher.h"
@@ -73,8 +76,10 @@ class OcppNode::Impl {
     gateway_.set_observer(&dispatcher_);
     // Before any pile connects: what this node held before a crash is gone.
     if (const int stale = central_.charge_points().node_started(); stale > 0)
-      std::printf("chargelock: %d charge point(s) of node %s marked offline after restart\n", stale,
-                  central_.config().node_id.c_str());
+      core::log(
+          core::LogLevel::Info, "piles_marked_offline",
+          fmt::format("chargelock: {} charge point(s) of node {} marked offline after restart",
+                      stale, central_.config().node_id));
   }
 
   ~Impl() {
@@ -87,12 +92,13 @@ class OcppNode::Impl {
   }
 
   void run() {
-    std::printf("chargelock: ocpp ws listening on %s:%d\n", config_.ocpp_listen.host.c_str(),
-                server_.plain_port());
+    core::log(core::LogLevel::Info, "listening",
+              fmt::format("chargelock: ocpp ws listening on {}:{}", config_.ocpp_listen.host,
+                          server_.plain_port()));
     if (config_.ocpp_tls_listen)
-      std::printf("chargelock: ocpp wss listening on %s:%d\n",
-                  config_.ocpp_tls_listen->host.c_str(), server_.tls_port());
-    std::fflush(stdout);
+      core::log(core::LogLevel::Info, "listening",
+                fmt::format("chargelock: ocpp wss listening on {}:{}",
+                            config_.ocpp_tls_listen->host, server_.tls_port()));
     schedule_directory_refresh();
     schedule_last_seen_flush();
     dispatcher_.start();
@@ -140,7 +146,8 @@ class OcppNode::Impl {
         try {
           central_.directory().reload();
         } catch (const std::exception& error) {
-          std::fprintf(stderr, "chargelock: directory refresh failed: %s\n", error.what());
+          core::log(core::LogLevel::Error, "directory_refresh_failed",
+                    fmt::format("chargelock: directory refresh failed: {}", error.what()));
         }
       });
       schedule_directory_refresh();
@@ -154,8 +161,9 @@ class OcppNode::Impl {
     const auto waited = std::chrono::steady_clock::now() - since;
     if ((waited >= kDrainSettle && in_flight == 0) || waited >= kDrainCalls) {
       if (in_flight > 0)
-        std::fprintf(stderr, "chargelock: stopping with %zu call(s) or command(s) unanswered\n",
-                     in_flight);
+        core::log(core::LogLevel::Warn, "calls_unanswered",
+                  fmt::format("chargelock: stopping with {} call(s) or command(s) unanswered",
+                              in_flight));
       server_.close_all(kGoingAway);
       await_closed(std::chrono::steady_clock::now());
       return;
@@ -180,8 +188,9 @@ class OcppNode::Impl {
         try {
           central_.directory().save_verified();
         } catch (const std::exception& error) {
-          std::fprintf(stderr, "chargelock: saving verified credentials failed: %s\n",
-                       error.what());
+          core::log(
+              core::LogLevel::Error, "verified_credentials_save_failed",
+              fmt::format("chargelock: saving verified credentials failed: {}", error.what()));
         }
       });
       schedule_last_seen_flush();

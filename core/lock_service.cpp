@@ -9,9 +9,11 @@
 #include <set>
 #include <stdexcept>
 
+#include "core/core_metrics.h"
 #include "core/digest.h"
 #include "core/domain_errors.h"
 #include "core/lock_codec.h"
+#include "core/log.h"
 #include "core/vehicle_identity.h"
 #include "core/vehicle_service.h"
 
@@ -53,10 +55,7 @@ bool active(const LockRecord& lock) {
          lock.status == lock_status::kEngaged;
 }
 
-void log(const std::string& text) {
-  std::fprintf(stderr, "lock: %s\n", text.c_str());
-  std::fflush(stderr);
-}
+void log(const std::string& text) { core::log(LogLevel::Info, "lock", "lock: " + text); }
 
 // The state a pile's LockVehicle answer gives it, with the detail; nothing
 // while no definitive answer came (queued, sent, timed out, other errors).
@@ -1022,6 +1021,7 @@ Sighting LockService::record_sighting(const LockRecord& lock, const NewSighting&
 }
 
 void LockService::dispatch(const LockRecord& lock) {
+  const auto started = std::chrono::steady_clock::now();
   const auto vehicle = vehicle_of(lock);
   if (!vehicle) return;
   std::set<std::string> dispatched;  // before (e.g. by a pile's boot)
@@ -1058,6 +1058,8 @@ void LockService::dispatch(const LockRecord& lock) {
     for (const std::string& id : targets) arm(lock, *vehicle, id, std::nullopt);
   }
   const std::size_t queued = targets.size();
+  core_metrics().lock_fanout_seconds.observe(std::chrono::steady_clock::now() - started);
+  core_metrics().lock_fanout_piles.add(queued);
   LockUpdate update;
   update.lock_id = lock.id;
   update.from = {lock_status::kRequested};

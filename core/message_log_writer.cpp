@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <vector>
 
+#include "core/log.h"
+
 namespace chargelock::core {
 
 MessageLogWriter::MessageLogWriter(MessageLogStore& store, MessageLogWriterOptions options)
@@ -78,7 +80,8 @@ void MessageLogWriter::run() {
       store_.append(batch);
       ok = true;
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "message log: writing %zu frames failed: %s\n", batch.size(), e.what());
+      log(LogLevel::Error, "message_log_failed",
+          fmt::format("message log: writing {} frames failed: {}", batch.size(), e.what()));
     }
     std::unique_lock<std::mutex> lock(mutex_);
     if (ok) {

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <exception>
 
+#include "core/log.h"
 #include "core/stores/stores.h"
 
 namespace chargelock::core {
@@ -61,9 +62,9 @@ void ReadinessProbe::record(bool ok, const std::string& cause) {
   ++checks_done_;
   if (ok != was_ready_) {
     if (ok)
-      std::fprintf(stderr, "chargelock: ready: the database takes writes again\n");
+      log(LogLevel::Info, "ready", "chargelock: ready: the database takes writes again");
     else
-      std::fprintf(stderr, "chargelock: not ready (/readyz answers 503): %s\n", cause.c_str());
+      log(LogLevel::Warn, "not_ready", "chargelock: not ready (/readyz answers 503): " + cause);
   }
   was_ready_ = ok;
 }

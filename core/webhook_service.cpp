@@ -1,5 +1,6 @@
 #include "core/webhook_service.h"
 
+#include <fmt/format.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
@@ -8,8 +9,10 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "core/core_metrics.h"
 #include "core/digest.h"
 #include "core/domain_errors.h"
+#include "core/log.h"
 
 namespace chargelock::core {
 
@@ -123,11 +126,13 @@ void WebhookDispatcher::run() {
     int attempted = 0;
     try {
       attempted = run_once();
-      if (failing) std::fprintf(stderr, "chargelock: webhooks: database reachable again\n");
+      if (failing)
+        log(LogLevel::Info, "webhooks_recovered", "chargelock: webhooks: database reachable again");
       failing = false;
     } catch (const std::exception& error) {
       if (!failing)
-        std::fprintf(stderr, "chargelock: webhooks: delivery pass failed: %s\n", error.what());
+        log(LogLevel::Error, "webhooks_failed",
+            fmt::format("chargelock: webhooks: delivery pass failed: {}", error.what()));
       failing = true;
     }
     // A full batch: there may be more due at once.
@@ -171,6 +176,7 @@ void WebhookDispatcher::attempt(const ClaimedWebhookDelivery& claimed) {
   }
   if (answer.status && *answer.status >= 200 && *answer.status < 300) {
     store_.mark_delivered(delivery.id, *answer.status);
+    core_metrics().webhook_deliveries["delivered"].add();
     return;
   }
   const std::string error = answer.status ? "HTTP status " + std::to_string(*answer.status)
@@ -178,15 +184,15 @@ void WebhookDispatcher::attempt(const ClaimedWebhookDelivery& claimed) {
   const Timestamp next = time_.now() + std::chrono::duration_cast<Clock::duration>(
                                            webhook_backoff(delivery.attempts, config_.retry));
   if (next - claimed.notification.created_at >= config_.retry.give_up_after) {
-    std::fprintf(stderr,
-                 "chargelock: webhooks: giving up delivery %lld (owner %lld) after %d "
-                 "attempts: %s\n",
-                 static_cast<long long>(delivery.id), static_cast<long long>(delivery.owner_id),
-                 delivery.attempts, error.c_str());
+    log(LogLevel::Warn, "webhook_given_up",
+        fmt::format("chargelock: webhooks: giving up delivery {} (owner {}) after {} attempts: {}",
+                    delivery.id, delivery.owner_id, delivery.attempts, error));
     store_.mark_failed(delivery.id, answer.status, error);
+    core_metrics().webhook_deliveries["failed"].add();
     return;
   }
   store_.mark_retry(delivery.id, answer.status, error, next);
+  core_metrics().webhook_deliveries["retry"].add();
 }
 
 }  // namespace chargelock::core

@@ -1,7 +1,13 @@
 #include "core/work_queue.h"
 
+#include <fmt/format.h>
+
+#include <chrono>
 #include <cstdio>
 #include <exception>
+
+#include "core/core_metrics.h"
+#include "core/log.h"
 
 namespace chargelock::core {
 
@@ -19,9 +25,11 @@ void run_guarded(std::size_t index, const F& f) {
   try {
     f();
   } catch (const std::exception& error) {
-    std::fprintf(stderr, "chargelock: worker %zu: unhandled error: %s\n", index, error.what());
+    log(LogLevel::Error, "unhandled_error",
+        fmt::format("chargelock: worker {}: unhandled error: {}", index, error.what()));
   } catch (...) {
-    std::fprintf(stderr, "chargelock: worker %zu: unhandled error\n", index);
+    log(LogLevel::Error, "unhandled_error",
+        fmt::format("chargelock: worker {}: unhandled error", index));
   }
 }
 
@@ -119,6 +127,7 @@ void WorkQueue::run(std::size_t index) {
 void WorkQueue::run_group(std::size_t index, std::vector<Entry>& turn, std::size_t begin,
                           std::size_t end) {
   bool committed = false;
+  const auto started = std::chrono::steady_clock::now();
   try {
     WriteBatch batch(group_commit_);
     for (std::size_t i = begin; i < end; ++i) run_in(index, batch, turn[i].task);
@@ -127,7 +136,11 @@ void WorkQueue::run_group(std::size_t index, std::vector<Entry>& turn, std::size
   } catch (...) {
     // begin() or commit() threw: the batch rolled back (its destructor).
   }
+  CoreMetrics& metrics = core_metrics();
+  metrics.group_commit_size.observe(static_cast<double>(end - begin));
+  metrics.group_commit_seconds.observe(std::chrono::steady_clock::now() - started);
   if (committed) return;
+  metrics.group_commit_failures.add();
   // Nothing of the group is durable: each task again, committing on its own.
   for (std::size_t i = begin; i < end; ++i) run_alone(index, turn[i].task);
 }

@@ -1,6 +1,11 @@
 #include "ocpp/charge_point_gateway.h"
 
+#include <fmt/format.h>
+
 #include <cstdio>
+
+#include "core/log.h"
+#include "ocpp/ocpp_metrics.h"
 
 namespace chargelock::ocpp {
 
@@ -54,18 +59,28 @@ UpgradeVerdict ChargePointGateway::on_upgrade(const UpgradeRequest& request) {
   attempt.basic_password = request.basic_password;
   attempt.client_cert_cn = request.client_cert_cn;
   const core::AccessDecision decision = central_.directory().decide(attempt);
-  if (decision == core::AccessDecision::Accept) return UpgradeVerdict::Accept;
+  // How it connected: 0 = no credentials (--allow-unauthenticated-piles),
+  // 1 = Basic over ws://, 2 = Basic over wss://, 3 = client certificate.
+  const int profile =
+      request.tls ? (request.client_cert_cn ? 3 : 2) : (request.basic_password ? 1 : 0);
+  if (decision == core::AccessDecision::Accept) {
+    upgrade_profiles_[request.charge_point_id] = profile;
+    return UpgradeVerdict::Accept;
+  }
   if (decision == core::AccessDecision::Verify) {
     // libwebsockets answers the upgrade before this returns; PBKDF2 must
     // not run here. Upgraded now, served once verified (on_open).
+    upgrade_profiles_[request.charge_point_id] = profile;
     pending_verification_ = std::move(attempt);
     pending_remote_address_ = request.remote_address;
     return UpgradeVerdict::Accept;
   }
   // The log tells the operator why; the pile gets 401 either way, so ids
   // cannot be enumerated.
-  std::fprintf(stderr, "chargelock: refused %s from %s (%s)\n", request.charge_point_id.c_str(),
-               request.remote_address.c_str(), refusal_reason(decision));
+  core::log(core::LogLevel::Warn, "pile_refused",
+            fmt::format("chargelock: refused {} from {} ({})", request.charge_point_id,
+                        request.remote_address, refusal_reason(decision)),
+            {request.charge_point_id, {}});
   return UpgradeVerdict::Unauthorized;
 }
 
@@ -92,8 +107,10 @@ void ChargePointGateway::on_open(SessionId session, const std::string& charge_po
         try {
           decision = directory.verify(attempt);
         } catch (const std::exception& error) {
-          std::fprintf(stderr, "chargelock: checking the password of %s failed: %s\n",
-                       attempt.charge_point_id.c_str(), error.what());
+          core::log(core::LogLevel::Error, "password_check_failed",
+                    fmt::format("chargelock: checking the password of {} failed: {}",
+                                attempt.charge_point_id, error.what()),
+                    {attempt.charge_point_id, {}});
         }
         server_->post([this, session, decision] { finish_verification(session, decision); });
       });
@@ -104,9 +121,10 @@ void ChargePointGateway::finish_verification(SessionId session, core::AccessDeci
   if (it == sessions_.end()) return;  // the pile left meanwhile
   Connection& connection = it->second;
   if (decision != core::AccessDecision::Accept) {
-    std::fprintf(stderr, "chargelock: refused %s from %s (%s)\n",
-                 connection.charge_point_id.c_str(), connection.remote_address.c_str(),
-                 refusal_reason(decision));
+    core::log(core::LogLevel::Warn, "pile_refused",
+              fmt::format("chargelock: refused {} from {} ({})", connection.charge_point_id,
+                          connection.remote_address, refusal_reason(decision)),
+              {connection.charge_point_id, {}});
     sessions_.erase(it);
     server_->close(session, kPolicyViolation);
     return;
@@ -127,6 +145,12 @@ void ChargePointGateway::start_session(SessionId session, Connection& connection
     sessions_.erase(old_session);
     if (server_ != nullptr) server_->close(old_session);
   }
+  int profile = 1;
+  if (auto it = upgrade_profiles_.find(charge_point_id); it != upgrade_profiles_.end()) {
+    profile = it->second;
+    upgrade_profiles_.erase(it);
+  }
+  connection.counted.emplace(ocpp_metrics().connected_piles.at(static_cast<std::size_t>(profile)));
   connection.session = ChargePointSession::create(charge_point_id, *connection.output, work_,
                                                   actions_, message_log(), schemas_, options_);
   by_charge_point_[charge_point_id] = session;
@@ -163,8 +187,9 @@ void ChargePointGateway::flush_seen() {
     try {
       service.seen(*piles);
     } catch (const std::exception& error) {
-      std::fprintf(stderr, "chargelock: recording %zu piles as seen failed: %s\n", piles->size(),
-                   error.what());
+      core::log(core::LogLevel::Error, "last_seen_failed",
+                fmt::format("chargelock: recording {} piles as seen failed: {}", piles->size(),
+                            error.what()));
     }
   });
 }
@@ -217,8 +242,11 @@ void ChargePointGateway::report(const std::string& charge_point_id, bool connect
           else
             service.disconnected(charge_point_id);
         } catch (const std::exception& error) {
-          std::fprintf(stderr, "chargelock: recording %s of %s failed: %s\n",
-                       connected ? "connect" : "disconnect", charge_point_id.c_str(), error.what());
+          core::log(
+              core::LogLevel::Error, "connection_record_failed",
+              fmt::format("chargelock: recording {} of {} failed: {}",
+                          connected ? "connect" : "disconnect", charge_point_id, error.what()),
+              {charge_point_id, {}});
         }
       },
       core::WorkQueue::Commit::Shared);

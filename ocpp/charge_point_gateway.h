@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "core/central_system.h"
+#include "core/metric_types.h"
 #include "core/work_queue.h"
 #include "ocpp/rpc/action_handler.h"
 #include "ocpp/rpc/charge_point_session.h"
@@ -85,6 +86,22 @@ class ChargePointGateway : public ConnectionHandler {
 
  private:
   class Output;  // SessionOutput bound to one websocket session
+  // Counts a connection in its security profile's gauge for as long as it
+  // lives (moves with the Connection).
+  class CountedConnection {
+   public:
+    explicit CountedConnection(core::Gauge& gauge) : gauge_(&gauge) { gauge_->add(1); }
+    CountedConnection(CountedConnection&& other) noexcept : gauge_(other.gauge_) {
+      other.gauge_ = nullptr;
+    }
+    CountedConnection& operator=(CountedConnection&&) = delete;
+    ~CountedConnection() {
+      if (gauge_ != nullptr) gauge_->add(-1);
+    }
+
+   private:
+    core::Gauge* gauge_;
+  };
   struct Connection {
     std::string charge_point_id;
     std::unique_ptr<Output> output;
@@ -95,6 +112,7 @@ class ChargePointGateway : public ConnectionHandler {
     // queued check is skipped (a pile that gave up and reconnected must not
     // cost a second PBKDF2 run, in a storm the queue would only grow).
     std::shared_ptr<std::atomic<bool>> gone;
+    std::optional<CountedConnection> counted;  // in the connected-piles gauge
   };
   void start_session(SessionId session, Connection& connection);
   void finish_verification(SessionId session, core::AccessDecision decision);
@@ -116,6 +134,8 @@ class ChargePointGateway : public ConnectionHandler {
   std::optional<core::AccessAttempt> pending_verification_;
   std::string pending_remote_address_;
   core::WorkQueue verifier_{kVerificationThreads};
+  // Security profile of an accepted upgrade, until its connection opens.
+  std::unordered_map<std::string, int> upgrade_profiles_;
 };
 
 }  // namespace chargelock::ocpp

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <set>
 
+#include "core/log.h"
 #include "ocpp/rpc/secret_redaction.h"
 
 namespace chargelock::ocpp {
@@ -75,8 +76,10 @@ Verdict verdict_of(const std::string& action, CallOutcome& outcome) {
 
 void log_failure(const std::string& what, const std::string& charge_point_id,
                  const std::exception& error) {
-  fmt::print(stderr, "chargelock: commands: {} for {} failed: {}\n", what, charge_point_id,
-             error.what());
+  core::log(core::LogLevel::Error, "command_failed",
+            fmt::format("chargelock: commands: {} for {} failed: {}", what, charge_point_id,
+                        error.what()),
+            {charge_point_id, {}});
 }
 
 }  // namespace
@@ -290,7 +293,8 @@ void CommandDispatcher::listen_loop() {
       const auto wait = std::clamp(until_scan, std::chrono::milliseconds(1), kStopCheck);
       post_pumps(wakeups->wait(wait));
     } catch (const std::exception& error) {
-      fmt::print(stderr, "chargelock: commands: listener: {}\n", error.what());
+      core::log(core::LogLevel::Error, "command_listener_failed",
+                fmt::format("chargelock: commands: listener: {}", error.what()));
       for (int i = 0; i < 4 && !stopping_; ++i) std::this_thread::sleep_for(kStopCheck);
     }
   }

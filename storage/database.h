@@ -10,12 +10,22 @@
 // dropped and reopened by the next call on that thread.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string>
 
 #include "core/stores/stores.h"
 
 namespace chargelock::storage {
+
+// What the connections went through, for /metrics (relaxed atomics; read
+// from any thread).
+struct DatabaseStats {
+  std::atomic<std::uint64_t> connections_opened{0};
+  std::atomic<std::uint64_t> connections_lost{0};  // broken, dropped, reopened on next use
+  std::atomic<std::uint64_t> errors{0};            // statements or connects that failed
+};
 
 class Database final : public core::Stores {
  public:
@@ -52,6 +62,8 @@ class Database final : public core::Stores {
   void begin_batch() override;
   bool commit_batch() override;
   void abort_batch() override;
+
+  const DatabaseStats& stats() const;
 
   // The URL without its password, for messages.
   const std::string& display_url() const;

@@ -161,6 +161,9 @@ class CommandStore {
   virtual int time_out_sent(const std::optional<std::string>& charge_point_id,
                             std::optional<Timestamp> sent_before,
                             const std::string& description) = 0;
+  // Commands waiting for delivery ("queued") and for their answer ("sent"),
+  // by status; both always present (for the /metrics queue depth).
+  virtual std::vector<std::pair<std::string, std::int64_t>> pending_counts() = 0;
   // Charge points that have queued commands (for the periodic safety net),
   // only those recorded as connected to `node` when one is given.
   virtual std::vector<std::string> charge_points_with_queued(

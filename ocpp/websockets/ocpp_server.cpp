@@ -11,6 +11,7 @@
 #include "ocpp/websockets/ocpp_server.h"
 
 #include <ev.h>
+#include <fmt/format.h>
 #include <libwebsockets.h>
 #include <strings.h>
 
@@ -25,6 +26,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/log.h"
 #include "core/rate_limiter.h"
 #include "ocpp/websockets/client_certificate.h"
 #include "ocpp/websockets/fd_limit.h"
@@ -272,9 +274,9 @@ OcppServer::Impl::Impl(ServerConfig config, ConnectionHandler& handler)
   }
   if (context_ == nullptr) {
     lwsl_warn("libev loop unavailable (lws evlib plugin missing?): falling back to poll()\n");
-    std::fprintf(stderr,
-                 "chargelock: warning: OCPP server runs on poll(), not epoll: the libwebsockets "
-                 "libev plugin (package libwebsockets-evlib-ev) could not be loaded\n");
+    core::log(core::LogLevel::Warn, "poll_fallback",
+              "chargelock: warning: OCPP server runs on poll(), not epoll: the libwebsockets "
+              "libev plugin (package libwebsockets-evlib-ev) could not be loaded");
     context_ = lws_create_context(&info);
   }
   if (context_ == nullptr) throw std::runtime_error("cannot create the libwebsockets context");
@@ -372,21 +374,20 @@ void OcppServer::Impl::reload_certificates() {
       if (!listener->tls) continue;
       if (auto error = tls::reload_server_certificate(listener->ssl_ctx, listener->cert_file,
                                                       listener->key_file)) {
-        std::fprintf(stderr,
-                     "chargelock: ocpp wss: certificate reload failed, keeping the old one: %s\n",
-                     error->c_str());
+        core::log(
+            core::LogLevel::Error, "certificate_reload_failed",
+            "chargelock: ocpp wss: certificate reload failed, keeping the old one: " + *error);
       } else {
-        std::fprintf(stderr, "chargelock: ocpp wss: certificate reloaded from %s\n",
-                     listener->cert_file.c_str());
+        core::log(core::LogLevel::Info, "certificate_reloaded",
+                  "chargelock: ocpp wss: certificate reloaded from " + listener->cert_file);
       }
       if (listener->ca_file.empty()) continue;
       if (auto error = tls::reload_client_ca(listener->ssl_ctx, listener->ca_file)) {
-        std::fprintf(stderr,
-                     "chargelock: ocpp wss: client CA reload failed, keeping the old one: %s\n",
-                     error->c_str());
+        core::log(core::LogLevel::Error, "client_ca_reload_failed",
+                  "chargelock: ocpp wss: client CA reload failed, keeping the old one: " + *error);
       } else {
-        std::fprintf(stderr, "chargelock: ocpp wss: client CA bundle reloaded from %s\n",
-                     listener->ca_file.c_str());
+        core::log(core::LogLevel::Info, "client_ca_reloaded",
+                  "chargelock: ocpp wss: client CA bundle reloaded from " + listener->ca_file);
       }
     }
   });
@@ -571,10 +572,10 @@ int OcppServer::Impl::confirm_upgrade(lws* wsi, const Listener& listener, const 
     const auto admitted = connect_limiter_.admit(address);
     if (!admitted.admitted) {
       if (admitted.log)
-        std::fprintf(stderr,
-                     "chargelock: ocpp: too many connection attempts from %s (more than %g/s): "
-                     "answered 429\n",
-                     address, config_.connect_rate);
+        core::log(core::LogLevel::Warn, "connect_rate_exceeded",
+                  fmt::format("chargelock: ocpp: too many connection attempts from {} (more than "
+                              "{}/s): answered 429",
+                              address, config_.connect_rate));
       return refuse(kTooManyRequests);
     }
   }

@@ -319,6 +319,20 @@ class PgCommandStore final : public core::CommandStore {
     });
   }
 
+  std::vector<std::pair<std::string, std::int64_t>> pending_counts() override {
+    return db_.transact([&](pqxx::work& txn) {
+      std::vector<std::pair<std::string, std::int64_t>> counts = {{"queued", 0}, {"sent", 0}};
+      // The partial indexes on queued / sent rows keep this cheap however
+      // many finished commands the table holds.
+      for (const auto& row :
+           txn.exec("SELECT status, count(*) FROM commands WHERE status IN ('queued', 'sent')"
+                    " GROUP BY status"))
+        for (auto& [status, count] : counts)
+          if (status == row[0].as<std::string>()) count = row[1].as<std::int64_t>();
+      return counts;
+    });
+  }
+
   std::vector<std::string> charge_points_with_queued(
       const std::optional<std::string>& node) override {
     return db_.transact([&](pqxx::work& txn) {

@@ -162,8 +162,11 @@ bool Database::Impl::commit_batch() {
     } catch (const pqxx::broken_connection&) {
       committed = false;
       tls_batch.txn.reset();
+      ++stats.errors;
+      ++stats.connections_lost;
       release_thread_connection();
     } catch (const std::exception&) {
+      ++stats.errors;
       committed = false;
     }
   }
@@ -230,6 +233,7 @@ std::unique_ptr<pqxx::work> Database::Impl::begin_transaction() {
     // is a real error.
     if (first->is_open()) throw;
   }
+  ++stats.connections_lost;
   release_thread_connection();
   return std::make_unique<pqxx::work>(connection());
 }
@@ -253,6 +257,8 @@ void Database::Impl::rethrow_as_database_error() {
   } catch (const core::DatabaseError&) {
     throw;
   } catch (const pqxx::broken_connection& e) {
+    ++stats.errors;
+    ++stats.connections_lost;
     release_thread_connection();
     throw core::DatabaseError("lost connection to database " + display_url + ": " + e.what());
   } catch (const pqxx::foreign_key_violation& e) {
@@ -260,14 +266,18 @@ void Database::Impl::rethrow_as_database_error() {
   } catch (const pqxx::unique_violation& e) {
     throw core::RowConflictError(std::string("row already exists: ") + e.what());
   } catch (const pqxx::failure& e) {
+    ++stats.errors;
     throw core::DatabaseError(std::string("database error: ") + e.what());
   }
 }
 
 std::unique_ptr<postgres::PreparingConnection> Database::Impl::open() {
   try {
-    return std::make_unique<postgres::PreparingConnection>(url);
+    auto opened = std::make_unique<postgres::PreparingConnection>(url);
+    ++stats.connections_opened;
+    return opened;
   } catch (const std::exception& e) {
+    ++stats.errors;
     // libpq's message spans lines ("...: Connection refused\n\tIs the server
     // running...?"); a log line is one line.
     std::string cause;
@@ -333,6 +343,7 @@ Database::Database(std::string url) : impl_(std::make_unique<Impl>(std::move(url
 Database::~Database() = default;
 
 const std::string& Database::display_url() const { return impl_->display_url; }
+const DatabaseStats& Database::stats() const { return impl_->stats; }
 void Database::begin_batch() { impl_->begin_batch(); }
 bool Database::commit_batch() { return impl_->commit_batch(); }
 void Database::abort_batch() { impl_->abort_batch(); }

@@ -178,6 +178,7 @@ class Database::Impl {
 
   const std::string url;
   const std::string display_url;
+  DatabaseStats stats;
 
   std::unique_ptr<core::ChargePointStore> charge_points;
   std::unique_ptr<core::ConnectorStore> connectors;
