@@ -8,23 +8,25 @@
 #include "core/central_system.h"
 #include "core/operator_queries.h"
 #include "core/rate_limiter.h"
+#include "core/stores/stores.h"
 #include "core/token_service.h"
 #include "core/work_queue.h"
-#include "storage/database.h"
 
 namespace chargelock::api {
 
 class ApiServer::Impl final : public HttpHandler {
  public:
-  Impl(ApiServerConfig config, core::CentralSystem& central, storage::Database& database)
+  Impl(ApiServerConfig config, core::CentralSystem& central, core::Stores& database)
       : access_(database),
         queries_(database),
         rate_limiter_(core::RateLimit{config.token_rate, config.token_burst}),
-        context_{central,   access_.tokens(), queries_,
-                 &streams_, &rate_limiter_,   config.webhook_allow_private},
+        context_{central,       access_.tokens(), queries_,
+                 &streams_,     &rate_limiter_,   config.webhook_allow_private,
+                 config.metrics},
         server_(config.http, *this),
         work_(std::max<std::size_t>(1, config.workers)),
-        streams_(central.notifications(), work_, streams_config(config)) {}
+        streams_(central.notifications(), work_, streams_config(config)),
+        ready_(config.ready) {}
 
   ~Impl() override {
     // End the notification streams (no more pushes into the server), then
@@ -34,11 +36,29 @@ class ApiServer::Impl final : public HttpHandler {
   }
 
   void handle(HttpRequest request, Responder respond) override {
+    // Health is answered on the loop: a load balancer must get it even when
+    // every worker waits on the database.
+    if (request.path == "/healthz" || request.path == "/readyz") {
+      respond(health(request));
+      return;
+    }
     // Spread requests over the workers; nothing needs ordering here.
     const std::string shard = std::to_string(next_shard_++ % work_.size());
     work_.submit(shard, [this, request = std::move(request), respond = std::move(respond)] {
       respond(dispatch(context_, request));
     });
+  }
+
+  HttpResponse health(const HttpRequest& request) const {
+    if (request.method != "GET" && request.method != "HEAD") {
+      HttpResponse response = error_response(
+          405, "method " + request.method + " not allowed here (allowed: GET, HEAD)");
+      response.headers.emplace_back("Allow", "GET, HEAD");
+      return response;
+    }
+    if (request.path == "/readyz" && ready_ && !ready_())
+      return error_response(503, "not ready: the database is unreachable or takes no writes");
+    return json_response(200, R"({"status":"ok"})");
   }
 
   int port() const { return server_.port(); }
@@ -47,6 +67,7 @@ class ApiServer::Impl final : public HttpHandler {
   void stop() { server_.stop(); }
   void reload_certificates() { server_.reload_certificates(); }
   void shut_down() { server_.shut_down(); }
+  std::size_t open_streams() const { return streams_.size(); }
 
  private:
   core::AccessServices access_;
@@ -57,6 +78,7 @@ class ApiServer::Impl final : public HttpHandler {
   core::WorkQueue work_;
   NotificationStreams streams_;
   std::atomic<std::size_t> next_shard_{0};
+  const std::function<bool()> ready_;
 
   static NotificationStreamsConfig streams_config(const ApiServerConfig& config) {
     NotificationStreamsConfig streams;
@@ -67,8 +89,7 @@ class ApiServer::Impl final : public HttpHandler {
   }
 };
 
-ApiServer::ApiServer(ApiServerConfig config, core::CentralSystem& central,
-                     storage::Database& database)
+ApiServer::ApiServer(ApiServerConfig config, core::CentralSystem& central, core::Stores& database)
     : impl_(std::make_unique<Impl>(std::move(config), central, database)) {}
 ApiServer::~ApiServer() = default;
 int ApiServer::port() const { return impl_->port(); }
@@ -77,5 +98,6 @@ void ApiServer::run() { impl_->run(); }
 void ApiServer::stop() { impl_->stop(); }
 void ApiServer::reload_certificates() { impl_->reload_certificates(); }
 void ApiServer::shut_down() { impl_->shut_down(); }
+std::size_t ApiServer::open_streams() const { return impl_->open_streams(); }
 
 }  // namespace chargelock::api

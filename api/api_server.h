@@ -8,16 +8,16 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 
 #include "api/http_server.h"
 
 namespace chargelock::core {
 class CentralSystem;
-}
-namespace chargelock::storage {
-class Database;
-}
+class MetricsRegistry;
+class Stores;
+}  // namespace chargelock::core
 
 namespace chargelock::api {
 
@@ -27,14 +27,21 @@ struct ApiServerConfig {
   int stream_poll_ms = 2000;           // notification streams: catch-up poll of the database
   bool webhook_allow_private = false;  // see ApiContext::webhook_allow_private
   int streams_per_owner = 5;           // notification streams one owner may hold open (429 beyond)
-  double token_rate = 50;              // requests per second per API token (0: unlimited; 429 beyond)
-  double token_burst = 100;            // ... in bursts of up to this many
+  double token_rate = 50;    // requests per second per API token (0: unlimited; 429 beyond)
+  double token_burst = 100;  // ... in bursts of up to this many
+
+  // Health for load balancers, without authentication: GET /healthz is 200
+  // while the loop runs; GET /readyz is 200 when `ready` says so (unset:
+  // always), 503 otherwise. Called on the loop thread: must not block.
+  std::function<bool()> ready;
+  // GET /metrics (operator tokens); null: answered 404. Must outlive the server.
+  const core::MetricsRegistry* metrics = nullptr;
 };
 
 class ApiServer {
  public:
   // Throws std::runtime_error when the listener cannot be created.
-  ApiServer(ApiServerConfig config, core::CentralSystem& central, storage::Database& database);
+  ApiServer(ApiServerConfig config, core::CentralSystem& central, core::Stores& stores);
   ~ApiServer();
   ApiServer(const ApiServer&) = delete;
   ApiServer& operator=(const ApiServer&) = delete;
@@ -48,6 +55,8 @@ class ApiServer {
   void shut_down();
   // Thread-safe: HTTPS certificate and key re-read (SIGHUP).
   void reload_certificates();
+  // Thread-safe: notification streams (server-sent events) open now.
+  std::size_t open_streams() const;
 
  private:
   class Impl;

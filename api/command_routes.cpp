@@ -8,7 +8,7 @@
 #include "api/json_util.h"
 #include "api/router.h"
 #include "core/command_service.h"
-#include "storage/database_error.h"
+#include "core/domain_errors.h"
 
 namespace chargelock::api {
 
@@ -76,7 +76,7 @@ HttpResponse create_command(ApiContext& context, const RouteRequest& request) {
   core::CommandRecord record;
   try {
     record = context.central.commands().enqueue(command, created);
-  } catch (const storage::NotFoundError&) {
+  } catch (const core::RowNotFoundError&) {
     throw not_found("charge point " + id + " is not registered");
   }
   HttpResponse response = json_response(202, command_json(record));

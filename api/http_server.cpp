@@ -18,6 +18,8 @@
 #include <stdexcept>
 #include <unordered_map>
 
+#include "api/lws_parser_refusals.h"
+#include "core/log.h"
 #include "tls/lws_listener.h"
 #include "tls/server_policy.h"
 
@@ -157,10 +159,10 @@ const lws_protocols kProtocols[] = {
 
 }  // namespace
 
-class HttpServer::Impl {
+class HttpServer::Impl : public ParserRefusalHandler {
  public:
   Impl(HttpServerConfig config, HttpHandler& handler);
-  ~Impl();
+  ~Impl() override;
 
   int port() const { return port_; }
   bool tls() const { return !config_.tls_cert.empty(); }
@@ -177,10 +179,17 @@ class HttpServer::Impl {
 
   int on_event(lws* wsi, lws_callback_reasons reason, void* in, std::size_t len);
 
+  // ParserRefusalHandler (loop thread).
+  bool reading_request_head(lws* wsi) override;
+  void refuse_request_head(lws* wsi, int status, const char* message) override;
+
  private:
   struct Connection {
     lws* wsi = nullptr;
     std::uint64_t request_seq = 0;  // the request being served
+    // From the request's head (or a refusal of it) until its answer is out
+    // and lws waits for the next request on the connection.
+    bool in_request = false;
     HttpRequest request;
     bool reading_body = false;
     bool body_too_large = false;
@@ -301,6 +310,7 @@ HttpServer::Impl::Impl(HttpServerConfig config, HttpHandler& handler)
                                     : " (address in use or bad address)"));
   }
   port_ = lws_get_vhost_listen_port(vhost_);
+  register_parser_refusals(vhost_, this);
 }
 
 HttpServer::Impl::~Impl() {
@@ -315,6 +325,7 @@ HttpServer::Impl::~Impl() {
       if (reply.response.stream) reply.response.stream->detach();
     inbox_.clear();
   }
+  unregister_parser_refusals(vhost_);
   lws_context_destroy(context_);
 }
 
@@ -376,12 +387,11 @@ int HttpServer::Impl::on_event(lws* wsi, lws_callback_reasons reason, void* in, 
         if (reload_requested_.exchange(false) && !destroying_ && tls()) {
           if (auto error =
                   tls::reload_server_certificate(ssl_ctx_, config_.tls_cert, config_.tls_key))
-            std::fprintf(stderr,
-                         "chargelock: api: certificate reload failed, keeping the old one: %s\n",
-                         error->c_str());
+            core::log(core::LogLevel::Error, "certificate_reload_failed",
+                      "chargelock: api: certificate reload failed, keeping the old one: " + *error);
           else
-            std::fprintf(stderr, "chargelock: api: certificate reloaded from %s\n",
-                         config_.tls_cert.c_str());
+            core::log(core::LogLevel::Info, "certificate_reloaded",
+                      "chargelock: api: certificate reloaded from " + config_.tls_cert);
         }
         if (!destroying_) drain_inbox();
         if (drain_requested_.exchange(false) && !draining_ && !destroying_) {
@@ -408,6 +418,7 @@ int HttpServer::Impl::on_event(lws* wsi, lws_callback_reasons reason, void* in, 
 int HttpServer::Impl::on_http(lws* wsi, const char* uri) {
   Connection& connection = attach(wsi);
   if (connection.stream) return -1;  // no request after a long-lived response
+  connection.in_request = true;
   // Shutting down: the client should retry (another API process, or this
   // one once it is back).
   if (draining_) return answer_now(wsi, 503, "the server is shutting down", true);
@@ -671,7 +682,20 @@ int HttpServer::Impl::answer_now(lws* wsi, int status, const std::string& messag
   const auto length = static_cast<std::size_t>(p - start);
   if (lws_write(wsi, start, length, LWS_WRITE_HTTP_FINAL) < static_cast<int>(length)) return -1;
   if (close) return -1;
+  if (Connection* connection = connection_of(wsi)) connection->in_request = false;
   return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+bool HttpServer::Impl::reading_request_head(lws* wsi) {
+  const Connection* connection = connection_of(wsi);
+  return connection == nullptr || !connection->in_request;
+}
+
+void HttpServer::Impl::refuse_request_head(lws* wsi, int status, const char* message) {
+  // Marked first: lws closes the connection next, and that close must not
+  // answer a second time (see lws_parser_refusals.cpp).
+  attach(wsi).in_request = true;
+  answer_now(wsi, status, message, true);
 }
 
 int HttpServer::Impl::on_writeable(lws* wsi) {
@@ -754,6 +778,7 @@ int HttpServer::Impl::on_writeable(lws* wsi) {
   // unless the request left lws out of step (see on_http).
   connection->response.reset();
   if (connection->close_after) return -1;
+  connection->in_request = false;
   return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
@@ -766,15 +791,5 @@ void HttpServer::run() { impl_->run(); }
 void HttpServer::stop() { impl_->stop(); }
 void HttpServer::reload_certificates() { impl_->reload_certificates(); }
 void HttpServer::shut_down() { impl_->shut_down(); }
-
-const std::vector<std::string>& HttpServer::kept_headers() {
-  static const std::vector<std::string> names = [] {
-    std::vector<std::string> out;
-    for (const KnownHeader& known : kKnownHeaders) out.emplace_back(known.name);
-    for (const char* name : kCustomHeaders) out.emplace_back(name);
-    return out;
-  }();
-  return names;
-}
 
 }  // namespace chargelock::api

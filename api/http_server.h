@@ -132,9 +132,6 @@ class HttpServer {
   // open connections stay. A bad pair is logged and ignored.
   void reload_certificates();
 
-  // Request headers the server keeps in HttpRequest::headers.
-  static const std::vector<std::string>& kept_headers();
-
   class Impl;
 
  private:

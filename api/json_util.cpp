@@ -88,10 +88,6 @@ const rapidjson::Value* object_field(const rapidjson::Value& object, const char*
   return value;
 }
 
-bool has_field(const rapidjson::Value& object, const char* name) {
-  return object.FindMember(name) != object.MemberEnd();
-}
-
 bool is_null(const rapidjson::Value& object, const char* name) {
   auto it = object.FindMember(name);
   return it != object.MemberEnd() && it->value.IsNull();

@@ -27,7 +27,6 @@ std::optional<std::int64_t> integer_field(const rapidjson::Value& object, const 
 std::optional<double> number_field(const rapidjson::Value& object, const char* name);
 std::optional<core::Timestamp> time_field(const rapidjson::Value& object, const char* name);
 const rapidjson::Value* object_field(const rapidjson::Value& object, const char* name);
-bool has_field(const rapidjson::Value& object, const char* name);
 bool is_null(const rapidjson::Value& object, const char* name);
 // ApiError 400 for any member not in `allowed` (a null-terminated list).
 void reject_unknown_fields(const rapidjson::Value& object, const char* const* allowed);

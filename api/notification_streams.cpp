@@ -1,5 +1,7 @@
 #include "api/notification_streams.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <set>
@@ -7,6 +9,7 @@
 #include <vector>
 
 #include "api/api_error.h"
+#include "core/log.h"
 
 namespace chargelock::api {
 
@@ -99,7 +102,8 @@ void NotificationStreams::poll(Session& session, core::NotificationService& noti
     }
   } catch (const std::exception& error) {
     // The database is away: try again at the next poll.
-    std::fprintf(stderr, "chargelock: api: notification stream poll failed: %s\n", error.what());
+    core::log(core::LogLevel::Error, "stream_poll_failed",
+              fmt::format("chargelock: api: notification stream poll failed: {}", error.what()));
   }
   std::lock_guard<std::mutex> lock(session.mutex);
   session.poll_cursor = cursor;
@@ -115,10 +119,10 @@ HttpResponse NotificationStreams::open(std::int64_t owner_id, std::optional<std:
       throw ApiError(503, "too many open notification streams; retry later");
     std::size_t& open = per_owner_[owner_id];
     if (open >= config_.max_streams_per_owner) {
-      std::fprintf(stderr,
-                   "chargelock: api: owner %lld already has %zu notification streams open (the "
-                   "limit): answering 429\n",
-                   static_cast<long long>(owner_id), open);
+      core::log(core::LogLevel::Warn, "stream_limit",
+                fmt::format("chargelock: api: owner {} already has {} notification streams open "
+                            "(the limit): answering 429",
+                            owner_id, open));
       throw ApiError(429, "too many open notification streams for this owner (limit " +
                               std::to_string(config_.max_streams_per_owner) + "); close one first");
     }

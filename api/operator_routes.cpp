@@ -2,6 +2,7 @@
 // message log, owners and API tokens. Commands are in command_routes.cpp.
 #include <algorithm>
 #include <limits>
+#include <map>
 
 #include "api/api_error.h"
 #include "api/json_util.h"
@@ -149,9 +150,15 @@ HttpResponse create_charge_point(ApiContext& context, const RouteRequest& reques
   return response;
 }
 
-HttpResponse list_charge_points(ApiContext& context, const RouteRequest&) {
-  const auto records = context.central.charge_points().list();
-  auto connectors = context.queries.connectors_by_charge_point();
+// Paged by charge point id (?limit, ?after), like GET /locks/{id}/piles: a
+// network of 10,000 piles is megabytes in one answer.
+HttpResponse list_charge_points(ApiContext& context, const RouteRequest& request) {
+  const int limit = limit_param(request);
+  const std::string after = request.http.query_value("after").value_or("");
+  const auto records = context.central.charge_points().list_page(after, limit);
+  std::map<std::string, std::vector<core::ConnectorStatus>> connectors;
+  if (!records.empty())
+    connectors = context.queries.connectors_by_charge_point(after, records.back().id);
   JsonOut out;
   out.begin_object().begin_array("chargePoints");
   static const std::vector<core::ConnectorStatus> none;
@@ -159,7 +166,13 @@ HttpResponse list_charge_points(ApiContext& context, const RouteRequest&) {
     auto it = connectors.find(record.id);
     write_charge_point(out, record, it == connectors.end() ? none : it->second, nullptr);
   }
-  out.end_array().end_object();
+  out.end_array();
+  // The cursor for the next page: the last id, while a full page came back.
+  if (static_cast<int>(records.size()) == limit)
+    out.field("nextAfter", records.back().id);
+  else
+    out.null_field("nextAfter");
+  out.end_object();
   return json_response(200, out.str());
 }
 
@@ -219,7 +232,7 @@ HttpResponse charge_point_messages(ApiContext& context, const RouteRequest& requ
   for (const auto& frame : frames) {
     out.begin_object()
         .field("id", frame.id)
-        .field("direction", frame.direction == storage::MessageDirection::Incoming ? "in" : "out")
+        .field("direction", core::to_string(frame.direction))
         .field("frame", frame.frame)
         .field("receivedAt", frame.received_at)
         .end_object();
@@ -237,32 +250,10 @@ HttpResponse charge_point_messages(ApiContext& context, const RouteRequest& requ
 
 // ---- id tags
 
-std::optional<core::IdTagStatus> id_tag_status_from(const std::string& text) {
-  if (text == "Accepted") return core::IdTagStatus::Accepted;
-  if (text == "Blocked") return core::IdTagStatus::Blocked;
-  if (text == "Expired") return core::IdTagStatus::Expired;
-  if (text == "Invalid") return core::IdTagStatus::Invalid;
-  return std::nullopt;
-}
-
-const char* id_tag_status_text(core::IdTagStatus status) {
-  switch (status) {
-    case core::IdTagStatus::Accepted:
-      return "Accepted";
-    case core::IdTagStatus::Blocked:
-      return "Blocked";
-    case core::IdTagStatus::Expired:
-      return "Expired";
-    case core::IdTagStatus::Invalid:
-      return "Invalid";
-  }
-  return "Invalid";
-}
-
 void write_id_tag(JsonOut& out, const core::IdTag& tag) {
   out.begin_object()
       .field("idTag", tag.id_tag)
-      .field("status", id_tag_status_text(tag.status))
+      .field("status", core::to_string(tag.status))
       .optional("expiryDate", tag.expiry_date)
       .optional("parentIdTag", tag.parent_id_tag)
       .optional("ownerId", tag.owner_id)
@@ -283,7 +274,7 @@ void check_id_tag_text(const std::string& text, const char* field) {
 // Applies the optional fields of `body` onto `tag`.
 void apply_id_tag_fields(const Value& body, core::IdTag& tag) {
   if (auto status = string_field(body, "status")) {
-    auto parsed = id_tag_status_from(*status);
+    auto parsed = core::id_tag_status_from_string(*status);
     if (!parsed) throw bad_request("status must be Accepted, Blocked, Expired or Invalid");
     tag.status = *parsed;
   }

@@ -1,5 +1,7 @@
 #include "api/router.h"
 
+#include <fmt/format.h>
+
 #include <cctype>
 #include <cstdio>
 
@@ -10,8 +12,8 @@
 #include "core/command_service.h"
 #include "core/domain_errors.h"
 #include "core/lock_service.h"
+#include "core/log.h"
 #include "core/rate_limiter.h"
-#include "storage/database_error.h"
 
 namespace chargelock::api {
 
@@ -116,12 +118,22 @@ const std::vector<Route>& routes() {
   return all;
 }
 
+const std::vector<Route>& root_routes() {
+  static const std::vector<Route> all = [] {
+    std::vector<Route> out = metrics_routes();
+    for (const Route& route : console_routes()) out.push_back(route);
+    return out;
+  }();
+  return all;
+}
+
 HttpResponse dispatch(ApiContext& context, const HttpRequest& request) {
   try {
     const std::string base = kBasePath;
-    if (request.path.compare(0, base.size(), base) != 0 ||
-        (request.path.size() > base.size() && request.path[base.size()] != '/'))
-      return error_response(404, "not found (the API is under " + base + ")");
+    const bool under_base =
+        request.path.compare(0, base.size(), base) == 0 &&
+        (request.path.size() == base.size() || request.path[base.size()] == '/');
+    const std::vector<Route>& table = under_base ? routes() : root_routes();
     // Decoded bytes that no id can contain are the client's mistake (400),
     // not a database failure.
     if (!acceptable_request_text(request.path))
@@ -133,12 +145,13 @@ HttpResponse dispatch(ApiContext& context, const HttpRequest& request) {
     // a cut-off id ("/chargepoints/%00" reaches us as "/chargepoints/").
     if (request.path.size() > base.size() && request.path.back() == '/')
       return error_response(404, "no such endpoint: " + request.path);
-    const std::vector<std::string> path = split_path(request.path.substr(base.size()));
+    const std::vector<std::string> path =
+        split_path(under_base ? request.path.substr(base.size()) : request.path);
 
     const Route* route = nullptr;
     std::map<std::string, std::string> params;
     std::string allowed;
-    for (const Route& candidate : routes()) {
+    for (const Route& candidate : table) {
       std::map<std::string, std::string> candidate_params;
       if (!match(split_path(candidate.pattern), path, candidate_params)) continue;
       if (request.method == candidate.method) {
@@ -150,6 +163,8 @@ HttpResponse dispatch(ApiContext& context, const HttpRequest& request) {
         allowed += (allowed.empty() ? "" : ", ") + std::string(candidate.method);
     }
     if (route == nullptr) {
+      if (allowed.empty() && !under_base)
+        return error_response(404, "not found (the API is under " + base + ")");
       if (allowed.empty()) return error_response(404, "no such endpoint: " + request.path);
       HttpResponse response = error_response(
           405, "method " + request.method + " not allowed here (allowed: " + allowed + ")");
@@ -170,11 +185,12 @@ HttpResponse dispatch(ApiContext& context, const HttpRequest& request) {
         const auto verdict = context.rate_limiter->admit(std::to_string(principal->token_id));
         if (!verdict.admitted) {
           if (verdict.log)
-            std::fprintf(stderr,
-                         "chargelock: api: token %lld (%s) is over its request rate (%g/s, burst "
-                         "%g): answering 429\n",
-                         static_cast<long long>(principal->token_id), principal->name.c_str(),
-                         context.rate_limiter->limit().rate, context.rate_limiter->limit().burst);
+            core::log(core::LogLevel::Warn, "token_rate_exceeded",
+                      fmt::format("chargelock: api: token {} ({}) is over its request rate ({}/s, "
+                                  "burst {}): answering 429",
+                                  principal->token_id, principal->name,
+                                  context.rate_limiter->limit().rate,
+                                  context.rate_limiter->limit().burst));
           HttpResponse response =
               error_response(429, "too many requests for this token; retry after " +
                                       std::to_string(verdict.retry_after_s) + " s");
@@ -199,17 +215,19 @@ HttpResponse dispatch(ApiContext& context, const HttpRequest& request) {
     return error_response(404, error.what());
   } catch (const std::invalid_argument& error) {
     return error_response(400, error.what());
-  } catch (const storage::NotFoundError& error) {
+  } catch (const core::RowNotFoundError& error) {
     return error_response(404, "not found");
-  } catch (const storage::ConflictError& error) {
+  } catch (const core::RowConflictError& error) {
     return error_response(409, "already exists");
-  } catch (const storage::DatabaseError& error) {
-    std::fprintf(stderr, "chargelock: api: %s %s: %s\n", request.method.c_str(),
-                 request.path.c_str(), error.what());
+  } catch (const core::DatabaseError& error) {
+    core::log(
+        core::LogLevel::Error, "api_database_error",
+        fmt::format("chargelock: api: {} {}: {}", request.method, request.path, error.what()));
     return error_response(503, "database unavailable");
   } catch (const std::exception& error) {
-    std::fprintf(stderr, "chargelock: api: %s %s failed: %s\n", request.method.c_str(),
-                 request.path.c_str(), error.what());
+    core::log(core::LogLevel::Error, "api_failed",
+              fmt::format("chargelock: api: {} {} failed: {}", request.method, request.path,
+                          error.what()));
     return error_response(500, "internal error");
   }
 }

@@ -12,6 +12,7 @@
 
 #include "api/http_server.h"
 #include "core/central_system.h"
+#include "core/metrics_registry.h"
 #include "core/operator_queries.h"
 #include "core/rate_limiter.h"
 #include "core/token_service.h"
@@ -31,6 +32,7 @@ struct ApiContext {
   core::RateLimiter* rate_limiter;  // requests per token; null: unlimited
   // Owners' webhook URLs may name non-public addresses (--webhook-allow-private).
   bool webhook_allow_private = false;
+  const core::MetricsRegistry* metrics = nullptr;  // GET /metrics; null: not offered
 };
 
 struct RouteRequest {
@@ -53,13 +55,18 @@ enum RoleMask : unsigned {
 
 struct Route {
   const char* method;   // "GET", "POST", ...
-  const char* pattern;  // below kBasePath, e.g. "/chargepoints/{id}" (OpenAPI syntax)
+  const char* pattern;  // below kBasePath, e.g. "/chargepoints/{id}" (OpenAPI syntax);
+                        // from the root for root_routes()
   unsigned roles;       // RoleMask bits
   RouteHandler handler;
 };
 
-// Every route of the API.
+// Every route of the API (below kBasePath).
 const std::vector<Route>& routes();
+// Routes outside kBasePath: GET /metrics, the console's pages and files.
+const std::vector<Route>& root_routes();
+std::vector<Route> metrics_routes();
+std::vector<Route> console_routes();
 // The parts (one per source file).
 std::vector<Route> operator_routes();
 std::vector<Route> command_routes();

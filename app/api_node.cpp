@@ -1,9 +1,12 @@
 #include "app/api_node.h"
 
+#include <fmt/format.h>
+
 #include <cstdio>
 
 #include "api/api_server.h"
 #include "api/webhook_http_client.h"
+#include "core/log.h"
 #include "core/token_service.h"
 #include "core/webhook_service.h"
 #include "storage/database.h"
@@ -12,8 +15,11 @@ namespace chargelock::app {
 
 namespace {
 
-api::ApiServerConfig api_config(const Config& config) {
+api::ApiServerConfig api_config(const Config& config, std::function<bool()> ready,
+                                const core::MetricsRegistry* metrics) {
   api::ApiServerConfig server;
+  server.ready = std::move(ready);
+  server.metrics = metrics;
   server.http.host = config.api_listen.host;
   server.http.port = config.api_listen.port;
   server.http.tls_cert = config.api_tls_cert;
@@ -27,20 +33,21 @@ api::ApiServerConfig api_config(const Config& config) {
   return server;
 }
 
-void ensure_admin_token(const Config& config, storage::Database& database) {
+void ensure_admin_token(const Config& config, core::Stores& stores) {
   if (config.admin_token.empty()) {
-    std::fprintf(stderr,
-                 "chargelock: warning: CHARGELOCK_ADMIN_TOKEN is not set; only tokens created "
-                 "earlier are accepted\n");
+    core::log(core::LogLevel::Warn, "admin_token_missing",
+              "chargelock: warning: CHARGELOCK_ADMIN_TOKEN is not set; only tokens created "
+              "earlier are accepted");
     return;
   }
   if (config.admin_token.size() < 16)
-    std::fprintf(stderr,
-                 "chargelock: warning: the admin token is shorter than 16 characters; use a long "
-                 "random token\n");
-  core::AccessServices access(database);
+    core::log(core::LogLevel::Warn, "admin_token_short",
+              "chargelock: warning: the admin token is shorter than 16 characters; use a long "
+              "random token");
+  core::AccessServices access(stores);
   if (access.tokens().ensure_admin_token(config.admin_token))
-    std::printf("chargelock: admin token registered as an operator token\n");
+    core::log(core::LogLevel::Info, "admin_token_registered",
+              "chargelock: admin token registered as an operator token");
 }
 
 api::WebhookHttpClientConfig webhook_client_config(const Config& config) {
@@ -50,9 +57,9 @@ api::WebhookHttpClientConfig webhook_client_config(const Config& config) {
   return client;
 }
 
-core::WebhookDispatcherConfig webhook_dispatcher_config(storage::Database& database) {
+core::WebhookDispatcherConfig webhook_dispatcher_config(core::Stores& stores) {
   core::WebhookDispatcherConfig dispatcher;
-  dispatcher.on_thread_exit = [&database] { database.release_thread_connection(); };
+  dispatcher.on_thread_exit = [&stores] { stores.release_thread_connection(); };
   return dispatcher;
 }
 
@@ -60,13 +67,15 @@ core::WebhookDispatcherConfig webhook_dispatcher_config(storage::Database& datab
 
 class ApiNode::Impl {
  public:
-  Impl(const Config& config, core::CentralSystem& central)
+  Impl(const Config& config, core::CentralSystem& central, std::function<bool()> ready,
+       const core::MetricsRegistry* metrics)
       : config_(config),
-        server_((ensure_admin_token(config, central.database()), api_config(config)), central,
-                central.database()),
+        server_((ensure_admin_token(config, central.stores()),
+                 api_config(config, std::move(ready), metrics)),
+                central, central.stores()),
         webhook_client_(webhook_client_config(config)),
-        webhooks_(central.database().webhooks(), webhook_client_, api::webhook_body,
-                  webhook_dispatcher_config(central.database())) {
+        webhooks_(central.stores().webhooks(), webhook_client_, api::webhook_body,
+                  webhook_dispatcher_config(central.stores())) {
     // Owners' webhooks are delivered by every API process (the outbox is
     // shared through the database; see core/webhook_service.h).
     webhooks_.start();
@@ -75,13 +84,14 @@ class ApiNode::Impl {
   ~Impl() { webhooks_.stop(); }
 
   void run() {
-    std::printf("chargelock: api listening on %s%s:%d\n", server_.tls() ? "https://" : "",
-                config_.api_listen.host.c_str(), server_.port());
-    std::fflush(stdout);
+    core::log(core::LogLevel::Info, "listening",
+              fmt::format("chargelock: api listening on {}{}:{}", server_.tls() ? "https://" : "",
+                          config_.api_listen.host, server_.port()));
     server_.run();
   }
 
   void reload_certificates() { server_.reload_certificates(); }
+  std::size_t open_streams() const { return server_.open_streams(); }
 
   // Graceful (SIGTERM): requests begun are answered, new ones get 503.
   void stop() {
@@ -96,11 +106,13 @@ class ApiNode::Impl {
   core::WebhookDispatcher webhooks_;
 };
 
-ApiNode::ApiNode(const Config& config, core::CentralSystem& central)
-    : impl_(std::make_unique<Impl>(config, central)) {}
+ApiNode::ApiNode(const Config& config, core::CentralSystem& central, std::function<bool()> ready,
+                 const core::MetricsRegistry* metrics)
+    : impl_(std::make_unique<Impl>(config, central, std::move(ready), metrics)) {}
 ApiNode::~ApiNode() = default;
 void ApiNode::run() { impl_->run(); }
 void ApiNode::stop() { impl_->stop(); }
 void ApiNode::reload_certificates() { impl_->reload_certificates(); }
+std::size_t ApiNode::open_streams() const { return impl_->open_streams(); }
 
 }  // namespace chargelock::app

@@ -4,18 +4,24 @@
 // stop().
 #pragma once
 
+#include <functional>
 #include <memory>
 
 #include "app/config.h"
 #include "core/central_system.h"
+#include "core/metrics_registry.h"
 
 namespace chargelock::app {
 
 class ApiNode {
  public:
   // Throws std::runtime_error when the listener cannot start,
-  // storage::DatabaseError when the admin token cannot be stored.
-  ApiNode(const Config& config, core::CentralSystem& central);
+  // core::DatabaseError when the admin token cannot be stored.
+  // `ready` answers GET /readyz (core::ReadinessProbe::ready; unset: always
+  // ready); thread-safe and non-blocking. `metrics`: what GET /metrics shows
+  // (null: 404); must outlive the node.
+  ApiNode(const Config& config, core::CentralSystem& central, std::function<bool()> ready = {},
+          const core::MetricsRegistry* metrics = nullptr);
   ~ApiNode();
   ApiNode(const ApiNode&) = delete;
   ApiNode& operator=(const ApiNode&) = delete;
@@ -26,6 +32,8 @@ class ApiNode {
   void stop();
   // Thread-safe: re-reads the HTTPS certificate and key (SIGHUP).
   void reload_certificates();
+  // Thread-safe: notification streams open now.
+  std::size_t open_streams() const;
 
  private:
   class Impl;

@@ -87,7 +87,7 @@ int add_range(const std::vector<std::string>& arguments, core::CentralSystem& ce
       std::lock_guard<std::mutex> lock(failure_mutex);
       if (!failed.exchange(true)) failure = error.what();
     }
-    central.database().release_thread_connection();
+    central.stores().release_thread_connection();
   };
   std::vector<std::thread> threads;
   for (long j = 0; j < std::min(jobs, to - from + 1); ++j) threads.emplace_back(work);

@@ -99,6 +99,13 @@ const std::vector<Setting>& settings() {
        [](Config& c, const std::string& v) { c.tls_ca = v; }},
       {"--api-listen", "CHARGELOCK_API_LISTEN", "HOST:PORT of the REST API", true,
        [](Config& c, const std::string& v) { c.api_listen = parse_host_port("--api-listen", v); }},
+      {"--metrics-listen", "CHARGELOCK_METRICS_LISTEN",
+       "HOST:PORT serving GET /metrics without a token (bind to localhost or a private "
+       "network); off when unset",
+       true,
+       [](Config& c, const std::string& v) {
+         if (!v.empty()) c.metrics_listen = parse_host_port("--metrics-listen", v);
+       }},
       {"--api-tls-cert", "CHARGELOCK_API_TLS_CERT",
        "certificate (PEM) of the REST API: it serves HTTPS (needs --api-tls-key)", true,
        [](Config& c, const std::string& v) { c.api_tls_cert = v; }},
@@ -147,6 +154,11 @@ const std::vector<Setting>& settings() {
        "seconds, sent in BootNotification.conf (default 300)", true,
        [](Config& c, const std::string& v) {
          c.heartbeat_interval_s = parse_int("--heartbeat-interval", v, 1, 86400);
+       }},
+      {"--memory-trim-interval", "CHARGELOCK_MEMORY_TRIM_INTERVAL",
+       "seconds between handing freed heap memory back to the system (default 60, 0: off)", true,
+       [](Config& c, const std::string& v) {
+         c.memory_trim_interval_s = parse_int("--memory-trim-interval", v, 0, 86400);
        }},
       {"--call-timeout", "CHARGELOCK_CALL_TIMEOUT",
        "seconds to wait for a pile's answer to a CALL (default 30)", true,
@@ -209,9 +221,18 @@ const std::vector<Setting>& settings() {
        [](Config& c, const std::string& v) { c.workers = parse_int("--workers", v, 1, 256); }},
       {"--log-level", "CHARGELOCK_LOG_LEVEL", "error | warn | info | debug (default info)", true,
        [](Config& c, const std::string& v) {
-         if (v != "error" && v != "warn" && v != "info" && v != "debug")
+         core::LogLevel level;
+         if (!core::parse_log_level(v, level))
            throw ConfigError(fmt::format("--log-level: unknown level '{}'", v));
          c.log_level = v;
+       }},
+      {"--log-format", "CHARGELOCK_LOG_FORMAT",
+       "text | json: one JSON object per line (time, level, node, chargePointId, messageId, "
+       "event, message) (default text)",
+       true,
+       [](Config& c, const std::string& v) {
+         if (!core::parse_log_format(v, c.log_format))
+           throw ConfigError(fmt::format("--log-format: expected text or json, got '{}'", v));
        }},
   };
   return all;

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/log.h"
 #include "core/secret_box.h"
 
 namespace chargelock::app {
@@ -27,6 +28,8 @@ struct Config {
   std::string tls_key;
   std::string tls_ca;
   HostPort api_listen{"0.0.0.0", 8080};
+  // GET /metrics without a token (app/metrics_listener.h); off when unset.
+  std::optional<HostPort> metrics_listen;
   std::string api_tls_cert;  // with api_tls_key: the API serves HTTPS
   std::string api_tls_key;
   std::string admin_token;
@@ -43,6 +46,7 @@ struct Config {
   bool allow_unauthenticated_piles = false;  // piles registered without a password may connect
   bool assume_utc_timestamps = false;        // pile date-times without offset read as UTC
   int heartbeat_interval_s = 300;
+  int memory_trim_interval_s = 60;  // 0: never hand freed heap memory back (app/memory_trimmer.h)
   int call_timeout_s = 30;
   int ping_interval_s = 60;
   int workers = 4;
@@ -58,6 +62,7 @@ struct Config {
   // Empty: "<hostname>:<ocpp port>".
   std::string node_id;
   std::string log_level = "info";
+  core::LogFormat log_format = core::LogFormat::Text;
 };
 
 // Parses argv and the environment. Throws ConfigError with a message naming

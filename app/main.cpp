@@ -1,26 +1,35 @@
 // chargelock: the ChargeLock central system. See `chargelock --help` and
 // docs/configuration.md.
+#include <fmt/format.h>
 #include <signal.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include "app/api_node.h"
 #include "app/chargepoint_command.h"
 #include "app/config.h"
+#include "app/memory_trimmer.h"
+#include "app/metrics_listener.h"
 #include "app/ocpp_node.h"
+#include "app/process_metrics.h"
 #include "core/central_system.h"
+#include "core/domain_errors.h"
+#include "core/log.h"
+#include "core/readiness.h"
 #include "ocpp/command_validator.h"
 #include "storage/database.h"
-#include "storage/database_error.h"
 
 namespace {
 
 using namespace chargelock;
 
-// SIGINT/SIGTERM (stop) and SIGHUP (re-read the TLS certificates) are
+// SIGINT/SIGTERM (stop) and SIGHUP (re-read the TLS certificates, keys and
+// the client CA bundle) are
 // blocked in every thread and taken by one thread with sigwait(), which may
 // then call ordinary (not async-signal-safe) code.
 sigset_t handled_signals() {
@@ -35,15 +44,32 @@ sigset_t handled_signals() {
 // `serve` runs the OCPP node and the API (each with its own loop thread);
 // `ocpp` and `api` run one of them. The signal thread stops everything; a
 // loop that ends on its own (failure) stops the others too.
-int serve(const app::Config& config, core::CentralSystem& central) {
+int serve(const app::Config& config, core::CentralSystem& central, storage::Database& database) {
+  core::MetricsRegistry metrics;  // outlives the nodes and the listener below
+  // One probe answers /readyz for both roles (its own connection).
+  core::ReadinessProbe::Options probe_options;
+  probe_options.on_thread_exit = [&central] { central.stores().release_thread_connection(); };
+  core::ReadinessProbe readiness(core::ReadinessProbe::database_check(central.stores()),
+                                 probe_options);
+  const auto ready = [&readiness] { return readiness.ready(); };
   std::unique_ptr<app::OcppNode> node;
   std::unique_ptr<app::ApiNode> api;
-  if (config.command != "api") node = std::make_unique<app::OcppNode>(config, central);
-  if (config.command != "ocpp") api = std::make_unique<app::ApiNode>(config, central);
+  if (config.command != "api") node = std::make_unique<app::OcppNode>(config, central, ready);
+  if (config.command != "ocpp")
+    api = std::make_unique<app::ApiNode>(config, central, ready, &metrics);
+  app::add_process_metrics(metrics, database, node != nullptr, api.get());
+  std::unique_ptr<app::MetricsListener> metrics_listener;
+  if (config.metrics_listen)
+    metrics_listener = std::make_unique<app::MetricsListener>(*config.metrics_listen, metrics);
   const auto stop_all = [&node, &api] {
     if (node) node->stop();
     if (api) api->stop();
   };
+  // The resident set follows the live heap after bursts (boot storms,
+  // lock fan-outs) instead of creeping towards their size.
+  std::optional<app::MemoryTrimmer> trimmer;
+  if (config.memory_trim_interval_s > 0)
+    trimmer.emplace(std::chrono::seconds(config.memory_trim_interval_s));
   const sigset_t signals = handled_signals();
   std::thread signal_thread([&stop_all, &node, &api, signals] {
     int signal_number = 0;
@@ -52,7 +78,8 @@ int serve(const app::Config& config, core::CentralSystem& central) {
       if (node) node->reload_certificates();
       if (api) api->reload_certificates();
     }
-    std::fprintf(stderr, "chargelock: stopping (signal %d)\n", signal_number);
+    core::log(core::LogLevel::Info, "stopping",
+              fmt::format("chargelock: stopping (signal {})", signal_number));
     stop_all();
   });
   std::thread api_thread;
@@ -73,7 +100,7 @@ int serve(const app::Config& config, core::CentralSystem& central) {
   // signal thread so it can be joined.
   pthread_kill(signal_thread.native_handle(), SIGTERM);
   signal_thread.join();
-  std::fprintf(stderr, "chargelock: stopped\n");
+  core::log(core::LogLevel::Info, "stopped", "chargelock: stopped");
   return 0;
 }
 
@@ -97,6 +124,9 @@ int main(int argc, char** argv) {
     return 0;
   }
   const app::Config& config = parsed.config;
+  core::LogLevel level = core::LogLevel::Info;
+  core::parse_log_level(config.log_level, level);  // checked by parse_config
+  core::configure_logging(config.log_format, level, app::node_id(config));
   // A database host that drops packets would otherwise hold every connection
   // attempt for the kernel's TCP timeout (minutes): at start that looks like
   // a hang, during an outage it holds a worker. A URL's own connect_timeout
@@ -106,8 +136,10 @@ int main(int argc, char** argv) {
     storage::Database database(config.database_url);
     const int applied = database.migrate();
     if (applied > 0 || config.command == "migrate")
-      std::printf("chargelock: database %s at schema version %d (%d migration(s) applied)\n",
-                  database.display_url().c_str(), database.schema_version(), applied);
+      core::log(
+          core::LogLevel::Info, "migrated",
+          fmt::format("chargelock: database {} at schema version {} ({} migration(s) applied)",
+                      database.display_url(), database.schema_version(), applied));
     if (config.command == "migrate") return 0;
 
     core::CentralSystemConfig central_config;
@@ -122,9 +154,9 @@ int main(int argc, char** argv) {
     if (config.secret_key) {
       central_config.secrets = core::SecretBox(*config.secret_key);
     } else if (config.command != "chargepoint") {
-      std::fprintf(stderr,
-                   "chargelock: warning: no CHARGELOCK_SECRET_KEY / --secret-key-file: a queued "
-                   "AuthorizationKey is kept in clear in the database until it is delivered\n");
+      core::log(core::LogLevel::Warn, "secret_key_missing",
+                "chargelock: warning: no CHARGELOCK_SECRET_KEY / --secret-key-file: a queued "
+                "AuthorizationKey is kept in clear in the database until it is delivered");
     }
     core::CentralSystem central(database, central_config);
     const ocpp::OcppCommandValidator command_validator;
@@ -132,15 +164,16 @@ int main(int argc, char** argv) {
     if (config.command == "chargepoint")
       return app::run_chargepoint_command(config.arguments, central);
     central.directory().reload();
-    return serve(config, central);
+    return serve(config, central, database);
   } catch (const app::ConfigError& error) {
-    std::fprintf(stderr, "chargelock: error: %s\n", error.what());
+    core::log(core::LogLevel::Error, "fatal", fmt::format("chargelock: error: {}", error.what()));
     return 2;
-  } catch (const storage::DatabaseError& error) {
-    std::fprintf(stderr, "chargelock: database error: %s\n", error.what());
+  } catch (const core::DatabaseError& error) {
+    core::log(core::LogLevel::Error, "fatal",
+              fmt::format("chargelock: database error: {}", error.what()));
     return 1;
   } catch (const std::exception& error) {
-    std::fprintf(stderr, "chargelock: error: %s\n", error.what());
+    core::log(core::LogLevel::Error, "fatal", fmt::format("chargelock: error: {}", error.what()));
     return 1;
   }
 }

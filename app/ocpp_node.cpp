@@ -1,9 +1,12 @@
 #include "app/ocpp_node.h"
 
+#include <fmt/format.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 
+#include "core/log.h"
 #include "core/work_queue.h"
 #include "ocpp/charge_point_gateway.h"
 #include "ocpp/command_dispatcher.h"
@@ -31,8 +34,9 @@ constexpr std::chrono::milliseconds kDrainClose{2000};
 constexpr std::chrono::milliseconds kDrainPoll{20};
 constexpr int kGoingAway = 1001;  // RFC 6455 §7.4.1: the server is going down
 
-ocpp::ServerConfig server_config(const Config& config) {
+ocpp::ServerConfig server_config(const Config& config, std::function<bool()> ready) {
   ocpp::ServerConfig server;
+  server.ready = std::move(ready);
   server.plain = ocpp::ListenerConfig{};
   server.plain->host = config.ocpp_listen.host;
   server.plain->port = config.ocpp_listen.port;
@@ -56,12 +60,12 @@ ocpp::ServerConfig server_config(const Config& config) {
 
 class OcppNode::Impl {
  public:
-  Impl(const Config& config, core::CentralSystem& central)
+  Impl(const Config& config, core::CentralSystem& central, std::function<bool()> ready)
       : config_(config),
         central_(central),
         work_(static_cast<std::size_t>(config.workers), nullptr, &central.group_commit()),
         gateway_(central, work_, actions_, ocpp::SchemaRegistry::ocpp16(), session_options(config)),
-        server_(server_config(config), gateway_),
+        server_(server_config(config, std::move(ready)), gateway_),
         dispatcher_(
             central.commands(), work_,
             [this](std::function<void()> task) { server_.post(std::move(task)); },
@@ -72,8 +76,10 @@ class OcppNode::Impl {
     gateway_.set_observer(&dispatcher_);
     // Before any pile connects: what this node held before a crash is gone.
     if (const int stale = central_.charge_points().node_started(); stale > 0)
-      std::printf("chargelock: %d charge point(s) of node %s marked offline after restart\n", stale,
-                  central_.config().node_id.c_str());
+      core::log(
+          core::LogLevel::Info, "piles_marked_offline",
+          fmt::format("chargelock: {} charge point(s) of node {} marked offline after restart",
+                      stale, central_.config().node_id));
   }
 
   ~Impl() {
@@ -86,28 +92,32 @@ class OcppNode::Impl {
   }
 
   void run() {
-    std::printf("chargelock: ocpp ws listening on %s:%d\n", config_.ocpp_listen.host.c_str(),
-                server_.plain_port());
+    core::log(core::LogLevel::Info, "listening",
+              fmt::format("chargelock: ocpp ws listening on {}:{}", config_.ocpp_listen.host,
+                          server_.plain_port()));
     if (config_.ocpp_tls_listen)
-      std::printf("chargelock: ocpp wss listening on %s:%d\n",
-                  config_.ocpp_tls_listen->host.c_str(), server_.tls_port());
-    std::fflush(stdout);
+      core::log(core::LogLevel::Info, "listening",
+                fmt::format("chargelock: ocpp wss listening on {}:{}",
+                            config_.ocpp_tls_listen->host, server_.tls_port()));
     schedule_directory_refresh();
     schedule_last_seen_flush();
     dispatcher_.start();
     server_.run();
   }
 
-  // Stops accepting piles (503), lets the CALLs being handled finish and
-  // their answers go out, closes every pile with 1001 Going Away, then ends
-  // the loop. Queued work still runs after (see ~Impl). Thread-safe and
-  // idempotent.
   void reload_certificates() { server_.reload_certificates(); }
+
+  // Stops accepting piles (503) and sending commands (they stay queued for
+  // the node the piles reconnect to), lets the CALLs being handled finish
+  // and their answers go out and the commands already sent be answered,
+  // closes every pile with 1001 Going Away, then ends the loop. Queued work
+  // still runs after (see ~Impl). Thread-safe and idempotent.
 
   void stop() {
     if (stopping_.exchange(true)) return;
     server_.post([this] {
       server_.stop_accepting();
+      dispatcher_.stop_sending();
       await_calls(std::chrono::steady_clock::now());
     });
   }
@@ -125,7 +135,7 @@ class OcppNode::Impl {
     ocpp::CommandDispatcherOptions options;
     // A sent command unanswered this long has lost its node (crash, restart).
     options.stale_after = std::chrono::seconds(config.call_timeout_s) + std::chrono::seconds(10);
-    options.on_thread_exit = [&central] { central.database().release_thread_connection(); };
+    options.on_thread_exit = [&central] { central.stores().release_thread_connection(); };
     options.after_sweep = [&central] { central.locks().sweep(); };
     return options;
   }
@@ -136,7 +146,8 @@ class OcppNode::Impl {
         try {
           central_.directory().reload();
         } catch (const std::exception& error) {
-          std::fprintf(stderr, "chargelock: directory refresh failed: %s\n", error.what());
+          core::log(core::LogLevel::Error, "directory_refresh_failed",
+                    fmt::format("chargelock: directory refresh failed: {}", error.what()));
         }
       });
       schedule_directory_refresh();
@@ -144,11 +155,15 @@ class OcppNode::Impl {
   }
 
   void await_calls(std::chrono::steady_clock::time_point since) {  // loop
+    // The piles' CALLs being handled, and the commands sent to piles whose
+    // answers are awaited (closing first would make them timeouts).
+    const std::size_t in_flight = gateway_.calls_in_flight() + dispatcher_.commands_in_flight();
     const auto waited = std::chrono::steady_clock::now() - since;
-    if ((waited >= kDrainSettle && gateway_.calls_in_flight() == 0) || waited >= kDrainCalls) {
-      if (gateway_.calls_in_flight() > 0)
-        std::fprintf(stderr, "chargelock: stopping with %zu call(s) unanswered\n",
-                     gateway_.calls_in_flight());
+    if ((waited >= kDrainSettle && in_flight == 0) || waited >= kDrainCalls) {
+      if (in_flight > 0)
+        core::log(core::LogLevel::Warn, "calls_unanswered",
+                  fmt::format("chargelock: stopping with {} call(s) or command(s) unanswered",
+                              in_flight));
       server_.close_all(kGoingAway);
       await_closed(std::chrono::steady_clock::now());
       return;
@@ -167,6 +182,17 @@ class OcppNode::Impl {
   void schedule_last_seen_flush() {
     server_.schedule(kLastSeenFlush, [this] {
       gateway_.flush_seen();
+      // Passwords verified meanwhile, so a restart of this node does not
+      // hash them again (core/verified_credentials.h).
+      work_.submit("verified-credentials", [this] {
+        try {
+          central_.directory().save_verified();
+        } catch (const std::exception& error) {
+          core::log(
+              core::LogLevel::Error, "verified_credentials_save_failed",
+              fmt::format("chargelock: saving verified credentials failed: {}", error.what()));
+        }
+      });
       schedule_last_seen_flush();
     });
   }
@@ -181,8 +207,8 @@ class OcppNode::Impl {
   std::atomic<bool> stopping_{false};
 };
 
-OcppNode::OcppNode(const Config& config, core::CentralSystem& central)
-    : impl_(std::make_unique<Impl>(config, central)) {}
+OcppNode::OcppNode(const Config& config, core::CentralSystem& central, std::function<bool()> ready)
+    : impl_(std::make_unique<Impl>(config, central, std::move(ready))) {}
 OcppNode::~OcppNode() = default;
 void OcppNode::run() { impl_->run(); }
 void OcppNode::stop() { impl_->stop(); }

@@ -3,7 +3,7 @@
 #
 #   bench/run.sh [--quick] [--sizes 1000,5000,10000] [--kinds heartbeat,status,meter]
 #                [--flood-duration S] [--idle S] [--workers N] [--peer-pool N] [--rate R]
-#                [--pg-fsync on|off] [--no-peer] [--keep]
+#                [--pg-fsync on|off] [--no-peer] [--storms-only] [--keep]
 #                [--scenarios capacity,roundtrip,lock,api] [--pg-stat-statements]
 #
 # Installs what is missing (npm packages of the peer, gnuplot, jq), builds
@@ -11,7 +11,7 @@
 # PostgreSQL in a temp folder, registers the piles, raises the open-file
 # limit, runs every scenario at every size against ChargeLock and the
 # ocpp-rpc peer, prints a table, and writes bench/results/<date>.json and
-# bench/results/<date>.png.
+# bench/results/<date>.png. BENCH_CHARGELOCK=path measures another build.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -30,6 +30,7 @@ rate=2000
 heartbeat=60
 pg_fsync=on
 with_peer=1
+storms_only=0
 keep=0
 quick=0
 scenarios=capacity,roundtrip,lock,api
@@ -48,6 +49,7 @@ while [ $# -gt 0 ]; do
     --rate) rate=$2; shift ;;
     --pg-fsync) pg_fsync=$2; shift ;;
     --no-peer) with_peer=0 ;;
+    --storms-only) storms_only=1 ;;
     --keep) keep=1 ;;
     --scenarios) scenarios=$2; shift ;;
     --pg-stat-statements) pg_stat=1 ;;
@@ -97,18 +99,24 @@ fi
 # ------------------------------------------------------------------ build
 # scripts/setup.sh installs the missing Debian packages (PostgreSQL, the
 # C++ libraries) and builds every target of this configuration.
+if [ -n "${BENCH_CHARGELOCK:-}" ]; then
+  # Another build of chargelock (e.g. the previous commit's) measured with
+  # this script; pilesim from BENCH_PILESIM or built here.
+  chargelock=$BENCH_CHARGELOCK
+  log "chargelock: $chargelock (BENCH_CHARGELOCK)"
+fi
 if [ "${BENCH_SKIP_BUILD:-0}" = 1 ]; then
   # Binaries built elsewhere (e.g. a copy of an earlier commit's, for a
   # before/after comparison in one session).
   log "using the binaries in $build as they are (BENCH_SKIP_BUILD=1)"
-else
+elif [ -z "${BENCH_CHARGELOCK:-}" ] || [ -z "${BENCH_PILESIM:-}" ]; then
   log "building chargelock and pilesim ($build_type, $build, -j$build_jobs)"
   CHARGELOCK_JOBS=$build_jobs "$root/scripts/setup.sh" "$build" -DCMAKE_BUILD_TYPE="$build_type" \
     -DCHARGELOCK_BUILD_TESTS=OFF >"${TMPDIR:-/tmp}/chargelock-bench-build.log" 2>&1 ||
     { tail -30 "${TMPDIR:-/tmp}/chargelock-bench-build.log" >&2; exit 1; }
 fi
-chargelock=$build/app/chargelock
-pilesim=$build/simulators/pilesim
+chargelock=${BENCH_CHARGELOCK:-$build/app/chargelock}
+pilesim=${BENCH_PILESIM:-$build/simulators/pilesim}
 
 # ------------------------------------------------------------------ limits
 need_fds=$((max_size + 1024))
@@ -130,7 +138,7 @@ free_port() {
   # connections use those as source ports, and a listener cannot bind one
   # that is in use even though nothing answers a connect to it.
   local lowest=${BENCH_PORT_LOW:-20000} highest
-  highest=$(($(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768) - 1))
+  highest=${BENCH_PORT_HIGH:-$(($(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768) - 1))}
   local port
   for _ in $(seq 1 200); do
     port=$((lowest + RANDOM % (highest - lowest)))
@@ -159,6 +167,10 @@ psql -q "$admin_url" -c "CREATE DATABASE chargelock" >/dev/null
 [ "$pg_stat" = 1 ] && psql -q "${admin_url%/postgres}/chargelock" -c "CREATE EXTENSION pg_stat_statements" >/dev/null
 db_url="postgresql://chargelock@127.0.0.1:$pg_port/chargelock"
 export CHARGELOCK_DATABASE_URL=$db_url
+# As in production: the key that seals queued secrets and keys the
+# verified-credentials cache (docs/security.md).
+CHARGELOCK_SECRET_KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+export CHARGELOCK_SECRET_KEY
 postmaster_pid=$(head -1 "$work/pg/postmaster.pid")
 sql() { psql -qAt "$db_url" -c "$1"; }
 
@@ -202,11 +214,12 @@ start_server() {  # $1 = chargelock | peer; three tries (a port may be taken mea
   done
   exit 1
 }
-try_start_server() {
-  local port; port=$(free_port)
+try_start_server() {  # $1 = chargelock | peer [$2 = OCPP port, $3 = API port: a restart]
+  local port=${2:-$(free_port)}
   local logf=$work/$1.log
+  server_port=$port
   if [ "$1" = chargelock ]; then
-    api_port=$(free_port)
+    api_port=${3:-$(free_port)}
     admin_token=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
     "$chargelock" serve --ocpp-listen "127.0.0.1:$port" --api-listen "127.0.0.1:$api_port" \
       --admin-token "$admin_token" --heartbeat-interval "$heartbeat" --workers "$workers" \
@@ -223,7 +236,7 @@ try_start_server() {
   fi
   pids+=("$server_pid")
   server_url="ws://127.0.0.1:$port/ocpp"
-  sleep 1
+  [ -n "${2:-}" ] || sleep 1
 }
 stop_server() {
   kill "$server_pid" 2>/dev/null || true
@@ -243,6 +256,9 @@ settled_log_rows() {  # $1: log_rows once the writer has caught up (two equal co
 }
 run_pilesim() {  # N extra-args… ; writes $work/pilesim.{json,err}; sets sim_pid
   local n=$1; shift
+  # Emptied here, not by the child's redirection: a wait_line right after
+  # could otherwise still read the previous run's "piles booted after".
+  : >"$work/pilesim.json"; : >"$work/pilesim.err"
   "$pilesim" --url "$server_url" --count "$n" --id-pattern 'BENCH-{n}' \
     --password-pattern 'bench-pile-secret-{n}' --rate "$rate" --quiet --json "$@" \
     >"$work/pilesim.json" 2>"$work/pilesim.err" &
@@ -428,6 +444,54 @@ pg_statements() {
   echo
 }
 
+# ------------------------------------------------------------------ scenario 5
+# Reconnect storm: N piles connected and booted, the server killed with
+# SIGKILL (nothing closed, nothing saved on the way out), started again on
+# the same port, and the N piles connect at once (pilesim at --rate, as the
+# piles come back when the node does). Measured: from the restart (exec)
+# until every pile has booted again; the restart until listening is part
+# of it. The same for the peer.
+reconnect_storm() {  # server N
+  local server=$1 n=$2
+  start_server "$server"
+  run_pilesim "$n" --duration 3600
+  wait_line "$work/pilesim.err" "piles booted after" $((60 + n / 20)) "$sim_pid" ||
+    log "reconnect storm $server $n: not all piles booted before the kill"
+  sleep 2  # ChargeLock writes the credentials it verified once a second
+  kill -KILL "$server_pid" 2>/dev/null || true
+  wait "$server_pid" 2>/dev/null || true
+  kill -TERM "$sim_pid" 2>/dev/null || true
+  wait "$sim_pid" 2>/dev/null || true
+  local port=$server_port t0 attempt
+  t0=$(now_ms)
+  for attempt in 1 2 3 4 5; do
+    try_start_server "$server" "$port" "${api_port:-}" && break
+    log "restarting $server on port $port failed (attempt $attempt)"; tail -3 "$work/$server.log" >&2
+    kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true
+    sleep 0.5
+  done
+  local ready_ms=$(( $(now_ms) - t0 ))
+  run_pilesim "$n" --duration 3600
+  if ! wait_line "$work/pilesim.err" "piles booted after" $((60 + n / 20)) "$sim_pid"; then
+    log "reconnect storm $server $n: not all piles booted again"
+  fi
+  local booted_ms=$(( $(now_ms) - t0 ))
+  kill -TERM "$sim_pid" 2>/dev/null || true
+  wait "$sim_pid" 2>/dev/null || true
+  local sim; sim=$(cat "$work/pilesim.json" 2>/dev/null || echo '{}')
+  [ -n "$sim" ] || sim='{}'
+  local deadlocks=0
+  [ "$server" = chargelock ] && deadlocks=$(grep -c -e deadlock -e 'handler failed' "$work/$server.log" || true)
+  record --arg server "$server" --argjson n "$n" --argjson ready "$ready_ms" \
+    --argjson booted "$booted_ms" --argjson dl "${deadlocks:-0}" --argjson sim "$sim" \
+    '{scenario:"reconnect", server:$server, piles:$n, restartToListeningMs:$ready,
+      restartToAllBootedMs:$booted, booted: ($sim.booted // null),
+      connectFailures: ($sim.connectFailures // null),
+      stormSeconds: ($sim.allBootedSeconds // null), deadlockOrHandlerFailureLines:$dl}'
+  tail -1 "$results" >&2
+  stop_server
+}
+
 # ------------------------------------------------------------------ run
 started=$(date -u +%Y-%m-%dT%H-%M-%SZ)
 servers=(chargelock)
@@ -445,11 +509,17 @@ reset_network() {
 for n in "${size_list[@]}"; do
   reset_network
   for server in "${servers[@]}"; do
-    if wanted capacity; then
+    if [ "$storms_only" = 1 ] || wanted capacity; then
       log "== $server, $n piles: capacity"
       capacity "$server" "$n"
     else
       start_server "$server"
+    fi
+    if [ "$storms_only" = 1 ]; then
+      stop_server
+      log "== $server, $n piles: reconnect storm after kill -9"
+      reconnect_storm "$server" "$n"
+      continue
     fi
     if wanted roundtrip; then
       for kind in "${kind_list[@]}"; do
@@ -474,6 +544,8 @@ for n in "${size_list[@]}"; do
       fi
     fi
     stop_server
+    log "== $server, $n piles: reconnect storm after kill -9"
+    reconnect_storm "$server" "$n"
   done
 done
 
@@ -543,6 +615,14 @@ jq -s --arg date "$started" --arg host "$(uname -n)" --argjson cpus "$(nproc)" \
   fi
   echo
   [ -s "$work/pg-statements.txt" ] && cat "$work/pg-statements.txt"
+  echo "5. reconnect storm (kill -9 with the piles connected, restart on the same port, all piles at once)"
+  jq -r 'select(.scenario == "reconnect") | [.server, .piles, .booted,
+     (.restartToListeningMs / 1000), (.stormSeconds // "-"), (.restartToAllBootedMs / 1000),
+     .deadlockOrHandlerFailureLines] | @tsv' "$results" |
+    awk -F'\t' 'BEGIN {printf "  %-10s %7s %7s %12s %10s %16s %10s\n", "server", "piles", "booted",
+           "listening s", "storm s", "all booted s", "deadlocks"}
+         {printf "  %-10s %7s %7s %12.2f %10s %16.2f %10s\n", $1, $2, $3, $4, $5, $6, $7}'
+  echo
   echo "results: $out.json"
 } | tee "$out.txt"
 
@@ -553,6 +633,8 @@ if command -v gnuplot >/dev/null; then
     jq -r --arg s "$server" 'select(.scenario == "capacity" and .server == $s) |
       "\(.piles) \(.rssPerPileKb) \(.idleServerCpuPercent) \(.bootStormSeconds // "NaN")"' "$results" \
       >"$dat-cap-$server.dat"
+    jq -r --arg s "$server" 'select(.scenario == "reconnect" and .server == $s) |
+      "\(.piles) \(.restartToAllBootedMs / 1000)"' "$results" >"$dat-rc-$server.dat"
     for kind in "${kind_list[@]}"; do
       jq -r --arg s "$server" --arg k "$kind" 'select(.scenario == "roundtrip" and .server == $s and .kind == $k) |
         "\(.piles) \(.perSecond) \(.p99Ms) \(.serverCpuPercent // 0)"' "$results" >"$dat-rt-$server-$kind.dat"
@@ -582,10 +664,12 @@ if command -v gnuplot >/dev/null; then
     for server in "${servers[@]}"; do
       printf "%s'%s' using 1:2 with linespoints title '%s'" "$sep" "$dat-cap-$server.dat" "$server"; sep=", "
     done; echo
-    echo "set title 'capacity: boot storm (all booted)'; set ylabel 'seconds'"
+    echo "set title 'boot storm, and reconnect storm after kill -9 (restart to all booted)'; set ylabel 'seconds'"
     printf 'plot '; sep=""
     for server in "${servers[@]}"; do
-      printf "%s'%s' using 1:4 with linespoints title '%s'" "$sep" "$dat-cap-$server.dat" "$server"; sep=", "
+      printf "%s'%s' using 1:4 with linespoints title '%s boot storm'" "$sep" "$dat-cap-$server.dat" "$server"; sep=", "
+      [ -s "$dat-rc-$server.dat" ] &&
+        printf "%s'%s' using 1:2 with linespoints title '%s reconnect storm'" "$sep" "$dat-rc-$server.dat" "$server"
     done; echo
     echo "unset multiplot"
   } >"$work/plot.gp"

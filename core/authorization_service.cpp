@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include "storage/database_error.h"
+#include "core/domain_errors.h"
 
 namespace chargelock::core {
 
@@ -23,8 +23,7 @@ const char* to_string(AuthorizationStatus status) {
   return "Invalid";
 }
 
-AuthorizationService::AuthorizationService(storage::IdTagStore& id_tags,
-                                           storage::TransactionStore& transactions)
+AuthorizationService::AuthorizationService(IdTagStore& id_tags, TransactionStore& transactions)
     : id_tags_(id_tags), transactions_(transactions) {}
 
 IdTagInfo AuthorizationService::authorize(const AuthorizationContext& context,
@@ -92,7 +91,7 @@ void AuthorizationService::put_id_tag(const IdTag& tag) {
     throw std::invalid_argument("idTag and parentIdTag must not contain control characters");
   try {
     id_tags_.upsert(tag);
-  } catch (const storage::NotFoundError&) {
+  } catch (const RowNotFoundError&) {
     throw std::invalid_argument("ownerId: no owner " + std::to_string(tag.owner_id.value_or(0)));
   }
 }

@@ -8,14 +8,11 @@
 #include <string>
 #include <vector>
 
+#include "core/stores/id_tag_store.h"
+#include "core/stores/transaction_store.h"
 #include "core/timestamp.h"
-#include "storage/id_tag_store.h"
-#include "storage/transaction_store.h"
 
 namespace chargelock::core {
-
-using IdTagStatus = storage::IdTagStatus;
-using IdTag = storage::IdTagRecord;
 
 // OCPP 1.6 AuthorizationStatus.
 enum class AuthorizationStatus { Accepted, Blocked, Expired, Invalid, ConcurrentTx };
@@ -50,7 +47,7 @@ class AuthorizationPolicy {
 
 class AuthorizationService {
  public:
-  AuthorizationService(storage::IdTagStore& id_tags, storage::TransactionStore& transactions);
+  AuthorizationService(IdTagStore& id_tags, TransactionStore& transactions);
 
   // Install before the workers start; not synchronised.
   void set_policy(AuthorizationPolicy* policy) { policy_ = policy; }
@@ -71,8 +68,8 @@ class AuthorizationService {
   bool remove_id_tag(const std::string& id_tag);
 
  private:
-  storage::IdTagStore& id_tags_;
-  storage::TransactionStore& transactions_;
+  IdTagStore& id_tags_;
+  TransactionStore& transactions_;
   AuthorizationPolicy* policy_ = nullptr;
 };
 

@@ -1,12 +1,12 @@
 #include "core/central_system.h"
 
 #include "core/lock_codec.h"
-#include "storage/command_store.h"
-#include "storage/database.h"
-#include "storage/lock_store.h"
-#include "storage/notification_store.h"
-#include "storage/vehicle_store.h"
-#include "storage/webhook_store.h"
+#include "core/stores/command_store.h"
+#include "core/stores/lock_store.h"
+#include "core/stores/notification_store.h"
+#include "core/stores/stores.h"
+#include "core/stores/vehicle_store.h"
+#include "core/stores/webhook_store.h"
 
 namespace chargelock::core {
 
@@ -26,28 +26,27 @@ LockLimits lock_limits(const CentralSystemConfig& c) {
 }
 }  // namespace
 
-CentralSystem::CentralSystem(storage::Database& database, CentralSystemConfig config)
-    : database_(database),
-      group_commit_(database),
+CentralSystem::CentralSystem(Stores& stores, CentralSystemConfig config)
+    : stores_(stores),
+      group_commit_(stores),
       config_(std::move(config)),
-      directory_(database.charge_points(), config_.auto_register,
-                 config_.allow_unauthenticated_piles),
-      charge_points_(database.charge_points(), database.connectors(), &directory_,
+      directory_(stores.charge_points(), config_.auto_register, config_.allow_unauthenticated_piles,
+                 config_.secrets),
+      charge_points_(stores.charge_points(), stores.connectors(), &directory_,
                      service_config(config_)),
-      authorization_(database.id_tags(), database.transactions()),
-      transactions_(database.transactions(), database.meter_values(), authorization_),
-      events_(database.events()),
-      data_transfers_(database.events()),
-      commands_(database.commands(), CommandServiceConfig{config_.node_id, config_.secrets}),
-      vehicles_(database.vehicles(), database.id_tags(), database.locks(),
+      authorization_(stores.id_tags(), stores.transactions()),
+      transactions_(stores.transactions(), stores.meter_values(), authorization_),
+      events_(stores.events()),
+      data_transfers_(stores.events()),
+      commands_(stores.commands(), CommandServiceConfig{config_.node_id, config_.secrets}),
+      vehicles_(stores.vehicles(), stores.id_tags(), stores.locks(),
                 VehicleLimits{config_.vehicles_per_owner}),
-      notifications_(database.notifications()),
-      webhooks_(database.webhooks()),
-      telematics_(database.vehicles(), notifications_,
+      notifications_(stores.notifications()),
+      webhooks_(stores.webhooks()),
+      telematics_(stores.vehicles(), notifications_,
                   TelematicsConfig{config_.low_battery_threshold}),
-      locks_(database.locks(), database.vehicles(), database.charge_points(),
-             database.transactions(), commands_, notifications_, &group_commit_,
-             lock_limits(config_)) {
+      locks_(stores.locks(), stores.vehicles(), stores.charge_points(), stores.transactions(),
+             commands_, notifications_, &group_commit_, lock_limits(config_)) {
   data_transfers_.add_vendor(lock_codec::kVendorId, locks_);
   authorization_.set_policy(&locks_);
   charge_points_.set_boot_observer(&locks_);
@@ -58,8 +57,8 @@ CentralSystem::CentralSystem(storage::Database& database, CentralSystemConfig co
   });
   if (config_.message_log) {
     MessageLogWriterOptions options;
-    options.on_thread_exit = [&database] { database.release_thread_connection(); };
-    message_log_ = std::make_unique<MessageLogWriter>(database.message_log(), std::move(options));
+    options.on_thread_exit = [&stores] { stores.release_thread_connection(); };
+    message_log_ = std::make_unique<MessageLogWriter>(stores.message_log(), std::move(options));
   }
 }
 

@@ -1,5 +1,5 @@
 // The core bundle: every domain service of a central system wired to one
-// storage::Database. The app builds one and hands it to the OCPP layer
+// Stores. The app builds one and hands it to the OCPP layer
 // (ocpp/messages/register_actions.h) and the API.
 //
 // Threading: construction and the add-on setters (authorization policy,
@@ -26,11 +26,9 @@
 #include "core/vehicle_service.h"
 #include "core/webhook_service.h"
 
-namespace chargelock::storage {
-class Database;
-}
-
 namespace chargelock::core {
+
+class Stores;
 
 struct CentralSystemConfig {
   int heartbeat_interval_s = 300;            // answered to Accepted boots
@@ -51,13 +49,13 @@ class CentralSystem {
  public:
   // Does not touch the database; call directory().reload() on a thread that
   // may block (the app: at start, periodically, after changes elsewhere).
-  CentralSystem(storage::Database& database, CentralSystemConfig config);
+  CentralSystem(Stores& stores, CentralSystemConfig config);
   ~CentralSystem();
   CentralSystem(const CentralSystem&) = delete;
   CentralSystem& operator=(const CentralSystem&) = delete;
 
   const CentralSystemConfig& config() const { return config_; }
-  storage::Database& database() { return database_; }
+  Stores& stores() { return stores_; }
 
   ChargePointDirectory& directory() { return directory_; }
   ChargePointService& charge_points() { return charge_points_; }
@@ -88,7 +86,7 @@ class CentralSystem {
   LockService& locks() { return locks_; }
 
  private:
-  storage::Database& database_;
+  Stores& stores_;
   DatabaseGroupCommit group_commit_;
   CentralSystemConfig config_;
   ChargePointDirectory directory_;

@@ -1,35 +1,18 @@
 #include "core/charge_point_directory.h"
 
-#include <openssl/evp.h>
-
+#include "core/digest.h"
 #include "core/password_hash.h"
 
 namespace chargelock::core {
 
-namespace {
-
-// SHA-256 over length-prefixed parts, so ("ab","c") and ("a","bc") differ.
-std::string cache_key(const std::string& id, const std::string& password, const std::string& hash) {
-  std::string input;
-  for (const std::string* part : {&id, &password, &hash}) {
-    input += std::to_string(part->size());
-    input += ':';
-    input += *part;
-  }
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  if (EVP_Digest(input.data(), input.size(), digest, &size, EVP_sha256(), nullptr) != 1) return {};
-  return std::string(reinterpret_cast<const char*>(digest), size);
-}
-
-}  // namespace
-
-ChargePointDirectory::ChargePointDirectory(storage::ChargePointStore& store, bool auto_register,
-                                           bool allow_unauthenticated)
+ChargePointDirectory::ChargePointDirectory(ChargePointStore& store, bool auto_register,
+                                           bool allow_unauthenticated, const SecretBox& secrets)
     : store_(store),
       auto_register_(auto_register),
       allow_unauthenticated_(allow_unauthenticated),
-      snapshot_(std::make_shared<const Snapshot>()) {}
+      dummy_hash_(hash_password(random_hex(16))),
+      snapshot_(std::make_shared<const Snapshot>()),
+      verified_(secrets) {}
 
 void ChargePointDirectory::reload() {
   auto fresh = std::make_shared<Snapshot>();
@@ -37,11 +20,34 @@ void ChargePointDirectory::reload() {
     std::string id = access.id;
     fresh->emplace(std::move(id), std::move(access));
   }
-  std::lock_guard<std::mutex> lock(snapshot_mutex_);
-  snapshot_ = std::move(fresh);
+  if (verified_.persistent()) {
+    const Timestamp now = Clock::now();
+    verified_.merge(store_.list_verified_credentials(now - VerifiedCredentials::kLifetime), now);
+  }
+  std::shared_ptr<const Snapshot> old;
+  {
+    std::lock_guard<std::mutex> lock(snapshot_mutex_);
+    old = std::move(snapshot_);
+    snapshot_ = fresh;
+  }
+  // Failures counted while an id was unknown here (a pile registered on
+  // another process that tried before this refresh) do not lock it out.
+  std::lock_guard<std::mutex> lock(failures_mutex_);
+  if (failures_.empty()) return;
+  for (const auto& [id, access] : *fresh)
+    if (old->count(id) == 0) failures_.erase(id);
+}
+
+void ChargePointDirectory::save_verified() {
+  if (!verified_.persistent()) return;
+  store_.put_verified_credentials(verified_.take_unsaved());
 }
 
 void ChargePointDirectory::put(const ChargePointAccess& access) {
+  {
+    std::lock_guard<std::mutex> lock(failures_mutex_);
+    failures_.erase(access.id);  // counted while it was unknown, or for an old password
+  }
   std::lock_guard<std::mutex> lock(snapshot_mutex_);
   auto copy = std::make_shared<Snapshot>(*snapshot_);
   (*copy)[access.id] = access;
@@ -79,47 +85,34 @@ std::optional<ChargePointAccess> ChargePointDirectory::find(const std::string& i
 
 std::size_t ChargePointDirectory::size() const { return snapshot()->size(); }
 
-bool ChargePointDirectory::password_ok(const ChargePointAccess& access, const std::string& user,
-                                       const std::string& password) const {
-  if (!access.password_hash) return true;  // registered without a password
-  if (user != access.id) return false;
-  const std::string key = cache_key(access.id, password, *access.password_hash);
-  const auto now = std::chrono::steady_clock::now();
-  {
-    std::lock_guard<std::mutex> lock(cache_mutex_);
-    if (!key.empty() && verified_.count(key)) return true;
-    // PBKDF2 is deliberately slow and runs on the websocket loop: after a
-    // few wrong passwords for one id, refuse without hashing until the
-    // window ends, so guessing cannot stall every other pile of the node.
-    auto failures = failures_.find(access.id);
-    if (failures != failures_.end()) {
-      if (now - failures->second.window_start > kFailureWindow)
-        failures_.erase(failures);
-      else if (failures->second.count >= kMaxFailuresPerWindow)
-        return false;
-    }
-  }
-  if (!verify_password(password, *access.password_hash)) {
-    std::lock_guard<std::mutex> lock(cache_mutex_);
-    if (failures_.size() >= kMaxCachedVerifications) failures_.clear();
-    auto& failures = failures_[access.id];
-    if (failures.count == 0) failures.window_start = now;
-    ++failures.count;
+bool ChargePointDirectory::too_many_failures(const std::string& charge_point_id) const {
+  std::lock_guard<std::mutex> lock(failures_mutex_);
+  const auto failures = failures_.find(charge_point_id);
+  if (failures == failures_.end()) return false;
+  if (std::chrono::steady_clock::now() - failures->second.window_start > kFailureWindow) {
+    failures_.erase(failures);
     return false;
   }
-  std::lock_guard<std::mutex> lock(cache_mutex_);
-  failures_.erase(access.id);
-  if (verified_.size() >= kMaxCachedVerifications) verified_.clear();
-  if (!key.empty()) verified_.insert(key);
-  return true;
+  return failures->second.count >= kMaxFailuresPerWindow;
 }
 
-AccessDecision ChargePointDirectory::decide(const AccessAttempt& attempt) const {
-  const auto access = find(attempt.charge_point_id);
-  if (!access) return auto_register_ ? AccessDecision::Accept : AccessDecision::UnknownId;
+void ChargePointDirectory::note_failure(const std::string& charge_point_id) const {
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard<std::mutex> lock(failures_mutex_);
+  if (failures_.size() >= kMaxTrackedFailures) failures_.clear();
+  auto& failures = failures_[charge_point_id];
+  if (failures.count == 0 || now - failures.window_start > kFailureWindow) {
+    failures.count = 0;
+    failures.window_start = now;
+  }
+  ++failures.count;
+}
 
+AccessDecision ChargePointDirectory::apply_rules(const ChargePointAccess& access,
+                                                 const AccessAttempt& attempt,
+                                                 bool password_matches) const {
   const bool has_basic = attempt.basic_user.has_value() && attempt.basic_password.has_value();
-  switch (access->security_profile) {
+  switch (access.security_profile) {
     case 1:
       if (attempt.tls) return AccessDecision::Unauthorized;  // profile 1 is ws:// only
       break;
@@ -131,18 +124,70 @@ AccessDecision ChargePointDirectory::decide(const AccessAttempt& attempt) const 
           *attempt.client_cert_cn != attempt.charge_point_id)
         return AccessDecision::Unauthorized;
       // Basic auth is optional on top of the certificate (the credential).
-      if (!has_basic || !access->password_hash) return AccessDecision::Accept;
+      if (!has_basic || !access.password_hash) return AccessDecision::Accept;
       break;
     default:
       return AccessDecision::Unauthorized;
   }
-  if (!access->password_hash)
+  if (!access.password_hash)
     return allow_unauthenticated_ || auto_register_ ? AccessDecision::Accept
                                                     : AccessDecision::Unauthorized;
-  if (!has_basic) return AccessDecision::Unauthorized;
-  return password_ok(*access, *attempt.basic_user, *attempt.basic_password)
-             ? AccessDecision::Accept
-             : AccessDecision::Unauthorized;
+  if (!has_basic || *attempt.basic_user != access.id) return AccessDecision::Unauthorized;
+  return password_matches ? AccessDecision::Accept : AccessDecision::Unauthorized;
+}
+
+AccessDecision ChargePointDirectory::decide(const AccessAttempt& attempt) const {
+  const auto access = find(attempt.charge_point_id);
+  const bool has_basic = attempt.basic_user.has_value() && attempt.basic_password.has_value();
+  // SPEC §3: an unknown id is refused at the upgrade (401), with or without
+  // credentials; nothing to hash. (A pile registered on another process is
+  // known here after the next directory refresh; until then it retries.)
+  if (!access) return auto_register_ ? AccessDecision::Accept : AccessDecision::UnknownId;
+  // Without a password there is nothing to hash: the rules decide now.
+  if (!has_basic || !access->password_hash) return apply_rules(*access, attempt, false);
+  if (*attempt.basic_user == access->id &&
+      verified_.contains(access->id,
+                         verified_.mac(access->id, *attempt.basic_password, *access->password_hash),
+                         Clock::now()))
+    return apply_rules(*access, attempt, true);
+  if (too_many_failures(access->id)) return AccessDecision::Unauthorized;
+  return AccessDecision::Verify;
+}
+
+AccessDecision ChargePointDirectory::verify(const AccessAttempt& attempt) const {
+  const auto access = find(attempt.charge_point_id);
+  const bool has_basic = attempt.basic_user.has_value() && attempt.basic_password.has_value();
+  const bool has_hash = access && access->password_hash;
+  // Verified meanwhile (the pile reconnected while its first check waited
+  // in the queue): no second PBKDF2 run for the same password.
+  if (has_hash && has_basic && *attempt.basic_user == access->id &&
+      verified_.contains(access->id,
+                         verified_.mac(access->id, *attempt.basic_password, *access->password_hash),
+                         Clock::now()))
+    return apply_rules(*access, attempt, true);
+  // One PBKDF2 run whatever the outcome will be: the time of a refusal
+  // does not tell whether the id exists or has a password.
+  const bool matches = verify_password(has_basic ? *attempt.basic_password : std::string_view{},
+                                       has_hash ? *access->password_hash : dummy_hash_) &&
+                       has_hash && has_basic && *attempt.basic_user == access->id;
+  if (!access) {
+    if (auto_register_) return AccessDecision::Accept;
+    note_failure(attempt.charge_point_id);
+    return AccessDecision::UnknownId;
+  }
+  const AccessDecision decision = apply_rules(*access, attempt, matches);
+  if (decision != AccessDecision::Accept) {
+    note_failure(access->id);
+  } else if (matches) {
+    {
+      std::lock_guard<std::mutex> lock(failures_mutex_);
+      failures_.erase(access->id);
+    }
+    verified_.remember(access->id,
+                       verified_.mac(access->id, *attempt.basic_password, *access->password_hash),
+                       Clock::now());
+  }
+  return decision;
 }
 
 }  // namespace chargelock::core

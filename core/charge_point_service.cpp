@@ -2,8 +2,8 @@
 
 #include <stdexcept>
 
+#include "core/domain_errors.h"
 #include "core/password_hash.h"
-#include "storage/database_error.h"
 
 namespace chargelock::core {
 
@@ -38,20 +38,7 @@ void check_id(const std::string& id) {
 
 }  // namespace
 
-const char* to_string(RegistrationStatus status) {
-  switch (status) {
-    case RegistrationStatus::Accepted:
-      return "Accepted";
-    case RegistrationStatus::Pending:
-      return "Pending";
-    case RegistrationStatus::Rejected:
-      return "Rejected";
-  }
-  return "Rejected";
-}
-
-ChargePointService::ChargePointService(storage::ChargePointStore& charge_points,
-                                       storage::ConnectorStore& connectors,
+ChargePointService::ChargePointService(ChargePointStore& charge_points, ConnectorStore& connectors,
                                        ChargePointDirectory* directory,
                                        ChargePointServiceConfig config)
     : charge_points_(charge_points),
@@ -75,7 +62,7 @@ bool ChargePointService::register_charge_point(const ChargePointRegistration& r)
   check_profile(r.security_profile);
   check_password(r.password);
   check_location(r.location);
-  storage::NewChargePoint cp;
+  NewChargePoint cp;
   cp.id = r.id;
   if (r.password) cp.password_hash = hash_password(*r.password);
   cp.security_profile = r.security_profile;
@@ -90,7 +77,7 @@ bool ChargePointService::update_charge_point(const std::string& id, const Charge
   if (u.security_profile) check_profile(*u.security_profile);
   check_password(u.password);
   check_location(u.location);
-  storage::ChargePointChange change;
+  ChargePointChange change;
   if (u.password) change.password_hash = hash_password(*u.password);
   change.clear_password = u.clear_password && !u.password;
   change.security_profile = u.security_profile;
@@ -114,6 +101,10 @@ std::optional<ChargePointRecord> ChargePointService::find(const std::string& id)
 
 std::vector<ChargePointRecord> ChargePointService::list() { return charge_points_.list(); }
 
+std::vector<ChargePointRecord> ChargePointService::list_page(const std::string& after, int limit) {
+  return charge_points_.list_page(after, limit);
+}
+
 std::vector<ConnectorStatus> ChargePointService::connectors(const std::string& id) {
   return connectors_.list(id);
 }
@@ -123,7 +114,7 @@ BootResult ChargePointService::boot(const std::string& id, const BootInfo& boot)
   result.current_time = Clock::now();
   auto record = charge_points_.find(id);
   if (!record && config_.auto_register) {
-    storage::NewChargePoint cp;
+    NewChargePoint cp;
     cp.id = id;
     cp.security_profile = 1;
     cp.registration_status = RegistrationStatus::Pending;
@@ -154,7 +145,7 @@ void ChargePointService::seen(const std::vector<SeenAt>& piles) {
 bool ChargePointService::status_notification(const ConnectorStatus& status) {
   try {
     connectors_.record_status(status);
-  } catch (const storage::NotFoundError&) {
+  } catch (const RowNotFoundError&) {
     return false;  // not registered (e.g. auto-registering pile before boot)
   }
   return true;

@@ -10,20 +10,13 @@
 #include <vector>
 
 #include "core/charge_point_directory.h"
+#include "core/stores/charge_point_store.h"
+#include "core/stores/connector_store.h"
 #include "core/timestamp.h"
-#include "storage/charge_point_store.h"
-#include "storage/connector_store.h"
 
 namespace chargelock::core {
 
-using RegistrationStatus = storage::RegistrationStatus;
-using GeoLocation = storage::GeoLocation;
-using BootInfo = storage::BootInfo;
-using ChargePointRecord = storage::ChargePointRecord;
 // One StatusNotification (received_at is set by the store).
-using ConnectorStatus = storage::ConnectorStatusRecord;
-
-const char* to_string(RegistrationStatus status);
 
 struct ChargePointServiceConfig {
   int heartbeat_interval_s = 300;  // interval answered to an Accepted boot
@@ -74,7 +67,7 @@ class BootObserver {
 class ChargePointService {
  public:
   // `directory` (may be null) is updated at once after registrations.
-  ChargePointService(storage::ChargePointStore& charge_points, storage::ConnectorStore& connectors,
+  ChargePointService(ChargePointStore& charge_points, ConnectorStore& connectors,
                      ChargePointDirectory* directory, ChargePointServiceConfig config);
 
   // Registers a charge point. Throws std::invalid_argument for a bad id,
@@ -87,6 +80,8 @@ class ChargePointService {
   bool remove_charge_point(const std::string& id);
   std::optional<ChargePointRecord> find(const std::string& id);
   std::vector<ChargePointRecord> list();
+  // A page ordered by id: at most `limit` charge points with an id above `after`.
+  std::vector<ChargePointRecord> list_page(const std::string& after, int limit);
   std::vector<ConnectorStatus> connectors(const std::string& id);
 
   // BootNotification: stores the boot info; answers by registration state
@@ -100,7 +95,7 @@ class ChargePointService {
   // Piles heard from, with when: moves their last_seen forward. The OCPP
   // node collects these per frame and hands them over about once a second,
   // so last seen costs one statement per second instead of one per message.
-  using SeenAt = storage::ChargePointStore::SeenAt;
+  using SeenAt = ChargePointStore::SeenAt;
   void seen(const std::vector<SeenAt>& piles);
   // StatusNotification: current connector state plus history. Unknown
   // charge points are ignored (returns false).
@@ -124,8 +119,8 @@ class ChargePointService {
  private:
   void refresh_directory(const std::string& id);
 
-  storage::ChargePointStore& charge_points_;
-  storage::ConnectorStore& connectors_;
+  ChargePointStore& charge_points_;
+  ConnectorStore& connectors_;
   ChargePointDirectory* directory_;
   ChargePointServiceConfig config_;
   BootObserver* boot_observer_ = nullptr;

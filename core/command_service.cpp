@@ -16,7 +16,7 @@ constexpr std::size_t kMaxIdempotencyKey = 255;
 constexpr std::size_t kMaxOrigin = 255;
 constexpr std::chrono::seconds kMaxExpiry{366 * 24 * 3600};
 
-CommandRecord to_record(storage::StoredCommand c) {
+CommandRecord to_record(StoredCommand c) {
   CommandRecord r;
   r.id = c.id;
   r.charge_point_id = std::move(c.charge_point_id);
@@ -62,15 +62,16 @@ std::optional<CommandStatus> command_status_from_string(const std::string& text)
   return std::nullopt;
 }
 
-CommandService::CommandService(storage::CommandStore& store, CommandServiceConfig config)
-    : store_(store), config_(std::move(config)) {}
+CommandService::CommandService(CommandStore& store, CommandServiceConfig config,
+                               const TimeSource& time)
+    : store_(store), config_(std::move(config)), time_(time) {}
 
 CommandRecord CommandService::enqueue(const CommandRequest& request) {
   bool created = false;
   return enqueue(request, created);
 }
 
-storage::NewCommand CommandService::checked(const CommandRequest& request) const {
+NewCommand CommandService::checked(const CommandRequest& request) const {
   if (validator_ == nullptr) throw std::logic_error("CommandService: no command validator was set");
   if (request.charge_point_id.empty()) throw InvalidCommand("chargePointId: must not be empty");
   if (request.action.empty()) throw InvalidCommand("action: must not be empty");
@@ -91,7 +92,7 @@ storage::NewCommand CommandService::checked(const CommandRequest& request) const
   if (guard_ != nullptr)
     if (auto refusal = guard_->refuse(request)) throw CommandRefused(*refusal);
 
-  storage::NewCommand command;
+  NewCommand command;
   command.charge_point_id = request.charge_point_id;
   command.action = request.action;
   command.payload_json = request.payload_json;
@@ -103,7 +104,7 @@ storage::NewCommand CommandService::checked(const CommandRequest& request) const
   }
   command.idempotency_key = request.idempotency_key;
   command.origin = request.origin;
-  command.expires_at = Clock::now() + request.expires_in;
+  command.expires_at = time_.now() + request.expires_in;
   return command;
 }
 
@@ -115,7 +116,7 @@ CommandRecord CommandService::enqueue(const CommandRequest& request, bool& creat
 
 std::vector<CommandRecord> CommandService::enqueue_many(
     const std::vector<CommandRequest>& requests) {
-  std::vector<storage::NewCommand> commands;
+  std::vector<NewCommand> commands;
   commands.reserve(requests.size());
   for (const CommandRequest& request : requests) {
     if (request.idempotency_key)
@@ -137,7 +138,7 @@ std::optional<CommandRecord> CommandService::find(std::int64_t id) {
 
 std::vector<CommandRecord> CommandService::list(const CommandFilter& filter) {
   store_.expire_overdue();
-  storage::CommandQuery query;
+  CommandQuery query;
   query.charge_point_id = filter.charge_point_id;
   if (filter.status) query.status = to_string(*filter.status);
   query.before_id = std::max<std::int64_t>(0, filter.before_id);
@@ -171,7 +172,7 @@ std::vector<CommandRecord> CommandService::claim_next_many(
   return out;
 }
 
-std::optional<CommandRecord> CommandService::opened(storage::StoredCommand claimed) {
+std::optional<CommandRecord> CommandService::opened(StoredCommand claimed) {
   const std::optional<std::string> sealed = std::move(claimed.secret);
   claimed.secret.reset();
   CommandRecord record = to_record(std::move(claimed));
@@ -217,10 +218,10 @@ bool no_effects(const CommandEffects& e) {
 }  // namespace
 
 void CommandService::record_outcomes(const std::vector<CommandOutcome>& outcomes) {
-  std::vector<storage::CommandStore::Ended> batch;
+  std::vector<CommandStore::Ended> batch;
   batch.reserve(outcomes.size());
   for (const CommandOutcome& outcome : outcomes) {
-    storage::CommandStore::Ended ended;
+    CommandStore::Ended ended;
     ended.id = outcome.command.id;
     switch (outcome.kind) {
       case CommandOutcome::Kind::Completed: {
@@ -270,7 +271,7 @@ void CommandService::record_outcomes(const std::vector<CommandOutcome>& outcomes
 }
 
 bool CommandService::complete(const CommandRecord& command, const std::string& response_json) {
-  storage::CommandResult result;
+  CommandResult result;
   result.status = to_string(CommandStatus::Completed);
   result.response_json = response_json;
   CommandEffects effects;
@@ -306,7 +307,7 @@ void CommandService::protect(CommandEffects& effects) {
 
 bool CommandService::fail(std::int64_t id, const std::string& error_code,
                           const std::string& description, std::optional<std::string> details_json) {
-  storage::CommandResult result;
+  CommandResult result;
   result.status = to_string(CommandStatus::Failed);
   result.response_json = std::move(details_json);
   result.error_code = error_code;
@@ -315,7 +316,7 @@ bool CommandService::fail(std::int64_t id, const std::string& error_code,
 }
 
 bool CommandService::time_out(std::int64_t id, const std::string& description) {
-  storage::CommandResult result;
+  CommandResult result;
   result.status = to_string(CommandStatus::Timeout);
   result.error_code = "Timeout";
   result.error_description = description;
@@ -348,7 +349,7 @@ int CommandService::time_out_unanswered(const std::vector<std::string>& charge_p
 int CommandService::expire_reservations() { return store_.expire_reservations(); }
 
 int CommandService::time_out_stale(std::chrono::milliseconds age) {
-  return store_.time_out_sent(std::nullopt, Clock::now() - age,
+  return store_.time_out_sent(std::nullopt, time_.now() - age,
                               "no answer recorded (the delivering node stopped or lost it)");
 }
 

@@ -18,8 +18,9 @@
 
 #include "core/command_guard.h"
 #include "core/secret_box.h"
+#include "core/stores/command_store.h"
+#include "core/time_source.h"
 #include "core/timestamp.h"
-#include "storage/command_store.h"
 
 namespace chargelock::core {
 
@@ -72,11 +73,7 @@ class InvalidCommand : public std::invalid_argument {
 };
 
 // The pile state that answered commands leave behind.
-using ConfigurationKey = storage::ConfigurationKey;
-using Reservation = storage::Reservation;
-using CommandEffects = storage::CommandEffects;
-// Wake-ups on the command channel (see storage::CommandWakeups).
-using CommandWakeups = storage::CommandWakeups;
+// Wake-ups on the command channel (see CommandWakeups).
 
 // Checks a central-system-initiated action and its payload (JSON text).
 // Implemented in ocpp/ with the OCPP 1.6 schemas; injected by the app.
@@ -150,7 +147,9 @@ struct CommandServiceConfig {
 // database); set_validator() before the first enqueue.
 class CommandService {
  public:
-  CommandService(storage::CommandStore& store, CommandServiceConfig config);
+  // `time` stamps expiries and decides what is stale (time_out_stale()).
+  CommandService(CommandStore& store, CommandServiceConfig config,
+                 const TimeSource& time = system_time());
 
   // The validator must outlive the service. Without one, enqueue() throws
   // std::logic_error.
@@ -173,7 +172,7 @@ class CommandService {
 
   // Queues a command and wakes the node holding the pile. Throws
   // InvalidCommand (what() names the failing field) for a bad action,
-  // payload, idempotency key or expiry; storage::NotFoundError for an
+  // payload, idempotency key or expiry; RowNotFoundError for an
   // unknown charge point. An idempotency key the pile's commands already
   // used returns that command unchanged (whatever this request carries).
   CommandRecord enqueue(const CommandRequest& request);
@@ -242,12 +241,12 @@ class CommandService {
 
  private:
   // The request's checks (InvalidCommand, CommandRefused) and its row.
-  storage::NewCommand checked(const CommandRequest& request) const;
+  NewCommand checked(const CommandRequest& request) const;
   // Tells the observer about a command whose final state was just recorded.
   bool finished(std::int64_t id, bool recorded);
   // The claimed record with its secret back in the payload; nothing (and
   // the command failed "SecretUnavailable") when that cannot be done.
-  std::optional<CommandRecord> opened(storage::StoredCommand claimed);
+  std::optional<CommandRecord> opened(StoredCommand claimed);
   // Secrets out of the effects: "***" for secret keys' values, and the
   // password hash an accepted AuthorizationKey leads to.
   static void protect(CommandEffects& effects);
@@ -255,8 +254,9 @@ class CommandService {
   // itself is gone).
   bool holds_placeholder(const CommandRecord& command) const;
 
-  storage::CommandStore& store_;
+  CommandStore& store_;
   CommandServiceConfig config_;
+  const TimeSource& time_;
   const CommandValidator* validator_ = nullptr;
   CommandGuard* guard_ = nullptr;
   CommandObserver* observer_ = nullptr;

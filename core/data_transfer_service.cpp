@@ -16,7 +16,7 @@ const char* to_string(DataTransferStatus status) {
   return "Rejected";
 }
 
-DataTransferService::DataTransferService(storage::EventStore& events) : events_(events) {}
+DataTransferService::DataTransferService(EventStore& events) : events_(events) {}
 
 void DataTransferService::add_vendor(const std::string& vendor_id, VendorExtension& extension) {
   vendors_[vendor_id] = &extension;
@@ -28,7 +28,7 @@ DataTransferResult DataTransferService::receive(const std::string& charge_point_
   const auto it = vendors_.find(request.vendor_id);
   if (it != vendors_.end()) result = it->second->handle(charge_point_id, request);
 
-  storage::DataTransferRecord record;
+  DataTransferRecord record;
   record.charge_point_id = charge_point_id;
   record.vendor_id = request.vendor_id;
   record.message_id = request.message_id;

@@ -10,7 +10,7 @@
 #include <optional>
 #include <string>
 
-#include "storage/event_store.h"
+#include "core/stores/event_store.h"
 
 namespace chargelock::core {
 
@@ -40,7 +40,7 @@ class VendorExtension {
 
 class DataTransferService {
  public:
-  explicit DataTransferService(storage::EventStore& events);
+  explicit DataTransferService(EventStore& events);
 
   // `extension` must outlive the service. Replaces an earlier one.
   void add_vendor(const std::string& vendor_id, VendorExtension& extension);
@@ -51,7 +51,7 @@ class DataTransferService {
                              const DataTransferRequest& request);
 
  private:
-  storage::EventStore& events_;
+  EventStore& events_;
   std::map<std::string, VendorExtension*> vendors_;
 };
 

@@ -2,12 +2,12 @@
 
 namespace chargelock::core {
 
-EventService::EventService(storage::EventStore& events) : events_(events) {}
+EventService::EventService(EventStore& events) : events_(events) {}
 
 void EventService::status_notification(StatusNotificationKind kind,
                                        const std::string& charge_point_id,
                                        const std::string& status, std::optional<int> request_id) {
-  storage::StatusNotificationRecord record;
+  StatusNotificationRecord record;
   record.charge_point_id = charge_point_id;
   record.status = status;
   if (kind == StatusNotificationKind::Log || kind == StatusNotificationKind::SignedFirmware)
@@ -16,7 +16,7 @@ void EventService::status_notification(StatusNotificationKind kind,
 }
 
 void EventService::security_event(const std::string& charge_point_id, const SecurityEvent& event) {
-  storage::SecurityEventRecord record;
+  SecurityEventRecord record;
   record.charge_point_id = charge_point_id;
   record.type = event.type;
   record.timestamp = event.timestamp;
@@ -27,7 +27,7 @@ void EventService::security_event(const std::string& charge_point_id, const Secu
 SignCertificateStatus EventService::sign_certificate(const std::string& charge_point_id,
                                                      const std::string& csr) {
   if (csr.empty()) return SignCertificateStatus::Rejected;
-  storage::CertificateSigningRequestRecord record;
+  CertificateSigningRequestRecord record;
   record.charge_point_id = charge_point_id;
   record.csr = csr;
   events_.record_csr(record);

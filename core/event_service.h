@@ -9,12 +9,10 @@
 #include <optional>
 #include <string>
 
+#include "core/stores/event_store.h"
 #include "core/timestamp.h"
-#include "storage/event_store.h"
 
 namespace chargelock::core {
-
-using StatusNotificationKind = storage::StatusNotificationKind;
 
 struct SecurityEvent {
   std::string type;
@@ -27,7 +25,7 @@ enum class SignCertificateStatus { Accepted, Rejected };
 
 class EventService {
  public:
-  explicit EventService(storage::EventStore& events);
+  explicit EventService(EventStore& events);
 
   // Any of the four status notifications; request_id for Log and
   // SignedFirmware (ignored for the others).
@@ -39,10 +37,10 @@ class EventService {
   SignCertificateStatus sign_certificate(const std::string& charge_point_id,
                                          const std::string& csr);
 
-  storage::EventStore& store() { return events_; }
+  EventStore& store() { return events_; }
 
  private:
-  storage::EventStore& events_;
+  EventStore& events_;
 };
 
 }  // namespace chargelock::core

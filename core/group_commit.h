@@ -1,13 +1,14 @@
 // Group commit: many small writes of one thread in one database commit.
-// The WorkQueue uses it for OCPP messages queued together; the lock uses it
-// for a fan-out to thousands of piles. core::DatabaseGroupCommit is the
-// implementation on storage::Database.
+// This is the hook on the database (core::DatabaseGroupCommit is the one on
+// core::Stores); code sees the commit it shares as a core::WriteBatch
+// (core/write_batch.h), which the WorkQueue hands to the tasks of a group.
+// The lock's fan-out to thousands of piles uses run_grouped() below.
 #pragma once
 
 namespace chargelock::core {
 
 // What a worker calls around a group of Shared tasks (e.g. one database
-// transaction, see storage::Database::begin_batch()). Called on the worker.
+// transaction, see Stores::begin_batch()). Called on the worker.
 class GroupCommit {
  public:
   virtual ~GroupCommit() = default;

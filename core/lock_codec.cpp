@@ -198,8 +198,7 @@ ObjectWriter& ObjectWriter::add_null(const char* name) {
   return *this;
 }
 
-ObjectWriter& ObjectWriter::add(const char* name,
-                                const std::optional<storage::GeoLocation>& location) {
+ObjectWriter& ObjectWriter::add(const char* name, const std::optional<GeoLocation>& location) {
   if (!location) return add_null(name);
   writer_.key(name).begin_object();
   writer_.field("lat", location->latitude).field("lon", location->longitude).end_object();

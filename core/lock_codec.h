@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "base/json_writer.h"
-#include "storage/charge_point_store.h"
+#include "core/stores/charge_point_store.h"
 
 namespace chargelock::core::lock_codec {
 
@@ -80,7 +80,7 @@ class ObjectWriter {
   ObjectWriter& add(const char* name, bool value);
   ObjectWriter& add_null(const char* name);
   // {"lat":…,"lon":…} or null.
-  ObjectWriter& add(const char* name, const std::optional<storage::GeoLocation>& location);
+  ObjectWriter& add(const char* name, const std::optional<GeoLocation>& location);
   // A member holding a JSON text verbatim (must be valid JSON).
   ObjectWriter& add_raw(const char* name, const std::string& json);
   // Closes the object (no member may follow) and returns its text.

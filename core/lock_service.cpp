@@ -11,11 +11,13 @@
 #include <set>
 #include <stdexcept>
 
+#include "core/core_metrics.h"
 #include "core/digest.h"
+#include "core/domain_errors.h"
 #include "core/lock_codec.h"
+#include "core/log.h"
 #include "core/vehicle_identity.h"
 #include "core/vehicle_service.h"
-#include "storage/database_error.h"
 
 namespace chargelock::core {
 
@@ -55,10 +57,7 @@ bool active(const LockRecord& lock) {
          lock.status == lock_status::kEngaged;
 }
 
-void log(const std::string& text) {
-  std::fprintf(stderr, "lock: %s\n", text.c_str());
-  std::fflush(stderr);
-}
+void log(const std::string& text) { core::log(LogLevel::Info, "lock", "lock: " + text); }
 
 // The state a pile's LockVehicle answer gives it, with the detail; nothing
 // while no definitive answer came (queued, sent, timed out, other errors).
@@ -156,11 +155,10 @@ double distance_km(const GeoLocation& a, const GeoLocation& b) {
   return 2 * kEarthRadiusKm * std::asin(std::min(1.0, std::sqrt(h)));
 }
 
-LockService::LockService(storage::LockStore& locks, storage::VehicleStore& vehicles,
-                         storage::ChargePointStore& charge_points,
-                         storage::TransactionStore& transactions, CommandService& commands,
+LockService::LockService(LockStore& locks, VehicleStore& vehicles, ChargePointStore& charge_points,
+                         TransactionStore& transactions, CommandService& commands,
                          NotificationService& notifications, GroupCommit* group_commit,
-                         LockLimits limits)
+                         LockLimits limits, const TimeSource& time)
     : locks_(locks),
       vehicles_(vehicles),
       charge_points_(charge_points),
@@ -168,7 +166,8 @@ LockService::LockService(storage::LockStore& locks, storage::VehicleStore& vehic
       commands_(commands),
       notifications_(notifications),
       group_commit_(group_commit),
-      limits_(limits) {}
+      limits_(limits),
+      time_(time) {}
 
 // ---- owner side
 
@@ -185,8 +184,8 @@ LockView LockService::request_lock(const LockRequest& request, bool* created) {
                          " platform must confirm it (POST /vehicles/" +
                          vin + "/verify) before it can be locked");
 
-  const auto now = Clock::now();
-  storage::NewLock lock;
+  const auto now = time_.now();
+  NewLock lock;
   lock.id = new_lock_id();
   lock.vin = vin;
   lock.owner_id = request.owner_id;
@@ -231,10 +230,14 @@ LockView LockService::request_lock(const LockRequest& request, bool* created) {
     throw LimitError(fmt::format("at most {} lock requests per vehicle per hour",
                                  limits_.requests_per_vehicle_per_hour));
 
-  storage::LockStore::Created stored;
+  LockStore::Created stored;
   try {
     stored = locks_.create(lock);
-  } catch (const storage::NotFoundError&) {
+    {
+      std::lock_guard<std::mutex> guard(no_active_mutex_);
+      no_active_since_.reset();
+    }
+  } catch (const RowNotFoundError&) {
     throw NotFoundError("no vehicle " + vin);
   }
   if (created) *created = stored.created;
@@ -318,7 +321,7 @@ LockView LockService::release_lock(const LockRecord& lock, const std::string& wh
   }
   disarm(lock);
   if (lock.engaged_without_hold || !lock.charge_point_id || !lock.connector_id) {
-    storage::LockUpdate update;
+    LockUpdate update;
     update.lock_id = lock.id;
     update.from = {lock_status::kEngaged};
     update.to = lock_status::kReleased;
@@ -332,7 +335,7 @@ LockView LockService::release_lock(const LockRecord& lock, const std::string& wh
   }
   const auto command = enqueue(lock, *lock.charge_point_id, "UnlockConnector",
                                lock_codec::unlock_connector_payload(*lock.connector_id));
-  storage::LockUpdate update;
+  LockUpdate update;
   update.lock_id = lock.id;
   update.from = {lock_status::kEngaged};
   update.to = lock_status::kEngaged;
@@ -365,13 +368,13 @@ LockView LockService::change(const std::string& lock_id, const LockChange& chang
   }();
   if (!active(lock)) throw ConflictError("lock " + lock_id + " is " + lock.status);
   const char* who = change.owner_id ? "the owner" : "an operator";
-  storage::LockUpdate update;
+  LockUpdate update;
   update.lock_id = lock.id;
   update.from = {lock_status::kRequested, lock_status::kArmed, lock_status::kEngaged};
   update.to = lock.status;
   std::vector<std::string> causes;
   if (change.expires_at) {
-    const auto now = Clock::now();
+    const auto now = time_.now();
     if (*change.expires_at <= now) throw std::invalid_argument("expiresAt: must be in the future");
     if (*change.expires_at > now + limits_.max_lifetime)
       throw std::invalid_argument("expiresAt: at most a year ahead");
@@ -401,7 +404,7 @@ std::vector<Sighting> LockService::sightings(const std::string& lock_id) {
 
 LockView LockService::cancel_unheld(const LockRecord& lock, const std::string& cause,
                                     const char* to) {
-  storage::LockUpdate update;
+  LockUpdate update;
   update.lock_id = lock.id;
   update.from = {lock_status::kRequested, lock_status::kArmed};
   update.to = to;
@@ -465,7 +468,7 @@ void LockService::reconcile_release(const LockRecord& lock_record) {
           command->error_code ? ": " + *command->error_code : std::string(),
           command->error_description ? " " + *command->error_description : std::string());
   }
-  storage::LockUpdate update;
+  LockUpdate update;
   update.lock_id = lock->id;
   update.from = {lock_status::kEngaged};
   update.at = command->completed_at;
@@ -482,7 +485,7 @@ void LockService::reconcile_release(const LockRecord& lock_record) {
 }
 
 int LockService::sweep() {
-  const auto now = Clock::now();
+  const auto now = time_.now();
   try {
     for (const LockRecord& lock : locks_.expiring_before(now)) expire(lock);
     for (const LockRecord& lock : locks_.expiring_before(now + limits_.expiry_warning))
@@ -527,7 +530,7 @@ void LockService::expire(const LockRecord& lock) {
     }
     return;
   }
-  storage::LockUpdate update;
+  LockUpdate update;
   update.lock_id = lock.id;
   update.from = {lock_status::kEngaged};
   update.to = lock_status::kExpired;
@@ -542,10 +545,10 @@ void LockService::expire(const LockRecord& lock) {
 }
 
 void LockService::warn_expiry(const LockRecord& lock) {
-  storage::LockUpdate update;
+  LockUpdate update;
   update.lock_id = lock.id;
   update.from = {lock_status::kRequested, lock_status::kArmed, lock_status::kEngaged};
-  update.expiry_warned_at = Clock::now();
+  update.expiry_warned_at = time_.now();
   const auto warned = locks_.update(update);
   if (!warned) return;
   notify(*warned, notification_kind::kLockExpiring,
@@ -677,7 +680,7 @@ DataTransferResult LockService::vehicle_locked(const std::string& charge_point_i
       lock->charge_point_id == charge_point_id && lock->connector_id == report->connector_id;
   if (held(*lock) && same_place && report->held) return accepted;  // a repeated report
 
-  storage::NewSighting sighting;
+  NewSighting sighting;
   sighting.lock_id = lock->id;
   sighting.charge_point_id = charge_point_id;
   sighting.connector_id = report->connector_id;
@@ -696,7 +699,7 @@ DataTransferResult LockService::vehicle_locked(const std::string& charge_point_i
     notify_sighted(*lock, seen);
     return accepted;
   }
-  storage::LockUpdate update;
+  LockUpdate update;
   update.lock_id = lock->id;
   update.from = {lock_status::kRequested, lock_status::kArmed, lock_status::kEngaged};
   update.to = lock_status::kEngaged;
@@ -709,7 +712,7 @@ DataTransferResult LockService::vehicle_locked(const std::string& charge_point_i
   update.matched_kind = report->matched_kind;
   update.matched_value = report->matched_value;
   update.engaged_without_hold = !report->held;
-  update.engaged_at = Clock::now();
+  update.engaged_at = time_.now();
   const auto engaged = locks_.update(update);
   if (!engaged) {
     log(fmt::format("VehicleLocked from {}: lock {} ended meanwhile (sighting kept)", at,
@@ -723,7 +726,7 @@ DataTransferResult LockService::vehicle_locked(const std::string& charge_point_i
 std::optional<AuthorizationStatus> LockService::check(const AuthorizationContext& context,
                                                       const std::string& id_tag) {
   if (!context.check_concurrent) return std::nullopt;  // StopTransaction
-  storage::IdentifierProbe probe;
+  IdentifierProbe probe;
   probe.id_tag = id_tag;
   probe.evcc_key = evcc_match_key(id_tag);
   probe.vin = match_key(IdentifierKind::Vin, id_tag);
@@ -739,7 +742,7 @@ std::optional<AuthorizationStatus> LockService::check(const AuthorizationContext
                                     : to_string(IdentifierKind::EvccId);
   }
   const bool start = context.connector_id.has_value();
-  storage::NewSighting sighting;
+  NewSighting sighting;
   sighting.lock_id = lock->id;
   sighting.charge_point_id = context.charge_point_id;
   sighting.connector_id = context.connector_id;
@@ -751,7 +754,7 @@ std::optional<AuthorizationStatus> LockService::check(const AuthorizationContext
   const Sighting seen = record_sighting(*lock, sighting);
 
   if (lock->status != lock_status::kEngaged) {
-    storage::LockUpdate update;
+    LockUpdate update;
     update.lock_id = lock->id;
     update.from = {lock_status::kRequested, lock_status::kArmed};
     update.to = lock_status::kEngaged;
@@ -766,7 +769,7 @@ std::optional<AuthorizationStatus> LockService::check(const AuthorizationContext
     update.matched_kind = kind;
     update.matched_value = id_tag;
     update.engaged_without_hold = true;
-    update.engaged_at = Clock::now();
+    update.engaged_at = time_.now();
     if (auto engaged = locks_.update(update)) notify_caught(*engaged, seen);
   } else {
     log(fmt::format("{} of locked vehicle {} answered Blocked at {}", id_tag, lock->vin,
@@ -820,9 +823,24 @@ void LockService::booted(const std::string& charge_point_id, RegistrationStatus 
 
 void LockService::connected(const std::string& charge_point_id) { resync(charge_point_id, false); }
 
+std::vector<LockRecord> LockService::active_locks() {
+  const auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard<std::mutex> lock(no_active_mutex_);
+    if (no_active_since_ && now - *no_active_since_ < kNoActiveLockReuse) return {};
+  }
+  auto active = locks_.list_active();
+  std::lock_guard<std::mutex> lock(no_active_mutex_);
+  if (active.empty())
+    no_active_since_ = now;
+  else
+    no_active_since_.reset();
+  return active;
+}
+
 void LockService::resync(const std::string& charge_point_id, bool at_boot) {
   try {
-    const auto active_locks = locks_.list_active();
+    const auto active_locks = this->active_locks();
     if (active_locks.empty()) return;
     const auto charge_point = charge_points_.find(charge_point_id);
     if (!charge_point) return;
@@ -860,8 +878,7 @@ void LockService::resync(const std::string& charge_point_id, bool at_boot) {
   }
 }
 
-void LockService::engage_from_transactions(const LockRecord& lock,
-                                           const storage::VehicleRecord& vehicle) {
+void LockService::engage_from_transactions(const LockRecord& lock, const Vehicle& vehicle) {
   // Autocharge piles send the EVCC id as the id tag, GB/T piles the VIN.
   std::vector<std::pair<const char*, std::string>> names;
   for (const auto& tag : vehicle.id_tags) names.emplace_back("idTag", tag);
@@ -869,7 +886,7 @@ void LockService::engage_from_transactions(const LockRecord& lock,
   names.emplace_back("vin", vehicle.vin);
   for (const auto& [kind, value] : names) {
     for (const auto& transaction : transactions_.open_for_id_tag(value)) {
-      storage::NewSighting sighting;
+      NewSighting sighting;
       sighting.lock_id = lock.id;
       sighting.charge_point_id = transaction.charge_point_id;
       sighting.connector_id = transaction.connector_id;
@@ -879,7 +896,7 @@ void LockService::engage_from_transactions(const LockRecord& lock,
       sighting.held = false;
       sighting.transaction_id = transaction.id;
       const Sighting seen = record_sighting(lock, sighting);
-      storage::LockUpdate update;
+      LockUpdate update;
       update.lock_id = lock.id;
       update.from = {lock_status::kRequested, lock_status::kArmed};
       update.to = lock_status::kEngaged;
@@ -893,7 +910,7 @@ void LockService::engage_from_transactions(const LockRecord& lock,
       update.matched_kind = kind;
       update.matched_value = value;
       update.engaged_without_hold = true;
-      update.engaged_at = Clock::now();
+      update.engaged_at = time_.now();
       if (auto engaged = locks_.update(update)) {
         notify_caught(*engaged, seen);
         // That pile gets LockVehicle first (an extension pile holds the
@@ -945,7 +962,7 @@ LockView LockService::view(const LockRecord& lock) {
   LockView v;
   v.lock = lock;
   const bool ended = !active(lock);
-  for (const storage::LockPileCount& c : locks_.pile_counts(lock.id)) {
+  for (const LockPileCount& c : locks_.pile_counts(lock.id)) {
     const bool outstanding = c.status == pile_status::kArmed || c.status == pile_status::kPending;
     if (ended && outstanding && !c.online)
       v.piles.pending_offline += c.count;
@@ -980,7 +997,7 @@ std::optional<CommandRecord> LockService::enqueue(const LockRecord& lock,
                                                   const std::string& payload) {
   try {
     return commands_.enqueue(lock_command(lock, charge_point_id, action, payload));
-  } catch (const storage::NotFoundError&) {
+  } catch (const RowNotFoundError&) {
     return std::nullopt;  // the charge point was removed meanwhile
   } catch (const InvalidCommand& e) {
     log(fmt::format("{} for {} refused by the command queue: {}", action, charge_point_id,
@@ -989,7 +1006,7 @@ std::optional<CommandRecord> LockService::enqueue(const LockRecord& lock,
   }
 }
 
-void LockService::arm(const LockRecord& lock, const storage::VehicleRecord& vehicle,
+void LockService::arm(const LockRecord& lock, const Vehicle& vehicle,
                       const std::string& charge_point_id, std::optional<LockPile> row) {
   if (row) {  // armed again (a boot): only if the row is still as read
     LazyVehicle known{true, vehicle};
@@ -1008,7 +1025,7 @@ void LockService::arm(const LockRecord& lock, const storage::VehicleRecord& vehi
         enqueue(lock, charge_point_id, "DataTransfer",
                 lock_vehicle_payload(lock, vehicle, locks_.hashed_matching(charge_point_id)));
     if (!command) return;
-    storage::LockPileChange change;
+    LockPileChange change;
     change.next = pile;
     change.next.command_id = command->id;
     change.expected_status = pile_status::kPending;
@@ -1027,9 +1044,9 @@ void LockService::rearm(const LockRecord& lock, const std::vector<LockPile>& pil
   // First the rows let go of the lapsed command (only rows still as read:
   // whoever changes a row first acts on it), then LockVehicle goes to the
   // piles this call took.
-  std::vector<storage::LockPileChange> take;
+  std::vector<LockPileChange> take;
   for (const LockPile& pile : piles) {
-    storage::LockPileChange change;
+    LockPileChange change;
     change.next = pile;  // an armed pile re-armed at its boot stays armed until it answers
     change.next.command_id.reset();
     change.next.retry_at.reset();
@@ -1044,7 +1061,7 @@ void LockService::rearm(const LockRecord& lock, const std::vector<LockPile>& pil
     const std::set<std::string> taken_set(taken.begin(), taken.end());
     const auto hashing = locks_.hashed_matching_piles();
     const std::set<std::string> hashing_piles(hashing.begin(), hashing.end());
-    std::vector<storage::LockPileChange> put;
+    std::vector<LockPileChange> put;
     for (const auto& change : take) {
       if (taken_set.count(change.next.charge_point_id) == 0) continue;
       const auto command =
@@ -1052,7 +1069,7 @@ void LockService::rearm(const LockRecord& lock, const std::vector<LockPile>& pil
                   lock_vehicle_payload(lock, *vehicle.value,
                                        hashing_piles.count(change.next.charge_point_id) != 0));
       if (!command) continue;  // the pile was removed; the sweep tries again
-      storage::LockPileChange set = change;
+      LockPileChange set = change;
       set.next.command_id = command->id;
       set.expected_status = change.next.status;
       set.expected_command_id.reset();
@@ -1077,7 +1094,7 @@ void LockService::send_unlock(const LockRecord& lock, const std::vector<LockPile
     try {
       const auto commands = commands_.enqueue_many(requests);
       for (std::size_t i = 0; i < commands.size(); ++i) ids[i] = commands[i].id;
-    } catch (const storage::NotFoundError&) {  // a pile was removed meanwhile: one by one
+    } catch (const RowNotFoundError&) {  // a pile was removed meanwhile: one by one
       for (std::size_t i = 0; i < piles.size(); ++i)
         if (const auto command = enqueue(lock, piles[i].charge_point_id, "DataTransfer", payload))
           ids[i] = command->id;
@@ -1085,14 +1102,14 @@ void LockService::send_unlock(const LockRecord& lock, const std::vector<LockPile
     std::map<std::string, std::int64_t> todo;
     std::vector<LockPile> rows = piles;
     for (int round = 0; round < 4; ++round) {
-      std::vector<storage::LockPileChange> changes;
+      std::vector<LockPileChange> changes;
       for (std::size_t i = 0; i < rows.size(); ++i) {
         const LockPile& pile = rows[i];
         const auto id =
             round == 0 ? ids[i] : std::optional<std::int64_t>(todo[pile.charge_point_id]);
         if (!id || pile.unlock_command_id) continue;
         if (pile.status != pile_status::kPending && pile.status != pile_status::kArmed) continue;
-        storage::LockPileChange change;
+        LockPileChange change;
         change.next = pile;
         change.next.unlock_command_id = *id;
         change.next.retry_at.reset();
@@ -1126,7 +1143,7 @@ void LockService::settle(const LockRecord& lock, const std::vector<LockPile>& pi
                          LazyVehicle& vehicle) {
   const auto now = Clock::now();
   const bool is_active = active(lock);
-  std::vector<storage::LockPileChange> changes;
+  std::vector<LockPileChange> changes;
   std::vector<std::string> now_unsupported;
   std::vector<LockPile> to_rearm;
   std::vector<LockPile> to_unlock;
@@ -1136,7 +1153,7 @@ void LockService::settle(const LockRecord& lock, const std::vector<LockPile>& pi
       case PileStep::None:
         break;
       case PileStep::Record: {
-        storage::LockPileChange change;
+        LockPileChange change;
         change.next = pile;
         change.next.status = step.status;
         change.next.detail = step.detail;
@@ -1151,7 +1168,7 @@ void LockService::settle(const LockRecord& lock, const std::vector<LockPile>& pi
         break;
       }
       case PileStep::RetryLater: {
-        storage::LockPileChange change;
+        LockPileChange change;
         change.next = pile;
         change.next.retry_at = now + backoff(pile.attempts);
         change.next.attempts = pile.attempts + 1;
@@ -1168,7 +1185,7 @@ void LockService::settle(const LockRecord& lock, const std::vector<LockPile>& pi
         LockPile again = pile;
         again.unlock_command_id.reset();  // send_unlock records the new one
         // The old one is replaced only if the row is still as read.
-        storage::LockPileChange drop;
+        LockPileChange drop;
         drop.next = pile;
         drop.next.unlock_command_id.reset();
         drop.next.retry_at.reset();
@@ -1231,8 +1248,7 @@ void LockService::update_local_authorization(const LockRecord& lock,
   }
 }
 
-std::string LockService::lock_vehicle_payload(const LockRecord& lock,
-                                              const storage::VehicleRecord& vehicle,
+std::string LockService::lock_vehicle_payload(const LockRecord& lock, const Vehicle& vehicle,
                                               bool hashed) const {
   // A pile that declared hashed matching never learns the identifiers in
   // clear; a fresh salt per message (each carries its own).
@@ -1242,12 +1258,11 @@ std::string LockService::lock_vehicle_payload(const LockRecord& lock,
   return lock_codec::lock_vehicle_payload(lock.id, vehicle.vin, vehicle.id_tags, vehicle.evcc_ids);
 }
 
-std::optional<storage::VehicleRecord> LockService::vehicle_of(const LockRecord& lock) {
+std::optional<Vehicle> LockService::vehicle_of(const LockRecord& lock) {
   return vehicles_.find_registration(lock.vin, lock.owner_id);
 }
 
-Sighting LockService::record_sighting(const LockRecord& lock,
-                                      const storage::NewSighting& sighting) {
+Sighting LockService::record_sighting(const LockRecord& lock, const NewSighting& sighting) {
   Sighting seen = locks_.add_sighting(sighting);
   log(fmt::format("lock {}: vehicle {} sighted at {} ({}, {})", lock.id, lock.vin,
                   where(seen.charge_point_id, seen.connector_id), seen.source,
@@ -1256,6 +1271,7 @@ Sighting LockService::record_sighting(const LockRecord& lock,
 }
 
 void LockService::dispatch(const LockRecord& lock) {
+  const auto started = std::chrono::steady_clock::now();
   const auto vehicle = vehicle_of(lock);
   if (!vehicle) return;
   std::vector<std::string> targets;
@@ -1292,12 +1308,14 @@ void LockService::dispatch(const LockRecord& lock) {
       }
       locks_.add_piles(rows);
     });
-  } catch (const storage::NotFoundError&) {
+  } catch (const RowNotFoundError&) {
     // A pile was removed meanwhile: arm the others one by one.
     for (const std::string& id : targets) arm(lock, *vehicle, id, std::nullopt);
   }
   const std::size_t queued = targets.size();
-  storage::LockUpdate update;
+  core_metrics().lock_fanout_seconds.observe(std::chrono::steady_clock::now() - started);
+  core_metrics().lock_fanout_piles.add(queued);
+  LockUpdate update;
   update.lock_id = lock.id;
   update.from = {lock_status::kRequested};
   update.to = lock_status::kArmed;

@@ -42,6 +42,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -54,17 +55,12 @@
 #include "core/domain_errors.h"
 #include "core/group_commit.h"
 #include "core/notification_service.h"
-#include "storage/lock_store.h"
-#include "storage/transaction_store.h"
-#include "storage/vehicle_store.h"
+#include "core/stores/lock_store.h"
+#include "core/stores/transaction_store.h"
+#include "core/stores/vehicle_store.h"
+#include "core/time_source.h"
 
 namespace chargelock::core {
-
-using LockRecord = storage::LockRecord;
-using LockPile = storage::LockPileRecord;
-using LockTransition = storage::LockTransitionRecord;
-using Sighting = storage::SightingRecord;
-using LockFilter = storage::LockFilter;
 
 namespace lock_status {
 inline constexpr const char* kRequested = "requested";
@@ -153,10 +149,10 @@ class LockService final : public VendorExtension,
                           public CommandObserver,
                           public BootObserver {
  public:
-  LockService(storage::LockStore& locks, storage::VehicleStore& vehicles,
-              storage::ChargePointStore& charge_points, storage::TransactionStore& transactions,
-              CommandService& commands, NotificationService& notifications,
-              GroupCommit* group_commit = nullptr, LockLimits limits = {});
+  LockService(LockStore& locks, VehicleStore& vehicles, ChargePointStore& charge_points,
+              TransactionStore& transactions, CommandService& commands,
+              NotificationService& notifications, GroupCommit* group_commit = nullptr,
+              LockLimits limits = {}, const TimeSource& time = system_time());
 
   // ---- owner side
 
@@ -239,11 +235,19 @@ class LockService final : public VendorExtension,
   void connected(const std::string& charge_point_id) override;
 
  private:
+  // Active locks for a pile's connect or boot. A storm of thousands of
+  // piles asked PostgreSQL once per pile (twice with the boot) while no
+  // lock was active, inside the connect records' group commits: an empty
+  // answer is reused for kNoActiveLockReuse. Safe: a lock created meanwhile
+  // queues LockVehicle for every pile in its scope itself, delivered when
+  // the pile is connected; this lookup only re-arms lapsed deliveries.
+  std::vector<LockRecord> active_locks();
+  static constexpr std::chrono::milliseconds kNoActiveLockReuse{1000};
   LockView view(const LockRecord& lock);
   LockRecord owned(std::int64_t owner_id, const std::string& lock_id);
   bool in_scope(const LockRecord& lock, const ChargePointRecord& charge_point) const;
-  void arm(const LockRecord& lock, const storage::VehicleRecord& vehicle,
-           const std::string& charge_point_id, std::optional<LockPile> row);
+  void arm(const LockRecord& lock, const Vehicle& vehicle, const std::string& charge_point_id,
+           std::optional<LockPile> row);
   void dispatch(const LockRecord& lock);
   void disarm(const LockRecord& lock);
   std::optional<CommandRecord> enqueue(const LockRecord& lock, const std::string& charge_point_id,
@@ -254,11 +258,11 @@ class LockService final : public VendorExtension,
   void expire(const LockRecord& lock);
   void warn_expiry(const LockRecord& lock);
   // Engages the lock at the vehicle's open transaction, if it has one.
-  void engage_from_transactions(const LockRecord& lock, const storage::VehicleRecord& vehicle);
+  void engage_from_transactions(const LockRecord& lock, const Vehicle& vehicle);
   // RemoteStopTransaction (once per transaction) for a standard pile that
   // keeps charging a locked vehicle.
   void stop_charging(const LockRecord& lock, const std::vector<Sighting>& sightings);
-  Sighting record_sighting(const LockRecord& lock, const storage::NewSighting& sighting);
+  Sighting record_sighting(const LockRecord& lock, const NewSighting& sighting);
   void notify(const LockRecord& lock, const char* kind, const std::string& body);
   void notify_state(const LockRecord& lock, const std::string& detail);
   void notify_caught(const LockRecord& lock, const Sighting& sighting);
@@ -270,10 +274,10 @@ class LockService final : public VendorExtension,
                                   bool block);
   // LockVehicle for one pile: hashed identifiers for a pile that declared
   // hashed matching, clear ones otherwise.
-  std::string lock_vehicle_payload(const LockRecord& lock, const storage::VehicleRecord& vehicle,
+  std::string lock_vehicle_payload(const LockRecord& lock, const Vehicle& vehicle,
                                    bool hashed) const;
   // The lock owner's registration of the vehicle (its identifiers).
-  std::optional<storage::VehicleRecord> vehicle_of(const LockRecord& lock);
+  std::optional<Vehicle> vehicle_of(const LockRecord& lock);
   // Arms the pile for every active lock in scope that it lacks (or whose
   // LockVehicle lapsed).
   void resync(const std::string& charge_point_id, bool at_boot);
@@ -283,7 +287,7 @@ class LockService final : public VendorExtension,
   // reconciles (a pile's answer during a fan-out) never need it.
   struct LazyVehicle {
     bool loaded = false;
-    std::optional<storage::VehicleRecord> value;
+    std::optional<Vehicle> value;
   };
   // Applies what the piles' commands' outcomes call for (next_step() in
   // lock_service.cpp): new states, re-sent LockVehicle / UnlockVehicle,
@@ -300,15 +304,21 @@ class LockService final : public VendorExtension,
   bool identifies_vehicle(const LockRecord& lock, const std::string& kind,
                           const std::string& value);
 
-  storage::LockStore& locks_;
-  storage::VehicleStore& vehicles_;
-  storage::ChargePointStore& charge_points_;
-  storage::TransactionStore& transactions_;
+  LockStore& locks_;
+  VehicleStore& vehicles_;
+  ChargePointStore& charge_points_;
+  TransactionStore& transactions_;
   CommandService& commands_;
   NotificationService& notifications_;
   // Fan-outs (LockVehicle / UnlockVehicle to every pile) write in one commit.
   GroupCommit* group_commit_;
   LockLimits limits_;
+  const TimeSource& time_;  // lifetimes, expiry warnings, engagement times
+
+  std::mutex no_active_mutex_;
+  // When list_active() last came back empty; none while locks are active.
+  std::optional<std::chrono::steady_clock::time_point>
+      no_active_since_;  // guarded by no_active_mutex_
 };
 
 }  // namespace chargelock::core

@@ -5,9 +5,11 @@
 #include <cstdio>
 #include <vector>
 
+#include "core/log.h"
+
 namespace chargelock::core {
 
-MessageLogWriter::MessageLogWriter(storage::MessageLogStore& store, MessageLogWriterOptions options)
+MessageLogWriter::MessageLogWriter(MessageLogStore& store, MessageLogWriterOptions options)
     : store_(store), options_(std::move(options)) {
   if (options_.max_batch == 0) options_.max_batch = 1;
   thread_ = std::thread([this] { run(); });
@@ -26,10 +28,9 @@ void MessageLogWriter::stop() {
 
 void MessageLogWriter::record(const std::string& charge_point_id, FrameDirection direction,
                               std::string frame) {
-  storage::LoggedFrame entry;
+  LoggedFrame entry;
   entry.charge_point_id = charge_point_id;
-  entry.direction = direction == FrameDirection::Incoming ? storage::MessageDirection::Incoming
-                                                          : storage::MessageDirection::Outgoing;
+  entry.direction = direction;
   entry.frame = std::move(frame);
   entry.received_at = std::chrono::system_clock::now();
   {
@@ -63,7 +64,7 @@ std::uint64_t MessageLogWriter::dropped() const {
 }
 
 void MessageLogWriter::run() {
-  std::vector<storage::LoggedFrame> batch;
+  std::vector<LoggedFrame> batch;
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(mutex_);
@@ -79,7 +80,8 @@ void MessageLogWriter::run() {
       store_.append(batch);
       ok = true;
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "message log: writing %zu frames failed: %s\n", batch.size(), e.what());
+      log(LogLevel::Error, "message_log_failed",
+          fmt::format("message log: writing {} frames failed: {}", batch.size(), e.what()));
     }
     std::unique_lock<std::mutex> lock(mutex_);
     if (ok) {

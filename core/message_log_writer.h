@@ -1,6 +1,6 @@
 // The background writer behind core::MessageLog: record() buffers a frame
 // (never blocks on the database); one thread writes the buffer in batches
-// through storage::MessageLogStore, in arrival order.
+// through MessageLogStore, in arrival order.
 //
 // When the database fails, the batch is retried (with a pause) and frames
 // keep being buffered up to `max_buffered`; beyond that the oldest are
@@ -19,7 +19,7 @@
 #include <thread>
 
 #include "core/message_log.h"
-#include "storage/message_log_store.h"
+#include "core/stores/message_log_store.h"
 
 namespace chargelock::core {
 
@@ -36,7 +36,7 @@ struct MessageLogWriterOptions {
 
 class MessageLogWriter final : public MessageLog {
  public:
-  explicit MessageLogWriter(storage::MessageLogStore& store, MessageLogWriterOptions options = {});
+  explicit MessageLogWriter(MessageLogStore& store, MessageLogWriterOptions options = {});
   ~MessageLogWriter() override;
   MessageLogWriter(const MessageLogWriter&) = delete;
   MessageLogWriter& operator=(const MessageLogWriter&) = delete;
@@ -55,13 +55,13 @@ class MessageLogWriter final : public MessageLog {
  private:
   void run();
 
-  storage::MessageLogStore& store_;
+  MessageLogStore& store_;
   MessageLogWriterOptions options_;
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::condition_variable done_;
-  std::deque<storage::LoggedFrame> pending_;
+  std::deque<LoggedFrame> pending_;
   std::uint64_t recorded_ = 0;  // frames ever recorded
   std::uint64_t finished_ = 0;  // frames written or dropped
   std::uint64_t written_ = 0;

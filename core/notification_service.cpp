@@ -19,7 +19,7 @@ NotificationService::Subscription::~Subscription() {
   entry_->active = false;
 }
 
-NotificationService::NotificationService(storage::NotificationStore& store) : store_(store) {}
+NotificationService::NotificationService(NotificationStore& store) : store_(store) {}
 
 Notification NotificationService::notify(std::int64_t owner_id, const std::string& kind,
                                          const std::string& body_json) {

@@ -17,11 +17,9 @@
 #include <string>
 #include <vector>
 
-#include "storage/notification_store.h"
+#include "core/stores/notification_store.h"
 
 namespace chargelock::core {
-
-using Notification = storage::NotificationRecord;
 
 namespace notification_kind {
 inline constexpr const char* kLowBattery = "low_battery";
@@ -53,10 +51,10 @@ class NotificationService {
     std::shared_ptr<Entry> entry_;
   };
 
-  explicit NotificationService(storage::NotificationStore& store);
+  explicit NotificationService(NotificationStore& store);
 
   // Stores the notification and hands it to the owner's subscribers.
-  // Throws storage::NotFoundError for an unknown owner.
+  // Throws RowNotFoundError for an unknown owner.
   Notification notify(std::int64_t owner_id, const std::string& kind, const std::string& body_json);
   // Oldest first: the owner's notifications after the cursor (an id; 0 from
   // the start), at most `limit` (clamped to 1..1000).
@@ -67,7 +65,7 @@ class NotificationService {
  private:
   void unsubscribe(std::uint64_t id);
 
-  storage::NotificationStore& store_;
+  NotificationStore& store_;
   std::mutex mutex_;
   std::uint64_t next_id_ = 1;
   std::map<std::uint64_t, std::shared_ptr<Subscription::Entry>> subscribers_;

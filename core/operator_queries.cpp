@@ -3,16 +3,16 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include "storage/database.h"
-#include "storage/event_store.h"
-#include "storage/operator_query_store.h"
+#include "core/stores/event_store.h"
+#include "core/stores/operator_query_store.h"
+#include "core/stores/stores.h"
 
 namespace chargelock::core {
 
-OperatorQueries::OperatorQueries(storage::Database& database)
-    : message_log_(database.message_log()),
-      events_(database.events()),
-      store_(storage::make_operator_query_store(database)) {}
+OperatorQueries::OperatorQueries(Stores& stores)
+    : message_log_(stores.message_log()),
+      events_(stores.events()),
+      store_(stores.operator_queries()) {}
 
 OperatorQueries::~OperatorQueries() = default;
 
@@ -28,14 +28,13 @@ std::vector<LoggedFrame> OperatorQueries::messages(const std::string& charge_poi
   if (request.before_id && request.after_id)
     throw std::invalid_argument("give either before or after, not both");
   const std::size_t limit = std::clamp<std::size_t>(request.limit, 1, 1000);
-  if (request.after_id) return store_->messages_after(charge_point_id, *request.after_id, limit);
+  if (request.after_id) return store_.messages_after(charge_point_id, *request.after_id, limit);
   return message_log_.page(charge_point_id, request.before_id, limit);
 }
 
 std::optional<std::string> OperatorQueries::firmware_status(const std::string& charge_point_id) {
-  auto plain = events_.statuses(storage::StatusNotificationKind::Firmware, charge_point_id, 1);
-  auto signed_ =
-      events_.statuses(storage::StatusNotificationKind::SignedFirmware, charge_point_id, 1);
+  auto plain = events_.statuses(StatusNotificationKind::Firmware, charge_point_id, 1);
+  auto signed_ = events_.statuses(StatusNotificationKind::SignedFirmware, charge_point_id, 1);
   if (plain.empty() && signed_.empty()) return std::nullopt;
   if (signed_.empty()) return plain.front().status;
   if (plain.empty()) return signed_.front().status;
@@ -43,10 +42,10 @@ std::optional<std::string> OperatorQueries::firmware_status(const std::string& c
                                                                   : signed_.front().status;
 }
 
-std::map<std::string, std::vector<storage::ConnectorStatusRecord>>
-OperatorQueries::connectors_by_charge_point() {
-  std::map<std::string, std::vector<storage::ConnectorStatusRecord>> out;
-  for (auto& connector : store_->all_connectors())
+std::map<std::string, std::vector<ConnectorStatus>> OperatorQueries::connectors_by_charge_point(
+    const std::string& after, const std::string& through) {
+  std::map<std::string, std::vector<ConnectorStatus>> out;
+  for (auto& connector : store_.connectors_between(after, through))
     out[connector.charge_point_id].push_back(std::move(connector));
   return out;
 }

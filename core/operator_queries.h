@@ -12,19 +12,15 @@
 #include <string>
 #include <vector>
 
+#include "core/stores/connector_store.h"
+#include "core/stores/message_log_store.h"
 #include "core/timestamp.h"
-#include "storage/connector_store.h"
-#include "storage/message_log_store.h"
-
-namespace chargelock::storage {
-class Database;
-class EventStore;
-class OperatorQueryStore;
-}  // namespace chargelock::storage
 
 namespace chargelock::core {
 
-using LoggedFrame = storage::LoggedFrame;
+class EventStore;
+class OperatorQueryStore;
+class Stores;
 
 struct MessagePageRequest {
   std::optional<std::int64_t> before_id;  // newest first, ids below this
@@ -34,7 +30,7 @@ struct MessagePageRequest {
 
 class OperatorQueries {
  public:
-  explicit OperatorQueries(storage::Database& database);
+  explicit OperatorQueries(Stores& stores);
   ~OperatorQueries();
   OperatorQueries(const OperatorQueries&) = delete;
   OperatorQueries& operator=(const OperatorQueries&) = delete;
@@ -52,13 +48,15 @@ class OperatorQueries {
   // The status of the newest FirmwareStatusNotification (and of the newest
   // SignedFirmwareStatusNotification, when newer piles send that instead).
   std::optional<std::string> firmware_status(const std::string& charge_point_id);
-  // Current connector states, by charge point id.
-  std::map<std::string, std::vector<storage::ConnectorStatusRecord>> connectors_by_charge_point();
+  // Current connector states, by charge point id, of the charge points with
+  // an id above `after` and at most `through` (a page of GET /chargepoints).
+  std::map<std::string, std::vector<ConnectorStatus>> connectors_by_charge_point(
+      const std::string& after, const std::string& through);
 
  private:
-  storage::MessageLogStore& message_log_;
-  storage::EventStore& events_;
-  std::unique_ptr<storage::OperatorQueryStore> store_;
+  MessageLogStore& message_log_;
+  EventStore& events_;
+  OperatorQueryStore& store_;
 };
 
 }  // namespace chargelock::core

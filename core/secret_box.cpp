@@ -1,6 +1,7 @@
 #include "core/secret_box.h"
 
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include <memory>
@@ -126,6 +127,18 @@ std::optional<std::string> SecretBox::open(std::string_view sealed,
                           &final_length) != 1)
     return std::nullopt;  // wrong key, wrong context or tampered with
   return plain;
+}
+
+std::optional<SecretBox::Key> SecretBox::derive_key(std::string_view purpose) const {
+  if (!key_) return std::nullopt;
+  Key derived{};
+  unsigned int size = 0;
+  if (HMAC(EVP_sha256(), key_->data(), static_cast<int>(key_->size()),
+           reinterpret_cast<const unsigned char*>(purpose.data()), purpose.size(), derived.data(),
+           &size) == nullptr ||
+      size != derived.size())
+    throw std::runtime_error("HMAC-SHA256 failed");
+  return derived;
 }
 
 }  // namespace chargelock::core

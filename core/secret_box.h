@@ -39,6 +39,11 @@ class SecretBox {
 
   bool encrypts() const { return key_.has_value(); }
 
+  // A key for another purpose (HMAC-SHA256 of `purpose` under this box's
+  // key), so the sealing key itself serves one purpose only; nothing
+  // without a key.
+  std::optional<Key> derive_key(std::string_view purpose) const;
+
   // "aes256gcm:<base64(nonce | ciphertext | tag)>", or "plain:<secret>"
   // without a key. Throws std::runtime_error when OpenSSL fails.
   std::string seal(std::string_view secret, std::string_view context) const;

@@ -16,8 +16,8 @@ namespace {
 constexpr auto kMaxClockSkew = std::chrono::minutes(5);
 }  // namespace
 
-TelematicsService::TelematicsService(storage::VehicleStore& vehicles,
-                                     NotificationService& notifications, TelematicsConfig config)
+TelematicsService::TelematicsService(VehicleStore& vehicles, NotificationService& notifications,
+                                     TelematicsConfig config)
     : vehicles_(vehicles), notifications_(notifications), config_(config) {}
 
 TelematicsResult TelematicsService::report(const TelematicsStatus& status) {

@@ -13,8 +13,8 @@
 #include <string>
 
 #include "core/notification_service.h"
+#include "core/stores/vehicle_store.h"
 #include "core/timestamp.h"
-#include "storage/vehicle_store.h"
 
 namespace chargelock::core {
 
@@ -24,8 +24,8 @@ struct TelematicsConfig {
 
 struct TelematicsStatus {
   std::string vin;
-  double soc = 0;                                // percent, 0..100
-  std::optional<storage::GeoLocation> location;  // lat -90..90, lon -180..180
+  double soc = 0;                       // percent, 0..100
+  std::optional<GeoLocation> location;  // lat -90..90, lon -180..180
   Timestamp timestamp;
   // The reporting platform's VINs (its token's scope); none: every VIN.
   std::optional<std::vector<std::string>> platform_vins{};
@@ -38,7 +38,7 @@ struct TelematicsResult {
 
 class TelematicsService {
  public:
-  TelematicsService(storage::VehicleStore& vehicles, NotificationService& notifications,
+  TelematicsService(VehicleStore& vehicles, NotificationService& notifications,
                     TelematicsConfig config);
 
   // Throws std::invalid_argument (what() names the field) for a bad soc or
@@ -51,7 +51,7 @@ class TelematicsService {
   const TelematicsConfig& config() const { return config_; }
 
  private:
-  storage::VehicleStore& vehicles_;
+  VehicleStore& vehicles_;
   NotificationService& notifications_;
   TelematicsConfig config_;
 };

@@ -2,7 +2,6 @@
 #pragma once
 
 #include "base/time.h"
-#include "storage/timestamp.h"
 
 namespace chargelock::core {
 

@@ -6,8 +6,8 @@
 #include <stdexcept>
 
 #include "core/digest.h"
+#include "core/stores/stores.h"
 #include "core/vehicle_service.h"
-#include "storage/database.h"
 
 namespace chargelock::core {
 
@@ -37,26 +37,7 @@ std::string base64url(const unsigned char* data, std::size_t size) {
 
 }  // namespace
 
-const char* to_string(ApiRole role) {
-  switch (role) {
-    case ApiRole::Operator:
-      return "operator";
-    case ApiRole::Owner:
-      return "owner";
-    case ApiRole::Telematics:
-      return "telematics";
-  }
-  return "operator";
-}
-
-std::optional<ApiRole> api_role_from_string(std::string_view text) {
-  if (text == "operator") return ApiRole::Operator;
-  if (text == "owner") return ApiRole::Owner;
-  if (text == "telematics") return ApiRole::Telematics;
-  return std::nullopt;
-}
-
-TokenService::TokenService(storage::ApiTokenStore& store) : store_(store) {}
+TokenService::TokenService(ApiTokenStore& store) : store_(store) {}
 
 std::string TokenService::hash(std::string_view token) { return sha256_hex(token); }
 
@@ -84,7 +65,7 @@ IssuedToken TokenService::issue(ApiRole role, const std::string& name,
   if (role == ApiRole::Owner)
     throw std::invalid_argument("owner tokens are created with their owner (POST /owners)");
   check_name(name);
-  storage::NewApiToken token;
+  NewApiToken token;
   token.role = role;
   token.name = name;
   if (vins) {
@@ -111,7 +92,7 @@ std::vector<ApiTokenRecord> TokenService::list() { return store_.list(); }
 
 CreatedOwner TokenService::create_owner(const std::string& name) {
   check_name(name);
-  storage::NewApiToken token;
+  NewApiToken token;
   token.role = ApiRole::Owner;
   token.name = name;
   CreatedOwner created;
@@ -125,15 +106,14 @@ CreatedOwner TokenService::create_owner(const std::string& name) {
 
 bool TokenService::ensure_admin_token(const std::string& token) {
   if (token.empty()) throw std::invalid_argument("the admin token is empty");
-  storage::NewApiToken record;
+  NewApiToken record;
   record.role = ApiRole::Operator;
   record.name = "admin (CHARGELOCK_ADMIN_TOKEN)";
   record.token_hash = hash(token);
   return store_.create_if_missing(record);
 }
 
-AccessServices::AccessServices(storage::Database& database)
-    : store_(storage::make_api_token_store(database)), tokens_(*store_) {}
+AccessServices::AccessServices(Stores& stores) : tokens_(stores.api_tokens()) {}
 
 AccessServices::~AccessServices() = default;
 

@@ -18,20 +18,11 @@
 #include <string_view>
 #include <vector>
 
-#include "storage/api_token_store.h"
-
-namespace chargelock::storage {
-class Database;
-}
+#include "core/stores/api_token_store.h"
 
 namespace chargelock::core {
 
-using ApiRole = storage::ApiRole;
-using ApiTokenRecord = storage::ApiTokenRecord;
-using OwnerRecord = storage::OwnerRecord;
-
-const char* to_string(ApiRole role);
-std::optional<ApiRole> api_role_from_string(std::string_view text);
+class Stores;
 
 // Who a valid token belongs to.
 struct Principal {
@@ -55,7 +46,7 @@ struct CreatedOwner {
 
 class TokenService {
  public:
-  explicit TokenService(storage::ApiTokenStore& store);
+  explicit TokenService(ApiTokenStore& store);
 
   // The principal of a valid (known, not revoked) token.
   std::optional<Principal> authenticate(std::string_view token);
@@ -84,13 +75,13 @@ class TokenService {
   static std::string generate();                    // "clk_" + 43 base64url characters
 
  private:
-  storage::ApiTokenStore& store_;
+  ApiTokenStore& store_;
 };
 
 // The token store and service for one database (the API's access control).
 class AccessServices {
  public:
-  explicit AccessServices(storage::Database& database);
+  explicit AccessServices(Stores& stores);
   ~AccessServices();
   AccessServices(const AccessServices&) = delete;
   AccessServices& operator=(const AccessServices&) = delete;
@@ -98,7 +89,6 @@ class AccessServices {
   TokenService& tokens() { return tokens_; }
 
  private:
-  std::unique_ptr<storage::ApiTokenStore> store_;
   TokenService tokens_;
 };
 

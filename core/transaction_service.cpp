@@ -2,14 +2,13 @@
 
 namespace chargelock::core {
 
-TransactionService::TransactionService(storage::TransactionStore& transactions,
-                                       storage::MeterValueStore& meters,
+TransactionService::TransactionService(TransactionStore& transactions, MeterValueStore& meters,
                                        AuthorizationService& authorization)
     : transactions_(transactions), meters_(meters), authorization_(authorization) {}
 
 StartTransactionResult TransactionService::start(const std::string& charge_point_id,
                                                  const StartTransactionRequest& request) {
-  storage::TransactionStart start;
+  TransactionStart start;
   start.charge_point_id = charge_point_id;
   start.connector_id = request.connector_id;
   start.id_tag = request.id_tag;
@@ -33,7 +32,7 @@ std::optional<IdTagInfo> TransactionService::stop(const std::string& charge_poin
   const auto transaction = transactions_.find(request.transaction_id);
   const bool ours = transaction && transaction->charge_point_id == charge_point_id;
   if (ours) {
-    storage::TransactionStop stop;
+    TransactionStop stop;
     stop.transaction_id = request.transaction_id;
     stop.meter_stop = request.meter_stop;
     stop.timestamp = request.timestamp;
@@ -69,10 +68,10 @@ void TransactionService::meter_values(const std::string& charge_point_id,
 void TransactionService::store_meter_values(const std::string& charge_point_id, int connector_id,
                                             std::optional<int> transaction_id,
                                             const std::vector<MeterValue>& values) {
-  std::vector<storage::MeterValueRecord> rows;
+  std::vector<MeterValueRecord> rows;
   for (const MeterValue& value : values) {
     for (const SampledValue& sample : value.sampled_values) {
-      storage::MeterValueRecord row;
+      MeterValueRecord row;
       row.charge_point_id = charge_point_id;
       row.connector_id = connector_id;
       row.transaction_id = transaction_id;
@@ -100,7 +99,7 @@ std::vector<TransactionRecord> TransactionService::list(
   return transactions_.list(charge_point_id, before_id, limit);
 }
 
-std::vector<storage::MeterValueRecord> TransactionService::meter_values_of(int transaction_id) {
+std::vector<MeterValueRecord> TransactionService::meter_values_of(int transaction_id) {
   return meters_.for_transaction(transaction_id);
 }
 

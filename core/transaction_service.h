@@ -8,13 +8,11 @@
 #include <vector>
 
 #include "core/authorization_service.h"
+#include "core/stores/meter_value_store.h"
+#include "core/stores/transaction_store.h"
 #include "core/timestamp.h"
-#include "storage/meter_value_store.h"
-#include "storage/transaction_store.h"
 
 namespace chargelock::core {
-
-using TransactionRecord = storage::TransactionRecord;
 
 // OCPP 1.6 SampledValue; optional fields are kept as sent (none = the OCPP
 // default applies).
@@ -63,12 +61,12 @@ struct MeterValuesRequest {
 
 class TransactionService {
  public:
-  TransactionService(storage::TransactionStore& transactions, storage::MeterValueStore& meters,
+  TransactionService(TransactionStore& transactions, MeterValueStore& meters,
                      AuthorizationService& authorization);
 
   // Records the transaction (whatever the id tag's status: the pile has
   // started it) and authorizes the tag. The same start sent twice yields the
-  // same transaction id. Throws storage::NotFoundError for an unregistered
+  // same transaction id. Throws RowNotFoundError for an unregistered
   // charge point.
   StartTransactionResult start(const std::string& charge_point_id,
                                const StartTransactionRequest& request);
@@ -86,14 +84,14 @@ class TransactionService {
   std::optional<TransactionRecord> find(int transaction_id);
   std::vector<TransactionRecord> list(const std::optional<std::string>& charge_point_id,
                                       std::optional<int> before_id, std::size_t limit);
-  std::vector<storage::MeterValueRecord> meter_values_of(int transaction_id);
+  std::vector<MeterValueRecord> meter_values_of(int transaction_id);
 
  private:
   void store_meter_values(const std::string& charge_point_id, int connector_id,
                           std::optional<int> transaction_id, const std::vector<MeterValue>& values);
 
-  storage::TransactionStore& transactions_;
-  storage::MeterValueStore& meters_;
+  TransactionStore& transactions_;
+  MeterValueStore& meters_;
   AuthorizationService& authorization_;
 };
 

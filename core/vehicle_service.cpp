@@ -7,8 +7,8 @@
 #include <set>
 #include <stdexcept>
 
+#include "core/domain_errors.h"
 #include "core/vehicle_identity.h"
-#include "storage/database_error.h"
 
 namespace chargelock::core {
 
@@ -45,8 +45,8 @@ Vehicle as_seen_by_owner(Vehicle vehicle) {
 
 }  // namespace
 
-VehicleService::VehicleService(storage::VehicleStore& vehicles, storage::IdTagStore& id_tags,
-                               storage::LockStore& locks, VehicleLimits limits)
+VehicleService::VehicleService(VehicleStore& vehicles, IdTagStore& id_tags, LockStore& locks,
+                               VehicleLimits limits)
     : vehicles_(vehicles), id_tags_(id_tags), locks_(locks), limits_(limits) {}
 
 std::string VehicleService::normalize_vin(const std::string& vin) {
@@ -65,7 +65,7 @@ bool VehicleService::valid_vin(const std::string& vin) {
 Vehicle VehicleService::register_vehicle(const VehicleRegistration& registration, bool* created) {
   if (!valid_vin(registration.vin))
     throw std::invalid_argument("vin: must be 17 characters of A-Z and 0-9 without I, O and Q");
-  storage::NewVehicle vehicle;
+  NewVehicle vehicle;
   vehicle.vin = normalize_vin(registration.vin);
   vehicle.owner_id = registration.owner_id;
   const auto id_tags = checked(registration.id_tags, "idTags", 20);
@@ -97,9 +97,9 @@ Vehicle VehicleService::register_vehicle(const VehicleRegistration& registration
     Vehicle stored = vehicles_.put(vehicle);
     if (created) *created = !existing;
     return as_seen_by_owner(std::move(stored));
-  } catch (const storage::ConflictError& e) {
+  } catch (const RowConflictError& e) {
     throw ConflictError(e.what());
-  } catch (const storage::NotFoundError&) {
+  } catch (const RowNotFoundError&) {
     throw NotFoundError("unknown owner");
   }
 }
@@ -147,9 +147,9 @@ Vehicle VehicleService::verify(const std::string& vin, std::optional<std::int64_
   }
   try {
     return vehicles_.verify(normalized, chosen, verifier.name);
-  } catch (const storage::NotFoundError& e) {
+  } catch (const RowNotFoundError& e) {
     throw NotFoundError(e.what());
-  } catch (const storage::ConflictError& e) {
+  } catch (const RowConflictError& e) {
     throw ConflictError(e.what());
   }
 }

@@ -16,14 +16,11 @@
 #include <vector>
 
 #include "core/domain_errors.h"
-#include "storage/id_tag_store.h"
-#include "storage/lock_store.h"
-#include "storage/vehicle_store.h"
+#include "core/stores/id_tag_store.h"
+#include "core/stores/lock_store.h"
+#include "core/stores/vehicle_store.h"
 
 namespace chargelock::core {
-
-using Vehicle = storage::VehicleRecord;
-using VehicleState = storage::VehicleState;
 
 struct VehicleRegistration {
   std::int64_t owner_id = 0;
@@ -45,8 +42,8 @@ struct VehicleLimits {
 
 class VehicleService {
  public:
-  VehicleService(storage::VehicleStore& vehicles, storage::IdTagStore& id_tags,
-                 storage::LockStore& locks, VehicleLimits limits = {});
+  VehicleService(VehicleStore& vehicles, IdTagStore& id_tags, LockStore& locks,
+                 VehicleLimits limits = {});
 
   // 17 characters of A-Z and 0-9 except I, O and Q (case-insensitive).
   static bool valid_vin(const std::string& vin);
@@ -82,9 +79,9 @@ class VehicleService {
   void remove(std::int64_t owner_id, const std::string& vin);
 
  private:
-  storage::VehicleStore& vehicles_;
-  storage::IdTagStore& id_tags_;
-  storage::LockStore& locks_;
+  VehicleStore& vehicles_;
+  IdTagStore& id_tags_;
+  LockStore& locks_;
   VehicleLimits limits_;
 };
 

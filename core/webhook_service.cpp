@@ -1,5 +1,6 @@
 #include "core/webhook_service.h"
 
+#include <fmt/format.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
@@ -8,8 +9,10 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "core/core_metrics.h"
 #include "core/digest.h"
-#include "storage/database_error.h"
+#include "core/domain_errors.h"
+#include "core/log.h"
 
 namespace chargelock::core {
 
@@ -43,7 +46,7 @@ std::chrono::milliseconds webhook_backoff(int attempts, const WebhookRetryPolicy
 
 // ---- WebhookService
 
-WebhookService::WebhookService(storage::WebhookStore& store) : store_(store) {}
+WebhookService::WebhookService(WebhookStore& store) : store_(store) {}
 
 WebhookSet WebhookService::set(std::int64_t owner_id, const std::string& url,
                                const std::optional<std::string>& secret) {
@@ -63,7 +66,7 @@ WebhookSet WebhookService::set(std::int64_t owner_id, const std::string& url,
     key = generate_secret();
     result.generated_secret = key;
   }
-  const storage::WebhookRecord stored = store_.put(owner_id, url, key);
+  const WebhookRecord stored = store_.put(owner_id, url, key);
   result.webhook = Webhook{stored.url, stored.created_at, stored.updated_at};
   return result;
 }
@@ -84,12 +87,14 @@ std::string WebhookService::generate_secret() { return "whsec_" + random_hex(32)
 
 // ---- WebhookDispatcher
 
-WebhookDispatcher::WebhookDispatcher(storage::WebhookStore& store, WebhookTransport& transport,
-                                     WebhookRenderer renderer, WebhookDispatcherConfig config)
+WebhookDispatcher::WebhookDispatcher(WebhookStore& store, WebhookTransport& transport,
+                                     WebhookRenderer renderer, WebhookDispatcherConfig config,
+                                     const TimeSource& time)
     : store_(store),
       transport_(transport),
       renderer_(std::move(renderer)),
-      config_(std::move(config)) {}
+      config_(std::move(config)),
+      time_(time) {}
 
 WebhookDispatcher::~WebhookDispatcher() { stop(); }
 
@@ -121,11 +126,13 @@ void WebhookDispatcher::run() {
     int attempted = 0;
     try {
       attempted = run_once();
-      if (failing) std::fprintf(stderr, "chargelock: webhooks: database reachable again\n");
+      if (failing)
+        log(LogLevel::Info, "webhooks_recovered", "chargelock: webhooks: database reachable again");
       failing = false;
     } catch (const std::exception& error) {
       if (!failing)
-        std::fprintf(stderr, "chargelock: webhooks: delivery pass failed: %s\n", error.what());
+        log(LogLevel::Error, "webhooks_failed",
+            fmt::format("chargelock: webhooks: delivery pass failed: {}", error.what()));
       failing = true;
     }
     // A full batch: there may be more due at once.
@@ -137,7 +144,7 @@ void WebhookDispatcher::run() {
 }
 
 int WebhookDispatcher::run_once() {
-  const auto claimed = store_.claim_due(std::max(config_.batch, 1), config_.lease);
+  const auto claimed = store_.claim_due(std::max(config_.batch, 1), time_.now(), config_.lease);
   int attempted = 0;
   for (const auto& delivery : claimed) {
     // After stop() the rest stay claimed until the lease ends; they are
@@ -149,7 +156,7 @@ int WebhookDispatcher::run_once() {
   return attempted;
 }
 
-void WebhookDispatcher::attempt(const storage::ClaimedWebhookDelivery& claimed) {
+void WebhookDispatcher::attempt(const ClaimedWebhookDelivery& claimed) {
   const auto& delivery = claimed.delivery;
   WebhookAnswer answer;
   try {
@@ -169,22 +176,23 @@ void WebhookDispatcher::attempt(const storage::ClaimedWebhookDelivery& claimed) 
   }
   if (answer.status && *answer.status >= 200 && *answer.status < 300) {
     store_.mark_delivered(delivery.id, *answer.status);
+    core_metrics().webhook_deliveries["delivered"].add();
     return;
   }
   const std::string error = answer.status ? "HTTP status " + std::to_string(*answer.status)
                                           : (answer.error.empty() ? "no answer" : answer.error);
-  const Timestamp next = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                            webhook_backoff(delivery.attempts, config_.retry));
+  const Timestamp next = time_.now() + std::chrono::duration_cast<Clock::duration>(
+                                           webhook_backoff(delivery.attempts, config_.retry));
   if (next - claimed.notification.created_at >= config_.retry.give_up_after) {
-    std::fprintf(stderr,
-                 "chargelock: webhooks: giving up delivery %lld (owner %lld) after %d "
-                 "attempts: %s\n",
-                 static_cast<long long>(delivery.id), static_cast<long long>(delivery.owner_id),
-                 delivery.attempts, error.c_str());
+    log(LogLevel::Warn, "webhook_given_up",
+        fmt::format("chargelock: webhooks: giving up delivery {} (owner {}) after {} attempts: {}",
+                    delivery.id, delivery.owner_id, delivery.attempts, error));
     store_.mark_failed(delivery.id, answer.status, error);
+    core_metrics().webhook_deliveries["failed"].add();
     return;
   }
   store_.mark_retry(delivery.id, answer.status, error, next);
+  core_metrics().webhook_deliveries["retry"].add();
 }
 
 }  // namespace chargelock::core

@@ -40,12 +40,11 @@
 
 #include "base/url.h"
 #include "core/notification_service.h"
+#include "core/stores/webhook_store.h"
+#include "core/time_source.h"
 #include "core/timestamp.h"
-#include "storage/webhook_store.h"
 
 namespace chargelock::core {
-
-using WebhookDeliveryRecord = storage::WebhookDeliveryRecord;
 
 // ---- URL
 
@@ -94,12 +93,12 @@ inline constexpr std::size_t kMaxWebhookSecretLength = 512;
 
 class WebhookService {
  public:
-  explicit WebhookService(storage::WebhookStore& store);
+  explicit WebhookService(WebhookStore& store);
 
   // Creates or replaces the owner's webhook; pending deliveries go to the
   // new URL with the new secret. Without a secret one is generated. Throws
   // std::invalid_argument for a bad URL or a secret outside 16..512
-  // printable ASCII characters; storage::NotFoundError for an unknown owner.
+  // printable ASCII characters; RowNotFoundError for an unknown owner.
   WebhookSet set(std::int64_t owner_id, const std::string& url,
                  const std::optional<std::string>& secret);
   std::optional<Webhook> get(std::int64_t owner_id);
@@ -111,7 +110,7 @@ class WebhookService {
   static std::string generate_secret();  // "whsec_" + 64 hex characters
 
  private:
-  storage::WebhookStore& store_;
+  WebhookStore& store_;
 };
 
 // ---- delivery
@@ -152,8 +151,10 @@ struct WebhookDispatcherConfig {
 
 class WebhookDispatcher {
  public:
-  WebhookDispatcher(storage::WebhookStore& store, WebhookTransport& transport,
-                    WebhookRenderer renderer, WebhookDispatcherConfig config = {});
+  // `time` decides when a delivery is due and when its retry is (a test's
+  // ManualTimeSource skips a backoff); the poll interval is real time.
+  WebhookDispatcher(WebhookStore& store, WebhookTransport& transport, WebhookRenderer renderer,
+                    WebhookDispatcherConfig config = {}, const TimeSource& time = system_time());
   ~WebhookDispatcher();  // stop()
   WebhookDispatcher(const WebhookDispatcher&) = delete;
   WebhookDispatcher& operator=(const WebhookDispatcher&) = delete;
@@ -170,12 +171,13 @@ class WebhookDispatcher {
 
  private:
   void run();
-  void attempt(const storage::ClaimedWebhookDelivery& claimed);
+  void attempt(const ClaimedWebhookDelivery& claimed);
 
-  storage::WebhookStore& store_;
+  WebhookStore& store_;
   WebhookTransport& transport_;
   WebhookRenderer renderer_;
   WebhookDispatcherConfig config_;
+  const TimeSource& time_;
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;

@@ -1,15 +1,21 @@
 #include "core/work_queue.h"
 
+#include <fmt/format.h>
+
+#include <chrono>
 #include <cstdio>
 #include <exception>
+
+#include "core/core_metrics.h"
+#include "core/log.h"
 
 namespace chargelock::core {
 
 namespace {
 
 thread_local int tls_worker_index = -1;
-// While a worker runs a group: the callbacks waiting for its commit.
-thread_local std::vector<std::function<void()>>* tls_group_callbacks = nullptr;
+// The batch of the task the worker runs (for WorkQueue::after_commit()).
+thread_local WriteBatch* tls_batch = nullptr;
 
 // A task that throws must not take the process down with it (an escaping
 // exception would call std::terminate); callers report their own errors,
@@ -19,9 +25,11 @@ void run_guarded(std::size_t index, const F& f) {
   try {
     f();
   } catch (const std::exception& error) {
-    std::fprintf(stderr, "chargelock: worker %zu: unhandled error: %s\n", index, error.what());
+    log(LogLevel::Error, "unhandled_error",
+        fmt::format("chargelock: worker {}: unhandled error: {}", index, error.what()));
   } catch (...) {
-    std::fprintf(stderr, "chargelock: worker %zu: unhandled error\n", index);
+    log(LogLevel::Error, "unhandled_error",
+        fmt::format("chargelock: worker {}: unhandled error", index));
   }
 }
 
@@ -38,7 +46,12 @@ WorkQueue::WorkQueue(std::size_t threads, std::function<void(std::size_t)> on_th
 
 WorkQueue::~WorkQueue() { stop(); }
 
-void WorkQueue::submit(std::string_view shard_key, Task task, Commit commit) {
+void WorkQueue::submit(std::string_view shard_key, Task task) {
+  submit(
+      shard_key, [task = std::move(task)](WriteBatch&) { task(); }, Commit::Own);
+}
+
+void WorkQueue::submit(std::string_view shard_key, BatchTask task, Commit commit) {
   const std::size_t index = std::hash<std::string_view>{}(shard_key) % workers_.size();
   Worker& worker = *workers_[index];
   {
@@ -63,10 +76,21 @@ void WorkQueue::stop() {
 int WorkQueue::current_worker() { return tls_worker_index; }
 
 void WorkQueue::after_commit(std::function<void()> callback) {
-  if (tls_group_callbacks != nullptr)
-    tls_group_callbacks->push_back(std::move(callback));
+  if (tls_batch != nullptr)
+    tls_batch->after_commit(std::move(callback));
   else
     callback();
+}
+
+void WorkQueue::run_in(std::size_t index, WriteBatch& batch, const BatchTask& task) {
+  tls_batch = &batch;
+  run_guarded(index, [&] { task(batch); });
+  tls_batch = nullptr;
+}
+
+void WorkQueue::run_alone(std::size_t index, const BatchTask& task) {
+  WriteBatch alone = WriteBatch::alone();
+  run_in(index, alone, task);
 }
 
 void WorkQueue::run(std::size_t index) {
@@ -94,7 +118,7 @@ void WorkQueue::run(std::size_t index) {
       if (end - i > 1)
         run_group(index, turn, i, end);
       else
-        run_guarded(index, turn[i].task);
+        run_alone(index, turn[i].task);
       i = end;
     }
   }
@@ -102,24 +126,23 @@ void WorkQueue::run(std::size_t index) {
 
 void WorkQueue::run_group(std::size_t index, std::vector<Entry>& turn, std::size_t begin,
                           std::size_t end) {
-  std::vector<std::function<void()>> callbacks;
   bool committed = false;
+  const auto started = std::chrono::steady_clock::now();
   try {
-    group_commit_->begin();
-    tls_group_callbacks = &callbacks;
-    for (std::size_t i = begin; i < end; ++i) run_guarded(index, turn[i].task);
-    tls_group_callbacks = nullptr;
-    committed = group_commit_->commit();
+    WriteBatch batch(group_commit_);
+    for (std::size_t i = begin; i < end; ++i) run_in(index, batch, turn[i].task);
+    committed = batch.commit(
+        [index](const std::function<void()>& callback) { run_guarded(index, callback); });
   } catch (...) {
-    tls_group_callbacks = nullptr;
-    group_commit_->abort();
+    // begin() or commit() threw: the batch rolled back (its destructor).
   }
-  if (committed) {
-    for (auto& callback : callbacks) run_guarded(index, callback);
-    return;
-  }
+  CoreMetrics& metrics = core_metrics();
+  metrics.group_commit_size.observe(static_cast<double>(end - begin));
+  metrics.group_commit_seconds.observe(std::chrono::steady_clock::now() - started);
+  if (committed) return;
+  metrics.group_commit_failures.add();
   // Nothing of the group is durable: each task again, committing on its own.
-  for (std::size_t i = begin; i < end; ++i) run_guarded(index, turn[i].task);
+  for (std::size_t i = begin; i < end; ++i) run_alone(index, turn[i].task);
 }
 
 }  // namespace chargelock::core

@@ -4,12 +4,14 @@
 //
 // Group commit: a task submitted with Commit::Shared may share one database
 // commit with the other Shared tasks its worker finds queued at the same
-// time (up to kMaxGroup), through the GroupCommit hooks. Such a task must
-// report its outcome only through after_commit(), which runs the callback
-// once the group's writes are durable. When the group cannot commit, every
-// task of it runs again on its own (so a Shared task must be safe to re-run:
-// no effect outside the database before after_commit()). Tasks keep their
-// order: an Own task between Shared ones ends the group before it.
+// time (up to kMaxGroup): the worker opens one WriteBatch for them and hands
+// it to each (see core/write_batch.h). Such a task reports its outcome only
+// through its batch's after_commit(), which runs the callback once the
+// group's writes are durable. When the group cannot commit, every task of it
+// runs again on its own, with a batch of its own (so a Shared task must be
+// safe to re-run: no effect outside the database before after_commit()).
+// Tasks keep their order: an Own task between Shared ones ends the group
+// before it. An Own task, or a Shared one alone, gets WriteBatch::alone().
 //
 // Contract: submit() is thread-safe and never blocks on the work itself.
 // The destructor (or stop()) finishes the work already queued, then joins.
@@ -26,12 +28,15 @@
 #include <vector>
 
 #include "core/group_commit.h"
+#include "core/write_batch.h"
 
 namespace chargelock::core {
 
 class WorkQueue {
  public:
   using Task = std::function<void()>;
+  // A task that writes in the batch it is given.
+  using BatchTask = std::function<void(WriteBatch& batch)>;
   enum class Commit { Own, Shared };
   static constexpr std::size_t kMaxGroup = 128;
 
@@ -44,20 +49,25 @@ class WorkQueue {
   WorkQueue(const WorkQueue&) = delete;
   WorkQueue& operator=(const WorkQueue&) = delete;
 
-  void submit(std::string_view shard_key, Task task, Commit commit = Commit::Own);
+  // A task that commits its own writes.
+  void submit(std::string_view shard_key, Task task);
+  // A task given its batch: a shared one for Commit::Shared when the worker
+  // finds others queued with it, else one of its own.
+  void submit(std::string_view shard_key, BatchTask task, Commit commit);
   void stop();
   std::size_t size() const { return workers_.size(); }
 
   // Index of the worker thread running the caller, or -1 off the pool.
   static int current_worker();
-  // Runs `callback` once the calling task's writes are committed: at once
-  // outside a group, after the group's commit inside one (dropped if the
-  // group does not commit: the task then runs again on its own).
+  // For code a task calls that is not handed the task's batch (services
+  // reached through other services, e.g. NotificationService::notify()):
+  // after_commit() on the batch the calling task runs in; at once off the
+  // pool or outside a task.
   static void after_commit(std::function<void()> callback);
 
  private:
   struct Entry {
-    Task task;
+    BatchTask task;
     Commit commit = Commit::Own;
   };
   struct Worker {
@@ -68,6 +78,9 @@ class WorkQueue {
     std::thread thread;
   };
   void run(std::size_t index);
+  // Runs `task` guarded, handing it `batch` (also for after_commit()).
+  static void run_in(std::size_t index, WriteBatch& batch, const BatchTask& task);
+  static void run_alone(std::size_t index, const BatchTask& task);
   void run_group(std::size_t index, std::vector<Entry>& turn, std::size_t begin, std::size_t end);
 
   std::function<void(std::size_t)> on_thread_start_;

@@ -1,6 +1,11 @@
 #include "ocpp/charge_point_gateway.h"
 
+#include <fmt/format.h>
+
 #include <cstdio>
+
+#include "core/log.h"
+#include "ocpp/ocpp_metrics.h"
 
 namespace chargelock::ocpp {
 
@@ -46,6 +51,7 @@ core::MessageLog& ChargePointGateway::message_log() {
 }
 
 UpgradeVerdict ChargePointGateway::on_upgrade(const UpgradeRequest& request) {
+  pending_verification_.reset();
   core::AccessAttempt attempt;
   attempt.charge_point_id = request.charge_point_id;
   attempt.tls = request.tls;
@@ -53,15 +59,84 @@ UpgradeVerdict ChargePointGateway::on_upgrade(const UpgradeRequest& request) {
   attempt.basic_password = request.basic_password;
   attempt.client_cert_cn = request.client_cert_cn;
   const core::AccessDecision decision = central_.directory().decide(attempt);
-  if (decision == core::AccessDecision::Accept) return UpgradeVerdict::Accept;
+  // How it connected: 0 = no credentials (--allow-unauthenticated-piles),
+  // 1 = Basic over ws://, 2 = Basic over wss://, 3 = client certificate.
+  const int profile =
+      request.tls ? (request.client_cert_cn ? 3 : 2) : (request.basic_password ? 1 : 0);
+  if (decision == core::AccessDecision::Accept) {
+    upgrade_profiles_[request.charge_point_id] = profile;
+    return UpgradeVerdict::Accept;
+  }
+  if (decision == core::AccessDecision::Verify) {
+    // libwebsockets answers the upgrade before this returns; PBKDF2 must
+    // not run here. Upgraded now, served once verified (on_open).
+    upgrade_profiles_[request.charge_point_id] = profile;
+    pending_verification_ = std::move(attempt);
+    pending_remote_address_ = request.remote_address;
+    return UpgradeVerdict::Accept;
+  }
   // The log tells the operator why; the pile gets 401 either way, so ids
   // cannot be enumerated.
-  std::fprintf(stderr, "chargelock: refused %s from %s (%s)\n", request.charge_point_id.c_str(),
-               request.remote_address.c_str(), refusal_reason(decision));
+  core::log(core::LogLevel::Warn, "pile_refused",
+            fmt::format("chargelock: refused {} from {} ({})", request.charge_point_id,
+                        request.remote_address, refusal_reason(decision)),
+            {request.charge_point_id, {}});
   return UpgradeVerdict::Unauthorized;
 }
 
 void ChargePointGateway::on_open(SessionId session, const std::string& charge_point_id) {
+  Connection connection;
+  connection.charge_point_id = charge_point_id;
+  connection.output = std::make_unique<Output>(*server_, session);
+  if (!pending_verification_ || pending_verification_->charge_point_id != charge_point_id) {
+    pending_verification_.reset();
+    start_session(session, sessions_.emplace(session, std::move(connection)).first->second);
+    return;
+  }
+  core::AccessAttempt attempt = std::move(*pending_verification_);
+  pending_verification_.reset();
+  connection.remote_address = std::move(pending_remote_address_);
+  connection.gone = std::make_shared<std::atomic<bool>>(false);
+  auto gone = connection.gone;
+  sessions_.emplace(session, std::move(connection));
+  core::ChargePointDirectory& directory = central_.directory();
+  verifier_.submit(
+      charge_point_id, [this, &directory, session, gone, attempt = std::move(attempt)] {
+        if (gone->load()) return;  // closed while waiting: nobody to answer
+        core::AccessDecision decision = core::AccessDecision::Unauthorized;
+        try {
+          decision = directory.verify(attempt);
+        } catch (const std::exception& error) {
+          core::log(core::LogLevel::Error, "password_check_failed",
+                    fmt::format("chargelock: checking the password of {} failed: {}",
+                                attempt.charge_point_id, error.what()),
+                    {attempt.charge_point_id, {}});
+        }
+        server_->post([this, session, decision] { finish_verification(session, decision); });
+      });
+}
+
+void ChargePointGateway::finish_verification(SessionId session, core::AccessDecision decision) {
+  auto it = sessions_.find(session);
+  if (it == sessions_.end()) return;  // the pile left meanwhile
+  Connection& connection = it->second;
+  if (decision != core::AccessDecision::Accept) {
+    core::log(core::LogLevel::Warn, "pile_refused",
+              fmt::format("chargelock: refused {} from {} ({})", connection.charge_point_id,
+                          connection.remote_address, refusal_reason(decision)),
+              {connection.charge_point_id, {}});
+    sessions_.erase(it);
+    server_->close(session, kPolicyViolation);
+    return;
+  }
+  start_session(session, connection);
+  std::vector<std::string> held;
+  held.swap(connection.held);
+  for (std::string& text : held) on_text(session, std::move(text));
+}
+
+void ChargePointGateway::start_session(SessionId session, Connection& connection) {
+  const std::string& charge_point_id = connection.charge_point_id;
   // A pile that reconnects replaces its old connection (the old socket is
   // often half-open after a network change).
   if (auto old = by_charge_point_.find(charge_point_id); old != by_charge_point_.end()) {
@@ -70,16 +145,18 @@ void ChargePointGateway::on_open(SessionId session, const std::string& charge_po
     sessions_.erase(old_session);
     if (server_ != nullptr) server_->close(old_session);
   }
-  Connection connection;
-  connection.charge_point_id = charge_point_id;
-  connection.output = std::make_unique<Output>(*server_, session);
+  int profile = 1;
+  if (auto it = upgrade_profiles_.find(charge_point_id); it != upgrade_profiles_.end()) {
+    profile = it->second;
+    upgrade_profiles_.erase(it);
+  }
+  connection.counted.emplace(ocpp_metrics().connected_piles.at(static_cast<std::size_t>(profile)));
   connection.session = ChargePointSession::create(charge_point_id, *connection.output, work_,
                                                   actions_, message_log(), schemas_, options_);
   connection.session->set_on_registered([this, charge_point_id] {
     if (observer_ != nullptr) observer_->on_session_registered(charge_point_id);
   });
   auto accepted_before = connection.session->accepted_before_from_any_thread();
-  sessions_.emplace(session, std::move(connection));
   by_charge_point_[charge_point_id] = session;
   report(charge_point_id, true, std::move(accepted_before));
   if (observer_ != nullptr) observer_->on_session_open(charge_point_id);
@@ -88,8 +165,19 @@ void ChargePointGateway::on_open(SessionId session, const std::string& charge_po
 void ChargePointGateway::on_text(SessionId session, std::string text) {
   auto it = sessions_.find(session);
   if (it == sessions_.end()) return;
-  seen_[it->second.charge_point_id] = core::Clock::now();
-  it->second.session->on_text(std::move(text));
+  Connection& connection = it->second;
+  if (!connection.session) {  // password not verified yet: nothing is served
+    if (connection.held.size() >= kMaxHeldFrames) {
+      connection.gone->store(true);
+      sessions_.erase(it);
+      server_->close(session, kPolicyViolation);
+      return;
+    }
+    connection.held.push_back(std::move(text));
+    return;
+  }
+  seen_[connection.charge_point_id] = core::Clock::now();
+  connection.session->on_text(std::move(text));
 }
 
 void ChargePointGateway::flush_seen() {
@@ -103,8 +191,9 @@ void ChargePointGateway::flush_seen() {
     try {
       service.seen(*piles);
     } catch (const std::exception& error) {
-      std::fprintf(stderr, "chargelock: recording %zu piles as seen failed: %s\n", piles->size(),
-                   error.what());
+      core::log(core::LogLevel::Error, "last_seen_failed",
+                fmt::format("chargelock: recording {} piles as seen failed: {}", piles->size(),
+                            error.what()));
     }
   });
 }
@@ -112,6 +201,7 @@ void ChargePointGateway::flush_seen() {
 void ChargePointGateway::on_close(SessionId session) {
   auto it = sessions_.find(session);
   if (it == sessions_.end()) return;  // already replaced by a newer connection
+  if (it->second.gone) it->second.gone->store(true);
   const std::string charge_point_id = it->second.charge_point_id;
   sessions_.erase(it);
   auto current = by_charge_point_.find(charge_point_id);
@@ -123,6 +213,7 @@ void ChargePointGateway::on_close(SessionId session) {
 }
 
 void ChargePointGateway::close_all() {
+  verifier_.stop();  // its tasks post to the server
   flush_seen();
   for (const auto& [id, session] : by_charge_point_) report(id, false);
   by_charge_point_.clear();
@@ -131,7 +222,8 @@ void ChargePointGateway::close_all() {
 
 std::size_t ChargePointGateway::calls_in_flight() const {
   std::size_t calls = 0;
-  for (const auto& [id, connection] : sessions_) calls += connection.session->incoming_in_flight();
+  for (const auto& [id, connection] : sessions_)
+    if (connection.session) calls += connection.session->incoming_in_flight();
   return calls;
 }
 
@@ -148,7 +240,8 @@ void ChargePointGateway::report(const std::string& charge_point_id, bool connect
   // Shared: thousands of piles (re)connect at once after an outage.
   work_.submit(
       charge_point_id,
-      [&service, charge_point_id, connected, accepted_before = std::move(accepted_before)] {
+      [&service, charge_point_id, connected,
+       accepted_before = std::move(accepted_before)](core::WriteBatch& batch) {
         try {
           if (!connected) {
             service.disconnected(charge_point_id);
@@ -159,10 +252,13 @@ void ChargePointGateway::report(const std::string& charge_point_id, bool connect
           // CALL (minutes away for a pile that reconnected without a reboot).
           // After the commit, so that commands the connect queued (the lock
           // re-arming the pile) are claimable.
-          core::WorkQueue::after_commit(accepted_before);
+          batch.after_commit(accepted_before);
         } catch (const std::exception& error) {
-          std::fprintf(stderr, "chargelock: recording %s of %s failed: %s\n",
-                       connected ? "connect" : "disconnect", charge_point_id.c_str(), error.what());
+          core::log(
+              core::LogLevel::Error, "connection_record_failed",
+              fmt::format("chargelock: recording {} of {} failed: {}",
+                          connected ? "connect" : "disconnect", charge_point_id, error.what()),
+              {charge_point_id, {}});
         }
       },
       core::WorkQueue::Commit::Shared);

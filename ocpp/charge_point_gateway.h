@@ -5,14 +5,23 @@
 // Threading contract: every ConnectionHandler callback runs on the OCPP loop
 // thread (see OcppServer). Connection state changes are handed to the
 // WorkQueue (they touch the database), sharded by charge point id so they
-// stay ordered with that pile's messages.
+// stay ordered with that pile's messages. Passwords the directory cannot
+// judge without PBKDF2 are checked on the gateway's own verification
+// threads, never on the loop: such a connection is upgraded, holds its
+// frames, and becomes a session only once the password passed (else it is
+// closed with 1008 Policy Violation); it never replaces the pile's live
+// session before that.
 #pragma once
 
+#include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "core/central_system.h"
+#include "core/metric_types.h"
 #include "core/work_queue.h"
 #include "ocpp/rpc/action_handler.h"
 #include "ocpp/rpc/charge_point_session.h"
@@ -40,18 +49,26 @@ class ChargePointGateway : public ConnectionHandler {
                      SessionOptions options);
   ~ChargePointGateway() override;
 
+  // Threads that run PBKDF2 for connections whose password is not in the
+  // verified-credentials cache.
+  static constexpr std::size_t kVerificationThreads = 2;
+  // Frames a connection may send before its password is verified; one
+  // more closes it (a pile sends its BootNotification and waits).
+  static constexpr std::size_t kMaxHeldFrames = 16;
+  // Websocket close code for a password that failed after the upgrade.
+  static constexpr int kPolicyViolation = 1008;
+
   // The server is created with this gateway as its handler, so it is
   // attached afterwards, before OcppServer::run().
   void attach(OcppServer& server) { server_ = &server; }
 
-  // Ends every session (outgoing calls fail with ConnectionClosed) and
-  // records the piles as disconnected. Call on the loop thread or after the
-  // loop has stopped.
+  // Ends every session (outgoing calls fail with ConnectionClosed), records
+  // the piles as disconnected and stops the verification threads. Call on
+  // the loop thread or after the loop has stopped, before the server goes.
   void close_all();
 
   // The live session of a charge point on this node, or null. Loop thread.
   std::shared_ptr<ChargePointSession> session_of(const std::string& charge_point_id) const;
-  std::size_t connected_count() const { return sessions_.size(); }
   // CALLs from piles being handled on workers (their answers not yet
   // handed to the server). Loop thread.
   std::size_t calls_in_flight() const;
@@ -71,11 +88,36 @@ class ChargePointGateway : public ConnectionHandler {
 
  private:
   class Output;  // SessionOutput bound to one websocket session
+  // Counts a connection in its security profile's gauge for as long as it
+  // lives (moves with the Connection).
+  class CountedConnection {
+   public:
+    explicit CountedConnection(core::Gauge& gauge) : gauge_(&gauge) { gauge_->add(1); }
+    CountedConnection(CountedConnection&& other) noexcept : gauge_(other.gauge_) {
+      other.gauge_ = nullptr;
+    }
+    CountedConnection& operator=(CountedConnection&&) = delete;
+    ~CountedConnection() {
+      if (gauge_ != nullptr) gauge_->add(-1);
+    }
+
+   private:
+    core::Gauge* gauge_;
+  };
   struct Connection {
     std::string charge_point_id;
     std::unique_ptr<Output> output;
-    std::shared_ptr<ChargePointSession> session;
+    std::shared_ptr<ChargePointSession> session;  // null while the password is verified
+    std::vector<std::string> held;                // frames received meanwhile
+    std::string remote_address;
+    // Set when the connection closes before its password was checked: the
+    // queued check is skipped (a pile that gave up and reconnected must not
+    // cost a second PBKDF2 run, in a storm the queue would only grow).
+    std::shared_ptr<std::atomic<bool>> gone;
+    std::optional<CountedConnection> counted;  // in the connected-piles gauge
   };
+  void start_session(SessionId session, Connection& connection);
+  void finish_verification(SessionId session, core::AccessDecision decision);
   // Records the connect/disconnect on a worker. On a connect of a pile
   // accepted before (ChargePointService::connected), `accepted_before` runs
   // (ChargePointSession::accepted_before_from_any_thread).
@@ -93,6 +135,13 @@ class ChargePointGateway : public ConnectionHandler {
   std::unordered_map<SessionId, Connection> sessions_;
   std::unordered_map<std::string, SessionId> by_charge_point_;
   std::unordered_map<std::string, core::Timestamp> seen_;  // since flush_seen()
+  // The upgrade on_upgrade() let through for verification; on_open() of the
+  // same connection follows at once (OcppServer establishes it right away).
+  std::optional<core::AccessAttempt> pending_verification_;
+  std::string pending_remote_address_;
+  core::WorkQueue verifier_{kVerificationThreads};
+  // Security profile of an accepted upgrade, until its connection opens.
+  std::unordered_map<std::string, int> upgrade_profiles_;
 };
 
 }  // namespace chargelock::ocpp

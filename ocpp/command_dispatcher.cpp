@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <set>
 
+#include "core/log.h"
 #include "ocpp/rpc/secret_redaction.h"
 
 namespace chargelock::ocpp {
@@ -74,8 +75,10 @@ constexpr std::size_t kBatchPiles = 250;
 
 void log_failure(const std::string& what, const std::string& charge_point_id,
                  const std::exception& error) {
-  fmt::print(stderr, "chargelock: commands: {} for {} failed: {}\n", what, charge_point_id,
-             error.what());
+  core::log(core::LogLevel::Error, "command_failed",
+            fmt::format("chargelock: commands: {} for {} failed: {}", what, charge_point_id,
+                        error.what()),
+            {charge_point_id, {}});
 }
 
 }  // namespace
@@ -119,6 +122,15 @@ void CommandDispatcher::on_session_registered(const std::string& charge_point_id
   request_pump(charge_point_id);
 }
 
+void CommandDispatcher::stop_sending() { sending_ = false; }
+
+std::size_t CommandDispatcher::commands_in_flight() const {
+  std::size_t busy = 0;
+  for (const auto& [id, state] : piles_)
+    if (state.busy) ++busy;
+  return busy;
+}
+
 void CommandDispatcher::request_pump(const std::string& charge_point_id) {
   const auto session = session_of_(charge_point_id);
   if (!session) {
@@ -126,6 +138,7 @@ void CommandDispatcher::request_pump(const std::string& charge_point_id) {
     if (it != piles_.end() && !it->second.busy) piles_.erase(it);
     return;
   }
+  if (!sending_) return;  // stopping: the commands wait for the next node
   PileState& state = piles_[charge_point_id];
   if (state.busy) {
     state.again = true;
@@ -156,7 +169,9 @@ void CommandDispatcher::flush() {
   std::swap(batch, batch_);
   // Outcomes first, each with its pile's next claim; then the other claims.
   // Shared: the batches of many workers commit together; each CALL goes out
-  // once its claim is durable, each outcome is told once it is.
+  // once its claim is durable, each outcome is told once it is. A stopping
+  // node records the outcomes but claims nothing more (see stop_sending()).
+  const bool claim = sending_;
   for (std::size_t i = 0; i < batch.outcomes.size(); i += kBatchPiles) {
     const std::size_t end = std::min(batch.outcomes.size(), i + kBatchPiles);
     std::vector<core::CommandOutcome> outcomes(
@@ -167,8 +182,9 @@ void CommandDispatcher::flush() {
     const std::string shard = piles.front();
     work_.submit(
         shard,
-        [this, outcomes = std::move(outcomes), piles = std::move(piles)]() mutable {
-          run_batch(std::move(outcomes), {}, std::move(piles));
+        [this, claim, outcomes = std::move(outcomes),
+         piles = std::move(piles)](core::WriteBatch& batch) mutable {
+          run_batch(std::move(outcomes), {}, std::move(piles), claim, batch);
         },
         core::WorkQueue::Commit::Shared);
   }
@@ -183,8 +199,9 @@ void CommandDispatcher::flush() {
     const std::string shard = piles.front();
     work_.submit(
         shard,
-        [this, reset = std::move(reset), piles = std::move(piles)]() mutable {
-          run_batch({}, std::move(reset), std::move(piles));
+        [this, claim, reset = std::move(reset),
+         piles = std::move(piles)](core::WriteBatch& batch) mutable {
+          run_batch({}, std::move(reset), std::move(piles), claim, batch);
         },
         core::WorkQueue::Commit::Shared);
   }
@@ -204,11 +221,11 @@ void CommandDispatcher::on_claimed(const std::vector<std::string>& piles, Claime
 }
 
 void CommandDispatcher::send(const std::string& charge_point_id, core::CommandRecord command) {
-  auto session = session_of_(charge_point_id);
+  auto session = sending_ ? session_of_(charge_point_id) : nullptr;
   PileState& state = piles_[charge_point_id];
   // The pile left, or reconnected (its new session must first time out what
-  // the old one was sent, and register) between claim and send: nothing was
-  // written, the command goes back to the queue.
+  // the old one was sent, and register) between claim and send, or this node
+  // is stopping: nothing was written, the command goes back to the queue.
   if (!session || state.reset_pending || !session->registered()) {
     work_.submit(charge_point_id, [this, claimed = std::move(command), charge_point_id] {
       try {
@@ -255,7 +272,8 @@ void CommandDispatcher::finished(const std::string& charge_point_id) {
 // ------------------------------------------------------------ worker
 
 void CommandDispatcher::run_batch(std::vector<core::CommandOutcome> outcomes,
-                                  std::vector<std::string> resets, std::vector<std::string> piles) {
+                                  std::vector<std::string> resets, std::vector<std::string> piles,
+                                  bool claim, core::WriteBatch& batch) {
   Claimed claimed;
   try {
     if (!outcomes.empty()) commands_.record_outcomes(outcomes);
@@ -265,19 +283,18 @@ void CommandDispatcher::run_batch(std::vector<core::CommandOutcome> outcomes,
   }
   try {
     if (!resets.empty()) commands_.time_out_unanswered(resets);
-    claimed = commands_.claim_next_many(piles);
+    if (claim) claimed = commands_.claim_next_many(piles);
   } catch (const std::exception& error) {
     // Nothing claimed: the once-a-second scan asks again for piles with
     // queued commands.
     log_failure(fmt::format("claiming commands of {} pile(s)", piles.size()), piles.front(), error);
     claimed.clear();
   }
-  core::WorkQueue::after_commit(
-      [this, piles = std::move(piles), claimed = std::move(claimed)]() mutable {
-        post_([this, piles = std::move(piles), claimed = std::move(claimed)]() mutable {
-          on_claimed(piles, std::move(claimed));
-        });
-      });
+  batch.after_commit([this, piles = std::move(piles), claimed = std::move(claimed)]() mutable {
+    post_([this, piles = std::move(piles), claimed = std::move(claimed)]() mutable {
+      on_claimed(piles, std::move(claimed));
+    });
+  });
 }
 
 // ------------------------------------------------------------ listener
@@ -325,7 +342,8 @@ void CommandDispatcher::listen_loop() {
         woken = commands_.charge_points_with_queued();
       post_pumps(std::move(woken));
     } catch (const std::exception& error) {
-      fmt::print(stderr, "chargelock: commands: listener: {}\n", error.what());
+      core::log(core::LogLevel::Error, "command_listener_failed",
+                fmt::format("chargelock: commands: listener: {}", error.what()));
       for (int i = 0; i < 4 && !stopping_; ++i) std::this_thread::sleep_for(kStopCheck);
     }
   }

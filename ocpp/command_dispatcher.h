@@ -82,6 +82,15 @@ class CommandDispatcher final : public SessionObserver {
   // WorkQueue still runs (stop the WorkQueue after ending the sessions).
   void stop();
 
+  // Loop thread. Graceful stop (SIGTERM): from now on no command is claimed
+  // or sent; one claimed but not yet written goes back to the queue. The
+  // queued commands stay for the node the piles reconnect to (a CALL written
+  // now would be cut off unanswered by the closing connection: timeout).
+  void stop_sending();
+  // Loop thread: piles with a claim or a CALL of ours not yet settled (its
+  // outcome not yet recorded). A stopping node waits for these.
+  std::size_t commands_in_flight() const;
+
   // Loop thread.
   void on_session_open(const std::string& charge_point_id) override;
   void on_session_closed(const std::string& charge_point_id) override;
@@ -98,9 +107,10 @@ class CommandDispatcher final : public SessionObserver {
   void pump(const std::string& charge_point_id);  // loop
   void flush();                                   // loop: hands the batches to workers
   // Worker: records `outcomes`, times out the sent commands of `resets`,
-  // claims the next command of `piles`; then on_claimed on the loop.
+  // claims the next command of `piles` (unless `claim` is false: the node is
+  // stopping) in `batch`; then on_claimed on the loop once durable.
   void run_batch(std::vector<core::CommandOutcome> outcomes, std::vector<std::string> resets,
-                 std::vector<std::string> piles);
+                 std::vector<std::string> piles, bool claim, core::WriteBatch& batch);
   void on_claimed(const std::vector<std::string>& piles, Claimed claimed);     // loop
   void send(const std::string& charge_point_id, core::CommandRecord command);  // loop
   void on_outcome(const std::string& charge_point_id, const core::CommandRecord& command,
@@ -124,6 +134,7 @@ class CommandDispatcher final : public SessionObserver {
   };
   Batch batch_;
   bool flush_posted_ = false;
+  bool sending_ = true;  // loop thread only; see stop_sending()
   std::atomic<bool> stopping_{false};
   std::thread listener_;
 };

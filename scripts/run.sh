@@ -46,6 +46,8 @@ done
 pids+=($!)
 listen=${CHARGELOCK_OCPP_LISTEN:-0.0.0.0:8180}
 echo "run: central system at ws://localhost:${listen##*:}/ocpp/{id}"
+echo "run: operator console at http://localhost:${CHARGELOCK_API_LISTEN##*:}/ (sign in with the admin token)," \
+     "owner page at http://localhost:${CHARGELOCK_API_LISTEN##*:}/owner"
 echo "run: admin token in $data/admin-token; Ctrl-C stops everything"
 
 if [ -x "$build/simulators/pilesim" ]; then

@@ -9,7 +9,8 @@ shift || true
 
 packages=(build-essential cmake pkg-config libwebsockets-dev libwebsockets-evlib-ev libev-dev
           rapidjson-dev libssl-dev libfmt-dev libcurl4-openssl-dev
-          libpqxx-dev catch2 postgresql openssl curl nodejs npm)
+          libpqxx-dev catch2 postgresql openssl curl nodejs npm python3-yaml
+          chromium)  # chromium: the console's browser test (test/browser)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

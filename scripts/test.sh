@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Quick start command 2: set up, then run the whole test suite.
 # Builds with AddressSanitizer + UBSan (build-test/), starts a private
-# PostgreSQL cluster in a temporary folder, installs the Node interop client,
-# and runs ctest. Extra arguments go to ctest (e.g. -R websockets).
+# PostgreSQL cluster in a temporary folder, installs the Node interop client
+# and the browser test's driver, and runs ctest. Extra arguments go to ctest (e.g. -R websockets).
 # CHARGELOCK_TEST_SANITIZE picks the sanitizer flavour (ON = ASan + UBSan,
 # thread = TSan; scripts/tsan.sh sets it with its own build folder).
 set -euo pipefail
@@ -14,6 +14,11 @@ sanitize=${CHARGELOCK_TEST_SANITIZE:-ON}
 
 if [ -f "$root/test/interop/package.json" ]; then
   (cd "$root/test/interop" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
+fi
+# puppeteer-core for the console's browser test, exactly as in its package-lock.json
+# (it drives Debian's chromium; it downloads no browser of its own).
+if [ -f "$root/test/browser/package-lock.json" ]; then
+  (cd "$root/test/browser" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi
 
 pgdir=$(mktemp -d /tmp/chargelock-test-pg.XXXXXX)

@@ -1,5 +1,6 @@
-// The PostgreSQL database: connection per calling thread, migrations, and
-// the stores (narrow interfaces, see *_store.h).
+// The PostgreSQL database: core's stores (core/stores/stores.h) over a
+// connection per calling thread, and the migrations. The one way stores are
+// created: the app opens a Database and hands it to core as core::Stores.
 //
 // Threading contract: every method and every store is safe to call from any
 // number of threads at once. Each calling thread gets its own connection,
@@ -9,32 +10,31 @@
 // dropped and reopened by the next call on that thread.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string>
 
+#include "core/stores/stores.h"
+
 namespace chargelock::storage {
 
-class ChargePointStore;
-class ConnectorStore;
-class IdTagStore;
-class TransactionStore;
-class MeterValueStore;
-class MessageLogStore;
-class EventStore;
-class CommandStore;
-class VehicleStore;
-class LockStore;
-class NotificationStore;
-class WebhookStore;
+// What the connections went through, for /metrics (relaxed atomics; read
+// from any thread).
+struct DatabaseStats {
+  std::atomic<std::uint64_t> connections_opened{0};
+  std::atomic<std::uint64_t> connections_lost{0};  // broken, dropped, reopened on next use
+  std::atomic<std::uint64_t> errors{0};            // statements or connects that failed
+};
 
-class Database {
+class Database final : public core::Stores {
  public:
   // Opens a first connection to `url` (a libpq URI or key=value string) to
-  // check that the database is reachable. Throws DatabaseError naming the
-  // cause (e.g. "cannot connect to database postgresql://u@host:5432/db:
+  // check that the database is reachable. Throws core::DatabaseError naming
+  // the cause (e.g. "cannot connect to database postgresql://u@host:5432/db:
   // connection refused"); the password of the URL is never repeated.
   explicit Database(std::string url);
-  ~Database();
+  ~Database() override;
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
 
@@ -47,45 +47,41 @@ class Database {
   // Highest applied migration version (0 for an empty database).
   int schema_version();
 
+  // True when the calling thread's connection works and the server takes
+  // writes (a primary, not a standby in recovery: behind a failover proxy a
+  // demoted primary may still answer). Throws DatabaseError when the
+  // database cannot be reached. A read-only statement: never waits on
+  // synchronous replication.
+  bool accepts_writes() override;
+
   // Closes the calling thread's connection, if any (call when a worker
   // thread ends).
-  void release_thread_connection();
+  void release_thread_connection() override;
 
-  // Group commit for the calling thread. Between begin_batch() and
-  // commit_batch() every store call made on this thread runs inside one
-  // shared transaction instead of committing on its own, so many small
-  // writes (one per OCPP message) cost one commit. Nothing written in the
-  // batch is durable, nor visible to other connections, before
-  // commit_batch() returns true: report results only after it. A store call
-  // that fails marks the batch failed (the caller still sees its exception)
-  // and every later call in it fails at once; commit_batch() then rolls the
-  // whole batch back and returns false, as it does when the commit itself
-  // fails. The caller re-runs the batch's work one call at a time.
-  // abort_batch() rolls back. One batch per thread at a time: a nested
-  // begin_batch() joins the open one (its commit_batch() only says whether
-  // the batch is still good; the outermost commit decides). Connector
-  // states and meter values are buffered and written as multi-row
-  // statements at the commit, so a later call in the same batch does not
-  // read them back (and their errors show as a failed commit).
-  void begin_batch();
-  bool commit_batch();
-  void abort_batch();
+  // See core::Stores.
+  void begin_batch() override;
+  bool commit_batch() override;
+  void abort_batch() override;
+
+  const DatabaseStats& stats() const;
 
   // The URL without its password, for messages.
   const std::string& display_url() const;
 
-  ChargePointStore& charge_points();
-  ConnectorStore& connectors();
-  IdTagStore& id_tags();
-  TransactionStore& transactions();
-  MeterValueStore& meter_values();
-  MessageLogStore& message_log();
-  EventStore& events();
-  CommandStore& commands();
-  VehicleStore& vehicles();
-  LockStore& locks();
-  NotificationStore& notifications();
-  WebhookStore& webhooks();
+  core::ChargePointStore& charge_points() override;
+  core::ConnectorStore& connectors() override;
+  core::IdTagStore& id_tags() override;
+  core::TransactionStore& transactions() override;
+  core::MeterValueStore& meter_values() override;
+  core::MessageLogStore& message_log() override;
+  core::EventStore& events() override;
+  core::CommandStore& commands() override;
+  core::VehicleStore& vehicles() override;
+  core::LockStore& locks() override;
+  core::NotificationStore& notifications() override;
+  core::WebhookStore& webhooks() override;
+  core::ApiTokenStore& api_tokens() override;
+  core::OperatorQueryStore& operator_queries() override;
 
   // Implementation detail of storage/postgres; opaque to every other module.
   class Impl;

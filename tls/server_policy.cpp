@@ -70,4 +70,23 @@ std::optional<std::string> reload_server_certificate(SSL_CTX* ctx, const std::st
   return std::nullopt;
 }
 
+std::optional<std::string> reload_client_ca(SSL_CTX* ctx, const std::string& ca_file) {
+  if (ctx == nullptr) return std::string("the listener has no TLS context");
+  ERR_clear_error();
+  std::unique_ptr<X509_STORE, decltype(&X509_STORE_free)> store(X509_STORE_new(), &X509_STORE_free);
+  if (!store || X509_STORE_load_file(store.get(), ca_file.c_str()) != 1)
+    return ca_file + ": " + openssl_error();
+  STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(ca_file.c_str());
+  if (names == nullptr || sk_X509_NAME_num(names) == 0) {
+    if (names != nullptr) sk_X509_NAME_pop_free(names, X509_NAME_free);
+    return ca_file + ": no PEM certificate in the CA bundle";
+  }
+  // Both take ownership (and free what they replace); a handshake in
+  // progress builds its verification context from the store only when the
+  // client's certificate arrives, on this same thread.
+  SSL_CTX_set_cert_store(ctx, store.release());
+  SSL_CTX_set_client_CA_list(ctx, names);
+  return std::nullopt;
+}
+
 }  // namespace chargelock::tls

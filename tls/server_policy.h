@@ -54,4 +54,13 @@ bool apply_server_context_policy(SSL_CTX* ctx);
 std::optional<std::string> reload_server_certificate(SSL_CTX* ctx, const std::string& cert_file,
                                                      const std::string& key_file);
 
+// CA rotation for client certificates (profile 3) without a restart
+// (SIGHUP): replaces the trust store that verifies client certificates, and
+// the CA names offered in the CertificateRequest, with the certificates of
+// this PEM bundle. New handshakes are verified against it; established
+// connections stay. A bundle that cannot be read or holds no certificate
+// leaves the listener as it was. Returns the problem, or nothing on success.
+// Call on the listener's loop thread.
+std::optional<std::string> reload_client_ca(SSL_CTX* ctx, const std::string& ca_file);
+
 }  // namespace chargelock::tls

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
 #include <cstring>
 #include <mutex>
 #include <random>
@@ -9,6 +10,8 @@
 #include <variant>
 
 #include "base/ids.h"
+#include "core/log.h"
+#include "ocpp/ocpp_metrics.h"
 #include "ocpp/rpc/secret_redaction.h"
 
 namespace chargelock::ocpp {
@@ -34,38 +37,58 @@ struct HandlerReply {
   bool cacheable = true;
 };
 
+// Every CALLERROR we send is made here, so that each is counted by code.
+std::string call_error_text(const std::string& message_id, ErrorCode code,
+                            const std::string& description,
+                            const rapidjson::Value* details = nullptr) {
+  ocpp_metrics().callerrors_sent[to_string(code)].add();
+  return serialize_call_error(message_id, code, description, details);
+}
+
 // Runs on a worker. Touches nothing of the session: only the handler and the
 // schema registry, which outlive it, and its own copies of the call's data.
 HandlerReply run_handler(ActionHandler& handler, const SchemaRegistry& schemas,
                          const CallContext& context, const std::string& action,
                          const rapidjson::Value& request) {
   const std::string& id = context.message_id;
+  // Answered on every path below, each counted once when `timer` goes.
+  struct Timer {
+    std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+    ~Timer() { ocpp_metrics().handler_seconds.observe(std::chrono::steady_clock::now() - started); }
+  } timer;
   rapidjson::Document response;
   try {
     handler.handle(context, request, response);
   } catch (const CallFailure& failure) {
-    return {serialize_call_error(id, failure.code(), failure.what()),
+    return {call_error_text(id, failure.code(), failure.what()),
             failure.code() != ErrorCode::InternalError};
   } catch (const std::exception& e) {
     // The pile gets no internals (they may name tables, hosts, ...); the log does.
-    fmt::print(stderr, "[ocpp] {} {} {}: handler failed: {}\n", context.charge_point_id, action, id,
-               e.what());
-    return {serialize_call_error(id, ErrorCode::InternalError,
-                                 "The central system could not process " + action),
+    core::log(core::LogLevel::Error, "handler_failed",
+              fmt::format("[ocpp] {} {} {}: handler failed: {}", context.charge_point_id, action,
+                          id, e.what()),
+              {context.charge_point_id, id});
+    return {call_error_text(id, ErrorCode::InternalError,
+                            "The central system could not process " + action),
             false};
   } catch (...) {
-    fmt::print(stderr, "[ocpp] {} {} {}: handler failed with a non-standard exception\n",
-               context.charge_point_id, action, id);
-    return {serialize_call_error(id, ErrorCode::InternalError,
-                                 "The central system could not process " + action),
+    core::log(core::LogLevel::Error, "handler_failed",
+              fmt::format("[ocpp] {} {} {}: handler failed with a non-standard exception",
+                          context.charge_point_id, action, id),
+              {context.charge_point_id, id});
+    return {call_error_text(id, ErrorCode::InternalError,
+                            "The central system could not process " + action),
             false};
   }
   if (auto failure = schemas.validate_response(action, response)) {
     // A schema-invalid response is our bug; never put it on the wire.
-    fmt::print(stderr, "[ocpp] {} {} {}: response failed its schema: {}: {}\n",
-               context.charge_point_id, action, id, to_string(failure->code), failure->description);
-    return {serialize_call_error(id, ErrorCode::InternalError,
-                                 "The central system could not produce a valid response"),
+    core::log(
+        core::LogLevel::Error, "response_schema_failed",
+        fmt::format("[ocpp] {} {} {}: response failed its schema: {}: {}", context.charge_point_id,
+                    action, id, to_string(failure->code), failure->description),
+        {context.charge_point_id, id});
+    return {call_error_text(id, ErrorCode::InternalError,
+                            "The central system could not produce a valid response"),
             false};
   }
   return {serialize_call_result(id, response), true};
@@ -147,12 +170,17 @@ ChargePointSession::~ChargePointSession() {
 
 void ChargePointSession::on_text(std::string text) {
   auto parsed = parse_frame(text);
+  OcppMetrics& metrics = ocpp_metrics();
   if (auto* error = std::get_if<FrameError>(&parsed)) {
+    metrics.frames_in[core::CounterSet::kOtherValue].add();
     log_.record(charge_point_id_, core::FrameDirection::Incoming, std::move(text));
     on_frame_error(*error);
     return;
   }
   auto& frame = std::get<Frame>(parsed);
+  metrics.frames_in[answered_action(frame)].add();
+  if (const auto* error = std::get_if<CallError>(&frame))
+    metrics.callerrors_received[to_string(error->code)].add();
   log_incoming(frame, std::move(text));
   if (auto* call = std::get_if<Call>(&frame))
     on_call(*call);
@@ -160,6 +188,14 @@ void ChargePointSession::on_text(std::string text) {
     on_call_result(*result);
   else
     on_call_error(std::get<CallError>(frame));
+}
+
+std::string_view ChargePointSession::answered_action(const Frame& frame) const {
+  if (const auto* call = std::get_if<Call>(&frame)) return call->action;
+  const std::string& id =
+      std::visit([](const auto& f) -> const std::string& { return f.message_id; }, frame);
+  if (outstanding_ && outstanding_->message_id == id) return outstanding_->action;
+  return core::CounterSet::kOtherValue;
 }
 
 void ChargePointSession::log_incoming(const Frame& frame, std::string text) {
@@ -180,8 +216,8 @@ void ChargePointSession::on_frame_error(const FrameError& error) {
   const bool is_answer =
       error.message_type == MessageType::CallResult || error.message_type == MessageType::CallError;
   if (!is_answer) {
-    send_text(serialize_call_error(error.reply.message_id, error.reply.code,
-                                   error.reply.description, &error.reply.details));
+    send_text({}, call_error_text(error.reply.message_id, error.reply.code, error.reply.description,
+                                  &error.reply.details));
     return;
   }
   // Never answer an answer; but a malformed answer to our CALL still ends it.
@@ -190,40 +226,43 @@ void ChargePointSession::on_frame_error(const FrameError& error) {
                                     "malformed answer: " + error.reply.description));
     return;
   }
-  fmt::print(stderr, "[ocpp] {}: dropping malformed answer (id {}): {}\n", charge_point_id_,
-             error.reply.message_id, error.reply.description);
+  core::log(core::LogLevel::Warn, "malformed_answer_dropped",
+            fmt::format("[ocpp] {}: dropping malformed answer (id {}): {}", charge_point_id_,
+                        error.reply.message_id, error.reply.description),
+            {charge_point_id_, error.reply.message_id});
 }
 
 void ChargePointSession::on_call(Call& call) {
   const std::string& id = call.message_id;
   for (const auto& cached : replies_) {
     if (cached.message_id == id) {
-      send_text(cached.text);  // idempotent: same answer, no second handling
+      send_text(call.action, cached.text);  // idempotent: same answer, no second handling
       return;
     }
   }
   if (in_flight_.count(id) != 0) return;  // its answer is on the way
 
   if (!schemas_.knows(call.action)) {
-    answer(id,
-           serialize_call_error(id, ErrorCode::NotImplemented, "Unknown action " + call.action));
+    answer(call.action, id,
+           call_error_text(id, ErrorCode::NotImplemented, "Unknown action " + call.action));
     return;
   }
   if (!schemas_.charge_point_may_initiate(call.action)) {
-    answer(id,
-           serialize_call_error(id, ErrorCode::NotSupported,
-                                call.action + " is sent by a central system, not a charge point"));
+    answer(call.action, id,
+           call_error_text(id, ErrorCode::NotSupported,
+                           call.action + " is sent by a central system, not a charge point"));
     return;
   }
   ActionHandler* handler = actions_.find(call.action);
   if (handler == nullptr) {
-    answer(id, serialize_call_error(id, ErrorCode::NotSupported,
-                                    call.action + " is not supported by this central system"));
+    answer(call.action, id,
+           call_error_text(id, ErrorCode::NotSupported,
+                           call.action + " is not supported by this central system"));
     return;
   }
   if (auto failure =
           schemas_.validate_request(call.action, call.payload, options_.missing_offset)) {
-    answer(id, serialize_call_error(id, failure->code, failure->description));
+    answer(call.action, id, call_error_text(id, failure->code, failure->description));
     return;
   }
 
@@ -233,29 +272,30 @@ void ChargePointSession::on_call(Call& call) {
   work_.submit(
       charge_point_id_,
       [link = link_, weak = weak_from_this(), handler, schemas = &schemas_,
-       context = CallContext{charge_point_id_, id}, action = call.action, request] {
+       context = CallContext{charge_point_id_, id}, action = call.action,
+       request](core::WriteBatch& batch) {
         HandlerReply reply = run_handler(*handler, *schemas, context, action, *request);
         // The answer leaves only once what the handler wrote is durable.
-        core::WorkQueue::after_commit(
-            [link, weak, id = context.message_id, action, reply = std::move(reply)]() mutable {
-              link->post([weak, id = std::move(id), action = std::move(action),
+        batch.after_commit(
+            [link, weak, action, id = context.message_id, reply = std::move(reply)]() mutable {
+              link->post([weak, action = std::move(action), id = std::move(id),
                           reply = std::move(reply)]() mutable {
                 if (auto self = weak.lock())
-                  self->finish_call(id, action, std::move(reply.text), reply.cacheable);
+                  self->finish_call(action, id, std::move(reply.text), reply.cacheable);
               });
             });
       },
       handler->shares_commit() ? core::WorkQueue::Commit::Shared : core::WorkQueue::Commit::Own);
 }
 
-void ChargePointSession::finish_call(const std::string& message_id, const std::string& action,
+void ChargePointSession::finish_call(std::string_view action, const std::string& message_id,
                                      std::string reply, bool cacheable) {
   in_flight_.erase(message_id);
   // The answer is a CALLRESULT written by our own serializer: the accepted
   // boot's status shows as this member.
   const bool accepted_boot = action == "BootNotification" && reply.rfind("[3,", 0) == 0 &&
                              reply.find(R"("status":"Accepted")") != std::string::npos;
-  answer(message_id, std::move(reply), cacheable);
+  answer(action, message_id, std::move(reply), cacheable);
   if (accepted_boot) mark_registered();  // after the answer: calls follow it on the wire
 }
 
@@ -273,15 +313,17 @@ void ChargePointSession::mark_registered() {
   if (on_registered_) on_registered_();
 }
 
-void ChargePointSession::answer(const std::string& message_id, std::string reply, bool cacheable) {
+void ChargePointSession::answer(std::string_view action, const std::string& message_id,
+                                std::string reply, bool cacheable) {
   if (cacheable) {
     replies_.push_back({message_id, reply});
     while (replies_.size() > options_.reply_cache_size) replies_.pop_front();
   }
-  send_text(std::move(reply));
+  send_text(action, std::move(reply));
 }
 
-void ChargePointSession::send_text(std::string text) {
+void ChargePointSession::send_text(std::string_view action, std::string text) {
+  ocpp_metrics().frames_out[action.empty() ? core::CounterSet::kOtherValue : action].add();
   log_.record(charge_point_id_, core::FrameDirection::Outgoing, text);
   output_.send(std::move(text));
 }
@@ -289,7 +331,7 @@ void ChargePointSession::send_text(std::string text) {
 void ChargePointSession::send_call_frame(const OutgoingCall& call) {
   std::string text = serialize_call(call.message_id, call.action, call.payload);
   if (!call_has_secret(call.action, call.payload)) {
-    send_text(std::move(text));
+    send_text(call.action, std::move(text));
     return;
   }
   // The pile needs the secret (e.g. its new AuthorizationKey); the message
@@ -297,6 +339,7 @@ void ChargePointSession::send_call_frame(const OutgoingCall& call) {
   rapidjson::Document shown;
   shown.CopyFrom(call.payload, shown.GetAllocator());
   redact_call_payload(call.action, shown);
+  ocpp_metrics().frames_out[call.action].add();
   log_.record(charge_point_id_, core::FrameDirection::Outgoing,
               serialize_call(call.message_id, call.action, shown));
   output_.send(std::move(text));
@@ -352,8 +395,10 @@ void ChargePointSession::on_call_timeout(std::uint64_t sequence) {
 void ChargePointSession::on_call_result(CallResult& result) {
   if (!outstanding_ || outstanding_->message_id != result.message_id) {
     // Late (after a timeout) or never ours: nothing waits for it.
-    fmt::print(stderr, "[ocpp] {}: dropping CALLRESULT with unknown id {}\n", charge_point_id_,
-               result.message_id);
+    core::log(core::LogLevel::Warn, "unknown_answer_dropped",
+              fmt::format("[ocpp] {}: dropping CALLRESULT with unknown id {}", charge_point_id_,
+                          result.message_id),
+              {charge_point_id_, result.message_id});
     return;
   }
   CallOutcome outcome;
@@ -369,8 +414,10 @@ void ChargePointSession::on_call_result(CallResult& result) {
 
 void ChargePointSession::on_call_error(CallError& error) {
   if (!outstanding_ || outstanding_->message_id != error.message_id) {
-    fmt::print(stderr, "[ocpp] {}: dropping CALLERROR with unknown id {}\n", charge_point_id_,
-               error.message_id);
+    core::log(core::LogLevel::Warn, "unknown_answer_dropped",
+              fmt::format("[ocpp] {}: dropping CALLERROR with unknown id {}", charge_point_id_,
+                          error.message_id),
+              {charge_point_id_, error.message_id});
     return;
   }
   CallOutcome outcome = outcome_of(CallStatus::CallError, error.code, std::move(error.description));
@@ -393,9 +440,11 @@ void ChargePointSession::deliver(CallCallback& callback, CallOutcome outcome) {
     callback(std::move(outcome));
   } catch (const std::exception& e) {
     // A failing consumer must not take the loop (and every pile) down.
-    fmt::print(stderr, "[ocpp] call callback threw: {}\n", e.what());
+    core::log(core::LogLevel::Error, "callback_failed",
+              fmt::format("[ocpp] call callback threw: {}", e.what()));
   } catch (...) {
-    fmt::print(stderr, "[ocpp] call callback threw a non-standard exception\n");
+    core::log(core::LogLevel::Error, "callback_failed",
+              "[ocpp] call callback threw a non-standard exception");
   }
 }
 

@@ -164,17 +164,22 @@ class ChargePointSession : public std::enable_shared_from_this<ChargePointSessio
   };
 
   void log_incoming(const Frame& frame, std::string text);
+  // The action a frame from the pile belongs to: a CALL's own, or the action
+  // of our CALL it answers; CounterSet::kOtherValue when neither.
+  std::string_view answered_action(const Frame& frame) const;
   void on_frame_error(const FrameError& error);
   void on_call(Call& call);
   void on_call_result(CallResult& result);
   void on_call_error(CallError& error);
-  void finish_call(const std::string& message_id, const std::string& action, std::string reply,
+  void finish_call(std::string_view action, const std::string& message_id, std::string reply,
                    bool cacheable);
   void mark_registered();
   // `cacheable` false: the reply is sent but a repeat of the id is handled
   // again (a failure to process, e.g. the database away, is not final).
-  void answer(const std::string& message_id, std::string reply, bool cacheable = true);
-  void send_text(std::string text);
+  // `action`: the CALL answered (for the frame counters; "" when unknown).
+  void answer(std::string_view action, const std::string& message_id, std::string reply,
+              bool cacheable = true);
+  void send_text(std::string_view action, std::string text);
   void send_call_frame(const OutgoingCall& call);  // logged with secrets as "***"
 
   void pump();

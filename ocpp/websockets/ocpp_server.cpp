@@ -11,6 +11,7 @@
 #include "ocpp/websockets/ocpp_server.h"
 
 #include <ev.h>
+#include <fmt/format.h>
 #include <libwebsockets.h>
 #include <strings.h>
 
@@ -25,6 +26,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/log.h"
 #include "core/rate_limiter.h"
 #include "ocpp/websockets/client_certificate.h"
 #include "ocpp/websockets/fd_limit.h"
@@ -73,6 +75,7 @@ struct Listener {
   SSL_CTX* ssl_ctx = nullptr;  // owned by lws; for certificate reloads
   std::string cert_file;
   std::string key_file;
+  std::string ca_file;  // set when it verifies client certificates (profile 3)
   bool verifies_client_certs = false;
   lws_retry_bo_t keepalive{};
   lws_vhost* vhost = nullptr;
@@ -125,7 +128,7 @@ class OcppServer::Impl final : public LwsEventSink {
   void run();
   void stop();
   void send(SessionId session, std::string text);
-  void close(SessionId session);
+  void close(SessionId session, int code);
   void post(std::function<void()> task);
   void schedule(std::chrono::milliseconds delay, std::function<void()> task);
   void stop_accepting() { accepting_ = false; }
@@ -153,6 +156,7 @@ class OcppServer::Impl final : public LwsEventSink {
     SessionId session = 0;
     std::string payload;
     std::function<void()> task;
+    int close_code = LWS_CLOSE_STATUS_NORMAL;  // Kind::Close
   };
 
   // A scheduled task's lws timer. Standard layout with the sul first, so
@@ -270,9 +274,9 @@ OcppServer::Impl::Impl(ServerConfig config, ConnectionHandler& handler)
   }
   if (context_ == nullptr) {
     lwsl_warn("libev loop unavailable (lws evlib plugin missing?): falling back to poll()\n");
-    std::fprintf(stderr,
-                 "chargelock: warning: OCPP server runs on poll(), not epoll: the libwebsockets "
-                 "libev plugin (package libwebsockets-evlib-ev) could not be loaded\n");
+    core::log(core::LogLevel::Warn, "poll_fallback",
+              "chargelock: warning: OCPP server runs on poll(), not epoll: the libwebsockets "
+              "libev plugin (package libwebsockets-evlib-ev) could not be loaded");
     context_ = lws_create_context(&info);
   }
   if (context_ == nullptr) throw std::runtime_error("cannot create the libwebsockets context");
@@ -330,6 +334,7 @@ Listener* OcppServer::Impl::create_listener(const ListenerConfig& config, bool t
     listener->ssl_ctx = created_ssl_ctx_;
     listener->cert_file = config.cert_file;
     listener->key_file = config.key_file;
+    if (listener->verifies_client_certs) listener->ca_file = config.ca_file;
   }
   if (listener->vhost == nullptr) {
     throw std::runtime_error("cannot listen on " + where +
@@ -369,12 +374,20 @@ void OcppServer::Impl::reload_certificates() {
       if (!listener->tls) continue;
       if (auto error = tls::reload_server_certificate(listener->ssl_ctx, listener->cert_file,
                                                       listener->key_file)) {
-        std::fprintf(stderr,
-                     "chargelock: ocpp wss: certificate reload failed, keeping the old one: %s\n",
-                     error->c_str());
+        core::log(
+            core::LogLevel::Error, "certificate_reload_failed",
+            "chargelock: ocpp wss: certificate reload failed, keeping the old one: " + *error);
       } else {
-        std::fprintf(stderr, "chargelock: ocpp wss: certificate reloaded from %s\n",
-                     listener->cert_file.c_str());
+        core::log(core::LogLevel::Info, "certificate_reloaded",
+                  "chargelock: ocpp wss: certificate reloaded from " + listener->cert_file);
+      }
+      if (listener->ca_file.empty()) continue;
+      if (auto error = tls::reload_client_ca(listener->ssl_ctx, listener->ca_file)) {
+        core::log(core::LogLevel::Error, "client_ca_reload_failed",
+                  "chargelock: ocpp wss: client CA reload failed, keeping the old one: " + *error);
+      } else {
+        core::log(core::LogLevel::Info, "client_ca_reloaded",
+                  "chargelock: ocpp wss: client CA bundle reloaded from " + listener->ca_file);
       }
     }
   });
@@ -397,8 +410,8 @@ void OcppServer::Impl::send(SessionId session, std::string text) {
   enqueue(std::move(command));
 }
 
-void OcppServer::Impl::close(SessionId session) {
-  enqueue(Command{Command::Kind::Close, session, {}, {}});
+void OcppServer::Impl::close(SessionId session, int code) {
+  enqueue(Command{Command::Kind::Close, session, {}, {}, code});
 }
 
 void OcppServer::Impl::post(std::function<void()> task) {
@@ -442,8 +455,9 @@ void OcppServer::Impl::drain_inbox() {
       } else {
         session.outbox.push_back(std::move(command.payload));
       }
-    } else {
+    } else if (!session.close_requested) {
       session.close_requested = true;
+      session.close_code = static_cast<lws_close_status>(command.close_code);
     }
     lws_callback_on_writable(session.wsi);
   }
@@ -558,10 +572,10 @@ int OcppServer::Impl::confirm_upgrade(lws* wsi, const Listener& listener, const 
     const auto admitted = connect_limiter_.admit(address);
     if (!admitted.admitted) {
       if (admitted.log)
-        std::fprintf(stderr,
-                     "chargelock: ocpp: too many connection attempts from %s (more than %g/s): "
-                     "answered 429\n",
-                     address, config_.connect_rate);
+        core::log(core::LogLevel::Warn, "connect_rate_exceeded",
+                  fmt::format("chargelock: ocpp: too many connection attempts from {} (more than "
+                              "{}/s): answered 429",
+                              address, config_.connect_rate));
       return refuse(kTooManyRequests);
     }
   }
@@ -599,11 +613,16 @@ int OcppServer::Impl::confirm_upgrade(lws* wsi, const Listener& listener, const 
 }
 
 int OcppServer::Impl::answer_plain_http(lws* wsi) {
-  // A plain request to an OCPP path is told to upgrade; anything else is
-  // not here.
-  const bool ocpp_path =
-      websockets::charge_point_id_from_path(tls::header_value(wsi, WSI_TOKEN_GET_URI)).has_value();
-  if (!respond(wsi, ocpp_path ? 426 : HTTP_STATUS_NOT_FOUND)) return -1;
+  // A plain request to an OCPP path is told to upgrade; the health paths
+  // are answered (see ServerConfig::ready); anything else is not here.
+  const std::string path = tls::header_value(wsi, WSI_TOKEN_GET_URI);
+  const bool ocpp_path = websockets::charge_point_id_from_path(path).has_value();
+  unsigned status = ocpp_path ? 426 : HTTP_STATUS_NOT_FOUND;
+  if (path == "/healthz") status = HTTP_STATUS_OK;
+  if (path == "/readyz")
+    status = accepting_ && (!config_.ready || config_.ready()) ? HTTP_STATUS_OK
+                                                               : HTTP_STATUS_SERVICE_UNAVAILABLE;
+  if (!respond(wsi, status)) return -1;
   return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
@@ -694,7 +713,7 @@ std::size_t OcppServer::session_count() const { return impl_->session_count(); }
 void OcppServer::send(SessionId session, std::string text) {
   impl_->send(session, std::move(text));
 }
-void OcppServer::close(SessionId session) { impl_->close(session); }
+void OcppServer::close(SessionId session, int code) { impl_->close(session, code); }
 void OcppServer::post(std::function<void()> task) { impl_->post(std::move(task)); }
 void OcppServer::schedule(std::chrono::milliseconds delay, std::function<void()> task) {
   impl_->schedule(delay, std::move(task));

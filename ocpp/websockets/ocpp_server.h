@@ -47,6 +47,11 @@ struct ServerConfig {
   // Off here; the program's default (app/config.h) turns it on.
   double connect_rate = 0;     // attempts per second per address
   double connect_burst = 500;  // at once after a quiet spell
+  // Health for load balancers, on every listener (plain HTTP GET):
+  // /healthz answers 200 while the loop runs; /readyz answers 200 when
+  // `ready` says so (unset: always) and the server still accepts piles,
+  // 503 otherwise. Called on the loop thread: must not block.
+  std::function<bool()> ready;
   // libwebsockets log levels to print (bit mask of LLL_*; 1 = errors,
   // 2 = warnings). Process-wide: libwebsockets has one logger.
   int lws_log_levels = 1 | 2;
@@ -102,8 +107,9 @@ class OcppServer {
   // handler.
   void run();
   void stop();  // thread-safe
-  // Thread-safe: re-reads the wss:// listener's certificate and key files
-  // (SIGHUP); connected piles stay. A bad pair is logged and ignored.
+  // Thread-safe: re-reads the wss:// listener's certificate and key files,
+  // and its client CA bundle when it verifies client certificates (SIGHUP);
+  // connected piles stay. A bad pair or bundle is logged and ignored.
   void reload_certificates();
 
   // Graceful shutdown (SIGTERM), in steps the caller paces. Loop thread.
@@ -117,8 +123,9 @@ class OcppServer {
   // Messages to one session go out in order. A session with more than 1024
   // unsent messages (a peer that stopped reading) is closed.
   void send(SessionId session, std::string text);  // thread-safe; dropped if closed
-  void close(SessionId session);                   // thread-safe
-  void post(std::function<void()> task);           // thread-safe; runs on the loop
+  // Thread-safe; the websocket close carries `code` (RFC 6455 §7.4.1).
+  void close(SessionId session, int code = 1000);
+  void post(std::function<void()> task);  // thread-safe; runs on the loop
   // Thread-safe; runs `task` on the loop once `delay` has passed (not before
   // run() is looping). Tasks still pending when the server is destroyed are
   // dropped without running.

@@ -1,5 +1,5 @@
-// PostgreSQL ApiTokenStore (tables of migration 0003).
-#include "storage/api_token_store.h"
+// PostgreSQL core::ApiTokenStore (tables of migration 0003).
+#include "core/stores/api_token_store.h"
 
 #include <algorithm>
 
@@ -10,24 +10,10 @@ namespace chargelock::storage {
 namespace postgres {
 namespace {
 
-const char* to_text(ApiRole role) {
-  switch (role) {
-    case ApiRole::Operator:
-      return "operator";
-    case ApiRole::Owner:
-      return "owner";
-    case ApiRole::Telematics:
-      return "telematics";
-  }
-  return "operator";
-}
-
-ApiRole role_from_text(const std::string& text) {
-  if (text == "operator") return ApiRole::Operator;
-  if (text == "owner") return ApiRole::Owner;
-  if (text == "telematics") return ApiRole::Telematics;
+core::ApiRole role_from_text(const std::string& text) {
+  if (const auto role = core::api_role_from_string(text)) return *role;
   // Never guess a role (least of all the strongest one).
-  throw DatabaseError("api_tokens: unknown role '" + text + "'");
+  throw core::DatabaseError("api_tokens: unknown role '" + text + "'");
 }
 
 constexpr const char* kTokenColumns =
@@ -43,8 +29,8 @@ std::optional<std::string> vins_literal(const std::optional<std::vector<std::str
   return out + "}";
 }
 
-ApiTokenRecord read_token(const pqxx::row& row) {
-  ApiTokenRecord r;
+core::ApiTokenRecord read_token(const pqxx::row& row) {
+  core::ApiTokenRecord r;
   r.id = row[0].as<std::int64_t>();
   r.role = role_from_text(row[1].as<std::string>());
   r.name = row[2].as<std::string>();
@@ -65,26 +51,26 @@ ApiTokenRecord read_token(const pqxx::row& row) {
   return r;
 }
 
-class PgApiTokenStore final : public ApiTokenStore {
+class PgApiTokenStore final : public core::ApiTokenStore {
  public:
   explicit PgApiTokenStore(Database::Impl& db) : db_(db) {}
 
-  std::int64_t create(const NewApiToken& token) override {
+  std::int64_t create(const core::NewApiToken& token) override {
     return db_.transact([&](pqxx::work& txn) { return insert(txn, token); });
   }
 
-  bool create_if_missing(const NewApiToken& token) override {
+  bool create_if_missing(const core::NewApiToken& token) override {
     return db_.transact([&](pqxx::work& txn) {
       return txn.exec_params(
                     "INSERT INTO api_tokens (role, name, owner_id, token_hash)"
                     " VALUES ($1, $2, $3, $4) ON CONFLICT (token_hash) DO NOTHING",
-                    to_text(token.role), token.name, token.owner_id, token.token_hash)
+                    core::to_string(token.role), token.name, token.owner_id, token.token_hash)
                  .affected_rows() == 1;
     });
   }
 
-  std::optional<ApiTokenRecord> find_valid(const std::string& token_hash) override {
-    return db_.transact([&](pqxx::work& txn) -> std::optional<ApiTokenRecord> {
+  std::optional<core::ApiTokenRecord> find_valid(const std::string& token_hash) override {
+    return db_.transact([&](pqxx::work& txn) -> std::optional<core::ApiTokenRecord> {
       const auto result = txn.exec_params(std::string("SELECT ") + kTokenColumns +
                                               " FROM api_tokens WHERE token_hash = $1"
                                               " AND revoked_at IS NULL",
@@ -94,8 +80,8 @@ class PgApiTokenStore final : public ApiTokenStore {
     });
   }
 
-  std::optional<ApiTokenRecord> find(std::int64_t id) override {
-    return db_.transact([&](pqxx::work& txn) -> std::optional<ApiTokenRecord> {
+  std::optional<core::ApiTokenRecord> find(std::int64_t id) override {
+    return db_.transact([&](pqxx::work& txn) -> std::optional<core::ApiTokenRecord> {
       const auto result = txn.exec_params(
           std::string("SELECT ") + kTokenColumns + " FROM api_tokens WHERE id = $1", id);
       if (result.empty()) return std::nullopt;
@@ -103,9 +89,9 @@ class PgApiTokenStore final : public ApiTokenStore {
     });
   }
 
-  std::vector<ApiTokenRecord> list() override {
+  std::vector<core::ApiTokenRecord> list() override {
     return db_.transact([&](pqxx::work& txn) {
-      std::vector<ApiTokenRecord> out;
+      std::vector<core::ApiTokenRecord> out;
       for (const auto& row :
            txn.exec(std::string("SELECT ") + kTokenColumns + " FROM api_tokens ORDER BY id"))
         out.push_back(read_token(row));
@@ -123,44 +109,31 @@ class PgApiTokenStore final : public ApiTokenStore {
     });
   }
 
-  std::pair<OwnerRecord, std::int64_t> create_owner(const std::string& name,
-                                                    const NewApiToken& token) override {
+  std::pair<core::OwnerRecord, std::int64_t> create_owner(const std::string& name,
+                                                          const core::NewApiToken& token) override {
     return db_.transact([&](pqxx::work& txn) {
       const auto row = txn.exec_params1(
           "INSERT INTO owners (name) VALUES ($1) RETURNING id, name, ts_to_micros(created_at)",
           name);
-      OwnerRecord owner;
+      core::OwnerRecord owner;
       owner.id = row[0].as<std::int64_t>();
       owner.name = row[1].as<std::string>();
       owner.created_at = from_micros(row[2].as<std::int64_t>());
-      NewApiToken owned = token;
-      owned.role = ApiRole::Owner;
+      core::NewApiToken owned = token;
+      owned.role = core::ApiRole::Owner;
       owned.owner_id = owner.id;
       const std::int64_t token_id = insert(txn, owned);
       return std::make_pair(owner, token_id);
     });
   }
 
-  std::optional<OwnerRecord> find_owner(std::int64_t id) override {
-    return db_.transact([&](pqxx::work& txn) -> std::optional<OwnerRecord> {
-      const auto result = txn.exec_params(
-          "SELECT id, name, ts_to_micros(created_at) FROM owners WHERE id = $1", id);
-      if (result.empty()) return std::nullopt;
-      OwnerRecord owner;
-      owner.id = result[0][0].as<std::int64_t>();
-      owner.name = result[0][1].as<std::string>();
-      owner.created_at = from_micros(result[0][2].as<std::int64_t>());
-      return owner;
-    });
-  }
-
  private:
-  static std::int64_t insert(pqxx::work& txn, const NewApiToken& token) {
+  static std::int64_t insert(pqxx::work& txn, const core::NewApiToken& token) {
     return txn
         .exec_params1(
             "INSERT INTO api_tokens (role, name, owner_id, token_hash, vins)"
             " VALUES ($1, $2, $3, $4, $5::text[]) RETURNING id",
-            to_text(token.role), token.name, token.owner_id, token.token_hash,
+            core::to_string(token.role), token.name, token.owner_id, token.token_hash,
             vins_literal(token.vins))[0]
         .as<std::int64_t>();
   }
@@ -169,10 +142,10 @@ class PgApiTokenStore final : public ApiTokenStore {
 };
 
 }  // namespace
-}  // namespace postgres
 
-std::unique_ptr<ApiTokenStore> make_api_token_store(Database& database) {
-  return std::make_unique<postgres::PgApiTokenStore>(database.impl());
+std::unique_ptr<core::ApiTokenStore> make_api_token_store(Database::Impl& db) {
+  return std::make_unique<PgApiTokenStore>(db);
 }
 
+}  // namespace postgres
 }  // namespace chargelock::storage

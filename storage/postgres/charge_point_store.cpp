@@ -1,5 +1,7 @@
-// PostgreSQL ChargePointStore.
-#include "storage/charge_point_store.h"
+// PostgreSQL core::ChargePointStore.
+#include "core/stores/charge_point_store.h"
+
+#include <map>
 
 #include "storage/postgres/database_impl.h"
 
@@ -7,22 +9,9 @@ namespace chargelock::storage::postgres {
 
 namespace {
 
-const char* to_text(RegistrationStatus status) {
-  switch (status) {
-    case RegistrationStatus::Accepted:
-      return "Accepted";
-    case RegistrationStatus::Pending:
-      return "Pending";
-    case RegistrationStatus::Rejected:
-      return "Rejected";
-  }
-  return "Rejected";
-}
-
-RegistrationStatus registration_from_text(const std::string& text) {
-  if (text == "Accepted") return RegistrationStatus::Accepted;
-  if (text == "Pending") return RegistrationStatus::Pending;
-  return RegistrationStatus::Rejected;
+// An unknown text reads as Rejected: never admit a pile by a guess.
+core::RegistrationStatus registration_from_text(const std::string& text) {
+  return core::registration_status_from_string(text).value_or(core::RegistrationStatus::Rejected);
 }
 
 const char* const kSelect =
@@ -31,16 +20,16 @@ const char* const kSelect =
     " meter_type, meter_serial, ts_to_micros(last_boot_at), online, ts_to_micros(last_seen),"
     " connected_node, ts_to_micros(created_at) FROM charge_points";
 
-ChargePointRecord read_record(const pqxx::row& row) {
-  ChargePointRecord r;
+core::ChargePointRecord read_record(const pqxx::row& row) {
+  core::ChargePointRecord r;
   r.id = row[0].as<std::string>();
   r.security_profile = row[1].as<int>();
   r.password_hash = optional_text(row[2]);
   r.registration_status = registration_from_text(row[3].as<std::string>());
   if (!row[4].is_null() && !row[5].is_null())
-    r.location = GeoLocation{row[4].as<double>(), row[5].as<double>()};
+    r.location = core::GeoLocation{row[4].as<double>(), row[5].as<double>()};
   if (!row[6].is_null()) {
-    BootInfo boot;
+    core::BootInfo boot;
     boot.vendor = row[6].as<std::string>();
     boot.model = row[7].as<std::string>("");
     boot.charge_point_serial = optional_text(row[8]);
@@ -60,28 +49,29 @@ ChargePointRecord read_record(const pqxx::row& row) {
   return r;
 }
 
-class PgChargePointStore final : public ChargePointStore {
+class PgChargePointStore final : public core::ChargePointStore {
  public:
   explicit PgChargePointStore(Database::Impl& db) : db_(db) {}
 
-  bool create(const NewChargePoint& cp) override {
+  bool create(const core::NewChargePoint& cp) override {
     return db_.transact([&](pqxx::work& txn) {
       std::optional<double> lat, lon;
       if (cp.location) lat = cp.location->latitude, lon = cp.location->longitude;
       const auto result = txn.exec_params(
           "INSERT INTO charge_points (id, password_hash, security_profile, registration_status,"
           " latitude, longitude) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
-          cp.id, cp.password_hash, cp.security_profile, to_text(cp.registration_status), lat, lon);
+          cp.id, cp.password_hash, cp.security_profile, core::to_string(cp.registration_status),
+          lat, lon);
       return result.affected_rows() == 1;
     });
   }
 
-  bool update(const std::string& id, const ChargePointChange& change) override {
+  bool update(const std::string& id, const core::ChargePointChange& change) override {
     return db_.transact([&](pqxx::work& txn) {
       std::optional<double> lat, lon;
       if (change.location) lat = change.location->latitude, lon = change.location->longitude;
       std::optional<std::string> status;
-      if (change.registration_status) status = to_text(*change.registration_status);
+      if (change.registration_status) status = core::to_string(*change.registration_status);
       // Each column keeps its value unless a new one (or a clear flag) is given.
       const auto result = txn.exec_params(
           "UPDATE charge_points SET"
@@ -104,29 +94,39 @@ class PgChargePointStore final : public ChargePointStore {
     });
   }
 
-  std::optional<ChargePointRecord> find(const std::string& id) override {
-    return db_.transact([&](pqxx::work& txn) -> std::optional<ChargePointRecord> {
+  std::optional<core::ChargePointRecord> find(const std::string& id) override {
+    return db_.transact([&](pqxx::work& txn) -> std::optional<core::ChargePointRecord> {
       const auto result = txn.exec_params(std::string(kSelect) + " WHERE id = $1", id);
       if (result.empty()) return std::nullopt;
       return read_record(result[0]);
     });
   }
 
-  std::vector<ChargePointRecord> list() override {
+  std::vector<core::ChargePointRecord> list() override {
     return db_.transact([&](pqxx::work& txn) {
-      std::vector<ChargePointRecord> records;
+      std::vector<core::ChargePointRecord> records;
       for (const auto& row : txn.exec(std::string(kSelect) + " ORDER BY id"))
         records.push_back(read_record(row));
       return records;
     });
   }
 
-  std::vector<ChargePointAccess> list_access() override {
+  std::vector<core::ChargePointRecord> list_page(const std::string& after, int limit) override {
     return db_.transact([&](pqxx::work& txn) {
-      std::vector<ChargePointAccess> records;
+      std::vector<core::ChargePointRecord> records;
+      for (const auto& row : txn.exec_params(
+               std::string(kSelect) + " WHERE id > $1 ORDER BY id LIMIT $2", after, limit))
+        records.push_back(read_record(row));
+      return records;
+    });
+  }
+
+  std::vector<core::ChargePointAccess> list_access() override {
+    return db_.transact([&](pqxx::work& txn) {
+      std::vector<core::ChargePointAccess> records;
       for (const auto& row : txn.exec("SELECT id, security_profile, password_hash,"
                                       " registration_status FROM charge_points ORDER BY id")) {
-        ChargePointAccess a;
+        core::ChargePointAccess a;
         a.id = row[0].as<std::string>();
         a.security_profile = row[1].as<int>();
         a.password_hash = optional_text(row[2]);
@@ -137,7 +137,7 @@ class PgChargePointStore final : public ChargePointStore {
     });
   }
 
-  bool record_boot(const std::string& id, const BootInfo& boot, Timestamp at) override {
+  bool record_boot(const std::string& id, const core::BootInfo& boot, core::Timestamp at) override {
     return db_.transact([&](pqxx::work& txn) {
       const auto result = txn.exec_params(
           "UPDATE charge_points SET vendor = $2, model = $3, charge_point_serial = $4,"
@@ -154,26 +154,33 @@ class PgChargePointStore final : public ChargePointStore {
   void touch_many(const std::vector<SeenAt>& seen) override {
     if (seen.empty()) return;
     static const std::vector<std::string> columns{"{}", "{}::bigint"};
+    // Rows are locked in id order and a row another transaction holds is
+    // skipped: the group commits of a boot storm update the same rows
+    // (set_online, record_boot, both writing last_seen themselves) in their
+    // own order, and an UPDATE ... FROM locking in join order deadlocked
+    // with them. A skipped pile is written by the next flush.
     db_.transact([&](pqxx::work& txn) {
-      exec_rows(txn,
-                "UPDATE charge_points c SET last_seen = greatest(c.last_seen,"
-                " micros_to_ts(v.micros)) FROM (VALUES ",
-                columns, ") AS v(id, micros) WHERE c.id = v.id", seen.size(),
-                [&](std::size_t i, TextParams& params) {
+      exec_rows(txn, "WITH v(id, micros) AS (VALUES ", columns,
+                "), locked AS (SELECT c.id FROM charge_points c JOIN v ON v.id = c.id"
+                " ORDER BY c.id FOR NO KEY UPDATE OF c SKIP LOCKED)"
+                " UPDATE charge_points c SET last_seen = greatest(c.last_seen,"
+                " micros_to_ts(v.micros)) FROM v, locked WHERE c.id = v.id AND locked.id = c.id",
+                seen.size(), [&](std::size_t i, TextParams& params) {
                   params.push_back(seen[i].id);
                   params.push_back(std::to_string(to_micros(seen[i].at)));
                 });
     });
   }
 
-  OnlineMark set_online(const std::string& id, const std::string& node, Timestamp at) override {
+  core::ChargePointStore::OnlineMark set_online(const std::string& id, const std::string& node,
+                                                core::Timestamp at) override {
     return db_.transact([&](pqxx::work& txn) {
       const pqxx::result rows = txn.exec_params(
           "UPDATE charge_points SET online = true, connected_node = $2,"
           " last_seen = micros_to_ts($3) WHERE id = $1"
           " RETURNING registration_status = 'Accepted' AND last_boot_at IS NOT NULL",
           id, node, to_micros(at));
-      OnlineMark mark;
+      core::ChargePointStore::OnlineMark mark;
       if (rows.size() == 1) {
         mark.known = true;
         mark.accepted_before = rows[0][0].as<bool>();
@@ -182,7 +189,7 @@ class PgChargePointStore final : public ChargePointStore {
     });
   }
 
-  bool set_offline(const std::string& id, const std::string& node, Timestamp at) override {
+  bool set_offline(const std::string& id, const std::string& node, core::Timestamp at) override {
     return db_.transact([&](pqxx::work& txn) {
       return txn.exec_params(
                     "UPDATE charge_points SET online = false, connected_node = NULL,"
@@ -193,7 +200,7 @@ class PgChargePointStore final : public ChargePointStore {
     });
   }
 
-  int set_node_offline(const std::string& node, Timestamp at) override {
+  int set_node_offline(const std::string& node, core::Timestamp at) override {
     return db_.transact([&](pqxx::work& txn) {
       return static_cast<int>(
           txn.exec_params("UPDATE charge_points SET online = false, connected_node = NULL,"
@@ -204,13 +211,56 @@ class PgChargePointStore final : public ChargePointStore {
     });
   }
 
+  std::vector<core::VerifiedCredential> list_verified_credentials(core::Timestamp since) override {
+    return db_.transact([&](pqxx::work& txn) {
+      std::vector<core::VerifiedCredential> rows;
+      for (const auto& row : txn.exec_params(
+               "SELECT charge_point_id, mac, ts_to_micros(verified_at)"
+               " FROM charge_point_verified_credentials WHERE verified_at >= micros_to_ts($1)",
+               to_micros(since))) {
+        rows.push_back({row[0].as<std::string>(), row[1].as<std::string>(),
+                        from_micros(row[2].as<std::int64_t>())});
+      }
+      return rows;
+    });
+  }
+
+  void put_verified_credentials(const std::vector<core::VerifiedCredential>& credentials) override {
+    if (credentials.empty()) return;
+    // One row per pile (the latest), sorted: two nodes writing at once lock
+    // the rows in the same order.
+    std::map<std::string, const core::VerifiedCredential*> latest;
+    for (const auto& credential : credentials) {
+      auto& slot = latest[credential.charge_point_id];
+      if (slot == nullptr || slot->verified_at <= credential.verified_at) slot = &credential;
+    }
+    std::vector<const core::VerifiedCredential*> rows;
+    rows.reserve(latest.size());
+    for (const auto& [id, credential] : latest) rows.push_back(credential);
+    static const std::vector<std::string> columns{"{}", "{}", "{}::bigint"};
+    db_.transact([&](pqxx::work& txn) {
+      exec_rows(txn,
+                "INSERT INTO charge_point_verified_credentials (charge_point_id, mac, verified_at)"
+                " SELECT v.id, v.mac, micros_to_ts(v.micros) FROM (VALUES ",
+                columns,
+                ") AS v(id, mac, micros) JOIN charge_points c ON c.id = v.id ORDER BY v.id"
+                " ON CONFLICT (charge_point_id) DO UPDATE SET mac = excluded.mac,"
+                " verified_at = excluded.verified_at",
+                rows.size(), [&](std::size_t i, TextParams& params) {
+                  params.push_back(rows[i]->charge_point_id);
+                  params.push_back(rows[i]->mac);
+                  params.push_back(std::to_string(to_micros(rows[i]->verified_at)));
+                });
+    });
+  }
+
  private:
   Database::Impl& db_;
 };
 
 }  // namespace
 
-std::unique_ptr<ChargePointStore> make_charge_point_store(Database::Impl& db) {
+std::unique_ptr<core::ChargePointStore> make_charge_point_store(Database::Impl& db) {
   return std::make_unique<PgChargePointStore>(db);
 }
 

@@ -1,5 +1,5 @@
-// PostgreSQL CommandStore and the LISTEN side of the command channel.
-#include "storage/command_store.h"
+// PostgreSQL core::CommandStore and the LISTEN side of the command channel.
+#include "core/stores/command_store.h"
 
 #include <fmt/format.h>
 
@@ -22,8 +22,8 @@ const char* const kColumns =
     " idempotency_key, origin, claimed_by, ts_to_micros(created_at), ts_to_micros(expires_at),"
     " ts_to_micros(sent_at), ts_to_micros(completed_at), secret ";
 
-StoredCommand read_command(const pqxx::row& row) {
-  StoredCommand c;
+core::StoredCommand read_command(const pqxx::row& row) {
+  core::StoredCommand c;
   c.id = row[0].as<std::int64_t>();
   c.charge_point_id = row[1].as<std::string>();
   c.action = row[2].as<std::string>();
@@ -44,8 +44,8 @@ StoredCommand read_command(const pqxx::row& row) {
 }
 
 void apply_effects(pqxx::work& txn, const std::string& charge_point_id, std::int64_t command_id,
-                   const CommandEffects& effects) {
-  for (const ConfigurationKey& key : effects.configuration) {
+                   const core::CommandEffects& effects) {
+  for (const core::ConfigurationKey& key : effects.configuration) {
     txn.exec_params(
         "INSERT INTO charge_point_configuration (charge_point_id, key, value, readonly)"
         " VALUES ($1, $2, $3, $4) ON CONFLICT (charge_point_id, key) DO UPDATE"
@@ -53,7 +53,7 @@ void apply_effects(pqxx::work& txn, const std::string& charge_point_id, std::int
         charge_point_id, key.key, key.value, key.readonly);
   }
   if (effects.configuration_change) {
-    const ConfigurationKey& key = *effects.configuration_change;
+    const core::ConfigurationKey& key = *effects.configuration_change;
     txn.exec_params(
         "INSERT INTO charge_point_configuration (charge_point_id, key, value, readonly)"
         " VALUES ($1, $2, $3, false) ON CONFLICT (charge_point_id, key) DO UPDATE"
@@ -68,7 +68,7 @@ void apply_effects(pqxx::work& txn, const std::string& charge_point_id, std::int
         charge_point_id, *effects.local_list_version);
   }
   if (effects.reservation) {
-    const Reservation& r = *effects.reservation;
+    const core::Reservation& r = *effects.reservation;
     txn.exec_params(
         "INSERT INTO reservations (charge_point_id, reservation_id, connector_id, id_tag,"
         " parent_id_tag, expiry_date, status, command_id)"
@@ -92,7 +92,7 @@ void apply_effects(pqxx::work& txn, const std::string& charge_point_id, std::int
   }
 }
 
-class PgCommandWakeups final : public CommandWakeups {
+class PgCommandWakeups final : public core::CommandWakeups {
  public:
   explicit PgCommandWakeups(std::string url) : url_(std::move(url)) {}
 
@@ -146,11 +146,11 @@ class PgCommandWakeups final : public CommandWakeups {
   std::unique_ptr<Receiver> receiver_;  // destroyed before the connection
 };
 
-class PgCommandStore final : public CommandStore {
+class PgCommandStore final : public core::CommandStore {
  public:
   explicit PgCommandStore(Database::Impl& db) : db_(db) {}
 
-  Enqueued enqueue(const NewCommand& command) override {
+  Enqueued enqueue(const core::NewCommand& command) override {
     return db_.transact([&](pqxx::work& txn) {
       Enqueued out;
       const auto inserted = txn.exec_params(
@@ -171,20 +171,21 @@ class PgCommandStore final : public CommandStore {
                                                 " AND idempotency_key = $2",
                                             command.charge_point_id, command.idempotency_key);
       if (existing.empty())
-        throw DatabaseError("command with idempotency key vanished while enqueueing");
+        throw core::DatabaseError("command with idempotency key vanished while enqueueing");
       out.command = read_command(existing[0]);
       return out;
     });
   }
 
-  std::vector<StoredCommand> enqueue_many(const std::vector<NewCommand>& commands) override {
-    for (const NewCommand& c : commands)
+  std::vector<core::StoredCommand> enqueue_many(
+      const std::vector<core::NewCommand>& commands) override {
+    for (const core::NewCommand& c : commands)
       if (c.idempotency_key)
         throw std::invalid_argument("enqueue_many: commands may not carry idempotency keys");
     static const std::vector<std::string> columns{
         "{}", "{}", "{}", "{}", "micros_to_ts({}::bigint)", "{}"};
     return db_.transact([&](pqxx::work& txn) {
-      std::vector<StoredCommand> out;
+      std::vector<core::StoredCommand> out;
       out.reserve(commands.size());
       exec_rows(
           txn,
@@ -192,7 +193,7 @@ class PgCommandStore final : public CommandStore {
           " VALUES ",
           columns, std::string(" RETURNING") + kColumns, commands.size(),
           [&](std::size_t i, TextParams& params) {
-            const NewCommand& c = commands[i];
+            const core::NewCommand& c = commands[i];
             params.push_back(c.charge_point_id);
             params.push_back(c.action);
             params.push_back(c.payload_json);
@@ -202,10 +203,12 @@ class PgCommandStore final : public CommandStore {
           },
           [&](const pqxx::result& rows) {
             // Ids come from the sequence row by row, so id order is input order.
-            std::vector<StoredCommand> inserted;
+            std::vector<core::StoredCommand> inserted;
             for (const auto& row : rows) inserted.push_back(read_command(row));
             std::sort(inserted.begin(), inserted.end(),
-                      [](const StoredCommand& a, const StoredCommand& b) { return a.id < b.id; });
+                      [](const core::StoredCommand& a, const core::StoredCommand& b) {
+                        return a.id < b.id;
+                      });
             for (auto& command : inserted) out.push_back(std::move(command));
           });
       // One notification for the whole batch (one per pile cost PostgreSQL a
@@ -220,8 +223,8 @@ class PgCommandStore final : public CommandStore {
     });
   }
 
-  std::optional<StoredCommand> find(std::int64_t id) override {
-    return db_.transact([&](pqxx::work& txn) -> std::optional<StoredCommand> {
+  std::optional<core::StoredCommand> find(std::int64_t id) override {
+    return db_.transact([&](pqxx::work& txn) -> std::optional<core::StoredCommand> {
       const auto r =
           txn.exec_params(std::string("SELECT") + kColumns + "FROM commands WHERE id = $1", id);
       if (r.empty()) return std::nullopt;
@@ -229,7 +232,7 @@ class PgCommandStore final : public CommandStore {
     });
   }
 
-  std::vector<StoredCommand> list(const CommandQuery& query) override {
+  std::vector<core::StoredCommand> list(const core::CommandQuery& query) override {
     return db_.transact([&](pqxx::work& txn) {
       const auto r =
           txn.exec_params(std::string("SELECT") + kColumns +
@@ -237,15 +240,15 @@ class PgCommandStore final : public CommandStore {
                               " AND ($2::text IS NULL OR status = $2) AND ($3 = 0 OR id < $3)"
                               " ORDER BY id DESC LIMIT $4",
                           query.charge_point_id, query.status, query.before_id, query.limit);
-      std::vector<StoredCommand> out;
+      std::vector<core::StoredCommand> out;
       for (const auto& row : r) out.push_back(read_command(row));
       return out;
     });
   }
 
-  std::optional<StoredCommand> claim_next(const std::string& charge_point_id,
-                                          const std::string& node) override {
-    return db_.transact([&](pqxx::work& txn) -> std::optional<StoredCommand> {
+  std::optional<core::StoredCommand> claim_next(const std::string& charge_point_id,
+                                                const std::string& node) override {
+    return db_.transact([&](pqxx::work& txn) -> std::optional<core::StoredCommand> {
       // Claimers of one pile (two nodes during a hand-over) take turns, so
       // the "one sent at a time" check below cannot be raced.
       txn.exec_params("SELECT pg_advisory_xact_lock(hashtext('chargelock_commands:' || $1))",
@@ -270,14 +273,14 @@ class PgCommandStore final : public CommandStore {
               kColumns + ", next.claimed_secret",
           charge_point_id, node);
       if (r.empty()) return std::nullopt;
-      StoredCommand claimed = read_command(r[0]);
+      core::StoredCommand claimed = read_command(r[0]);
       claimed.secret = optional_text(r[0][16]);
       return claimed;
     });
   }
 
-  std::vector<StoredCommand> claim_next_many(const std::vector<std::string>& charge_point_ids,
-                                             const std::string& node) override {
+  std::vector<core::StoredCommand> claim_next_many(const std::vector<std::string>& charge_point_ids,
+                                                   const std::string& node) override {
     if (charge_point_ids.empty()) return {};
     const std::string ids = text_array(charge_point_ids);
     return db_.transact([&](pqxx::work& txn) {
@@ -306,7 +309,7 @@ class PgCommandStore final : public CommandStore {
               " secret = NULL FROM next WHERE id = next.claim_id RETURNING") +
               kColumns + ", next.claimed_secret",
           ids, node);
-      std::vector<StoredCommand> claimed;
+      std::vector<core::StoredCommand> claimed;
       claimed.reserve(r.size());
       for (const auto& row : r) {
         claimed.push_back(read_command(row));
@@ -316,7 +319,7 @@ class PgCommandStore final : public CommandStore {
     });
   }
 
-  std::vector<StoredCommand> complete_many(const std::vector<Ended>& ended) override {
+  std::vector<core::StoredCommand> complete_many(const std::vector<Ended>& ended) override {
     if (ended.empty()) return {};
     std::vector<std::string> ids, statuses;
     std::vector<std::optional<std::string>> responses, codes, descriptions;
@@ -328,7 +331,7 @@ class PgCommandStore final : public CommandStore {
       descriptions.push_back(e.result.error_description);
     }
     return db_.transact([&](pqxx::work& txn) {
-      std::vector<StoredCommand> out;
+      std::vector<core::StoredCommand> out;
       for (const auto& row : exec_hot(
                txn,
                std::string("UPDATE commands SET status = e.end_status, response = e.end_response,"
@@ -359,8 +362,8 @@ class PgCommandStore final : public CommandStore {
     });
   }
 
-  bool complete(std::int64_t id, const CommandResult& result,
-                const CommandEffects& effects) override {
+  bool complete(std::int64_t id, const core::CommandResult& result,
+                const core::CommandEffects& effects) override {
     return db_.transact([&](pqxx::work& txn) {
       const auto r = txn.exec_params(
           "UPDATE commands SET status = $2, response = $3, error_code = $4,"
@@ -378,7 +381,8 @@ class PgCommandStore final : public CommandStore {
   }
 
   int time_out_sent(const std::optional<std::string>& charge_point_id,
-                    std::optional<Timestamp> sent_before, const std::string& description) override {
+                    std::optional<core::Timestamp> sent_before,
+                    const std::string& description) override {
     return db_.transact([&](pqxx::work& txn) {
       const auto r = txn.exec_params(
           "UPDATE commands SET status = 'timeout', error_code = 'Timeout',"
@@ -420,6 +424,20 @@ class PgCommandStore final : public CommandStore {
     });
   }
 
+  std::vector<std::pair<std::string, std::int64_t>> pending_counts() override {
+    return db_.transact([&](pqxx::work& txn) {
+      std::vector<std::pair<std::string, std::int64_t>> counts = {{"queued", 0}, {"sent", 0}};
+      // The partial indexes on queued / sent rows keep this cheap however
+      // many finished commands the table holds.
+      for (const auto& row :
+           txn.exec("SELECT status, count(*) FROM commands WHERE status IN ('queued', 'sent')"
+                    " GROUP BY status"))
+        for (auto& [status, count] : counts)
+          if (status == row[0].as<std::string>()) count = row[1].as<std::int64_t>();
+      return counts;
+    });
+  }
+
   std::vector<std::string> charge_points_with_queued(
       const std::optional<std::string>& node) override {
     return db_.transact([&](pqxx::work& txn) {
@@ -434,14 +452,14 @@ class PgCommandStore final : public CommandStore {
     });
   }
 
-  std::vector<ConfigurationKey> configuration(const std::string& charge_point_id) override {
+  std::vector<core::ConfigurationKey> configuration(const std::string& charge_point_id) override {
     return db_.transact([&](pqxx::work& txn) {
-      std::vector<ConfigurationKey> keys;
+      std::vector<core::ConfigurationKey> keys;
       for (const auto& row :
            txn.exec_params("SELECT key, value, readonly FROM charge_point_configuration"
                            " WHERE charge_point_id = $1 ORDER BY key",
                            charge_point_id)) {
-        ConfigurationKey k;
+        core::ConfigurationKey k;
         k.key = row[0].as<std::string>();
         k.value = optional_text(row[1]);
         k.readonly = row[2].as<bool>();
@@ -461,15 +479,15 @@ class PgCommandStore final : public CommandStore {
     });
   }
 
-  std::vector<Reservation> reservations(const std::string& charge_point_id) override {
+  std::vector<core::Reservation> reservations(const std::string& charge_point_id) override {
     return db_.transact([&](pqxx::work& txn) {
-      std::vector<Reservation> out;
+      std::vector<core::Reservation> out;
       for (const auto& row :
            txn.exec_params("SELECT reservation_id, connector_id, id_tag, parent_id_tag,"
                            " ts_to_micros(expiry_date), status, command_id FROM reservations"
                            " WHERE charge_point_id = $1 ORDER BY reservation_id",
                            charge_point_id)) {
-        Reservation r;
+        core::Reservation r;
         r.reservation_id = row[0].as<int>();
         r.connector_id = row[1].as<int>();
         r.id_tag = row[2].as<std::string>();
@@ -483,7 +501,7 @@ class PgCommandStore final : public CommandStore {
     });
   }
 
-  std::unique_ptr<CommandWakeups> listen() override {
+  std::unique_ptr<core::CommandWakeups> listen() override {
     return std::make_unique<PgCommandWakeups>(db_.url);
   }
 
@@ -501,7 +519,7 @@ class PgCommandStore final : public CommandStore {
 
 }  // namespace
 
-std::unique_ptr<CommandStore> make_command_store(Database::Impl& db) {
+std::unique_ptr<core::CommandStore> make_command_store(Database::Impl& db) {
   return std::make_unique<PgCommandStore>(db);
 }
 

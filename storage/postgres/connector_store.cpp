@@ -1,5 +1,5 @@
-// PostgreSQL ConnectorStore.
-#include "storage/connector_store.h"
+// PostgreSQL core::ConnectorStore.
+#include "core/stores/connector_store.h"
 
 #include <set>
 #include <utility>
@@ -13,10 +13,10 @@ namespace {
 
 // Current state (one row per connector, the last report wins) and history
 // (every report, in order) of `reports`.
-void write_statuses(pqxx::work& txn, const std::vector<ConnectorStatusRecord>& reports) {
+void write_statuses(pqxx::work& txn, const std::vector<core::ConnectorStatus>& reports) {
   static const std::vector<std::string> columns{
       "{}", "{}::integer", "{}", "{}", "{}", "{}", "{}", "micros_to_ts({}::bigint)"};
-  const auto params_of = [](const ConnectorStatusRecord& s, TextParams& params) {
+  const auto params_of = [](const core::ConnectorStatus& s, TextParams& params) {
     params.push_back(s.charge_point_id);
     params.push_back(std::to_string(s.connector_id));
     params.push_back(s.status);
@@ -29,7 +29,7 @@ void write_statuses(pqxx::work& txn, const std::vector<ConnectorStatusRecord>& r
                          : std::nullopt);
   };
   // One upsert may not touch a row twice: keep each connector's last report.
-  std::vector<const ConnectorStatusRecord*> latest;
+  std::vector<const core::ConnectorStatus*> latest;
   std::set<std::pair<std::string, int>> taken;
   for (auto it = reports.rbegin(); it != reports.rend(); ++it)
     if (taken.insert({it->charge_point_id, it->connector_id}).second) latest.push_back(&*it);
@@ -54,14 +54,14 @@ void write_statuses(pqxx::work& txn, const std::vector<ConnectorStatusRecord>& r
 class DeferredStatuses final : public DeferredWrites {
  public:
   void flush(pqxx::work& txn) override { write_statuses(txn, reports); }
-  std::vector<ConnectorStatusRecord> reports;
+  std::vector<core::ConnectorStatus> reports;
 };
 
-class PgConnectorStore final : public ConnectorStore {
+class PgConnectorStore final : public core::ConnectorStore {
  public:
   explicit PgConnectorStore(Database::Impl& db) : db_(db) {}
 
-  void record_status(const ConnectorStatusRecord& s) override {
+  void record_status(const core::ConnectorStatus& s) override {
     if (auto* later = db_.deferred<DeferredStatuses>()) {
       later->reports.push_back(s);
       return;
@@ -69,9 +69,9 @@ class PgConnectorStore final : public ConnectorStore {
     db_.transact([&](pqxx::work& txn) { write_statuses(txn, {s}); });
   }
 
-  std::vector<ConnectorStatusRecord> list(const std::string& charge_point_id) override {
+  std::vector<core::ConnectorStatus> list(const std::string& charge_point_id) override {
     return db_.transact([&](pqxx::work& txn) {
-      std::vector<ConnectorStatusRecord> out;
+      std::vector<core::ConnectorStatus> out;
       for (const auto& row : txn.exec_params(
                "SELECT charge_point_id, connector_id, status, error_code, info, vendor_id,"
                " vendor_error_code, ts_to_micros(status_timestamp), ts_to_micros(updated_at)"
@@ -82,10 +82,10 @@ class PgConnectorStore final : public ConnectorStore {
     });
   }
 
-  std::vector<ConnectorStatusRecord> history(const std::string& charge_point_id, int connector_id,
+  std::vector<core::ConnectorStatus> history(const std::string& charge_point_id, int connector_id,
                                              std::size_t limit) override {
     return db_.transact([&](pqxx::work& txn) {
-      std::vector<ConnectorStatusRecord> out;
+      std::vector<core::ConnectorStatus> out;
       for (const auto& row : txn.exec_params(
                "SELECT charge_point_id, connector_id, status, error_code, info, vendor_id,"
                " vendor_error_code, ts_to_micros(status_timestamp), ts_to_micros(received_at)"
@@ -103,7 +103,7 @@ class PgConnectorStore final : public ConnectorStore {
 
 }  // namespace
 
-std::unique_ptr<ConnectorStore> make_connector_store(Database::Impl& db) {
+std::unique_ptr<core::ConnectorStore> make_connector_store(Database::Impl& db) {
   return std::make_unique<PgConnectorStore>(db);
 }
 

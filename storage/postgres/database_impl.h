@@ -2,12 +2,14 @@
 // PostgreSQL stores share. Nothing outside storage/postgres includes this.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <pqxx/pqxx>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <type_traits>
@@ -15,21 +17,23 @@
 #include <unordered_map>
 #include <vector>
 
-#include "storage/charge_point_store.h"
-#include "storage/command_store.h"
-#include "storage/connector_store.h"
+#include "core/domain_errors.h"
+#include "core/stores/api_token_store.h"
+#include "core/stores/charge_point_store.h"
+#include "core/stores/command_store.h"
+#include "core/stores/connector_store.h"
+#include "core/stores/event_store.h"
+#include "core/stores/id_tag_store.h"
+#include "core/stores/lock_store.h"
+#include "core/stores/message_log_store.h"
+#include "core/stores/meter_value_store.h"
+#include "core/stores/notification_store.h"
+#include "core/stores/operator_query_store.h"
+#include "core/stores/transaction_store.h"
+#include "core/stores/vehicle_store.h"
+#include "core/stores/webhook_store.h"
+#include "core/timestamp.h"
 #include "storage/database.h"
-#include "storage/database_error.h"
-#include "storage/event_store.h"
-#include "storage/id_tag_store.h"
-#include "storage/lock_store.h"
-#include "storage/message_log_store.h"
-#include "storage/meter_value_store.h"
-#include "storage/notification_store.h"
-#include "storage/timestamp.h"
-#include "storage/transaction_store.h"
-#include "storage/vehicle_store.h"
-#include "storage/webhook_store.h"
 
 namespace chargelock::storage {
 
@@ -37,32 +41,56 @@ namespace postgres {
 
 // Timestamps travel as microseconds since the epoch; SQL converts them with
 // micros_to_ts() / ts_to_micros() (migration 0001).
-std::int64_t to_micros(Timestamp t);
-Timestamp from_micros(std::int64_t micros);
-std::optional<std::int64_t> to_micros(const std::optional<Timestamp>& t);
-std::optional<Timestamp> optional_time(const pqxx::field& micros);
+std::int64_t to_micros(core::Timestamp t);
+core::Timestamp from_micros(std::int64_t micros);
+std::optional<std::int64_t> to_micros(const std::optional<core::Timestamp>& t);
+std::optional<core::Timestamp> optional_time(const pqxx::field& micros);
 std::optional<std::string> optional_text(const pqxx::field& field);
 std::optional<int> optional_int(const pqxx::field& field);
 // "2024-05-01 12:00:05.123456+00": a timestamptz as COPY's text format takes it.
-std::string copy_timestamp(Timestamp t);
+std::string copy_timestamp(core::Timestamp t);
 
 // Multi-row insert support: "(t0($1), t1($2)), (t0($3), t1($4))" for `rows`
 // rows, where each template holds one {} for the column's placeholder
 // (e.g. "{}::integer"). Values go in as text, row by row.
 std::string values_rows(std::size_t rows, const std::vector<std::string>& column_templates);
 using TextParams = std::vector<std::optional<std::string>>;
-inline std::optional<std::string> text_param(const std::optional<int>& v) {
-  return v ? std::optional<std::string>(std::to_string(*v)) : std::nullopt;
-}
+// A connection of Database::Impl, which remembers the statements it has
+// prepared. libpqxx 6.4 registers a prepared statement lazily and takes the
+// same definition twice; libpqxx 7 prepares at once and refuses a name
+// already prepared. Preparing once per connection is right for both.
+// Used by the one thread that owns the connection (see Database::Impl).
+class PreparingConnection : public pqxx::connection {
+ public:
+  explicit PreparingConnection(const std::string& url) : pqxx::connection(url) {}
+
+  // Prepares `sql` as `name` unless this connection already did. Throws
+  // std::logic_error when `name` was prepared with another text.
+  void prepare_once(const std::string& name, const std::string& sql) {
+    const auto it = prepared_.find(name);
+    if (it != prepared_.end()) {
+      if (it->second != sql) throw std::logic_error("prepared statement " + name + " redefined");
+      return;
+    }
+    prepare(name, sql);
+    prepared_.emplace(name, sql);  // only once prepare() succeeded
+  }
+
+ private:
+  std::unordered_map<std::string, std::string> prepared_;  // name -> SQL
+};
+
 // Runs `sql` as a prepared statement of the transaction's connection,
-// prepared on first use (libpqxx registers it lazily, per connection, so a
-// reconnect prepares again); the name derives from the SQL text. For the
-// statements every OCPP message runs: PostgreSQL then skips parsing and
-// planning them each time.
+// prepared on its first use there (a reconnect is a new connection, which
+// prepares again); the name derives from the SQL text. For the statements
+// every OCPP message runs: PostgreSQL then skips parsing and planning them
+// each time.
+// REQUIRES: `txn` runs on a connection of Database::Impl (every store
+// transaction does: they come from Impl::transact / the batch).
 template <typename... Args>
 pqxx::result exec_hot(pqxx::work& txn, const std::string& sql, Args&&... args) {
   const std::string name = "hot_" + std::to_string(std::hash<std::string>{}(sql));
-  txn.conn().prepare(name, sql);
+  static_cast<PreparingConnection&>(txn.conn()).prepare_once(name, sql);
   return txn.exec_prepared(name, std::forward<Args>(args)...);
 }
 
@@ -112,7 +140,7 @@ class Database::Impl {
   // Runs f(pqxx::work&) in a transaction on the calling thread's connection
   // and commits, or, while the thread has a batch open (begin_batch()),
   // inside the batch's transaction without committing. libpqxx errors become
-  // DatabaseError (NotFoundError for a foreign key violation, ConflictError
+  // core::DatabaseError (core::RowNotFoundError for a foreign key violation, core::RowConflictError
   // for a unique violation); any error marks an open batch failed; a broken
   // connection is dropped so the next call reconnects.
   template <typename F>
@@ -138,6 +166,13 @@ class Database::Impl {
   void begin_batch();
   bool commit_batch();
   void abort_batch();
+  // Whether the transaction `txid` committed, asked on a new connection after
+  // the old one was lost during its COMMIT (txid_status). Waits while it is
+  // still in progress or the database is unreachable, at most
+  // kInDoubtPatience; then says false (the caller re-runs the work, which may
+  // then be stored twice: logged).
+  bool committed_in_doubt(std::int64_t txid);
+  static constexpr std::chrono::seconds kInDoubtPatience{30};
 
   // The buffer of type W of the batch open on this thread (made on first
   // use), or null when none is open: then the store writes at once. A failure
@@ -149,55 +184,60 @@ class Database::Impl {
 
   const std::string url;
   const std::string display_url;
+  DatabaseStats stats;
 
-  std::unique_ptr<ChargePointStore> charge_points;
-  std::unique_ptr<ConnectorStore> connectors;
-  std::unique_ptr<IdTagStore> id_tags;
-  std::unique_ptr<TransactionStore> transactions;
-  std::unique_ptr<MeterValueStore> meter_values;
-  std::unique_ptr<MessageLogStore> message_log;
-  std::unique_ptr<EventStore> events;
-  std::unique_ptr<CommandStore> commands;
-  std::unique_ptr<VehicleStore> vehicles;
-  std::unique_ptr<LockStore> locks;
-  std::unique_ptr<NotificationStore> notifications;
-  std::unique_ptr<WebhookStore> webhooks;
+  std::unique_ptr<core::ChargePointStore> charge_points;
+  std::unique_ptr<core::ConnectorStore> connectors;
+  std::unique_ptr<core::IdTagStore> id_tags;
+  std::unique_ptr<core::TransactionStore> transactions;
+  std::unique_ptr<core::MeterValueStore> meter_values;
+  std::unique_ptr<core::MessageLogStore> message_log;
+  std::unique_ptr<core::EventStore> events;
+  std::unique_ptr<core::CommandStore> commands;
+  std::unique_ptr<core::VehicleStore> vehicles;
+  std::unique_ptr<core::LockStore> locks;
+  std::unique_ptr<core::NotificationStore> notifications;
+  std::unique_ptr<core::WebhookStore> webhooks;
+  std::unique_ptr<core::ApiTokenStore> api_tokens;
+  std::unique_ptr<core::OperatorQueryStore> operator_queries;
 
  private:
-  std::unique_ptr<pqxx::connection> open();
+  std::unique_ptr<postgres::PreparingConnection> open();
   // A transaction on the calling thread's connection. A connection the
   // server closed (PostgreSQL restarted) shows only at its next statement;
   // when that is the BEGIN, nothing has run yet, so the connection is
   // replaced and BEGIN tried once more: the first message after the
   // database is back is served instead of failing once per worker.
   std::unique_ptr<pqxx::work> begin_transaction();
-  // The open batch's transaction on this thread; throws DatabaseError when
+  // The open batch's transaction on this thread; throws core::DatabaseError when
   // the batch already failed (its transaction is unusable); null when none.
   pqxx::work* batch_transaction();
   void fail_batch();
   DeferredWrites* deferred_slot(std::type_index type,
                                 const std::function<std::unique_ptr<DeferredWrites>()>& make);
   // Inside a catch block: rethrows the current exception, libpqxx errors
-  // mapped to DatabaseError and its subclasses.
+  // mapped to core::DatabaseError and its subclasses.
   [[noreturn]] void rethrow_as_database_error();
 
   std::mutex mutex_;
-  std::unordered_map<std::thread::id, std::unique_ptr<pqxx::connection>> connections_;
+  std::unordered_map<std::thread::id, std::unique_ptr<postgres::PreparingConnection>> connections_;
 };
 
 namespace postgres {
-std::unique_ptr<ChargePointStore> make_charge_point_store(Database::Impl& db);
-std::unique_ptr<ConnectorStore> make_connector_store(Database::Impl& db);
-std::unique_ptr<IdTagStore> make_id_tag_store(Database::Impl& db);
-std::unique_ptr<TransactionStore> make_transaction_store(Database::Impl& db);
-std::unique_ptr<MeterValueStore> make_meter_value_store(Database::Impl& db);
-std::unique_ptr<MessageLogStore> make_message_log_store(Database::Impl& db);
-std::unique_ptr<EventStore> make_event_store(Database::Impl& db);
-std::unique_ptr<CommandStore> make_command_store(Database::Impl& db);
-std::unique_ptr<VehicleStore> make_vehicle_store(Database::Impl& db);
-std::unique_ptr<LockStore> make_lock_store(Database::Impl& db);
-std::unique_ptr<NotificationStore> make_notification_store(Database::Impl& db);
-std::unique_ptr<WebhookStore> make_webhook_store(Database::Impl& db);
+std::unique_ptr<core::ChargePointStore> make_charge_point_store(Database::Impl& db);
+std::unique_ptr<core::ConnectorStore> make_connector_store(Database::Impl& db);
+std::unique_ptr<core::IdTagStore> make_id_tag_store(Database::Impl& db);
+std::unique_ptr<core::TransactionStore> make_transaction_store(Database::Impl& db);
+std::unique_ptr<core::MeterValueStore> make_meter_value_store(Database::Impl& db);
+std::unique_ptr<core::MessageLogStore> make_message_log_store(Database::Impl& db);
+std::unique_ptr<core::EventStore> make_event_store(Database::Impl& db);
+std::unique_ptr<core::CommandStore> make_command_store(Database::Impl& db);
+std::unique_ptr<core::VehicleStore> make_vehicle_store(Database::Impl& db);
+std::unique_ptr<core::LockStore> make_lock_store(Database::Impl& db);
+std::unique_ptr<core::NotificationStore> make_notification_store(Database::Impl& db);
+std::unique_ptr<core::WebhookStore> make_webhook_store(Database::Impl& db);
+std::unique_ptr<core::ApiTokenStore> make_api_token_store(Database::Impl& db);
+std::unique_ptr<core::OperatorQueryStore> make_operator_query_store(Database::Impl& db);
 }  // namespace postgres
 
 }  // namespace chargelock::storage

@@ -1,5 +1,5 @@
-// PostgreSQL EventStore.
-#include "storage/event_store.h"
+// PostgreSQL core::EventStore.
+#include "core/stores/event_store.h"
 
 #include "storage/postgres/database_impl.h"
 
@@ -8,29 +8,31 @@ namespace chargelock::storage::postgres {
 namespace {
 
 // Table names are fixed strings chosen here, never input.
-const char* table_of(StatusNotificationKind kind) {
+const char* table_of(core::StatusNotificationKind kind) {
   switch (kind) {
-    case StatusNotificationKind::Diagnostics:
+    case core::StatusNotificationKind::Diagnostics:
       return "diagnostics_status_notifications";
-    case StatusNotificationKind::Firmware:
+    case core::StatusNotificationKind::Firmware:
       return "firmware_status_notifications";
-    case StatusNotificationKind::Log:
+    case core::StatusNotificationKind::Log:
       return "log_status_notifications";
-    case StatusNotificationKind::SignedFirmware:
+    case core::StatusNotificationKind::SignedFirmware:
       return "signed_firmware_status_notifications";
   }
   return "diagnostics_status_notifications";
 }
 
-bool has_request_id(StatusNotificationKind kind) {
-  return kind == StatusNotificationKind::Log || kind == StatusNotificationKind::SignedFirmware;
+bool has_request_id(core::StatusNotificationKind kind) {
+  return kind == core::StatusNotificationKind::Log ||
+         kind == core::StatusNotificationKind::SignedFirmware;
 }
 
-class PgEventStore final : public EventStore {
+class PgEventStore final : public core::EventStore {
  public:
   explicit PgEventStore(Database::Impl& db) : db_(db) {}
 
-  void record_status(StatusNotificationKind kind, const StatusNotificationRecord& r) override {
+  void record_status(core::StatusNotificationKind kind,
+                     const core::StatusNotificationRecord& r) override {
     db_.transact([&](pqxx::work& txn) {
       if (has_request_id(kind)) {
         txn.exec_params(std::string("INSERT INTO ") + table_of(kind) +
@@ -44,18 +46,18 @@ class PgEventStore final : public EventStore {
     });
   }
 
-  std::vector<StatusNotificationRecord> statuses(StatusNotificationKind kind,
-                                                 const std::string& charge_point_id,
-                                                 std::size_t limit) override {
+  std::vector<core::StatusNotificationRecord> statuses(core::StatusNotificationKind kind,
+                                                       const std::string& charge_point_id,
+                                                       std::size_t limit) override {
     return db_.transact([&](pqxx::work& txn) {
       const std::string request_id = has_request_id(kind) ? "request_id" : "NULL::integer";
-      std::vector<StatusNotificationRecord> out;
+      std::vector<core::StatusNotificationRecord> out;
       for (const auto& row :
            txn.exec_params("SELECT charge_point_id, status, " + request_id +
                                ", ts_to_micros(received_at) FROM " + table_of(kind) +
                                " WHERE charge_point_id = $1 ORDER BY id DESC LIMIT $2",
                            charge_point_id, static_cast<long long>(limit))) {
-        StatusNotificationRecord r;
+        core::StatusNotificationRecord r;
         r.charge_point_id = row[0].as<std::string>();
         r.status = row[1].as<std::string>();
         r.request_id = optional_int(row[2]);
@@ -66,7 +68,7 @@ class PgEventStore final : public EventStore {
     });
   }
 
-  void record_security_event(const SecurityEventRecord& e) override {
+  void record_security_event(const core::SecurityEventRecord& e) override {
     db_.transact([&](pqxx::work& txn) {
       txn.exec_params(
           "INSERT INTO security_events (charge_point_id, type, timestamp, tech_info)"
@@ -75,16 +77,16 @@ class PgEventStore final : public EventStore {
     });
   }
 
-  std::vector<SecurityEventRecord> security_events(const std::string& charge_point_id,
-                                                   std::size_t limit) override {
+  std::vector<core::SecurityEventRecord> security_events(const std::string& charge_point_id,
+                                                         std::size_t limit) override {
     return db_.transact([&](pqxx::work& txn) {
-      std::vector<SecurityEventRecord> out;
+      std::vector<core::SecurityEventRecord> out;
       for (const auto& row : txn.exec_params(
                "SELECT charge_point_id, type, ts_to_micros(timestamp), tech_info,"
                " ts_to_micros(received_at) FROM security_events WHERE charge_point_id = $1"
                " ORDER BY id DESC LIMIT $2",
                charge_point_id, static_cast<long long>(limit))) {
-        SecurityEventRecord e;
+        core::SecurityEventRecord e;
         e.charge_point_id = row[0].as<std::string>();
         e.type = row[1].as<std::string>();
         e.timestamp = from_micros(row[2].as<std::int64_t>());
@@ -96,7 +98,7 @@ class PgEventStore final : public EventStore {
     });
   }
 
-  std::int64_t record_csr(const CertificateSigningRequestRecord& r) override {
+  std::int64_t record_csr(const core::CertificateSigningRequestRecord& r) override {
     return db_.transact([&](pqxx::work& txn) {
       return txn
           .exec_params1(
@@ -107,16 +109,16 @@ class PgEventStore final : public EventStore {
     });
   }
 
-  std::vector<CertificateSigningRequestRecord> csrs(const std::string& charge_point_id,
-                                                    std::size_t limit) override {
+  std::vector<core::CertificateSigningRequestRecord> csrs(const std::string& charge_point_id,
+                                                          std::size_t limit) override {
     return db_.transact([&](pqxx::work& txn) {
-      std::vector<CertificateSigningRequestRecord> out;
+      std::vector<core::CertificateSigningRequestRecord> out;
       for (const auto& row :
            txn.exec_params("SELECT id, charge_point_id, csr, status, ts_to_micros(received_at)"
                            " FROM certificate_signing_requests WHERE charge_point_id = $1"
                            " ORDER BY id DESC LIMIT $2",
                            charge_point_id, static_cast<long long>(limit))) {
-        CertificateSigningRequestRecord r;
+        core::CertificateSigningRequestRecord r;
         r.id = row[0].as<std::int64_t>();
         r.charge_point_id = row[1].as<std::string>();
         r.csr = row[2].as<std::string>();
@@ -128,7 +130,7 @@ class PgEventStore final : public EventStore {
     });
   }
 
-  void record_data_transfer(const DataTransferRecord& t) override {
+  void record_data_transfer(const core::DataTransferRecord& t) override {
     db_.transact([&](pqxx::work& txn) {
       txn.exec_params(
           "INSERT INTO data_transfers (charge_point_id, vendor_id, message_id, data,"
@@ -137,16 +139,16 @@ class PgEventStore final : public EventStore {
     });
   }
 
-  std::vector<DataTransferRecord> data_transfers(const std::string& charge_point_id,
-                                                 std::size_t limit) override {
+  std::vector<core::DataTransferRecord> data_transfers(const std::string& charge_point_id,
+                                                       std::size_t limit) override {
     return db_.transact([&](pqxx::work& txn) {
-      std::vector<DataTransferRecord> out;
+      std::vector<core::DataTransferRecord> out;
       for (const auto& row : txn.exec_params(
                "SELECT charge_point_id, vendor_id, message_id, data, answer_status,"
                " ts_to_micros(received_at) FROM data_transfers WHERE charge_point_id = $1"
                " ORDER BY id DESC LIMIT $2",
                charge_point_id, static_cast<long long>(limit))) {
-        DataTransferRecord t;
+        core::DataTransferRecord t;
         t.charge_point_id = row[0].as<std::string>();
         t.vendor_id = row[1].as<std::string>();
         t.message_id = optional_text(row[2]);
@@ -165,7 +167,7 @@ class PgEventStore final : public EventStore {
 
 }  // namespace
 
-std::unique_ptr<EventStore> make_event_store(Database::Impl& db) {
+std::unique_ptr<core::EventStore> make_event_store(Database::Impl& db) {
   return std::make_unique<PgEventStore>(db);
 }
 

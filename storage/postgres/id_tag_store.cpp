@@ -1,5 +1,5 @@
-// PostgreSQL IdTagStore.
-#include "storage/id_tag_store.h"
+// PostgreSQL core::IdTagStore.
+#include "core/stores/id_tag_store.h"
 
 #include "storage/postgres/database_impl.h"
 
@@ -7,29 +7,12 @@ namespace chargelock::storage::postgres {
 
 namespace {
 
-const char* to_text(IdTagStatus status) {
-  switch (status) {
-    case IdTagStatus::Accepted:
-      return "Accepted";
-    case IdTagStatus::Blocked:
-      return "Blocked";
-    case IdTagStatus::Expired:
-      return "Expired";
-    case IdTagStatus::Invalid:
-      return "Invalid";
-  }
-  return "Invalid";
+core::IdTagStatus status_from_text(const std::string& text) {
+  return core::id_tag_status_from_string(text).value_or(core::IdTagStatus::Invalid);
 }
 
-IdTagStatus status_from_text(const std::string& text) {
-  if (text == "Accepted") return IdTagStatus::Accepted;
-  if (text == "Blocked") return IdTagStatus::Blocked;
-  if (text == "Expired") return IdTagStatus::Expired;
-  return IdTagStatus::Invalid;
-}
-
-IdTagRecord read_tag(const pqxx::row& row) {
-  IdTagRecord r;
+core::IdTag read_tag(const pqxx::row& row) {
+  core::IdTag r;
   r.id_tag = row[0].as<std::string>();
   r.status = status_from_text(row[1].as<std::string>());
   r.expiry_date = optional_time(row[2]);
@@ -38,11 +21,11 @@ IdTagRecord read_tag(const pqxx::row& row) {
   return r;
 }
 
-class PgIdTagStore final : public IdTagStore {
+class PgIdTagStore final : public core::IdTagStore {
  public:
   explicit PgIdTagStore(Database::Impl& db) : db_(db) {}
 
-  void upsert(const IdTagRecord& tag) override {
+  void upsert(const core::IdTag& tag) override {
     db_.transact([&](pqxx::work& txn) {
       txn.exec_params(
           "INSERT INTO id_tags (id_tag, status, expiry_date, parent_id_tag, owner_id)"
@@ -50,13 +33,13 @@ class PgIdTagStore final : public IdTagStore {
           " ON CONFLICT (id_tag) DO UPDATE SET status = excluded.status,"
           " expiry_date = excluded.expiry_date, parent_id_tag = excluded.parent_id_tag,"
           " owner_id = excluded.owner_id, updated_at = now()",
-          tag.id_tag, to_text(tag.status), to_micros(tag.expiry_date), tag.parent_id_tag,
+          tag.id_tag, core::to_string(tag.status), to_micros(tag.expiry_date), tag.parent_id_tag,
           tag.owner_id);
     });
   }
 
-  std::optional<IdTagRecord> find(const std::string& id_tag) override {
-    return db_.transact([&](pqxx::work& txn) -> std::optional<IdTagRecord> {
+  std::optional<core::IdTag> find(const std::string& id_tag) override {
+    return db_.transact([&](pqxx::work& txn) -> std::optional<core::IdTag> {
       const auto result = txn.exec_params(
           "SELECT id_tag, status, ts_to_micros(expiry_date), parent_id_tag, owner_id FROM id_tags"
           " WHERE id_tag = $1",
@@ -66,9 +49,9 @@ class PgIdTagStore final : public IdTagStore {
     });
   }
 
-  std::vector<IdTagRecord> list() override {
+  std::vector<core::IdTag> list() override {
     return db_.transact([&](pqxx::work& txn) {
-      std::vector<IdTagRecord> out;
+      std::vector<core::IdTag> out;
       for (const auto& row : txn.exec("SELECT id_tag, status, ts_to_micros(expiry_date),"
                                       " parent_id_tag, owner_id FROM id_tags ORDER BY id_tag"))
         out.push_back(read_tag(row));
@@ -88,7 +71,7 @@ class PgIdTagStore final : public IdTagStore {
 
 }  // namespace
 
-std::unique_ptr<IdTagStore> make_id_tag_store(Database::Impl& db) {
+std::unique_ptr<core::IdTagStore> make_id_tag_store(Database::Impl& db) {
   return std::make_unique<PgIdTagStore>(db);
 }
 

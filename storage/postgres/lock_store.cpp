@@ -1,5 +1,5 @@
-// PostgreSQL LockStore.
-#include "storage/lock_store.h"
+// PostgreSQL core::LockStore.
+#include "core/stores/lock_store.h"
 
 #include <algorithm>
 
@@ -18,14 +18,14 @@ const char* const kColumns =
 
 const char* const kActive = " l.status IN ('requested', 'armed', 'engaged') ";
 
-LockRecord read_lock(const pqxx::row& row) {
-  LockRecord l;
+core::LockRecord read_lock(const pqxx::row& row) {
+  core::LockRecord l;
   l.id = row[0].as<std::string>();
   l.vin = row[1].as<std::string>();
   l.owner_id = row[2].as<std::int64_t>();
   l.status = row[3].as<std::string>();
   if (!row[4].is_null() && !row[5].is_null())
-    l.center = GeoLocation{row[4].as<double>(), row[5].as<double>()};
+    l.center = core::GeoLocation{row[4].as<double>(), row[5].as<double>()};
   if (!row[6].is_null()) l.radius_km = row[6].as<double>();
   l.charge_point_id = optional_text(row[7]);
   l.connector_id = optional_int(row[8]);
@@ -54,8 +54,8 @@ const char* const kPileFrom =
     " LEFT JOIN commands u ON u.id = p.unlock_command_id"
     " LEFT JOIN charge_points cp ON cp.id = p.charge_point_id ";
 
-LockPileRecord read_pile(const pqxx::row& row) {
-  LockPileRecord p;
+core::LockPile read_pile(const pqxx::row& row) {
+  core::LockPile p;
   p.lock_id = row[0].as<std::string>();
   p.charge_point_id = row[1].as<std::string>();
   p.status = row[2].as<std::string>();
@@ -79,8 +79,8 @@ const char* const kSightingColumns =
     " id, lock_id, charge_point_id, connector_id, ts_to_micros(at), source, matched_kind,"
     " matched_value, held, transaction_id, latitude, longitude ";
 
-SightingRecord read_sighting(const pqxx::row& row) {
-  SightingRecord s;
+core::Sighting read_sighting(const pqxx::row& row) {
+  core::Sighting s;
   s.id = row[0].as<std::int64_t>();
   s.lock_id = row[1].as<std::string>();
   s.charge_point_id = row[2].as<std::string>();
@@ -92,7 +92,7 @@ SightingRecord read_sighting(const pqxx::row& row) {
   s.held = row[8].as<bool>();
   s.transaction_id = optional_int(row[9]);
   if (!row[10].is_null() && !row[11].is_null())
-    s.location = GeoLocation{row[10].as<double>(), row[11].as<double>()};
+    s.location = core::GeoLocation{row[10].as<double>(), row[11].as<double>()};
   return s;
 }
 
@@ -100,8 +100,8 @@ std::optional<std::string> id_text(const std::optional<std::int64_t>& id) {
   return id ? std::optional<std::string>(std::to_string(*id)) : std::nullopt;
 }
 
-std::vector<LockRecord> read_locks(const pqxx::result& result) {
-  std::vector<LockRecord> out;
+std::vector<core::LockRecord> read_locks(const pqxx::result& result) {
+  std::vector<core::LockRecord> out;
   for (const auto& row : result) out.push_back(read_lock(row));
   return out;
 }
@@ -110,15 +110,15 @@ std::string select_locks(const std::string& where) {
   return std::string("SELECT") + kColumns + "FROM vehicle_locks l WHERE " + where;
 }
 
-class PgLockStore final : public LockStore {
+class PgLockStore final : public core::LockStore {
  public:
   explicit PgLockStore(Database::Impl& db) : db_(db) {}
 
-  Created create(const NewLock& lock) override {
+  Created create(const core::NewLock& lock) override {
     return db_.transact([&](pqxx::work& txn) {
       // Serialises lock requests of one vehicle (and checks it exists).
       if (txn.exec_params("SELECT 1 FROM vehicles WHERE vin = $1 FOR UPDATE", lock.vin).empty())
-        throw NotFoundError("no vehicle " + lock.vin);
+        throw core::RowNotFoundError("no vehicle " + lock.vin);
       const auto existing =
           txn.exec_params(select_locks("l.vin = $1 AND" + std::string(kActive)), lock.vin);
       if (!existing.empty()) return Created{read_lock(existing[0]), false};
@@ -141,16 +141,17 @@ class PgLockStore final : public LockStore {
     });
   }
 
-  std::optional<LockRecord> find(const std::string& id) override {
+  std::optional<core::LockRecord> find(const std::string& id) override {
     return one(select_locks("l.id = $1"), id);
   }
 
-  std::optional<LockRecord> active_for_vehicle(const std::string& vin) override {
+  std::optional<core::LockRecord> active_for_vehicle(const std::string& vin) override {
     return one(select_locks("l.vin = $1 AND" + std::string(kActive)), vin);
   }
 
-  std::optional<LockRecord> active_for_identifier(const IdentifierProbe& probe) override {
-    return db_.transact([&](pqxx::work& txn) -> std::optional<LockRecord> {
+  std::optional<core::LockRecord> active_for_identifier(
+      const core::IdentifierProbe& probe) override {
+    return db_.transact([&](pqxx::work& txn) -> std::optional<core::LockRecord> {
       const auto result = txn.exec_params(
           select_locks(std::string(kActive) +
                        "AND (l.vin = $3 OR EXISTS (SELECT 1 FROM vehicle_identifiers i"
@@ -164,7 +165,7 @@ class PgLockStore final : public LockStore {
     });
   }
 
-  std::vector<LockRecord> list(const LockFilter& filter) override {
+  std::vector<core::LockRecord> list(const core::LockFilter& filter) override {
     return db_.transact([&](pqxx::work& txn) {
       return read_locks(txn.exec_params(
           select_locks("($1::text IS NULL OR l.status = $1) AND ($2::text IS NULL OR"
@@ -177,7 +178,7 @@ class PgLockStore final : public LockStore {
     });
   }
 
-  int requested_since(const std::string& vin, Timestamp since) override {
+  int requested_since(const std::string& vin, core::Timestamp since) override {
     return db_.transact([&](pqxx::work& txn) {
       return txn
           .exec_params1(
@@ -188,7 +189,7 @@ class PgLockStore final : public LockStore {
     });
   }
 
-  std::vector<LockRecord> expiring_before(Timestamp before) override {
+  std::vector<core::LockRecord> expiring_before(core::Timestamp before) override {
     return db_.transact([&](pqxx::work& txn) {
       return read_locks(
           txn.exec_params(select_locks(std::string(kActive) + "AND l.expires_at < micros_to_ts($1)"
@@ -197,28 +198,28 @@ class PgLockStore final : public LockStore {
     });
   }
 
-  std::vector<LockRecord> list_active() override {
+  std::vector<core::LockRecord> list_active() override {
     return db_.transact([&](pqxx::work& txn) {
       return read_locks(txn.exec(select_locks(std::string(kActive) + "ORDER BY l.created_at")));
     });
   }
 
-  std::vector<LockRecord> list_for_owner(std::int64_t owner_id) override {
+  std::vector<core::LockRecord> list_for_owner(std::int64_t owner_id) override {
     return db_.transact([&](pqxx::work& txn) {
       return read_locks(txn.exec_params(
           select_locks("l.owner_id = $1 ORDER BY l.created_at DESC, l.id"), owner_id));
     });
   }
 
-  std::vector<LockRecord> engaged_at(const std::string& charge_point_id) override {
+  std::vector<core::LockRecord> engaged_at(const std::string& charge_point_id) override {
     return db_.transact([&](pqxx::work& txn) {
       return read_locks(txn.exec_params(
           select_locks("l.status = 'engaged' AND l.charge_point_id = $1"), charge_point_id));
     });
   }
 
-  std::optional<LockRecord> update(const LockUpdate& u) override {
-    return db_.transact([&](pqxx::work& txn) -> std::optional<LockRecord> {
+  std::optional<core::LockRecord> update(const core::LockUpdate& u) override {
+    return db_.transact([&](pqxx::work& txn) -> std::optional<core::LockRecord> {
       const auto current =
           txn.exec_params("SELECT status FROM vehicle_locks WHERE id = $1 FOR UPDATE", u.lock_id);
       if (current.empty()) return std::nullopt;
@@ -254,9 +255,9 @@ class PgLockStore final : public LockStore {
     });
   }
 
-  void put_pile(const LockPileRecord& p) override { put_piles({p}); }
+  void put_pile(const core::LockPile& p) override { put_piles({p}); }
 
-  void put_piles(const std::vector<LockPileRecord>& piles) override {
+  void put_piles(const std::vector<core::LockPile>& piles) override {
     static const std::vector<std::string> columns{"{}",         "{}",         "{}",
                                                   "{}::bigint", "{}::bigint", "{}"};
     db_.transact([&](pqxx::work& txn) {
@@ -268,7 +269,7 @@ class PgLockStore final : public LockStore {
                 " command_id = excluded.command_id, unlock_command_id = excluded.unlock_command_id,"
                 " detail = excluded.detail, updated_at = now()",
                 piles.size(), [&](std::size_t i, TextParams& params) {
-                  const LockPileRecord& p = piles[i];
+                  const core::LockPile& p = piles[i];
                   params.push_back(p.lock_id);
                   params.push_back(p.charge_point_id);
                   params.push_back(p.status);
@@ -279,9 +280,9 @@ class PgLockStore final : public LockStore {
     });
   }
 
-  std::vector<LockPileRecord> piles(const std::string& lock_id) override {
+  std::vector<core::LockPile> piles(const std::string& lock_id) override {
     return db_.transact([&](pqxx::work& txn) {
-      std::vector<LockPileRecord> out;
+      std::vector<core::LockPile> out;
       for (const auto& row : txn.exec_params(std::string("SELECT") + kPileColumns + kPileFrom +
                                                  "WHERE p.lock_id = $1 ORDER BY p.charge_point_id",
                                              lock_id))
@@ -290,11 +291,11 @@ class PgLockStore final : public LockStore {
     });
   }
 
-  std::vector<LockPileRecord> piles_page(const std::string& lock_id,
+  std::vector<core::LockPile> piles_page(const std::string& lock_id,
                                          const std::optional<std::string>& status,
                                          const std::string& after, int limit) override {
     return db_.transact([&](pqxx::work& txn) {
-      std::vector<LockPileRecord> out;
+      std::vector<core::LockPile> out;
       for (const auto& row :
            txn.exec_params(std::string("SELECT") + kPileColumns + kPileFrom +
                                "WHERE p.lock_id = $1"
@@ -306,9 +307,9 @@ class PgLockStore final : public LockStore {
     });
   }
 
-  std::vector<LockPileCount> pile_counts(const std::string& lock_id) override {
+  std::vector<core::LockPileCount> pile_counts(const std::string& lock_id) override {
     return db_.transact([&](pqxx::work& txn) {
-      std::vector<LockPileCount> out;
+      std::vector<core::LockPileCount> out;
       for (const auto& row : exec_hot(
                txn,
                "SELECT p.status, cp.connected_node IS NOT NULL, count(*)::integer"
@@ -330,7 +331,7 @@ class PgLockStore final : public LockStore {
     });
   }
 
-  std::vector<std::string> add_piles(const std::vector<LockPileRecord>& piles) override {
+  std::vector<std::string> add_piles(const std::vector<core::LockPile>& piles) override {
     static const std::vector<std::string> columns{"{}", "{}", "{}", "{}::bigint"};
     std::vector<std::string> inserted;
     db_.transact([&](pqxx::work& txn) {
@@ -354,13 +355,13 @@ class PgLockStore final : public LockStore {
   }
 
   std::vector<std::string> change_piles(const std::string& lock_id,
-                                        const std::vector<LockPileChange>& changes) override {
+                                        const std::vector<core::LockPileChange>& changes) override {
     if (changes.empty()) return {};
     std::vector<std::string> piles, statuses, expected_statuses;
     std::vector<std::optional<std::string>> commands, unlocks, details, retries, expected_commands,
         expected_unlocks;
     std::vector<std::string> attempts;
-    for (const LockPileChange& c : changes) {
+    for (const core::LockPileChange& c : changes) {
       piles.push_back(c.next.charge_point_id);
       statuses.push_back(c.next.status);
       commands.push_back(id_text(c.next.command_id));
@@ -405,10 +406,10 @@ class PgLockStore final : public LockStore {
     });
   }
 
-  std::vector<LockPileRecord> piles_of(const std::string& lock_id,
+  std::vector<core::LockPile> piles_of(const std::string& lock_id,
                                        const std::vector<std::string>& charge_point_ids) override {
     return db_.transact([&](pqxx::work& txn) {
-      std::vector<LockPileRecord> out;
+      std::vector<core::LockPile> out;
       for (const auto& row :
            exec_hot(txn,
                     std::string("SELECT") + kPileColumns + kPileFrom +
@@ -419,9 +420,9 @@ class PgLockStore final : public LockStore {
     });
   }
 
-  std::vector<LockPileRecord> piles_due(Timestamp now) override {
+  std::vector<core::LockPile> piles_due(core::Timestamp now) override {
     return db_.transact([&](pqxx::work& txn) {
-      std::vector<LockPileRecord> out;
+      std::vector<core::LockPile> out;
       for (const auto& row :
            txn.exec_params(std::string("SELECT") + kPileColumns + kPileFrom +
                                "WHERE p.retry_at IS NOT NULL AND p.retry_at <= micros_to_ts($1)"
@@ -432,9 +433,9 @@ class PgLockStore final : public LockStore {
     });
   }
 
-  std::optional<LockPileRecord> pile(const std::string& lock_id,
+  std::optional<core::LockPile> pile(const std::string& lock_id,
                                      const std::string& charge_point_id) override {
-    return db_.transact([&](pqxx::work& txn) -> std::optional<LockPileRecord> {
+    return db_.transact([&](pqxx::work& txn) -> std::optional<core::LockPile> {
       const auto result = txn.exec_params(std::string("SELECT") + kPileColumns + kPileFrom +
                                               "WHERE p.lock_id = $1 AND p.charge_point_id = $2",
                                           lock_id, charge_point_id);
@@ -443,14 +444,14 @@ class PgLockStore final : public LockStore {
     });
   }
 
-  std::vector<LockTransitionRecord> transitions(const std::string& lock_id) override {
+  std::vector<core::LockTransition> transitions(const std::string& lock_id) override {
     return db_.transact([&](pqxx::work& txn) {
-      std::vector<LockTransitionRecord> out;
+      std::vector<core::LockTransition> out;
       for (const auto& row :
            txn.exec_params("SELECT id, lock_id, ts_to_micros(at), from_status, to_status, cause"
                            " FROM vehicle_lock_transitions WHERE lock_id = $1 ORDER BY id",
                            lock_id)) {
-        LockTransitionRecord t;
+        core::LockTransition t;
         t.id = row[0].as<std::int64_t>();
         t.lock_id = row[1].as<std::string>();
         t.at = from_micros(row[2].as<std::int64_t>());
@@ -493,7 +494,7 @@ class PgLockStore final : public LockStore {
     });
   }
 
-  SightingRecord add_sighting(const NewSighting& n) override {
+  core::Sighting add_sighting(const core::NewSighting& n) override {
     return db_.transact([&](pqxx::work& txn) {
       return read_sighting(txn.exec_params1(
           "INSERT INTO vehicle_lock_sightings (lock_id, charge_point_id, connector_id, source,"
@@ -506,9 +507,9 @@ class PgLockStore final : public LockStore {
     });
   }
 
-  std::vector<SightingRecord> sightings(const std::string& lock_id) override {
+  std::vector<core::Sighting> sightings(const std::string& lock_id) override {
     return db_.transact([&](pqxx::work& txn) {
-      std::vector<SightingRecord> out;
+      std::vector<core::Sighting> out;
       for (const auto& row :
            txn.exec_params(std::string("SELECT") + kSightingColumns +
                                "FROM vehicle_lock_sightings WHERE lock_id = $1 ORDER BY id",
@@ -519,8 +520,8 @@ class PgLockStore final : public LockStore {
   }
 
  private:
-  std::optional<LockRecord> one(const std::string& sql, const std::string& param) {
-    return db_.transact([&](pqxx::work& txn) -> std::optional<LockRecord> {
+  std::optional<core::LockRecord> one(const std::string& sql, const std::string& param) {
+    return db_.transact([&](pqxx::work& txn) -> std::optional<core::LockRecord> {
       const auto result = txn.exec_params(sql, param);
       if (result.empty()) return std::nullopt;
       return read_lock(result[0]);
@@ -532,7 +533,7 @@ class PgLockStore final : public LockStore {
 
 }  // namespace
 
-std::unique_ptr<LockStore> make_lock_store(Database::Impl& db) {
+std::unique_ptr<core::LockStore> make_lock_store(Database::Impl& db) {
   return std::make_unique<PgLockStore>(db);
 }
 

@@ -1,5 +1,5 @@
-// PostgreSQL MessageLogStore.
-#include "storage/message_log_store.h"
+// PostgreSQL core::MessageLogStore.
+#include "core/stores/message_log_store.h"
 
 #include "storage/postgres/database_impl.h"
 #include "storage/postgres/record_rows.h"
@@ -8,33 +8,32 @@ namespace chargelock::storage::postgres {
 
 namespace {
 
-class PgMessageLogStore final : public MessageLogStore {
+class PgMessageLogStore final : public core::MessageLogStore {
  public:
   explicit PgMessageLogStore(Database::Impl& db) : db_(db) {}
 
   // COPY, not INSERT: the log takes two rows per OCPP message, and COPY
   // costs PostgreSQL a fraction of a parameterised multi-row INSERT per row
   // (measured: the INSERT was the writer's limit at ~40k messages/s).
-  void append(const std::vector<LoggedFrame>& frames) override {
+  void append(const std::vector<core::LoggedFrame>& frames) override {
     if (frames.empty()) return;
     static const std::vector<std::string> columns{"charge_point_id", "direction", "frame",
                                                   "received_at"};
     db_.transact([&](pqxx::work& txn) {
       pqxx::stream_to copy(txn, "message_log", columns);
       // COPY inserts rows in order, so ids follow arrival order.
-      for (const LoggedFrame& f : frames)
-        copy << std::make_tuple(
-            f.charge_point_id,
-            std::string(f.direction == MessageDirection::Incoming ? "in" : "out"), f.frame,
-            copy_timestamp(f.received_at));
+      for (const core::LoggedFrame& f : frames)
+        copy << std::make_tuple(f.charge_point_id, std::string(core::to_string(f.direction)),
+                                f.frame, copy_timestamp(f.received_at));
       copy.complete();
     });
   }
 
-  std::vector<LoggedFrame> page(const std::string& charge_point_id,
-                                std::optional<std::int64_t> before_id, std::size_t limit) override {
+  std::vector<core::LoggedFrame> page(const std::string& charge_point_id,
+                                      std::optional<std::int64_t> before_id,
+                                      std::size_t limit) override {
     return db_.transact([&](pqxx::work& txn) {
-      std::vector<LoggedFrame> out;
+      std::vector<core::LoggedFrame> out;
       for (const auto& row :
            txn.exec_params(std::string("SELECT ") + kLoggedFrameColumns +
                                " FROM message_log WHERE charge_point_id = $1 AND ($2::bigint IS "
@@ -47,10 +46,11 @@ class PgMessageLogStore final : public MessageLogStore {
     });
   }
 
-  std::vector<LoggedFrame> containing(const std::string& charge_point_id, const std::string& needle,
-                                      Timestamp since, std::size_t limit) override {
+  std::vector<core::LoggedFrame> containing(const std::string& charge_point_id,
+                                            const std::string& needle, core::Timestamp since,
+                                            std::size_t limit) override {
     return db_.transact([&](pqxx::work& txn) {
-      std::vector<LoggedFrame> out;
+      std::vector<core::LoggedFrame> out;
       // strpos, not LIKE: the needle is data, never a pattern.
       for (const auto& row : txn.exec_params(std::string("SELECT ") + kLoggedFrameColumns +
                                                  " FROM message_log WHERE charge_point_id = $1 AND "
@@ -69,7 +69,7 @@ class PgMessageLogStore final : public MessageLogStore {
 
 }  // namespace
 
-std::unique_ptr<MessageLogStore> make_message_log_store(Database::Impl& db) {
+std::unique_ptr<core::MessageLogStore> make_message_log_store(Database::Impl& db) {
   return std::make_unique<PgMessageLogStore>(db);
 }
 

@@ -1,5 +1,5 @@
-// PostgreSQL MeterValueStore.
-#include "storage/meter_value_store.h"
+// PostgreSQL core::MeterValueStore.
+#include "core/stores/meter_value_store.h"
 
 #include <array>
 
@@ -11,13 +11,13 @@ namespace {
 
 // COPY: for PostgreSQL a fraction of the cost per row of a parameterised
 // multi-row INSERT, and a MeterValues call brings several rows.
-void write_meter_values(pqxx::work& txn, const std::vector<MeterValueRecord>& values) {
+void write_meter_values(pqxx::work& txn, const std::vector<core::MeterValueRecord>& values) {
   static const std::vector<std::string> columns{
       "charge_point_id", "connector_id", "transaction_id", "timestamp", "value", "context",
       "format",          "measurand",    "phase",          "location",  "unit"};
   const auto text = [](const std::optional<std::string>& v) { return v ? v->c_str() : nullptr; };
   pqxx::stream_to copy(txn, "meter_values", columns);
-  for (const MeterValueRecord& v : values) {
+  for (const core::MeterValueRecord& v : values) {
     const std::string connector = std::to_string(v.connector_id);
     const std::string transaction = v.transaction_id ? std::to_string(*v.transaction_id) : "";
     const std::string timestamp = copy_timestamp(v.timestamp);
@@ -42,14 +42,14 @@ void write_meter_values(pqxx::work& txn, const std::vector<MeterValueRecord>& va
 class DeferredMeterValues final : public DeferredWrites {
  public:
   void flush(pqxx::work& txn) override { write_meter_values(txn, values); }
-  std::vector<MeterValueRecord> values;
+  std::vector<core::MeterValueRecord> values;
 };
 
-class PgMeterValueStore final : public MeterValueStore {
+class PgMeterValueStore final : public core::MeterValueStore {
  public:
   explicit PgMeterValueStore(Database::Impl& db) : db_(db) {}
 
-  void append(const std::vector<MeterValueRecord>& values) override {
+  void append(const std::vector<core::MeterValueRecord>& values) override {
     if (values.empty()) return;
     if (auto* later = db_.deferred<DeferredMeterValues>()) {
       later->values.insert(later->values.end(), values.begin(), values.end());
@@ -58,15 +58,15 @@ class PgMeterValueStore final : public MeterValueStore {
     db_.transact([&](pqxx::work& txn) { write_meter_values(txn, values); });
   }
 
-  std::vector<MeterValueRecord> for_transaction(int transaction_id) override {
+  std::vector<core::MeterValueRecord> for_transaction(int transaction_id) override {
     return db_.transact([&](pqxx::work& txn) {
-      std::vector<MeterValueRecord> out;
+      std::vector<core::MeterValueRecord> out;
       for (const auto& row : txn.exec_params(
                "SELECT charge_point_id, connector_id, transaction_id, ts_to_micros(timestamp),"
                " value, context, format, measurand, phase, location, unit FROM meter_values"
                " WHERE transaction_id = $1 ORDER BY timestamp, id",
                transaction_id)) {
-        MeterValueRecord v;
+        core::MeterValueRecord v;
         v.charge_point_id = row[0].as<std::string>();
         v.connector_id = row[1].as<int>();
         v.transaction_id = optional_int(row[2]);
@@ -90,7 +90,7 @@ class PgMeterValueStore final : public MeterValueStore {
 
 }  // namespace
 
-std::unique_ptr<MeterValueStore> make_meter_value_store(Database::Impl& db) {
+std::unique_ptr<core::MeterValueStore> make_meter_value_store(Database::Impl& db) {
   return std::make_unique<PgMeterValueStore>(db);
 }
 

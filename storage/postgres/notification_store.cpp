@@ -1,5 +1,5 @@
-// PostgreSQL NotificationStore.
-#include "storage/notification_store.h"
+// PostgreSQL core::NotificationStore.
+#include "core/stores/notification_store.h"
 
 #include <algorithm>
 
@@ -9,8 +9,8 @@ namespace chargelock::storage::postgres {
 
 namespace {
 
-NotificationRecord read_notification(const pqxx::row& row) {
-  NotificationRecord n;
+core::Notification read_notification(const pqxx::row& row) {
+  core::Notification n;
   n.id = row[0].as<std::int64_t>();
   n.owner_id = row[1].as<std::int64_t>();
   n.kind = row[2].as<std::string>();
@@ -19,14 +19,14 @@ NotificationRecord read_notification(const pqxx::row& row) {
   return n;
 }
 
-class PgNotificationStore final : public NotificationStore {
+class PgNotificationStore final : public core::NotificationStore {
  public:
   explicit PgNotificationStore(Database::Impl& db) : db_(db) {}
 
-  NotificationRecord add(std::int64_t owner_id, const std::string& kind,
+  core::Notification add(std::int64_t owner_id, const std::string& kind,
                          const std::string& body_json) override {
     return db_.transact([&](pqxx::work& txn) {
-      NotificationRecord stored = read_notification(txn.exec_params1(
+      core::Notification stored = read_notification(txn.exec_params1(
           "INSERT INTO owner_notifications (owner_id, kind, body) VALUES ($1, $2, $3)"
           " RETURNING id, owner_id, kind, body, ts_to_micros(created_at)",
           owner_id, kind, body_json));
@@ -40,10 +40,10 @@ class PgNotificationStore final : public NotificationStore {
     });
   }
 
-  std::vector<NotificationRecord> list(std::int64_t owner_id, std::int64_t after_id,
+  std::vector<core::Notification> list(std::int64_t owner_id, std::int64_t after_id,
                                        int limit) override {
     return db_.transact([&](pqxx::work& txn) {
-      std::vector<NotificationRecord> out;
+      std::vector<core::Notification> out;
       for (const auto& row : txn.exec_params(
                "SELECT id, owner_id, kind, body, ts_to_micros(created_at)"
                " FROM owner_notifications WHERE owner_id = $1 AND id > $2 ORDER BY id LIMIT $3",
@@ -59,7 +59,7 @@ class PgNotificationStore final : public NotificationStore {
 
 }  // namespace
 
-std::unique_ptr<NotificationStore> make_notification_store(Database::Impl& db) {
+std::unique_ptr<core::NotificationStore> make_notification_store(Database::Impl& db) {
   return std::make_unique<PgNotificationStore>(db);
 }
 

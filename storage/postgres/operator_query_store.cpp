@@ -1,5 +1,5 @@
-// PostgreSQL OperatorQueryStore.
-#include "storage/operator_query_store.h"
+// PostgreSQL core::OperatorQueryStore.
+#include "core/stores/operator_query_store.h"
 
 #include "storage/postgres/database_impl.h"
 #include "storage/postgres/record_rows.h"
@@ -9,14 +9,14 @@ namespace chargelock::storage {
 namespace postgres {
 namespace {
 
-class PgOperatorQueryStore final : public OperatorQueryStore {
+class PgOperatorQueryStore final : public core::OperatorQueryStore {
  public:
   explicit PgOperatorQueryStore(Database::Impl& db) : db_(db) {}
 
-  std::vector<LoggedFrame> messages_after(const std::string& charge_point_id, std::int64_t after_id,
-                                          std::size_t limit) override {
+  std::vector<core::LoggedFrame> messages_after(const std::string& charge_point_id,
+                                                std::int64_t after_id, std::size_t limit) override {
     return db_.transact([&](pqxx::work& txn) {
-      std::vector<LoggedFrame> out;
+      std::vector<core::LoggedFrame> out;
       for (const auto& row :
            txn.exec_params(std::string("SELECT ") + kLoggedFrameColumns +
                                " FROM message_log WHERE charge_point_id = $1 AND id > $2"
@@ -28,13 +28,16 @@ class PgOperatorQueryStore final : public OperatorQueryStore {
     });
   }
 
-  std::vector<ConnectorStatusRecord> all_connectors() override {
+  std::vector<core::ConnectorStatus> connectors_between(const std::string& after,
+                                                        const std::string& through) override {
     return db_.transact([&](pqxx::work& txn) {
-      std::vector<ConnectorStatusRecord> out;
-      for (const auto& row :
-           txn.exec("SELECT charge_point_id, connector_id, status, error_code, info, vendor_id,"
-                    " vendor_error_code, ts_to_micros(status_timestamp), ts_to_micros(updated_at)"
-                    " FROM connectors ORDER BY charge_point_id, connector_id")) {
+      std::vector<core::ConnectorStatus> out;
+      for (const auto& row : txn.exec_params(
+               "SELECT charge_point_id, connector_id, status, error_code, info, vendor_id,"
+               " vendor_error_code, ts_to_micros(status_timestamp), ts_to_micros(updated_at)"
+               " FROM connectors WHERE charge_point_id > $1 AND charge_point_id <= $2"
+               " ORDER BY charge_point_id, connector_id",
+               after, through)) {
         out.push_back(read_connector_status(row));
       }
       return out;
@@ -46,10 +49,10 @@ class PgOperatorQueryStore final : public OperatorQueryStore {
 };
 
 }  // namespace
-}  // namespace postgres
 
-std::unique_ptr<OperatorQueryStore> make_operator_query_store(Database& database) {
-  return std::make_unique<postgres::PgOperatorQueryStore>(database.impl());
+std::unique_ptr<core::OperatorQueryStore> make_operator_query_store(Database::Impl& db) {
+  return std::make_unique<PgOperatorQueryStore>(db);
 }
 
+}  // namespace postgres
 }  // namespace chargelock::storage

@@ -4,8 +4,8 @@
 
 namespace chargelock::storage::postgres {
 
-ConnectorStatusRecord read_connector_status(const pqxx::row& row) {
-  ConnectorStatusRecord r;
+core::ConnectorStatus read_connector_status(const pqxx::row& row) {
+  core::ConnectorStatus r;
   r.charge_point_id = row[0].as<std::string>();
   r.connector_id = row[1].as<int>();
   r.status = row[2].as<std::string>();
@@ -18,12 +18,12 @@ ConnectorStatusRecord read_connector_status(const pqxx::row& row) {
   return r;
 }
 
-LoggedFrame read_logged_frame(const pqxx::row& row) {
-  LoggedFrame f;
+core::LoggedFrame read_logged_frame(const pqxx::row& row) {
+  core::LoggedFrame f;
   f.id = row[0].as<std::int64_t>();
   f.charge_point_id = row[1].as<std::string>();
-  f.direction =
-      row[2].as<std::string>() == "in" ? MessageDirection::Incoming : MessageDirection::Outgoing;
+  f.direction = core::frame_direction_from_string(row[2].as<std::string>())
+                    .value_or(core::FrameDirection::Outgoing);
   f.frame = row[3].as<std::string>();
   f.received_at = from_micros(row[4].as<std::int64_t>());
   return f;

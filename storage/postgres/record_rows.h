@@ -5,19 +5,19 @@
 
 #include <pqxx/pqxx>
 
-#include "storage/connector_store.h"
-#include "storage/message_log_store.h"
+#include "core/stores/connector_store.h"
+#include "core/stores/message_log_store.h"
 
 namespace chargelock::storage::postgres {
 
 // Columns: charge_point_id, connector_id, status, error_code, info,
 // vendor_id, vendor_error_code, status timestamp (micros), updated/received
 // time (micros). Works for `connectors` and `connector_status_history`.
-ConnectorStatusRecord read_connector_status(const pqxx::row& row);
+core::ConnectorStatus read_connector_status(const pqxx::row& row);
 
 // SELECT list of read_logged_frame() on table message_log.
 inline constexpr const char* kLoggedFrameColumns =
     "id, charge_point_id, direction, frame, ts_to_micros(received_at)";
-LoggedFrame read_logged_frame(const pqxx::row& row);
+core::LoggedFrame read_logged_frame(const pqxx::row& row);
 
 }  // namespace chargelock::storage::postgres

@@ -1,5 +1,5 @@
-// PostgreSQL TransactionStore.
-#include "storage/transaction_store.h"
+// PostgreSQL core::TransactionStore.
+#include "core/stores/transaction_store.h"
 
 #include "storage/postgres/database_impl.h"
 
@@ -12,8 +12,8 @@ const char* const kSelect =
     " ts_to_micros(start_timestamp), reservation_id, meter_stop, ts_to_micros(stop_timestamp),"
     " stop_reason, stop_id_tag FROM transactions";
 
-TransactionRecord read_transaction(const pqxx::row& row) {
-  TransactionRecord r;
+core::TransactionRecord read_transaction(const pqxx::row& row) {
+  core::TransactionRecord r;
   r.id = row[0].as<int>();
   r.charge_point_id = row[1].as<std::string>();
   r.connector_id = row[2].as<int>();
@@ -28,11 +28,11 @@ TransactionRecord read_transaction(const pqxx::row& row) {
   return r;
 }
 
-class PgTransactionStore final : public TransactionStore {
+class PgTransactionStore final : public core::TransactionStore {
  public:
   explicit PgTransactionStore(Database::Impl& db) : db_(db) {}
 
-  StartOutcome start(const TransactionStart& s) override {
+  core::StartOutcome start(const core::TransactionStart& s) override {
     return db_.transact([&](pqxx::work& txn) {
       // The no-op DO UPDATE makes RETURNING yield the existing row's id;
       // xmax = 0 only for a freshly inserted row.
@@ -44,11 +44,11 @@ class PgTransactionStore final : public TransactionStore {
           " RETURNING id, (xmax = 0)",
           s.charge_point_id, s.connector_id, s.id_tag, s.meter_start, to_micros(s.timestamp),
           s.reservation_id);
-      return StartOutcome{row[0].as<int>(), row[1].as<bool>()};
+      return core::StartOutcome{row[0].as<int>(), row[1].as<bool>()};
     });
   }
 
-  bool stop(const TransactionStop& s) override {
+  bool stop(const core::TransactionStop& s) override {
     return db_.transact([&](pqxx::work& txn) {
       return txn.exec_params(
                     "UPDATE transactions SET meter_stop = $2, stop_timestamp = micros_to_ts($3),"
@@ -58,17 +58,17 @@ class PgTransactionStore final : public TransactionStore {
     });
   }
 
-  std::optional<TransactionRecord> find(int transaction_id) override {
-    return db_.transact([&](pqxx::work& txn) -> std::optional<TransactionRecord> {
+  std::optional<core::TransactionRecord> find(int transaction_id) override {
+    return db_.transact([&](pqxx::work& txn) -> std::optional<core::TransactionRecord> {
       const auto result = exec_hot(txn, std::string(kSelect) + " WHERE id = $1", transaction_id);
       if (result.empty()) return std::nullopt;
       return read_transaction(result[0]);
     });
   }
 
-  std::vector<TransactionRecord> open_for_id_tag(const std::string& id_tag) override {
+  std::vector<core::TransactionRecord> open_for_id_tag(const std::string& id_tag) override {
     return db_.transact([&](pqxx::work& txn) {
-      std::vector<TransactionRecord> out;
+      std::vector<core::TransactionRecord> out;
       for (const auto& row : txn.exec_params(
                std::string(kSelect) + " WHERE id_tag = $1 AND stop_timestamp IS NULL ORDER BY id",
                id_tag))
@@ -77,10 +77,11 @@ class PgTransactionStore final : public TransactionStore {
     });
   }
 
-  std::vector<TransactionRecord> list(const std::optional<std::string>& charge_point_id,
-                                      std::optional<int> before_id, std::size_t limit) override {
+  std::vector<core::TransactionRecord> list(const std::optional<std::string>& charge_point_id,
+                                            std::optional<int> before_id,
+                                            std::size_t limit) override {
     return db_.transact([&](pqxx::work& txn) {
-      std::vector<TransactionRecord> out;
+      std::vector<core::TransactionRecord> out;
       for (const auto& row :
            txn.exec_params(std::string(kSelect) +
                                " WHERE ($1::text IS NULL OR charge_point_id = $1)"
@@ -97,7 +98,7 @@ class PgTransactionStore final : public TransactionStore {
 
 }  // namespace
 
-std::unique_ptr<TransactionStore> make_transaction_store(Database::Impl& db) {
+std::unique_ptr<core::TransactionStore> make_transaction_store(Database::Impl& db) {
   return std::make_unique<PgTransactionStore>(db);
 }
 

@@ -1,5 +1,5 @@
-// PostgreSQL VehicleStore.
-#include "storage/vehicle_store.h"
+// PostgreSQL core::VehicleStore.
+#include "core/stores/vehicle_store.h"
 
 #include <fmt/format.h>
 
@@ -16,8 +16,8 @@ const char* const kColumns =
     " ts_to_micros(v.low_battery_prompted_at), ts_to_micros(r.created_at) ";
 const char* const kFrom = " FROM vehicle_registrations r JOIN vehicles v ON v.vin = r.vin ";
 
-VehicleRecord read_vehicle(pqxx::work& txn, const pqxx::row& row) {
-  VehicleRecord v;
+core::Vehicle read_vehicle(pqxx::work& txn, const pqxx::row& row) {
+  core::Vehicle v;
   v.vin = row[0].as<std::string>();
   v.owner_id = row[1].as<std::int64_t>();
   v.verified = row[2].as<bool>();
@@ -26,10 +26,10 @@ VehicleRecord read_vehicle(pqxx::work& txn, const pqxx::row& row) {
     v.verified_by = optional_text(row[4]);
   }
   if (!row[5].is_null() && !row[8].is_null()) {
-    VehicleState state;
+    core::VehicleState state;
     state.soc = row[5].as<double>();
     if (!row[6].is_null() && !row[7].is_null())
-      state.location = GeoLocation{row[6].as<double>(), row[7].as<double>()};
+      state.location = core::GeoLocation{row[6].as<double>(), row[7].as<double>()};
     state.reported_at = from_micros(row[8].as<std::int64_t>());
     v.state = state;
   }
@@ -47,13 +47,13 @@ VehicleRecord read_vehicle(pqxx::work& txn, const pqxx::row& row) {
   return v;
 }
 
-std::vector<VehicleRecord> read_vehicles(pqxx::work& txn, const pqxx::result& result) {
-  std::vector<VehicleRecord> out;
+std::vector<core::Vehicle> read_vehicles(pqxx::work& txn, const pqxx::result& result) {
+  std::vector<core::Vehicle> out;
   for (const auto& row : result) out.push_back(read_vehicle(txn, row));
   return out;
 }
 
-std::optional<VehicleRecord> registration_in(pqxx::work& txn, const std::string& vin,
+std::optional<core::Vehicle> registration_in(pqxx::work& txn, const std::string& vin,
                                              std::int64_t owner_id) {
   const auto result = txn.exec_params(
       std::string("SELECT") + kColumns + kFrom + "WHERE r.vin = $1 AND r.owner_id = $2", vin,
@@ -62,11 +62,11 @@ std::optional<VehicleRecord> registration_in(pqxx::work& txn, const std::string&
   return read_vehicle(txn, result[0]);
 }
 
-class PgVehicleStore final : public VehicleStore {
+class PgVehicleStore final : public core::VehicleStore {
  public:
   explicit PgVehicleStore(Database::Impl& db) : db_(db) {}
 
-  VehicleRecord put(const NewVehicle& vehicle) override {
+  core::Vehicle put(const core::NewVehicle& vehicle) override {
     return db_.transact([&](pqxx::work& txn) {
       try {
         txn.exec_params("INSERT INTO vehicles (vin) VALUES ($1) ON CONFLICT (vin) DO NOTHING",
@@ -76,25 +76,26 @@ class PgVehicleStore final : public VehicleStore {
             " ON CONFLICT (vin, owner_id) DO NOTHING",
             vehicle.vin, vehicle.owner_id);
       } catch (const pqxx::foreign_key_violation&) {
-        throw NotFoundError("no owner " + std::to_string(vehicle.owner_id));
+        throw core::RowNotFoundError("no owner " + std::to_string(vehicle.owner_id));
       }
       txn.exec_params("DELETE FROM vehicle_identifiers WHERE vin = $1 AND owner_id = $2",
                       vehicle.vin, vehicle.owner_id);
-      for (const VehicleIdentifier& id : vehicle.identifiers) {
+      for (const core::VehicleIdentifier& id : vehicle.identifiers) {
         const auto taken = txn.exec_params(
             "INSERT INTO vehicle_identifiers (kind, value, match_key, vin, owner_id)"
             " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (kind, value, owner_id) DO NOTHING"
             " RETURNING vin",
             id.kind, id.value, id.match_key, vehicle.vin, vehicle.owner_id);
         if (taken.empty())
-          throw ConflictError(id.kind + " " + id.value + " is on another of your vehicles");
+          throw core::RowConflictError(id.kind + " " + id.value +
+                                       " is on another of your vehicles");
       }
       return *registration_in(txn, vehicle.vin, vehicle.owner_id);
     });
   }
 
-  std::optional<VehicleRecord> find(const std::string& vin) override {
-    return db_.transact([&](pqxx::work& txn) -> std::optional<VehicleRecord> {
+  std::optional<core::Vehicle> find(const std::string& vin) override {
+    return db_.transact([&](pqxx::work& txn) -> std::optional<core::Vehicle> {
       const auto result = txn.exec_params(
           std::string("SELECT") + kColumns + kFrom + "WHERE r.vin = $1 AND r.owner_id = v.owner_id",
           vin);
@@ -103,12 +104,12 @@ class PgVehicleStore final : public VehicleStore {
     });
   }
 
-  std::optional<VehicleRecord> find_registration(const std::string& vin,
+  std::optional<core::Vehicle> find_registration(const std::string& vin,
                                                  std::int64_t owner_id) override {
     return db_.transact([&](pqxx::work& txn) { return registration_in(txn, vin, owner_id); });
   }
 
-  std::vector<VehicleRecord> registrations(const std::string& vin) override {
+  std::vector<core::Vehicle> registrations(const std::string& vin) override {
     return db_.transact([&](pqxx::work& txn) {
       return read_vehicles(txn, txn.exec_params(std::string("SELECT") + kColumns + kFrom +
                                                     "WHERE r.vin = $1 ORDER BY r.created_at,"
@@ -117,7 +118,7 @@ class PgVehicleStore final : public VehicleStore {
     });
   }
 
-  std::vector<VehicleRecord> list_for_owner(std::int64_t owner_id) override {
+  std::vector<core::Vehicle> list_for_owner(std::int64_t owner_id) override {
     return db_.transact([&](pqxx::work& txn) {
       return read_vehicles(txn, txn.exec_params(std::string("SELECT") + kColumns + kFrom +
                                                     "WHERE r.owner_id = $1 ORDER BY r.vin",
@@ -125,13 +126,14 @@ class PgVehicleStore final : public VehicleStore {
     });
   }
 
-  VehicleRecord verify(const std::string& vin, std::int64_t owner_id,
+  core::Vehicle verify(const std::string& vin, std::int64_t owner_id,
                        const std::string& verified_by) override {
     return db_.transact([&](pqxx::work& txn) {
       // Serialises verifications of one vehicle.
       txn.exec_params("SELECT 1 FROM vehicles WHERE vin = $1 FOR UPDATE", vin);
       if (!registration_in(txn, vin, owner_id))
-        throw NotFoundError("owner " + std::to_string(owner_id) + " has not registered " + vin);
+        throw core::RowNotFoundError("owner " + std::to_string(owner_id) + " has not registered " +
+                                     vin);
       const auto clash = txn.exec_params(
           "SELECT i.kind, i.value, o.vin FROM vehicle_identifiers i"
           " JOIN vehicle_identifiers o ON o.match_key = i.match_key AND o.vin <> i.vin"
@@ -139,8 +141,9 @@ class PgVehicleStore final : public VehicleStore {
           " WHERE i.vin = $1 AND i.owner_id = $2 LIMIT 1",
           vin, owner_id);
       if (!clash.empty())
-        throw ConflictError(fmt::format("{} {} is on verified vehicle {}", clash[0][0].c_str(),
-                                        clash[0][1].c_str(), clash[0][2].c_str()));
+        throw core::RowConflictError(fmt::format("{} {} is on verified vehicle {}",
+                                                 clash[0][0].c_str(), clash[0][1].c_str(),
+                                                 clash[0][2].c_str()));
       txn.exec_params(
           "UPDATE vehicles SET owner_id = $2, verified_at = now(), verified_by = $3,"
           " low_battery_prompted_at = CASE WHEN owner_id IS DISTINCT FROM $2 THEN NULL"
@@ -162,7 +165,7 @@ class PgVehicleStore final : public VehicleStore {
     });
   }
 
-  std::vector<VehicleRecord> find_verified_by_key(const std::string& match_key) override {
+  std::vector<core::Vehicle> find_verified_by_key(const std::string& match_key) override {
     return db_.transact([&](pqxx::work& txn) {
       return read_vehicles(
           txn, txn.exec_params(std::string("SELECT DISTINCT") + kColumns + kFrom +
@@ -180,7 +183,7 @@ class PgVehicleStore final : public VehicleStore {
     });
   }
 
-  bool report_state(const std::string& vin, const VehicleState& state) override {
+  bool report_state(const std::string& vin, const core::VehicleState& state) override {
     std::optional<double> lat, lon;
     if (state.location) {
       lat = state.location->latitude;
@@ -196,7 +199,7 @@ class PgVehicleStore final : public VehicleStore {
     });
   }
 
-  bool claim_low_battery_prompt(const std::string& vin, Timestamp at) override {
+  bool claim_low_battery_prompt(const std::string& vin, core::Timestamp at) override {
     return db_.transact([&](pqxx::work& txn) {
       return txn.exec_params(
                     "UPDATE vehicles SET low_battery_prompted_at = micros_to_ts($2)"
@@ -222,7 +225,7 @@ class PgVehicleStore final : public VehicleStore {
 
 }  // namespace
 
-std::unique_ptr<VehicleStore> make_vehicle_store(Database::Impl& db) {
+std::unique_ptr<core::VehicleStore> make_vehicle_store(Database::Impl& db) {
   return std::make_unique<PgVehicleStore>(db);
 }
 

@@ -1,5 +1,5 @@
-// PostgreSQL WebhookStore (migration 0005).
-#include "storage/webhook_store.h"
+// PostgreSQL core::WebhookStore (migration 0005).
+#include "core/stores/webhook_store.h"
 
 #include <algorithm>
 
@@ -12,8 +12,8 @@ namespace {
 constexpr const char* kWebhookColumns =
     "owner_id, url, secret, ts_to_micros(created_at), ts_to_micros(updated_at)";
 
-WebhookRecord read_webhook(const pqxx::row& row) {
-  WebhookRecord w;
+core::WebhookRecord read_webhook(const pqxx::row& row) {
+  core::WebhookRecord w;
   w.owner_id = row[0].as<std::int64_t>();
   w.url = row[1].as<std::string>();
   w.secret = row[2].as<std::string>();
@@ -29,8 +29,8 @@ std::string delivery_columns(const std::string& p) {
          "last_error, ts_to_micros(" + p + "created_at), ts_to_micros(" + p + "delivered_at)";
 }
 
-WebhookDeliveryRecord read_delivery(const pqxx::row& row) {
-  WebhookDeliveryRecord d;
+core::WebhookDeliveryRecord read_delivery(const pqxx::row& row) {
+  core::WebhookDeliveryRecord d;
   d.id = row[0].as<std::int64_t>();
   d.notification_id = row[1].as<std::int64_t>();
   d.owner_id = row[2].as<std::int64_t>();
@@ -44,12 +44,12 @@ WebhookDeliveryRecord read_delivery(const pqxx::row& row) {
   return d;
 }
 
-class PgWebhookStore final : public WebhookStore {
+class PgWebhookStore final : public core::WebhookStore {
  public:
   explicit PgWebhookStore(Database::Impl& db) : db_(db) {}
 
-  WebhookRecord put(std::int64_t owner_id, const std::string& url,
-                    const std::string& secret) override {
+  core::WebhookRecord put(std::int64_t owner_id, const std::string& url,
+                          const std::string& secret) override {
     return db_.transact([&](pqxx::work& txn) {
       return read_webhook(txn.exec_params1(
           std::string("INSERT INTO owner_webhooks (owner_id, url, secret) VALUES ($1, $2, $3)"
@@ -60,8 +60,8 @@ class PgWebhookStore final : public WebhookStore {
     });
   }
 
-  std::optional<WebhookRecord> find(std::int64_t owner_id) override {
-    return db_.transact([&](pqxx::work& txn) -> std::optional<WebhookRecord> {
+  std::optional<core::WebhookRecord> find(std::int64_t owner_id) override {
+    return db_.transact([&](pqxx::work& txn) -> std::optional<core::WebhookRecord> {
       const auto r = txn.exec_params(
           std::string("SELECT ") + kWebhookColumns + " FROM owner_webhooks WHERE owner_id = $1",
           owner_id);
@@ -77,24 +77,24 @@ class PgWebhookStore final : public WebhookStore {
     });
   }
 
-  std::vector<ClaimedWebhookDelivery> claim_due(int limit,
-                                                std::chrono::milliseconds lease) override {
+  std::vector<core::ClaimedWebhookDelivery> claim_due(int limit, core::Timestamp now,
+                                                      std::chrono::milliseconds lease) override {
     return db_.transact([&](pqxx::work& txn) {
-      std::vector<ClaimedWebhookDelivery> out;
+      std::vector<core::ClaimedWebhookDelivery> out;
       const auto rows = txn.exec_params(
           "WITH due AS (SELECT id FROM webhook_deliveries"
-          "  WHERE status = 'pending' AND next_attempt_at <= now()"
+          "  WHERE status = 'pending' AND next_attempt_at <= micros_to_ts($3)"
           "  ORDER BY next_attempt_at, id LIMIT $1 FOR UPDATE SKIP LOCKED)"
           " UPDATE webhook_deliveries d SET attempts = d.attempts + 1,"
-          "  next_attempt_at = now() + $2 * interval '1 millisecond'"
+          "  next_attempt_at = micros_to_ts($3) + $2 * interval '1 millisecond'"
           " FROM due, owner_notifications n, owner_webhooks w"
           " WHERE d.id = due.id AND n.id = d.notification_id AND w.owner_id = d.owner_id"
           " RETURNING " +
               delivery_columns("d.") +
               ", n.kind, n.body, ts_to_micros(n.created_at), w.url, w.secret",
-          std::max(limit, 0), static_cast<std::int64_t>(lease.count()));
+          std::max(limit, 0), static_cast<std::int64_t>(lease.count()), postgres::to_micros(now));
       for (const auto& row : rows) {
-        ClaimedWebhookDelivery c;
+        core::ClaimedWebhookDelivery c;
         c.delivery = read_delivery(row);
         c.notification.id = c.delivery.notification_id;
         c.notification.owner_id = c.delivery.owner_id;
@@ -121,7 +121,7 @@ class PgWebhookStore final : public WebhookStore {
   }
 
   void mark_retry(std::int64_t id, std::optional<int> http_status, const std::string& error,
-                  Timestamp next_attempt_at) override {
+                  core::Timestamp next_attempt_at) override {
     db_.transact([&](pqxx::work& txn) {
       txn.exec_params(
           "UPDATE webhook_deliveries SET last_status = $2, last_error = $3,"
@@ -140,9 +140,9 @@ class PgWebhookStore final : public WebhookStore {
     });
   }
 
-  std::vector<WebhookDeliveryRecord> deliveries(std::int64_t owner_id, int limit) override {
+  std::vector<core::WebhookDeliveryRecord> deliveries(std::int64_t owner_id, int limit) override {
     return db_.transact([&](pqxx::work& txn) {
-      std::vector<WebhookDeliveryRecord> out;
+      std::vector<core::WebhookDeliveryRecord> out;
       for (const auto& row : txn.exec_params("SELECT " + delivery_columns("") +
                                                  " FROM webhook_deliveries WHERE owner_id = $1"
                                                  " ORDER BY id DESC LIMIT $2",
@@ -158,7 +158,7 @@ class PgWebhookStore final : public WebhookStore {
 
 }  // namespace
 
-std::unique_ptr<WebhookStore> make_webhook_store(Database::Impl& db) {
+std::unique_ptr<core::WebhookStore> make_webhook_store(Database::Impl& db) {
   return std::make_unique<PgWebhookStore>(db);
 }
 

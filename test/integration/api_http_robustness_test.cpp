@@ -311,6 +311,42 @@ TEST_CASE("api http: path parameters that decode to NUL or invalid UTF-8 get a J
   CHECK(admin->get("/api/v1/chargepoints/CP-1").status == 200);
 }
 
+TEST_CASE("api http: an invalid percent escape or a NUL inside a path segment gets a JSON 400") {
+  // libwebsockets refuses both while it parses the request line: the first
+  // used to get its HTML 403 page, the second a closed connection and no
+  // answer at all.
+  ApiFixture api;
+  auto admin = api.admin();
+  REQUIRE(admin->post("/api/v1/chargepoints", R"({"id":"CP-1"})").status == 201);
+  const auto request = [](const std::string& target) {
+    return fmt::format("GET {} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\r\n", target,
+                       kAdminToken);
+  };
+  for (const char* target :
+       {"/api/v1/chargepoints/%zz", "/api/v1/chargepoints/CP%4-1", "/api/v1/chargepoints/CP-1%",
+        "/api/v1/commands?chargePointId=%g1", "/api/v1/chargepoints/CP%00-1",
+        "/api/v1/chargepoints/CP-1%00", "/api/v1/locks/a%00b"}) {
+    RawConnection connection(api.port());
+    REQUIRE(connection.connected());
+    REQUIRE(connection.send(request(target)));
+    HttpResult result = connection.read_response();
+    INFO(target << " -> " << result.status << " " << result.body);
+    CHECK(result.status == 400);
+    CHECK(result.headers["content-type"] == "application/json");
+    CHECK(is_json_error(result));
+  }
+  // On a kept-alive connection, after a request that was served.
+  RawConnection kept(api.port());
+  REQUIRE(kept.send(request("/api/v1/chargepoints/CP-1")));
+  CHECK(kept.read_response().status == 200);
+  REQUIRE(kept.send(request("/api/v1/chargepoints/C%zzP-1")));
+  const HttpResult second = kept.read_response();
+  CHECK(second.status == 400);
+  CHECK(is_json_error(second));
+  // The server goes on serving.
+  CHECK(admin->get("/api/v1/chargepoints/CP-1").status == 200);
+}
+
 TEST_CASE("api http: a client dribbling its headers byte by byte does not hold up others") {
   ApiFixture api;
   constexpr int kDribblers = 4;

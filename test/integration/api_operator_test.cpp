@@ -5,7 +5,7 @@
 #include <thread>
 
 #include "core/central_system.h"
-#include "storage/message_log_store.h"
+#include "core/stores/message_log_store.h"
 #include "test/support/api_fixture.h"
 
 using namespace chargelock;
@@ -60,6 +60,48 @@ TEST_CASE("api: charge points can be registered, listed, read, updated and remov
   CHECK(admin->get("/api/v1/chargepoints/CP-2").status == 404);
   CHECK(admin->del("/api/v1/chargepoints/CP-2").status == 404);
   CHECK(admin->put("/api/v1/chargepoints/NOPE", R"({"securityProfile":1})").status == 404);
+}
+
+TEST_CASE("api: the charge point list is paged by id with limit and after") {
+  ApiFixture api;
+  auto admin = api.admin();
+  for (const char* id : {"CP-C", "CP-A", "CP-E", "CP-B", "CP-D"})
+    REQUIRE(admin->post("/api/v1/chargepoints", std::string(R"({"id":")") + id + R"("})").status ==
+            201);
+  std::vector<std::string> seen;
+  std::string after;
+  int pages = 0;
+  for (;;) {
+    auto page =
+        admin->get("/api/v1/chargepoints?limit=2" + (after.empty() ? "" : "&after=" + after));
+    REQUIRE(page.status == 200);
+    auto body = page.json();
+    ++pages;
+    for (const auto& cp : body["chargePoints"].GetArray()) {
+      seen.emplace_back(cp["id"].GetString());
+      CHECK(cp["connectors"].IsArray());
+    }
+    if (body["nextAfter"].IsNull()) break;
+    after = body["nextAfter"].GetString();
+    REQUIRE(pages < 10);
+  }
+  CHECK(seen == std::vector<std::string>{"CP-A", "CP-B", "CP-C", "CP-D", "CP-E"});
+  CHECK(pages == 3);
+  // Without a limit: the first 100, and no further page here.
+  auto all = admin->get("/api/v1/chargepoints").json();
+  CHECK(all["chargePoints"].Size() == 5);
+  CHECK(all["nextAfter"].IsNull());
+  // A full last page still names its cursor; the page after it is empty.
+  auto exact = admin->get("/api/v1/chargepoints?limit=5").json();
+  REQUIRE(exact["nextAfter"].IsString());
+  auto beyond =
+      admin->get(std::string("/api/v1/chargepoints?after=") + exact["nextAfter"].GetString())
+          .json();
+  CHECK(beyond["chargePoints"].Size() == 0);
+  CHECK(beyond["nextAfter"].IsNull());
+  auto bad = admin->get("/api/v1/chargepoints?limit=0");
+  CHECK(bad.status == 400);
+  CHECK(error_of(bad).find("limit") != std::string::npos);
 }
 
 TEST_CASE("api: bad charge point input is refused with 400 naming the field") {
@@ -228,14 +270,13 @@ TEST_CASE("api: the message log of a charge point is paged with before/after cur
   ApiFixture api;
   auto admin = api.admin();
   REQUIRE(admin->post("/api/v1/chargepoints", R"({"id":"CP-M"})").status == 201);
-  std::vector<storage::LoggedFrame> frames;
+  std::vector<core::LoggedFrame> frames;
   for (int i = 0; i < 5; ++i) {
-    storage::LoggedFrame frame;
+    core::LoggedFrame frame;
     frame.charge_point_id = "CP-M";
-    frame.direction =
-        i % 2 ? storage::MessageDirection::Outgoing : storage::MessageDirection::Incoming;
+    frame.direction = i % 2 ? core::FrameDirection::Outgoing : core::FrameDirection::Incoming;
     frame.frame = "[2,\"" + std::to_string(i) + "\",\"Heartbeat\",{}]";
-    frame.received_at = storage::Clock::now();
+    frame.received_at = core::Clock::now();
     frames.push_back(frame);
   }
   api.database.db().message_log().append(frames);

@@ -8,6 +8,7 @@
 #include <rapidjson/writer.h>
 
 #include <catch2/catch.hpp>
+#include <csignal>
 #include <thread>
 
 #include "core/central_system.h"
@@ -363,4 +364,27 @@ TEST_CASE_METHOD(QueueFixture, "commands survive a restart, a crash never re-sen
   CHECK_FALSE(next_call(*pile, 1s));
   // A completed command was not delivered twice either.
   CHECK(central.commands().find(while_down.id)->status == core::CommandStatus::Completed);
+}
+
+TEST_CASE_METHOD(QueueFixture,
+                 "a stopping node waits for the answer to a command it sent and sends no new one") {
+  // A rolling restart (docs/deployment.md): the node is told to stop while a
+  // command is out at a pile and another is queued. The first is answered
+  // and recorded, not cut off as a timeout; the second is left queued for
+  // the node the pile reconnects to.
+  start();
+  auto pile = connect("CP-1");
+  const auto first = enqueue("CP-1", "GetConfiguration", R"({"key":["HeartbeatInterval"]})");
+  auto call = next_call(*pile, 5s);
+  REQUIRE(call);
+  REQUIRE(server->signal(SIGTERM));
+  const auto second = enqueue("CP-1", "ClearCache", "{}");
+  // Later than the node's 200 ms settle time: without waiting for the
+  // answer it would have closed the pile by now.
+  std::this_thread::sleep_for(800ms);
+  answer(*pile, *call, R"({"configurationKey":[]})");
+  CHECK(pile->wait_closed(8s) == std::optional<int>(1001));
+  CHECK(wait_for(first.id, core::CommandStatus::Completed).status ==
+        core::CommandStatus::Completed);
+  CHECK(central.commands().find(second.id)->status == core::CommandStatus::Queued);
 }

@@ -1,14 +1,19 @@
 // pilesim, the project's own pile simulator, driving the real central
 // system: many piles booting over ws://, TLS piles over wss://, and a
-// scripted charging session that ends up in the database. Durations leave
-// room for a loaded machine: the piles boot in well under a second alone.
+// scripted charging session that ends up in the database. Each run ends once
+// the database shows what the test looks for; its --duration is only the
+// bound for a run that fails (room for a loaded machine).
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <rapidjson/document.h>
+#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <thread>
 
 #include "core/central_system.h"
@@ -22,18 +27,50 @@ using namespace chargelock::test;
 
 namespace {
 
-// Runs pilesim to completion; returns its --json summary (last line).
-rapidjson::Document run_pilesim(const std::vector<std::string>& args) {
-  std::string command = std::string("'") + PILESIM_BINARY + "' --quiet --json";
-  for (const auto& arg : args) command += " '" + arg + "'";
-  command += " 2>/dev/null";
-  FILE* pipe = ::popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
+// Runs pilesim until `done()` holds (asked every 100 ms) or its --duration
+// (the upper bound, for a run that fails) is over, then stops it (SIGTERM:
+// it prints its summary and exits); returns its --json summary (last line).
+// `done` must be something that implies the counters the test reads (e.g.
+// a row written for an answer the pile has already read).
+rapidjson::Document run_pilesim(const std::vector<std::string>& args,
+                                const std::function<bool()>& done) {
+  std::vector<std::string> argv{PILESIM_BINARY, "--quiet", "--json"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  int out[2];
+  REQUIRE(::pipe(out) == 0);
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ::dup2(out[1], STDOUT_FILENO);
+    const int null = ::open("/dev/null", O_WRONLY);
+    ::dup2(null, STDERR_FILENO);
+    ::close(out[0]);
+    ::close(out[1]);
+    std::vector<char*> c_args;
+    for (auto& arg : argv) c_args.push_back(arg.data());
+    c_args.push_back(nullptr);
+    ::execv(c_args[0], c_args.data());
+    ::_exit(127);
+  }
+  ::close(out[1]);
   std::string output;
-  char buffer[4096];
-  std::size_t n;
-  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) output.append(buffer, n);
-  ::pclose(pipe);
+  std::thread reader([&output, fd = out[0]] {
+    char buffer[4096];
+    ssize_t n;
+    while ((n = ::read(fd, buffer, sizeof buffer)) > 0)
+      output.append(buffer, static_cast<std::size_t>(n));
+    ::close(fd);
+  });
+  int status = 0;
+  while (::waitpid(pid, &status, WNOHANG) == 0) {
+    if (done()) {
+      ::kill(pid, SIGTERM);
+      ::waitpid(pid, &status, 0);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // polling, not asserting
+  }
+  reader.join();
   const auto last = output.rfind('{');
   INFO(output);
   REQUIRE(last != std::string::npos);
@@ -42,6 +79,14 @@ rapidjson::Document run_pilesim(const std::vector<std::string>& args) {
   REQUIRE_FALSE(summary.HasParseError());
   return summary;
 }
+
+// Piles (by id pattern) that reported a connector status.
+constexpr const char* kPilesReporting =
+    "SELECT count(DISTINCT charge_point_id) FROM connectors WHERE charge_point_id LIKE ";
+constexpr const char* kStoppedSessions =
+    "SELECT count(*) FROM transactions WHERE id_tag = 'TAG-1001' AND stop_timestamp IS NOT NULL";
+constexpr const char* kConnectorOneStatus =
+    "SELECT status FROM connectors WHERE charge_point_id = 'SIM-1' AND connector_id = 1";
 
 struct Fixture {
   TestDatabase database;
@@ -70,7 +115,9 @@ TEST_CASE_METHOD(Fixture, "fifty simulated piles boot over ws:// and are known o
   ServerProcess server = start();
   const auto summary = run_pilesim(
       {"--url", fmt::format("ws://127.0.0.1:{}/ocpp", server.port("ocpp ws")), "--count", "50",
-       "--password-pattern", "pile-password-x{n}", "--duration", "10"});
+       "--password-pattern", "pile-password-x{n}", "--duration", "30"},
+      // A pile reports its connectors once it has read its accepted boot.
+      [&] { return database.scalar(kPilesReporting + std::string("'SIM-%'")) == "50"; });
   CHECK(summary["bootsAccepted"].GetInt() == 50);
   CHECK(summary["connectFailures"].GetInt() == 0);
   CHECK(summary["protocolErrors"].GetInt() == 0);
@@ -84,7 +131,8 @@ TEST_CASE_METHOD(Fixture, "simulated TLS piles boot with profile 2") {
   const auto summary =
       run_pilesim({"--url", fmt::format("wss://127.0.0.1:{}/ocpp", server.port("ocpp wss")),
                    "--count", "5", "--id-pattern", "TLS-{n}", "--password-pattern",
-                   "tls-secret-password", "--ca", certificates.ca_file(), "--duration", "8"});
+                   "tls-secret-password", "--ca", certificates.ca_file(), "--duration", "30"},
+                  [&] { return database.scalar(kPilesReporting + std::string("'TLS-%'")) == "5"; });
   CHECK(summary["bootsAccepted"].GetInt() == 5);
 }
 
@@ -106,13 +154,15 @@ TEST_CASE_METHOD(Fixture, "a scripted charging session is stored as a transactio
   ServerProcess server = start();
   const auto summary = run_pilesim(
       {"--url", fmt::format("ws://127.0.0.1:{}/ocpp", server.port("ocpp ws")), "--password-pattern",
-       "pile-password-one", "--scenario", scenario, "--duration", "9"});
+       "pile-password-one", "--scenario", scenario, "--duration", "30"},
+      [&] {  // the pile counts a transaction when it sends its Start / Stop
+        return database.scalar(kStoppedSessions) == "1" &&
+               database.scalar(kConnectorOneStatus) == "Available";
+      });
   CHECK(summary["transactionsStarted"].GetInt() == 1);
   CHECK(summary["transactionsStopped"].GetInt() == 1);
-  CHECK(database.scalar("SELECT count(*) FROM transactions WHERE id_tag = 'TAG-1001' AND "
-                        "stop_timestamp IS NOT NULL") == "1");
-  CHECK(database.scalar("SELECT status FROM connectors WHERE charge_point_id = 'SIM-1' AND "
-                        "connector_id = 1") == "Available");
+  CHECK(database.scalar(kStoppedSessions) == "1");
+  CHECK(database.scalar(kConnectorOneStatus) == "Available");
 }
 
 TEST_CASE_METHOD(Fixture, "busy mode with a tag pool charges with tags the central system knows") {
@@ -132,7 +182,8 @@ TEST_CASE_METHOD(Fixture, "busy mode with a tag pool charges with tags the centr
   const auto summary = run_pilesim(
       {"--url", fmt::format("ws://127.0.0.1:{}/ocpp", server.port("ocpp ws")), "--count", "2",
        "--connectors", "2", "--password-pattern", "pile-password-one", "--busy", "--busy-tags", "3",
-       "--busy-idle", "1", "--busy-session", "2", "--duration", "8"});
+       "--busy-idle", "1", "--busy-session", "2", "--duration", "30"},
+      [&] { return database.scalar("SELECT count(*) FROM transactions") != "0"; });
   CHECK(summary["transactionsStarted"].GetInt() > 0);
   // (A tag already charging elsewhere is refused as ConcurrentTx: that can
   // happen with 3 tags on 4 connectors and is right.)
@@ -173,7 +224,17 @@ TEST_CASE_METHOD(
   const auto summary = run_pilesim(
       {"--url", fmt::format("ws://127.0.0.1:{}/ocpp", server.port("ocpp ws")), "--count", "1",
        "--id-pattern", "SIM-{n}", "--password-pattern", password, "--busy", "--busy-tags", "1",
-       "--busy-idle", "1", "--busy-session", "30", "--hashed-matching", "--duration", "15"});
+       "--busy-idle", "1", "--busy-session", "30", "--hashed-matching", "--duration", "30"},
+      [&] {  // engaged, held by the pile, its LockVehicle logged
+        return database.scalar("SELECT count(*) FROM vehicle_locks WHERE status = 'engaged'") ==
+                   "1" &&
+               database.scalar(
+                   "SELECT count(*) FROM vehicle_lock_sightings WHERE source = "
+                   "'VehicleLocked' AND held") != "0" &&
+               database.scalar(
+                   "SELECT count(*) FROM message_log WHERE direction = 'out'"
+                   " AND frame LIKE '%LockVehicle%'") != "0";
+      });
   owner_app.join();
   REQUIRE_FALSE(lock_id.empty());
   INFO(server.output());

@@ -1,14 +1,17 @@
-// SIGHUP re-reads the TLS certificate and key of both listeners without a
-// restart (certificate rotation): new handshakes get the new certificate,
-// connected piles stay connected, and a bad pair is refused with a log line
-// while the listener keeps serving the old one.
+// SIGHUP re-reads the TLS certificate and key of both listeners, and the
+// client CA bundle of the profile 3 listener, without a restart (certificate
+// and CA rotation): new handshakes get the new certificate or are verified
+// against the new CAs, connected piles stay connected, and a bad pair or
+// bundle is refused with a log line while the listener keeps the old one.
 #include <fmt/format.h>
 #include <openssl/ssl.h>
 
 #include <catch2/catch.hpp>
 #include <csignal>
 #include <filesystem>
+#include <fstream>
 #include <thread>
+#include <vector>
 
 #include "test/support/api_fixture.h"
 #include "test/support/ocpp_test_pile.h"
@@ -101,5 +104,85 @@ TEST_CASE("SIGHUP: both listeners take a new certificate and connected piles sta
   CHECK(output_holds(server, "api: certificate reload failed"));
   CHECK(fingerprint_when(server, "ocpp wss", new_print) == new_print);
   CHECK(fingerprint_when(server, "api", new_print) == new_print);
+  CHECK(server.running());
+}
+
+TEST_CASE("SIGHUP: the profile 3 listener takes a new client CA bundle and connected piles stay") {
+  TestDatabase database;
+  TestCertificates certificates;
+  namespace fs = std::filesystem;
+  const std::string bundle = certificates.directory() + "/live-client-ca.pem";
+  fs::copy_file(certificates.ca_file(), bundle);
+  const auto write_bundle = [&bundle](const std::vector<std::string>& files) {
+    std::ofstream out(bundle, std::ios::trunc);
+    for (const std::string& file : files) out << std::ifstream(file).rdbuf();
+  };
+
+  const std::map<std::string, std::string> env{{"CHARGELOCK_DATABASE_URL", database.url()},
+                                               {"CHARGELOCK_ADMIN_TOKEN", kAdminToken}};
+  // One id per pile that must stay connected (a second session of an id
+  // replaces the first).
+  for (const char* id : {"CP-P3A", "CP-P3B", "CP-P3C"}) {
+    auto [code, output] = ServerProcess::run({"chargepoint", "add", id, "--profile", "3"}, env);
+    INFO(output);
+    REQUIRE(code == 0);
+  }
+  ServerProcess server(
+      {"serve", "--api-listen", "127.0.0.1:0", "--ocpp-listen", "127.0.0.1:0", "--ocpp-tls-listen",
+       "127.0.0.1:0", "--tls-cert", certificates.server().cert, "--tls-key",
+       certificates.server().key, "--tls-ca", bundle},
+      env, {"api", "ocpp ws", "ocpp wss"});
+  const std::string url = fmt::format("wss://127.0.0.1:{}", server.port("ocpp wss"));
+  const auto options_for = [&certificates](const CertificateFiles& client) {
+    WsClientOptions options;
+    options.ca_file = certificates.ca_file();  // verifies the server
+    options.cert_file = client.cert;
+    options.key_file = client.key;
+    return options;
+  };
+  const CertificateFiles& old_ca_client = certificates.client("CP-P3A");
+  const CertificateFiles& new_ca_client = certificates.untrusted_client("CP-P3B");
+
+  OcppTestPile before("CP-P3A");
+  REQUIRE(before.connect(url, options_for(old_ca_client)).connected);
+  before.call_ok("BootNotification", R"({"chargePointVendor":"V","chargePointModel":"M"})");
+  OcppTestPile refused("CP-P3B");
+  CHECK_FALSE(refused.connect(url, options_for(new_ca_client)).connected);
+
+  // The operator adds the new CA to the bundle: certificates of both connect.
+  write_bundle({certificates.ca_file(), certificates.untrusted_ca_file()});
+  REQUIRE(server.signal(SIGHUP));
+  REQUIRE(output_holds(server, "client CA bundle reloaded"));
+  OcppTestPile added("CP-P3B");
+  CHECK(added.connect(url, options_for(new_ca_client)).connected);
+  // The pile connected before was not dropped.
+  CHECK(before.client().is_open());
+  before.call_ok("Heartbeat", "{}");
+
+  // ...then retires the old one: its certificates are refused from now on.
+  write_bundle({certificates.untrusted_ca_file()});
+  REQUIRE(server.signal(SIGHUP));
+  const auto reloads = [&server] {
+    std::size_t count = 0;
+    for (std::size_t at = 0;
+         (at = server.output().find("client CA bundle reloaded", at)) != std::string::npos; ++at)
+      ++count;
+    return count;
+  };
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (reloads() < 2 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(50ms);
+  REQUIRE(reloads() == 2);
+  OcppTestPile retired("CP-P3C");
+  CHECK_FALSE(retired.connect(url, options_for(certificates.client("CP-P3C"))).connected);
+  OcppTestPile current("CP-P3B");
+  CHECK(current.connect(url, options_for(new_ca_client)).connected);
+
+  // A bundle without a certificate: refused, the listener keeps the last one.
+  write_bundle({});
+  REQUIRE(server.signal(SIGHUP));
+  CHECK(output_holds(server, "ocpp wss: client CA reload failed"));
+  OcppTestPile still("CP-P3B");
+  CHECK(still.connect(url, options_for(new_ca_client)).connected);
   CHECK(server.running());
 }

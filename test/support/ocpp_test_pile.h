@@ -35,6 +35,15 @@ class OcppTestPile {
 
   std::string last_message_id() const { return last_id_; }
 
+  // ChargeLock checks a password it has not verified recently off its
+  // websocket loop, after the upgrade: such a connection is served nothing
+  // and closed with 1008 (Policy Violation) when the check fails, whether
+  // the id exists or not. True when `result` ended that way.
+  bool refused_after_upgrade(const ConnectResult& result,
+                             std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+    return result.connected && client_.wait_closed(timeout) == 1008;
+  }
+
  private:
   std::string id_;
   WsTestClient client_;

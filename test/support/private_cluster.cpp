@@ -56,6 +56,8 @@ PrivateCluster::~PrivateCluster() {
 }
 
 void PrivateCluster::restart() { script("restart"); }
+void PrivateCluster::stop() { script("stop"); }
+void PrivateCluster::start() { script("start"); }
 
 void PrivateCluster::script(const std::string& command) const {
   const std::string line =

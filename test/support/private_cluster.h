@@ -26,6 +26,10 @@ class PrivateCluster {
   // pg_ctl restart -m fast: every session is terminated; returns once the
   // server accepts connections again. Throws when it does not come back.
   void restart();
+  // pg_ctl stop -m fast / start again on the same port (a database that is
+  // away for a while). Throw when the script fails.
+  void stop();
+  void start();
 
  private:
   void script(const std::string& command) const;

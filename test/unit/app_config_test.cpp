@@ -96,3 +96,14 @@ TEST_CASE("hardening settings: safe by default, each from its flag or CHARGELOCK
   ScopedEnv off("CHARGELOCK_WEBHOOK_ALLOW_PRIVATE", "0");
   CHECK_FALSE(parse({}).config.webhook_allow_private);
 }
+
+TEST_CASE("the memory trim interval: 60 s by default, 0 turns it off, negative refused") {
+  CHECK(parse({}).config.memory_trim_interval_s == 60);
+  CHECK(parse({"--memory-trim-interval", "0"}).config.memory_trim_interval_s == 0);
+  {
+    ScopedEnv env("CHARGELOCK_MEMORY_TRIM_INTERVAL", "5");
+    CHECK(parse({}).config.memory_trim_interval_s == 5);
+  }
+  CHECK_THROWS_WITH(parse({"--memory-trim-interval", "-1"}),
+                    Catch::Contains("--memory-trim-interval"));
+}

@@ -19,9 +19,9 @@ using namespace chargelock::core;
 namespace {
 
 // Written by the writer thread, read by the test after flush().
-class MemoryMessageLog final : public storage::MessageLogStore {
+class MemoryMessageLog final : public core::MessageLogStore {
  public:
-  void append(const std::vector<storage::LoggedFrame>& frames) override {
+  void append(const std::vector<core::LoggedFrame>& frames) override {
     std::lock_guard<std::mutex> lock(mutex_);
     if (fail_next_ > 0) {
       --fail_next_;
@@ -29,12 +29,12 @@ class MemoryMessageLog final : public storage::MessageLogStore {
     }
     for (const auto& frame : frames) frames_.push_back(frame.frame);
   }
-  std::vector<storage::LoggedFrame> page(const std::string&, std::optional<std::int64_t>,
-                                         std::size_t) override {
+  std::vector<core::LoggedFrame> page(const std::string&, std::optional<std::int64_t>,
+                                      std::size_t) override {
     return {};
   }
-  std::vector<storage::LoggedFrame> containing(const std::string&, const std::string&,
-                                               storage::Timestamp, std::size_t) override {
+  std::vector<core::LoggedFrame> containing(const std::string&, const std::string&, core::Timestamp,
+                                            std::size_t) override {
     return {};
   }
   void fail_next(int count) {
@@ -52,19 +52,19 @@ class MemoryMessageLog final : public storage::MessageLogStore {
   int fail_next_ = 0;                // guarded by mutex_
 };
 
-class MemoryNotifications final : public storage::NotificationStore {
+class MemoryNotifications final : public core::NotificationStore {
  public:
-  storage::NotificationRecord add(std::int64_t owner_id, const std::string& kind,
-                                  const std::string& body_json) override {
+  core::Notification add(std::int64_t owner_id, const std::string& kind,
+                         const std::string& body_json) override {
     std::lock_guard<std::mutex> lock(mutex_);
-    storage::NotificationRecord record{++last_id_, owner_id, kind, body_json, {}};
+    core::Notification record{++last_id_, owner_id, kind, body_json, {}};
     records_.push_back(record);
     return record;
   }
-  std::vector<storage::NotificationRecord> list(std::int64_t owner_id, std::int64_t after_id,
-                                                int limit) override {
+  std::vector<core::Notification> list(std::int64_t owner_id, std::int64_t after_id,
+                                       int limit) override {
     std::lock_guard<std::mutex> lock(mutex_);
-    std::vector<storage::NotificationRecord> found;
+    std::vector<core::Notification> found;
     for (const auto& record : records_)
       if (record.owner_id == owner_id && record.id > after_id &&
           found.size() < static_cast<std::size_t>(limit))
@@ -74,8 +74,8 @@ class MemoryNotifications final : public storage::NotificationStore {
 
  private:
   std::mutex mutex_;
-  std::int64_t last_id_ = 0;                          // guarded by mutex_
-  std::vector<storage::NotificationRecord> records_;  // guarded by mutex_
+  std::int64_t last_id_ = 0;                 // guarded by mutex_
+  std::vector<core::Notification> records_;  // guarded by mutex_
 };
 
 }  // namespace

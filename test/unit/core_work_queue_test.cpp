@@ -1,5 +1,6 @@
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <future>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -69,22 +70,30 @@ class RecordingGroupCommit : public chargelock::core::GroupCommit {
 };
 
 // Submits, while the single worker is held, Shared tasks s1..s3, an Own
-// task o4 and Shared s5, each logging its run and its after_commit().
-void submit_sample(WorkQueue& queue, RecordingGroupCommit& group) {
-  std::mutex gate;
-  std::unique_lock<std::mutex> hold(gate);
-  queue.submit("k", [&gate] { std::lock_guard<std::mutex> wait_for_all(gate); });
-  const auto task = [&group](const std::string& name) {
-    return [&group, name] {
+// task o4 and Shared s5, each logging its run and its batch's after_commit().
+// The worker waits on a shared future (its state lives as long as the task
+// holding it, unlike a mutex on this function's stack) until all are queued.
+// With `unhanded`, the tasks call WorkQueue::after_commit() instead, as
+// services that are not handed the batch do.
+void submit_sample(WorkQueue& queue, RecordingGroupCommit& group, bool unhanded = false) {
+  std::promise<void> all_queued;
+  queue.submit("k", [queued = all_queued.get_future().share()] { queued.wait(); });
+  const auto task = [&group, unhanded](const std::string& name) {
+    return [&group, name, unhanded](chargelock::core::WriteBatch& batch) {
       group.log("run " + name);
-      WorkQueue::after_commit([&group, name] { group.log("done " + name); });
+      auto done = [&group, name] { group.log("done " + name); };
+      if (unhanded)
+        WorkQueue::after_commit(done);
+      else
+        batch.after_commit(done);
     };
   };
   queue.submit("k", task("s1"), WorkQueue::Commit::Shared);
   queue.submit("k", task("s2"), WorkQueue::Commit::Shared);
   queue.submit("k", task("s3"), WorkQueue::Commit::Shared);
-  queue.submit("k", task("o4"));
+  queue.submit("k", task("o4"), WorkQueue::Commit::Own);
   queue.submit("k", task("s5"), WorkQueue::Commit::Shared);
+  all_queued.set_value();
 }
 }  // namespace
 
@@ -95,6 +104,18 @@ TEST_CASE("shared tasks queued together share one commit, results wait for it") 
     submit_sample(queue, group);
   }
   // s1..s3 form a group; o4 runs alone and ends it; s5 alone needs no group.
+  const std::vector<std::string> expected{"begin",  "run s1",  "run s2",  "run s3",
+                                          "commit", "done s1", "done s2", "done s3",
+                                          "run o4", "done o4", "run s5",  "done s5"};
+  CHECK(group.events == expected);
+}
+
+TEST_CASE("code not handed the batch reports after the batch's commit too") {
+  RecordingGroupCommit group;
+  {
+    WorkQueue queue(1, nullptr, &group);
+    submit_sample(queue, group, true);
+  }
   const std::vector<std::string> expected{"begin",  "run s1",  "run s2",  "run s3",
                                           "commit", "done s1", "done s2", "done s3",
                                           "run o4", "done o4", "run s5",  "done s5"};
@@ -122,9 +143,9 @@ TEST_CASE("without a group commit, shared tasks run alone and report at once") {
     for (const char* name : {"a", "b"})
       queue.submit(
           "k",
-          [&events, name = std::string(name)] {
+          [&events, name = std::string(name)](chargelock::core::WriteBatch& batch) {
             events.push_back("run " + name);
-            WorkQueue::after_commit([&events, name] { events.push_back("done " + name); });
+            batch.after_commit([&events, name] { events.push_back("done " + name); });
           },
           WorkQueue::Commit::Shared);
   }

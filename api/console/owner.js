@@ -1,0 +1,172 @@
+// The owner page: the owner's vehicles with their last known state, "Lock my
+// car" (everywhere, or a radius around the car's last position), the lock's
+// armed count and catch as they happen, live notifications from the
+// notification stream, and release. Every action is a REST call (docs/api.md).
+import { Api } from './api.js';
+import { el, errorBox, lockBadge, replace, table, time } from './ui.js';
+import { drawMap } from './map.js';
+
+const api = new Api('chargelock.ownerToken');
+const REFRESH_MS = 2000;
+let timer = null;
+let streamAbort = null;
+
+const vehiclesBox = document.getElementById('vehicles');
+const locksBox = document.getElementById('locks');
+const notificationsList = document.getElementById('notifications');
+
+function lockForm(vehicle) {
+  const name = `scope-${vehicle.vin}`;
+  const position = vehicle.lastState && vehicle.lastState.location;
+  const radius = el('input', { type: 'number', id: `radius-${vehicle.vin}`, min: '1', max: '1000', step: '1', value: '25', class: 'radius' });
+  const everywhere = el('input', { type: 'radio', name, id: `${name}-all`, value: 'all', checked: true });
+  const around = el('input', { type: 'radio', name, id: `${name}-radius`, value: 'radius', disabled: position ? undefined : true });
+  const status = el('p', { role: 'status', class: 'lock-result' });
+  const form = el('form', { class: 'lock-form', 'data-vin': vehicle.vin },
+    el('fieldset', {},
+      el('legend', {}, `Lock ${vehicle.vin}: where should piles hold it?`),
+      el('span', { class: 'inline' }, everywhere, ' ', el('label', { for: `${name}-all`, class: 'inline' }, 'Everywhere')),
+      el('span', { class: 'inline' }, around, ' ', el('label', { for: `${name}-radius`, class: 'inline' },
+        position ? 'Within a radius of its last position' : 'Within a radius (needs a known position)')),
+      el('label', { for: `radius-${vehicle.vin}` }, 'Radius (km)'), radius),
+    el('button', { type: 'submit', class: 'lock-button' }, 'Lock my car'), status);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const body = {};
+    if (around.checked) body.scope = { radiusKm: Number(radius.value) };
+    try {
+      const lock = await api.post(`vehicles/${encodeURIComponent(vehicle.vin)}/lock`, body);
+      status.textContent = `Lock ${lock.lockId}: ${lock.status}.`;
+      await refresh();
+    } catch (error) {
+      status.textContent = `Not locked: ${error.message}`;
+    }
+  });
+  return form;
+}
+
+async function drawVehicles(activeVins) {
+  const { vehicles } = await api.get('vehicles');
+  const rows = vehicles.map((v) => {
+    const state = v.lastState;
+    const where = state && state.location ? `${state.location.lat.toFixed(4)}, ${state.location.lon.toFixed(4)}` : '—';
+    return el('tr', { 'data-vin': v.vin },
+      el('th', { scope: 'row' }, v.vin),
+      el('td', {}, v.verified ? 'verified' : 'not verified yet (an operator must confirm it is yours)'),
+      el('td', {}, state ? `${state.soc} %` : '—'),
+      el('td', {}, where), el('td', {}, state ? time(state.timestamp) : '—'));
+  });
+  const forms = vehicles.filter((v) => v.verified && !activeVins.has(v.vin)).map(lockForm);
+  const located = vehicles.filter((v) => v.lastState && v.lastState.location);
+  return el('div', {},
+    table('Your vehicles', ['VIN', 'Verified', 'State of charge', 'Last position', 'Reported'], rows),
+    forms,
+    located.length ? drawMap(located.map((v) => ({ id: v.vin, lat: v.lastState.location.lat, lon: v.lastState.location.lon, state: 'online' })), { title: 'Your vehicles\' last positions' }) : null);
+}
+
+async function drawLocks() {
+  const { locks } = await api.get('locks');
+  const active = locks.filter((l) => ['requested', 'armed', 'engaged'].includes(l.status));
+  const rows = locks.slice(0, 20).map((l) => {
+    const activeNow = ['requested', 'armed', 'engaged'].includes(l.status);
+    const release = activeNow
+      ? el('button', { type: 'button', class: 'release-button', 'data-lock': l.lockId, onclick: async (event) => {
+        event.target.disabled = true;
+        try {
+          await api.post(`locks/${encodeURIComponent(l.lockId)}/release`);
+        } catch (error) {
+          locksBox.append(errorBox(error));
+        }
+        await refresh();
+      } }, `Release ${l.vin}`)
+      : '—';
+    return el('tr', { 'data-lock': l.lockId, 'data-vin': l.vin },
+      el('th', { scope: 'row' }, l.vin),
+      el('td', { class: 'lock-status' }, lockBadge(l.status)),
+      el('td', { class: 'armed-count' }, `${l.piles.armed} piles armed`),
+      el('td', { class: 'held-at' }, l.chargePointId ? `held at pile ${l.chargePointId}` : '—'),
+      el('td', {}, time(l.createdAt)), el('td', {}, release));
+  });
+  return { active, content: table('Your locks, newest first', ['Vehicle', 'Status', 'Armed', 'Caught', 'Since', ''], rows) };
+}
+
+async function refresh() {
+  try {
+    const { active, content } = await drawLocks();
+    if (locksBox.firstChild?.outerHTML !== content.outerHTML) replace(locksBox, content);
+    // The vehicle table keeps its forms while the person types: only redrawn
+    // when the set of locked vehicles changes.
+    const key = active.map((l) => l.vin).sort().join(',');
+    if (vehiclesBox.dataset.locked !== key || !vehiclesBox.firstChild) {
+      vehiclesBox.dataset.locked = key;
+      replace(vehiclesBox, await drawVehicles(new Set(active.map((l) => l.vin))));
+    }
+  } catch (error) {
+    if (error.status === 401 || error.status === 403) return signOut('This token is not an owner token that is accepted.');
+    replace(locksBox, errorBox(error));
+  }
+}
+
+function describe(n) {
+  const body = n.body || {};
+  if (body.message) return body.message;
+  if (n.kind === 'low_battery') return `Battery of ${body.vin} at ${body.soc} %: you can lock it from here.`;
+  if (n.kind === 'lock_state') return `Lock of ${body.vin || ''} is now ${body.status || body.to || ''}.`;
+  return `${n.kind}${body.vin ? ` (${body.vin})` : ''}`;
+}
+
+function onNotification(event) {
+  const n = event.data;
+  notificationsList.prepend(el('li', { 'data-kind': n.kind }, time(n.createdAt), ` ${n.kind}: ${describe(n)}`,
+    n.body && n.body.chargePointId ? ` (pile ${n.body.chargePointId})` : ''));
+  refresh();
+}
+
+function startStream() {
+  streamAbort = new AbortController();
+  const state = document.getElementById('stream-state');
+  api.stream('notifications/stream', onNotification, (s) => {
+    state.textContent = s === 'open' ? 'Live updates: on' : 'Live updates: reconnecting…';
+  }, streamAbort.signal);
+}
+
+function signOut(message) {
+  api.token = null;
+  clearInterval(timer);
+  if (streamAbort) streamAbort.abort();
+  document.getElementById('view').hidden = true;
+  document.getElementById('nav').hidden = true;
+  document.getElementById('signin').hidden = false;
+  document.getElementById('signin-error').textContent = message || '';
+  replace(vehiclesBox);
+  replace(locksBox);
+  replace(notificationsList);
+  document.getElementById('signin-token').focus();
+}
+
+async function signedIn() {
+  document.getElementById('signin').hidden = true;
+  document.getElementById('nav').hidden = false;
+  document.getElementById('view').hidden = false;
+  await refresh();
+  startStream();
+  clearInterval(timer);
+  timer = setInterval(refresh, REFRESH_MS);
+}
+
+document.getElementById('signin').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const input = document.getElementById('signin-token');
+  api.token = input.value.trim();
+  input.value = '';
+  try {
+    await api.get('vehicles');
+    signedIn();
+  } catch (error) {
+    signOut(error.status === 403 ? 'This is not an owner token (operators use the console at /).'
+      : error.status === 401 ? 'This token is not accepted.' : error.message);
+  }
+});
+document.getElementById('signout').addEventListener('click', () => signOut('Signed out.'));
+if (api.token) signedIn();
+else signOut();

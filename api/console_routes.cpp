@@ -1,0 +1,68 @@
+// The console's pages and assets: GET / (operator console), GET /owner (the
+// owner page), GET /console/{file} (their CSS and JavaScript modules). No
+// token: the files hold no data; every figure on the pages comes from the
+// REST API with the token the person signs in with. The Content Security
+// Policy allows this origin only (no inline script, no CDN, no frames).
+#include "api/console_files.h"
+#include "api/router.h"
+
+namespace chargelock::api {
+
+namespace {
+
+std::string content_type(std::string_view name) {
+  const auto ends_with = [name](std::string_view suffix) {
+    return name.size() >= suffix.size() && name.substr(name.size() - suffix.size()) == suffix;
+  };
+  if (ends_with(".html")) return "text/html; charset=utf-8";
+  if (ends_with(".css")) return "text/css; charset=utf-8";
+  if (ends_with(".js")) return "text/javascript; charset=utf-8";
+  if (ends_with(".svg")) return "image/svg+xml";
+  return "application/octet-stream";
+}
+
+HttpResponse file_response(std::string_view name) {
+  for (const ConsoleFile& file : console_files()) {
+    if (file.name != name) continue;
+    HttpResponse response;
+    response.body = std::string(file.body);
+    response.content_type = content_type(name);
+    response.headers = {
+        {"Content-Security-Policy",
+         "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+         "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"},
+        {"X-Content-Type-Options", "nosniff"},
+        {"Referrer-Policy", "no-referrer"},
+        {"Cache-Control", "no-cache"},
+    };
+    return response;
+  }
+  return error_response(404, "no such console file: " + std::string(name));
+}
+
+HttpResponse get_operator_console(ApiContext&, const RouteRequest&) {
+  return file_response("index.html");
+}
+
+HttpResponse get_owner_page(ApiContext&, const RouteRequest&) {
+  return file_response("owner.html");
+}
+
+HttpResponse get_console_file(ApiContext&, const RouteRequest& request) {
+  const std::string& name = request.param("file");
+  if (name.find(".html") != std::string::npos)  // pages have their own paths
+    return error_response(404, "no such console file: " + name);
+  return file_response(name);
+}
+
+}  // namespace
+
+std::vector<Route> console_routes() {
+  return {
+      {"GET", "/", kPublic, get_operator_console},
+      {"GET", "/owner", kPublic, get_owner_page},
+      {"GET", "/console/{file}", kPublic, get_console_file},
+  };
+}
+
+}  // namespace chargelock::api

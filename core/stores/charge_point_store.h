@@ -1,0 +1,157 @@
+// Charge points: registration (id, password hash, security profile,
+// registration status, location), boot information and connection state.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/timestamp.h"
+
+namespace chargelock::core {
+
+enum class RegistrationStatus { Accepted, Pending, Rejected };
+
+// "Accepted", "Pending", "Rejected": the OCPP and the stored form.
+inline const char* to_string(RegistrationStatus status) {
+  switch (status) {
+    case RegistrationStatus::Accepted:
+      return "Accepted";
+    case RegistrationStatus::Pending:
+      return "Pending";
+    case RegistrationStatus::Rejected:
+      return "Rejected";
+  }
+  return "Rejected";
+}
+inline std::optional<RegistrationStatus> registration_status_from_string(std::string_view text) {
+  if (text == "Accepted") return RegistrationStatus::Accepted;
+  if (text == "Pending") return RegistrationStatus::Pending;
+  if (text == "Rejected") return RegistrationStatus::Rejected;
+  return std::nullopt;
+}
+
+struct GeoLocation {
+  double latitude = 0;   // degrees, -90..90
+  double longitude = 0;  // degrees, -180..180
+};
+
+// What a BootNotification reports (OCPP 1.6 BootNotification.req).
+struct BootInfo {
+  std::string vendor;
+  std::string model;
+  std::optional<std::string> charge_point_serial;
+  std::optional<std::string> charge_box_serial;
+  std::optional<std::string> firmware_version;
+  std::optional<std::string> iccid;
+  std::optional<std::string> imsi;
+  std::optional<std::string> meter_type;
+  std::optional<std::string> meter_serial;
+};
+
+// The data the websocket upgrade decision needs.
+struct ChargePointAccess {
+  std::string id;
+  int security_profile = 1;                  // 1, 2 or 3
+  std::optional<std::string> password_hash;  // see core/password_hash.h; none = no password
+  RegistrationStatus registration_status = RegistrationStatus::Accepted;
+};
+
+struct NewChargePoint {
+  std::string id;
+  std::optional<std::string> password_hash;
+  int security_profile = 1;
+  RegistrationStatus registration_status = RegistrationStatus::Accepted;
+  std::optional<GeoLocation> location;
+};
+
+// A partial update: only the fields that hold a value change. To clear the
+// location or the password, set the matching clear_* flag.
+struct ChargePointChange {
+  std::optional<std::string> password_hash;
+  bool clear_password = false;
+  std::optional<int> security_profile;
+  std::optional<RegistrationStatus> registration_status;
+  std::optional<GeoLocation> location;
+  bool clear_location = false;
+};
+
+struct ChargePointRecord {
+  std::string id;
+  int security_profile = 1;
+  std::optional<std::string> password_hash;
+  RegistrationStatus registration_status = RegistrationStatus::Accepted;
+  std::optional<GeoLocation> location;
+  std::optional<BootInfo> boot_info;  // none until the first BootNotification
+  std::optional<Timestamp> last_boot_at;
+  bool online = false;
+  std::optional<Timestamp> last_seen;
+  std::optional<std::string> connected_node;  // OCPP node holding the connection
+  Timestamp created_at;
+};
+
+// A pile password that passed the PBKDF2 check, as a keyed hash (see
+// core/verified_credentials.h); never the password itself.
+struct VerifiedCredential {
+  std::string charge_point_id;
+  std::string mac;  // lower-case hex HMAC-SHA256
+  Timestamp verified_at;
+};
+
+class ChargePointStore {
+ public:
+  virtual ~ChargePointStore() = default;
+
+  // Returns false (and changes nothing) when the id is already registered.
+  virtual bool create(const NewChargePoint& charge_point) = 0;
+  // Returns false when the id is unknown.
+  virtual bool update(const std::string& id, const ChargePointChange& change) = 0;
+  // Deletes the charge point with its connectors, transactions and meter
+  // values. Returns false when the id is unknown.
+  virtual bool remove(const std::string& id) = 0;
+
+  virtual std::optional<ChargePointRecord> find(const std::string& id) = 0;
+  virtual std::vector<ChargePointRecord> list() = 0;  // ordered by id
+  // At most `limit` charge points with an id above `after`, ordered by id.
+  virtual std::vector<ChargePointRecord> list_page(const std::string& after, int limit) = 0;
+  virtual std::vector<ChargePointAccess> list_access() = 0;
+
+  // Stores the boot information and marks the pile seen at `at`. Returns
+  // false when the id is unknown.
+  virtual bool record_boot(const std::string& id, const BootInfo& boot, Timestamp at) = 0;
+  // Moves last_seen forward to `at` for each pile (never back); unknown ids
+  // are skipped. One statement for the whole list.
+  struct SeenAt {
+    std::string id;
+    Timestamp at;
+  };
+  virtual void touch_many(const std::vector<SeenAt>& seen) = 0;
+  // What set_online found. Tests as `known`.
+  struct OnlineMark {
+    bool known = false;
+    // The pile booted before (a boot is on record) and its registration is
+    // Accepted now: a reconnect without a reboot may get commands at once.
+    bool accepted_before = false;
+    explicit operator bool() const { return known; }
+  };
+  // Marks the pile online, held by `node` (one statement, also reading
+  // accepted_before). `known` is false when the id is unknown.
+  virtual OnlineMark set_online(const std::string& id, const std::string& node, Timestamp at) = 0;
+  // Marks the pile offline, but only while `node` still holds it (a pile
+  // that already reconnected to another node stays online). Returns whether
+  // a change was made.
+  virtual bool set_offline(const std::string& id, const std::string& node, Timestamp at) = 0;
+  // Marks every pile held by `node` offline (a node that starts after a
+  // crash holds no connection). Returns how many changed.
+  virtual int set_node_offline(const std::string& node, Timestamp at) = 0;
+
+  // The verified-credentials cache (migration 0009). Rows verified at or
+  // after `since`.
+  virtual std::vector<VerifiedCredential> list_verified_credentials(Timestamp since) = 0;
+  // Inserts or replaces each pile's row; rows of unknown piles are skipped.
+  // One statement per 1000 rows, rows locked in id order.
+  virtual void put_verified_credentials(const std::vector<VerifiedCredential>& credentials) = 0;
+};
+
+}  // namespace chargelock::core

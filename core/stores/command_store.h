@@ -1,0 +1,207 @@
+// The durable command queue: central-system-initiated OCPP calls waiting
+// for, travelling to, or answered by a charge point; and the pile state that
+// answered commands leave behind (configuration keys, local list version,
+// reservations).
+//
+// Status text in the database and in every record is one of "queued",
+// "sent", "completed", "failed", "timeout", "expired".
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/timestamp.h"
+
+namespace chargelock::core {
+
+struct NewCommand {
+  std::string charge_point_id;
+  std::string action;
+  std::string payload_json;  // as it may be shown: secrets replaced by "***"
+  // The payload's secret, sealed (core/secret_box.h); kept only while the
+  // command is queued.
+  std::optional<std::string> secret;
+  std::optional<std::string> idempotency_key;
+  std::string origin;
+  Timestamp expires_at;
+};
+
+struct StoredCommand {
+  std::int64_t id = 0;
+  std::string charge_point_id;
+  std::string action;
+  std::string payload_json;
+  // Sealed; only while queued, and in the record claim_next() returns.
+  std::optional<std::string> secret;
+  std::string status;
+  std::optional<std::string> response_json;
+  std::optional<std::string> error_code;
+  std::optional<std::string> error_description;
+  std::optional<std::string> idempotency_key;
+  std::string origin;
+  std::optional<std::string> claimed_by;
+  Timestamp created_at;
+  Timestamp expires_at;
+  std::optional<Timestamp> sent_at;
+  std::optional<Timestamp> completed_at;
+};
+
+struct CommandQuery {
+  std::optional<std::string> charge_point_id;
+  std::optional<std::string> status;
+  std::int64_t before_id = 0;  // 0 = from the newest
+  int limit = 100;
+};
+
+// How a sent command ended.
+struct CommandResult {
+  std::string status;  // "completed", "failed" or "timeout"
+  std::optional<std::string> response_json;
+  std::optional<std::string> error_code;
+  std::optional<std::string> error_description;
+};
+
+struct ConfigurationKey {
+  std::string key;
+  std::optional<std::string> value;
+  bool readonly = false;
+};
+
+struct Reservation {
+  int reservation_id = 0;
+  int connector_id = 0;
+  std::string id_tag;
+  std::optional<std::string> parent_id_tag;
+  Timestamp expiry_date;
+  std::string status = "active";  // active | cancelled | used | expired
+  std::optional<std::int64_t> command_id;
+};
+
+// What an answered command changes in the stored pile state; applied in the
+// same transaction as the command's completion.
+struct CommandEffects {
+  // GetConfiguration: the keys the pile reported (upserted; others kept).
+  std::vector<ConfigurationKey> configuration;
+  // ChangeConfiguration accepted: the key's new value.
+  std::optional<ConfigurationKey> configuration_change;
+  // SendLocalList accepted / GetLocalListVersion answered.
+  std::optional<int> local_list_version;
+  // ReserveNow accepted (replaces a reservation with the same id).
+  std::optional<Reservation> reservation;
+  // CancelReservation accepted.
+  std::optional<int> cancelled_reservation_id;
+  // An accepted AuthorizationKey: the pile's new password hash.
+  std::optional<std::string> password_hash;
+};
+
+// Blocks until a charge point id is announced on the command channel (an
+// enqueue anywhere), or the timeout passes. Owns its own database
+// connection; use it from one thread only. After a lost connection it
+// reconnects on the next wait() (and returns an empty list meanwhile).
+class CommandWakeups {
+ public:
+  virtual ~CommandWakeups() = default;
+  // Charge point ids announced since the last call (may repeat); empty after
+  // the timeout. "*" stands for many piles at once (a fan-out): the caller
+  // looks up which have queued commands.
+  virtual std::vector<std::string> wait(std::chrono::milliseconds timeout) = 0;
+};
+
+class CommandStore {
+ public:
+  virtual ~CommandStore() = default;
+
+  // Inserts a queued command and announces its charge point on the command
+  // channel (NOTIFY chargelock_commands, '<chargePointId>') when the
+  // transaction commits. When the charge point already has a command with
+  // the same idempotency key, returns that one instead (inserted = false).
+  // Throws NotFoundError for an unknown charge point.
+  struct Enqueued {
+    StoredCommand command;
+    bool inserted = false;
+  };
+  virtual Enqueued enqueue(const NewCommand& command) = 0;
+  // Inserts many commands (none may carry an idempotency key) in a few
+  // statements and announces them with one notification ("*": every node
+  // looks up which of its piles have queued commands). Returns
+  // them in the order given. Throws NotFoundError when any charge point is
+  // unknown (then none is queued).
+  virtual std::vector<StoredCommand> enqueue_many(const std::vector<NewCommand>& commands) = 0;
+
+  virtual std::optional<StoredCommand> find(std::int64_t id) = 0;
+  // Newest first.
+  virtual std::vector<StoredCommand> list(const CommandQuery& query) = 0;
+
+  // Claims the oldest queued command of `charge_point_id` that has not
+  // expired (FOR UPDATE SKIP LOCKED: concurrent claimers never get the same
+  // one) and marks it sent by `node` now. Queued commands of that pile past
+  // their expiry become expired first. Returns nothing when there is none,
+  // or while another command of that pile is still sent and unanswered
+  // (one outstanding CALL per pile). The claim takes the command's secret
+  // out of the row: the returned record carries it, the row keeps none.
+  virtual std::optional<StoredCommand> claim_next(const std::string& charge_point_id,
+                                                  const std::string& node) = 0;
+  // claim_next() for many charge points in one transaction and a few
+  // statements (a lock's fan-out wakes thousands of piles at once): at most
+  // one command per charge point, none for a charge point with a command
+  // still sent. Charge points are locked in a fixed order (no deadlock
+  // between batches of two nodes). Returns the claimed commands, each with
+  // its secret.
+  virtual std::vector<StoredCommand> claim_next_many(
+      const std::vector<std::string>& charge_point_ids, const std::string& node) = 0;
+  // A claimed command that was never written to the pile goes back to the
+  // queue (keeps its place: the queue is ordered by id) with `secret` (the
+  // one claim_next() took out, sealed again). Only while sent.
+  virtual bool unclaim(std::int64_t id, const std::optional<std::string>& secret) = 0;
+  // Records the end of a sent command and applies `effects`. Only while the
+  // command is still sent; returns false otherwise (then nothing changes).
+  // Every final state (this, time-outs, expiry) drops the command's secret.
+  virtual bool complete(std::int64_t id, const CommandResult& result,
+                        const CommandEffects& effects) = 0;
+
+  // complete() for many commands without effects, in one statement.
+  // Returns the commands whose end was recorded (those still sent), as
+  // stored now.
+  struct Ended {
+    std::int64_t id = 0;
+    CommandResult result;
+  };
+  virtual std::vector<StoredCommand> complete_many(const std::vector<Ended>& ended) = 0;
+
+  // Queued commands past their expiry become expired. Returns how many.
+  virtual int expire_overdue() = 0;
+  // Sent commands of a charge point (all, or only those sent before
+  // `sent_before`) become timeout with `description`: no answer can come any
+  // more. Returns how many.
+  virtual int time_out_sent(const std::optional<std::string>& charge_point_id,
+                            std::optional<Timestamp> sent_before,
+                            const std::string& description) = 0;
+  // time_out_sent() for the sent commands of many charge points (they
+  // reconnected), in one statement.
+  virtual int time_out_sent_many(const std::vector<std::string>& charge_point_ids,
+                                 const std::string& description) = 0;
+  // Active reservations past their expiry date become expired, and their
+  // connectors' recorded status goes from Reserved back to Available.
+  // Returns how many.
+  virtual int expire_reservations() = 0;
+  // Commands waiting for delivery ("queued") and for their answer ("sent"),
+  // by status; both always present (for the /metrics queue depth).
+  virtual std::vector<std::pair<std::string, std::int64_t>> pending_counts() = 0;
+  // Charge points that have queued commands (for the periodic safety net),
+  // only those recorded as connected to `node` when one is given.
+  virtual std::vector<std::string> charge_points_with_queued(
+      const std::optional<std::string>& node) = 0;
+
+  virtual std::vector<ConfigurationKey> configuration(const std::string& charge_point_id) = 0;
+  virtual std::optional<int> local_list_version(const std::string& charge_point_id) = 0;
+  virtual std::vector<Reservation> reservations(const std::string& charge_point_id) = 0;
+
+  // A listener on the command channel with its own connection.
+  virtual std::unique_ptr<CommandWakeups> listen() = 0;
+};
+
+}  // namespace chargelock::core

@@ -1,0 +1,41 @@
+// The OCPP message log: every frame in and out, per charge point.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/message_log.h"
+#include "core/timestamp.h"
+
+namespace chargelock::core {
+
+struct LoggedFrame {
+  std::int64_t id = 0;  // assigned by the store; increases with arrival order
+  std::string charge_point_id;
+  FrameDirection direction = FrameDirection::Incoming;
+  std::string frame;
+  Timestamp received_at;
+};
+
+class MessageLogStore {
+ public:
+  virtual ~MessageLogStore() = default;
+  // Appends the frames in the given order, in one transaction (ids of
+  // `frames` are ignored).
+  virtual void append(const std::vector<LoggedFrame>& frames) = 0;
+  // Newest first: at most `limit` frames of the charge point with an id
+  // below `before_id` when given. Page on with the last id returned.
+  virtual std::vector<LoggedFrame> page(const std::string& charge_point_id,
+                                        std::optional<std::int64_t> before_id,
+                                        std::size_t limit) = 0;
+  // Oldest first: at most `limit` frames of the charge point received at or
+  // after `since` whose text contains `needle` (evidence for a lock).
+  virtual std::vector<LoggedFrame> containing(const std::string& charge_point_id,
+                                              const std::string& needle, Timestamp since,
+                                              std::size_t limit) = 0;
+};
+
+}  // namespace chargelock::core

@@ -1,0 +1,93 @@
+// The operator console (/) and the owner page (/owner) in a real browser:
+// Debian's chromium, headless, driven by puppeteer-core (test/browser,
+// pinned in its package-lock.json) against a running `chargelock serve` and
+// pilesim piles. The steps are in test/browser/console.mjs; screenshots land
+// in browser-artifacts/ of the build's test folder.
+//
+// Skipped (with a warning saying so) only when chromium is not installed;
+// scripts/setup.sh installs it, so CI runs it.
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <filesystem>
+
+#include "test/support/api_fixture.h"
+
+using namespace chargelock;
+using namespace chargelock::test;
+
+namespace {
+
+std::string chromium() {
+  if (const char* configured = std::getenv("CHARGELOCK_CHROMIUM")) return configured;
+  // The binary itself; /usr/bin/chromium is Debian's wrapper script around it.
+  for (const char* candidate : {"/usr/lib/chromium/chromium", "/usr/bin/chromium"})
+    if (::access(candidate, X_OK) == 0) return candidate;
+  return {};
+}
+
+std::pair<int, std::string> run_node(const std::string& script,
+                                     const std::map<std::string, std::string>& env) {
+  std::string command;
+  for (const auto& [name, value] : env) command += fmt::format("{}='{}' ", name, value);
+  command += fmt::format("node '{}' 2>&1", script);
+  std::string output;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  char buffer[4096];
+  std::size_t n;
+  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) output.append(buffer, n);
+  const int status = ::pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
+}  // namespace
+
+TEST_CASE(
+    "browser: an operator sees a pile come online and commands it, an owner locks, sees the catch "
+    "live and releases") {
+  const std::string browser = chromium();
+  if (browser.empty()) {
+    WARN(
+        "SKIPPED: chromium is not installed (apt-get install chromium, or set "
+        "CHARGELOCK_CHROMIUM); the console's browser test did not run");
+    return;
+  }
+  const std::string dir = std::string(CHARGELOCK_SOURCE_DIR) + "/test/browser";
+  struct stat info {};
+  if (::stat((dir + "/node_modules/puppeteer-core").c_str(), &info) != 0)
+    FAIL("puppeteer-core is not installed: run `npm ci` in test/browser (scripts/test.sh does)");
+
+  ApiFixture api("serve");
+  auto admin = api.admin();
+  for (int n = 1; n <= 3; ++n)
+    REQUIRE(admin
+                ->post("/api/v1/chargepoints",
+                       fmt::format(R"({{"id":"BR-{}","password":"browser-pile-secret-{}",)"
+                                   R"("location":{{"lat":48.1{},"lon":11.5{}}}}})",
+                                   n, n, n, n))
+                .status == 201);
+  const auto owner = api.new_owner("Alice");
+  const std::string vin = "WVWZZZ1JZXW000042";
+  api.verified_vehicle(owner, vin, {"BR-TAG-STOLEN"});
+
+  const std::string artifacts = (std::filesystem::current_path() / "browser-artifacts").string();
+  auto [code, output] =
+      run_node(dir + "/console.mjs",
+               {{"CL_BASE_URL", fmt::format("http://127.0.0.1:{}", api.port())},
+                {"CL_OCPP_URL", fmt::format("ws://127.0.0.1:{}/ocpp", api.server->port("ocpp ws"))},
+                {"CL_ADMIN_TOKEN", kAdminToken},
+                {"CL_OWNER_TOKEN", owner.token},
+                {"CL_VIN", vin},
+                {"CL_ID_TAG", "BR-TAG-STOLEN"},
+                {"CL_PILESIM", PILESIM_BINARY},
+                {"CL_CHROMIUM", browser},
+                {"CL_SCREENSHOTS", artifacts}});
+  INFO(output);
+  INFO(api.server->output());
+  CHECK(code == 0);
+  CHECK(output.find("every step passed") != std::string::npos);
+}

@@ -1,0 +1,236 @@
+// A group commit whose connection is lost during COMMIT (storage::Database::
+// commit_batch) against a real PostgreSQL, behind a proxy that cuts the
+// connection at the COMMIT: a group the server committed is reported
+// committed (its caller must not run it again: its rows would be stored
+// twice); one the server never received is reported not committed.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/stores/charge_point_store.h"
+#include "core/stores/meter_value_store.h"
+#include "test/support/test_database.h"
+
+using namespace chargelock::core;
+using chargelock::storage::Database;
+using chargelock::test::TestDatabase;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A TCP proxy in front of PostgreSQL. Armed, it watches the client's bytes
+// for the next simple-protocol Query "COMMIT" (what libpqxx sends) and then
+// either forwards it, waits for the server's first answer byte (the server
+// has committed by then) and closes both sides without passing it on
+// (kAfterServerCommitted), or closes both sides without forwarding it
+// (kBeforeServerSawIt).
+class CommitCuttingProxy {
+ public:
+  enum class Cut { kAfterServerCommitted, kBeforeServerSawIt };
+
+  CommitCuttingProxy(std::string server_host, int server_port)
+      : server_host_(std::move(server_host)), server_port_(server_port) {
+    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    REQUIRE(::listen(listener_, 16) == 0);
+    socklen_t length = sizeof address;
+    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length);
+    port_ = ntohs(address.sin_port);
+    thread_ = std::thread([this] { run(); });
+  }
+  ~CommitCuttingProxy() {
+    stop_ = true;
+    thread_.join();
+    for (const Pair& pair : pairs_) close_pair(pair);
+    ::close(listener_);
+  }
+  CommitCuttingProxy(const CommitCuttingProxy&) = delete;
+  CommitCuttingProxy& operator=(const CommitCuttingProxy&) = delete;
+
+  int port() const { return port_; }
+  void cut_next_commit(Cut how) {
+    how_ = how;
+    armed_ = true;
+  }
+  int cuts() const { return cuts_; }
+
+ private:
+  struct Pair {
+    int client = -1;
+    int server = -1;
+    bool cutting = false;  // the COMMIT went through; the answer is not passed on
+    bool closed = false;
+  };
+  static void close_pair(const Pair& pair) {
+    if (pair.closed) return;
+    ::close(pair.client);
+    ::close(pair.server);
+  }
+  static bool write_all(int fd, const char* data, std::size_t size) {
+    while (size > 0) {
+      const ssize_t n = ::send(fd, data, size, MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      data += n;
+      size -= static_cast<std::size_t>(n);
+    }
+    return true;
+  }
+  int connect_server() const {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<std::uint16_t>(server_port_));
+    ::inet_pton(AF_INET, server_host_.c_str(), &address.sin_addr);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+      ::close(fd);
+      return -1;
+    }
+    return fd;
+  }
+  void run() {
+    // 'Q', length 11 (itself + "COMMIT\0"), "COMMIT\0".
+    static const std::string kCommit(
+        "Q\0\0\0\x0b"
+        "COMMIT\0",
+        12);
+    while (!stop_) {
+      std::vector<pollfd> fds{{listener_, POLLIN, 0}};
+      std::vector<std::pair<std::size_t, bool>> owners{{0, false}};  // pair, is client
+      for (std::size_t i = 0; i < pairs_.size(); ++i) {
+        if (pairs_[i].closed) continue;
+        fds.push_back({pairs_[i].client, POLLIN, 0});
+        owners.emplace_back(i, true);
+        fds.push_back({pairs_[i].server, POLLIN, 0});
+        owners.emplace_back(i, false);
+      }
+      if (::poll(fds.data(), fds.size(), 50) <= 0) continue;
+      if (fds[0].revents & POLLIN) {
+        const int client = ::accept(listener_, nullptr, nullptr);
+        const int server = client >= 0 ? connect_server() : -1;
+        if (server >= 0) {
+          pairs_.push_back({client, server});
+        } else if (client >= 0) {
+          ::close(client);
+        }
+      }
+      for (std::size_t k = 1; k < fds.size(); ++k) {
+        if (fds[k].revents == 0) continue;
+        Pair& pair = pairs_[owners[k].first];
+        if (pair.closed) continue;
+        char buffer[16384];
+        const ssize_t n = ::recv(fds[k].fd, buffer, sizeof buffer, 0);
+        const std::string bytes(buffer, n > 0 ? static_cast<std::size_t>(n) : 0);
+        bool drop = n <= 0;
+        if (!drop && owners[k].second) {  // client -> server
+          if (armed_ && bytes.find(kCommit) != std::string::npos) {
+            armed_ = false;
+            if (how_ == Cut::kBeforeServerSawIt) {
+              drop = true;
+              ++cuts_;
+            } else {
+              pair.cutting = true;
+            }
+          }
+          if (!drop) drop = !write_all(pair.server, bytes.data(), bytes.size());
+        } else if (!drop) {  // server -> client
+          if (pair.cutting) {
+            drop = true;
+            ++cuts_;
+          } else {
+            drop = !write_all(pair.client, bytes.data(), bytes.size());
+          }
+        }
+        if (drop) {
+          close_pair(pair);
+          pair.closed = true;
+        }
+      }
+    }
+  }
+
+  const std::string server_host_;
+  const int server_port_;
+  int listener_ = -1;
+  int port_ = 0;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> armed_{false};
+  std::atomic<Cut> how_{Cut::kAfterServerCommitted};
+  std::atomic<int> cuts_{0};
+  std::vector<Pair> pairs_;  // proxy thread only (and the destructor, after it)
+};
+
+// `url` with its host and port replaced by the proxy's, without TLS (the
+// proxy reads the protocol).
+std::string through(const std::string& url, int port) {
+  static const std::regex host_port(R"(@([0-9.]+):([0-9]+)/)");
+  std::string out = std::regex_replace(url, host_port, "@127.0.0.1:" + std::to_string(port) + "/");
+  return out + (out.find('?') == std::string::npos ? "?" : "&") + "sslmode=disable";
+}
+
+std::pair<std::string, int> host_and_port(const std::string& url) {
+  static const std::regex host_port(R"(@([0-9.]+):([0-9]+)/)");
+  std::smatch match;
+  REQUIRE(std::regex_search(url, match, host_port));
+  return {match[1], std::stoi(match[2])};
+}
+
+MeterValueRecord sample(const std::string& value) {
+  MeterValueRecord v;
+  v.charge_point_id = "CP-1";
+  v.connector_id = 1;
+  v.timestamp = Timestamp(std::chrono::microseconds(1714564800123456LL));
+  v.value = value;
+  v.unit = std::string("Wh");
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("a group commit whose connection is lost during COMMIT says what the server did") {
+  TestDatabase test;
+  NewChargePoint cp;
+  cp.id = "CP-1";
+  REQUIRE(test.db().charge_points().create(cp));
+  const auto [host, port] = host_and_port(test.url());
+  CommitCuttingProxy proxy(host, port);
+  {
+    Database db(through(test.url(), proxy.port()));
+
+    SECTION("the server committed: committed, stored once") {
+      db.begin_batch();
+      db.meter_values().append({sample("10")});
+      proxy.cut_next_commit(CommitCuttingProxy::Cut::kAfterServerCommitted);
+      CHECK(db.commit_batch());  // the caller does not run the group again
+      CHECK(proxy.cuts() == 1);
+      CHECK(test.scalar("SELECT count(*) FROM meter_values WHERE value = '10'") == "1");
+    }
+    SECTION("the server never saw the COMMIT: not committed, nothing stored") {
+      db.begin_batch();
+      db.meter_values().append({sample("20")});
+      proxy.cut_next_commit(CommitCuttingProxy::Cut::kBeforeServerSawIt);
+      CHECK_FALSE(db.commit_batch());  // the caller runs the group again
+      CHECK(proxy.cuts() == 1);
+      CHECK(test.scalar("SELECT count(*) FROM meter_values WHERE value = '20'") == "0");
+    }
+    // The thread reconnected: the next group commits normally.
+    db.begin_batch();
+    db.meter_values().append({sample("30")});
+    CHECK(db.commit_batch());
+    CHECK(test.scalar("SELECT count(*) FROM meter_values WHERE value = '30'") == "1");
+    db.release_thread_connection();
+  }
+}

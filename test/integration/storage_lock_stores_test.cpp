@@ -1,0 +1,220 @@
+// The vehicle lock stores (migration 0004) against a real PostgreSQL.
+#include <catch2/catch.hpp>
+
+#include "core/domain_errors.h"
+#include "core/stores/charge_point_store.h"
+#include "core/stores/lock_store.h"
+#include "core/stores/notification_store.h"
+#include "core/stores/vehicle_store.h"
+#include "test/support/test_database.h"
+
+using namespace chargelock;
+using namespace chargelock::core;
+using chargelock::storage::Database;
+
+namespace {
+
+std::int64_t add_owner(test::TestDatabase& t, const std::string& name) {
+  return std::stoll(t.scalar("INSERT INTO owners (name) VALUES ('" + name + "') RETURNING id"));
+}
+
+}  // namespace
+
+NewVehicle claim(const std::string& vin, std::int64_t owner, std::vector<std::string> tags,
+                 std::vector<std::string> evcc = {}) {
+  NewVehicle v;
+  v.vin = vin;
+  v.owner_id = owner;
+  for (const auto& tag : tags) v.identifiers.push_back({"idTag", tag, tag});
+  for (const auto& id : evcc) v.identifiers.push_back({"evccId", id, id});
+  return v;
+}
+
+TEST_CASE("vehicles: claims by several owners, one verified binding, evidence kept on delete") {
+  test::TestDatabase t;
+  auto& vehicles = t.db().vehicles();
+  const auto alice = add_owner(t, "alice");
+  const auto bob = add_owner(t, "bob");
+
+  auto v = vehicles.put(claim("WVWZZZ1JZXW000001", alice, {"TAG-A", "TAG-B"}, {"EVCC-A"}));
+  CHECK(v.owner_id == alice);
+  CHECK_FALSE(v.verified);
+  CHECK(v.id_tags == std::vector<std::string>{"TAG-A", "TAG-B"});
+  CHECK(v.evcc_ids == std::vector<std::string>{"EVCC-A"});
+  CHECK_FALSE(v.state);
+  CHECK_FALSE(vehicles.find(v.vin));  // nobody's until verified
+  CHECK(vehicles.known(v.vin));
+
+  // A second owner's registration is a claim, not a conflict; it may list
+  // the same EVCC id.
+  const auto b = vehicles.put(claim("WVWZZZ1JZXW000001", bob, {}, {"EVCC-A"}));
+  CHECK(b.owner_id == bob);
+  CHECK(vehicles.registrations(v.vin).size() == 2);
+  // One owner cannot put one identifier on two of their vehicles.
+  CHECK_THROWS_AS(vehicles.put(claim("WVWZZZ1JZXW000002", alice, {"TAG-A"})), RowConflictError);
+  CHECK_FALSE(vehicles.known("WVWZZZ1JZXW000002"));  // rolled back
+
+  // Verification binds one claim; another verification moves the binding.
+  v = vehicles.verify(v.vin, alice, "operator:noc");
+  CHECK(v.verified);
+  CHECK(v.verified_by == std::optional<std::string>("operator:noc"));
+  CHECK(vehicles.find(v.vin)->owner_id == alice);
+  CHECK_FALSE(vehicles.find_registration(v.vin, bob)->verified);
+  CHECK(vehicles.find_verified_by_key("EVCC-A").size() == 1);
+  CHECK_THROWS_AS(vehicles.verify("WVWZZZ1JZXW000001", add_owner(t, "carol"), "x"),
+                  RowNotFoundError);
+  // A second vehicle whose identifier is on a verified vehicle cannot be
+  // verified for another owner.
+  const auto dave = add_owner(t, "dave");
+  vehicles.put(claim("WVWZZZ1JZXW000003", dave, {}, {"EVCC-A"}));
+  CHECK_THROWS_AS(vehicles.verify("WVWZZZ1JZXW000003", dave, "x"), RowConflictError);
+
+  // The same owner replaces the identifiers.
+  v = vehicles.put(claim("WVWZZZ1JZXW000001", alice, {"TAG-C"}));
+  CHECK(v.id_tags == std::vector<std::string>{"TAG-C"});
+  CHECK(v.verified);
+  CHECK(vehicles.list_for_owner(alice).size() == 1);
+  CHECK(vehicles.list_for_owner(bob).size() == 1);
+
+  // Telematics: newer reports win; the prompt mark is claimed once.
+  const auto now = Clock::now();
+  CHECK(vehicles.report_state(v.vin, {50, GeoLocation{48.1, 11.5}, now}));
+  CHECK_FALSE(vehicles.report_state(v.vin, {60, std::nullopt, now - std::chrono::hours(1)}));
+  CHECK(vehicles.find(v.vin)->state->soc == 50);
+  CHECK(vehicles.claim_low_battery_prompt(v.vin, now));
+  CHECK_FALSE(vehicles.claim_low_battery_prompt(v.vin, now));
+  CHECK(vehicles.rearm_low_battery_prompt(v.vin));
+  CHECK_FALSE(vehicles.rearm_low_battery_prompt(v.vin));
+
+  // Deleting the verified registration ends the binding; the vehicle row
+  // (which locks and their evidence hang on) stays.
+  CHECK(vehicles.remove_registration(v.vin, alice));
+  CHECK_FALSE(vehicles.find(v.vin));
+  CHECK(vehicles.known(v.vin));  // bob's claim
+  CHECK(t.scalar("SELECT count(*) FROM vehicles WHERE vin = 'WVWZZZ1JZXW000001'") == "1");
+}
+
+TEST_CASE("locks: one active lock per vehicle, audited updates, piles, notifications") {
+  test::TestDatabase t;
+  const auto alice = add_owner(t, "alice");
+  t.db().vehicles().put(claim("WVWZZZ1JZXW000001", alice, {"TAG-A"}));
+  NewChargePoint cp;
+  cp.id = "CP-1";
+  t.db().charge_points().create(cp);
+  auto& locks = t.db().locks();
+
+  const auto expires = Clock::now() + std::chrono::hours(24 * 30);
+  auto first = locks.create({"lock-1", "WVWZZZ1JZXW000001", alice, std::nullopt, std::nullopt,
+                             expires, std::nullopt, "requested by owner"});
+  CHECK(first.created);
+  CHECK(first.lock.status == "requested");
+  auto second = locks.create(
+      {"lock-2", "WVWZZZ1JZXW000001", alice, GeoLocation{1, 2}, 5.0, expires, std::nullopt, "x"});
+  CHECK_FALSE(second.created);
+  CHECK(second.lock.id == "lock-1");
+  CHECK_THROWS_AS(
+      locks.create({"lock-3", "WVWZZZ1JZXW000009", alice, {}, {}, expires, std::nullopt, "x"}),
+      RowNotFoundError);
+  CHECK(locks.active_for_identifier({"TAG-A", "TAG-A", "TAG-A"})->id == "lock-1");
+  CHECK(locks.active_for_identifier({"x", "x", "WVWZZZ1JZXW000001"})->id == "lock-1");  // VIN
+  CHECK_FALSE(locks.active_for_identifier({"TAG-B", "TAG-B", "TAG-B"}));
+  CHECK(locks.requested_since("WVWZZZ1JZXW000001", Clock::now() - std::chrono::hours(1)) == 1);
+  CHECK(locks.expiring_before(Clock::now()).empty());
+  CHECK(locks.expiring_before(expires + std::chrono::seconds(1)).size() == 1);
+
+  LockUpdate arm;
+  arm.lock_id = "lock-1";
+  arm.from = {"requested"};
+  arm.to = "armed";
+  arm.cause = "dispatched";
+  CHECK(locks.update(arm)->status == "armed");
+  CHECK_FALSE(locks.update(arm));  // no longer requested
+
+  LockUpdate engage;
+  engage.lock_id = "lock-1";
+  engage.to = "engaged";
+  engage.cause = "VehicleLocked";
+  engage.charge_point_id = "CP-1";
+  engage.connector_id = 2;
+  engage.matched_kind = "idTag";
+  engage.matched_value = "TAG-A";
+  engage.engaged_at = Clock::now();
+  auto engaged = locks.update(engage);
+  REQUIRE(engaged);
+  CHECK(engaged->connector_id == 2);
+  CHECK(locks.engaged_at("CP-1").size() == 1);
+
+  LockPile pile;
+  pile.lock_id = "lock-1";
+  pile.charge_point_id = "CP-1";
+  pile.status = "armed";
+  locks.put_pile(pile);
+  REQUIRE(locks.piles("lock-1").size() == 1);
+  CHECK(locks.pile("lock-1", "CP-1")->status == "armed");
+  CHECK_FALSE(locks.piles("lock-1")[0].command_status);
+
+  const auto trail = locks.transitions("lock-1");
+  REQUIRE(trail.size() == 3);
+  CHECK_FALSE(trail[0].from_status);
+  CHECK(trail[1].from_status == std::optional<std::string>("requested"));
+  CHECK(trail[2].to_status == "engaged");
+
+  auto& notifications = t.db().notifications();
+  const auto n1 = notifications.add(alice, "lock_state", R"({"a":1})");
+  notifications.add(alice, "vehicle_caught", R"({"b":2})");
+  CHECK(notifications.list(alice, 0, 10).size() == 2);
+  CHECK(notifications.list(alice, n1.id, 10).size() == 1);
+  CHECK_THROWS_AS(notifications.add(alice + 100, "lock_state", "{}"), RowNotFoundError);
+  // The operators' inbox (owner 0) exists from the migration.
+  notifications.add(0, "vehicle_sighted", R"({"c":3})");
+  CHECK(notifications.list(0, 0, 10).size() == 1);
+}
+
+TEST_CASE("locks: sightings are evidence that outlives the vehicle's registration and the pile") {
+  test::TestDatabase t;
+  const auto alice = add_owner(t, "alice");
+  t.db().vehicles().put(claim("WVWZZZ1JZXW000001", alice, {"TAG-A"}));
+  NewChargePoint cp;
+  cp.id = "CP-1";
+  cp.location = GeoLocation{48.1, 11.5};
+  t.db().charge_points().create(cp);
+  auto& locks = t.db().locks();
+  locks.create({"lock-1", "WVWZZZ1JZXW000001", alice, std::nullopt, std::nullopt,
+                Clock::now() + std::chrono::hours(1), std::string("POL-42"), "x"});
+  CHECK(locks.find("lock-1")->case_reference == std::optional<std::string>("POL-42"));
+
+  NewSighting first;
+  first.lock_id = "lock-1";
+  first.charge_point_id = "CP-1";
+  first.connector_id = 1;
+  first.source = "VehicleLocked";
+  first.matched_kind = "idTag";
+  first.matched_value = "TAG-A";
+  first.held = false;
+  const auto seen = locks.add_sighting(first);
+  CHECK(seen.location->latitude == 48.1);  // where the pile stood then
+  NewSighting second = first;
+  second.charge_point_id = "CP-GONE";  // an unknown pile: recorded without a place
+  second.source = "Authorize";
+  second.connector_id.reset();
+  locks.add_sighting(second);
+
+  LockFilter by_pile;
+  by_pile.charge_point_id = "CP-GONE";
+  CHECK(locks.list(by_pile).size() == 1);
+  LockFilter by_status;
+  by_status.status = "released";
+  CHECK(locks.list(by_status).empty());
+
+  // The owner deletes the vehicle, the operator removes the pile: the lock,
+  // its trail and sightings remain.
+  t.db().vehicles().remove_registration("WVWZZZ1JZXW000001", alice);
+  t.db().charge_points().remove("CP-1");
+  REQUIRE(locks.find("lock-1"));
+  const auto sightings = locks.sightings("lock-1");
+  REQUIRE(sightings.size() == 2);
+  CHECK(sightings[0].held == false);
+  CHECK(sightings[0].location);
+  CHECK_FALSE(sightings[1].location);
+  CHECK(locks.transitions("lock-1").size() == 1);
+}

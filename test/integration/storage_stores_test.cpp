@@ -1,0 +1,328 @@
+// Each PostgreSQL store against a real, freshly migrated database.
+#include <catch2/catch.hpp>
+#include <chrono>
+
+#include "core/domain_errors.h"
+#include "core/stores/charge_point_store.h"
+#include "core/stores/connector_store.h"
+#include "core/stores/event_store.h"
+#include "core/stores/id_tag_store.h"
+#include "core/stores/message_log_store.h"
+#include "core/stores/meter_value_store.h"
+#include "core/stores/transaction_store.h"
+#include "test/support/test_database.h"
+
+using namespace chargelock::core;
+using chargelock::storage::Database;
+using chargelock::test::TestDatabase;
+using std::chrono::microseconds;
+
+namespace {
+// A fixed instant with microseconds, to check nothing is lost on the way.
+const Timestamp kT0 = Timestamp(microseconds(1714564800123456LL));  // 2024-05-01T12:00:00.123456Z
+
+void add_charge_point(Database& db, const std::string& id) {
+  NewChargePoint cp;
+  cp.id = id;
+  REQUIRE(db.charge_points().create(cp));
+}
+}  // namespace
+
+TEST_CASE("charge points: create, update, boot info and connection state") {
+  TestDatabase test;
+  auto& store = test.db().charge_points();
+
+  NewChargePoint cp;
+  cp.id = "CP-1";
+  cp.password_hash = "pbkdf2-sha256$1$AAAA$BBBB";
+  cp.security_profile = 2;
+  cp.registration_status = RegistrationStatus::Pending;
+  cp.location = GeoLocation{52.52, 13.405};
+  REQUIRE(store.create(cp));
+  CHECK_FALSE(store.create(cp));  // same id again
+
+  auto record = store.find("CP-1");
+  REQUIRE(record);
+  CHECK(record->security_profile == 2);
+  CHECK(record->registration_status == RegistrationStatus::Pending);
+  REQUIRE(record->location);
+  CHECK(record->location->latitude == Approx(52.52));
+  CHECK(record->location->longitude == Approx(13.405));
+  CHECK_FALSE(record->boot_info);
+  CHECK_FALSE(record->online);
+  CHECK_FALSE(store.find("nope"));
+
+  ChargePointChange change;
+  change.registration_status = RegistrationStatus::Accepted;
+  change.clear_location = true;
+  REQUIRE(store.update("CP-1", change));
+  CHECK_FALSE(store.update("nope", change));
+  record = store.find("CP-1");
+  CHECK(record->registration_status == RegistrationStatus::Accepted);
+  CHECK_FALSE(record->location);
+  CHECK(record->password_hash == cp.password_hash);  // untouched
+  CHECK(record->security_profile == 2);
+
+  BootInfo boot;
+  boot.vendor = "ACME";
+  boot.model = "Volt 22";
+  boot.charge_point_serial = "S-1";
+  boot.firmware_version = "1.2.3";
+  boot.iccid = "8949";
+  boot.imsi = "2620";
+  boot.meter_type = "EM";
+  boot.meter_serial = "M-9";
+  REQUIRE(store.record_boot("CP-1", boot, kT0));
+  CHECK_FALSE(store.record_boot("nope", boot, kT0));
+  record = store.find("CP-1");
+  REQUIRE(record->boot_info);
+  CHECK(record->boot_info->vendor == "ACME");
+  CHECK(record->boot_info->model == "Volt 22");
+  CHECK(record->boot_info->charge_point_serial == "S-1");
+  CHECK_FALSE(record->boot_info->charge_box_serial);
+  CHECK(record->boot_info->firmware_version == "1.2.3");
+  CHECK(record->boot_info->iccid == "8949");
+  CHECK(record->boot_info->imsi == "2620");
+  CHECK(record->boot_info->meter_type == "EM");
+  CHECK(record->boot_info->meter_serial == "M-9");
+  CHECK(record->last_boot_at == kT0);
+  CHECK(record->last_seen == kT0);
+
+  // last_seen only moves forward; unknown ids are skipped.
+  store.touch_many({{"CP-1", kT0 + std::chrono::seconds(9)}, {"nope", kT0}});
+  CHECK(store.find("CP-1")->last_seen == kT0 + std::chrono::seconds(9));
+  store.touch_many({{"CP-1", kT0 + std::chrono::seconds(3)}});
+  CHECK(store.find("CP-1")->last_seen == kT0 + std::chrono::seconds(9));
+  store.touch_many({});
+
+  REQUIRE(store.set_online("CP-1", "node-a", kT0));
+  CHECK(store.find("CP-1")->online);
+  CHECK(store.find("CP-1")->connected_node == "node-a");
+  // The pile reconnected to node-b; node-a's late "closed" must not mark it offline.
+  REQUIRE(store.set_online("CP-1", "node-b", kT0));
+  CHECK_FALSE(store.set_offline("CP-1", "node-a", kT0));
+  CHECK(store.find("CP-1")->online);
+  CHECK(store.set_offline("CP-1", "node-b", kT0));
+  CHECK_FALSE(store.find("CP-1")->online);
+
+  const auto access = store.list_access();
+  REQUIRE(access.size() == 1);
+  CHECK(access[0].id == "CP-1");
+  CHECK(access[0].password_hash == cp.password_hash);
+  CHECK(access[0].security_profile == 2);
+
+  CHECK(store.remove("CP-1"));
+  CHECK(store.list().empty());
+}
+
+TEST_CASE("connectors: current status and history") {
+  TestDatabase test;
+  add_charge_point(test.db(), "CP-1");
+  auto& store = test.db().connectors();
+
+  ConnectorStatus s;
+  s.charge_point_id = "CP-1";
+  s.connector_id = 1;
+  s.status = "Available";
+  s.error_code = "NoError";
+  s.timestamp = kT0;
+  store.record_status(s);
+  s.status = "Faulted";
+  s.error_code = "GroundFailure";
+  s.info = "RCD tripped";
+  s.vendor_id = "ACME";
+  s.vendor_error_code = "E42";
+  store.record_status(s);
+
+  const auto current = store.list("CP-1");
+  REQUIRE(current.size() == 1);
+  CHECK(current[0].status == "Faulted");
+  CHECK(current[0].error_code == "GroundFailure");
+  CHECK(current[0].info == "RCD tripped");
+  CHECK(current[0].vendor_id == "ACME");
+  CHECK(current[0].vendor_error_code == "E42");
+  CHECK(current[0].timestamp == kT0);
+
+  const auto history = store.history("CP-1", 1, 10);
+  REQUIRE(history.size() == 2);
+  CHECK(history[0].status == "Faulted");  // newest first
+  CHECK(history[1].status == "Available");
+
+  s.charge_point_id = "unknown";
+  CHECK_THROWS_AS(store.record_status(s), RowNotFoundError);
+}
+
+TEST_CASE("id tags: upsert, find, remove") {
+  TestDatabase test;
+  auto& store = test.db().id_tags();
+  IdTag tag{"TAG-1", IdTagStatus::Accepted, kT0, std::string("PARENT")};
+  store.upsert(tag);
+  auto found = store.find("TAG-1");
+  REQUIRE(found);
+  CHECK(found->status == IdTagStatus::Accepted);
+  CHECK(found->expiry_date == kT0);
+  CHECK(found->parent_id_tag == "PARENT");
+
+  tag.status = IdTagStatus::Blocked;
+  tag.expiry_date.reset();
+  tag.parent_id_tag.reset();
+  store.upsert(tag);
+  found = store.find("TAG-1");
+  CHECK(found->status == IdTagStatus::Blocked);
+  CHECK_FALSE(found->expiry_date);
+  CHECK_FALSE(found->parent_id_tag);
+  CHECK(store.list().size() == 1);
+  CHECK(store.remove("TAG-1"));
+  CHECK_FALSE(store.remove("TAG-1"));
+  CHECK_FALSE(store.find("TAG-1"));
+}
+
+TEST_CASE("transactions: ids from the sequence, repeated start is one row, stop") {
+  TestDatabase test;
+  add_charge_point(test.db(), "CP-1");
+  auto& store = test.db().transactions();
+
+  TransactionStart start{"CP-1", 1, "TAG-1", 1000, kT0, std::nullopt};
+  const auto first = store.start(start);
+  CHECK(first.created);
+  CHECK(first.transaction_id > 0);
+  const auto again = store.start(start);
+  CHECK_FALSE(again.created);
+  CHECK(again.transaction_id == first.transaction_id);
+  CHECK(test.scalar("SELECT count(*) FROM transactions") == "1");
+
+  TransactionStart other = start;
+  other.meter_start = 2000;  // a different start
+  const auto second = store.start(other);
+  CHECK(second.created);
+  CHECK(second.transaction_id != first.transaction_id);
+
+  CHECK(store.open_for_id_tag("TAG-1").size() == 2);
+  REQUIRE(store.stop({first.transaction_id, 1500, kT0 + std::chrono::hours(1),
+                      std::string("EVDisconnected"), std::string("TAG-1")}));
+  CHECK_FALSE(store.stop({999999, 1, kT0, std::nullopt, std::nullopt}));
+  const auto open = store.open_for_id_tag("TAG-1");
+  REQUIRE(open.size() == 1);
+  CHECK(open[0].id == second.transaction_id);
+
+  const auto stopped = store.find(first.transaction_id);
+  REQUIRE(stopped);
+  CHECK(stopped->meter_start == 1000);
+  CHECK(stopped->meter_stop == 1500);
+  CHECK(stopped->start_timestamp == kT0);
+  CHECK(stopped->stop_timestamp == kT0 + std::chrono::hours(1));
+  CHECK(stopped->stop_reason == "EVDisconnected");
+
+  const auto page = store.list(std::string("CP-1"), std::nullopt, 1);
+  REQUIRE(page.size() == 1);
+  CHECK(page[0].id == second.transaction_id);  // newest first
+  const auto next = store.list(std::string("CP-1"), page[0].id, 10);
+  REQUIRE(next.size() == 1);
+  CHECK(next[0].id == first.transaction_id);
+  CHECK(store.list(std::string("CP-2"), std::nullopt, 10).empty());
+
+  TransactionStart unknown = start;
+  unknown.charge_point_id = "nope";
+  CHECK_THROWS_AS(store.start(unknown), RowNotFoundError);
+}
+
+TEST_CASE("meter values: every sampled value field is kept") {
+  TestDatabase test;
+  add_charge_point(test.db(), "CP-1");
+  auto& store = test.db().meter_values();
+  MeterValueRecord full{"CP-1",
+                        2,
+                        7,
+                        kT0,
+                        "1234.5",
+                        std::string("Sample.Clock"),
+                        std::string("Raw"),
+                        std::string("Voltage"),
+                        std::string("L1-N"),
+                        std::string("Inlet"),
+                        std::string("V")};
+  MeterValueRecord bare;
+  bare.charge_point_id = "CP-1";
+  bare.connector_id = 2;
+  bare.transaction_id = 7;
+  bare.timestamp = kT0 + std::chrono::seconds(1);
+  bare.value = "42";
+  store.append({full, bare});
+
+  const auto values = store.for_transaction(7);
+  REQUIRE(values.size() == 2);
+  CHECK(values[0].value == "1234.5");
+  CHECK(values[0].connector_id == 2);
+  CHECK(values[0].timestamp == kT0);
+  CHECK(values[0].context == "Sample.Clock");
+  CHECK(values[0].format == "Raw");
+  CHECK(values[0].measurand == "Voltage");
+  CHECK(values[0].phase == "L1-N");
+  CHECK(values[0].location == "Inlet");
+  CHECK(values[0].unit == "V");
+  CHECK(values[1].value == "42");
+  CHECK_FALSE(values[1].measurand);
+  CHECK_FALSE(values[1].unit);
+  CHECK(store.for_transaction(8).empty());
+}
+
+TEST_CASE("message log: batches kept in order, paged per charge point") {
+  TestDatabase test;
+  auto& store = test.db().message_log();
+  std::vector<LoggedFrame> frames;
+  for (int i = 0; i < 5; ++i)
+    frames.push_back({0, "CP-1", i % 2 ? FrameDirection::Outgoing : FrameDirection::Incoming,
+                      "[2,\"" + std::to_string(i) + "\",\"Heartbeat\",{}]", kT0});
+  frames.push_back({0, "CP-2", FrameDirection::Incoming, "other", kT0});
+  store.append(frames);
+
+  const auto page1 = store.page("CP-1", std::nullopt, 3);
+  REQUIRE(page1.size() == 3);
+  CHECK(page1[0].frame == "[2,\"4\",\"Heartbeat\",{}]");  // newest first
+  CHECK(page1[2].frame == "[2,\"2\",\"Heartbeat\",{}]");
+  CHECK(page1[1].direction == FrameDirection::Outgoing);
+  CHECK(page1[0].received_at == kT0);
+  const auto page2 = store.page("CP-1", page1.back().id, 3);
+  REQUIRE(page2.size() == 2);
+  CHECK(page2[1].frame == "[2,\"0\",\"Heartbeat\",{}]");
+  CHECK(store.page("CP-2", std::nullopt, 10).size() == 1);
+}
+
+TEST_CASE("events: status notifications, security events, CSRs, data transfers") {
+  TestDatabase test;
+  auto& store = test.db().events();
+  store.record_status(StatusNotificationKind::Firmware, {"CP-1", "Downloading", 5, {}});
+  store.record_status(StatusNotificationKind::Firmware, {"CP-1", "Installed", std::nullopt, {}});
+  store.record_status(StatusNotificationKind::Log, {"CP-1", "Uploaded", 17, {}});
+  const auto firmware = store.statuses(StatusNotificationKind::Firmware, "CP-1", 10);
+  REQUIRE(firmware.size() == 2);
+  CHECK(firmware[0].status == "Installed");
+  CHECK_FALSE(firmware[1].request_id);  // firmware notifications carry none
+  const auto log = store.statuses(StatusNotificationKind::Log, "CP-1", 10);
+  REQUIRE(log.size() == 1);
+  CHECK(log[0].request_id == 17);
+  CHECK(store.statuses(StatusNotificationKind::Diagnostics, "CP-1", 10).empty());
+
+  store.record_security_event({"CP-1", "FirmwareUpdated", kT0, std::string("v2"), {}});
+  const auto events = store.security_events("CP-1", 10);
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].type == "FirmwareUpdated");
+  CHECK(events[0].timestamp == kT0);
+  CHECK(events[0].tech_info == "v2");
+
+  const auto id =
+      store.record_csr({0, "CP-1", "-----BEGIN CERTIFICATE REQUEST-----", "Received", {}});
+  const auto csrs = store.csrs("CP-1", 10);
+  REQUIRE(csrs.size() == 1);
+  CHECK(csrs[0].id == id);
+  CHECK(csrs[0].csr == "-----BEGIN CERTIFICATE REQUEST-----");
+
+  store.record_data_transfer(
+      {"CP-1", "com.acme", std::string("Ping"), std::nullopt, "UnknownVendorId", {}});
+  const auto transfers = store.data_transfers("CP-1", 10);
+  REQUIRE(transfers.size() == 1);
+  CHECK(transfers[0].vendor_id == "com.acme");
+  CHECK(transfers[0].message_id == "Ping");
+  CHECK_FALSE(transfers[0].data);
+  CHECK(transfers[0].answer_status == "UnknownVendorId");
+}
