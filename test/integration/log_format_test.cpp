@@ -22,8 +22,10 @@ TEST_CASE("log format json: one object per line, with the pile's id on a pile's 
   options.basic_user = "CP-LOG";
   options.basic_password = "not-the-password-1";
   OcppTestPile pile("CP-LOG");
-  CHECK_FALSE(pile.connect(fmt::format("ws://127.0.0.1:{}", api.server->port("ocpp ws")), options)
-                  .connected);
+  // A wrong password: upgraded, then closed with 1008 once the check (off
+  // the loop) failed; the refusal is logged either way.
+  CHECK(pile.refused_after_upgrade(
+      pile.connect(fmt::format("ws://127.0.0.1:{}", api.server->port("ocpp ws")), options)));
 
   bool refused_logged = false;
   for (int i = 0; i < 100 && !refused_logged; ++i) {
