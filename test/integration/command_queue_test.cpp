@@ -252,7 +252,7 @@ TEST_CASE_METHOD(QueueFixture, "a command for an offline pile waits and is deliv
 }
 
 TEST_CASE_METHOD(QueueFixture,
-                 "one command is outstanding at a time; the next follows the answer") {
+                 "one command is outstanding at a time, the next follows the answer") {
   start();
   auto pile = connect("CP-1");
   const auto first = enqueue("CP-1", "ClearCache", "{}");
