@@ -3,7 +3,9 @@
 // #/chargepoints, #/chargepoints/ID, #/locks, #/locks/ID, #/map. Views that
 // show live state poll their endpoints every few seconds.
 import { Api, parseMetrics, sumMetric } from './api.js';
-import { badge, el, errorBox, json, lockBadge, pileState, replace, table, time } from './ui.js';
+import {
+  badge, el, errorBox, json, lockBadge, pileState, replace, table, time, wireSignIn,
+} from './ui.js';
 import { drawMap } from './map.js';
 
 const api = new Api('chargelock.operatorToken');
@@ -328,20 +330,12 @@ function signedIn() {
   route();
 }
 
-document.getElementById('signin').addEventListener('submit', async (event) => {
-  event.preventDefault();
-  const input = document.getElementById('signin-token');
-  api.token = input.value.trim();
-  input.value = '';
-  try {
-    await api.get('chargepoints?limit=1');
-    signedIn();
-  } catch (error) {
-    signOut(error.status === 403 ? 'This is not an operator token (owners use the owner page).'
-      : error.status === 401 ? 'This token is not accepted.' : error.message);
-  }
+wireSignIn(api, {
+  probe: () => api.get('chargepoints?limit=1'),
+  wrongRole: 'This is not an operator token (owners use the owner page).',
+  signedIn,
+  signOut,
 });
-document.getElementById('signout').addEventListener('click', () => signOut('Signed out.'));
 window.addEventListener('hashchange', () => { if (api.token) route(); });
 if (api.token) signedIn();
 else signOut();

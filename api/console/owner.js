@@ -3,7 +3,7 @@
 // armed count and catch as they happen, live notifications from the
 // notification stream, and release. Every action is a REST call (docs/api.md).
 import { Api } from './api.js';
-import { el, errorBox, lockBadge, replace, table, time } from './ui.js';
+import { el, errorBox, lockBadge, replace, table, time, wireSignIn } from './ui.js';
 import { drawMap } from './map.js';
 
 const api = new Api('chargelock.ownerToken');
@@ -154,19 +154,11 @@ async function signedIn() {
   timer = setInterval(refresh, REFRESH_MS);
 }
 
-document.getElementById('signin').addEventListener('submit', async (event) => {
-  event.preventDefault();
-  const input = document.getElementById('signin-token');
-  api.token = input.value.trim();
-  input.value = '';
-  try {
-    await api.get('vehicles');
-    signedIn();
-  } catch (error) {
-    signOut(error.status === 403 ? 'This is not an owner token (operators use the console at /).'
-      : error.status === 401 ? 'This token is not accepted.' : error.message);
-  }
+wireSignIn(api, {
+  probe: () => api.get('vehicles'),
+  wrongRole: 'This is not an owner token (operators use the console at /).',
+  signedIn,
+  signOut,
 });
-document.getElementById('signout').addEventListener('click', () => signOut('Signed out.'));
 if (api.token) signedIn();
 else signOut();

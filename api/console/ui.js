@@ -61,3 +61,24 @@ export function errorBox(error) {
 export function json(value) {
   return el('pre', { class: 'json' }, JSON.stringify(value, null, 2));
 }
+
+// The sign-in form both pages share. The token is tried with `probe` (a read
+// the page's role may do) before the page shows; a refused token or a wrong
+// role is said in words. The token stays in the form and sessionStorage
+// (api.js), never in a URL.
+export function wireSignIn(api, { probe, wrongRole, signedIn, signOut }) {
+  document.getElementById('signin').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const input = document.getElementById('signin-token');
+    api.token = input.value.trim();
+    input.value = '';
+    try {
+      await probe();
+      signedIn();
+    } catch (error) {
+      signOut(error.status === 403 ? wrongRole
+        : error.status === 401 ? 'This token is not accepted.' : error.message);
+    }
+  });
+  document.getElementById('signout').addEventListener('click', () => signOut('Signed out.'));
+}
