@@ -914,12 +914,9 @@ void LockService::engage_from_transactions(const LockRecord& lock, const Vehicle
       if (auto engaged = locks_.update(update)) {
         notify_caught(*engaged, seen);
         // That pile gets LockVehicle first (an extension pile holds the
-        // connector); the fan-out to the others follows. Its command and its
-        // pile row commit together: the pile may answer VehicleLocked at
-        // once, and that answer is accepted only from a pile with a row.
-        // (The owner's request thread: no batch is open here.)
-        run_grouped(group_commit_,
-                    [&] { arm(*engaged, vehicle, transaction.charge_point_id, std::nullopt); });
+        // connector); the fan-out to the others follows. (arm() commits the
+        // command with the pile's row: the pile may answer VehicleLocked at once.)
+        arm(*engaged, vehicle, transaction.charge_point_id, std::nullopt);
       }
       return;  // a vehicle charges at one place
     }
