@@ -732,7 +732,7 @@ if command -v gnuplot >/dev/null; then
           sep=", "
         done
       done
-      [ -n "$sep" ] || printf "NaN title 'not run'"
+      [ -n "$sep" ] || printf "0 with lines lc rgb 'white' title 'not run'"
       echo
     }
     echo "set title 'round trips: answered msg/s'; set ylabel 'msg/s'"; plots 2
@@ -743,18 +743,18 @@ if command -v gnuplot >/dev/null; then
     for server in "${servers[@]}"; do
       [ -s "$dat-cap-$server.dat" ] || continue
       printf "%s'%s' using 1:2 with linespoints title '%s'" "$sep" "$dat-cap-$server.dat" "$server"; sep=", "
-    done; [ -n "$sep" ] || printf "NaN title 'not run'"; echo
+    done; [ -n "$sep" ] || printf "0 with lines lc rgb 'white' title 'not run'"; echo
     echo "set title 'boot storm (pilesim start to all booted)'; set ylabel 'seconds'"
     printf 'plot '; sep=""
     for server in "${servers[@]}"; do
       [ -s "$dat-cap-$server.dat" ] || continue
       printf "%s'%s' using 1:4 with linespoints title '%s boot storm'" "$sep" "$dat-cap-$server.dat" "$server"; sep=", "
-    done; [ -n "$sep" ] || printf "NaN title 'not run'"; echo
+    done; [ -n "$sep" ] || printf "0 with lines lc rgb 'white' title 'not run'"; echo
     echo "set title 'lock fan-out: owner POST to armed (piles answered Accepted), release to disarmed'; set ylabel 'seconds'"
     if [ -s "$dat-lock.dat" ]; then
       echo "plot '$dat-lock.dat' using 1:2 with linespoints title 'all armed', '$dat-lock.dat' using 1:3 with linespoints title '99 % armed', '$dat-lock.dat' using 1:4 with linespoints title 'released', 1 with lines dashtype 2 title 'target 1 s'"
     else
-      echo "plot NaN title 'not run'"
+      echo "plot 0 with lines lc rgb 'white' title 'not run'"
     fi
     echo "set title 'reconnect storm after kill -9 (restart to all booted)'; set ylabel 'seconds'"
     printf 'plot '; sep=""
@@ -763,7 +763,7 @@ if command -v gnuplot >/dev/null; then
       printf "%s'%s' using 1:2 with linespoints title '%s reconnect storm'" "$sep" "$dat-rc-$server.dat" "$server"; sep=", "
       [ -s "$dat-cap-$server.dat" ] &&
         printf "%s'%s' using 1:4 with points title '%s boot storm'" "$sep" "$dat-cap-$server.dat" "$server"
-    done; [ -n "$sep" ] || printf "NaN title 'not run'"; echo
+    done; [ -n "$sep" ] || printf "0 with lines lc rgb 'white' title 'not run'"; echo
     echo "unset multiplot"
   } >"$work/plot.gp"
   if gnuplot "$work/plot.gp" 2>"$work/gnuplot.err"; then
