@@ -383,13 +383,20 @@ ensure_owner() {  # sets owner_token; not inside $(...), where it would be lost
     owner_id=$(jq -r .ownerId <<<"$created")
   fi
 }
-new_locked_vehicle() {  # $1 = vin; prints lockId (call ensure_owner first)
-  local vin=$1
+id_tag_of() { echo "T${1:1}"; }  # a vehicle's card: unique per VIN (the VINs differ after the W)
+new_locked_vehicle() {  # $1 = vin; prints lockId (call ensure_owner first); fails loudly
+  local vin=$1 tag; tag=$(id_tag_of "$1")
   # As in production: the operator assigns the card and verifies the car.
-  api POST /idtags "$admin_token" "{\"idTag\":\"T${vin: -8}\",\"ownerId\":$owner_id}" >/dev/null
-  api POST /vehicles "$owner_token" "{\"vin\":\"$vin\",\"idTags\":[\"T${vin: -8}\"],\"evccIds\":[]}" >/dev/null
+  # (Until 2026-11-27 the card was "T" + the VIN's last 8 characters, the
+  # same for the fan-out's and the API scenario's vehicles: the second
+  # vehicle was refused, and scenario 4 timed 404s for lock "null".)
+  api POST /idtags "$admin_token" "{\"idTag\":\"$tag\",\"ownerId\":$owner_id}" >/dev/null
+  api POST /vehicles "$owner_token" "{\"vin\":\"$vin\",\"idTags\":[\"$tag\"],\"evccIds\":[]}" >/dev/null
   api POST "/vehicles/$vin/verify" "$admin_token" "{\"ownerId\":$owner_id}" >/dev/null
-  api POST "/vehicles/$vin/lock" "$owner_token" '{}' | cut -d' ' -f2- | jq -r .lockId
+  local answer lock; answer=$(api POST "/vehicles/$vin/lock" "$owner_token" '{}')
+  lock=$(cut -d' ' -f2- <<<"$answer" | jq -r '.lockId // empty' 2>/dev/null)
+  if [ -z "$lock" ]; then log "locking $vin failed: $answer"; return 1; fi
+  echo "$lock"
 }
 lock_fanout() {  # N (chargelock running, piles connected by the capacity step's pilesim)
   local n=$1
@@ -399,7 +406,7 @@ lock_fanout() {  # N (chargelock running, piles connected by the capacity step's
   local vin; vin=$(printf 'WBENCH%011d' "$n")
   ensure_owner
   local t0; t0=$(now_ms)
-  local lock; lock=$(new_locked_vehicle "$vin")
+  local lock; lock=$(new_locked_vehicle "$vin") || { kill -TERM "$sim_pid" 2>/dev/null; wait "$sim_pid" 2>/dev/null; return 0; }
   local curve=$work/armed.txt; : >"$curve"
   local armed=0 deadline=$(( $(date +%s) + 60 ))
   while [ "$armed" -lt "$n" ] && [ "$(date +%s)" -lt "$deadline" ]; do
@@ -428,14 +435,14 @@ lock_fanout() {  # N (chargelock running, piles connected by the capacity step's
 api_under_load() {  # N: API latency while a meter flood runs
   local n=$1 vin; vin=$(printf 'WBENCHAPI%08d' "$n")
   ensure_owner
-  local lock; lock=$(new_locked_vehicle "$vin")
+  local lock; lock=$(new_locked_vehicle "$vin") || return 0
   run_pilesim "$n" --flood meter --flood-duration "$flood_s" --flood-wait $((60 + n / 20))
   wait_line "$work/pilesim.err" "flood .* begins" $((90 + n / 20)) "$sim_pid" || true
   local get=$work/api-get.txt post=$work/api-post.txt; : >"$get"; : >"$post"
   while kill -0 "$sim_pid" 2>/dev/null && ! grep -q "flood window over" "$work/pilesim.err"; do
-    curl -s -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $owner_token" \
+    curl -s -o /dev/null -w '%{time_total} %{http_code}\n' -H "Authorization: Bearer $owner_token" \
       "http://127.0.0.1:$api_port/api/v1/locks/$lock" >>"$get" || true
-    curl -s -o /dev/null -w '%{time_total}\n' -X POST -H "Authorization: Bearer $owner_token" \
+    curl -s -o /dev/null -w '%{time_total} %{http_code}\n' -X POST -H "Authorization: Bearer $owner_token" \
       -H 'Content-Type: application/json' --data '{}' \
       "http://127.0.0.1:$api_port/api/v1/vehicles/$vin/lock" >>"$post" || true
   done
@@ -444,8 +451,10 @@ api_under_load() {  # N: API latency while a meter flood runs
     i=int(q*NR+0.999999); if (i<1) i=1; printf "%.2f\n", a[i]*1000}'; }
   record --argjson n "$n" --argjson g50 "$(pct "$get" 0.5)" --argjson g99 "$(pct "$get" 0.99)" \
     --argjson p50 "$(pct "$post" 0.5)" --argjson p99 "$(pct "$post" 0.99)" \
-    --argjson count "$(wc -l <"$get")" '{scenario:"api", server:"chargelock", piles:$n,
-      requests:$count, getLockP50Ms:$g50, getLockP99Ms:$g99, postLockP50Ms:$p50, postLockP99Ms:$p99}'
+    --argjson count "$(wc -l <"$get")" \
+    --argjson bad "$(cat "$get" "$post" | awk '$2 !~ /^2/' | wc -l)" '{scenario:"api", server:"chargelock", piles:$n,
+      requests:$count, getLockP50Ms:$g50, getLockP99Ms:$g99, postLockP50Ms:$p50, postLockP99Ms:$p99,
+      non2xxAnswers:$bad}'
   tail -1 "$results" >&2
 }
 
@@ -458,10 +467,10 @@ notify_latency() {
   ensure_owner
   local hook_port; hook_port=$(free_port)
   api PUT /webhook "$owner_token" "{\"url\":\"http://127.0.0.1:$hook_port/hook\"}" >/dev/null
-  local lock; lock=$(new_locked_vehicle "$vin")
+  local lock; lock=$(new_locked_vehicle "$vin") || return 0
   local go=$work/notify-go; rm -f "$go"
   node "$bench/notify/notify_probe.mjs" --ocpp "$server_url" --api "http://127.0.0.1:$api_port/api/v1" \
-    --token "$owner_token" --lock "$lock" --id-tag "T${vin: -8}" --count "$notify_piles" \
+    --token "$owner_token" --lock "$lock" --id-tag "$(id_tag_of "$vin")" --count "$notify_piles" \
     --webhook-port "$hook_port" --go-file "$go" --timeout $((120 + n / 20)) \
     >"$work/notify.json" 2>"$work/notify.err" &
   local probe_pid=$!
@@ -681,7 +690,7 @@ jq -s --arg date "$started" --arg host "$(uname -n)" --argjson cpus "$(nproc)" \
     echo "3. lock fan-out"
     jq -r 'select(.scenario == "lock") | "  \(.piles) piles: all armed \(.allArmedMs) ms, 99 % armed \(.p99ArmedMs) ms, released \(.releaseMs) ms"' "$results"
     echo "4. API under a meter flood"
-    jq -r 'select(.scenario == "api") | "  \(.piles) piles, \(.requests) requests: GET /locks/{id} p50 \(.getLockP50Ms) p99 \(.getLockP99Ms) ms; POST /vehicles/{vin}/lock p50 \(.postLockP50Ms) p99 \(.postLockP99Ms) ms"' "$results"
+    jq -r 'select(.scenario == "api") | "  \(.piles) piles, \(.requests) requests: GET /locks/{id} p50 \(.getLockP50Ms) p99 \(.getLockP99Ms) ms; POST /vehicles/{vin}/lock p50 \(.postLockP50Ms) p99 \(.postLockP99Ms) ms; \(.non2xxAnswers // "?") answers not 2xx"' "$results"
     echo "6. VehicleLocked -> owner's SSE event and webhook POST (piles connected, meter flood running)"
     jq -r 'select(.scenario == "notify") | "  \(.piles) piles + \(.probePiles // "?") probe piles (flood \(.floodPerSecond // "?" | if type == "number" then round else . end) msg/s): \(.sent // 0) reports, \(.accepted // 0) Accepted (answer p50 \(.answer.p50Ms) p99 \(.answer.p99Ms) ms); SSE \(.sse.received // 0)/\(.sent // 0) p50 \(.sse.p50Ms) p99 \(.sse.p99Ms) max \(.sse.maxMs) ms; webhook \(.webhook.received // 0)/\(.sent // 0) p50 \(.webhook.p50Ms) p99 \(.webhook.p99Ms) max \(.webhook.maxMs) ms"' "$results"
   else
@@ -751,11 +760,13 @@ if command -v gnuplot >/dev/null; then
       printf "%s'%s' using 1:4 with linespoints title '%s boot storm'" "$sep" "$dat-cap-$server.dat" "$server"; sep=", "
     done; [ -n "$sep" ] || printf "0 with lines lc rgb 'white' title 'not run'"; echo
     echo "set title 'lock fan-out: owner POST to armed (piles answered Accepted), release to disarmed'; set ylabel 'seconds'"
+    echo "set yrange [0:*]"
     if [ -s "$dat-lock.dat" ]; then
       echo "plot '$dat-lock.dat' using 1:2 with linespoints title 'all armed', '$dat-lock.dat' using 1:3 with linespoints title '99 % armed', '$dat-lock.dat' using 1:4 with linespoints title 'released', 1 with lines dashtype 2 title 'target 1 s'"
     else
       echo "plot 0 with lines lc rgb 'white' title 'not run'"
     fi
+    echo "set autoscale y"
     echo "set title 'reconnect storm after kill -9 (restart to all booted)'; set ylabel 'seconds'"
     printf 'plot '; sep=""
     for server in "${servers[@]}"; do
