@@ -118,9 +118,15 @@ const lws_protocols kProtocols[] = {
     {nullptr, nullptr, 0, 0, 0, nullptr, 0},
 };
 
-struct ev_loop* g_loop = nullptr;
+// SIGINT/SIGTERM set this; a 0.25 s libev timer (as ChargeLock's loop
+// ticks) sees it and leaves the loop, so the context is destroyed cleanly.
+volatile std::sig_atomic_t g_stop = 0;
 
-void on_signal(struct ev_loop* loop, ev_signal*, int) { ev_break(loop, EVBREAK_ALL); }
+void on_signal(int) { g_stop = 1; }
+
+void on_tick(struct ev_loop* loop, ev_timer*, int) {
+  if (g_stop != 0) ev_break(loop, EVBREAK_ALL);
+}
 
 }  // namespace
 
@@ -139,12 +145,12 @@ int main(int argc, char** argv) {
   const int port = std::atoi(listen.c_str() + colon + 1);
   lws_set_log_level(LLL_ERR, nullptr);
 
-  g_loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOSIGMASK);
-  if (g_loop == nullptr) {
+  struct ev_loop* loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOSIGMASK);
+  if (loop == nullptr) {
     std::fprintf(stderr, "chargelock-limit: no libev loop\n");
     return 1;
   }
-  void* foreign_loops[] = {g_loop};
+  void* foreign_loops[] = {loop};
   lws_context_creation_info info = chargelock::tls::context_info(nullptr, false);
   info.options |= LWS_SERVER_OPTION_LIBEV;
   info.foreign_loops = foreign_loops;
@@ -159,18 +165,19 @@ int main(int argc, char** argv) {
   if (listener == nullptr) {
     std::fprintf(stderr, "chargelock-limit: cannot listen on %s\n", listen.c_str());
     lws_context_destroy(context);
+    ev_loop_destroy(loop);
     return 1;
   }
-  ev_signal sigint;
-  ev_signal sigterm;
-  ev_signal_init(&sigint, on_signal, SIGINT);
-  ev_signal_init(&sigterm, on_signal, SIGTERM);
-  ev_signal_start(g_loop, &sigint);
-  ev_signal_start(g_loop, &sigterm);
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  ev_timer tick;
+  ev_timer_init(&tick, on_tick, 0.25, 0.25);
+  ev_timer_start(loop, &tick);
   std::fprintf(stderr, "limit listening on %s:%d\n", host.c_str(),
                lws_get_vhost_listen_port(listener));
-  ev_run(g_loop, 0);
+  ev_run(loop, 0);
+  ev_timer_stop(loop, &tick);
   lws_context_destroy(context);
-  ev_loop_destroy(g_loop);
+  ev_loop_destroy(loop);
   return 0;
 }
