@@ -49,32 +49,31 @@ CommandRequest lock_command(const LockRecord& lock, const std::string& charge_po
 
 // A held vehicle: engaged at a connector that holds it.
 bool held(const LockRecord& lock) {
-  return lock.status == lock_status::kEngaged && !lock.engaged_without_hold;
+  return lock.status == LockStatus::Engaged && !lock.engaged_without_hold;
 }
 
 bool active(const LockRecord& lock) {
-  return lock.status == lock_status::kRequested || lock.status == lock_status::kArmed ||
-         lock.status == lock_status::kEngaged;
+  return lock.status == LockStatus::Requested || lock.status == LockStatus::Armed ||
+         lock.status == LockStatus::Engaged;
 }
 
 void log(const std::string& text) { core::log(LogLevel::Info, "lock", "lock: " + text); }
 
 // The state a pile's LockVehicle answer gives it, with the detail; nothing
 // while no definitive answer came (queued, sent, timed out, other errors).
-std::optional<std::pair<std::string, std::string>> derived_state(const LockPile& pile) {
+std::optional<std::pair<PileStatus, std::string>> derived_state(const LockPile& pile) {
   if (!pile.command_status) return std::nullopt;
-  if (*pile.command_status == "completed") {
+  if (*pile.command_status == CommandStatus::Completed) {
     const auto status = pile.command_response_json
                             ? lock_codec::status_of(*pile.command_response_json)
                             : std::nullopt;
     if (status == std::optional<std::string>("Accepted"))
-      return std::make_pair(std::string(pile_status::kArmed), std::string("Accepted"));
-    return std::make_pair(std::string(pile_status::kUnsupported),
-                          status.value_or("unreadable answer"));
+      return std::make_pair(PileStatus::Armed, std::string("Accepted"));
+    return std::make_pair(PileStatus::Unsupported, status.value_or("unreadable answer"));
   }
-  if (*pile.command_status == "failed" && pile.command_error_code &&
+  if (*pile.command_status == CommandStatus::Failed && pile.command_error_code &&
       (*pile.command_error_code == "NotImplemented" || *pile.command_error_code == "NotSupported"))
-    return std::make_pair(std::string(pile_status::kUnsupported), *pile.command_error_code);
+    return std::make_pair(PileStatus::Unsupported, *pile.command_error_code);
   return std::nullopt;
 }
 
@@ -95,16 +94,16 @@ std::chrono::seconds backoff(int attempts) {
 // (an answer, the sweep, a release).
 struct PileStep {
   enum Kind { None, Record, RearmNow, RetryLater, UnlockAgain } kind = None;
-  std::string status;  // Record
-  std::string detail;  // Record
+  PileStatus status = PileStatus::Pending;  // Record
+  std::string detail;                       // Record
 };
 
-PileStep record(const std::string& status, const std::string& detail) {
+PileStep record(PileStatus status, const std::string& detail) {
   return {PileStep::Record, status, detail};
 }
 
 PileStep next_step(bool lock_active, const LockPile& pile, Timestamp now) {
-  if (pile.status != pile_status::kPending && pile.status != pile_status::kArmed) return {};
+  if (pile.status != PileStatus::Pending && pile.status != PileStatus::Armed) return {};
   const auto retry = [&](PileStep::Kind again) {
     if (!pile.retry_at) return PileStep{PileStep::RetryLater, {}, {}};
     return *pile.retry_at <= now ? PileStep{again, {}, {}} : PileStep{};
@@ -112,17 +111,18 @@ PileStep next_step(bool lock_active, const LockPile& pile, Timestamp now) {
   // After the release: the pile's answer to UnlockVehicle decides.
   if (pile.unlock_command_id) {
     const auto& u = pile.unlock_status;
-    if (!u || *u == "timeout" || *u == "expired") return {PileStep::UnlockAgain, {}, {}};
-    if (*u == "completed") {
+    if (!u || *u == CommandStatus::Timeout || *u == CommandStatus::Expired)
+      return {PileStep::UnlockAgain, {}, {}};
+    if (*u == CommandStatus::Completed) {
       const auto answer = pile.unlock_response_json
                               ? lock_codec::status_of(*pile.unlock_response_json)
                               : std::nullopt;
       // Rejected: the pile holds nothing for this lock (e.g. it rebooted).
-      return record(pile_status::kDisarmed, answer.value_or("unreadable answer"));
+      return record(PileStatus::Disarmed, answer.value_or("unreadable answer"));
     }
-    if (*u == "failed") {
+    if (*u == CommandStatus::Failed) {
       if (unsupported_error(pile.unlock_error_code))
-        return record(pile_status::kDisarmed, *pile.unlock_error_code);
+        return record(PileStatus::Disarmed, *pile.unlock_error_code);
       return retry(PileStep::UnlockAgain);
     }
     // Queued or sent: the LockVehicle's answer may still come before it.
@@ -133,8 +133,10 @@ PileStep next_step(bool lock_active, const LockPile& pile, Timestamp now) {
   }
   if (!lock_active || pile.unlock_command_id) return {};
   const auto& c = pile.command_status;
-  if (!c || *c == "timeout" || *c == "expired") return {PileStep::RearmNow, {}, {}};
-  if (*c == "failed") return retry(PileStep::RearmNow);  // not NotImplemented: derived above
+  if (!c || *c == CommandStatus::Timeout || *c == CommandStatus::Expired)
+    return {PileStep::RearmNow, {}, {}};
+  if (*c == CommandStatus::Failed)
+    return retry(PileStep::RearmNow);  // not NotImplemented: derived above
   return {};
 }
 
@@ -244,8 +246,8 @@ LockView LockService::request_lock(const LockRequest& request, bool* created) {
   if (stored.created) engage_from_transactions(stored.lock, *vehicle);
   // A lock left "requested" (a crash before its dispatch) is dispatched now.
   if (const auto current = locks_.find(stored.lock.id);
-      current && (current->status == lock_status::kRequested ||
-                  (current->status == lock_status::kEngaged && stored.created)))
+      current && (current->status == LockStatus::Requested ||
+                  (current->status == LockStatus::Engaged && stored.created)))
     dispatch(*current);
   return *find(stored.lock.id);
 }
@@ -300,7 +302,7 @@ LockView LockService::release_by_operator(const std::string& lock_id,
          lock_codec::ObjectWriter()
              .add("lockId", lock->id)
              .add("vin", lock->vin)
-             .add("status", released.lock.status)
+             .add("status", to_string(released.lock.status))
              .add("cause", "released by " + who)
              .add("releasedBy", "operator")
              .add("reason", reason)
@@ -310,7 +312,7 @@ LockView LockService::release_by_operator(const std::string& lock_id,
 
 LockView LockService::release_lock(const LockRecord& lock, const std::string& who) {
   if (!active(lock)) return view(lock);
-  if (lock.status != lock_status::kEngaged)
+  if (lock.status != LockStatus::Engaged)
     return cancel_unheld(lock, "released by " + who + " before a catch");
 
   if (lock.release_command_id && !lock.release_error) {
@@ -323,8 +325,8 @@ LockView LockService::release_lock(const LockRecord& lock, const std::string& wh
   if (lock.engaged_without_hold || !lock.charge_point_id || !lock.connector_id) {
     LockUpdate update;
     update.lock_id = lock.id;
-    update.from = {lock_status::kEngaged};
-    update.to = lock_status::kReleased;
+    update.from = {LockStatus::Engaged};
+    update.to = LockStatus::Released;
     update.cause = "released by " + who + " (no pile held the vehicle)";
     update.clear_release_error = true;
     if (auto released = locks_.update(update)) {
@@ -337,8 +339,8 @@ LockView LockService::release_lock(const LockRecord& lock, const std::string& wh
                                lock_codec::unlock_connector_payload(*lock.connector_id));
   LockUpdate update;
   update.lock_id = lock.id;
-  update.from = {lock_status::kEngaged};
-  update.to = lock_status::kEngaged;
+  update.from = {LockStatus::Engaged};
+  update.to = LockStatus::Engaged;
   if (command) {
     update.release_command_id = command->id;
     update.clear_release_error = true;
@@ -355,7 +357,7 @@ LockView LockService::release_lock(const LockRecord& lock, const std::string& wh
 LockView LockService::cancel(std::int64_t owner_id, const std::string& lock_id) {
   LockRecord lock = owned(owner_id, lock_id);
   if (!active(lock)) return view(lock);
-  if (lock.status == lock_status::kEngaged)
+  if (lock.status == LockStatus::Engaged)
     throw ConflictError("the vehicle is held; release the lock instead");
   return cancel_unheld(lock, "cancelled by the owner");
 }
@@ -366,11 +368,11 @@ LockView LockService::change(const std::string& lock_id, const LockChange& chang
     if (!found) throw NotFoundError("no lock " + lock_id);
     return *found;
   }();
-  if (!active(lock)) throw ConflictError("lock " + lock_id + " is " + lock.status);
+  if (!active(lock)) throw ConflictError("lock " + lock_id + " is " + to_string(lock.status));
   const char* who = change.owner_id ? "the owner" : "an operator";
   LockUpdate update;
   update.lock_id = lock.id;
-  update.from = {lock_status::kRequested, lock_status::kArmed, lock_status::kEngaged};
+  update.from = {LockStatus::Requested, LockStatus::Armed, LockStatus::Engaged};
   update.to = lock.status;
   std::vector<std::string> causes;
   if (change.expires_at) {
@@ -403,10 +405,10 @@ std::vector<Sighting> LockService::sightings(const std::string& lock_id) {
 }
 
 LockView LockService::cancel_unheld(const LockRecord& lock, const std::string& cause,
-                                    const char* to) {
+                                    LockStatus to) {
   LockUpdate update;
   update.lock_id = lock.id;
-  update.from = {lock_status::kRequested, lock_status::kArmed};
+  update.from = {LockStatus::Requested, LockStatus::Armed};
   update.to = to;
   update.cause = cause;
   auto cancelled = locks_.update(update);
@@ -428,10 +430,12 @@ std::vector<LockPile> LockService::piles_page(const std::string& lock_id,
                                               const std::optional<std::string>& status,
                                               const std::string& after, int limit) {
   if (limit < 1 || limit > 1000) throw std::invalid_argument("limit: 1 to 1000");
-  if (status && *status != pile_status::kPending && *status != pile_status::kArmed &&
-      *status != pile_status::kUnsupported && *status != pile_status::kDisarmed)
-    throw std::invalid_argument("status: pending, armed, unsupported or disarmed");
-  return locks_.piles_page(lock_id, status, after, limit);
+  std::optional<PileStatus> of_status;
+  if (status) {
+    of_status = pile_status_from_string(*status);
+    if (!of_status) throw std::invalid_argument("status: pending, armed, unsupported or disarmed");
+  }
+  return locks_.piles_page(lock_id, of_status, after, limit);
 }
 
 // ---- command outcomes
@@ -446,7 +450,7 @@ void LockService::reconcile(const std::string& lock_id) {
 
 void LockService::reconcile_release(const LockRecord& lock_record) {
   const auto* lock = &lock_record;
-  if (lock->status != lock_status::kEngaged || !lock->release_command_id || lock->release_error)
+  if (lock->status != LockStatus::Engaged || !lock->release_command_id || lock->release_error)
     return;
   const auto command = commands_.find(*lock->release_command_id);
   if (!command) return;
@@ -470,14 +474,14 @@ void LockService::reconcile_release(const LockRecord& lock_record) {
   }
   LockUpdate update;
   update.lock_id = lock->id;
-  update.from = {lock_status::kEngaged};
+  update.from = {LockStatus::Engaged};
   update.at = command->completed_at;
   if (!failure) {
-    update.to = lock_status::kReleased;
+    update.to = LockStatus::Released;
     update.cause = fmt::format("UnlockConnector at {} answered Unlocked",
                                where(*lock->charge_point_id, lock->connector_id));
   } else {
-    update.to = lock_status::kEngaged;
+    update.to = LockStatus::Engaged;
     update.release_error = *failure;
     update.cause = "release failed: " + *failure;
   }
@@ -522,9 +526,9 @@ int LockService::sweep() {
 
 void LockService::expire(const LockRecord& lock) {
   const std::string cause = fmt::format("expired (expiresAt {})", format_rfc3339(lock.expires_at));
-  if (lock.status != lock_status::kEngaged) {
+  if (lock.status != LockStatus::Engaged) {
     try {
-      cancel_unheld(lock, cause, lock_status::kExpired);
+      cancel_unheld(lock, cause, LockStatus::Expired);
     } catch (const ConflictError&) {
       // Caught meanwhile: the next sweep expires it as engaged.
     }
@@ -532,8 +536,8 @@ void LockService::expire(const LockRecord& lock) {
   }
   LockUpdate update;
   update.lock_id = lock.id;
-  update.from = {lock_status::kEngaged};
-  update.to = lock_status::kExpired;
+  update.from = {LockStatus::Engaged};
+  update.to = LockStatus::Expired;
   update.cause = cause;
   const auto expired = locks_.update(update);
   if (!expired) return;
@@ -547,7 +551,7 @@ void LockService::expire(const LockRecord& lock) {
 void LockService::warn_expiry(const LockRecord& lock) {
   LockUpdate update;
   update.lock_id = lock.id;
-  update.from = {lock_status::kRequested, lock_status::kArmed, lock_status::kEngaged};
+  update.from = {LockStatus::Requested, LockStatus::Armed, LockStatus::Engaged};
   update.expiry_warned_at = time_.now();
   const auto warned = locks_.update(update);
   if (!warned) return;
@@ -555,7 +559,7 @@ void LockService::warn_expiry(const LockRecord& lock) {
          lock_codec::ObjectWriter()
              .add("lockId", lock.id)
              .add("vin", lock.vin)
-             .add("status", lock.status)
+             .add("status", to_string(lock.status))
              .add("expiresAt", format_rfc3339(lock.expires_at))
              .add("renewPath", "/api/v1/locks/" + lock.id)
              .str());
@@ -592,7 +596,7 @@ void LockService::commands_finished(const std::vector<CommandRecord>& commands) 
       LazyVehicle vehicle;
       settle(*lock, piles, vehicle);
       // A standard pile where the vehicle is charging now: stop it.
-      if (lock->status == lock_status::kEngaged && lock->charge_point_id &&
+      if (lock->status == LockStatus::Engaged && lock->charge_point_id &&
           std::any_of(piles.begin(), piles.end(), [&](const LockPile& p) {
             return p.charge_point_id == *lock->charge_point_id;
           }))
@@ -659,7 +663,7 @@ DataTransferResult LockService::vehicle_locked(const std::string& charge_point_i
   const auto lock = locks_.find(report->lock_id);
   if (!lock || !active(*lock)) {
     log(fmt::format("VehicleLocked from {} rejected: lock {} is {}", charge_point_id,
-                    report->lock_id, lock ? lock->status : std::string("unknown")));
+                    report->lock_id, lock ? to_string(lock->status) : "unknown"));
     return rejected;
   }
   // Only a pile this lock was sent to may report it, and only with one of
@@ -694,19 +698,19 @@ DataTransferResult LockService::vehicle_locked(const std::string& charge_point_i
   // after catches without one. Any other report is a sighting only (the
   // car was moved, or seen at a second pile): the vehicle is not lost.
   const bool takes_the_lock =
-      lock->status != lock_status::kEngaged || (!held(*lock) && (report->held || same_place));
+      lock->status != LockStatus::Engaged || (!held(*lock) && (report->held || same_place));
   if (!takes_the_lock) {
     notify_sighted(*lock, seen);
     return accepted;
   }
   LockUpdate update;
   update.lock_id = lock->id;
-  update.from = {lock_status::kRequested, lock_status::kArmed, lock_status::kEngaged};
-  update.to = lock_status::kEngaged;
+  update.from = {LockStatus::Requested, LockStatus::Armed, LockStatus::Engaged};
+  update.to = LockStatus::Engaged;
   update.cause =
       fmt::format("VehicleLocked: {} at {} ({} {})", report->held ? "held" : "seen, not held", at,
                   report->matched_kind, report->matched_value);
-  if (lock->status == lock_status::kEngaged) update.cause += " after a catch without hold";
+  if (lock->status == LockStatus::Engaged) update.cause += " after a catch without hold";
   update.charge_point_id = charge_point_id;
   update.connector_id = report->connector_id;
   update.matched_kind = report->matched_kind;
@@ -753,11 +757,11 @@ std::optional<AuthorizationStatus> LockService::check(const AuthorizationContext
   if (start) sighting.transaction_id = context.ignore_transaction_id;
   const Sighting seen = record_sighting(*lock, sighting);
 
-  if (lock->status != lock_status::kEngaged) {
+  if (lock->status != LockStatus::Engaged) {
     LockUpdate update;
     update.lock_id = lock->id;
-    update.from = {lock_status::kRequested, lock_status::kArmed};
-    update.to = lock_status::kEngaged;
+    update.from = {LockStatus::Requested, LockStatus::Armed};
+    update.to = LockStatus::Engaged;
     update.cause =
         fmt::format("{} with {} {} answered Blocked at {} (engaged without hold)", sighting.source,
                     kind, id_tag, where(context.charge_point_id, context.connector_id));
@@ -851,14 +855,14 @@ void LockService::resync(const std::string& charge_point_id, bool at_boot) {
         auto row = locks_.pile(lock.id, charge_point_id);
         if (row) {
           if (const auto derived = derived_state(*row);
-              derived && derived->first == pile_status::kUnsupported)
+              derived && derived->first == PileStatus::Unsupported)
             continue;
-          if (row->status == pile_status::kUnsupported || row->status == pile_status::kDisarmed)
+          if (row->status == PileStatus::Unsupported || row->status == PileStatus::Disarmed)
             continue;
           // On its way (a LockVehicle sent on an older connection times
           // out when this one registers, and is re-sent then).
-          if (row->command_status == std::optional<std::string>("queued") ||
-              row->command_status == std::optional<std::string>("sent"))
+          if (row->command_status == CommandStatus::Queued ||
+              row->command_status == CommandStatus::Sent)
             continue;
           // A reconnect without a boot: the pile kept what it was told;
           // only a delivery that lapsed is sent again. A boot may have
@@ -898,8 +902,8 @@ void LockService::engage_from_transactions(const LockRecord& lock, const Vehicle
       const Sighting seen = record_sighting(lock, sighting);
       LockUpdate update;
       update.lock_id = lock.id;
-      update.from = {lock_status::kRequested, lock_status::kArmed};
-      update.to = lock_status::kEngaged;
+      update.from = {LockStatus::Requested, LockStatus::Armed};
+      update.to = LockStatus::Engaged;
       update.cause = fmt::format(
           "the vehicle is charging now: transaction {} at {} ({} {}); engaged without hold until "
           "the pile holds it",
@@ -936,10 +940,10 @@ void LockService::stop_charging(const LockRecord& lock, const std::vector<Sighti
     // without it (or not yet answering) would go on charging the car.
     if (seen.source == sighting_source::kTransaction) {
       const auto pile = locks_.pile(lock.id, seen.charge_point_id);
-      if (!pile || pile->status == pile_status::kArmed) continue;
+      if (!pile || pile->status == PileStatus::Armed) continue;
       const auto derived = derived_state(*pile);
-      if (pile->status != pile_status::kUnsupported &&
-          (!derived || derived->first != pile_status::kUnsupported))
+      if (pile->status != PileStatus::Unsupported &&
+          (!derived || derived->first != PileStatus::Unsupported))
         continue;
     }
     CommandRequest request =
@@ -964,14 +968,14 @@ LockView LockService::view(const LockRecord& lock) {
   v.lock = lock;
   const bool ended = !active(lock);
   for (const LockPileCount& c : locks_.pile_counts(lock.id)) {
-    const bool outstanding = c.status == pile_status::kArmed || c.status == pile_status::kPending;
+    const bool outstanding = c.status == PileStatus::Armed || c.status == PileStatus::Pending;
     if (ended && outstanding && !c.online)
       v.piles.pending_offline += c.count;
-    else if (c.status == pile_status::kArmed)
+    else if (c.status == PileStatus::Armed)
       v.piles.armed += c.count;
-    else if (c.status == pile_status::kUnsupported)
+    else if (c.status == PileStatus::Unsupported)
       v.piles.unsupported += c.count;
-    else if (c.status == pile_status::kPending)
+    else if (c.status == PileStatus::Pending)
       v.piles.pending += c.count;
     else
       v.piles.disarmed += c.count;
@@ -1017,7 +1021,7 @@ void LockService::arm(const LockRecord& lock, const Vehicle& vehicle,
   LockPile pile;
   pile.lock_id = lock.id;
   pile.charge_point_id = charge_point_id;
-  pile.status = pile_status::kPending;
+  pile.status = PileStatus::Pending;
   run_grouped(group_commit_, [&] {
     // The fan-out and this pile's boot may race: one row, one LockVehicle.
     locks_.hold(lock.id, false);
@@ -1029,7 +1033,7 @@ void LockService::arm(const LockRecord& lock, const Vehicle& vehicle,
     LockPileChange change;
     change.next = pile;
     change.next.command_id = command->id;
-    change.expected_status = pile_status::kPending;
+    change.expected_status = PileStatus::Pending;
     locks_.change_piles(lock.id, {change});
   });
 }
@@ -1109,7 +1113,7 @@ void LockService::send_unlock(const LockRecord& lock, const std::vector<LockPile
         const auto id =
             round == 0 ? ids[i] : std::optional<std::int64_t>(todo[pile.charge_point_id]);
         if (!id || pile.unlock_command_id) continue;
-        if (pile.status != pile_status::kPending && pile.status != pile_status::kArmed) continue;
+        if (pile.status != PileStatus::Pending && pile.status != PileStatus::Armed) continue;
         LockPileChange change;
         change.next = pile;
         change.next.unlock_command_id = *id;
@@ -1164,8 +1168,7 @@ void LockService::settle(const LockRecord& lock, const std::vector<LockPile>& pi
         change.expected_command_id = pile.command_id;
         change.expected_unlock_command_id = pile.unlock_command_id;
         changes.push_back(std::move(change));
-        if (step.status == pile_status::kUnsupported)
-          now_unsupported.push_back(pile.charge_point_id);
+        if (step.status == PileStatus::Unsupported) now_unsupported.push_back(pile.charge_point_id);
         break;
       }
       case PileStep::RetryLater: {
@@ -1304,7 +1307,7 @@ void LockService::dispatch(const LockRecord& lock) {
       for (std::size_t i = 0; i < commands.size(); ++i) {
         rows[i].lock_id = lock.id;
         rows[i].charge_point_id = commands[i].charge_point_id;
-        rows[i].status = pile_status::kPending;
+        rows[i].status = PileStatus::Pending;
         rows[i].command_id = commands[i].id;
       }
       locks_.add_piles(rows);
@@ -1318,8 +1321,8 @@ void LockService::dispatch(const LockRecord& lock) {
   core_metrics().lock_fanout_piles.add(queued);
   LockUpdate update;
   update.lock_id = lock.id;
-  update.from = {lock_status::kRequested};
-  update.to = lock_status::kArmed;
+  update.from = {LockStatus::Requested};
+  update.to = LockStatus::Armed;
   update.cause = fmt::format("LockVehicle queued for {} pile(s) in scope", queued);
   if (auto armed = locks_.update(update))
     notify_state(*armed, update.cause);
@@ -1335,11 +1338,11 @@ void LockService::disarm(const LockRecord& lock) {
   std::vector<LockPile> to_disarm;
   std::vector<std::string> listed;  // standard piles that got the cards as Blocked
   for (LockPile& pile : locks_.piles(lock.id)) {
-    if (pile.status == pile_status::kUnsupported) listed.push_back(pile.charge_point_id);
-    if (pile.status != pile_status::kPending && pile.status != pile_status::kArmed) continue;
+    if (pile.status == PileStatus::Unsupported) listed.push_back(pile.charge_point_id);
+    if (pile.status != PileStatus::Pending && pile.status != PileStatus::Armed) continue;
     if (pile.unlock_command_id) continue;  // on its way already
     if (const auto derived = derived_state(pile);
-        derived && derived->first == pile_status::kUnsupported) {
+        derived && derived->first == PileStatus::Unsupported) {
       listed.push_back(pile.charge_point_id);
       continue;  // settled by the next reconcile
     }
@@ -1360,7 +1363,10 @@ void LockService::notify(const LockRecord& lock, const char* kind, const std::st
 
 void LockService::notify_state(const LockRecord& lock, const std::string& detail) {
   lock_codec::ObjectWriter body;
-  body.add("lockId", lock.id).add("vin", lock.vin).add("status", lock.status).add("cause", detail);
+  body.add("lockId", lock.id)
+      .add("vin", lock.vin)
+      .add("status", to_string(lock.status))
+      .add("cause", detail);
   if (lock.release_error) body.add("releaseError", *lock.release_error);
   notify(lock, notification_kind::kLockState, body.str());
 }
@@ -1399,7 +1405,7 @@ std::string sighting_message(const Sighting& seen) {
 
 void LockService::notify_caught(const LockRecord& lock, const Sighting& seen) {
   lock_codec::ObjectWriter body;
-  body.add("lockId", lock.id).add("vin", lock.vin).add("status", lock.status);
+  body.add("lockId", lock.id).add("vin", lock.vin).add("status", to_string(lock.status));
   add_sighting(body, seen);
   body.add("engagedWithoutHold", lock.engaged_without_hold);
   if (lock.engaged_at) body.add("engagedAt", format_rfc3339(lock.engaged_at.value()));
@@ -1410,7 +1416,7 @@ void LockService::notify_caught(const LockRecord& lock, const Sighting& seen) {
 
 void LockService::notify_sighted(const LockRecord& lock, const Sighting& seen) {
   lock_codec::ObjectWriter body;
-  body.add("lockId", lock.id).add("vin", lock.vin).add("status", lock.status);
+  body.add("lockId", lock.id).add("vin", lock.vin).add("status", to_string(lock.status));
   add_sighting(body, seen);
   body.add("message", sighting_message(seen));
   notify(lock, notification_kind::kVehicleSighted, body.str());
@@ -1421,7 +1427,7 @@ void LockService::notify_operators(const LockRecord& lock, const char* kind, con
   // The network operations centre dispatches staff or police: it gets every
   // catch and sighting, with the police case reference.
   lock_codec::ObjectWriter body;
-  body.add("lockId", lock.id).add("vin", lock.vin).add("status", lock.status);
+  body.add("lockId", lock.id).add("vin", lock.vin).add("status", to_string(lock.status));
   add_sighting(body, seen);
   if (lock.case_reference) body.add("caseReference", *lock.case_reference);
   body.add("reportPath", "/api/v1/locks/" + lock.id + "/report");

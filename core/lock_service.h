@@ -62,15 +62,6 @@
 
 namespace chargelock::core {
 
-namespace lock_status {
-inline constexpr const char* kRequested = "requested";
-inline constexpr const char* kArmed = "armed";
-inline constexpr const char* kEngaged = "engaged";
-inline constexpr const char* kReleased = "released";
-inline constexpr const char* kCancelled = "cancelled";
-inline constexpr const char* kExpired = "expired";
-}  // namespace lock_status
-
 // Where sightings come from (vehicle_lock_sightings.source).
 namespace sighting_source {
 inline constexpr const char* kVehicleLocked = "VehicleLocked";
@@ -82,13 +73,6 @@ inline constexpr const char* kTransaction = "Transaction";
 // The operators' inbox: notifications for the network operations centre
 // use the owners' machinery (list, stream, webhook) under this owner id.
 inline constexpr std::int64_t kOperatorsInbox = 0;
-
-namespace pile_status {
-inline constexpr const char* kPending = "pending";
-inline constexpr const char* kArmed = "armed";
-inline constexpr const char* kUnsupported = "unsupported";
-inline constexpr const char* kDisarmed = "disarmed";
-}  // namespace pile_status
 
 // Scope of a lock: every pile (no radius), or the piles within radius_km of
 // `center` (default: the vehicle's last known position).
@@ -253,7 +237,7 @@ class LockService final : public VendorExtension,
   std::optional<CommandRecord> enqueue(const LockRecord& lock, const std::string& charge_point_id,
                                        const std::string& action, const std::string& payload);
   LockView cancel_unheld(const LockRecord& lock, const std::string& cause,
-                         const char* to = lock_status::kCancelled);
+                         LockStatus to = LockStatus::Cancelled);
   LockView release_lock(const LockRecord& lock, const std::string& who);
   void expire(const LockRecord& lock);
   void warn_expiry(const LockRecord& lock);
