@@ -38,6 +38,12 @@
 //
 // Threading: every member may be called from any worker thread; blocks on
 // the database. State lives in the database only.
+//
+// The implementation is split by responsibility: lock_service.cpp (the
+// state machine), lock_fanout.cpp (arming and disarming the piles, their
+// answers, the sweep's re-arming), lock_extension.cpp (the extension
+// points), lock_notifications.cpp (what owners and operators are told) and
+// lock_rules.h (the rules they share, e.g. next_step()).
 #pragma once
 
 #include <chrono>
@@ -148,7 +154,8 @@ class LockService final : public VendorExtension,
   // requests for the vehicle this hour), std::invalid_argument (bad radius
   // or expiry, or a radius without a center and no known vehicle position).
   LockView request_lock(const LockRequest& request, bool* created = nullptr);
-  // Any lock (reconciled first).
+  // Any lock, as recorded: command outcomes are folded in when the queue
+  // reports them (commands_finished) and by sweep(), never on a read.
   std::optional<LockView> find(const std::string& lock_id);
   // The owner's lock: NotFoundError when unknown or another owner's.
   LockView get(std::int64_t owner_id, const std::string& lock_id);
@@ -274,7 +281,7 @@ class LockService final : public VendorExtension,
     std::optional<Vehicle> value;
   };
   // Applies what the piles' commands' outcomes call for (next_step() in
-  // lock_service.cpp): new states, re-sent LockVehicle / UnlockVehicle,
+  // lock_rules.h): new states, re-sent LockVehicle / UnlockVehicle,
   // back-offs. Each change applies only to a row still as read, so two
   // nodes (or a sweep and an answer) never act twice on one outcome.
   void settle(const LockRecord& lock, const std::vector<LockPile>& piles, LazyVehicle& vehicle);
