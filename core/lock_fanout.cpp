@@ -216,13 +216,10 @@ void LockService::rearm(const LockRecord& lock, const std::vector<LockPile>& pil
   // piles this call took.
   std::vector<LockPileChange> take;
   for (const LockPile& pile : piles) {
-    LockPileChange change;
-    change.next = pile;  // an armed pile re-armed at its boot stays armed until it answers
+    // An armed pile re-armed at its boot stays armed until it answers.
+    LockPileChange change = change_of(pile);
     change.next.command_id.reset();
     change.next.retry_at.reset();
-    change.expected_status = pile.status;
-    change.expected_command_id = pile.command_id;
-    change.expected_unlock_command_id = pile.unlock_command_id;
     take.push_back(std::move(change));
   }
   run_grouped(group_commit_, [&] {
@@ -279,14 +276,10 @@ void LockService::send_unlock(const LockRecord& lock, const std::vector<LockPile
             round == 0 ? ids[i] : std::optional<std::int64_t>(todo[pile.charge_point_id]);
         if (!id || pile.unlock_command_id) continue;
         if (pile.status != PileStatus::Pending && pile.status != PileStatus::Armed) continue;
-        LockPileChange change;
-        change.next = pile;
+        LockPileChange change = change_of(pile);
         change.next.unlock_command_id = *id;
         change.next.retry_at.reset();
         change.next.attempts = 0;
-        change.expected_status = pile.status;
-        change.expected_command_id = pile.command_id;
-        change.expected_unlock_command_id = pile.unlock_command_id;
         changes.push_back(std::move(change));
         todo[pile.charge_point_id] = *id;
       }
@@ -323,27 +316,19 @@ void LockService::settle(const LockRecord& lock, const std::vector<LockPile>& pi
       case PileStep::None:
         break;
       case PileStep::Record: {
-        LockPileChange change;
-        change.next = pile;
+        LockPileChange change = change_of(pile);
         change.next.status = step.status;
         change.next.detail = step.detail;
         change.next.retry_at.reset();
         change.next.attempts = 0;
-        change.expected_status = pile.status;
-        change.expected_command_id = pile.command_id;
-        change.expected_unlock_command_id = pile.unlock_command_id;
         changes.push_back(std::move(change));
         if (step.status == PileStatus::Unsupported) now_unsupported.push_back(pile.charge_point_id);
         break;
       }
       case PileStep::RetryLater: {
-        LockPileChange change;
-        change.next = pile;
+        LockPileChange change = change_of(pile);
         change.next.retry_at = now + backoff(pile.attempts);
         change.next.attempts = pile.attempts + 1;
-        change.expected_status = pile.status;
-        change.expected_command_id = pile.command_id;
-        change.expected_unlock_command_id = pile.unlock_command_id;
         changes.push_back(std::move(change));
         break;
       }
@@ -354,13 +339,9 @@ void LockService::settle(const LockRecord& lock, const std::vector<LockPile>& pi
         LockPile again = pile;
         again.unlock_command_id.reset();  // send_unlock records the new one
         // The old one is replaced only if the row is still as read.
-        LockPileChange drop;
-        drop.next = pile;
+        LockPileChange drop = change_of(pile);
         drop.next.unlock_command_id.reset();
         drop.next.retry_at.reset();
-        drop.expected_status = pile.status;
-        drop.expected_command_id = pile.command_id;
-        drop.expected_unlock_command_id = pile.unlock_command_id;
         run_grouped(group_commit_, [&] {
           if (!locks_.change_piles(lock.id, {drop}).empty()) send_unlock(lock, {again});
         });

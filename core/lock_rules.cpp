@@ -113,6 +113,15 @@ PileStep next_step(bool lock_active, const LockPile& pile, Timestamp now) {
   return {};
 }
 
+LockPileChange change_of(const LockPile& pile) {
+  LockPileChange change;
+  change.next = pile;
+  change.expected_status = pile.status;
+  change.expected_command_id = pile.command_id;
+  change.expected_unlock_command_id = pile.unlock_command_id;
+  return change;
+}
+
 std::string where(const std::string& charge_point_id, std::optional<int> connector_id) {
   if (!connector_id) return charge_point_id;
   return fmt::format("{} connector {}", charge_point_id, *connector_id);

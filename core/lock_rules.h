@@ -58,6 +58,10 @@ struct PileStep {
 };
 PileStep next_step(bool lock_active, const LockPile& pile, Timestamp now);
 
+// A change of the pile's row (next: the row as read, to be edited) that
+// applies only while the row is still as read.
+LockPileChange change_of(const LockPile& pile);
+
 // "CP-1" or "CP-1 connector 2".
 std::string where(const std::string& charge_point_id, std::optional<int> connector_id);
 
