@@ -36,12 +36,19 @@ void write_sighting(JsonOut& out, const core::Sighting& seen) {
   out.end_object();
 }
 
+// A status's text, or nothing (written as null).
+template <typename Status>
+std::optional<std::string> text_of(const std::optional<Status>& status) {
+  if (!status) return std::nullopt;
+  return std::string(core::to_string(*status));
+}
+
 void write_pile(JsonOut& out, const core::LockPile& pile) {
   out.begin_object()
       .field("chargePointId", pile.charge_point_id)
       .field("status", core::to_string(pile.status))
       .optional("detail", pile.detail);
-  if (pile.command_status) out.field("commandStatus", core::to_string(*pile.command_status));
+  out.optional("commandStatus", text_of(pile.command_status));
   out.field("updatedAt", pile.updated_at).end_object();
 }
 
@@ -96,7 +103,7 @@ void write_lock(JsonOut& out, const core::LockView& view, const LockDetail& deta
     out.begin_array("transitions");
     for (const auto& t : *detail.transitions) {
       out.begin_object().field("at", t.at);
-      if (t.from_status) out.field("from", core::to_string(*t.from_status));
+      out.optional("from", text_of(t.from_status));
       out.field("to", core::to_string(t.to_status)).field("cause", t.cause).end_object();
     }
     out.end_array();
