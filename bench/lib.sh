@@ -82,6 +82,19 @@ wait_line() {
   done
 }
 
+# wait_port PORT TIMEOUT_S PID: until a listener on 127.0.0.1:PORT accepts
+# while PID runs; 1 on timeout or exit of PID. (chargelock's "listening"
+# lines are info level, which the load runs' --log-level warn leaves out.)
+wait_port() {
+  local deadline=$(( $(date +%s) + $2 ))
+  until (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; do
+    kill -0 "$3" 2>/dev/null || return 1
+    [ "$(date +%s)" -ge "$deadline" ] && return 1
+    sleep 0.05
+  done
+  kill -0 "$3" 2>/dev/null
+}
+
 new_admin_token() { head -c 24 /dev/urandom | base64 | tr -d '/+='; }
 
 # `chargelock serve` flags of a load run: no per-token, per-address,

@@ -181,8 +181,8 @@ try_start_server() {  # $1 = chargelock | peer [$2 = OCPP port, $3 = API port: a
       --admin-token "$admin_token" --heartbeat-interval "$heartbeat" --workers "$workers" \
       "${load_serve_flags[@]}" >"$logf" 2>&1 &
     server_pid=$!
-    wait_line "$logf" "ocpp ws listening" 60 "$server_pid" || return 1
-    wait_line "$logf" "api listening" 60 "$server_pid" || return 1
+    wait_port "$port" 60 "$server_pid" || return 1
+    wait_port "$api_port" 60 "$server_pid" || return 1
   else
     PEER_PORT=$port PEER_HOST=127.0.0.1 DATABASE_URL=$db_url PEER_PG_POOL=$peer_pool \
       PEER_HEARTBEAT_INTERVAL=$heartbeat node "$bench/peers/ocpp-rpc-csms/server.mjs" >"$logf" 2>&1 &

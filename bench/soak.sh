@@ -98,7 +98,7 @@ ${SOAK_SERVER_WRAPPER:-} "$chargelock" serve --ocpp-listen "127.0.0.1:$ocpp_port
   "${load_serve_flags[@]}" ${SOAK_SERVER_ARGS:-} >"$work/server.log" 2>&1 &
 launcher_pid=$!
 pids+=("$launcher_pid")
-wait_line "$work/server.log" "api listening" 120 "$launcher_pid" ||
+wait_port "$api_port" 120 "$launcher_pid" ||
   { tail -5 "$work/server.log" >&2; exit 1; }
 # The chargelock process itself (a wrapper may be its parent).
 server_pid=$(pgrep -n -f "$chargelock serve --ocpp-listen 127.0.0.1:$ocpp_port" || echo "$launcher_pid")
