@@ -32,13 +32,7 @@ rapidjson::Document run_pilesim(const std::vector<std::string>& args) {
   all.insert(all.end(), args.begin(), args.end());
   const std::string output =
       run_command(shell_command(PILESIM_BINARY, all) + " 2>/dev/null").second;
-  const auto last = output.rfind("{\"elapsedSeconds\"");  // the summary line
-  INFO(output);
-  REQUIRE(last != std::string::npos);
-  rapidjson::Document summary;
-  summary.Parse(output.c_str() + last);
-  REQUIRE_FALSE(summary.HasParseError());
-  return summary;
+  return pilesim_summary(output);
 }
 
 struct StormFixture {

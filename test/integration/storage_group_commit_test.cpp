@@ -19,7 +19,6 @@ using chargelock::storage::Database;
 using chargelock::test::add_charge_point;
 using chargelock::test::kT0;
 using chargelock::test::TestDatabase;
-using std::chrono::microseconds;
 
 namespace {
 

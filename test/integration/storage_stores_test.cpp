@@ -14,11 +14,9 @@
 #include "test/support/test_database.h"
 
 using namespace chargelock::core;
-using chargelock::storage::Database;
 using chargelock::test::add_charge_point;
 using chargelock::test::kT0;
 using chargelock::test::TestDatabase;
-using std::chrono::microseconds;
 
 TEST_CASE("charge points: create, update, boot info and connection state") {
   TestDatabase test;

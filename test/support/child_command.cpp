@@ -42,4 +42,14 @@ void require_npm_package(const std::string& dir, const std::string& package,
                  << " (scripts/test.sh does)");
 }
 
+rapidjson::Document pilesim_summary(const std::string& output) {
+  const auto last = output.rfind("{\"elapsedSeconds\"");  // the summary's first member
+  INFO(output);
+  REQUIRE(last != std::string::npos);
+  rapidjson::Document summary;
+  summary.Parse(output.c_str() + last);
+  REQUIRE_FALSE(summary.HasParseError());
+  return summary;
+}
+
 }  // namespace chargelock::test

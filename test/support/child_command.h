@@ -1,9 +1,12 @@
 // Running other programs from a test: a shell command to completion with its
-// output, node scripts (the interop and browser tests), and the check that
-// the npm packages such a script needs are installed.
+// output, node scripts (the interop and browser tests) and the check that
+// the npm packages such a script needs are installed, and reading pilesim's
+// --json summary out of its output.
 //
 // Threading: any thread; each call runs its own child.
 #pragma once
+
+#include <rapidjson/document.h>
 
 #include <map>
 #include <string>
@@ -29,5 +32,9 @@ std::pair<int, std::string> run_node(const std::string& script,
 // in `dir`/node_modules.
 void require_npm_package(const std::string& dir, const std::string& package,
                          const std::string& install_command);
+
+// The last pilesim --json summary object in `output` (REQUIREs one that
+// parses).
+rapidjson::Document pilesim_summary(const std::string& output);
 
 }  // namespace chargelock::test
