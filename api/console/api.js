@@ -54,6 +54,14 @@ export class Api {
     return this.request('POST', path, body === undefined ? {} : body);
   }
 
+  put(path, body) {
+    return this.request('PUT', path, body);
+  }
+
+  delete(path) {
+    return this.request('DELETE', path);
+  }
+
   // Server-sent events of GET /notifications/stream: onEvent({id, event,
   // data}) for each; reconnects after a drop, from the last id seen, until
   // signal aborts. onState('open' | 'closed') tells the page.

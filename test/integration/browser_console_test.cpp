@@ -81,6 +81,7 @@ TEST_CASE(
                 {"CL_OCPP_URL", fmt::format("ws://127.0.0.1:{}/ocpp", api.server->port("ocpp ws"))},
                 {"CL_ADMIN_TOKEN", kAdminToken},
                 {"CL_OWNER_TOKEN", owner.token},
+                {"CL_OWNER_ID", std::to_string(owner.id)},
                 {"CL_VIN", vin},
                 {"CL_ID_TAG", "BR-TAG-STOLEN"},
                 {"CL_PILESIM", PILESIM_BINARY},
