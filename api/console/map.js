@@ -60,8 +60,8 @@ function tiles(template, cx, cy, scale) {
 }
 
 // points: [{id, lat, lon, state: 'online'|'offline'|'faulted'|'caught', href}]
-// options: {circle: {lat, lon, radiusKm}, title, empty (the words for no
-// point), onPick(lat, lon)}: with
+// options: {circle: {lat, lon, radiusKm}, title, legend (what the shapes
+// mean, when not piles), empty (the words for no point), onPick(lat, lon)}: with
 // onPick a click on the map gives the point clicked (the page offers fields
 // for the keyboard too).
 export function drawMap(points, options = {}) {
@@ -100,6 +100,7 @@ export function drawMap(points, options = {}) {
     root.append(
       svg('circle', { cx: x(circle.lon), cy: y(circle.lat), r, class: 'map-scope' },
         svg('title', {}, `Lock scope: ${circle.radiusKm} km around ${circle.lat.toFixed(4)}, ${circle.lon.toFixed(4)}`)),
+      svg('path', { d: `M${x(circle.lon) - 6},${y(circle.lat)} h12 M${x(circle.lon)},${y(circle.lat) - 6} v12`, class: 'map-centre' }),
     );
   }
   for (const p of located) {
@@ -133,7 +134,7 @@ export function drawMap(points, options = {}) {
   }
   figure.append(root);
   const caption = document.createElement('figcaption');
-  caption.textContent = `${title}: circle online, square offline, triangle faulted, cross caught.`
+  caption.textContent = `${title}: ${options.legend || 'circle online, square offline, triangle faulted, cross caught.'}`
     + (settings.mapTileUrl ? ` Map tiles from ${new URL(settings.mapTileUrl.replace(/[{}]/g, '')).host}.` : '');
   figure.append(caption);
   return figure;

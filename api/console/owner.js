@@ -35,12 +35,17 @@ function lockForm(vehicle) {
     if (aroundPoint.checked && lat.value !== '' && lon.value !== '') return { lat: Number(lat.value), lon: Number(lon.value) };
     return null;
   };
+  let drawn = null;  // the scope drawn: a change event after an input event redraws nothing
   const drawScope = () => {
     const c = centre();
+    const key = JSON.stringify([c, radius.value]);
+    if (key === drawn) return;
+    drawn = key;
     const points = position ? [{ id: vehicle.vin, lat: position.lat, lon: position.lon, state: 'online' }] : [];
     replace(mapBox, drawMap(points, {
       title: `Scope of the lock of ${vehicle.vin}`,
       empty: 'No position of this car is known yet: type a point to see the radius here.',
+      legend: 'the dot is the car\'s last known position, the dashed circle (centre +) where piles will hold it.',
       circle: c && Number(radius.value) > 0 ? { ...c, radiusKm: Number(radius.value) } : null,
       onPick: (pickedLat, pickedLon) => {
         aroundPoint.checked = true;
@@ -62,6 +67,8 @@ function lockForm(vehicle) {
       el('span', { class: 'inline' }, el('label', { for: id('lon') }, 'longitude'), lon),
       mapBox),
     el('button', { type: 'submit', class: 'lock-button' }, 'Lock my car'), status);
+  // Typing a point means "around this point".
+  for (const field of [lat, lon]) field.addEventListener('input', () => { aroundPoint.checked = true; });
   form.addEventListener('input', drawScope);
   form.addEventListener('change', drawScope);
   drawScope();
@@ -97,7 +104,7 @@ async function drawVehicles(activeVins) {
   return el('div', {},
     table('Your vehicles', ['VIN', 'Verified', 'State of charge', 'Last position', 'Reported'], rows),
     forms,
-    located.length ? drawMap(located.map((v) => ({ id: v.vin, lat: v.lastState.location.lat, lon: v.lastState.location.lon, state: 'online' })), { title: 'Your vehicles\' last positions' }) : null);
+    located.length ? drawMap(located.map((v) => ({ id: v.vin, lat: v.lastState.location.lat, lon: v.lastState.location.lon, state: 'online' })), { title: 'Your vehicles\' last positions', legend: 'each dot is a vehicle.' }) : null);
 }
 
 async function drawLocks() {

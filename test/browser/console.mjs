@@ -8,7 +8,8 @@
 //             sends ChangeConfiguration and GetConfiguration to BR-2 from the
 //             schema-built form and sees the answers, starts a charging
 //             session there and sees the transaction's meter chart grow;
-//   owner:    signs in, locks the car, sees "armed" and the armed count, a
+//   owner:    signs in, picks a 50 km radius around a point on the map,
+//             locks the car, sees "armed" and the armed count, a
 //             pilesim scenario plugs the car in at BR-2 and the page shows
 //             the catch there without a reload, releases, sees "released".
 //
@@ -158,7 +159,7 @@ try {
   await page.goto(`${base}/#/chargepoints/BR-2`);
   await page.waitForSelector('#command-form');
   await page.select('#command-action', 'ChangeConfiguration');
-  await page.waitForSelector('#cmd-key');
+  await page.waitForSelector('#cmd-value');  // the form of this action (GetConfiguration has a key too)
   await page.type('#cmd-key', 'MeterValueSampleInterval');
   await page.type('#cmd-value', '1');
   await page.click('#command-send');
@@ -201,10 +202,38 @@ try {
   await owner.click('#signin-button');
   await owner.waitForSelector(`tr[data-vin="${vin}"]`);
   await waitText(owner, '#stream-state', /on/);
+  // The scope: 50 km around a point, typed and then picked on the map (its
+  // middle, where the typed point is drawn); the map shows the radius.
+  const scope = `scope-${vin}`;
+  await owner.type(`#${scope}-lat`, '48.12');
+  await owner.type(`#${scope}-lon`, '11.52');
+  await fill(owner, `#${scope}-km`, '50');
+  await owner.waitForSelector(`form.lock-form[data-vin="${vin}"] .scope-map circle.map-scope`);
+  if (!await owner.$eval(`#${scope}-point`, (e) => e.checked)) throw new Error('typing a point did not choose "around a point"');
+  const map = await owner.$(`form.lock-form[data-vin="${vin}"] .scope-map svg`);
+  const box = await map.boundingBox();
+  // A click right of the middle: the same latitude, a longitude to the east.
+  await owner.mouse.click(box.x + box.width * 0.6, box.y + box.height / 2);
+  await owner.waitForFunction((id) => {
+    const lat = Number(document.getElementById(`${id}-lat`).value);
+    const lon = Number(document.getElementById(`${id}-lon`).value);
+    return Math.abs(lat - 48.12) < 0.05 && lon > 11.53 && lon < 12.5;
+  }, { timeout: 5000 }, scope);
+  await shot(owner, 'owner-scope');
   await owner.click(`form.lock-form[data-vin="${vin}"] .lock-button`);
   await waitText(owner, `tr[data-vin="${vin}"] .lock-status`, /armed/);
   await waitText(owner, `tr[data-vin="${vin}"] .armed-count`, /^[12] piles armed/);
   await shot(owner, 'owner-armed');
+
+  step = 'the operator sees the lock\'s radius on its map';
+  await page.bringToFront();  // a tab in the background may not run its timers or paint
+  await page.goto(`${base}/#/locks`);
+  await page.waitForSelector('tr[data-lock] a');
+  await page.click('tr[data-lock] a');
+  await page.waitForSelector('figure.map circle.map-scope');
+  await waitText(page, 'figure.map title', /Lock scope: 50 km around 48\.12/);
+  await shot(page, 'operator-lock-scope');
+  await owner.bringToFront();
 
   step = 'a pile catches the car and the owner page shows it live';
   writeFileSync(path.join(screenshots, 'scenario.json'), JSON.stringify({
