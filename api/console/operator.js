@@ -3,7 +3,7 @@
 // #/chargepoints, #/chargepoints/ID, #/transactions, #/transactions/ID,
 // #/idtags, #/access (owners and tokens), #/locks, #/locks/ID, #/map. Views
 // that show live state poll their endpoints every few seconds.
-import { Api, parseMetrics, sumMetric } from './api.js';
+import { Api, histogramByLabel, parseMetrics, sumMetric } from './api.js';
 import {
   badge, el, errorBox, json, lockBadge, pileState, replace, table, time, wireSignIn,
 } from './ui.js';
@@ -57,8 +57,10 @@ async function dashboard() {
     const active = transactions.transactions.filter((t) => t.active).length;
     let rate = '—';
     let callErrors = '—';
+    let latency = [];
     if (metricsText !== null) {
       const samples = parseMetrics(metricsText);
+      latency = histogramByLabel(samples, 'chargelock_ocpp_handler_seconds', 'action');
       const frames = sumMetric(samples, 'chargelock_ocpp_frames_total');
       callErrors = sumMetric(samples, 'chargelock_ocpp_callerrors_total', { direction: 'sent' });
       const now = Date.now();
@@ -66,14 +68,19 @@ async function dashboard() {
       previous = { frames, at: now };
     }
     const tile = (label, value, id) => el('div', {}, el('dt', {}, label), el('dd', { id }, value));
-    return el('dl', { class: 'tiles' },
+    const ms = (seconds) => (Number.isFinite(seconds) ? `${(seconds * 1000).toFixed(seconds < 0.01 ? 2 : 1)} ms` : '> 10 s');
+    const latencyTable = el('div', { id: 'dash-latency' }, table(
+      'Handler latency by OCPP action (this process, since it started)', ['Action', 'Calls', 'Mean', '95 % under'],
+      latency.map((r) => el('tr', { 'data-action': r.key }, el('th', { scope: 'row' }, r.key), el('td', {}, r.count),
+        el('td', {}, ms(r.mean)), el('td', {}, ms(r.p95))))));
+    return el('div', {}, el('dl', { class: 'tiles' },
       tile('Piles online', counts.online, 'dash-online'),
       tile('Piles offline', counts.offline, 'dash-offline'),
       tile('Piles faulted', counts.faulted, 'dash-faulted'),
       tile('Active transactions', active, 'dash-transactions'),
       tile('Active locks', activeLocks.length, 'dash-locks'),
       tile('Messages per second', rate, 'dash-rate'),
-      tile('CALLERRORs sent', callErrors, 'dash-callerrors'));
+      tile('CALLERRORs sent', callErrors, 'dash-callerrors')), latencyTable);
   };
   await guarded(body, draw);
   every(() => guarded(body, draw));

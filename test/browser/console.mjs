@@ -105,6 +105,20 @@ try {
   await page.waitForFunction(() => !document.querySelector('tr[data-cp="BR-1"]') && document.querySelector('tr[data-cp="BR-2"]'));
   await shot(page, 'operator-chargepoints');
 
+  step = 'the dashboard shows the handler latency per action';
+  await page.goto(`${base}/#/dashboard`);
+  // BR-1 and BR-2 booted once each.
+  await waitText(page, '#dash-latency tr[data-action="BootNotification"] td', /^2$/);
+  await waitText(page, '#dash-latency tr[data-action="BootNotification"] td', / ms$/);
+  await shot(page, 'operator-dashboard-latency');
+
+  step = 'the map of the piles has the configured tiles underneath';
+  await page.goto(`${base}/#/map`);
+  await page.waitForSelector('figure.map .map-tiles image');
+  await waitText(page, 'figure.map figcaption', /Map tiles from 127\.0\.0\.1:\d+/);
+  await page.goto(`${base}/#/chargepoints`);
+  await page.waitForSelector('#register-form');
+
   step = 'operator registers a pile, sees it in the table, edits and removes it';
   // Cleared first: the filter still says BR-2.
   await fill(page, '#cp-filter', ' ');

@@ -15,6 +15,7 @@
 #include <filesystem>
 
 #include "test/support/api_fixture.h"
+#include "test/support/webhook_receiver.h"
 
 using namespace chargelock;
 using namespace chargelock::test;
@@ -61,7 +62,11 @@ TEST_CASE(
   if (::stat((dir + "/node_modules/puppeteer-core").c_str(), &info) != 0)
     FAIL("puppeteer-core is not installed: run `npm ci` in test/browser (scripts/test.sh does)");
 
-  ApiFixture api("serve");
+  // Map tiles come from a server of their own (another origin): the pages
+  // must be allowed to load them, and do.
+  WebhookReceiver tiles;
+  ApiFixture api("serve", {"--map-tile-url",
+                           fmt::format("http://127.0.0.1:{}/tiles/{{z}}/{{x}}/{{y}}.png", tiles.port())});
   auto admin = api.admin();
   for (int n = 1; n <= 3; ++n)
     REQUIRE(admin
@@ -91,4 +96,6 @@ TEST_CASE(
   INFO(api.server->output());
   CHECK(code == 0);
   CHECK(output.find("every step passed") != std::string::npos);
+  REQUIRE(tiles.wait_for(1, std::chrono::seconds(5)));
+  CHECK(tiles.requests().front().target.rfind("/tiles/", 0) == 0);
 }
