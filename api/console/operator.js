@@ -5,7 +5,7 @@
 // that show live state poll their endpoints every few seconds.
 import { Api, histogramByLabel, parseMetrics, sumMetric } from './api.js';
 import {
-  badge, el, errorBox, json, lockBadge, pileState, replace, table, time, wireSignIn,
+  badge, el, errorBox, lockBadge, pileState, replace, table, time, wireSignIn,
 } from './ui.js';
 import { drawMap, loadMapSettings } from './map.js';
 import { commandForm } from './command_form.js';
