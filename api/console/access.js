@@ -88,7 +88,7 @@ export async function idTagsView({ api, view, guarded }) {
   await guarded(body, draw);
 }
 
-export async function accessView({ api, view, guarded, every }) {
+export async function accessView({ api, view, guarded }) {
   const body = el('div');
   const refresh = () => guarded(body, draw);
   const ownerName = el('input', { id: 'owner-name', required: true });
@@ -107,7 +107,7 @@ export async function accessView({ api, view, guarded, every }) {
       const list = vins.value.split(',').map((v) => v.trim()).filter(Boolean);
       const created = await api.post('tokens', { role: role.value, name: tokenName.value.trim(), ...(list.length ? { vins: list } : {}) });
       refresh();
-      return secretOnce(`A ${created.role} token with id ${created.id} was issued`, created.token);
+      return secretOnce(`${created.role === 'operator' ? 'An' : 'A'} ${created.role} token with id ${created.id} was issued`, created.token);
     });
   replace(view, el('h2', {}, 'Owners and tokens'), el('div', { class: 'columns' }, ownerForm, tokenForm), body);
 
@@ -117,12 +117,19 @@ export async function accessView({ api, view, guarded, every }) {
       tokens.map((t) => el('tr', { 'data-token': t.id },
         el('td', {}, t.id), el('td', {}, t.role), el('td', {}, t.name), el('td', {}, t.ownerId ?? '—'),
         el('td', {}, time(t.createdAt)), el('td', {}, t.revokedAt ? time(t.revokedAt) : 'no'),
-        el('td', {}, t.revokedAt ? '—' : el('button', { type: 'button', class: 'secondary', onclick: () =>
+        el('td', {}, t.revokedAt ? '—' : el('button', { type: 'button', class: 'secondary', onclick: (event) => {
+          // Two presses: a revoked token (perhaps this very one) cannot come back.
+          if (event.target.dataset.armed !== 'yes') {
+            event.target.dataset.armed = 'yes';
+            event.target.textContent = `Press again to revoke ${t.name} for good`;
+            return;
+          }
           guarded(body, async () => {
             await api.delete(`tokens/${t.id}`);
             return draw();
-          }) }, `Revoke ${t.name}`)))));
+          });
+        } }, `Revoke ${t.name}`)))));
   };
+  // Redrawn on demand only: a periodic redraw would undo a first press of Revoke.
   await guarded(body, draw);
-  every(() => guarded(body, draw));
 }
