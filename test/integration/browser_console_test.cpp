@@ -65,8 +65,9 @@ TEST_CASE(
   // Map tiles come from a server of their own (another origin): the pages
   // must be allowed to load them, and do.
   WebhookReceiver tiles;
-  ApiFixture api("serve", {"--map-tile-url",
-                           fmt::format("http://127.0.0.1:{}/tiles/{{z}}/{{x}}/{{y}}.png", tiles.port())});
+  ApiFixture api("serve",
+                 {"--map-tile-url",
+                  fmt::format("http://127.0.0.1:{}/tiles/{{z}}/{{x}}/{{y}}.png", tiles.port())});
   auto admin = api.admin();
   for (int n = 1; n <= 3; ++n)
     REQUIRE(admin
