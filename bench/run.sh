@@ -4,7 +4,8 @@
 #   bench/run.sh [--quick] [--sizes 1000,5000,10000] [--kinds heartbeat,status,meter]
 #                [--flood-duration S] [--idle S] [--workers N] [--peer-pool N] [--rate R]
 #                [--pg-fsync on|off] [--no-peer] [--storms-only] [--keep]
-#                [--scenarios capacity,roundtrip,lock,api] [--pg-stat-statements]
+#                [--scenarios capacity,roundtrip,lock,api,scale-out] [--pg-stat-statements]
+#                [--scale-out-nodes N] [--piles-per-sim N]
 #
 # Installs what is missing (npm packages of the peer, gnuplot, jq), builds
 # chargelock and pilesim (Release, build-bench-release/), starts a private
@@ -12,6 +13,9 @@
 # limit, runs every scenario at every size against ChargeLock and the
 # ocpp-rpc peer, prints a table, and writes bench/results/<date>.json and
 # bench/results/<date>.png. BENCH_CHARGELOCK=path measures another build.
+# scale-out (not in the default list): the piles over several `chargelock
+# ocpp` nodes behind HAProxy, e.g. the 40,000-pile run:
+#   bench/run.sh --scenarios scale-out --sizes 40000 --no-peer
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -35,8 +39,10 @@ keep=0
 quick=0
 scenarios=capacity,roundtrip,lock,api
 pg_stat=0
+scale_nodes=4
+piles_per_sim=10000
 
-usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1; sizes=200,1000; flood_s=8; idle_s=5 ;;
@@ -53,6 +59,8 @@ while [ $# -gt 0 ]; do
     --keep) keep=1 ;;
     --scenarios) scenarios=$2; shift ;;
     --pg-stat-statements) pg_stat=1 ;;
+    --scale-out-nodes) scale_nodes=$2; shift ;;
+    --piles-per-sim) piles_per_sim=$2; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "bench: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -67,9 +75,11 @@ for n in "${size_list[@]}"; do
 done
 IFS=, read -r -a scenario_list <<<"$scenarios"
 for s in "${scenario_list[@]}"; do
-  case "$s" in capacity|roundtrip|lock|api) ;; *) echo "bench: bad scenario '$s'" >&2; exit 2 ;; esac
+  case "$s" in capacity|roundtrip|lock|api|scale-out) ;; *) echo "bench: bad scenario '$s'" >&2; exit 2 ;; esac
 done
 wanted() { [[ ",$scenarios," == *",$1,"* ]]; }
+only_scale_out=0
+[ "$scenarios" = scale-out ] && only_scale_out=1
 for k in "${kind_list[@]}"; do
   case "$k" in heartbeat|status|meter) ;; *) echo "bench: bad kind '$k'" >&2; exit 2 ;; esac
 done
@@ -86,6 +96,7 @@ apt_install() {
 }
 command -v jq >/dev/null || apt_install jq
 command -v curl >/dev/null || apt_install curl
+if wanted scale-out; then command -v haproxy >/dev/null || apt_install haproxy; fi
 command -v gnuplot >/dev/null || apt_install gnuplot-nox || log "no gnuplot: the PNG plot is skipped"
 if [ "$with_peer" = 1 ]; then
   command -v node >/dev/null || apt_install nodejs npm
@@ -120,6 +131,9 @@ pilesim=${BENCH_PILESIM:-$build/simulators/pilesim}
 
 # ------------------------------------------------------------------ limits
 need_fds=$((max_size + 1024))
+# Scale-out: each node and each pilesim holds a share; HAProxy two
+# descriptors a pile (it raises its own limit as root; see scale_out).
+[ "$only_scale_out" = 1 ] && need_fds=$((max_size / scale_nodes + piles_per_sim + 1024))
 hard=$(ulimit -Hn)
 if [ "$hard" != unlimited ] && [ "$hard" -lt "$need_fds" ]; then
   ulimit -Hn "$need_fds" 2>/dev/null || log "cannot raise the hard open-file limit above $hard"
@@ -492,6 +506,130 @@ reconnect_storm() {  # server N
   stop_server
 }
 
+# ------------------------------------------------------------------ scenario 6
+# Scale-out: N piles over $scale_nodes `chargelock ocpp` nodes sharing the
+# database, behind HAProxy (mode tcp, leastconn, GET /readyz checks, as
+# deploy/haproxy.cfg's ocpp_ws front), the piles from several pilesim
+# processes of at most $piles_per_sim piles each (one process may hold at
+# most 20,000 open files here). HAProxy binds one front port per 20,000
+# piles: every pile connects from 127.0.0.1, and the kernel has ~28,000
+# source ports per destination (32768-60999). Measured: the boot storm
+# (start of the pilesims until all of them report every pile booted), each
+# node's piles and RSS per pile (RSS growth / piles it holds), HAProxy's
+# CPU during the storm and over the idle window (heartbeats only), and its
+# RSS.
+scale_out() {  # N
+  local n=$1 i port
+  local node_pids=() node_ports=()
+  for i in $(seq 1 "$scale_nodes"); do
+    port=$(free_port)
+    "$chargelock" ocpp --node-id "bench-node-$i" --ocpp-listen "127.0.0.1:$port" \
+      --heartbeat-interval "$heartbeat" --workers "$workers" --ocpp-connect-rate 0 \
+      --log-level warn >"$work/node-$i.log" 2>&1 &
+    node_pids+=($!); node_ports+=("$port"); pids+=($!)
+  done
+  for i in "${!node_ports[@]}"; do
+    local deadline=$((SECONDS + 60))
+    until curl -sf -o /dev/null --max-time 2 "http://127.0.0.1:${node_ports[$i]}/readyz"; do
+      [ $SECONDS -lt $deadline ] || { log "scale-out: node $((i + 1)) not ready"; tail -3 "$work/node-$((i + 1)).log" >&2; return 1; }
+      sleep 0.3
+    done
+  done
+  local rss0=() ; for i in "${!node_pids[@]}"; do rss0+=("$(rss_kb "${node_pids[$i]}")"); done
+  local fronts=$(( (n + 19999) / 20000 )) front_ports=() cfg=$work/haproxy.cfg
+  {
+    echo "global"
+    echo "    maxconn $((2 * n + 1000))"
+    echo "defaults"
+    echo "    mode tcp"
+    echo "    timeout connect 3s"
+    echo "    timeout client 120s"
+    echo "    timeout server 120s"
+    echo "    timeout tunnel 1h"
+    echo "    retries 3"
+    echo "    option redispatch 1"
+    echo "    default-server inter 1s fall 2 rise 2"
+    echo "    timeout check 3s"
+    echo "frontend ocpp_ws"
+    for i in $(seq 1 "$fronts"); do
+      port=$(free_port); front_ports+=("$port"); echo "    bind 127.0.0.1:$port"
+    done
+    echo "    default_backend ocpp_ws_nodes"
+    echo "backend ocpp_ws_nodes"
+    echo "    balance leastconn"
+    echo "    option httpchk GET /readyz"
+    echo "    http-check expect status 200"
+    for i in "${!node_ports[@]}"; do echo "    server ocpp-$((i + 1)) 127.0.0.1:${node_ports[$i]} check"; done
+  } >"$cfg"
+  # As root HAProxy raises its own open-file limit to what maxconn needs.
+  haproxy -db -f "$cfg" >"$work/haproxy.log" 2>&1 &
+  local hap_pid=$!; pids+=("$hap_pid")
+  sleep 3  # `rise 2` good checks of every node
+  kill -0 "$hap_pid" 2>/dev/null || { log "scale-out: HAProxy did not start"; tail -5 "$work/haproxy.log" >&2; return 1; }
+
+  local sims=$(( (n + piles_per_sim - 1) / piles_per_sim )) sim_pids=() first=1 count
+  local h0; h0=$(cpu_ticks "$hap_pid")
+  local t0; t0=$(now_ms)
+  for i in $(seq 0 $((sims - 1))); do
+    count=$(( n - first + 1 < piles_per_sim ? n - first + 1 : piles_per_sim ))
+    "$pilesim" --url "ws://127.0.0.1:${front_ports[$(( (first - 1) / 20000 ))]}/ocpp" \
+      --count "$count" --first "$first" --id-pattern 'BENCH-{n}' \
+      --password-pattern 'bench-pile-secret-{n}' --rate $(( rate / sims + 1 )) --quiet --json \
+      --duration 3600 >"$work/sim-$i.json" 2>"$work/sim-$i.err" &
+    sim_pids+=($!); pids+=($!)
+    first=$((first + count))
+  done
+  local all=1
+  for i in "${!sim_pids[@]}"; do
+    wait_line "$work/sim-$i.err" "piles booted after" $((120 + n / 20)) "${sim_pids[$i]}" ||
+      { all=0; log "scale-out: pilesim $i: not all piles booted"; }
+  done
+  local storm_ms=$(( $(now_ms) - t0 ))
+  local h1; h1=$(cpu_ticks "$hap_pid")
+  sleep 3
+  local rss1=() held=()
+  for i in "${!node_pids[@]}"; do
+    rss1+=("$(rss_kb "${node_pids[$i]}")")
+    held+=("$(sql "SELECT count(*) FROM charge_points WHERE online AND connected_node = 'bench-node-$((i + 1))'")")
+  done
+  local hi0; hi0=$(cpu_ticks "$hap_pid")
+  sleep "$idle_s"
+  local hi1; hi1=$(cpu_ticks "$hap_pid")
+  local hap_rss; hap_rss=$(rss_kb "$hap_pid")
+  local hap_fds; hap_fds=$(ls "/proc/$hap_pid/fd" | wc -l)
+  for i in "${!sim_pids[@]}"; do kill -TERM "${sim_pids[$i]}" 2>/dev/null || true; done
+  for i in "${!sim_pids[@]}"; do wait "${sim_pids[$i]}" 2>/dev/null || true; done
+  local booted=0 failures=0 b f
+  for i in "${!sim_pids[@]}"; do
+    b=$(jq -r '.booted // 0' "$work/sim-$i.json" 2>/dev/null || echo 0)
+    f=$(jq -r '.connectFailures // 0' "$work/sim-$i.json" 2>/dev/null || echo 0)
+    booted=$((booted + ${b:-0})); failures=$((failures + ${f:-0}))
+  done
+  local per_node="[]"
+  for i in "${!node_pids[@]}"; do
+    per_node=$(jq -c --argjson a "${rss0[$i]}" --argjson b "${rss1[$i]}" --argjson h "${held[$i]:-0}" \
+      --arg node "bench-node-$((i + 1))" \
+      '. + [{node:$node, piles:$h, rssBeforeKb:$a, rssAfterKb:$b,
+             rssPerPileKb: (if $h > 0 then ($b - $a) / $h else null end)}]' <<<"$per_node")
+  done
+  local storm_s; storm_s=$(awk -v m="$storm_ms" 'BEGIN { printf "%.3f", m / 1000 }')
+  record --argjson n "$n" --argjson nodes "$scale_nodes" --argjson sims "$sims" \
+    --argjson booted "$booted" --argjson failures "$failures" --argjson all "$all" \
+    --argjson storm "$storm_s" --argjson pernode "$per_node" --argjson tck "$clk_tck" \
+    --argjson hs "$((h1 - h0))" --argjson hi "$((hi1 - hi0))" --argjson idle "$idle_s" \
+    --argjson hrss "${hap_rss:-0}" --argjson hfds "$hap_fds" --argjson fronts "$fronts" \
+    '{scenario:"scale-out", server:"chargelock", piles:$n, nodes:$nodes, pilesimProcesses:$sims,
+      haproxyFronts:$fronts, booted:$booted, connectFailures:$failures, allBooted:($all == 1),
+      bootStormSeconds:$storm, perNode:$pernode,
+      haproxyStormCpuPercent: (100 * $hs / $tck / $storm),
+      haproxyIdleCpuPercent: (100 * $hi / $tck / $idle),
+      haproxyRssKb:$hrss, haproxyOpenFiles:$hfds}'
+  tail -1 "$results" | jq -c '{piles,nodes,booted,bootStormSeconds,haproxyStormCpuPercent,haproxyIdleCpuPercent}' >&2
+  kill "$hap_pid" 2>/dev/null || true
+  for i in "${!node_pids[@]}"; do kill -TERM "${node_pids[$i]}" 2>/dev/null || true; done
+  wait "$hap_pid" "${node_pids[@]}" 2>/dev/null || true
+}
+
 # ------------------------------------------------------------------ run
 started=$(date -u +%Y-%m-%dT%H-%M-%SZ)
 servers=(chargelock)
@@ -508,6 +646,11 @@ reset_network() {
 
 for n in "${size_list[@]}"; do
   reset_network
+  if wanted scale-out; then
+    log "== chargelock, $n piles over $scale_nodes nodes behind HAProxy: scale-out"
+    scale_out "$n" || log "scale-out $n: failed (above)"
+  fi
+  [ "$only_scale_out" = 1 ] && continue
   for server in "${servers[@]}"; do
     if [ "$storms_only" = 1 ] || wanted capacity; then
       log "== $server, $n piles: capacity"
@@ -575,6 +718,7 @@ jq -s --arg date "$started" --arg host "$(uname -n)" --argjson cpus "$(nproc)" \
   echo "ChargeLock benchmark $started — $(nproc) CPUs shared by server, PostgreSQL and pilesim;" \
        "ulimit -n $fd_limit; PostgreSQL fsync=$pg_fsync; chargelock --workers $workers, peer pg pool $peer_pool"
   echo "registration: $max_size piles in ${register_s:-?} s (${register_ms_per_pile:-?} ms/pile, PBKDF2)"
+  if [ "$only_scale_out" = 0 ]; then
   echo
   echo "1. capacity (connected + booted + heartbeating every ${heartbeat} s, idle window ${idle_s} s)"
   jq -r 'select(.scenario == "capacity") | [.server, .piles, .booted,
@@ -622,12 +766,21 @@ jq -s --arg date "$started" --arg host "$(uname -n)" --argjson cpus "$(nproc)" \
     awk -F'\t' 'BEGIN {printf "  %-10s %7s %7s %12s %10s %16s %10s\n", "server", "piles", "booted",
            "listening s", "storm s", "all booted s", "deadlocks"}
          {printf "  %-10s %7s %7s %12.2f %10s %16.2f %10s\n", $1, $2, $3, $4, $5, $6, $7}'
+  fi
+  if wanted scale-out; then
+    echo
+    echo "6. scale-out ($scale_nodes OCPP nodes behind HAProxy, one database; boot storm, then ${idle_s} s idle)"
+    jq -r 'select(.scenario == "scale-out") |
+      "  \(.piles) piles from \(.pilesimProcesses) pilesim processes via \(.haproxyFronts) HAProxy front port(s): \(.booted) booted (all: \(.allBooted)), connect failures \(.connectFailures), boot storm \(.bootStormSeconds) s",
+      "  HAProxy: CPU \(.haproxyStormCpuPercent | . * 10 | round / 10) % of a core during the storm, \(.haproxyIdleCpuPercent | . * 10 | round / 10) % idle; RSS \(.haproxyRssKb / 1024 | round) MB, \(.haproxyOpenFiles) open files",
+      (.perNode[] | "  \(.node): \(.piles) piles, RSS \(.rssBeforeKb / 1024 | round) -> \(.rssAfterKb / 1024 | round) MB, \(.rssPerPileKb // "-" | if type == "number" then (. * 100 | round / 100) else . end) KB per pile")' "$results"
+  fi
   echo
   echo "results: $out.json"
 } | tee "$out.txt"
 
 # ------------------------------------------------------------------ plot
-if command -v gnuplot >/dev/null; then
+if [ "$only_scale_out" = 0 ] && command -v gnuplot >/dev/null; then
   dat=$work/plot
   for server in "${servers[@]}"; do
     jq -r --arg s "$server" 'select(.scenario == "capacity" and .server == $s) |
