@@ -14,22 +14,25 @@ PeriodicTask::PeriodicTask(std::chrono::milliseconds interval, std::function<voi
 
 PeriodicTask::~PeriodicTask() {
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    base::MutexLock lock(mutex_);
     stopping_ = true;
   }
-  wake_.notify_all();
+  wake_.signal_all();
   thread_.join();
 }
 
 void PeriodicTask::loop() {
   if (first_ == FirstRun::AtStart) run_();
-  std::unique_lock<std::mutex> lock(mutex_);
-  while (!wake_.wait_for(lock, interval_, [this] { return stopping_; })) {
-    lock.unlock();
-    run_();
-    lock.lock();
+  for (;;) {
+    {
+      base::MutexLock lock(mutex_);
+      const auto due = std::chrono::steady_clock::now() + interval_;
+      while (!stopping_ && wake_.wait_until(due)) {
+      }
+      if (stopping_) break;
+    }
+    run_();  // not under the lock: the destructor must not wait for a run to start
   }
-  lock.unlock();
   if (on_exit_) on_exit_();
 }
 

@@ -9,10 +9,10 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <functional>
-#include <mutex>
 #include <thread>
+
+#include "base/mutex.h"
 
 namespace chargelock::app {
 
@@ -33,9 +33,9 @@ class PeriodicTask {
   const std::function<void()> run_;
   const FirstRun first_;
   const std::function<void()> on_exit_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;  // guarded by mutex_
+  base::Mutex mutex_;
+  base::CondVar wake_{&mutex_};
+  bool stopping_ GUARDED_BY(mutex_) = false;
   std::thread thread_;
 };
 
