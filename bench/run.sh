@@ -5,7 +5,7 @@
 #                [--flood-duration S] [--idle S] [--workers N] [--peer-pool N] [--rate R]
 #                [--pg-fsync on|off] [--no-peer] [--storms-only] [--keep]
 #                [--scenarios capacity,roundtrip,lock,api,scale-out] [--pg-stat-statements]
-#                [--scale-out-nodes N] [--piles-per-sim N]
+#                [--scale-out-nodes N] [--piles-per-sim N] [--haproxy-max-piles N]
 #
 # Installs what is missing (npm packages of the peer, gnuplot, jq), builds
 # chargelock and pilesim (Release, build-bench-release/), starts a private
@@ -41,6 +41,7 @@ scenarios=capacity,roundtrip,lock,api
 pg_stat=0
 scale_nodes=4
 piles_per_sim=10000
+haproxy_max_piles=
 
 usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
@@ -61,6 +62,7 @@ while [ $# -gt 0 ]; do
     --pg-stat-statements) pg_stat=1 ;;
     --scale-out-nodes) scale_nodes=$2; shift ;;
     --piles-per-sim) piles_per_sim=$2; shift ;;
+    --haproxy-max-piles) haproxy_max_piles=$2; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "bench: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -131,9 +133,12 @@ pilesim=${BENCH_PILESIM:-$build/simulators/pilesim}
 
 # ------------------------------------------------------------------ limits
 need_fds=$((max_size + 1024))
-# Scale-out: each node and each pilesim holds a share; HAProxy two
-# descriptors a pile (it raises its own limit as root; see scale_out).
-[ "$only_scale_out" = 1 ] && need_fds=$((max_size / scale_nodes + piles_per_sim + 1024))
+# Scale-out: each node and each pilesim process holds a share; HAProxy
+# two descriptors a pile, split over several HAProxy processes (scale_out).
+if [ "$only_scale_out" = 1 ]; then
+  need_fds=$(( max_size / scale_nodes > piles_per_sim ? max_size / scale_nodes : piles_per_sim ))
+  need_fds=$((need_fds + 1024))
+fi
 hard=$(ulimit -Hn)
 if [ "$hard" != unlimited ] && [ "$hard" -lt "$need_fds" ]; then
   ulimit -Hn "$need_fds" 2>/dev/null || log "cannot raise the hard open-file limit above $hard"
@@ -511,13 +516,13 @@ reconnect_storm() {  # server N
 # database, behind HAProxy (mode tcp, leastconn, GET /readyz checks, as
 # deploy/haproxy.cfg's ocpp_ws front), the piles from several pilesim
 # processes of at most $piles_per_sim piles each (one process may hold at
-# most 20,000 open files here). HAProxy binds one front port per 20,000
-# piles: every pile connects from 127.0.0.1, and the kernel has ~28,000
-# source ports per destination (32768-60999). Measured: the boot storm
+# most 20,000 open files here), through as many HAProxy processes as the
+# open-file limit needs (--haproxy-max-piles sets the share of one).
+# Measured: the boot storm
 # (start of the pilesims until all of them report every pile booted), each
 # node's piles and RSS per pile (RSS growth / piles it holds), HAProxy's
-# CPU during the storm and over the idle window (heartbeats only), and its
-# RSS.
+# CPU (all its processes) during the storm and over the idle window
+# (heartbeats only), and its RSS.
 scale_out() {  # N
   local n=$1 i port
   local node_pids=() node_ports=()
@@ -536,43 +541,69 @@ scale_out() {  # N
     done
   done
   local rss0=() ; for i in "${!node_pids[@]}"; do rss0+=("$(rss_kb "${node_pids[$i]}")"); done
-  local fronts=$(( (n + 19999) / 20000 )) front_ports=() cfg=$work/haproxy.cfg
-  {
-    echo "global"
-    echo "    maxconn $((2 * n + 1000))"
-    echo "defaults"
-    echo "    mode tcp"
-    echo "    timeout connect 3s"
-    echo "    timeout client 120s"
-    echo "    timeout server 120s"
-    echo "    timeout tunnel 1h"
-    echo "    retries 3"
-    echo "    option redispatch 1"
-    echo "    default-server inter 1s fall 2 rise 2"
-    echo "    timeout check 3s"
-    echo "frontend ocpp_ws"
-    for i in $(seq 1 "$fronts"); do
-      port=$(free_port); front_ports+=("$port"); echo "    bind 127.0.0.1:$port"
-    done
-    echo "    default_backend ocpp_ws_nodes"
-    echo "backend ocpp_ws_nodes"
-    echo "    balance leastconn"
-    echo "    option httpchk GET /readyz"
-    echo "    http-check expect status 200"
-    for i in "${!node_ports[@]}"; do echo "    server ocpp-$((i + 1)) 127.0.0.1:${node_ports[$i]} check"; done
-  } >"$cfg"
-  # As root HAProxy raises its own open-file limit to what maxconn needs.
-  haproxy -db -f "$cfg" >"$work/haproxy.log" 2>&1 &
-  local hap_pid=$!; pids+=("$hap_pid")
+  # One HAProxy holds two descriptors a pile and, like every process here,
+  # at most `ulimit -Hn` (20,000 on this machine, not raisable even as
+  # root): above that, several HAProxy instances, each with its own share
+  # of the piles and the same nodes behind it (as several balancers behind
+  # DNS or an L4 balancer would be in production; docs/capacity.md).
+  local hard per_hap
+  hard=$(ulimit -Hn)
+  [ "$hard" = unlimited ] && hard=$((4 * n + 1000))
+  per_hap=${haproxy_max_piles:-$(( (hard - 200) / 2 ))}
+  local chunk=$(( piles_per_sim < per_hap ? piles_per_sim : per_hap ))
+  local sims=$(( (n + chunk - 1) / chunk ))
+  local haps=1
+  [ "$n" -gt "$per_hap" ] && haps=$sims
+  # Front ports: every pile connects from 127.0.0.1, and the kernel has
+  # ~28,000 source ports per destination (32768-60999): one port per 20,000.
+  local front_ports=() front_hap=() h f
+  for h in $(seq 0 $((haps - 1))); do
+    local share=$(( haps == 1 ? n : chunk ))
+    for f in $(seq 1 $(( (share + 19999) / 20000 ))); do front_ports+=("$(free_port)"); front_hap+=("$h"); done
+  done
+  local hap_pids=()
+  for h in $(seq 0 $((haps - 1))); do
+    local cfg=$work/haproxy-$h.cfg
+    {
+      echo "global"
+      echo "    maxconn $(( (haps == 1 ? n : chunk) + 500 ))"
+      echo "defaults"
+      echo "    mode tcp"
+      echo "    timeout connect 3s"
+      echo "    timeout client 120s"
+      echo "    timeout server 120s"
+      echo "    timeout tunnel 1h"
+      echo "    retries 3"
+      echo "    option redispatch 1"
+      echo "    default-server inter 1s fall 2 rise 2"
+      echo "    timeout check 3s"
+      echo "frontend ocpp_ws"
+      for f in "${!front_ports[@]}"; do
+        [ "${front_hap[$f]}" = "$h" ] && echo "    bind 127.0.0.1:${front_ports[$f]}"
+      done
+      echo "    default_backend ocpp_ws_nodes"
+      echo "backend ocpp_ws_nodes"
+      echo "    balance leastconn"
+      echo "    option httpchk GET /readyz"
+      echo "    http-check expect status 200"
+      for i in "${!node_ports[@]}"; do echo "    server ocpp-$((i + 1)) 127.0.0.1:${node_ports[$i]} check"; done
+    } >"$cfg"
+    haproxy -db -f "$cfg" >"$work/haproxy-$h.log" 2>&1 &
+    hap_pids+=($!); pids+=($!)
+  done
   sleep 3  # `rise 2` good checks of every node
-  kill -0 "$hap_pid" 2>/dev/null || { log "scale-out: HAProxy did not start"; tail -5 "$work/haproxy.log" >&2; return 1; }
+  for h in "${!hap_pids[@]}"; do
+    kill -0 "${hap_pids[$h]}" 2>/dev/null || { log "scale-out: HAProxy $h did not start"; tail -5 "$work/haproxy-$h.log" >&2; return 1; }
+  done
+  hap_ticks() { local t=0 p; for p in "${hap_pids[@]}"; do t=$((t + $(cpu_ticks "$p"))); done; echo "$t"; }
 
-  local sims=$(( (n + piles_per_sim - 1) / piles_per_sim )) sim_pids=() first=1 count
-  local h0; h0=$(cpu_ticks "$hap_pid")
+  local sim_pids=() first=1 count url
+  local h0; h0=$(hap_ticks)
   local t0; t0=$(now_ms)
   for i in $(seq 0 $((sims - 1))); do
-    count=$(( n - first + 1 < piles_per_sim ? n - first + 1 : piles_per_sim ))
-    "$pilesim" --url "ws://127.0.0.1:${front_ports[$(( (first - 1) / 20000 ))]}/ocpp" \
+    count=$(( n - first + 1 < chunk ? n - first + 1 : chunk ))
+    if [ "$haps" = 1 ]; then url=${front_ports[$(( (first - 1) / 20000 ))]}; else url=${front_ports[$i]}; fi
+    "$pilesim" --url "ws://127.0.0.1:$url/ocpp" \
       --count "$count" --first "$first" --id-pattern 'BENCH-{n}' \
       --password-pattern 'bench-pile-secret-{n}' --rate $(( rate / sims + 1 )) --quiet --json \
       --duration 3600 >"$work/sim-$i.json" 2>"$work/sim-$i.err" &
@@ -585,18 +616,20 @@ scale_out() {  # N
       { all=0; log "scale-out: pilesim $i: not all piles booted"; }
   done
   local storm_ms=$(( $(now_ms) - t0 ))
-  local h1; h1=$(cpu_ticks "$hap_pid")
+  local h1; h1=$(hap_ticks)
   sleep 3
   local rss1=() held=()
   for i in "${!node_pids[@]}"; do
     rss1+=("$(rss_kb "${node_pids[$i]}")")
     held+=("$(sql "SELECT count(*) FROM charge_points WHERE online AND connected_node = 'bench-node-$((i + 1))'")")
   done
-  local hi0; hi0=$(cpu_ticks "$hap_pid")
+  local hi0; hi0=$(hap_ticks)
   sleep "$idle_s"
-  local hi1; hi1=$(cpu_ticks "$hap_pid")
-  local hap_rss; hap_rss=$(rss_kb "$hap_pid")
-  local hap_fds; hap_fds=$(ls "/proc/$hap_pid/fd" | wc -l)
+  local hi1; hi1=$(hap_ticks)
+  local hap_rss=0 hap_fds=0 p
+  for p in "${hap_pids[@]}"; do
+    hap_rss=$((hap_rss + $(rss_kb "$p"))); hap_fds=$((hap_fds + $(ls "/proc/$p/fd" | wc -l)))
+  done
   for i in "${!sim_pids[@]}"; do kill -TERM "${sim_pids[$i]}" 2>/dev/null || true; done
   for i in "${!sim_pids[@]}"; do wait "${sim_pids[$i]}" 2>/dev/null || true; done
   local booted=0 failures=0 b f
@@ -617,17 +650,17 @@ scale_out() {  # N
     --argjson booted "$booted" --argjson failures "$failures" --argjson all "$all" \
     --argjson storm "$storm_s" --argjson pernode "$per_node" --argjson tck "$clk_tck" \
     --argjson hs "$((h1 - h0))" --argjson hi "$((hi1 - hi0))" --argjson idle "$idle_s" \
-    --argjson hrss "${hap_rss:-0}" --argjson hfds "$hap_fds" --argjson fronts "$fronts" \
+    --argjson hrss "${hap_rss:-0}" --argjson hfds "$hap_fds" --argjson fronts "${#front_ports[@]}" --argjson haps "$haps" \
     '{scenario:"scale-out", server:"chargelock", piles:$n, nodes:$nodes, pilesimProcesses:$sims,
-      haproxyFronts:$fronts, booted:$booted, connectFailures:$failures, allBooted:($all == 1),
+      haproxyProcesses:$haps, haproxyFronts:$fronts, booted:$booted, connectFailures:$failures, allBooted:($all == 1),
       bootStormSeconds:$storm, perNode:$pernode,
       haproxyStormCpuPercent: (100 * $hs / $tck / $storm),
       haproxyIdleCpuPercent: (100 * $hi / $tck / $idle),
       haproxyRssKb:$hrss, haproxyOpenFiles:$hfds}'
   tail -1 "$results" | jq -c '{piles,nodes,booted,bootStormSeconds,haproxyStormCpuPercent,haproxyIdleCpuPercent}' >&2
-  kill "$hap_pid" 2>/dev/null || true
+  for p in "${hap_pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for i in "${!node_pids[@]}"; do kill -TERM "${node_pids[$i]}" 2>/dev/null || true; done
-  wait "$hap_pid" "${node_pids[@]}" 2>/dev/null || true
+  wait "${hap_pids[@]}" "${node_pids[@]}" 2>/dev/null || true
 }
 
 # ------------------------------------------------------------------ run
@@ -771,8 +804,8 @@ jq -s --arg date "$started" --arg host "$(uname -n)" --argjson cpus "$(nproc)" \
     echo
     echo "6. scale-out ($scale_nodes OCPP nodes behind HAProxy, one database; boot storm, then ${idle_s} s idle)"
     jq -r 'select(.scenario == "scale-out") |
-      "  \(.piles) piles from \(.pilesimProcesses) pilesim processes via \(.haproxyFronts) HAProxy front port(s): \(.booted) booted (all: \(.allBooted)), connect failures \(.connectFailures), boot storm \(.bootStormSeconds) s",
-      "  HAProxy: CPU \(.haproxyStormCpuPercent | . * 10 | round / 10) % of a core during the storm, \(.haproxyIdleCpuPercent | . * 10 | round / 10) % idle; RSS \(.haproxyRssKb / 1024 | round) MB, \(.haproxyOpenFiles) open files",
+      "  \(.piles) piles from \(.pilesimProcesses) pilesim processes via \(.haproxyProcesses) HAProxy process(es), \(.haproxyFronts) front port(s): \(.booted) booted (all: \(.allBooted)), connect failures \(.connectFailures), boot storm \(.bootStormSeconds) s",
+      "  HAProxy (all processes): CPU \(.haproxyStormCpuPercent | . * 10 | round / 10) % of a core during the storm, \(.haproxyIdleCpuPercent | . * 10 | round / 10) % idle; RSS \(.haproxyRssKb / 1024 | round) MB, \(.haproxyOpenFiles) open files",
       (.perNode[] | "  \(.node): \(.piles) piles, RSS \(.rssBeforeKb / 1024 | round) -> \(.rssAfterKb / 1024 | round) MB, \(.rssPerPileKb // "-" | if type == "number" then (. * 100 | round / 100) else . end) KB per pile")' "$results"
   fi
   echo
