@@ -241,7 +241,7 @@ TEST_CASE_METHOD(
   INFO(database.scalar(
       "SELECT string_agg(direction || ' ' || frame, E'\n' ORDER BY id) FROM message_log"));
   const auto lock = *central.locks().find(lock_id);
-  CHECK(lock.lock.status == "engaged");
+  CHECK(lock.lock.status == core::LockStatus::Engaged);
   CHECK(lock.lock.charge_point_id == std::optional<std::string>("SIM-1"));
   CHECK_FALSE(lock.lock.engaged_without_hold);  // the pile holds it
   bool held_report = false;
