@@ -169,6 +169,13 @@ const std::vector<Setting>& settings() {
        [](Config& c, const std::string& v) {
          c.heartbeat_interval_s = parse_int("--heartbeat-interval", v, 1, 86400);
        }},
+      {"--message-log-retention-days", "CHARGELOCK_MESSAGE_LOG_RETENTION_DAYS",
+       "days of OCPP message log kept; older days are dropped a whole day partition at a time "
+       "(default 0: keep everything)",
+       true,
+       [](Config& c, const std::string& v) {
+         c.message_log_retention_days = parse_int("--message-log-retention-days", v, 0, 100 * 366);
+       }},
       {"--memory-trim-interval", "CHARGELOCK_MEMORY_TRIM_INTERVAL",
        "seconds between handing freed heap memory back to the system (default 60, 0: off)", true,
        [](Config& c, const std::string& v) {

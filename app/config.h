@@ -48,6 +48,8 @@ struct Config {
   bool allow_unauthenticated_piles = false;  // piles registered without a password may connect
   bool assume_utc_timestamps = false;        // pile date-times without offset read as UTC
   int heartbeat_interval_s = 300;
+  // Days of OCPP message log kept (whole day partitions dropped; 0: all).
+  int message_log_retention_days = 0;
   int memory_trim_interval_s = 60;  // 0: never hand freed heap memory back (app/memory_trimmer.h)
   int call_timeout_s = 30;
   int ping_interval_s = 60;

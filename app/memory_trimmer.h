@@ -14,15 +14,15 @@
 // whole free page of every arena (madvise), so the resident set follows the
 // live heap.
 //
-// Thread contract: one thread of its own, which only sleeps and trims;
-// construct and destroy on one thread (the destructor stops and joins it).
+// Thread contract: one thread of its own (app/periodic_task.h), which only
+// sleeps and trims; construct and destroy on one thread (the destructor
+// stops and joins it).
 #pragma once
 
 #include <chrono>
 #include <functional>
-#include <thread>
 
-#include "base/mutex.h"
+#include "app/periodic_task.h"
 
 namespace chargelock::app {
 
@@ -31,19 +31,9 @@ class MemoryTrimmer {
   // Trims every `interval`; `trim` defaults to malloc_trim(0) (tests pass
   // their own). REQUIRES: interval > 0.
   explicit MemoryTrimmer(std::chrono::milliseconds interval, std::function<void()> trim = nullptr);
-  ~MemoryTrimmer();
-  MemoryTrimmer(const MemoryTrimmer&) = delete;
-  MemoryTrimmer& operator=(const MemoryTrimmer&) = delete;
 
  private:
-  void run();
-
-  const std::chrono::milliseconds interval_;
-  const std::function<void()> trim_;
-  base::Mutex mutex_;
-  base::CondVar wake_{&mutex_};
-  bool stopping_ GUARDED_BY(mutex_) = false;
-  std::thread thread_;
+  PeriodicTask task_;
 };
 
 }  // namespace chargelock::app

@@ -4,7 +4,8 @@
 #   bench/run.sh [--quick] [--sizes 1000,5000,10000] [--kinds heartbeat,status,meter]
 #                [--flood-duration S] [--idle S] [--workers N] [--peer-pool N] [--rate R]
 #                [--pg-fsync on|off] [--no-peer] [--no-limit] [--storms-only] [--keep]
-#                [--scenarios capacity,roundtrip,lock,api,notify] [--pg-stat-statements]
+#                [--scenarios capacity,roundtrip,lock,api,notify,scale-out] [--pg-stat-statements]
+#                [--scale-out-nodes N] [--piles-per-sim N] [--haproxy-max-piles N]
 #
 # Installs what is missing (npm packages of the peer, gnuplot, jq), builds
 # chargelock, pilesim and chargelock-limit (Release, build-bench-release/),
@@ -13,6 +14,9 @@
 # the ocpp-rpc peer and (round trips) the limit server, prints a table, and
 # writes bench/results/<date>.json and bench/results/<date>.png.
 # BENCH_CHARGELOCK=path measures another build.
+# scale-out (not in the default list): the piles over several `chargelock
+# ocpp` nodes behind HAProxy, e.g. the 40,000-pile run:
+#   bench/run.sh --scenarios scale-out --sizes 40000 --no-peer
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -38,8 +42,11 @@ keep=0
 quick=0
 scenarios=capacity,roundtrip,lock,api,notify
 pg_stat=0
+scale_nodes=4
+piles_per_sim=10000
+haproxy_max_piles=
 
-usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1; sizes=200,1000; flood_s=8; idle_s=5 ;;
@@ -57,6 +64,9 @@ while [ $# -gt 0 ]; do
     --keep) keep=1 ;;
     --scenarios) scenarios=$2; shift ;;
     --pg-stat-statements) pg_stat=1 ;;
+    --scale-out-nodes) scale_nodes=$2; shift ;;
+    --piles-per-sim) piles_per_sim=$2; shift ;;
+    --haproxy-max-piles) haproxy_max_piles=$2; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "bench: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -71,9 +81,11 @@ for n in "${size_list[@]}"; do
 done
 IFS=, read -r -a scenario_list <<<"$scenarios"
 for s in "${scenario_list[@]}"; do
-  case "$s" in capacity|roundtrip|lock|api|notify) ;; *) echo "bench: bad scenario '$s'" >&2; exit 2 ;; esac
+  case "$s" in capacity|roundtrip|lock|api|notify|scale-out) ;; *) echo "bench: bad scenario '$s'" >&2; exit 2 ;; esac
 done
 wanted() { [[ ",$scenarios," == *",$1,"* ]]; }
+only_scale_out=0
+[ "$scenarios" = scale-out ] && only_scale_out=1
 for k in "${kind_list[@]}"; do
   case "$k" in heartbeat|status|meter) ;; *) echo "bench: bad kind '$k'" >&2; exit 2 ;; esac
 done
@@ -93,6 +105,7 @@ apt_install() {
 }
 command -v jq >/dev/null || apt_install jq
 command -v curl >/dev/null || apt_install curl
+if wanted scale-out; then command -v haproxy >/dev/null || apt_install haproxy; fi
 command -v gnuplot >/dev/null || apt_install gnuplot-nox || log "no gnuplot: the PNG plot is skipped"
 # The notify scenario's probe (bench/notify/) uses the peer's `ws` package.
 if [ "$with_peer" = 1 ] || wanted notify; then
@@ -129,6 +142,12 @@ fi
 
 # ------------------------------------------------------------------ limits
 need_fds=$((max_size + 1024))
+# Scale-out: each node and each pilesim process holds a share; HAProxy
+# two descriptors a pile, split over several HAProxy processes (scale_out).
+if [ "$only_scale_out" = 1 ]; then
+  need_fds=$(( max_size / scale_nodes > piles_per_sim ? max_size / scale_nodes : piles_per_sim ))
+  need_fds=$((need_fds + 1024))
+fi
 raise_fd_limit "$need_fds"
 log "open-file limit (ulimit -n) raised to $fd_limit for chargelock, the peer and pilesim"
 if [ "$fd_limit" != unlimited ] && [ "$fd_limit" -lt "$need_fds" ]; then
@@ -513,6 +532,158 @@ reconnect_storm() {  # server N
   stop_server
 }
 
+# ------------------------------------------------------------------ scenario 6
+# Scale-out: N piles over $scale_nodes `chargelock ocpp` nodes sharing the
+# database, behind HAProxy (mode tcp, leastconn, GET /readyz checks, as
+# deploy/haproxy.cfg's ocpp_ws front), the piles from several pilesim
+# processes of at most $piles_per_sim piles each (one process may hold at
+# most 20,000 open files here), through as many HAProxy processes as the
+# open-file limit needs (--haproxy-max-piles sets the share of one).
+# Measured: the boot storm
+# (start of the pilesims until all of them report every pile booted), each
+# node's piles and RSS per pile (RSS growth / piles it holds), HAProxy's
+# CPU (all its processes) during the storm and over the idle window
+# (heartbeats only), and its RSS.
+scale_out() {  # N
+  local n=$1 i port
+  local node_pids=() node_ports=()
+  for i in $(seq 1 "$scale_nodes"); do
+    port=$(free_port)
+    "$chargelock" ocpp --node-id "bench-node-$i" --ocpp-listen "127.0.0.1:$port" \
+      --heartbeat-interval "$heartbeat" --workers "$workers" --ocpp-connect-rate 0 \
+      --log-level warn >"$work/node-$i.log" 2>&1 &
+    node_pids+=($!); node_ports+=("$port"); pids+=($!)
+  done
+  for i in "${!node_ports[@]}"; do
+    local deadline=$((SECONDS + 60))
+    until curl -sf -o /dev/null --max-time 2 "http://127.0.0.1:${node_ports[$i]}/readyz"; do
+      [ $SECONDS -lt $deadline ] || { log "scale-out: node $((i + 1)) not ready"; tail -3 "$work/node-$((i + 1)).log" >&2; return 1; }
+      sleep 0.3
+    done
+  done
+  local rss0=() ; for i in "${!node_pids[@]}"; do rss0+=("$(rss_kb "${node_pids[$i]}")"); done
+  # One HAProxy holds two descriptors a pile and, like every process here,
+  # at most `ulimit -Hn` (20,000 on this machine, not raisable even as
+  # root): above that, several HAProxy instances, each with its own share
+  # of the piles and the same nodes behind it (as several balancers behind
+  # DNS or an L4 balancer would be in production; docs/capacity.md).
+  local hard per_hap
+  hard=$(ulimit -Hn)
+  [ "$hard" = unlimited ] && hard=$((4 * n + 1000))
+  per_hap=${haproxy_max_piles:-$(( (hard - 200) / 2 ))}
+  local chunk=$(( piles_per_sim < per_hap ? piles_per_sim : per_hap ))
+  local sims=$(( (n + chunk - 1) / chunk ))
+  local haps=1
+  [ "$n" -gt "$per_hap" ] && haps=$sims
+  # Front ports: every pile connects from 127.0.0.1, and the kernel has
+  # ~28,000 source ports per destination (32768-60999): one port per 20,000.
+  local front_ports=() front_hap=() h f
+  for h in $(seq 0 $((haps - 1))); do
+    local share=$(( haps == 1 ? n : chunk ))
+    for f in $(seq 1 $(( (share + 19999) / 20000 ))); do front_ports+=("$(free_port)"); front_hap+=("$h"); done
+  done
+  local hap_pids=()
+  for h in $(seq 0 $((haps - 1))); do
+    local cfg=$work/haproxy-$h.cfg
+    {
+      echo "global"
+      echo "    maxconn $(( (haps == 1 ? n : chunk) + 500 ))"
+      echo "defaults"
+      echo "    mode tcp"
+      echo "    timeout connect 3s"
+      echo "    timeout client 120s"
+      echo "    timeout server 120s"
+      echo "    timeout tunnel 1h"
+      echo "    retries 3"
+      echo "    option redispatch 1"
+      echo "    default-server inter 1s fall 2 rise 2"
+      echo "    timeout check 3s"
+      echo "frontend ocpp_ws"
+      for f in "${!front_ports[@]}"; do
+        [ "${front_hap[$f]}" = "$h" ] && echo "    bind 127.0.0.1:${front_ports[$f]}"
+      done
+      echo "    default_backend ocpp_ws_nodes"
+      echo "backend ocpp_ws_nodes"
+      echo "    balance leastconn"
+      echo "    option httpchk GET /readyz"
+      echo "    http-check expect status 200"
+      for i in "${!node_ports[@]}"; do echo "    server ocpp-$((i + 1)) 127.0.0.1:${node_ports[$i]} check"; done
+    } >"$cfg"
+    haproxy -db -f "$cfg" >"$work/haproxy-$h.log" 2>&1 &
+    hap_pids+=($!); pids+=($!)
+  done
+  sleep 3  # `rise 2` good checks of every node
+  for h in "${!hap_pids[@]}"; do
+    kill -0 "${hap_pids[$h]}" 2>/dev/null || { log "scale-out: HAProxy $h did not start"; tail -5 "$work/haproxy-$h.log" >&2; return 1; }
+  done
+  hap_ticks() { local t=0 p; for p in "${hap_pids[@]}"; do t=$((t + $(cpu_ticks "$p"))); done; echo "$t"; }
+
+  local sim_pids=() first=1 count url
+  local h0; h0=$(hap_ticks)
+  local t0; t0=$(now_ms)
+  for i in $(seq 0 $((sims - 1))); do
+    count=$(( n - first + 1 < chunk ? n - first + 1 : chunk ))
+    if [ "$haps" = 1 ]; then url=${front_ports[$(( (first - 1) / 20000 ))]}; else url=${front_ports[$i]}; fi
+    "$pilesim" --url "ws://127.0.0.1:$url/ocpp" \
+      --count "$count" --first "$first" --id-pattern 'BENCH-{n}' \
+      --password-pattern 'bench-pile-secret-{n}' --rate $(( rate / sims + 1 )) --quiet --json \
+      --duration 3600 >"$work/sim-$i.json" 2>"$work/sim-$i.err" &
+    sim_pids+=($!); pids+=($!)
+    first=$((first + count))
+  done
+  local all=1
+  for i in "${!sim_pids[@]}"; do
+    wait_line "$work/sim-$i.err" "piles booted after" $((120 + n / 20)) "${sim_pids[$i]}" ||
+      { all=0; log "scale-out: pilesim $i: not all piles booted"; }
+  done
+  local storm_ms=$(( $(now_ms) - t0 ))
+  local h1; h1=$(hap_ticks)
+  sleep 3
+  local rss1=() held=()
+  for i in "${!node_pids[@]}"; do
+    rss1+=("$(rss_kb "${node_pids[$i]}")")
+    held+=("$(sql "SELECT count(*) FROM charge_points WHERE online AND connected_node = 'bench-node-$((i + 1))'")")
+  done
+  local hi0; hi0=$(hap_ticks)
+  sleep "$idle_s"
+  local hi1; hi1=$(hap_ticks)
+  local hap_rss=0 hap_fds=0 p
+  for p in "${hap_pids[@]}"; do
+    hap_rss=$((hap_rss + $(rss_kb "$p"))); hap_fds=$((hap_fds + $(ls "/proc/$p/fd" | wc -l)))
+  done
+  for i in "${!sim_pids[@]}"; do kill -TERM "${sim_pids[$i]}" 2>/dev/null || true; done
+  for i in "${!sim_pids[@]}"; do wait "${sim_pids[$i]}" 2>/dev/null || true; done
+  local booted=0 failures=0 b f
+  for i in "${!sim_pids[@]}"; do
+    b=$(jq -r '.booted // 0' "$work/sim-$i.json" 2>/dev/null || echo 0)
+    f=$(jq -r '.connectFailures // 0' "$work/sim-$i.json" 2>/dev/null || echo 0)
+    booted=$((booted + ${b:-0})); failures=$((failures + ${f:-0}))
+  done
+  local per_node="[]"
+  for i in "${!node_pids[@]}"; do
+    per_node=$(jq -c --argjson a "${rss0[$i]}" --argjson b "${rss1[$i]}" --argjson h "${held[$i]:-0}" \
+      --arg node "bench-node-$((i + 1))" \
+      '. + [{node:$node, piles:$h, rssBeforeKb:$a, rssAfterKb:$b,
+             rssPerPileKb: (if $h > 0 then ($b - $a) / $h else null end)}]' <<<"$per_node")
+  done
+  local storm_s; storm_s=$(awk -v m="$storm_ms" 'BEGIN { printf "%.3f", m / 1000 }')
+  record --argjson n "$n" --argjson nodes "$scale_nodes" --argjson sims "$sims" \
+    --argjson booted "$booted" --argjson failures "$failures" --argjson all "$all" \
+    --argjson storm "$storm_s" --argjson pernode "$per_node" --argjson tck "$clk_tck" \
+    --argjson hs "$((h1 - h0))" --argjson hi "$((hi1 - hi0))" --argjson idle "$idle_s" \
+    --argjson hrss "${hap_rss:-0}" --argjson hfds "$hap_fds" --argjson fronts "${#front_ports[@]}" --argjson haps "$haps" \
+    '{scenario:"scale-out", server:"chargelock", piles:$n, nodes:$nodes, pilesimProcesses:$sims,
+      haproxyProcesses:$haps, haproxyFronts:$fronts, booted:$booted, connectFailures:$failures, allBooted:($all == 1),
+      bootStormSeconds:$storm, perNode:$pernode,
+      haproxyStormCpuPercent: (100 * $hs / $tck / $storm),
+      haproxyIdleCpuPercent: (100 * $hi / $tck / $idle),
+      haproxyRssKb:$hrss, haproxyOpenFiles:$hfds}'
+  tail -1 "$results" | jq -c '{piles,nodes,booted,bootStormSeconds,haproxyStormCpuPercent,haproxyIdleCpuPercent}' >&2
+  for p in "${hap_pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for i in "${!node_pids[@]}"; do kill -TERM "${node_pids[$i]}" 2>/dev/null || true; done
+  wait "${hap_pids[@]}" "${node_pids[@]}" 2>/dev/null || true
+}
+
 # ------------------------------------------------------------------ run
 started=$(date -u +%Y-%m-%dT%H-%M-%SZ)
 servers=(chargelock)
@@ -531,6 +702,11 @@ reset_network() {
 
 for n in "${size_list[@]}"; do
   reset_network
+  if wanted scale-out; then
+    log "== chargelock, $n piles over $scale_nodes nodes behind HAProxy: scale-out"
+    scale_out "$n" || log "scale-out $n: failed (above)"
+  fi
+  [ "$only_scale_out" = 1 ] && continue
   for server in "${servers[@]}"; do
     if [ "$storms_only" = 1 ] || wanted capacity; then
       log "== $server, $n piles: capacity"
@@ -614,6 +790,7 @@ jq -s --arg date "$started" --arg host "$(uname -n)" --argjson cpus "$(nproc)" \
   echo "ChargeLock benchmark $started — $(nproc) CPUs shared by server, PostgreSQL and pilesim;" \
        "ulimit -n $fd_limit; PostgreSQL fsync=$pg_fsync; chargelock --workers $workers, peer pg pool $peer_pool"
   echo "registration: $max_size piles in ${register_s:-?} s (${register_ms_per_pile:-?} ms/pile, PBKDF2)"
+  if [ "$only_scale_out" = 0 ]; then
   echo
   echo "1. capacity (connected + booted + heartbeating every ${heartbeat} s, idle window ${idle_s} s)"
   jq -r 'select(.scenario == "capacity") | [.server, .piles, .booted,
@@ -665,12 +842,21 @@ jq -s --arg date "$started" --arg host "$(uname -n)" --argjson cpus "$(nproc)" \
     awk -F'\t' 'BEGIN {printf "  %-10s %7s %7s %12s %10s %16s %10s\n", "server", "piles", "booted",
            "listening s", "storm s", "all booted s", "deadlocks"}
          {printf "  %-10s %7s %7s %12.2f %10s %16.2f %10s\n", $1, $2, $3, $4, $5, $6, $7}'
+  fi
+  if wanted scale-out; then
+    echo
+    echo "6. scale-out ($scale_nodes OCPP nodes behind HAProxy, one database; boot storm, then ${idle_s} s idle)"
+    jq -r 'select(.scenario == "scale-out") |
+      "  \(.piles) piles from \(.pilesimProcesses) pilesim processes via \(.haproxyProcesses) HAProxy process(es), \(.haproxyFronts) front port(s): \(.booted) booted (all: \(.allBooted)), connect failures \(.connectFailures), boot storm \(.bootStormSeconds) s",
+      "  HAProxy (all processes): CPU \(.haproxyStormCpuPercent | . * 10 | round / 10) % of a core during the storm, \(.haproxyIdleCpuPercent | . * 10 | round / 10) % idle; RSS \(.haproxyRssKb / 1024 | round) MB, \(.haproxyOpenFiles) open files",
+      (.perNode[] | "  \(.node): \(.piles) piles, RSS \(.rssBeforeKb / 1024 | round) -> \(.rssAfterKb / 1024 | round) MB, \(.rssPerPileKb // "-" | if type == "number" then (. * 100 | round / 100) else . end) KB per pile")' "$results"
+  fi
   echo
   echo "results: $out.json"
 } | tee "$out.txt"
 
 # ------------------------------------------------------------------ plot
-if command -v gnuplot >/dev/null; then
+if [ "$only_scale_out" = 0 ] && command -v gnuplot >/dev/null; then
   dat=$work/plot
   for server in "${plotted[@]}"; do
     jq -r --arg s "$server" 'select(.scenario == "capacity" and .server == $s) |

@@ -21,7 +21,9 @@
 # The full size is `scripts/failover.sh 3000` (docs/deployment.md).
 #
 # Brings the cluster up when it is not (scripts/cluster.sh up) and leaves it
-# running; CHARGELOCK_FAILOVER_DOWN=1 stops it at the end.
+# running; CHARGELOCK_FAILOVER_DOWN=1 stops it at the end, =wipe also removes
+# its data (what .ci/run does). The exit status is 0 only when every test
+# passed (a check failed, or the cluster did not come up: 1).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${CHARGELOCK_BUILD:-$root/build}
@@ -29,6 +31,7 @@ piles=${1:-200}
 shift || true
 tests=${*:-t a b c}
 cluster=$root/scripts/cluster.sh
+cluster_dir=${CHARGELOCK_CLUSTER_DIR:-$root/.cluster}  # as scripts/cluster.sh
 pilesim=$build/simulators/pilesim
 work=$(mktemp -d /tmp/chargelock-failover-XXXXXX)
 passed=0 failed=0
@@ -40,7 +43,10 @@ elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 cleanup() {
   [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null
   rm -rf "$work"
-  [ "${CHARGELOCK_FAILOVER_DOWN:-0}" = 1 ] && "$cluster" down
+  case ${CHARGELOCK_FAILOVER_DOWN:-0} in
+    1) "$cluster" down ;;
+    wipe) "$cluster" down --wipe ;;
+  esac
 }
 trap cleanup EXIT
 
@@ -170,7 +176,7 @@ pilesim_boots() {  # pilesim_boots ID ARGS... -> bootsAccepted of a 3 s run of o
 }
 test_t() {
   log "t: wss:// through HAProxy, security profiles 2 and 3"
-  local tls=$root/.cluster/tls
+  local tls=$cluster_dir/tls
   api POST /chargepoints '{"id":"TLS-FO2","password":"failover-tls-secret-2","securityProfile":2}' \
     >/dev/null 2>&1 || true
   api POST /chargepoints '{"id":"TLS-FO3","securityProfile":3}' >/dev/null 2>&1 || true
@@ -203,7 +209,7 @@ test_a() {
   victim=$(sql "SELECT connected_node FROM charge_points WHERE id LIKE '$prefix-%' AND online
                 GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")
   victim_piles=$(sql "SELECT count(*) FROM charge_points WHERE id LIKE '$prefix-%' AND connected_node = '$victim' AND online")
-  local pid; pid=$(cat "$root/.cluster/$victim/pid")
+  local pid; pid=$(cat "$cluster_dir/$victim/pid")
   kill -STOP "$pid"
   local commands
   commands=$(queue_commands "$victim" 20)
@@ -290,7 +296,7 @@ test_c() {
   start_pilesim "$work/c.json" --flood meter --flood-duration "${CHARGELOCK_FAILOVER_ROLL_S:-90}" \
     --flood-samples 2 --call-timeout 20
   wait_until 120 flood_begun "$since" || { verdict c 1 "the flood did not start"; stop_pilesim; return; }
-  local lock t0 node commands=""
+  local lock t0 node commands="" slow_nodes=""
   lock=$(new_lock) || { verdict c 1 "could not lock a vehicle"; stop_pilesim; return; }
   t0=$(now)
   for node in ocpp-1 ocpp-2 ocpp-3; do
@@ -298,9 +304,9 @@ test_c() {
     local t; t=$(now)
     "$cluster" stop "$node"
     "$cluster" start "$node" >/dev/null
-    wait_until 60 all_online
-    local took; took=$(elapsed "$t" "$(now)")
-    echo "c: $node restarted; all piles online again after $took s"
+    local took="timeout"
+    if wait_until 60 all_online; then took=$(elapsed "$t" "$(now)"); else slow_nodes+=" $node"; fi
+    echo "c: $node restarted; all piles online again after $took s (limit 60 s)"
   done
   local roll; roll=$(elapsed "$t0" "$(now)")
   wait_until 60 lock_fully_armed "$lock"
@@ -322,6 +328,7 @@ test_c() {
   [ -n "$acked" ] && [ -n "$stored" ] && [ "$stored" -ge "$acked" ] || ok=1
   [ "$armed" -ge "$piles" ] || ok=1
   [ "$pending" = 0 ] && [ "$delivered" = "$queued" ] || ok=1
+  [ -z "$slow_nodes" ] || ok=1
   verdict c "$ok" "see the figures above"
 }
 

@@ -10,7 +10,8 @@ shift || true
 packages=(build-essential cmake pkg-config libwebsockets-dev libwebsockets-evlib-ev libev-dev
           rapidjson-dev libssl-dev libfmt-dev libcurl4-openssl-dev
           libpqxx-dev catch2 postgresql openssl curl nodejs npm python3-yaml
-          chromium)  # chromium: the console's browser test (test/browser)
+          chromium  # chromium: the console's browser test (test/browser)
+          haproxy patroni etcd-server etcd-client jq)  # the cluster and failover tests (.ci/run)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -26,6 +27,11 @@ if [ "${#missing[@]}" -gt 0 ] && [ "${CHARGELOCK_SKIP_APT:-0}" != 1 ]; then
   [ "$(id -u)" = 0 ] || sudo="sudo"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+  # The services these packages would start hold default ports; the
+  # cluster (scripts/cluster.sh) runs its own members.
+  if [ -d /run/systemd/system ]; then
+    $sudo systemctl disable --now haproxy patroni etcd 2>/dev/null || true
+  fi
 fi
 
 cmake -S "$root" -B "$build" "$@" >/dev/null

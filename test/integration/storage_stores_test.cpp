@@ -278,6 +278,70 @@ TEST_CASE("message log: batches kept in order, paged per charge point") {
   CHECK(store.page("CP-2", std::nullopt, 10).size() == 1);
 }
 
+// Midnight UTC of a day far after the migration's (whose day the legacy
+// partition covers), so that every day below gets a partition of its own.
+Timestamp day_ahead(int days) {
+  using std::chrono::hours;
+  const auto today = std::chrono::floor<hours>(chargelock::base::Clock::now());
+  const auto midnight =
+      today - hours(std::chrono::duration_cast<hours>(today.time_since_epoch()).count() % 24);
+  return Timestamp(midnight + hours(24 * (400 + days)));
+}
+
+TEST_CASE("message log: day partitions created ahead, whole days past the retention dropped") {
+  TestDatabase test;
+  auto& store = test.db().message_log();
+  const auto frame = [](const std::string& text, Timestamp at) {
+    return LoggedFrame{0, "CP-1", FrameDirection::Incoming, text, at};
+  };
+  const auto logged = [&] {
+    std::vector<std::string> texts;
+    for (const auto& f : store.page("CP-1", std::nullopt, 100)) texts.push_back(f.frame);
+    return texts;
+  };
+  const auto partitions = [&] {
+    return test.scalar(
+        "SELECT string_agg(c.relname, ' ' ORDER BY c.relname) FROM pg_inherits i"
+        " JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'message_log'::regclass");
+  };
+  // Day 0 .. day 2 get their partitions; nothing is dropped without retention.
+  CHECK(store.maintain_partitions(day_ahead(0) + std::chrono::hours(5), 2, 0) == 0);
+  const std::string p0 = test.scalar(
+      "SELECT 'message_log_p' || to_char(micros_to_ts(" +
+      std::to_string(
+          std::chrono::duration_cast<microseconds>(day_ahead(0).time_since_epoch()).count()) +
+      ") AT TIME ZONE 'UTC', 'YYYYMMDD')");
+  CHECK(partitions().find(p0) != std::string::npos);
+  store.append({frame("legacy", kT0), frame("day 0", day_ahead(0) + std::chrono::hours(1)),
+                frame("day 1", day_ahead(1) + std::chrono::hours(23)), frame("day 2", day_ahead(2)),
+                frame("no partition yet", day_ahead(50))});  // kept in the default partition
+  CHECK(test.scalar("SELECT count(*) FROM message_log_default") == "1");
+  CHECK(test.scalar("SELECT count(*) FROM ONLY " + p0) == "1");
+  // Again on day 2 with retention 0: everything kept.
+  CHECK(store.maintain_partitions(day_ahead(2), 2, 0) == 0);
+  CHECK(logged().size() == 5);
+
+  // Day 2, keeping 1 day: day 1 and day 2 (and the days ahead) stay; day 0
+  // and the legacy partition (everything before the migration's next day) go.
+  // (Also the migration's days: the week from the day the test ran.)
+  const int day_partitions = std::stoi(test.scalar("SELECT count(*) FROM pg_inherits"
+                                                   " WHERE inhparent = 'message_log'::regclass")) -
+                             1;  // not the default
+  CHECK(store.maintain_partitions(day_ahead(2) + std::chrono::hours(12), 2, 1) ==
+        day_partitions - 4);  // days 1 to 4 stay
+  CHECK(logged() == std::vector<std::string>{"no partition yet", "day 2", "day 1"});
+  CHECK(partitions().find(p0) == std::string::npos);
+  CHECK(partitions().find("message_log_legacy") == std::string::npos);
+  // The log goes on: new frames get ids after the old ones.
+  store.append({frame("day 3", day_ahead(3))});
+  const auto page = store.page("CP-1", std::nullopt, 1);
+  REQUIRE(page.size() == 1);
+  CHECK(page[0].frame == "day 3");
+  // Far later: the default partition's old rows go by the same rule.
+  CHECK(store.maintain_partitions(day_ahead(80), 0, 10) == 4);
+  CHECK(logged().empty());
+}
+
 TEST_CASE("events: status notifications, security events, CSRs, data transfers") {
   TestDatabase test;
   auto& store = test.db().events();

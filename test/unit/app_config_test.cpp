@@ -97,6 +97,17 @@ TEST_CASE("hardening settings: safe by default, each from its flag or CHARGELOCK
   CHECK_FALSE(parse({}).config.webhook_allow_private);
 }
 
+TEST_CASE("the message log retention: 0 (keep everything) by default, days, negative refused") {
+  CHECK(parse({}).config.message_log_retention_days == 0);
+  CHECK(parse({"--message-log-retention-days", "30"}).config.message_log_retention_days == 30);
+  {
+    ScopedEnv env("CHARGELOCK_MESSAGE_LOG_RETENTION_DAYS", "7");
+    CHECK(parse({}).config.message_log_retention_days == 7);
+  }
+  CHECK_THROWS_WITH(parse({"--message-log-retention-days", "-1"}),
+                    Catch::Contains("--message-log-retention-days"));
+}
+
 TEST_CASE("the memory trim interval: 60 s by default, 0 turns it off, negative refused") {
   CHECK(parse({}).config.memory_trim_interval_s == 60);
   CHECK(parse({"--memory-trim-interval", "0"}).config.memory_trim_interval_s == 0);
