@@ -157,15 +157,15 @@ double distance_km(const GeoLocation& a, const GeoLocation& b) {
 
 LockService::LockService(LockStore& locks, VehicleStore& vehicles, ChargePointStore& charge_points,
                          TransactionStore& transactions, CommandService& commands,
-                         NotificationService& notifications, GroupCommit* group_commit,
-                         LockLimits limits, const TimeSource& time)
+                         NotificationService& notifications, Stores* batches, LockLimits limits,
+                         const TimeSource& time)
     : locks_(locks),
       vehicles_(vehicles),
       charge_points_(charge_points),
       transactions_(transactions),
       commands_(commands),
       notifications_(notifications),
-      group_commit_(group_commit),
+      batches_(batches),
       limits_(limits),
       time_(time) {}
 
@@ -561,9 +561,12 @@ void LockService::warn_expiry(const LockRecord& lock) {
              .str());
 }
 
-void LockService::command_finished(const CommandRecord& command) { commands_finished({command}); }
+void LockService::command_finished(WriteBatch& batch, const CommandRecord& command) {
+  commands_finished(batch, {command});
+}
 
-void LockService::commands_finished(const std::vector<CommandRecord>& commands) {
+void LockService::commands_finished(WriteBatch& /*batch*/,
+                                    const std::vector<CommandRecord>& commands) {
   // Only the piles these commands went to can have changed (and the
   // release, when one was the UnlockConnector): a lock spans thousands of
   // piles, and re-deriving all of them per answer made a fan-out quadratic.
@@ -816,12 +819,15 @@ std::optional<std::string> LockService::refuse(const CommandRequest& request) {
   return std::nullopt;
 }
 
-void LockService::booted(const std::string& charge_point_id, RegistrationStatus status) {
+void LockService::booted(WriteBatch& /*batch*/, const std::string& charge_point_id,
+                         RegistrationStatus status) {
   if (status != RegistrationStatus::Accepted) return;
   resync(charge_point_id, true);
 }
 
-void LockService::connected(const std::string& charge_point_id) { resync(charge_point_id, false); }
+void LockService::connected(WriteBatch& /*batch*/, const std::string& charge_point_id) {
+  resync(charge_point_id, false);
+}
 
 std::vector<LockRecord> LockService::active_locks() {
   const auto now = std::chrono::steady_clock::now();
@@ -1018,7 +1024,7 @@ void LockService::arm(const LockRecord& lock, const Vehicle& vehicle,
   pile.lock_id = lock.id;
   pile.charge_point_id = charge_point_id;
   pile.status = pile_status::kPending;
-  run_grouped(group_commit_, [&] {
+  run_grouped(batches_ ? batches_->make_batch().get() : nullptr, [&](WriteBatch&) {
     // The fan-out and this pile's boot may race: one row, one LockVehicle.
     locks_.hold(lock.id, false);
     if (locks_.add_piles({pile}).empty()) return;
@@ -1056,7 +1062,7 @@ void LockService::rearm(const LockRecord& lock, const std::vector<LockPile>& pil
     change.expected_unlock_command_id = pile.unlock_command_id;
     take.push_back(std::move(change));
   }
-  run_grouped(group_commit_, [&] {
+  run_grouped(batches_ ? batches_->make_batch().get() : nullptr, [&](WriteBatch&) {
     const auto taken = locks_.change_piles(lock.id, take);
     if (taken.empty()) return;
     const std::set<std::string> taken_set(taken.begin(), taken.end());
@@ -1091,7 +1097,7 @@ void LockService::send_unlock(const LockRecord& lock, const std::vector<LockPile
   for (const LockPile& pile : piles)
     requests.push_back(lock_command(lock, pile.charge_point_id, "DataTransfer", payload));
   std::vector<std::optional<std::int64_t>> ids(piles.size());
-  run_grouped(group_commit_, [&] {
+  run_grouped(batches_ ? batches_->make_batch().get() : nullptr, [&](WriteBatch&) {
     try {
       const auto commands = commands_.enqueue_many(requests);
       for (std::size_t i = 0; i < commands.size(); ++i) ids[i] = commands[i].id;
@@ -1193,7 +1199,7 @@ void LockService::settle(const LockRecord& lock, const std::vector<LockPile>& pi
         drop.expected_status = pile.status;
         drop.expected_command_id = pile.command_id;
         drop.expected_unlock_command_id = pile.unlock_command_id;
-        run_grouped(group_commit_, [&] {
+        run_grouped(batches_ ? batches_->make_batch().get() : nullptr, [&](WriteBatch&) {
           if (!locks_.change_piles(lock.id, {drop}).empty()) send_unlock(lock, {again});
         });
         break;
@@ -1286,7 +1292,7 @@ void LockService::dispatch(const LockRecord& lock) {
   const std::string hashed =
       hashing_piles.empty() ? std::string() : lock_vehicle_payload(lock, *vehicle, true);
   try {
-    run_grouped(group_commit_, [&] {
+    run_grouped(batches_ ? batches_->make_batch().get() : nullptr, [&](WriteBatch&) {
       // Holding the lock's row, the piles armed before (a pile's boot, the
       // pile where the car charges) are known and no boot arms one now:
       // those keep their row and get no second LockVehicle.

@@ -53,12 +53,12 @@
 #include "core/command_service.h"
 #include "core/data_transfer_service.h"
 #include "core/domain_errors.h"
-#include "core/group_commit.h"
 #include "core/notification_service.h"
 #include "core/stores/lock_store.h"
 #include "core/stores/transaction_store.h"
 #include "core/stores/vehicle_store.h"
 #include "core/time_source.h"
+#include "core/write_batch.h"
 
 namespace chargelock::core {
 
@@ -151,8 +151,8 @@ class LockService final : public VendorExtension,
  public:
   LockService(LockStore& locks, VehicleStore& vehicles, ChargePointStore& charge_points,
               TransactionStore& transactions, CommandService& commands,
-              NotificationService& notifications, GroupCommit* group_commit = nullptr,
-              LockLimits limits = {}, const TimeSource& time = system_time());
+              NotificationService& notifications, Stores* batches = nullptr, LockLimits limits = {},
+              const TimeSource& time = system_time());
 
   // ---- owner side
 
@@ -203,10 +203,10 @@ class LockService final : public VendorExtension,
   int sweep();
   // The command queue answered/ended a command: reconciles its lock when
   // the command's origin is "lock:<lockId>". Never throws.
-  void command_finished(const CommandRecord& command) override;
+  void command_finished(WriteBatch& batch, const CommandRecord& command) override;
   // Many outcomes at once (a fan-out's answers): per lock, one read of the
   // lock and of the piles concerned and one write of their new states.
-  void commands_finished(const std::vector<CommandRecord>& commands) override;
+  void commands_finished(WriteBatch& batch, const std::vector<CommandRecord>& commands) override;
 
   // ---- extension points
 
@@ -229,10 +229,11 @@ class LockService final : public VendorExtension,
   // An Accepted boot: LockVehicle for every active lock whose scope holds
   // the pile (unless already queued, or the pile is unsupported). Never
   // throws.
-  void booted(const std::string& charge_point_id, RegistrationStatus status) override;
+  void booted(WriteBatch& batch, const std::string& charge_point_id,
+              RegistrationStatus status) override;
   // A pile (re)connected, maybe without a boot: LockVehicle for every active
   // lock in scope it was never sent, or whose delivery lapsed. Never throws.
-  void connected(const std::string& charge_point_id) override;
+  void connected(WriteBatch& batch, const std::string& charge_point_id) override;
 
  private:
   // Active locks for a pile's connect or boot. A storm of thousands of
@@ -311,7 +312,7 @@ class LockService final : public VendorExtension,
   CommandService& commands_;
   NotificationService& notifications_;
   // Fan-outs (LockVehicle / UnlockVehicle to every pile) write in one commit.
-  GroupCommit* group_commit_;
+  Stores* batches_;  // makes the batches of run_grouped()
   LockLimits limits_;
   const TimeSource& time_;  // lifetimes, expiry warnings, engagement times
 
