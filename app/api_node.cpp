@@ -84,7 +84,7 @@ class ApiNode::Impl {
   ~Impl() { webhooks_.stop(); }
 
   void run() {
-    core::log(core::LogLevel::Info, "listening",
+    core::log(core::LogLevel::Notice, "listening",
               fmt::format("chargelock: api listening on {}{}:{}", server_.tls() ? "https://" : "",
                           config_.api_listen.host, server_.port()));
     server_.run();

@@ -78,7 +78,7 @@ int serve(const app::Config& config, core::CentralSystem& central, storage::Data
       if (node) node->reload_certificates();
       if (api) api->reload_certificates();
     }
-    core::log(core::LogLevel::Info, "stopping",
+    core::log(core::LogLevel::Notice, "stopping",
               fmt::format("chargelock: stopping (signal {})", signal_number));
     stop_all();
   });
@@ -100,7 +100,7 @@ int serve(const app::Config& config, core::CentralSystem& central, storage::Data
   // signal thread so it can be joined.
   pthread_kill(signal_thread.native_handle(), SIGTERM);
   signal_thread.join();
-  core::log(core::LogLevel::Info, "stopped", "chargelock: stopped");
+  core::log(core::LogLevel::Notice, "stopped", "chargelock: stopped");
   return 0;
 }
 

@@ -13,19 +13,23 @@ MemoryTrimmer::MemoryTrimmer(std::chrono::milliseconds interval, std::function<v
 
 MemoryTrimmer::~MemoryTrimmer() {
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    base::MutexLock lock(mutex_);
     stopping_ = true;
   }
-  wake_.notify_all();
+  wake_.signal_all();
   thread_.join();
 }
 
 void MemoryTrimmer::run() {
-  std::unique_lock<std::mutex> lock(mutex_);
-  while (!wake_.wait_for(lock, interval_, [this] { return stopping_; })) {
-    lock.unlock();
-    trim_();
-    lock.lock();
+  for (;;) {
+    {
+      base::MutexLock lock(mutex_);
+      const auto due = std::chrono::steady_clock::now() + interval_;
+      while (!stopping_ && wake_.wait_until(due)) {
+      }
+      if (stopping_) return;
+    }
+    trim_();  // not under the lock: the destructor must not wait for a trim
   }
 }
 

@@ -19,10 +19,10 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <functional>
-#include <mutex>
 #include <thread>
+
+#include "base/mutex.h"
 
 namespace chargelock::app {
 
@@ -40,9 +40,9 @@ class MemoryTrimmer {
 
   const std::chrono::milliseconds interval_;
   const std::function<void()> trim_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;  // guarded by mutex_
+  base::Mutex mutex_;
+  base::CondVar wake_{&mutex_};
+  bool stopping_ GUARDED_BY(mutex_) = false;
   std::thread thread_;
 };
 

@@ -16,7 +16,7 @@ class MetricsListener::Impl final : public api::HttpHandler {
  public:
   Impl(const HostPort& listen, const core::MetricsRegistry& registry)
       : registry_(registry), server_(http_config(listen), *this), work_(1) {
-    core::log(core::LogLevel::Info, "listening",
+    core::log(core::LogLevel::Notice, "listening",
               fmt::format("chargelock: metrics listening on {}:{}", listen.host, server_.port()));
     loop_ = std::thread([this] { server_.run(); });
   }

@@ -95,11 +95,11 @@ class OcppNode::Impl {
   }
 
   void run() {
-    core::log(core::LogLevel::Info, "listening",
+    core::log(core::LogLevel::Notice, "listening",
               fmt::format("chargelock: ocpp ws listening on {}:{}", config_.ocpp_listen.host,
                           server_.plain_port()));
     if (config_.ocpp_tls_listen)
-      core::log(core::LogLevel::Info, "listening",
+      core::log(core::LogLevel::Notice, "listening",
                 fmt::format("chargelock: ocpp wss listening on {}:{}",
                             config_.ocpp_tls_listen->host, server_.tls_port()));
     schedule_directory_refresh();

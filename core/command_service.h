@@ -25,12 +25,6 @@
 
 namespace chargelock::core {
 
-enum class CommandStatus { Queued, Sent, Completed, Failed, Timeout, Expired };
-// Lower case, as the API shows it: "queued", "sent", "completed", "failed",
-// "timeout", "expired". command_status_from_string() accepts these.
-const char* to_string(CommandStatus status);
-std::optional<CommandStatus> command_status_from_string(const std::string& text);
-
 struct CommandRecord {
   std::int64_t id = 0;
   std::string charge_point_id;
@@ -185,6 +179,7 @@ class CommandService {
   // (sharing its commit when grouped); their overloads without one commit
   // on their own.
   CommandRecord enqueue(WriteBatch& batch, const CommandRequest& request, bool& created);
+  CommandRecord enqueue(WriteBatch& batch, const CommandRequest& request);
   // Queues many commands at once (a lock's fan-out to thousands of piles):
   // all or none. Each is checked as by enqueue(); none may carry an
   // idempotency key. Returns them in request order.

@@ -38,6 +38,12 @@
 //
 // Threading: every member may be called from any worker thread; blocks on
 // the database. State lives in the database only.
+//
+// The implementation is split by responsibility: lock_service.cpp (the
+// state machine), lock_fanout.cpp (arming and disarming the piles, their
+// answers, the sweep's re-arming), lock_extension.cpp (the extension
+// points), lock_notifications.cpp (what owners and operators are told) and
+// lock_rules.h (the rules they share, e.g. next_step()).
 #pragma once
 
 #include <chrono>
@@ -62,15 +68,6 @@
 
 namespace chargelock::core {
 
-namespace lock_status {
-inline constexpr const char* kRequested = "requested";
-inline constexpr const char* kArmed = "armed";
-inline constexpr const char* kEngaged = "engaged";
-inline constexpr const char* kReleased = "released";
-inline constexpr const char* kCancelled = "cancelled";
-inline constexpr const char* kExpired = "expired";
-}  // namespace lock_status
-
 // Where sightings come from (vehicle_lock_sightings.source).
 namespace sighting_source {
 inline constexpr const char* kVehicleLocked = "VehicleLocked";
@@ -82,13 +79,6 @@ inline constexpr const char* kTransaction = "Transaction";
 // The operators' inbox: notifications for the network operations centre
 // use the owners' machinery (list, stream, webhook) under this owner id.
 inline constexpr std::int64_t kOperatorsInbox = 0;
-
-namespace pile_status {
-inline constexpr const char* kPending = "pending";
-inline constexpr const char* kArmed = "armed";
-inline constexpr const char* kUnsupported = "unsupported";
-inline constexpr const char* kDisarmed = "disarmed";
-}  // namespace pile_status
 
 // Scope of a lock: every pile (no radius), or the piles within radius_km of
 // `center` (default: the vehicle's last known position).
@@ -164,7 +154,8 @@ class LockService final : public VendorExtension,
   // requests for the vehicle this hour), std::invalid_argument (bad radius
   // or expiry, or a radius without a center and no known vehicle position).
   LockView request_lock(const LockRequest& request, bool* created = nullptr);
-  // Any lock (reconciled first).
+  // Any lock, as recorded: command outcomes are folded in when the queue
+  // reports them (commands_finished) and by sweep(), never on a read.
   std::optional<LockView> find(const std::string& lock_id);
   // The owner's lock: NotFoundError when unknown or another owner's.
   LockView get(std::int64_t owner_id, const std::string& lock_id);
@@ -242,46 +233,49 @@ class LockService final : public VendorExtension,
   // answer is reused for kNoActiveLockReuse. Safe: a lock created meanwhile
   // queues LockVehicle for every pile in its scope itself, delivered when
   // the pile is connected; this lookup only re-arms lapsed deliveries.
-  std::vector<LockRecord> active_locks();
+  std::vector<LockRecord> active_locks(WriteBatch& batch);
   static constexpr std::chrono::milliseconds kNoActiveLockReuse{1000};
   LockView view(const LockRecord& lock);
   LockRecord owned(std::int64_t owner_id, const std::string& lock_id);
   bool in_scope(const LockRecord& lock, const ChargePointRecord& charge_point) const;
-  void arm(const LockRecord& lock, const Vehicle& vehicle, const std::string& charge_point_id,
-           std::optional<LockPile> row);
-  void dispatch(const LockRecord& lock);
-  void disarm(const LockRecord& lock);
-  std::optional<CommandRecord> enqueue(const LockRecord& lock, const std::string& charge_point_id,
+  void arm(WriteBatch& batch, const LockRecord& lock, const Vehicle& vehicle,
+           const std::string& charge_point_id, std::optional<LockPile> row);
+  void dispatch(WriteBatch& batch, const LockRecord& lock);
+  void disarm(WriteBatch& batch, const LockRecord& lock);
+  std::optional<CommandRecord> enqueue(WriteBatch& batch, const LockRecord& lock,
+                                       const std::string& charge_point_id,
                                        const std::string& action, const std::string& payload);
-  LockView cancel_unheld(const LockRecord& lock, const std::string& cause,
-                         const char* to = lock_status::kCancelled);
-  LockView release_lock(const LockRecord& lock, const std::string& who);
-  void expire(const LockRecord& lock);
-  void warn_expiry(const LockRecord& lock);
+  LockView cancel_unheld(WriteBatch& batch, const LockRecord& lock, const std::string& cause,
+                         LockStatus to = LockStatus::Cancelled);
+  LockView release_lock(WriteBatch& batch, const LockRecord& lock, const std::string& who);
+  void expire(WriteBatch& batch, const LockRecord& lock);
+  void warn_expiry(WriteBatch& batch, const LockRecord& lock);
   // Engages the lock at the vehicle's open transaction, if it has one.
-  void engage_from_transactions(const LockRecord& lock, const Vehicle& vehicle);
+  void engage_from_transactions(WriteBatch& batch, const LockRecord& lock, const Vehicle& vehicle);
   // RemoteStopTransaction (once per transaction) for a standard pile that
   // keeps charging a locked vehicle.
-  void stop_charging(const LockRecord& lock, const std::vector<Sighting>& sightings);
-  Sighting record_sighting(const LockRecord& lock, const NewSighting& sighting);
-  void notify(const LockRecord& lock, const char* kind, const std::string& body);
-  void notify_state(const LockRecord& lock, const std::string& detail);
-  void notify_caught(const LockRecord& lock, const Sighting& sighting);
-  void notify_sighted(const LockRecord& lock, const Sighting& sighting);
-  void notify_operators(const LockRecord& lock, const char* kind, const Sighting& sighting);
+  void stop_charging(WriteBatch& batch, const LockRecord& lock,
+                     const std::vector<Sighting>& sightings);
+  Sighting record_sighting(WriteBatch& batch, const LockRecord& lock, const NewSighting& sighting);
+  void notify(WriteBatch& batch, const LockRecord& lock, const char* kind, const std::string& body);
+  void notify_state(WriteBatch& batch, const LockRecord& lock, const std::string& detail);
+  void notify_caught(WriteBatch& batch, const LockRecord& lock, const Sighting& sighting);
+  void notify_sighted(WriteBatch& batch, const LockRecord& lock, const Sighting& sighting);
+  void notify_operators(WriteBatch& batch, const LockRecord& lock, const char* kind,
+                        const Sighting& sighting);
   // SendLocalList (the vehicle's cards Blocked, or removed when the lock
   // ends) and ClearCache for a standard pile. Never throws.
-  void update_local_authorization(const LockRecord& lock, const std::string& charge_point_id,
-                                  bool block);
+  void update_local_authorization(WriteBatch& batch, const LockRecord& lock,
+                                  const std::string& charge_point_id, bool block);
   // LockVehicle for one pile: hashed identifiers for a pile that declared
   // hashed matching, clear ones otherwise.
   std::string lock_vehicle_payload(const LockRecord& lock, const Vehicle& vehicle,
                                    bool hashed) const;
   // The lock owner's registration of the vehicle (its identifiers).
-  std::optional<Vehicle> vehicle_of(const LockRecord& lock);
+  std::optional<Vehicle> vehicle_of(WriteBatch& batch, const LockRecord& lock);
   // Arms the pile for every active lock in scope that it lacks (or whose
   // LockVehicle lapsed).
-  void resync(const std::string& charge_point_id, bool at_boot);
+  void resync(WriteBatch& batch, const std::string& charge_point_id, bool at_boot);
   DataTransferResult vehicle_locked(const std::string& charge_point_id, const std::string& data);
 
   // The lock owner's registration of the vehicle, read on first use: most
@@ -291,19 +285,36 @@ class LockService final : public VendorExtension,
     std::optional<Vehicle> value;
   };
   // Applies what the piles' commands' outcomes call for (next_step() in
-  // lock_service.cpp): new states, re-sent LockVehicle / UnlockVehicle,
+  // lock_rules.h): new states, re-sent LockVehicle / UnlockVehicle,
   // back-offs. Each change applies only to a row still as read, so two
   // nodes (or a sweep and an answer) never act twice on one outcome.
-  void settle(const LockRecord& lock, const std::vector<LockPile>& piles, LazyVehicle& vehicle);
+  void settle(WriteBatch& batch, const LockRecord& lock, const std::vector<LockPile>& piles,
+              LazyVehicle& vehicle);
   // LockVehicle again to piles whose delivery lapsed or failed.
-  void rearm(const LockRecord& lock, const std::vector<LockPile>& piles, LazyVehicle& vehicle);
+  void rearm(WriteBatch& batch, const LockRecord& lock, const std::vector<LockPile>& piles,
+             LazyVehicle& vehicle);
   // UnlockVehicle to piles (again, or for the first time at the release).
-  void send_unlock(const LockRecord& lock, const std::vector<LockPile>& piles);
+  void send_unlock(WriteBatch& batch, const LockRecord& lock, const std::vector<LockPile>& piles);
   // Ends an engaged lock whose UnlockConnector was answered (or records why not).
-  void reconcile_release(const LockRecord& lock);
+  void reconcile_release(WriteBatch& batch, const LockRecord& lock);
   // Whether `value` (an "idTag", "evccId" or "vin") names the lock's vehicle.
   bool identifies_vehicle(const LockRecord& lock, const std::string& kind,
                           const std::string& value);
+
+  // The lock store to use in `batch` (its own transaction's when grouped).
+  LockStore& locks(WriteBatch& batch) const { return batch.store(&Stores::locks, locks_); }
+  // Runs work(WriteBatch&) in `batch` when that is grouped (a worker's group
+  // commit: the lock's writes share it), else in a batch of its own (one
+  // commit for a fan-out), written alone when that batch does not commit.
+  template <typename Work>
+  void within(WriteBatch& batch, const Work& work) {
+    if (batch.grouped()) {
+      work(batch);
+      return;
+    }
+    const auto own = batches_ != nullptr ? batches_->make_batch() : nullptr;
+    run_grouped(own.get(), work);
+  }
 
   LockStore& locks_;
   VehicleStore& vehicles_;

@@ -28,6 +28,8 @@ std::string_view to_string(LogLevel level) {
       return "error";
     case LogLevel::Warn:
       return "warn";
+    case LogLevel::Notice:
+      return "notice";
     case LogLevel::Info:
       return "info";
     case LogLevel::Debug:
@@ -80,7 +82,7 @@ std::string log_json_line(std::string_view time, LogLevel level, std::string_vie
 
 void log(LogLevel level, std::string_view event, std::string_view text, LogContext context) {
   const LogSettings& s = settings();
-  if (static_cast<int>(level) > static_cast<int>(s.level)) return;
+  if (level != LogLevel::Notice && static_cast<int>(level) > static_cast<int>(s.level)) return;
   FILE* stream = level <= LogLevel::Warn ? stderr : stdout;
   std::string line;
   if (s.format == LogFormat::Json) {

@@ -14,7 +14,10 @@
 
 namespace chargelock::core {
 
-enum class LogLevel { Error, Warn, Info, Debug };
+// Notice: the process's life (listening, stopping): printed at every
+// --log-level, to stdout, since scripts and operators wait for those lines
+// whatever else they silence.
+enum class LogLevel { Error, Warn, Notice, Info, Debug };
 std::string_view to_string(LogLevel level);
 // "error" | "warn" | "info" | "debug"; false for anything else.
 bool parse_log_level(std::string_view text, LogLevel& level);

@@ -1,6 +1,8 @@
 // The durable command queue against a real database: enqueue, validation
 // with the OCPP 1.6 schemas, idempotency, listing, expiry, claiming and the
 // pile state that answered commands leave behind.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
@@ -603,4 +605,46 @@ TEST_CASE("expired and timed-out commands drop their secret") {
       "UPDATE commands SET expires_at = now() - interval '1 second' WHERE status = 'queued'");
   CHECK(f.commands.expire_overdue() == 1);
   CHECK(f.test.scalar("SELECT count(*) FROM commands WHERE secret IS NOT NULL") == "0");
+}
+
+TEST_CASE("a reservation past its expiry date ends and frees its connector, a later one stays") {
+  Fixture f;
+  auto reserve = [&](int connector, int reservation_id, const std::string& expiry) {
+    const auto queued = f.commands.enqueue(request(
+        "CP1", "ReserveNow",
+        fmt::format(R"({{"connectorId":{},"expiryDate":"{}","idTag":"TAG","reservationId":{}}})",
+                    connector, expiry, reservation_id)));
+    const auto claimed = f.commands.claim_next("CP1");
+    REQUIRE(claimed);
+    REQUIRE(claimed->id == queued.id);
+    REQUIRE(f.commands.complete(*claimed, R"({"status":"Accepted"})"));
+  };
+  auto connector_status = [&](int connector) {
+    for (const auto& c : f.central.charge_points().connectors("CP1"))
+      if (c.connector_id == connector) return c.status;
+    return std::string("(none)");
+  };
+  // The pile reports both connectors Reserved, as it does after ReserveNow.
+  for (int connector : {1, 2}) {
+    ConnectorStatus status;
+    status.charge_point_id = "CP1";
+    status.connector_id = connector;
+    status.status = "Reserved";
+    status.error_code = "NoError";
+    REQUIRE(f.central.charge_points().status_notification(status));
+  }
+  reserve(1, 11, "2020-01-01T00:00:00Z");  // already past
+  reserve(2, 12, "2099-01-01T00:00:00Z");
+
+  CHECK(f.commands.expire_reservations() == 1);
+  const auto reservations = f.commands.reservations("CP1");
+  REQUIRE(reservations.size() == 2);
+  for (const auto& r : reservations) {
+    INFO(r.reservation_id);
+    CHECK(r.status == (r.reservation_id == 11 ? "expired" : "active"));
+  }
+  CHECK(connector_status(1) == "Available");
+  CHECK(connector_status(2) == "Reserved");
+  // Nothing left to end: a second sweep changes nothing.
+  CHECK(f.commands.expire_reservations() == 0);
 }

@@ -60,3 +60,14 @@ TEST_CASE("log format json: one object per line, with the pile's id on a pile's 
   CHECK(listening);
   CHECK(objects >= 3);
 }
+
+TEST_CASE("log level warn: the listening lines are still printed, info lines are not") {
+  // Scripts (bench/run.sh, scripts/run.sh) and operators wait for "listening"
+  // whatever level they chose; the fixture itself finds the ports from them.
+  ApiFixture api("serve", {"--log-level", "warn"});
+  const std::string output = api.server->output();
+  INFO(output);
+  CHECK(output.find("chargelock: ocpp ws listening on") != std::string::npos);
+  CHECK(output.find("chargelock: api listening on") != std::string::npos);
+  CHECK(output.find("admin token registered") == std::string::npos);
+}
