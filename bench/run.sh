@@ -75,6 +75,9 @@ for k in "${kind_list[@]}"; do
 done
 
 log() { printf 'bench: %s\n' "$*" >&2; }
+bench_name=bench
+# shellcheck source=bench/lib.sh
+. "$bench/lib.sh"
 
 # ------------------------------------------------------------------ install
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else return 1; fi; }
@@ -110,63 +113,25 @@ if [ "${BENCH_SKIP_BUILD:-0}" = 1 ]; then
   # before/after comparison in one session).
   log "using the binaries in $build as they are (BENCH_SKIP_BUILD=1)"
 elif [ -z "${BENCH_CHARGELOCK:-}" ] || [ -z "${BENCH_PILESIM:-}" ]; then
-  log "building chargelock and pilesim ($build_type, $build, -j$build_jobs)"
-  CHARGELOCK_JOBS=$build_jobs "$root/scripts/setup.sh" "$build" -DCMAKE_BUILD_TYPE="$build_type" \
-    -DCHARGELOCK_BUILD_TESTS=OFF >"${TMPDIR:-/tmp}/chargelock-bench-build.log" 2>&1 ||
-    { tail -30 "${TMPDIR:-/tmp}/chargelock-bench-build.log" >&2; exit 1; }
+  bench_build "$build" "$build_type" "$build_jobs"
 fi
 chargelock=${BENCH_CHARGELOCK:-$build/app/chargelock}
 pilesim=${BENCH_PILESIM:-$build/simulators/pilesim}
 
 # ------------------------------------------------------------------ limits
 need_fds=$((max_size + 1024))
-hard=$(ulimit -Hn)
-if [ "$hard" != unlimited ] && [ "$hard" -lt "$need_fds" ]; then
-  ulimit -Hn "$need_fds" 2>/dev/null || log "cannot raise the hard open-file limit above $hard"
-fi
-hard=$(ulimit -Hn)
-ulimit -n "$hard" 2>/dev/null || true
-fd_limit=$(ulimit -n)
+raise_fd_limit "$need_fds"
 log "open-file limit (ulimit -n) raised to $fd_limit for chargelock, the peer and pilesim"
 if [ "$fd_limit" != unlimited ] && [ "$fd_limit" -lt "$need_fds" ]; then
   log "warning: $max_size piles need about $need_fds descriptors per process"
 fi
 
 # ------------------------------------------------------------------ postgres
-free_port() {
-  # Below the kernel's ephemeral range (32768-60999 here): thousands of pile
-  # connections use those as source ports, and a listener cannot bind one
-  # that is in use even though nothing answers a connect to it.
-  local lowest=${BENCH_PORT_LOW:-20000} highest
-  highest=${BENCH_PORT_HIGH:-$(($(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768) - 1))}
-  local port
-  for _ in $(seq 1 200); do
-    port=$((lowest + RANDOM % (highest - lowest)))
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
-  done
-  echo "bench: no free port" >&2; exit 1
-}
-work=$(mktemp -d /tmp/chargelock-bench.XXXXXX)
-chmod 755 "$work"
-pg_port=$(free_port)
-pids=()
-cleanup() {
-  trap "" INT TERM
-  trap - EXIT
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  "$root/scripts/postgres.sh" stop "$work/pg" 2>/dev/null || true
-  if [ "$keep" = 1 ]; then log "kept $work"; else rm -rf "$work"; fi
-}
-trap cleanup INT TERM EXIT
-log "private PostgreSQL in $work/pg on port $pg_port (fsync=$pg_fsync)"
+make_work_dir
 pg_options=
 [ "$pg_stat" = 1 ] && pg_options="-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all"
-admin_url=$(CHARGELOCK_PG_FSYNC=$pg_fsync CHARGELOCK_PG_OPTIONS=$pg_options "$root/scripts/postgres.sh" start "$work/pg" "$pg_port")
-psql -q "$admin_url" -c "CREATE DATABASE chargelock" >/dev/null
+start_postgres "$pg_fsync" "$pg_options"
 [ "$pg_stat" = 1 ] && psql -q "${admin_url%/postgres}/chargelock" -c "CREATE EXTENSION pg_stat_statements" >/dev/null
-db_url="postgresql://chargelock@127.0.0.1:$pg_port/chargelock"
-export CHARGELOCK_DATABASE_URL=$db_url
 # As in production: the key that seals queued secrets and keys the
 # verified-credentials cache (docs/security.md).
 CHARGELOCK_SECRET_KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
@@ -193,15 +158,6 @@ pg_ticks() {  # the postmaster and all its children
 }
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 now_ms() { date +%s%3N; }
-# wait_line FILE PATTERN TIMEOUT_S PID: until PATTERN appears in FILE; 1 on timeout or exit of PID
-wait_line() {
-  local deadline=$(( $(date +%s) + $3 ))
-  while ! grep -q -- "$2" "$1" 2>/dev/null; do
-    kill -0 "$4" 2>/dev/null || return 1
-    [ "$(date +%s)" -ge "$deadline" ] && return 1
-    sleep 0.05
-  done
-}
 
 server_pid=
 server_url=
@@ -220,14 +176,13 @@ try_start_server() {  # $1 = chargelock | peer [$2 = OCPP port, $3 = API port: a
   server_port=$port
   if [ "$1" = chargelock ]; then
     api_port=${3:-$(free_port)}
-    admin_token=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
+    admin_token=$(new_admin_token)
     "$chargelock" serve --ocpp-listen "127.0.0.1:$port" --api-listen "127.0.0.1:$api_port" \
       --admin-token "$admin_token" --heartbeat-interval "$heartbeat" --workers "$workers" \
-      --api-token-rate 0 --ocpp-connect-rate 0 --vehicles-per-owner 100000 --lock-requests-per-hour 100000 \
-      --log-level warn >"$logf" 2>&1 &
+      "${load_serve_flags[@]}" >"$logf" 2>&1 &
     server_pid=$!
-    wait_line "$logf" "ocpp ws listening" 60 "$server_pid" || return 1
-    wait_line "$logf" "api listening" 60 "$server_pid" || return 1
+    wait_port "$port" 60 "$server_pid" || return 1
+    wait_port "$api_port" 60 "$server_pid" || return 1
   else
     PEER_PORT=$port PEER_HOST=127.0.0.1 DATABASE_URL=$db_url PEER_PG_POOL=$peer_pool \
       PEER_HEARTBEAT_INTERVAL=$heartbeat node "$bench/peers/ocpp-rpc-csms/server.mjs" >"$logf" 2>&1 &

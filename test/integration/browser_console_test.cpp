@@ -15,6 +15,7 @@
 #include <filesystem>
 
 #include "test/support/api_fixture.h"
+#include "test/support/child_command.h"
 
 using namespace chargelock;
 using namespace chargelock::test;
@@ -27,21 +28,6 @@ std::string chromium() {
   for (const char* candidate : {"/usr/lib/chromium/chromium", "/usr/bin/chromium"})
     if (::access(candidate, X_OK) == 0) return candidate;
   return {};
-}
-
-std::pair<int, std::string> run_node(const std::string& script,
-                                     const std::map<std::string, std::string>& env) {
-  std::string command;
-  for (const auto& [name, value] : env) command += fmt::format("{}='{}' ", name, value);
-  command += fmt::format("node '{}' 2>&1", script);
-  std::string output;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  char buffer[4096];
-  std::size_t n;
-  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) output.append(buffer, n);
-  const int status = ::pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
 }
 
 }  // namespace
@@ -57,9 +43,7 @@ TEST_CASE(
     return;
   }
   const std::string dir = std::string(CHARGELOCK_SOURCE_DIR) + "/test/browser";
-  struct stat info {};
-  if (::stat((dir + "/node_modules/puppeteer-core").c_str(), &info) != 0)
-    FAIL("puppeteer-core is not installed: run `npm ci` in test/browser (scripts/test.sh does)");
+  require_npm_package(dir, "puppeteer-core", "npm ci");
 
   ApiFixture api("serve");
   auto admin = api.admin();
