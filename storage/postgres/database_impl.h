@@ -127,8 +127,8 @@ std::string without_password(const std::string& url);
 // The transaction of a group commit. Its BEGIN carries `SELECT
 // txid_current()` in the same simple query: the id the in-doubt check
 // (Database::Impl::committed_in_doubt) needs costs no round trip of its own
-// (read before the COMMIT in a statement of its own, it cost the group
-// commit ~12 % of its messages per second).
+// (read before the COMMIT in a statement of its own, it cost every group
+// commit one).
 class BatchTransaction final : public pqxx::internal::basic_transaction {
  public:
   explicit BatchTransaction(pqxx::connection_base& connection)
