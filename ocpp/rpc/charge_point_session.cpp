@@ -53,9 +53,12 @@ HandlerReply run_handler(ActionHandler& handler, core::WriteBatch& batch,
   const std::string& id = context.message_id;
   // Answered on every path below, each counted once when `timer` goes.
   struct Timer {
+    const std::string& action;
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
-    ~Timer() { ocpp_metrics().handler_seconds.observe(std::chrono::steady_clock::now() - started); }
-  } timer;
+    ~Timer() {
+      ocpp_metrics().handler_seconds[action].observe(std::chrono::steady_clock::now() - started);
+    }
+  } timer{action};
   rapidjson::Document response;
   try {
     handler.handle_in(batch, context, request, response);

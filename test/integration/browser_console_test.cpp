@@ -16,6 +16,7 @@
 
 #include "test/support/api_fixture.h"
 #include "test/support/child_command.h"
+#include "test/support/webhook_receiver.h"
 
 using namespace chargelock;
 using namespace chargelock::test;
@@ -45,7 +46,12 @@ TEST_CASE(
   const std::string dir = std::string(CHARGELOCK_SOURCE_DIR) + "/test/browser";
   require_npm_package(dir, "puppeteer-core", "npm ci");
 
-  ApiFixture api("serve");
+  // Map tiles come from a server of their own (another origin): the pages
+  // must be allowed to load them, and do.
+  WebhookReceiver tiles;
+  ApiFixture api("serve",
+                 {"--map-tile-url",
+                  fmt::format("http://127.0.0.1:{}/tiles/{{z}}/{{x}}/{{y}}.png", tiles.port())});
   auto admin = api.admin();
   for (int n = 1; n <= 3; ++n)
     REQUIRE(admin
@@ -65,6 +71,7 @@ TEST_CASE(
                 {"CL_OCPP_URL", fmt::format("ws://127.0.0.1:{}/ocpp", api.server->port("ocpp ws"))},
                 {"CL_ADMIN_TOKEN", kAdminToken},
                 {"CL_OWNER_TOKEN", owner.token},
+                {"CL_OWNER_ID", std::to_string(owner.id)},
                 {"CL_VIN", vin},
                 {"CL_ID_TAG", "BR-TAG-STOLEN"},
                 {"CL_PILESIM", PILESIM_BINARY},
@@ -74,4 +81,6 @@ TEST_CASE(
   INFO(api.server->output());
   CHECK(code == 0);
   CHECK(output.find("every step passed") != std::string::npos);
+  REQUIRE(tiles.wait_for(1, std::chrono::seconds(5)));
+  CHECK(tiles.requests().front().target.rfind("/tiles/", 0) == 0);
 }
