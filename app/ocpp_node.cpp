@@ -63,7 +63,10 @@ class OcppNode::Impl {
   Impl(const Config& config, core::CentralSystem& central, std::function<bool()> ready)
       : config_(config),
         central_(central),
-        work_(static_cast<std::size_t>(config.workers), nullptr, &central.group_commit()),
+        work_(static_cast<std::size_t>(config.workers), nullptr,
+              [&central]() -> std::unique_ptr<core::GroupCommit> {
+                return central.stores().make_batch();  // one per worker, reused
+              }),
         gateway_(central, work_, actions_, ocpp::SchemaRegistry::ocpp16(), session_options(config)),
         server_(server_config(config, std::move(ready)), gateway_),
         dispatcher_(

@@ -28,7 +28,6 @@ LockLimits lock_limits(const CentralSystemConfig& c) {
 
 CentralSystem::CentralSystem(Stores& stores, CentralSystemConfig config)
     : stores_(stores),
-      group_commit_(stores),
       config_(std::move(config)),
       directory_(stores.charge_points(), config_.auto_register, config_.allow_unauthenticated_piles,
                  config_.secrets),
@@ -46,7 +45,7 @@ CentralSystem::CentralSystem(Stores& stores, CentralSystemConfig config)
       telematics_(stores.vehicles(), notifications_,
                   TelematicsConfig{config_.low_battery_threshold}),
       locks_(stores.locks(), stores.vehicles(), stores.charge_points(), stores.transactions(),
-             commands_, notifications_, &group_commit_, lock_limits(config_)) {
+             commands_, notifications_, &stores, lock_limits(config_)) {
   data_transfers_.add_vendor(lock_codec::kVendorId, locks_);
   authorization_.set_policy(&locks_);
   charge_points_.set_boot_observer(&locks_);

@@ -16,7 +16,6 @@
 #include "core/charge_point_service.h"
 #include "core/command_service.h"
 #include "core/data_transfer_service.h"
-#include "core/database_group_commit.h"
 #include "core/event_service.h"
 #include "core/lock_service.h"
 #include "core/message_log_writer.h"
@@ -69,9 +68,6 @@ class CentralSystem {
   void set_command_validator(const CommandValidator* validator) {
     commands_.set_validator(validator);
   }
-  // Group commit on this system's database: one transaction for many small
-  // writes of the calling thread (see core::WorkQueue).
-  GroupCommit& group_commit() { return group_commit_; }
   // Null when config.message_log is false.
   MessageLogWriter* message_log() { return message_log_.get(); }
 
@@ -87,7 +83,6 @@ class CentralSystem {
 
  private:
   Stores& stores_;
-  DatabaseGroupCommit group_commit_;
   CentralSystemConfig config_;
   ChargePointDirectory directory_;
   ChargePointService charge_points_;

@@ -110,29 +110,36 @@ std::vector<ConnectorStatus> ChargePointService::connectors(const std::string& i
 }
 
 BootResult ChargePointService::boot(const std::string& id, const BootInfo& boot) {
+  WriteBatch alone = WriteBatch::alone();
+  return this->boot(alone, id, boot);
+}
+
+BootResult ChargePointService::boot(WriteBatch& batch, const std::string& id,
+                                    const BootInfo& boot) {
+  ChargePointStore& charge_points = batch.store(&Stores::charge_points, charge_points_);
   BootResult result;
   result.current_time = Clock::now();
-  auto record = charge_points_.find(id);
+  auto record = charge_points.find(id);
   if (!record && config_.auto_register) {
     NewChargePoint cp;
     cp.id = id;
     cp.security_profile = 1;
     cp.registration_status = RegistrationStatus::Pending;
-    charge_points_.create(cp);  // false if a concurrent boot registered it first
-    charge_points_.set_online(id, config_.node_id, result.current_time);
+    charge_points.create(cp);  // false if a concurrent boot registered it first
+    charge_points.set_online(id, config_.node_id, result.current_time);
     refresh_directory(id);
-    record = charge_points_.find(id);
+    record = charge_points.find(id);
   }
   if (!record) {
     result.status = RegistrationStatus::Rejected;
     result.interval_s = config_.boot_retry_interval_s;
     return result;
   }
-  charge_points_.record_boot(id, boot, result.current_time);
+  charge_points.record_boot(id, boot, result.current_time);
   result.status = record->registration_status;
   result.interval_s = result.status == RegistrationStatus::Accepted ? config_.heartbeat_interval_s
                                                                     : config_.boot_retry_interval_s;
-  if (boot_observer_ != nullptr) boot_observer_->booted(id, result.status);
+  if (boot_observer_ != nullptr) boot_observer_->booted(batch, id, result.status);
   return result;
 }
 
@@ -143,8 +150,13 @@ void ChargePointService::seen(const std::vector<SeenAt>& piles) {
 }
 
 bool ChargePointService::status_notification(const ConnectorStatus& status) {
+  WriteBatch alone = WriteBatch::alone();
+  return status_notification(alone, status);
+}
+
+bool ChargePointService::status_notification(WriteBatch& batch, const ConnectorStatus& status) {
   try {
-    connectors_.record_status(status);
+    batch.store(&Stores::connectors, connectors_).record_status(status);
   } catch (const RowNotFoundError&) {
     return false;  // not registered (e.g. auto-registering pile before boot)
   }
@@ -152,13 +164,25 @@ bool ChargePointService::status_notification(const ConnectorStatus& status) {
 }
 
 bool ChargePointService::connected(const std::string& id) {
-  const auto mark = charge_points_.set_online(id, config_.node_id, Clock::now());
-  if (boot_observer_ != nullptr) boot_observer_->connected(id);
+  WriteBatch alone = WriteBatch::alone();
+  return connected(alone, id);
+}
+
+bool ChargePointService::connected(WriteBatch& batch, const std::string& id) {
+  const auto mark = batch.store(&Stores::charge_points, charge_points_)
+                        .set_online(id, config_.node_id, Clock::now());
+  if (boot_observer_ != nullptr) boot_observer_->connected(batch, id);
   return mark.accepted_before;
 }
 
 void ChargePointService::disconnected(const std::string& id) {
-  charge_points_.set_offline(id, config_.node_id, Clock::now());
+  WriteBatch alone = WriteBatch::alone();
+  disconnected(alone, id);
+}
+
+void ChargePointService::disconnected(WriteBatch& batch, const std::string& id) {
+  batch.store(&Stores::charge_points, charge_points_)
+      .set_offline(id, config_.node_id, Clock::now());
 }
 
 int ChargePointService::node_started() {

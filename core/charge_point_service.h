@@ -13,6 +13,7 @@
 #include "core/stores/charge_point_store.h"
 #include "core/stores/connector_store.h"
 #include "core/timestamp.h"
+#include "core/write_batch.h"
 
 namespace chargelock::core {
 
@@ -55,13 +56,15 @@ struct BootResult {
 // Told about every boot the central system answered and every connection
 // of a pile (the vehicle lock arms piles that boot, and re-arms piles that
 // reconnect without a boot). Called on the worker handling the
-// BootNotification / recording the connection, inside its commit; must be
+// BootNotification / recording the connection, with its batch: what the
+// observer writes through `batch` shares the boot's commit. Must be
 // thread-safe and should not throw.
 class BootObserver {
  public:
   virtual ~BootObserver() = default;
-  virtual void booted(const std::string& charge_point_id, RegistrationStatus status) = 0;
-  virtual void connected(const std::string& /*charge_point_id*/) {}
+  virtual void booted(WriteBatch& batch, const std::string& charge_point_id,
+                      RegistrationStatus status) = 0;
+  virtual void connected(WriteBatch& /*batch*/, const std::string& /*charge_point_id*/) {}
 };
 
 class ChargePointService {
@@ -88,6 +91,9 @@ class ChargePointService {
   // (Accepted with the heartbeat interval; Pending/Rejected with the retry
   // interval). An unknown pile is registered as Pending (profile 1, no
   // password) when auto-registration is on, else Rejected.
+  // Writes through `batch` (shares its commit when grouped); without one,
+  // commits on its own.
+  BootResult boot(WriteBatch& batch, const std::string& id, const BootInfo& boot);
   BootResult boot(const std::string& id, const BootInfo& boot);
   // Heartbeat: the current time. (That the pile was seen is recorded with
   // every frame, through seen().)
@@ -99,6 +105,8 @@ class ChargePointService {
   void seen(const std::vector<SeenAt>& piles);
   // StatusNotification: current connector state plus history. Unknown
   // charge points are ignored (returns false).
+  // Writes through `batch`; without one, commits on its own.
+  bool status_notification(WriteBatch& batch, const ConnectorStatus& status);
   bool status_notification(const ConnectorStatus& status);
   // Websocket connection opened / closed on this node. connected() returns
   // whether the pile may get commands before it boots again: it booted
@@ -106,7 +114,10 @@ class ChargePointService {
   // such a pile may send nothing until its next heartbeat). A pile never
   // accepted (no boot on record, Pending, Rejected, unknown) gets commands
   // only after a BootNotification answered Accepted (OCPP 1.6 §4.2).
+  // Both write through `batch`; without one, commit on their own.
+  bool connected(WriteBatch& batch, const std::string& id);
   bool connected(const std::string& id);
+  void disconnected(WriteBatch& batch, const std::string& id);
   void disconnected(const std::string& id);
   // At node start: piles this node held before a crash are offline now.
   // Returns how many were marked.

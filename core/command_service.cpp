@@ -6,7 +6,7 @@
 
 #include "core/password_hash.h"
 #include "core/secrets.h"
-#include "core/work_queue.h"
+#include "core/stores/stores.h"
 
 namespace chargelock::core {
 
@@ -83,14 +83,31 @@ NewCommand CommandService::checked(const CommandRequest& request) const {
   return command;
 }
 
+CommandRecord CommandService::enqueue(WriteBatch& batch, const CommandRequest& request) {
+  bool created = false;
+  return enqueue(batch, request, created);
+}
+
 CommandRecord CommandService::enqueue(const CommandRequest& request, bool& created) {
-  auto enqueued = store_.enqueue(checked(request));
+  WriteBatch alone = WriteBatch::alone();
+  return enqueue(alone, request, created);
+}
+
+CommandRecord CommandService::enqueue(WriteBatch& batch, const CommandRequest& request,
+                                      bool& created) {
+  auto enqueued = commands(batch).enqueue(checked(request));
   created = enqueued.inserted;
   return to_record(std::move(enqueued.command));
 }
 
 std::vector<CommandRecord> CommandService::enqueue_many(
     const std::vector<CommandRequest>& requests) {
+  WriteBatch alone = WriteBatch::alone();
+  return enqueue_many(alone, requests);
+}
+
+std::vector<CommandRecord> CommandService::enqueue_many(
+    WriteBatch& batch, const std::vector<CommandRequest>& requests) {
   std::vector<NewCommand> commands;
   commands.reserve(requests.size());
   for (const CommandRequest& request : requests) {
@@ -100,7 +117,8 @@ std::vector<CommandRecord> CommandService::enqueue_many(
   }
   std::vector<CommandRecord> out;
   out.reserve(commands.size());
-  for (auto& stored : store_.enqueue_many(commands)) out.push_back(to_record(std::move(stored)));
+  for (auto& stored : this->commands(batch).enqueue_many(commands))
+    out.push_back(to_record(std::move(stored)));
   return out;
 }
 
@@ -124,30 +142,42 @@ std::vector<CommandRecord> CommandService::list(const CommandFilter& filter) {
 }
 
 std::optional<CommandRecord> CommandService::claim_next(const std::string& charge_point_id) {
+  WriteBatch alone = WriteBatch::alone();
+  return claim_next(alone, charge_point_id);
+}
+
+std::optional<CommandRecord> CommandService::claim_next(WriteBatch& batch,
+                                                        const std::string& charge_point_id) {
   for (;;) {
-    auto claimed = store_.claim_next(charge_point_id, config_.node_id);
+    auto claimed = commands(batch).claim_next(charge_point_id, config_.node_id);
     if (!claimed) return std::nullopt;
     // A command failed for its secret ends (each attempt ends one command,
     // so this loop ends): try the next.
-    if (auto record = opened(std::move(*claimed))) return record;
+    if (auto record = opened(batch, std::move(*claimed))) return record;
   }
 }
 
 std::vector<CommandRecord> CommandService::claim_next_many(
     const std::vector<std::string>& charge_point_ids) {
+  WriteBatch alone = WriteBatch::alone();
+  return claim_next_many(alone, charge_point_ids);
+}
+
+std::vector<CommandRecord> CommandService::claim_next_many(
+    WriteBatch& batch, const std::vector<std::string>& charge_point_ids) {
   std::vector<CommandRecord> out;
   out.reserve(charge_point_ids.size());
-  for (auto& claimed : store_.claim_next_many(charge_point_ids, config_.node_id)) {
+  for (auto& claimed : commands(batch).claim_next_many(charge_point_ids, config_.node_id)) {
     const std::string charge_point_id = claimed.charge_point_id;
-    if (auto record = opened(std::move(claimed)))
+    if (auto record = opened(batch, std::move(claimed)))
       out.push_back(std::move(*record));
-    else if (auto next = claim_next(charge_point_id))  // rare: that pile alone
+    else if (auto next = claim_next(batch, charge_point_id))  // rare: that pile alone
       out.push_back(std::move(*next));
   }
   return out;
 }
 
-std::optional<CommandRecord> CommandService::opened(StoredCommand claimed) {
+std::optional<CommandRecord> CommandService::opened(WriteBatch& batch, StoredCommand claimed) {
   const std::optional<std::string> sealed = std::move(claimed.secret);
   claimed.secret.reset();
   CommandRecord record = to_record(std::move(claimed));
@@ -161,7 +191,7 @@ std::optional<CommandRecord> CommandService::opened(StoredCommand claimed) {
     return record;
   }
   // Sending "***" would make it the pile's password: fail the command.
-  fail(record.id, "SecretUnavailable",
+  fail(batch, record.id, "SecretUnavailable",
        sealed ? "the command's secret cannot be decrypted with this node's secret key"
               : "the command's secret is missing");
   return std::nullopt;
@@ -174,13 +204,18 @@ bool CommandService::holds_placeholder(const CommandRecord& command) const {
 }
 
 bool CommandService::release(const CommandRecord& command) {
+  WriteBatch alone = WriteBatch::alone();
+  return release(alone, command);
+}
+
+bool CommandService::release(WriteBatch& batch, const CommandRecord& command) {
   std::optional<std::string> sealed;
   if (validator_ != nullptr) {
     auto split = validator_->take_secret(command.action, command.payload_json);
     if (split && split->secret != kRedacted)
       sealed = config_.secrets.seal(split->secret, command.charge_point_id);
   }
-  return store_.unclaim(command.id, sealed);
+  return commands(batch).unclaim(command.id, sealed);
 }
 
 namespace {
@@ -193,8 +228,14 @@ bool no_effects(const CommandEffects& e) {
 }  // namespace
 
 void CommandService::record_outcomes(const std::vector<CommandOutcome>& outcomes) {
-  std::vector<CommandStore::Ended> batch;
-  batch.reserve(outcomes.size());
+  WriteBatch alone = WriteBatch::alone();
+  record_outcomes(alone, outcomes);
+}
+
+void CommandService::record_outcomes(WriteBatch& batch,
+                                     const std::vector<CommandOutcome>& outcomes) {
+  std::vector<CommandStore::Ended> ended_many;
+  ended_many.reserve(outcomes.size());
   for (const CommandOutcome& outcome : outcomes) {
     CommandStore::Ended ended;
     ended.id = outcome.command.id;
@@ -210,7 +251,7 @@ void CommandService::record_outcomes(const std::vector<CommandOutcome>& outcomes
           }
         }
         if (!no_effects(effects)) {  // pile state to keep: on its own
-          complete(outcome.command, outcome.response_json);
+          complete(batch, outcome.command, outcome.response_json);
           continue;
         }
         ended.result.status = to_string(CommandStatus::Completed);
@@ -229,23 +270,30 @@ void CommandService::record_outcomes(const std::vector<CommandOutcome>& outcomes
         ended.result.error_description = outcome.description;
         break;
       case CommandOutcome::Kind::Requeue:
-        release(outcome.command);
+        release(batch, outcome.command);
         continue;
     }
-    batch.push_back(std::move(ended));
+    ended_many.push_back(std::move(ended));
   }
-  if (batch.empty()) return;
+  if (ended_many.empty()) return;
   std::vector<CommandRecord> recorded;
-  for (auto& stored : store_.complete_many(batch)) recorded.push_back(to_record(std::move(stored)));
+  for (auto& stored : commands(batch).complete_many(ended_many))
+    recorded.push_back(to_record(std::move(stored)));
   if (observer_ == nullptr || recorded.empty()) return;
   try {
-    observer_->commands_finished(recorded);
+    observer_->commands_finished(batch, recorded);
   } catch (const std::exception&) {
     // Stored; the observer's sweep catches up (as in finished()).
   }
 }
 
 bool CommandService::complete(const CommandRecord& command, const std::string& response_json) {
+  WriteBatch alone = WriteBatch::alone();
+  return complete(alone, command, response_json);
+}
+
+bool CommandService::complete(WriteBatch& batch, const CommandRecord& command,
+                              const std::string& response_json) {
   CommandResult result;
   result.status = to_string(CommandStatus::Completed);
   result.response_json = response_json;
@@ -258,12 +306,12 @@ bool CommandService::complete(const CommandRecord& command, const std::string& r
     }
   }
   protect(effects);
-  const bool recorded = store_.complete(command.id, result, effects);
+  const bool recorded = commands(batch).complete(command.id, result, effects);
   if (recorded && effects.password_hash && password_observer_) {
-    WorkQueue::after_commit([observer = password_observer_, id = command.charge_point_id,
-                             hash = *effects.password_hash] { observer(id, hash); });
+    batch.after_commit([observer = password_observer_, id = command.charge_point_id,
+                        hash = *effects.password_hash] { observer(id, hash); });
   }
-  return finished(command.id, recorded);
+  return finished(batch, command.id, recorded);
 }
 
 void CommandService::protect(CommandEffects& effects) {
@@ -282,12 +330,18 @@ void CommandService::protect(CommandEffects& effects) {
 
 bool CommandService::fail(std::int64_t id, const std::string& error_code,
                           const std::string& description, std::optional<std::string> details_json) {
+  WriteBatch alone = WriteBatch::alone();
+  return fail(alone, id, error_code, description, std::move(details_json));
+}
+
+bool CommandService::fail(WriteBatch& batch, std::int64_t id, const std::string& error_code,
+                          const std::string& description, std::optional<std::string> details_json) {
   CommandResult result;
   result.status = to_string(CommandStatus::Failed);
   result.response_json = std::move(details_json);
   result.error_code = error_code;
   result.error_description = description;
-  return finished(id, store_.complete(id, result, {}));
+  return finished(batch, id, commands(batch).complete(id, result, {}));
 }
 
 bool CommandService::time_out(std::int64_t id, const std::string& description) {
@@ -295,14 +349,15 @@ bool CommandService::time_out(std::int64_t id, const std::string& description) {
   result.status = to_string(CommandStatus::Timeout);
   result.error_code = "Timeout";
   result.error_description = description;
-  return finished(id, store_.complete(id, result, {}));
+  WriteBatch alone = WriteBatch::alone();
+  return finished(alone, id, store_.complete(id, result, {}));
 }
 
-bool CommandService::finished(std::int64_t id, bool recorded) {
+bool CommandService::finished(WriteBatch& batch, std::int64_t id, bool recorded) {
   if (!recorded || observer_ == nullptr) return recorded;
-  if (auto found = store_.find(id)) {
+  if (auto found = commands(batch).find(id)) {
     try {
-      observer_->command_finished(to_record(std::move(*found)));
+      observer_->command_finished(batch, to_record(std::move(*found)));
     } catch (const std::exception&) {
       // The outcome is stored; observers (the lock) also reconcile from it
       // on their own sweep, so a failure here delays, never loses, the effect.
@@ -317,8 +372,14 @@ int CommandService::time_out_unanswered(const std::string& charge_point_id) {
 }
 
 int CommandService::time_out_unanswered(const std::vector<std::string>& charge_point_ids) {
-  return store_.time_out_sent_many(charge_point_ids,
-                                   "the connection it was sent on closed before an answer");
+  WriteBatch alone = WriteBatch::alone();
+  return time_out_unanswered(alone, charge_point_ids);
+}
+
+int CommandService::time_out_unanswered(WriteBatch& batch,
+                                        const std::vector<std::string>& charge_point_ids) {
+  return commands(batch).time_out_sent_many(
+      charge_point_ids, "the connection it was sent on closed before an answer");
 }
 
 int CommandService::expire_reservations() { return store_.expire_reservations(); }

@@ -21,6 +21,7 @@
 #include "core/stores/command_store.h"
 #include "core/time_source.h"
 #include "core/timestamp.h"
+#include "core/write_batch.h"
 
 namespace chargelock::core {
 
@@ -111,11 +112,13 @@ class CommandValidator {
 class CommandObserver {
  public:
   virtual ~CommandObserver() = default;
-  virtual void command_finished(const CommandRecord& command) = 0;
+  // `batch` is the one the outcome was recorded in: what the observer
+  // writes through it shares that commit.
+  virtual void command_finished(WriteBatch& batch, const CommandRecord& command) = 0;
   // Many outcomes recorded in one statement (a fan-out's answers).
   // Default: command_finished() for each.
-  virtual void commands_finished(const std::vector<CommandRecord>& commands) {
-    for (const CommandRecord& command : commands) command_finished(command);
+  virtual void commands_finished(WriteBatch& batch, const std::vector<CommandRecord>& commands) {
+    for (const CommandRecord& command : commands) command_finished(batch, command);
   }
 };
 
@@ -172,10 +175,17 @@ class CommandService {
   CommandRecord enqueue(const CommandRequest& request);
   // As enqueue(); `created` tells whether this call queued a new command.
   CommandRecord enqueue(const CommandRequest& request, bool& created);
+  // The writing methods below take the batch their writes go through
+  // (sharing its commit when grouped); their overloads without one commit
+  // on their own.
+  CommandRecord enqueue(WriteBatch& batch, const CommandRequest& request, bool& created);
+  CommandRecord enqueue(WriteBatch& batch, const CommandRequest& request);
   // Queues many commands at once (a lock's fan-out to thousands of piles):
   // all or none. Each is checked as by enqueue(); none may carry an
   // idempotency key. Returns them in request order.
   std::vector<CommandRecord> enqueue_many(const std::vector<CommandRequest>& requests);
+  std::vector<CommandRecord> enqueue_many(WriteBatch& batch,
+                                          const std::vector<CommandRequest>& requests);
 
   // Overdue queued commands are marked expired before reading.
   std::optional<CommandRecord> find(std::int64_t id);
@@ -191,31 +201,40 @@ class CommandService {
   // "***" in its place, is failed ("SecretUnavailable") and the next one is
   // tried: "***" must never become a pile's password.
   std::optional<CommandRecord> claim_next(const std::string& charge_point_id);
+  std::optional<CommandRecord> claim_next(WriteBatch& batch, const std::string& charge_point_id);
   // claim_next() for many piles in one transaction (the command
   // dispatcher's batch): at most one command per pile, in no particular
   // order.
   std::vector<CommandRecord> claim_next_many(const std::vector<std::string>& charge_point_ids);
+  std::vector<CommandRecord> claim_next_many(WriteBatch& batch,
+                                             const std::vector<std::string>& charge_point_ids);
   // Records many outcomes: those without effects on the pile state in one
   // statement, the others one by one (complete(), release()); the observer
   // hears of the batch at once.
   void record_outcomes(const std::vector<CommandOutcome>& outcomes);
+  void record_outcomes(WriteBatch& batch, const std::vector<CommandOutcome>& outcomes);
   // The claimed command (as claim_next() returned it) was never written to
   // the pile: back to queued, its secret sealed into the row again.
   bool release(const CommandRecord& command);
+  bool release(WriteBatch& batch, const CommandRecord& command);
   // CALLRESULT: completed with the response; keeps its effects. `command`
   // is the record claim_next() returned. Secret configuration values are
   // stored as "***"; an accepted AuthorizationKey becomes the pile's new
   // password hash (PBKDF2, computed here: call it on a worker).
   bool complete(const CommandRecord& command, const std::string& response_json);
+  bool complete(WriteBatch& batch, const CommandRecord& command, const std::string& response_json);
   // CALLERROR (code, description, details JSON) or an unusable answer.
   bool fail(std::int64_t id, const std::string& error_code, const std::string& description,
             std::optional<std::string> details_json = std::nullopt);
+  bool fail(WriteBatch& batch, std::int64_t id, const std::string& error_code,
+            const std::string& description, std::optional<std::string> details_json = std::nullopt);
   // No answer (time-out, or the connection closed after it was sent).
   bool time_out(std::int64_t id, const std::string& description);
   // Every unanswered sent command of a pile (it reconnected: answers to the
   // old connection cannot come any more).
   int time_out_unanswered(const std::string& charge_point_id);
   int time_out_unanswered(const std::vector<std::string>& charge_point_ids);
+  int time_out_unanswered(WriteBatch& batch, const std::vector<std::string>& charge_point_ids);
   // Reservations past their expiry date end (connector Available again).
   int expire_reservations();
   // Sent commands older than `age` (their node died or lost them).
@@ -237,10 +256,12 @@ class CommandService {
   // The request's checks (InvalidCommand, CommandRefused) and its row.
   NewCommand checked(const CommandRequest& request) const;
   // Tells the observer about a command whose final state was just recorded.
-  bool finished(std::int64_t id, bool recorded);
+  bool finished(WriteBatch& batch, std::int64_t id, bool recorded);
   // The claimed record with its secret back in the payload; nothing (and
   // the command failed "SecretUnavailable") when that cannot be done.
-  std::optional<CommandRecord> opened(StoredCommand claimed);
+  std::optional<CommandRecord> opened(WriteBatch& batch, StoredCommand claimed);
+  // The command store to write through in `batch`.
+  CommandStore& commands(WriteBatch& batch) const { return batch.store(&Stores::commands, store_); }
   // Secrets out of the effects: "***" for secret keys' values, and the
   // password hash an accepted AuthorizationKey leads to.
   static void protect(CommandEffects& effects);

@@ -51,10 +51,11 @@ DataTransferResult LockService::handle(const std::string& charge_point_id,
 
 bool LockService::identifies_vehicle(const LockRecord& lock, const std::string& kind,
                                      const std::string& value) {
+  WriteBatch batch = WriteBatch::alone();  // each write commits on its own
   const auto parsed = identifier_kind_from(kind);
   if (!parsed) return false;
   if (*parsed == IdentifierKind::Vin) return match_key(IdentifierKind::Vin, value) == lock.vin;
-  const auto vehicle = vehicle_of(lock);
+  const auto vehicle = vehicle_of(batch, lock);
   if (!vehicle) return false;
   if (*parsed == IdentifierKind::IdTag)
     return std::find(vehicle->id_tags.begin(), vehicle->id_tags.end(), value) !=
@@ -66,6 +67,7 @@ bool LockService::identifies_vehicle(const LockRecord& lock, const std::string& 
 
 DataTransferResult LockService::vehicle_locked(const std::string& charge_point_id,
                                                const std::string& data) {
+  WriteBatch batch = WriteBatch::alone();  // each write commits on its own
   DataTransferResult rejected;
   rejected.status = DataTransferStatus::Rejected;
   DataTransferResult accepted;
@@ -77,7 +79,7 @@ DataTransferResult LockService::vehicle_locked(const std::string& charge_point_i
     log(fmt::format("VehicleLocked from {} rejected: {}", charge_point_id, error));
     return rejected;
   }
-  const auto lock = locks_.find(report->lock_id);
+  const auto lock = locks(batch).find(report->lock_id);
   if (!lock || !active(*lock)) {
     log(fmt::format("VehicleLocked from {} rejected: lock {} is {}", charge_point_id,
                     report->lock_id, lock ? to_string(lock->status) : "unknown"));
@@ -86,7 +88,7 @@ DataTransferResult LockService::vehicle_locked(const std::string& charge_point_i
   // Only a pile this lock was sent to may report it, and only with one of
   // the locked vehicle's own identifiers: any pile in scope learns the lock
   // id, so the id alone proves nothing.
-  if (!locks_.pile(lock->id, charge_point_id)) {
+  if (!locks(batch).pile(lock->id, charge_point_id)) {
     log(fmt::format("VehicleLocked from {} rejected: lock {} was never sent to it", charge_point_id,
                     lock->id));
     return rejected;
@@ -109,7 +111,7 @@ DataTransferResult LockService::vehicle_locked(const std::string& charge_point_i
   sighting.matched_kind = report->matched_kind;
   sighting.matched_value = report->matched_value;
   sighting.held = report->held;
-  const Sighting seen = record_sighting(*lock, sighting);
+  const Sighting seen = record_sighting(batch, *lock, sighting);
 
   // The lock records where the vehicle is held: the first catch, or a hold
   // after catches without one. Any other report is a sighting only (the
@@ -117,7 +119,7 @@ DataTransferResult LockService::vehicle_locked(const std::string& charge_point_i
   const bool takes_the_lock =
       lock->status != LockStatus::Engaged || (!held(*lock) && (report->held || same_place));
   if (!takes_the_lock) {
-    notify_sighted(*lock, seen);
+    notify_sighted(batch, *lock, seen);
     return accepted;
   }
   LockUpdate update;
@@ -134,29 +136,30 @@ DataTransferResult LockService::vehicle_locked(const std::string& charge_point_i
   update.matched_value = report->matched_value;
   update.engaged_without_hold = !report->held;
   update.engaged_at = time_.now();
-  const auto engaged = locks_.update(update);
+  const auto engaged = locks(batch).update(update);
   if (!engaged) {
     log(fmt::format("VehicleLocked from {}: lock {} ended meanwhile (sighting kept)", at,
                     lock->id));
     return accepted;
   }
-  notify_caught(*engaged, seen);
+  notify_caught(batch, *engaged, seen);
   return accepted;
 }
 
 std::optional<AuthorizationStatus> LockService::check(const AuthorizationContext& context,
                                                       const std::string& id_tag) {
+  WriteBatch batch = WriteBatch::alone();              // each write commits on its own
   if (!context.check_concurrent) return std::nullopt;  // StopTransaction
   IdentifierProbe probe;
   probe.id_tag = id_tag;
   probe.evcc_key = evcc_match_key(id_tag);
   probe.vin = match_key(IdentifierKind::Vin, id_tag);
-  const auto lock = locks_.active_for_identifier(probe);
+  const auto lock = locks(batch).active_for_identifier(probe);
   if (!lock) return std::nullopt;
 
   // Which of the vehicle's identifiers the pile sent.
   const char* kind = to_string(IdentifierKind::IdTag);
-  if (const auto vehicle = vehicle_of(*lock)) {
+  if (const auto vehicle = vehicle_of(batch, *lock)) {
     if (std::find(vehicle->id_tags.begin(), vehicle->id_tags.end(), id_tag) ==
         vehicle->id_tags.end())
       kind = probe.vin == lock->vin ? to_string(IdentifierKind::Vin)
@@ -172,7 +175,7 @@ std::optional<AuthorizationStatus> LockService::check(const AuthorizationContext
   sighting.matched_value = id_tag;
   sighting.held = false;
   if (start) sighting.transaction_id = context.ignore_transaction_id;
-  const Sighting seen = record_sighting(*lock, sighting);
+  const Sighting seen = record_sighting(batch, *lock, sighting);
 
   if (lock->status != LockStatus::Engaged) {
     LockUpdate update;
@@ -191,11 +194,11 @@ std::optional<AuthorizationStatus> LockService::check(const AuthorizationContext
     update.matched_value = id_tag;
     update.engaged_without_hold = true;
     update.engaged_at = time_.now();
-    if (auto engaged = locks_.update(update)) notify_caught(*engaged, seen);
+    if (auto engaged = locks(batch).update(update)) notify_caught(batch, *engaged, seen);
   } else {
     log(fmt::format("{} of locked vehicle {} answered Blocked at {}", id_tag, lock->vin,
                     where(context.charge_point_id, context.connector_id)));
-    notify_sighted(*lock, seen);
+    notify_sighted(batch, *lock, seen);
   }
   return AuthorizationStatus::Blocked;
 }
@@ -237,8 +240,9 @@ std::optional<std::string> LockService::refuse(const CommandRequest& request) {
   return std::nullopt;
 }
 
-Sighting LockService::record_sighting(const LockRecord& lock, const NewSighting& sighting) {
-  Sighting seen = locks_.add_sighting(sighting);
+Sighting LockService::record_sighting(WriteBatch& batch, const LockRecord& lock,
+                                      const NewSighting& sighting) {
+  Sighting seen = locks(batch).add_sighting(sighting);
   log(fmt::format("lock {}: vehicle {} sighted at {} ({}, {})", lock.id, lock.vin,
                   where(seen.charge_point_id, seen.connector_id), seen.source,
                   seen.held ? "held" : "not held"));

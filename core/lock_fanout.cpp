@@ -26,9 +26,11 @@ namespace chargelock::core {
 
 using namespace lock_rules;
 
-void LockService::command_finished(const CommandRecord& command) { commands_finished({command}); }
+void LockService::command_finished(WriteBatch& batch, const CommandRecord& command) {
+  commands_finished(batch, {command});
+}
 
-void LockService::commands_finished(const std::vector<CommandRecord>& commands) {
+void LockService::commands_finished(WriteBatch& batch, const std::vector<CommandRecord>& commands) {
   // Only the piles these commands went to can have changed (and the
   // release, when one was the UnlockConnector): a lock spans thousands of
   // piles, and re-deriving all of them per answer made a fan-out quadratic.
@@ -39,7 +41,7 @@ void LockService::commands_finished(const std::vector<CommandRecord>& commands) 
           &command);
   for (const auto& [lock_id, answered] : by_lock) {
     try {
-      const auto lock = locks_.find(lock_id);
+      const auto lock = locks(batch).find(lock_id);
       if (!lock) continue;
       std::set<std::int64_t> ids;
       std::vector<std::string> charge_points;
@@ -50,19 +52,19 @@ void LockService::commands_finished(const std::vector<CommandRecord>& commands) 
         release_answered = release_answered || lock->release_command_id == command->id;
       }
       std::vector<LockPile> piles;
-      for (LockPile& pile : locks_.piles_of(lock->id, charge_points))
+      for (LockPile& pile : locks(batch).piles_of(lock->id, charge_points))
         if ((pile.command_id && ids.count(*pile.command_id) != 0) ||
             (pile.unlock_command_id && ids.count(*pile.unlock_command_id) != 0))
           piles.push_back(std::move(pile));
       LazyVehicle vehicle;
-      settle(*lock, piles, vehicle);
+      settle(batch, *lock, piles, vehicle);
       // A standard pile where the vehicle is charging now: stop it.
       if (lock->status == LockStatus::Engaged && lock->charge_point_id &&
           std::any_of(piles.begin(), piles.end(), [&](const LockPile& p) {
             return p.charge_point_id == *lock->charge_point_id;
           }))
-        stop_charging(*lock, locks_.sightings(lock->id));
-      if (release_answered) reconcile_release(*lock);
+        stop_charging(batch, *lock, locks(batch).sightings(lock->id));
+      if (release_answered) reconcile_release(batch, *lock);
     } catch (const std::exception& e) {
       log(fmt::format("reconciling lock {} after {} command outcome(s) failed: {}", lock_id,
                       answered.size(), e.what()));
@@ -70,20 +72,23 @@ void LockService::commands_finished(const std::vector<CommandRecord>& commands) 
   }
 }
 
-void LockService::booted(const std::string& charge_point_id, RegistrationStatus status) {
+void LockService::booted(WriteBatch& batch, const std::string& charge_point_id,
+                         RegistrationStatus status) {
   if (status != RegistrationStatus::Accepted) return;
-  resync(charge_point_id, true);
+  resync(batch, charge_point_id, true);
 }
 
-void LockService::connected(const std::string& charge_point_id) { resync(charge_point_id, false); }
+void LockService::connected(WriteBatch& batch, const std::string& charge_point_id) {
+  resync(batch, charge_point_id, false);
+}
 
-std::vector<LockRecord> LockService::active_locks() {
+std::vector<LockRecord> LockService::active_locks(WriteBatch& batch) {
   const auto now = std::chrono::steady_clock::now();
   {
     std::lock_guard<std::mutex> lock(no_active_mutex_);
     if (no_active_since_ && now - *no_active_since_ < kNoActiveLockReuse) return {};
   }
-  auto active = locks_.list_active();
+  auto active = locks(batch).list_active();
   std::lock_guard<std::mutex> lock(no_active_mutex_);
   if (active.empty())
     no_active_since_ = now;
@@ -92,17 +97,18 @@ std::vector<LockRecord> LockService::active_locks() {
   return active;
 }
 
-void LockService::resync(const std::string& charge_point_id, bool at_boot) {
+void LockService::resync(WriteBatch& batch, const std::string& charge_point_id, bool at_boot) {
   try {
-    const auto active_locks = this->active_locks();
+    const auto active_locks = this->active_locks(batch);
     if (active_locks.empty()) return;
-    const auto charge_point = charge_points_.find(charge_point_id);
+    const auto charge_point =
+        batch.store(&Stores::charge_points, charge_points_).find(charge_point_id);
     if (!charge_point) return;
     if (!at_boot && charge_point->registration_status != RegistrationStatus::Accepted) return;
     for (const LockRecord& lock : active_locks) {
       try {
         if (!in_scope(lock, *charge_point)) continue;
-        auto row = locks_.pile(lock.id, charge_point_id);
+        auto row = locks(batch).pile(lock.id, charge_point_id);
         if (row) {
           if (answered_unsupported(*row)) continue;
           if (row->status == PileStatus::Unsupported || row->status == PileStatus::Disarmed)
@@ -118,9 +124,9 @@ void LockService::resync(const std::string& charge_point_id, bool at_boot) {
           const PileStep step = next_step(true, *row, Clock::now());
           if (!at_boot && step.kind != PileStep::RearmNow) continue;
         }
-        const auto vehicle = vehicle_of(lock);
+        const auto vehicle = vehicle_of(batch, lock);
         if (!vehicle) continue;
-        arm(lock, *vehicle, charge_point_id, row);
+        arm(batch, lock, *vehicle, charge_point_id, row);
       } catch (const std::exception& e) {
         log(fmt::format("arming {} for lock {} failed: {}", charge_point_id, lock.id, e.what()));
       }
@@ -130,19 +136,21 @@ void LockService::resync(const std::string& charge_point_id, bool at_boot) {
   }
 }
 
-void LockService::stop_charging(const LockRecord& lock, const std::vector<Sighting>& sightings) {
+void LockService::stop_charging(WriteBatch& batch, const LockRecord& lock,
+                                const std::vector<Sighting>& sightings) {
   if (!active(lock)) return;
   for (const Sighting& seen : sightings) {
     if (!seen.transaction_id) continue;
     if (seen.source != sighting_source::kTransaction &&
         seen.source != sighting_source::kStartTransaction)
       continue;
-    const auto transaction = transactions_.find(*seen.transaction_id);
+    const auto transaction =
+        batch.store(&Stores::transactions, transactions_).find(*seen.transaction_id);
     if (!transaction || transaction->stop_timestamp) continue;  // stopped: nothing to do
     // A pile with the extension that armed holds the vehicle itself; a pile
     // without it (or not yet answering) would go on charging the car.
     if (seen.source == sighting_source::kTransaction) {
-      const auto pile = locks_.pile(lock.id, seen.charge_point_id);
+      const auto pile = locks(batch).pile(lock.id, seen.charge_point_id);
       if (!pile || pile->status == PileStatus::Armed) continue;
       if (pile->status != PileStatus::Unsupported && !answered_unsupported(*pile)) continue;
     }
@@ -152,7 +160,7 @@ void LockService::stop_charging(const LockRecord& lock, const std::vector<Sighti
     // Once per transaction, whichever node's sweep gets there first.
     request.idempotency_key = fmt::format("lock:{}:stop:{}", lock.id, *seen.transaction_id);
     try {
-      const auto command = commands_.enqueue(request);
+      const auto command = commands_.enqueue(batch, request);
       (void)command;
     } catch (const std::exception& e) {
       log(fmt::format("RemoteStopTransaction {} at {} not queued: {}", *seen.transaction_id,
@@ -161,12 +169,12 @@ void LockService::stop_charging(const LockRecord& lock, const std::vector<Sighti
   }
 }
 
-std::optional<CommandRecord> LockService::enqueue(const LockRecord& lock,
+std::optional<CommandRecord> LockService::enqueue(WriteBatch& batch, const LockRecord& lock,
                                                   const std::string& charge_point_id,
                                                   const std::string& action,
                                                   const std::string& payload) {
   try {
-    return commands_.enqueue(lock_command(lock, charge_point_id, action, payload));
+    return commands_.enqueue(batch, lock_command(lock, charge_point_id, action, payload));
   } catch (const RowNotFoundError&) {
     return std::nullopt;  // the charge point was removed meanwhile
   } catch (const InvalidCommand& e) {
@@ -176,38 +184,38 @@ std::optional<CommandRecord> LockService::enqueue(const LockRecord& lock,
   }
 }
 
-void LockService::arm(const LockRecord& lock, const Vehicle& vehicle,
+void LockService::arm(WriteBatch& batch, const LockRecord& lock, const Vehicle& vehicle,
                       const std::string& charge_point_id, std::optional<LockPile> row) {
   if (row) {  // armed again (a boot): only if the row is still as read
     LazyVehicle known{true, vehicle};
-    rearm(lock, {*row}, known);
+    rearm(batch, lock, {*row}, known);
     return;
   }
   LockPile pile;
   pile.lock_id = lock.id;
   pile.charge_point_id = charge_point_id;
   pile.status = PileStatus::Pending;
-  run_grouped(group_commit_, [&] {
+  within(batch, [&](WriteBatch& batch) {
     // The fan-out and this pile's boot may race: one row, one LockVehicle.
-    locks_.hold(lock.id, false);
-    if (locks_.add_piles({pile}).empty()) return;
+    locks(batch).hold(lock.id, false);
+    if (locks(batch).add_piles({pile}).empty()) return;
     const auto command =
-        enqueue(lock, charge_point_id, "DataTransfer",
-                lock_vehicle_payload(lock, vehicle, locks_.hashed_matching(charge_point_id)));
+        enqueue(batch, lock, charge_point_id, "DataTransfer",
+                lock_vehicle_payload(lock, vehicle, locks(batch).hashed_matching(charge_point_id)));
     if (!command) return;
     LockPileChange change;
     change.next = pile;
     change.next.command_id = command->id;
     change.expected_status = PileStatus::Pending;
-    locks_.change_piles(lock.id, {change});
+    locks(batch).change_piles(lock.id, {change});
   });
 }
 
-void LockService::rearm(const LockRecord& lock, const std::vector<LockPile>& piles,
-                        LazyVehicle& vehicle) {
+void LockService::rearm(WriteBatch& batch, const LockRecord& lock,
+                        const std::vector<LockPile>& piles, LazyVehicle& vehicle) {
   if (piles.empty() || !active(lock)) return;
   if (!vehicle.loaded) {
-    vehicle.value = vehicle_of(lock);
+    vehicle.value = vehicle_of(batch, lock);
     vehicle.loaded = true;
   }
   if (!vehicle.value) return;
@@ -222,17 +230,17 @@ void LockService::rearm(const LockRecord& lock, const std::vector<LockPile>& pil
     change.next.retry_at.reset();
     take.push_back(std::move(change));
   }
-  run_grouped(group_commit_, [&] {
-    const auto taken = locks_.change_piles(lock.id, take);
+  within(batch, [&](WriteBatch& batch) {
+    const auto taken = locks(batch).change_piles(lock.id, take);
     if (taken.empty()) return;
     const std::set<std::string> taken_set(taken.begin(), taken.end());
-    const auto hashing = locks_.hashed_matching_piles();
+    const auto hashing = locks(batch).hashed_matching_piles();
     const std::set<std::string> hashing_piles(hashing.begin(), hashing.end());
     std::vector<LockPileChange> put;
     for (const auto& change : take) {
       if (taken_set.count(change.next.charge_point_id) == 0) continue;
       const auto command =
-          enqueue(lock, change.next.charge_point_id, "DataTransfer",
+          enqueue(batch, lock, change.next.charge_point_id, "DataTransfer",
                   lock_vehicle_payload(lock, *vehicle.value,
                                        hashing_piles.count(change.next.charge_point_id) != 0));
       if (!command) continue;  // the pile was removed; the sweep tries again
@@ -242,11 +250,12 @@ void LockService::rearm(const LockRecord& lock, const std::vector<LockPile>& pil
       set.expected_command_id.reset();
       put.push_back(std::move(set));
     }
-    locks_.change_piles(lock.id, put);
+    locks(batch).change_piles(lock.id, put);
   });
 }
 
-void LockService::send_unlock(const LockRecord& lock, const std::vector<LockPile>& piles) {
+void LockService::send_unlock(WriteBatch& batch, const LockRecord& lock,
+                              const std::vector<LockPile>& piles) {
   if (piles.empty()) return;
   // UnlockVehicle must reach every pile that may hold the lock: it is
   // queued first, then recorded on the pile's row. A row that changed
@@ -257,13 +266,14 @@ void LockService::send_unlock(const LockRecord& lock, const std::vector<LockPile
   for (const LockPile& pile : piles)
     requests.push_back(lock_command(lock, pile.charge_point_id, "DataTransfer", payload));
   std::vector<std::optional<std::int64_t>> ids(piles.size());
-  run_grouped(group_commit_, [&] {
+  within(batch, [&](WriteBatch& batch) {
     try {
-      const auto commands = commands_.enqueue_many(requests);
+      const auto commands = commands_.enqueue_many(batch, requests);
       for (std::size_t i = 0; i < commands.size(); ++i) ids[i] = commands[i].id;
     } catch (const RowNotFoundError&) {  // a pile was removed meanwhile: one by one
       for (std::size_t i = 0; i < piles.size(); ++i)
-        if (const auto command = enqueue(lock, piles[i].charge_point_id, "DataTransfer", payload))
+        if (const auto command =
+                enqueue(batch, lock, piles[i].charge_point_id, "DataTransfer", payload))
           ids[i] = command->id;
     }
     std::map<std::string, std::int64_t> todo;
@@ -284,11 +294,11 @@ void LockService::send_unlock(const LockRecord& lock, const std::vector<LockPile
         todo[pile.charge_point_id] = *id;
       }
       if (changes.empty()) return;
-      for (const auto& id : locks_.change_piles(lock.id, changes)) todo.erase(id);
+      for (const auto& id : locks(batch).change_piles(lock.id, changes)) todo.erase(id);
       if (todo.empty()) return;
       std::vector<std::string> again;
       for (const auto& [id, command] : todo) again.push_back(id);
-      rows = locks_.piles_of(lock.id, again);
+      rows = locks(batch).piles_of(lock.id, again);
       for (auto it = todo.begin(); it != todo.end();) {  // rows gone: nothing to record
         const bool found = std::any_of(rows.begin(), rows.end(), [&](const LockPile& p) {
           return p.charge_point_id == it->first;
@@ -302,8 +312,8 @@ void LockService::send_unlock(const LockRecord& lock, const std::vector<LockPile
   });
 }
 
-void LockService::settle(const LockRecord& lock, const std::vector<LockPile>& piles,
-                         LazyVehicle& vehicle) {
+void LockService::settle(WriteBatch& batch, const LockRecord& lock,
+                         const std::vector<LockPile>& piles, LazyVehicle& vehicle) {
   const auto now = Clock::now();
   const bool is_active = active(lock);
   std::vector<LockPileChange> changes;
@@ -342,29 +352,30 @@ void LockService::settle(const LockRecord& lock, const std::vector<LockPile>& pi
         LockPileChange drop = change_of(pile);
         drop.next.unlock_command_id.reset();
         drop.next.retry_at.reset();
-        run_grouped(group_commit_, [&] {
-          if (!locks_.change_piles(lock.id, {drop}).empty()) send_unlock(lock, {again});
+        within(batch, [&](WriteBatch& batch) {
+          if (!locks(batch).change_piles(lock.id, {drop}).empty())
+            send_unlock(batch, lock, {again});
         });
         break;
       }
     }
   }
-  const auto changed = locks_.change_piles(lock.id, changes);
-  rearm(lock, to_rearm, vehicle);
+  const auto changed = locks(batch).change_piles(lock.id, changes);
+  rearm(batch, lock, to_rearm, vehicle);
   // A standard pile may authorize from its cache or local list: the cards
   // go on its list as Blocked and the cache is cleared, so it cannot start
   // charging on a cached Accepted while the central system is not asked.
   if (is_active && !now_unsupported.empty()) {
     const std::set<std::string> done(changed.begin(), changed.end());
     for (const std::string& id : now_unsupported)
-      if (done.count(id) != 0) update_local_authorization(lock, id, true);
+      if (done.count(id) != 0) update_local_authorization(batch, lock, id, true);
   }
 }
 
-void LockService::update_local_authorization(const LockRecord& lock,
+void LockService::update_local_authorization(WriteBatch& batch, const LockRecord& lock,
                                              const std::string& charge_point_id, bool block) {
   try {
-    const auto vehicle = vehicle_of(lock);
+    const auto vehicle = vehicle_of(batch, lock);
     if (!vehicle || vehicle->id_tags.empty()) return;
     // A differential update: the cards as Blocked while the lock is active,
     // removed from the list (no idTagInfo) when it ends.
@@ -386,11 +397,11 @@ void LockService::update_local_authorization(const LockRecord& lock,
     // Once per lock and pile, whichever node gets there first.
     list.idempotency_key = fmt::format("lock:{}:{}:{}", lock.id,
                                        block ? "list-block" : "list-unblock", charge_point_id);
-    commands_.enqueue(list);
+    commands_.enqueue(batch, list);
     if (block) {
       CommandRequest clear = lock_command(lock, charge_point_id, "ClearCache", "{}");
       clear.idempotency_key = fmt::format("lock:{}:clear-cache:{}", lock.id, charge_point_id);
-      commands_.enqueue(clear);
+      commands_.enqueue(batch, clear);
     }
   } catch (const std::exception& e) {
     log(fmt::format("local authorization update for {} (lock {}) not queued: {}", charge_point_id,
@@ -408,39 +419,40 @@ std::string LockService::lock_vehicle_payload(const LockRecord& lock, const Vehi
   return lock_codec::lock_vehicle_payload(lock.id, vehicle.vin, vehicle.id_tags, vehicle.evcc_ids);
 }
 
-std::optional<Vehicle> LockService::vehicle_of(const LockRecord& lock) {
-  return vehicles_.find_registration(lock.vin, lock.owner_id);
+std::optional<Vehicle> LockService::vehicle_of(WriteBatch& batch, const LockRecord& lock) {
+  return batch.store(&Stores::vehicles, vehicles_).find_registration(lock.vin, lock.owner_id);
 }
 
-void LockService::dispatch(const LockRecord& lock) {
+void LockService::dispatch(WriteBatch& batch, const LockRecord& lock) {
   const auto started = std::chrono::steady_clock::now();
-  const auto vehicle = vehicle_of(lock);
+  const auto vehicle = vehicle_of(batch, lock);
   if (!vehicle) return;
   std::vector<std::string> targets;
-  for (const ChargePointRecord& cp : charge_points_.list())
+  for (const ChargePointRecord& cp : batch.store(&Stores::charge_points, charge_points_).list())
     if (in_scope(lock, cp)) targets.push_back(cp.id);
   // Thousands of piles: their commands and rows in a few statements and
   // one commit, not a few commits per pile.
   const std::string clear = lock_vehicle_payload(lock, *vehicle, false);
-  const auto hashing = locks_.hashed_matching_piles();
+  const auto hashing = locks(batch).hashed_matching_piles();
   const std::set<std::string> hashing_piles(hashing.begin(), hashing.end());
   const std::string hashed =
       hashing_piles.empty() ? std::string() : lock_vehicle_payload(lock, *vehicle, true);
   try {
-    run_grouped(group_commit_, [&] {
+    within(batch, [&](WriteBatch& batch) {
       // Holding the lock's row, the piles armed before (a pile's boot, the
       // pile where the car charges) are known and no boot arms one now:
       // those keep their row and get no second LockVehicle.
-      locks_.hold(lock.id, true);
+      locks(batch).hold(lock.id, true);
       std::set<std::string> dispatched;
-      for (const LockPile& pile : locks_.piles(lock.id)) dispatched.insert(pile.charge_point_id);
+      for (const LockPile& pile : locks(batch).piles(lock.id))
+        dispatched.insert(pile.charge_point_id);
       std::vector<CommandRequest> requests;
       requests.reserve(targets.size());
       for (const std::string& id : targets)
         if (dispatched.count(id) == 0)
           requests.push_back(lock_command(lock, id, "DataTransfer",
                                           hashing_piles.count(id) != 0 ? hashed : clear));
-      const auto commands = commands_.enqueue_many(requests);
+      const auto commands = commands_.enqueue_many(batch, requests);
       std::vector<LockPile> rows(commands.size());
       for (std::size_t i = 0; i < commands.size(); ++i) {
         rows[i].lock_id = lock.id;
@@ -448,11 +460,11 @@ void LockService::dispatch(const LockRecord& lock) {
         rows[i].status = PileStatus::Pending;
         rows[i].command_id = commands[i].id;
       }
-      locks_.add_piles(rows);
+      locks(batch).add_piles(rows);
     });
   } catch (const RowNotFoundError&) {
     // A pile was removed meanwhile: arm the others one by one.
-    for (const std::string& id : targets) arm(lock, *vehicle, id, std::nullopt);
+    for (const std::string& id : targets) arm(batch, lock, *vehicle, id, std::nullopt);
   }
   const std::size_t queued = targets.size();
   core_metrics().lock_fanout_seconds.observe(std::chrono::steady_clock::now() - started);
@@ -462,20 +474,20 @@ void LockService::dispatch(const LockRecord& lock) {
   update.from = {LockStatus::Requested};
   update.to = LockStatus::Armed;
   update.cause = fmt::format("LockVehicle queued for {} pile(s) in scope", queued);
-  if (auto armed = locks_.update(update))
-    notify_state(*armed, update.cause);
+  if (auto armed = locks(batch).update(update))
+    notify_state(batch, *armed, update.cause);
   else
     log(fmt::format("lock {}: LockVehicle queued for {} pile(s) in scope", lock.id, queued));
 }
 
-void LockService::disarm(const LockRecord& lock) {
+void LockService::disarm(WriteBatch& batch, const LockRecord& lock) {
   // Every armed (or still pending) pile gets UnlockVehicle; it stays armed
   // in the counts until it answers. Piles that answered they do not
   // support the extension get nothing. Thousands of piles: a few
   // statements and one commit.
   std::vector<LockPile> to_disarm;
   std::vector<std::string> listed;  // standard piles that got the cards as Blocked
-  for (LockPile& pile : locks_.piles(lock.id)) {
+  for (LockPile& pile : locks(batch).piles(lock.id)) {
     if (pile.status == PileStatus::Unsupported) listed.push_back(pile.charge_point_id);
     if (pile.status != PileStatus::Pending && pile.status != PileStatus::Armed) continue;
     if (pile.unlock_command_id) continue;  // on its way already
@@ -485,8 +497,8 @@ void LockService::disarm(const LockRecord& lock) {
     }
     to_disarm.push_back(std::move(pile));
   }
-  send_unlock(lock, to_disarm);
-  for (const std::string& id : listed) update_local_authorization(lock, id, false);
+  send_unlock(batch, lock, to_disarm);
+  for (const std::string& id : listed) update_local_authorization(batch, lock, id, false);
 }
 
 }  // namespace chargelock::core

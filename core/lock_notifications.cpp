@@ -25,23 +25,25 @@ namespace chargelock::core {
 
 using namespace lock_rules;
 
-void LockService::notify(const LockRecord& lock, const char* kind, const std::string& body) {
+void LockService::notify(WriteBatch& batch, const LockRecord& lock, const char* kind,
+                         const std::string& body) {
   try {
-    notifications_.notify(lock.owner_id, kind, body);
+    notifications_.notify(batch, lock.owner_id, kind, body);
   } catch (const std::exception& e) {
     log(fmt::format("notifying owner {} about lock {} failed: {}", lock.owner_id, lock.id,
                     e.what()));
   }
 }
 
-void LockService::notify_state(const LockRecord& lock, const std::string& detail) {
+void LockService::notify_state(WriteBatch& batch, const LockRecord& lock,
+                               const std::string& detail) {
   lock_codec::ObjectWriter body;
   body.add("lockId", lock.id)
       .add("vin", lock.vin)
       .add("status", to_string(lock.status))
       .add("cause", detail);
   if (lock.release_error) body.add("releaseError", *lock.release_error);
-  notify(lock, notification_kind::kLockState, body.str());
+  notify(batch, lock, notification_kind::kLockState, body.str());
 }
 
 namespace {
@@ -76,27 +78,28 @@ std::string sighting_message(const Sighting& seen) {
 
 }  // namespace
 
-void LockService::notify_caught(const LockRecord& lock, const Sighting& seen) {
+void LockService::notify_caught(WriteBatch& batch, const LockRecord& lock, const Sighting& seen) {
   lock_codec::ObjectWriter body;
   body.add("lockId", lock.id).add("vin", lock.vin).add("status", to_string(lock.status));
   add_sighting(body, seen);
   body.add("engagedWithoutHold", lock.engaged_without_hold);
   if (lock.engaged_at) body.add("engagedAt", format_rfc3339(lock.engaged_at.value()));
   body.add("message", sighting_message(seen));
-  notify(lock, notification_kind::kVehicleCaught, body.str());
-  notify_operators(lock, notification_kind::kVehicleCaught, seen);
+  notify(batch, lock, notification_kind::kVehicleCaught, body.str());
+  notify_operators(batch, lock, notification_kind::kVehicleCaught, seen);
 }
 
-void LockService::notify_sighted(const LockRecord& lock, const Sighting& seen) {
+void LockService::notify_sighted(WriteBatch& batch, const LockRecord& lock, const Sighting& seen) {
   lock_codec::ObjectWriter body;
   body.add("lockId", lock.id).add("vin", lock.vin).add("status", to_string(lock.status));
   add_sighting(body, seen);
   body.add("message", sighting_message(seen));
-  notify(lock, notification_kind::kVehicleSighted, body.str());
-  notify_operators(lock, notification_kind::kVehicleSighted, seen);
+  notify(batch, lock, notification_kind::kVehicleSighted, body.str());
+  notify_operators(batch, lock, notification_kind::kVehicleSighted, seen);
 }
 
-void LockService::notify_operators(const LockRecord& lock, const char* kind, const Sighting& seen) {
+void LockService::notify_operators(WriteBatch& batch, const LockRecord& lock, const char* kind,
+                                   const Sighting& seen) {
   // The network operations centre dispatches staff or police: it gets every
   // catch and sighting, with the police case reference.
   lock_codec::ObjectWriter body;
@@ -105,7 +108,7 @@ void LockService::notify_operators(const LockRecord& lock, const char* kind, con
   if (lock.case_reference) body.add("caseReference", *lock.case_reference);
   body.add("reportPath", "/api/v1/locks/" + lock.id + "/report");
   try {
-    notifications_.notify(kOperatorsInbox, kind, body.str());
+    notifications_.notify(batch, kOperatorsInbox, kind, body.str());
   } catch (const std::exception& e) {
     log(fmt::format("notifying operators about lock {} failed: {}", lock.id, e.what()));
   }

@@ -38,25 +38,28 @@ double distance_km(const GeoLocation& a, const GeoLocation& b) {
 
 LockService::LockService(LockStore& locks, VehicleStore& vehicles, ChargePointStore& charge_points,
                          TransactionStore& transactions, CommandService& commands,
-                         NotificationService& notifications, GroupCommit* group_commit,
-                         LockLimits limits, const TimeSource& time)
+                         NotificationService& notifications, Stores* batches, LockLimits limits,
+                         const TimeSource& time)
     : locks_(locks),
       vehicles_(vehicles),
       charge_points_(charge_points),
       transactions_(transactions),
       commands_(commands),
       notifications_(notifications),
-      group_commit_(group_commit),
+      batches_(batches),
       limits_(limits),
       time_(time) {}
 
 // ---- owner side
 
 LockView LockService::request_lock(const LockRequest& request, bool* created) {
+  WriteBatch batch = WriteBatch::alone();  // each write commits on its own
   const std::string vin = VehicleService::normalize_vin(request.vin);
-  const auto vehicle = vehicles_.find_registration(vin, request.owner_id);
+  const auto vehicle =
+      batch.store(&Stores::vehicles, vehicles_).find_registration(vin, request.owner_id);
   if (!vehicle) {
-    if (vehicles_.known(vin)) throw ForbiddenError("not your vehicle");
+    if (batch.store(&Stores::vehicles, vehicles_).known(vin))
+      throw ForbiddenError("not your vehicle");
     throw NotFoundError("no vehicle " + vin);
   }
   if (!vehicle->verified)
@@ -106,14 +109,15 @@ LockView LockService::request_lock(const LockRequest& request, bool* created) {
 
   // One owner cannot flood the network with lock/release cycles. A repeated
   // request for the active lock is answered with it and costs nothing.
-  if (!locks_.active_for_vehicle(vin) && locks_.requested_since(vin, now - std::chrono::hours(1)) >=
-                                             limits_.requests_per_vehicle_per_hour)
+  if (!locks(batch).active_for_vehicle(vin) &&
+      locks(batch).requested_since(vin, now - std::chrono::hours(1)) >=
+          limits_.requests_per_vehicle_per_hour)
     throw LimitError(fmt::format("at most {} lock requests per vehicle per hour",
                                  limits_.requests_per_vehicle_per_hour));
 
   LockStore::Created stored;
   try {
-    stored = locks_.create(lock);
+    stored = locks(batch).create(lock);
     {
       std::lock_guard<std::mutex> guard(no_active_mutex_);
       no_active_since_.reset();
@@ -122,12 +126,12 @@ LockView LockService::request_lock(const LockRequest& request, bool* created) {
     throw NotFoundError("no vehicle " + vin);
   }
   if (created) *created = stored.created;
-  if (stored.created) engage_from_transactions(stored.lock, *vehicle);
+  if (stored.created) engage_from_transactions(batch, stored.lock, *vehicle);
   // A lock left "requested" (a crash before its dispatch) is dispatched now.
-  if (const auto current = locks_.find(stored.lock.id);
+  if (const auto current = locks(batch).find(stored.lock.id);
       current && (current->status == LockStatus::Requested ||
                   (current->status == LockStatus::Engaged && stored.created)))
-    dispatch(*current);
+    dispatch(batch, *current);
   return *find(stored.lock.id);
 }
 
@@ -160,24 +164,26 @@ std::vector<LockView> LockService::list_all(const LockFilter& filter) {
 }
 
 LockView LockService::release(std::int64_t owner_id, const std::string& lock_id) {
+  WriteBatch batch = WriteBatch::alone();  // each write commits on its own
   owned(owner_id, lock_id);
   reconcile(lock_id);
-  return release_lock(owned(owner_id, lock_id), "the owner");
+  return release_lock(batch, owned(owner_id, lock_id), "the owner");
 }
 
 LockView LockService::release_by_operator(const std::string& lock_id,
                                           const std::string& operator_name,
                                           const std::string& reason) {
+  WriteBatch batch = WriteBatch::alone();  // each write commits on its own
   if (reason.find_first_not_of(" \t\r\n") == std::string::npos)
     throw std::invalid_argument("reason: an operator release must say why");
   if (reason.size() > 1000) throw std::invalid_argument("reason: at most 1000 characters");
-  if (!locks_.find(lock_id)) throw NotFoundError("no lock " + lock_id);
+  if (!locks(batch).find(lock_id)) throw NotFoundError("no lock " + lock_id);
   reconcile(lock_id);
-  const auto lock = locks_.find(lock_id);
+  const auto lock = locks(batch).find(lock_id);
   if (!active(*lock)) return view(*lock);
   const std::string who = fmt::format("operator {} (reason: {})", operator_name, reason);
-  LockView released = release_lock(*lock, who);
-  notify(released.lock, notification_kind::kLockState,
+  LockView released = release_lock(batch, *lock, who);
+  notify(batch, released.lock, notification_kind::kLockState,
          lock_codec::ObjectWriter()
              .add("lockId", lock->id)
              .add("vin", lock->vin)
@@ -189,10 +195,11 @@ LockView LockService::release_by_operator(const std::string& lock_id,
   return released;
 }
 
-LockView LockService::release_lock(const LockRecord& lock, const std::string& who) {
+LockView LockService::release_lock(WriteBatch& batch, const LockRecord& lock,
+                                   const std::string& who) {
   if (!active(lock)) return view(lock);
   if (lock.status != LockStatus::Engaged)
-    return cancel_unheld(lock, "released by " + who + " before a catch");
+    return cancel_unheld(batch, lock, "released by " + who + " before a catch");
 
   if (lock.release_command_id && !lock.release_error) {
     const auto command = commands_.find(*lock.release_command_id);
@@ -200,7 +207,7 @@ LockView LockService::release_lock(const LockRecord& lock, const std::string& wh
         (command->status == CommandStatus::Queued || command->status == CommandStatus::Sent))
       return view(lock);  // a release is under way
   }
-  disarm(lock);
+  disarm(batch, lock);
   if (lock.engaged_without_hold || !lock.charge_point_id || !lock.connector_id) {
     LockUpdate update;
     update.lock_id = lock.id;
@@ -208,13 +215,13 @@ LockView LockService::release_lock(const LockRecord& lock, const std::string& wh
     update.to = LockStatus::Released;
     update.cause = "released by " + who + " (no pile held the vehicle)";
     update.clear_release_error = true;
-    if (auto released = locks_.update(update)) {
-      notify_state(*released, update.cause);
+    if (auto released = locks(batch).update(update)) {
+      notify_state(batch, *released, update.cause);
       return view(*released);
     }
     return *find(lock.id);
   }
-  const auto command = enqueue(lock, *lock.charge_point_id, "UnlockConnector",
+  const auto command = enqueue(batch, lock, *lock.charge_point_id, "UnlockConnector",
                                lock_codec::unlock_connector_payload(*lock.connector_id));
   LockUpdate update;
   update.lock_id = lock.id;
@@ -229,16 +236,17 @@ LockView LockService::release_lock(const LockRecord& lock, const std::string& wh
     update.release_error = "UnlockConnector could not be queued";
     update.cause = "release requested by " + who + ": UnlockConnector could not be queued";
   }
-  if (auto updated = locks_.update(update)) return view(*updated);
+  if (auto updated = locks(batch).update(update)) return view(*updated);
   return *find(lock.id);
 }
 
 LockView LockService::cancel(std::int64_t owner_id, const std::string& lock_id) {
+  WriteBatch batch = WriteBatch::alone();  // each write commits on its own
   LockRecord lock = owned(owner_id, lock_id);
   if (!active(lock)) return view(lock);
   if (lock.status == LockStatus::Engaged)
     throw ConflictError("the vehicle is held; release the lock instead");
-  return cancel_unheld(lock, "cancelled by the owner");
+  return cancel_unheld(batch, lock, "cancelled by the owner");
 }
 
 LockView LockService::change(const std::string& lock_id, const LockChange& change) {
@@ -283,17 +291,17 @@ std::vector<Sighting> LockService::sightings(const std::string& lock_id) {
   return locks_.sightings(lock_id);
 }
 
-LockView LockService::cancel_unheld(const LockRecord& lock, const std::string& cause,
-                                    LockStatus to) {
+LockView LockService::cancel_unheld(WriteBatch& batch, const LockRecord& lock,
+                                    const std::string& cause, LockStatus to) {
   LockUpdate update;
   update.lock_id = lock.id;
   update.from = {LockStatus::Requested, LockStatus::Armed};
   update.to = to;
   update.cause = cause;
-  auto cancelled = locks_.update(update);
+  auto cancelled = locks(batch).update(update);
   if (!cancelled) throw ConflictError("the vehicle was caught meanwhile; release the lock instead");
-  disarm(*cancelled);
-  notify_state(*cancelled, cause);
+  disarm(batch, *cancelled);
+  notify_state(batch, *cancelled, cause);
   return *find(lock.id);
 }
 
@@ -320,14 +328,15 @@ std::vector<LockPile> LockService::piles_page(const std::string& lock_id,
 // ---- command outcomes
 
 void LockService::reconcile(const std::string& lock_id) {
-  const auto lock = locks_.find(lock_id);
+  WriteBatch batch = WriteBatch::alone();  // each write commits on its own
+  const auto lock = locks(batch).find(lock_id);
   if (!lock) return;
   LazyVehicle vehicle;
-  settle(*lock, locks_.piles(lock_id), vehicle);
-  reconcile_release(*lock);
+  settle(batch, *lock, locks(batch).piles(lock_id), vehicle);
+  reconcile_release(batch, *lock);
 }
 
-void LockService::reconcile_release(const LockRecord& lock_record) {
+void LockService::reconcile_release(WriteBatch& batch, const LockRecord& lock_record) {
   const auto* lock = &lock_record;
   if (lock->status != LockStatus::Engaged || !lock->release_command_id || lock->release_error)
     return;
@@ -364,15 +373,16 @@ void LockService::reconcile_release(const LockRecord& lock_record) {
     update.release_error = *failure;
     update.cause = "release failed: " + *failure;
   }
-  if (auto updated = locks_.update(update)) notify_state(*updated, update.cause);
+  if (auto updated = locks(batch).update(update)) notify_state(batch, *updated, update.cause);
 }
 
 int LockService::sweep() {
+  WriteBatch batch = WriteBatch::alone();  // each write commits on its own
   const auto now = time_.now();
   try {
-    for (const LockRecord& lock : locks_.expiring_before(now)) expire(lock);
-    for (const LockRecord& lock : locks_.expiring_before(now + limits_.expiry_warning))
-      if (!lock.expiry_warned_at) warn_expiry(lock);
+    for (const LockRecord& lock : locks(batch).expiring_before(now)) expire(batch, lock);
+    for (const LockRecord& lock : locks(batch).expiring_before(now + limits_.expiry_warning))
+      if (!lock.expiry_warned_at) warn_expiry(batch, lock);
   } catch (const std::exception& e) {
     log(std::string("expiring locks failed: ") + e.what());
   }
@@ -380,21 +390,21 @@ int LockService::sweep() {
   // (an UnlockVehicle after the release is retried as a LockVehicle is).
   try {
     std::map<std::string, std::vector<LockPile>> due;
-    for (LockPile& pile : locks_.piles_due(now)) due[pile.lock_id].push_back(std::move(pile));
+    for (LockPile& pile : locks(batch).piles_due(now)) due[pile.lock_id].push_back(std::move(pile));
     for (const auto& [lock_id, piles] : due) {
-      if (const auto lock = locks_.find(lock_id)) {
+      if (const auto lock = locks(batch).find(lock_id)) {
         LazyVehicle vehicle;
-        settle(*lock, piles, vehicle);
+        settle(batch, *lock, piles, vehicle);
       }
     }
   } catch (const std::exception& e) {
     log(std::string("retrying failed deliveries failed: ") + e.what());
   }
   int n = 0;
-  for (const LockRecord& lock : locks_.list_active()) {
+  for (const LockRecord& lock : locks(batch).list_active()) {
     try {
       reconcile(lock.id);
-      stop_charging(lock, locks_.sightings(lock.id));
+      stop_charging(batch, lock, locks(batch).sightings(lock.id));
     } catch (const std::exception& e) {
       log("reconciling " + lock.id + " failed: " + e.what());
     }
@@ -403,11 +413,11 @@ int LockService::sweep() {
   return n;
 }
 
-void LockService::expire(const LockRecord& lock) {
+void LockService::expire(WriteBatch& batch, const LockRecord& lock) {
   const std::string cause = fmt::format("expired (expiresAt {})", format_rfc3339(lock.expires_at));
   if (lock.status != LockStatus::Engaged) {
     try {
-      cancel_unheld(lock, cause, LockStatus::Expired);
+      cancel_unheld(batch, lock, cause, LockStatus::Expired);
     } catch (const ConflictError&) {
       // Caught meanwhile: the next sweep expires it as engaged.
     }
@@ -418,23 +428,23 @@ void LockService::expire(const LockRecord& lock) {
   update.from = {LockStatus::Engaged};
   update.to = LockStatus::Expired;
   update.cause = cause;
-  const auto expired = locks_.update(update);
+  const auto expired = locks(batch).update(update);
   if (!expired) return;
-  disarm(*expired);
+  disarm(batch, *expired);
   if (held(lock) && lock.connector_id)
-    enqueue(*expired, *lock.charge_point_id, "UnlockConnector",
+    enqueue(batch, *expired, *lock.charge_point_id, "UnlockConnector",
             lock_codec::unlock_connector_payload(*lock.connector_id));
-  notify_state(*expired, cause);
+  notify_state(batch, *expired, cause);
 }
 
-void LockService::warn_expiry(const LockRecord& lock) {
+void LockService::warn_expiry(WriteBatch& batch, const LockRecord& lock) {
   LockUpdate update;
   update.lock_id = lock.id;
   update.from = {LockStatus::Requested, LockStatus::Armed, LockStatus::Engaged};
   update.expiry_warned_at = time_.now();
-  const auto warned = locks_.update(update);
+  const auto warned = locks(batch).update(update);
   if (!warned) return;
-  notify(*warned, notification_kind::kLockExpiring,
+  notify(batch, *warned, notification_kind::kLockExpiring,
          lock_codec::ObjectWriter()
              .add("lockId", lock.id)
              .add("vin", lock.vin)
@@ -444,14 +454,16 @@ void LockService::warn_expiry(const LockRecord& lock) {
              .str());
 }
 
-void LockService::engage_from_transactions(const LockRecord& lock, const Vehicle& vehicle) {
+void LockService::engage_from_transactions(WriteBatch& batch, const LockRecord& lock,
+                                           const Vehicle& vehicle) {
   // Autocharge piles send the EVCC id as the id tag, GB/T piles the VIN.
   std::vector<std::pair<const char*, std::string>> names;
   for (const auto& tag : vehicle.id_tags) names.emplace_back("idTag", tag);
   for (const auto& id : vehicle.evcc_ids) names.emplace_back("evccId", id);
   names.emplace_back("vin", vehicle.vin);
   for (const auto& [kind, value] : names) {
-    for (const auto& transaction : transactions_.open_for_id_tag(value)) {
+    for (const auto& transaction :
+         batch.store(&Stores::transactions, transactions_).open_for_id_tag(value)) {
       NewSighting sighting;
       sighting.lock_id = lock.id;
       sighting.charge_point_id = transaction.charge_point_id;
@@ -461,7 +473,7 @@ void LockService::engage_from_transactions(const LockRecord& lock, const Vehicle
       sighting.matched_value = value;
       sighting.held = false;
       sighting.transaction_id = transaction.id;
-      const Sighting seen = record_sighting(lock, sighting);
+      const Sighting seen = record_sighting(batch, lock, sighting);
       LockUpdate update;
       update.lock_id = lock.id;
       update.from = {LockStatus::Requested, LockStatus::Armed};
@@ -477,12 +489,12 @@ void LockService::engage_from_transactions(const LockRecord& lock, const Vehicle
       update.matched_value = value;
       update.engaged_without_hold = true;
       update.engaged_at = time_.now();
-      if (auto engaged = locks_.update(update)) {
-        notify_caught(*engaged, seen);
+      if (auto engaged = locks(batch).update(update)) {
+        notify_caught(batch, *engaged, seen);
         // That pile gets LockVehicle first (an extension pile holds the
-        // connector); the fan-out to the others follows. (arm() commits the
+        // connector); the fan-out to the others follows. (arm(batch) commits the
         // command with the pile's row: the pile may answer VehicleLocked at once.)
-        arm(*engaged, vehicle, transaction.charge_point_id, std::nullopt);
+        arm(batch, *engaged, vehicle, transaction.charge_point_id, std::nullopt);
       }
       return;  // a vehicle charges at one place
     }

@@ -59,12 +59,12 @@
 #include "core/command_service.h"
 #include "core/data_transfer_service.h"
 #include "core/domain_errors.h"
-#include "core/group_commit.h"
 #include "core/notification_service.h"
 #include "core/stores/lock_store.h"
 #include "core/stores/transaction_store.h"
 #include "core/stores/vehicle_store.h"
 #include "core/time_source.h"
+#include "core/write_batch.h"
 
 namespace chargelock::core {
 
@@ -141,8 +141,8 @@ class LockService final : public VendorExtension,
  public:
   LockService(LockStore& locks, VehicleStore& vehicles, ChargePointStore& charge_points,
               TransactionStore& transactions, CommandService& commands,
-              NotificationService& notifications, GroupCommit* group_commit = nullptr,
-              LockLimits limits = {}, const TimeSource& time = system_time());
+              NotificationService& notifications, Stores* batches = nullptr, LockLimits limits = {},
+              const TimeSource& time = system_time());
 
   // ---- owner side
 
@@ -194,10 +194,10 @@ class LockService final : public VendorExtension,
   int sweep();
   // The command queue answered/ended a command: reconciles its lock when
   // the command's origin is "lock:<lockId>". Never throws.
-  void command_finished(const CommandRecord& command) override;
+  void command_finished(WriteBatch& batch, const CommandRecord& command) override;
   // Many outcomes at once (a fan-out's answers): per lock, one read of the
   // lock and of the piles concerned and one write of their new states.
-  void commands_finished(const std::vector<CommandRecord>& commands) override;
+  void commands_finished(WriteBatch& batch, const std::vector<CommandRecord>& commands) override;
 
   // ---- extension points
 
@@ -220,10 +220,11 @@ class LockService final : public VendorExtension,
   // An Accepted boot: LockVehicle for every active lock whose scope holds
   // the pile (unless already queued, or the pile is unsupported). Never
   // throws.
-  void booted(const std::string& charge_point_id, RegistrationStatus status) override;
+  void booted(WriteBatch& batch, const std::string& charge_point_id,
+              RegistrationStatus status) override;
   // A pile (re)connected, maybe without a boot: LockVehicle for every active
   // lock in scope it was never sent, or whose delivery lapsed. Never throws.
-  void connected(const std::string& charge_point_id) override;
+  void connected(WriteBatch& batch, const std::string& charge_point_id) override;
 
  private:
   // Active locks for a pile's connect or boot. A storm of thousands of
@@ -232,46 +233,49 @@ class LockService final : public VendorExtension,
   // answer is reused for kNoActiveLockReuse. Safe: a lock created meanwhile
   // queues LockVehicle for every pile in its scope itself, delivered when
   // the pile is connected; this lookup only re-arms lapsed deliveries.
-  std::vector<LockRecord> active_locks();
+  std::vector<LockRecord> active_locks(WriteBatch& batch);
   static constexpr std::chrono::milliseconds kNoActiveLockReuse{1000};
   LockView view(const LockRecord& lock);
   LockRecord owned(std::int64_t owner_id, const std::string& lock_id);
   bool in_scope(const LockRecord& lock, const ChargePointRecord& charge_point) const;
-  void arm(const LockRecord& lock, const Vehicle& vehicle, const std::string& charge_point_id,
-           std::optional<LockPile> row);
-  void dispatch(const LockRecord& lock);
-  void disarm(const LockRecord& lock);
-  std::optional<CommandRecord> enqueue(const LockRecord& lock, const std::string& charge_point_id,
+  void arm(WriteBatch& batch, const LockRecord& lock, const Vehicle& vehicle,
+           const std::string& charge_point_id, std::optional<LockPile> row);
+  void dispatch(WriteBatch& batch, const LockRecord& lock);
+  void disarm(WriteBatch& batch, const LockRecord& lock);
+  std::optional<CommandRecord> enqueue(WriteBatch& batch, const LockRecord& lock,
+                                       const std::string& charge_point_id,
                                        const std::string& action, const std::string& payload);
-  LockView cancel_unheld(const LockRecord& lock, const std::string& cause,
+  LockView cancel_unheld(WriteBatch& batch, const LockRecord& lock, const std::string& cause,
                          LockStatus to = LockStatus::Cancelled);
-  LockView release_lock(const LockRecord& lock, const std::string& who);
-  void expire(const LockRecord& lock);
-  void warn_expiry(const LockRecord& lock);
+  LockView release_lock(WriteBatch& batch, const LockRecord& lock, const std::string& who);
+  void expire(WriteBatch& batch, const LockRecord& lock);
+  void warn_expiry(WriteBatch& batch, const LockRecord& lock);
   // Engages the lock at the vehicle's open transaction, if it has one.
-  void engage_from_transactions(const LockRecord& lock, const Vehicle& vehicle);
+  void engage_from_transactions(WriteBatch& batch, const LockRecord& lock, const Vehicle& vehicle);
   // RemoteStopTransaction (once per transaction) for a standard pile that
   // keeps charging a locked vehicle.
-  void stop_charging(const LockRecord& lock, const std::vector<Sighting>& sightings);
-  Sighting record_sighting(const LockRecord& lock, const NewSighting& sighting);
-  void notify(const LockRecord& lock, const char* kind, const std::string& body);
-  void notify_state(const LockRecord& lock, const std::string& detail);
-  void notify_caught(const LockRecord& lock, const Sighting& sighting);
-  void notify_sighted(const LockRecord& lock, const Sighting& sighting);
-  void notify_operators(const LockRecord& lock, const char* kind, const Sighting& sighting);
+  void stop_charging(WriteBatch& batch, const LockRecord& lock,
+                     const std::vector<Sighting>& sightings);
+  Sighting record_sighting(WriteBatch& batch, const LockRecord& lock, const NewSighting& sighting);
+  void notify(WriteBatch& batch, const LockRecord& lock, const char* kind, const std::string& body);
+  void notify_state(WriteBatch& batch, const LockRecord& lock, const std::string& detail);
+  void notify_caught(WriteBatch& batch, const LockRecord& lock, const Sighting& sighting);
+  void notify_sighted(WriteBatch& batch, const LockRecord& lock, const Sighting& sighting);
+  void notify_operators(WriteBatch& batch, const LockRecord& lock, const char* kind,
+                        const Sighting& sighting);
   // SendLocalList (the vehicle's cards Blocked, or removed when the lock
   // ends) and ClearCache for a standard pile. Never throws.
-  void update_local_authorization(const LockRecord& lock, const std::string& charge_point_id,
-                                  bool block);
+  void update_local_authorization(WriteBatch& batch, const LockRecord& lock,
+                                  const std::string& charge_point_id, bool block);
   // LockVehicle for one pile: hashed identifiers for a pile that declared
   // hashed matching, clear ones otherwise.
   std::string lock_vehicle_payload(const LockRecord& lock, const Vehicle& vehicle,
                                    bool hashed) const;
   // The lock owner's registration of the vehicle (its identifiers).
-  std::optional<Vehicle> vehicle_of(const LockRecord& lock);
+  std::optional<Vehicle> vehicle_of(WriteBatch& batch, const LockRecord& lock);
   // Arms the pile for every active lock in scope that it lacks (or whose
   // LockVehicle lapsed).
-  void resync(const std::string& charge_point_id, bool at_boot);
+  void resync(WriteBatch& batch, const std::string& charge_point_id, bool at_boot);
   DataTransferResult vehicle_locked(const std::string& charge_point_id, const std::string& data);
 
   // The lock owner's registration of the vehicle, read on first use: most
@@ -284,16 +288,33 @@ class LockService final : public VendorExtension,
   // lock_rules.h): new states, re-sent LockVehicle / UnlockVehicle,
   // back-offs. Each change applies only to a row still as read, so two
   // nodes (or a sweep and an answer) never act twice on one outcome.
-  void settle(const LockRecord& lock, const std::vector<LockPile>& piles, LazyVehicle& vehicle);
+  void settle(WriteBatch& batch, const LockRecord& lock, const std::vector<LockPile>& piles,
+              LazyVehicle& vehicle);
   // LockVehicle again to piles whose delivery lapsed or failed.
-  void rearm(const LockRecord& lock, const std::vector<LockPile>& piles, LazyVehicle& vehicle);
+  void rearm(WriteBatch& batch, const LockRecord& lock, const std::vector<LockPile>& piles,
+             LazyVehicle& vehicle);
   // UnlockVehicle to piles (again, or for the first time at the release).
-  void send_unlock(const LockRecord& lock, const std::vector<LockPile>& piles);
+  void send_unlock(WriteBatch& batch, const LockRecord& lock, const std::vector<LockPile>& piles);
   // Ends an engaged lock whose UnlockConnector was answered (or records why not).
-  void reconcile_release(const LockRecord& lock);
+  void reconcile_release(WriteBatch& batch, const LockRecord& lock);
   // Whether `value` (an "idTag", "evccId" or "vin") names the lock's vehicle.
   bool identifies_vehicle(const LockRecord& lock, const std::string& kind,
                           const std::string& value);
+
+  // The lock store to use in `batch` (its own transaction's when grouped).
+  LockStore& locks(WriteBatch& batch) const { return batch.store(&Stores::locks, locks_); }
+  // Runs work(WriteBatch&) in `batch` when that is grouped (a worker's group
+  // commit: the lock's writes share it), else in a batch of its own (one
+  // commit for a fan-out), written alone when that batch does not commit.
+  template <typename Work>
+  void within(WriteBatch& batch, const Work& work) {
+    if (batch.grouped()) {
+      work(batch);
+      return;
+    }
+    const auto own = batches_ != nullptr ? batches_->make_batch() : nullptr;
+    run_grouped(own.get(), work);
+  }
 
   LockStore& locks_;
   VehicleStore& vehicles_;
@@ -302,7 +323,7 @@ class LockService final : public VendorExtension,
   CommandService& commands_;
   NotificationService& notifications_;
   // Fan-outs (LockVehicle / UnlockVehicle to every pile) write in one commit.
-  GroupCommit* group_commit_;
+  Stores* batches_;  // makes the batches of run_grouped()
   LockLimits limits_;
   const TimeSource& time_;  // lifetimes, expiry warnings, engagement times
 

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "core/work_queue.h"
+#include "core/stores/stores.h"
 
 namespace chargelock::core {
 
@@ -23,7 +23,13 @@ NotificationService::NotificationService(NotificationStore& store) : store_(stor
 
 Notification NotificationService::notify(std::int64_t owner_id, const std::string& kind,
                                          const std::string& body_json) {
-  Notification stored = store_.add(owner_id, kind, body_json);
+  WriteBatch alone = WriteBatch::alone();
+  return notify(alone, owner_id, kind, body_json);
+}
+
+Notification NotificationService::notify(WriteBatch& batch, std::int64_t owner_id,
+                                         const std::string& kind, const std::string& body_json) {
+  Notification stored = batch.store(&Stores::notifications, store_).add(owner_id, kind, body_json);
   std::vector<std::shared_ptr<Subscription::Entry>> targets;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -31,10 +37,10 @@ Notification NotificationService::notify(std::int64_t owner_id, const std::strin
       if (entry->owner_id == owner_id) targets.push_back(entry);
   }
   if (targets.empty()) return stored;
-  // Live streams hear of it once it is committed (inside a worker's group
-  // commit, that is after the group's commit; a group that fails runs again
-  // and stores, and tells, once).
-  WorkQueue::after_commit([targets = std::move(targets), stored] {
+  // Live streams hear of it once it is committed (in a grouped batch, that
+  // is after the batch's commit; a batch that fails runs again and stores,
+  // and tells, once).
+  batch.after_commit([targets = std::move(targets), stored] {
     for (const auto& entry : targets) {
       std::lock_guard<std::mutex> lock(entry->mutex);
       if (!entry->active) continue;

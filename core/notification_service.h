@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/stores/notification_store.h"
+#include "core/write_batch.h"
 
 namespace chargelock::core {
 
@@ -53,8 +54,12 @@ class NotificationService {
 
   explicit NotificationService(NotificationStore& store);
 
-  // Stores the notification and hands it to the owner's subscribers.
+  // Stores the notification through `batch` (sharing its commit when
+  // grouped; without one, in a commit of its own) and hands it to the
+  // owner's subscribers once it is committed (batch.after_commit()).
   // Throws RowNotFoundError for an unknown owner.
+  Notification notify(WriteBatch& batch, std::int64_t owner_id, const std::string& kind,
+                      const std::string& body_json);
   Notification notify(std::int64_t owner_id, const std::string& kind, const std::string& body_json);
   // Oldest first: the owner's notifications after the cursor (an id; 0 from
   // the start), at most `limit` (clamped to 1..1000).

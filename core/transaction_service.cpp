@@ -41,7 +41,7 @@ std::optional<IdTagInfo> TransactionService::stop(const std::string& charge_poin
     transactions_.stop(stop);
   }
   // transactionData is kept even for a transaction we do not know.
-  store_meter_values(charge_point_id, ours ? transaction->connector_id : 0,
+  store_meter_values(meters_, charge_point_id, ours ? transaction->connector_id : 0,
                      ours ? std::optional<int>(request.transaction_id) : std::nullopt,
                      request.transaction_data);
   if (!request.id_tag) return std::nullopt;
@@ -54,18 +54,27 @@ std::optional<IdTagInfo> TransactionService::stop(const std::string& charge_poin
 
 void TransactionService::meter_values(const std::string& charge_point_id,
                                       const MeterValuesRequest& request) {
+  WriteBatch alone = WriteBatch::alone();
+  meter_values(alone, charge_point_id, request);
+}
+
+void TransactionService::meter_values(WriteBatch& batch, const std::string& charge_point_id,
+                                      const MeterValuesRequest& request) {
   // A pile may only add values to its own transactions; values naming
   // another pile's (or an unknown) transaction are kept without the id.
   std::optional<int> transaction_id;
   if (request.transaction_id) {
-    const auto transaction = transactions_.find(*request.transaction_id);
+    const auto transaction =
+        batch.store(&Stores::transactions, transactions_).find(*request.transaction_id);
     if (transaction && transaction->charge_point_id == charge_point_id)
       transaction_id = request.transaction_id;
   }
-  store_meter_values(charge_point_id, request.connector_id, transaction_id, request.meter_values);
+  store_meter_values(batch.store(&Stores::meter_values, meters_), charge_point_id,
+                     request.connector_id, transaction_id, request.meter_values);
 }
 
-void TransactionService::store_meter_values(const std::string& charge_point_id, int connector_id,
+void TransactionService::store_meter_values(MeterValueStore& meters,
+                                            const std::string& charge_point_id, int connector_id,
                                             std::optional<int> transaction_id,
                                             const std::vector<MeterValue>& values) {
   std::vector<MeterValueRecord> rows;
@@ -86,7 +95,7 @@ void TransactionService::store_meter_values(const std::string& charge_point_id, 
       rows.push_back(std::move(row));
     }
   }
-  meters_.append(rows);
+  meters.append(rows);
 }
 
 std::optional<TransactionRecord> TransactionService::find(int transaction_id) {

@@ -11,6 +11,7 @@
 #include "core/stores/meter_value_store.h"
 #include "core/stores/transaction_store.h"
 #include "core/timestamp.h"
+#include "core/write_batch.h"
 
 namespace chargelock::core {
 
@@ -78,7 +79,10 @@ class TransactionService {
   std::optional<IdTagInfo> stop(const std::string& charge_point_id,
                                 const StopTransactionRequest& request);
 
-  // Stores every sampled value of the request.
+  // Stores every sampled value of the request, through `batch` (sharing its
+  // commit when grouped); without one, in a commit of its own.
+  void meter_values(WriteBatch& batch, const std::string& charge_point_id,
+                    const MeterValuesRequest& request);
   void meter_values(const std::string& charge_point_id, const MeterValuesRequest& request);
 
   std::optional<TransactionRecord> find(int transaction_id);
@@ -87,8 +91,9 @@ class TransactionService {
   std::vector<MeterValueRecord> meter_values_of(int transaction_id);
 
  private:
-  void store_meter_values(const std::string& charge_point_id, int connector_id,
-                          std::optional<int> transaction_id, const std::vector<MeterValue>& values);
+  static void store_meter_values(MeterValueStore& meters, const std::string& charge_point_id,
+                                 int connector_id, std::optional<int> transaction_id,
+                                 const std::vector<MeterValue>& values);
 
   TransactionStore& transactions_;
   MeterValueStore& meters_;

@@ -14,8 +14,6 @@ namespace chargelock::core {
 namespace {
 
 thread_local int tls_worker_index = -1;
-// The batch of the task the worker runs (for WorkQueue::after_commit()).
-thread_local WriteBatch* tls_batch = nullptr;
 
 // A task that throws must not take the process down with it (an escaping
 // exception would call std::terminate); callers report their own errors,
@@ -36,8 +34,9 @@ void run_guarded(std::size_t index, const F& f) {
 }  // namespace
 
 WorkQueue::WorkQueue(std::size_t threads, std::function<void(std::size_t)> on_thread_start,
-                     GroupCommit* group_commit)
-    : on_thread_start_(std::move(on_thread_start)), group_commit_(group_commit) {
+                     GroupCommitFactory make_group_commit)
+    : on_thread_start_(std::move(on_thread_start)),
+      make_group_commit_(std::move(make_group_commit)) {
   if (threads == 0) threads = 1;
   for (std::size_t i = 0; i < threads; ++i) workers_.push_back(std::make_unique<Worker>());
   for (std::size_t i = 0; i < threads; ++i)
@@ -75,17 +74,8 @@ void WorkQueue::stop() {
 
 int WorkQueue::current_worker() { return tls_worker_index; }
 
-void WorkQueue::after_commit(std::function<void()> callback) {
-  if (tls_batch != nullptr)
-    tls_batch->after_commit(std::move(callback));
-  else
-    callback();
-}
-
 void WorkQueue::run_in(std::size_t index, WriteBatch& batch, const BatchTask& task) {
-  tls_batch = &batch;
   run_guarded(index, [&] { task(batch); });
-  tls_batch = nullptr;
 }
 
 void WorkQueue::run_alone(std::size_t index, const BatchTask& task) {
@@ -96,6 +86,9 @@ void WorkQueue::run_alone(std::size_t index, const BatchTask& task) {
 void WorkQueue::run(std::size_t index) {
   tls_worker_index = static_cast<int>(index);
   if (on_thread_start_) on_thread_start_(index);
+  // This worker's group commit, reused group after group (a database's
+  // batch keeps its stores: nothing to allocate per group).
+  const std::unique_ptr<GroupCommit> group = make_group_commit_ ? make_group_commit_() : nullptr;
   Worker& worker = *workers_[index];
   std::vector<Entry> turn;
   for (;;) {
@@ -113,10 +106,10 @@ void WorkQueue::run(std::size_t index) {
     std::size_t i = 0;
     while (i < turn.size()) {
       std::size_t end = i + 1;
-      if (group_commit_ != nullptr && turn[i].commit == Commit::Shared)
+      if (group != nullptr && turn[i].commit == Commit::Shared)
         while (end < turn.size() && turn[end].commit == Commit::Shared) ++end;
       if (end - i > 1)
-        run_group(index, turn, i, end);
+        run_group(index, *group, turn, i, end);
       else
         run_alone(index, turn[i].task);
       i = end;
@@ -124,12 +117,12 @@ void WorkQueue::run(std::size_t index) {
   }
 }
 
-void WorkQueue::run_group(std::size_t index, std::vector<Entry>& turn, std::size_t begin,
-                          std::size_t end) {
+void WorkQueue::run_group(std::size_t index, GroupCommit& group, std::vector<Entry>& turn,
+                          std::size_t begin, std::size_t end) {
   bool committed = false;
   const auto started = std::chrono::steady_clock::now();
   try {
-    WriteBatch batch(group_commit_);
+    WriteBatch batch(&group);
     for (std::size_t i = begin; i < end; ++i) run_in(index, batch, turn[i].task);
     committed = batch.commit(
         [index](const std::function<void()>& callback) { run_guarded(index, callback); });

@@ -5,7 +5,8 @@
 // Group commit: a task submitted with Commit::Shared may share one database
 // commit with the other Shared tasks its worker finds queued at the same
 // time (up to kMaxGroup): the worker opens one WriteBatch for them and hands
-// it to each (see core/write_batch.h). Such a task reports its outcome only
+// it to each (see core/write_batch.h); the task's writes share the commit
+// when they go through that batch. Such a task reports its outcome only
 // through its batch's after_commit(), which runs the callback once the
 // group's writes are durable. When the group cannot commit, every task of it
 // runs again on its own, with a batch of its own (so a Shared task must be
@@ -40,11 +41,15 @@ class WorkQueue {
   enum class Commit { Own, Shared };
   static constexpr std::size_t kMaxGroup = 128;
 
+  // Makes a worker's GroupCommit (e.g. Stores::make_batch()); each worker
+  // makes one when it starts and uses it for every group it runs.
+  using GroupCommitFactory = std::function<std::unique_ptr<GroupCommit>()>;
+
   // `on_thread_start(i)` runs first on worker i, e.g. to open that worker's
-  // database connection. Without `group_commit` every task runs alone.
+  // database connection. Without `make_group_commit` every task runs alone.
   explicit WorkQueue(std::size_t threads,
                      std::function<void(std::size_t)> on_thread_start = nullptr,
-                     GroupCommit* group_commit = nullptr);
+                     GroupCommitFactory make_group_commit = nullptr);
   ~WorkQueue();
   WorkQueue(const WorkQueue&) = delete;
   WorkQueue& operator=(const WorkQueue&) = delete;
@@ -59,11 +64,6 @@ class WorkQueue {
 
   // Index of the worker thread running the caller, or -1 off the pool.
   static int current_worker();
-  // For code a task calls that is not handed the task's batch (services
-  // reached through other services, e.g. NotificationService::notify()):
-  // after_commit() on the batch the calling task runs in; at once off the
-  // pool or outside a task.
-  static void after_commit(std::function<void()> callback);
 
  private:
   struct Entry {
@@ -78,13 +78,14 @@ class WorkQueue {
     std::thread thread;
   };
   void run(std::size_t index);
-  // Runs `task` guarded, handing it `batch` (also for after_commit()).
+  // Runs `task` guarded, handing it `batch`.
   static void run_in(std::size_t index, WriteBatch& batch, const BatchTask& task);
   static void run_alone(std::size_t index, const BatchTask& task);
-  void run_group(std::size_t index, std::vector<Entry>& turn, std::size_t begin, std::size_t end);
+  static void run_group(std::size_t index, GroupCommit& group, std::vector<Entry>& turn,
+                        std::size_t begin, std::size_t end);
 
   std::function<void(std::size_t)> on_thread_start_;
-  GroupCommit* group_commit_;
+  GroupCommitFactory make_group_commit_;
   std::vector<std::unique_ptr<Worker>> workers_;
 };
 

@@ -4,8 +4,11 @@
 
 namespace chargelock::core {
 
-WriteBatch::WriteBatch(GroupCommit* group) : group_(group), open_(group != nullptr) {
-  if (group_ != nullptr) group_->begin();
+WriteBatch::WriteBatch(GroupCommit* group)
+    : group_(group), stores_(group != nullptr ? group->stores() : nullptr), open_(false) {
+  if (group_ == nullptr) return;
+  group_->begin();
+  open_ = true;
 }
 
 WriteBatch::~WriteBatch() {

@@ -1,15 +1,19 @@
 // A write batch: several units of work that share one database commit, as an
 // object the work is given (as LevelDB's WriteBatch / BuildBatchGroup). The
 // WorkQueue opens one for the Shared tasks a worker finds queued together
-// and passes it to each of them, so a reader sees which writes share a
-// commit: those of the tasks handed the same WriteBatch. What a task may do
-// only once its writes are durable (answer the pile, tell a live stream) it
-// gives to after_commit().
+// and passes it to each of them; run_grouped() below opens one for a single
+// piece of work (the lock's fan-out to thousands of piles).
+//
+// Which writes share the commit is explicit at each call site: a write
+// shares it when it goes through a store reached FROM the batch
+// (batch.store(&Stores::connectors, connectors_), or a service method given
+// the batch), and no other does; nothing joins the transaction silently.
+// What a task may do only once its writes are durable (answer the pile,
+// tell a live stream) it gives to after_commit().
 //
 // A batch over a GroupCommit holds its transaction from construction to
-// commit()/abort(): the store calls made meanwhile on the constructing
-// thread write into it (core::Stores::begin_batch()). A batch without
-// one (WriteBatch::alone()) has no shared transaction: each write commits on
+// commit()/abort(). A batch without one (WriteBatch::alone()) has no shared
+// transaction: its store() is the caller's own store, each write commits on
 // its own and after_commit() runs its callback at once.
 //
 // Thread contract: a batch belongs to the thread that made it.
@@ -19,6 +23,7 @@
 #include <vector>
 
 #include "core/group_commit.h"
+#include "core/stores/stores.h"
 
 namespace chargelock::core {
 
@@ -33,6 +38,19 @@ class WriteBatch {
 
   // Writes commit one by one; callbacks run at once.
   static WriteBatch alone() { return WriteBatch(nullptr); }
+
+  // True when the batch's writes share one transaction (over a GroupCommit).
+  bool grouped() const { return group_ != nullptr; }
+
+  // The store to write through in this batch: `which` of the batch's
+  // transaction when the group has stores, else `own` (the caller's plain
+  // store, whose every call commits on its own). A plain pointer test and
+  // one accessor call: no allocation.
+  // REQUIRES: before commit()/abort() when grouped.
+  template <typename Store>
+  Store& store(Store& (Stores::*which)(), Store& own) const {
+    return stores_ != nullptr ? (stores_->*which)() : own;
+  }
 
   // Runs `callback` once the batch's writes are durable: at once without a
   // group, after commit() with one; dropped when the batch does not commit
@@ -50,8 +68,25 @@ class WriteBatch {
 
  private:
   GroupCommit* group_;
+  Stores* stores_;  // the group's stores (null: alone, or a group over no database)
   bool open_;
   std::vector<std::function<void()>> callbacks_;
 };
+
+// Runs `work(WriteBatch&)` in one batch over `group` (one commit) when
+// `group` is set; when it does not commit, runs `work` again with a batch
+// alone, each write committing by itself. `work` must have no effect outside
+// the database before after_commit(), and must not throw for anything but a
+// failed write (the batch is then rolled back and the exception passed on).
+template <typename Work>
+void run_grouped(GroupCommit* group, const Work& work) {
+  if (group != nullptr) {
+    WriteBatch batch(group);
+    work(batch);
+    if (batch.commit()) return;
+  }
+  WriteBatch alone = WriteBatch::alone();
+  work(alone);
+}
 
 }  // namespace chargelock::core

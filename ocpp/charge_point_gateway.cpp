@@ -244,10 +244,10 @@ void ChargePointGateway::report(const std::string& charge_point_id, bool connect
        accepted_before = std::move(accepted_before)](core::WriteBatch& batch) {
         try {
           if (!connected) {
-            service.disconnected(charge_point_id);
+            service.disconnected(batch, charge_point_id);
             return;
           }
-          if (!service.connected(charge_point_id) || !accepted_before) return;
+          if (!service.connected(batch, charge_point_id) || !accepted_before) return;
           // Accepted before: its queued commands go now, not after its next
           // CALL (minutes away for a pile that reconnected without a reboot).
           // After the commit, so that commands the connect queued (the lock

@@ -276,14 +276,14 @@ void CommandDispatcher::run_batch(std::vector<core::CommandOutcome> outcomes,
                                   bool claim, core::WriteBatch& batch) {
   Claimed claimed;
   try {
-    if (!outcomes.empty()) commands_.record_outcomes(outcomes);
+    if (!outcomes.empty()) commands_.record_outcomes(batch, outcomes);
   } catch (const std::exception& error) {
     log_failure(fmt::format("recording {} command outcome(s)", outcomes.size()), piles.front(),
                 error);
   }
   try {
-    if (!resets.empty()) commands_.time_out_unanswered(resets);
-    if (claim) claimed = commands_.claim_next_many(piles);
+    if (!resets.empty()) commands_.time_out_unanswered(batch, resets);
+    if (claim) claimed = commands_.claim_next_many(batch, piles);
   } catch (const std::exception& error) {
     // Nothing claimed: the once-a-second scan asks again for piles with
     // queued commands.

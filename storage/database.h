@@ -58,10 +58,8 @@ class Database final : public core::Stores {
   // thread ends).
   void release_thread_connection() override;
 
-  // See core::Stores.
-  void begin_batch() override;
-  bool commit_batch() override;
-  void abort_batch() override;
+  // A write batch whose stores write into one transaction (core::BatchStores).
+  std::unique_ptr<core::BatchStores> make_batch() override;
 
   const DatabaseStats& stats() const;
 

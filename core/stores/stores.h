@@ -1,14 +1,31 @@
-// Every store of the domain, and the transaction scope they share (group
-// commit). The one port through which core reaches its persistence;
-// storage/ implements it (storage::Database, PostgreSQL), the app wires it.
+// Every store of the domain, and the write batches that group their writes
+// into one commit (group commit). The one port through which core reaches
+// its persistence; storage/ implements it (storage::Database, PostgreSQL),
+// the app wires it.
 //
-// Threading contract (of every implementation): every method and every
-// store is safe to call from any number of threads at once. Calls block on
-// the database, so they belong on worker threads (never on a websocket
-// loop).
+// Two ways to write, chosen at the call site:
+// - through a plain Stores (the database's own): every store call runs in a
+//   transaction of its own and is durable when it returns;
+// - through a BatchStores (make_batch(), reached in core as
+//   WriteBatch::stores()): every store call reached FROM the batch writes
+//   into the batch's one transaction, durable only once commit() returns
+//   true. Nothing else joins it: a call through the plain Stores on the same
+//   thread meanwhile commits on its own.
+//
+// Threading contract (of every implementation): every method of a plain
+// Stores and its stores is safe to call from any number of threads at once.
+// A BatchStores and the stores reached from it belong to one thread at a
+// time (the one that calls begin()). Calls block on the database, so they
+// belong on worker threads (never on a websocket loop).
 #pragma once
 
+#include <memory>
+
+#include "core/group_commit.h"
+
 namespace chargelock::core {
+
+class BatchStores;
 
 class ApiTokenStore;
 class ChargePointStore;
@@ -29,25 +46,10 @@ class Stores {
  public:
   virtual ~Stores() = default;
 
-  // Group commit for the calling thread. Between begin_batch() and
-  // commit_batch() every store call made on this thread runs inside one
-  // shared transaction instead of committing on its own, so many small
-  // writes (one per OCPP message) cost one commit. Nothing written in the
-  // batch is durable, nor visible to other connections, before
-  // commit_batch() returns true: report results only after it. A store call
-  // that fails marks the batch failed (the caller still sees its exception)
-  // and every later call in it fails at once; commit_batch() then rolls the
-  // whole batch back and returns false, as it does when the commit itself
-  // fails. The caller re-runs the batch's work one call at a time.
-  // abort_batch() rolls back. One batch per thread at a time: a nested
-  // begin_batch() joins the open one (its commit_batch() only says whether
-  // the batch is still good; the outermost commit decides). Connector
-  // states and meter values are buffered and written as multi-row
-  // statements at the commit, so a later call in the same batch does not
-  // read them back (and their errors show as a failed commit).
-  virtual void begin_batch() = 0;
-  virtual bool commit_batch() = 0;
-  virtual void abort_batch() = 0;
+  // A new write batch on this database (closed: begin() opens it), for the
+  // calling thread. Made once and reused batch after batch (a WorkQueue
+  // worker keeps one). See BatchStores.
+  virtual std::unique_ptr<BatchStores> make_batch() = 0;
 
   // Releases what the calling thread holds (its database connection); call
   // when a worker thread ends.
@@ -73,6 +75,28 @@ class Stores {
   virtual WebhookStore& webhooks() = 0;
   virtual ApiTokenStore& api_tokens() = 0;
   virtual OperatorQueryStore& operator_queries() = 0;
+};
+
+// The stores of one write batch: between begin() and commit()/abort()
+// every call through these stores runs inside the batch's one transaction,
+// so many small writes (one per OCPP message) cost one commit. Nothing
+// written in the batch is durable, nor visible to other connections,
+// before commit() returns true: report results only after it. A store call
+// that fails fails the batch (the caller still sees its exception) and
+// every later call in it fails at once; commit() then rolls the whole batch
+// back and returns false, as it does when the commit itself fails (a
+// connection lost during the COMMIT is settled by asking the database
+// whether the transaction committed). The caller re-runs the batch's work
+// one call at a time through the plain stores. abort() rolls back. Batches
+// do not nest: begin() on an open batch throws std::logic_error, and so
+// does a store call of a closed one. Connector states and meter values are
+// buffered and written as multi-row statements at the commit, so a later
+// call in the same batch does not read them back (and their errors show as
+// a failed commit). make_batch(), accepts_writes() and
+// release_thread_connection() are the database's, as on the plain Stores.
+class BatchStores : public Stores, public GroupCommit {
+ public:
+  Stores* stores() override { return this; }
 };
 
 }  // namespace chargelock::core

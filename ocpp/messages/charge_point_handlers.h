@@ -17,38 +17,35 @@ namespace chargelock::ocpp::messages {
 // Core profile ---------------------------------------------------------------
 
 // {status: Accepted|Pending|Rejected, currentTime, interval}
-class BootNotificationHandler final : public ActionHandler {
+class BootNotificationHandler final : public SharedActionHandler {
  public:
   explicit BootNotificationHandler(core::ChargePointService& service) : service_(service) {}
-  void handle(const CallContext& context, const rapidjson::Value& request,
-              rapidjson::Document& response) override;
+  void handle_in(core::WriteBatch& batch, const CallContext& context,
+                 const rapidjson::Value& request, rapidjson::Document& response) override;
   // Writes the boot and arms active locks at the pile (database only); a
   // boot storm of thousands of piles then costs a few commits, not one each.
-  bool shares_commit() const override { return true; }
 
  private:
   core::ChargePointService& service_;
 };
 
 // {currentTime}
-class HeartbeatHandler final : public ActionHandler {
+class HeartbeatHandler final : public SharedActionHandler {
  public:
   explicit HeartbeatHandler(core::ChargePointService& service) : service_(service) {}
-  void handle(const CallContext& context, const rapidjson::Value& request,
-              rapidjson::Document& response) override;
-  bool shares_commit() const override { return true; }
+  void handle_in(core::WriteBatch& batch, const CallContext& context,
+                 const rapidjson::Value& request, rapidjson::Document& response) override;
 
  private:
   core::ChargePointService& service_;
 };
 
 // {}
-class StatusNotificationHandler final : public ActionHandler {
+class StatusNotificationHandler final : public SharedActionHandler {
  public:
   explicit StatusNotificationHandler(core::ChargePointService& service) : service_(service) {}
-  void handle(const CallContext& context, const rapidjson::Value& request,
-              rapidjson::Document& response) override;
-  bool shares_commit() const override { return true; }
+  void handle_in(core::WriteBatch& batch, const CallContext& context,
+                 const rapidjson::Value& request, rapidjson::Document& response) override;
 
  private:
   core::ChargePointService& service_;
@@ -88,12 +85,11 @@ class StopTransactionHandler final : public ActionHandler {
 };
 
 // {}
-class MeterValuesHandler final : public ActionHandler {
+class MeterValuesHandler final : public SharedActionHandler {
  public:
   explicit MeterValuesHandler(core::TransactionService& service) : service_(service) {}
-  void handle(const CallContext& context, const rapidjson::Value& request,
-              rapidjson::Document& response) override;
-  bool shares_commit() const override { return true; }
+  void handle_in(core::WriteBatch& batch, const CallContext& context,
+                 const rapidjson::Value& request, rapidjson::Document& response) override;
 
  private:
   core::TransactionService& service_;

@@ -41,8 +41,9 @@ std::vector<core::MeterValue> read_meter_values(const rapidjson::Value& request,
 
 }  // namespace
 
-void BootNotificationHandler::handle(const CallContext& context, const rapidjson::Value& request,
-                                     rapidjson::Document& response) {
+void BootNotificationHandler::handle_in(core::WriteBatch& batch, const CallContext& context,
+                                        const rapidjson::Value& request,
+                                        rapidjson::Document& response) {
   core::BootInfo boot;
   boot.vendor = required_string(request, "chargePointVendor");
   boot.model = required_string(request, "chargePointModel");
@@ -53,22 +54,24 @@ void BootNotificationHandler::handle(const CallContext& context, const rapidjson
   boot.imsi = optional_string(request, "imsi");
   boot.meter_type = optional_string(request, "meterType");
   boot.meter_serial = optional_string(request, "meterSerialNumber");
-  const core::BootResult result = service_.boot(context.charge_point_id, boot);
+  const core::BootResult result = service_.boot(batch, context.charge_point_id, boot);
   begin_object(response);
   add_string(response, response, "status", core::to_string(result.status));
   add_string(response, response, "currentTime", core::format_rfc3339(result.current_time));
   add_int(response, response, "interval", result.interval_s);
 }
 
-void HeartbeatHandler::handle(const CallContext& context, const rapidjson::Value&,
-                              rapidjson::Document& response) {
+void HeartbeatHandler::handle_in(core::WriteBatch& /*batch: writes nothing*/,
+                                 const CallContext& context, const rapidjson::Value&,
+                                 rapidjson::Document& response) {
   const core::Timestamp now = service_.heartbeat(context.charge_point_id);
   begin_object(response);
   add_string(response, response, "currentTime", core::format_rfc3339(now));
 }
 
-void StatusNotificationHandler::handle(const CallContext& context, const rapidjson::Value& request,
-                                       rapidjson::Document& response) {
+void StatusNotificationHandler::handle_in(core::WriteBatch& batch, const CallContext& context,
+                                          const rapidjson::Value& request,
+                                          rapidjson::Document& response) {
   core::ConnectorStatus status;
   status.charge_point_id = context.charge_point_id;
   status.connector_id = required_int(request, "connectorId");
@@ -78,7 +81,7 @@ void StatusNotificationHandler::handle(const CallContext& context, const rapidjs
   status.vendor_id = optional_string(request, "vendorId");
   status.vendor_error_code = optional_string(request, "vendorErrorCode");
   if (request.HasMember("timestamp")) status.timestamp = required_time(request, "timestamp");
-  service_.status_notification(status);
+  service_.status_notification(batch, status);
   begin_object(response);
 }
 
@@ -119,13 +122,13 @@ void StopTransactionHandler::handle(const CallContext& context, const rapidjson:
   if (info) add_id_tag_info(response, response, *info);
 }
 
-void MeterValuesHandler::handle(const CallContext& context, const rapidjson::Value& request,
-                                rapidjson::Document& response) {
+void MeterValuesHandler::handle_in(core::WriteBatch& batch, const CallContext& context,
+                                   const rapidjson::Value& request, rapidjson::Document& response) {
   core::MeterValuesRequest values;
   values.connector_id = required_int(request, "connectorId");
   values.transaction_id = optional_int(request, "transactionId");
   values.meter_values = read_meter_values(request, "meterValue");
-  service_.meter_values(context.charge_point_id, values);
+  service_.meter_values(batch, context.charge_point_id, values);
   begin_object(response);
 }
 

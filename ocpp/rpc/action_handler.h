@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "core/write_batch.h"
 #include "ocpp/rpc/frame.h"
 
 namespace chargelock::ocpp {
@@ -40,12 +41,35 @@ class ActionHandler {
   virtual void handle(const CallContext& context, const rapidjson::Value& request,
                       rapidjson::Document& response) = 0;
 
-  // True when handle() only writes the database and has no other effect
-  // before its answer goes out, so it may share one commit with other
-  // piles' calls (core::WorkQueue::Commit::Shared) and be run again when
-  // that commit fails. Hot messages whose effects are all in the database
-  // (BootNotification, Heartbeat, StatusNotification, MeterValues) say yes.
+  // handle() with the batch the call's worker runs it in. A handler that
+  // shares_commit() writes through `batch` (SharedActionHandler below); the
+  // others ignore it (their writes commit on their own).
+  virtual void handle_in(core::WriteBatch& /*batch*/, const CallContext& context,
+                         const rapidjson::Value& request, rapidjson::Document& response) {
+    handle(context, request, response);
+  }
+
+  // True when handle_in() only writes the database, through its batch, and
+  // has no other effect before its answer goes out, so it may share one
+  // commit with other piles' calls (core::WorkQueue::Commit::Shared) and be
+  // run again when that commit fails. Hot messages whose effects are all in
+  // the database (BootNotification, Heartbeat, StatusNotification,
+  // MeterValues) say yes.
   virtual bool shares_commit() const { return false; }
+};
+
+// A handler whose writes share the commit of the batch it is handed.
+class SharedActionHandler : public ActionHandler {
+ public:
+  void handle_in(core::WriteBatch& batch, const CallContext& context,
+                 const rapidjson::Value& request, rapidjson::Document& response) override = 0;
+  // Alone: the writes commit on their own.
+  void handle(const CallContext& context, const rapidjson::Value& request,
+              rapidjson::Document& response) final {
+    core::WriteBatch alone = core::WriteBatch::alone();
+    handle_in(alone, context, request, response);
+  }
+  bool shares_commit() const final { return true; }
 };
 
 // Action name -> handler. Filled once at start, then read-only.

@@ -47,9 +47,9 @@ std::string call_error_text(const std::string& message_id, ErrorCode code,
 
 // Runs on a worker. Touches nothing of the session: only the handler and the
 // schema registry, which outlive it, and its own copies of the call's data.
-HandlerReply run_handler(ActionHandler& handler, const SchemaRegistry& schemas,
-                         const CallContext& context, const std::string& action,
-                         const rapidjson::Value& request) {
+HandlerReply run_handler(ActionHandler& handler, core::WriteBatch& batch,
+                         const SchemaRegistry& schemas, const CallContext& context,
+                         const std::string& action, const rapidjson::Value& request) {
   const std::string& id = context.message_id;
   // Answered on every path below, each counted once when `timer` goes.
   struct Timer {
@@ -61,7 +61,7 @@ HandlerReply run_handler(ActionHandler& handler, const SchemaRegistry& schemas,
   } timer{action};
   rapidjson::Document response;
   try {
-    handler.handle(context, request, response);
+    handler.handle_in(batch, context, request, response);
   } catch (const CallFailure& failure) {
     return {call_error_text(id, failure.code(), failure.what()),
             failure.code() != ErrorCode::InternalError};
@@ -277,7 +277,7 @@ void ChargePointSession::on_call(Call& call) {
       [link = link_, weak = weak_from_this(), handler, schemas = &schemas_,
        context = CallContext{charge_point_id_, id}, action = call.action,
        request](core::WriteBatch& batch) {
-        HandlerReply reply = run_handler(*handler, *schemas, context, action, *request);
+        HandlerReply reply = run_handler(*handler, batch, *schemas, context, action, *request);
         // The answer leaves only once what the handler wrote is durable.
         batch.after_commit(
             [link, weak, action, id = context.message_id, reply = std::move(reply)]() mutable {

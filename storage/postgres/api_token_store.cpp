@@ -53,14 +53,14 @@ core::ApiTokenRecord read_token(const pqxx::row& row) {
 
 class PgApiTokenStore final : public core::ApiTokenStore {
  public:
-  explicit PgApiTokenStore(Database::Impl& db) : db_(db) {}
+  explicit PgApiTokenStore(Scope db) : db_(db) {}
 
   std::int64_t create(const core::NewApiToken& token) override {
-    return db_.transact([&](pqxx::work& txn) { return insert(txn, token); });
+    return db_.transact([&](pqxx::dbtransaction& txn) { return insert(txn, token); });
   }
 
   bool create_if_missing(const core::NewApiToken& token) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       return txn.exec_params(
                     "INSERT INTO api_tokens (role, name, owner_id, token_hash)"
                     " VALUES ($1, $2, $3, $4) ON CONFLICT (token_hash) DO NOTHING",
@@ -70,7 +70,7 @@ class PgApiTokenStore final : public core::ApiTokenStore {
   }
 
   std::optional<core::ApiTokenRecord> find_valid(const std::string& token_hash) override {
-    return db_.transact([&](pqxx::work& txn) -> std::optional<core::ApiTokenRecord> {
+    return db_.transact([&](pqxx::dbtransaction& txn) -> std::optional<core::ApiTokenRecord> {
       const auto result = txn.exec_params(std::string("SELECT ") + kTokenColumns +
                                               " FROM api_tokens WHERE token_hash = $1"
                                               " AND revoked_at IS NULL",
@@ -81,7 +81,7 @@ class PgApiTokenStore final : public core::ApiTokenStore {
   }
 
   std::optional<core::ApiTokenRecord> find(std::int64_t id) override {
-    return db_.transact([&](pqxx::work& txn) -> std::optional<core::ApiTokenRecord> {
+    return db_.transact([&](pqxx::dbtransaction& txn) -> std::optional<core::ApiTokenRecord> {
       const auto result = txn.exec_params(
           std::string("SELECT ") + kTokenColumns + " FROM api_tokens WHERE id = $1", id);
       if (result.empty()) return std::nullopt;
@@ -90,7 +90,7 @@ class PgApiTokenStore final : public core::ApiTokenStore {
   }
 
   std::vector<core::ApiTokenRecord> list() override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       std::vector<core::ApiTokenRecord> out;
       for (const auto& row :
            txn.exec(std::string("SELECT ") + kTokenColumns + " FROM api_tokens ORDER BY id"))
@@ -100,7 +100,7 @@ class PgApiTokenStore final : public core::ApiTokenStore {
   }
 
   bool revoke(std::int64_t id) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       return txn.exec_params(
                     "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, now())"
                     " WHERE id = $1",
@@ -111,7 +111,7 @@ class PgApiTokenStore final : public core::ApiTokenStore {
 
   std::pair<core::OwnerRecord, std::int64_t> create_owner(const std::string& name,
                                                           const core::NewApiToken& token) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       const auto row = txn.exec_params1(
           "INSERT INTO owners (name) VALUES ($1) RETURNING id, name, ts_to_micros(created_at)",
           name);
@@ -128,7 +128,7 @@ class PgApiTokenStore final : public core::ApiTokenStore {
   }
 
  private:
-  static std::int64_t insert(pqxx::work& txn, const core::NewApiToken& token) {
+  static std::int64_t insert(pqxx::dbtransaction& txn, const core::NewApiToken& token) {
     return txn
         .exec_params1(
             "INSERT INTO api_tokens (role, name, owner_id, token_hash, vins)"
@@ -138,12 +138,12 @@ class PgApiTokenStore final : public core::ApiTokenStore {
         .as<std::int64_t>();
   }
 
-  Database::Impl& db_;
+  Scope db_;
 };
 
 }  // namespace
 
-std::unique_ptr<core::ApiTokenStore> make_api_token_store(Database::Impl& db) {
+std::unique_ptr<core::ApiTokenStore> make_api_token_store(Scope db) {
   return std::make_unique<PgApiTokenStore>(db);
 }
 

@@ -51,10 +51,10 @@ core::ChargePointRecord read_record(const pqxx::row& row) {
 
 class PgChargePointStore final : public core::ChargePointStore {
  public:
-  explicit PgChargePointStore(Database::Impl& db) : db_(db) {}
+  explicit PgChargePointStore(Scope db) : db_(db) {}
 
   bool create(const core::NewChargePoint& cp) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       std::optional<double> lat, lon;
       if (cp.location) lat = cp.location->latitude, lon = cp.location->longitude;
       const auto result = txn.exec_params(
@@ -67,7 +67,7 @@ class PgChargePointStore final : public core::ChargePointStore {
   }
 
   bool update(const std::string& id, const core::ChargePointChange& change) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       std::optional<double> lat, lon;
       if (change.location) lat = change.location->latitude, lon = change.location->longitude;
       std::optional<std::string> status;
@@ -89,13 +89,13 @@ class PgChargePointStore final : public core::ChargePointStore {
   }
 
   bool remove(const std::string& id) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       return txn.exec_params("DELETE FROM charge_points WHERE id = $1", id).affected_rows() == 1;
     });
   }
 
   std::optional<core::ChargePointRecord> find(const std::string& id) override {
-    return db_.transact([&](pqxx::work& txn) -> std::optional<core::ChargePointRecord> {
+    return db_.transact([&](pqxx::dbtransaction& txn) -> std::optional<core::ChargePointRecord> {
       const auto result = txn.exec_params(std::string(kSelect) + " WHERE id = $1", id);
       if (result.empty()) return std::nullopt;
       return read_record(result[0]);
@@ -103,7 +103,7 @@ class PgChargePointStore final : public core::ChargePointStore {
   }
 
   std::vector<core::ChargePointRecord> list() override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       std::vector<core::ChargePointRecord> records;
       for (const auto& row : txn.exec(std::string(kSelect) + " ORDER BY id"))
         records.push_back(read_record(row));
@@ -112,7 +112,7 @@ class PgChargePointStore final : public core::ChargePointStore {
   }
 
   std::vector<core::ChargePointRecord> list_page(const std::string& after, int limit) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       std::vector<core::ChargePointRecord> records;
       for (const auto& row : txn.exec_params(
                std::string(kSelect) + " WHERE id > $1 ORDER BY id LIMIT $2", after, limit))
@@ -122,7 +122,7 @@ class PgChargePointStore final : public core::ChargePointStore {
   }
 
   std::vector<core::ChargePointAccess> list_access() override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       std::vector<core::ChargePointAccess> records;
       for (const auto& row : txn.exec("SELECT id, security_profile, password_hash,"
                                       " registration_status FROM charge_points ORDER BY id")) {
@@ -138,7 +138,7 @@ class PgChargePointStore final : public core::ChargePointStore {
   }
 
   bool record_boot(const std::string& id, const core::BootInfo& boot, core::Timestamp at) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       const auto result = txn.exec_params(
           "UPDATE charge_points SET vendor = $2, model = $3, charge_point_serial = $4,"
           " charge_box_serial = $5, firmware_version = $6, iccid = $7, imsi = $8,"
@@ -159,7 +159,7 @@ class PgChargePointStore final : public core::ChargePointStore {
     // (set_online, record_boot, both writing last_seen themselves) in their
     // own order, and an UPDATE ... FROM locking in join order deadlocked
     // with them. A skipped pile is written by the next flush.
-    db_.transact([&](pqxx::work& txn) {
+    db_.transact([&](pqxx::dbtransaction& txn) {
       exec_rows(txn, "WITH v(id, micros) AS (VALUES ", columns,
                 "), locked AS (SELECT c.id FROM charge_points c JOIN v ON v.id = c.id"
                 " ORDER BY c.id FOR NO KEY UPDATE OF c SKIP LOCKED)"
@@ -174,7 +174,7 @@ class PgChargePointStore final : public core::ChargePointStore {
 
   core::ChargePointStore::OnlineMark set_online(const std::string& id, const std::string& node,
                                                 core::Timestamp at) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       const pqxx::result rows = txn.exec_params(
           "UPDATE charge_points SET online = true, connected_node = $2,"
           " last_seen = micros_to_ts($3) WHERE id = $1"
@@ -190,7 +190,7 @@ class PgChargePointStore final : public core::ChargePointStore {
   }
 
   bool set_offline(const std::string& id, const std::string& node, core::Timestamp at) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       return txn.exec_params(
                     "UPDATE charge_points SET online = false, connected_node = NULL,"
                     " last_seen = greatest(last_seen, micros_to_ts($3))"
@@ -201,7 +201,7 @@ class PgChargePointStore final : public core::ChargePointStore {
   }
 
   int set_node_offline(const std::string& node, core::Timestamp at) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       return static_cast<int>(
           txn.exec_params("UPDATE charge_points SET online = false, connected_node = NULL,"
                           " last_seen = greatest(last_seen, micros_to_ts($2))"
@@ -212,7 +212,7 @@ class PgChargePointStore final : public core::ChargePointStore {
   }
 
   std::vector<core::VerifiedCredential> list_verified_credentials(core::Timestamp since) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       std::vector<core::VerifiedCredential> rows;
       for (const auto& row : txn.exec_params(
                "SELECT charge_point_id, mac, ts_to_micros(verified_at)"
@@ -238,7 +238,7 @@ class PgChargePointStore final : public core::ChargePointStore {
     rows.reserve(latest.size());
     for (const auto& [id, credential] : latest) rows.push_back(credential);
     static const std::vector<std::string> columns{"{}", "{}", "{}::bigint"};
-    db_.transact([&](pqxx::work& txn) {
+    db_.transact([&](pqxx::dbtransaction& txn) {
       exec_rows(txn,
                 "INSERT INTO charge_point_verified_credentials (charge_point_id, mac, verified_at)"
                 " SELECT v.id, v.mac, micros_to_ts(v.micros) FROM (VALUES ",
@@ -255,12 +255,12 @@ class PgChargePointStore final : public core::ChargePointStore {
   }
 
  private:
-  Database::Impl& db_;
+  Scope db_;
 };
 
 }  // namespace
 
-std::unique_ptr<core::ChargePointStore> make_charge_point_store(Database::Impl& db) {
+std::unique_ptr<core::ChargePointStore> make_charge_point_store(Scope db) {
   return std::make_unique<PgChargePointStore>(db);
 }
 

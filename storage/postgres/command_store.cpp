@@ -43,8 +43,8 @@ core::StoredCommand read_command(const pqxx::row& row) {
   return c;
 }
 
-void apply_effects(pqxx::work& txn, const std::string& charge_point_id, std::int64_t command_id,
-                   const core::CommandEffects& effects) {
+void apply_effects(pqxx::dbtransaction& txn, const std::string& charge_point_id,
+                   std::int64_t command_id, const core::CommandEffects& effects) {
   for (const core::ConfigurationKey& key : effects.configuration) {
     txn.exec_params(
         "INSERT INTO charge_point_configuration (charge_point_id, key, value, readonly)"
@@ -148,10 +148,10 @@ class PgCommandWakeups final : public core::CommandWakeups {
 
 class PgCommandStore final : public core::CommandStore {
  public:
-  explicit PgCommandStore(Database::Impl& db) : db_(db) {}
+  explicit PgCommandStore(Scope db) : db_(db) {}
 
   Enqueued enqueue(const core::NewCommand& command) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       Enqueued out;
       const auto inserted = txn.exec_params(
           std::string("INSERT INTO commands (charge_point_id, action, payload, idempotency_key,"
@@ -184,7 +184,7 @@ class PgCommandStore final : public core::CommandStore {
         throw std::invalid_argument("enqueue_many: commands may not carry idempotency keys");
     static const std::vector<std::string> columns{
         "{}", "{}", "{}", "{}", "micros_to_ts({}::bigint)", "{}"};
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       std::vector<core::StoredCommand> out;
       out.reserve(commands.size());
       exec_rows(
@@ -224,7 +224,7 @@ class PgCommandStore final : public core::CommandStore {
   }
 
   std::optional<core::StoredCommand> find(std::int64_t id) override {
-    return db_.transact([&](pqxx::work& txn) -> std::optional<core::StoredCommand> {
+    return db_.transact([&](pqxx::dbtransaction& txn) -> std::optional<core::StoredCommand> {
       const auto r =
           txn.exec_params(std::string("SELECT") + kColumns + "FROM commands WHERE id = $1", id);
       if (r.empty()) return std::nullopt;
@@ -233,7 +233,7 @@ class PgCommandStore final : public core::CommandStore {
   }
 
   std::vector<core::StoredCommand> list(const core::CommandQuery& query) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       const auto r =
           txn.exec_params(std::string("SELECT") + kColumns +
                               "FROM commands WHERE ($1::text IS NULL OR charge_point_id = $1)"
@@ -248,7 +248,7 @@ class PgCommandStore final : public core::CommandStore {
 
   std::optional<core::StoredCommand> claim_next(const std::string& charge_point_id,
                                                 const std::string& node) override {
-    return db_.transact([&](pqxx::work& txn) -> std::optional<core::StoredCommand> {
+    return db_.transact([&](pqxx::dbtransaction& txn) -> std::optional<core::StoredCommand> {
       // Claimers of one pile (two nodes during a hand-over) take turns, so
       // the "one sent at a time" check below cannot be raced.
       txn.exec_params("SELECT pg_advisory_xact_lock(hashtext('chargelock_commands:' || $1))",
@@ -283,7 +283,7 @@ class PgCommandStore final : public core::CommandStore {
                                                    const std::string& node) override {
     if (charge_point_ids.empty()) return {};
     const std::string ids = text_array(charge_point_ids);
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       // The per-pile advisory locks of claim_next(), taken in hash order so
       // two batches (two nodes during a hand-over) cannot deadlock.
       exec_hot(txn,
@@ -330,7 +330,7 @@ class PgCommandStore final : public core::CommandStore {
       codes.push_back(e.result.error_code);
       descriptions.push_back(e.result.error_description);
     }
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       std::vector<core::StoredCommand> out;
       for (const auto& row : exec_hot(
                txn,
@@ -350,7 +350,7 @@ class PgCommandStore final : public core::CommandStore {
   }
 
   bool unclaim(std::int64_t id, const std::optional<std::string>& secret) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       const auto r = txn.exec_params(
           "UPDATE commands SET status = 'queued', sent_at = NULL, claimed_by = NULL, secret = $2"
           " WHERE id = $1 AND status = 'sent' RETURNING charge_point_id",
@@ -364,7 +364,7 @@ class PgCommandStore final : public core::CommandStore {
 
   bool complete(std::int64_t id, const core::CommandResult& result,
                 const core::CommandEffects& effects) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       const auto r = txn.exec_params(
           "UPDATE commands SET status = $2, response = $3, error_code = $4,"
           " error_description = $5, completed_at = now(), secret = NULL"
@@ -377,13 +377,13 @@ class PgCommandStore final : public core::CommandStore {
   }
 
   int expire_overdue() override {
-    return db_.transact([&](pqxx::work& txn) { return expire(txn); });
+    return db_.transact([&](pqxx::dbtransaction& txn) { return expire(txn); });
   }
 
   int time_out_sent(const std::optional<std::string>& charge_point_id,
                     std::optional<core::Timestamp> sent_before,
                     const std::string& description) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       const auto r = txn.exec_params(
           "UPDATE commands SET status = 'timeout', error_code = 'Timeout',"
           " error_description = $3, completed_at = now(), secret = NULL"
@@ -397,7 +397,7 @@ class PgCommandStore final : public core::CommandStore {
   int time_out_sent_many(const std::vector<std::string>& charge_point_ids,
                          const std::string& description) override {
     if (charge_point_ids.empty()) return 0;
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       const auto r = exec_hot(txn,
                               "UPDATE commands SET status = 'timeout', error_code = 'Timeout',"
                               " error_description = $2, completed_at = now(), secret = NULL"
@@ -408,7 +408,7 @@ class PgCommandStore final : public core::CommandStore {
   }
 
   int expire_reservations() override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       // The pile ends its reservation at expiryDate by itself (OCPP 1.6
       // §5.13) and should report Available; the record follows without
       // waiting for that StatusNotification.
@@ -425,7 +425,7 @@ class PgCommandStore final : public core::CommandStore {
   }
 
   std::vector<std::pair<std::string, std::int64_t>> pending_counts() override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       std::vector<std::pair<std::string, std::int64_t>> counts = {{"queued", 0}, {"sent", 0}};
       // The partial indexes on queued / sent rows keep this cheap however
       // many finished commands the table holds.
@@ -440,7 +440,7 @@ class PgCommandStore final : public core::CommandStore {
 
   std::vector<std::string> charge_points_with_queued(
       const std::optional<std::string>& node) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       std::vector<std::string> ids;
       for (const auto& row : txn.exec_params(
                "SELECT DISTINCT c.charge_point_id FROM commands c"
@@ -453,7 +453,7 @@ class PgCommandStore final : public core::CommandStore {
   }
 
   std::vector<core::ConfigurationKey> configuration(const std::string& charge_point_id) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       std::vector<core::ConfigurationKey> keys;
       for (const auto& row :
            txn.exec_params("SELECT key, value, readonly FROM charge_point_configuration"
@@ -470,7 +470,7 @@ class PgCommandStore final : public core::CommandStore {
   }
 
   std::optional<int> local_list_version(const std::string& charge_point_id) override {
-    return db_.transact([&](pqxx::work& txn) -> std::optional<int> {
+    return db_.transact([&](pqxx::dbtransaction& txn) -> std::optional<int> {
       const auto r =
           txn.exec_params("SELECT version FROM charge_point_local_lists WHERE charge_point_id = $1",
                           charge_point_id);
@@ -480,7 +480,7 @@ class PgCommandStore final : public core::CommandStore {
   }
 
   std::vector<core::Reservation> reservations(const std::string& charge_point_id) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       std::vector<core::Reservation> out;
       for (const auto& row :
            txn.exec_params("SELECT reservation_id, connector_id, id_tag, parent_id_tag,"
@@ -502,11 +502,11 @@ class PgCommandStore final : public core::CommandStore {
   }
 
   std::unique_ptr<core::CommandWakeups> listen() override {
-    return std::make_unique<PgCommandWakeups>(db_.url);
+    return std::make_unique<PgCommandWakeups>(db_.url());
   }
 
  private:
-  static int expire(pqxx::work& txn) {
+  static int expire(pqxx::dbtransaction& txn) {
     const auto r = txn.exec(
         "UPDATE commands SET status = 'expired', completed_at = now(), secret = NULL,"
         " error_description = 'not delivered before it expired'"
@@ -514,12 +514,12 @@ class PgCommandStore final : public core::CommandStore {
     return static_cast<int>(r.affected_rows());
   }
 
-  Database::Impl& db_;
+  Scope db_;
 };
 
 }  // namespace
 
-std::unique_ptr<core::CommandStore> make_command_store(Database::Impl& db) {
+std::unique_ptr<core::CommandStore> make_command_store(Scope db) {
   return std::make_unique<PgCommandStore>(db);
 }
 

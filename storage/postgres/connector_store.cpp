@@ -13,7 +13,7 @@ namespace {
 
 // Current state (one row per connector, the last report wins) and history
 // (every report, in order) of `reports`.
-void write_statuses(pqxx::work& txn, const std::vector<core::ConnectorStatus>& reports) {
+void write_statuses(pqxx::dbtransaction& txn, const std::vector<core::ConnectorStatus>& reports) {
   static const std::vector<std::string> columns{
       "{}", "{}::integer", "{}", "{}", "{}", "{}", "{}", "micros_to_ts({}::bigint)"};
   const auto params_of = [](const core::ConnectorStatus& s, TextParams& params) {
@@ -53,24 +53,24 @@ void write_statuses(pqxx::work& txn, const std::vector<core::ConnectorStatus>& r
 // StatusNotifications of one batch, written together at its commit.
 class DeferredStatuses final : public DeferredWrites {
  public:
-  void flush(pqxx::work& txn) override { write_statuses(txn, reports); }
+  void flush(pqxx::dbtransaction& txn) override { write_statuses(txn, reports); }
   std::vector<core::ConnectorStatus> reports;
 };
 
 class PgConnectorStore final : public core::ConnectorStore {
  public:
-  explicit PgConnectorStore(Database::Impl& db) : db_(db) {}
+  explicit PgConnectorStore(Scope db) : db_(db) {}
 
   void record_status(const core::ConnectorStatus& s) override {
     if (auto* later = db_.deferred<DeferredStatuses>()) {
       later->reports.push_back(s);
       return;
     }
-    db_.transact([&](pqxx::work& txn) { write_statuses(txn, {s}); });
+    db_.transact([&](pqxx::dbtransaction& txn) { write_statuses(txn, {s}); });
   }
 
   std::vector<core::ConnectorStatus> list(const std::string& charge_point_id) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       std::vector<core::ConnectorStatus> out;
       for (const auto& row : txn.exec_params(
                "SELECT charge_point_id, connector_id, status, error_code, info, vendor_id,"
@@ -84,7 +84,7 @@ class PgConnectorStore final : public core::ConnectorStore {
 
   std::vector<core::ConnectorStatus> history(const std::string& charge_point_id, int connector_id,
                                              std::size_t limit) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       std::vector<core::ConnectorStatus> out;
       for (const auto& row : txn.exec_params(
                "SELECT charge_point_id, connector_id, status, error_code, info, vendor_id,"
@@ -98,12 +98,12 @@ class PgConnectorStore final : public core::ConnectorStore {
   }
 
  private:
-  Database::Impl& db_;
+  Scope db_;
 };
 
 }  // namespace
 
-std::unique_ptr<core::ConnectorStore> make_connector_store(Database::Impl& db) {
+std::unique_ptr<core::ConnectorStore> make_connector_store(Scope db) {
   return std::make_unique<PgConnectorStore>(db);
 }
 

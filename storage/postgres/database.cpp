@@ -98,7 +98,7 @@ std::string text_array(const std::vector<std::string>& values) {
   return text_array(std::vector<std::optional<std::string>>(values.begin(), values.end()));
 }
 
-void exec_rows(pqxx::work& txn, const std::string& prefix,
+void exec_rows(pqxx::dbtransaction& txn, const std::string& prefix,
                const std::vector<std::string>& column_templates, const std::string& suffix,
                std::size_t count, const std::function<void(std::size_t, TextParams&)>& add_row,
                const std::function<void(const pqxx::result&)>& on_result) {
@@ -134,57 +134,27 @@ Database::Impl::Impl(std::string url_in)
 
 Database::Impl::~Impl() = default;
 
-namespace {
-// The group commit open on this thread, if any (Database::begin_batch()).
-struct ThreadBatch {
-  const Database::Impl* owner = nullptr;
-  std::unique_ptr<pqxx::work> txn;  // opened by the batch's first statement
-  bool failed = false;
-  int depth = 0;  // begin_batch() calls not yet matched by commit/abort
-  std::vector<std::pair<std::type_index, std::unique_ptr<DeferredWrites>>> deferred;
-};
-thread_local ThreadBatch tls_batch;
-}  // namespace
-
-void Database::Impl::begin_batch() {
-  if (tls_batch.owner == this) {  // nested: joins the open batch
-    ++tls_batch.depth;
-    return;
-  }
-  if (tls_batch.owner != nullptr)
-    throw std::logic_error("a batch of another database is open on this thread");
-  tls_batch.owner = this;
-  tls_batch.depth = 1;
-  tls_batch.failed = false;
-  // The transaction opens with the first statement: a group of Heartbeats
-  // writes nothing and costs the database nothing.
-}
-
-bool Database::Impl::commit_batch() {
-  if (tls_batch.owner != this) return false;
-  if (tls_batch.depth > 1) {  // nested: the outermost commit decides
-    --tls_batch.depth;
-    return !tls_batch.failed;
-  }
-  bool committed = !tls_batch.failed;
-  if (committed && (tls_batch.txn || !tls_batch.deferred.empty())) {
+bool Database::Impl::commit_batch(BatchState& batch) {
+  if (!batch.open) throw std::logic_error("commit() of a write batch that is not open");
+  bool committed = !batch.failed;
+  if (committed && (batch.txn || !batch.deferred.empty())) {
     try {
-      if (!tls_batch.txn) tls_batch.txn = begin_transaction();
-      for (auto& [type, writes] : tls_batch.deferred) writes->flush(*tls_batch.txn);
-      // The transaction's id, taken before COMMIT: when the connection is
+      pqxx::dbtransaction& txn = batch_transaction(batch);
+      for (auto& [type, writes] : batch.deferred) writes->flush(txn);
+      // The transaction's id, read with its BEGIN: when the connection is
       // lost during the COMMIT only the server knows whether it committed,
       // and re-running a group that did would store its rows twice.
-      const auto txid = tls_batch.txn->exec1("SELECT txid_current()")[0].as<std::int64_t>();
+      const std::int64_t txid = batch.txn->txid();
       try {
-        tls_batch.txn->commit();
+        batch.txn->commit();
       } catch (const pqxx::in_doubt_error&) {
-        tls_batch.txn.reset();
+        batch.drop();
         release_thread_connection();
         committed = committed_in_doubt(txid);
       }
     } catch (const pqxx::broken_connection&) {
       committed = false;
-      tls_batch.txn.reset();
+      batch.drop();
       ++stats.errors;
       ++stats.connections_lost;
       release_thread_connection();
@@ -193,7 +163,9 @@ bool Database::Impl::commit_batch() {
       committed = false;
     }
   }
-  abort_batch();
+  batch.drop();  // rolls back what was not committed
+  batch.open = false;
+  batch.failed = false;
   return committed;
 }
 
@@ -223,55 +195,47 @@ bool Database::Impl::committed_in_doubt(std::int64_t txid) {
   }
 }
 
-void Database::Impl::abort_batch() {
-  if (tls_batch.owner != this) return;
-  if (tls_batch.depth > 1) {  // nested: the whole batch is lost
-    --tls_batch.depth;
-    tls_batch.failed = true;
-    return;
-  }
-  tls_batch.depth = 0;
-  tls_batch.deferred.clear();
-  tls_batch.txn.reset();  // rolls back what was not committed
-  tls_batch.owner = nullptr;
-  tls_batch.failed = false;
-}
-
-pqxx::work* Database::Impl::batch_transaction() {
-  if (tls_batch.owner != this) return nullptr;
-  if (tls_batch.failed)
+pqxx::dbtransaction& Database::Impl::batch_transaction(BatchState& batch) {
+  if (!batch.open) throw std::logic_error("a store of a write batch used outside the batch");
+  if (batch.failed)
     throw core::DatabaseError(
         "an earlier statement of this batch failed; the batch is rolled back");
-  if (!tls_batch.txn) tls_batch.txn = begin_transaction();
-  return tls_batch.txn.get();
+  if (!batch.txn) {
+    batch.txn = begin_transaction<BatchTransaction>(&batch.connection);
+    batch.connection->lent = true;
+  }
+  return *batch.txn;
 }
 
-std::unique_ptr<pqxx::work> Database::Impl::begin_transaction() {
-  pqxx::connection* first = &connection();
+template <typename Transaction>
+std::unique_ptr<Transaction> Database::Impl::begin_transaction(
+    std::shared_ptr<postgres::PreparingConnection>* used) {
+  std::shared_ptr<postgres::PreparingConnection> connection = thread_connection();
   try {
-    return std::make_unique<pqxx::work>(*first);
+    auto txn = std::make_unique<Transaction>(*connection);
+    if (used != nullptr) *used = std::move(connection);
+    return txn;
   } catch (const pqxx::failure&) {
     // A closed connection shows as broken_connection or as the server's
     // parting error (57P01 admin_shutdown); anything on a live connection
     // is a real error.
-    if (first->is_open()) throw;
+    if (connection->is_open()) throw;
   }
   ++stats.connections_lost;
   release_thread_connection();
-  return std::make_unique<pqxx::work>(connection());
+  connection = thread_connection();
+  auto txn = std::make_unique<Transaction>(*connection);
+  if (used != nullptr) *used = std::move(connection);
+  return txn;
 }
+template std::unique_ptr<pqxx::work> Database::Impl::begin_transaction<pqxx::work>(
+    std::shared_ptr<postgres::PreparingConnection>*);
 
-DeferredWrites* Database::Impl::deferred_slot(
-    std::type_index type, const std::function<std::unique_ptr<DeferredWrites>()>& make) {
-  if (tls_batch.owner != this) return nullptr;
-  for (auto& [slot_type, writes] : tls_batch.deferred)
-    if (slot_type == type) return writes.get();
-  tls_batch.deferred.emplace_back(type, make());
-  return tls_batch.deferred.back().second.get();
-}
-
-void Database::Impl::fail_batch() {
-  if (tls_batch.owner == this) tls_batch.failed = true;
+void Database::Impl::fail_batch(BatchState& batch) {
+  batch.failed = true;
+  // An aborted transaction is of no further use (commit() will say false):
+  // roll it back now, before the error's handling may drop the connection.
+  batch.drop();
 }
 
 void Database::Impl::rethrow_as_database_error() {
@@ -294,9 +258,9 @@ void Database::Impl::rethrow_as_database_error() {
   }
 }
 
-std::unique_ptr<postgres::PreparingConnection> Database::Impl::open() {
+std::shared_ptr<postgres::PreparingConnection> Database::Impl::open() {
   try {
-    auto opened = std::make_unique<postgres::PreparingConnection>(url);
+    auto opened = std::make_shared<postgres::PreparingConnection>(url);
     ++stats.connections_opened;
     return opened;
   } catch (const std::exception& e) {
@@ -316,26 +280,33 @@ std::unique_ptr<postgres::PreparingConnection> Database::Impl::open() {
   }
 }
 
-pqxx::connection& Database::Impl::connection() {
+pqxx::connection& Database::Impl::connection() { return *thread_connection(); }
+
+std::shared_ptr<postgres::PreparingConnection> Database::Impl::thread_connection() {
   const auto me = std::this_thread::get_id();
   {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = connections_.find(me);
-    if (it != connections_.end() && it->second->is_open()) return *it->second;
+    if (it != connections_.end()) {
+      auto& mine = it->second;
+      // Broken ones go (a batch still holding one keeps it until it ends).
+      mine.erase(
+          std::remove_if(mine.begin(), mine.end(), [](const auto& c) { return !c->is_open(); }),
+          mine.end());
+      for (const auto& connection : mine)
+        if (!connection->lent) return connection;
+    }
   }
   auto fresh = open();  // outside the lock: connecting may take a while
   std::lock_guard<std::mutex> lock(mutex_);
-  auto& slot = connections_[me];
-  slot = std::move(fresh);
-  return *slot;
+  connections_[me].push_back(fresh);
+  return fresh;
 }
 
 void Database::Impl::release_thread_connection() {
-  if (tls_batch.owner == this && tls_batch.txn) {
-    tls_batch.txn.reset();  // it lives on the connection about to go
-    tls_batch.failed = true;
-  }
-  std::unique_ptr<postgres::PreparingConnection> mine;
+  // A batch's transaction keeps its own reference to the connection, so it
+  // is closed once that transaction is gone too.
+  std::vector<std::shared_ptr<postgres::PreparingConnection>> mine;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = connections_.find(std::this_thread::get_id());
@@ -346,30 +317,31 @@ void Database::Impl::release_thread_connection() {
 }
 
 Database::Database(std::string url) : impl_(std::make_unique<Impl>(std::move(url))) {
-  impl_->connection();  // fail early, with the cause, when unreachable
-  impl_->charge_points = postgres::make_charge_point_store(*impl_);
-  impl_->connectors = postgres::make_connector_store(*impl_);
-  impl_->id_tags = postgres::make_id_tag_store(*impl_);
-  impl_->transactions = postgres::make_transaction_store(*impl_);
-  impl_->meter_values = postgres::make_meter_value_store(*impl_);
-  impl_->message_log = postgres::make_message_log_store(*impl_);
-  impl_->events = postgres::make_event_store(*impl_);
-  impl_->commands = postgres::make_command_store(*impl_);
-  impl_->vehicles = postgres::make_vehicle_store(*impl_);
-  impl_->locks = postgres::make_lock_store(*impl_);
-  impl_->notifications = postgres::make_notification_store(*impl_);
-  impl_->webhooks = postgres::make_webhook_store(*impl_);
-  impl_->api_tokens = postgres::make_api_token_store(*impl_);
-  impl_->operator_queries = postgres::make_operator_query_store(*impl_);
+  impl_->connection();                           // fail early, with the cause, when unreachable
+  const postgres::Scope alone(*impl_, nullptr);  // each call commits on its own
+  impl_->charge_points = postgres::make_charge_point_store(alone);
+  impl_->connectors = postgres::make_connector_store(alone);
+  impl_->id_tags = postgres::make_id_tag_store(alone);
+  impl_->transactions = postgres::make_transaction_store(alone);
+  impl_->meter_values = postgres::make_meter_value_store(alone);
+  impl_->message_log = postgres::make_message_log_store(alone);
+  impl_->events = postgres::make_event_store(alone);
+  impl_->commands = postgres::make_command_store(alone);
+  impl_->vehicles = postgres::make_vehicle_store(alone);
+  impl_->locks = postgres::make_lock_store(alone);
+  impl_->notifications = postgres::make_notification_store(alone);
+  impl_->webhooks = postgres::make_webhook_store(alone);
+  impl_->api_tokens = postgres::make_api_token_store(alone);
+  impl_->operator_queries = postgres::make_operator_query_store(alone);
 }
 
 Database::~Database() = default;
 
 const std::string& Database::display_url() const { return impl_->display_url; }
 const DatabaseStats& Database::stats() const { return impl_->stats; }
-void Database::begin_batch() { impl_->begin_batch(); }
-bool Database::commit_batch() { return impl_->commit_batch(); }
-void Database::abort_batch() { impl_->abort_batch(); }
+std::unique_ptr<core::BatchStores> Database::make_batch() {
+  return postgres::make_batch_stores(*this);
+}
 void Database::release_thread_connection() { impl_->release_thread_connection(); }
 
 core::ChargePointStore& Database::charge_points() { return *impl_->charge_points; }
@@ -388,7 +360,7 @@ core::ApiTokenStore& Database::api_tokens() { return *impl_->api_tokens; }
 core::OperatorQueryStore& Database::operator_queries() { return *impl_->operator_queries; }
 
 int Database::schema_version() {
-  return impl_->transact([](pqxx::work& txn) {
+  return impl_->transact(nullptr, [](pqxx::dbtransaction& txn) {
     const auto exists = txn.exec1("SELECT to_regclass('schema_migrations') IS NOT NULL")[0];
     if (!exists.as<bool>()) return 0;
     return txn.exec1("SELECT coalesce(max(version), 0) FROM schema_migrations")[0].as<int>();
@@ -396,8 +368,9 @@ int Database::schema_version() {
 }
 
 bool Database::accepts_writes() {
-  return impl_->transact(
-      [](pqxx::work& txn) { return !txn.exec1("SELECT pg_is_in_recovery()")[0].as<bool>(); });
+  return impl_->transact(nullptr, [](pqxx::dbtransaction& txn) {
+    return !txn.exec1("SELECT pg_is_in_recovery()")[0].as<bool>();
+  });
 }
 
 int Database::migrate() {

@@ -76,6 +76,11 @@ class PreparingConnection : public pqxx::connection {
     prepared_.emplace(name, sql);  // only once prepare() succeeded
   }
 
+  // True while a write batch's transaction runs on this connection:
+  // libpqxx allows one transaction per connection, so the thread's calls
+  // through the plain stores meanwhile take another connection.
+  bool lent = false;
+
  private:
   std::unordered_map<std::string, std::string> prepared_;  // name -> SQL
 };
@@ -88,7 +93,7 @@ class PreparingConnection : public pqxx::connection {
 // REQUIRES: `txn` runs on a connection of Database::Impl (every store
 // transaction does: they come from Impl::transact / the batch).
 template <typename... Args>
-pqxx::result exec_hot(pqxx::work& txn, const std::string& sql, Args&&... args) {
+pqxx::result exec_hot(pqxx::dbtransaction& txn, const std::string& sql, Args&&... args) {
   const std::string name = "hot_" + std::to_string(std::hash<std::string>{}(sql));
   static_cast<PreparingConnection&>(txn.conn()).prepare_once(name, sql);
   return txn.exec_prepared(name, std::forward<Args>(args)...);
@@ -102,7 +107,7 @@ constexpr std::size_t kRowsPerInsert = 1000;
 // row i's values (one per column template); each statement's result goes to
 // on_result when given. A statement of one row runs prepared (exec_hot): one
 // row at a time is the common case outside a batch.
-void exec_rows(pqxx::work& txn, const std::string& prefix,
+void exec_rows(pqxx::dbtransaction& txn, const std::string& prefix,
                const std::vector<std::string>& column_templates, const std::string& suffix,
                std::size_t count, const std::function<void(std::size_t, TextParams&)>& add_row,
                const std::function<void(const pqxx::result&)>& on_result = nullptr);
@@ -119,13 +124,58 @@ std::string without_password(const std::string& url);
 
 }  // namespace postgres
 
-// A store's writes held back while a batch is open on the thread (see
-// Database::begin_batch()), written as multi-row statements just before the
-// batch commits. Only for writes no call of the same batch reads back.
+// The transaction of a group commit. Its BEGIN carries `SELECT
+// txid_current()` in the same simple query: the id the in-doubt check
+// (Database::Impl::committed_in_doubt) needs costs no round trip of its own
+// (read before the COMMIT in a statement of its own, it cost every group
+// commit one).
+class BatchTransaction final : public pqxx::internal::basic_transaction {
+ public:
+  explicit BatchTransaction(pqxx::connection_base& connection)
+      : pqxx::internal::namedclass("BatchTransaction"),
+        basic_transaction(connection, "READ COMMITTED", pqxx::read_write) {
+    Begin();
+  }
+  ~BatchTransaction() noexcept override { End(); }
+  std::int64_t txid() const { return txid_; }
+
+ private:
+  void do_begin() override {
+    txid_ = direct_exec("BEGIN; SELECT txid_current()")[0][0].as<std::int64_t>();
+  }
+  std::int64_t txid_ = 0;
+};
+
+// A store's writes held back while its batch is open (see BatchState),
+// written as multi-row statements just before the batch commits. Only for
+// writes no call of the same batch reads back.
 class DeferredWrites {
  public:
   virtual ~DeferredWrites() = default;
-  virtual void flush(pqxx::work& txn) = 0;
+  virtual void flush(pqxx::dbtransaction& txn) = 0;
+};
+
+// One write batch (core::BatchStores, storage/postgres/batch_stores.cpp):
+// its transaction and its held-back writes. Used by the one thread that
+// owns the batch.
+struct BatchState {
+  bool open = false;    // between begin() and commit()/abort()
+  bool failed = false;  // a statement failed: every later one fails, the commit rolls back
+  // The connection the transaction runs on, kept alive with it: a call
+  // through the plain stores on this thread may drop the thread's connection
+  // meanwhile. Declared before `txn`, so it outlives it.
+  std::shared_ptr<postgres::PreparingConnection> connection;
+  std::unique_ptr<BatchTransaction> txn;  // opened by the batch's first statement
+  std::vector<std::pair<std::type_index, std::unique_ptr<DeferredWrites>>> deferred;
+
+  // Rolls back what was not committed and forgets it (the batch stays open
+  // or closed as it was); the connection is free for other calls again.
+  void drop() {
+    deferred.clear();
+    txn.reset();
+    if (connection) connection->lent = false;
+    connection.reset();
+  }
 };
 
 class Database::Impl {
@@ -137,16 +187,18 @@ class Database::Impl {
   pqxx::connection& connection();
   void release_thread_connection();
 
-  // Runs f(pqxx::work&) in a transaction on the calling thread's connection
-  // and commits, or, while the thread has a batch open (begin_batch()),
-  // inside the batch's transaction without committing. libpqxx errors become
-  // core::DatabaseError (core::RowNotFoundError for a foreign key violation, core::RowConflictError
-  // for a unique violation); any error marks an open batch failed; a broken
-  // connection is dropped so the next call reconnects.
+  // Runs f(pqxx::dbtransaction&). Without `batch`: in a transaction of its
+  // own on the calling thread's connection, committed. With one: inside the
+  // batch's transaction (opened by its first statement), not committed.
+  // libpqxx errors become core::DatabaseError (core::RowNotFoundError for a
+  // foreign key violation, core::RowConflictError for a unique violation);
+  // any error fails the batch (its transaction is rolled back at once); a
+  // broken connection is dropped so the next call reconnects.
+  // REQUIRES: `batch`, if given, is open and belongs to the calling thread.
   template <typename F>
-  auto transact(F&& f) {
+  auto transact(BatchState* batch, F&& f) {
     try {
-      if (pqxx::work* shared = batch_transaction()) return f(*shared);
+      if (batch != nullptr) return f(batch_transaction(*batch));
       const auto txn = begin_transaction();
       if constexpr (std::is_void_v<decltype(f(*txn))>) {
         f(*txn);
@@ -157,15 +209,13 @@ class Database::Impl {
         return result;
       }
     } catch (...) {
-      fail_batch();
+      if (batch != nullptr) fail_batch(*batch);
       rethrow_as_database_error();
     }
   }
 
-  // Group commit on the calling thread (see Database::begin_batch()).
-  void begin_batch();
-  bool commit_batch();
-  void abort_batch();
+  // Commits `batch` (see core::BatchStores::commit()) and closes it.
+  bool commit_batch(BatchState& batch);
   // Whether the transaction `txid` committed, asked on a new connection after
   // the old one was lost during its COMMIT (txid_status). Waits while it is
   // still in progress or the database is unreachable, at most
@@ -173,14 +223,6 @@ class Database::Impl {
   // then be stored twice: logged).
   bool committed_in_doubt(std::int64_t txid);
   static constexpr std::chrono::seconds kInDoubtPatience{30};
-
-  // The buffer of type W of the batch open on this thread (made on first
-  // use), or null when none is open: then the store writes at once. A failure
-  // while flushing fails the commit (commit_batch() returns false).
-  template <typename W>
-  W* deferred() {
-    return static_cast<W*>(deferred_slot(typeid(W), [] { return std::make_unique<W>(); }));
-  }
 
   const std::string url;
   const std::string display_url;
@@ -202,42 +244,86 @@ class Database::Impl {
   std::unique_ptr<core::OperatorQueryStore> operator_queries;
 
  private:
-  std::unique_ptr<postgres::PreparingConnection> open();
+  std::shared_ptr<postgres::PreparingConnection> open();
+  // The calling thread's first open connection that no batch holds (opened
+  // when there is none: normally a thread has one).
+  std::shared_ptr<postgres::PreparingConnection> thread_connection();
   // A transaction on the calling thread's connection. A connection the
   // server closed (PostgreSQL restarted) shows only at its next statement;
   // when that is the BEGIN, nothing has run yet, so the connection is
   // replaced and BEGIN tried once more: the first message after the
   // database is back is served instead of failing once per worker.
-  std::unique_ptr<pqxx::work> begin_transaction();
-  // The open batch's transaction on this thread; throws core::DatabaseError when
-  // the batch already failed (its transaction is unusable); null when none.
-  pqxx::work* batch_transaction();
-  void fail_batch();
-  DeferredWrites* deferred_slot(std::type_index type,
-                                const std::function<std::unique_ptr<DeferredWrites>()>& make);
+  template <typename Transaction = pqxx::work>
+  std::unique_ptr<Transaction> begin_transaction(
+      std::shared_ptr<postgres::PreparingConnection>* used = nullptr);
+  // The transaction of `batch`, opened on first use; throws
+  // core::DatabaseError when the batch already failed.
+  pqxx::dbtransaction& batch_transaction(BatchState& batch);
+  void fail_batch(BatchState& batch);
   // Inside a catch block: rethrows the current exception, libpqxx errors
   // mapped to core::DatabaseError and its subclasses.
   [[noreturn]] void rethrow_as_database_error();
 
   std::mutex mutex_;
-  std::unordered_map<std::thread::id, std::unique_ptr<postgres::PreparingConnection>> connections_;
+  std::unordered_map<std::thread::id, std::vector<std::shared_ptr<postgres::PreparingConnection>>>
+      connections_;  // guarded by mutex_
 };
 
 namespace postgres {
-std::unique_ptr<core::ChargePointStore> make_charge_point_store(Database::Impl& db);
-std::unique_ptr<core::ConnectorStore> make_connector_store(Database::Impl& db);
-std::unique_ptr<core::IdTagStore> make_id_tag_store(Database::Impl& db);
-std::unique_ptr<core::TransactionStore> make_transaction_store(Database::Impl& db);
-std::unique_ptr<core::MeterValueStore> make_meter_value_store(Database::Impl& db);
-std::unique_ptr<core::MessageLogStore> make_message_log_store(Database::Impl& db);
-std::unique_ptr<core::EventStore> make_event_store(Database::Impl& db);
-std::unique_ptr<core::CommandStore> make_command_store(Database::Impl& db);
-std::unique_ptr<core::VehicleStore> make_vehicle_store(Database::Impl& db);
-std::unique_ptr<core::LockStore> make_lock_store(Database::Impl& db);
-std::unique_ptr<core::NotificationStore> make_notification_store(Database::Impl& db);
-std::unique_ptr<core::WebhookStore> make_webhook_store(Database::Impl& db);
-std::unique_ptr<core::ApiTokenStore> make_api_token_store(Database::Impl& db);
-std::unique_ptr<core::OperatorQueryStore> make_operator_query_store(Database::Impl& db);
+
+// Where a store's calls run: each in a transaction of its own (the
+// Database's stores), or in one batch's transaction (the stores of a
+// core::BatchStores). Copied into each store; two pointers.
+class Scope {
+ public:
+  Scope(Database::Impl& db, BatchState* batch) : db_(&db), batch_(batch) {}
+
+  // See Database::Impl::transact().
+  template <typename F>
+  auto transact(F&& f) {
+    return db_->transact(batch_, std::forward<F>(f));
+  }
+
+  // The buffer of type W of this scope's batch (made on first use), or
+  // null outside a batch: then the store writes at once. A failure while
+  // flushing fails the commit (commit() returns false).
+  template <typename W>
+  W* deferred() {
+    if (batch_ == nullptr) return nullptr;
+    if (!batch_->open) throw std::logic_error("a store of a write batch used outside the batch");
+    for (auto& [type, writes] : batch_->deferred)
+      if (type == typeid(W)) return static_cast<W*>(writes.get());
+    batch_->deferred.emplace_back(typeid(W), std::make_unique<W>());
+    return static_cast<W*>(batch_->deferred.back().second.get());
+  }
+
+  const std::string& url() const { return db_->url; }
+
+ private:
+  Database::Impl* db_;
+  BatchState* batch_;
+};
+
+// A new write batch on `database` (Database::make_batch()).
+std::unique_ptr<core::BatchStores> make_batch_stores(Database& database);
+
+}  // namespace postgres
+
+namespace postgres {
+std::unique_ptr<core::ChargePointStore> make_charge_point_store(Scope db);
+std::unique_ptr<core::ConnectorStore> make_connector_store(Scope db);
+std::unique_ptr<core::IdTagStore> make_id_tag_store(Scope db);
+std::unique_ptr<core::TransactionStore> make_transaction_store(Scope db);
+std::unique_ptr<core::MeterValueStore> make_meter_value_store(Scope db);
+std::unique_ptr<core::MessageLogStore> make_message_log_store(Scope db);
+std::unique_ptr<core::EventStore> make_event_store(Scope db);
+std::unique_ptr<core::CommandStore> make_command_store(Scope db);
+std::unique_ptr<core::VehicleStore> make_vehicle_store(Scope db);
+std::unique_ptr<core::LockStore> make_lock_store(Scope db);
+std::unique_ptr<core::NotificationStore> make_notification_store(Scope db);
+std::unique_ptr<core::WebhookStore> make_webhook_store(Scope db);
+std::unique_ptr<core::ApiTokenStore> make_api_token_store(Scope db);
+std::unique_ptr<core::OperatorQueryStore> make_operator_query_store(Scope db);
 }  // namespace postgres
 
 }  // namespace chargelock::storage

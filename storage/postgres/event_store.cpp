@@ -29,11 +29,11 @@ bool has_request_id(core::StatusNotificationKind kind) {
 
 class PgEventStore final : public core::EventStore {
  public:
-  explicit PgEventStore(Database::Impl& db) : db_(db) {}
+  explicit PgEventStore(Scope db) : db_(db) {}
 
   void record_status(core::StatusNotificationKind kind,
                      const core::StatusNotificationRecord& r) override {
-    db_.transact([&](pqxx::work& txn) {
+    db_.transact([&](pqxx::dbtransaction& txn) {
       if (has_request_id(kind)) {
         txn.exec_params(std::string("INSERT INTO ") + table_of(kind) +
                             " (charge_point_id, status, request_id) VALUES ($1, $2, $3)",
@@ -49,7 +49,7 @@ class PgEventStore final : public core::EventStore {
   std::vector<core::StatusNotificationRecord> statuses(core::StatusNotificationKind kind,
                                                        const std::string& charge_point_id,
                                                        std::size_t limit) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       const std::string request_id = has_request_id(kind) ? "request_id" : "NULL::integer";
       std::vector<core::StatusNotificationRecord> out;
       for (const auto& row :
@@ -69,7 +69,7 @@ class PgEventStore final : public core::EventStore {
   }
 
   void record_security_event(const core::SecurityEventRecord& e) override {
-    db_.transact([&](pqxx::work& txn) {
+    db_.transact([&](pqxx::dbtransaction& txn) {
       txn.exec_params(
           "INSERT INTO security_events (charge_point_id, type, timestamp, tech_info)"
           " VALUES ($1, $2, micros_to_ts($3), $4)",
@@ -79,7 +79,7 @@ class PgEventStore final : public core::EventStore {
 
   std::vector<core::SecurityEventRecord> security_events(const std::string& charge_point_id,
                                                          std::size_t limit) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       std::vector<core::SecurityEventRecord> out;
       for (const auto& row : txn.exec_params(
                "SELECT charge_point_id, type, ts_to_micros(timestamp), tech_info,"
@@ -99,7 +99,7 @@ class PgEventStore final : public core::EventStore {
   }
 
   std::int64_t record_csr(const core::CertificateSigningRequestRecord& r) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       return txn
           .exec_params1(
               "INSERT INTO certificate_signing_requests (charge_point_id, csr, status)"
@@ -111,7 +111,7 @@ class PgEventStore final : public core::EventStore {
 
   std::vector<core::CertificateSigningRequestRecord> csrs(const std::string& charge_point_id,
                                                           std::size_t limit) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       std::vector<core::CertificateSigningRequestRecord> out;
       for (const auto& row :
            txn.exec_params("SELECT id, charge_point_id, csr, status, ts_to_micros(received_at)"
@@ -131,7 +131,7 @@ class PgEventStore final : public core::EventStore {
   }
 
   void record_data_transfer(const core::DataTransferRecord& t) override {
-    db_.transact([&](pqxx::work& txn) {
+    db_.transact([&](pqxx::dbtransaction& txn) {
       txn.exec_params(
           "INSERT INTO data_transfers (charge_point_id, vendor_id, message_id, data,"
           " answer_status) VALUES ($1, $2, $3, $4, $5)",
@@ -141,7 +141,7 @@ class PgEventStore final : public core::EventStore {
 
   std::vector<core::DataTransferRecord> data_transfers(const std::string& charge_point_id,
                                                        std::size_t limit) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       std::vector<core::DataTransferRecord> out;
       for (const auto& row : txn.exec_params(
                "SELECT charge_point_id, vendor_id, message_id, data, answer_status,"
@@ -162,12 +162,12 @@ class PgEventStore final : public core::EventStore {
   }
 
  private:
-  Database::Impl& db_;
+  Scope db_;
 };
 
 }  // namespace
 
-std::unique_ptr<core::EventStore> make_event_store(Database::Impl& db) {
+std::unique_ptr<core::EventStore> make_event_store(Scope db) {
   return std::make_unique<PgEventStore>(db);
 }
 

@@ -23,10 +23,10 @@ core::IdTag read_tag(const pqxx::row& row) {
 
 class PgIdTagStore final : public core::IdTagStore {
  public:
-  explicit PgIdTagStore(Database::Impl& db) : db_(db) {}
+  explicit PgIdTagStore(Scope db) : db_(db) {}
 
   void upsert(const core::IdTag& tag) override {
-    db_.transact([&](pqxx::work& txn) {
+    db_.transact([&](pqxx::dbtransaction& txn) {
       txn.exec_params(
           "INSERT INTO id_tags (id_tag, status, expiry_date, parent_id_tag, owner_id)"
           " VALUES ($1, $2, micros_to_ts($3), $4, $5)"
@@ -39,7 +39,7 @@ class PgIdTagStore final : public core::IdTagStore {
   }
 
   std::optional<core::IdTag> find(const std::string& id_tag) override {
-    return db_.transact([&](pqxx::work& txn) -> std::optional<core::IdTag> {
+    return db_.transact([&](pqxx::dbtransaction& txn) -> std::optional<core::IdTag> {
       const auto result = txn.exec_params(
           "SELECT id_tag, status, ts_to_micros(expiry_date), parent_id_tag, owner_id FROM id_tags"
           " WHERE id_tag = $1",
@@ -50,7 +50,7 @@ class PgIdTagStore final : public core::IdTagStore {
   }
 
   std::vector<core::IdTag> list() override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       std::vector<core::IdTag> out;
       for (const auto& row : txn.exec("SELECT id_tag, status, ts_to_micros(expiry_date),"
                                       " parent_id_tag, owner_id FROM id_tags ORDER BY id_tag"))
@@ -60,18 +60,18 @@ class PgIdTagStore final : public core::IdTagStore {
   }
 
   bool remove(const std::string& id_tag) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       return txn.exec_params("DELETE FROM id_tags WHERE id_tag = $1", id_tag).affected_rows() == 1;
     });
   }
 
  private:
-  Database::Impl& db_;
+  Scope db_;
 };
 
 }  // namespace
 
-std::unique_ptr<core::IdTagStore> make_id_tag_store(Database::Impl& db) {
+std::unique_ptr<core::IdTagStore> make_id_tag_store(Scope db) {
   return std::make_unique<PgIdTagStore>(db);
 }
 

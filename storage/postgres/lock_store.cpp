@@ -140,10 +140,10 @@ std::string select_locks(const std::string& where) {
 
 class PgLockStore final : public core::LockStore {
  public:
-  explicit PgLockStore(Database::Impl& db) : db_(db) {}
+  explicit PgLockStore(Scope db) : db_(db) {}
 
   Created create(const core::NewLock& lock) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       // Serialises lock requests of one vehicle (and checks it exists).
       if (txn.exec_params("SELECT 1 FROM vehicles WHERE vin = $1 FOR UPDATE", lock.vin).empty())
         throw core::RowNotFoundError("no vehicle " + lock.vin);
@@ -179,7 +179,7 @@ class PgLockStore final : public core::LockStore {
 
   std::optional<core::LockRecord> active_for_identifier(
       const core::IdentifierProbe& probe) override {
-    return db_.transact([&](pqxx::work& txn) -> std::optional<core::LockRecord> {
+    return db_.transact([&](pqxx::dbtransaction& txn) -> std::optional<core::LockRecord> {
       const auto result = txn.exec_params(
           select_locks(std::string(kActive) +
                        "AND (l.vin = $3 OR EXISTS (SELECT 1 FROM vehicle_identifiers i"
@@ -194,7 +194,7 @@ class PgLockStore final : public core::LockStore {
   }
 
   std::vector<core::LockRecord> list(const core::LockFilter& filter) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       return read_locks(txn.exec_params(
           select_locks("($1::text IS NULL OR l.status = $1) AND ($2::text IS NULL OR"
                        " l.charge_point_id = $2 OR EXISTS (SELECT 1 FROM vehicle_lock_sightings s"
@@ -207,7 +207,7 @@ class PgLockStore final : public core::LockStore {
   }
 
   int requested_since(const std::string& vin, core::Timestamp since) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       return txn
           .exec_params1(
               "SELECT count(*)::integer FROM vehicle_locks WHERE vin = $1"
@@ -218,7 +218,7 @@ class PgLockStore final : public core::LockStore {
   }
 
   std::vector<core::LockRecord> expiring_before(core::Timestamp before) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       return read_locks(
           txn.exec_params(select_locks(std::string(kActive) + "AND l.expires_at < micros_to_ts($1)"
                                                               " ORDER BY l.expires_at"),
@@ -227,27 +227,27 @@ class PgLockStore final : public core::LockStore {
   }
 
   std::vector<core::LockRecord> list_active() override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       return read_locks(txn.exec(select_locks(std::string(kActive) + "ORDER BY l.created_at")));
     });
   }
 
   std::vector<core::LockRecord> list_for_owner(std::int64_t owner_id) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       return read_locks(txn.exec_params(
           select_locks("l.owner_id = $1 ORDER BY l.created_at DESC, l.id"), owner_id));
     });
   }
 
   std::vector<core::LockRecord> engaged_at(const std::string& charge_point_id) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       return read_locks(txn.exec_params(
           select_locks("l.status = 'engaged' AND l.charge_point_id = $1"), charge_point_id));
     });
   }
 
   std::optional<core::LockRecord> update(const core::LockUpdate& u) override {
-    return db_.transact([&](pqxx::work& txn) -> std::optional<core::LockRecord> {
+    return db_.transact([&](pqxx::dbtransaction& txn) -> std::optional<core::LockRecord> {
       const auto current =
           txn.exec_params("SELECT status FROM vehicle_locks WHERE id = $1 FOR UPDATE", u.lock_id);
       if (current.empty()) return std::nullopt;
@@ -288,7 +288,7 @@ class PgLockStore final : public core::LockStore {
   void put_piles(const std::vector<core::LockPile>& piles) override {
     static const std::vector<std::string> columns{"{}",         "{}",         "{}",
                                                   "{}::bigint", "{}::bigint", "{}"};
-    db_.transact([&](pqxx::work& txn) {
+    db_.transact([&](pqxx::dbtransaction& txn) {
       exec_rows(txn,
                 "INSERT INTO vehicle_lock_piles (lock_id, charge_point_id, status, command_id,"
                 " unlock_command_id, detail) VALUES ",
@@ -309,7 +309,7 @@ class PgLockStore final : public core::LockStore {
   }
 
   std::vector<core::LockPile> piles(const std::string& lock_id) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       std::vector<core::LockPile> out;
       for (const auto& row : txn.exec_params(std::string("SELECT") + kPileColumns + kPileFrom +
                                                  "WHERE p.lock_id = $1 ORDER BY p.charge_point_id",
@@ -322,7 +322,7 @@ class PgLockStore final : public core::LockStore {
   std::vector<core::LockPile> piles_page(const std::string& lock_id,
                                          const std::optional<core::PileStatus>& status,
                                          const std::string& after, int limit) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       std::vector<core::LockPile> out;
       for (const auto& row :
            txn.exec_params(std::string("SELECT") + kPileColumns + kPileFrom +
@@ -336,7 +336,7 @@ class PgLockStore final : public core::LockStore {
   }
 
   std::vector<core::LockPileCount> pile_counts(const std::string& lock_id) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       std::vector<core::LockPileCount> out;
       for (const auto& row : exec_hot(
                txn,
@@ -351,7 +351,7 @@ class PgLockStore final : public core::LockStore {
   }
 
   void hold(const std::string& lock_id, bool exclusive) override {
-    db_.transact([&](pqxx::work& txn) {
+    db_.transact([&](pqxx::dbtransaction& txn) {
       exec_hot(txn,
                exclusive ? "SELECT 1 FROM vehicle_locks WHERE id = $1 FOR UPDATE"
                          : "SELECT 1 FROM vehicle_locks WHERE id = $1 FOR SHARE",
@@ -362,7 +362,7 @@ class PgLockStore final : public core::LockStore {
   std::vector<std::string> add_piles(const std::vector<core::LockPile>& piles) override {
     static const std::vector<std::string> columns{"{}", "{}", "{}", "{}::bigint"};
     std::vector<std::string> inserted;
-    db_.transact([&](pqxx::work& txn) {
+    db_.transact([&](pqxx::dbtransaction& txn) {
       inserted.clear();
       exec_rows(
           txn,
@@ -403,7 +403,7 @@ class PgLockStore final : public core::LockStore {
       expected_commands.push_back(id_text(c.expected_command_id));
       expected_unlocks.push_back(id_text(c.expected_unlock_command_id));
     }
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       std::vector<std::string> changed;
       for (const auto& row : exec_hot(
                txn,
@@ -436,7 +436,7 @@ class PgLockStore final : public core::LockStore {
 
   std::vector<core::LockPile> piles_of(const std::string& lock_id,
                                        const std::vector<std::string>& charge_point_ids) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       std::vector<core::LockPile> out;
       for (const auto& row :
            exec_hot(txn,
@@ -449,7 +449,7 @@ class PgLockStore final : public core::LockStore {
   }
 
   std::vector<core::LockPile> piles_due(core::Timestamp now) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       std::vector<core::LockPile> out;
       for (const auto& row :
            txn.exec_params(std::string("SELECT") + kPileColumns + kPileFrom +
@@ -463,7 +463,7 @@ class PgLockStore final : public core::LockStore {
 
   std::optional<core::LockPile> pile(const std::string& lock_id,
                                      const std::string& charge_point_id) override {
-    return db_.transact([&](pqxx::work& txn) -> std::optional<core::LockPile> {
+    return db_.transact([&](pqxx::dbtransaction& txn) -> std::optional<core::LockPile> {
       const auto result = txn.exec_params(std::string("SELECT") + kPileColumns + kPileFrom +
                                               "WHERE p.lock_id = $1 AND p.charge_point_id = $2",
                                           lock_id, charge_point_id);
@@ -473,7 +473,7 @@ class PgLockStore final : public core::LockStore {
   }
 
   std::vector<core::LockTransition> transitions(const std::string& lock_id) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       std::vector<core::LockTransition> out;
       for (const auto& row :
            txn.exec_params("SELECT id, lock_id, ts_to_micros(at), from_status, to_status, cause"
@@ -493,7 +493,7 @@ class PgLockStore final : public core::LockStore {
   }
 
   void set_hashed_matching(const std::string& charge_point_id, bool supported) override {
-    db_.transact([&](pqxx::work& txn) {
+    db_.transact([&](pqxx::dbtransaction& txn) {
       txn.exec_params(
           "INSERT INTO charge_point_lock_capabilities (charge_point_id, hashed_matching)"
           " VALUES ($1, $2) ON CONFLICT (charge_point_id) DO UPDATE SET"
@@ -503,7 +503,7 @@ class PgLockStore final : public core::LockStore {
   }
 
   std::vector<std::string> hashed_matching_piles() override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       std::vector<std::string> out;
       for (const auto& row : txn.exec("SELECT charge_point_id FROM charge_point_lock_capabilities"
                                       " WHERE hashed_matching ORDER BY charge_point_id"))
@@ -513,7 +513,7 @@ class PgLockStore final : public core::LockStore {
   }
 
   bool hashed_matching(const std::string& charge_point_id) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       return !txn.exec_params(
                      "SELECT 1 FROM charge_point_lock_capabilities"
                      " WHERE charge_point_id = $1 AND hashed_matching",
@@ -523,7 +523,7 @@ class PgLockStore final : public core::LockStore {
   }
 
   core::Sighting add_sighting(const core::NewSighting& n) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       return read_sighting(txn.exec_params1(
           "INSERT INTO vehicle_lock_sightings (lock_id, charge_point_id, connector_id, source,"
           " matched_kind, matched_value, held, transaction_id, latitude, longitude)"
@@ -536,7 +536,7 @@ class PgLockStore final : public core::LockStore {
   }
 
   std::vector<core::Sighting> sightings(const std::string& lock_id) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       std::vector<core::Sighting> out;
       for (const auto& row :
            txn.exec_params(std::string("SELECT") + kSightingColumns +
@@ -549,19 +549,19 @@ class PgLockStore final : public core::LockStore {
 
  private:
   std::optional<core::LockRecord> one(const std::string& sql, const std::string& param) {
-    return db_.transact([&](pqxx::work& txn) -> std::optional<core::LockRecord> {
+    return db_.transact([&](pqxx::dbtransaction& txn) -> std::optional<core::LockRecord> {
       const auto result = txn.exec_params(sql, param);
       if (result.empty()) return std::nullopt;
       return read_lock(result[0]);
     });
   }
 
-  Database::Impl& db_;
+  Scope db_;
 };
 
 }  // namespace
 
-std::unique_ptr<core::LockStore> make_lock_store(Database::Impl& db) {
+std::unique_ptr<core::LockStore> make_lock_store(Scope db) {
   return std::make_unique<PgLockStore>(db);
 }
 

@@ -10,7 +10,7 @@ namespace {
 
 class PgMessageLogStore final : public core::MessageLogStore {
  public:
-  explicit PgMessageLogStore(Database::Impl& db) : db_(db) {}
+  explicit PgMessageLogStore(Scope db) : db_(db) {}
 
   // COPY, not INSERT: the log takes two rows per OCPP message, and COPY
   // costs PostgreSQL a fraction of a parameterised multi-row INSERT per row
@@ -19,7 +19,7 @@ class PgMessageLogStore final : public core::MessageLogStore {
     if (frames.empty()) return;
     static const std::vector<std::string> columns{"charge_point_id", "direction", "frame",
                                                   "received_at"};
-    db_.transact([&](pqxx::work& txn) {
+    db_.transact([&](pqxx::dbtransaction& txn) {
       pqxx::stream_to copy(txn, "message_log", columns);
       // COPY inserts rows in order, so ids follow arrival order.
       for (const core::LoggedFrame& f : frames)
@@ -32,7 +32,7 @@ class PgMessageLogStore final : public core::MessageLogStore {
   std::vector<core::LoggedFrame> page(const std::string& charge_point_id,
                                       std::optional<std::int64_t> before_id,
                                       std::size_t limit) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       std::vector<core::LoggedFrame> out;
       for (const auto& row :
            txn.exec_params(std::string("SELECT ") + kLoggedFrameColumns +
@@ -49,7 +49,7 @@ class PgMessageLogStore final : public core::MessageLogStore {
   std::vector<core::LoggedFrame> containing(const std::string& charge_point_id,
                                             const std::string& needle, core::Timestamp since,
                                             std::size_t limit) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       std::vector<core::LoggedFrame> out;
       // strpos, not LIKE: the needle is data, never a pattern.
       for (const auto& row : txn.exec_params(std::string("SELECT ") + kLoggedFrameColumns +
@@ -75,12 +75,12 @@ class PgMessageLogStore final : public core::MessageLogStore {
   }
 
  private:
-  Database::Impl& db_;
+  Scope db_;
 };
 
 }  // namespace
 
-std::unique_ptr<core::MessageLogStore> make_message_log_store(Database::Impl& db) {
+std::unique_ptr<core::MessageLogStore> make_message_log_store(Scope db) {
   return std::make_unique<PgMessageLogStore>(db);
 }
 

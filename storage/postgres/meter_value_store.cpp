@@ -11,7 +11,8 @@ namespace {
 
 // COPY: for PostgreSQL a fraction of the cost per row of a parameterised
 // multi-row INSERT, and a MeterValues call brings several rows.
-void write_meter_values(pqxx::work& txn, const std::vector<core::MeterValueRecord>& values) {
+void write_meter_values(pqxx::dbtransaction& txn,
+                        const std::vector<core::MeterValueRecord>& values) {
   static const std::vector<std::string> columns{
       "charge_point_id", "connector_id", "transaction_id", "timestamp", "value", "context",
       "format",          "measurand",    "phase",          "location",  "unit"};
@@ -41,13 +42,13 @@ void write_meter_values(pqxx::work& txn, const std::vector<core::MeterValueRecor
 // MeterValues of one batch, written together at its commit.
 class DeferredMeterValues final : public DeferredWrites {
  public:
-  void flush(pqxx::work& txn) override { write_meter_values(txn, values); }
+  void flush(pqxx::dbtransaction& txn) override { write_meter_values(txn, values); }
   std::vector<core::MeterValueRecord> values;
 };
 
 class PgMeterValueStore final : public core::MeterValueStore {
  public:
-  explicit PgMeterValueStore(Database::Impl& db) : db_(db) {}
+  explicit PgMeterValueStore(Scope db) : db_(db) {}
 
   void append(const std::vector<core::MeterValueRecord>& values) override {
     if (values.empty()) return;
@@ -55,11 +56,11 @@ class PgMeterValueStore final : public core::MeterValueStore {
       later->values.insert(later->values.end(), values.begin(), values.end());
       return;
     }
-    db_.transact([&](pqxx::work& txn) { write_meter_values(txn, values); });
+    db_.transact([&](pqxx::dbtransaction& txn) { write_meter_values(txn, values); });
   }
 
   std::vector<core::MeterValueRecord> for_transaction(int transaction_id) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       std::vector<core::MeterValueRecord> out;
       for (const auto& row : txn.exec_params(
                "SELECT charge_point_id, connector_id, transaction_id, ts_to_micros(timestamp),"
@@ -85,12 +86,12 @@ class PgMeterValueStore final : public core::MeterValueStore {
   }
 
  private:
-  Database::Impl& db_;
+  Scope db_;
 };
 
 }  // namespace
 
-std::unique_ptr<core::MeterValueStore> make_meter_value_store(Database::Impl& db) {
+std::unique_ptr<core::MeterValueStore> make_meter_value_store(Scope db) {
   return std::make_unique<PgMeterValueStore>(db);
 }
 

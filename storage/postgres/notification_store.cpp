@@ -21,11 +21,11 @@ core::Notification read_notification(const pqxx::row& row) {
 
 class PgNotificationStore final : public core::NotificationStore {
  public:
-  explicit PgNotificationStore(Database::Impl& db) : db_(db) {}
+  explicit PgNotificationStore(Scope db) : db_(db) {}
 
   core::Notification add(std::int64_t owner_id, const std::string& kind,
                          const std::string& body_json) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       core::Notification stored = read_notification(txn.exec_params1(
           "INSERT INTO owner_notifications (owner_id, kind, body) VALUES ($1, $2, $3)"
           " RETURNING id, owner_id, kind, body, ts_to_micros(created_at)",
@@ -42,7 +42,7 @@ class PgNotificationStore final : public core::NotificationStore {
 
   std::vector<core::Notification> list(std::int64_t owner_id, std::int64_t after_id,
                                        int limit) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       std::vector<core::Notification> out;
       for (const auto& row : txn.exec_params(
                "SELECT id, owner_id, kind, body, ts_to_micros(created_at)"
@@ -54,12 +54,12 @@ class PgNotificationStore final : public core::NotificationStore {
   }
 
  private:
-  Database::Impl& db_;
+  Scope db_;
 };
 
 }  // namespace
 
-std::unique_ptr<core::NotificationStore> make_notification_store(Database::Impl& db) {
+std::unique_ptr<core::NotificationStore> make_notification_store(Scope db) {
   return std::make_unique<PgNotificationStore>(db);
 }
 

@@ -11,11 +11,11 @@ namespace {
 
 class PgOperatorQueryStore final : public core::OperatorQueryStore {
  public:
-  explicit PgOperatorQueryStore(Database::Impl& db) : db_(db) {}
+  explicit PgOperatorQueryStore(Scope db) : db_(db) {}
 
   std::vector<core::LoggedFrame> messages_after(const std::string& charge_point_id,
                                                 std::int64_t after_id, std::size_t limit) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       std::vector<core::LoggedFrame> out;
       for (const auto& row :
            txn.exec_params(std::string("SELECT ") + kLoggedFrameColumns +
@@ -30,7 +30,7 @@ class PgOperatorQueryStore final : public core::OperatorQueryStore {
 
   std::vector<core::ConnectorStatus> connectors_between(const std::string& after,
                                                         const std::string& through) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       std::vector<core::ConnectorStatus> out;
       for (const auto& row : txn.exec_params(
                "SELECT charge_point_id, connector_id, status, error_code, info, vendor_id,"
@@ -45,12 +45,12 @@ class PgOperatorQueryStore final : public core::OperatorQueryStore {
   }
 
  private:
-  Database::Impl& db_;
+  Scope db_;
 };
 
 }  // namespace
 
-std::unique_ptr<core::OperatorQueryStore> make_operator_query_store(Database::Impl& db) {
+std::unique_ptr<core::OperatorQueryStore> make_operator_query_store(Scope db) {
   return std::make_unique<PgOperatorQueryStore>(db);
 }
 

@@ -30,10 +30,10 @@ core::TransactionRecord read_transaction(const pqxx::row& row) {
 
 class PgTransactionStore final : public core::TransactionStore {
  public:
-  explicit PgTransactionStore(Database::Impl& db) : db_(db) {}
+  explicit PgTransactionStore(Scope db) : db_(db) {}
 
   core::StartOutcome start(const core::TransactionStart& s) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       // The no-op DO UPDATE makes RETURNING yield the existing row's id;
       // xmax = 0 only for a freshly inserted row.
       const auto row = txn.exec_params1(
@@ -49,7 +49,7 @@ class PgTransactionStore final : public core::TransactionStore {
   }
 
   bool stop(const core::TransactionStop& s) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       return txn.exec_params(
                     "UPDATE transactions SET meter_stop = $2, stop_timestamp = micros_to_ts($3),"
                     " stop_reason = $4, stop_id_tag = $5 WHERE id = $1",
@@ -59,7 +59,7 @@ class PgTransactionStore final : public core::TransactionStore {
   }
 
   std::optional<core::TransactionRecord> find(int transaction_id) override {
-    return db_.transact([&](pqxx::work& txn) -> std::optional<core::TransactionRecord> {
+    return db_.transact([&](pqxx::dbtransaction& txn) -> std::optional<core::TransactionRecord> {
       const auto result = exec_hot(txn, std::string(kSelect) + " WHERE id = $1", transaction_id);
       if (result.empty()) return std::nullopt;
       return read_transaction(result[0]);
@@ -67,7 +67,7 @@ class PgTransactionStore final : public core::TransactionStore {
   }
 
   std::vector<core::TransactionRecord> open_for_id_tag(const std::string& id_tag) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       std::vector<core::TransactionRecord> out;
       for (const auto& row : txn.exec_params(
                std::string(kSelect) + " WHERE id_tag = $1 AND stop_timestamp IS NULL ORDER BY id",
@@ -80,7 +80,7 @@ class PgTransactionStore final : public core::TransactionStore {
   std::vector<core::TransactionRecord> list(const std::optional<std::string>& charge_point_id,
                                             std::optional<int> before_id,
                                             std::size_t limit) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       std::vector<core::TransactionRecord> out;
       for (const auto& row :
            txn.exec_params(std::string(kSelect) +
@@ -93,12 +93,12 @@ class PgTransactionStore final : public core::TransactionStore {
   }
 
  private:
-  Database::Impl& db_;
+  Scope db_;
 };
 
 }  // namespace
 
-std::unique_ptr<core::TransactionStore> make_transaction_store(Database::Impl& db) {
+std::unique_ptr<core::TransactionStore> make_transaction_store(Scope db) {
   return std::make_unique<PgTransactionStore>(db);
 }
 

@@ -16,7 +16,7 @@ const char* const kColumns =
     " ts_to_micros(v.low_battery_prompted_at), ts_to_micros(r.created_at) ";
 const char* const kFrom = " FROM vehicle_registrations r JOIN vehicles v ON v.vin = r.vin ";
 
-core::Vehicle read_vehicle(pqxx::work& txn, const pqxx::row& row) {
+core::Vehicle read_vehicle(pqxx::dbtransaction& txn, const pqxx::row& row) {
   core::Vehicle v;
   v.vin = row[0].as<std::string>();
   v.owner_id = row[1].as<std::int64_t>();
@@ -47,13 +47,13 @@ core::Vehicle read_vehicle(pqxx::work& txn, const pqxx::row& row) {
   return v;
 }
 
-std::vector<core::Vehicle> read_vehicles(pqxx::work& txn, const pqxx::result& result) {
+std::vector<core::Vehicle> read_vehicles(pqxx::dbtransaction& txn, const pqxx::result& result) {
   std::vector<core::Vehicle> out;
   for (const auto& row : result) out.push_back(read_vehicle(txn, row));
   return out;
 }
 
-std::optional<core::Vehicle> registration_in(pqxx::work& txn, const std::string& vin,
+std::optional<core::Vehicle> registration_in(pqxx::dbtransaction& txn, const std::string& vin,
                                              std::int64_t owner_id) {
   const auto result = txn.exec_params(
       std::string("SELECT") + kColumns + kFrom + "WHERE r.vin = $1 AND r.owner_id = $2", vin,
@@ -64,10 +64,10 @@ std::optional<core::Vehicle> registration_in(pqxx::work& txn, const std::string&
 
 class PgVehicleStore final : public core::VehicleStore {
  public:
-  explicit PgVehicleStore(Database::Impl& db) : db_(db) {}
+  explicit PgVehicleStore(Scope db) : db_(db) {}
 
   core::Vehicle put(const core::NewVehicle& vehicle) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       try {
         txn.exec_params("INSERT INTO vehicles (vin) VALUES ($1) ON CONFLICT (vin) DO NOTHING",
                         vehicle.vin);
@@ -95,7 +95,7 @@ class PgVehicleStore final : public core::VehicleStore {
   }
 
   std::optional<core::Vehicle> find(const std::string& vin) override {
-    return db_.transact([&](pqxx::work& txn) -> std::optional<core::Vehicle> {
+    return db_.transact([&](pqxx::dbtransaction& txn) -> std::optional<core::Vehicle> {
       const auto result = txn.exec_params(
           std::string("SELECT") + kColumns + kFrom + "WHERE r.vin = $1 AND r.owner_id = v.owner_id",
           vin);
@@ -106,11 +106,12 @@ class PgVehicleStore final : public core::VehicleStore {
 
   std::optional<core::Vehicle> find_registration(const std::string& vin,
                                                  std::int64_t owner_id) override {
-    return db_.transact([&](pqxx::work& txn) { return registration_in(txn, vin, owner_id); });
+    return db_.transact(
+        [&](pqxx::dbtransaction& txn) { return registration_in(txn, vin, owner_id); });
   }
 
   std::vector<core::Vehicle> registrations(const std::string& vin) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       return read_vehicles(txn, txn.exec_params(std::string("SELECT") + kColumns + kFrom +
                                                     "WHERE r.vin = $1 ORDER BY r.created_at,"
                                                     " r.owner_id",
@@ -119,7 +120,7 @@ class PgVehicleStore final : public core::VehicleStore {
   }
 
   std::vector<core::Vehicle> list_for_owner(std::int64_t owner_id) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       return read_vehicles(txn, txn.exec_params(std::string("SELECT") + kColumns + kFrom +
                                                     "WHERE r.owner_id = $1 ORDER BY r.vin",
                                                 owner_id));
@@ -128,7 +129,7 @@ class PgVehicleStore final : public core::VehicleStore {
 
   core::Vehicle verify(const std::string& vin, std::int64_t owner_id,
                        const std::string& verified_by) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       // Serialises verifications of one vehicle.
       txn.exec_params("SELECT 1 FROM vehicles WHERE vin = $1 FOR UPDATE", vin);
       if (!registration_in(txn, vin, owner_id))
@@ -154,7 +155,7 @@ class PgVehicleStore final : public core::VehicleStore {
   }
 
   bool remove_registration(const std::string& vin, std::int64_t owner_id) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       txn.exec_params(
           "UPDATE vehicles SET owner_id = NULL, verified_at = NULL, verified_by = NULL"
           " WHERE vin = $1 AND owner_id = $2",
@@ -166,7 +167,7 @@ class PgVehicleStore final : public core::VehicleStore {
   }
 
   std::vector<core::Vehicle> find_verified_by_key(const std::string& match_key) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       return read_vehicles(
           txn, txn.exec_params(std::string("SELECT DISTINCT") + kColumns + kFrom +
                                    "JOIN vehicle_identifiers i ON i.vin = r.vin"
@@ -177,7 +178,7 @@ class PgVehicleStore final : public core::VehicleStore {
   }
 
   bool known(const std::string& vin) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       return !txn.exec_params("SELECT 1 FROM vehicle_registrations WHERE vin = $1 LIMIT 1", vin)
                   .empty();
     });
@@ -189,7 +190,7 @@ class PgVehicleStore final : public core::VehicleStore {
       lat = state.location->latitude;
       lon = state.location->longitude;
     }
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       return txn.exec_params(
                     "UPDATE vehicles SET soc = $2, latitude = $3, longitude = $4,"
                     " reported_at = micros_to_ts($5) WHERE vin = $1"
@@ -200,7 +201,7 @@ class PgVehicleStore final : public core::VehicleStore {
   }
 
   bool claim_low_battery_prompt(const std::string& vin, core::Timestamp at) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       return txn.exec_params(
                     "UPDATE vehicles SET low_battery_prompted_at = micros_to_ts($2)"
                     " WHERE vin = $1 AND low_battery_prompted_at IS NULL",
@@ -210,7 +211,7 @@ class PgVehicleStore final : public core::VehicleStore {
   }
 
   bool rearm_low_battery_prompt(const std::string& vin) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       return txn.exec_params(
                     "UPDATE vehicles SET low_battery_prompted_at = NULL"
                     " WHERE vin = $1 AND low_battery_prompted_at IS NOT NULL",
@@ -220,12 +221,12 @@ class PgVehicleStore final : public core::VehicleStore {
   }
 
  private:
-  Database::Impl& db_;
+  Scope db_;
 };
 
 }  // namespace
 
-std::unique_ptr<core::VehicleStore> make_vehicle_store(Database::Impl& db) {
+std::unique_ptr<core::VehicleStore> make_vehicle_store(Scope db) {
   return std::make_unique<PgVehicleStore>(db);
 }
 

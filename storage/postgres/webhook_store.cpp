@@ -46,11 +46,11 @@ core::WebhookDeliveryRecord read_delivery(const pqxx::row& row) {
 
 class PgWebhookStore final : public core::WebhookStore {
  public:
-  explicit PgWebhookStore(Database::Impl& db) : db_(db) {}
+  explicit PgWebhookStore(Scope db) : db_(db) {}
 
   core::WebhookRecord put(std::int64_t owner_id, const std::string& url,
                           const std::string& secret) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       return read_webhook(txn.exec_params1(
           std::string("INSERT INTO owner_webhooks (owner_id, url, secret) VALUES ($1, $2, $3)"
                       " ON CONFLICT (owner_id) DO UPDATE SET url = excluded.url,"
@@ -61,7 +61,7 @@ class PgWebhookStore final : public core::WebhookStore {
   }
 
   std::optional<core::WebhookRecord> find(std::int64_t owner_id) override {
-    return db_.transact([&](pqxx::work& txn) -> std::optional<core::WebhookRecord> {
+    return db_.transact([&](pqxx::dbtransaction& txn) -> std::optional<core::WebhookRecord> {
       const auto r = txn.exec_params(
           std::string("SELECT ") + kWebhookColumns + " FROM owner_webhooks WHERE owner_id = $1",
           owner_id);
@@ -71,7 +71,7 @@ class PgWebhookStore final : public core::WebhookStore {
   }
 
   bool remove(std::int64_t owner_id) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       return txn.exec_params("DELETE FROM owner_webhooks WHERE owner_id = $1", owner_id)
                  .affected_rows() > 0;
     });
@@ -79,7 +79,7 @@ class PgWebhookStore final : public core::WebhookStore {
 
   std::vector<core::ClaimedWebhookDelivery> claim_due(int limit, core::Timestamp now,
                                                       std::chrono::milliseconds lease) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       std::vector<core::ClaimedWebhookDelivery> out;
       const auto rows = txn.exec_params(
           "WITH due AS (SELECT id FROM webhook_deliveries"
@@ -112,7 +112,7 @@ class PgWebhookStore final : public core::WebhookStore {
   }
 
   void mark_delivered(std::int64_t id, int http_status) override {
-    db_.transact([&](pqxx::work& txn) {
+    db_.transact([&](pqxx::dbtransaction& txn) {
       txn.exec_params(
           "UPDATE webhook_deliveries SET status = 'delivered', delivered_at = now(),"
           " last_status = $2, last_error = NULL WHERE id = $1 AND status = 'pending'",
@@ -122,7 +122,7 @@ class PgWebhookStore final : public core::WebhookStore {
 
   void mark_retry(std::int64_t id, std::optional<int> http_status, const std::string& error,
                   core::Timestamp next_attempt_at) override {
-    db_.transact([&](pqxx::work& txn) {
+    db_.transact([&](pqxx::dbtransaction& txn) {
       txn.exec_params(
           "UPDATE webhook_deliveries SET last_status = $2, last_error = $3,"
           " next_attempt_at = micros_to_ts($4) WHERE id = $1 AND status = 'pending'",
@@ -132,7 +132,7 @@ class PgWebhookStore final : public core::WebhookStore {
 
   void mark_failed(std::int64_t id, std::optional<int> http_status,
                    const std::string& error) override {
-    db_.transact([&](pqxx::work& txn) {
+    db_.transact([&](pqxx::dbtransaction& txn) {
       txn.exec_params(
           "UPDATE webhook_deliveries SET status = 'failed', last_status = $2, last_error = $3"
           " WHERE id = $1 AND status = 'pending'",
@@ -141,7 +141,7 @@ class PgWebhookStore final : public core::WebhookStore {
   }
 
   std::vector<core::WebhookDeliveryRecord> deliveries(std::int64_t owner_id, int limit) override {
-    return db_.transact([&](pqxx::work& txn) {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
       std::vector<core::WebhookDeliveryRecord> out;
       for (const auto& row : txn.exec_params("SELECT " + delivery_columns("") +
                                                  " FROM webhook_deliveries WHERE owner_id = $1"
@@ -153,12 +153,12 @@ class PgWebhookStore final : public core::WebhookStore {
   }
 
  private:
-  Database::Impl& db_;
+  Scope db_;
 };
 
 }  // namespace
 
-std::unique_ptr<core::WebhookStore> make_webhook_store(Database::Impl& db) {
+std::unique_ptr<core::WebhookStore> make_webhook_store(Scope db) {
   return std::make_unique<PgWebhookStore>(db);
 }
 

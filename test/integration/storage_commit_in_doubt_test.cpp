@@ -1,8 +1,8 @@
-// A group commit whose connection is lost during COMMIT (storage::Database::
-// commit_batch) against a real PostgreSQL, behind a proxy that cuts the
-// connection at the COMMIT: a group the server committed is reported
-// committed (its caller must not run it again: its rows would be stored
-// twice); one the server never received is reported not committed.
+// A group commit whose connection is lost during COMMIT (the commit() of a
+// storage::Database::make_batch() batch) against a real PostgreSQL, behind a
+// proxy that cuts the connection at the COMMIT: a group the server committed
+// is reported committed (its caller must not run it again: its rows would be
+// stored twice); one the server never received is reported not committed.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -209,27 +209,28 @@ TEST_CASE("a group commit whose connection is lost during COMMIT says what the s
   CommitCuttingProxy proxy(host, port);
   {
     Database db(through(test.url(), proxy.port()));
+    const auto batch = db.make_batch();
 
     SECTION("the server committed: committed, stored once") {
-      db.begin_batch();
-      db.meter_values().append({sample("10")});
+      batch->begin();
+      batch->meter_values().append({sample("10")});
       proxy.cut_next_commit(CommitCuttingProxy::Cut::kAfterServerCommitted);
-      CHECK(db.commit_batch());  // the caller does not run the group again
+      CHECK(batch->commit());  // the caller does not run the group again
       CHECK(proxy.cuts() == 1);
       CHECK(test.scalar("SELECT count(*) FROM meter_values WHERE value = '10'") == "1");
     }
     SECTION("the server never saw the COMMIT: not committed, nothing stored") {
-      db.begin_batch();
-      db.meter_values().append({sample("20")});
+      batch->begin();
+      batch->meter_values().append({sample("20")});
       proxy.cut_next_commit(CommitCuttingProxy::Cut::kBeforeServerSawIt);
-      CHECK_FALSE(db.commit_batch());  // the caller runs the group again
+      CHECK_FALSE(batch->commit());  // the caller runs the group again
       CHECK(proxy.cuts() == 1);
       CHECK(test.scalar("SELECT count(*) FROM meter_values WHERE value = '20'") == "0");
     }
     // The thread reconnected: the next group commits normally.
-    db.begin_batch();
-    db.meter_values().append({sample("30")});
-    CHECK(db.commit_batch());
+    batch->begin();
+    batch->meter_values().append({sample("30")});
+    CHECK(batch->commit());
     CHECK(test.scalar("SELECT count(*) FROM meter_values WHERE value = '30'") == "1");
     db.release_thread_connection();
   }

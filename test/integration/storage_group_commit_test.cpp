@@ -1,10 +1,12 @@
-// Group commit (storage::Database::begin_batch / commit_batch) against a
-// real PostgreSQL: nothing of a batch is visible or durable before its
-// commit, a failing call fails the whole batch, and buffered writes (connector
-// states, meter values) land exactly as written one by one would.
+// Group commit (storage::Database::make_batch(), core::BatchStores) against
+// a real PostgreSQL: nothing written through a batch's stores is visible or
+// durable before its commit, a failing call fails the whole batch, buffered
+// writes (connector states, meter values) land exactly as written one by one
+// would, and only writes reached from the batch join it.
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <memory>
+#include <stdexcept>
 #include <thread>
 
 #include "core/domain_errors.h"
@@ -48,19 +50,20 @@ TEST_CASE("a batch's writes appear together at its commit, not before") {
   add_charge_point(test.db(), "CP-1");
   add_charge_point(test.db(), "CP-2");
   Database& db = test.db();
+  const auto batch = db.make_batch();
 
-  db.begin_batch();
-  db.connectors().record_status(status("CP-1", 1, "Preparing"));
-  db.connectors().record_status(status("CP-2", 1, "Available"));
-  db.connectors().record_status(status("CP-1", 1, "Charging"));  // same connector again
-  db.meter_values().append({sample("CP-1", "10"), sample("CP-1", "11")});
-  db.meter_values().append({sample("CP-2", "20")});
-  db.charge_points().touch_many({{"CP-1", kT0}});
+  batch->begin();
+  batch->connectors().record_status(status("CP-1", 1, "Preparing"));
+  batch->connectors().record_status(status("CP-2", 1, "Available"));
+  batch->connectors().record_status(status("CP-1", 1, "Charging"));  // same connector again
+  batch->meter_values().append({sample("CP-1", "10"), sample("CP-1", "11")});
+  batch->meter_values().append({sample("CP-2", "20")});
+  batch->charge_points().touch_many({{"CP-1", kT0}});
   // scalar() uses its own connection: it sees committed data only.
   CHECK(test.scalar("SELECT count(*) FROM connector_status_history") == "0");
   CHECK(test.scalar("SELECT count(*) FROM meter_values") == "0");
   CHECK(test.scalar("SELECT last_seen IS NULL FROM charge_points WHERE id = 'CP-1'") == "t");
-  REQUIRE(db.commit_batch());
+  REQUIRE(batch->commit());
 
   CHECK(test.scalar("SELECT count(*) FROM connector_status_history") == "3");
   CHECK(test.scalar("SELECT string_agg(status, ',' ORDER BY id) FROM connector_status_history"
@@ -80,49 +83,74 @@ TEST_CASE("one failing call rolls the whole batch back and says so at commit") {
   TestDatabase test;
   add_charge_point(test.db(), "CP-1");
   Database& db = test.db();
+  const auto batch = db.make_batch();
 
   SECTION("a buffered write that fails at the commit") {
-    db.begin_batch();
-    db.connectors().record_status(status("CP-1", 1, "Available"));
-    db.connectors().record_status(status("NOT-REGISTERED", 1, "Available"));
-    db.meter_values().append({sample("CP-1", "10")});
-    CHECK_FALSE(db.commit_batch());
+    batch->begin();
+    batch->connectors().record_status(status("CP-1", 1, "Available"));
+    batch->connectors().record_status(status("NOT-REGISTERED", 1, "Available"));
+    batch->meter_values().append({sample("CP-1", "10")});
+    CHECK_FALSE(batch->commit());
   }
   SECTION("a direct write that fails: later calls of the batch fail at once") {
-    db.begin_batch();
-    db.charge_points().touch_many({{"CP-1", kT0}});
+    batch->begin();
+    batch->charge_points().touch_many({{"CP-1", kT0}});
     ChargePointChange bad;
     bad.security_profile = 9;  // refused by the table's CHECK constraint
-    CHECK_THROWS_AS(db.charge_points().update("CP-1", bad), DatabaseError);
-    CHECK_THROWS_AS(db.charge_points().find("CP-1"), DatabaseError);
-    CHECK_FALSE(db.commit_batch());
+    CHECK_THROWS_AS(batch->charge_points().update("CP-1", bad), DatabaseError);
+    CHECK_THROWS_AS(batch->charge_points().find("CP-1"), DatabaseError);
+    CHECK_FALSE(batch->commit());
   }
   CHECK(test.scalar("SELECT count(*) FROM connectors") == "0");
   CHECK(test.scalar("SELECT count(*) FROM meter_values") == "0");
   CHECK(test.scalar("SELECT last_seen IS NULL FROM charge_points WHERE id = 'CP-1'") == "t");
 
-  // The thread's connection is usable again, batch or not.
+  // The thread's connection is usable again, batch or not; the batch is
+  // used again as it is.
   db.connectors().record_status(status("CP-1", 1, "Available"));
-  db.begin_batch();
-  db.meter_values().append({sample("CP-1", "10")});
-  CHECK(db.commit_batch());
+  batch->begin();
+  batch->meter_values().append({sample("CP-1", "10")});
+  CHECK(batch->commit());
   CHECK(test.scalar("SELECT count(*) FROM connectors") == "1");
   CHECK(test.scalar("SELECT count(*) FROM meter_values") == "1");
 }
 
-TEST_CASE("a batch belongs to its thread: other threads commit on their own") {
+TEST_CASE("only writes through the batch join it: the plain stores commit on their own") {
   TestDatabase test;
   add_charge_point(test.db(), "CP-1");
   Database& db = test.db();
+  const auto batch = db.make_batch();
 
-  db.begin_batch();
-  db.meter_values().append({sample("CP-1", "batched")});
+  batch->begin();
+  batch->meter_values().append({sample("CP-1", "batched")});
+  batch->charge_points().touch_many({{"CP-1", kT0}});
+  // The same thread, the plain stores: durable at once, batch open or not.
+  db.meter_values().append({sample("CP-1", "alone")});
   std::thread other([&] {
-    db.meter_values().append({sample("CP-1", "alone")});
+    db.meter_values().append({sample("CP-1", "other thread")});
     db.release_thread_connection();
   });
   other.join();
-  CHECK(test.scalar("SELECT string_agg(value, ',') FROM meter_values") == "alone");
-  db.abort_batch();
-  CHECK(test.scalar("SELECT string_agg(value, ',') FROM meter_values") == "alone");
+  CHECK(test.scalar("SELECT string_agg(value, ',' ORDER BY id) FROM meter_values") ==
+        "alone,other thread");
+  batch->abort();
+  CHECK(test.scalar("SELECT string_agg(value, ',' ORDER BY id) FROM meter_values") ==
+        "alone,other thread");
+  CHECK(test.scalar("SELECT last_seen IS NULL FROM charge_points WHERE id = 'CP-1'") == "t");
+}
+
+TEST_CASE("a batch's stores refuse use outside begin/commit, and batches do not nest") {
+  TestDatabase test;
+  add_charge_point(test.db(), "CP-1");
+  const auto batch = test.db().make_batch();
+
+  CHECK_THROWS_AS(batch->meter_values().append({sample("CP-1", "closed")}), std::logic_error);
+  CHECK_THROWS_AS(batch->connectors().record_status(status("CP-1", 1, "Available")),
+                  std::logic_error);
+  batch->begin();
+  CHECK_THROWS_AS(batch->begin(), std::logic_error);
+  batch->meter_values().append({sample("CP-1", "10")});
+  CHECK(batch->commit());
+  CHECK_THROWS_AS(batch->charge_points().find("CP-1"), std::logic_error);
+  CHECK(test.scalar("SELECT string_agg(value, ',') FROM meter_values") == "10");
 }

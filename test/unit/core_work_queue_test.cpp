@@ -1,6 +1,7 @@
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -69,23 +70,38 @@ class RecordingGroupCommit : public chargelock::core::GroupCommit {
   std::atomic<bool> ok{true};
 };
 
+// The worker's own GroupCommit, passing everything on to `group`; counts
+// how many were made.
+class ForwardingGroupCommit final : public chargelock::core::GroupCommit {
+ public:
+  explicit ForwardingGroupCommit(RecordingGroupCommit& to) : to_(to) {}
+  void begin() override { to_.begin(); }
+  bool commit() override { return to_.commit(); }
+  void abort() override { to_.abort(); }
+
+ private:
+  RecordingGroupCommit& to_;
+};
+
+WorkQueue::GroupCommitFactory forward_to(RecordingGroupCommit& group,
+                                         std::atomic<int>* made = nullptr) {
+  return [&group, made]() -> std::unique_ptr<chargelock::core::GroupCommit> {
+    if (made != nullptr) ++*made;
+    return std::make_unique<ForwardingGroupCommit>(group);
+  };
+}
+
 // Submits, while the single worker is held, Shared tasks s1..s3, an Own
 // task o4 and Shared s5, each logging its run and its batch's after_commit().
 // The worker waits on a shared future (its state lives as long as the task
 // holding it, unlike a mutex on this function's stack) until all are queued.
-// With `unhanded`, the tasks call WorkQueue::after_commit() instead, as
-// services that are not handed the batch do.
-void submit_sample(WorkQueue& queue, RecordingGroupCommit& group, bool unhanded = false) {
+void submit_sample(WorkQueue& queue, RecordingGroupCommit& group) {
   std::promise<void> all_queued;
   queue.submit("k", [queued = all_queued.get_future().share()] { queued.wait(); });
-  const auto task = [&group, unhanded](const std::string& name) {
-    return [&group, name, unhanded](chargelock::core::WriteBatch& batch) {
+  const auto task = [&group](const std::string& name) {
+    return [&group, name](chargelock::core::WriteBatch& batch) {
       group.log("run " + name);
-      auto done = [&group, name] { group.log("done " + name); };
-      if (unhanded)
-        WorkQueue::after_commit(done);
-      else
-        batch.after_commit(done);
+      batch.after_commit([&group, name] { group.log("done " + name); });
     };
   };
   queue.submit("k", task("s1"), WorkQueue::Commit::Shared);
@@ -100,7 +116,7 @@ void submit_sample(WorkQueue& queue, RecordingGroupCommit& group, bool unhanded 
 TEST_CASE("shared tasks queued together share one commit, results wait for it") {
   RecordingGroupCommit group;
   {
-    WorkQueue queue(1, nullptr, &group);
+    WorkQueue queue(1, nullptr, forward_to(group));
     submit_sample(queue, group);
   }
   // s1..s3 form a group; o4 runs alone and ends it; s5 alone needs no group.
@@ -110,23 +126,25 @@ TEST_CASE("shared tasks queued together share one commit, results wait for it") 
   CHECK(group.events == expected);
 }
 
-TEST_CASE("code not handed the batch reports after the batch's commit too") {
+TEST_CASE("each worker makes its group commit once and uses it for every group") {
   RecordingGroupCommit group;
+  std::atomic<int> made{0};
   {
-    WorkQueue queue(1, nullptr, &group);
-    submit_sample(queue, group, true);
+    WorkQueue queue(3, nullptr, forward_to(group, &made));
+    submit_sample(queue, group);  // one worker, two turns of the sample
+    submit_sample(queue, group);
   }
-  const std::vector<std::string> expected{"begin",  "run s1",  "run s2",  "run s3",
-                                          "commit", "done s1", "done s2", "done s3",
-                                          "run o4", "done o4", "run s5",  "done s5"};
-  CHECK(group.events == expected);
+  CHECK(made == 3);
+  std::size_t commits = 0;
+  for (const auto& event : group.events) commits += event == "commit" ? 1 : 0;
+  CHECK(commits == 2);
 }
 
 TEST_CASE("a group that does not commit runs each of its tasks again, alone") {
   RecordingGroupCommit group;
   group.ok = false;
   {
-    WorkQueue queue(1, nullptr, &group);
+    WorkQueue queue(1, nullptr, forward_to(group));
     submit_sample(queue, group);
   }
   // No result of the failed group escapes; each task then reports its own.
@@ -154,17 +172,19 @@ TEST_CASE("without a group commit, shared tasks run alone and report at once") {
 
 TEST_CASE("run_grouped: one commit, work again alone when it does not commit, abort on throw") {
   using chargelock::core::run_grouped;
+  using chargelock::core::WriteBatch;
   RecordingGroupCommit group;
-  int runs = 0;
-  run_grouped(&group, [&] { ++runs; });
-  CHECK(runs == 1);
+  std::vector<bool> grouped;  // per run: was the work handed the group's batch
+  const auto work = [&](WriteBatch& batch) { grouped.push_back(batch.grouped()); };
+  run_grouped(&group, work);
+  CHECK(grouped == std::vector<bool>{true});
   group.ok = false;
-  run_grouped(&group, [&] { ++runs; });
-  CHECK(runs == 3);
-  CHECK_THROWS_AS(run_grouped(&group, [] { throw std::runtime_error("bad write"); }),
+  run_grouped(&group, work);
+  CHECK(grouped == std::vector<bool>{true, true, false});
+  CHECK_THROWS_AS(run_grouped(&group, [](WriteBatch&) { throw std::runtime_error("bad write"); }),
                   std::runtime_error);
   const std::vector<std::string> expected{"begin", "commit", "begin", "commit", "begin", "abort"};
   CHECK(group.events == expected);
-  run_grouped(nullptr, [&] { ++runs; });
-  CHECK(runs == 4);
+  run_grouped(nullptr, work);
+  CHECK(grouped == std::vector<bool>{true, true, false, false});
 }
