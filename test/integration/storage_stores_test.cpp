@@ -309,7 +309,7 @@ TEST_CASE("message log: day partitions created ahead, whole days past the retent
   const std::string p0 = test.scalar(
       "SELECT 'message_log_p' || to_char(micros_to_ts(" +
       std::to_string(
-          std::chrono::duration_cast<microseconds>(day_ahead(0).time_since_epoch()).count()) +
+          std::chrono::duration_cast<std::chrono::microseconds>(day_ahead(0).time_since_epoch()).count()) +
       ") AT TIME ZONE 'UTC', 'YYYYMMDD')");
   CHECK(partitions().find(p0) != std::string::npos);
   store.append({frame("legacy", kT0), frame("day 0", day_ahead(0) + std::chrono::hours(1)),
