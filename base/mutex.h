@@ -56,17 +56,14 @@ class CondVar {
   CondVar& operator=(const CondVar&) = delete;
 
   // REQUIRES: the mutex is held; it is released while waiting and held again
-  // on return. Not spelled REQUIRES(mutex_) for the analysis (nor in
-  // LevelDB's port::CondVar): it would name this CondVar's pointer, which
-  // clang cannot tell is the caller's Mutex, so every correct wait would be
-  // flagged. The wait loop's condition reads guarded state, and that read
-  // is checked.
+  // on return. (Not written as REQUIRES(mutex_): the analysis cannot see that
+  // this member names the caller's mutex; as in LevelDB's port::CondVar.)
   void wait() {
     std::unique_lock<std::mutex> lock(mutex_->mutex_, std::adopt_lock);
     cv_.wait(lock);
     lock.release();
   }
-  // False when `deadline` passed first.
+  // REQUIRES: as wait(). False when `deadline` passed first.
   template <typename Clock, typename Duration>
   bool wait_until(const std::chrono::time_point<Clock, Duration>& deadline) {
     std::unique_lock<std::mutex> lock(mutex_->mutex_, std::adopt_lock);
