@@ -26,6 +26,7 @@ struct ApiServerConfig {
   std::size_t workers = 4;             // database worker threads of the API
   int stream_poll_ms = 2000;           // notification streams: catch-up poll of the database
   bool webhook_allow_private = false;  // see ApiContext::webhook_allow_private
+  std::string map_tile_url;            // see ApiContext::map_tile_url
   int streams_per_owner = 5;           // notification streams one owner may hold open (429 beyond)
   double token_rate = 50;    // requests per second per API token (0: unlimited; 429 beyond)
   double token_burst = 100;  // ... in bursts of up to this many

@@ -36,14 +36,20 @@ void write_sighting(JsonOut& out, const core::Sighting& seen) {
   out.end_object();
 }
 
+// A status's text, or nothing (written as null).
+template <typename Status>
+std::optional<std::string> text_of(const std::optional<Status>& status) {
+  if (!status) return std::nullopt;
+  return std::string(core::to_string(*status));
+}
+
 void write_pile(JsonOut& out, const core::LockPile& pile) {
   out.begin_object()
       .field("chargePointId", pile.charge_point_id)
-      .field("status", pile.status)
-      .optional("detail", pile.detail)
-      .optional("commandStatus", pile.command_status)
-      .field("updatedAt", pile.updated_at)
-      .end_object();
+      .field("status", core::to_string(pile.status))
+      .optional("detail", pile.detail);
+  out.optional("commandStatus", text_of(pile.command_status));
+  out.field("updatedAt", pile.updated_at).end_object();
 }
 
 struct LockDetail {
@@ -58,7 +64,7 @@ void write_lock(JsonOut& out, const core::LockView& view, const LockDetail& deta
   out.begin_object()
       .field("lockId", lock.id)
       .field("vin", lock.vin)
-      .field("status", lock.status)
+      .field("status", core::to_string(lock.status))
       .optional("chargePointId", lock.charge_point_id)
       .optional("connectorId", lock.connector_id);
   if (operator_view) out.field("ownerId", lock.owner_id);
@@ -96,12 +102,9 @@ void write_lock(JsonOut& out, const core::LockView& view, const LockDetail& deta
   if (detail.transitions != nullptr) {
     out.begin_array("transitions");
     for (const auto& t : *detail.transitions) {
-      out.begin_object()
-          .field("at", t.at)
-          .optional("from", t.from_status)
-          .field("to", t.to_status)
-          .field("cause", t.cause)
-          .end_object();
+      out.begin_object().field("at", t.at);
+      out.optional("from", text_of(t.from_status));
+      out.field("to", core::to_string(t.to_status)).field("cause", t.cause).end_object();
     }
     out.end_array();
   }
@@ -176,10 +179,12 @@ HttpResponse list_locks(ApiContext& context, const RouteRequest& request) {
   std::vector<core::LockView> views;
   if (is_operator(request)) {
     core::LockFilter filter;
-    filter.status = request.http.query_value("status");
+    const auto status = request.http.query_value("status");
+    if (status) filter.status = core::lock_status_from_string(*status);
     filter.charge_point_id = request.http.query_value("chargePointId");
     filter.limit = limit_param(request);
-    views = context.central.locks().list_all(filter);
+    // A status no lock can have matches none.
+    if (!status || filter.status) views = context.central.locks().list_all(filter);
   } else {
     views = context.central.locks().list(owner_of(request));
   }
@@ -361,7 +366,7 @@ std::string report_html(const Evidence& e) {
   };
   row("Lock", lock.id);
   row("VIN", lock.vin);
-  row("Status", lock.status);
+  row("Status", core::to_string(lock.status));
   row("Police case reference", lock.case_reference.value_or("(none)"));
   row("Requested", core::format_rfc3339(lock.created_at));
   row("Expires", core::format_rfc3339(lock.expires_at));
@@ -386,8 +391,9 @@ std::string report_html(const Evidence& e) {
        "<th>Cause</th></tr>";
   for (const auto& t : e.transitions)
     h += "<tr><td>" + html_escape(core::format_rfc3339(t.at)) + "</td><td>" +
-         html_escape(t.from_status.value_or("")) + "</td><td>" + html_escape(t.to_status) +
-         "</td><td>" + html_escape(t.cause) + "</td></tr>";
+         (t.from_status ? html_escape(core::to_string(*t.from_status)) : std::string()) +
+         "</td><td>" + html_escape(core::to_string(t.to_status)) + "</td><td>" +
+         html_escape(t.cause) + "</td></tr>";
   h += "</table><h2>OCPP frames</h2><table><tr><th>Time</th><th>Pile</th><th>Dir</th>"
        "<th>Frame</th></tr>";
   for (const auto& f : e.frames)

@@ -33,6 +33,8 @@ struct ApiContext {
   // Owners' webhook URLs may name non-public addresses (--webhook-allow-private).
   bool webhook_allow_private = false;
   const core::MetricsRegistry* metrics = nullptr;  // GET /metrics; null: not offered
+  // The console's map tiles, checked by checked_map_tile_url(); empty: none.
+  std::string map_tile_url;
 };
 
 struct RouteRequest {

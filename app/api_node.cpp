@@ -27,6 +27,7 @@ api::ApiServerConfig api_config(const Config& config, std::function<bool()> read
   server.http.max_body_bytes = static_cast<std::size_t>(config.api_max_body_bytes);
   server.workers = static_cast<std::size_t>(config.workers);
   server.webhook_allow_private = config.webhook_allow_private;
+  server.map_tile_url = config.map_tile_url;
   server.streams_per_owner = config.streams_per_owner;
   server.token_rate = config.api_token_rate;
   server.token_burst = config.api_token_burst;

@@ -9,6 +9,9 @@
 #include <functional>
 #include <iterator>
 #include <map>
+#include <stdexcept>
+
+#include "api/console_settings.h"
 
 namespace chargelock::app {
 namespace {
@@ -121,6 +124,17 @@ const std::vector<Setting>& settings() {
        false,
        [](Config& c, const std::string& v) {
          c.webhook_allow_private = parse_bool("--webhook-allow-private", v);
+       }},
+      {"--map-tile-url", "CHARGELOCK_MAP_TILE_URL",
+       "map tiles under the console's maps, an http(s) URL with {z}, {x} and {y} (default: none; "
+       "the maps are drawn offline)",
+       true,
+       [](Config& c, const std::string& v) {
+         try {
+           c.map_tile_url = api::checked_map_tile_url(v);
+         } catch (const std::invalid_argument& e) {
+           throw ConfigError(fmt::format("--map-tile-url: {}", e.what()));
+         }
        }},
       {"--api-max-body", "CHARGELOCK_API_MAX_BODY",
        "largest REST request body in bytes; larger ones get 413 (default 1048576)", true,

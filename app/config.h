@@ -37,6 +37,8 @@ struct Config {
   // Owners' webhook URLs may reach loopback / private / link-local addresses
   // (SPEC §7: refused unless the operator allows it).
   bool webhook_allow_private = false;
+  // The console's map tiles (--map-tile-url); empty: maps drawn without tiles.
+  std::string map_tile_url;
   int api_max_body_bytes = 1024 * 1024;  // larger request bodies get 413
   // Seals queued commands' secrets (AuthorizationKey) at rest; from
   // CHARGELOCK_SECRET_KEY or a key file. None: kept in clear until delivery.

@@ -3,15 +3,16 @@
 #
 #   bench/run.sh [--quick] [--sizes 1000,5000,10000] [--kinds heartbeat,status,meter]
 #                [--flood-duration S] [--idle S] [--workers N] [--peer-pool N] [--rate R]
-#                [--pg-fsync on|off] [--no-peer] [--storms-only] [--keep]
-#                [--scenarios capacity,roundtrip,lock,api] [--pg-stat-statements]
+#                [--pg-fsync on|off] [--no-peer] [--no-limit] [--storms-only] [--keep]
+#                [--scenarios capacity,roundtrip,lock,api,notify] [--pg-stat-statements]
 #
 # Installs what is missing (npm packages of the peer, gnuplot, jq), builds
-# chargelock and pilesim (Release, build-bench-release/), starts a private
-# PostgreSQL in a temp folder, registers the piles, raises the open-file
-# limit, runs every scenario at every size against ChargeLock and the
-# ocpp-rpc peer, prints a table, and writes bench/results/<date>.json and
-# bench/results/<date>.png. BENCH_CHARGELOCK=path measures another build.
+# chargelock, pilesim and chargelock-limit (Release, build-bench-release/),
+# starts a private PostgreSQL in a temp folder, registers the piles, raises
+# the open-file limit, runs every scenario at every size against ChargeLock,
+# the ocpp-rpc peer and (round trips) the limit server, prints a table, and
+# writes bench/results/<date>.json and bench/results/<date>.png.
+# BENCH_CHARGELOCK=path measures another build.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -30,13 +31,15 @@ rate=2000
 heartbeat=60
 pg_fsync=on
 with_peer=1
+with_limit=1
+notify_piles=20
 storms_only=0
 keep=0
 quick=0
-scenarios=capacity,roundtrip,lock,api
+scenarios=capacity,roundtrip,lock,api,notify
 pg_stat=0
 
-usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1; sizes=200,1000; flood_s=8; idle_s=5 ;;
@@ -49,6 +52,7 @@ while [ $# -gt 0 ]; do
     --rate) rate=$2; shift ;;
     --pg-fsync) pg_fsync=$2; shift ;;
     --no-peer) with_peer=0 ;;
+    --no-limit) with_limit=0 ;;
     --storms-only) storms_only=1 ;;
     --keep) keep=1 ;;
     --scenarios) scenarios=$2; shift ;;
@@ -67,7 +71,7 @@ for n in "${size_list[@]}"; do
 done
 IFS=, read -r -a scenario_list <<<"$scenarios"
 for s in "${scenario_list[@]}"; do
-  case "$s" in capacity|roundtrip|lock|api) ;; *) echo "bench: bad scenario '$s'" >&2; exit 2 ;; esac
+  case "$s" in capacity|roundtrip|lock|api|notify) ;; *) echo "bench: bad scenario '$s'" >&2; exit 2 ;; esac
 done
 wanted() { [[ ",$scenarios," == *",$1,"* ]]; }
 for k in "${kind_list[@]}"; do
@@ -75,6 +79,9 @@ for k in "${kind_list[@]}"; do
 done
 
 log() { printf 'bench: %s\n' "$*" >&2; }
+bench_name=bench
+# shellcheck source=bench/lib.sh
+. "$bench/lib.sh"
 
 # ------------------------------------------------------------------ install
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else return 1; fi; }
@@ -87,7 +94,8 @@ apt_install() {
 command -v jq >/dev/null || apt_install jq
 command -v curl >/dev/null || apt_install curl
 command -v gnuplot >/dev/null || apt_install gnuplot-nox || log "no gnuplot: the PNG plot is skipped"
-if [ "$with_peer" = 1 ]; then
+# The notify scenario's probe (bench/notify/) uses the peer's `ws` package.
+if [ "$with_peer" = 1 ] || wanted notify; then
   command -v node >/dev/null || apt_install nodejs npm
   if [ ! -d "$bench/peers/ocpp-rpc-csms/node_modules/ocpp-rpc" ] ||
      [ ! -d "$bench/peers/ocpp-rpc-csms/node_modules/pg" ]; then
@@ -110,63 +118,29 @@ if [ "${BENCH_SKIP_BUILD:-0}" = 1 ]; then
   # before/after comparison in one session).
   log "using the binaries in $build as they are (BENCH_SKIP_BUILD=1)"
 elif [ -z "${BENCH_CHARGELOCK:-}" ] || [ -z "${BENCH_PILESIM:-}" ]; then
-  log "building chargelock and pilesim ($build_type, $build, -j$build_jobs)"
-  CHARGELOCK_JOBS=$build_jobs "$root/scripts/setup.sh" "$build" -DCMAKE_BUILD_TYPE="$build_type" \
-    -DCHARGELOCK_BUILD_TESTS=OFF >"${TMPDIR:-/tmp}/chargelock-bench-build.log" 2>&1 ||
-    { tail -30 "${TMPDIR:-/tmp}/chargelock-bench-build.log" >&2; exit 1; }
+  bench_build "$build" "$build_type" "$build_jobs"
 fi
 chargelock=${BENCH_CHARGELOCK:-$build/app/chargelock}
 pilesim=${BENCH_PILESIM:-$build/simulators/pilesim}
+limit_server=${BENCH_LIMIT:-$build/bench/chargelock-limit}
+if [ "$with_limit" = 1 ] && [ ! -x "$limit_server" ]; then
+  log "no $limit_server (an older build?): the limit reference is skipped"; with_limit=0
+fi
 
 # ------------------------------------------------------------------ limits
 need_fds=$((max_size + 1024))
-hard=$(ulimit -Hn)
-if [ "$hard" != unlimited ] && [ "$hard" -lt "$need_fds" ]; then
-  ulimit -Hn "$need_fds" 2>/dev/null || log "cannot raise the hard open-file limit above $hard"
-fi
-hard=$(ulimit -Hn)
-ulimit -n "$hard" 2>/dev/null || true
-fd_limit=$(ulimit -n)
+raise_fd_limit "$need_fds"
 log "open-file limit (ulimit -n) raised to $fd_limit for chargelock, the peer and pilesim"
 if [ "$fd_limit" != unlimited ] && [ "$fd_limit" -lt "$need_fds" ]; then
   log "warning: $max_size piles need about $need_fds descriptors per process"
 fi
 
 # ------------------------------------------------------------------ postgres
-free_port() {
-  # Below the kernel's ephemeral range (32768-60999 here): thousands of pile
-  # connections use those as source ports, and a listener cannot bind one
-  # that is in use even though nothing answers a connect to it.
-  local lowest=${BENCH_PORT_LOW:-20000} highest
-  highest=${BENCH_PORT_HIGH:-$(($(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768) - 1))}
-  local port
-  for _ in $(seq 1 200); do
-    port=$((lowest + RANDOM % (highest - lowest)))
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
-  done
-  echo "bench: no free port" >&2; exit 1
-}
-work=$(mktemp -d /tmp/chargelock-bench.XXXXXX)
-chmod 755 "$work"
-pg_port=$(free_port)
-pids=()
-cleanup() {
-  trap "" INT TERM
-  trap - EXIT
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  "$root/scripts/postgres.sh" stop "$work/pg" 2>/dev/null || true
-  if [ "$keep" = 1 ]; then log "kept $work"; else rm -rf "$work"; fi
-}
-trap cleanup INT TERM EXIT
-log "private PostgreSQL in $work/pg on port $pg_port (fsync=$pg_fsync)"
+make_work_dir
 pg_options=
 [ "$pg_stat" = 1 ] && pg_options="-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all"
-admin_url=$(CHARGELOCK_PG_FSYNC=$pg_fsync CHARGELOCK_PG_OPTIONS=$pg_options "$root/scripts/postgres.sh" start "$work/pg" "$pg_port")
-psql -q "$admin_url" -c "CREATE DATABASE chargelock" >/dev/null
+start_postgres "$pg_fsync" "$pg_options"
 [ "$pg_stat" = 1 ] && psql -q "${admin_url%/postgres}/chargelock" -c "CREATE EXTENSION pg_stat_statements" >/dev/null
-db_url="postgresql://chargelock@127.0.0.1:$pg_port/chargelock"
-export CHARGELOCK_DATABASE_URL=$db_url
 # As in production: the key that seals queued secrets and keys the
 # verified-credentials cache (docs/security.md).
 CHARGELOCK_SECRET_KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
@@ -180,6 +154,10 @@ register_line=$("$chargelock" chargepoint add-range BENCH- 1 "$max_size" --passw
 log "${register_line#chargelock: }"
 register_ms_per_pile=$(sed -n 's/.*, \([0-9.]*\) ms each.*/\1/p' <<<"$register_line")
 register_s=$(sed -n 's/.* in \([0-9.]*\) s with.*/\1/p' <<<"$register_line")
+if wanted notify; then
+  "$chargelock" chargepoint add-range NOTIFY- 1 "$notify_piles" \
+    --password-pattern 'notify-pile-secret-{n}' >/dev/null
+fi
 
 # ------------------------------------------------------------------ helpers
 clk_tck=$(getconf CLK_TCK)
@@ -193,15 +171,6 @@ pg_ticks() {  # the postmaster and all its children
 }
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 now_ms() { date +%s%3N; }
-# wait_line FILE PATTERN TIMEOUT_S PID: until PATTERN appears in FILE; 1 on timeout or exit of PID
-wait_line() {
-  local deadline=$(( $(date +%s) + $3 ))
-  while ! grep -q -- "$2" "$1" 2>/dev/null; do
-    kill -0 "$4" 2>/dev/null || return 1
-    [ "$(date +%s)" -ge "$deadline" ] && return 1
-    sleep 0.05
-  done
-}
 
 server_pid=
 server_url=
@@ -220,14 +189,17 @@ try_start_server() {  # $1 = chargelock | peer [$2 = OCPP port, $3 = API port: a
   server_port=$port
   if [ "$1" = chargelock ]; then
     api_port=${3:-$(free_port)}
-    admin_token=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
+    admin_token=$(new_admin_token)
     "$chargelock" serve --ocpp-listen "127.0.0.1:$port" --api-listen "127.0.0.1:$api_port" \
       --admin-token "$admin_token" --heartbeat-interval "$heartbeat" --workers "$workers" \
-      --api-token-rate 0 --ocpp-connect-rate 0 --vehicles-per-owner 100000 --lock-requests-per-hour 100000 \
-      --log-level warn >"$logf" 2>&1 &
+      "${load_serve_flags[@]}" --webhook-allow-private >"$logf" 2>&1 &
     server_pid=$!
-    wait_line "$logf" "ocpp ws listening" 60 "$server_pid" || return 1
-    wait_line "$logf" "api listening" 60 "$server_pid" || return 1
+    wait_port "$port" 60 "$server_pid" || return 1
+    wait_port "$api_port" 60 "$server_pid" || return 1
+  elif [ "$1" = limit ]; then
+    "$limit_server" --listen "127.0.0.1:$port" >"$logf" 2>&1 &
+    server_pid=$!
+    wait_port "$port" 60 "$server_pid" || return 1
   else
     PEER_PORT=$port PEER_HOST=127.0.0.1 DATABASE_URL=$db_url PEER_PG_POOL=$peer_pool \
       PEER_HEARTBEAT_INTERVAL=$heartbeat node "$bench/peers/ocpp-rpc-csms/server.mjs" >"$logf" 2>&1 &
@@ -242,8 +214,9 @@ stop_server() {
   kill "$server_pid" 2>/dev/null || true
   wait "$server_pid" 2>/dev/null || true
 }
-meter_rows() {  # $1 = chargelock | peer
+meter_rows() {  # $1 = chargelock | peer | limit (keeps nothing)
   if [ "$1" = chargelock ]; then sql "SELECT count(*) FROM meter_values"
+  elif [ "$1" = limit ]; then echo 0
   else sql "SELECT count(*) FROM ocpp_rpc_peer.meter_values" 2>/dev/null || echo 0; fi
 }
 log_rows() {  # $1 = chargelock | peer: frames in ChargeLock's message log (the peer keeps none)
@@ -365,14 +338,24 @@ ensure_owner() {  # sets owner_token; not inside $(...), where it would be lost
     owner_id=$(jq -r .ownerId <<<"$created")
   fi
 }
-new_locked_vehicle() {  # $1 = vin; prints lockId (call ensure_owner first)
-  local vin=$1
+id_tag_of() { echo "T${1:1}"; }  # a vehicle's card: unique per VIN (the VINs differ after the W)
+registered_vehicle() {  # $1 = vin: registered, carded and verified (call ensure_owner first)
+  local vin=$1 tag; tag=$(id_tag_of "$1")
   # As in production: the operator assigns the card and verifies the car.
-  api POST /idtags "$admin_token" "{\"idTag\":\"T${vin: -8}\",\"ownerId\":$owner_id}" >/dev/null
-  api POST /vehicles "$owner_token" "{\"vin\":\"$vin\",\"idTags\":[\"T${vin: -8}\"],\"evccIds\":[]}" >/dev/null
+  # (Until 2026-11-27 scenario 4's VIN held an I, which VINs never do, and
+  # its card was the fan-out vehicle's ("T" + the last 8 characters): its
+  # vehicle was refused, and scenario 4 timed 404s for lock "null".)
+  api POST /idtags "$admin_token" "{\"idTag\":\"$tag\",\"ownerId\":$owner_id}" >/dev/null
+  api POST /vehicles "$owner_token" "{\"vin\":\"$vin\",\"idTags\":[\"$tag\"],\"evccIds\":[]}" >/dev/null
   api POST "/vehicles/$vin/verify" "$admin_token" "{\"ownerId\":$owner_id}" >/dev/null
-  api POST "/vehicles/$vin/lock" "$owner_token" '{}' | cut -d' ' -f2- | jq -r .lockId
 }
+lock_vehicle() {  # $1 = vin; prints lockId; fails loudly
+  local vin=$1 answer lock; answer=$(api POST "/vehicles/$vin/lock" "$owner_token" '{}')
+  lock=$(cut -d' ' -f2- <<<"$answer" | jq -r '.lockId // empty' 2>/dev/null)
+  if [ -z "$lock" ]; then log "locking $vin failed: $answer"; return 1; fi
+  echo "$lock"
+}
+new_locked_vehicle() { registered_vehicle "$1" && lock_vehicle "$1"; }
 lock_fanout() {  # N (chargelock running, piles connected by the capacity step's pilesim)
   local n=$1
   run_pilesim "$n" --duration 3600
@@ -380,8 +363,10 @@ lock_fanout() {  # N (chargelock running, piles connected by the capacity step's
   sleep 2
   local vin; vin=$(printf 'WBENCH%011d' "$n")
   ensure_owner
+  registered_vehicle "$vin"
+  # From the owner's POST (issue 14's target), not from registering the car.
   local t0; t0=$(now_ms)
-  local lock; lock=$(new_locked_vehicle "$vin")
+  local lock; lock=$(lock_vehicle "$vin") || { kill -TERM "$sim_pid" 2>/dev/null; wait "$sim_pid" 2>/dev/null; return 0; }
   local curve=$work/armed.txt; : >"$curve"
   local armed=0 deadline=$(( $(date +%s) + 60 ))
   while [ "$armed" -lt "$n" ] && [ "$(date +%s)" -lt "$deadline" ]; do
@@ -408,16 +393,16 @@ lock_fanout() {  # N (chargelock running, piles connected by the capacity step's
   tail -1 "$results" >&2
 }
 api_under_load() {  # N: API latency while a meter flood runs
-  local n=$1 vin; vin=$(printf 'WBENCHAPI%08d' "$n")
+  local n=$1 vin; vin=$(printf 'WBENCHAPX%08d' "$n")
   ensure_owner
-  local lock; lock=$(new_locked_vehicle "$vin")
+  local lock; lock=$(new_locked_vehicle "$vin") || return 0
   run_pilesim "$n" --flood meter --flood-duration "$flood_s" --flood-wait $((60 + n / 20))
   wait_line "$work/pilesim.err" "flood .* begins" $((90 + n / 20)) "$sim_pid" || true
   local get=$work/api-get.txt post=$work/api-post.txt; : >"$get"; : >"$post"
   while kill -0 "$sim_pid" 2>/dev/null && ! grep -q "flood window over" "$work/pilesim.err"; do
-    curl -s -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $owner_token" \
+    curl -s -o /dev/null -w '%{time_total} %{http_code}\n' -H "Authorization: Bearer $owner_token" \
       "http://127.0.0.1:$api_port/api/v1/locks/$lock" >>"$get" || true
-    curl -s -o /dev/null -w '%{time_total}\n' -X POST -H "Authorization: Bearer $owner_token" \
+    curl -s -o /dev/null -w '%{time_total} %{http_code}\n' -X POST -H "Authorization: Bearer $owner_token" \
       -H 'Content-Type: application/json' --data '{}' \
       "http://127.0.0.1:$api_port/api/v1/vehicles/$vin/lock" >>"$post" || true
   done
@@ -426,8 +411,44 @@ api_under_load() {  # N: API latency while a meter flood runs
     i=int(q*NR+0.999999); if (i<1) i=1; printf "%.2f\n", a[i]*1000}'; }
   record --argjson n "$n" --argjson g50 "$(pct "$get" 0.5)" --argjson g99 "$(pct "$get" 0.99)" \
     --argjson p50 "$(pct "$post" 0.5)" --argjson p99 "$(pct "$post" 0.99)" \
-    --argjson count "$(wc -l <"$get")" '{scenario:"api", server:"chargelock", piles:$n,
-      requests:$count, getLockP50Ms:$g50, getLockP99Ms:$g99, postLockP50Ms:$p50, postLockP99Ms:$p99}'
+    --argjson count "$(wc -l <"$get")" \
+    --argjson bad "$(cat "$get" "$post" | awk '$2 !~ /^2/' | wc -l)" '{scenario:"api", server:"chargelock", piles:$n,
+      requests:$count, getLockP50Ms:$g50, getLockP99Ms:$g99, postLockP50Ms:$p50, postLockP99Ms:$p99,
+      non2xxAnswers:$bad}'
+  tail -1 "$results" >&2
+}
+
+# notify_latency N: a pile's VehicleLocked -> the owner's SSE event and
+# webhook POST (bench/notify/notify_probe.mjs holds the probe piles, the
+# stream and the webhook receiver, and times both against the report's
+# send) with N piles connected and a meter flood running.
+notify_latency() {
+  local n=$1 vin; vin=$(printf 'WBENCHNTF%08d' "$n")
+  ensure_owner
+  local hook_port; hook_port=$(free_port)
+  api PUT /webhook "$owner_token" "{\"url\":\"http://127.0.0.1:$hook_port/hook\"}" >/dev/null
+  local lock; lock=$(new_locked_vehicle "$vin") || return 0
+  local go=$work/notify-go; rm -f "$go"
+  node "$bench/notify/notify_probe.mjs" --ocpp "$server_url" --api "http://127.0.0.1:$api_port/api/v1" \
+    --token "$owner_token" --lock "$lock" --id-tag "$(id_tag_of "$vin")" --count "$notify_piles" \
+    --webhook-port "$hook_port" --go-file "$go" --timeout $((120 + n / 20)) \
+    >"$work/notify.json" 2>"$work/notify.err" &
+  local probe_pid=$!
+  pids+=("$probe_pid")
+  wait_line "$work/notify.err" "waiting for the go-file" $((120 + n / 20)) "$probe_pid" || true
+  run_pilesim "$n" --flood meter --flood-duration "$flood_s" --flood-wait $((60 + n / 20))
+  wait_line "$work/pilesim.err" "flood .* begins" $((90 + n / 20)) "$sim_pid" || true
+  sleep 2  # into the flood's steady state
+  touch "$go"
+  wait "$probe_pid" 2>/dev/null || true
+  wait "$sim_pid" 2>/dev/null || true
+  api DELETE /webhook "$owner_token" >/dev/null
+  local probe; probe=$(tail -1 "$work/notify.json" 2>/dev/null)
+  jq -e . >/dev/null 2>&1 <<<"$probe" || { tail -5 "$work/notify.err" >&2; probe='{}'; }
+  local sim; sim=$(cat "$work/pilesim.json" 2>/dev/null || echo '{}')
+  [ -n "$sim" ] || sim='{}'
+  record --argjson n "$n" --argjson probe "$probe" --argjson sim "$sim" \
+    '{scenario:"notify", server:"chargelock", piles:$n, floodPerSecond: ($sim.flood.perSecond // null)} + $probe'
   tail -1 "$results" >&2
 }
 
@@ -496,6 +517,8 @@ reconnect_storm() {  # server N
 started=$(date -u +%Y-%m-%dT%H-%M-%SZ)
 servers=(chargelock)
 [ "$with_peer" = 1 ] && servers+=(peer)
+plotted=("${servers[@]}")
+[ "$with_limit" = 1 ] && plotted+=(limit)
 lock_api=unknown
 # Each size starts from a network without locks or queued commands: the
 # previous size's lock scenarios leave a lock whose LockVehicle commands (one
@@ -527,7 +550,7 @@ for n in "${size_list[@]}"; do
         round_trips "$server" "$n" "$kind"
       done
     fi
-    if [ "$server" = chargelock ] && { wanted lock || wanted api; }; then
+    if [ "$server" = chargelock ] && { wanted lock || wanted api || wanted notify; }; then
       if [ "$lock_api" = unknown ]; then
         if lock_api_available; then lock_api=yes; else lock_api=no; fi
       fi
@@ -538,6 +561,10 @@ for n in "${size_list[@]}"; do
           [ "$pg_stat" = 1 ] && pg_statements "lock fan-out, $n piles" >>"$work/pg-statements.txt"
         fi
         if wanted api; then log "== chargelock, $n piles: API under load"; api_under_load "$n"; fi
+        if wanted notify; then
+          log "== chargelock, $n piles: VehicleLocked -> SSE and webhook under a meter flood"
+          notify_latency "$n"
+        fi
       else
         log "scenarios 3 (lock fan-out) and 4 (API under load): not available in this build" \
             "(POST /api/v1/vehicles/{vin}/lock, GET /api/v1/locks/{id} answer 404)"
@@ -547,6 +574,16 @@ for n in "${size_list[@]}"; do
     log "== $server, $n piles: reconnect storm after kill -9"
     reconnect_storm "$server" "$n"
   done
+  # The ceiling: the same round trips against bench/limit/ (no database).
+  if [ "$with_limit" = 1 ] && [ "$storms_only" = 0 ] && wanted roundtrip; then
+    server=limit
+    start_server limit
+    for kind in "${kind_list[@]}"; do
+      log "== limit, $n piles: round trips ($kind, ${flood_s} s)"
+      round_trips limit "$n" "$kind"
+    done
+    stop_server
+  fi
 done
 
 # ------------------------------------------------------------------ report
@@ -566,8 +603,10 @@ jq -s --arg date "$started" --arg host "$(uname -n)" --argjson cpus "$(nproc)" \
     ratios: ([.[] | select(.scenario == "roundtrip")] | group_by([.piles, .kind]) | map(
       {piles: .[0].piles, kind: .[0].kind,
        chargelock: (map(select(.server == "chargelock"))[0].perSecond),
-       peer: (map(select(.server == "peer"))[0].perSecond)}
-      | . + {ratio: (if (.peer // 0) > 0 then .chargelock / .peer else null end)}))}' \
+       peer: (map(select(.server == "peer"))[0].perSecond),
+       limit: (map(select(.server == "limit"))[0].perSecond)}
+      | . + {ratio: (if (.peer // 0) > 0 then .chargelock / .peer else null end),
+             ofLimit: (if (.limit // 0) > 0 then .chargelock / .limit else null end)}))}' \
   "$results" >"$out.json"
 
 {
@@ -601,15 +640,19 @@ jq -s --arg date "$started" --arg host "$(uname -n)" --argjson cpus "$(nproc)" \
      (if .messageLogRows >= 2 * .answered then " (every call and answer, and the boot before it)"
       else " (FEWER than 2 per call: frames were dropped)" end)' "$results"
   echo
-  echo "   ChargeLock / peer (answered msg/s)"
-  jq -r '.ratios[] | "  \(.piles)\t\(.kind)\t\(.ratio // "-" | if type == "number" then (. * 100 | round / 100) else . end)"' "$out.json" |
-    awk -F'\t' '{printf "  %6s %-9s %6s×\n", $1, $2, $3}'
+  echo "   ChargeLock / peer and ChargeLock / limit (answered msg/s; goal: heartbeat >= 0.7 x limit, status and meter >= 0.5 x)"
+  jq -r 'def r: if type == "number" then (. * 100 | round / 100 | tostring) + "×" else "-" end;
+     .ratios[] | "  \(.piles)\t\(.kind)\t\(.ratio | r)\t\(.ofLimit | r)"' "$out.json" |
+    awk -F'\t' 'BEGIN {printf "  %6s %-9s %8s %8s\n", "piles", "kind", "/ peer", "/ limit"}
+                 {printf "  %6s %-9s %8s %8s\n", $1, $2, $3, $4}'
   echo
   if [ "$lock_api" = yes ]; then
     echo "3. lock fan-out"
     jq -r 'select(.scenario == "lock") | "  \(.piles) piles: all armed \(.allArmedMs) ms, 99 % armed \(.p99ArmedMs) ms, released \(.releaseMs) ms"' "$results"
     echo "4. API under a meter flood"
-    jq -r 'select(.scenario == "api") | "  \(.piles) piles, \(.requests) requests: GET /locks/{id} p50 \(.getLockP50Ms) p99 \(.getLockP99Ms) ms; POST /vehicles/{vin}/lock p50 \(.postLockP50Ms) p99 \(.postLockP99Ms) ms"' "$results"
+    jq -r 'select(.scenario == "api") | "  \(.piles) piles, \(.requests) requests: GET /locks/{id} p50 \(.getLockP50Ms) p99 \(.getLockP99Ms) ms; POST /vehicles/{vin}/lock p50 \(.postLockP50Ms) p99 \(.postLockP99Ms) ms; \(.non2xxAnswers // "?") answers not 2xx"' "$results"
+    echo "6. VehicleLocked -> owner's SSE event and webhook POST (piles connected, meter flood running)"
+    jq -r 'select(.scenario == "notify") | "  \(.piles) piles + \(.probePiles // "?") probe piles (flood \(.floodPerSecond // "?" | if type == "number" then round else . end) msg/s): \(.sent // 0) reports, \(.accepted // 0) Accepted (answer p50 \(.answer.p50Ms) p99 \(.answer.p99Ms) ms); SSE \(.sse.received // 0)/\(.sent // 0) p50 \(.sse.p50Ms) p99 \(.sse.p99Ms) max \(.sse.maxMs) ms; webhook \(.webhook.received // 0)/\(.sent // 0) p50 \(.webhook.p50Ms) p99 \(.webhook.p99Ms) max \(.webhook.maxMs) ms"' "$results"
   else
     echo "3./4. lock fan-out and API under load: not available in this build"
   fi
@@ -629,7 +672,7 @@ jq -s --arg date "$started" --arg host "$(uname -n)" --argjson cpus "$(nproc)" \
 # ------------------------------------------------------------------ plot
 if command -v gnuplot >/dev/null; then
   dat=$work/plot
-  for server in "${servers[@]}"; do
+  for server in "${plotted[@]}"; do
     jq -r --arg s "$server" 'select(.scenario == "capacity" and .server == $s) |
       "\(.piles) \(.rssPerPileKb) \(.idleServerCpuPercent) \(.bootStormSeconds // "NaN")"' "$results" \
       >"$dat-cap-$server.dat"
@@ -640,20 +683,25 @@ if command -v gnuplot >/dev/null; then
         "\(.piles) \(.perSecond) \(.p99Ms) \(.serverCpuPercent // 0)"' "$results" >"$dat-rt-$server-$kind.dat"
     done
   done
+  jq -r 'select(.scenario == "lock") |
+    "\(.piles) \((.allArmedMs // "NaN") | if type == "number" then . / 1000 else . end) \((.p99ArmedMs // "NaN") | if type == "number" then . / 1000 else . end) \(.releaseMs / 1000)"' \
+    "$results" >"$dat-lock.dat"
   {
-    echo "set terminal pngcairo size 1400,1000 font ',10' noenhanced" 2>/dev/null
+    echo "set terminal pngcairo size 1800,1000 font ',10' noenhanced" 2>/dev/null
     echo "set output '$out.png'"
-    echo "set multiplot layout 2,2 title 'ChargeLock vs ocpp-rpc peer — $started ($(nproc) shared CPUs)'"
+    echo "set multiplot layout 2,3 title 'ChargeLock vs ocpp-rpc peer vs limit (canned answers) — $started ($(nproc) shared CPUs)'"
     echo "set key left top; set grid; set xlabel 'piles'"
     plots() {  # column title
       local sep="" server kind
       printf 'plot '
-      for server in "${servers[@]}"; do
+      for server in "${plotted[@]}"; do
         for kind in "${kind_list[@]}"; do
+          [ -s "$dat-rt-$server-$kind.dat" ] || continue
           printf "%s'%s' using 1:%s with linespoints title '%s %s'" "$sep" "$dat-rt-$server-$kind.dat" "$1" "$server" "$kind"
           sep=", "
         done
       done
+      [ -n "$sep" ] || printf "1 with lines lc rgb 'white' title 'not run'"
       echo
     }
     echo "set title 'round trips: answered msg/s'; set ylabel 'msg/s'"; plots 2
@@ -662,15 +710,31 @@ if command -v gnuplot >/dev/null; then
     echo "set title 'capacity: server RSS per connected pile'; set ylabel 'KB per pile'"
     printf 'plot '; sep=""
     for server in "${servers[@]}"; do
+      [ -s "$dat-cap-$server.dat" ] || continue
       printf "%s'%s' using 1:2 with linespoints title '%s'" "$sep" "$dat-cap-$server.dat" "$server"; sep=", "
-    done; echo
-    echo "set title 'boot storm, and reconnect storm after kill -9 (restart to all booted)'; set ylabel 'seconds'"
+    done; [ -n "$sep" ] || printf "1 with lines lc rgb 'white' title 'not run'"; echo
+    echo "set title 'boot storm (pilesim start to all booted)'; set ylabel 'seconds'"
     printf 'plot '; sep=""
     for server in "${servers[@]}"; do
+      [ -s "$dat-cap-$server.dat" ] || continue
       printf "%s'%s' using 1:4 with linespoints title '%s boot storm'" "$sep" "$dat-cap-$server.dat" "$server"; sep=", "
-      [ -s "$dat-rc-$server.dat" ] &&
-        printf "%s'%s' using 1:2 with linespoints title '%s reconnect storm'" "$sep" "$dat-rc-$server.dat" "$server"
-    done; echo
+    done; [ -n "$sep" ] || printf "1 with lines lc rgb 'white' title 'not run'"; echo
+    echo "set title 'lock fan-out: owner POST to armed (piles answered Accepted), release to disarmed'; set ylabel 'seconds'"
+    echo "set yrange [0:*]"
+    if [ -s "$dat-lock.dat" ]; then
+      echo "plot '$dat-lock.dat' using 1:2 with linespoints title 'all armed', '$dat-lock.dat' using 1:3 with linespoints title '99 % armed', '$dat-lock.dat' using 1:4 with linespoints title 'released', 1 with lines dashtype 2 title 'target 1 s'"
+    else
+      echo "plot 1 with lines lc rgb 'white' title 'not run'"
+    fi
+    echo "set autoscale y"
+    echo "set title 'reconnect storm after kill -9 (restart to all booted)'; set ylabel 'seconds'"
+    printf 'plot '; sep=""
+    for server in "${servers[@]}"; do
+      [ -s "$dat-rc-$server.dat" ] || continue
+      printf "%s'%s' using 1:2 with linespoints title '%s reconnect storm'" "$sep" "$dat-rc-$server.dat" "$server"; sep=", "
+      [ -s "$dat-cap-$server.dat" ] &&
+        printf "%s'%s' using 1:4 with points title '%s boot storm'" "$sep" "$dat-cap-$server.dat" "$server"
+    done; [ -n "$sep" ] || printf "1 with lines lc rgb 'white' title 'not run'"; echo
     echo "unset multiplot"
   } >"$work/plot.gp"
   if gnuplot "$work/plot.gp" 2>"$work/gnuplot.err"; then

@@ -61,6 +61,9 @@ done
 [ "$warmup_min" -ge 1 ] || warmup_min=1
 
 log() { printf 'soak: %s\n' "$*" >&2; }
+bench_name=soak
+# shellcheck source=bench/lib.sh
+. "$bench/lib.sh"
 command -v jq >/dev/null && command -v curl >/dev/null ||
   { echo "soak: needs jq and curl (apt-get install jq curl)" >&2; exit 1; }
 
@@ -69,72 +72,33 @@ if [ -n "${SOAK_BIN_DIR:-}" ]; then
   chargelock=$SOAK_BIN_DIR/app/chargelock
   pilesim=$SOAK_BIN_DIR/simulators/pilesim
 else
-  log "building chargelock and pilesim (Release, $build)"
-  CHARGELOCK_JOBS=${BENCH_BUILD_JOBS:-1} "$root/scripts/setup.sh" "$build" -DCMAKE_BUILD_TYPE=Release \
-    -DCHARGELOCK_BUILD_TESTS=OFF >"${TMPDIR:-/tmp}/chargelock-soak-build.log" 2>&1 ||
-    { tail -30 "${TMPDIR:-/tmp}/chargelock-soak-build.log" >&2; exit 1; }
+  bench_build "$build" Release "${BENCH_BUILD_JOBS:-1}"
   chargelock=$build/app/chargelock
   pilesim=$build/simulators/pilesim
 fi
 [ -x "$chargelock" ] && [ -x "$pilesim" ] || { echo "soak: no $chargelock or $pilesim" >&2; exit 1; }
 
-need_fds=$((piles + 1024))
-hard=$(ulimit -Hn)
-if [ "$hard" != unlimited ] && [ "$hard" -lt "$need_fds" ]; then ulimit -Hn "$need_fds" 2>/dev/null || true; fi
-ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+raise_fd_limit $((piles + 1024))
 
 # ------------------------------------------------------------------ postgres
-free_port() {  # below the ephemeral range, which the piles' source ports use
-  local lowest=${BENCH_PORT_LOW:-20000} highest port
-  highest=$(($(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768) - 1))
-  for _ in $(seq 1 200); do
-    port=$((lowest + RANDOM % (highest - lowest)))
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
-  done
-  echo "soak: no free port" >&2; exit 1
-}
-work=$(mktemp -d /tmp/chargelock-soak.XXXXXX)
-chmod 755 "$work"
-pids=()
-cleanup() {
-  trap "" INT TERM
-  trap - EXIT
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  "$root/scripts/postgres.sh" stop "$work/pg" 2>/dev/null || true
-  if [ "$keep" = 1 ]; then log "kept $work"; else rm -rf "$work"; fi
-}
-trap cleanup INT TERM EXIT
-pg_port=$(free_port)
-log "private PostgreSQL in $work/pg on port $pg_port (fsync=$pg_fsync)"
-admin_url=$(CHARGELOCK_PG_FSYNC=$pg_fsync "$root/scripts/postgres.sh" start "$work/pg" "$pg_port")
-psql -q "$admin_url" -c "CREATE DATABASE chargelock" >/dev/null
-export CHARGELOCK_DATABASE_URL="postgresql://chargelock@127.0.0.1:$pg_port/chargelock"
+make_work_dir
+start_postgres "$pg_fsync"
 sql() { psql -qAt "$CHARGELOCK_DATABASE_URL" -c "$1"; }
 "$chargelock" migrate >/dev/null
 log "registering $piles piles SOAK-1..SOAK-$piles"
 "$chargelock" chargepoint add-range SOAK- 1 "$piles" --password-pattern 'soak-pile-secret-{n}' >/dev/null
 
 # ------------------------------------------------------------------ server
-wait_line() {  # FILE PATTERN TIMEOUT_S PID
-  local deadline=$(( $(date +%s) + $3 ))
-  while ! grep -q -- "$2" "$1" 2>/dev/null; do
-    kill -0 "$4" 2>/dev/null || return 1
-    [ "$(date +%s)" -ge "$deadline" ] && return 1
-    sleep 0.2
-  done
-}
 ocpp_port=$(free_port)
 api_port=$(free_port)
-admin_token=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
+admin_token=$(new_admin_token)
 # shellcheck disable=SC2086 # the wrapper is a command line
 ${SOAK_SERVER_WRAPPER:-} "$chargelock" serve --ocpp-listen "127.0.0.1:$ocpp_port" \
   --api-listen "127.0.0.1:$api_port" --admin-token "$admin_token" --heartbeat-interval 60 \
-  --api-token-rate 0 --ocpp-connect-rate 0 --vehicles-per-owner 100000 \
-  --lock-requests-per-hour 100000 --log-level warn ${SOAK_SERVER_ARGS:-} >"$work/server.log" 2>&1 &
+  "${load_serve_flags[@]}" ${SOAK_SERVER_ARGS:-} >"$work/server.log" 2>&1 &
 launcher_pid=$!
 pids+=("$launcher_pid")
-wait_line "$work/server.log" "api listening" 120 "$launcher_pid" ||
+wait_port "$api_port" 120 "$launcher_pid" ||
   { tail -5 "$work/server.log" >&2; exit 1; }
 # The chargelock process itself (a wrapper may be its parent).
 server_pid=$(pgrep -n -f "$chargelock serve --ocpp-listen 127.0.0.1:$ocpp_port" || echo "$launcher_pid")

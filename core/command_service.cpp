@@ -37,31 +37,6 @@ CommandRecord to_record(StoredCommand c) {
 
 }  // namespace
 
-const char* to_string(CommandStatus status) {
-  switch (status) {
-    case CommandStatus::Queued:
-      return "queued";
-    case CommandStatus::Sent:
-      return "sent";
-    case CommandStatus::Completed:
-      return "completed";
-    case CommandStatus::Failed:
-      return "failed";
-    case CommandStatus::Timeout:
-      return "timeout";
-    case CommandStatus::Expired:
-      return "expired";
-  }
-  return "failed";
-}
-
-std::optional<CommandStatus> command_status_from_string(const std::string& text) {
-  for (CommandStatus s : {CommandStatus::Queued, CommandStatus::Sent, CommandStatus::Completed,
-                          CommandStatus::Failed, CommandStatus::Timeout, CommandStatus::Expired})
-    if (text == to_string(s)) return s;
-  return std::nullopt;
-}
-
 CommandService::CommandService(CommandStore& store, CommandServiceConfig config,
                                const TimeSource& time)
     : store_(store), config_(std::move(config)), time_(time) {}

@@ -24,12 +24,6 @@
 
 namespace chargelock::core {
 
-enum class CommandStatus { Queued, Sent, Completed, Failed, Timeout, Expired };
-// Lower case, as the API shows it: "queued", "sent", "completed", "failed",
-// "timeout", "expired". command_status_from_string() accepts these.
-const char* to_string(CommandStatus status);
-std::optional<CommandStatus> command_status_from_string(const std::string& text);
-
 struct CommandRecord {
   std::int64_t id = 0;
   std::string charge_point_id;

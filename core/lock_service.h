@@ -38,6 +38,12 @@
 //
 // Threading: every member may be called from any worker thread; blocks on
 // the database. State lives in the database only.
+//
+// The implementation is split by responsibility: lock_service.cpp (the
+// state machine), lock_fanout.cpp (arming and disarming the piles, their
+// answers, the sweep's re-arming), lock_extension.cpp (the extension
+// points), lock_notifications.cpp (what owners and operators are told) and
+// lock_rules.h (the rules they share, e.g. next_step()).
 #pragma once
 
 #include <chrono>
@@ -62,15 +68,6 @@
 
 namespace chargelock::core {
 
-namespace lock_status {
-inline constexpr const char* kRequested = "requested";
-inline constexpr const char* kArmed = "armed";
-inline constexpr const char* kEngaged = "engaged";
-inline constexpr const char* kReleased = "released";
-inline constexpr const char* kCancelled = "cancelled";
-inline constexpr const char* kExpired = "expired";
-}  // namespace lock_status
-
 // Where sightings come from (vehicle_lock_sightings.source).
 namespace sighting_source {
 inline constexpr const char* kVehicleLocked = "VehicleLocked";
@@ -82,13 +79,6 @@ inline constexpr const char* kTransaction = "Transaction";
 // The operators' inbox: notifications for the network operations centre
 // use the owners' machinery (list, stream, webhook) under this owner id.
 inline constexpr std::int64_t kOperatorsInbox = 0;
-
-namespace pile_status {
-inline constexpr const char* kPending = "pending";
-inline constexpr const char* kArmed = "armed";
-inline constexpr const char* kUnsupported = "unsupported";
-inline constexpr const char* kDisarmed = "disarmed";
-}  // namespace pile_status
 
 // Scope of a lock: every pile (no radius), or the piles within radius_km of
 // `center` (default: the vehicle's last known position).
@@ -164,7 +154,8 @@ class LockService final : public VendorExtension,
   // requests for the vehicle this hour), std::invalid_argument (bad radius
   // or expiry, or a radius without a center and no known vehicle position).
   LockView request_lock(const LockRequest& request, bool* created = nullptr);
-  // Any lock (reconciled first).
+  // Any lock, as recorded: command outcomes are folded in when the queue
+  // reports them (commands_finished) and by sweep(), never on a read.
   std::optional<LockView> find(const std::string& lock_id);
   // The owner's lock: NotFoundError when unknown or another owner's.
   LockView get(std::int64_t owner_id, const std::string& lock_id);
@@ -253,7 +244,7 @@ class LockService final : public VendorExtension,
   std::optional<CommandRecord> enqueue(const LockRecord& lock, const std::string& charge_point_id,
                                        const std::string& action, const std::string& payload);
   LockView cancel_unheld(const LockRecord& lock, const std::string& cause,
-                         const char* to = lock_status::kCancelled);
+                         LockStatus to = LockStatus::Cancelled);
   LockView release_lock(const LockRecord& lock, const std::string& who);
   void expire(const LockRecord& lock);
   void warn_expiry(const LockRecord& lock);
@@ -290,7 +281,7 @@ class LockService final : public VendorExtension,
     std::optional<Vehicle> value;
   };
   // Applies what the piles' commands' outcomes call for (next_step() in
-  // lock_service.cpp): new states, re-sent LockVehicle / UnlockVehicle,
+  // lock_rules.h): new states, re-sent LockVehicle / UnlockVehicle,
   // back-offs. Each change applies only to a row still as read, so two
   // nodes (or a sweep and an answer) never act twice on one outcome.
   void settle(const LockRecord& lock, const std::vector<LockPile>& piles, LazyVehicle& vehicle);

@@ -71,4 +71,32 @@ std::vector<std::pair<std::string, std::uint64_t>> CounterSet::values() const {
   return out;
 }
 
+HistogramSet::HistogramSet(std::vector<std::string> values, const std::vector<double>& upper_bounds)
+    : names_(std::move(values)) {
+  names_.emplace_back(CounterSet::kOtherValue);
+  std::sort(names_.begin(), names_.end());
+  names_.erase(std::unique(names_.begin(), names_.end()), names_.end());
+  histograms_.reserve(names_.size());
+  for (std::size_t i = 0; i < names_.size(); ++i)
+    histograms_.push_back(std::make_unique<Histogram>(upper_bounds));
+}
+
+Histogram& HistogramSet::operator[](std::string_view value) noexcept {
+  const auto find = [this](std::string_view name) {
+    return std::lower_bound(names_.begin(), names_.end(), name,
+                            [](const std::string& a, std::string_view b) { return a < b; });
+  };
+  auto it = find(value);
+  if (it == names_.end() || *it != value) it = find(CounterSet::kOtherValue);
+  return *histograms_[static_cast<std::size_t>(it - names_.begin())];
+}
+
+std::vector<std::pair<std::string, HistogramSnapshot>> HistogramSet::snapshots() const {
+  std::vector<std::pair<std::string, HistogramSnapshot>> out;
+  out.reserve(names_.size());
+  for (std::size_t i = 0; i < names_.size(); ++i)
+    out.emplace_back(names_[i], histograms_[i]->snapshot());
+  return out;
+}
+
 }  // namespace chargelock::core

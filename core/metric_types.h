@@ -86,4 +86,22 @@ class CounterSet {
   std::unique_ptr<Counter[]> counters_;
 };
 
+// A histogram per value of a label known up front (the OCPP action of a
+// handler's latency), as CounterSet is for counters; any other value is
+// observed under CounterSet::kOtherValue. Lookups allocate nothing.
+class HistogramSet {
+ public:
+  HistogramSet(std::vector<std::string> values, const std::vector<double>& upper_bounds);
+  HistogramSet(const HistogramSet&) = delete;
+  HistogramSet& operator=(const HistogramSet&) = delete;
+
+  Histogram& operator[](std::string_view value) noexcept;
+  // Every value (sorted, "other" included) with its histogram.
+  std::vector<std::pair<std::string, HistogramSnapshot>> snapshots() const;
+
+ private:
+  std::vector<std::string> names_;  // sorted, unique, with kOtherValue
+  std::vector<std::unique_ptr<Histogram>> histograms_;
+};
+
 }  // namespace chargelock::core

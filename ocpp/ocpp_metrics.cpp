@@ -33,7 +33,8 @@ OcppMetrics::OcppMetrics()
     : frames_in(action_names()),
       frames_out(action_names()),
       callerrors_sent(error_codes()),
-      callerrors_received(error_codes()) {}
+      callerrors_received(error_codes()),
+      handler_seconds(action_names(), core::Histogram::latency_bounds()) {}
 
 OcppMetrics& ocpp_metrics() {
   static OcppMetrics metrics;
@@ -68,8 +69,11 @@ void write_ocpp_metrics(core::PrometheusText& out) {
       out.sample("chargelock_ocpp_callerrors_total", {{"direction", direction}, {"code", code}},
                  count);
   out.family("chargelock_ocpp_handler_seconds", Type::Histogram,
-             "Time a worker spent handling a pile's CALL (handler and response check)");
-  out.histogram("chargelock_ocpp_handler_seconds", {}, m.handler_seconds.snapshot());
+             "Time a worker spent handling a pile's CALL (handler and response check), by action");
+  // Only actions piles have sent: CS->CP actions never reach a handler.
+  for (const auto& [action, snapshot] : m.handler_seconds.snapshots())
+    if (snapshot.count() != 0)
+      out.histogram("chargelock_ocpp_handler_seconds", {{"action", action}}, snapshot);
 }
 
 }  // namespace chargelock::ocpp

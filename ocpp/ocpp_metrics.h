@@ -24,7 +24,8 @@ struct OcppMetrics {
   core::CounterSet frames_out;
   core::CounterSet callerrors_sent;      // label: code
   core::CounterSet callerrors_received;  // label: code
-  core::Histogram handler_seconds{core::Histogram::latency_bounds()};
+  // Label: the CALL's action.
+  core::HistogramSet handler_seconds;
 };
 
 // The process's one set.

@@ -54,6 +54,14 @@ export class Api {
     return this.request('POST', path, body === undefined ? {} : body);
   }
 
+  put(path, body) {
+    return this.request('PUT', path, body);
+  }
+
+  delete(path) {
+    return this.request('DELETE', path);
+  }
+
   // Server-sent events of GET /notifications/stream: onEvent({id, event,
   // data}) for each; reconnects after a drop, from the last id seen, until
   // signal aborts. onState('open' | 'closed') tells the page.
@@ -121,4 +129,30 @@ export function sumMetric(samples, name, labels = {}) {
     if (Object.entries(labels).every(([k, v]) => series.includes(`${k}="${v}"`))) total += value;
   }
   return total;
+}
+
+// Per value of `label` (e.g. action) of histogram `name`: {count, mean,
+// p95} in seconds, p95 as the upper bound of the bucket holding it.
+export function histogramByLabel(samples, name, label) {
+  const rows = new Map();
+  const valueOf = (series, key) => (series.match(new RegExp(`${key}="([^"]*)"`)) || [])[1];
+  for (const [series, value] of samples) {
+    const kind = ['_bucket', '_sum', '_count'].find((k) => series.startsWith(`${name}${k}{`));
+    if (!kind) continue;
+    const key = valueOf(series, label);
+    if (key === undefined) continue;
+    const row = rows.get(key) || { buckets: [], sum: 0, count: 0 };
+    if (kind === '_bucket') row.buckets.push({ le: Number(valueOf(series, 'le').replace('+Inf', 'Infinity')), value });
+    else if (kind === '_sum') row.sum = value;
+    else row.count = value;
+    rows.set(key, row);
+  }
+  const out = [];
+  for (const [key, row] of rows) {
+    if (!row.count) continue;
+    row.buckets.sort((a, b) => a.le - b.le);
+    const p95 = (row.buckets.find((b) => b.value >= 0.95 * row.count) || { le: Infinity }).le;
+    out.push({ key, count: row.count, mean: row.sum / row.count, p95 });
+  }
+  return out.sort((a, b) => b.count - a.count);
 }

@@ -1,45 +1,23 @@
 // The operator console: every figure and action is a REST call a script
 // could make too (docs/api.md). Views by URL fragment: #/dashboard,
-// #/chargepoints, #/chargepoints/ID, #/locks, #/locks/ID, #/map. Views that
-// show live state poll their endpoints every few seconds.
-import { Api, parseMetrics, sumMetric } from './api.js';
+// #/chargepoints, #/chargepoints/ID, #/transactions, #/transactions/ID,
+// #/idtags, #/access (owners and tokens), #/locks, #/locks/ID, #/map. Views
+// that show live state poll their endpoints every few seconds.
+import { Api, histogramByLabel, parseMetrics, sumMetric } from './api.js';
 import {
-  badge, el, errorBox, json, lockBadge, pileState, replace, table, time, wireSignIn,
+  badge, el, errorBox, lockBadge, pileState, replace, table, time, wireSignIn,
 } from './ui.js';
-import { drawMap } from './map.js';
+import { drawMap, loadMapSettings } from './map.js';
+import { commandForm } from './command_form.js';
+import { editForm, registerForm } from './chargepoint_forms.js';
+import { transactionView, transactionsView } from './transactions.js';
+import { accessView, idTagsView } from './access.js';
 
 const api = new Api('chargelock.operatorToken');
 const view = document.getElementById('view');
 const REFRESH_MS = 3000;
 let timer = null;
 let generation = 0;  // a view drawn for an older navigation is dropped
-
-// Central-system-initiated actions (OCPP 1.6 and the security extension),
-// with a starting payload for the form.
-const ACTIONS = {
-  GetConfiguration: {},
-  ChangeConfiguration: { key: 'HeartbeatInterval', value: '300' },
-  ChangeAvailability: { connectorId: 0, type: 'Operative' },
-  ClearCache: {},
-  DataTransfer: { vendorId: 'org.chargelock', messageId: 'Ping', data: '' },
-  GetDiagnostics: { location: 'ftp://example.org/diagnostics' },
-  GetLocalListVersion: {},
-  RemoteStartTransaction: { connectorId: 1, idTag: 'TAG-1' },
-  RemoteStopTransaction: { transactionId: 1 },
-  Reset: { type: 'Soft' },
-  TriggerMessage: { requestedMessage: 'StatusNotification' },
-  UnlockConnector: { connectorId: 1 },
-  CancelReservation: { reservationId: 1 },
-  ReserveNow: { connectorId: 1, expiryDate: new Date(Date.now() + 3600e3).toISOString(), idTag: 'TAG-1', reservationId: 1 },
-  SendLocalList: { listVersion: 1, updateType: 'Full', localAuthorizationList: [] },
-  ClearChargingProfile: {},
-  GetCompositeSchedule: { connectorId: 1, duration: 3600 },
-  SetChargingProfile: { connectorId: 1, csChargingProfiles: { chargingProfileId: 1, stackLevel: 0, chargingProfilePurpose: 'TxDefaultProfile', chargingProfileKind: 'Absolute', chargingSchedule: { chargingRateUnit: 'A', chargingSchedulePeriod: [{ startPeriod: 0, limit: 16 }] } } },
-  UpdateFirmware: { location: 'https://example.org/firmware.bin', retrieveDate: new Date().toISOString() },
-  ExtendedTriggerMessage: { requestedMessage: 'StatusNotification' },
-  GetInstalledCertificateIds: { certificateType: 'CentralSystemRootCertificate' },
-  GetLog: { logType: 'DiagnosticsLog', requestId: 1, log: { remoteLocation: 'https://example.org/logs' } },
-};
 
 function every(refresh) {
   clearInterval(timer);
@@ -79,8 +57,10 @@ async function dashboard() {
     const active = transactions.transactions.filter((t) => t.active).length;
     let rate = '—';
     let callErrors = '—';
+    let latency = [];
     if (metricsText !== null) {
       const samples = parseMetrics(metricsText);
+      latency = histogramByLabel(samples, 'chargelock_ocpp_handler_seconds', 'action');
       const frames = sumMetric(samples, 'chargelock_ocpp_frames_total');
       callErrors = sumMetric(samples, 'chargelock_ocpp_callerrors_total', { direction: 'sent' });
       const now = Date.now();
@@ -88,14 +68,19 @@ async function dashboard() {
       previous = { frames, at: now };
     }
     const tile = (label, value, id) => el('div', {}, el('dt', {}, label), el('dd', { id }, value));
-    return el('dl', { class: 'tiles' },
+    const ms = (seconds) => (Number.isFinite(seconds) ? `${(seconds * 1000).toFixed(seconds < 0.01 ? 2 : 1)} ms` : '> 10 s');
+    const latencyTable = el('div', { id: 'dash-latency' }, table(
+      'Handler latency by OCPP action (this process, since it started)', ['Action', 'Calls', 'Mean', '95 % under'],
+      latency.map((r) => el('tr', { 'data-action': r.key }, el('th', { scope: 'row' }, r.key), el('td', {}, r.count),
+        el('td', {}, ms(r.mean)), el('td', {}, ms(r.p95))))));
+    return el('div', {}, el('dl', { class: 'tiles' },
       tile('Piles online', counts.online, 'dash-online'),
       tile('Piles offline', counts.offline, 'dash-offline'),
       tile('Piles faulted', counts.faulted, 'dash-faulted'),
       tile('Active transactions', active, 'dash-transactions'),
       tile('Active locks', activeLocks.length, 'dash-locks'),
       tile('Messages per second', rate, 'dash-rate'),
-      tile('CALLERRORs sent', callErrors, 'dash-callerrors'));
+      tile('CALLERRORs sent', callErrors, 'dash-callerrors')), latencyTable);
   };
   await guarded(body, draw);
   every(() => guarded(body, draw));
@@ -105,7 +90,8 @@ async function chargePoints() {
   const filter = el('input', { id: 'cp-filter', type: 'search', placeholder: 'id, status, node…' });
   const body = el('div');
   replace(view, el('h2', {}, 'Charge points'),
-    el('label', { for: 'cp-filter' }, 'Filter'), filter, body);
+    el('label', { for: 'cp-filter' }, 'Filter'), filter, body,
+    registerForm(api, () => refresh()));
   let all = [];
   const render = () => {
     const needle = filter.value.trim().toLowerCase();
@@ -136,56 +122,14 @@ async function chargePoints() {
   every(refresh);
 }
 
-function commandForm(id) {
-  const select = el('select', { id: 'command-action' },
-    Object.keys(ACTIONS).map((a) => el('option', { value: a }, a)));
-  const payload = el('textarea', { id: 'command-payload', spellcheck: 'false' });
-  const status = el('p', { id: 'command-status', role: 'status' });
-  const answer = el('div', { id: 'command-response' });
-  const setTemplate = () => { payload.value = JSON.stringify(ACTIONS[select.value], null, 2); };
-  select.addEventListener('change', setTemplate);
-  setTemplate();
-  const form = el('form', { class: 'card', id: 'command-form' },
-    el('h3', {}, 'Send a command'),
-    el('label', { for: 'command-action' }, 'Action'), select,
-    el('label', { for: 'command-payload' }, 'Payload (JSON)'), payload,
-    el('button', { type: 'submit', id: 'command-send' }, 'Send'), status, answer);
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    let body;
-    try {
-      body = { action: select.value, payload: JSON.parse(payload.value || '{}') };
-    } catch (error) {
-      status.textContent = `The payload is not JSON: ${error.message}`;
-      return;
-    }
-    try {
-      let command = await api.post(`chargepoints/${encodeURIComponent(id)}/commands`, body);
-      status.textContent = `Command ${command.commandId}: ${command.status}`;
-      replace(answer);
-      const started = Date.now();
-      while (['queued', 'sent'].includes(command.status) && Date.now() - started < 120000) {
-        await new Promise((resolve) => setTimeout(resolve, 500));
-        command = await api.get(`commands/${command.commandId}`);
-        status.textContent = `Command ${command.commandId}: ${command.status}`;
-      }
-      const detail = command.errorCode ? ` (${command.errorCode}${command.errorDescription ? `: ${command.errorDescription}` : ''})` : '';
-      status.textContent = `Command ${command.commandId}: ${command.status}${detail}`;
-      if (command.response !== undefined && command.response !== null) {
-        replace(answer, el('h4', {}, 'The pile answered'), json(command.response));
-      }
-    } catch (error) {
-      status.textContent = `Not sent: ${error.message}`;
-    }
-  });
-  return form;
-}
-
 async function chargePoint(id) {
   const info = el('div');
+  const edit = el('div');
   const messages = el('div');
-  replace(view, el('h2', {}, `Charge point ${id}`), info, commandForm(id),
+  replace(view, el('h2', {}, `Charge point ${id}`), info, commandForm(api, id), edit,
     el('h3', {}, 'Message log'), messages);
+  const drawEdit = async () => editForm(api, await api.get(`chargepoints/${encodeURIComponent(id)}`),
+    () => guarded(info, drawInfo), () => { location.hash = '#/chargepoints'; });
   const drawInfo = async () => {
     const cp = await api.get(`chargepoints/${encodeURIComponent(id)}`);
     const state = pileState(cp);
@@ -214,7 +158,7 @@ async function chargePoint(id) {
     const refresh = el('button', { type: 'button', class: 'secondary', onclick: () => guarded(messages, () => loadMessages(false)) }, 'Newest');
     return el('div', {}, table('Frames, newest first', ['Time', 'Direction', 'Frame'], rows.slice()), refresh, ' ', more);
   };
-  await Promise.all([guarded(info, drawInfo), guarded(messages, () => loadMessages(false))]);
+  await Promise.all([guarded(info, drawInfo), guarded(edit, drawEdit), guarded(messages, () => loadMessages(false))]);
   every(() => guarded(info, drawInfo));
 }
 
@@ -310,6 +254,10 @@ function route() {
   const target = id ? decodeURIComponent(id) : null;
   if (section === 'chargepoints') return target ? chargePoint(target) : chargePoints();
   if (section === 'locks') return target ? lock(target) : locks();
+  const context = { api, view, guarded, every };
+  if (section === 'transactions') return target ? transactionView(context, target) : transactionsView(context);
+  if (section === 'idtags') return idTagsView(context);
+  if (section === 'access') return accessView(context);
   if (section === 'map') return map();
   return dashboard();
 }
@@ -324,9 +272,10 @@ function signOut(message) {
   document.getElementById('signin-token').focus();
 }
 
-function signedIn() {
+async function signedIn() {
   document.getElementById('signin').hidden = true;
   document.getElementById('nav').hidden = false;
+  await loadMapSettings();
   route();
 }
 

@@ -4,7 +4,7 @@
 // notification stream, and release. Every action is a REST call (docs/api.md).
 import { Api } from './api.js';
 import { el, errorBox, lockBadge, replace, table, time, wireSignIn } from './ui.js';
-import { drawMap } from './map.js';
+import { drawMap, loadMapSettings } from './map.js';
 
 const api = new Api('chargelock.ownerToken');
 const REFRESH_MS = 2000;
@@ -15,25 +15,68 @@ const vehiclesBox = document.getElementById('vehicles');
 const locksBox = document.getElementById('locks');
 const notificationsList = document.getElementById('notifications');
 
+// Where piles hold the car: everywhere, within a radius of its last
+// position, or within a radius of a point (typed, or clicked on the map).
+// The map shows the radius as it is being chosen.
 function lockForm(vehicle) {
   const name = `scope-${vehicle.vin}`;
   const position = vehicle.lastState && vehicle.lastState.location;
-  const radius = el('input', { type: 'number', id: `radius-${vehicle.vin}`, min: '1', max: '1000', step: '1', value: '25', class: 'radius' });
-  const everywhere = el('input', { type: 'radio', name, id: `${name}-all`, value: 'all', checked: true });
-  const around = el('input', { type: 'radio', name, id: `${name}-radius`, value: 'radius', disabled: position ? undefined : true });
+  const id = (suffix) => `${name}-${suffix}`;
+  const radius = el('input', { type: 'number', id: id('km'), min: '1', max: '1000', step: '1', value: '25', class: 'radius' });
+  const everywhere = el('input', { type: 'radio', name, id: id('all'), value: 'all', checked: true });
+  const around = el('input', { type: 'radio', name, id: id('radius'), value: 'radius', disabled: position ? undefined : true });
+  const aroundPoint = el('input', { type: 'radio', name, id: id('point'), value: 'point' });
+  const lat = el('input', { type: 'number', id: id('lat'), step: 'any', min: '-90', max: '90', class: 'narrow', value: position ? position.lat : undefined });
+  const lon = el('input', { type: 'number', id: id('lon'), step: 'any', min: '-180', max: '180', class: 'narrow', value: position ? position.lon : undefined });
+  const mapBox = el('div', { class: 'scope-map' });
   const status = el('p', { role: 'status', class: 'lock-result' });
+  const centre = () => {
+    if (around.checked && position) return { lat: position.lat, lon: position.lon };
+    if (aroundPoint.checked && lat.value !== '' && lon.value !== '') return { lat: Number(lat.value), lon: Number(lon.value) };
+    return null;
+  };
+  let drawn = null;  // the scope drawn: a change event after an input event redraws nothing
+  const drawScope = () => {
+    const c = centre();
+    const key = JSON.stringify([c, radius.value]);
+    if (key === drawn) return;
+    drawn = key;
+    const points = position ? [{ id: vehicle.vin, lat: position.lat, lon: position.lon, state: 'online' }] : [];
+    replace(mapBox, drawMap(points, {
+      title: `Scope of the lock of ${vehicle.vin}`,
+      empty: 'No position of this car is known yet: type a point to see the radius here.',
+      legend: 'the dot is the car\'s last known position, the dashed circle (centre +) where piles will hold it.',
+      circle: c && Number(radius.value) > 0 ? { ...c, radiusKm: Number(radius.value) } : null,
+      onPick: (pickedLat, pickedLon) => {
+        aroundPoint.checked = true;
+        lat.value = pickedLat;
+        lon.value = pickedLon;
+        drawScope();
+      },
+    }));
+  };
+  const radioLabel = (input, text) => el('span', { class: 'inline' }, input, ' ', el('label', { for: input.id, class: 'inline' }, text));
   const form = el('form', { class: 'lock-form', 'data-vin': vehicle.vin },
     el('fieldset', {},
       el('legend', {}, `Lock ${vehicle.vin}: where should piles hold it?`),
-      el('span', { class: 'inline' }, everywhere, ' ', el('label', { for: `${name}-all`, class: 'inline' }, 'Everywhere')),
-      el('span', { class: 'inline' }, around, ' ', el('label', { for: `${name}-radius`, class: 'inline' },
-        position ? 'Within a radius of its last position' : 'Within a radius (needs a known position)')),
-      el('label', { for: `radius-${vehicle.vin}` }, 'Radius (km)'), radius),
+      radioLabel(everywhere, 'Everywhere'),
+      radioLabel(around, position ? 'Within a radius of its last position' : 'Within a radius of its last position (not known yet)'),
+      radioLabel(aroundPoint, 'Within a radius of a point (type it, or click the map)'),
+      el('label', { for: id('km') }, 'Radius (km)'), radius,
+      el('span', { class: 'inline' }, el('label', { for: id('lat') }, 'Point: latitude'), lat),
+      el('span', { class: 'inline' }, el('label', { for: id('lon') }, 'longitude'), lon),
+      mapBox),
     el('button', { type: 'submit', class: 'lock-button' }, 'Lock my car'), status);
+  // Typing a point means "around this point".
+  for (const field of [lat, lon]) field.addEventListener('input', () => { aroundPoint.checked = true; });
+  form.addEventListener('input', drawScope);
+  form.addEventListener('change', drawScope);
+  drawScope();
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     const body = {};
     if (around.checked) body.scope = { radiusKm: Number(radius.value) };
+    if (aroundPoint.checked) body.scope = { radiusKm: Number(radius.value), lat: Number(lat.value), lon: Number(lon.value) };
     try {
       const lock = await api.post(`vehicles/${encodeURIComponent(vehicle.vin)}/lock`, body);
       status.textContent = `Lock ${lock.lockId}: ${lock.status}.`;
@@ -61,7 +104,7 @@ async function drawVehicles(activeVins) {
   return el('div', {},
     table('Your vehicles', ['VIN', 'Verified', 'State of charge', 'Last position', 'Reported'], rows),
     forms,
-    located.length ? drawMap(located.map((v) => ({ id: v.vin, lat: v.lastState.location.lat, lon: v.lastState.location.lon, state: 'online' })), { title: 'Your vehicles\' last positions' }) : null);
+    located.length ? drawMap(located.map((v) => ({ id: v.vin, lat: v.lastState.location.lat, lon: v.lastState.location.lon, state: 'online' })), { title: 'Your vehicles\' last positions', legend: 'each dot is a vehicle.' }) : null);
 }
 
 async function drawLocks() {
@@ -148,6 +191,7 @@ async function signedIn() {
   document.getElementById('signin').hidden = true;
   document.getElementById('nav').hidden = false;
   document.getElementById('view').hidden = false;
+  await loadMapSettings();
   await refresh();
   startStream();
   clearInterval(timer);

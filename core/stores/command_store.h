@@ -18,6 +18,34 @@
 
 namespace chargelock::core {
 
+enum class CommandStatus { Queued, Sent, Completed, Failed, Timeout, Expired };
+
+// Lower case, as the API shows it and as stored: "queued", "sent",
+// "completed", "failed", "timeout", "expired".
+inline const char* to_string(CommandStatus status) {
+  switch (status) {
+    case CommandStatus::Queued:
+      return "queued";
+    case CommandStatus::Sent:
+      return "sent";
+    case CommandStatus::Completed:
+      return "completed";
+    case CommandStatus::Failed:
+      return "failed";
+    case CommandStatus::Timeout:
+      return "timeout";
+    case CommandStatus::Expired:
+      return "expired";
+  }
+  return "failed";
+}
+inline std::optional<CommandStatus> command_status_from_string(const std::string& text) {
+  for (CommandStatus s : {CommandStatus::Queued, CommandStatus::Sent, CommandStatus::Completed,
+                          CommandStatus::Failed, CommandStatus::Timeout, CommandStatus::Expired})
+    if (text == to_string(s)) return s;
+  return std::nullopt;
+}
+
 struct NewCommand {
   std::string charge_point_id;
   std::string action;

@@ -1,21 +1,74 @@
 // Vehicle locks (SPEC §4): the lock authorizations, the piles each was sent
 // to, and the audit trail of every state change.
 //
-// Status text as stored: lock "requested" | "armed" | "engaged" | "released"
-// | "cancelled" | "expired"; pile "pending" | "armed" | "unsupported" |
-// "disarmed".
+// Statuses are stored as their text form (to_string below).
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "core/stores/charge_point_store.h"
+#include "core/stores/command_store.h"
 #include "core/timestamp.h"
 
 namespace chargelock::core {
+
+// A lock's state (SPEC §4; the state machine is in lock_service.h).
+enum class LockStatus { Requested, Armed, Engaged, Released, Cancelled, Expired };
+
+// "requested", "armed", "engaged", "released", "cancelled", "expired": the
+// API and the stored form.
+inline const char* to_string(LockStatus status) {
+  switch (status) {
+    case LockStatus::Requested:
+      return "requested";
+    case LockStatus::Armed:
+      return "armed";
+    case LockStatus::Engaged:
+      return "engaged";
+    case LockStatus::Released:
+      return "released";
+    case LockStatus::Cancelled:
+      return "cancelled";
+    case LockStatus::Expired:
+      return "expired";
+  }
+  return "expired";
+}
+inline std::optional<LockStatus> lock_status_from_string(std::string_view text) {
+  for (LockStatus s : {LockStatus::Requested, LockStatus::Armed, LockStatus::Engaged,
+                       LockStatus::Released, LockStatus::Cancelled, LockStatus::Expired})
+    if (text == to_string(s)) return s;
+  return std::nullopt;
+}
+
+// One pile's state for a lock (what its answers said; see LockPileCounts).
+enum class PileStatus { Pending, Armed, Unsupported, Disarmed };
+
+// "pending", "armed", "unsupported", "disarmed": the API and the stored form.
+inline const char* to_string(PileStatus status) {
+  switch (status) {
+    case PileStatus::Pending:
+      return "pending";
+    case PileStatus::Armed:
+      return "armed";
+    case PileStatus::Unsupported:
+      return "unsupported";
+    case PileStatus::Disarmed:
+      return "disarmed";
+  }
+  return "pending";
+}
+inline std::optional<PileStatus> pile_status_from_string(std::string_view text) {
+  for (PileStatus s :
+       {PileStatus::Pending, PileStatus::Armed, PileStatus::Unsupported, PileStatus::Disarmed})
+    if (text == to_string(s)) return s;
+  return std::nullopt;
+}
 
 struct NewLock {
   std::string id;
@@ -32,7 +85,7 @@ struct LockRecord {
   std::string id;
   std::string vin;
   std::int64_t owner_id = 0;
-  std::string status;
+  LockStatus status = LockStatus::Requested;
   std::optional<GeoLocation> center;
   std::optional<double> radius_km;
   std::optional<std::string> charge_point_id;
@@ -56,8 +109,8 @@ struct LockRecord {
 // value are written; the others keep their value.
 struct LockUpdate {
   std::string lock_id;
-  std::vector<std::string> from;
-  std::optional<std::string> to;
+  std::vector<LockStatus> from;
+  std::optional<LockStatus> to;
   std::string cause;
   std::optional<std::string> charge_point_id;
   std::optional<int> connector_id;
@@ -112,7 +165,7 @@ struct IdentifierProbe {
 };
 
 struct LockFilter {
-  std::optional<std::string> status;
+  std::optional<LockStatus> status;
   std::optional<std::string> charge_point_id;  // held, sighted or sent to there
   int limit = 100;
 };
@@ -120,7 +173,7 @@ struct LockFilter {
 struct LockPile {
   std::string lock_id;
   std::string charge_point_id;
-  std::string status = "pending";
+  PileStatus status = PileStatus::Pending;
   std::optional<std::int64_t> command_id;
   std::optional<std::int64_t> unlock_command_id;
   std::optional<std::string> detail;
@@ -128,11 +181,11 @@ struct LockPile {
   int attempts = 0;                   // deliveries that failed with a CALLERROR
   std::optional<Timestamp> retry_at;  // when to send the failed one again
   // From the LockVehicle command (command_id), when it still exists.
-  std::optional<std::string> command_status;  // "queued", "sent", "completed", ...
+  std::optional<CommandStatus> command_status;
   std::optional<std::string> command_response_json;
   std::optional<std::string> command_error_code;
   // From the UnlockVehicle command (unlock_command_id), when it exists.
-  std::optional<std::string> unlock_status;
+  std::optional<CommandStatus> unlock_status;
   std::optional<std::string> unlock_response_json;
   std::optional<std::string> unlock_error_code;
   bool online = false;  // the pile is connected to a node now
@@ -143,14 +196,14 @@ struct LockPile {
 // cannot both act on one outcome (e.g. re-send one LockVehicle twice).
 struct LockPileChange {
   LockPile next;  // status, command ids, detail, attempts, retry_at
-  std::string expected_status;
+  PileStatus expected_status = PileStatus::Pending;
   std::optional<std::int64_t> expected_command_id;
   std::optional<std::int64_t> expected_unlock_command_id;
 };
 
 // How many of a lock's piles are in a status, and whether they are online.
 struct LockPileCount {
-  std::string status;
+  PileStatus status = PileStatus::Pending;
   bool online = false;
   int count = 0;
 };
@@ -159,8 +212,8 @@ struct LockTransition {
   std::int64_t id = 0;
   std::string lock_id;
   Timestamp at;
-  std::optional<std::string> from_status;  // none for the creation
-  std::string to_status;
+  std::optional<LockStatus> from_status;  // none for the creation
+  LockStatus to_status = LockStatus::Requested;
   std::string cause;
 };
 
@@ -223,7 +276,7 @@ class LockStore {
   virtual std::vector<LockPile> piles_due(Timestamp now) = 0;
   // A page of them: charge point ids after `after`, of one status if given.
   virtual std::vector<LockPile> piles_page(const std::string& lock_id,
-                                           const std::optional<std::string>& status,
+                                           const std::optional<PileStatus>& status,
                                            const std::string& after, int limit) = 0;
   virtual std::optional<LockPile> pile(const std::string& lock_id,
                                        const std::string& charge_point_id) = 0;

@@ -55,9 +55,12 @@ HandlerReply run_handler(ActionHandler& handler, const SchemaRegistry& schemas,
   const std::string& id = context.message_id;
   // Answered on every path below, each counted once when `timer` goes.
   struct Timer {
+    const std::string& action;
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
-    ~Timer() { ocpp_metrics().handler_seconds.observe(std::chrono::steady_clock::now() - started); }
-  } timer;
+    ~Timer() {
+      ocpp_metrics().handler_seconds[action].observe(std::chrono::steady_clock::now() - started);
+    }
+  } timer{action};
   rapidjson::Document response;
   try {
     handler.handle(context, request, response);

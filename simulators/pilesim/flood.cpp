@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "base/json_writer.h"
 #include "base/time.h"
 #include "simulators/pilesim/json_util.h"
 #include "simulators/pilesim/meter_values.h"
@@ -209,37 +210,36 @@ void FloodDriver::on_call_done(std::uint32_t tag, CallOutcome outcome, std::int6
   send(index, now_ms);
 }
 
-std::string FloodDriver::json(const CpuTime& cpu) const {
-  json::ObjectBuilder out;
+void FloodDriver::write_json(base::JsonWriter& out, const CpuTime& cpu) const {
   auto n = [](std::uint64_t v) { return static_cast<std::int64_t>(v); };
-  out.add("kind", to_string(settings_.kind));
-  out.add("startedAtMs", start_wall_ms_);
-  out.add("windowSeconds", window_s());
-  out.add("piles", n(piles_flooding()));
-  out.add("sent", n(sent_));
-  out.add("answered", n(answered_));
-  out.add("answeredInWindow", n(answered_in_window_));
-  out.add("perSecond", per_second());
-  out.add("callErrors", n(errors_));
-  out.add("timeouts", n(timeouts_));
-  out.add("unanswered", n(sent_ - answered_ - errors_ - timeouts_));
-  out.add("samplesPerMessage",
-          settings_.kind == FloodKind::Meter ? std::clamp(settings_.samples, 1, kMaxSamples) : 0);
-  out.add("samplesSent", n(samples_sent()));
-  out.add("samplesAnswered", n(samples_answered()));
-  rapidjson::Value latency(rapidjson::kObjectType);
-  auto& alloc = out.allocator();
-  latency.AddMember("p50", millis(latency_.percentile(0.50)), alloc);
-  latency.AddMember("p90", millis(latency_.percentile(0.90)), alloc);
-  latency.AddMember("p99", millis(latency_.percentile(0.99)), alloc);
-  latency.AddMember("max", millis(latency_.max()), alloc);
-  latency.AddMember("mean", latency_.mean() / 1e3, alloc);
-  out.add("latencyMs", latency);
-  out.add("cpuUserSeconds", cpu.user_s);
-  out.add("cpuSystemSeconds", cpu.system_s);
+  out.begin_object();
+  out.field("kind", to_string(settings_.kind));
+  out.field("startedAtMs", start_wall_ms_);
+  out.field("windowSeconds", window_s());
+  out.field("piles", n(piles_flooding()));
+  out.field("sent", n(sent_));
+  out.field("answered", n(answered_));
+  out.field("answeredInWindow", n(answered_in_window_));
+  out.field("perSecond", per_second());
+  out.field("callErrors", n(errors_));
+  out.field("timeouts", n(timeouts_));
+  out.field("unanswered", n(sent_ - answered_ - errors_ - timeouts_));
+  out.field("samplesPerMessage",
+            settings_.kind == FloodKind::Meter ? std::clamp(settings_.samples, 1, kMaxSamples) : 0);
+  out.field("samplesSent", n(samples_sent()));
+  out.field("samplesAnswered", n(samples_answered()));
+  out.key("latencyMs").begin_object();
+  out.field("p50", millis(latency_.percentile(0.50)));
+  out.field("p90", millis(latency_.percentile(0.90)));
+  out.field("p99", millis(latency_.percentile(0.99)));
+  out.field("max", millis(latency_.max()));
+  out.field("mean", latency_.mean() / 1e3);
+  out.end_object();
+  out.field("cpuUserSeconds", cpu.user_s);
+  out.field("cpuSystemSeconds", cpu.system_s);
   const double window = window_s();
-  out.add("cpuPercent", window > 0 ? 100.0 * (cpu.user_s + cpu.system_s) / window : 0.0);
-  return out.text();
+  out.field("cpuPercent", window > 0 ? 100.0 * (cpu.user_s + cpu.system_s) / window : 0.0);
+  out.end_object();
 }
 
 std::string FloodDriver::text(const CpuTime& cpu) const {
@@ -255,19 +255,6 @@ std::string FloodDriver::text(const CpuTime& cpu) const {
       millis(latency_.percentile(0.99)), millis(latency_.max()), errors_, timeouts_,
       sent_ - answered_ - errors_ - timeouts_, samples_answered(), cpu.user_s, cpu.system_s,
       window > 0 ? 100.0 * (cpu.user_s + cpu.system_s) / window : 0.0);
-}
-
-std::string add_json_member(std::string object, std::string_view key, std::string_view value_json) {
-  while (!object.empty() && (object.back() == '\n' || object.back() == ' ')) object.pop_back();
-  if (object.empty() || object.back() != '}') return object;
-  object.pop_back();
-  const bool empty = !object.empty() && object.back() == '{';
-  object += empty ? "\"" : ",\"";
-  object += key;
-  object += "\":";
-  object += value_json;
-  object += "}\n";
-  return object;
 }
 
 }  // namespace chargelock::pilesim

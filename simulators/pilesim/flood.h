@@ -25,6 +25,10 @@
 #include "simulators/pilesim/charge_point.h"
 #include "simulators/pilesim/latency_histogram.h"
 
+namespace chargelock::base {
+class JsonWriter;
+}
+
 namespace chargelock::pilesim {
 
 enum class FloodKind { None, Heartbeat, Status, Meter };
@@ -98,9 +102,10 @@ class FloodDriver : public CallObserver {
   const LatencyHistogram& latency() const { return latency_; }
   std::size_t piles_flooding() const;  // piles that sent at least one call
 
-  // The "flood" member of the --json summary (an object), and a text block.
-  // `cpu` is pilesim's own CPU time spent inside the window.
-  std::string json(const CpuTime& cpu) const;
+  // The "flood" member of the --json summary (an object, written as the
+  // value after out's key), and a text block. `cpu` is pilesim's own CPU
+  // time spent inside the window.
+  void write_json(base::JsonWriter& out, const CpuTime& cpu) const;
   std::string text(const CpuTime& cpu) const;
 
  private:
@@ -123,9 +128,5 @@ class FloodDriver : public CallObserver {
   std::uint64_t timeouts_ = 0;
   LatencyHistogram latency_;
 };
-
-// Inserts `"key":value_json` as the last member of the JSON object `object`
-// (text ending in "}" and an optional newline).
-std::string add_json_member(std::string object, std::string_view key, std::string_view value_json);
 
 }  // namespace chargelock::pilesim

@@ -1,12 +1,13 @@
-// What pilesim tells its user: event lines (held vehicles, refusals, boot
-// results) on stderr, a live progress line when stderr is a terminal, and
-// the end-of-run summary (text or JSON) on stdout.
+// What pilesim tells its user while it runs: event lines (held vehicles,
+// refusals, boot results) on stderr and a live progress line when stderr is
+// a terminal. The end-of-run summary is run_summary.h.
 #pragma once
 
 #include <cstdint>
 #include <cstdio>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "simulators/pilesim/charge_point.h"
 #include "simulators/pilesim/stats.h"
@@ -46,7 +47,7 @@ class Reporter : public EventSink {
   std::uint64_t last_frames_ = 0;
 };
 
-std::string summary_text(const Gauges& gauges, const Stats& stats, double elapsed_s);
-std::string summary_json(const Gauges& gauges, const Stats& stats, double elapsed_s);
+// The piles' state now.
+Gauges gauges_of(const std::vector<ChargePoint>& piles);
 
 }  // namespace chargelock::pilesim

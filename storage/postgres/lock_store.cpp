@@ -16,6 +16,34 @@ const char* const kColumns =
     " ts_to_micros(l.created_at), ts_to_micros(l.updated_at), ts_to_micros(l.expires_at),"
     " ts_to_micros(l.expiry_warned_at), l.case_reference ";
 
+// The stored text of a status the schema allows; anything else is a
+// damaged row, never guessed.
+core::LockStatus lock_status_of(const pqxx::field& field) {
+  const auto text = field.as<std::string>();
+  if (const auto status = core::lock_status_from_string(text)) return *status;
+  throw core::DatabaseError("vehicle_locks: unknown status '" + text + "'");
+}
+
+core::PileStatus pile_status_of(const pqxx::field& field) {
+  const auto text = field.as<std::string>();
+  if (const auto status = core::pile_status_from_string(text)) return *status;
+  throw core::DatabaseError("vehicle_lock_piles: unknown status '" + text + "'");
+}
+
+// A command's outcome as the command service reads it.
+std::optional<core::CommandStatus> command_status_of(const pqxx::field& field) {
+  if (field.is_null()) return std::nullopt;
+  return core::command_status_from_string(field.as<std::string>())
+      .value_or(core::CommandStatus::Failed);
+}
+
+// The stored text of an optional status (NULL when none).
+template <typename Status>
+std::optional<std::string> text_of(const std::optional<Status>& status) {
+  if (!status) return std::nullopt;
+  return std::string(core::to_string(*status));
+}
+
 const char* const kActive = " l.status IN ('requested', 'armed', 'engaged') ";
 
 core::LockRecord read_lock(const pqxx::row& row) {
@@ -23,7 +51,7 @@ core::LockRecord read_lock(const pqxx::row& row) {
   l.id = row[0].as<std::string>();
   l.vin = row[1].as<std::string>();
   l.owner_id = row[2].as<std::int64_t>();
-  l.status = row[3].as<std::string>();
+  l.status = lock_status_of(row[3]);
   if (!row[4].is_null() && !row[5].is_null())
     l.center = core::GeoLocation{row[4].as<double>(), row[5].as<double>()};
   if (!row[6].is_null()) l.radius_km = row[6].as<double>();
@@ -58,17 +86,17 @@ core::LockPile read_pile(const pqxx::row& row) {
   core::LockPile p;
   p.lock_id = row[0].as<std::string>();
   p.charge_point_id = row[1].as<std::string>();
-  p.status = row[2].as<std::string>();
+  p.status = pile_status_of(row[2]);
   if (!row[3].is_null()) p.command_id = row[3].as<std::int64_t>();
   if (!row[4].is_null()) p.unlock_command_id = row[4].as<std::int64_t>();
   p.detail = optional_text(row[5]);
   p.updated_at = from_micros(row[6].as<std::int64_t>());
-  p.command_status = optional_text(row[7]);
+  p.command_status = command_status_of(row[7]);
   p.command_response_json = optional_text(row[8]);
   p.command_error_code = optional_text(row[9]);
   p.attempts = row[10].as<int>();
   p.retry_at = optional_time(row[11]);
-  p.unlock_status = optional_text(row[12]);
+  p.unlock_status = command_status_of(row[12]);
   p.unlock_response_json = optional_text(row[13]);
   p.unlock_error_code = optional_text(row[14]);
   p.online = !row[15].is_null() && row[15].as<bool>();
@@ -174,7 +202,7 @@ class PgLockStore final : public core::LockStore {
                        " FROM vehicle_lock_piles p WHERE p.lock_id = l.id"
                        " AND p.charge_point_id = $2))"
                        " ORDER BY l.created_at DESC, l.id LIMIT $3"),
-          filter.status, filter.charge_point_id, std::max(filter.limit, 0)));
+          text_of(filter.status), filter.charge_point_id, std::max(filter.limit, 0)));
     });
   }
 
@@ -223,7 +251,7 @@ class PgLockStore final : public core::LockStore {
       const auto current =
           txn.exec_params("SELECT status FROM vehicle_locks WHERE id = $1 FOR UPDATE", u.lock_id);
       if (current.empty()) return std::nullopt;
-      const std::string from = current[0][0].as<std::string>();
+      const core::LockStatus from = lock_status_of(current[0][0]);
       if (!u.from.empty() && std::find(u.from.begin(), u.from.end(), from) == u.from.end())
         return std::nullopt;
       std::optional<std::int64_t> at = to_micros(u.at);
@@ -242,15 +270,15 @@ class PgLockStore final : public core::LockStore {
           " expiry_warned_at = CASE WHEN $14 IS NOT NULL AND $15::bigint IS NULL THEN NULL"
           " ELSE coalesce(micros_to_ts($15), expiry_warned_at) END,"
           " case_reference = coalesce($16, case_reference) WHERE id = $1",
-          u.lock_id, u.to, u.charge_point_id, u.clear_connector_id, u.connector_id, u.matched_kind,
-          u.matched_value, u.engaged_without_hold, to_micros(u.engaged_at), u.release_command_id,
-          u.clear_release_error, u.release_error, at, to_micros(u.expires_at),
+          u.lock_id, text_of(u.to), u.charge_point_id, u.clear_connector_id, u.connector_id,
+          u.matched_kind, u.matched_value, u.engaged_without_hold, to_micros(u.engaged_at),
+          u.release_command_id, u.clear_release_error, u.release_error, at, to_micros(u.expires_at),
           to_micros(u.expiry_warned_at), u.case_reference);
       if (u.to)
         txn.exec_params(
             "INSERT INTO vehicle_lock_transitions (lock_id, at, from_status, to_status, cause)"
             " VALUES ($1, coalesce(micros_to_ts($2), now()), $3, $4, $5)",
-            u.lock_id, at, from, *u.to, u.cause);
+            u.lock_id, at, core::to_string(from), core::to_string(*u.to), u.cause);
       return read_lock(txn.exec_params1(select_locks("l.id = $1"), u.lock_id));
     });
   }
@@ -272,7 +300,7 @@ class PgLockStore final : public core::LockStore {
                   const core::LockPile& p = piles[i];
                   params.push_back(p.lock_id);
                   params.push_back(p.charge_point_id);
-                  params.push_back(p.status);
+                  params.push_back(core::to_string(p.status));
                   params.push_back(id_text(p.command_id));
                   params.push_back(id_text(p.unlock_command_id));
                   params.push_back(p.detail);
@@ -292,7 +320,7 @@ class PgLockStore final : public core::LockStore {
   }
 
   std::vector<core::LockPile> piles_page(const std::string& lock_id,
-                                         const std::optional<std::string>& status,
+                                         const std::optional<core::PileStatus>& status,
                                          const std::string& after, int limit) override {
     return db_.transact([&](pqxx::work& txn) {
       std::vector<core::LockPile> out;
@@ -301,7 +329,7 @@ class PgLockStore final : public core::LockStore {
                                "WHERE p.lock_id = $1"
                                " AND ($2::text IS NULL OR p.status = $2) AND p.charge_point_id > $3"
                                " ORDER BY p.charge_point_id LIMIT $4",
-                           lock_id, status, after, std::max(limit, 0)))
+                           lock_id, text_of(status), after, std::max(limit, 0)))
         out.push_back(read_pile(row));
       return out;
     });
@@ -317,7 +345,7 @@ class PgLockStore final : public core::LockStore {
                " ON cp.id = p.charge_point_id WHERE p.lock_id = $1 GROUP BY 1, 2 ORDER BY 1, 2",
                lock_id))
         out.push_back(
-            {row[0].as<std::string>(), !row[1].is_null() && row[1].as<bool>(), row[2].as<int>()});
+            {pile_status_of(row[0]), !row[1].is_null() && row[1].as<bool>(), row[2].as<int>()});
       return out;
     });
   }
@@ -344,7 +372,7 @@ class PgLockStore final : public core::LockStore {
           [&](std::size_t i, TextParams& params) {
             params.push_back(piles[i].lock_id);
             params.push_back(piles[i].charge_point_id);
-            params.push_back(piles[i].status);
+            params.push_back(core::to_string(piles[i].status));
             params.push_back(id_text(piles[i].command_id));
           },
           [&](const pqxx::result& rows) {
@@ -363,7 +391,7 @@ class PgLockStore final : public core::LockStore {
     std::vector<std::string> attempts;
     for (const core::LockPileChange& c : changes) {
       piles.push_back(c.next.charge_point_id);
-      statuses.push_back(c.next.status);
+      statuses.push_back(core::to_string(c.next.status));
       commands.push_back(id_text(c.next.command_id));
       unlocks.push_back(id_text(c.next.unlock_command_id));
       details.push_back(c.next.detail);
@@ -371,7 +399,7 @@ class PgLockStore final : public core::LockStore {
       retries.push_back(
           c.next.retry_at ? std::optional<std::string>(std::to_string(to_micros(*c.next.retry_at)))
                           : std::nullopt);
-      expected_statuses.push_back(c.expected_status);
+      expected_statuses.push_back(core::to_string(c.expected_status));
       expected_commands.push_back(id_text(c.expected_command_id));
       expected_unlocks.push_back(id_text(c.expected_unlock_command_id));
     }
@@ -455,8 +483,8 @@ class PgLockStore final : public core::LockStore {
         t.id = row[0].as<std::int64_t>();
         t.lock_id = row[1].as<std::string>();
         t.at = from_micros(row[2].as<std::int64_t>());
-        t.from_status = optional_text(row[3]);
-        t.to_status = row[4].as<std::string>();
+        if (!row[3].is_null()) t.from_status = lock_status_of(row[3]);
+        t.to_status = lock_status_of(row[4]);
         t.cause = row[5].as<std::string>();
         out.push_back(std::move(t));
       }

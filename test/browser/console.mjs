@@ -3,8 +3,13 @@
 // `chargelock serve` prepared by test/integration/browser_console_test.cpp:
 //
 //   operator: signs in, sees pile BR-1 come online (pilesim started here),
-//             sends GetConfiguration from the pile's page and sees the answer;
-//   owner:    signs in, locks the car, sees "armed" and the armed count, a
+//             registers BR-9 (after the API refused a short password), edits
+//             and removes it, adds an id tag for the owner, issues a token,
+//             sends ChangeConfiguration and GetConfiguration to BR-2 from the
+//             schema-built form and sees the answers, starts a charging
+//             session there and sees the transaction's meter chart grow;
+//   owner:    signs in, picks a 50 km radius around a point on the map,
+//             locks the car, sees "armed" and the armed count, a
 //             pilesim scenario plugs the car in at BR-2 and the page shows
 //             the catch there without a reload, releases, sees "released".
 //
@@ -55,6 +60,12 @@ async function waitText(page, selector, pattern, timeout = 30000) {
     { timeout, polling: 200 }, selector, pattern.source);
 }
 
+// Replaces what a field holds with `text`, typed as a person would.
+async function fill(page, selector, text) {
+  await page.$eval(selector, (e) => { e.value = ''; });
+  await page.type(selector, text);
+}
+
 const browser = await puppeteer.launch({
   executablePath: env('CL_CHROMIUM'),
   headless: true,
@@ -66,9 +77,11 @@ try {
   const page = await browser.newPage();
   await page.setViewport({ width: 1200, height: 900 });
   const consoleErrors = [];
-  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+  // The one refusal the test asks for (a short password) is not an error of the page.
+  let refusalExpected = false;
+  page.on('console', (m) => { if (m.type() === 'error' && !refusalExpected) consoleErrors.push(m.text()); });
   page.on('pageerror', (e) => consoleErrors.push(String(e)));
-  page.on('response', (r) => { if (r.status() >= 400) consoleErrors.push(`${r.status()} ${r.url()}`); });
+  page.on('response', (r) => { if (r.status() >= 400 && !refusalExpected) consoleErrors.push(`${r.status()} ${r.url()}`); });
 
   step = 'operator signs in';
   await page.goto(`${base}/`, { waitUntil: 'load' });
@@ -92,14 +105,104 @@ try {
   await page.waitForFunction(() => !document.querySelector('tr[data-cp="BR-1"]') && document.querySelector('tr[data-cp="BR-2"]'));
   await shot(page, 'operator-chargepoints');
 
-  step = 'operator sends GetConfiguration and sees the answer';
-  await page.click('tr[data-cp="BR-2"] a');
+  step = 'the dashboard shows the handler latency per action';
+  await page.goto(`${base}/#/dashboard`);
+  // BR-1 and BR-2 booted once each.
+  await waitText(page, '#dash-latency tr[data-action="BootNotification"] td', /^2$/);
+  await waitText(page, '#dash-latency tr[data-action="BootNotification"] td', / ms$/);
+  await shot(page, 'operator-dashboard-latency');
+
+  step = 'the map of the piles has the configured tiles underneath';
+  await page.goto(`${base}/#/map`);
+  await page.waitForSelector('figure.map .map-tiles image');
+  await waitText(page, 'figure.map figcaption', /Map tiles from 127\.0\.0\.1:\d+/);
+  await page.goto(`${base}/#/chargepoints`);
+  await page.waitForSelector('#register-form');
+
+  step = 'operator registers a pile, sees it in the table, edits and removes it';
+  // Cleared first: the filter still says BR-2.
+  await fill(page, '#cp-filter', ' ');
+  await page.type('#register-id', 'BR-9');
+  await page.type('#register-password', 'short');
+  refusalExpected = true;
+  await page.click('#register-send');
+  await waitText(page, '#register-result', /Error: .*16/);  // the API's refusal, as it says it
+  refusalExpected = false;
+  await fill(page, '#register-password', 'browser-pile-secret-9');
+  await page.type('#register-lat', '48.3');
+  await page.type('#register-lon', '11.7');
+  await page.click('#register-send');
+  await waitText(page, '#register-result', /Registered BR-9/);
+  await waitText(page, 'tr[data-cp="BR-9"] .cp-status', /Offline/);
+  await shot(page, 'operator-register');
+  await page.click('tr[data-cp="BR-9"] a');
+  await page.waitForSelector('#edit-form');
+  await page.waitForFunction(() => document.querySelector('#edit-lat').value === '48.3');
+  await fill(page, '#edit-lat', '48.25');
+  await page.select('#edit-status', 'Pending');
+  await page.click('#edit-send');
+  await waitText(page, '#edit-result', /Saved/);
+  await waitText(page, '#cp-state', /Pending/);
+  await waitText(page, '#main', /at 48\.25, 11\.7/);
+  await page.click('#edit-remove');
+  await waitText(page, '#edit-remove', /Press again/);
+  await page.click('#edit-remove');
+  await page.waitForFunction(() => location.hash === '#/chargepoints');
+  await waitText(page, 'caption', /of 3 charge points/);
+  if (await page.$('tr[data-cp="BR-9"]')) throw new Error('BR-9 is still listed after its removal');
+
+  step = 'operator adds an id tag with its owner';
+  await page.goto(`${base}/#/idtags`);
+  await page.waitForSelector('#idtag-form');
+  await page.type('#idtag-new-id', 'BR-TAG-OK');
+  await page.type('#idtag-new-owner', env('CL_OWNER_ID'));
+  await page.click('#idtag-form-send');
+  await waitText(page, '#idtag-form-result', /Added BR-TAG-OK/);
+  await page.waitForFunction((owner) => document.querySelector('#owner-of-BR-TAG-OK')?.value === owner, {}, env('CL_OWNER_ID'));
+
+  step = 'operator issues a token and sees it once';
+  await page.goto(`${base}/#/access`);
+  await page.waitForSelector('#token-form');
+  await page.type('#token-name', 'browser-scraper');
+  await page.click('#token-form-send');
+  await waitText(page, '#new-token', /^clk_/);
+  await waitText(page, 'td', /browser-scraper/);
+  await shot(page, 'operator-access');
+
+  step = 'operator sends commands built from the schema form and sees the answers';
+  await page.goto(`${base}/#/chargepoints/BR-2`);
   await page.waitForSelector('#command-form');
-  await page.select('#command-action', 'GetConfiguration');
+  await page.select('#command-action', 'ChangeConfiguration');
+  await page.waitForSelector('#cmd-value');  // the form of this action (GetConfiguration has a key too)
+  await page.type('#cmd-key', 'MeterValueSampleInterval');
+  await page.type('#cmd-value', '1');
   await page.click('#command-send');
   await waitText(page, '#command-status', /completed/);
-  await waitText(page, '#command-response', /configurationKey/);
+  await waitText(page, '#command-response', /"status": "Accepted"/);
+  await page.select('#command-action', 'GetConfiguration');
+  await page.waitForSelector('#cmd-key[aria-describedby]');
+  await page.type('#cmd-key', 'MeterValueSampleInterval');
+  await page.click('#command-send');
+  await waitText(page, '#command-status', /completed/);
+  await waitText(page, '#command-response', /"value": "1"/);
   await shot(page, 'operator-command');
+
+  step = 'operator starts a charging session and sees its meter chart';
+  await page.select('#command-action', 'RemoteStartTransaction');
+  await page.waitForSelector('#cmd-idTag');
+  await page.type('#cmd-connectorId', '1');
+  await page.type('#cmd-idTag', 'BR-TAG-OK');
+  await page.click('#command-send');
+  await waitText(page, '#command-response', /"status": "Accepted"/);
+  await page.goto(`${base}/#/transactions`);
+  await waitText(page, 'tr[data-transaction]', /BR-2/);
+  await page.click('tr[data-transaction] a');
+  await page.waitForSelector('#tx-chart');
+  // A meter value a second: the chart grows as the page refreshes.
+  await page.waitForFunction(() => document.querySelectorAll('#tx-chart circle.chart-point').length >= 3,
+    { timeout: 30000, polling: 500 });
+  await waitText(page, '#tx-chart figcaption', /Energy\.Active\.Import\.Register \(Wh\)/);
+  await shot(page, 'operator-transaction');
 
   step = 'owner signs in and locks the car';
   const owner = await browser.newPage();
@@ -113,10 +216,38 @@ try {
   await owner.click('#signin-button');
   await owner.waitForSelector(`tr[data-vin="${vin}"]`);
   await waitText(owner, '#stream-state', /on/);
+  // The scope: 50 km around a point, typed and then picked on the map (its
+  // middle, where the typed point is drawn); the map shows the radius.
+  const scope = `scope-${vin}`;
+  await owner.type(`#${scope}-lat`, '48.12');
+  await owner.type(`#${scope}-lon`, '11.52');
+  await fill(owner, `#${scope}-km`, '50');
+  await owner.waitForSelector(`form.lock-form[data-vin="${vin}"] .scope-map circle.map-scope`);
+  if (!await owner.$eval(`#${scope}-point`, (e) => e.checked)) throw new Error('typing a point did not choose "around a point"');
+  const map = await owner.$(`form.lock-form[data-vin="${vin}"] .scope-map svg`);
+  const box = await map.boundingBox();
+  // A click right of the middle: the same latitude, a longitude to the east.
+  await owner.mouse.click(box.x + box.width * 0.6, box.y + box.height / 2);
+  await owner.waitForFunction((id) => {
+    const lat = Number(document.getElementById(`${id}-lat`).value);
+    const lon = Number(document.getElementById(`${id}-lon`).value);
+    return Math.abs(lat - 48.12) < 0.05 && lon > 11.53 && lon < 12.5;
+  }, { timeout: 5000 }, scope);
+  await shot(owner, 'owner-scope');
   await owner.click(`form.lock-form[data-vin="${vin}"] .lock-button`);
   await waitText(owner, `tr[data-vin="${vin}"] .lock-status`, /armed/);
   await waitText(owner, `tr[data-vin="${vin}"] .armed-count`, /^[12] piles armed/);
   await shot(owner, 'owner-armed');
+
+  step = 'the operator sees the lock\'s radius on its map';
+  await page.bringToFront();  // a tab in the background may not run its timers or paint
+  await page.goto(`${base}/#/locks`);
+  await page.waitForSelector('tr[data-lock] a');
+  await page.click('tr[data-lock] a');
+  await page.waitForSelector('figure.map circle.map-scope');
+  await waitText(page, 'figure.map title', /Lock scope: 50 km around 48\.12/);
+  await shot(page, 'operator-lock-scope');
+  await owner.bringToFront();
 
   step = 'a pile catches the car and the owner page shows it live';
   writeFileSync(path.join(screenshots, 'scenario.json'), JSON.stringify({

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "test/support/api_fixture.h"
+#include "test/support/eventually.h"
 #include "test/support/webhook_receiver.h"
 
 using namespace chargelock;
@@ -50,15 +51,6 @@ void drop_battery(HttpTestClient& telematics, int& minute) {
 
 std::string put_body(const std::string& url, const std::string& secret = kSecret) {
   return fmt::format(R"({{"url":"{}","secret":"{}"}})", url, secret);
-}
-
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return condition();
 }
 
 // Waits until the one delivery has been tried and its error kept.
@@ -212,8 +204,27 @@ TEST_CASE("api webhook: the receiver answers 500, then 200: delivered after a re
   const auto& d = final_page["deliveries"][0];
   CHECK(d["attempts"].GetInt() == 2);
   CHECK(d["lastStatus"].GetInt() == 200);
-  std::this_thread::sleep_for(1500ms);
-  CHECK(receiver.requests().size() == 2);  // nothing more once delivered
+  // Nothing more once delivered: a later delivery reaches the receiver (so
+  // the worker has run past the first one since it was delivered) and is the
+  // only request after the first delivery's two.
+  drop_battery(*telematics, minute);
+  REQUIRE(receiver.wait_for(3, 20s));
+  REQUIRE(eventually(
+      [&] {
+        auto page = owner->get("/api/v1/webhook/deliveries").json();
+        return page["deliveries"].Size() == 2 &&
+               std::string(page["deliveries"][0]["status"].GetString()) == "delivered" &&
+               std::string(page["deliveries"][1]["status"].GetString()) == "delivered";
+      },
+      5s));
+  const auto after = receiver.requests();
+  CHECK(after.size() == 3);
+  CHECK(after[2].header("x-chargelock-delivery") != requests[0].header("x-chargelock-delivery"));
+  const auto last_page = owner->get("/api/v1/webhook/deliveries").json();
+  for (const auto& delivery : last_page["deliveries"].GetArray()) {
+    if (std::to_string(delivery["id"].GetInt64()) == requests[0].header("x-chargelock-delivery"))
+      CHECK(delivery["attempts"].GetInt() == 2);
+  }
 }
 
 TEST_CASE("api webhook: a receiver that is down is served later, across a server crash") {

@@ -15,6 +15,8 @@
 #include <filesystem>
 
 #include "test/support/api_fixture.h"
+#include "test/support/child_command.h"
+#include "test/support/webhook_receiver.h"
 
 using namespace chargelock;
 using namespace chargelock::test;
@@ -27,21 +29,6 @@ std::string chromium() {
   for (const char* candidate : {"/usr/lib/chromium/chromium", "/usr/bin/chromium"})
     if (::access(candidate, X_OK) == 0) return candidate;
   return {};
-}
-
-std::pair<int, std::string> run_node(const std::string& script,
-                                     const std::map<std::string, std::string>& env) {
-  std::string command;
-  for (const auto& [name, value] : env) command += fmt::format("{}='{}' ", name, value);
-  command += fmt::format("node '{}' 2>&1", script);
-  std::string output;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  char buffer[4096];
-  std::size_t n;
-  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) output.append(buffer, n);
-  const int status = ::pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
 }
 
 }  // namespace
@@ -57,11 +44,14 @@ TEST_CASE(
     return;
   }
   const std::string dir = std::string(CHARGELOCK_SOURCE_DIR) + "/test/browser";
-  struct stat info {};
-  if (::stat((dir + "/node_modules/puppeteer-core").c_str(), &info) != 0)
-    FAIL("puppeteer-core is not installed: run `npm ci` in test/browser (scripts/test.sh does)");
+  require_npm_package(dir, "puppeteer-core", "npm ci");
 
-  ApiFixture api("serve");
+  // Map tiles come from a server of their own (another origin): the pages
+  // must be allowed to load them, and do.
+  WebhookReceiver tiles;
+  ApiFixture api("serve",
+                 {"--map-tile-url",
+                  fmt::format("http://127.0.0.1:{}/tiles/{{z}}/{{x}}/{{y}}.png", tiles.port())});
   auto admin = api.admin();
   for (int n = 1; n <= 3; ++n)
     REQUIRE(admin
@@ -81,6 +71,7 @@ TEST_CASE(
                 {"CL_OCPP_URL", fmt::format("ws://127.0.0.1:{}/ocpp", api.server->port("ocpp ws"))},
                 {"CL_ADMIN_TOKEN", kAdminToken},
                 {"CL_OWNER_TOKEN", owner.token},
+                {"CL_OWNER_ID", std::to_string(owner.id)},
                 {"CL_VIN", vin},
                 {"CL_ID_TAG", "BR-TAG-STOLEN"},
                 {"CL_PILESIM", PILESIM_BINARY},
@@ -90,4 +81,6 @@ TEST_CASE(
   INFO(api.server->output());
   CHECK(code == 0);
   CHECK(output.find("every step passed") != std::string::npos);
+  REQUIRE(tiles.wait_for(1, std::chrono::seconds(5)));
+  CHECK(tiles.requests().front().target.rfind("/tiles/", 0) == 0);
 }

@@ -13,6 +13,7 @@
 
 #include "core/central_system.h"
 #include "ocpp/command_validator.h"
+#include "test/support/eventually.h"
 #include "test/support/server_process.h"
 #include "test/support/test_database.h"
 #include "test/support/ws_test_client.h"
@@ -137,13 +138,15 @@ struct QueueFixture {
   // Polls the record until it has `status` (or the time is up) and returns it.
   core::CommandRecord wait_for(std::int64_t id, core::CommandStatus status,
                                std::chrono::milliseconds timeout = 5s) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    for (;;) {
-      auto record = central.commands().find(id);
-      REQUIRE(record);
-      if (record->status == status || std::chrono::steady_clock::now() > deadline) return *record;
-      std::this_thread::sleep_for(25ms);
-    }
+    std::optional<core::CommandRecord> record;
+    eventually(
+        [&] {
+          record = central.commands().find(id);
+          REQUIRE(record);
+          return record->status == status;
+        },
+        timeout);
+    return *record;
   }
 };
 
@@ -238,7 +241,19 @@ TEST_CASE_METHOD(QueueFixture, "a command reaches the connected pile and its ans
 TEST_CASE_METHOD(QueueFixture, "a command for an offline pile waits and is delivered on connect") {
   start();
   const auto queued = enqueue("CP-2", "Reset", R"({"type":"Soft"})");
-  std::this_thread::sleep_for(1500ms);  // several safety-net scans
+  // Not sent while CP-2 is away: a command queued after it for a connected
+  // pile is delivered and answered, so the node has read the queue since
+  // CP-2's command was added to it.
+  {
+    auto witness = connect("CP-1");
+    const auto later = enqueue("CP-1", "ClearCache", "{}");
+    auto call = next_call(*witness, 5s);
+    REQUIRE(call);
+    CHECK(call->action == "ClearCache");
+    answer(*witness, *call, R"({"status":"Accepted"})");
+    REQUIRE(wait_for(later.id, core::CommandStatus::Completed).status ==
+            core::CommandStatus::Completed);
+  }
   CHECK(central.commands().find(queued.id)->status == core::CommandStatus::Queued);
 
   auto pile = connect("CP-2");
@@ -379,9 +394,10 @@ TEST_CASE_METHOD(QueueFixture,
   REQUIRE(call);
   REQUIRE(server->signal(SIGTERM));
   const auto second = enqueue("CP-1", "ClearCache", "{}");
-  // Later than the node's 200 ms settle time: without waiting for the
-  // answer it would have closed the pile by now.
-  std::this_thread::sleep_for(800ms);
+  // Not closed for longer than the node's 200 ms settle time: without
+  // waiting for the answer it would have closed the pile by then (a close
+  // ends this wait at once, failing the check).
+  CHECK_FALSE(pile->wait_closed(800ms));
   answer(*pile, *call, R"({"configurationKey":[]})");
   CHECK(pile->wait_closed(8s) == std::optional<int>(1001));
   CHECK(wait_for(first.id, core::CommandStatus::Completed).status ==

@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "test/support/child_command.h"
 #include "test/support/server_process.h"
 #include "test/support/test_database.h"
 
@@ -27,23 +28,11 @@ constexpr const char* kSecretKey =
     "8f0c1d2e3b4a59687766554433221100ffeeddccbbaa99887766554433221100";
 
 rapidjson::Document run_pilesim(const std::vector<std::string>& args) {
-  std::string command = std::string("'") + PILESIM_BINARY + "' --quiet --json";
-  for (const auto& arg : args) command += " '" + arg + "'";
-  command += " 2>/dev/null";
-  FILE* pipe = ::popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::string output;
-  char buffer[4096];
-  std::size_t n;
-  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) output.append(buffer, n);
-  ::pclose(pipe);
-  const auto last = output.rfind("{\"elapsedSeconds\"");  // the summary line
-  INFO(output);
-  REQUIRE(last != std::string::npos);
-  rapidjson::Document summary;
-  summary.Parse(output.c_str() + last);
-  REQUIRE_FALSE(summary.HasParseError());
-  return summary;
+  std::vector<std::string> all = {"--quiet", "--json"};
+  all.insert(all.end(), args.begin(), args.end());
+  const std::string output =
+      run_command(shell_command(PILESIM_BINARY, all) + " 2>/dev/null").second;
+  return pilesim_summary(output);
 }
 
 struct StormFixture {

@@ -40,7 +40,9 @@ core::CommandRequest command(const std::string& cp, const std::string& action,
 
 std::vector<std::string> statuses(const std::vector<core::LockTransition>& trail) {
   std::vector<std::string> out;
-  for (const auto& t : trail) out.push_back(t.from_status.value_or("-") + ">" + t.to_status);
+  for (const auto& t : trail)
+    out.push_back(std::string(t.from_status ? core::to_string(*t.from_status) : "-") + ">" +
+                  core::to_string(t.to_status));
   return out;
 }
 
@@ -61,7 +63,7 @@ TEST_CASE_METHOD(LockFixture, "lock scope: all piles, or only piles inside the r
     bool created = false;
     auto lock = central->locks().request_lock({alice, kVin, {20.0, std::nullopt}}, &created);
     CHECK(created);
-    CHECK(lock.lock.status == "armed");
+    CHECK(lock.lock.status == core::LockStatus::Armed);
     CHECK(lock.piles.pending == 2);
     CHECK(queued("CP-MUNICH").size() == 1);
     CHECK(queued("CP-GARCHING").size() == 1);
@@ -118,7 +120,7 @@ TEST_CASE_METHOD(LockFixture,
   answer("CP-EXT", kAccepted);
   answer("CP-STD", kUnknownVendor);
   auto view = *locks.find(id);
-  CHECK(view.lock.status == "armed");
+  CHECK(view.lock.status == core::LockStatus::Armed);
   CHECK(view.piles.armed == 1);
   CHECK(view.piles.unsupported == 1);
   CHECK(view.piles.pending == 1);
@@ -148,7 +150,7 @@ TEST_CASE_METHOD(LockFixture,
   CHECK(sightings[0].held);
   CHECK(sightings[1].charge_point_id == "CP-STD");
   view = *locks.find(id);
-  CHECK(view.lock.status == "engaged");
+  CHECK(view.lock.status == core::LockStatus::Engaged);
   CHECK(view.lock.charge_point_id == std::optional<std::string>("CP-EXT"));
   CHECK(view.lock.connector_id == std::optional<int>(2));
   CHECK(view.lock.matched_kind == std::optional<std::string>("evccId"));
@@ -180,7 +182,7 @@ TEST_CASE_METHOD(LockFixture,
   // Release: UnlockVehicle to the armed (and pending) piles, UnlockConnector to
   // the holder; still engaged until the connector answers.
   view = locks.release(alice, id);
-  CHECK(view.lock.status == "engaged");
+  CHECK(view.lock.status == core::LockStatus::Engaged);
   REQUIRE(view.lock.release_command_id);
   const auto to_ext = queued("CP-EXT");
   REQUIRE(to_ext.size() == 2);
@@ -200,13 +202,13 @@ TEST_CASE_METHOD(LockFixture,
   claimed = central->commands().claim_next("CP-EXT");
   central->commands().complete(*claimed, R"({"status":"UnlockFailed"})");
   view = *locks.find(id);
-  CHECK(view.lock.status == "engaged");
+  CHECK(view.lock.status == core::LockStatus::Engaged);
   CHECK(view.lock.release_error ==
         std::optional<std::string>("UnlockConnector answered UnlockFailed"));
   locks.release(alice, id);
   CHECK(answer("CP-EXT", R"({"status":"Unlocked"})").size() == 1);
   view = *locks.find(id);
-  CHECK(view.lock.status == "released");
+  CHECK(view.lock.status == core::LockStatus::Released);
   CHECK_FALSE(locks.refuse(unlock));
 
   // Released: VehicleLocked is rejected now; the audit trail has it all.
@@ -240,11 +242,11 @@ TEST_CASE_METHOD(LockFixture,
         core::DataTransferStatus::Rejected);
   CHECK(vehicle_locked(*central, "CP-EXT", report(R"("vin":"WVWZZZ1JZXW000999")")).status ==
         core::DataTransferStatus::Rejected);
-  CHECK(central->locks().find(id)->lock.status == "armed");
+  CHECK(central->locks().find(id)->lock.status == core::LockStatus::Armed);
   // EVCC ids are MAC-like and may come in either case.
   CHECK(vehicle_locked(*central, "CP-EXT", report(R"("evccId":"ev:cc:00:aa")")).status ==
         core::DataTransferStatus::Accepted);
-  CHECK(central->locks().find(id)->lock.status == "engaged");
+  CHECK(central->locks().find(id)->lock.status == core::LockStatus::Engaged);
 }
 
 TEST_CASE_METHOD(LockFixture,
@@ -277,7 +279,7 @@ TEST_CASE_METHOD(LockFixture, "cancel before a catch disarms the piles") {
   answer("CP-EXT", kAccepted);
   answer("CP-STD", R"({"status":"UnknownMessageId"})");
   auto view = central->locks().release(alice, id);
-  CHECK(view.lock.status == "cancelled");
+  CHECK(view.lock.status == core::LockStatus::Cancelled);
   // Queued is not disarmed: the pile (offline here) counts as pendingOffline
   // until it answers UnlockVehicle.
   CHECK(view.piles.disarmed == 0);
@@ -320,7 +322,7 @@ TEST_CASE_METHOD(LockFixture, "standard piles: the central system answers Blocke
   CHECK(central->authorization().authorize(authorize, "TAG-A").status ==
         core::AuthorizationStatus::Blocked);
   auto view = *central->locks().find(id);
-  CHECK(view.lock.status == "engaged");
+  CHECK(view.lock.status == core::LockStatus::Engaged);
   CHECK(view.lock.engaged_without_hold);
   CHECK(view.lock.charge_point_id == std::optional<std::string>("CP-STD"));
   CHECK_FALSE(view.lock.connector_id);
@@ -355,7 +357,7 @@ TEST_CASE_METHOD(LockFixture, "release of a catch without hold ends the lock at 
   core::AuthorizationContext authorize{"CP-STD", 1, std::nullopt, true};
   CHECK(central->authorization().authorize(authorize, "TAG-A").status ==
         core::AuthorizationStatus::Blocked);
-  CHECK(central->locks().release(alice, id).lock.status == "released");
+  CHECK(central->locks().release(alice, id).lock.status == core::LockStatus::Released);
   CHECK(central->authorization().authorize(authorize, "TAG-A").status ==
         core::AuthorizationStatus::Accepted);  // the owner's card works again
 }
@@ -457,7 +459,7 @@ TEST_CASE_METHOD(LockFixture, "locks expire, the owner is warned a day before, o
                   id + "' RETURNING 1");
   locks.sweep();
   const auto ended = *locks.find(id);
-  CHECK(ended.lock.status == "expired");
+  CHECK(ended.lock.status == core::LockStatus::Expired);
   CHECK(ended.piles.pending_offline == 1);  // UnlockVehicle not answered yet
   CHECK(queued("CP-EXT").size() == 1);      // UnlockVehicle
   answer("CP-EXT", kAccepted);

@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include "core/central_system.h"
+#include "test/support/child_command.h"
 #include "test/support/server_process.h"
 #include "test/support/test_certificates.h"
 #include "test/support/test_database.h"
@@ -15,30 +16,9 @@
 using namespace chargelock;
 using namespace chargelock::test;
 
-namespace {
-
-std::pair<int, std::string> run_node(const std::string& script,
-                                     const std::map<std::string, std::string>& env) {
-  std::string command;
-  for (const auto& [name, value] : env) command += fmt::format("{}='{}' ", name, value);
-  command += fmt::format("node '{}' 2>&1", script);
-  std::string output;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  char buffer[4096];
-  std::size_t n;
-  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) output.append(buffer, n);
-  const int status = ::pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
-}
-
-}  // namespace
-
 TEST_CASE("ocpp-rpc in strict mode runs a charging session with every security profile") {
   const std::string interop = std::string(CHARGELOCK_SOURCE_DIR) + "/test/interop";
-  struct stat info {};
-  if (::stat((interop + "/node_modules/ocpp-rpc").c_str(), &info) != 0)
-    FAIL("ocpp-rpc is not installed: run `npm install` in test/interop (scripts/test.sh does)");
+  require_npm_package(interop, "ocpp-rpc", "npm install");
 
   TestDatabase database;
   TestCertificates certificates;

@@ -260,7 +260,7 @@ TEST_CASE_METHOD(LockFixture, "lock end to end: armed, engaged, survives a resta
   // Radius 10 km around the vehicle's last position: not CP-FAR.
   const auto requested = central->locks().request_lock({owner_id, kVin, {10.0, std::nullopt}});
   const std::string id = requested.lock.id;
-  CHECK(requested.lock.status == "armed");
+  CHECK(requested.lock.status == core::LockStatus::Armed);
   CHECK(requested.piles.pending == 3);
   CHECK(ext.serve_until([&] { return !ext.calls("DataTransfer", "LockVehicle").empty(); }));
   // The pile's answers reach the lock as they are recorded, without anyone
@@ -301,7 +301,7 @@ TEST_CASE_METHOD(LockFixture, "lock end to end: armed, engaged, survives a resta
   std_pile.close();
   server->stop();
   start();
-  CHECK(lock(id).lock.status == "armed");
+  CHECK(lock(id).lock.status == core::LockStatus::Armed);
   CHECK(counts(id, 2, 1, 0));
   AnsweringPile ext2("CP-EXT", extension_pile);
   ext2.connect(url());
@@ -317,7 +317,7 @@ TEST_CASE_METHOD(LockFixture, "lock end to end: armed, engaged, survives a resta
           quoted(fmt::format(R"({{"lockId":"{}","connectorId":1,"evccId":"EVCC-A"}})", id))));
   CHECK(std::string(answer["status"].GetString()) == "Accepted");
   auto held = lock(id);
-  CHECK(held.lock.status == "engaged");
+  CHECK(held.lock.status == core::LockStatus::Engaged);
   CHECK(held.lock.charge_point_id == std::optional<std::string>("CP-EXT"));
   CHECK(held.lock.connector_id == std::optional<int>(1));
   bool notified = false;
@@ -335,13 +335,13 @@ TEST_CASE_METHOD(LockFixture, "lock end to end: armed, engaged, survives a resta
 
   // Release: UnlockVehicle and UnlockConnector reach the pile; released
   // after it answers Unlocked.
-  CHECK(central->locks().release(owner_id, id).lock.status == "engaged");
-  CHECK(ext2.serve_until([&] { return lock(id).lock.status == "released"; }));
+  CHECK(central->locks().release(owner_id, id).lock.status == core::LockStatus::Engaged);
+  CHECK(ext2.serve_until([&] { return lock(id).lock.status == core::LockStatus::Released; }));
   CHECK(ext2.calls("DataTransfer", "UnlockVehicle").size() == 1);
   REQUIRE(ext2.calls("UnlockConnector").size() == 1);
   CHECK(ext2.calls("UnlockConnector")[0].payload == R"({"connectorId":1})");
   const auto trail = central->locks().transitions(id);
-  CHECK(trail.back().to_status == "released");
+  CHECK(trail.back().to_status == core::LockStatus::Released);
 }
 
 TEST_CASE_METHOD(LockFixture, "lock end to end: a standard pile gets the Blocked fallback") {
@@ -355,7 +355,7 @@ TEST_CASE_METHOD(LockFixture, "lock end to end: a standard pile gets the Blocked
   auto authorized = std_pile.call("Authorize", R"({"idTag":"TAG-A"})");
   CHECK(std::string(authorized["idTagInfo"]["status"].GetString()) == "Blocked");
   auto caught = lock(id);
-  CHECK(caught.lock.status == "engaged");
+  CHECK(caught.lock.status == core::LockStatus::Engaged);
   CHECK(caught.lock.engaged_without_hold);
   CHECK(caught.lock.charge_point_id == std::optional<std::string>("CP-STD"));
 
@@ -397,7 +397,7 @@ TEST_CASE_METHOD(LockFixture,
   const auto requested = central->locks().request_lock({owner_id, kVin, {}});
   const std::string id = requested.lock.id;
   // Engaged at once where the car is, from the open transaction.
-  CHECK(requested.lock.status == "engaged");
+  CHECK(requested.lock.status == core::LockStatus::Engaged);
   CHECK(requested.lock.charge_point_id == std::optional<std::string>("CP-STD"));
   CHECK(requested.lock.connector_id == std::optional<int>(2));
   const auto sightings = central->locks().sightings(id);
@@ -434,7 +434,7 @@ TEST_CASE_METHOD(LockFixture,
   // CP-LATE matches the car but cannot hold the cable: seen, not held.
   CHECK(vehicle_locked(other, id, 1, R"(,"held":false)") == "Accepted");
   auto view = lock(id);
-  CHECK(view.lock.status == "engaged");
+  CHECK(view.lock.status == core::LockStatus::Engaged);
   CHECK(view.lock.engaged_without_hold);
   // A catch without a hold freezes nothing on that pile.
   auto admin_client = admin();
@@ -507,7 +507,7 @@ TEST_CASE_METHOD(LockFixture,
                                      R"({"reason":"fire brigade needs the bay"})");
   INFO(released.body);
   CHECK(released.status == 202);
-  CHECK(ext.serve_until([&] { return lock(id).lock.status == "released"; }));
+  CHECK(ext.serve_until([&] { return lock(id).lock.status == core::LockStatus::Released; }));
   CHECK(other.serve_until([&] { return !other.calls("DataTransfer", "UnlockVehicle").empty(); }));
   bool reason_in_trail = false;
   for (const auto& t : central->locks().transitions(id))

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "core/central_system.h"
+#include "test/support/eventually.h"
 #include "test/support/ocpp_test_pile.h"
 #include "test/support/server_process.h"
 #include "test/support/test_certificates.h"
@@ -89,12 +90,11 @@ struct CentralSystemFixture {
 
   // The message log is written in batches by a background thread.
   void wait_for_log(const std::string& id, int frames) {
-    for (int i = 0; i < 200; ++i) {
-      if (std::stoi(scalar(fmt::format(
-              "SELECT count(*) FROM message_log WHERE charge_point_id = '{}'", id))) >= frames)
-        return;
-      std::this_thread::sleep_for(25ms);
-    }
+    INFO("waiting for " << frames << " frames of " << id << " in the message log");
+    REQUIRE(eventually([&] {
+      return std::stoi(scalar(fmt::format(
+                 "SELECT count(*) FROM message_log WHERE charge_point_id = '{}'", id))) >= frames;
+    }));
   }
 };
 
@@ -189,14 +189,17 @@ TEST_CASE_METHOD(CentralSystemFixture,
         scalar("SELECT ts_to_micros(last_seen) FROM charge_points WHERE id = 'CP-1'"));
   };
   const long long at_boot = seen();
-  std::this_thread::sleep_for(1500ms);
-  const long long sent_at = std::chrono::duration_cast<std::chrono::microseconds>(
-                                std::chrono::system_clock::now().time_since_epoch())
-                                .count();
+  const auto now_us = [] {
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+  // The frame must come over a second after the boot (what is checked is
+  // that last seen moves that far): wait for the clock to get there.
+  REQUIRE(eventually([&] { return now_us() > at_boot + 1100000; }, 5s));
+  const long long sent_at = now_us();
   pile.call_ok("Heartbeat", "{}");  // writes nothing itself: the node records the frame
-  const auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (seen() < sent_at && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(100ms);
+  eventually([&] { return seen() >= sent_at; }, 5s);
   CHECK(seen() >= sent_at);
   CHECK(seen() > at_boot + 1000000);
 }
@@ -395,12 +398,9 @@ TEST_CASE_METHOD(CentralSystemFixture, "a pile that goes silent is marked offlin
   pile.call_ok("BootNotification", boot_payload());
   CHECK(scalar("SELECT online FROM charge_points WHERE id = 'CP-1'") == "t");
   pile.client().set_answer_pings(false);
-  std::string online = "t";
-  for (int i = 0; i < 100 && online == "t"; ++i) {
-    std::this_thread::sleep_for(100ms);
-    online = scalar("SELECT online FROM charge_points WHERE id = 'CP-1'");
-  }
-  CHECK(online == "f");
+  CHECK(eventually(
+      [&] { return scalar("SELECT online FROM charge_points WHERE id = 'CP-1'") == "f"; }, 10s,
+      100ms));
 }
 
 TEST_CASE_METHOD(CentralSystemFixture,
@@ -535,20 +535,18 @@ TEST_CASE_METHOD(CentralSystemFixture, "connection attempts per source address a
     statuses.push_back(pile.connect(ws_url()).http_status);  // no credentials: 401
   }
   CHECK(statuses == std::vector<int>{401, 401, 401, 429});
-  bool logged = false;
-  for (int i = 0; i < 50 && !logged; ++i) {
-    logged =
-        server->output().find("too many connection attempts from 127.0.0.1") != std::string::npos;
-    if (!logged) std::this_thread::sleep_for(std::chrono::milliseconds(100));  // polling
-  }
-  CHECK(logged);
+  CHECK(eventually(
+      [&] {
+        return server->output().find("too many connection attempts from 127.0.0.1") !=
+               std::string::npos;
+      },
+      5s, 100ms));
   // A second later the address has an attempt again, and the right password
   // gets in.
-  bool connected = false;
-  for (int i = 0; i < 40 && !connected; ++i) {
-    OcppTestPile pile("CP-1");
-    connected = pile.connect(ws_url(), basic("CP-1", "secret-password-1")).connected;
-    if (!connected) std::this_thread::sleep_for(std::chrono::milliseconds(100));  // polling
-  }
-  CHECK(connected);
+  CHECK(eventually(
+      [&] {
+        OcppTestPile pile("CP-1");
+        return pile.connect(ws_url(), basic("CP-1", "secret-password-1")).connected;
+      },
+      4s, 100ms));
 }

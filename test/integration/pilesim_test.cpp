@@ -18,6 +18,7 @@
 
 #include "core/central_system.h"
 #include "ocpp/command_validator.h"
+#include "test/support/child_command.h"
 #include "test/support/server_process.h"
 #include "test/support/test_certificates.h"
 #include "test/support/test_database.h"
@@ -71,13 +72,7 @@ rapidjson::Document run_pilesim(const std::vector<std::string>& args,
     std::this_thread::sleep_for(std::chrono::milliseconds(100));  // polling, not asserting
   }
   reader.join();
-  const auto last = output.rfind('{');
-  INFO(output);
-  REQUIRE(last != std::string::npos);
-  rapidjson::Document summary;
-  summary.Parse(output.c_str() + last);
-  REQUIRE_FALSE(summary.HasParseError());
-  return summary;
+  return pilesim_summary(output);
 }
 
 // Piles (by id pattern) that reported a connector status.
@@ -241,7 +236,7 @@ TEST_CASE_METHOD(
   INFO(database.scalar(
       "SELECT string_agg(direction || ' ' || frame, E'\n' ORDER BY id) FROM message_log"));
   const auto lock = *central.locks().find(lock_id);
-  CHECK(lock.lock.status == "engaged");
+  CHECK(lock.lock.status == core::LockStatus::Engaged);
   CHECK(lock.lock.charge_point_id == std::optional<std::string>("SIM-1"));
   CHECK_FALSE(lock.lock.engaged_without_hold);  // the pile holds it
   bool held_report = false;

@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 #include <thread>
 
+#include "test/support/eventually.h"
 #include "test/support/http_test_client.h"
 #include "test/support/server_process.h"
 #include "test/support/test_database.h"
@@ -81,7 +82,7 @@ std::unique_ptr<WsTestClient> connect(ServerProcess& node, const std::string& id
       }
       REQUIRE(*closed == 1008);
     }
-    std::this_thread::sleep_for(500ms);
+    std::this_thread::sleep_for(500ms);  // the retry pace, not an assertion
     client = std::make_unique<WsTestClient>();
   }
   FAIL("the node never learned about " << id << "; its output:\n" << node.output());
@@ -107,20 +108,15 @@ std::int64_t queue(Cluster& cluster, const std::string& id, const std::string& b
   return response.json()["commandId"].GetInt64();
 }
 
-bool eventually(const std::function<bool()>& condition) {
-  for (int i = 0; i < 200; ++i) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(25ms);
-  }
-  return condition();
-}
-
 }  // namespace
 
 TEST_CASE_METHOD(Cluster,
                  "a command reaches the node that holds the pile, and follows it to another") {
-  REQUIRE(request("POST", "/chargepoints", R"({"id":"CP-MOVE","password":"pile-password-CP-MOVE"})")
-              .status == 201);
+  for (const char* id : {"CP-MOVE", "CP-WITNESS-A", "CP-WITNESS-B"}) {
+    REQUIRE(request("POST", "/chargepoints",
+                    fmt::format(R"({{"id":"{}","password":"pile-password-{}"}})", id, id))
+                .status == 201);
+  }
   {
     auto pile = connect(*node_a, "CP-MOVE");
     REQUIRE(eventually([&] {
@@ -138,7 +134,17 @@ TEST_CASE_METHOD(Cluster,
 
   // Queued while the pile is offline, delivered by the node it comes back to.
   const auto second = queue(*this, "CP-MOVE", R"({"action":"Reset","payload":{"type":"Soft"}})");
-  std::this_thread::sleep_for(500ms);
+  // Neither node touches it while the pile is away: a command queued after
+  // it for a pile on each node is delivered and completed (each node has
+  // handled the queue since `second` was added), and `second` is still queued.
+  for (auto* node : {node_a.get(), node_b.get()}) {
+    const std::string witness = node == node_a.get() ? "CP-WITNESS-A" : "CP-WITNESS-B";
+    auto witness_pile = connect(*node, witness);
+    const auto later = queue(*this, witness, R"({"action":"ClearCache","payload":{}})");
+    answer_next_call(*witness_pile, "ClearCache", R"({"status":"Accepted"})");
+    INFO("the witness command on " << witness);
+    REQUIRE(eventually([&] { return status_of(later) == "completed"; }));
+  }
   CHECK(status_of(second) == "queued");
   // Accepted before (on node-a): node-b sends it without a new boot.
   auto pile = connect(*node_b, "CP-MOVE", false);

@@ -11,21 +11,16 @@
 #include "core/stores/charge_point_store.h"
 #include "core/stores/connector_store.h"
 #include "core/stores/meter_value_store.h"
+#include "test/support/store_fixtures.h"
 #include "test/support/test_database.h"
 
 using namespace chargelock::core;
 using chargelock::storage::Database;
+using chargelock::test::add_charge_point;
+using chargelock::test::kT0;
 using chargelock::test::TestDatabase;
-using std::chrono::microseconds;
 
 namespace {
-const Timestamp kT0 = Timestamp(microseconds(1714564800123456LL));  // 2024-05-01T12:00:00.123456Z
-
-void add_charge_point(Database& db, const std::string& id) {
-  NewChargePoint cp;
-  cp.id = id;
-  REQUIRE(db.charge_points().create(cp));
-}
 
 ConnectorStatus status(const std::string& pile, int connector, const std::string& state) {
   ConnectorStatus s;

@@ -107,7 +107,7 @@ TEST_CASE("locks: one active lock per vehicle, audited updates, piles, notificat
   auto first = locks.create({"lock-1", "WVWZZZ1JZXW000001", alice, std::nullopt, std::nullopt,
                              expires, std::nullopt, "requested by owner"});
   CHECK(first.created);
-  CHECK(first.lock.status == "requested");
+  CHECK(first.lock.status == LockStatus::Requested);
   auto second = locks.create(
       {"lock-2", "WVWZZZ1JZXW000001", alice, GeoLocation{1, 2}, 5.0, expires, std::nullopt, "x"});
   CHECK_FALSE(second.created);
@@ -124,15 +124,15 @@ TEST_CASE("locks: one active lock per vehicle, audited updates, piles, notificat
 
   LockUpdate arm;
   arm.lock_id = "lock-1";
-  arm.from = {"requested"};
-  arm.to = "armed";
+  arm.from = {LockStatus::Requested};
+  arm.to = LockStatus::Armed;
   arm.cause = "dispatched";
-  CHECK(locks.update(arm)->status == "armed");
+  CHECK(locks.update(arm)->status == LockStatus::Armed);
   CHECK_FALSE(locks.update(arm));  // no longer requested
 
   LockUpdate engage;
   engage.lock_id = "lock-1";
-  engage.to = "engaged";
+  engage.to = LockStatus::Engaged;
   engage.cause = "VehicleLocked";
   engage.charge_point_id = "CP-1";
   engage.connector_id = 2;
@@ -147,17 +147,17 @@ TEST_CASE("locks: one active lock per vehicle, audited updates, piles, notificat
   LockPile pile;
   pile.lock_id = "lock-1";
   pile.charge_point_id = "CP-1";
-  pile.status = "armed";
+  pile.status = PileStatus::Armed;
   locks.put_pile(pile);
   REQUIRE(locks.piles("lock-1").size() == 1);
-  CHECK(locks.pile("lock-1", "CP-1")->status == "armed");
+  CHECK(locks.pile("lock-1", "CP-1")->status == PileStatus::Armed);
   CHECK_FALSE(locks.piles("lock-1")[0].command_status);
 
   const auto trail = locks.transitions("lock-1");
   REQUIRE(trail.size() == 3);
   CHECK_FALSE(trail[0].from_status);
-  CHECK(trail[1].from_status == std::optional<std::string>("requested"));
-  CHECK(trail[2].to_status == "engaged");
+  CHECK(trail[1].from_status == std::optional<LockStatus>(LockStatus::Requested));
+  CHECK(trail[2].to_status == LockStatus::Engaged);
 
   auto& notifications = t.db().notifications();
   const auto n1 = notifications.add(alice, "lock_state", R"({"a":1})");
@@ -203,7 +203,7 @@ TEST_CASE("locks: sightings are evidence that outlives the vehicle's registratio
   by_pile.charge_point_id = "CP-GONE";
   CHECK(locks.list(by_pile).size() == 1);
   LockFilter by_status;
-  by_status.status = "released";
+  by_status.status = LockStatus::Released;
   CHECK(locks.list(by_status).empty());
 
   // The owner deletes the vehicle, the operator removes the pile: the lock,

@@ -10,23 +10,13 @@
 #include "core/stores/message_log_store.h"
 #include "core/stores/meter_value_store.h"
 #include "core/stores/transaction_store.h"
+#include "test/support/store_fixtures.h"
 #include "test/support/test_database.h"
 
 using namespace chargelock::core;
-using chargelock::storage::Database;
+using chargelock::test::add_charge_point;
+using chargelock::test::kT0;
 using chargelock::test::TestDatabase;
-using std::chrono::microseconds;
-
-namespace {
-// A fixed instant with microseconds, to check nothing is lost on the way.
-const Timestamp kT0 = Timestamp(microseconds(1714564800123456LL));  // 2024-05-01T12:00:00.123456Z
-
-void add_charge_point(Database& db, const std::string& id) {
-  NewChargePoint cp;
-  cp.id = id;
-  REQUIRE(db.charge_points().create(cp));
-}
-}  // namespace
 
 TEST_CASE("charge points: create, update, boot info and connection state") {
   TestDatabase test;

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "test/support/api_fixture.h"
+#include "test/support/child_command.h"
 #include "test/support/test_certificates.h"
 
 using namespace chargelock;
@@ -14,17 +15,7 @@ namespace {
 
 // Runs vehicle-feeder to completion; returns {exit code, output}.
 std::pair<int, std::string> run_feeder(const std::vector<std::string>& args) {
-  std::string command = std::string("'") + VEHICLE_FEEDER_BINARY + "'";
-  for (const auto& arg : args) command += " '" + arg + "'";
-  command += " 2>&1";
-  FILE* pipe = ::popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::string output;
-  char buffer[4096];
-  std::size_t n;
-  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) output.append(buffer, n);
-  const int status = ::pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+  return run_command(shell_command(VEHICLE_FEEDER_BINARY, args) + " 2>&1");
 }
 
 struct Setup {

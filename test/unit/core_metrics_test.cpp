@@ -84,6 +84,22 @@ TEST_CASE("histogram bounds must ascend") {
   CHECK_THROWS_AS(Histogram(std::vector<double>{}), std::invalid_argument);
 }
 
+TEST_CASE("a histogram set observes known values apart and everything else as other") {
+  HistogramSet set({"Heartbeat", "BootNotification"}, {0.1, 1});
+  set["Heartbeat"].observe(0.05);
+  set["Heartbeat"].observe(0.5);
+  set["BootNotification"].observe(5.0);
+  set["NoSuchAction"].observe(0.05);
+  const auto snapshots = set.snapshots();
+  REQUIRE(snapshots.size() == 3);
+  CHECK(snapshots[0].first == "BootNotification");
+  CHECK(snapshots[0].second.counts == std::vector<std::uint64_t>{0, 0, 1});
+  CHECK(snapshots[1].first == "Heartbeat");
+  CHECK(snapshots[1].second.counts == std::vector<std::uint64_t>{1, 1, 0});
+  CHECK(snapshots[2].first == "other");
+  CHECK(snapshots[2].second.count() == 1);
+}
+
 TEST_CASE("a counter set counts known values apart and everything else as other") {
   CounterSet set({"Heartbeat", "BootNotification"});
   set["Heartbeat"].add();

@@ -1,6 +1,8 @@
 // pilesim's round-trip load mode: the latency histogram and the flood
 // scheduling (one outstanding CALL per pile, the measuring window), driven
 // without sockets and with a fake clock.
+#include <rapidjson/document.h>
+
 #include <catch2/catch.hpp>
 #include <random>
 #include <string>
@@ -10,6 +12,7 @@
 #include "ocpp/schemas/schema_registry.h"
 #include "simulators/pilesim/flood.h"
 #include "simulators/pilesim/latency_histogram.h"
+#include "simulators/pilesim/run_summary.h"
 #include "test/unit/pilesim_fake_csms.h"
 
 using namespace chargelock::pilesim;
@@ -241,7 +244,59 @@ TEST_CASE("pilesim flood: a call lost with the connection is replaced after the 
   CHECK(drain(net.piles[0], net.now).empty());
 }
 
-TEST_CASE("pilesim flood: the summary member is spliced into the JSON object") {
-  CHECK(add_json_member("{\"a\":1}\n", "b", "{\"c\":2}") == "{\"a\":1,\"b\":{\"c\":2}}\n");
-  CHECK(add_json_member("{}", "b", "null") == "{\"b\":null}\n");
+TEST_CASE("pilesim summary: the JSON summary carries the run's figures and the flood's") {
+  Network net(1);
+  net.boot(0);
+  std::int64_t clock = 1000000;
+  FloodSettings settings;
+  settings.kind = FloodKind::Heartbeat;
+  FloodDriver flood(settings, net.piles, [&] { return clock; });
+
+  RunFigures run;
+  run.gauges = gauges_of(net.piles);
+  run.stats = net.stats;
+  run.elapsed_s = 12.5;
+  run.cpu.user_s = 1.25;
+  run.cpu.max_rss_kb = 2048;
+
+  auto parse = [](const std::string& text) {
+    REQUIRE(!text.empty());
+    CHECK(text.back() == '\n');
+    rapidjson::Document doc;
+    doc.Parse(text.c_str());
+    REQUIRE(!doc.HasParseError());
+    REQUIRE(doc.IsObject());
+    return doc;
+  };
+  SECTION("without --flood: no flood member, allBootedSeconds null until all booted") {
+    const auto doc = parse(summary_json(run));
+    CHECK(doc["elapsedSeconds"].GetDouble() == 12.5);
+    CHECK(doc["piles"].GetInt() == 1);
+    CHECK(doc["booted"].GetInt() == 1);
+    CHECK(doc["bootsAccepted"].GetInt() == 1);
+    CHECK(doc["allBootedSeconds"].IsNull());
+    CHECK(doc["cpuUserSeconds"].GetDouble() == 1.25);
+    CHECK(doc["maxRssKb"].GetInt() == 2048);
+    CHECK_FALSE(doc.HasMember("flood"));
+  }
+  SECTION("a flood whose window never opened is null") {
+    run.flood = &flood;
+    run.all_booted_s = 0.75;
+    const auto doc = parse(summary_json(run));
+    CHECK(doc["allBootedSeconds"].GetDouble() == 0.75);
+    CHECK(doc["flood"].IsNull());
+  }
+  SECTION("a flood that ran is an object with its figures and latencies") {
+    flood.begin(net.now);
+    CHECK(flood.feed(net.now).size() == 1);
+    clock += 800;
+    net.piles[0].on_text("[3,\"" + drain(net.piles[0], net.now)[0].message_id + "\",{}]", net.now);
+    run.flood = &flood;
+    const auto doc = parse(summary_json(run));
+    REQUIRE(doc["flood"].IsObject());
+    CHECK(std::string(doc["flood"]["kind"].GetString()) == "heartbeat");
+    CHECK(doc["flood"]["answered"].GetInt() == 1);
+    CHECK(doc["flood"]["latencyMs"]["p50"].GetDouble() == 0.8);
+    CHECK_THAT(summary_text(run), Catch::Contains("flood        heartbeat"));
+  }
 }

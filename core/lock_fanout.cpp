@@ -1,0 +1,492 @@
+// The fan-out to the piles: LockVehicle / UnlockVehicle to every pile in
+// scope, folding in their answers (next_step), re-arming lapsed deliveries,
+// arming piles that connect or boot, and stopping a standard pile's charging.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <iterator>
+#include <map>
+#include <set>
+#include <stdexcept>
+
+#include "core/core_metrics.h"
+#include "core/digest.h"
+#include "core/domain_errors.h"
+#include "core/lock_codec.h"
+#include "core/lock_rules.h"
+#include "core/lock_service.h"
+#include "core/log.h"
+#include "core/vehicle_identity.h"
+#include "core/vehicle_service.h"
+
+namespace chargelock::core {
+
+using namespace lock_rules;
+
+void LockService::command_finished(const CommandRecord& command) { commands_finished({command}); }
+
+void LockService::commands_finished(const std::vector<CommandRecord>& commands) {
+  // Only the piles these commands went to can have changed (and the
+  // release, when one was the UnlockConnector): a lock spans thousands of
+  // piles, and re-deriving all of them per answer made a fan-out quadratic.
+  std::map<std::string, std::vector<const CommandRecord*>> by_lock;
+  for (const CommandRecord& command : commands)
+    if (command.origin.rfind(kOriginPrefix, 0) == 0)
+      by_lock[command.origin.substr(std::char_traits<char>::length(kOriginPrefix))].push_back(
+          &command);
+  for (const auto& [lock_id, answered] : by_lock) {
+    try {
+      const auto lock = locks_.find(lock_id);
+      if (!lock) continue;
+      std::set<std::int64_t> ids;
+      std::vector<std::string> charge_points;
+      bool release_answered = false;
+      for (const CommandRecord* command : answered) {
+        ids.insert(command->id);
+        charge_points.push_back(command->charge_point_id);
+        release_answered = release_answered || lock->release_command_id == command->id;
+      }
+      std::vector<LockPile> piles;
+      for (LockPile& pile : locks_.piles_of(lock->id, charge_points))
+        if ((pile.command_id && ids.count(*pile.command_id) != 0) ||
+            (pile.unlock_command_id && ids.count(*pile.unlock_command_id) != 0))
+          piles.push_back(std::move(pile));
+      LazyVehicle vehicle;
+      settle(*lock, piles, vehicle);
+      // A standard pile where the vehicle is charging now: stop it.
+      if (lock->status == LockStatus::Engaged && lock->charge_point_id &&
+          std::any_of(piles.begin(), piles.end(), [&](const LockPile& p) {
+            return p.charge_point_id == *lock->charge_point_id;
+          }))
+        stop_charging(*lock, locks_.sightings(lock->id));
+      if (release_answered) reconcile_release(*lock);
+    } catch (const std::exception& e) {
+      log(fmt::format("reconciling lock {} after {} command outcome(s) failed: {}", lock_id,
+                      answered.size(), e.what()));
+    }
+  }
+}
+
+void LockService::booted(const std::string& charge_point_id, RegistrationStatus status) {
+  if (status != RegistrationStatus::Accepted) return;
+  resync(charge_point_id, true);
+}
+
+void LockService::connected(const std::string& charge_point_id) { resync(charge_point_id, false); }
+
+std::vector<LockRecord> LockService::active_locks() {
+  const auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard<std::mutex> lock(no_active_mutex_);
+    if (no_active_since_ && now - *no_active_since_ < kNoActiveLockReuse) return {};
+  }
+  auto active = locks_.list_active();
+  std::lock_guard<std::mutex> lock(no_active_mutex_);
+  if (active.empty())
+    no_active_since_ = now;
+  else
+    no_active_since_.reset();
+  return active;
+}
+
+void LockService::resync(const std::string& charge_point_id, bool at_boot) {
+  try {
+    const auto active_locks = this->active_locks();
+    if (active_locks.empty()) return;
+    const auto charge_point = charge_points_.find(charge_point_id);
+    if (!charge_point) return;
+    if (!at_boot && charge_point->registration_status != RegistrationStatus::Accepted) return;
+    for (const LockRecord& lock : active_locks) {
+      try {
+        if (!in_scope(lock, *charge_point)) continue;
+        auto row = locks_.pile(lock.id, charge_point_id);
+        if (row) {
+          if (answered_unsupported(*row)) continue;
+          if (row->status == PileStatus::Unsupported || row->status == PileStatus::Disarmed)
+            continue;
+          // On its way (a LockVehicle sent on an older connection times
+          // out when this one registers, and is re-sent then).
+          if (row->command_status == CommandStatus::Queued ||
+              row->command_status == CommandStatus::Sent)
+            continue;
+          // A reconnect without a boot: the pile kept what it was told;
+          // only a delivery that lapsed is sent again. A boot may have
+          // wiped the pile's watch list: it is armed again.
+          const PileStep step = next_step(true, *row, Clock::now());
+          if (!at_boot && step.kind != PileStep::RearmNow) continue;
+        }
+        const auto vehicle = vehicle_of(lock);
+        if (!vehicle) continue;
+        arm(lock, *vehicle, charge_point_id, row);
+      } catch (const std::exception& e) {
+        log(fmt::format("arming {} for lock {} failed: {}", charge_point_id, lock.id, e.what()));
+      }
+    }
+  } catch (const std::exception& e) {
+    log(fmt::format("arming {} failed: {}", charge_point_id, e.what()));
+  }
+}
+
+void LockService::stop_charging(const LockRecord& lock, const std::vector<Sighting>& sightings) {
+  if (!active(lock)) return;
+  for (const Sighting& seen : sightings) {
+    if (!seen.transaction_id) continue;
+    if (seen.source != sighting_source::kTransaction &&
+        seen.source != sighting_source::kStartTransaction)
+      continue;
+    const auto transaction = transactions_.find(*seen.transaction_id);
+    if (!transaction || transaction->stop_timestamp) continue;  // stopped: nothing to do
+    // A pile with the extension that armed holds the vehicle itself; a pile
+    // without it (or not yet answering) would go on charging the car.
+    if (seen.source == sighting_source::kTransaction) {
+      const auto pile = locks_.pile(lock.id, seen.charge_point_id);
+      if (!pile || pile->status == PileStatus::Armed) continue;
+      if (pile->status != PileStatus::Unsupported && !answered_unsupported(*pile)) continue;
+    }
+    CommandRequest request =
+        lock_command(lock, seen.charge_point_id, "RemoteStopTransaction",
+                     lock_codec::ObjectWriter().add("transactionId", *seen.transaction_id).str());
+    // Once per transaction, whichever node's sweep gets there first.
+    request.idempotency_key = fmt::format("lock:{}:stop:{}", lock.id, *seen.transaction_id);
+    try {
+      const auto command = commands_.enqueue(request);
+      (void)command;
+    } catch (const std::exception& e) {
+      log(fmt::format("RemoteStopTransaction {} at {} not queued: {}", *seen.transaction_id,
+                      seen.charge_point_id, e.what()));
+    }
+  }
+}
+
+std::optional<CommandRecord> LockService::enqueue(const LockRecord& lock,
+                                                  const std::string& charge_point_id,
+                                                  const std::string& action,
+                                                  const std::string& payload) {
+  try {
+    return commands_.enqueue(lock_command(lock, charge_point_id, action, payload));
+  } catch (const RowNotFoundError&) {
+    return std::nullopt;  // the charge point was removed meanwhile
+  } catch (const InvalidCommand& e) {
+    log(fmt::format("{} for {} refused by the command queue: {}", action, charge_point_id,
+                    e.what()));
+    return std::nullopt;
+  }
+}
+
+void LockService::arm(const LockRecord& lock, const Vehicle& vehicle,
+                      const std::string& charge_point_id, std::optional<LockPile> row) {
+  if (row) {  // armed again (a boot): only if the row is still as read
+    LazyVehicle known{true, vehicle};
+    rearm(lock, {*row}, known);
+    return;
+  }
+  LockPile pile;
+  pile.lock_id = lock.id;
+  pile.charge_point_id = charge_point_id;
+  pile.status = PileStatus::Pending;
+  run_grouped(group_commit_, [&] {
+    // The fan-out and this pile's boot may race: one row, one LockVehicle.
+    locks_.hold(lock.id, false);
+    if (locks_.add_piles({pile}).empty()) return;
+    const auto command =
+        enqueue(lock, charge_point_id, "DataTransfer",
+                lock_vehicle_payload(lock, vehicle, locks_.hashed_matching(charge_point_id)));
+    if (!command) return;
+    LockPileChange change;
+    change.next = pile;
+    change.next.command_id = command->id;
+    change.expected_status = PileStatus::Pending;
+    locks_.change_piles(lock.id, {change});
+  });
+}
+
+void LockService::rearm(const LockRecord& lock, const std::vector<LockPile>& piles,
+                        LazyVehicle& vehicle) {
+  if (piles.empty() || !active(lock)) return;
+  if (!vehicle.loaded) {
+    vehicle.value = vehicle_of(lock);
+    vehicle.loaded = true;
+  }
+  if (!vehicle.value) return;
+  // First the rows let go of the lapsed command (only rows still as read:
+  // whoever changes a row first acts on it), then LockVehicle goes to the
+  // piles this call took.
+  std::vector<LockPileChange> take;
+  for (const LockPile& pile : piles) {
+    // An armed pile re-armed at its boot stays armed until it answers.
+    LockPileChange change = change_of(pile);
+    change.next.command_id.reset();
+    change.next.retry_at.reset();
+    take.push_back(std::move(change));
+  }
+  run_grouped(group_commit_, [&] {
+    const auto taken = locks_.change_piles(lock.id, take);
+    if (taken.empty()) return;
+    const std::set<std::string> taken_set(taken.begin(), taken.end());
+    const auto hashing = locks_.hashed_matching_piles();
+    const std::set<std::string> hashing_piles(hashing.begin(), hashing.end());
+    std::vector<LockPileChange> put;
+    for (const auto& change : take) {
+      if (taken_set.count(change.next.charge_point_id) == 0) continue;
+      const auto command =
+          enqueue(lock, change.next.charge_point_id, "DataTransfer",
+                  lock_vehicle_payload(lock, *vehicle.value,
+                                       hashing_piles.count(change.next.charge_point_id) != 0));
+      if (!command) continue;  // the pile was removed; the sweep tries again
+      LockPileChange set = change;
+      set.next.command_id = command->id;
+      set.expected_status = change.next.status;
+      set.expected_command_id.reset();
+      put.push_back(std::move(set));
+    }
+    locks_.change_piles(lock.id, put);
+  });
+}
+
+void LockService::send_unlock(const LockRecord& lock, const std::vector<LockPile>& piles) {
+  if (piles.empty()) return;
+  // UnlockVehicle must reach every pile that may hold the lock: it is
+  // queued first, then recorded on the pile's row. A row that changed
+  // meanwhile (its LockVehicle answer was recorded) is read again and
+  // recorded then; a row that already has another UnlockVehicle keeps it.
+  const std::string payload = lock_codec::unlock_vehicle_payload(lock.id);
+  std::vector<CommandRequest> requests;
+  for (const LockPile& pile : piles)
+    requests.push_back(lock_command(lock, pile.charge_point_id, "DataTransfer", payload));
+  std::vector<std::optional<std::int64_t>> ids(piles.size());
+  run_grouped(group_commit_, [&] {
+    try {
+      const auto commands = commands_.enqueue_many(requests);
+      for (std::size_t i = 0; i < commands.size(); ++i) ids[i] = commands[i].id;
+    } catch (const RowNotFoundError&) {  // a pile was removed meanwhile: one by one
+      for (std::size_t i = 0; i < piles.size(); ++i)
+        if (const auto command = enqueue(lock, piles[i].charge_point_id, "DataTransfer", payload))
+          ids[i] = command->id;
+    }
+    std::map<std::string, std::int64_t> todo;
+    std::vector<LockPile> rows = piles;
+    for (int round = 0; round < 4; ++round) {
+      std::vector<LockPileChange> changes;
+      for (std::size_t i = 0; i < rows.size(); ++i) {
+        const LockPile& pile = rows[i];
+        const auto id =
+            round == 0 ? ids[i] : std::optional<std::int64_t>(todo[pile.charge_point_id]);
+        if (!id || pile.unlock_command_id) continue;
+        if (pile.status != PileStatus::Pending && pile.status != PileStatus::Armed) continue;
+        LockPileChange change = change_of(pile);
+        change.next.unlock_command_id = *id;
+        change.next.retry_at.reset();
+        change.next.attempts = 0;
+        changes.push_back(std::move(change));
+        todo[pile.charge_point_id] = *id;
+      }
+      if (changes.empty()) return;
+      for (const auto& id : locks_.change_piles(lock.id, changes)) todo.erase(id);
+      if (todo.empty()) return;
+      std::vector<std::string> again;
+      for (const auto& [id, command] : todo) again.push_back(id);
+      rows = locks_.piles_of(lock.id, again);
+      for (auto it = todo.begin(); it != todo.end();) {  // rows gone: nothing to record
+        const bool found = std::any_of(rows.begin(), rows.end(), [&](const LockPile& p) {
+          return p.charge_point_id == it->first;
+        });
+        it = found ? std::next(it) : todo.erase(it);
+      }
+    }
+    if (!todo.empty())
+      log(fmt::format("lock {}: UnlockVehicle queued but not recorded for {} pile(s)", lock.id,
+                      todo.size()));
+  });
+}
+
+void LockService::settle(const LockRecord& lock, const std::vector<LockPile>& piles,
+                         LazyVehicle& vehicle) {
+  const auto now = Clock::now();
+  const bool is_active = active(lock);
+  std::vector<LockPileChange> changes;
+  std::vector<std::string> now_unsupported;
+  std::vector<LockPile> to_rearm;
+  std::vector<LockPile> to_unlock;
+  for (const LockPile& pile : piles) {
+    const PileStep step = next_step(is_active, pile, now);
+    switch (step.kind) {
+      case PileStep::None:
+        break;
+      case PileStep::Record: {
+        LockPileChange change = change_of(pile);
+        change.next.status = step.status;
+        change.next.detail = step.detail;
+        change.next.retry_at.reset();
+        change.next.attempts = 0;
+        changes.push_back(std::move(change));
+        if (step.status == PileStatus::Unsupported) now_unsupported.push_back(pile.charge_point_id);
+        break;
+      }
+      case PileStep::RetryLater: {
+        LockPileChange change = change_of(pile);
+        change.next.retry_at = now + backoff(pile.attempts);
+        change.next.attempts = pile.attempts + 1;
+        changes.push_back(std::move(change));
+        break;
+      }
+      case PileStep::RearmNow:
+        to_rearm.push_back(pile);
+        break;
+      case PileStep::UnlockAgain: {
+        LockPile again = pile;
+        again.unlock_command_id.reset();  // send_unlock records the new one
+        // The old one is replaced only if the row is still as read.
+        LockPileChange drop = change_of(pile);
+        drop.next.unlock_command_id.reset();
+        drop.next.retry_at.reset();
+        run_grouped(group_commit_, [&] {
+          if (!locks_.change_piles(lock.id, {drop}).empty()) send_unlock(lock, {again});
+        });
+        break;
+      }
+    }
+  }
+  const auto changed = locks_.change_piles(lock.id, changes);
+  rearm(lock, to_rearm, vehicle);
+  // A standard pile may authorize from its cache or local list: the cards
+  // go on its list as Blocked and the cache is cleared, so it cannot start
+  // charging on a cached Accepted while the central system is not asked.
+  if (is_active && !now_unsupported.empty()) {
+    const std::set<std::string> done(changed.begin(), changed.end());
+    for (const std::string& id : now_unsupported)
+      if (done.count(id) != 0) update_local_authorization(lock, id, true);
+  }
+}
+
+void LockService::update_local_authorization(const LockRecord& lock,
+                                             const std::string& charge_point_id, bool block) {
+  try {
+    const auto vehicle = vehicle_of(lock);
+    if (!vehicle || vehicle->id_tags.empty()) return;
+    // A differential update: the cards as Blocked while the lock is active,
+    // removed from the list (no idTagInfo) when it ends.
+    std::string entries = "[";
+    for (const std::string& tag : vehicle->id_tags) {
+      lock_codec::ObjectWriter entry;
+      entry.add("idTag", tag);
+      if (block) entry.add_raw("idTagInfo", R"({"status":"Blocked"})");
+      entries += (entries.size() > 1 ? "," : "") + entry.str();
+    }
+    entries += "]";
+    const int version = commands_.local_list_version(charge_point_id).value_or(0) + 1;
+    CommandRequest list = lock_command(lock, charge_point_id, "SendLocalList",
+                                       lock_codec::ObjectWriter()
+                                           .add("listVersion", version)
+                                           .add("updateType", "Differential")
+                                           .add_raw("localAuthorizationList", entries)
+                                           .str());
+    // Once per lock and pile, whichever node gets there first.
+    list.idempotency_key = fmt::format("lock:{}:{}:{}", lock.id,
+                                       block ? "list-block" : "list-unblock", charge_point_id);
+    commands_.enqueue(list);
+    if (block) {
+      CommandRequest clear = lock_command(lock, charge_point_id, "ClearCache", "{}");
+      clear.idempotency_key = fmt::format("lock:{}:clear-cache:{}", lock.id, charge_point_id);
+      commands_.enqueue(clear);
+    }
+  } catch (const std::exception& e) {
+    log(fmt::format("local authorization update for {} (lock {}) not queued: {}", charge_point_id,
+                    lock.id, e.what()));
+  }
+}
+
+std::string LockService::lock_vehicle_payload(const LockRecord& lock, const Vehicle& vehicle,
+                                              bool hashed) const {
+  // A pile that declared hashed matching never learns the identifiers in
+  // clear; a fresh salt per message (each carries its own).
+  if (hashed)
+    return lock_codec::lock_vehicle_hashed_payload(lock.id, random_hex(16), vehicle.vin,
+                                                   vehicle.id_tags, vehicle.evcc_ids);
+  return lock_codec::lock_vehicle_payload(lock.id, vehicle.vin, vehicle.id_tags, vehicle.evcc_ids);
+}
+
+std::optional<Vehicle> LockService::vehicle_of(const LockRecord& lock) {
+  return vehicles_.find_registration(lock.vin, lock.owner_id);
+}
+
+void LockService::dispatch(const LockRecord& lock) {
+  const auto started = std::chrono::steady_clock::now();
+  const auto vehicle = vehicle_of(lock);
+  if (!vehicle) return;
+  std::vector<std::string> targets;
+  for (const ChargePointRecord& cp : charge_points_.list())
+    if (in_scope(lock, cp)) targets.push_back(cp.id);
+  // Thousands of piles: their commands and rows in a few statements and
+  // one commit, not a few commits per pile.
+  const std::string clear = lock_vehicle_payload(lock, *vehicle, false);
+  const auto hashing = locks_.hashed_matching_piles();
+  const std::set<std::string> hashing_piles(hashing.begin(), hashing.end());
+  const std::string hashed =
+      hashing_piles.empty() ? std::string() : lock_vehicle_payload(lock, *vehicle, true);
+  try {
+    run_grouped(group_commit_, [&] {
+      // Holding the lock's row, the piles armed before (a pile's boot, the
+      // pile where the car charges) are known and no boot arms one now:
+      // those keep their row and get no second LockVehicle.
+      locks_.hold(lock.id, true);
+      std::set<std::string> dispatched;
+      for (const LockPile& pile : locks_.piles(lock.id)) dispatched.insert(pile.charge_point_id);
+      std::vector<CommandRequest> requests;
+      requests.reserve(targets.size());
+      for (const std::string& id : targets)
+        if (dispatched.count(id) == 0)
+          requests.push_back(lock_command(lock, id, "DataTransfer",
+                                          hashing_piles.count(id) != 0 ? hashed : clear));
+      const auto commands = commands_.enqueue_many(requests);
+      std::vector<LockPile> rows(commands.size());
+      for (std::size_t i = 0; i < commands.size(); ++i) {
+        rows[i].lock_id = lock.id;
+        rows[i].charge_point_id = commands[i].charge_point_id;
+        rows[i].status = PileStatus::Pending;
+        rows[i].command_id = commands[i].id;
+      }
+      locks_.add_piles(rows);
+    });
+  } catch (const RowNotFoundError&) {
+    // A pile was removed meanwhile: arm the others one by one.
+    for (const std::string& id : targets) arm(lock, *vehicle, id, std::nullopt);
+  }
+  const std::size_t queued = targets.size();
+  core_metrics().lock_fanout_seconds.observe(std::chrono::steady_clock::now() - started);
+  core_metrics().lock_fanout_piles.add(queued);
+  LockUpdate update;
+  update.lock_id = lock.id;
+  update.from = {LockStatus::Requested};
+  update.to = LockStatus::Armed;
+  update.cause = fmt::format("LockVehicle queued for {} pile(s) in scope", queued);
+  if (auto armed = locks_.update(update))
+    notify_state(*armed, update.cause);
+  else
+    log(fmt::format("lock {}: LockVehicle queued for {} pile(s) in scope", lock.id, queued));
+}
+
+void LockService::disarm(const LockRecord& lock) {
+  // Every armed (or still pending) pile gets UnlockVehicle; it stays armed
+  // in the counts until it answers. Piles that answered they do not
+  // support the extension get nothing. Thousands of piles: a few
+  // statements and one commit.
+  std::vector<LockPile> to_disarm;
+  std::vector<std::string> listed;  // standard piles that got the cards as Blocked
+  for (LockPile& pile : locks_.piles(lock.id)) {
+    if (pile.status == PileStatus::Unsupported) listed.push_back(pile.charge_point_id);
+    if (pile.status != PileStatus::Pending && pile.status != PileStatus::Armed) continue;
+    if (pile.unlock_command_id) continue;  // on its way already
+    if (answered_unsupported(pile)) {
+      listed.push_back(pile.charge_point_id);
+      continue;  // settled by the next reconcile
+    }
+    to_disarm.push_back(std::move(pile));
+  }
+  send_unlock(lock, to_disarm);
+  for (const std::string& id : listed) update_local_authorization(lock, id, false);
+}
+
+}  // namespace chargelock::core
