@@ -14,7 +14,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <mutex>
 #include <stdexcept>
 #include <unordered_map>
 
@@ -38,7 +37,7 @@ std::optional<std::string> HttpRequest::header(const std::string& lower_case_nam
 }
 
 bool HttpStream::write(const std::string& bytes) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  base::MutexLock lock(mutex_);
   if (closing_ || gone_) return false;
   if (pending_.size() + bytes.size() > kMaxPending) {
     // The client stopped reading: end the stream rather than grow forever.
@@ -57,7 +56,7 @@ bool HttpStream::write(const std::string& bytes) {
 }
 
 void HttpStream::close() {
-  std::lock_guard<std::mutex> lock(mutex_);
+  base::MutexLock lock(mutex_);
   if (closing_ || gone_) return;
   closing_ = true;
   if (wake_ && !wake_requested_) {
@@ -67,18 +66,18 @@ void HttpStream::close() {
 }
 
 bool HttpStream::ended() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  base::MutexLock lock(mutex_);
   return closing_ || gone_;
 }
 
 void HttpStream::attach(std::function<void()> wake) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  base::MutexLock lock(mutex_);
   wake_ = std::move(wake);
   wake_requested_ = false;
 }
 
 HttpStream::Take HttpStream::take(std::string& out, std::size_t max) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  base::MutexLock lock(mutex_);
   wake_requested_ = false;
   if (pending_.size() <= max) {
     out.swap(pending_);
@@ -92,7 +91,7 @@ HttpStream::Take HttpStream::take(std::string& out, std::size_t max) {
 }
 
 void HttpStream::detach() {
-  std::lock_guard<std::mutex> lock(mutex_);
+  base::MutexLock lock(mutex_);
   gone_ = true;
   wake_ = nullptr;
   pending_.clear();
@@ -247,9 +246,10 @@ class HttpServer::Impl : public ParserRefusalHandler {
   int port_ = 0;
 
   std::atomic<bool> stop_requested_{false};
-  std::mutex inbox_mutex_;
-  std::vector<Reply> inbox_;                 // guarded by inbox_mutex_
-  std::vector<std::uint64_t> stream_wakes_;  // connections with stream bytes; inbox_mutex_
+  base::Mutex inbox_mutex_;
+  std::vector<Reply> inbox_ GUARDED_BY(inbox_mutex_);
+  std::vector<std::uint64_t> stream_wakes_
+      GUARDED_BY(inbox_mutex_);  // connections with stream bytes
 
   // Loop thread only.
   std::unordered_map<std::uint64_t, Connection> connections_;
@@ -320,7 +320,7 @@ HttpServer::Impl::~Impl() {
   for (auto& [id, connection] : connections_)
     if (connection.stream) connection.stream->detach();
   {
-    std::lock_guard<std::mutex> lock(inbox_mutex_);
+    base::MutexLock lock(inbox_mutex_);
     for (Reply& reply : inbox_)
       if (reply.response.stream) reply.response.stream->detach();
     inbox_.clear();
@@ -554,7 +554,7 @@ void HttpServer::Impl::dispatch(Connection& connection) {
   Responder respond = [this, id, seq](HttpResponse response) {
     bool was_empty;
     {
-      std::lock_guard<std::mutex> lock(inbox_mutex_);
+      base::MutexLock lock(inbox_mutex_);
       was_empty = inbox_.empty();
       inbox_.push_back(Reply{id, seq, std::move(response)});
     }
@@ -577,7 +577,7 @@ void HttpServer::Impl::drain_inbox() {
   std::vector<Reply> replies;
   std::vector<std::uint64_t> wakes;
   {
-    std::lock_guard<std::mutex> lock(inbox_mutex_);
+    base::MutexLock lock(inbox_mutex_);
     replies.swap(inbox_);
     wakes.swap(stream_wakes_);
   }
@@ -602,7 +602,7 @@ void HttpServer::Impl::drain_inbox() {
 void HttpServer::Impl::wake_stream(std::uint64_t connection) {
   bool was_empty;
   {
-    std::lock_guard<std::mutex> lock(inbox_mutex_);
+    base::MutexLock lock(inbox_mutex_);
     was_empty = inbox_.empty() && stream_wakes_.empty();
     stream_wakes_.push_back(connection);
   }

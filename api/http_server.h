@@ -20,11 +20,12 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "base/mutex.h"
 
 namespace chargelock::api {
 
@@ -83,12 +84,12 @@ class HttpStream {
   void detach();
 
  private:
-  mutable std::mutex mutex_;
-  std::string pending_;
-  bool closing_ = false;
-  bool gone_ = false;
-  bool wake_requested_ = false;
-  std::function<void()> wake_;
+  mutable base::Mutex mutex_;
+  std::string pending_ GUARDED_BY(mutex_);
+  bool closing_ GUARDED_BY(mutex_) = false;
+  bool gone_ GUARDED_BY(mutex_) = false;
+  bool wake_requested_ GUARDED_BY(mutex_) = false;
+  std::function<void()> wake_ GUARDED_BY(mutex_);
 };
 
 struct HttpResponse {

@@ -7,20 +7,21 @@
 
 #include <algorithm>
 #include <cstring>
-#include <mutex>
 #include <utility>
 #include <vector>
+
+#include "base/mutex.h"
 
 namespace chargelock::api {
 namespace {
 
-std::mutex registry_mutex;
-std::vector<std::pair<const lws_vhost*, ParserRefusalHandler*>> registry;  // registry_mutex
+base::Mutex registry_mutex;
+std::vector<std::pair<const lws_vhost*, ParserRefusalHandler*>> registry GUARDED_BY(registry_mutex);
 
 ParserRefusalHandler* handler_for(lws* wsi) {
   const lws_vhost* vhost = lws_get_vhost(wsi);
   if (vhost == nullptr) return nullptr;
-  std::lock_guard<std::mutex> lock(registry_mutex);
+  base::MutexLock lock(registry_mutex);
   for (const auto& [registered, handler] : registry)
     if (registered == vhost) return handler;
   return nullptr;
@@ -38,12 +39,12 @@ using CloseFreeWsi = void (*)(lws*, lws_close_status, const char*);
 }  // namespace
 
 void register_parser_refusals(const lws_vhost* vhost, ParserRefusalHandler* handler) {
-  std::lock_guard<std::mutex> lock(registry_mutex);
+  base::MutexLock lock(registry_mutex);
   registry.emplace_back(vhost, handler);
 }
 
 void unregister_parser_refusals(const lws_vhost* vhost) {
-  std::lock_guard<std::mutex> lock(registry_mutex);
+  base::MutexLock lock(registry_mutex);
   registry.erase(std::remove_if(registry.begin(), registry.end(),
                                 [vhost](const auto& entry) { return entry.first == vhost; }),
                  registry.end());

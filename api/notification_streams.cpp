@@ -31,12 +31,12 @@ struct NotificationStreams::Session {
   // Ended in the ticker thread (never in a listener call).
   std::unique_ptr<core::NotificationService::Subscription> subscription;
 
-  std::mutex mutex;                // guards what follows
-  std::int64_t poll_cursor = 0;    // the catch-up poll lists after this id
-  std::set<std::int64_t> written;  // recent ids written (push and poll overlap)
-  SteadyClock::time_point last_write;
-  SteadyClock::time_point next_poll;
-  bool polling = false;  // a poll is queued or running
+  base::Mutex mutex;
+  std::int64_t poll_cursor GUARDED_BY(mutex) = 0;    // the catch-up poll lists after this id
+  std::set<std::int64_t> written GUARDED_BY(mutex);  // recent ids written (push and poll overlap)
+  SteadyClock::time_point last_write GUARDED_BY(mutex);
+  SteadyClock::time_point next_poll GUARDED_BY(mutex);
+  bool polling GUARDED_BY(mutex) = false;  // a poll is queued or running
 };
 
 std::string NotificationStreams::event_text(const core::Notification& notification) {
@@ -59,12 +59,12 @@ NotificationStreams::~NotificationStreams() { stop(); }
 void NotificationStreams::stop() {
   std::map<std::uint64_t, std::shared_ptr<Session>> sessions;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    base::MutexLock lock(mutex_);
     stopping_ = true;
     sessions.swap(sessions_);
     per_owner_.clear();
   }
-  wake_.notify_all();
+  wake_.signal_all();
   if (ticker_.joinable()) ticker_.join();
   for (auto& [id, session] : sessions) {
     session->subscription.reset();  // waits for a running listener call
@@ -73,12 +73,12 @@ void NotificationStreams::stop() {
 }
 
 std::size_t NotificationStreams::size() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  base::MutexLock lock(mutex_);
   return sessions_.size();
 }
 
 void NotificationStreams::deliver(Session& session, const core::Notification& notification) {
-  std::lock_guard<std::mutex> lock(session.mutex);
+  base::MutexLock lock(session.mutex);
   if (!session.written.insert(notification.id).second) return;
   while (session.written.size() > 512) session.written.erase(session.written.begin());
   session.stream->write(event_text(notification));
@@ -88,7 +88,7 @@ void NotificationStreams::deliver(Session& session, const core::Notification& no
 void NotificationStreams::poll(Session& session, core::NotificationService& notifications) {
   std::int64_t cursor;
   {
-    std::lock_guard<std::mutex> lock(session.mutex);
+    base::MutexLock lock(session.mutex);
     cursor = session.poll_cursor;
   }
   try {
@@ -105,7 +105,7 @@ void NotificationStreams::poll(Session& session, core::NotificationService& noti
     core::log(core::LogLevel::Error, "stream_poll_failed",
               fmt::format("chargelock: api: notification stream poll failed: {}", error.what()));
   }
-  std::lock_guard<std::mutex> lock(session.mutex);
+  base::MutexLock lock(session.mutex);
   session.poll_cursor = cursor;
   session.polling = false;
 }
@@ -113,7 +113,7 @@ void NotificationStreams::poll(Session& session, core::NotificationService& noti
 HttpResponse NotificationStreams::open(std::int64_t owner_id, std::optional<std::int64_t> after_id,
                                        std::chrono::seconds heartbeat) {
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    base::MutexLock lock(mutex_);
     if (stopping_) throw ApiError(503, "the server is stopping");
     if (sessions_.size() >= config_.max_streams)
       throw ApiError(503, "too many open notification streams; retry later");
@@ -135,7 +135,7 @@ HttpResponse NotificationStreams::open(std::int64_t owner_id, std::optional<std:
     bool kept = false;
     ~SlotGuard() {
       if (kept) return;
-      std::lock_guard<std::mutex> lock(streams.mutex_);
+      base::MutexLock lock(streams.mutex_);
       streams.release_owner_slot(owner_id);
     }
   } slot{*this, owner_id};
@@ -143,8 +143,11 @@ HttpResponse NotificationStreams::open(std::int64_t owner_id, std::optional<std:
   session->owner_id = owner_id;
   session->heartbeat = heartbeat;
   session->stream = std::make_shared<HttpStream>();
-  session->last_write = SteadyClock::now();
-  session->next_poll = SteadyClock::now() + config_.poll_interval;
+  {
+    base::MutexLock lock(session->mutex);  // not shared yet, but the analysis cannot know
+    session->last_write = SteadyClock::now();
+    session->next_poll = SteadyClock::now() + config_.poll_interval;
+  }
   // The client reconnects after 3 s; the comment confirms the stream is live.
   session->stream->write("retry: 3000\n: connected\n\n");
 
@@ -165,16 +168,16 @@ HttpResponse NotificationStreams::open(std::int64_t owner_id, std::optional<std:
     if (found.size() < 1000) break;
   }
   {
-    std::lock_guard<std::mutex> lock(session->mutex);
+    base::MutexLock lock(session->mutex);
     session->poll_cursor = cursor;
   }
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    base::MutexLock lock(mutex_);
     if (stopping_) throw ApiError(503, "the server is stopping");
     sessions_.emplace(next_id_++, session);
     slot.kept = true;
   }
-  wake_.notify_all();
+  wake_.signal_all();
 
   HttpResponse response;
   response.status = 200;
@@ -192,47 +195,45 @@ void NotificationStreams::release_owner_slot(std::int64_t owner_id) {
 }
 
 void NotificationStreams::run_ticker() {
-  std::unique_lock<std::mutex> lock(mutex_);
-  while (!stopping_) {
-    wake_.wait_for(lock, config_.tick);
-    if (stopping_) break;
-    const auto now = SteadyClock::now();
+  for (;;) {
     std::vector<std::shared_ptr<Session>> ended;
-    for (auto it = sessions_.begin(); it != sessions_.end();) {
-      const std::shared_ptr<Session> session = it->second;
-      if (session->stream->ended()) {
-        ended.push_back(session);
-        release_owner_slot(session->owner_id);
-        it = sessions_.erase(it);
-        continue;
-      }
-      ++it;
-      bool start_poll = false;
-      {
-        std::lock_guard<std::mutex> session_lock(session->mutex);
-        if (now - session->last_write >= session->heartbeat) {
-          session->stream->write(": heartbeat\n\n");
-          session->last_write = now;
+    {
+      base::MutexLock lock(mutex_);
+      if (stopping_) break;
+      wake_.wait_until(SteadyClock::now() + config_.tick);
+      if (stopping_) break;
+      const auto now = SteadyClock::now();
+      for (auto it = sessions_.begin(); it != sessions_.end();) {
+        const std::shared_ptr<Session> session = it->second;
+        if (session->stream->ended()) {
+          ended.push_back(session);
+          release_owner_slot(session->owner_id);
+          it = sessions_.erase(it);
+          continue;
         }
-        if (!session->polling && now >= session->next_poll) {
-          session->polling = true;
-          session->next_poll = now + config_.poll_interval;
-          start_poll = true;
+        ++it;
+        bool start_poll = false;
+        {
+          base::MutexLock session_lock(session->mutex);
+          if (now - session->last_write >= session->heartbeat) {
+            session->stream->write(": heartbeat\n\n");
+            session->last_write = now;
+          }
+          if (!session->polling && now >= session->next_poll) {
+            session->polling = true;
+            session->next_poll = now + config_.poll_interval;
+            start_poll = true;
+          }
         }
-      }
-      if (start_poll) {
-        core::NotificationService& notifications = notifications_;
-        work_.submit("notification-stream-" + std::to_string(session->owner_id),
-                     [session, &notifications] { poll(*session, notifications); });
+        if (start_poll) {
+          core::NotificationService& notifications = notifications_;
+          work_.submit("notification-stream-" + std::to_string(session->owner_id),
+                       [session, &notifications] { poll(*session, notifications); });
+        }
       }
     }
-    if (!ended.empty()) {
-      // Unsubscribing may wait for a running listener: not under mutex_.
-      lock.unlock();
-      for (auto& session : ended) session->subscription.reset();
-      ended.clear();
-      lock.lock();
-    }
+    // Unsubscribing may wait for a running listener: not under mutex_.
+    for (auto& session : ended) session->subscription.reset();
   }
 }
 

@@ -19,18 +19,17 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
 
 #include "api/http_server.h"
 #include "api/json_util.h"
+#include "base/mutex.h"
 #include "core/notification_service.h"
 #include "core/work_queue.h"
 
@@ -63,12 +62,12 @@ class NotificationStreams {
   // already has max_streams_per_owner open. Blocks on the database (call on
   // a worker).
   HttpResponse open(std::int64_t owner_id, std::optional<std::int64_t> after_id,
-                    std::chrono::seconds heartbeat);
+                    std::chrono::seconds heartbeat) EXCLUDES(mutex_);
 
   // Ends every stream and the ticker; later open() calls answer 503.
-  void stop();
+  void stop() EXCLUDES(mutex_);
 
-  std::size_t size() const;
+  std::size_t size() const EXCLUDES(mutex_);
 
   // One notification as an SSE event ("id", "event" = kind, "data" = the
   // JSON of GET /notifications).
@@ -78,21 +77,21 @@ class NotificationStreams {
   struct Session;
   static void deliver(Session& session, const core::Notification& notification);
   static void poll(Session& session, core::NotificationService& notifications);
-  void run_ticker();
+  void run_ticker() EXCLUDES(mutex_);
 
   core::NotificationService& notifications_;
   core::WorkQueue& work_;
   const NotificationStreamsConfig config_;
 
-  mutable std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  std::uint64_t next_id_ = 1;
-  std::map<std::uint64_t, std::shared_ptr<Session>> sessions_;
+  mutable base::Mutex mutex_;
+  base::CondVar wake_{&mutex_};
+  bool stopping_ GUARDED_BY(mutex_) = false;
+  std::uint64_t next_id_ GUARDED_BY(mutex_) = 1;
+  std::map<std::uint64_t, std::shared_ptr<Session>> sessions_ GUARDED_BY(mutex_);
   // Open streams per owner, including those still being opened (counted
   // from the check on, so concurrent opens cannot overshoot the cap).
-  std::map<std::int64_t, std::size_t> per_owner_;
-  void release_owner_slot(std::int64_t owner_id);  // with mutex_ held
+  std::map<std::int64_t, std::size_t> per_owner_ GUARDED_BY(mutex_);
+  void release_owner_slot(std::int64_t owner_id) REQUIRES(mutex_);
   std::thread ticker_;
 };
 

@@ -5,12 +5,12 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <thread>
 
 #include "app/config.h"
+#include "base/mutex.h"
 #include "base/pattern.h"
 #include "storage/database.h"
 
@@ -71,8 +71,10 @@ int add_range(const std::vector<std::string>& arguments, core::CentralSystem& ce
   std::atomic<long> added{0};
   std::atomic<long> existing{0};
   std::atomic<bool> failed{false};
+  // Written under failure_mutex by the first worker that fails, read after
+  // every worker is joined (a local cannot carry GUARDED_BY).
   std::string failure;
-  std::mutex failure_mutex;
+  base::Mutex failure_mutex;
   auto work = [&] {
     try {
       for (long n = next++; n <= to && !failed; n = next++) {
@@ -84,7 +86,7 @@ int add_range(const std::vector<std::string>& arguments, core::CentralSystem& ce
         ++(central.charge_points().register_charge_point(registration) ? added : existing);
       }
     } catch (const std::exception& error) {
-      std::lock_guard<std::mutex> lock(failure_mutex);
+      base::MutexLock lock(failure_mutex);
       if (!failed.exchange(true)) failure = error.what();
     }
     central.stores().release_thread_connection();

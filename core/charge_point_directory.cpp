@@ -26,13 +26,13 @@ void ChargePointDirectory::reload() {
   }
   std::shared_ptr<const Snapshot> old;
   {
-    std::lock_guard<std::mutex> lock(snapshot_mutex_);
+    base::MutexLock lock(snapshot_mutex_);
     old = std::move(snapshot_);
     snapshot_ = fresh;
   }
   // Failures counted while an id was unknown here (a pile registered on
   // another process that tried before this refresh) do not lock it out.
-  std::lock_guard<std::mutex> lock(failures_mutex_);
+  base::MutexLock lock(failures_mutex_);
   if (failures_.empty()) return;
   for (const auto& [id, access] : *fresh)
     if (old->count(id) == 0) failures_.erase(id);
@@ -45,17 +45,17 @@ void ChargePointDirectory::save_verified() {
 
 void ChargePointDirectory::put(const ChargePointAccess& access) {
   {
-    std::lock_guard<std::mutex> lock(failures_mutex_);
+    base::MutexLock lock(failures_mutex_);
     failures_.erase(access.id);  // counted while it was unknown, or for an old password
   }
-  std::lock_guard<std::mutex> lock(snapshot_mutex_);
+  base::MutexLock lock(snapshot_mutex_);
   auto copy = std::make_shared<Snapshot>(*snapshot_);
   (*copy)[access.id] = access;
   snapshot_ = std::move(copy);
 }
 
 void ChargePointDirectory::erase(const std::string& charge_point_id) {
-  std::lock_guard<std::mutex> lock(snapshot_mutex_);
+  base::MutexLock lock(snapshot_mutex_);
   auto copy = std::make_shared<Snapshot>(*snapshot_);
   copy->erase(charge_point_id);
   snapshot_ = std::move(copy);
@@ -63,7 +63,7 @@ void ChargePointDirectory::erase(const std::string& charge_point_id) {
 
 void ChargePointDirectory::set_password_hash(const std::string& charge_point_id,
                                              const std::string& password_hash) {
-  std::lock_guard<std::mutex> lock(snapshot_mutex_);
+  base::MutexLock lock(snapshot_mutex_);
   const auto it = snapshot_->find(charge_point_id);
   if (it == snapshot_->end()) return;  // unknown here: the next reload brings it
   auto copy = std::make_shared<Snapshot>(*snapshot_);
@@ -72,7 +72,7 @@ void ChargePointDirectory::set_password_hash(const std::string& charge_point_id,
 }
 
 std::shared_ptr<const ChargePointDirectory::Snapshot> ChargePointDirectory::snapshot() const {
-  std::lock_guard<std::mutex> lock(snapshot_mutex_);
+  base::MutexLock lock(snapshot_mutex_);
   return snapshot_;
 }
 
@@ -86,7 +86,7 @@ std::optional<ChargePointAccess> ChargePointDirectory::find(const std::string& i
 std::size_t ChargePointDirectory::size() const { return snapshot()->size(); }
 
 bool ChargePointDirectory::too_many_failures(const std::string& charge_point_id) const {
-  std::lock_guard<std::mutex> lock(failures_mutex_);
+  base::MutexLock lock(failures_mutex_);
   const auto failures = failures_.find(charge_point_id);
   if (failures == failures_.end()) return false;
   if (std::chrono::steady_clock::now() - failures->second.window_start > kFailureWindow) {
@@ -98,7 +98,7 @@ bool ChargePointDirectory::too_many_failures(const std::string& charge_point_id)
 
 void ChargePointDirectory::note_failure(const std::string& charge_point_id) const {
   const auto now = std::chrono::steady_clock::now();
-  std::lock_guard<std::mutex> lock(failures_mutex_);
+  base::MutexLock lock(failures_mutex_);
   if (failures_.size() >= kMaxTrackedFailures) failures_.clear();
   auto& failures = failures_[charge_point_id];
   if (failures.count == 0 || now - failures.window_start > kFailureWindow) {
@@ -180,7 +180,7 @@ AccessDecision ChargePointDirectory::verify(const AccessAttempt& attempt) const 
     note_failure(access->id);
   } else if (matches) {
     {
-      std::lock_guard<std::mutex> lock(failures_mutex_);
+      base::MutexLock lock(failures_mutex_);
       failures_.erase(access->id);
     }
     verified_.remember(access->id,

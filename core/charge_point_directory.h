@@ -14,11 +14,11 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
 
+#include "base/mutex.h"
 #include "core/secret_box.h"
 #include "core/stores/charge_point_store.h"
 #include "core/verified_credentials.h"
@@ -110,12 +110,12 @@ class ChargePointDirectory {
 
  private:
   using Snapshot = std::unordered_map<std::string, ChargePointAccess>;
-  std::shared_ptr<const Snapshot> snapshot() const;
+  std::shared_ptr<const Snapshot> snapshot() const EXCLUDES(snapshot_mutex_);
   // The upgrade rules, given whether the password matched.
   AccessDecision apply_rules(const ChargePointAccess& access, const AccessAttempt& attempt,
                              bool password_matches) const;
-  bool too_many_failures(const std::string& charge_point_id) const;
-  void note_failure(const std::string& charge_point_id) const;
+  bool too_many_failures(const std::string& charge_point_id) const EXCLUDES(failures_mutex_);
+  void note_failure(const std::string& charge_point_id) const EXCLUDES(failures_mutex_);
 
   ChargePointStore& store_;
   const bool auto_register_;
@@ -124,8 +124,8 @@ class ChargePointDirectory {
   // pile's hash at the default iteration count).
   const std::string dummy_hash_;
 
-  mutable std::mutex snapshot_mutex_;
-  std::shared_ptr<const Snapshot> snapshot_;  // guarded by snapshot_mutex_
+  mutable base::Mutex snapshot_mutex_;
+  std::shared_ptr<const Snapshot> snapshot_ GUARDED_BY(snapshot_mutex_);
 
   mutable VerifiedCredentials verified_;
 
@@ -139,8 +139,8 @@ class ChargePointDirectory {
     int count = 0;
     std::chrono::steady_clock::time_point window_start;
   };
-  mutable std::mutex failures_mutex_;
-  mutable std::unordered_map<std::string, Failures> failures_;  // guarded by failures_mutex_
+  mutable base::Mutex failures_mutex_;
+  mutable std::unordered_map<std::string, Failures> failures_ GUARDED_BY(failures_mutex_);
 };
 
 }  // namespace chargelock::core

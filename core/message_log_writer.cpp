@@ -19,10 +19,10 @@ MessageLogWriter::~MessageLogWriter() { stop(); }
 
 void MessageLogWriter::stop() {
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    base::MutexLock lock(mutex_);
     stopping_ = true;
   }
-  wake_.notify_all();
+  wake_.signal_all();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -34,7 +34,7 @@ void MessageLogWriter::record(const std::string& charge_point_id, FrameDirection
   entry.frame = std::move(frame);
   entry.received_at = std::chrono::system_clock::now();
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    base::MutexLock lock(mutex_);
     pending_.push_back(std::move(entry));
     ++recorded_;
     while (pending_.size() > options_.max_buffered) {
@@ -43,23 +43,23 @@ void MessageLogWriter::record(const std::string& charge_point_id, FrameDirection
       ++finished_;
     }
   }
-  wake_.notify_one();
+  wake_.signal();
 }
 
 void MessageLogWriter::flush() {
-  std::unique_lock<std::mutex> lock(mutex_);
+  base::MutexLock lock(mutex_);
   const std::uint64_t target = recorded_;
-  wake_.notify_one();
-  done_.wait(lock, [&] { return finished_ >= target || exited_; });
+  wake_.signal();
+  while (finished_ < target && !exited_) done_.wait();
 }
 
 std::uint64_t MessageLogWriter::written() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  base::MutexLock lock(mutex_);
   return written_;
 }
 
 std::uint64_t MessageLogWriter::dropped() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  base::MutexLock lock(mutex_);
   return dropped_;
 }
 
@@ -67,8 +67,8 @@ void MessageLogWriter::run() {
   std::vector<LoggedFrame> batch;
   for (;;) {
     {
-      std::unique_lock<std::mutex> lock(mutex_);
-      wake_.wait(lock, [&] { return stopping_ || !pending_.empty(); });
+      base::MutexLock lock(mutex_);
+      while (!stopping_ && pending_.empty()) wake_.wait();
       if (pending_.empty()) break;  // stopping and drained
       const std::size_t n = std::min(options_.max_batch, pending_.size());
       batch.assign(std::make_move_iterator(pending_.begin()),
@@ -83,17 +83,17 @@ void MessageLogWriter::run() {
       log(LogLevel::Error, "message_log_failed",
           fmt::format("message log: writing {} frames failed: {}", batch.size(), e.what()));
     }
-    std::unique_lock<std::mutex> lock(mutex_);
+    base::MutexLock lock(mutex_);
     if (ok) {
       written_ += batch.size();
       finished_ += batch.size();
-      done_.notify_all();
+      done_.signal_all();
       continue;
     }
     if (stopping_) {  // last attempt failed: give these frames up
       dropped_ += batch.size();
       finished_ += batch.size();
-      done_.notify_all();
+      done_.signal_all();
       continue;
     }
     // Put the batch back in front (order kept) and pause before retrying.
@@ -104,13 +104,15 @@ void MessageLogWriter::run() {
       ++dropped_;
       ++finished_;
     }
-    done_.notify_all();
-    wake_.wait_for(lock, options_.retry_pause, [&] { return stopping_; });
+    done_.signal_all();
+    const auto due = std::chrono::steady_clock::now() + options_.retry_pause;
+    while (!stopping_ && wake_.wait_until(due)) {
+    }
   }
   if (options_.on_thread_exit) options_.on_thread_exit();
-  std::lock_guard<std::mutex> lock(mutex_);
+  base::MutexLock lock(mutex_);
   exited_ = true;
-  done_.notify_all();
+  done_.signal_all();
 }
 
 }  // namespace chargelock::core

@@ -10,14 +10,13 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <functional>
-#include <mutex>
 #include <thread>
 
+#include "base/mutex.h"
 #include "core/message_log.h"
 #include "core/stores/message_log_store.h"
 
@@ -46,28 +45,28 @@ class MessageLogWriter final : public MessageLog {
 
   // Blocks until every frame recorded before the call is written (or
   // dropped). For tests and orderly shutdown.
-  void flush();
-  void stop();
+  void flush() EXCLUDES(mutex_);
+  void stop() EXCLUDES(mutex_);
 
-  std::uint64_t written() const;
-  std::uint64_t dropped() const;
+  std::uint64_t written() const EXCLUDES(mutex_);
+  std::uint64_t dropped() const EXCLUDES(mutex_);
 
  private:
-  void run();
+  void run() EXCLUDES(mutex_);
 
   MessageLogStore& store_;
   MessageLogWriterOptions options_;
 
-  mutable std::mutex mutex_;
-  std::condition_variable wake_;
-  std::condition_variable done_;
-  std::deque<LoggedFrame> pending_;
-  std::uint64_t recorded_ = 0;  // frames ever recorded
-  std::uint64_t finished_ = 0;  // frames written or dropped
-  std::uint64_t written_ = 0;
-  std::uint64_t dropped_ = 0;
-  bool stopping_ = false;
-  bool exited_ = false;
+  mutable base::Mutex mutex_;
+  base::CondVar wake_{&mutex_};
+  base::CondVar done_{&mutex_};
+  std::deque<LoggedFrame> pending_ GUARDED_BY(mutex_);
+  std::uint64_t recorded_ GUARDED_BY(mutex_) = 0;  // frames ever recorded
+  std::uint64_t finished_ GUARDED_BY(mutex_) = 0;  // frames written or dropped
+  std::uint64_t written_ GUARDED_BY(mutex_) = 0;
+  std::uint64_t dropped_ GUARDED_BY(mutex_) = 0;
+  bool stopping_ GUARDED_BY(mutex_) = false;
+  bool exited_ GUARDED_BY(mutex_) = false;
   std::thread thread_;
 };
 

@@ -8,14 +8,14 @@ namespace chargelock::core {
 
 struct NotificationService::Subscription::Entry {
   std::int64_t owner_id = 0;
-  Listener listener;
-  std::mutex mutex;  // held while the listener runs
-  bool active = true;
+  Listener listener;  // set before the entry is shared
+  base::Mutex mutex;  // held while the listener runs
+  bool active GUARDED_BY(mutex) = true;
 };
 
 NotificationService::Subscription::~Subscription() {
   service_.unsubscribe(id_);
-  std::lock_guard<std::mutex> lock(entry_->mutex);  // waits for a running call
+  base::MutexLock lock(entry_->mutex);  // waits for a running call
   entry_->active = false;
 }
 
@@ -32,7 +32,7 @@ Notification NotificationService::notify(WriteBatch& batch, std::int64_t owner_i
   Notification stored = batch.store(&Stores::notifications, store_).add(owner_id, kind, body_json);
   std::vector<std::shared_ptr<Subscription::Entry>> targets;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    base::MutexLock lock(mutex_);
     for (const auto& [id, entry] : subscribers_)
       if (entry->owner_id == owner_id) targets.push_back(entry);
   }
@@ -42,7 +42,7 @@ Notification NotificationService::notify(WriteBatch& batch, std::int64_t owner_i
   // and tells, once).
   batch.after_commit([targets = std::move(targets), stored] {
     for (const auto& entry : targets) {
-      std::lock_guard<std::mutex> lock(entry->mutex);
+      base::MutexLock lock(entry->mutex);
       if (!entry->active) continue;
       try {
         entry->listener(stored);
@@ -64,14 +64,14 @@ std::unique_ptr<NotificationService::Subscription> NotificationService::subscrib
   auto entry = std::make_shared<Subscription::Entry>();
   entry->owner_id = owner_id;
   entry->listener = std::move(listener);
-  std::lock_guard<std::mutex> lock(mutex_);
+  base::MutexLock lock(mutex_);
   const std::uint64_t id = next_id_++;
   subscribers_[id] = entry;
   return std::unique_ptr<Subscription>(new Subscription(*this, id, entry));
 }
 
 void NotificationService::unsubscribe(std::uint64_t id) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  base::MutexLock lock(mutex_);
   subscribers_.erase(id);
 }
 

@@ -13,10 +13,10 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "base/mutex.h"
 #include "core/stores/notification_store.h"
 #include "core/write_batch.h"
 
@@ -68,12 +68,12 @@ class NotificationService {
   std::unique_ptr<Subscription> subscribe(std::int64_t owner_id, Listener listener);
 
  private:
-  void unsubscribe(std::uint64_t id);
+  void unsubscribe(std::uint64_t id) EXCLUDES(mutex_);
 
   NotificationStore& store_;
-  std::mutex mutex_;
-  std::uint64_t next_id_ = 1;
-  std::map<std::uint64_t, std::shared_ptr<Subscription::Entry>> subscribers_;
+  base::Mutex mutex_;
+  std::uint64_t next_id_ GUARDED_BY(mutex_) = 1;
+  std::map<std::uint64_t, std::shared_ptr<Subscription::Entry>> subscribers_ GUARDED_BY(mutex_);
 };
 
 }  // namespace chargelock::core

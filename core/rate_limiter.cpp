@@ -11,7 +11,7 @@ RateLimiter::RateLimiter(RateLimit limit) : limit_{limit.rate, std::max(1.0, lim
 RateLimiter::Verdict RateLimiter::admit(const std::string& key, Clock::time_point now) {
   Verdict verdict;
   if (limit_.rate <= 0) return verdict;
-  std::lock_guard<std::mutex> lock(mutex_);
+  base::MutexLock lock(mutex_);
   drop_idle(now);
   auto [it, fresh] = buckets_.try_emplace(key);
   Bucket& bucket = it->second;

@@ -13,9 +13,10 @@
 #pragma once
 
 #include <chrono>
-#include <mutex>
 #include <string>
 #include <unordered_map>
+
+#include "base/mutex.h"
 
 namespace chargelock::core {
 
@@ -39,7 +40,7 @@ class RateLimiter {
     int retry_after_s = 0;
     bool log = false;
   };
-  Verdict admit(const std::string& key, Clock::time_point now = Clock::now());
+  Verdict admit(const std::string& key, Clock::time_point now = Clock::now()) EXCLUDES(mutex_);
 
   const RateLimit& limit() const { return limit_; }
 
@@ -50,12 +51,12 @@ class RateLimiter {
     Clock::time_point last_logged;
     bool refusing = false;
   };
-  void drop_idle(Clock::time_point now);
+  void drop_idle(Clock::time_point now) REQUIRES(mutex_);
 
   const RateLimit limit_;
-  std::mutex mutex_;
-  std::unordered_map<std::string, Bucket> buckets_;
-  Clock::time_point next_sweep_;
+  base::Mutex mutex_;
+  std::unordered_map<std::string, Bucket> buckets_ GUARDED_BY(mutex_);
+  Clock::time_point next_sweep_ GUARDED_BY(mutex_);
 };
 
 }  // namespace chargelock::core

@@ -29,17 +29,20 @@ bool ReadinessProbe::ready() const {
 
 void ReadinessProbe::stop() {
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    base::MutexLock lock(mutex_);
     stopping_ = true;
   }
-  wake_.notify_all();
+  wake_.signal_all();
   if (thread_.joinable()) thread_.join();
 }
 
 void ReadinessProbe::run() {
-  std::unique_lock<std::mutex> lock(mutex_);
-  while (!stopping_) {
-    lock.unlock();
+  for (;;) {
+    {
+      base::MutexLock lock(mutex_);
+      if (stopping_) break;
+    }
+    // Not under the lock: stop() must not wait for a check that may block.
     bool ok = false;
     std::string cause = "the database is in recovery (a standby): it takes no writes";
     try {
@@ -50,10 +53,11 @@ void ReadinessProbe::run() {
       cause = "unknown error";
     }
     record(ok, cause);
-    lock.lock();
-    wake_.wait_for(lock, options_.interval, [this] { return stopping_; });
+    base::MutexLock lock(mutex_);
+    const auto due = std::chrono::steady_clock::now() + options_.interval;
+    while (!stopping_ && wake_.wait_until(due)) {
+    }
   }
-  lock.unlock();
   if (options_.on_thread_exit) options_.on_thread_exit();
 }
 

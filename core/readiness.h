@@ -13,11 +13,11 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <functional>
-#include <mutex>
 #include <string>
 #include <thread>
+
+#include "base/mutex.h"
 
 namespace chargelock::core {
 
@@ -48,10 +48,10 @@ class ReadinessProbe {
 
   bool ready() const;
   std::uint64_t checks_done() const { return checks_done_.load(); }  // for tests
-  void stop();                                                       // idempotent
+  void stop() EXCLUDES(mutex_);                                      // idempotent
 
  private:
-  void run();
+  void run() EXCLUDES(mutex_);
   void record(bool ok, const std::string& cause);  // probe thread
 
   Check check_;
@@ -62,9 +62,9 @@ class ReadinessProbe {
   std::atomic<std::int64_t> last_ok_{kNever};
   std::atomic<std::uint64_t> checks_done_{0};
   bool was_ready_ = true;  // probe thread only: log changes, not every probe
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;  // guarded by mutex_
+  base::Mutex mutex_;
+  base::CondVar wake_{&mutex_};
+  bool stopping_ GUARDED_BY(mutex_) = false;
   std::thread thread_;
 };
 

@@ -48,7 +48,7 @@ std::string VerifiedCredentials::mac(std::string_view charge_point_id, std::stri
 
 bool VerifiedCredentials::contains(const std::string& charge_point_id, const std::string& mac,
                                    Timestamp now) const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  base::MutexLock lock(mutex_);
   const auto it = entries_.find(charge_point_id);
   if (it == entries_.end() || now - it->second.verified_at >= kLifetime) return false;
   return it->second.mac.size() == mac.size() &&
@@ -57,21 +57,21 @@ bool VerifiedCredentials::contains(const std::string& charge_point_id, const std
 
 void VerifiedCredentials::remember(const std::string& charge_point_id, std::string mac,
                                    Timestamp verified_at) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  base::MutexLock lock(mutex_);
   if (persistent_ && unsaved_.size() < kMaxUnsaved)
     unsaved_.push_back({charge_point_id, mac, verified_at});
   entries_[charge_point_id] = Entry{std::move(mac), verified_at};
 }
 
 std::vector<VerifiedCredential> VerifiedCredentials::take_unsaved() {
-  std::lock_guard<std::mutex> lock(mutex_);
+  base::MutexLock lock(mutex_);
   std::vector<VerifiedCredential> out;
   out.swap(unsaved_);
   return out;
 }
 
 void VerifiedCredentials::merge(const std::vector<VerifiedCredential>& stored, Timestamp now) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  base::MutexLock lock(mutex_);
   for (auto it = entries_.begin(); it != entries_.end();) {
     if (now - it->second.verified_at >= kLifetime)
       it = entries_.erase(it);
@@ -87,7 +87,7 @@ void VerifiedCredentials::merge(const std::vector<VerifiedCredential>& stored, T
 }
 
 std::size_t VerifiedCredentials::size() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  base::MutexLock lock(mutex_);
   return entries_.size();
 }
 

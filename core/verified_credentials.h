@@ -20,13 +20,13 @@
 #pragma once
 
 #include <chrono>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "base/mutex.h"
 #include "core/secret_box.h"
 #include "core/stores/charge_point_store.h"
 #include "core/timestamp.h"
@@ -71,9 +71,9 @@ class VerifiedCredentials {
   };
   SecretBox::Key key_{};
   bool persistent_ = false;
-  mutable std::mutex mutex_;
-  std::unordered_map<std::string, Entry> entries_;  // guarded by mutex_
-  std::vector<VerifiedCredential> unsaved_;         // guarded by mutex_
+  mutable base::Mutex mutex_;
+  std::unordered_map<std::string, Entry> entries_ GUARDED_BY(mutex_);
+  std::vector<VerifiedCredential> unsaved_ GUARDED_BY(mutex_);
   static constexpr std::size_t kMaxUnsaved = 200000;
 };
 

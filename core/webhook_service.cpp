@@ -99,22 +99,22 @@ WebhookDispatcher::WebhookDispatcher(WebhookStore& store, WebhookTransport& tran
 WebhookDispatcher::~WebhookDispatcher() { stop(); }
 
 void WebhookDispatcher::start() {
-  std::lock_guard<std::mutex> lock(mutex_);
+  base::MutexLock lock(mutex_);
   if (thread_.joinable() || stopping_) return;
   thread_ = std::thread([this] { run(); });
 }
 
 void WebhookDispatcher::stop() {
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    base::MutexLock lock(mutex_);
     stopping_ = true;
   }
   stopped_ = true;
-  wake_.notify_all();
+  wake_.signal_all();
   transport_.cancel();
   std::thread thread;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    base::MutexLock lock(mutex_);
     thread = std::move(thread_);
   }
   if (thread.joinable() && thread.get_id() != std::this_thread::get_id()) thread.join();
@@ -137,8 +137,10 @@ void WebhookDispatcher::run() {
     }
     // A full batch: there may be more due at once.
     if (attempted >= config_.batch && !failing) continue;
-    std::unique_lock<std::mutex> lock(mutex_);
-    wake_.wait_for(lock, config_.poll_interval, [this] { return stopping_; });
+    base::MutexLock lock(mutex_);
+    const auto due = std::chrono::steady_clock::now() + config_.poll_interval;
+    while (!stopping_ && wake_.wait_until(due)) {
+    }
   }
   if (config_.on_thread_exit) config_.on_thread_exit();
 }

@@ -27,10 +27,8 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -38,6 +36,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/mutex.h"
 #include "base/url.h"
 #include "core/notification_service.h"
 #include "core/stores/webhook_store.h"
@@ -160,17 +159,17 @@ class WebhookDispatcher {
   WebhookDispatcher& operator=(const WebhookDispatcher&) = delete;
 
   // Starts the delivery thread (once).
-  void start();
+  void start() EXCLUDES(mutex_);
   // Thread-safe, idempotent: cancels the request in flight and joins the
   // thread. A delivery interrupted this way is retried later.
-  void stop();
+  void stop() EXCLUDES(mutex_);
 
   // One pass on the calling thread: claims the due deliveries (one batch),
   // sends them and records the outcomes. Returns how many were attempted.
   int run_once();
 
  private:
-  void run();
+  void run() EXCLUDES(mutex_);
   void attempt(const ClaimedWebhookDelivery& claimed);
 
   WebhookStore& store_;
@@ -178,11 +177,11 @@ class WebhookDispatcher {
   WebhookRenderer renderer_;
   WebhookDispatcherConfig config_;
   const TimeSource& time_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  std::atomic<bool> stopped_{false};
-  std::thread thread_;
+  base::Mutex mutex_;
+  base::CondVar wake_{&mutex_};
+  bool stopping_ GUARDED_BY(mutex_) = false;
+  std::atomic<bool> stopped_{false};  // stopping_, read without the lock
+  std::thread thread_ GUARDED_BY(mutex_);
 };
 
 }  // namespace chargelock::core

@@ -4,12 +4,12 @@
 
 #include <chrono>
 #include <cstring>
-#include <mutex>
 #include <random>
 #include <utility>
 #include <variant>
 
 #include "base/ids.h"
+#include "base/mutex.h"
 #include "core/log.h"
 #include "ocpp/ocpp_metrics.h"
 #include "ocpp/rpc/secret_redaction.h"
@@ -17,11 +17,13 @@
 namespace chargelock::ocpp {
 
 struct ChargePointSession::LoopLink {
-  std::mutex mutex;
-  SessionOutput* output = nullptr;  // null once the session is gone
+  explicit LoopLink(SessionOutput* session_output) : output(session_output) {}
+
+  base::Mutex mutex;
+  SessionOutput* output GUARDED_BY(mutex);  // null once the session is gone
 
   void post(std::function<void()> task) {
-    std::lock_guard<std::mutex> lock(mutex);
+    base::MutexLock lock(mutex);
     if (output != nullptr) output->post(std::move(task));
   }
 };
@@ -145,13 +147,11 @@ ChargePointSession::ChargePointSession(Token, std::string charge_point_id, Sessi
       log_(log),
       schemas_(schemas),
       options_(options),
-      link_(std::make_shared<LoopLink>()) {
-  link_->output = &output_;
-}
+      link_(std::make_shared<LoopLink>(&output_)) {}
 
 ChargePointSession::~ChargePointSession() {
   {
-    std::lock_guard<std::mutex> lock(link_->mutex);
+    base::MutexLock lock(link_->mutex);
     link_->output = nullptr;
   }
   // Whoever waits for these answers (e.g. the command queue) must learn that

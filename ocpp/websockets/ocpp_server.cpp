@@ -20,12 +20,12 @@
 #include <cstdio>
 #include <cstring>
 #include <list>
-#include <mutex>
 #include <stdexcept>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "base/mutex.h"
 #include "core/log.h"
 #include "core/rate_limiter.h"
 #include "ocpp/websockets/client_certificate.h"
@@ -202,8 +202,8 @@ class OcppServer::Impl final : public LwsEventSink {
   Listener* tls_ = nullptr;
 
   std::atomic<bool> stop_requested_{false};
-  std::mutex inbox_mutex_;
-  std::vector<Command> inbox_;  // guarded by inbox_mutex_
+  base::Mutex inbox_mutex_;
+  std::vector<Command> inbox_ GUARDED_BY(inbox_mutex_);
 
   // Loop thread only from here on.
   std::unordered_map<SessionId, Session> sessions_;
@@ -425,7 +425,7 @@ void OcppServer::Impl::schedule(std::chrono::milliseconds delay, std::function<v
 void OcppServer::Impl::enqueue(Command command) {
   bool was_empty;
   {
-    std::lock_guard<std::mutex> lock(inbox_mutex_);
+    base::MutexLock lock(inbox_mutex_);
     was_empty = inbox_.empty();
     inbox_.push_back(std::move(command));
   }
@@ -437,7 +437,7 @@ void OcppServer::Impl::enqueue(Command command) {
 void OcppServer::Impl::drain_inbox() {
   std::vector<Command> commands;
   {
-    std::lock_guard<std::mutex> lock(inbox_mutex_);
+    base::MutexLock lock(inbox_mutex_);
     commands.swap(inbox_);
   }
   for (Command& command : commands) {

@@ -46,7 +46,7 @@ ServerProcess::ServerProcess(std::vector<std::string> args, std::map<std::string
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
     {
-      std::lock_guard<std::mutex> lock(mutex_);
+      base::MutexLock lock(mutex_);
       bool all = true;
       for (const auto& name : await) all = all && ports_.count(name) > 0;
       if (all) return;
@@ -80,24 +80,24 @@ void ServerProcess::read_output() {
       const std::string line = pending.substr(0, newline);
       pending.erase(0, newline + 1);
       std::smatch match;
-      std::lock_guard<std::mutex> lock(mutex_);
+      base::MutexLock lock(mutex_);
       output_ += line + "\n";
       if (std::regex_search(line, match, ready)) ports_[match[1]] = std::stoi(match[2]);
     }
   }
-  std::lock_guard<std::mutex> lock(mutex_);
+  base::MutexLock lock(mutex_);
   output_ += pending;
 }
 
 int ServerProcess::port(const std::string& listener) const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  base::MutexLock lock(mutex_);
   auto it = ports_.find(listener);
   if (it == ports_.end()) throw std::runtime_error("no listener '" + listener + "'");
   return it->second;
 }
 
 std::string ServerProcess::output() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  base::MutexLock lock(mutex_);
   return output_;
 }
 

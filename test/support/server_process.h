@@ -7,10 +7,11 @@
 
 #include <chrono>
 #include <map>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "base/mutex.h"
 
 namespace chargelock::test {
 
@@ -49,9 +50,9 @@ class ServerProcess {
   pid_t pid_ = -1;
   int out_fd_ = -1;
   std::thread reader_;
-  mutable std::mutex mutex_;
-  std::string output_;
-  std::map<std::string, int> ports_;
+  mutable base::Mutex mutex_;
+  std::string output_ GUARDED_BY(mutex_);
+  std::map<std::string, int> ports_ GUARDED_BY(mutex_);
 };
 
 }  // namespace chargelock::test

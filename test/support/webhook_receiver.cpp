@@ -61,17 +61,20 @@ void WebhookReceiver::listen() {
 }
 
 void WebhookReceiver::script(std::vector<int> statuses) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  base::MutexLock lock(mutex_);
   script_.assign(statuses.begin(), statuses.end());
 }
 
 bool WebhookReceiver::wait_for(std::size_t count, std::chrono::milliseconds timeout) {
-  std::unique_lock<std::mutex> lock(mutex_);
-  return changed_.wait_for(lock, timeout, [&] { return requests_.size() >= count; });
+  base::MutexLock lock(mutex_);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (requests_.size() < count)
+    if (!changed_.wait_until(deadline)) return requests_.size() >= count;
+  return true;
 }
 
 std::vector<ReceivedRequest> WebhookReceiver::requests() {
-  std::lock_guard<std::mutex> lock(mutex_);
+  base::MutexLock lock(mutex_);
   return requests_;
 }
 
@@ -141,7 +144,7 @@ void WebhookReceiver::serve(int fd) {
 
   int status = 200;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    base::MutexLock lock(mutex_);
     if (!script_.empty()) {
       status = script_.front();
       script_.pop_front();
@@ -157,10 +160,10 @@ void WebhookReceiver::serve(int fd) {
     ::send(fd, answer.data(), answer.size(), MSG_NOSIGNAL);
   }
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    base::MutexLock lock(mutex_);
     requests_.push_back(std::move(request));
   }
-  changed_.notify_all();
+  changed_.signal_all();
 }
 
 std::string expected_signature(const std::string& secret, const std::string& body) {

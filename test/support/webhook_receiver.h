@@ -8,14 +8,13 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <deque>
 #include <map>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "base/mutex.h"
 #include "test/support/test_certificates.h"
 
 struct ssl_ctx_st;
@@ -63,10 +62,10 @@ class WebhookReceiver {
   int port_ = 0;
   std::atomic<bool> stop_{false};
   std::thread thread_;
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::deque<int> script_;
-  std::vector<ReceivedRequest> requests_;
+  base::Mutex mutex_;
+  base::CondVar changed_{&mutex_};
+  std::deque<int> script_ GUARDED_BY(mutex_);
+  std::vector<ReceivedRequest> requests_ GUARDED_BY(mutex_);
 };
 
 // "sha256=" + hex HMAC-SHA256 computed with OpenSSL's EVP_MAC API,

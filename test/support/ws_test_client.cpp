@@ -4,16 +4,16 @@
 
 #include <atomic>
 #include <cctype>
-#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <stdexcept>
 #include <thread>
 #include <unordered_map>
 #include <utility>
 #include <vector>
+
+#include "base/mutex.h"
 
 namespace chargelock::test {
 namespace {
@@ -78,12 +78,12 @@ std::string header(lws* wsi, lws_token_indexes token) {
 struct WsTestClient::State {
   enum class Phase { Idle, Connecting, Open, Closed };
 
-  std::mutex mutex;
-  std::condition_variable changed;
-  Phase phase = Phase::Idle;  // guarded by mutex, as are the next three
-  ConnectResult result;
-  std::deque<std::string> received;
-  std::optional<int> close_code;
+  base::Mutex mutex;
+  base::CondVar changed{&mutex};
+  Phase phase GUARDED_BY(mutex) = Phase::Idle;
+  ConnectResult result GUARDED_BY(mutex);
+  std::deque<std::string> received GUARDED_BY(mutex);
+  std::optional<int> close_code GUARDED_BY(mutex);
 
   // Loop thread only.
   lws* wsi = nullptr;
@@ -96,9 +96,9 @@ struct WsTestClient::State {
   std::string www_authenticate;
 
   void finish(Phase final_phase) {
-    std::lock_guard<std::mutex> lock(mutex);
+    base::MutexLock lock(mutex);
     phase = final_phase;
-    changed.notify_all();
+    changed.signal_all();
   }
 };
 
@@ -137,7 +137,7 @@ class WsClientLoop::Impl {
 
   void post(std::function<void()> task) {
     {
-      std::lock_guard<std::mutex> lock(mutex_);
+      base::MutexLock lock(mutex_);
       tasks_.push_back(std::move(task));
     }
     lws_cancel_service(context_);
@@ -177,7 +177,7 @@ class WsClientLoop::Impl {
   void drain() {
     std::vector<std::function<void()>> tasks;
     {
-      std::lock_guard<std::mutex> lock(mutex_);
+      base::MutexLock lock(mutex_);
       tasks.swap(tasks_);
     }
     for (auto& task : tasks) task();
@@ -187,8 +187,8 @@ class WsClientLoop::Impl {
   lws_context* context_ = nullptr;
   std::thread thread_;
   std::atomic<bool> stop_{false};
-  std::mutex mutex_;
-  std::vector<std::function<void()>> tasks_;
+  base::Mutex mutex_;
+  std::vector<std::function<void()>> tasks_ GUARDED_BY(mutex_);
   std::map<std::string, lws_vhost*> vhosts_;
   std::unordered_map<WsTestClient::State*, std::shared_ptr<WsTestClient::State>> live_;
 };
@@ -227,11 +227,11 @@ int client_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in,
     case LWS_CALLBACK_CLIENT_ESTABLISHED:
       if (state != nullptr) {
         state->wsi = wsi;
-        std::lock_guard<std::mutex> lock(state->mutex);
+        base::MutexLock lock(state->mutex);
         state->result.connected = true;
         state->result.http_status = 101;
         state->phase = Phase::Open;
-        state->changed.notify_all();
+        state->changed.signal_all();
       }
       return 0;
 
@@ -239,7 +239,7 @@ int client_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in,
       if (state != nullptr) {
         state->wsi = nullptr;
         {
-          std::lock_guard<std::mutex> lock(state->mutex);
+          base::MutexLock lock(state->mutex);
           state->result.http_status = state->http_status;
           state->result.www_authenticate = state->www_authenticate;
           state->result.error = in != nullptr ? static_cast<const char*>(in) : "connection error";
@@ -257,9 +257,9 @@ int client_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in,
         std::string message;
         message.swap(state->partial);
         if (!lws_frame_is_binary(wsi)) {
-          std::lock_guard<std::mutex> lock(state->mutex);
+          base::MutexLock lock(state->mutex);
           state->received.push_back(std::move(message));
-          state->changed.notify_all();
+          state->changed.signal_all();
         }
       }
       return 0;
@@ -288,7 +288,7 @@ int client_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in,
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
       if (state != nullptr && len >= 2) {
         const auto* code = static_cast<const unsigned char*>(in);
-        std::lock_guard<std::mutex> lock(state->mutex);
+        base::MutexLock lock(state->mutex);
         state->close_code = code[0] << 8 | code[1];
       }
       return 0;
@@ -299,7 +299,7 @@ int client_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in,
         {
           // Our own close handshake reports our code; a peer's close frame
           // set it above; no close frame at all is 1006.
-          std::lock_guard<std::mutex> lock(state->mutex);
+          base::MutexLock lock(state->mutex);
           if (!state->close_code) state->close_code = state->close_requested ? 1000 : 1006;
         }
         state->finish(Phase::Closed);
@@ -334,7 +334,7 @@ ConnectResult WsTestClient::connect(const std::string& url, const std::string& c
                                     const WsClientOptions& options) {
   const ParsedUrl target = parse_url(url);
   {
-    std::lock_guard<std::mutex> lock(state_->mutex);
+    base::MutexLock lock(state_->mutex);
     if (state_->phase != State::Phase::Idle) {
       throw std::logic_error("WsTestClient::connect: one connection per client");
     }
@@ -370,20 +370,23 @@ ConnectResult WsTestClient::connect(const std::string& url, const std::string& c
     loop.keep_alive(state);
     if (vhost == nullptr || lws_client_connect_via_info(&info) == nullptr) {
       // lws may or may not have reported CONNECTION_ERROR already.
-      std::unique_lock<std::mutex> lock(state->mutex);
-      if (state->phase == State::Phase::Connecting) {
-        state->result.error = vhost == nullptr ? "cannot set up client TLS" : "connect failed";
-        state->phase = State::Phase::Closed;
-        state->changed.notify_all();
+      {
+        base::MutexLock lock(state->mutex);
+        if (state->phase == State::Phase::Connecting) {
+          state->result.error = vhost == nullptr ? "cannot set up client TLS" : "connect failed";
+          state->phase = State::Phase::Closed;
+          state->changed.signal_all();
+        }
       }
-      lock.unlock();
       loop.release(state.get());
     }
   });
 
-  std::unique_lock<std::mutex> lock(state_->mutex);
-  if (!state_->changed.wait_for(lock, options.timeout,
-                                [&] { return state_->phase != State::Phase::Connecting; })) {
+  base::MutexLock lock(state_->mutex);
+  const auto deadline = std::chrono::steady_clock::now() + options.timeout;
+  while (state_->phase == State::Phase::Connecting && state_->changed.wait_until(deadline)) {
+  }
+  if (state_->phase == State::Phase::Connecting) {
     ConnectResult timed_out;
     timed_out.error = "timeout";
     return timed_out;
@@ -399,7 +402,7 @@ bool enqueue_frames(const std::shared_ptr<WsClientLoop>& loop,
                     const std::shared_ptr<WsTestClient::State>& state,
                     std::vector<std::pair<std::string, int>> frames) {
   {
-    std::lock_guard<std::mutex> lock(state->mutex);
+    base::MutexLock lock(state->mutex);
     if (state->phase != WsTestClient::State::Phase::Open) return false;
   }
   for (auto& frame : frames) frame.first.insert(0, LWS_PRE, '\0');
@@ -432,8 +435,11 @@ bool WsTestClient::send_text_fragments(const std::vector<std::string>& fragments
 }
 
 std::optional<std::string> WsTestClient::receive(std::chrono::milliseconds timeout) {
-  std::unique_lock<std::mutex> lock(state_->mutex);
-  if (!state_->changed.wait_for(lock, timeout, [&] { return !state_->received.empty(); })) {
+  base::MutexLock lock(state_->mutex);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (state_->received.empty() && state_->changed.wait_until(deadline)) {
+  }
+  if (state_->received.empty()) {
     return std::nullopt;
   }
   std::string message = std::move(state_->received.front());
@@ -442,9 +448,11 @@ std::optional<std::string> WsTestClient::receive(std::chrono::milliseconds timeo
 }
 
 std::optional<int> WsTestClient::wait_closed(std::chrono::milliseconds timeout) {
-  std::unique_lock<std::mutex> lock(state_->mutex);
-  if (!state_->changed.wait_for(lock, timeout,
-                                [&] { return state_->phase == State::Phase::Closed; })) {
+  base::MutexLock lock(state_->mutex);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (state_->phase != State::Phase::Closed && state_->changed.wait_until(deadline)) {
+  }
+  if (state_->phase != State::Phase::Closed) {
     return std::nullopt;
   }
   return state_->close_code.value_or(1006);
@@ -467,7 +475,7 @@ void WsTestClient::close() {
 }
 
 bool WsTestClient::is_open() const {
-  std::lock_guard<std::mutex> lock(state_->mutex);
+  base::MutexLock lock(state_->mutex);
   return state_->phase == State::Phase::Open;
 }
 
