@@ -85,11 +85,11 @@ void LockService::connected(WriteBatch& batch, const std::string& charge_point_i
 std::vector<LockRecord> LockService::active_locks(WriteBatch& batch) {
   const auto now = std::chrono::steady_clock::now();
   {
-    std::lock_guard<std::mutex> lock(no_active_mutex_);
+    base::MutexLock lock(no_active_mutex_);
     if (no_active_since_ && now - *no_active_since_ < kNoActiveLockReuse) return {};
   }
   auto active = locks(batch).list_active();
-  std::lock_guard<std::mutex> lock(no_active_mutex_);
+  base::MutexLock lock(no_active_mutex_);
   if (active.empty())
     no_active_since_ = now;
   else

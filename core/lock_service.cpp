@@ -119,7 +119,7 @@ LockView LockService::request_lock(const LockRequest& request, bool* created) {
   try {
     stored = locks(batch).create(lock);
     {
-      std::lock_guard<std::mutex> guard(no_active_mutex_);
+      base::MutexLock guard(no_active_mutex_);
       no_active_since_.reset();
     }
   } catch (const RowNotFoundError&) {

@@ -48,11 +48,11 @@
 
 #include <chrono>
 #include <cstdint>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "base/mutex.h"
 #include "core/authorization_service.h"
 #include "core/charge_point_service.h"
 #include "core/command_guard.h"
@@ -327,10 +327,10 @@ class LockService final : public VendorExtension,
   LockLimits limits_;
   const TimeSource& time_;  // lifetimes, expiry warnings, engagement times
 
-  std::mutex no_active_mutex_;
+  base::Mutex no_active_mutex_;
   // When list_active() last came back empty; none while locks are active.
-  std::optional<std::chrono::steady_clock::time_point>
-      no_active_since_;  // guarded by no_active_mutex_
+  std::optional<std::chrono::steady_clock::time_point> no_active_since_
+      GUARDED_BY(no_active_mutex_);
 };
 
 }  // namespace chargelock::core

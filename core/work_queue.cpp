@@ -54,19 +54,19 @@ void WorkQueue::submit(std::string_view shard_key, BatchTask task, Commit commit
   const std::size_t index = std::hash<std::string_view>{}(shard_key) % workers_.size();
   Worker& worker = *workers_[index];
   {
-    std::lock_guard<std::mutex> lock(worker.mutex);
+    base::MutexLock lock(worker.mutex);
     worker.tasks.push_back(Entry{std::move(task), commit});
   }
-  worker.wake.notify_one();
+  worker.wake.signal();
 }
 
 void WorkQueue::stop() {
   for (auto& worker : workers_) {
     {
-      std::lock_guard<std::mutex> lock(worker->mutex);
+      base::MutexLock lock(worker->mutex);
       worker->stopping = true;
     }
-    worker->wake.notify_one();
+    worker->wake.signal();
   }
   for (auto& worker : workers_)
     if (worker->thread.joinable()) worker->thread.join();
@@ -94,8 +94,8 @@ void WorkQueue::run(std::size_t index) {
   for (;;) {
     turn.clear();
     {
-      std::unique_lock<std::mutex> lock(worker.mutex);
-      worker.wake.wait(lock, [&] { return worker.stopping || !worker.tasks.empty(); });
+      base::MutexLock lock(worker.mutex);
+      while (!worker.stopping && worker.tasks.empty()) worker.wake.wait();
       if (worker.tasks.empty()) return;  // stopping and drained
       // Take what is queued now (bounded): the Shared tasks among it form groups.
       while (!worker.tasks.empty() && turn.size() < kMaxGroup) {

@@ -18,16 +18,15 @@
 // The destructor (or stop()) finishes the work already queued, then joins.
 #pragma once
 
-#include <condition_variable>
 #include <cstddef>
 #include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string_view>
 #include <thread>
 #include <vector>
 
+#include "base/mutex.h"
 #include "core/group_commit.h"
 #include "core/write_batch.h"
 
@@ -71,10 +70,10 @@ class WorkQueue {
     Commit commit = Commit::Own;
   };
   struct Worker {
-    std::mutex mutex;
-    std::condition_variable wake;
-    std::deque<Entry> tasks;
-    bool stopping = false;
+    base::Mutex mutex;
+    base::CondVar wake{&mutex};
+    std::deque<Entry> tasks GUARDED_BY(mutex);
+    bool stopping GUARDED_BY(mutex) = false;
     std::thread thread;
   };
   void run(std::size_t index);

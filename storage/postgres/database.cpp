@@ -285,7 +285,7 @@ pqxx::connection& Database::Impl::connection() { return *thread_connection(); }
 std::shared_ptr<postgres::PreparingConnection> Database::Impl::thread_connection() {
   const auto me = std::this_thread::get_id();
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    base::MutexLock lock(mutex_);
     auto it = connections_.find(me);
     if (it != connections_.end()) {
       auto& mine = it->second;
@@ -298,7 +298,7 @@ std::shared_ptr<postgres::PreparingConnection> Database::Impl::thread_connection
     }
   }
   auto fresh = open();  // outside the lock: connecting may take a while
-  std::lock_guard<std::mutex> lock(mutex_);
+  base::MutexLock lock(mutex_);
   connections_[me].push_back(fresh);
   return fresh;
 }
@@ -308,7 +308,7 @@ void Database::Impl::release_thread_connection() {
   // is closed once that transaction is gone too.
   std::vector<std::shared_ptr<postgres::PreparingConnection>> mine;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    base::MutexLock lock(mutex_);
     auto it = connections_.find(std::this_thread::get_id());
     if (it == connections_.end()) return;
     mine = std::move(it->second);

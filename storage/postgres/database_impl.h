@@ -6,7 +6,6 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <pqxx/pqxx>
 #include <stdexcept>
@@ -17,6 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/mutex.h"
 #include "core/domain_errors.h"
 #include "core/stores/api_token_store.h"
 #include "core/stores/charge_point_store.h"
@@ -264,9 +264,9 @@ class Database::Impl {
   // mapped to core::DatabaseError and its subclasses.
   [[noreturn]] void rethrow_as_database_error();
 
-  std::mutex mutex_;
+  base::Mutex mutex_;
   std::unordered_map<std::thread::id, std::vector<std::shared_ptr<postgres::PreparingConnection>>>
-      connections_;  // guarded by mutex_
+      connections_ GUARDED_BY(mutex_);
 };
 
 namespace postgres {
