@@ -76,7 +76,12 @@ class ApiNode::Impl {
                 central, central.stores()),
         webhook_client_(webhook_client_config(config)),
         webhooks_(central.stores().webhooks(), webhook_client_, api::webhook_body,
-                  webhook_dispatcher_config(central.stores())) {
+                  webhook_dispatcher_config(central.stores())),
+        // A notification committed in this process (serve, or an OCPP
+        // node's own) is delivered at once; one committed by another process
+        // is found by the dispatcher's poll.
+        wake_webhooks_(central.notifications().subscribe_all(
+            [this](const core::Notification&) { webhooks_.wake(); })) {
     // Owners' webhooks are delivered by every API process (the outbox is
     // shared through the database; see core/webhook_service.h).
     webhooks_.start();
@@ -105,6 +110,8 @@ class ApiNode::Impl {
   api::ApiServer server_;
   api::WebhookHttpClient webhook_client_;
   core::WebhookDispatcher webhooks_;
+  // Declared last: ended first, so no wake() reaches a dispatcher being destroyed.
+  std::unique_ptr<core::NotificationService::Subscription> wake_webhooks_;
 };
 
 ApiNode::ApiNode(const Config& config, core::CentralSystem& central, std::function<bool()> ready,

@@ -1,15 +1,16 @@
 #include "core/notification_service.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "core/stores/stores.h"
 
 namespace chargelock::core {
 
 struct NotificationService::Subscription::Entry {
-  std::int64_t owner_id = 0;
-  Listener listener;  // set before the entry is shared
-  base::Mutex mutex;  // held while the listener runs
+  std::optional<std::int64_t> owner_id;  // none: every owner's
+  Listener listener;                     // set before the entry is shared
+  base::Mutex mutex;                     // held while the listener runs
   bool active GUARDED_BY(mutex) = true;
 };
 
@@ -34,7 +35,7 @@ Notification NotificationService::notify(WriteBatch& batch, std::int64_t owner_i
   {
     base::MutexLock lock(mutex_);
     for (const auto& [id, entry] : subscribers_)
-      if (entry->owner_id == owner_id) targets.push_back(entry);
+      if (!entry->owner_id || *entry->owner_id == owner_id) targets.push_back(entry);
   }
   if (targets.empty()) return stored;
   // Live streams hear of it once it is committed (in a grouped batch, that
@@ -61,6 +62,16 @@ std::vector<Notification> NotificationService::list(std::int64_t owner_id, std::
 
 std::unique_ptr<NotificationService::Subscription> NotificationService::subscribe(
     std::int64_t owner_id, Listener listener) {
+  return add_subscriber(owner_id, std::move(listener));
+}
+
+std::unique_ptr<NotificationService::Subscription> NotificationService::subscribe_all(
+    Listener listener) {
+  return add_subscriber(std::nullopt, std::move(listener));
+}
+
+std::unique_ptr<NotificationService::Subscription> NotificationService::add_subscriber(
+    std::optional<std::int64_t> owner_id, Listener listener) {
   auto entry = std::make_shared<Subscription::Entry>();
   entry->owner_id = owner_id;
   entry->listener = std::move(listener);

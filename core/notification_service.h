@@ -13,6 +13,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -66,8 +67,13 @@ class NotificationService {
   std::vector<Notification> list(std::int64_t owner_id, std::int64_t after_id, int limit = 100);
 
   std::unique_ptr<Subscription> subscribe(std::int64_t owner_id, Listener listener);
+  // Every owner's notifications (e.g. to wake the webhook dispatcher at once
+  // instead of at its next poll), as subscribe() otherwise.
+  std::unique_ptr<Subscription> subscribe_all(Listener listener);
 
  private:
+  std::unique_ptr<Subscription> add_subscriber(std::optional<std::int64_t> owner_id,
+                                               Listener listener) EXCLUDES(mutex_);
   void unsubscribe(std::uint64_t id) EXCLUDES(mutex_);
 
   NotificationStore& store_;

@@ -120,9 +120,21 @@ void WebhookDispatcher::stop() {
   if (thread.joinable() && thread.get_id() != std::this_thread::get_id()) thread.join();
 }
 
+void WebhookDispatcher::wake() {
+  {
+    base::MutexLock lock(mutex_);
+    woken_ = true;
+  }
+  wake_.signal_all();
+}
+
 void WebhookDispatcher::run() {
   bool failing = false;
   while (!stopped_) {
+    {
+      base::MutexLock lock(mutex_);
+      woken_ = false;  // this pass sees what a wake() before it announced
+    }
     int attempted = 0;
     try {
       attempted = run_once();
@@ -139,7 +151,7 @@ void WebhookDispatcher::run() {
     if (attempted >= config_.batch && !failing) continue;
     base::MutexLock lock(mutex_);
     const auto due = std::chrono::steady_clock::now() + config_.poll_interval;
-    while (!stopping_ && wake_.wait_until(due)) {
+    while (!stopping_ && !woken_ && wake_.wait_until(due)) {
     }
   }
   if (config_.on_thread_exit) config_.on_thread_exit();

@@ -164,6 +164,10 @@ class WebhookDispatcher {
   // thread. A delivery interrupted this way is retried later.
   void stop() EXCLUDES(mutex_);
 
+  // Thread-safe: looks for due deliveries now instead of at the next poll
+  // (a notification was just committed in this process).
+  void wake() EXCLUDES(mutex_);
+
   // One pass on the calling thread: claims the due deliveries (one batch),
   // sends them and records the outcomes. Returns how many were attempted.
   int run_once();
@@ -180,7 +184,8 @@ class WebhookDispatcher {
   base::Mutex mutex_;
   base::CondVar wake_{&mutex_};
   bool stopping_ GUARDED_BY(mutex_) = false;
-  std::atomic<bool> stopped_{false};  // stopping_, read without the lock
+  bool woken_ GUARDED_BY(mutex_) = false;  // wake() since the last pass began
+  std::atomic<bool> stopped_{false};       // stopping_, read without the lock
   std::thread thread_ GUARDED_BY(mutex_);
 };
 

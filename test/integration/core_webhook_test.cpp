@@ -2,6 +2,7 @@
 // independent OpenSSL computation and RFC 4231), the retry schedule, the
 // outbox rows written with notifications, and the dispatcher's claims,
 // retries, give-up and leases on a real database with a fake transport.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <mutex>
@@ -13,6 +14,7 @@
 #include "core/time_source.h"
 #include "core/webhook_service.h"
 #include "storage/database.h"
+#include "test/support/eventually.h"
 #include "test/support/test_database.h"
 #include "test/support/webhook_receiver.h"
 
@@ -274,6 +276,39 @@ TEST_CASE("webhook dispatcher: the thread delivers, stop() ends it") {
   CHECK(webhooks.deliveries(owner).at(0).status == "delivered");
   dispatcher.stop();
   dispatcher.stop();  // idempotent
+}
+
+TEST_CASE("webhook dispatcher: a notification committed in this process wakes it, no poll due") {
+  TestDatabase database;
+  core::NotificationService notifications(database.db().notifications());
+  core::WebhookService webhooks(database.db().webhooks());
+  const auto owner = make_owner(database, "Alice");
+  webhooks.set(owner, "http://127.0.0.1:9/hook", std::string(kSecret));
+  FakeTransport transport;
+  core::WebhookDispatcherConfig config;
+  config.poll_interval = std::chrono::hours(1);  // only a wake() can deliver in time
+  config.on_thread_exit = [&database] { database.db().release_thread_connection(); };
+  core::WebhookDispatcher dispatcher(database.db().webhooks(), transport, render, config);
+  // As app/api_node.cpp wires it: every owner's notification wakes the dispatcher.
+  const auto wake =
+      notifications.subscribe_all([&dispatcher](const core::Notification&) { dispatcher.wake(); });
+  dispatcher.start();
+  const auto delivered = [&](std::size_t n) {
+    return eventually([&] {
+      const auto rows = webhooks.deliveries(owner);
+      return rows.size() == n && std::all_of(rows.begin(), rows.end(), [](const auto& row) {
+               return row.status == "delivered";
+             });
+    });
+  };
+  notifications.notify(owner, core::notification_kind::kLowBattery, R"({"soc":9})");
+  INFO("the first notification is delivered (by the start's pass or the wake)");
+  REQUIRE(delivered(1));
+  // The dispatcher now sleeps for its hour-long poll: the wake alone brings this one.
+  notifications.notify(owner, core::notification_kind::kLowBattery, R"({"soc":8})");
+  INFO("the second notification is delivered although no poll is due for an hour");
+  CHECK(delivered(2));
+  dispatcher.stop();
 }
 
 TEST_CASE("webhook claims: concurrent claimers never share a row, a lapsed lease is due again") {
