@@ -62,6 +62,16 @@ std::string header(const core::WebhookPost& post, const std::string& name) {
   return {};
 }
 
+// An owner, Alice, with a webhook, and the services the dispatcher tests use.
+struct OwnerWithWebhook {
+  TestDatabase database;
+  core::NotificationService notifications{database.db().notifications()};
+  core::WebhookService webhooks{database.db().webhooks()};
+  const std::int64_t owner = make_owner(database, "Alice");
+
+  OwnerWithWebhook() { webhooks.set(owner, "http://127.0.0.1:9/hook", std::string(kSecret)); }
+};
+
 }  // namespace
 
 TEST_CASE("webhook urls: http and https with host, port, path and query only") {
@@ -181,11 +191,11 @@ TEST_CASE("webhook outbox: a row per notification of an owner with a webhook") {
 }
 
 TEST_CASE("webhook dispatcher: signed POST, retry with backoff, delivered, given up") {
-  TestDatabase database;
-  core::NotificationService notifications(database.db().notifications());
-  core::WebhookService webhooks(database.db().webhooks());
-  const auto owner = make_owner(database, "Alice");
-  webhooks.set(owner, "http://127.0.0.1:9/hook", std::string(kSecret));
+  OwnerWithWebhook f;
+  TestDatabase& database = f.database;
+  core::NotificationService& notifications = f.notifications;
+  core::WebhookService& webhooks = f.webhooks;
+  const std::int64_t owner = f.owner;
 
   FakeTransport transport;
   core::WebhookDispatcherConfig config;
@@ -257,11 +267,11 @@ TEST_CASE("webhook dispatcher: signed POST, retry with backoff, delivered, given
 }
 
 TEST_CASE("webhook dispatcher: the thread delivers, stop() ends it") {
-  TestDatabase database;
-  core::NotificationService notifications(database.db().notifications());
-  core::WebhookService webhooks(database.db().webhooks());
-  const auto owner = make_owner(database, "Alice");
-  webhooks.set(owner, "http://127.0.0.1:9/hook", std::string(kSecret));
+  OwnerWithWebhook f;
+  TestDatabase& database = f.database;
+  core::NotificationService& notifications = f.notifications;
+  core::WebhookService& webhooks = f.webhooks;
+  const std::int64_t owner = f.owner;
   FakeTransport transport;
   core::WebhookDispatcherConfig config;
   config.poll_interval = 50ms;
@@ -269,21 +279,17 @@ TEST_CASE("webhook dispatcher: the thread delivers, stop() ends it") {
   core::WebhookDispatcher dispatcher(database.db().webhooks(), transport, render, config);
   dispatcher.start();
   notifications.notify(owner, core::notification_kind::kLowBattery, R"({"soc":1})");
-  const auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (webhooks.deliveries(owner).at(0).status != "delivered" &&
-         std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(20ms);
-  CHECK(webhooks.deliveries(owner).at(0).status == "delivered");
+  CHECK(eventually([&] { return webhooks.deliveries(owner).at(0).status == "delivered"; }));
   dispatcher.stop();
   dispatcher.stop();  // idempotent
 }
 
 TEST_CASE("webhook dispatcher: a notification committed in this process wakes it, no poll due") {
-  TestDatabase database;
-  core::NotificationService notifications(database.db().notifications());
-  core::WebhookService webhooks(database.db().webhooks());
-  const auto owner = make_owner(database, "Alice");
-  webhooks.set(owner, "http://127.0.0.1:9/hook", std::string(kSecret));
+  OwnerWithWebhook f;
+  TestDatabase& database = f.database;
+  core::NotificationService& notifications = f.notifications;
+  core::WebhookService& webhooks = f.webhooks;
+  const std::int64_t owner = f.owner;
   FakeTransport transport;
   core::WebhookDispatcherConfig config;
   config.poll_interval = std::chrono::hours(1);  // only a wake() can deliver in time
@@ -312,11 +318,10 @@ TEST_CASE("webhook dispatcher: a notification committed in this process wakes it
 }
 
 TEST_CASE("webhook claims: concurrent claimers never share a row, a lapsed lease is due again") {
-  TestDatabase database;
-  core::NotificationService notifications(database.db().notifications());
-  core::WebhookService webhooks(database.db().webhooks());
-  const auto owner = make_owner(database, "Alice");
-  webhooks.set(owner, "http://127.0.0.1:9/hook", std::string(kSecret));
+  OwnerWithWebhook f;
+  TestDatabase& database = f.database;
+  core::NotificationService& notifications = f.notifications;
+  const std::int64_t owner = f.owner;
   constexpr int kCount = 60;
   for (int i = 0; i < kCount; ++i)
     notifications.notify(owner, core::notification_kind::kLockState, R"({"i":1})");
