@@ -192,10 +192,6 @@ TEST_CASE("webhook outbox: a row per notification of an owner with a webhook") {
 
 TEST_CASE("webhook dispatcher: signed POST, retry with backoff, delivered, given up") {
   OwnerWithWebhook f;
-  TestDatabase& database = f.database;
-  core::NotificationService& notifications = f.notifications;
-  core::WebhookService& webhooks = f.webhooks;
-  const std::int64_t owner = f.owner;
 
   FakeTransport transport;
   core::WebhookDispatcherConfig config;
@@ -203,10 +199,10 @@ TEST_CASE("webhook dispatcher: signed POST, retry with backoff, delivered, given
   // The dispatcher's time moves only when the test says so: the backoff is
   // skipped, not slept out, and the retry times below are exact.
   core::ManualTimeSource time;
-  core::WebhookDispatcher dispatcher(database.db().webhooks(), transport, render, config, time);
+  core::WebhookDispatcher dispatcher(f.database.db().webhooks(), transport, render, config, time);
 
   const auto n =
-      notifications.notify(owner, core::notification_kind::kLowBattery, R"({"soc":12.5})");
+      f.notifications.notify(f.owner, core::notification_kind::kLowBattery, R"({"soc":12.5})");
   time.set(core::Clock::now());  // the new delivery is due (stamped by the database before)
   transport.script = {{500, ""}};
   CHECK(dispatcher.run_once() == 1);
@@ -217,10 +213,10 @@ TEST_CASE("webhook dispatcher: signed POST, retry with backoff, delivered, given
   CHECK(header(post, "Content-Type") == "application/json");
   CHECK(header(post, "X-ChargeLock-Signature") == expected_signature(kSecret, post.body));
   CHECK(header(post, "X-ChargeLock-Event") == "low_battery");
-  const auto delivery_id = webhooks.deliveries(owner).at(0).id;
+  const auto delivery_id = f.webhooks.deliveries(f.owner).at(0).id;
   CHECK(header(post, "X-ChargeLock-Delivery") == std::to_string(delivery_id));
 
-  auto row = webhooks.deliveries(owner).at(0);
+  auto row = f.webhooks.deliveries(f.owner).at(0);
   CHECK(row.status == "pending");
   CHECK(row.attempts == 1);
   CHECK(row.last_status == 500);
@@ -232,7 +228,7 @@ TEST_CASE("webhook dispatcher: signed POST, retry with backoff, delivered, given
   time.advance(400ms);
   transport.script = {{std::nullopt, "cannot connect: refused"}};
   CHECK(dispatcher.run_once() == 1);
-  row = webhooks.deliveries(owner).at(0);
+  row = f.webhooks.deliveries(f.owner).at(0);
   CHECK(row.attempts == 2);
   CHECK_FALSE(row.last_status);
   CHECK(row.last_error == std::optional<std::string>("cannot connect: refused"));
@@ -240,7 +236,7 @@ TEST_CASE("webhook dispatcher: signed POST, retry with backoff, delivered, given
 
   time.advance(700ms);
   CHECK(dispatcher.run_once() == 1);  // 200
-  row = webhooks.deliveries(owner).at(0);
+  row = f.webhooks.deliveries(f.owner).at(0);
   CHECK(row.status == "delivered");
   CHECK(row.attempts == 3);
   CHECK(row.last_status == 200);
@@ -254,11 +250,11 @@ TEST_CASE("webhook dispatcher: signed POST, retry with backoff, delivered, given
   SECTION("given up once the notification is older than the limit; the error is kept") {
     core::WebhookDispatcherConfig impatient;
     impatient.retry.give_up_after = 0ms;
-    core::WebhookDispatcher quitter(database.db().webhooks(), transport, render, impatient);
-    notifications.notify(owner, core::notification_kind::kLockState, R"({"status":"armed"})");
+    core::WebhookDispatcher quitter(f.database.db().webhooks(), transport, render, impatient);
+    f.notifications.notify(f.owner, core::notification_kind::kLockState, R"({"status":"armed"})");
     transport.script = {{503, ""}};
     CHECK(quitter.run_once() == 1);
-    const auto failed = webhooks.deliveries(owner).at(0);
+    const auto failed = f.webhooks.deliveries(f.owner).at(0);
     CHECK(failed.status == "failed");
     CHECK(failed.last_status == 503);
     CHECK(failed.last_error == std::optional<std::string>("HTTP status 503"));
@@ -268,50 +264,42 @@ TEST_CASE("webhook dispatcher: signed POST, retry with backoff, delivered, given
 
 TEST_CASE("webhook dispatcher: the thread delivers, stop() ends it") {
   OwnerWithWebhook f;
-  TestDatabase& database = f.database;
-  core::NotificationService& notifications = f.notifications;
-  core::WebhookService& webhooks = f.webhooks;
-  const std::int64_t owner = f.owner;
   FakeTransport transport;
   core::WebhookDispatcherConfig config;
   config.poll_interval = 50ms;
-  config.on_thread_exit = [&database] { database.db().release_thread_connection(); };
-  core::WebhookDispatcher dispatcher(database.db().webhooks(), transport, render, config);
+  config.on_thread_exit = [&f] { f.database.db().release_thread_connection(); };
+  core::WebhookDispatcher dispatcher(f.database.db().webhooks(), transport, render, config);
   dispatcher.start();
-  notifications.notify(owner, core::notification_kind::kLowBattery, R"({"soc":1})");
-  CHECK(eventually([&] { return webhooks.deliveries(owner).at(0).status == "delivered"; }));
+  f.notifications.notify(f.owner, core::notification_kind::kLowBattery, R"({"soc":1})");
+  CHECK(eventually([&] { return f.webhooks.deliveries(f.owner).at(0).status == "delivered"; }));
   dispatcher.stop();
   dispatcher.stop();  // idempotent
 }
 
 TEST_CASE("webhook dispatcher: a notification committed in this process wakes it, no poll due") {
   OwnerWithWebhook f;
-  TestDatabase& database = f.database;
-  core::NotificationService& notifications = f.notifications;
-  core::WebhookService& webhooks = f.webhooks;
-  const std::int64_t owner = f.owner;
   FakeTransport transport;
   core::WebhookDispatcherConfig config;
   config.poll_interval = std::chrono::hours(1);  // only a wake() can deliver in time
-  config.on_thread_exit = [&database] { database.db().release_thread_connection(); };
-  core::WebhookDispatcher dispatcher(database.db().webhooks(), transport, render, config);
+  config.on_thread_exit = [&f] { f.database.db().release_thread_connection(); };
+  core::WebhookDispatcher dispatcher(f.database.db().webhooks(), transport, render, config);
   // As app/api_node.cpp wires it: every owner's notification wakes the dispatcher.
-  const auto wake =
-      notifications.subscribe_all([&dispatcher](const core::Notification&) { dispatcher.wake(); });
+  const auto wake = f.notifications.subscribe_all(
+      [&dispatcher](const core::Notification&) { dispatcher.wake(); });
   dispatcher.start();
   const auto delivered = [&](std::size_t n) {
     return eventually([&] {
-      const auto rows = webhooks.deliveries(owner);
+      const auto rows = f.webhooks.deliveries(f.owner);
       return rows.size() == n && std::all_of(rows.begin(), rows.end(), [](const auto& row) {
                return row.status == "delivered";
              });
     });
   };
-  notifications.notify(owner, core::notification_kind::kLowBattery, R"({"soc":9})");
+  f.notifications.notify(f.owner, core::notification_kind::kLowBattery, R"({"soc":9})");
   INFO("the first notification is delivered (by the start's pass or the wake)");
   REQUIRE(delivered(1));
   // The dispatcher now sleeps for its hour-long poll: the wake alone brings this one.
-  notifications.notify(owner, core::notification_kind::kLowBattery, R"({"soc":8})");
+  f.notifications.notify(f.owner, core::notification_kind::kLowBattery, R"({"soc":8})");
   INFO("the second notification is delivered although no poll is due for an hour");
   CHECK(delivered(2));
   dispatcher.stop();
@@ -319,14 +307,11 @@ TEST_CASE("webhook dispatcher: a notification committed in this process wakes it
 
 TEST_CASE("webhook claims: concurrent claimers never share a row, a lapsed lease is due again") {
   OwnerWithWebhook f;
-  TestDatabase& database = f.database;
-  core::NotificationService& notifications = f.notifications;
-  const std::int64_t owner = f.owner;
   constexpr int kCount = 60;
   for (int i = 0; i < kCount; ++i)
-    notifications.notify(owner, core::notification_kind::kLockState, R"({"i":1})");
+    f.notifications.notify(f.owner, core::notification_kind::kLockState, R"({"i":1})");
 
-  core::WebhookStore& store = database.db().webhooks();
+  core::WebhookStore& store = f.database.db().webhooks();
   std::mutex mutex;
   std::multiset<std::int64_t> claimed;
   std::vector<std::thread> claimers;
@@ -342,14 +327,14 @@ TEST_CASE("webhook claims: concurrent claimers never share a row, a lapsed lease
           CHECK(c.secret == kSecret);
         }
       }
-      database.db().release_thread_connection();
+      f.database.db().release_thread_connection();
     });
   for (auto& t : claimers) t.join();
   CHECK(claimed.size() == kCount);
   CHECK(std::set<std::int64_t>(claimed.begin(), claimed.end()).size() == kCount);
 
   // A claimer that dies leaves its rows claimed until the lease ends.
-  notifications.notify(owner, core::notification_kind::kLowBattery, R"({"soc":3})");
+  f.notifications.notify(f.owner, core::notification_kind::kLowBattery, R"({"soc":3})");
   const auto claimed_at = core::Clock::now();
   const auto first = store.claim_due(10, claimed_at, 200ms);
   REQUIRE(first.size() == 1);
