@@ -50,14 +50,30 @@ void WorkQueue::submit(std::string_view shard_key, Task task) {
       shard_key, [task = std::move(task)](WriteBatch&) { task(); }, Commit::Own);
 }
 
-void WorkQueue::submit(std::string_view shard_key, BatchTask task, Commit commit) {
-  const std::size_t index = std::hash<std::string_view>{}(shard_key) % workers_.size();
-  Worker& worker = *workers_[index];
+void WorkQueue::submit(std::string_view shard_key, BatchTask task, Commit commit, Lane lane) {
+  const std::size_t key = std::hash<std::string_view>{}(shard_key);
+  Worker& worker = *workers_[key % workers_.size()];
   {
     base::MutexLock lock(worker.mutex);
-    worker.tasks.push_back(Entry{std::move(task), commit});
+    Entry entry{std::move(task), commit, key};
+    if (lane == Lane::Urgent && !bulk_holds(worker, key)) {
+      worker.urgent.push_back(std::move(entry));
+      worker.urgent_waiting.store(true, std::memory_order_release);
+    } else {
+      worker.tasks.push_back(std::move(entry));
+    }
   }
   worker.wake.signal();
+}
+
+bool WorkQueue::bulk_holds(const Worker& worker, std::size_t key) {
+  // Scans the bulk lane: an urgent submission is rare next to the bulk
+  // traffic it overtakes, and a few thousand comparisons take microseconds.
+  for (const Entry& entry : worker.tasks)
+    if (entry.key == key) return true;
+  for (const std::size_t running : worker.running_keys)
+    if (running == key) return true;
+  return false;
 }
 
 void WorkQueue::stop() {
@@ -93,37 +109,74 @@ void WorkQueue::run(std::size_t index) {
   std::vector<Entry> turn;
   for (;;) {
     turn.clear();
+    bool bulk = false;
     {
       base::MutexLock lock(worker.mutex);
-      while (!worker.stopping && worker.tasks.empty()) worker.wake.wait();
-      if (worker.tasks.empty()) return;  // stopping and drained
-      // Take what is queued now (bounded): the Shared tasks among it form groups.
-      while (!worker.tasks.empty() && turn.size() < kMaxGroup) {
-        turn.push_back(std::move(worker.tasks.front()));
-        worker.tasks.pop_front();
+      worker.running_keys.clear();  // the previous turn is done
+      while (!worker.stopping && worker.tasks.empty() && worker.urgent.empty()) worker.wake.wait();
+      if (worker.tasks.empty() && worker.urgent.empty()) return;  // stopping and drained
+      // The urgent lane first; else what the bulk lane holds now (bounded):
+      // the Shared tasks among it form groups.
+      std::deque<Entry>& lane = worker.urgent.empty() ? worker.tasks : worker.urgent;
+      bulk = &lane == &worker.tasks;
+      while (!lane.empty() && turn.size() < kMaxGroup) {
+        if (bulk) worker.running_keys.push_back(lane.front().key);
+        turn.push_back(std::move(lane.front()));
+        lane.pop_front();
       }
+      worker.urgent_waiting.store(!worker.urgent.empty(), std::memory_order_release);
     }
-    std::size_t i = 0;
-    while (i < turn.size()) {
-      std::size_t end = i + 1;
-      if (group != nullptr && turn[i].commit == Commit::Shared)
-        while (end < turn.size() && turn[end].commit == Commit::Shared) ++end;
-      if (end - i > 1)
-        run_group(index, *group, turn, i, end);
-      else
-        run_alone(index, turn[i].task);
-      i = end;
-    }
+    run_turn(index, group.get(), turn, bulk ? &worker : nullptr);
   }
 }
 
-void WorkQueue::run_group(std::size_t index, GroupCommit& group, std::vector<Entry>& turn,
-                          std::size_t begin, std::size_t end) {
+void WorkQueue::run_turn(std::size_t index, GroupCommit* group, std::vector<Entry>& turn,
+                         Worker* yield_to) {
+  const std::atomic<bool>* cut = yield_to != nullptr ? &yield_to->urgent_waiting : nullptr;
+  std::size_t i = 0;
+  while (i < turn.size()) {
+    // Urgent work queued meanwhile goes first: its keys are none of this
+    // turn's (see submit), so no shard's order changes.
+    if (cut != nullptr && cut->load(std::memory_order_acquire)) run_urgent(index, group, *yield_to);
+    std::size_t end = i + 1;
+    if (group != nullptr && turn[i].commit == Commit::Shared)
+      while (end < turn.size() && turn[end].commit == Commit::Shared) ++end;
+    if (end - i > 1) {
+      end = run_group(index, *group, turn, i, end, cut);
+    } else {
+      run_alone(index, turn[i].task);
+    }
+    i = end;
+  }
+}
+
+void WorkQueue::run_urgent(std::size_t index, GroupCommit* group, Worker& worker) {
+  std::vector<Entry> urgent;
+  {
+    base::MutexLock lock(worker.mutex);
+    while (!worker.urgent.empty()) {
+      urgent.push_back(std::move(worker.urgent.front()));
+      worker.urgent.pop_front();
+    }
+    worker.urgent_waiting.store(false, std::memory_order_release);
+  }
+  run_turn(index, group, urgent, nullptr);
+}
+
+std::size_t WorkQueue::run_group(std::size_t index, GroupCommit& group, std::vector<Entry>& turn,
+                                 std::size_t begin, std::size_t end, const std::atomic<bool>* cut) {
   bool committed = false;
   const auto started = std::chrono::steady_clock::now();
   try {
     WriteBatch batch(&group);
-    for (std::size_t i = begin; i < end; ++i) run_in(index, batch, turn[i].task);
+    for (std::size_t i = begin; i < end; ++i) {
+      // Urgent work waits for one task and this commit, not the whole group.
+      if (i > begin && cut != nullptr && cut->load(std::memory_order_acquire)) {
+        end = i;
+        break;
+      }
+      run_in(index, batch, turn[i].task);
+    }
     committed = batch.commit(
         [index](const std::function<void()>& callback) { run_guarded(index, callback); });
   } catch (...) {
@@ -132,10 +185,11 @@ void WorkQueue::run_group(std::size_t index, GroupCommit& group, std::vector<Ent
   CoreMetrics& metrics = core_metrics();
   metrics.group_commit_size.observe(static_cast<double>(end - begin));
   metrics.group_commit_seconds.observe(std::chrono::steady_clock::now() - started);
-  if (committed) return;
+  if (committed) return end;
   metrics.group_commit_failures.add();
   // Nothing of the group is durable: each task again, committing on its own.
   for (std::size_t i = begin; i < end; ++i) run_alone(index, turn[i].task);
+  return end;
 }
 
 }  // namespace chargelock::core

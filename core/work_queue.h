@@ -14,10 +14,19 @@
 // Tasks keep their order: an Own task between Shared ones ends the group
 // before it. An Own task, or a Shared one alone, gets WriteBatch::alone().
 //
+// Two lanes: a task submitted in Lane::Urgent (what a person or the vehicle
+// lock waits on: a pile's VehicleLocked, an Authorize) runs before the Bulk
+// tasks queued on its worker (MeterValues under a flood), as soon as the
+// task the worker is running ends: a Shared group being run is cut there
+// and committed. Order per shard key is kept: an urgent task whose key
+// still has a task queued or being run in the bulk lane joins the bulk lane
+// behind it (the pile's own work never reorders).
+//
 // Contract: submit() is thread-safe and never blocks on the work itself.
 // The destructor (or stop()) finishes the work already queued, then joins.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <deque>
 #include <functional>
@@ -38,6 +47,7 @@ class WorkQueue {
   // A task that writes in the batch it is given.
   using BatchTask = std::function<void(WriteBatch& batch)>;
   enum class Commit { Own, Shared };
+  enum class Lane { Bulk, Urgent };
   static constexpr std::size_t kMaxGroup = 128;
 
   // Makes a worker's GroupCommit (e.g. Stores::make_batch()); each worker
@@ -57,7 +67,7 @@ class WorkQueue {
   void submit(std::string_view shard_key, Task task);
   // A task given its batch: a shared one for Commit::Shared when the worker
   // finds others queued with it, else one of its own.
-  void submit(std::string_view shard_key, BatchTask task, Commit commit);
+  void submit(std::string_view shard_key, BatchTask task, Commit commit, Lane lane = Lane::Bulk);
   void stop();
   std::size_t size() const { return workers_.size(); }
 
@@ -68,20 +78,35 @@ class WorkQueue {
   struct Entry {
     BatchTask task;
     Commit commit = Commit::Own;
+    std::size_t key = 0;  // hash of the shard key (equal keys, equal hashes)
   };
   struct Worker {
     base::Mutex mutex;
     base::CondVar wake{&mutex};
-    std::deque<Entry> tasks GUARDED_BY(mutex);
+    std::deque<Entry> tasks GUARDED_BY(mutex);   // the bulk lane
+    std::deque<Entry> urgent GUARDED_BY(mutex);  // the urgent lane
+    // The keys of the bulk turn being run (taken out of `tasks`, not done).
+    std::vector<std::size_t> running_keys GUARDED_BY(mutex);
+    // Mirrors !urgent.empty() for the worker's checks between tasks.
+    std::atomic<bool> urgent_waiting{false};
     bool stopping GUARDED_BY(mutex) = false;
     std::thread thread;
   };
   void run(std::size_t index);
+  // True when a task of `key` is queued or being run in the bulk lane.
+  static bool bulk_holds(const Worker& worker, std::size_t key) REQUIRES(worker.mutex);
+  // Runs entries [0, size) in order, Shared neighbours in groups. With
+  // `yield_to`, checks it between tasks and runs the urgent lane first.
+  void run_turn(std::size_t index, GroupCommit* group, std::vector<Entry>& turn, Worker* yield_to);
+  // Takes and runs whatever the urgent lane holds.
+  void run_urgent(std::size_t index, GroupCommit* group, Worker& worker);
   // Runs `task` guarded, handing it `batch`.
   static void run_in(std::size_t index, WriteBatch& batch, const BatchTask& task);
   static void run_alone(std::size_t index, const BatchTask& task);
-  static void run_group(std::size_t index, GroupCommit& group, std::vector<Entry>& turn,
-                        std::size_t begin, std::size_t end);
+  // Runs [begin, end) in one batch, ending it early (before a task) once
+  // `cut` is set; returns the end of what it ran.
+  static std::size_t run_group(std::size_t index, GroupCommit& group, std::vector<Entry>& turn,
+                               std::size_t begin, std::size_t end, const std::atomic<bool>* cut);
 
   std::function<void(std::size_t)> on_thread_start_;
   GroupCommitFactory make_group_commit_;

@@ -157,8 +157,12 @@ for (const pile of piles.filter((p) => p.armed)) {
 }
 const waitUntil = performance.now() + 30000;
 const sent = piles.filter((p) => p.sentAt !== null);
+// The pile's own answer too: a report is Accepted only once its CALLRESULT
+// arrives, which may be after the notifications (it leaves after the commit).
 while (performance.now() < waitUntil &&
-       !sent.every((p) => p.sseAt !== null && p.webhookAt !== null)) await sleep(20);
+       !sent.every((p) => p.sseAt !== null && p.webhookAt !== null && p.answeredAt !== null)) {
+  await sleep(20);
+}
 done = true;
 
 function summary(field) {
@@ -169,6 +173,8 @@ function summary(field) {
 const result = {
   probePiles: count, armed, sent: sent.length,
   accepted: sent.filter((p) => p.status === 'Accepted').length,
+  unanswered: sent.filter((p) => p.answeredAt === null).length,
+  refused: sent.filter((p) => p.status !== null && p.status !== 'Accepted').map((p) => `${p.id}: ${p.status}`),
   answer: summary('answeredAt'), sse: summary('sseAt'), webhook: summary('webhookAt'),
 };
 console.log(JSON.stringify(result));

@@ -57,6 +57,8 @@ class AuthorizeHandler final : public ActionHandler {
   explicit AuthorizeHandler(core::AuthorizationService& service) : service_(service) {}
   void handle(const CallContext& context, const rapidjson::Value& request,
               rapidjson::Document& response) override;
+  // A driver waits at the pile; the vehicle lock's check runs here.
+  bool urgent(const rapidjson::Value&) const override { return true; }
 
  private:
   core::AuthorizationService& service_;
@@ -68,6 +70,8 @@ class StartTransactionHandler final : public ActionHandler {
   explicit StartTransactionHandler(core::TransactionService& service) : service_(service) {}
   void handle(const CallContext& context, const rapidjson::Value& request,
               rapidjson::Document& response) override;
+  // A driver waits at the pile; the vehicle lock's check runs here.
+  bool urgent(const rapidjson::Value&) const override { return true; }
 
  private:
   core::TransactionService& service_;
@@ -101,6 +105,8 @@ class DataTransferHandler final : public ActionHandler {
   explicit DataTransferHandler(core::DataTransferService& service) : service_(service) {}
   void handle(const CallContext& context, const rapidjson::Value& request,
               rapidjson::Document& response) override;
+  // The vehicle lock's own messages (org.chargelock: VehicleLocked...).
+  bool urgent(const rapidjson::Value& request) const override;
 
  private:
   core::DataTransferService& service_;

@@ -1,5 +1,6 @@
 // Core profile handlers: BootNotification, Heartbeat, StatusNotification,
 // Authorize, StartTransaction, StopTransaction, MeterValues, DataTransfer.
+#include "core/lock_codec.h"
 #include "core/timestamp.h"
 #include "ocpp/messages/charge_point_handlers.h"
 #include "ocpp/messages/json_fields.h"
@@ -142,6 +143,11 @@ void DataTransferHandler::handle(const CallContext& context, const rapidjson::Va
   begin_object(response);
   add_string(response, response, "status", core::to_string(result.status));
   if (result.data) add_string(response, response, "data", *result.data);
+}
+
+bool DataTransferHandler::urgent(const rapidjson::Value& request) const {
+  return optional_string(request, "vendorId") ==
+         std::optional<std::string>(core::lock_codec::kVendorId);
 }
 
 }  // namespace chargelock::ocpp::messages

@@ -56,6 +56,12 @@ class ActionHandler {
   // the database (BootNotification, Heartbeat, StatusNotification,
   // MeterValues) say yes.
   virtual bool shares_commit() const { return false; }
+
+  // True when someone waits on this call's answer (a driver at the pile, an
+  // owner whose stolen car was just held): it is handled in the work
+  // queue's urgent lane, ahead of bulk telemetry queued by other piles
+  // (core::WorkQueue::Lane). `request` has passed the request schema.
+  virtual bool urgent(const rapidjson::Value& /*request*/) const { return false; }
 };
 
 // A handler whose writes share the commit of the batch it is handed.

@@ -270,6 +270,8 @@ void ChargePointSession::on_call(Call& call) {
   }
 
   in_flight_.insert(id);
+  const auto lane =
+      handler->urgent(call.payload) ? core::WorkQueue::Lane::Urgent : core::WorkQueue::Lane::Bulk;
   // std::function needs a copyable task; the payload travels in a shared_ptr.
   auto request = std::make_shared<rapidjson::Document>(std::move(call.payload));
   work_.submit(
@@ -288,7 +290,8 @@ void ChargePointSession::on_call(Call& call) {
               });
             });
       },
-      handler->shares_commit() ? core::WorkQueue::Commit::Shared : core::WorkQueue::Commit::Own);
+      handler->shares_commit() ? core::WorkQueue::Commit::Shared : core::WorkQueue::Commit::Own,
+      lane);
 }
 
 void ChargePointSession::finish_call(std::string_view action, const std::string& message_id,

@@ -49,6 +49,9 @@ constexpr std::size_t kRxChunkBytes = 1024;
 // A peer that stops reading must not make the server buffer without end:
 // beyond this many unsent messages its session is closed instead.
 constexpr std::size_t kMaxQueuedMessages = 1024;
+// The server whose loop runs on this thread (set by run()), so send() can
+// tell a call on the loop from one on another thread.
+thread_local const void* tls_loop_server = nullptr;
 // Inbound text proves the peer is alive, but re-arming lws's validity timer
 // inserts into a sorted list of every connection (O(N)): with 5,000 piles
 // sending, once a second each cost ~15 % of the loop. It is done at most
@@ -174,6 +177,8 @@ class OcppServer::Impl final : public LwsEventSink {
   Listener* create_listener(const ListenerConfig& config, bool tls);
   void enqueue(Command command);
   void drain_inbox();
+  // Loop only: a Send or Close command into its session's outbox.
+  void deliver(Command& command);
   void arm_timer(std::chrono::milliseconds delay, std::function<void()> task);
   static void on_timer(lws_sorted_usec_list_t* sul);
 
@@ -354,6 +359,7 @@ OcppServer::Impl::~Impl() {
 }
 
 void OcppServer::Impl::run() {
+  tls_loop_server = this;
   while (!stop_requested_.load()) {
     if (loop_ != nullptr) {
       ev_run(loop_, 0);  // until stop() breaks it (see EVENT_WAIT_CANCELLED)
@@ -407,6 +413,14 @@ void OcppServer::Impl::close_all(int code) {
 void OcppServer::Impl::send(SessionId session, std::string text) {
   Command command{Command::Kind::Send, session, std::string(LWS_PRE, '\0'), {}};
   command.payload += text;
+  // On the loop (an answer finished by a posted task, a protocol error):
+  // straight into the outbox. Through the inbox it would wait for one more
+  // wake-up of the loop, which under a flood is one more pass over every
+  // readable pile.
+  if (tls_loop_server == this && !destroying_) {
+    deliver(command);
+    return;
+  }
   enqueue(std::move(command));
 }
 
@@ -445,22 +459,26 @@ void OcppServer::Impl::drain_inbox() {
       call_handler("posted task", command.task);
       continue;
     }
-    auto it = sessions_.find(command.session);
-    if (it == sessions_.end()) continue;  // already closed: dropped
-    Session& session = it->second;
-    if (command.kind == Command::Kind::Send) {
-      if (session.close_requested) continue;
-      if (session.outbox.size() >= kMaxQueuedMessages) {
-        session.close_requested = true;  // the queue still drains first
-      } else {
-        session.outbox.push_back(std::move(command.payload));
-      }
-    } else if (!session.close_requested) {
-      session.close_requested = true;
-      session.close_code = static_cast<lws_close_status>(command.close_code);
-    }
-    lws_callback_on_writable(session.wsi);
+    deliver(command);
   }
+}
+
+void OcppServer::Impl::deliver(Command& command) {
+  auto it = sessions_.find(command.session);
+  if (it == sessions_.end()) return;  // already closed: dropped
+  Session& session = it->second;
+  if (command.kind == Command::Kind::Send) {
+    if (session.close_requested) return;
+    if (session.outbox.size() >= kMaxQueuedMessages) {
+      session.close_requested = true;  // the queue still drains first
+    } else {
+      session.outbox.push_back(std::move(command.payload));
+    }
+  } else if (!session.close_requested) {
+    session.close_requested = true;
+    session.close_code = static_cast<lws_close_status>(command.close_code);
+  }
+  lws_callback_on_writable(session.wsi);
 }
 
 void OcppServer::Impl::arm_timer(std::chrono::milliseconds delay, std::function<void()> task) {

@@ -8,11 +8,15 @@
 
 #include <catch2/catch.hpp>
 #include <functional>
+#include <map>
+#include <optional>
+#include <pqxx/pqxx>
 #include <string_view>
 #include <thread>
 
 #include "core/central_system.h"
 #include "core/lock_codec.h"
+#include "core/token_service.h"
 #include "ocpp/command_validator.h"
 #include "test/support/api_fixture.h"
 #include "test/support/http_test_client.h"
@@ -110,6 +114,29 @@ class AnsweringPile {
     return out;
   }
 
+  // Sends a CALL with `message_id` and returns without waiting for its reply.
+  bool call_async(const std::string& message_id, const std::string& action,
+                  const std::string& payload) {
+    return pile_.client().send_text(
+        fmt::format(R"([2,"{}","{}",{}])", message_id, action, payload));
+  }
+
+  // The CALLRESULT payload for `message_id` (read here or by an earlier
+  // serve_until()), answering CS CALLs meanwhile; nullopt after `timeout`.
+  std::optional<rapidjson::Document> await_result(const std::string& message_id,
+                                                  std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      if (auto it = results_.find(message_id); it != results_.end()) {
+        rapidjson::Document payload;
+        payload.Parse(it->second.c_str());
+        return payload;
+      }
+      if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+      next(100ms);
+    }
+  }
+
   void close() { pile_.client().close(); }
 
  private:
@@ -120,6 +147,7 @@ class AnsweringPile {
     rapidjson::Document frame;
     frame.Parse(text->c_str());
     REQUIRE((!frame.HasParseError() && frame.IsArray()));
+    if (frame[0].GetInt() == 3) results_[frame[1].GetString()] = text_of(frame[2]);
     if (frame[0].GetInt() == 2) {
       const std::string action = frame[2].GetString();
       calls_.push_back({action, text_of(frame[3])});
@@ -139,6 +167,7 @@ class AnsweringPile {
   OcppTestPile pile_;
   Responder responder_;
   std::vector<Call> calls_;
+  std::map<std::string, std::string> results_;  // CALLRESULT payloads by message id
   int next_id_ = 1;
 };
 
@@ -565,4 +594,95 @@ TEST_CASE_METHOD(LockFixture,
   CHECK(ext.serve_until([&] { return row("status") == "armed"; }, 45s));
   CHECK(lock_vehicles == 2);
   CHECK(row("retry_at IS NULL") == "t");
+}
+
+TEST_CASE_METHOD(LockFixture,
+                 "lock end to end: a VehicleLocked and its stream event overtake thousands of "
+                 "MeterValues queued before it") {
+  constexpr int kFlood = 3000;
+  add_charge_point("CP-FLOOD", 52.0, 13.0);  // outside the lock's radius
+  start({"--workers", "1"});                 // every pile's work on one worker
+  AnsweringPile ext("CP-EXT", extension_pile);
+  ext.connect(url());
+  ext.call("BootNotification", boot_payload());
+  OcppTestPile flood("CP-FLOOD");
+  WsClientOptions options;
+  options.basic_user = "CP-FLOOD";
+  options.basic_password = "lock-test-secret-16";
+  REQUIRE(flood.connect(url(), options).connected);
+  flood.call_ok("BootNotification", boot_payload());
+
+  const std::string id =
+      central->locks().request_lock({owner_id, kVin, {10.0, std::nullopt}}).lock.id;
+  REQUIRE(ext.serve_until([&] {
+    return database.scalar("SELECT status FROM vehicle_lock_piles WHERE lock_id = '" + id +
+                           "' AND charge_point_id = 'CP-EXT'") == "armed";
+  }));
+  // The owner's stream (a token for the fixture's owner).
+  const std::string token = core::TokenService::generate();
+  database.scalar(fmt::format(
+      "INSERT INTO api_tokens (role, name, owner_id, token_hash) VALUES ('owner', 'alice', {}, "
+      "'{}')",
+      owner_id, core::TokenService::hash(token)));
+  HttpTestClient stream(server->port("api"), token);
+  REQUIRE(stream.open_stream("/api/v1/notifications/stream").status == 200);
+  REQUIRE(stream.read_stream_until(": connected", 5s));
+
+  // Meter values cannot be written until the test lets them: the worker
+  // stops in the first one, the rest of the flood queues behind it.
+  pqxx::connection blocker(database.url());
+  auto held = std::make_unique<pqxx::work>(blocker);
+  held->exec("LOCK TABLE meter_values IN EXCLUSIVE MODE");
+  for (int i = 0; i < kFlood; ++i)
+    REQUIRE(flood.client().send_text(
+        fmt::format(R"([2,"mv-{}","MeterValues",{{"connectorId":1,"meterValue":[{{"timestamp":)"
+                    R"("2024-05-01T12:00:00Z","sampledValue":[{{"value":"{}"}}]}}]}}])",
+                    i, i)));
+  const auto logged = [&](const std::string& pile, const std::string& like) {
+    return std::stoi(database.scalar(
+        "SELECT count(*) FROM message_log WHERE direction = 'in' AND charge_point_id = '" + pile +
+        "' AND frame LIKE '" + like + "'"));
+  };
+  // Every MeterValues is read and queued (the server logs a frame as it
+  // reads it) and the worker waits on the table.
+  REQUIRE(ext.serve_until([&] { return logged("CP-FLOOD", "%MeterValues%") == kFlood; }, 60s));
+  REQUIRE(database.scalar("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                          "AND query ILIKE '%meter_values%'") == "1");
+
+  // The pile holds the car: its report is queued after the whole flood.
+  const std::string data =
+      quoted(fmt::format(R"({{"lockId":"{}","connectorId":1,"idTag":"TAG-A"}})", id));
+  const std::string report_id = "report-1";
+  REQUIRE(ext.call_async(
+      report_id, "DataTransfer",
+      fmt::format(R"({{"vendorId":"org.chargelock","messageId":"VehicleLocked","data":{}}})",
+                  data)));
+  REQUIRE(ext.serve_until([&] { return logged("CP-EXT", "%VehicleLocked%") == 1; }));
+  held->commit();  // the meter values may be written now
+
+  const auto stored = [&] {
+    return std::stoi(
+        database.scalar("SELECT count(*) FROM meter_values WHERE charge_point_id = 'CP-FLOOD'"));
+  };
+  // Answered, and told to the owner, while most of the flood is still queued
+  // (first in, first out it would come after all 3,000).
+  const auto answer = ext.await_result(report_id, 30s);
+  REQUIRE(answer.has_value());
+  CHECK(std::string((*answer)["status"].GetString()) == "Accepted");
+  const int stored_at_answer = stored();
+  CHECK(stored_at_answer < kFlood / 2);
+  REQUIRE(stream.read_stream_until("event: vehicle_caught", 10s));
+  const int stored_at_event = stored();
+  CHECK(stored_at_event < kFlood / 2);
+  INFO("meter values stored at the answer: " << stored_at_answer << ", at the event "
+                                             << stored_at_event);
+
+  // Nothing of the flood is lost: every MeterValues answered, every value stored.
+  int answered = 0;
+  while (answered < kFlood) {
+    auto text = flood.client().receive(30s);
+    REQUIRE(text.has_value());
+    if (text->rfind("[3,\"mv-", 0) == 0) ++answered;
+  }
+  CHECK(stored() == kFlood);
 }

@@ -170,6 +170,77 @@ TEST_CASE("without a group commit, shared tasks run alone and report at once") {
   CHECK(events == std::vector<std::string>{"run a", "done a", "run b", "done b"});
 }
 
+namespace {
+// Holds the single worker of `queue` until the returned promise is set.
+std::promise<void> hold(WorkQueue& queue) {
+  std::promise<void> release;
+  queue.submit("hold", [held = release.get_future().share()] { held.wait(); });
+  return release;
+}
+
+// A task logging "run NAME" and, once its batch commits, "done NAME".
+WorkQueue::BatchTask logged(RecordingGroupCommit& group, const std::string& name) {
+  return [&group, name](chargelock::core::WriteBatch& batch) {
+    group.log("run " + name);
+    batch.after_commit([&group, name] { group.log("done " + name); });
+  };
+}
+}  // namespace
+
+TEST_CASE("an urgent task runs before the bulk tasks queued ahead of it on its worker") {
+  RecordingGroupCommit group;
+  {
+    WorkQueue queue(1);
+    auto release = hold(queue);
+    for (const char* pile : {"A", "B", "C"})
+      queue.submit(pile, logged(group, pile), WorkQueue::Commit::Own);
+    queue.submit("U", logged(group, "U"), WorkQueue::Commit::Own, WorkQueue::Lane::Urgent);
+    release.set_value();
+  }
+  CHECK(group.events == std::vector<std::string>{"run U", "done U", "run A", "done A", "run B",
+                                                 "done B", "run C", "done C"});
+}
+
+TEST_CASE("an urgent task whose key has bulk work queued stays behind that work") {
+  RecordingGroupCommit group;
+  {
+    WorkQueue queue(1);
+    auto release = hold(queue);
+    queue.submit("A", logged(group, "A1"), WorkQueue::Commit::Own);
+    queue.submit("U", logged(group, "U1"), WorkQueue::Commit::Own);
+    queue.submit("U", logged(group, "U2"), WorkQueue::Commit::Own, WorkQueue::Lane::Urgent);
+    queue.submit("B", logged(group, "B1"), WorkQueue::Commit::Own);
+    release.set_value();
+  }
+  // U2 may not pass U1 (one pile's order); it does not jump A1 either.
+  CHECK(group.events == std::vector<std::string>{"run A1", "done A1", "run U1", "done U1", "run U2",
+                                                 "done U2", "run B1", "done B1"});
+}
+
+TEST_CASE("urgent work cuts a shared group after the task being run, which commits first") {
+  RecordingGroupCommit group;
+  {
+    WorkQueue queue(1, nullptr, forward_to(group));
+    auto release = hold(queue);
+    // S1, while it runs, is overtaken by an urgent task of another key.
+    queue.submit(
+        "A",
+        [&group, &queue](chargelock::core::WriteBatch& batch) {
+          group.log("run S1");
+          queue.submit("U", logged(group, "U"), WorkQueue::Commit::Own, WorkQueue::Lane::Urgent);
+          batch.after_commit([&group] { group.log("done S1"); });
+        },
+        WorkQueue::Commit::Shared);
+    queue.submit("B", logged(group, "S2"), WorkQueue::Commit::Shared);
+    queue.submit("C", logged(group, "S3"), WorkQueue::Commit::Shared);
+    release.set_value();
+  }
+  const std::vector<std::string> expected{"begin",  "run S1", "commit",  "done S1",
+                                          "run U",  "done U", "begin",   "run S2",
+                                          "run S3", "commit", "done S2", "done S3"};
+  CHECK(group.events == expected);
+}
+
 TEST_CASE("run_grouped: one commit, work again alone when it does not commit, abort on throw") {
   using chargelock::core::run_grouped;
   using chargelock::core::WriteBatch;
