@@ -145,8 +145,7 @@ std::optional<LockView> LockService::find(const std::string& lock_id) {
 }
 
 LockView LockService::get(std::int64_t owner_id, const std::string& lock_id) {
-  owned(owner_id, lock_id);
-  return *find(lock_id);
+  return view(owned(owner_id, lock_id));  // the row owned() read: one query less
 }
 
 std::vector<LockView> LockService::list(std::int64_t owner_id) {

@@ -171,6 +171,9 @@ void CommandDispatcher::flush() {
   // Shared: the batches of many workers commit together; each CALL goes out
   // once its claim is durable, each outcome is told once it is. A stopping
   // node records the outcomes but claims nothing more (see stop_sending()).
+  // Urgent lane: a command is someone's request (a lock's LockVehicle to
+  // thousands of piles, an operator's reset) and must not wait behind the
+  // network's MeterValues.
   const bool claim = sending_;
   for (std::size_t i = 0; i < batch.outcomes.size(); i += kBatchPiles) {
     const std::size_t end = std::min(batch.outcomes.size(), i + kBatchPiles);
@@ -186,7 +189,7 @@ void CommandDispatcher::flush() {
          piles = std::move(piles)](core::WriteBatch& batch) mutable {
           run_batch(std::move(outcomes), {}, std::move(piles), claim, batch);
         },
-        core::WorkQueue::Commit::Shared);
+        core::WorkQueue::Commit::Shared, core::WorkQueue::Lane::Urgent);
   }
   const std::set<std::string> resets(batch.resets.begin(), batch.resets.end());
   for (std::size_t i = 0; i < batch.claims.size(); i += kBatchPiles) {
@@ -203,7 +206,7 @@ void CommandDispatcher::flush() {
          piles = std::move(piles)](core::WriteBatch& batch) mutable {
           run_batch({}, std::move(reset), std::move(piles), claim, batch);
         },
-        core::WorkQueue::Commit::Shared);
+        core::WorkQueue::Commit::Shared, core::WorkQueue::Lane::Urgent);
   }
 }
 
