@@ -49,9 +49,8 @@ DataTransferResult LockService::handle(const std::string& charge_point_id,
   return vehicle_locked(charge_point_id, request.data.value_or(""));
 }
 
-bool LockService::identifies_vehicle(const LockRecord& lock, const std::string& kind,
-                                     const std::string& value) {
-  WriteBatch batch = WriteBatch::alone();  // each write commits on its own
+bool LockService::identifies_vehicle(WriteBatch& batch, const LockRecord& lock,
+                                     const std::string& kind, const std::string& value) {
   const auto parsed = identifier_kind_from(kind);
   if (!parsed) return false;
   if (*parsed == IdentifierKind::Vin) return match_key(IdentifierKind::Vin, value) == lock.vin;
@@ -67,7 +66,26 @@ bool LockService::identifies_vehicle(const LockRecord& lock, const std::string& 
 
 DataTransferResult LockService::vehicle_locked(const std::string& charge_point_id,
                                                const std::string& data) {
-  WriteBatch batch = WriteBatch::alone();  // each write commits on its own
+  DataTransferResult result;
+  WriteBatch alone = WriteBatch::alone();
+  try {
+    within(alone,
+           [&](WriteBatch& batch) { result = vehicle_locked(batch, charge_point_id, data); });
+    return result;
+  } catch (const DatabaseError& error) {
+    // E.g. two piles' first reports of one lock at once: each took the
+    // lock row's key share with its sighting, then both want it for update
+    // (a deadlock PostgreSQL ends by failing one). Nothing of that attempt
+    // is kept; handled again with each write committing on its own.
+    log(fmt::format("VehicleLocked from {}: handled again write by write after: {}",
+                    charge_point_id, error.what()));
+  }
+  return vehicle_locked(alone, charge_point_id, data);
+}
+
+DataTransferResult LockService::vehicle_locked(WriteBatch& batch,
+                                               const std::string& charge_point_id,
+                                               const std::string& data) {
   DataTransferResult rejected;
   rejected.status = DataTransferStatus::Rejected;
   DataTransferResult accepted;
@@ -93,7 +111,7 @@ DataTransferResult LockService::vehicle_locked(const std::string& charge_point_i
                     lock->id));
     return rejected;
   }
-  if (!identifies_vehicle(*lock, report->matched_kind, report->matched_value)) {
+  if (!identifies_vehicle(batch, *lock, report->matched_kind, report->matched_value)) {
     log(fmt::format("VehicleLocked from {} rejected: {} {} is not vehicle {}'s", charge_point_id,
                     report->matched_kind, report->matched_value, lock->vin));
     return rejected;

@@ -276,7 +276,12 @@ class LockService final : public VendorExtension,
   // Arms the pile for every active lock in scope that it lacks (or whose
   // LockVehicle lapsed).
   void resync(WriteBatch& batch, const std::string& charge_point_id, bool at_boot);
+  // A pile's VehicleLocked report, its reads and writes in one transaction
+  // (a dozen statements: under a flood every extra BEGIN/COMMIT round trip
+  // waits for the CPU, and the owner's notification waits for all of them).
   DataTransferResult vehicle_locked(const std::string& charge_point_id, const std::string& data);
+  DataTransferResult vehicle_locked(WriteBatch& batch, const std::string& charge_point_id,
+                                    const std::string& data);
 
   // The lock owner's registration of the vehicle, read on first use: most
   // reconciles (a pile's answer during a fan-out) never need it.
@@ -298,7 +303,7 @@ class LockService final : public VendorExtension,
   // Ends an engaged lock whose UnlockConnector was answered (or records why not).
   void reconcile_release(WriteBatch& batch, const LockRecord& lock);
   // Whether `value` (an "idTag", "evccId" or "vin") names the lock's vehicle.
-  bool identifies_vehicle(const LockRecord& lock, const std::string& kind,
+  bool identifies_vehicle(WriteBatch& batch, const LockRecord& lock, const std::string& kind,
                           const std::string& value);
 
   // The lock store to use in `batch` (its own transaction's when grouped).

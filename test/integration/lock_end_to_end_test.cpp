@@ -599,18 +599,26 @@ TEST_CASE_METHOD(LockFixture,
 TEST_CASE_METHOD(LockFixture,
                  "lock end to end: a VehicleLocked and its stream event overtake thousands of "
                  "MeterValues queued before it") {
-  constexpr int kFlood = 3000;
-  add_charge_point("CP-FLOOD", 52.0, 13.0);  // outside the lock's radius
-  start({"--workers", "1"});                 // every pile's work on one worker
+  // Ten piles far from the car, 300 MeterValues each sent at once (a pile's
+  // session is closed beyond 1,024 unsent answers).
+  constexpr int kFloodPiles = 10;
+  constexpr int kPerPile = 300;
+  constexpr int kFlood = kFloodPiles * kPerPile;
+  for (int i = 1; i <= kFloodPiles; ++i)
+    add_charge_point(fmt::format("CP-FLOOD-{}", i), 52.0, 13.0);
+  start({"--workers", "1"});  // every pile's work on one worker
   AnsweringPile ext("CP-EXT", extension_pile);
   ext.connect(url());
   ext.call("BootNotification", boot_payload());
-  OcppTestPile flood("CP-FLOOD");
-  WsClientOptions options;
-  options.basic_user = "CP-FLOOD";
-  options.basic_password = "lock-test-secret-16";
-  REQUIRE(flood.connect(url(), options).connected);
-  flood.call_ok("BootNotification", boot_payload());
+  std::vector<std::unique_ptr<OcppTestPile>> flood;
+  for (int i = 1; i <= kFloodPiles; ++i) {
+    flood.push_back(std::make_unique<OcppTestPile>(fmt::format("CP-FLOOD-{}", i)));
+    WsClientOptions options;
+    options.basic_user = flood.back()->id();
+    options.basic_password = "lock-test-secret-16";
+    REQUIRE(flood.back()->connect(url(), options).connected);
+    flood.back()->call_ok("BootNotification", boot_payload());
+  }
 
   const std::string id =
       central->locks().request_lock({owner_id, kVin, {10.0, std::nullopt}}).lock.id;
@@ -633,19 +641,20 @@ TEST_CASE_METHOD(LockFixture,
   pqxx::connection blocker(database.url());
   auto held = std::make_unique<pqxx::work>(blocker);
   held->exec("LOCK TABLE meter_values IN EXCLUSIVE MODE");
-  for (int i = 0; i < kFlood; ++i)
-    REQUIRE(flood.client().send_text(
-        fmt::format(R"([2,"mv-{}","MeterValues",{{"connectorId":1,"meterValue":[{{"timestamp":)"
-                    R"("2024-05-01T12:00:00Z","sampledValue":[{{"value":"{}"}}]}}]}}])",
-                    i, i)));
-  const auto logged = [&](const std::string& pile, const std::string& like) {
+  for (int i = 0; i < kPerPile; ++i)
+    for (auto& pile : flood)
+      REQUIRE(pile->client().send_text(
+          fmt::format(R"([2,"mv-{}","MeterValues",{{"connectorId":1,"meterValue":[{{"timestamp":)"
+                      R"("2024-05-01T12:00:00Z","sampledValue":[{{"value":"{}"}}]}}]}}])",
+                      i, i)));
+  const auto logged = [&](const std::string& piles, const std::string& like) {
     return std::stoi(database.scalar(
-        "SELECT count(*) FROM message_log WHERE direction = 'in' AND charge_point_id = '" + pile +
-        "' AND frame LIKE '" + like + "'"));
+        "SELECT count(*) FROM message_log WHERE direction = 'in' AND charge_point_id LIKE '" +
+        piles + "' AND frame LIKE '" + like + "'"));
   };
   // Every MeterValues is read and queued (the server logs a frame as it
   // reads it) and the worker waits on the table.
-  REQUIRE(ext.serve_until([&] { return logged("CP-FLOOD", "%MeterValues%") == kFlood; }, 60s));
+  REQUIRE(ext.serve_until([&] { return logged("CP-FLOOD-%", "%MeterValues%") == kFlood; }, 60s));
   REQUIRE(database.scalar("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
                           "AND query ILIKE '%meter_values%'") == "1");
 
@@ -661,8 +670,8 @@ TEST_CASE_METHOD(LockFixture,
   held->commit();  // the meter values may be written now
 
   const auto stored = [&] {
-    return std::stoi(
-        database.scalar("SELECT count(*) FROM meter_values WHERE charge_point_id = 'CP-FLOOD'"));
+    return std::stoi(database.scalar(
+        "SELECT count(*) FROM meter_values WHERE charge_point_id LIKE 'CP-FLOOD-%'"));
   };
   // Answered, and told to the owner, while most of the flood is still queued
   // (first in, first out it would come after all 3,000).
@@ -678,11 +687,13 @@ TEST_CASE_METHOD(LockFixture,
                                              << stored_at_event);
 
   // Nothing of the flood is lost: every MeterValues answered, every value stored.
-  int answered = 0;
-  while (answered < kFlood) {
-    auto text = flood.client().receive(30s);
-    REQUIRE(text.has_value());
-    if (text->rfind("[3,\"mv-", 0) == 0) ++answered;
+  for (auto& pile : flood) {
+    int answered = 0;
+    while (answered < kPerPile) {
+      auto text = pile->client().receive(30s);
+      REQUIRE(text.has_value());
+      if (text->rfind("[3,\"mv-", 0) == 0) ++answered;
+    }
   }
   CHECK(stored() == kFlood);
 }
