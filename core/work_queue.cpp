@@ -170,8 +170,9 @@ std::size_t WorkQueue::run_group(std::size_t index, GroupCommit& group, std::vec
   try {
     WriteBatch batch(&group);
     for (std::size_t i = begin; i < end; ++i) {
-      // Urgent work waits for one task and this commit, not the whole group.
-      if (i > begin && cut != nullptr && cut->load(std::memory_order_acquire)) {
+      // Urgent work waits for a few tasks and this commit, not the whole group.
+      if (i - begin >= kMinGroupBeforeCut && cut != nullptr &&
+          cut->load(std::memory_order_acquire)) {
         end = i;
         break;
       }

@@ -18,9 +18,9 @@
 // lock waits on: a pile's VehicleLocked, an Authorize) runs before the Bulk
 // tasks queued on its worker (MeterValues under a flood), as soon as the
 // task the worker is running ends: a Shared group being run is cut there
-// and committed. Order per shard key is kept: an urgent task whose key
-// still has a task queued or being run in the bulk lane joins the bulk lane
-// behind it (the pile's own work never reorders).
+// (once it holds kMinGroupBeforeCut tasks) and committed. Order per shard key is kept: an urgent
+// task whose key still has a task queued or being run in the bulk lane joins the bulk lane behind
+// it (the pile's own work never reorders).
 //
 // Contract: submit() is thread-safe and never blocks on the work itself.
 // The destructor (or stop()) finishes the work already queued, then joins.
@@ -49,6 +49,11 @@ class WorkQueue {
   enum class Commit { Own, Shared };
   enum class Lane { Bulk, Urgent };
   static constexpr std::size_t kMaxGroup = 128;
+  // A Shared group runs at least this many tasks before urgent work may cut
+  // it: a steady trickle of urgent tasks must not shrink every group to one
+  // task (a commit per MeterValues), and urgent work waits for at most this
+  // many bulk tasks (each a fraction of a millisecond).
+  static constexpr std::size_t kMinGroupBeforeCut = 16;
 
   // Makes a worker's GroupCommit (e.g. Stores::make_batch()); each worker
   // makes one when it starts and uses it for every group it runs.

@@ -217,27 +217,37 @@ TEST_CASE("an urgent task whose key has bulk work queued stays behind that work"
                                                  "done U2", "run B1", "done B1"});
 }
 
-TEST_CASE("urgent work cuts a shared group after the task being run, which commits first") {
+TEST_CASE(
+    "urgent work cuts a shared group once it holds its minimum, and that part commits first") {
+  constexpr std::size_t kMin = WorkQueue::kMinGroupBeforeCut;
+  const std::size_t total = kMin + 4;
   RecordingGroupCommit group;
   {
     WorkQueue queue(1, nullptr, forward_to(group));
     auto release = hold(queue);
     // S1, while it runs, is overtaken by an urgent task of another key.
     queue.submit(
-        "A",
+        "K1",
         [&group, &queue](chargelock::core::WriteBatch& batch) {
           group.log("run S1");
           queue.submit("U", logged(group, "U"), WorkQueue::Commit::Own, WorkQueue::Lane::Urgent);
           batch.after_commit([&group] { group.log("done S1"); });
         },
         WorkQueue::Commit::Shared);
-    queue.submit("B", logged(group, "S2"), WorkQueue::Commit::Shared);
-    queue.submit("C", logged(group, "S3"), WorkQueue::Commit::Shared);
+    for (std::size_t i = 2; i <= total; ++i)
+      queue.submit("K" + std::to_string(i), logged(group, "S" + std::to_string(i)),
+                   WorkQueue::Commit::Shared);
     release.set_value();
   }
-  const std::vector<std::string> expected{"begin",  "run S1", "commit",  "done S1",
-                                          "run U",  "done U", "begin",   "run S2",
-                                          "run S3", "commit", "done S2", "done S3"};
+  // S1..S16 commit together, then U runs, then the rest of the turn.
+  std::vector<std::string> expected{"begin"};
+  for (std::size_t i = 1; i <= kMin; ++i) expected.push_back("run S" + std::to_string(i));
+  expected.push_back("commit");
+  for (std::size_t i = 1; i <= kMin; ++i) expected.push_back("done S" + std::to_string(i));
+  expected.insert(expected.end(), {"run U", "done U", "begin"});
+  for (std::size_t i = kMin + 1; i <= total; ++i) expected.push_back("run S" + std::to_string(i));
+  expected.push_back("commit");
+  for (std::size_t i = kMin + 1; i <= total; ++i) expected.push_back("done S" + std::to_string(i));
   CHECK(group.events == expected);
 }
 
