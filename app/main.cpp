@@ -76,11 +76,19 @@ int serve(const app::Config& config, core::CentralSystem& central, storage::Data
   // The message log's day partitions: created a week ahead, and the days
   // past --message-log-retention-days dropped, by every OCPP node (they take
   // turns in the database); a failure (database away) is retried next time.
+  // The same upkeep deletes the group commits' markers left behind (a marker
+  // is read only within seconds of its commit; ten minutes is ample).
   std::optional<app::PeriodicTask> log_partitions;
   if (node)
     log_partitions.emplace(
         std::chrono::minutes(15),
-        [&central, &config] {
+        [&central, &config, &database] {
+          try {
+            database.forget_commit_markers(std::chrono::minutes(10));
+          } catch (const std::exception& error) {
+            core::log(core::LogLevel::Warn, "commit_markers",
+                      fmt::format("chargelock: old commit markers not deleted: {}", error.what()));
+          }
           try {
             const int dropped = central.stores().message_log().maintain_partitions(
                 core::system_time().now(), 7, config.message_log_retention_days);

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -53,6 +54,11 @@ class Database final : public core::Stores {
   // database cannot be reached. A read-only statement: never waits on
   // synchronous replication.
   bool accepts_writes() override;
+
+  // Deletes the commit markers (migration 0012) written more than
+  // `older_than` ago: those a closed connection or an in-doubt commit left
+  // behind. Any process may run it at any time; returns how many went.
+  int forget_commit_markers(std::chrono::seconds older_than);
 
   // Closes the calling thread's connection, if any (call when a worker
   // thread ends).
