@@ -429,7 +429,13 @@ case ${1:-} in
     case $2 in
       haproxy) sleep 2.5; wait_for 30 "the database through HAProxy" database_ready ;;
       ocpp-* | api-*)
-        wait_for 60 "$2 /readyz (its log: $dir/$2/log)" http_ok "http://127.0.0.1:$(node_port "$2")/readyz" ;;
+        # On a time-out, say why while the member's folder still exists
+        # (CI wipes it): whether the process runs, and its last words.
+        if ! (wait_for 60 "$2 /readyz (its log: $dir/$2/log)" http_ok "http://127.0.0.1:$(node_port "$2")/readyz"); then
+          log "$2: process $(alive "$2" && echo running || echo "not running"); the last lines of its log:"
+          tail -n 15 "$dir/$2/log" | cut -c1-300 >&2
+          exit 1
+        fi ;;
     esac
     ;;
   *) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
