@@ -313,3 +313,27 @@ TEST_CASE("after a failover a group in doubt is run again though the new primary
                    ") AS x WHERE txid_status(x) = 'committed'")[0]
             .as<int>() == 5);
 }
+
+TEST_CASE("the commit markers stay one per connection and those left behind are forgotten") {
+  TestDatabase test;
+  NewChargePoint cp;
+  cp.id = "CP-1";
+  REQUIRE(test.db().charge_points().create(cp));
+  const auto batch = test.db().make_batch();
+  for (int i = 0; i < 20; ++i) {
+    batch->begin();
+    batch->meter_values().append({sample(std::to_string(i))});
+    REQUIRE(batch->commit());
+  }
+  // Each group deleted its predecessor's marker: only the last one is left.
+  CHECK(test.scalar("SELECT count(*) FROM meter_values") == "20");
+  CHECK(test.scalar("SELECT count(*) FROM commit_markers") == "1");
+  // A marker left behind by a connection that closed, ten minutes ago.
+  test.scalar(
+      "INSERT INTO commit_markers (id, written_at) VALUES (42, now() - interval '11 minutes') "
+      "RETURNING id");
+  CHECK(test.db().forget_commit_markers(std::chrono::minutes(10)) == 1);
+  CHECK(test.scalar("SELECT count(*) FROM commit_markers WHERE id = 42") == "0");
+  CHECK(test.scalar("SELECT count(*) FROM commit_markers") == "1");  // the recent one stays
+  test.db().release_thread_connection();
+}
