@@ -1,6 +1,7 @@
 // Each PostgreSQL store against a real, freshly migrated database.
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <pqxx/pqxx>
 
 #include "core/domain_errors.h"
 #include "core/stores/charge_point_store.h"
@@ -415,6 +416,36 @@ TEST_CASE("meter values: day partitions created ahead, days past their own reten
   CHECK(maintain(PartitionedTable::MeterValues, day_ahead(80), 0, 10) == 2);
   CHECK(values().empty());
   CHECK(test.db().transactions().find(transaction));  // the transaction itself stays
+}
+
+TEST_CASE(
+    "the partition upkeep gives up after seconds instead of stalling writes behind a reader") {
+  TestDatabase test;
+  add_charge_point(test.db(), "CP-1");
+  // A long report holds its share lock on the table: creating a partition
+  // needs the table to itself, and the writes that come after queue behind.
+  pqxx::connection reader(test.url());
+  pqxx::work report(reader);
+  report.exec("SELECT count(*) FROM meter_values");
+  const auto start = std::chrono::steady_clock::now();
+  CHECK_THROWS_AS(
+      test.db().partitions().maintain(PartitionedTable::MeterValues, day_ahead(0), 0, 0),
+      DatabaseError);
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(30));
+  // Given up, it holds nothing: the writes go on while the report runs.
+  MeterValueRecord value;
+  value.charge_point_id = "CP-1";
+  value.connector_id = 1;
+  value.timestamp = kT0;
+  value.value = "during the report";
+  test.db().meter_values().append({value});
+  report.commit();
+  // The next round, the report done, makes the partition.
+  CHECK(test.db().partitions().maintain(PartitionedTable::MeterValues, day_ahead(0), 0, 0) == 0);
+  CHECK(test.scalar(
+            "SELECT count(*) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+            " WHERE i.inhparent = 'meter_values'::regclass AND c.relname = 'meter_values_p' ||"
+            " to_char(now() AT TIME ZONE 'UTC' + interval '400 days', 'YYYYMMDD')") == "1");
 }
 
 TEST_CASE("events: status notifications, security events, CSRs, data transfers") {
