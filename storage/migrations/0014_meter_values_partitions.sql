@@ -24,7 +24,8 @@
 -- The existing table becomes the first partition, meter_values_legacy, for
 -- everything received before the end of today: attaching it moves no row (it
 -- checks them, and builds the new primary key below: the one step whose time
--- grows with the table; docs/deployment.md "Upgrading").
+-- grows with the table; docs/deployment.md "Upgrading to the partitioned
+-- tables").
 ALTER TABLE meter_values RENAME TO meter_values_legacy;
 ALTER TABLE meter_values_legacy DROP CONSTRAINT meter_values_pkey;
 ALTER TABLE meter_values_legacy ADD CONSTRAINT meter_values_legacy_pkey PRIMARY KEY (id, received_at);
