@@ -6,7 +6,8 @@
 -- By day, not by week: at 100,000 piles a day is ~570 M rows and ~100 GB;
 -- a week would be 7 times that in one table, and the index on
 -- (charge_point_id, connector_id, timestamp) takes its inserts all over its
--- width, so the partition being written must keep its indexes in memory. The
+-- width, so the partition being written must keep it in memory (~38 GB a
+-- day at that size, ~270 GB a week: docs/capacity.md). The
 -- cost of many partitions is the lookup by transaction, which cannot prune by
 -- transaction_id: the store bounds it by the transaction's created_at, so it
 -- reads only the partitions from the transaction's day on.
