@@ -13,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 
@@ -43,7 +44,9 @@ class Database final : public core::Stores {
   // each in its own transaction, in version order. Serialised across
   // processes with a PostgreSQL advisory lock, so concurrent starters are
   // safe; applying twice is a no-op. Returns the number applied now.
-  int migrate();
+  // With `up_to_version`, stops after that version (tests building a
+  // database as an older release left it).
+  int migrate(int up_to_version = std::numeric_limits<int>::max());
 
   // Highest applied migration version (0 for an empty database).
   int schema_version();
@@ -86,6 +89,7 @@ class Database final : public core::Stores {
   core::WebhookStore& webhooks() override;
   core::ApiTokenStore& api_tokens() override;
   core::OperatorQueryStore& operator_queries() override;
+  core::PartitionStore& partitions() override;
 
   // Implementation detail of storage/postgres; opaque to every other module.
   class Impl;

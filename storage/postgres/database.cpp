@@ -380,6 +380,7 @@ Database::Database(std::string url) : impl_(std::make_unique<Impl>(std::move(url
   impl_->webhooks = postgres::make_webhook_store(alone);
   impl_->api_tokens = postgres::make_api_token_store(alone);
   impl_->operator_queries = postgres::make_operator_query_store(alone);
+  impl_->partitions = postgres::make_partition_store(alone);
 }
 
 Database::~Database() = default;
@@ -405,6 +406,7 @@ core::NotificationStore& Database::notifications() { return *impl_->notification
 core::WebhookStore& Database::webhooks() { return *impl_->webhooks; }
 core::ApiTokenStore& Database::api_tokens() { return *impl_->api_tokens; }
 core::OperatorQueryStore& Database::operator_queries() { return *impl_->operator_queries; }
+core::PartitionStore& Database::partitions() { return *impl_->partitions; }
 
 int Database::schema_version() {
   return impl_->transact(nullptr, [](pqxx::dbtransaction& txn) {
@@ -429,7 +431,7 @@ bool Database::accepts_writes() {
   });
 }
 
-int Database::migrate() {
+int Database::migrate(int up_to_version) {
   pqxx::connection& conn = impl_->connection();
   try {
     {
@@ -459,6 +461,7 @@ int Database::migrate() {
     }
     int applied = 0;
     for (const Migration& migration : embedded_migrations()) {
+      if (migration.version > up_to_version) break;  // sorted by version
       pqxx::work txn(conn);
       const bool done =
           !txn.exec_params("SELECT 1 FROM schema_migrations WHERE version = $1", migration.version)

@@ -29,6 +29,7 @@
 #include "core/stores/meter_value_store.h"
 #include "core/stores/notification_store.h"
 #include "core/stores/operator_query_store.h"
+#include "core/stores/partition_store.h"
 #include "core/stores/transaction_store.h"
 #include "core/stores/vehicle_store.h"
 #include "core/stores/webhook_store.h"
@@ -247,6 +248,7 @@ class Database::Impl {
   std::unique_ptr<core::WebhookStore> webhooks;
   std::unique_ptr<core::ApiTokenStore> api_tokens;
   std::unique_ptr<core::OperatorQueryStore> operator_queries;
+  std::unique_ptr<core::PartitionStore> partitions;
 
  private:
   std::shared_ptr<postgres::PreparingConnection> open();
@@ -329,6 +331,7 @@ std::unique_ptr<core::NotificationStore> make_notification_store(Scope db);
 std::unique_ptr<core::WebhookStore> make_webhook_store(Scope db);
 std::unique_ptr<core::ApiTokenStore> make_api_token_store(Scope db);
 std::unique_ptr<core::OperatorQueryStore> make_operator_query_store(Scope db);
+std::unique_ptr<core::PartitionStore> make_partition_store(Scope db);
 }  // namespace postgres
 
 }  // namespace chargelock::storage
