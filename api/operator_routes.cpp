@@ -414,13 +414,13 @@ HttpResponse get_transaction(ApiContext& context, const RouteRequest& request) {
     out.begin_object()
         .field("timestamp", value.timestamp)
         .field("connectorId", value.connector_id)
-        .field("value", value.value)
-        .optional("context", value.context)
-        .optional("format", value.format)
-        .optional("measurand", value.measurand)
-        .optional("phase", value.phase)
-        .optional("location", value.location)
-        .optional("unit", value.unit)
+        .field("value", value.sampled.value)
+        .optional("context", value.sampled.context)
+        .optional("format", value.sampled.format)
+        .optional("measurand", value.sampled.measurand)
+        .optional("phase", value.sampled.phase)
+        .optional("location", value.sampled.location)
+        .optional("unit", value.sampled.unit)
         .end_object();
   }
   out.end_array().end_object();

@@ -49,13 +49,12 @@ DataTransferResult LockService::handle(const std::string& charge_point_id,
   return vehicle_locked(charge_point_id, request.data.value_or(""));
 }
 
-bool LockService::identifies_vehicle(const LockRecord& lock, const std::string& kind,
-                                     const std::string& value) {
-  WriteBatch batch = WriteBatch::alone();  // each write commits on its own
+bool LockService::identifies_vehicle(VehicleStore& vehicles, const LockRecord& lock,
+                                     const std::string& kind, const std::string& value) {
   const auto parsed = identifier_kind_from(kind);
   if (!parsed) return false;
   if (*parsed == IdentifierKind::Vin) return match_key(IdentifierKind::Vin, value) == lock.vin;
-  const auto vehicle = vehicle_of(batch, lock);
+  const auto vehicle = vehicles.find_registration(lock.vin, lock.owner_id);
   if (!vehicle) return false;
   if (*parsed == IdentifierKind::IdTag)
     return std::find(vehicle->id_tags.begin(), vehicle->id_tags.end(), value) !=
@@ -93,7 +92,7 @@ DataTransferResult LockService::vehicle_locked(const std::string& charge_point_i
                     lock->id));
     return rejected;
   }
-  if (!identifies_vehicle(*lock, report->matched_kind, report->matched_value)) {
+  if (!identifies_vehicle(vehicles_, *lock, report->matched_kind, report->matched_value)) {
     log(fmt::format("VehicleLocked from {} rejected: {} {} is not vehicle {}'s", charge_point_id,
                     report->matched_kind, report->matched_value, lock->vin));
     return rejected;

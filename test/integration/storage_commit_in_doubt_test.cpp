@@ -193,8 +193,8 @@ MeterValueRecord sample(const std::string& value) {
   v.charge_point_id = "CP-1";
   v.connector_id = 1;
   v.timestamp = Timestamp(std::chrono::microseconds(1714564800123456LL));
-  v.value = value;
-  v.unit = std::string("Wh");
+  v.sampled.value = value;
+  v.sampled.unit = std::string("Wh");
   return v;
 }
 

@@ -39,8 +39,8 @@ MeterValueRecord sample(const std::string& pile, const std::string& value) {
   v.charge_point_id = pile;
   v.connector_id = 1;
   v.timestamp = kT0;
-  v.value = value;
-  v.unit = std::string("Wh");
+  v.sampled.value = value;
+  v.sampled.unit = std::string("Wh");
   return v;
 }
 }  // namespace

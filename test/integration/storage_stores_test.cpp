@@ -220,39 +220,35 @@ TEST_CASE("meter values: every sampled value field is kept") {
   TestDatabase test;
   add_charge_point(test.db(), "CP-1");
   auto& store = test.db().meter_values();
-  MeterValueRecord full{"CP-1",
-                        2,
-                        7,
-                        kT0,
-                        "1234.5",
-                        std::string("Sample.Clock"),
-                        std::string("Raw"),
-                        std::string("Voltage"),
-                        std::string("L1-N"),
-                        std::string("Inlet"),
-                        std::string("V")};
+  MeterValueRecord full{
+      "CP-1",
+      2,
+      7,
+      kT0,
+      {"1234.5", std::string("Sample.Clock"), std::string("Raw"), std::string("Voltage"),
+       std::string("L1-N"), std::string("Inlet"), std::string("V")}};
   MeterValueRecord bare;
   bare.charge_point_id = "CP-1";
   bare.connector_id = 2;
   bare.transaction_id = 7;
   bare.timestamp = kT0 + std::chrono::seconds(1);
-  bare.value = "42";
+  bare.sampled.value = "42";
   store.append({full, bare});
 
   const auto values = store.for_transaction(7);
   REQUIRE(values.size() == 2);
-  CHECK(values[0].value == "1234.5");
+  CHECK(values[0].sampled.value == "1234.5");
   CHECK(values[0].connector_id == 2);
   CHECK(values[0].timestamp == kT0);
-  CHECK(values[0].context == "Sample.Clock");
-  CHECK(values[0].format == "Raw");
-  CHECK(values[0].measurand == "Voltage");
-  CHECK(values[0].phase == "L1-N");
-  CHECK(values[0].location == "Inlet");
-  CHECK(values[0].unit == "V");
-  CHECK(values[1].value == "42");
-  CHECK_FALSE(values[1].measurand);
-  CHECK_FALSE(values[1].unit);
+  CHECK(values[0].sampled.context == "Sample.Clock");
+  CHECK(values[0].sampled.format == "Raw");
+  CHECK(values[0].sampled.measurand == "Voltage");
+  CHECK(values[0].sampled.phase == "L1-N");
+  CHECK(values[0].sampled.location == "Inlet");
+  CHECK(values[0].sampled.unit == "V");
+  CHECK(values[1].sampled.value == "42");
+  CHECK_FALSE(values[1].sampled.measurand);
+  CHECK_FALSE(values[1].sampled.unit);
   CHECK(store.for_transaction(8).empty());
 }
 
@@ -306,11 +302,12 @@ TEST_CASE("message log: day partitions created ahead, whole days past the retent
   };
   // Day 0 .. day 2 get their partitions; nothing is dropped without retention.
   CHECK(store.maintain_partitions(day_ahead(0) + std::chrono::hours(5), 2, 0) == 0);
-  const std::string p0 = test.scalar(
-      "SELECT 'message_log_p' || to_char(micros_to_ts(" +
-      std::to_string(
-          std::chrono::duration_cast<std::chrono::microseconds>(day_ahead(0).time_since_epoch()).count()) +
-      ") AT TIME ZONE 'UTC', 'YYYYMMDD')");
+  const std::string p0 =
+      test.scalar("SELECT 'message_log_p' || to_char(micros_to_ts(" +
+                  std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(
+                                     day_ahead(0).time_since_epoch())
+                                     .count()) +
+                  ") AT TIME ZONE 'UTC', 'YYYYMMDD')");
   CHECK(partitions().find(p0) != std::string::npos);
   store.append({frame("legacy", kT0), frame("day 0", day_ahead(0) + std::chrono::hours(1)),
                 frame("day 1", day_ahead(1) + std::chrono::hours(23)), frame("day 2", day_ahead(2)),
