@@ -204,12 +204,8 @@ HttpResponse lock_piles(ApiContext& context, const RouteRequest& request) {
   out.begin_object().field("lockId", view.lock.id).begin_array("piles");
   for (const auto& pile : page) write_pile(out, pile);
   out.end_array();
-  // The cursor for the next page: the last charge point id, while a full
-  // page came back.
-  if (static_cast<int>(page.size()) == limit)
-    out.field("nextAfter", page.back().charge_point_id);
-  else
-    out.null_field("nextAfter");
+  write_page_cursor(out, "nextAfter", page, static_cast<std::size_t>(limit),
+                    [](const core::LockPile& pile) { return pile.charge_point_id; });
   out.end_object();
   return json_response(200, out.str());
 }
