@@ -19,10 +19,12 @@
 
 #include "core/stores/charge_point_store.h"
 #include "core/stores/meter_value_store.h"
+#include "test/support/store_fixtures.h"
 #include "test/support/test_database.h"
 
 using namespace chargelock::core;
 using chargelock::storage::Database;
+using chargelock::test::meter_sample;
 using chargelock::test::TestDatabase;
 using namespace std::chrono_literals;
 
@@ -188,16 +190,6 @@ std::pair<std::string, int> host_and_port(const std::string& url) {
   return {match[1], std::stoi(match[2])};
 }
 
-MeterValueRecord sample(const std::string& value) {
-  MeterValueRecord v;
-  v.charge_point_id = "CP-1";
-  v.connector_id = 1;
-  v.timestamp = Timestamp(std::chrono::microseconds(1714564800123456LL));
-  v.sampled.value = value;
-  v.sampled.unit = std::string("Wh");
-  return v;
-}
-
 }  // namespace
 
 TEST_CASE("a group commit whose connection is lost during COMMIT says what the server did") {
@@ -213,7 +205,7 @@ TEST_CASE("a group commit whose connection is lost during COMMIT says what the s
 
     SECTION("the server committed: committed, stored once") {
       batch->begin();
-      batch->meter_values().append({sample("10")});
+      batch->meter_values().append({meter_sample("CP-1", "10")});
       proxy.cut_next_commit(CommitCuttingProxy::Cut::kAfterServerCommitted);
       CHECK(batch->commit());  // the caller does not run the group again
       CHECK(proxy.cuts() == 1);
@@ -221,7 +213,7 @@ TEST_CASE("a group commit whose connection is lost during COMMIT says what the s
     }
     SECTION("the server never saw the COMMIT: not committed, nothing stored") {
       batch->begin();
-      batch->meter_values().append({sample("20")});
+      batch->meter_values().append({meter_sample("CP-1", "20")});
       proxy.cut_next_commit(CommitCuttingProxy::Cut::kBeforeServerSawIt);
       CHECK_FALSE(batch->commit());  // the caller runs the group again
       CHECK(proxy.cuts() == 1);
@@ -229,7 +221,7 @@ TEST_CASE("a group commit whose connection is lost during COMMIT says what the s
     }
     // The thread reconnected: the next group commits normally.
     batch->begin();
-    batch->meter_values().append({sample("30")});
+    batch->meter_values().append({meter_sample("CP-1", "30")});
     CHECK(batch->commit());
     CHECK(test.scalar("SELECT count(*) FROM meter_values WHERE value = '30'") == "1");
     db.release_thread_connection();
