@@ -50,7 +50,7 @@ std::string hashed_lock_data(const std::string& lock_id) {
   // Upper-case hex is still the same hash.
   std::string tag_hash = salted_sha256_hex(kSalt, "TAG-STOLEN");
   for (char& c : tag_hash) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  base::JsonWriter data;
+  chargelock::base::JsonWriter data;
   data.begin_object()
       .field("lockId", lock_id)
       .field("match", "sha256")
