@@ -20,6 +20,7 @@ using namespace chargelock::core;
 using chargelock::storage::Database;
 using chargelock::test::add_charge_point;
 using chargelock::test::kT0;
+using chargelock::test::meter_sample;
 using chargelock::test::TestDatabase;
 
 namespace {
