@@ -119,7 +119,7 @@ TEST_CASE("a populated database from before the partitioning migrates with every
     written.push_back(std::to_string(i + 1));
   }
   CHECK(read == written);
-  CHECK(values[0].unit == "Wh");
+  CHECK(values[0].sampled.unit == "Wh");
   CHECK(meters.for_transaction(second).size() == kValuesOfSecond);
 
   // New rows: after the old ones' ids, in the day partitions made ahead.
