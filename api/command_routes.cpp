@@ -14,8 +14,7 @@ namespace chargelock::api {
 
 namespace {
 
-std::string command_json(const core::CommandRecord& c) {
-  JsonOut out;
+void write_command(JsonOut& out, const core::CommandRecord& c) {
   out.begin_object()
       .field("commandId", c.id)
       .field("chargePointId", c.charge_point_id)
@@ -36,6 +35,11 @@ std::string command_json(const core::CommandRecord& c) {
       .optional("sentAt", c.sent_at)
       .optional("completedAt", c.completed_at)
       .end_object();
+}
+
+std::string command_json(const core::CommandRecord& c) {
+  JsonOut out;
+  write_command(out, c);
   return out.str();
 }
 
@@ -109,17 +113,14 @@ HttpResponse list_commands(ApiContext& context, const RouteRequest& request) {
   }
   filter.limit = limit_param(request, filter.limit);
   const auto records = context.central.commands().list(filter);
-  std::string body = "{\"commands\":[";
-  for (std::size_t i = 0; i < records.size(); ++i) {
-    if (i) body += ',';
-    body += command_json(records[i]);
-  }
-  body += "],\"nextBefore\":";
-  body += static_cast<int>(records.size()) == filter.limit && !records.empty()
-              ? std::to_string(records.back().id)
-              : "null";
-  body += '}';
-  return json_response(200, body);
+  JsonOut out;
+  out.begin_object().begin_array("commands");
+  for (const auto& record : records) write_command(out, record);
+  out.end_array();
+  write_page_cursor(out, "nextBefore", records, static_cast<std::size_t>(filter.limit),
+                    [](const core::CommandRecord& record) { return record.id; });
+  out.end_object();
+  return json_response(200, out.str());
 }
 
 }  // namespace

@@ -39,6 +39,17 @@ using JsonOut = base::JsonWriter;
 
 std::string error_body(const std::string& message);
 
+// The paging cursor `key`: the last item's cursor_of(item) when a full page
+// (`limit` items) came back, else null (there is no further page).
+template <typename Item, typename CursorOf>
+void write_page_cursor(JsonOut& out, const char* key, const std::vector<Item>& page,
+                       std::size_t limit, const CursorOf& cursor_of) {
+  if (!page.empty() && page.size() == limit)
+    out.field(key, cursor_of(page.back()));
+  else
+    out.null_field(key);
+}
+
 // {"lat":…,"lon":…} or null under `key`.
 void write_location(JsonOut& out, const char* key, const std::optional<core::GeoLocation>& at);
 

@@ -13,6 +13,7 @@
 #include "api/api_error.h"
 #include "api/json_util.h"
 #include "api/router.h"
+#include "core/enum_text.h"
 #include "core/operator_queries.h"
 
 namespace chargelock::api {
@@ -36,19 +37,12 @@ void write_sighting(JsonOut& out, const core::Sighting& seen) {
   out.end_object();
 }
 
-// A status's text, or nothing (written as null).
-template <typename Status>
-std::optional<std::string> text_of(const std::optional<Status>& status) {
-  if (!status) return std::nullopt;
-  return std::string(core::to_string(*status));
-}
-
 void write_pile(JsonOut& out, const core::LockPile& pile) {
   out.begin_object()
       .field("chargePointId", pile.charge_point_id)
       .field("status", core::to_string(pile.status))
       .optional("detail", pile.detail);
-  out.optional("commandStatus", text_of(pile.command_status));
+  out.optional("commandStatus", core::text_of(pile.command_status));
   out.field("updatedAt", pile.updated_at).end_object();
 }
 
@@ -103,7 +97,7 @@ void write_lock(JsonOut& out, const core::LockView& view, const LockDetail& deta
     out.begin_array("transitions");
     for (const auto& t : *detail.transitions) {
       out.begin_object().field("at", t.at);
-      out.optional("from", text_of(t.from_status));
+      out.optional("from", core::text_of(t.from_status));
       out.field("to", core::to_string(t.to_status)).field("cause", t.cause).end_object();
     }
     out.end_array();
@@ -210,12 +204,8 @@ HttpResponse lock_piles(ApiContext& context, const RouteRequest& request) {
   out.begin_object().field("lockId", view.lock.id).begin_array("piles");
   for (const auto& pile : page) write_pile(out, pile);
   out.end_array();
-  // The cursor for the next page: the last charge point id, while a full
-  // page came back.
-  if (static_cast<int>(page.size()) == limit)
-    out.field("nextAfter", page.back().charge_point_id);
-  else
-    out.null_field("nextAfter");
+  write_page_cursor(out, "nextAfter", page, static_cast<std::size_t>(limit),
+                    [](const core::LockPile& pile) { return pile.charge_point_id; });
   out.end_object();
   return json_response(200, out.str());
 }

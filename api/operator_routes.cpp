@@ -167,11 +167,8 @@ HttpResponse list_charge_points(ApiContext& context, const RouteRequest& request
     write_charge_point(out, record, it == connectors.end() ? none : it->second, nullptr);
   }
   out.end_array();
-  // The cursor for the next page: the last id, while a full page came back.
-  if (static_cast<int>(records.size()) == limit)
-    out.field("nextAfter", records.back().id);
-  else
-    out.null_field("nextAfter");
+  write_page_cursor(out, "nextAfter", records, static_cast<std::size_t>(limit),
+                    [](const core::ChargePointRecord& record) { return record.id; });
   out.end_object();
   return json_response(200, out.str());
 }
@@ -238,12 +235,9 @@ HttpResponse charge_point_messages(ApiContext& context, const RouteRequest& requ
         .end_object();
   }
   out.end_array();
-  // The cursor for the next page in the same direction, when it may exist.
-  if (frames.size() == page.limit) {
-    out.field(page.after_id ? "nextAfter" : "nextBefore", frames.back().id);
-  } else {
-    out.null_field(page.after_id ? "nextAfter" : "nextBefore");
-  }
+  // The cursor for the next page in the same direction.
+  write_page_cursor(out, page.after_id ? "nextAfter" : "nextBefore", frames, page.limit,
+                    [](const core::LoggedFrame& frame) { return frame.id; });
   out.end_object();
   return json_response(200, out.str());
 }
@@ -391,11 +385,8 @@ HttpResponse list_transactions(ApiContext& context, const RouteRequest& request)
     out.end_object();
   }
   out.end_array();
-  if (records.size() == limit) {
-    out.field("nextBefore", records.back().id);
-  } else {
-    out.null_field("nextBefore");
-  }
+  write_page_cursor(out, "nextBefore", records, limit,
+                    [](const core::TransactionRecord& record) { return record.id; });
   out.end_object();
   return json_response(200, out.str());
 }
@@ -414,13 +405,13 @@ HttpResponse get_transaction(ApiContext& context, const RouteRequest& request) {
     out.begin_object()
         .field("timestamp", value.timestamp)
         .field("connectorId", value.connector_id)
-        .field("value", value.value)
-        .optional("context", value.context)
-        .optional("format", value.format)
-        .optional("measurand", value.measurand)
-        .optional("phase", value.phase)
-        .optional("location", value.location)
-        .optional("unit", value.unit)
+        .field("value", value.sampled.value)
+        .optional("context", value.sampled.context)
+        .optional("format", value.sampled.format)
+        .optional("measurand", value.sampled.measurand)
+        .optional("phase", value.sampled.phase)
+        .optional("location", value.sampled.location)
+        .optional("unit", value.sampled.unit)
         .end_object();
   }
   out.end_array().end_object();

@@ -898,21 +898,35 @@ if [ "$only_scale_out" = 0 ] && command -v gnuplot >/dev/null; then
       [ -n "$sep" ] || printf "1 with lines lc rgb 'white' title 'not run'"
       echo
     }
+    # One plot of the servers' lines, server by server: for each, a line per
+    # spec "FILE-SUFFIX COLUMN STYLE [TITLE…]" from $dat-SUFFIX-SERVER.dat,
+    # titled "SERVER TITLE"; a server without data for the first spec is left
+    # out.
+    plot_servers() {  # spec...
+      local sep="" server spec suffix column style title file
+      printf 'plot '
+      for server in "${servers[@]}"; do
+        for spec in "$@"; do
+          read -r suffix column style title <<<"$spec"
+          file="$dat-$suffix-$server.dat"
+          if [ ! -s "$file" ]; then
+            [ "$spec" = "$1" ] && break
+            continue
+          fi
+          printf "%s'%s' using 1:%s with %s title '%s%s'" "$sep" "$file" "$column" "$style" "$server" "${title:+ $title}"
+          sep=", "
+        done
+      done
+      [ -n "$sep" ] || printf "1 with lines lc rgb 'white' title 'not run'"
+      echo
+    }
     echo "set title 'round trips: answered msg/s'; set ylabel 'msg/s'"; plots 2
     echo "set title 'round trips: p99 latency'; set ylabel 'ms'; set logscale y"; plots 3
     echo "unset logscale y"
     echo "set title 'capacity: server RSS per connected pile'; set ylabel 'KB per pile'"
-    printf 'plot '; sep=""
-    for server in "${servers[@]}"; do
-      [ -s "$dat-cap-$server.dat" ] || continue
-      printf "%s'%s' using 1:2 with linespoints title '%s'" "$sep" "$dat-cap-$server.dat" "$server"; sep=", "
-    done; [ -n "$sep" ] || printf "1 with lines lc rgb 'white' title 'not run'"; echo
+    plot_servers "cap 2 linespoints"
     echo "set title 'boot storm (pilesim start to all booted)'; set ylabel 'seconds'"
-    printf 'plot '; sep=""
-    for server in "${servers[@]}"; do
-      [ -s "$dat-cap-$server.dat" ] || continue
-      printf "%s'%s' using 1:4 with linespoints title '%s boot storm'" "$sep" "$dat-cap-$server.dat" "$server"; sep=", "
-    done; [ -n "$sep" ] || printf "1 with lines lc rgb 'white' title 'not run'"; echo
+    plot_servers "cap 4 linespoints boot storm"
     echo "set title 'lock fan-out: owner POST to armed (piles answered Accepted), release to disarmed'; set ylabel 'seconds'"
     echo "set yrange [0:*]"
     if [ -s "$dat-lock.dat" ]; then
@@ -922,13 +936,7 @@ if [ "$only_scale_out" = 0 ] && command -v gnuplot >/dev/null; then
     fi
     echo "set autoscale y"
     echo "set title 'reconnect storm after kill -9 (restart to all booted)'; set ylabel 'seconds'"
-    printf 'plot '; sep=""
-    for server in "${servers[@]}"; do
-      [ -s "$dat-rc-$server.dat" ] || continue
-      printf "%s'%s' using 1:2 with linespoints title '%s reconnect storm'" "$sep" "$dat-rc-$server.dat" "$server"; sep=", "
-      [ -s "$dat-cap-$server.dat" ] &&
-        printf "%s'%s' using 1:4 with points title '%s boot storm'" "$sep" "$dat-cap-$server.dat" "$server"
-    done; [ -n "$sep" ] || printf "1 with lines lc rgb 'white' title 'not run'"; echo
+    plot_servers "rc 2 linespoints reconnect storm" "cap 4 points boot storm"
     echo "unset multiplot"
   } >"$work/plot.gp"
   if gnuplot "$work/plot.gp" 2>"$work/gnuplot.err"; then

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "base/json_writer.h"
-#include "core/stores/charge_point_store.h"
+#include "core/geo_location.h"
 
 namespace chargelock::core::lock_codec {
 

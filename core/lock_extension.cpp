@@ -49,12 +49,12 @@ DataTransferResult LockService::handle(const std::string& charge_point_id,
   return vehicle_locked(charge_point_id, request.data.value_or(""));
 }
 
-bool LockService::identifies_vehicle(WriteBatch& batch, const LockRecord& lock,
+bool LockService::identifies_vehicle(VehicleStore& vehicles, const LockRecord& lock,
                                      const std::string& kind, const std::string& value) {
   const auto parsed = identifier_kind_from(kind);
   if (!parsed) return false;
   if (*parsed == IdentifierKind::Vin) return match_key(IdentifierKind::Vin, value) == lock.vin;
-  const auto vehicle = vehicle_of(batch, lock);
+  const auto vehicle = vehicles.find_registration(lock.vin, lock.owner_id);
   if (!vehicle) return false;
   if (*parsed == IdentifierKind::IdTag)
     return std::find(vehicle->id_tags.begin(), vehicle->id_tags.end(), value) !=
@@ -111,7 +111,8 @@ DataTransferResult LockService::vehicle_locked(WriteBatch& batch,
                     lock->id));
     return rejected;
   }
-  if (!identifies_vehicle(batch, *lock, report->matched_kind, report->matched_value)) {
+  if (!identifies_vehicle(batch.store(&Stores::vehicles, vehicles_), *lock, report->matched_kind,
+                          report->matched_value)) {
     log(fmt::format("VehicleLocked from {} rejected: {} {} is not vehicle {}'s", charge_point_id,
                     report->matched_kind, report->matched_value, lock->vin));
     return rejected;

@@ -309,8 +309,10 @@ class LockService final : public VendorExtension,
   // Ends an engaged lock whose UnlockConnector was answered (or records why not).
   void reconcile_release(WriteBatch& batch, const LockRecord& lock);
   // Whether `value` (an "idTag", "evccId" or "vin") names the lock's vehicle.
-  bool identifies_vehicle(WriteBatch& batch, const LockRecord& lock, const std::string& kind,
-                          const std::string& value);
+  // Reads the vehicle's registration from `vehicles` only when the kind asks
+  // for its identifiers.
+  static bool identifies_vehicle(VehicleStore& vehicles, const LockRecord& lock,
+                                 const std::string& kind, const std::string& value);
 
   // The lock store to use in `batch` (its own transaction's when grouped).
   LockStore& locks(WriteBatch& batch) const { return batch.store(&Stores::locks, locks_); }

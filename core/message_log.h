@@ -1,23 +1,11 @@
 // Every OCPP frame in and out is kept, per charge point (SPEC §3).
 #pragma once
 
-#include <optional>
 #include <string>
-#include <string_view>
+
+#include "core/logged_frame.h"
 
 namespace chargelock::core {
-
-enum class FrameDirection { Incoming, Outgoing };
-
-// "in", "out": the API's and the stored form.
-inline const char* to_string(FrameDirection direction) {
-  return direction == FrameDirection::Incoming ? "in" : "out";
-}
-inline std::optional<FrameDirection> frame_direction_from_string(std::string_view text) {
-  if (text == "in") return FrameDirection::Incoming;
-  if (text == "out") return FrameDirection::Outgoing;
-  return std::nullopt;
-}
 
 class MessageLog {
  public:

@@ -85,13 +85,7 @@ void TransactionService::store_meter_values(MeterValueStore& meters,
       row.connector_id = connector_id;
       row.transaction_id = transaction_id;
       row.timestamp = value.timestamp;
-      row.value = sample.value;
-      row.context = sample.context;
-      row.format = sample.format;
-      row.measurand = sample.measurand;
-      row.phase = sample.phase;
-      row.location = sample.location;
-      row.unit = sample.unit;
+      row.sampled = sample;
       rows.push_back(std::move(row));
     }
   }

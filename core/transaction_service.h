@@ -15,23 +15,6 @@
 
 namespace chargelock::core {
 
-// OCPP 1.6 SampledValue; optional fields are kept as sent (none = the OCPP
-// default applies).
-struct SampledValue {
-  std::string value;
-  std::optional<std::string> context;
-  std::optional<std::string> format;
-  std::optional<std::string> measurand;
-  std::optional<std::string> phase;
-  std::optional<std::string> location;
-  std::optional<std::string> unit;
-};
-
-struct MeterValue {
-  Timestamp timestamp;
-  std::vector<SampledValue> sampled_values;
-};
-
 struct StartTransactionRequest {
   int connector_id = 0;
   std::string id_tag;

@@ -27,8 +27,8 @@
 #include <vector>
 
 #include "base/mutex.h"
+#include "core/charge_point.h"
 #include "core/secret_box.h"
-#include "core/stores/charge_point_store.h"
 #include "core/timestamp.h"
 
 namespace chargelock::core {

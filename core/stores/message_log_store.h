@@ -8,18 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "core/message_log.h"
+#include "core/logged_frame.h"
 #include "core/timestamp.h"
 
 namespace chargelock::core {
-
-struct LoggedFrame {
-  std::int64_t id = 0;  // assigned by the store; increases with arrival order
-  std::string charge_point_id;
-  FrameDirection direction = FrameDirection::Incoming;
-  std::string frame;
-  Timestamp received_at;
-};
 
 class MessageLogStore {
  public:

@@ -6,17 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "core/notification.h"
 #include "core/timestamp.h"
 
 namespace chargelock::core {
-
-struct Notification {
-  std::int64_t id = 0;
-  std::int64_t owner_id = 0;
-  std::string kind;       // "low_battery", "vehicle_caught", "lock_state"
-  std::string body_json;  // a JSON object, as text
-  Timestamp created_at;
-};
 
 class NotificationStore {
  public:

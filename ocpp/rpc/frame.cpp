@@ -223,6 +223,21 @@ void write_string(Writer& writer, std::string_view text) {
   writer.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
 }
 
+using FrameWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+
+// [3, message id, payload]; `write_payload(writer)` writes the payload.
+template <typename WritePayload>
+std::string call_result_frame(std::string_view message_id, const WritePayload& write_payload) {
+  rapidjson::StringBuffer buffer;
+  FrameWriter writer(buffer);
+  writer.StartArray();
+  writer.Int(static_cast<int>(MessageType::CallResult));
+  write_string(writer, message_id);
+  write_payload(writer);
+  writer.EndArray();
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
 }  // namespace
 
 std::string_view to_string(ErrorCode code) {
@@ -272,14 +287,13 @@ std::string serialize_call(std::string_view message_id, std::string_view action,
 }
 
 std::string serialize_call_result(std::string_view message_id, const rapidjson::Value& payload) {
-  rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
-  writer.StartArray();
-  writer.Int(static_cast<int>(MessageType::CallResult));
-  write_string(writer, message_id);
-  payload.Accept(writer);
-  writer.EndArray();
-  return std::string(buffer.GetString(), buffer.GetSize());
+  return call_result_frame(message_id, [&](FrameWriter& writer) { payload.Accept(writer); });
+}
+
+std::string serialize_call_result_text(std::string_view message_id, std::string_view payload_json) {
+  return call_result_frame(message_id, [&](FrameWriter& writer) {
+    writer.RawValue(payload_json.data(), payload_json.size(), rapidjson::kObjectType);
+  });
 }
 
 std::string serialize_call_error(std::string_view message_id, ErrorCode code,

@@ -72,6 +72,9 @@ std::variant<Frame, FrameError> parse_frame(std::string_view text);
 std::string serialize_call(std::string_view message_id, std::string_view action,
                            const rapidjson::Value& payload);
 std::string serialize_call_result(std::string_view message_id, const rapidjson::Value& payload);
+// The same with the payload as JSON text, written as it is: the caller built
+// it with a JSON writer (base/json_writer.h), so it is valid JSON.
+std::string serialize_call_result_text(std::string_view message_id, std::string_view payload_json);
 std::string serialize_call_error(std::string_view message_id, ErrorCode code,
                                  std::string_view description,
                                  const rapidjson::Value* details = nullptr);

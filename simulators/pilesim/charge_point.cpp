@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <utility>
 
+#include "base/json_writer.h"
 #include "base/time.h"
 #include "simulators/pilesim/lock_extension.h"
 #include "simulators/pilesim/meter_values.h"
@@ -170,7 +171,7 @@ void ChargePoint::tick(std::int64_t now) {
     send_boot();
   }
   if (link_ == LinkState::Up && registration_ == Registration::Accepted && heartbeat_at_ <= now) {
-    enqueue("Heartbeat", json::ObjectBuilder());
+    enqueue("Heartbeat", "{}");
     const std::int64_t interval = heartbeat_interval_s();
     heartbeat_at_ = interval > 0 ? now + interval * 1000 : kNever;
   }
@@ -396,11 +397,11 @@ void ChargePoint::enqueue(QueuedCall call) {
   calls_.push_back(std::move(call));
 }
 
-void ChargePoint::enqueue(std::string_view action, const json::ObjectBuilder& payload, bool durable,
+void ChargePoint::enqueue(std::string_view action, std::string payload, bool durable,
                           int connector) {
   QueuedCall call;
   call.action = std::string(action);
-  call.payload = payload.text();
+  call.payload = std::move(payload);
   call.durable = durable;
   call.connector = connector;
   enqueue(std::move(call));
@@ -408,15 +409,16 @@ void ChargePoint::enqueue(std::string_view action, const json::ObjectBuilder& pa
 
 void ChargePoint::send_boot() {
   if (link_ != LinkState::Up) return;
-  json::ObjectBuilder payload;
-  payload.add("chargePointVendor", config_.vendor.substr(0, 20));
-  payload.add("chargePointModel", config_.model.substr(0, 20));
-  payload.add("chargePointSerialNumber", config_.id.substr(0, 25));
-  payload.add("firmwareVersion", config_.firmware.substr(0, 50));
-  payload.add("meterType", "PileSim AC meter");
+  base::JsonWriter payload;
+  payload.begin_object();
+  payload.field("chargePointVendor", config_.vendor.substr(0, 20));
+  payload.field("chargePointModel", config_.model.substr(0, 20));
+  payload.field("chargePointSerialNumber", config_.id.substr(0, 25));
+  payload.field("firmwareVersion", config_.firmware.substr(0, 50));
+  payload.field("meterType", "PileSim AC meter");
   QueuedCall call;
   call.action = "BootNotification";
-  call.payload = payload.text();
+  call.payload = payload.end_object().str();
   // Ahead of everything, but never in front of the CALL already in flight.
   auto position = calls_.begin();
   if (in_flight_ && position != calls_.end()) ++position;
@@ -560,11 +562,12 @@ void ChargePoint::handle_boot_result(const rapidjson::Value& payload, std::int64
     std::deque<QueuedCall> queued;
     queued.swap(calls_);
     if (config_.lock_extension && config_.hashed_matching) {
-      json::ObjectBuilder declaration;
-      declaration.add("vendorId", kLockVendorId);
-      declaration.add("messageId", kCapabilities);
-      declaration.add("data", hashed_matching_capabilities_data());
-      enqueue("DataTransfer", declaration);
+      base::JsonWriter declaration;
+      declaration.begin_object();
+      declaration.field("vendorId", kLockVendorId);
+      declaration.field("messageId", kCapabilities);
+      declaration.field("data", hashed_matching_capabilities_data());
+      enqueue("DataTransfer", declaration.end_object().str());
     }
     for (int c = 0; c <= config_.connectors; ++c) refresh_status(c, true);
     for (auto& call : queued) calls_.push_back(std::move(call));
@@ -655,12 +658,13 @@ void ChargePoint::refresh_status(int connector, bool force) {
   if (!force && conn.reported_valid && conn.reported == now_status) return;
   conn.reported = now_status;
   conn.reported_valid = true;
-  json::ObjectBuilder payload;
-  payload.add("connectorId", connector);
-  payload.add("errorCode", "NoError");
-  payload.add("status", to_string(now_status));
-  payload.add("timestamp", base::format_rfc3339(base::from_unix_ms(clock_ms_)));
-  enqueue("StatusNotification", payload);
+  base::JsonWriter payload;
+  payload.begin_object();
+  payload.field("connectorId", connector);
+  payload.field("errorCode", "NoError");
+  payload.field("status", to_string(now_status));
+  payload.field("timestamp", base::from_unix_ms(clock_ms_));
+  enqueue("StatusNotification", payload.end_object().str());
 }
 
 void ChargePoint::request_start(int connector, const std::string& id_tag, std::int64_t now) {
@@ -671,9 +675,10 @@ void ChargePoint::request_start(int connector, const std::string& id_tag, std::i
     return;
   }
   conn.authorizing = true;
-  json::ObjectBuilder payload;
-  payload.add("idTag", id_tag);
-  enqueue("Authorize", payload, false, connector);
+  base::JsonWriter payload;
+  payload.begin_object();
+  payload.field("idTag", id_tag);
+  enqueue("Authorize", payload.end_object().str(), false, connector);
 }
 
 void ChargePoint::begin_transaction(int connector, const std::string& id_tag, std::int64_t now) {
@@ -684,22 +689,23 @@ void ChargePoint::begin_transaction(int connector, const std::string& id_tag, st
   tx.meter_start_wh = static_cast<int>(std::lround(conn.meter.energy_wh()));
   Vehicle vehicle = conn.vehicle.value_or(Vehicle{});
   conn.meter.begin(vehicle, now, config_.max_power_w);
-  json::ObjectBuilder payload;
-  payload.add("connectorId", connector);
-  payload.add("idTag", id_tag);
-  payload.add("meterStart", tx.meter_start_wh);
+  base::JsonWriter payload;
+  payload.begin_object();
+  payload.field("connectorId", connector);
+  payload.field("idTag", id_tag);
+  payload.field("meterStart", tx.meter_start_wh);
   if (conn.reservation && same_id_tag(conn.reservation->id_tag, id_tag)) {
-    payload.add("reservationId", conn.reservation->id);
+    payload.field("reservationId", conn.reservation->id);
     conn.reservation.reset();
   }
-  payload.add("timestamp", base::format_rfc3339(base::from_unix_ms(now)));
+  payload.field("timestamp", base::from_unix_ms(now));
   const int ref = tx.ref;
   conn.tx = std::move(tx);
   conn.finished = false;
   ++stats_->transactions_started;
   QueuedCall call;
   call.action = "StartTransaction";
-  call.payload = payload.text();
+  call.payload = payload.end_object().str();
   call.durable = true;
   call.tx_ref = ref;
   call.connector = connector;
@@ -713,14 +719,15 @@ void ChargePoint::end_transaction(int connector, std::string_view reason, std::i
   Connector& conn = connectors_[static_cast<std::size_t>(connector)];
   if (!conn.tx) return;
   conn.meter.end(now, limit_w(connector));
-  json::ObjectBuilder payload;
-  payload.add("idTag", conn.tx->id_tag);
-  payload.add("meterStop", static_cast<int>(std::lround(conn.meter.energy_wh())));
-  payload.add("timestamp", base::format_rfc3339(base::from_unix_ms(now)));
-  payload.add("reason", reason);
+  base::JsonWriter payload;
+  payload.begin_object();
+  payload.field("idTag", conn.tx->id_tag);
+  payload.field("meterStop", static_cast<int>(std::lround(conn.meter.energy_wh())));
+  payload.field("timestamp", base::from_unix_ms(now));
+  payload.field("reason", reason);
   QueuedCall call;
   call.action = "StopTransaction";
-  call.payload = payload.text();
+  call.payload = payload.end_object().str();
   call.durable = true;
   call.tx_ref = conn.tx->ref;
   call.needs_tx_id = true;
@@ -808,11 +815,12 @@ void ChargePoint::catch_vehicle(int connector, const LockMatch& match, std::int6
     note("vehicle seen on connector " + std::to_string(connector) + " by lock " + match.lock_id +
          " (" + seen + "): cannot hold the cable, no energy");
   }
-  json::ObjectBuilder payload;
-  payload.add("vendorId", kLockVendorId);
-  payload.add("messageId", kVehicleLocked);
-  payload.add("data", vehicle_locked_data(match, connector, config_.holds_cable));
-  enqueue("DataTransfer", payload, true, connector);
+  base::JsonWriter payload;
+  payload.begin_object();
+  payload.field("vendorId", kLockVendorId);
+  payload.field("messageId", kVehicleLocked);
+  payload.field("data", vehicle_locked_data(match, connector, config_.holds_cable));
+  enqueue("DataTransfer", payload.end_object().str(), true, connector);
   refresh_status(connector);
 }
 
@@ -885,17 +893,19 @@ void ChargePoint::run_job(const Deferred& job, std::int64_t now) {
     case Job::DiagnosticsUploading:
     case Job::DiagnosticsUploaded: {
       diagnostics_status_ = job.job == Job::DiagnosticsUploading ? "Uploading" : "Uploaded";
-      json::ObjectBuilder payload;
-      payload.add("status", diagnostics_status_);
-      enqueue("DiagnosticsStatusNotification", payload);
+      base::JsonWriter payload;
+      payload.begin_object();
+      payload.field("status", diagnostics_status_);
+      enqueue("DiagnosticsStatusNotification", payload.end_object().str());
       return;
     }
     case Job::FirmwareStep: {
       static const char* const kSteps[] = {"Downloading", "Downloaded", "Installing", "Installed"};
       firmware_status_ = kSteps[std::clamp(job.arg, 0, 3)];
-      json::ObjectBuilder payload;
-      payload.add("status", firmware_status_);
-      enqueue("FirmwareStatusNotification", payload);
+      base::JsonWriter payload;
+      payload.begin_object();
+      payload.field("status", firmware_status_);
+      enqueue("FirmwareStatusNotification", payload.end_object().str());
       return;
     }
   }

@@ -242,7 +242,8 @@ class ChargePoint {
 
   // calls
   void enqueue(QueuedCall call);
-  void enqueue(std::string_view action, const json::ObjectBuilder& payload, bool durable = false,
+  // `payload`: the call's JSON object, as text.
+  void enqueue(std::string_view action, std::string payload, bool durable = false,
                int connector = 0);
   void send_boot();
   void pump(std::int64_t now);
@@ -259,7 +260,8 @@ class ChargePoint {
 
   // central-system calls (charge_point_calls.cpp)
   void handle_call(const ocpp::Call& call, std::int64_t now);
-  void reply(const std::string& message_id, const json::ObjectBuilder& payload);
+  // `payload`: the result's JSON object, as text.
+  void reply(const std::string& message_id, std::string_view payload);
   void reply_error(const std::string& message_id, ocpp::ErrorCode code, std::string_view text);
   void answer_data_transfer(const ocpp::Call& call, std::int64_t now);
   void answer_lock_vehicle(const ocpp::Call& call, std::int64_t now);

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cmath>
 
+#include "base/json_writer.h"
 #include "base/time.h"
 #include "ocpp/schemas/schema_registry.h"
 #include "simulators/pilesim/charge_point.h"
@@ -32,8 +33,8 @@ std::string describe(const LockEntry& entry) {
 
 }  // namespace
 
-void ChargePoint::reply(const std::string& message_id, const json::ObjectBuilder& payload) {
-  outbox_.push_back(ocpp::serialize_call_result(message_id, payload.document()));
+void ChargePoint::reply(const std::string& message_id, std::string_view payload) {
+  outbox_.push_back(ocpp::serialize_call_result_text(message_id, payload));
 }
 
 void ChargePoint::reply_error(const std::string& message_id, ocpp::ErrorCode code,
@@ -66,20 +67,21 @@ void ChargePoint::handle_call(const ocpp::Call& call, std::int64_t now) {
     return;
   }
 
-  json::ObjectBuilder response;
+  base::JsonWriter response;
+  response.begin_object();
   if (action == "DataTransfer") {
     answer_data_transfer(call, now);
   } else if (action == "Reset") {
-    response.add("status", "Accepted");
-    reply(id, response);
+    response.field("status", "Accepted");
+    reply(id, response.end_object().str());
     const bool hard = json::string(request, "type").value_or("Soft") == "Hard";
     deferred_.push_back({now + 500, Job::Reboot, hard ? 1 : 0});
   } else if (action == "GetConfiguration" || action == "ChangeConfiguration") {
     answer_configuration(call, now);
   } else if (action == "ClearCache") {
     auth_cache_.clear();
-    response.add("status", "Accepted");
-    reply(id, response);
+    response.field("status", "Accepted");
+    reply(id, response.end_object().str());
   } else if (action == "TriggerMessage") {
     answer_trigger(call, now);
   } else if (action == "RemoteStartTransaction") {
@@ -90,18 +92,18 @@ void ChargePoint::handle_call(const ocpp::Call& call, std::int64_t now) {
     for (int c = 1; c <= config_.connectors && found == 0; ++c) {
       if (transaction_id(c) == std::optional<int>(static_cast<int>(tx_id))) found = c;
     }
-    response.add("status", found != 0 ? "Accepted" : "Rejected");
-    reply(id, response);
+    response.field("status", found != 0 ? "Accepted" : "Rejected");
+    reply(id, response.end_object().str());
     if (found != 0) end_transaction(found, "Remote", now);
   } else if (action == "UnlockConnector") {
     const int c = connector_of(request);
     if (!valid_connector(c)) {
-      response.add("status", "NotSupported");
-      reply(id, response);
+      response.field("status", "NotSupported");
+      reply(id, response.end_object().str());
       return;
     }
-    response.add("status", "Unlocked");
-    reply(id, response);
+    response.field("status", "Unlocked");
+    reply(id, response.end_object().str());
     if (connectors_[static_cast<std::size_t>(c)].tx) end_transaction(c, "UnlockCommand", now);
     release_vehicle(c, "UnlockConnector");
   } else if (action == "ChangeAvailability") {
@@ -119,8 +121,8 @@ void ChargePoint::handle_call(const ocpp::Call& call, std::int64_t now) {
         refresh_status(c);
       }
     }
-    response.add("status", found ? "Accepted" : "Rejected");
-    reply(id, response);
+    response.field("status", found ? "Accepted" : "Rejected");
+    reply(id, response.end_object().str());
   } else if (action == "SetChargingProfile") {
     answer_set_charging_profile(call);
   } else if (action == "ClearChargingProfile") {
@@ -130,15 +132,16 @@ void ChargePoint::handle_call(const ocpp::Call& call, std::int64_t now) {
   } else if (action == "SendLocalList") {
     answer_send_local_list(call);
   } else if (action == "GetLocalListVersion") {
-    response.add("listVersion", store_.boolean("LocalAuthListEnabled") ? local_list_version_ : -1);
-    reply(id, response);
+    response.field("listVersion",
+                   store_.boolean("LocalAuthListEnabled") ? local_list_version_ : -1);
+    reply(id, response.end_object().str());
   } else if (action == "GetDiagnostics") {
-    response.add("fileName", config_.id + "-diagnostics.log");
-    reply(id, response);
+    response.field("fileName", config_.id + "-diagnostics.log");
+    reply(id, response.end_object().str());
     deferred_.push_back({now + 1000, Job::DiagnosticsUploading, 0});
     deferred_.push_back({now + 3000, Job::DiagnosticsUploaded, 0});
   } else if (action == "UpdateFirmware") {
-    reply(id, response);  // an empty object
+    reply(id, response.end_object().str());  // an empty object
     const auto retrieve = base::parse_rfc3339(json::string(request, "retrieveDate").value_or(""));
     const std::int64_t start = std::max(now, retrieve ? base::to_unix_ms(*retrieve) : now) + 1000;
     for (int step = 0; step < 4; ++step) {
@@ -151,11 +154,12 @@ void ChargePoint::handle_call(const ocpp::Call& call, std::int64_t now) {
 
 void ChargePoint::answer_data_transfer(const ocpp::Call& call, std::int64_t now) {
   const rapidjson::Value& request = call.payload;
-  json::ObjectBuilder response;
+  base::JsonWriter response;
+  response.begin_object();
   const std::string vendor = json::string(request, "vendorId").value_or("");
   if (!config_.lock_extension || vendor != kLockVendorId) {
-    response.add("status", "UnknownVendorId");
-    reply(call.message_id, response);
+    response.field("status", "UnknownVendorId");
+    reply(call.message_id, response.end_object().str());
     return;
   }
   const std::string message = json::string(request, "messageId").value_or("");
@@ -165,34 +169,35 @@ void ChargePoint::answer_data_transfer(const ocpp::Call& call, std::int64_t now)
   } else if (message == kUnlockVehicle) {
     const auto lock_id = parse_unlock_vehicle(data);
     if (!lock_id) {
-      response.add("status", "Rejected");
-      response.add("data", "lockId missing");
-      reply(call.message_id, response);
+      response.field("status", "Rejected");
+      response.field("data", "lockId missing");
+      reply(call.message_id, response.end_object().str());
       return;
     }
     if (watch_.disarm(*lock_id)) {
       ++stats_->locks_disarmed;
       note("lock " + *lock_id + " disarmed");
     }
-    response.add("status", "Accepted");
-    reply(call.message_id, response);
+    response.field("status", "Accepted");
+    reply(call.message_id, response.end_object().str());
     for (int c = 1; c <= config_.connectors; ++c) {
       if (connectors_[static_cast<std::size_t>(c)].caught_by == *lock_id) {
         release_vehicle(c, "UnlockVehicle");
       }
     }
   } else {
-    response.add("status", "UnknownMessageId");
-    reply(call.message_id, response);
+    response.field("status", "UnknownMessageId");
+    reply(call.message_id, response.end_object().str());
   }
 }
 
 void ChargePoint::answer_lock_vehicle(const ocpp::Call& call, std::int64_t now) {
-  json::ObjectBuilder response;
+  base::JsonWriter response;
+  response.begin_object();
   auto reject = [&](const std::string& why) {
-    response.add("status", "Rejected");
-    response.add("data", why);
-    reply(call.message_id, response);
+    response.field("status", "Rejected");
+    response.field("data", why);
+    reply(call.message_id, response.end_object().str());
     note("LockVehicle rejected: " + why);
   };
   std::string error;
@@ -217,8 +222,8 @@ void ChargePoint::answer_lock_vehicle(const ocpp::Call& call, std::int64_t now) 
   } else {
     note("lock " + lock_id + " refreshed (" + what + ")");
   }
-  response.add("status", "Accepted");
-  reply(call.message_id, response);
+  response.field("status", "Accepted");
+  reply(call.message_id, response.end_object().str());
   // Armed means a matching vehicle already here is held now, not only the
   // next one to plug in (docs/lock-extension.md, Central system → pile).
   catch_plugged_vehicles(lock_id, now);
@@ -228,20 +233,21 @@ void ChargePoint::answer_trigger(const ocpp::Call& call, std::int64_t now) {
   const rapidjson::Value& request = call.payload;
   const std::string what = json::string(request, "requestedMessage").value_or("");
   const auto connector = json::integer(request, "connectorId");
-  json::ObjectBuilder response;
+  base::JsonWriter response;
+  response.begin_object();
   if (connector && (*connector < 0 || *connector > config_.connectors)) {
-    response.add("status", "Rejected");
-    reply(call.message_id, response);
+    response.field("status", "Rejected");
+    reply(call.message_id, response.end_object().str());
     return;
   }
-  response.add("status", "Accepted");
-  reply(call.message_id, response);
+  response.field("status", "Accepted");
+  reply(call.message_id, response.end_object().str());
   const int first = connector ? static_cast<int>(*connector) : 0;
   const int last = connector ? static_cast<int>(*connector) : config_.connectors;
   if (what == "BootNotification") {
     send_boot();
   } else if (what == "Heartbeat") {
-    enqueue("Heartbeat", json::ObjectBuilder());
+    enqueue("Heartbeat", "{}");
   } else if (what == "StatusNotification") {
     for (int c = first; c <= last; ++c) refresh_status(c, true);
   } else if (what == "MeterValues") {
@@ -250,20 +256,23 @@ void ChargePoint::answer_trigger(const ocpp::Call& call, std::int64_t now) {
       send_meter_values(c, "Trigger", false, now);
     }
   } else if (what == "DiagnosticsStatusNotification") {
-    json::ObjectBuilder payload;
-    payload.add("status", diagnostics_status_);
-    enqueue("DiagnosticsStatusNotification", payload);
+    base::JsonWriter payload;
+    payload.begin_object();
+    payload.field("status", diagnostics_status_);
+    enqueue("DiagnosticsStatusNotification", payload.end_object().str());
   } else if (what == "FirmwareStatusNotification") {
-    json::ObjectBuilder payload;
-    payload.add("status", firmware_status_);
-    enqueue("FirmwareStatusNotification", payload);
+    base::JsonWriter payload;
+    payload.begin_object();
+    payload.field("status", firmware_status_);
+    enqueue("FirmwareStatusNotification", payload.end_object().str());
   }
 }
 
 void ChargePoint::answer_remote_start(const ocpp::Call& call, std::int64_t now) {
   const rapidjson::Value& request = call.payload;
   const std::string id_tag = json::string(request, "idTag").value_or("");
-  json::ObjectBuilder response;
+  base::JsonWriter response;
+  response.begin_object();
   auto usable = [&](int c) {
     const Connector& conn = connectors_[static_cast<std::size_t>(c)];
     return !conn.tx && !conn.authorizing && conn.caught_by.empty() && !conn.inoperative &&
@@ -284,8 +293,8 @@ void ChargePoint::answer_remote_start(const ocpp::Call& call, std::int64_t now) 
     }
   }
   if (chosen == 0) {
-    response.add("status", "Rejected");
-    reply(call.message_id, response);
+    response.field("status", "Rejected");
+    reply(call.message_id, response.end_object().str());
     return;
   }
   Connector& conn = connectors_[static_cast<std::size_t>(chosen)];
@@ -297,16 +306,16 @@ void ChargePoint::answer_remote_start(const ocpp::Call& call, std::int64_t now) 
     conn.finished = false;
     if (config_.lock_extension) {
       if (auto match = watch_.match(vehicle)) {
-        response.add("status", "Rejected");
-        reply(call.message_id, response);
+        response.field("status", "Rejected");
+        reply(call.message_id, response.end_object().str());
         catch_vehicle(chosen, *match, now);
         return;
       }
     }
     refresh_status(chosen);
   }
-  response.add("status", "Accepted");
-  reply(call.message_id, response);
+  response.field("status", "Accepted");
+  reply(call.message_id, response.end_object().str());
   if (const rapidjson::Value* profile = json::member(request, "chargingProfile")) {
     if (auto parsed = parse_profile(*profile, chosen)) profiles_.push_back(*parsed);
   }
@@ -321,10 +330,11 @@ void ChargePoint::answer_change_availability(const ocpp::Call& call) {
   const rapidjson::Value& request = call.payload;
   const int c = connector_of(request);
   const bool inoperative = json::string(request, "type").value_or("") == "Inoperative";
-  json::ObjectBuilder response;
+  base::JsonWriter response;
+  response.begin_object();
   if (c < 0 || c > config_.connectors) {
-    response.add("status", "Rejected");
-    reply(call.message_id, response);
+    response.field("status", "Rejected");
+    reply(call.message_id, response.end_object().str());
     return;
   }
   bool scheduled = false;
@@ -342,8 +352,8 @@ void ChargePoint::answer_change_availability(const ocpp::Call& call) {
       conn.inoperative = true;
     }
   }
-  response.add("status", scheduled ? "Scheduled" : "Accepted");
-  reply(call.message_id, response);
+  response.field("status", scheduled ? "Scheduled" : "Accepted");
+  reply(call.message_id, response.end_object().str());
   for (int i = first; i <= last; ++i) refresh_status(i);
 }
 
@@ -351,7 +361,8 @@ void ChargePoint::answer_reserve_now(const ocpp::Call& call) {
   const rapidjson::Value& request = call.payload;
   const int c = connector_of(request);
   const int reservation_id = static_cast<int>(json::integer(request, "reservationId").value_or(0));
-  json::ObjectBuilder response;
+  base::JsonWriter response;
+  response.begin_object();
   std::string status = "Accepted";
   if (!valid_connector(c)) {
     status = "Rejected";  // includes connector 0: ReserveConnectorZeroSupported is false
@@ -364,8 +375,8 @@ void ChargePoint::answer_reserve_now(const ocpp::Call& call) {
       status = "Occupied";
     }
   }
-  response.add("status", status);
-  reply(call.message_id, response);
+  response.field("status", status);
+  reply(call.message_id, response.end_object().str());
   if (status != "Accepted") return;
   for (int i = 1; i <= config_.connectors; ++i) {  // a known reservation id moves
     auto& other = connectors_[static_cast<std::size_t>(i)];
@@ -404,7 +415,8 @@ void ChargePoint::answer_set_charging_profile(const ocpp::Call& call) {
   const rapidjson::Value& request = call.payload;
   const int c = connector_of(request);
   const rapidjson::Value* raw = json::member(request, "csChargingProfiles");
-  json::ObjectBuilder response;
+  base::JsonWriter response;
+  response.begin_object();
   std::optional<Profile> profile;
   if (raw != nullptr && c >= 0 && c <= config_.connectors) profile = parse_profile(*raw, c);
   bool ok = profile.has_value();
@@ -414,8 +426,8 @@ void ChargePoint::answer_set_charging_profile(const ocpp::Call& call) {
     ok = false;  // OCPP 1.6 §3.13.2: a TxProfile needs a running transaction
   }
   if (ok && profile->stack_level > store_.integer("ChargeProfileMaxStackLevel")) ok = false;
-  response.add("status", ok ? "Accepted" : "Rejected");
-  reply(call.message_id, response);
+  response.field("status", ok ? "Accepted" : "Rejected");
+  reply(call.message_id, response.end_object().str());
   if (!ok) return;
   profiles_.erase(std::remove_if(profiles_.begin(), profiles_.end(),
                                  [&](const Profile& p) {
@@ -443,19 +455,21 @@ void ChargePoint::answer_clear_charging_profile(const ocpp::Call& call) {
                                           (!stack || p.stack_level == *stack);
                                  }),
                   profiles_.end());
-  json::ObjectBuilder response;
-  response.add("status", profiles_.size() < before ? "Accepted" : "Unknown");
-  reply(call.message_id, response);
+  base::JsonWriter response;
+  response.begin_object();
+  response.field("status", profiles_.size() < before ? "Accepted" : "Unknown");
+  reply(call.message_id, response.end_object().str());
   for (int i = 1; i <= config_.connectors; ++i) refresh_status(i);
 }
 
 void ChargePoint::answer_composite_schedule(const ocpp::Call& call, std::int64_t now) {
   const rapidjson::Value& request = call.payload;
   const int c = connector_of(request);
-  json::ObjectBuilder response;
+  base::JsonWriter response;
+  response.begin_object();
   if (c < 0 || c > config_.connectors) {
-    response.add("status", "Rejected");
-    reply(call.message_id, response);
+    response.field("status", "Rejected");
+    reply(call.message_id, response.end_object().str());
     return;
   }
   const bool amps = json::string(request, "chargingRateUnit").value_or("W") == "A";
@@ -467,22 +481,21 @@ void ChargePoint::answer_composite_schedule(const ocpp::Call& call, std::int64_t
   }
   if (limit < 0) limit = config_.max_power_w * (c == 0 ? config_.connectors : 1);
   if (amps) limit /= 230.0 * MeterModel::kPhases;
-  response.add("status", "Accepted");
-  response.add("connectorId", c);
-  response.add("scheduleStart", base::format_rfc3339(base::from_unix_ms(now)));
-  auto& alloc = response.allocator();
-  rapidjson::Value period(rapidjson::kObjectType);
-  period.AddMember("startPeriod", 0, alloc);
-  period.AddMember("limit", std::round(limit * 10.0) / 10.0, alloc);
-  rapidjson::Value periods(rapidjson::kArrayType);
-  periods.PushBack(period, alloc);
-  rapidjson::Value schedule(rapidjson::kObjectType);
-  schedule.AddMember("duration", static_cast<int>(json::integer(request, "duration").value_or(0)),
-                     alloc);
-  schedule.AddMember("chargingRateUnit", rapidjson::StringRef(amps ? "A" : "W"), alloc);
-  schedule.AddMember("chargingSchedulePeriod", periods, alloc);
-  response.add("chargingSchedule", schedule);
-  reply(call.message_id, response);
+  response.field("status", "Accepted");
+  response.field("connectorId", c);
+  response.field("scheduleStart", base::from_unix_ms(now));
+  response.key("chargingSchedule")
+      .begin_object()
+      .field("duration", static_cast<int>(json::integer(request, "duration").value_or(0)))
+      .field("chargingRateUnit", amps ? "A" : "W")
+      .begin_array("chargingSchedulePeriod")
+      .begin_object()
+      .field("startPeriod", 0)
+      .field("limit", std::round(limit * 10.0) / 10.0)
+      .end_object()
+      .end_array()
+      .end_object();
+  reply(call.message_id, response.end_object().str());
 }
 
 void ChargePoint::answer_send_local_list(const ocpp::Call& call) {
@@ -490,7 +503,8 @@ void ChargePoint::answer_send_local_list(const ocpp::Call& call) {
   const int version = static_cast<int>(json::integer(request, "listVersion").value_or(0));
   const bool full = json::string(request, "updateType").value_or("Full") == "Full";
   const rapidjson::Value* list = json::member(request, "localAuthorizationList");
-  json::ObjectBuilder response;
+  base::JsonWriter response;
+  response.begin_object();
   std::string status = "Accepted";
   if (!store_.boolean("LocalAuthListEnabled")) {
     status = "NotSupported";
@@ -500,8 +514,8 @@ void ChargePoint::answer_send_local_list(const ocpp::Call& call) {
   } else if (!full && version <= local_list_version_) {
     status = "VersionMismatch";
   }
-  response.add("status", status);
-  reply(call.message_id, response);
+  response.field("status", status);
+  reply(call.message_id, response.end_object().str());
   if (status != "Accepted") return;
   if (full) local_list_.clear();
   if (list != nullptr && list->IsArray()) {
@@ -521,17 +535,17 @@ void ChargePoint::answer_send_local_list(const ocpp::Call& call) {
 
 void ChargePoint::answer_configuration(const ocpp::Call& call, std::int64_t now) {
   const rapidjson::Value& request = call.payload;
-  json::ObjectBuilder response;
-  auto& alloc = response.allocator();
+  base::JsonWriter response;
+  response.begin_object();
   if (call.action == "GetConfiguration") {
-    rapidjson::Value known(rapidjson::kArrayType);
-    rapidjson::Value unknown(rapidjson::kArrayType);
+    std::vector<std::string> unknown;
+    response.begin_array("configurationKey");
     auto add_entry = [&](const ConfigurationEntry& entry) {
-      rapidjson::Value item(rapidjson::kObjectType);
-      item.AddMember("key", rapidjson::Value(entry.key.c_str(), alloc), alloc);
-      item.AddMember("readonly", entry.readonly, alloc);
-      item.AddMember("value", rapidjson::Value(entry.value.c_str(), alloc), alloc);
-      known.PushBack(item, alloc);
+      response.begin_object()
+          .field("key", entry.key)
+          .field("readonly", entry.readonly)
+          .field("value", entry.value)
+          .end_object();
     };
     const auto keys = json::strings(request, "key");
     if (keys.empty()) {
@@ -541,22 +555,22 @@ void ChargePoint::answer_configuration(const ocpp::Call& call, std::int64_t now)
         if (auto entry = store_.get(key)) {
           add_entry(*entry);
         } else {
-          unknown.PushBack(rapidjson::Value(key.c_str(), alloc), alloc);
+          unknown.push_back(key);
         }
       }
     }
-    response.add("configurationKey", known);
-    if (!unknown.Empty()) response.add("unknownKey", unknown);
-    reply(call.message_id, response);
+    response.end_array();
+    if (!unknown.empty()) response.strings("unknownKey", unknown);
+    reply(call.message_id, response.end_object().str());
     return;
   }
   const std::string key = json::string(request, "key").value_or("");
   const std::string value = json::string(request, "value").value_or("");
   const ConfigurationChange result = store_.change(key, value);
-  response.add("status", result == ConfigurationChange::Accepted   ? "Accepted"
-                         : result == ConfigurationChange::Rejected ? "Rejected"
-                                                                   : "NotSupported");
-  reply(call.message_id, response);
+  response.field("status", result == ConfigurationChange::Accepted   ? "Accepted"
+                           : result == ConfigurationChange::Rejected ? "Rejected"
+                                                                     : "NotSupported");
+  reply(call.message_id, response.end_object().str());
   if (result != ConfigurationChange::Accepted) return;
   if (key == "HeartbeatInterval" && registration_ == Registration::Accepted) {
     const std::int64_t interval = heartbeat_interval_s();

@@ -62,12 +62,13 @@ std::string_view to_string(FloodKind kind) {
 FloodCall flood_call(FloodKind kind, std::uint64_t sequence, std::int64_t now_ms, int samples) {
   switch (kind) {
     case FloodKind::Status: {
-      json::ObjectBuilder payload;
-      payload.add("connectorId", 1);
-      payload.add("errorCode", "NoError");
-      payload.add("status", "Available");
-      payload.add("timestamp", base::format_rfc3339(base::from_unix_ms(now_ms)));
-      return {"StatusNotification", payload.text()};
+      base::JsonWriter payload;
+      payload.begin_object();
+      payload.field("connectorId", 1);
+      payload.field("errorCode", "NoError");
+      payload.field("status", "Available");
+      payload.field("timestamp", base::from_unix_ms(now_ms));
+      return {"StatusNotification", payload.end_object().str()};
     }
     case FloodKind::Meter: {
       samples = std::clamp(samples, 1, kMaxSamples);

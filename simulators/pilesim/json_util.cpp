@@ -46,36 +46,4 @@ std::string to_text(const rapidjson::Value& value) {
   return std::string(buffer.GetString(), buffer.GetSize());
 }
 
-ObjectBuilder::ObjectBuilder() { document_.SetObject(); }
-
-rapidjson::Value ObjectBuilder::string_value(std::string_view text) {
-  return rapidjson::Value(text.data(), static_cast<rapidjson::SizeType>(text.size()),
-                          document_.GetAllocator());
-}
-
-ObjectBuilder& ObjectBuilder::add(const char* key, std::string_view value) {
-  document_.AddMember(rapidjson::StringRef(key), string_value(value), document_.GetAllocator());
-  return *this;
-}
-
-ObjectBuilder& ObjectBuilder::add(const char* key, std::int64_t value) {
-  document_.AddMember(rapidjson::StringRef(key), rapidjson::Value(value), document_.GetAllocator());
-  return *this;
-}
-
-ObjectBuilder& ObjectBuilder::add(const char* key, double value) {
-  document_.AddMember(rapidjson::StringRef(key), rapidjson::Value(value), document_.GetAllocator());
-  return *this;
-}
-
-ObjectBuilder& ObjectBuilder::add(const char* key, bool value) {
-  document_.AddMember(rapidjson::StringRef(key), rapidjson::Value(value), document_.GetAllocator());
-  return *this;
-}
-
-ObjectBuilder& ObjectBuilder::add(const char* key, rapidjson::Value& value) {
-  document_.AddMember(rapidjson::StringRef(key), value, document_.GetAllocator());
-  return *this;
-}
-
 }  // namespace chargelock::pilesim::json

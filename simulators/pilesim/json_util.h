@@ -1,4 +1,4 @@
-// Small, forgiving accessors and builders over RapidJSON values, so that the
+// Small, forgiving accessors over RapidJSON values, so that the
 // charge point logic never trips RapidJSON's asserts on a missing member or a
 // wrong type (a central system may send anything).
 #pragma once
@@ -8,7 +8,6 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
 
 namespace chargelock::pilesim::json {
@@ -29,29 +28,5 @@ std::vector<std::string> strings(const rapidjson::Value& object, const char* key
 
 // Compact JSON text of a value.
 std::string to_text(const rapidjson::Value& value);
-
-// Builds one JSON object; members keep the order they were added in.
-class ObjectBuilder {
- public:
-  ObjectBuilder();
-  ObjectBuilder& add(const char* key, std::string_view value);
-  ObjectBuilder& add(const char* key, const char* value) {
-    return add(key, std::string_view(value));
-  }
-  ObjectBuilder& add(const char* key, std::int64_t value);
-  ObjectBuilder& add(const char* key, int value) { return add(key, std::int64_t{value}); }
-  ObjectBuilder& add(const char* key, double value);
-  ObjectBuilder& add(const char* key, bool value);
-  // Adds a value built with allocator(); it is moved from.
-  ObjectBuilder& add(const char* key, rapidjson::Value& value);
-
-  rapidjson::Document::AllocatorType& allocator() { return document_.GetAllocator(); }
-  rapidjson::Value string_value(std::string_view text);
-  const rapidjson::Document& document() const { return document_; }
-  std::string text() const { return to_text(document_); }
-
- private:
-  rapidjson::Document document_;
-};
 
 }  // namespace chargelock::pilesim::json

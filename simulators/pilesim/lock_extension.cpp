@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "base/json_writer.h"
 #include "simulators/pilesim/json_util.h"
 
 namespace chargelock::pilesim {
@@ -100,20 +101,19 @@ std::optional<std::string> parse_unlock_vehicle(std::string_view data) {
 }
 
 std::string vehicle_locked_data(const LockMatch& match, int connector_id, bool held) {
-  json::ObjectBuilder data;
-  data.add("lockId", match.lock_id);
-  data.add("connectorId", connector_id);
-  data.add(core::to_string(match.kind), match.value);
-  if (!held) data.add("held", false);
-  return data.text();
+  base::JsonWriter data;
+  data.begin_object()
+      .field("lockId", match.lock_id)
+      .field("connectorId", connector_id)
+      .field(core::to_string(match.kind), match.value);
+  if (!held) data.field("held", false);
+  return data.end_object().str();
 }
 
 std::string hashed_matching_capabilities_data() {
-  json::ObjectBuilder data;
-  rapidjson::Value methods(rapidjson::kArrayType);
-  methods.PushBack(rapidjson::StringRef(kSha256), data.allocator());
-  data.add("match", methods);
-  return data.text();
+  base::JsonWriter data;
+  data.begin_object().begin_array("match").string(kSha256).end_array().end_object();
+  return data.str();
 }
 
 }  // namespace chargelock::pilesim

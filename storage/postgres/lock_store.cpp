@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "core/enum_text.h"
 #include "storage/postgres/command_channel.h"
 #include "storage/postgres/database_impl.h"
 
@@ -36,13 +37,6 @@ std::optional<core::CommandStatus> command_status_of(const pqxx::field& field) {
   if (field.is_null()) return std::nullopt;
   return core::command_status_from_string(field.as<std::string>())
       .value_or(core::CommandStatus::Failed);
-}
-
-// The stored text of an optional status (NULL when none).
-template <typename Status>
-std::optional<std::string> text_of(const std::optional<Status>& status) {
-  if (!status) return std::nullopt;
-  return std::string(core::to_string(*status));
 }
 
 const char* const kActive = " l.status IN ('requested', 'armed', 'engaged') ";
@@ -203,7 +197,7 @@ class PgLockStore final : public core::LockStore {
                        " FROM vehicle_lock_piles p WHERE p.lock_id = l.id"
                        " AND p.charge_point_id = $2))"
                        " ORDER BY l.created_at DESC, l.id LIMIT $3"),
-          text_of(filter.status), filter.charge_point_id, std::max(filter.limit, 0)));
+          core::text_of(filter.status), filter.charge_point_id, std::max(filter.limit, 0)));
     });
   }
 
@@ -271,7 +265,7 @@ class PgLockStore final : public core::LockStore {
           " expiry_warned_at = CASE WHEN $14 IS NOT NULL AND $15::bigint IS NULL THEN NULL"
           " ELSE coalesce(micros_to_ts($15), expiry_warned_at) END,"
           " case_reference = coalesce($16, case_reference) WHERE id = $1",
-          u.lock_id, text_of(u.to), u.charge_point_id, u.clear_connector_id, u.connector_id,
+          u.lock_id, core::text_of(u.to), u.charge_point_id, u.clear_connector_id, u.connector_id,
           u.matched_kind, u.matched_value, u.engaged_without_hold, to_micros(u.engaged_at),
           u.release_command_id, u.clear_release_error, u.release_error, at, to_micros(u.expires_at),
           to_micros(u.expiry_warned_at), u.case_reference);
@@ -330,7 +324,7 @@ class PgLockStore final : public core::LockStore {
                                "WHERE p.lock_id = $1"
                                " AND ($2::text IS NULL OR p.status = $2) AND p.charge_point_id > $3"
                                " ORDER BY p.charge_point_id LIMIT $4",
-                           lock_id, text_of(status), after, std::max(limit, 0)))
+                           lock_id, core::text_of(status), after, std::max(limit, 0)))
         out.push_back(read_pile(row));
       return out;
     });

@@ -23,17 +23,18 @@ void write_meter_values(pqxx::dbtransaction& txn,
     const std::string transaction = v.transaction_id ? std::to_string(*v.transaction_id) : "";
     const std::string timestamp = copy_timestamp(v.timestamp);
     // std::array: libpqxx escapes each field, and a null pointer is NULL.
+    const core::SampledValue& s = v.sampled;
     const std::array<const char*, 11> row{v.charge_point_id.c_str(),
                                           connector.c_str(),
                                           v.transaction_id ? transaction.c_str() : nullptr,
                                           timestamp.c_str(),
-                                          v.value.c_str(),
-                                          text(v.context),
-                                          text(v.format),
-                                          text(v.measurand),
-                                          text(v.phase),
-                                          text(v.location),
-                                          text(v.unit)};
+                                          s.value.c_str(),
+                                          text(s.context),
+                                          text(s.format),
+                                          text(s.measurand),
+                                          text(s.phase),
+                                          text(s.location),
+                                          text(s.unit)};
     copy << row;
   }
   copy.complete();
@@ -84,13 +85,13 @@ class PgMeterValueStore final : public core::MeterValueStore {
         v.connector_id = row[1].as<int>();
         v.transaction_id = optional_int(row[2]);
         v.timestamp = from_micros(row[3].as<std::int64_t>());
-        v.value = row[4].as<std::string>();
-        v.context = optional_text(row[5]);
-        v.format = optional_text(row[6]);
-        v.measurand = optional_text(row[7]);
-        v.phase = optional_text(row[8]);
-        v.location = optional_text(row[9]);
-        v.unit = optional_text(row[10]);
+        v.sampled.value = row[4].as<std::string>();
+        v.sampled.context = optional_text(row[5]);
+        v.sampled.format = optional_text(row[6]);
+        v.sampled.measurand = optional_text(row[7]);
+        v.sampled.phase = optional_text(row[8]);
+        v.sampled.location = optional_text(row[9]);
+        v.sampled.unit = optional_text(row[10]);
         out.push_back(std::move(v));
       }
       return out;

@@ -221,10 +221,10 @@ TEST_CASE("StartTransaction twice yields one transaction, stop keeps transaction
   CHECK(record->stop_reason == "EVDisconnected");
   const auto values = tx.meter_values_of(first.transaction_id);
   REQUIRE(values.size() == 2);
-  CHECK(values[0].value == "1000");
-  CHECK(values[0].context == "Transaction.Begin");
+  CHECK(values[0].sampled.value == "1000");
+  CHECK(values[0].sampled.context == "Transaction.Begin");
   CHECK(values[0].connector_id == 1);
-  CHECK(values[1].value == "4500");
+  CHECK(values[1].sampled.value == "4500");
 
   // A stop from another pile for this transaction changes nothing.
   REQUIRE(central.charge_points().register_charge_point({"OTHER", std::nullopt, 1, {}, {}}));
@@ -252,16 +252,16 @@ TEST_CASE("MeterValues persist every sampled value with all fields") {
   const auto values = central.transactions().meter_values_of(t.transaction_id);
   REQUIRE(values.size() == 2);
   CHECK(values[0].timestamp == kT0 + hours(1));
-  CHECK(values[0].value == "230.1");
-  CHECK(values[0].context == "Sample.Periodic");
-  CHECK(values[0].format == "Raw");
-  CHECK(values[0].measurand == "Voltage");
-  CHECK(values[0].phase == "L1");
-  CHECK(values[0].location == "Outlet");
-  CHECK(values[0].unit == "V");
-  CHECK(values[1].measurand == "Current.Import");
-  CHECK(values[1].unit == "A");
-  CHECK_FALSE(values[1].context);
+  CHECK(values[0].sampled.value == "230.1");
+  CHECK(values[0].sampled.context == "Sample.Periodic");
+  CHECK(values[0].sampled.format == "Raw");
+  CHECK(values[0].sampled.measurand == "Voltage");
+  CHECK(values[0].sampled.phase == "L1");
+  CHECK(values[0].sampled.location == "Outlet");
+  CHECK(values[0].sampled.unit == "V");
+  CHECK(values[1].sampled.measurand == "Current.Import");
+  CHECK(values[1].sampled.unit == "A");
+  CHECK_FALSE(values[1].sampled.context);
 }
 
 TEST_CASE("id tags with control characters are refused") {

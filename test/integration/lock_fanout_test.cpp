@@ -19,6 +19,7 @@
 
 #include "core/central_system.h"
 #include "ocpp/command_validator.h"
+#include "test/support/eventually.h"
 #include "test/support/server_process.h"
 #include "test/support/test_database.h"
 
@@ -80,15 +81,6 @@ class Fleet {
  private:
   pid_t pid_ = -1;
 };
-
-bool wait_for(const std::function<bool()>& done, std::chrono::seconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(100ms);
-  }
-  return done();
-}
 
 struct FanoutFixture {
   TestDatabase database;
@@ -159,16 +151,16 @@ TEST_CASE_METHOD(FanoutFixture,
                  "that piles drop out of") {
   Fleet staying(url(), 1, kStaying);
   auto dropping = std::make_unique<Fleet>(url(), kStaying + 1, kDropping);
-  REQUIRE(wait_for([&] { return online() == kPiles; }, 120s));
+  REQUIRE(test::eventually([&] { return online() == kPiles; }, 120s, 100ms));
 
   const auto requested = central->locks().request_lock({owner_id, kVin, {}});
   const std::string id = requested.lock.id;
   CHECK(requested.piles.armed == 0);  // queued is not armed
-  REQUIRE(wait_for([&] { return piles(id).armed == kPiles; }, 120s));
+  REQUIRE(test::eventually([&] { return piles(id).armed == kPiles; }, 120s, 100ms));
   CHECK(piles(id).pending == 0);
 
   // Exactly one LockVehicle per pile, none twice.
-  REQUIRE(wait_for([&] { return calls_sent("LockVehicle", id) == kPiles; }, 30s));
+  REQUIRE(test::eventually([&] { return calls_sent("LockVehicle", id) == kPiles; }, 30s, 100ms));
   CHECK(calls_sent("LockVehicle", id, "HAVING count(*) > 1") == 0);
 
   // Release (cancel: nothing was caught) and cut a third of the piles off
@@ -179,7 +171,7 @@ TEST_CASE_METHOD(FanoutFixture,
     const auto p = piles(id);
     return p.armed == 0 && p.pending == 0;
   };
-  REQUIRE(wait_for(settled, 120s));
+  REQUIRE(test::eventually(settled, 120s, 100ms));
   auto after = piles(id);
   INFO("disarmed " << after.disarmed << ", pendingOffline " << after.pending_offline);
   CHECK(after.release_complete);
@@ -193,12 +185,12 @@ TEST_CASE_METHOD(FanoutFixture,
 
   // They come back (boot again): UnlockVehicle reaches every one of them.
   dropping = std::make_unique<Fleet>(url(), kStaying + 1, kDropping);
-  REQUIRE(wait_for([&] { return piles(id).disarmed == kPiles; }, 120s));
+  REQUIRE(test::eventually([&] { return piles(id).disarmed == kPiles; }, 120s, 100ms));
   after = piles(id);
   CHECK(after.pending_offline == 0);
   CHECK(after.armed == 0);
   CHECK(after.release_complete);
-  REQUIRE(wait_for([&] { return calls_sent("UnlockVehicle", id) == kPiles; }, 30s));
+  REQUIRE(test::eventually([&] { return calls_sent("UnlockVehicle", id) == kPiles; }, 30s, 100ms));
   // Still one LockVehicle per pile: coming back re-armed nothing.
   CHECK(calls_sent("LockVehicle", id, "HAVING count(*) > 1") == 0);
 }

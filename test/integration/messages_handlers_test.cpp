@@ -127,8 +127,8 @@ TEST_CASE("Authorize, StartTransaction, MeterValues and StopTransaction") {
   CHECK(record->meter_stop == 900);
   const auto values = h.central.transactions().meter_values_of(id);
   REQUIRE(values.size() == 3);
-  CHECK(values[1].phase == "L1-N");
-  CHECK(values[2].context == "Transaction.End");
+  CHECK(values[1].sampled.phase == "L1-N");
+  CHECK(values[2].sampled.context == "Transaction.End");
 
   // Without idTag, the response is empty.
   const auto bare =

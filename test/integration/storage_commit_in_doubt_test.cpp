@@ -25,10 +25,12 @@
 #include "core/stores/charge_point_store.h"
 #include "core/stores/meter_value_store.h"
 #include "test/support/private_cluster.h"
+#include "test/support/store_fixtures.h"
 #include "test/support/test_database.h"
 
 using namespace chargelock::core;
 using chargelock::storage::Database;
+using chargelock::test::meter_sample;
 using chargelock::test::PrivateCluster;
 using chargelock::test::TestDatabase;
 using namespace std::chrono_literals;
@@ -198,16 +200,6 @@ std::pair<std::string, int> host_and_port(const std::string& url) {
   return {match[1], std::stoi(match[2])};
 }
 
-MeterValueRecord sample(const std::string& value) {
-  MeterValueRecord v;
-  v.charge_point_id = "CP-1";
-  v.connector_id = 1;
-  v.timestamp = Timestamp(std::chrono::microseconds(1714564800123456LL));
-  v.value = value;
-  v.unit = std::string("Wh");
-  return v;
-}
-
 }  // namespace
 
 TEST_CASE("a group commit whose connection is lost during COMMIT says what the server did") {
@@ -223,7 +215,7 @@ TEST_CASE("a group commit whose connection is lost during COMMIT says what the s
 
     SECTION("the server committed: committed, stored once") {
       batch->begin();
-      batch->meter_values().append({sample("10")});
+      batch->meter_values().append({meter_sample("CP-1", "10")});
       proxy.cut_next_commit(CommitCuttingProxy::Cut::kAfterServerCommitted);
       CHECK(batch->commit());  // the caller does not run the group again
       CHECK(proxy.cuts() == 1);
@@ -231,7 +223,7 @@ TEST_CASE("a group commit whose connection is lost during COMMIT says what the s
     }
     SECTION("the server never saw the COMMIT: not committed, nothing stored") {
       batch->begin();
-      batch->meter_values().append({sample("20")});
+      batch->meter_values().append({meter_sample("CP-1", "20")});
       proxy.cut_next_commit(CommitCuttingProxy::Cut::kBeforeServerSawIt);
       CHECK_FALSE(batch->commit());  // the caller runs the group again
       CHECK(proxy.cuts() == 1);
@@ -239,7 +231,7 @@ TEST_CASE("a group commit whose connection is lost during COMMIT says what the s
     }
     // The thread reconnected: the next group commits normally.
     batch->begin();
-    batch->meter_values().append({sample("30")});
+    batch->meter_values().append({meter_sample("CP-1", "30")});
     CHECK(batch->commit());
     CHECK(test.scalar("SELECT count(*) FROM meter_values WHERE value = '30'") == "1");
     db.release_thread_connection();
@@ -292,7 +284,7 @@ TEST_CASE("after a failover a group in doubt is run again though the new primary
     Database db(through(old_primary.url(), proxy.port()));
     const auto batch = db.make_batch();
     batch->begin();
-    batch->meter_values().append({sample("40")});
+    batch->meter_values().append({meter_sample("CP-1", "40")});
     // The promoted server reuses the ids: the group's (before_group + 1, or
     // a few later) reads "committed" there.
     advance_transaction_ids(promoted.url(), before_group + 20);
@@ -322,7 +314,7 @@ TEST_CASE("the commit markers stay one per connection and those left behind are 
   const auto batch = test.db().make_batch();
   for (int i = 0; i < 20; ++i) {
     batch->begin();
-    batch->meter_values().append({sample(std::to_string(i))});
+    batch->meter_values().append({meter_sample("CP-1", std::to_string(i))});
     REQUIRE(batch->commit());
   }
   // Each group deleted its predecessor's marker: only the last one is left.

@@ -20,6 +20,7 @@ using namespace chargelock::core;
 using chargelock::storage::Database;
 using chargelock::test::add_charge_point;
 using chargelock::test::kT0;
+using chargelock::test::meter_sample;
 using chargelock::test::TestDatabase;
 
 namespace {
@@ -34,15 +35,6 @@ ConnectorStatus status(const std::string& pile, int connector, const std::string
   return s;
 }
 
-MeterValueRecord sample(const std::string& pile, const std::string& value) {
-  MeterValueRecord v;
-  v.charge_point_id = pile;
-  v.connector_id = 1;
-  v.timestamp = kT0;
-  v.value = value;
-  v.unit = std::string("Wh");
-  return v;
-}
 }  // namespace
 
 TEST_CASE("a batch's writes appear together at its commit, not before") {
@@ -56,8 +48,8 @@ TEST_CASE("a batch's writes appear together at its commit, not before") {
   batch->connectors().record_status(status("CP-1", 1, "Preparing"));
   batch->connectors().record_status(status("CP-2", 1, "Available"));
   batch->connectors().record_status(status("CP-1", 1, "Charging"));  // same connector again
-  batch->meter_values().append({sample("CP-1", "10"), sample("CP-1", "11")});
-  batch->meter_values().append({sample("CP-2", "20")});
+  batch->meter_values().append({meter_sample("CP-1", "10"), meter_sample("CP-1", "11")});
+  batch->meter_values().append({meter_sample("CP-2", "20")});
   batch->charge_points().touch_many({{"CP-1", kT0}});
   // scalar() uses its own connection: it sees committed data only.
   CHECK(test.scalar("SELECT count(*) FROM connector_status_history") == "0");
@@ -89,7 +81,7 @@ TEST_CASE("one failing call rolls the whole batch back and says so at commit") {
     batch->begin();
     batch->connectors().record_status(status("CP-1", 1, "Available"));
     batch->connectors().record_status(status("NOT-REGISTERED", 1, "Available"));
-    batch->meter_values().append({sample("CP-1", "10")});
+    batch->meter_values().append({meter_sample("CP-1", "10")});
     CHECK_FALSE(batch->commit());
   }
   SECTION("a direct write that fails: later calls of the batch fail at once") {
@@ -109,7 +101,7 @@ TEST_CASE("one failing call rolls the whole batch back and says so at commit") {
   // used again as it is.
   db.connectors().record_status(status("CP-1", 1, "Available"));
   batch->begin();
-  batch->meter_values().append({sample("CP-1", "10")});
+  batch->meter_values().append({meter_sample("CP-1", "10")});
   CHECK(batch->commit());
   CHECK(test.scalar("SELECT count(*) FROM connectors") == "1");
   CHECK(test.scalar("SELECT count(*) FROM meter_values") == "1");
@@ -122,12 +114,12 @@ TEST_CASE("only writes through the batch join it: the plain stores commit on the
   const auto batch = db.make_batch();
 
   batch->begin();
-  batch->meter_values().append({sample("CP-1", "batched")});
+  batch->meter_values().append({meter_sample("CP-1", "batched")});
   batch->charge_points().touch_many({{"CP-1", kT0}});
   // The same thread, the plain stores: durable at once, batch open or not.
-  db.meter_values().append({sample("CP-1", "alone")});
+  db.meter_values().append({meter_sample("CP-1", "alone")});
   std::thread other([&] {
-    db.meter_values().append({sample("CP-1", "other thread")});
+    db.meter_values().append({meter_sample("CP-1", "other thread")});
     db.release_thread_connection();
   });
   other.join();
@@ -144,12 +136,12 @@ TEST_CASE("a batch's stores refuse use outside begin/commit, and batches do not 
   add_charge_point(test.db(), "CP-1");
   const auto batch = test.db().make_batch();
 
-  CHECK_THROWS_AS(batch->meter_values().append({sample("CP-1", "closed")}), std::logic_error);
+  CHECK_THROWS_AS(batch->meter_values().append({meter_sample("CP-1", "closed")}), std::logic_error);
   CHECK_THROWS_AS(batch->connectors().record_status(status("CP-1", 1, "Available")),
                   std::logic_error);
   batch->begin();
   CHECK_THROWS_AS(batch->begin(), std::logic_error);
-  batch->meter_values().append({sample("CP-1", "10")});
+  batch->meter_values().append({meter_sample("CP-1", "10")});
   CHECK(batch->commit());
   CHECK_THROWS_AS(batch->charge_points().find("CP-1"), std::logic_error);
   CHECK(test.scalar("SELECT string_agg(value, ',') FROM meter_values") == "10");

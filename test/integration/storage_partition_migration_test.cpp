@@ -115,11 +115,11 @@ TEST_CASE("a populated database from before the partitioning migrates with every
   REQUIRE(values.size() == kValuesOfFirst);
   std::vector<std::string> read, written;
   for (int i = 0; i < kValuesOfFirst; ++i) {
-    read.push_back(values[i].value);
+    read.push_back(values[i].sampled.value);
     written.push_back(std::to_string(i + 1));
   }
   CHECK(read == written);
-  CHECK(values[0].unit == "Wh");
+  CHECK(values[0].sampled.unit == "Wh");
   CHECK(meters.for_transaction(second).size() == kValuesOfSecond);
 
   // New rows: after the old ones' ids, in the day partitions made ahead.
@@ -137,7 +137,7 @@ TEST_CASE("a populated database from before the partitioning migrates with every
   value.connector_id = 1;
   value.transaction_id = first;
   value.timestamp = now + std::chrono::hours(1);  // after the old ones
-  value.value = "new";
+  value.sampled.value = "new";
   meters.append({value});
   CHECK(std::stoll(test.scalar("SELECT id FROM meter_values WHERE value = 'new'")) >
         std::stoll(last_value_id));
@@ -153,8 +153,8 @@ TEST_CASE("a populated database from before the partitioning migrates with every
                     ") AT TIME ZONE 'UTC', 'YYYYMMDD')"));
   const auto with_new = meters.for_transaction(first);
   REQUIRE(with_new.size() == kValuesOfFirst + 2);
-  CHECK(with_new[kValuesOfFirst].value == "new");
-  CHECK(with_new.back().value == "in two days");
+  CHECK(with_new[kValuesOfFirst].sampled.value == "new");
+  CHECK(with_new.back().sampled.value == "in two days");
 
   // Retention reaches the rows from before the upgrade too: keeping one day
   // on the day after next leaves only that day's rows.
@@ -164,6 +164,6 @@ TEST_CASE("a populated database from before the partitioning migrates with every
   CHECK(test.scalar("SELECT string_agg(frame, ',') FROM message_log") == "in two days");
   const auto kept = meters.for_transaction(first);
   REQUIRE(kept.size() == 1);
-  CHECK(kept[0].value == "in two days");
+  CHECK(kept[0].sampled.value == "in two days");
   CHECK(meters.for_transaction(second).empty());
 }

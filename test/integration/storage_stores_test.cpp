@@ -222,39 +222,35 @@ TEST_CASE("meter values: every sampled value field is kept") {
   TestDatabase test;
   add_charge_point(test.db(), "CP-1");
   auto& store = test.db().meter_values();
-  MeterValueRecord full{"CP-1",
-                        2,
-                        7,
-                        kT0,
-                        "1234.5",
-                        std::string("Sample.Clock"),
-                        std::string("Raw"),
-                        std::string("Voltage"),
-                        std::string("L1-N"),
-                        std::string("Inlet"),
-                        std::string("V")};
+  MeterValueRecord full{
+      "CP-1",
+      2,
+      7,
+      kT0,
+      {"1234.5", std::string("Sample.Clock"), std::string("Raw"), std::string("Voltage"),
+       std::string("L1-N"), std::string("Inlet"), std::string("V")}};
   MeterValueRecord bare;
   bare.charge_point_id = "CP-1";
   bare.connector_id = 2;
   bare.transaction_id = 7;
   bare.timestamp = kT0 + std::chrono::seconds(1);
-  bare.value = "42";
+  bare.sampled.value = "42";
   store.append({full, bare});
 
   const auto values = store.for_transaction(7);
   REQUIRE(values.size() == 2);
-  CHECK(values[0].value == "1234.5");
+  CHECK(values[0].sampled.value == "1234.5");
   CHECK(values[0].connector_id == 2);
   CHECK(values[0].timestamp == kT0);
-  CHECK(values[0].context == "Sample.Clock");
-  CHECK(values[0].format == "Raw");
-  CHECK(values[0].measurand == "Voltage");
-  CHECK(values[0].phase == "L1-N");
-  CHECK(values[0].location == "Inlet");
-  CHECK(values[0].unit == "V");
-  CHECK(values[1].value == "42");
-  CHECK_FALSE(values[1].measurand);
-  CHECK_FALSE(values[1].unit);
+  CHECK(values[0].sampled.context == "Sample.Clock");
+  CHECK(values[0].sampled.format == "Raw");
+  CHECK(values[0].sampled.measurand == "Voltage");
+  CHECK(values[0].sampled.phase == "L1-N");
+  CHECK(values[0].sampled.location == "Inlet");
+  CHECK(values[0].sampled.unit == "V");
+  CHECK(values[1].sampled.value == "42");
+  CHECK_FALSE(values[1].sampled.measurand);
+  CHECK_FALSE(values[1].sampled.unit);
   CHECK(store.for_transaction(8).empty());
 }
 
@@ -374,7 +370,7 @@ TEST_CASE("meter values: day partitions created ahead, days past their own reten
   };
   const auto values = [&] {
     std::string texts;
-    for (const auto& v : store.for_transaction(transaction)) texts += v.value + " ";
+    for (const auto& v : store.for_transaction(transaction)) texts += v.sampled.value + " ";
     return texts;
   };
   const auto partitions = [&](const std::string& table) {
@@ -386,7 +382,7 @@ TEST_CASE("meter values: day partitions created ahead, days past their own reten
   today.connector_id = 1;
   today.transaction_id = transaction;
   today.timestamp = kT0;
-  today.value = "0";
+  today.sampled.value = "0";
   store.append({today});
 
   CHECK(maintain(PartitionedTable::MeterValues, day_ahead(0) + std::chrono::hours(5), 2, 0) == 0);
@@ -437,7 +433,7 @@ TEST_CASE(
   value.charge_point_id = "CP-1";
   value.connector_id = 1;
   value.timestamp = kT0;
-  value.value = "during the report";
+  value.sampled.value = "during the report";
   test.db().meter_values().append({value});
   report.commit();
   // The next round, the report done, makes the partition.

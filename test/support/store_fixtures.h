@@ -5,6 +5,7 @@
 #include <chrono>
 #include <string>
 
+#include "core/meter_value.h"
 #include "core/stores/charge_point_store.h"
 #include "storage/database.h"
 
@@ -15,5 +16,8 @@ inline const core::Timestamp kT0 = core::Timestamp(std::chrono::microseconds(171
 
 // Creates the charge point `id` (REQUIREs that it is new).
 void add_charge_point(storage::Database& db, const std::string& id);
+
+// One MeterValues row of the pile: connector 1, at kT0, `value` Wh.
+core::MeterValueRecord meter_sample(const std::string& pile, const std::string& value);
 
 }  // namespace chargelock::test

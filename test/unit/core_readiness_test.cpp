@@ -7,21 +7,17 @@
 #include <thread>
 
 #include "core/readiness.h"
+#include "test/support/eventually.h"
 
 using namespace chargelock::core;
 using namespace std::chrono_literals;
 
 namespace {
 
-// Polls `condition` until it holds or 5 s pass.
+// Polled every millisecond: the probe's states may last only a few.
 template <typename F>
 bool eventually(F condition) {
-  const auto give_up = std::chrono::steady_clock::now() + 5s;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() > give_up) return false;
-    std::this_thread::sleep_for(1ms);
-  }
-  return true;
+  return chargelock::test::eventually(condition, 5000ms, 1ms);
 }
 
 struct FakeClock {

@@ -2,6 +2,7 @@
 // wire format, and a pile holding a locked vehicle.
 #include <catch2/catch.hpp>
 
+#include "base/json_writer.h"
 #include "simulators/pilesim/lock_extension.h"
 #include "simulators/pilesim/lock_watch_list.h"
 #include "simulators/pilesim/salted_hash.h"
@@ -46,21 +47,19 @@ std::string unlock_request(const std::string& lock_id) {
 // VIN, id tag and EVCC id 00:1A:2B:3C:4D:5E, each hashed in compare form.
 const char* const kSalt = "00112233445566778899aabbccddeeff";
 std::string hashed_lock_data(const std::string& lock_id) {
-  json::ObjectBuilder data;
-  data.add("lockId", lock_id);
-  data.add("match", "sha256");
-  data.add("salt", kSalt);
-  data.add("vinHash", salted_sha256_hex(kSalt, "WVWZZZ1JZXW000001"));
-  rapidjson::Value id_tags(rapidjson::kArrayType);
   // Upper-case hex is still the same hash.
   std::string tag_hash = salted_sha256_hex(kSalt, "TAG-STOLEN");
   for (char& c : tag_hash) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  id_tags.PushBack(data.string_value(tag_hash), data.allocator());
-  data.add("idTagHashes", id_tags);
-  rapidjson::Value evcc_ids(rapidjson::kArrayType);
-  evcc_ids.PushBack(data.string_value(salted_sha256_hex(kSalt, "001A2B3C4D5E")), data.allocator());
-  data.add("evccIdHashes", evcc_ids);
-  return data.text();
+  chargelock::base::JsonWriter data;
+  data.begin_object()
+      .field("lockId", lock_id)
+      .field("match", "sha256")
+      .field("salt", kSalt)
+      .field("vinHash", salted_sha256_hex(kSalt, "WVWZZZ1JZXW000001"))
+      .strings("idTagHashes", {tag_hash})
+      .strings("evccIdHashes", {salted_sha256_hex(kSalt, "001A2B3C4D5E")})
+      .end_object();
+  return data.str();
 }
 
 PileConfig hashed_matching_pile(int connectors = 1) {
