@@ -313,6 +313,14 @@ Listener* OcppServer::Impl::create_listener(const ListenerConfig& config, bool t
   // boot storm thousands of piles connect at once and their upgrades queue
   // behind each other's password checks (5,000 piles: ~5 s of checks).
   info.timeout_secs = 30;
+  // The same for a connection accepted but not yet read: lws hangs up a
+  // connection holding a header table for timeout_secs_ah_idle (default
+  // 10 s) before its request was processed. In a reconnect storm of 10,000
+  // piles the loop reaches the last upgrades after more than 10 s; those
+  // piles were cut off, retried after their back-off (1, 2, 4 s...) and
+  // were cut off again behind the next wave: 24.7 s at 10,000 piles for
+  // 0.83 s at 1,000. The handshake's 30 s covers the whole storm.
+  info.timeout_secs_ah_idle = info.timeout_secs;
   if (tls) {
     // The listeners' one TLS policy (versions, ciphers; ALPN h1 only:
     // ws-over-h2 would bypass the per-connection keepalive).
