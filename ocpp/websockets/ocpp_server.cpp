@@ -714,8 +714,10 @@ int OcppServer::Impl::on_writeable(lws* wsi) {
   if (session == nullptr) return -1;
   if (session->ping_due) {
     session->ping_due = false;
-    unsigned char ping[LWS_PRE + 1];
-    if (lws_write(wsi, ping + LWS_PRE, 0, LWS_WRITE_PING) < 0) return -1;
+    // One byte of payload: lws 4.1 does not report an empty PONG.
+    unsigned char ping[LWS_PRE + 1] = {};
+    ping[LWS_PRE] = 'k';
+    if (lws_write(wsi, ping + LWS_PRE, 1, LWS_WRITE_PING) < 1) return -1;
     if (!session->outbox.empty() || session->close_requested) lws_callback_on_writable(wsi);
     return 0;
   }
