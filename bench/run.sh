@@ -570,7 +570,9 @@ scale_out() {  # N
   local hard per_hap
   hard=$(ulimit -Hn)
   [ "$hard" = unlimited ] && hard=$((4 * n + 1000))
-  per_hap=${haproxy_max_piles:-$(( (hard - 200) / 2 ))}
+  # HAProxy refuses to start unless 2 x maxconn (+ ~20 for its listeners
+  # and checks) fits the limit; maxconn is the share + 500 (below).
+  per_hap=${haproxy_max_piles:-$(( (hard - 1100) / 2 ))}
   local chunk=$(( piles_per_sim < per_hap ? piles_per_sim : per_hap ))
   local sims=$(( (n + chunk - 1) / chunk ))
   local haps=1
