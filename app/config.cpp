@@ -176,6 +176,14 @@ const std::vector<Setting>& settings() {
        [](Config& c, const std::string& v) {
          c.message_log_retention_days = parse_int("--message-log-retention-days", v, 0, 100 * 366);
        }},
+      {"--meter-values-retention-days", "CHARGELOCK_METER_VALUES_RETENTION_DAYS",
+       "days of meter values kept; older days are dropped a whole day partition at a time, "
+       "transactions stay (default 0: keep everything)",
+       true,
+       [](Config& c, const std::string& v) {
+         c.meter_values_retention_days =
+             parse_int("--meter-values-retention-days", v, 0, 100 * 366);
+       }},
       {"--memory-trim-interval", "CHARGELOCK_MEMORY_TRIM_INTERVAL",
        "seconds between handing freed heap memory back to the system (default 60, 0: off)", true,
        [](Config& c, const std::string& v) {

@@ -50,6 +50,8 @@ struct Config {
   int heartbeat_interval_s = 300;
   // Days of OCPP message log kept (whole day partitions dropped; 0: all).
   int message_log_retention_days = 0;
+  // Days of meter values kept (whole day partitions dropped; 0: all).
+  int meter_values_retention_days = 0;
   int memory_trim_interval_s = 60;  // 0: never hand freed heap memory back (app/memory_trimmer.h)
   int call_timeout_s = 30;
   int ping_interval_s = 60;

@@ -16,13 +16,13 @@
 #include "app/memory_trimmer.h"
 #include "app/metrics_listener.h"
 #include "app/ocpp_node.h"
+#include "app/partition_upkeep.h"
 #include "app/periodic_task.h"
 #include "app/process_metrics.h"
 #include "core/central_system.h"
 #include "core/domain_errors.h"
 #include "core/log.h"
 #include "core/readiness.h"
-#include "core/stores/message_log_store.h"
 #include "core/time_source.h"
 #include "ocpp/command_validator.h"
 #include "storage/database.h"
@@ -73,26 +73,27 @@ int serve(const app::Config& config, core::CentralSystem& central, storage::Data
   std::optional<app::MemoryTrimmer> trimmer;
   if (config.memory_trim_interval_s > 0)
     trimmer.emplace(std::chrono::seconds(config.memory_trim_interval_s));
-  // The message log's day partitions: created a week ahead, and the days
-  // past --message-log-retention-days dropped, by every OCPP node (they take
-  // turns in the database); a failure (database away) is retried next time.
-  std::optional<app::PeriodicTask> log_partitions;
+  // The day partitions of the message log and the meter values: created a
+  // week ahead, and the days past their retention dropped, by every OCPP
+  // node (they take turns in the database).
+  std::optional<app::PartitionUpkeep> partition_upkeep;
   if (node)
-    log_partitions.emplace(
+    partition_upkeep.emplace(central.stores(), core::system_time(),
+                             app::PartitionUpkeep::Retention{config.message_log_retention_days,
+                                                             config.meter_values_retention_days});
+  // The group commits' markers left behind (a marker is read only within
+  // seconds of its commit, after an in-doubt COMMIT; ten minutes is ample),
+  // deleted by every OCPP node every 15 minutes.
+  std::optional<app::PeriodicTask> commit_markers;
+  if (node)
+    commit_markers.emplace(
         std::chrono::minutes(15),
-        [&central, &config] {
+        [&database] {
           try {
-            const int dropped = central.stores().message_log().maintain_partitions(
-                core::system_time().now(), 7, config.message_log_retention_days);
-            if (dropped > 0)
-              core::log(core::LogLevel::Info, "message_log_retention",
-                        fmt::format("chargelock: dropped {} message log partition(s) older than "
-                                    "{} days",
-                                    dropped, config.message_log_retention_days));
+            database.forget_commit_markers(std::chrono::minutes(10));
           } catch (const std::exception& error) {
-            core::log(
-                core::LogLevel::Warn, "message_log_partitions",
-                fmt::format("chargelock: message log partitions not maintained: {}", error.what()));
+            core::log(core::LogLevel::Warn, "commit_markers",
+                      fmt::format("chargelock: old commit markers not deleted: {}", error.what()));
           }
         },
         app::PeriodicTask::FirstRun::AtStart,

@@ -47,6 +47,21 @@ CommandRecord CommandService::enqueue(const CommandRequest& request) {
 }
 
 NewCommand CommandService::checked(const CommandRequest& request) const {
+  NewCommand command = unguarded(request);
+  if (guard_ != nullptr)
+    if (auto refusal = guard_->refuse(request)) throw CommandRefused(*refusal);
+  return command;
+}
+
+NewCommand CommandService::checked_for_fan_out(const CommandRequest& request) const {
+  if (request.idempotency_key)
+    throw InvalidCommand("idempotencyKey: not accepted when queueing many commands at once");
+  NewCommand command = unguarded(request);
+  if (command.secret) throw InvalidCommand("a fan-out cannot carry a secret");
+  return command;
+}
+
+NewCommand CommandService::unguarded(const CommandRequest& request) const {
   if (validator_ == nullptr) throw std::logic_error("CommandService: no command validator was set");
   if (request.charge_point_id.empty()) throw InvalidCommand("chargePointId: must not be empty");
   if (request.action.empty()) throw InvalidCommand("action: must not be empty");
@@ -64,8 +79,6 @@ NewCommand CommandService::checked(const CommandRequest& request) const {
   // (valid) command, and a bad payload is reported whatever the key.
   if (auto error = validator_->check(request.action, request.payload_json))
     throw InvalidCommand(*error);
-  if (guard_ != nullptr)
-    if (auto refusal = guard_->refuse(request)) throw CommandRefused(*refusal);
 
   NewCommand command;
   command.charge_point_id = request.charge_point_id;

@@ -187,6 +187,13 @@ class CommandService {
   std::vector<CommandRecord> enqueue_many(WriteBatch& batch,
                                           const std::vector<CommandRequest>& requests);
 
+  // The row of a fan-out's command (one payload for many piles, which the
+  // lock's store writes in one statement): enqueue()'s checks but the
+  // guard's (the lock, the one caller, applies that rule to its own
+  // commands); no idempotency key, no secret. The request names one of
+  // the piles (the row is the same for all).
+  NewCommand checked_for_fan_out(const CommandRequest& request) const;
+
   // Overdue queued commands are marked expired before reading.
   std::optional<CommandRecord> find(std::int64_t id);
   std::vector<CommandRecord> list(const CommandFilter& filter);  // newest first
@@ -255,6 +262,8 @@ class CommandService {
  private:
   // The request's checks (InvalidCommand, CommandRefused) and its row.
   NewCommand checked(const CommandRequest& request) const;
+  // checked() but the guard.
+  NewCommand unguarded(const CommandRequest& request) const;
   // Tells the observer about a command whose final state was just recorded.
   bool finished(WriteBatch& batch, std::int64_t id, bool recorded);
   // The claimed record with its secret back in the payload; nothing (and

@@ -257,59 +257,53 @@ void LockService::rearm(WriteBatch& batch, const LockRecord& lock,
 void LockService::send_unlock(WriteBatch& batch, const LockRecord& lock,
                               const std::vector<LockPile>& piles) {
   if (piles.empty()) return;
-  // UnlockVehicle must reach every pile that may hold the lock: it is
-  // queued first, then recorded on the pile's row. A row that changed
-  // meanwhile (its LockVehicle answer was recorded) is read again and
-  // recorded then; a row that already has another UnlockVehicle keeps it.
-  const std::string payload = lock_codec::unlock_vehicle_payload(lock.id);
-  std::vector<CommandRequest> requests;
-  for (const LockPile& pile : piles)
-    requests.push_back(lock_command(lock, pile.charge_point_id, "DataTransfer", payload));
-  std::vector<std::optional<std::int64_t>> ids(piles.size());
-  within(batch, [&](WriteBatch& batch) {
-    try {
-      const auto commands = commands_.enqueue_many(batch, requests);
-      for (std::size_t i = 0; i < commands.size(); ++i) ids[i] = commands[i].id;
-    } catch (const RowNotFoundError&) {  // a pile was removed meanwhile: one by one
-      for (std::size_t i = 0; i < piles.size(); ++i)
-        if (const auto command =
-                enqueue(batch, lock, piles[i].charge_point_id, "DataTransfer", payload))
-          ids[i] = command->id;
+  // UnlockVehicle must reach every pile that may hold the lock: the store
+  // queues it and records it on the row in one statement, for rows still
+  // pending or armed without one (an answer recorded meanwhile is seen: the
+  // rows are locked first). The guard's rule (CommandGuard, refuse()) for
+  // the lock's own UnlockVehicle, applied to the whole set: none to a pile
+  // where another lock holds its vehicle.
+  std::set<std::string> held_there;
+  for (const LockRecord& other : locks(batch).list_active())
+    if (other.id != lock.id && held(other) && other.charge_point_id)
+      held_there.insert(*other.charge_point_id);
+  std::vector<std::string> targets;
+  targets.reserve(piles.size());
+  for (const LockPile& pile : piles) {
+    if (held_there.count(pile.charge_point_id) != 0) {
+      log(fmt::format("lock {}: no UnlockVehicle to {}: another lock holds a vehicle there",
+                      lock.id, pile.charge_point_id));
+      continue;
     }
-    std::map<std::string, std::int64_t> todo;
-    std::vector<LockPile> rows = piles;
-    for (int round = 0; round < 4; ++round) {
-      std::vector<LockPileChange> changes;
-      for (std::size_t i = 0; i < rows.size(); ++i) {
-        const LockPile& pile = rows[i];
-        const auto id =
-            round == 0 ? ids[i] : std::optional<std::int64_t>(todo[pile.charge_point_id]);
-        if (!id || pile.unlock_command_id) continue;
-        if (pile.status != PileStatus::Pending && pile.status != PileStatus::Armed) continue;
-        LockPileChange change = change_of(pile);
-        change.next.unlock_command_id = *id;
-        change.next.retry_at.reset();
-        change.next.attempts = 0;
-        changes.push_back(std::move(change));
-        todo[pile.charge_point_id] = *id;
-      }
-      if (changes.empty()) return;
-      for (const auto& id : locks(batch).change_piles(lock.id, changes)) todo.erase(id);
-      if (todo.empty()) return;
-      std::vector<std::string> again;
-      for (const auto& [id, command] : todo) again.push_back(id);
-      rows = locks(batch).piles_of(lock.id, again);
-      for (auto it = todo.begin(); it != todo.end();) {  // rows gone: nothing to record
-        const bool found = std::any_of(rows.begin(), rows.end(), [&](const LockPile& p) {
-          return p.charge_point_id == it->first;
-        });
-        it = found ? std::next(it) : todo.erase(it);
-      }
-    }
-    if (!todo.empty())
-      log(fmt::format("lock {}: UnlockVehicle queued but not recorded for {} pile(s)", lock.id,
-                      todo.size()));
-  });
+    targets.push_back(pile.charge_point_id);
+  }
+  if (targets.empty()) return;
+  const LockDelivery delivery =
+      delivery_of(lock, targets, lock_codec::unlock_vehicle_payload(lock.id), std::nullopt);
+  within(batch, [&](WriteBatch& batch) { locks(batch).queue_unlock_vehicle(delivery); });
+}
+
+LockDelivery LockService::delivery_of(const LockRecord& lock,
+                                      const std::vector<std::string>& charge_point_ids,
+                                      const std::string& payload,
+                                      const std::optional<std::string>& hashed_payload) const {
+  // One payload for every pile: checked once, not once per pile.
+  const NewCommand command = commands_.checked_for_fan_out(
+      lock_command(lock, charge_point_ids.front(), "DataTransfer", payload));
+  LockDelivery delivery;
+  delivery.lock_id = lock.id;
+  delivery.charge_point_ids = charge_point_ids;
+  delivery.action = command.action;
+  delivery.payload_json = command.payload_json;
+  delivery.origin = command.origin;
+  delivery.expires_at = command.expires_at;
+  if (hashed_payload)
+    delivery.hashed_payload_json =
+        commands_
+            .checked_for_fan_out(
+                lock_command(lock, charge_point_ids.front(), "DataTransfer", *hashed_payload))
+            .payload_json;
+  return delivery;
 }
 
 void LockService::settle(WriteBatch& batch, const LockRecord& lock,
@@ -430,38 +424,21 @@ void LockService::dispatch(WriteBatch& batch, const LockRecord& lock) {
   std::vector<std::string> targets;
   for (const ChargePointRecord& cp : batch.store(&Stores::charge_points, charge_points_).list())
     if (in_scope(lock, cp)) targets.push_back(cp.id);
-  // Thousands of piles: their commands and rows in a few statements and
-  // one commit, not a few commits per pile.
-  const std::string clear = lock_vehicle_payload(lock, *vehicle, false);
-  const auto hashing = locks(batch).hashed_matching_piles();
-  const std::set<std::string> hashing_piles(hashing.begin(), hashing.end());
-  const std::string hashed =
-      hashing_piles.empty() ? std::string() : lock_vehicle_payload(lock, *vehicle, true);
+  // Thousands of piles: their commands and rows in one statement and one
+  // commit (the piles that declared hashed matching get the hashed payload).
   try {
-    within(batch, [&](WriteBatch& batch) {
-      // Holding the lock's row, the piles armed before (a pile's boot, the
-      // pile where the car charges) are known and no boot arms one now:
-      // those keep their row and get no second LockVehicle.
-      locks(batch).hold(lock.id, true);
-      std::set<std::string> dispatched;
-      for (const LockPile& pile : locks(batch).piles(lock.id))
-        dispatched.insert(pile.charge_point_id);
-      std::vector<CommandRequest> requests;
-      requests.reserve(targets.size());
-      for (const std::string& id : targets)
-        if (dispatched.count(id) == 0)
-          requests.push_back(lock_command(lock, id, "DataTransfer",
-                                          hashing_piles.count(id) != 0 ? hashed : clear));
-      const auto commands = commands_.enqueue_many(batch, requests);
-      std::vector<LockPile> rows(commands.size());
-      for (std::size_t i = 0; i < commands.size(); ++i) {
-        rows[i].lock_id = lock.id;
-        rows[i].charge_point_id = commands[i].charge_point_id;
-        rows[i].status = PileStatus::Pending;
-        rows[i].command_id = commands[i].id;
-      }
-      locks(batch).add_piles(rows);
-    });
+    if (!targets.empty()) {
+      const LockDelivery delivery =
+          delivery_of(lock, targets, lock_vehicle_payload(lock, *vehicle, false),
+                      lock_vehicle_payload(lock, *vehicle, true));
+      within(batch, [&](WriteBatch& batch) {
+        // Holding the lock's row, the piles armed before (a pile's boot,
+        // the pile where the car charges) keep their row and get no second
+        // LockVehicle, and no boot arms one meanwhile.
+        locks(batch).hold(lock.id, true);
+        locks(batch).queue_lock_vehicle(delivery);
+      });
+    }
   } catch (const RowNotFoundError&) {
     // A pile was removed meanwhile: arm the others one by one.
     for (const std::string& id : targets) arm(batch, lock, *vehicle, id, std::nullopt);

@@ -59,6 +59,7 @@
 #include "core/command_service.h"
 #include "core/data_transfer_service.h"
 #include "core/domain_errors.h"
+#include "core/lock_delivery.h"
 #include "core/notification_service.h"
 #include "core/stores/lock_store.h"
 #include "core/stores/transaction_store.h"
@@ -295,6 +296,11 @@ class LockService final : public VendorExtension,
              LazyVehicle& vehicle);
   // UnlockVehicle to piles (again, or for the first time at the release).
   void send_unlock(WriteBatch& batch, const LockRecord& lock, const std::vector<LockPile>& piles);
+  // One LockVehicle / UnlockVehicle (payload, and the hashed one for the
+  // piles that declared hashed matching) for many piles, checked once.
+  LockDelivery delivery_of(const LockRecord& lock, const std::vector<std::string>& charge_point_ids,
+                           const std::string& payload,
+                           const std::optional<std::string>& hashed_payload) const;
   // Ends an engaged lock whose UnlockConnector was answered (or records why not).
   void reconcile_release(WriteBatch& batch, const LockRecord& lock);
   // Whether `value` (an "idTag", "evccId" or "vin") names the lock's vehicle.

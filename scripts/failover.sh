@@ -226,11 +226,16 @@ test_a() {
   stop_pilesim
   release_lock "$lock"
   local sim_armed; sim_armed=$(json_field "$work/a.json" '.pilesArmed // .state.pilesArmed // empty')
-  "$cluster" start "$victim" >/dev/null
+  # The node must come back (ready within cluster.sh's 60 s): the next test
+  # needs all three, and a node that does not restart is this test's failure.
+  local restarted=yes
+  "$cluster" start "$victim" >/dev/null || restarted=no
   echo "a: killed $victim holding $victim_piles of $piles piles; all piles online again after ${recovered} s (limit 15 s)"
   echo "a: commands queued for its piles before the kill: $queued, delivered after: $delivered, other outcome: $other, still pending: $pending"
   echo "a: lock $lock armed on $armed/$piles piles (central system), ${sim_armed:-?}/$piles (pilesim's watch lists)"
+  echo "a: $victim started again and ready: $restarted"
   local ok=0
+  [ "$restarted" = yes ] || ok=1
   [[ $recovered != timeout ]] && awk -v r="$recovered" 'BEGIN { exit !(r <= 15) }' || ok=1
   [ "$delivered" = "$queued" ] || ok=1
   [ "$armed" -ge "$piles" ] || ok=1
@@ -246,6 +251,10 @@ samples_grow() {  # samples_grow SINCE BASELINE
 }
 node_ready() {  # NAME: its /readyz answers 200 (cluster.sh status)
   "$cluster" status | awk -v n="$1" '$1 == n' | grep -q "readyz=200"
+}
+why_not_ready() {  # NAME: its status line and its last readiness log lines
+  "$cluster" status | awk -v n="$1" '$1 == n' >&2
+  grep -E "ready|listening|fatal|error:" "$cluster_dir/$1/log" 2>/dev/null | tail -n 5 | cut -c1-300 >&2
 }
 test_b() {
   log "b: $piles piles flooding MeterValues, kill -9 of the Patroni leader"
@@ -283,7 +292,12 @@ test_b() {
   # in CI), so each gets up to 30 s, the time the issue allows for recovery.
   local api_ready=0 node not_ready=""
   for node in ocpp-1 ocpp-2 ocpp-3 api-1 api-2; do
-    if wait_until 30 node_ready "$node"; then api_ready=$((api_ready + 1)); else not_ready+=" $node"; fi
+    if wait_until 30 node_ready "$node"; then
+      api_ready=$((api_ready + 1))
+    else
+      not_ready+=" $node"
+      why_not_ready "$node"
+    fi
   done
   "$cluster" start "$leader" >/dev/null
   echo "b: killed leader $leader; new primary ${new_leader:-none}; database reachable through HAProxy after ${promoted} s; MeterValues stored again after ${resumed} s (limit 30 s)"

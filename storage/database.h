@@ -11,7 +11,9 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 
@@ -42,7 +44,9 @@ class Database final : public core::Stores {
   // each in its own transaction, in version order. Serialised across
   // processes with a PostgreSQL advisory lock, so concurrent starters are
   // safe; applying twice is a no-op. Returns the number applied now.
-  int migrate();
+  // With `up_to_version`, stops after that version (tests building a
+  // database as an older release left it).
+  int migrate(int up_to_version = std::numeric_limits<int>::max());
 
   // Highest applied migration version (0 for an empty database).
   int schema_version();
@@ -53,6 +57,11 @@ class Database final : public core::Stores {
   // database cannot be reached. A read-only statement: never waits on
   // synchronous replication.
   bool accepts_writes() override;
+
+  // Deletes the commit markers (migration 0012) written more than
+  // `older_than` ago: those a closed connection or an in-doubt commit left
+  // behind. Any process may run it at any time; returns how many went.
+  int forget_commit_markers(std::chrono::seconds older_than);
 
   // Closes the calling thread's connection, if any (call when a worker
   // thread ends).
@@ -80,6 +89,7 @@ class Database final : public core::Stores {
   core::WebhookStore& webhooks() override;
   core::ApiTokenStore& api_tokens() override;
   core::OperatorQueryStore& operator_queries() override;
+  core::PartitionStore& partitions() override;
 
   // Implementation detail of storage/postgres; opaque to every other module.
   class Impl;

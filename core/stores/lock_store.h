@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/lock_delivery.h"
 #include "core/stores/charge_point_store.h"
 #include "core/stores/command_store.h"
 #include "core/timestamp.h"
@@ -263,6 +264,18 @@ class LockStore {
   // Inserts rows for piles that have none for the lock yet (a fan-out and a
   // pile's boot may race); returns the charge point ids inserted.
   virtual std::vector<std::string> add_piles(const std::vector<LockPile>& piles) = 0;
+  // A lock's LockVehicle fan-out in one statement: for every listed pile
+  // that still exists and has no row for the lock yet, the command is
+  // queued (hashed_payload_json for piles that declared hashed matching)
+  // and the row written pending with it; one NOTIFY wakes the OCPP nodes.
+  // Returns the charge point ids queued. REQUIRES: hold(lock_id, true) in
+  // the same transaction (a pile's boot arms it alone meanwhile).
+  virtual std::vector<std::string> queue_lock_vehicle(const LockDelivery& delivery) = 0;
+  // UnlockVehicle in one statement to every listed pile whose row is
+  // pending or armed and has no UnlockVehicle: queued and recorded on the
+  // row (its retry cleared), the rows locked in charge point order first
+  // (as change_piles does); one NOTIFY. Returns the charge point ids.
+  virtual std::vector<std::string> queue_unlock_vehicle(const LockDelivery& delivery) = 0;
   // Applies the changes whose rows are still as expected (see
   // LockPileChange), in one statement; returns the charge point ids changed.
   virtual std::vector<std::string> change_piles(const std::string& lock_id,

@@ -1,4 +1,5 @@
-// The OCPP message log: every frame in and out, per charge point.
+// The OCPP message log: every frame in and out, per charge point (kept in
+// one partition per UTC day: core/stores/partition_store.h).
 #pragma once
 
 #include <cstddef>
@@ -36,12 +37,6 @@ class MessageLogStore {
   virtual std::vector<LoggedFrame> containing(const std::string& charge_point_id,
                                               const std::string& needle, Timestamp since,
                                               std::size_t limit) = 0;
-  // The log is kept in one partition per UTC day: creates those of the day
-  // of `now` through `days_ahead` days after it, and with retention_days > 0
-  // drops the days that ended retention_days or more days before the day of
-  // `now` (whole partitions, never row by row). Returns how many partitions
-  // were dropped. Several nodes may call it at once.
-  virtual int maintain_partitions(Timestamp now, int days_ahead, int retention_days) = 0;
 };
 
 }  // namespace chargelock::core

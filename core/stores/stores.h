@@ -38,6 +38,7 @@ class MessageLogStore;
 class MeterValueStore;
 class NotificationStore;
 class OperatorQueryStore;
+class PartitionStore;
 class TransactionStore;
 class VehicleStore;
 class WebhookStore;
@@ -75,6 +76,7 @@ class Stores {
   virtual WebhookStore& webhooks() = 0;
   virtual ApiTokenStore& api_tokens() = 0;
   virtual OperatorQueryStore& operator_queries() = 0;
+  virtual PartitionStore& partitions() = 0;
 };
 
 // The stores of one write batch: between begin() and commit()/abort()

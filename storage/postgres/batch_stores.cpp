@@ -28,6 +28,7 @@ class PgBatchStores final : public core::BatchStores {
     webhooks_ = make_webhook_store(scope);
     api_tokens_ = make_api_token_store(scope);
     operator_queries_ = make_operator_query_store(scope);
+    partitions_ = make_partition_store(scope);
   }
   ~PgBatchStores() override { state_.drop(); }
 
@@ -63,6 +64,7 @@ class PgBatchStores final : public core::BatchStores {
   core::WebhookStore& webhooks() override { return *webhooks_; }
   core::ApiTokenStore& api_tokens() override { return *api_tokens_; }
   core::OperatorQueryStore& operator_queries() override { return *operator_queries_; }
+  core::PartitionStore& partitions() override { return *partitions_; }
 
  private:
   Database& database_;
@@ -81,6 +83,7 @@ class PgBatchStores final : public core::BatchStores {
   std::unique_ptr<core::WebhookStore> webhooks_;
   std::unique_ptr<core::ApiTokenStore> api_tokens_;
   std::unique_ptr<core::OperatorQueryStore> operator_queries_;
+  std::unique_ptr<core::PartitionStore> partitions_;
 };
 
 }  // namespace

@@ -7,15 +7,15 @@
 #include <stdexcept>
 #include <thread>
 
+#include "storage/postgres/command_channel.h"
 #include "storage/postgres/database_impl.h"
 
 namespace chargelock::storage::postgres {
 
 namespace {
 
-constexpr const char* kChannel = "chargelock_commands";
-// The notification payload that stands for "many piles" (see CommandWakeups).
-constexpr const char* kEveryPile = "*";
+constexpr const char* kChannel = kCommandChannel;
+constexpr const char* kEveryPile = kCommandsForEveryPile;
 
 const char* const kColumns =
     " id, charge_point_id, action, payload, status, response, error_code, error_description,"

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <random>
 #include <regex>
 #include <stdexcept>
 #include <thread>
@@ -129,6 +130,40 @@ constexpr std::int64_t kMigrationLockKey = 0x43686172674c6f63;  // "ChargLoc"
 
 }  // namespace postgres
 
+namespace {
+
+// A commit marker's id: random, so that no two groups of any process share
+// one (about a few thousand markers live at once; 2^63 ids). Not a secret.
+std::int64_t new_marker() {
+  thread_local std::mt19937_64 random = [] {
+    std::random_device device;
+    std::seed_seq seed{device(), device(), device(), device()};
+    return std::mt19937_64(seed);
+  }();
+  return static_cast<std::int64_t>(random() >> 1);  // a positive bigint
+}
+
+}  // namespace
+
+BatchTransaction::BatchTransaction(pqxx::connection_base& connection)
+    : pqxx::internal::namedclass("BatchTransaction"),
+      basic_transaction(connection, "READ COMMITTED", pqxx::read_write),
+      marker_(new_marker()),
+      previous_marker_(static_cast<postgres::PreparingConnection&>(connection).committed_marker) {
+  Begin();
+}
+
+void BatchTransaction::do_begin() {
+  // The ids are numbers made here, not outside input: written into the text,
+  // they let BEGIN and both statements go as one simple query (parameters
+  // would need the extended protocol, a statement each).
+  std::string sql = "BEGIN; ";
+  if (previous_marker_)
+    sql += fmt::format("DELETE FROM commit_markers WHERE id = {}; ", *previous_marker_);
+  sql += fmt::format("INSERT INTO commit_markers (id) VALUES ({})", marker_);
+  direct_exec(sql.c_str());
+}
+
 Database::Impl::Impl(std::string url_in)
     : url(std::move(url_in)), display_url(postgres::without_password(url)) {}
 
@@ -141,16 +176,18 @@ bool Database::Impl::commit_batch(BatchState& batch) {
     try {
       pqxx::dbtransaction& txn = batch_transaction(batch);
       for (auto& [type, writes] : batch.deferred) writes->flush(txn);
-      // The transaction's id, read with its BEGIN: when the connection is
-      // lost during the COMMIT only the server knows whether it committed,
-      // and re-running a group that did would store its rows twice.
-      const std::int64_t txid = batch.txn->txid();
+      // When the connection is lost during the COMMIT only the server knows
+      // whether it committed, and re-running a group that did would store
+      // its rows twice: the group's marker tells.
+      const std::int64_t marker = batch.txn->marker();
       try {
         batch.txn->commit();
+        batch.connection->committed_marker = marker;
       } catch (const pqxx::in_doubt_error&) {
         batch.drop();
         release_thread_connection();
-        committed = committed_in_doubt(txid);
+        ++stats.connections_lost;
+        committed = committed_in_doubt(marker);
       }
     } catch (const pqxx::broken_connection&) {
       committed = false;
@@ -169,26 +206,36 @@ bool Database::Impl::commit_batch(BatchState& batch) {
   return committed;
 }
 
-bool Database::Impl::committed_in_doubt(std::int64_t txid) {
+bool Database::Impl::committed_in_doubt(std::int64_t marker) {
   const auto deadline = std::chrono::steady_clock::now() + kInDoubtPatience;
   for (;;) {
     try {
-      pqxx::nontransaction query(connection());
-      const pqxx::row row = query.exec_params1("SELECT txid_status($1)", txid);
-      // NULL: too old to tell (not for a transaction seconds old).
-      if (row[0].is_null()) return false;
-      const std::string status = row[0].as<std::string>();
-      if (status == "committed") return true;
-      if (status == "aborted") return false;
-      // "in progress": the backend that lost us has not finished the COMMIT.
+      pqxx::work txn(connection());
+      // A COMMIT still in progress (the server that lost us is alive) holds
+      // the marker's key: the insert below waits for it, but not forever.
+      txn.exec("SET LOCAL statement_timeout = '5s'");
+      txn.exec_params(
+          "INSERT INTO commit_markers (id, fence) VALUES ($1, true) ON CONFLICT (id) DO NOTHING",
+          marker);
+      // The group's own marker (committed), or the fence (of this or an
+      // earlier try whose own commit was lost): the group never committed.
+      const bool fenced =
+          txn.exec_params1("SELECT fence FROM commit_markers WHERE id = $1", marker)[0].as<bool>();
+      txn.commit();
+      std::fprintf(stderr,
+                   "chargelock: database: a group commit's connection was lost during its "
+                   "COMMIT; its commit marker says it %s\n",
+                   fenced ? "did not commit: it runs again" : "committed");
+      return !fenced;
     } catch (const std::exception&) {
-      release_thread_connection();  // unreachable for now: try again
+      release_thread_connection();  // unreachable for now, or a standby: try again
     }
     if (std::chrono::steady_clock::now() >= deadline) {
       std::fprintf(stderr,
-                   "chargelock: database: the outcome of a group commit (txid %lld) is unknown "
+                   "chargelock: database: the outcome of a group commit (marker %lld) is unknown "
                    "after %lld s; its work runs again and may be stored twice\n",
-                   static_cast<long long>(txid), static_cast<long long>(kInDoubtPatience.count()));
+                   static_cast<long long>(marker),
+                   static_cast<long long>(kInDoubtPatience.count()));
       return false;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
@@ -333,6 +380,7 @@ Database::Database(std::string url) : impl_(std::make_unique<Impl>(std::move(url
   impl_->webhooks = postgres::make_webhook_store(alone);
   impl_->api_tokens = postgres::make_api_token_store(alone);
   impl_->operator_queries = postgres::make_operator_query_store(alone);
+  impl_->partitions = postgres::make_partition_store(alone);
 }
 
 Database::~Database() = default;
@@ -358,6 +406,7 @@ core::NotificationStore& Database::notifications() { return *impl_->notification
 core::WebhookStore& Database::webhooks() { return *impl_->webhooks; }
 core::ApiTokenStore& Database::api_tokens() { return *impl_->api_tokens; }
 core::OperatorQueryStore& Database::operator_queries() { return *impl_->operator_queries; }
+core::PartitionStore& Database::partitions() { return *impl_->partitions; }
 
 int Database::schema_version() {
   return impl_->transact(nullptr, [](pqxx::dbtransaction& txn) {
@@ -367,13 +416,22 @@ int Database::schema_version() {
   });
 }
 
+int Database::forget_commit_markers(std::chrono::seconds older_than) {
+  return impl_->transact(nullptr, [older_than](pqxx::dbtransaction& txn) {
+    return txn
+        .exec_params1("SELECT commit_markers_forget(make_interval(secs => $1))",
+                      static_cast<double>(older_than.count()))[0]
+        .as<int>();
+  });
+}
+
 bool Database::accepts_writes() {
   return impl_->transact(nullptr, [](pqxx::dbtransaction& txn) {
     return !txn.exec1("SELECT pg_is_in_recovery()")[0].as<bool>();
   });
 }
 
-int Database::migrate() {
+int Database::migrate(int up_to_version) {
   pqxx::connection& conn = impl_->connection();
   try {
     {
@@ -403,6 +461,7 @@ int Database::migrate() {
     }
     int applied = 0;
     for (const Migration& migration : embedded_migrations()) {
+      if (migration.version > up_to_version) break;  // sorted by version
       pqxx::work txn(conn);
       const bool done =
           !txn.exec_params("SELECT 1 FROM schema_migrations WHERE version = $1", migration.version)

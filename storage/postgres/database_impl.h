@@ -29,6 +29,7 @@
 #include "core/stores/meter_value_store.h"
 #include "core/stores/notification_store.h"
 #include "core/stores/operator_query_store.h"
+#include "core/stores/partition_store.h"
 #include "core/stores/transaction_store.h"
 #include "core/stores/vehicle_store.h"
 #include "core/stores/webhook_store.h"
@@ -81,6 +82,11 @@ class PreparingConnection : public pqxx::connection {
   // through the plain stores meanwhile take another connection.
   bool lent = false;
 
+  // The commit marker of the last write batch committed on this connection
+  // and not yet deleted: the next batch's BEGIN deletes it (see
+  // BatchTransaction).
+  std::optional<std::int64_t> committed_marker;
+
  private:
   std::unordered_map<std::string, std::string> prepared_;  // name -> SQL
 };
@@ -124,26 +130,23 @@ std::string without_password(const std::string& url);
 
 }  // namespace postgres
 
-// The transaction of a group commit. Its BEGIN carries `SELECT
-// txid_current()` in the same simple query: the id the in-doubt check
-// (Database::Impl::committed_in_doubt) needs costs no round trip of its own
-// (read before the COMMIT in a statement of its own, it cost every group
-// commit one).
+// The transaction of a group commit. Its BEGIN writes the group's commit
+// marker (table commit_markers, migration 0012): a random id that
+// Database::Impl::committed_in_doubt looks up when the connection is lost
+// during the COMMIT. It also deletes the marker of the connection's previous
+// group, which is known to have committed, so the table stays about one row
+// per connection. All in the BEGIN's simple query: no round trip of its own.
+// REQUIRES: `connection` is a postgres::PreparingConnection.
 class BatchTransaction final : public pqxx::internal::basic_transaction {
  public:
-  explicit BatchTransaction(pqxx::connection_base& connection)
-      : pqxx::internal::namedclass("BatchTransaction"),
-        basic_transaction(connection, "READ COMMITTED", pqxx::read_write) {
-    Begin();
-  }
+  explicit BatchTransaction(pqxx::connection_base& connection);
   ~BatchTransaction() noexcept override { End(); }
-  std::int64_t txid() const { return txid_; }
+  std::int64_t marker() const { return marker_; }
 
  private:
-  void do_begin() override {
-    txid_ = direct_exec("BEGIN; SELECT txid_current()")[0][0].as<std::int64_t>();
-  }
-  std::int64_t txid_ = 0;
+  void do_begin() override;
+  const std::int64_t marker_;
+  const std::optional<std::int64_t> previous_marker_;
 };
 
 // A store's writes held back while its batch is open (see BatchState),
@@ -216,12 +219,15 @@ class Database::Impl {
 
   // Commits `batch` (see core::BatchStores::commit()) and closes it.
   bool commit_batch(BatchState& batch);
-  // Whether the transaction `txid` committed, asked on a new connection after
-  // the old one was lost during its COMMIT (txid_status). Waits while it is
-  // still in progress or the database is unreachable, at most
-  // kInDoubtPatience; then says false (the caller re-runs the work, which may
-  // then be stored twice: logged).
-  bool committed_in_doubt(std::int64_t txid);
+  // Whether the group whose BEGIN wrote commit marker `marker` committed,
+  // asked on a new connection (whatever primary answers now) after the old
+  // one was lost during its COMMIT: the marker is there, or it is not and a
+  // fence row of the same id is written so that the group can never commit
+  // later. Waits while the group's COMMIT is still in progress (the fence's
+  // insert waits on the marker's) or the database is unreachable, at most
+  // kInDoubtPatience; then says false (the caller re-runs the work, which
+  // may then be stored twice: logged).
+  bool committed_in_doubt(std::int64_t marker);
   static constexpr std::chrono::seconds kInDoubtPatience{30};
 
   const std::string url;
@@ -242,6 +248,7 @@ class Database::Impl {
   std::unique_ptr<core::WebhookStore> webhooks;
   std::unique_ptr<core::ApiTokenStore> api_tokens;
   std::unique_ptr<core::OperatorQueryStore> operator_queries;
+  std::unique_ptr<core::PartitionStore> partitions;
 
  private:
   std::shared_ptr<postgres::PreparingConnection> open();
@@ -324,6 +331,7 @@ std::unique_ptr<core::NotificationStore> make_notification_store(Scope db);
 std::unique_ptr<core::WebhookStore> make_webhook_store(Scope db);
 std::unique_ptr<core::ApiTokenStore> make_api_token_store(Scope db);
 std::unique_ptr<core::OperatorQueryStore> make_operator_query_store(Scope db);
+std::unique_ptr<core::PartitionStore> make_partition_store(Scope db);
 }  // namespace postgres
 
 }  // namespace chargelock::storage

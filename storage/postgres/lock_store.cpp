@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "storage/postgres/command_channel.h"
 #include "storage/postgres/database_impl.h"
 
 namespace chargelock::storage::postgres {
@@ -380,6 +381,68 @@ class PgLockStore final : public core::LockStore {
           });
     });
     return inserted;
+  }
+
+  std::vector<std::string> queue_lock_vehicle(const core::LockDelivery& d) override {
+    if (d.charge_point_ids.empty()) return {};
+    return db_.transact([&](pqxx::dbtransaction& txn) {
+      // One statement for thousands of piles: the payload travels once, the
+      // piles that declared hashed matching are found by the join, and
+      // piles removed meanwhile or armed before (a boot) are left out.
+      std::vector<std::string> queued;
+      for (const auto& row : exec_hot(
+               txn,
+               "WITH targets AS (SELECT cp.id, coalesce(cap.hashed_matching, false) AS hashed"
+               " FROM unnest($2::text[]) AS t(id) JOIN charge_points cp ON cp.id = t.id"
+               " LEFT JOIN charge_point_lock_capabilities cap ON cap.charge_point_id = cp.id"
+               " WHERE NOT EXISTS (SELECT 1 FROM vehicle_lock_piles p WHERE p.lock_id = $1"
+               " AND p.charge_point_id = cp.id) ORDER BY cp.id),"
+               " queued AS (INSERT INTO commands (charge_point_id, action, payload, origin,"
+               " expires_at) SELECT id, $3, CASE WHEN hashed THEN coalesce($5, $4) ELSE $4 END,"
+               " $6, micros_to_ts($7) FROM targets RETURNING id, charge_point_id)"
+               " INSERT INTO vehicle_lock_piles (lock_id, charge_point_id, status, command_id)"
+               " SELECT $1, charge_point_id, 'pending', id FROM queued"
+               " ON CONFLICT (lock_id, charge_point_id) DO NOTHING RETURNING charge_point_id",
+               d.lock_id, text_array(d.charge_point_ids), d.action, d.payload_json,
+               d.hashed_payload_json, d.origin, to_micros(d.expires_at)))
+        queued.push_back(row[0].as<std::string>());
+      if (!queued.empty())
+        txn.exec_params("SELECT pg_notify($1, $2)", std::string(kCommandChannel),
+                        std::string(kCommandsForEveryPile));
+      return queued;
+    });
+  }
+
+  std::vector<std::string> queue_unlock_vehicle(const core::LockDelivery& d) override {
+    if (d.charge_point_ids.empty()) return {};
+    return db_.transact([&](pqxx::dbtransaction& txn) {
+      // The rows are locked (in charge point order, as change_piles locks
+      // them) before the condition is read, so an answer recorded meanwhile
+      // is seen and no pile gets two UnlockVehicle or one it does not need.
+      std::vector<std::string> queued;
+      for (const auto& row :
+           exec_hot(txn,
+                    "WITH todo AS (SELECT p.charge_point_id FROM vehicle_lock_piles p"
+                    " WHERE p.lock_id = $1 AND p.charge_point_id = ANY($2::text[])"
+                    " AND p.status IN ('pending', 'armed') AND p.unlock_command_id IS NULL"
+                    " ORDER BY p.charge_point_id FOR UPDATE),"
+                    " queued AS (INSERT INTO commands (charge_point_id, action, payload, origin,"
+                    " expires_at) SELECT charge_point_id, $3, $4, $5, micros_to_ts($6) FROM todo"
+                    " ORDER BY charge_point_id RETURNING id, charge_point_id)"
+                    " UPDATE vehicle_lock_piles p SET unlock_command_id = q.id, retry_at = NULL,"
+                    " attempts = 0, updated_at = now() FROM queued q"
+                    " WHERE p.lock_id = $1 AND p.charge_point_id = q.charge_point_id"
+                    " RETURNING p.charge_point_id",
+                    d.lock_id, text_array(d.charge_point_ids), d.action, d.payload_json, d.origin,
+                    to_micros(d.expires_at)))
+        queued.push_back(row[0].as<std::string>());
+      if (queued.size() == 1)
+        txn.exec_params("SELECT pg_notify($1, $2)", std::string(kCommandChannel), queued[0]);
+      else if (!queued.empty())
+        txn.exec_params("SELECT pg_notify($1, $2)", std::string(kCommandChannel),
+                        std::string(kCommandsForEveryPile));
+      return queued;
+    });
   }
 
   std::vector<std::string> change_piles(const std::string& lock_id,

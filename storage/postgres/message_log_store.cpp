@@ -63,17 +63,6 @@ class PgMessageLogStore final : public core::MessageLogStore {
     });
   }
 
-  // The rule lives in SQL (migration 0011, message_log_maintain), where the
-  // partitions are.
-  int maintain_partitions(core::Timestamp now, int days_ahead, int retention_days) override {
-    return db_.transact([&](pqxx::dbtransaction& txn) {
-      return txn
-          .exec_params1("SELECT message_log_maintain(micros_to_ts($1), $2, $3)", to_micros(now),
-                        days_ahead, retention_days)[0]
-          .as<int>();
-    });
-  }
-
  private:
   Scope db_;
 };

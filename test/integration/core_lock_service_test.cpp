@@ -515,3 +515,32 @@ TEST_CASE_METHOD(LockFixture,
   central->charge_points().boot("CP-1", boot);
   CHECK(queued("CP-1").size() == 1);
 }
+
+TEST_CASE_METHOD(LockFixture,
+                 "a release sends no UnlockVehicle where another lock holds its vehicle") {
+  const auto alice = owner("alice");
+  const auto bob = owner("bob");
+  vehicle(alice, kVin, {"TAG-A"});
+  vehicle(bob, "WVWZZZ1JZXW000002", {"TAG-B"});
+  pile("CP-1");
+  pile("CP-2");
+  const std::string a = central->locks().request_lock({alice, kVin, {}}).lock.id;
+  const std::string b = central->locks().request_lock({bob, "WVWZZZ1JZXW000002", {}}).lock.id;
+  CHECK(answer("CP-1", kAccepted).size() == 2);
+  CHECK(answer("CP-2", kAccepted).size() == 2);
+  // Bob's car is held at CP-1.
+  CHECK(vehicle_locked(*central, "CP-1",
+                       R"({"lockId":")" + b + R"(","connectorId":1,"idTag":"TAG-B"})")
+            .status == core::DataTransferStatus::Accepted);
+  REQUIRE(central->locks().find(b)->lock.status == core::LockStatus::Engaged);
+
+  // Alice's release goes through and asks only CP-2 to let go of her lock
+  // (asked per pile, the guard's refusal at CP-1 threw out of the whole
+  // release after the lock was cancelled: no pile got UnlockVehicle).
+  const auto view = central->locks().release(alice, a);
+  CHECK(view.lock.status == core::LockStatus::Cancelled);
+  CHECK(queued("CP-1").empty());
+  const auto to_2 = queued("CP-2");
+  REQUIRE(to_2.size() == 1);
+  CHECK(to_2[0].payload_json == core::lock_codec::unlock_vehicle_payload(a));
+}

@@ -2,7 +2,10 @@
 // storage::Database::make_batch() batch) against a real PostgreSQL, behind a
 // proxy that cuts the connection at the COMMIT: a group the server committed
 // is reported committed (its caller must not run it again: its rows would be
-// stored twice); one the server never received is reported not committed.
+// stored twice); one the server never received is reported not committed;
+// after a failover to a server that never received the group, the group is
+// reported not committed even when that server has since committed a
+// transaction of its own under the group's transaction id.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -12,6 +15,8 @@
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <cstdint>
+#include <pqxx/pqxx>
 #include <regex>
 #include <string>
 #include <thread>
@@ -19,10 +24,12 @@
 
 #include "core/stores/charge_point_store.h"
 #include "core/stores/meter_value_store.h"
+#include "test/support/private_cluster.h"
 #include "test/support/test_database.h"
 
 using namespace chargelock::core;
 using chargelock::storage::Database;
+using chargelock::test::PrivateCluster;
 using chargelock::test::TestDatabase;
 using namespace std::chrono_literals;
 
@@ -61,6 +68,9 @@ class CommitCuttingProxy {
   CommitCuttingProxy& operator=(const CommitCuttingProxy&) = delete;
 
   int port() const { return port_; }
+  // Connections accepted from now on go to `server_port` (a failover);
+  // those open stay where they are.
+  void send_new_connections_to(int server_port) { server_port_ = server_port; }
   void cut_next_commit(Cut how) {
     how_ = how;
     armed_ = true;
@@ -92,7 +102,7 @@ class CommitCuttingProxy {
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in address{};
     address.sin_family = AF_INET;
-    address.sin_port = htons(static_cast<std::uint16_t>(server_port_));
+    address.sin_port = htons(static_cast<std::uint16_t>(server_port_.load()));
     ::inet_pton(AF_INET, server_host_.c_str(), &address.sin_addr);
     if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
       ::close(fd);
@@ -162,7 +172,7 @@ class CommitCuttingProxy {
   }
 
   const std::string server_host_;
-  const int server_port_;
+  std::atomic<int> server_port_;
   int listener_ = -1;
   int port_ = 0;
   std::thread thread_;
@@ -234,4 +244,96 @@ TEST_CASE("a group commit whose connection is lost during COMMIT says what the s
     CHECK(test.scalar("SELECT count(*) FROM meter_values WHERE value = '30'") == "1");
     db.release_thread_connection();
   }
+}
+
+namespace {
+
+// Assigns (and commits) transaction ids on the server at `url` until its
+// next one is above `above`; returns the last one assigned.
+std::int64_t advance_transaction_ids(const std::string& url, std::int64_t above) {
+  pqxx::connection connection(url);
+  pqxx::nontransaction query(connection);
+  std::int64_t last = 0;
+  do {
+    last = query.exec1("SELECT txid_current()")[0].as<std::int64_t>();
+  } while (last <= above);
+  return last;
+}
+
+std::int64_t current_transaction_id(const std::string& url) {
+  return advance_transaction_ids(url, 0);
+}
+
+}  // namespace
+
+TEST_CASE("after a failover a group in doubt is run again though the new primary reused its xid") {
+  // `old_primary` commits the group but its answer never arrives (the
+  // primary dies); `promoted` never received the group (its WAL did not
+  // reach the standby) and has since committed transactions of its own
+  // under the ids the old primary had handed out, the group's included.
+  PrivateCluster old_primary;
+  PrivateCluster promoted;
+  for (const PrivateCluster* server : {&old_primary, &promoted}) {
+    Database db(server->url());
+    db.migrate();
+    NewChargePoint cp;
+    cp.id = "CP-1";
+    REQUIRE(db.charge_points().create(cp));
+    db.release_thread_connection();
+  }
+  // Both servers' ids start from the same point; the group's is the next
+  // one the old primary hands out (the test alone uses it).
+  const std::int64_t start =
+      std::max(current_transaction_id(old_primary.url()), current_transaction_id(promoted.url()));
+  const std::int64_t before_group = advance_transaction_ids(old_primary.url(), start);
+
+  CommitCuttingProxy proxy("127.0.0.1", old_primary.port());
+  {
+    Database db(through(old_primary.url(), proxy.port()));
+    const auto batch = db.make_batch();
+    batch->begin();
+    batch->meter_values().append({sample("40")});
+    // The promoted server reuses the ids: the group's (before_group + 1, or
+    // a few later) reads "committed" there.
+    advance_transaction_ids(promoted.url(), before_group + 20);
+    proxy.send_new_connections_to(promoted.port());
+    proxy.cut_next_commit(CommitCuttingProxy::Cut::kAfterServerCommitted);
+    CHECK_FALSE(batch->commit());  // the caller runs the group again, on the new primary
+    CHECK(proxy.cuts() == 1);
+    db.release_thread_connection();
+  }
+  pqxx::connection promoted_db(promoted.url());
+  pqxx::nontransaction query(promoted_db);
+  CHECK(query.exec1("SELECT count(*) FROM meter_values WHERE value = '40'")[0].as<int>() == 0);
+  // The group's transaction id is a committed one there, someone else's:
+  // asking the transaction's status instead of the marker gets it wrong.
+  CHECK(query
+            .exec1("SELECT count(*) FROM generate_series(" + std::to_string(before_group + 1) +
+                   ", " + std::to_string(before_group + 5) +
+                   ") AS x WHERE txid_status(x) = 'committed'")[0]
+            .as<int>() == 5);
+}
+
+TEST_CASE("the commit markers stay one per connection and those left behind are forgotten") {
+  TestDatabase test;
+  NewChargePoint cp;
+  cp.id = "CP-1";
+  REQUIRE(test.db().charge_points().create(cp));
+  const auto batch = test.db().make_batch();
+  for (int i = 0; i < 20; ++i) {
+    batch->begin();
+    batch->meter_values().append({sample(std::to_string(i))});
+    REQUIRE(batch->commit());
+  }
+  // Each group deleted its predecessor's marker: only the last one is left.
+  CHECK(test.scalar("SELECT count(*) FROM meter_values") == "20");
+  CHECK(test.scalar("SELECT count(*) FROM commit_markers") == "1");
+  // A marker left behind by a connection that closed, ten minutes ago.
+  test.scalar(
+      "INSERT INTO commit_markers (id, written_at) VALUES (42, now() - interval '11 minutes') "
+      "RETURNING id");
+  CHECK(test.db().forget_commit_markers(std::chrono::minutes(10)) == 1);
+  CHECK(test.scalar("SELECT count(*) FROM commit_markers WHERE id = 42") == "0");
+  CHECK(test.scalar("SELECT count(*) FROM commit_markers") == "1");  // the recent one stays
+  test.db().release_thread_connection();
 }

@@ -1,4 +1,5 @@
 // The vehicle lock stores (migration 0004) against a real PostgreSQL.
+#include <algorithm>
 #include <catch2/catch.hpp>
 
 #include "core/domain_errors.h"
@@ -217,4 +218,69 @@ TEST_CASE("locks: sightings are evidence that outlives the vehicle's registratio
   CHECK(sightings[0].location);
   CHECK_FALSE(sightings[1].location);
   CHECK(locks.transitions("lock-1").size() == 1);
+}
+
+TEST_CASE("locks: a fan-out queues one command per pile and records it on the pile's row") {
+  test::TestDatabase t;
+  const auto alice = add_owner(t, "alice");
+  t.db().vehicles().put(claim("WVWZZZ1JZXW000001", alice, {"TAG-A"}));
+  for (const char* id : {"CP-1", "CP-2", "CP-3"}) {
+    NewChargePoint cp;
+    cp.id = id;
+    t.db().charge_points().create(cp);
+  }
+  auto& locks = t.db().locks();
+  locks.set_hashed_matching("CP-2", true);
+  const auto expires = Clock::now() + std::chrono::hours(24);
+  locks.create({"lock-1", "WVWZZZ1JZXW000001", alice, std::nullopt, std::nullopt, expires,
+                std::nullopt, "requested by owner"});
+  LockPile before;  // armed at its boot, before the fan-out
+  before.lock_id = "lock-1";
+  before.charge_point_id = "CP-3";
+  locks.put_pile(before);
+
+  LockDelivery lock_vehicle;
+  lock_vehicle.lock_id = "lock-1";
+  lock_vehicle.charge_point_ids = {"CP-1", "CP-2", "CP-3", "CP-REMOVED"};
+  lock_vehicle.action = "DataTransfer";
+  lock_vehicle.payload_json = R"({"clear":true})";
+  lock_vehicle.hashed_payload_json = R"({"hashed":true})";
+  lock_vehicle.origin = "lock:lock-1";
+  lock_vehicle.expires_at = expires;
+  auto queued = locks.queue_lock_vehicle(lock_vehicle);
+  std::sort(queued.begin(), queued.end());
+  CHECK(queued == std::vector<std::string>{"CP-1", "CP-2"});
+  CHECK(locks.queue_lock_vehicle(lock_vehicle).empty());  // one LockVehicle per pile
+  const auto one = locks.pile("lock-1", "CP-1");
+  const auto two = locks.pile("lock-1", "CP-2");
+  REQUIRE(one);
+  REQUIRE(two);
+  CHECK(one->status == PileStatus::Pending);
+  CHECK(one->command_status == std::optional<CommandStatus>(CommandStatus::Queued));
+  CHECK_FALSE(locks.pile("lock-1", "CP-3")->command_id);
+  const auto payload_of = [&](std::int64_t id) { return t.db().commands().find(id)->payload_json; };
+  CHECK(payload_of(*one->command_id) == R"({"clear":true})");
+  CHECK(payload_of(*two->command_id) == R"({"hashed":true})");
+  CHECK(t.db().commands().find(*one->command_id)->origin == "lock:lock-1");
+
+  // The release: UnlockVehicle to rows pending or armed without one.
+  LockPileChange unsupported;
+  unsupported.next = *two;
+  unsupported.next.status = PileStatus::Unsupported;
+  unsupported.expected_status = PileStatus::Pending;
+  unsupported.expected_command_id = two->command_id;
+  REQUIRE(locks.change_piles("lock-1", {unsupported}).size() == 1);
+  LockDelivery unlock = lock_vehicle;
+  unlock.charge_point_ids = {"CP-1", "CP-2", "CP-3"};
+  unlock.payload_json = R"({"unlock":true})";
+  unlock.hashed_payload_json.reset();
+  auto unlocked = locks.queue_unlock_vehicle(unlock);
+  std::sort(unlocked.begin(), unlocked.end());
+  CHECK(unlocked == std::vector<std::string>{"CP-1", "CP-3"});
+  CHECK(locks.queue_unlock_vehicle(unlock).empty());  // one UnlockVehicle per pile
+  const auto three = locks.pile("lock-1", "CP-3");
+  REQUIRE(three->unlock_command_id);
+  CHECK(payload_of(*three->unlock_command_id) == R"({"unlock":true})");
+  CHECK(three->unlock_status == std::optional<CommandStatus>(CommandStatus::Queued));
+  CHECK_FALSE(locks.pile("lock-1", "CP-2")->unlock_command_id);
 }

@@ -1,6 +1,7 @@
 // Each PostgreSQL store against a real, freshly migrated database.
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <pqxx/pqxx>
 
 #include "core/domain_errors.h"
 #include "core/stores/charge_point_store.h"
@@ -9,6 +10,7 @@
 #include "core/stores/id_tag_store.h"
 #include "core/stores/message_log_store.h"
 #include "core/stores/meter_value_store.h"
+#include "core/stores/partition_store.h"
 #include "core/stores/transaction_store.h"
 #include "test/support/store_fixtures.h"
 #include "test/support/test_database.h"
@@ -291,6 +293,10 @@ Timestamp day_ahead(int days) {
 TEST_CASE("message log: day partitions created ahead, whole days past the retention dropped") {
   TestDatabase test;
   auto& store = test.db().message_log();
+  const auto maintain = [&](Timestamp now, int days_ahead, int retention_days) {
+    return test.db().partitions().maintain(PartitionedTable::MessageLog, now, days_ahead,
+                                           retention_days);
+  };
   const auto frame = [](const std::string& text, Timestamp at) {
     return LoggedFrame{0, "CP-1", FrameDirection::Incoming, text, at};
   };
@@ -305,12 +311,13 @@ TEST_CASE("message log: day partitions created ahead, whole days past the retent
         " JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'message_log'::regclass");
   };
   // Day 0 .. day 2 get their partitions; nothing is dropped without retention.
-  CHECK(store.maintain_partitions(day_ahead(0) + std::chrono::hours(5), 2, 0) == 0);
-  const std::string p0 = test.scalar(
-      "SELECT 'message_log_p' || to_char(micros_to_ts(" +
-      std::to_string(
-          std::chrono::duration_cast<std::chrono::microseconds>(day_ahead(0).time_since_epoch()).count()) +
-      ") AT TIME ZONE 'UTC', 'YYYYMMDD')");
+  CHECK(maintain(day_ahead(0) + std::chrono::hours(5), 2, 0) == 0);
+  const std::string p0 =
+      test.scalar("SELECT 'message_log_p' || to_char(micros_to_ts(" +
+                  std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(
+                                     day_ahead(0).time_since_epoch())
+                                     .count()) +
+                  ") AT TIME ZONE 'UTC', 'YYYYMMDD')");
   CHECK(partitions().find(p0) != std::string::npos);
   store.append({frame("legacy", kT0), frame("day 0", day_ahead(0) + std::chrono::hours(1)),
                 frame("day 1", day_ahead(1) + std::chrono::hours(23)), frame("day 2", day_ahead(2)),
@@ -318,7 +325,7 @@ TEST_CASE("message log: day partitions created ahead, whole days past the retent
   CHECK(test.scalar("SELECT count(*) FROM message_log_default") == "1");
   CHECK(test.scalar("SELECT count(*) FROM ONLY " + p0) == "1");
   // Again on day 2 with retention 0: everything kept.
-  CHECK(store.maintain_partitions(day_ahead(2), 2, 0) == 0);
+  CHECK(maintain(day_ahead(2), 2, 0) == 0);
   CHECK(logged().size() == 5);
 
   // Day 2, keeping 1 day: day 1 and day 2 (and the days ahead) stay; day 0
@@ -327,7 +334,7 @@ TEST_CASE("message log: day partitions created ahead, whole days past the retent
   const int day_partitions = std::stoi(test.scalar("SELECT count(*) FROM pg_inherits"
                                                    " WHERE inhparent = 'message_log'::regclass")) -
                              1;  // not the default
-  CHECK(store.maintain_partitions(day_ahead(2) + std::chrono::hours(12), 2, 1) ==
+  CHECK(maintain(day_ahead(2) + std::chrono::hours(12), 2, 1) ==
         day_partitions - 4);  // days 1 to 4 stay
   CHECK(logged() == std::vector<std::string>{"no partition yet", "day 2", "day 1"});
   CHECK(partitions().find(p0) == std::string::npos);
@@ -338,8 +345,107 @@ TEST_CASE("message log: day partitions created ahead, whole days past the retent
   REQUIRE(page.size() == 1);
   CHECK(page[0].frame == "day 3");
   // Far later: the default partition's old rows go by the same rule.
-  CHECK(store.maintain_partitions(day_ahead(80), 0, 10) == 4);
+  CHECK(maintain(day_ahead(80), 0, 10) == 4);
   CHECK(logged().empty());
+}
+
+TEST_CASE("meter values: day partitions created ahead, days past their own retention dropped") {
+  TestDatabase test;
+  add_charge_point(test.db(), "CP-1");
+  const int transaction =
+      test.db().transactions().start({"CP-1", 1, "TAG", 0, kT0, std::nullopt}).transaction_id;
+  auto& store = test.db().meter_values();
+  const auto maintain = [&](PartitionedTable table, Timestamp now, int days_ahead,
+                            int retention_days) {
+    return test.db().partitions().maintain(table, now, days_ahead, retention_days);
+  };
+  const auto micros = [](Timestamp t) {
+    return std::to_string(
+        std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count());
+  };
+  // The store writes received_at as the database's clock: rows of other
+  // days are written here by hand, sampled an hour apart.
+  const auto received = [&](const std::string& value, Timestamp at) {
+    return test.scalar(
+        "INSERT INTO meter_values (charge_point_id, connector_id, transaction_id, timestamp,"
+        " value, received_at) VALUES ('CP-1', 1, " +
+        std::to_string(transaction) + ", micros_to_ts(" + micros(kT0) + ") + interval '" + value +
+        " hours', '" + value + "', micros_to_ts(" + micros(at) + ")) RETURNING tableoid::regclass");
+  };
+  const auto values = [&] {
+    std::string texts;
+    for (const auto& v : store.for_transaction(transaction)) texts += v.value + " ";
+    return texts;
+  };
+  const auto partitions = [&](const std::string& table) {
+    return std::stoi(test.scalar("SELECT count(*) FROM pg_inherits WHERE inhparent = '" + table +
+                                 "'::regclass"));
+  };
+  MeterValueRecord today;  // lands in the migration's (legacy) partition
+  today.charge_point_id = "CP-1";
+  today.connector_id = 1;
+  today.transaction_id = transaction;
+  today.timestamp = kT0;
+  today.value = "0";
+  store.append({today});
+
+  CHECK(maintain(PartitionedTable::MeterValues, day_ahead(0) + std::chrono::hours(5), 2, 0) == 0);
+  const std::string p0 = test.scalar("SELECT 'meter_values_p' || to_char(micros_to_ts(" +
+                                     micros(day_ahead(0)) + ") AT TIME ZONE 'UTC', 'YYYYMMDD')");
+  CHECK(received("1", day_ahead(0) + std::chrono::hours(1)) == p0);
+  CHECK(received("2", day_ahead(1) + std::chrono::hours(23)) != p0);
+  CHECK(received("3", day_ahead(2)) != p0);
+  CHECK(received("4", day_ahead(50)) == "meter_values_default");  // kept, never refused
+  CHECK(test.scalar("SELECT tableoid::regclass FROM meter_values WHERE value = '0'") ==
+        "meter_values_legacy");
+  CHECK(values() == "0 1 2 3 4 ");
+
+  // Day 2 keeping 1 day: day 0 and the legacy partition go, the message log
+  // (its own retention: everything) keeps all its partitions.
+  const int log_partitions = partitions("message_log");
+  const int day_partitions = partitions("meter_values") - 1;  // not the default
+  CHECK(maintain(PartitionedTable::MeterValues, day_ahead(2) + std::chrono::hours(12), 0, 1) ==
+        day_partitions - 2);  // days 1 and 2 stay
+  CHECK(partitions("message_log") == log_partitions);
+  CHECK(values() == "2 3 4 ");
+  CHECK(test.scalar("SELECT to_regclass('meter_values_legacy') IS NULL") == "t");
+  // Writing goes on (today has no partition now: the default keeps it).
+  store.append({today});
+  CHECK(values() == "0 2 3 4 ");
+  // Far later: the default partition's old rows go by the same rule.
+  CHECK(maintain(PartitionedTable::MeterValues, day_ahead(80), 0, 10) == 2);
+  CHECK(values().empty());
+  CHECK(test.db().transactions().find(transaction));  // the transaction itself stays
+}
+
+TEST_CASE(
+    "the partition upkeep gives up after seconds instead of stalling writes behind a reader") {
+  TestDatabase test;
+  add_charge_point(test.db(), "CP-1");
+  // A long report holds its share lock on the table: creating a partition
+  // needs the table to itself, and the writes that come after queue behind.
+  pqxx::connection reader(test.url());
+  pqxx::work report(reader);
+  report.exec("SELECT count(*) FROM meter_values");
+  const auto start = std::chrono::steady_clock::now();
+  CHECK_THROWS_AS(
+      test.db().partitions().maintain(PartitionedTable::MeterValues, day_ahead(0), 0, 0),
+      DatabaseError);
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(30));
+  // Given up, it holds nothing: the writes go on while the report runs.
+  MeterValueRecord value;
+  value.charge_point_id = "CP-1";
+  value.connector_id = 1;
+  value.timestamp = kT0;
+  value.value = "during the report";
+  test.db().meter_values().append({value});
+  report.commit();
+  // The next round, the report done, makes the partition.
+  CHECK(test.db().partitions().maintain(PartitionedTable::MeterValues, day_ahead(0), 0, 0) == 0);
+  CHECK(test.scalar(
+            "SELECT count(*) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+            " WHERE i.inhparent = 'meter_values'::regclass AND c.relname = 'meter_values_p' ||"
+            " to_char(now() AT TIME ZONE 'UTC' + interval '400 days', 'YYYYMMDD')") == "1");
 }
 
 TEST_CASE("events: status notifications, security events, CSRs, data transfers") {

@@ -108,6 +108,21 @@ TEST_CASE("the message log retention: 0 (keep everything) by default, days, nega
                     Catch::Contains("--message-log-retention-days"));
 }
 
+TEST_CASE("the meter values retention: 0 (keep everything) by default, apart from the log's") {
+  CHECK(parse({}).config.meter_values_retention_days == 0);
+  const auto both =
+      parse({"--message-log-retention-days", "7", "--meter-values-retention-days", "400"}).config;
+  CHECK(both.message_log_retention_days == 7);
+  CHECK(both.meter_values_retention_days == 400);
+  {
+    ScopedEnv env("CHARGELOCK_METER_VALUES_RETENTION_DAYS", "90");
+    CHECK(parse({}).config.meter_values_retention_days == 90);
+    CHECK(parse({}).config.message_log_retention_days == 0);
+  }
+  CHECK_THROWS_WITH(parse({"--meter-values-retention-days", "-1"}),
+                    Catch::Contains("--meter-values-retention-days"));
+}
+
 TEST_CASE("the memory trim interval: 60 s by default, 0 turns it off, negative refused") {
   CHECK(parse({}).config.memory_trim_interval_s == 60);
   CHECK(parse({"--memory-trim-interval", "0"}).config.memory_trim_interval_s == 0);

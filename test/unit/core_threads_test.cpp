@@ -37,7 +37,6 @@ class MemoryMessageLog final : public core::MessageLogStore {
                                             std::size_t) override {
     return {};
   }
-  int maintain_partitions(core::Timestamp, int, int) override { return 0; }
   void fail_next(int count) {
     std::lock_guard<std::mutex> lock(mutex_);
     fail_next_ = count;
