@@ -98,6 +98,7 @@ PileNetwork::PileNetwork(const NetworkSettings& settings, std::vector<ChargePoin
     return vhost;
   };
   default_vhost_ = make_vhost("pilesim", "", "");
+  wake_.network = this;
   slots_.resize(piles_.size());
   links_.resize(piles_.size());
   for (std::size_t i = 0; i < piles_.size(); ++i) {
@@ -117,7 +118,7 @@ PileNetwork::PileNetwork(const NetworkSettings& settings, std::vector<ChargePoin
 
 PileNetwork::~PileNetwork() {
   destroying_ = true;
-  for (auto& slot : slots_) lws_sul_cancel(&slot.sul);
+  lws_sul_cancel(&wake_.sul);
   for (auto& periodic : periodic_) lws_sul_cancel(&periodic->sul);
   lws_context_destroy(context_);
 }
@@ -175,21 +176,37 @@ void PileNetwork::pump(std::size_t index) {
   const std::int64_t next = pile.next_wakeup();
   if (next == link.scheduled) return;
   link.scheduled = next;
-  if (next == kNever) {
-    lws_sul_cancel(&slots_[index].sul);
-    return;
-  }
-  const std::int64_t delay_ms = std::max<std::int64_t>(1, next - now_ms());
-  lws_sul_schedule(context_, 0, &slots_[index].sul, &PileNetwork::on_pile_timer,
-                   delay_ms * LWS_US_PER_MS);
+  if (next == kNever) return;  // its heap entry, if any, is now stale
+  wakeups_.emplace(next, index);
+  if (next < wake_armed_at_) arm_wakeup();
 }
 
-void PileNetwork::on_pile_timer(lws_sorted_usec_list_t* sul) {
-  Slot* slot = reinterpret_cast<Slot*>(sul);
-  PileNetwork& network = *slot->network;
-  network.links_[slot->index].scheduled = kNever;
-  network.piles_[slot->index].tick(now_ms());
-  network.pump(slot->index);
+void PileNetwork::arm_wakeup() {
+  while (!wakeups_.empty() && links_[wakeups_.top().second].scheduled != wakeups_.top().first)
+    wakeups_.pop();
+  if (wakeups_.empty()) {
+    lws_sul_cancel(&wake_.sul);
+    wake_armed_at_ = kNever;
+    return;
+  }
+  wake_armed_at_ = wakeups_.top().first;
+  const std::int64_t delay_ms = std::max<std::int64_t>(1, wake_armed_at_ - now_ms());
+  lws_sul_schedule(context_, 0, &wake_.sul, &PileNetwork::on_wakeup, delay_ms * LWS_US_PER_MS);
+}
+
+void PileNetwork::on_wakeup(lws_sorted_usec_list_t* sul) {
+  PileNetwork& network = *reinterpret_cast<Slot*>(sul)->network;
+  network.wake_armed_at_ = kNever;
+  const std::int64_t now = now_ms();
+  while (!network.wakeups_.empty() && network.wakeups_.top().first <= now) {
+    const auto [at, index] = network.wakeups_.top();
+    network.wakeups_.pop();
+    if (network.links_[index].scheduled != at) continue;  // stale
+    network.links_[index].scheduled = kNever;
+    network.piles_[index].tick(now);
+    network.pump(index);
+  }
+  network.arm_wakeup();
 }
 
 void PileNetwork::every(std::int64_t interval_ms, std::function<void(std::int64_t)> fn) {
