@@ -4,6 +4,7 @@
 
 #include "core/domain_errors.h"
 #include "core/stores/charge_point_store.h"
+#include "core/stores/command_store.h"
 #include "core/stores/lock_store.h"
 #include "core/stores/notification_store.h"
 #include "core/stores/vehicle_store.h"
