@@ -745,7 +745,9 @@ for n in "${size_list[@]}"; do
     if wanted roundtrip; then
       for kind in "${kind_list[@]}"; do
         log "== $server, $n piles: round trips ($kind, ${flood_s} s)"
+        [ "$pg_stat" = 1 ] && sql "SELECT pg_stat_statements_reset()" >/dev/null
         round_trips "$server" "$n" "$kind"
+        [ "$pg_stat" = 1 ] && pg_statements "$server round trips ($kind), $n piles" >>"$work/pg-statements.txt"
         if [ "$server" = chargelock ] && [ "$with_limit" = 1 ]; then limit_round_trips "$n" "$kind"; fi
       done
     fi
