@@ -75,9 +75,6 @@ struct StoredCommand {
   Timestamp expires_at;
   std::optional<Timestamp> sent_at;
   std::optional<Timestamp> completed_at;
-  // Only in what a batched claim returns: the pile has other queued
-  // commands besides this one (its next claim is worth a statement).
-  bool more_queued = false;
 };
 
 struct CommandQuery {

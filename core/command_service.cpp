@@ -32,7 +32,6 @@ CommandRecord to_record(StoredCommand c) {
   r.expires_at = c.expires_at;
   r.sent_at = c.sent_at;
   r.completed_at = c.completed_at;
-  r.more_queued = c.more_queued;
   return r;
 }
 
@@ -185,10 +184,8 @@ std::vector<CommandRecord> CommandService::claim_next_many(
     const std::string charge_point_id = claimed.charge_point_id;
     if (auto record = opened(batch, std::move(claimed)))
       out.push_back(std::move(*record));
-    else if (auto next = claim_next(batch, charge_point_id)) {  // rare: that pile alone
-      next->more_queued = true;  // not known: claim again after its answer
+    else if (auto next = claim_next(batch, charge_point_id))  // rare: that pile alone
       out.push_back(std::move(*next));
-    }
   }
   return out;
 }

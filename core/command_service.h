@@ -42,9 +42,6 @@ struct CommandRecord {
   Timestamp expires_at;
   std::optional<Timestamp> sent_at;
   std::optional<Timestamp> completed_at;
-  // Only in what claim_next_many() returns: other commands of the pile were
-  // queued at the claim (after this one's answer, claim again).
-  bool more_queued = false;
 };
 
 struct CommandRequest {
@@ -214,7 +211,7 @@ class CommandService {
   std::optional<CommandRecord> claim_next(WriteBatch& batch, const std::string& charge_point_id);
   // claim_next() for many piles in one transaction (the command
   // dispatcher's batch): at most one command per pile, in no particular
-  // order, each telling whether the pile has more queued (more_queued).
+  // order.
   std::vector<CommandRecord> claim_next_many(const std::vector<std::string>& charge_point_ids);
   std::vector<CommandRecord> claim_next_many(WriteBatch& batch,
                                              const std::vector<std::string>& charge_point_ids);

@@ -182,21 +182,12 @@ void CommandDispatcher::flush() {
         std::make_move_iterator(batch.outcomes.begin() + static_cast<std::ptrdiff_t>(end)));
     std::vector<std::string> piles(batch.answered.begin() + static_cast<std::ptrdiff_t>(i),
                                    batch.answered.begin() + static_cast<std::ptrdiff_t>(end));
-    // The next claim only where something waits: a fan-out's answers come
-    // from thousands of piles with nothing more queued.
-    std::vector<std::string> to_claim;
-    for (const std::string& id : piles) {
-      PileState& state = piles_[id];
-      if (!state.more && !state.again) continue;
-      state.again = false;  // this claim is the pump asked for
-      to_claim.push_back(id);
-    }
     const std::string shard = piles.front();
     work_.submit(
         shard,
-        [this, claim, outcomes = std::move(outcomes), to_claim = std::move(to_claim),
+        [this, claim, outcomes = std::move(outcomes),
          piles = std::move(piles)](core::WriteBatch& batch) mutable {
-          run_batch(std::move(outcomes), {}, std::move(to_claim), std::move(piles), claim, batch);
+          run_batch(std::move(outcomes), {}, std::move(piles), claim, batch);
         },
         core::WorkQueue::Commit::Shared, core::WorkQueue::Lane::Urgent);
   }
@@ -213,8 +204,7 @@ void CommandDispatcher::flush() {
         shard,
         [this, claim, reset = std::move(reset),
          piles = std::move(piles)](core::WriteBatch& batch) mutable {
-          std::vector<std::string> to_claim = piles;
-          run_batch({}, std::move(reset), std::move(to_claim), std::move(piles), claim, batch);
+          run_batch({}, std::move(reset), std::move(piles), claim, batch);
         },
         core::WorkQueue::Commit::Shared, core::WorkQueue::Lane::Urgent);
   }
@@ -226,10 +216,8 @@ void CommandDispatcher::on_claimed(const std::vector<std::string>& piles, Claime
   for (const std::string& id : piles) {
     auto found = by_pile.find(id);
     if (found == by_pile.end()) {
-      piles_[id].more = false;
       finished(id);
     } else {
-      piles_[id].more = found->second->more_queued;
       send(id, std::move(*found->second));
     }
   }
@@ -287,8 +275,7 @@ void CommandDispatcher::finished(const std::string& charge_point_id) {
 // ------------------------------------------------------------ worker
 
 void CommandDispatcher::run_batch(std::vector<core::CommandOutcome> outcomes,
-                                  std::vector<std::string> resets,
-                                  std::vector<std::string> to_claim, std::vector<std::string> piles,
+                                  std::vector<std::string> resets, std::vector<std::string> piles,
                                   bool claim, core::WriteBatch& batch) {
   Claimed claimed;
   try {
@@ -299,7 +286,7 @@ void CommandDispatcher::run_batch(std::vector<core::CommandOutcome> outcomes,
   }
   try {
     if (!resets.empty()) commands_.time_out_unanswered(batch, resets);
-    if (claim && !to_claim.empty()) claimed = commands_.claim_next_many(batch, to_claim);
+    if (claim) claimed = commands_.claim_next_many(batch, piles);
   } catch (const std::exception& error) {
     // Nothing claimed: the once-a-second scan asks again for piles with
     // queued commands.

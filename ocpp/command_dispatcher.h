@@ -13,12 +13,9 @@
 // Per pile at most one command is in flight from this node: claimed (queued
 // → sent, FOR UPDATE SKIP LOCKED) on a worker, handed to the session on the
 // loop, its outcome recorded on a worker together with the claim of the
-// pile's next command, when there is one: the claim said the pile had more
-// queued, or a pump was asked for meanwhile (a fan-out's answers claimed
-// nothing for most piles, one empty claim per batch). Nothing is claimed
-// for a pile before its session is registered (BootNotification accepted,
-// or a pile accepted before that reconnected without a reboot: see
-// ChargePointSession::registered).
+// pile's next command. Nothing is claimed for a pile before its session is
+// registered (BootNotification accepted, or a pile accepted before that
+// reconnected without a reboot: see ChargePointSession::registered).
 //
 // Batches: a lock's fan-out wakes thousands of piles at once, and their
 // answers arrive within milliseconds of each other. Pumps asked for during
@@ -105,18 +102,15 @@ class CommandDispatcher final : public SessionObserver {
     bool busy = false;           // a claim or a CALL of ours is in flight
     bool again = false;          // a pump was asked for while busy
     bool reset_pending = false;  // time out older "sent" ones before claiming
-    bool more = false;           // its last claim left other commands queued
   };
   using Claimed = std::vector<core::CommandRecord>;
   void pump(const std::string& charge_point_id);  // loop
   void flush();                                   // loop: hands the batches to workers
   // Worker: records `outcomes`, times out the sent commands of `resets`,
-  // claims the next command of `to_claim` (unless `claim` is false: the
-  // node is stopping) in `batch`; then on_claimed for `piles` (the answered
-  // and the claimed ones) on the loop once durable.
+  // claims the next command of `piles` (unless `claim` is false: the node is
+  // stopping) in `batch`; then on_claimed on the loop once durable.
   void run_batch(std::vector<core::CommandOutcome> outcomes, std::vector<std::string> resets,
-                 std::vector<std::string> to_claim, std::vector<std::string> piles, bool claim,
-                 core::WriteBatch& batch);
+                 std::vector<std::string> piles, bool claim, core::WriteBatch& batch);
   void on_claimed(const std::vector<std::string>& piles, Claimed claimed);     // loop
   void send(const std::string& charge_point_id, core::CommandRecord command);  // loop
   void on_outcome(const std::string& charge_point_id, const core::CommandRecord& command,

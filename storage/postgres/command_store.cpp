@@ -294,8 +294,7 @@ class PgCommandStore final : public core::CommandStore {
       // Per pile: nothing while one of its commands is sent; otherwise the
       // oldest queued, unexpired one. The secret leaves the row with the
       // claim (RETURNING shows the new row; the old secret comes through
-      // the CTE). Whether the pile has more queued is read from the
-      // statement's snapshot, where the claimed row is still queued.
+      // the CTE).
       const auto r = exec_hot(
           txn,
           std::string(
@@ -308,17 +307,13 @@ class PgCommandStore final : public core::CommandStore {
               " FOR UPDATE SKIP LOCKED) AS n)"
               " UPDATE commands SET status = 'sent', sent_at = now(), claimed_by = $2,"
               " secret = NULL FROM next WHERE id = next.claim_id RETURNING") +
-              kColumns +
-              ", next.claimed_secret, EXISTS (SELECT 1 FROM commands q"
-              " WHERE q.charge_point_id = commands.charge_point_id AND q.status = 'queued'"
-              " AND q.expires_at > now() AND q.id <> commands.id)",
+              kColumns + ", next.claimed_secret",
           ids, node);
       std::vector<core::StoredCommand> claimed;
       claimed.reserve(r.size());
       for (const auto& row : r) {
         claimed.push_back(read_command(row));
         claimed.back().secret = optional_text(row[16]);
-        claimed.back().more_queued = row[17].as<bool>();
       }
       return claimed;
     });
