@@ -14,6 +14,10 @@
 # builds must share the database schema. One JSON line per run on stdout,
 # with the lock's timeline (see timeline() below).
 #
+# LOCK_AB_SQL_A / LOCK_AB_SQL_B: SQL run on the database before each run
+# of that build (e.g. a migration's index, created for B and dropped for A,
+# so that A runs on the schema it knew).
+#
 # LOCK_AB_PROFILE=DIR: also, per run and phase (lock: POST to all armed;
 # release: POST to all disarmed), PostgreSQL's statements by total time
 # (pg_stat_statements) and the server's CPU by symbol (perf record -g on
@@ -127,6 +131,9 @@ profile_stop() {
 owner_token=
 run=0
 one_run() {  # BUILD LABEL
+  local hook=${LOCK_AB_SQL_A:-}
+  [ "${2: -1}" = B ] && hook=${LOCK_AB_SQL_B:-}
+  [ -z "$hook" ] || psql -XAtq "$db_url" -c "$hook" >/dev/null
   "$1" serve --ocpp-listen "127.0.0.1:$ocpp_port" --api-listen "127.0.0.1:$api_port" \
     --admin-token "$admin_token" --heartbeat-interval 60 --workers 4 \
     "${load_serve_flags[@]}" >"$work/server-$run.log" 2>&1 &
