@@ -275,7 +275,9 @@ void ChargePointSession::on_call(Call& call) {
 
   in_flight_.insert(id);
   const bool urgent = handler->urgent(call.payload);
-  const auto lane = urgent ? core::WorkQueue::Lane::Urgent : core::WorkQueue::Lane::Bulk;
+  // A pile's urgent CALL (a person waits at the pile) cuts a bulk group at
+  // once; see WorkQueue::Lane::Immediate.
+  const auto lane = urgent ? core::WorkQueue::Lane::Immediate : core::WorkQueue::Lane::Bulk;
   // std::function needs a copyable task; the payload travels in a shared_ptr.
   auto request = std::make_shared<rapidjson::Document>(std::move(call.payload));
   work_.submit(
