@@ -572,6 +572,109 @@ TEST_CASE("post() and schedule() run tasks on the loop", "[websockets]") {
   CHECK(on_loop);
 }
 
+// Under a flood the loop has thousands of piles' answers queued; the answer
+// to a pile's VehicleLocked (what an owner waits on) is posted urgent and
+// must not wait behind them.
+TEST_CASE("an urgent task runs ahead of the tasks queued before it", "[websockets][urgent]") {
+  RunningServer running(plain_config());
+  std::mutex mutex;
+  std::condition_variable changed;
+  bool release = false;
+  bool holding = false;
+  std::vector<std::string> order;  // loop thread only while it runs
+  // The loop is held in a task, so what follows queues up behind it.
+  running.server->post([&] {
+    std::unique_lock<std::mutex> lock(mutex);
+    holding = true;
+    changed.notify_all();
+    changed.wait_for(lock, 10s, [&] { return release; });
+  });
+  {
+    std::unique_lock<std::mutex> lock(mutex);
+    REQUIRE(changed.wait_for(lock, 5s, [&] { return holding; }));
+  }
+  constexpr int kBulk = 2000;
+  for (int i = 0; i < kBulk; ++i) running.server->post([&] { order.push_back("bulk"); });
+  running.server->post_urgent([&] { order.push_back("urgent"); });
+  std::atomic<bool> all_done{false};
+  running.server->post([&] { all_done = true; });
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    release = true;
+  }
+  changed.notify_all();
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (!all_done && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(5ms);
+  REQUIRE(all_done);
+  REQUIRE(order.size() == kBulk + 1);
+  const auto urgent_at = std::find(order.begin(), order.end(), "urgent") - order.begin();
+  INFO("the urgent task ran after " << urgent_at << " of " << kBulk << " bulk tasks");
+  // It ran at the loop's first look after it was posted: before the bulk
+  // tasks, or after the first one (the inbox was being drained).
+  CHECK(urgent_at <= 1);
+}
+
+// The frame is written while the loop is still in the task that sent it,
+// not at the socket's writable callback a pass later; a frame queued before
+// it for the same pile keeps it behind (per-pile order).
+TEST_CASE("an urgent frame goes out at once unless the pile has frames queued before it",
+          "[websockets][urgent]") {
+  RunningServer running(plain_config());
+  running.handler.echo = false;
+  WsTestClient urgent_pile;
+  WsTestClient bulk_pile;
+  REQUIRE(urgent_pile.connect(running.ws_url(), "CP-URGENT").connected);
+  REQUIRE(bulk_pile.connect(running.ws_url(), "CP-BULK").connected);
+  REQUIRE(running.handler.wait_until([&] { return running.handler.opened_.size() == 2; }));
+  const SessionId urgent_session = running.handler.session_of("CP-URGENT");
+  const SessionId bulk_session = running.handler.session_of("CP-BULK");
+
+  std::mutex mutex;
+  std::condition_variable changed;
+  bool release = false;
+  // Sends, then holds the loop until the test has looked at what arrived.
+  const auto send_and_hold = [&](std::function<void()> sends) {
+    running.server->post([&, sends] {
+      sends();
+      std::unique_lock<std::mutex> lock(mutex);
+      changed.wait_for(lock, 10s, [&] { return release; });
+    });
+  };
+  const auto release_loop = [&] {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      release = true;
+    }
+    changed.notify_all();
+  };
+
+  SECTION("urgent: on the wire while the loop is still busy; bulk: at its writable callback") {
+    send_and_hold([&] {
+      running.server->send(bulk_session, "bulk answer");
+      running.server->send_urgent(urgent_session, "urgent answer");
+    });
+    CHECK(urgent_pile.receive(5s) == std::optional<std::string>("urgent answer"));
+    CHECK_FALSE(bulk_pile.receive(300ms).has_value());
+    release_loop();
+    CHECK(bulk_pile.receive(5s) == std::optional<std::string>("bulk answer"));
+  }
+  SECTION("a frame queued before it for the same pile goes first") {
+    send_and_hold([&] {
+      running.server->send(urgent_session, "queued first");
+      running.server->send_urgent(urgent_session, "urgent answer");
+    });
+    CHECK_FALSE(urgent_pile.receive(300ms).has_value());
+    release_loop();
+    CHECK(urgent_pile.receive(5s) == std::optional<std::string>("queued first"));
+    CHECK(urgent_pile.receive(5s) == std::optional<std::string>("urgent answer"));
+  }
+  SECTION("from another thread it is delivered like send()") {
+    release_loop();
+    running.server->send_urgent(urgent_session, "urgent answer");
+    CHECK(urgent_pile.receive(5s) == std::optional<std::string>("urgent answer"));
+  }
+}
+
 TEST_CASE("a thousand charge points are served at once", "[websockets][load]") {
   RunningServer running(plain_config());  // raises the soft fd limit
   // Both ends of every connection live in this process.
