@@ -223,6 +223,9 @@ struct LockTransition {
 // by one statement (one snapshot, one round trip).
 struct LockSummary {
   LockRecord lock;
+  // Online is told apart only where the view needs it (an ended lock's
+  // armed and pending piles, see LockPileCounts::pending_offline); other
+  // counts say offline.
   std::vector<LockPileCount> pile_counts;
   std::vector<LockTransition> transitions;  // by id
   std::vector<Sighting> sightings;          // oldest first

@@ -160,17 +160,32 @@ std::string nulls(const std::vector<const char*>& types) {
 }
 
 // `which` selects the lock (alias l), e.g. "l.id = $1".
+//
+// The pile counts are the costly part (a lock spans every pile: 10,000
+// rows). Whether a pile is online matters only for an ended lock's armed
+// and pending piles (LockService counts them as pendingOffline), so only
+// those are joined with charge_points; the rest are counted from the lock's
+// pile rows alone (online false). Joining all of them cost ~7 ms at 10,000
+// piles against ~2 ms without, on this machine under load.
 std::string statement(const std::string& which) {
   const std::string lock_id = "(SELECT id FROM target)";
+  const std::string ended = "(SELECT status FROM target) NOT IN ('requested', 'armed', 'engaged')";
+  const std::string outstanding = "p.status IN ('armed', 'pending')";
+  const std::string count_part = std::string(" UNION ALL SELECT 2, 0") + nulls(kLockTypes);
+  const std::string after_count = nulls(kTransitionTypes) + nulls(kSightingTypes);
   return std::string("WITH target AS MATERIALIZED (SELECT") + kColumns +
          "FROM vehicle_locks l WHERE " + which + ") SELECT 1, 0::bigint, target.*" +
          nulls(kCountTypes) + nulls(kTransitionTypes) + nulls(kSightingTypes) + " FROM target" +
-         " UNION ALL SELECT 2, 0" + nulls(kLockTypes) +
-         ", p.status, cp.connected_node IS NOT NULL, count(*)::integer" + nulls(kTransitionTypes) +
-         nulls(kSightingTypes) +
+         // the piles whose place online does not matter
+         count_part + ", p.status, false, count(*)::integer" + after_count +
+         " FROM vehicle_lock_piles p WHERE p.lock_id = " + lock_id + " AND (NOT " + ended +
+         " OR NOT " + outstanding + ") GROUP BY p.status" +
+         // an ended lock's outstanding piles, online or not
+         count_part + ", p.status, cp.connected_node IS NOT NULL, count(*)::integer" + after_count +
          " FROM vehicle_lock_piles p LEFT JOIN charge_points cp ON cp.id = p.charge_point_id"
          " WHERE p.lock_id = " +
-         lock_id + " GROUP BY p.status, cp.connected_node IS NOT NULL" + " UNION ALL SELECT 3, id" +
+         lock_id + " AND " + ended + " AND " + outstanding +
+         " GROUP BY p.status, cp.connected_node IS NOT NULL" + " UNION ALL SELECT 3, id" +
          nulls(kLockTypes) + nulls(kCountTypes) +
          ", id, lock_id, ts_to_micros(at), from_status, to_status, cause" + nulls(kSightingTypes) +
          " FROM vehicle_lock_transitions WHERE lock_id = " + lock_id + " UNION ALL SELECT 4, id" +

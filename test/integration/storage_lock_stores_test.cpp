@@ -358,16 +358,20 @@ TEST_CASE("locks: the summary is the lock, its pile counts, trail and sightings 
   CHECK(summary->lock.updated_at == lock.updated_at);
   CHECK(summary->lock.expires_at == lock.expires_at);
 
-  const auto key = [](const LockPileCount& c) {
-    return std::make_tuple(static_cast<int>(c.status), c.online, c.count);
+  using Count = std::tuple<int, bool, int>;  // status, online, count
+  const auto counts_of = [](std::vector<LockPileCount> counts) {
+    std::vector<Count> out;
+    for (const auto& c : counts) out.emplace_back(static_cast<int>(c.status), c.online, c.count);
+    std::sort(out.begin(), out.end());
+    return out;
   };
-  auto apart = locks.pile_counts("lock-1");
-  auto together = summary->pile_counts;
-  std::sort(apart.begin(), apart.end(), [&](auto& a, auto& b) { return key(a) < key(b); });
-  std::sort(together.begin(), together.end(), [&](auto& a, auto& b) { return key(a) < key(b); });
-  REQUIRE(together.size() == 3);  // armed online (2), armed offline (1), unsupported offline (1)
-  REQUIRE(apart.size() == together.size());
-  for (std::size_t i = 0; i < apart.size(); ++i) CHECK(key(apart[i]) == key(together[i]));
+  const auto armed = static_cast<int>(PileStatus::Armed);
+  const auto unsupported = static_cast<int>(PileStatus::Unsupported);
+  // Active: by status alone (online matters only once the lock ended).
+  CHECK(counts_of(summary->pile_counts) ==
+        counts_of({{PileStatus::Armed, false, 3}, {PileStatus::Unsupported, false, 1}}));
+  CHECK(counts_of(locks.pile_counts("lock-1")) ==
+        std::vector<Count>{{armed, false, 1}, {armed, true, 2}, {unsupported, false, 1}});
 
   const auto trail = locks.transitions("lock-1");
   REQUIRE(summary->transitions.size() == 2);
@@ -404,7 +408,12 @@ TEST_CASE("locks: the summary is the lock, its pile counts, trail and sightings 
   cancel.cause = "cancelled";
   REQUIRE(locks.update(cancel));
   CHECK_FALSE(locks.active_summary_for_vehicle("WVWZZZ1JZXW000001"));
-  CHECK(locks.summary("lock-1")->lock.status == LockStatus::Cancelled);
+  const auto ended = locks.summary("lock-1");
+  CHECK(ended->lock.status == LockStatus::Cancelled);
+  // Ended: the armed piles online and offline apart, as pile_counts() has them.
+  CHECK(counts_of(ended->pile_counts) == counts_of(locks.pile_counts("lock-1")));
+  CHECK(counts_of(ended->pile_counts) ==
+        std::vector<Count>{{armed, false, 1}, {armed, true, 2}, {unsupported, false, 1}});
 }
 
 TEST_CASE("a one-statement read on a connection the server closed is answered on a new one") {
