@@ -138,6 +138,7 @@ class OcppServer::Impl final : public LwsEventSink {
   void reload_certificates();
   void close_all(int code);
   std::size_t session_count() const { return sessions_.size(); }
+  std::uint64_t pings_sent() const { return pings_sent_; }
 
   int on_lws_event(lws* wsi, lws_callback_reasons reason, void* in, std::size_t len) override;
 
@@ -213,6 +214,7 @@ class OcppServer::Impl final : public LwsEventSink {
   Listener* tls_ = nullptr;
 
   std::atomic<bool> stop_requested_{false};
+  std::atomic<std::uint64_t> pings_sent_{0};  // written on the loop thread
   base::Mutex inbox_mutex_;
   std::vector<Command> inbox_ GUARDED_BY(inbox_mutex_);
 
@@ -736,6 +738,7 @@ int OcppServer::Impl::on_writeable(lws* wsi) {
     unsigned char ping[LWS_PRE + 1] = {};
     ping[LWS_PRE] = 'k';
     if (lws_write(wsi, ping + LWS_PRE, 1, LWS_WRITE_PING) < 1) return -1;
+    ++pings_sent_;
     if (!session->outbox.empty() || session->close_requested) lws_callback_on_writable(wsi);
     return 0;
   }
@@ -774,6 +777,7 @@ void OcppServer::stop_accepting() { impl_->stop_accepting(); }
 void OcppServer::reload_certificates() { impl_->reload_certificates(); }
 void OcppServer::close_all(int code) { impl_->close_all(code); }
 std::size_t OcppServer::session_count() const { return impl_->session_count(); }
+std::uint64_t OcppServer::pings_sent() const { return impl_->pings_sent(); }
 void OcppServer::send(SessionId session, std::string text) {
   impl_->send(session, std::move(text));
 }

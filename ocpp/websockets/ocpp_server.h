@@ -119,6 +119,10 @@ class OcppServer {
   // Away) once the messages already sent to it are written.
   void close_all(int code);
   std::size_t session_count() const;
+  // Keepalive PINGs written so far, to every session. Thread-safe. Tests
+  // wait on it for the next keepalive round: lws 4.1 answers a PING inside
+  // its client without telling the client's code.
+  std::uint64_t pings_sent() const;
 
   // Messages to one session go out in order. A session with more than 1024
   // unsent messages (a peer that stopped reading) is closed.

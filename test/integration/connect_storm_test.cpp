@@ -11,9 +11,9 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdio>
-#include <thread>
 
 #include "test/support/child_command.h"
+#include "test/support/eventually.h"
 #include "test/support/server_process.h"
 #include "test/support/test_database.h"
 
@@ -65,12 +65,7 @@ struct StormFixture {
   }
 
   bool wait_for(const std::string& sql, const std::string& expected, std::chrono::seconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (database.scalar(sql) != expected) {
-      if (std::chrono::steady_clock::now() > deadline) return false;
-      std::this_thread::sleep_for(100ms);
-    }
-    return true;
+    return eventually([&] { return database.scalar(sql) == expected; }, timeout, 100ms);
   }
 };
 
