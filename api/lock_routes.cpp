@@ -46,13 +46,14 @@ void write_pile(JsonOut& out, const core::LockPile& pile) {
   out.field("updatedAt", pile.updated_at).end_object();
 }
 
-struct LockDetail {
+// The optional parts of a lock's JSON (absent: left out).
+struct LockParts {
   const std::vector<core::LockTransition>* transitions = nullptr;
   const std::vector<core::LockPile>* piles = nullptr;
   const std::vector<core::Sighting>* sightings = nullptr;
 };
 
-void write_lock(JsonOut& out, const core::LockView& view, const LockDetail& detail,
+void write_lock(JsonOut& out, const core::LockView& view, const LockParts& detail,
                 bool operator_view) {
   const core::LockRecord& lock = view.lock;
   out.begin_object()
@@ -116,6 +117,12 @@ std::string lock_json(ApiContext& context, const core::LockView& view, bool oper
   return out.str();
 }
 
+std::string lock_json(const core::LockDetails& details, bool operator_view) {
+  JsonOut out;
+  write_lock(out, details.view, {&details.transitions, nullptr, &details.sightings}, operator_view);
+  return out.str();
+}
+
 // The lock the caller may see: an owner's own, any for an operator.
 core::LockView visible_lock(ApiContext& context, const RouteRequest& request) {
   const std::string& id = request.param("lockId");
@@ -160,11 +167,12 @@ HttpResponse request_lock(ApiContext& context, const RouteRequest& request) {
     lock.case_reference = string_field(body, "caseReference");
   }
   bool created = false;
-  const auto view = context.central.locks().request_lock(lock, &created);
+  const auto details = context.central.locks().request_lock_details(lock, &created);
   // 202 either way: the piles are armed asynchronously; a second request
   // gets the vehicle's active lock (Idempotent-Replayed: true).
-  HttpResponse response = json_response(202, lock_json(context, view, false));
-  response.headers.emplace_back("Location", std::string(kBasePath) + "/locks/" + view.lock.id);
+  HttpResponse response = json_response(202, lock_json(details, false));
+  response.headers.emplace_back("Location",
+                                std::string(kBasePath) + "/locks/" + details.view.lock.id);
   if (!created) response.headers.emplace_back("Idempotent-Replayed", "true");
   return response;
 }
@@ -190,8 +198,16 @@ HttpResponse list_locks(ApiContext& context, const RouteRequest& request) {
 }
 
 HttpResponse get_lock(ApiContext& context, const RouteRequest& request) {
-  const auto view = visible_lock(context, request);
-  return json_response(200, lock_json(context, view, is_operator(request)));
+  // One read (the lock, its pile counts, trail and sightings): owners poll
+  // this while their lock is fanned out, often under a flood.
+  const std::string& id = request.param("lockId");
+  if (is_operator(request)) {
+    const auto details = context.central.locks().find_details(id);
+    if (!details) throw not_found("no lock " + id);
+    return json_response(200, lock_json(*details, true));
+  }
+  return json_response(200,
+                       lock_json(context.central.locks().details(owner_of(request), id), false));
 }
 
 HttpResponse lock_piles(ApiContext& context, const RouteRequest& request) {

@@ -491,14 +491,15 @@ notify_latency() {
   tail -1 "$results" >&2
 }
 
-# pg_statements TITLE: the statements that cost most since the last reset
-# (--pg-stat-statements): calls, total and mean ms, rows.
+# pg_statements TITLE [CONDITION]: the statements that cost most since the
+# last reset (--pg-stat-statements): calls, total and mean ms, rows; only
+# those whose query text matches CONDITION (SQL on `query`) when given.
 pg_statements() {
   echo "$1: statements by total time (pg_stat_statements)"
   psql -qAt -F $'\t' "$db_url" -c "SELECT calls, round(total_exec_time::numeric, 1),
       round(mean_exec_time::numeric, 3), rows, regexp_replace(left(query, 150), '\s+', ' ', 'g')
     FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'chargelock')
-    ORDER BY total_exec_time DESC LIMIT 25" |
+      AND (${2:-true}) ORDER BY total_exec_time DESC LIMIT 25" |
     awk -F'\t' 'BEGIN {printf "  %8s %10s %8s %8s  %s\n", "calls", "total ms", "mean ms", "rows", "query"}
                 {printf "  %8s %10s %8s %8s  %s\n", $1, $2, $3, $4, $5}'
   echo
@@ -761,7 +762,17 @@ for n in "${size_list[@]}"; do
           log "== chargelock, $n piles: lock fan-out"; lock_fanout "$n"
           [ "$pg_stat" = 1 ] && pg_statements "lock fan-out, $n piles" >>"$work/pg-statements.txt"
         fi
-        if wanted api; then log "== chargelock, $n piles: API under load"; api_under_load "$n"; fi
+        if wanted api; then
+          [ "$pg_stat" = 1 ] && sql "SELECT pg_stat_statements_reset()" >/dev/null
+          log "== chargelock, $n piles: API under load"; api_under_load "$n"
+          if [ "$pg_stat" = 1 ]; then
+            pg_statements "API under load, $n piles" >>"$work/pg-statements.txt"
+            # The API's own: BEGIN/COMMIT and the tables a lock request reads.
+            pg_statements "API under load, $n piles, the API's statements" \
+              "query ~ '^(BEGIN|COMMIT)' OR query ~ 'api_tokens|vehicle_registrations|vehicle_lock'" \
+              >>"$work/pg-statements.txt"
+          fi
+        fi
         if wanted notify; then
           log "== chargelock, $n piles: VehicleLocked -> SSE and webhook under a meter flood"
           notify_latency "$n"

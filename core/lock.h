@@ -218,4 +218,17 @@ struct LockTransition {
   std::string cause;
 };
 
+// What an owner or operator reads of a lock (GET /locks/{id}): the row, how
+// many of its piles are in each status, its trail and its sightings, read
+// by one statement (one snapshot, one round trip).
+struct LockSummary {
+  LockRecord lock;
+  // Online is told apart only where the view needs it (an ended lock's
+  // armed and pending piles, see LockPileCounts::pending_offline); other
+  // counts say offline.
+  std::vector<LockPileCount> pile_counts;
+  std::vector<LockTransition> transitions;  // by id
+  std::vector<Sighting> sightings;          // oldest first
+};
+
 }  // namespace chargelock::core

@@ -53,6 +53,10 @@ LockService::LockService(LockStore& locks, VehicleStore& vehicles, ChargePointSt
 // ---- owner side
 
 LockView LockService::request_lock(const LockRequest& request, bool* created) {
+  return request_lock_details(request, created).view;
+}
+
+LockDetails LockService::request_lock_details(const LockRequest& request, bool* created) {
   WriteBatch batch = WriteBatch::alone();  // each write commits on its own
   const std::string vin = VehicleService::normalize_vin(request.vin);
   const auto vehicle =
@@ -107,13 +111,21 @@ LockView LockService::request_lock(const LockRequest& request, bool* created) {
     throw std::invalid_argument("scope.center: needs radiusKm");
   }
 
-  // One owner cannot flood the network with lock/release cycles. A repeated
-  // request for the active lock is answered with it and costs nothing.
-  if (!locks(batch).active_for_vehicle(vin) &&
-      locks(batch).requested_since(vin, now - std::chrono::hours(1)) >=
-          limits_.requests_per_vehicle_per_hour)
+  // A repeated request for the active lock is answered with it and costs
+  // nothing (one read; create() below would find it too, in a transaction
+  // of four round trips). One left "requested" (a crash before its
+  // dispatch) goes on below to be dispatched.
+  if (auto existing = locks(batch).active_summary_for_vehicle(vin)) {
+    if (existing->lock.status != LockStatus::Requested) {
+      if (created) *created = false;
+      return details_of(std::move(*existing));
+    }
+  } else if (locks(batch).requested_since(vin, now - std::chrono::hours(1)) >=
+             limits_.requests_per_vehicle_per_hour) {
+    // One owner cannot flood the network with lock/release cycles.
     throw LimitError(fmt::format("at most {} lock requests per vehicle per hour",
                                  limits_.requests_per_vehicle_per_hour));
+  }
 
   LockStore::Created stored;
   try {
@@ -132,7 +144,7 @@ LockView LockService::request_lock(const LockRequest& request, bool* created) {
       current && (current->status == LockStatus::Requested ||
                   (current->status == LockStatus::Engaged && stored.created)))
     dispatch(batch, *current);
-  return *find(stored.lock.id);
+  return *find_details(stored.lock.id);
 }
 
 std::optional<LockView> LockService::find(const std::string& lock_id) {
@@ -146,6 +158,19 @@ std::optional<LockView> LockService::find(const std::string& lock_id) {
 
 LockView LockService::get(std::int64_t owner_id, const std::string& lock_id) {
   return view(owned(owner_id, lock_id));  // the row owned() read: one query less
+}
+
+std::optional<LockDetails> LockService::find_details(const std::string& lock_id) {
+  auto summary = locks_.summary(lock_id);
+  if (!summary) return std::nullopt;
+  return details_of(std::move(*summary));
+}
+
+LockDetails LockService::details(std::int64_t owner_id, const std::string& lock_id) {
+  auto found = find_details(lock_id);
+  // Another owner's lock is as unknown as a missing one (ids are random).
+  if (!found || found->view.lock.owner_id != owner_id) throw NotFoundError("no lock " + lock_id);
+  return std::move(*found);
 }
 
 std::vector<LockView> LockService::list(std::int64_t owner_id) {
@@ -503,10 +528,22 @@ void LockService::engage_from_transactions(WriteBatch& batch, const LockRecord& 
 // ---- internals
 
 LockView LockService::view(const LockRecord& lock) {
+  return view_of(lock, locks_.pile_counts(lock.id));
+}
+
+LockDetails LockService::details_of(LockSummary summary) {
+  LockDetails out;
+  out.view = view_of(summary.lock, summary.pile_counts);
+  out.transitions = std::move(summary.transitions);
+  out.sightings = std::move(summary.sightings);
+  return out;
+}
+
+LockView LockService::view_of(const LockRecord& lock, const std::vector<LockPileCount>& counts) {
   LockView v;
   v.lock = lock;
   const bool ended = !active(lock);
-  for (const LockPileCount& c : locks_.pile_counts(lock.id)) {
+  for (const LockPileCount& c : counts) {
     const bool outstanding = c.status == PileStatus::Armed || c.status == PileStatus::Pending;
     if (ended && outstanding && !c.online)
       v.piles.pending_offline += c.count;

@@ -131,6 +131,14 @@ struct LockView {
   LockPileCounts piles;
 };
 
+// A lock as GET /locks/{id} shows it: the view, its trail and its sightings
+// (read together: LockStore::summary()).
+struct LockDetails {
+  LockView view;
+  std::vector<LockTransition> transitions;  // by id
+  std::vector<Sighting> sightings;          // oldest first
+};
+
 // Great-circle distance in km (haversine).
 double distance_km(const GeoLocation& a, const GeoLocation& b);
 
@@ -155,11 +163,18 @@ class LockService final : public VendorExtension,
   // requests for the vehicle this hour), std::invalid_argument (bad radius
   // or expiry, or a radius without a center and no known vehicle position).
   LockView request_lock(const LockRequest& request, bool* created = nullptr);
+  // The same, answered with the lock's trail and sightings. A repeated
+  // request (the vehicle's lock is active and dispatched) costs two reads:
+  // the vehicle's registration and the lock's summary.
+  LockDetails request_lock_details(const LockRequest& request, bool* created = nullptr);
   // Any lock, as recorded: command outcomes are folded in when the queue
   // reports them (commands_finished) and by sweep(), never on a read.
   std::optional<LockView> find(const std::string& lock_id);
   // The owner's lock: NotFoundError when unknown or another owner's.
   LockView get(std::int64_t owner_id, const std::string& lock_id);
+  // find() and get() with the trail and sightings, in one read.
+  std::optional<LockDetails> find_details(const std::string& lock_id);
+  LockDetails details(std::int64_t owner_id, const std::string& lock_id);
   std::vector<LockView> list(std::int64_t owner_id);  // newest first
   // Every lock (operators), newest first.
   std::vector<LockView> list_all(const LockFilter& filter);
@@ -239,6 +254,8 @@ class LockService final : public VendorExtension,
   std::vector<LockRecord> active_locks(WriteBatch& batch);
   static constexpr std::chrono::milliseconds kNoActiveLockReuse{1000};
   LockView view(const LockRecord& lock);
+  static LockView view_of(const LockRecord& lock, const std::vector<LockPileCount>& counts);
+  static LockDetails details_of(LockSummary summary);
   LockRecord owned(std::int64_t owner_id, const std::string& lock_id);
   bool in_scope(const LockRecord& lock, const ChargePointRecord& charge_point) const;
   void arm(WriteBatch& batch, const LockRecord& lock, const Vehicle& vehicle,

@@ -98,6 +98,11 @@ class LockStore {
   virtual std::vector<LockPileCount> pile_counts(const std::string& lock_id) = 0;
 
   virtual std::vector<LockTransition> transitions(const std::string& lock_id) = 0;  // by id
+  // The lock with its pile counts, trail and sightings, in one statement
+  // (an owner polls it while thousands of piles answer, and under a flood
+  // every round trip waits for a core): by id, or the vehicle's active lock.
+  virtual std::optional<LockSummary> summary(const std::string& lock_id) = 0;
+  virtual std::optional<LockSummary> active_summary_for_vehicle(const std::string& vin) = 0;
 
   // What an extension pile declared (Capabilities): hashed matching.
   virtual void set_hashed_matching(const std::string& charge_point_id, bool supported) = 0;

@@ -69,12 +69,16 @@ class PgApiTokenStore final : public core::ApiTokenStore {
     });
   }
 
+  // Every API request asks this first: one prepared statement, one round
+  // trip (no BEGIN/COMMIT), and still per request, so a revocation made
+  // through any process counts from its commit on.
   std::optional<core::ApiTokenRecord> find_valid(const std::string& token_hash) override {
-    return db_.transact([&](pqxx::dbtransaction& txn) -> std::optional<core::ApiTokenRecord> {
-      const auto result = txn.exec_params(std::string("SELECT ") + kTokenColumns +
-                                              " FROM api_tokens WHERE token_hash = $1"
-                                              " AND revoked_at IS NULL",
-                                          token_hash);
+    return db_.read([&](pqxx::transaction_base& txn) -> std::optional<core::ApiTokenRecord> {
+      const auto result = exec_hot(txn,
+                                   std::string("SELECT ") + kTokenColumns +
+                                       " FROM api_tokens WHERE token_hash = $1"
+                                       " AND revoked_at IS NULL",
+                                   token_hash);
       if (result.empty()) return std::nullopt;
       return read_token(result[0]);
     });

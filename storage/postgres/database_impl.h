@@ -97,9 +97,9 @@ class PreparingConnection : public pqxx::connection {
 // every OCPP message runs: PostgreSQL then skips parsing and planning them
 // each time.
 // REQUIRES: `txn` runs on a connection of Database::Impl (every store
-// transaction does: they come from Impl::transact / the batch).
+// transaction does: they come from Impl::transact / Impl::read / the batch).
 template <typename... Args>
-pqxx::result exec_hot(pqxx::dbtransaction& txn, const std::string& sql, Args&&... args) {
+pqxx::result exec_hot(pqxx::transaction_base& txn, const std::string& sql, Args&&... args) {
   const std::string name = "hot_" + std::to_string(std::hash<std::string>{}(sql));
   static_cast<PreparingConnection&>(txn.conn()).prepare_once(name, sql);
   return txn.exec_prepared(name, std::forward<Args>(args)...);
@@ -217,6 +217,40 @@ class Database::Impl {
     }
   }
 
+  // Runs f(pqxx::transaction_base&) for a read of ONE statement: without
+  // `batch` on the calling thread's connection in autocommit, so the
+  // statement is the only round trip (a transaction of its own costs a
+  // BEGIN and a COMMIT more, and under a flood each round trip waits for a
+  // core); inside the batch's transaction with one. A statement is one
+  // snapshot, so a read of one statement needs no transaction. A
+  // connection the server closed is replaced and the read tried once more
+  // (a read can run twice). Errors map as in transact().
+  // REQUIRES: f runs a single statement, and writes nothing (it is not
+  // retried as a write would need).
+  template <typename F>
+  auto read(BatchState* batch, F&& f) {
+    try {
+      if (batch != nullptr)
+        return f(static_cast<pqxx::transaction_base&>(batch_transaction(*batch)));
+      std::shared_ptr<postgres::PreparingConnection> connection = thread_connection();
+      try {
+        pqxx::nontransaction txn(*connection);
+        return f(static_cast<pqxx::transaction_base&>(txn));
+      } catch (const pqxx::failure&) {
+        // As begin_transaction(): only a closed connection is tried again.
+        if (connection->is_open()) throw;
+      }
+      ++stats.connections_lost;
+      release_thread_connection();
+      connection = thread_connection();
+      pqxx::nontransaction txn(*connection);
+      return f(static_cast<pqxx::transaction_base&>(txn));
+    } catch (...) {
+      if (batch != nullptr) fail_batch(*batch);
+      rethrow_as_database_error();
+    }
+  }
+
   // Commits `batch` (see core::BatchStores::commit()) and closes it.
   bool commit_batch(BatchState& batch);
   // Whether the group whose BEGIN wrote commit marker `marker` committed,
@@ -292,6 +326,12 @@ class Scope {
   template <typename F>
   auto transact(F&& f) {
     return db_->transact(batch_, std::forward<F>(f));
+  }
+
+  // A read of one statement, one round trip: see Database::Impl::read().
+  template <typename F>
+  auto read(F&& f) {
+    return db_->read(batch_, std::forward<F>(f));
   }
 
   // The buffer of type W of this scope's batch (made on first use), or

@@ -16,7 +16,8 @@ const char* const kColumns =
     " ts_to_micros(v.low_battery_prompted_at), ts_to_micros(r.created_at) ";
 const char* const kFrom = " FROM vehicle_registrations r JOIN vehicles v ON v.vin = r.vin ";
 
-core::Vehicle read_vehicle(pqxx::dbtransaction& txn, const pqxx::row& row) {
+// The vehicle of kColumns' row, without its identifiers.
+core::Vehicle read_vehicle_row(const pqxx::row& row) {
   core::Vehicle v;
   v.vin = row[0].as<std::string>();
   v.owner_id = row[1].as<std::int64_t>();
@@ -35,15 +36,23 @@ core::Vehicle read_vehicle(pqxx::dbtransaction& txn, const pqxx::row& row) {
   }
   v.low_battery_prompted_at = optional_time(row[9]);
   v.created_at = from_micros(row[10].as<std::int64_t>());
+  return v;
+}
+
+void add_identifier(core::Vehicle& v, const std::string& kind, std::string value) {
+  if (kind == "idTag")
+    v.id_tags.push_back(std::move(value));
+  else
+    v.evcc_ids.push_back(std::move(value));
+}
+
+core::Vehicle read_vehicle(pqxx::dbtransaction& txn, const pqxx::row& row) {
+  core::Vehicle v = read_vehicle_row(row);
   for (const auto& id : txn.exec_params(
            "SELECT kind, value FROM vehicle_identifiers WHERE vin = $1 AND owner_id = $2"
            " ORDER BY kind, value",
-           v.vin, v.owner_id)) {
-    if (id[0].as<std::string>() == "idTag")
-      v.id_tags.push_back(id[1].as<std::string>());
-    else
-      v.evcc_ids.push_back(id[1].as<std::string>());
-  }
+           v.vin, v.owner_id))
+    add_identifier(v, id[0].as<std::string>(), id[1].as<std::string>());
   return v;
 }
 
@@ -53,13 +62,22 @@ std::vector<core::Vehicle> read_vehicles(pqxx::dbtransaction& txn, const pqxx::r
   return out;
 }
 
-std::optional<core::Vehicle> registration_in(pqxx::dbtransaction& txn, const std::string& vin,
+// One owner's registration with its identifiers, in one statement (a row
+// per identifier, or one with none): a lock request reads it first, so it
+// is one round trip outside a transaction (Scope::read).
+std::optional<core::Vehicle> registration_in(pqxx::transaction_base& txn, const std::string& vin,
                                              std::int64_t owner_id) {
-  const auto result = txn.exec_params(
-      std::string("SELECT") + kColumns + kFrom + "WHERE r.vin = $1 AND r.owner_id = $2", vin,
-      owner_id);
+  const auto result =
+      exec_hot(txn,
+               std::string("SELECT") + kColumns + ", i.kind, i.value" + kFrom +
+                   "LEFT JOIN vehicle_identifiers i ON i.vin = r.vin AND i.owner_id = r.owner_id"
+                   " WHERE r.vin = $1 AND r.owner_id = $2 ORDER BY i.kind, i.value",
+               vin, owner_id);
   if (result.empty()) return std::nullopt;
-  return read_vehicle(txn, result[0]);
+  core::Vehicle v = read_vehicle_row(result[0]);
+  for (const auto& row : result)
+    if (!row[11].is_null()) add_identifier(v, row[11].as<std::string>(), row[12].as<std::string>());
+  return v;
 }
 
 class PgVehicleStore final : public core::VehicleStore {
@@ -106,8 +124,8 @@ class PgVehicleStore final : public core::VehicleStore {
 
   std::optional<core::Vehicle> find_registration(const std::string& vin,
                                                  std::int64_t owner_id) override {
-    return db_.transact(
-        [&](pqxx::dbtransaction& txn) { return registration_in(txn, vin, owner_id); });
+    return db_.read(
+        [&](pqxx::transaction_base& txn) { return registration_in(txn, vin, owner_id); });
   }
 
   std::vector<core::Vehicle> registrations(const std::string& vin) override {
@@ -178,7 +196,7 @@ class PgVehicleStore final : public core::VehicleStore {
   }
 
   bool known(const std::string& vin) override {
-    return db_.transact([&](pqxx::dbtransaction& txn) {
+    return db_.read([&](pqxx::transaction_base& txn) {
       return !txn.exec_params("SELECT 1 FROM vehicle_registrations WHERE vin = $1 LIMIT 1", vin)
                   .empty();
     });

@@ -105,6 +105,65 @@ TEST_CASE_METHOD(LockFixture, "owners act only on their own vehicles and locks")
   CHECK_THROWS_AS(central->locks().release(bob, lock.lock.id), core::NotFoundError);
   CHECK(central->locks().get(alice, lock.lock.id).lock.id == lock.lock.id);
   CHECK(central->locks().list(bob).empty());
+  // The summary read (GET /locks/{id}) keeps the same rule: another owner's
+  // lock is unknown.
+  CHECK_THROWS_AS(central->locks().details(bob, lock.lock.id), core::NotFoundError);
+  CHECK_THROWS_AS(central->locks().details(alice, "no-such-lock"), core::NotFoundError);
+  CHECK(central->locks().details(alice, lock.lock.id).view.lock.id == lock.lock.id);
+  CHECK_FALSE(central->locks().find_details("no-such-lock"));
+}
+
+TEST_CASE_METHOD(LockFixture,
+                 "a repeated lock request answers the active lock as a read would show it") {
+  const auto alice = owner("alice");
+  vehicle(alice, kVin, {"TAG-A"});
+  pile("CP-1");
+  pile("CP-2");
+  auto& locks = central->locks();
+  bool created = false;
+  const auto first = locks.request_lock_details({alice, kVin, {}}, &created);
+  CHECK(created);
+  CHECK(first.view.lock.status == core::LockStatus::Armed);
+  CHECK(first.view.piles.pending == 2);
+  CHECK(statuses(first.transitions) == std::vector<std::string>{"->requested", "requested>armed"});
+  answer("CP-1", kAccepted);
+
+  created = true;
+  const auto again = locks.request_lock_details({alice, kVin, {}}, &created);
+  CHECK_FALSE(created);
+  CHECK(again.view.lock.id == first.view.lock.id);
+  CHECK(again.view.piles.armed == 1);  // the piles' answers since, not the first answer's
+  CHECK(again.view.piles.pending == 1);
+  CHECK(again.transitions.size() == 2);
+  CHECK(queued("CP-2").size() == 1);  // nothing sent twice
+  const auto read = locks.details(alice, first.view.lock.id);
+  CHECK(read.view.piles.armed == again.view.piles.armed);
+  CHECK(read.transitions.size() == again.transitions.size());
+  // A bad request is refused even when the lock exists.
+  CHECK_THROWS_AS(locks.request_lock_details(
+                      {alice, kVin, {}, core::Clock::now() - std::chrono::hours(1)}, &created),
+                  std::invalid_argument);
+}
+
+TEST_CASE_METHOD(LockFixture,
+                 "a lock left requested (a crash before its dispatch) is dispatched "
+                 "by the next request") {
+  const auto alice = owner("alice");
+  vehicle(alice, kVin, {"TAG-A"});
+  pile("CP-1");
+  // As a crash between the lock's creation and its dispatch leaves it.
+  const auto stored = database.db().locks().create(
+      {"lock-crashed", kVin, alice, std::nullopt, std::nullopt,
+       core::Clock::now() + std::chrono::hours(24), std::nullopt, "requested by the owner"});
+  REQUIRE(stored.created);
+  CHECK(queued("CP-1").empty());
+  bool created = true;
+  const auto lock = central->locks().request_lock_details({alice, kVin, {}}, &created);
+  CHECK_FALSE(created);
+  CHECK(lock.view.lock.id == "lock-crashed");
+  CHECK(lock.view.lock.status == core::LockStatus::Armed);
+  CHECK(lock.view.piles.pending == 1);
+  CHECK(queued("CP-1").size() == 1);
 }
 
 TEST_CASE_METHOD(LockFixture,

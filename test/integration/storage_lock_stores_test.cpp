@@ -1,8 +1,10 @@
 // The vehicle lock stores (migration 0004) against a real PostgreSQL.
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <tuple>
 
 #include "core/domain_errors.h"
+#include "core/stores/api_token_store.h"
 #include "core/stores/charge_point_store.h"
 #include "core/stores/command_store.h"
 #include "core/stores/lock_store.h"
@@ -284,4 +286,149 @@ TEST_CASE("locks: a fan-out queues one command per pile and records it on the pi
   CHECK(payload_of(*three->unlock_command_id) == R"({"unlock":true})");
   CHECK(three->unlock_status == std::optional<CommandStatus>(CommandStatus::Queued));
   CHECK_FALSE(locks.pile("lock-1", "CP-2")->unlock_command_id);
+}
+
+TEST_CASE("locks: the summary is the lock, its pile counts, trail and sightings as read apart") {
+  test::TestDatabase t;
+  const auto alice = add_owner(t, "alice");
+  t.db().vehicles().put(claim("WVWZZZ1JZXW000001", alice, {"TAG-A"}));
+  for (const char* id : {"CP-1", "CP-2", "CP-3", "CP-4"}) {
+    NewChargePoint cp;
+    cp.id = id;
+    cp.location = GeoLocation{48.1, 11.5};
+    t.db().charge_points().create(cp);
+  }
+  t.scalar("UPDATE charge_points SET connected_node = 'node-1' WHERE id IN ('CP-1', 'CP-2')");
+  auto& locks = t.db().locks();
+  CHECK_FALSE(locks.summary("lock-1"));
+  CHECK_FALSE(locks.active_summary_for_vehicle("WVWZZZ1JZXW000001"));
+
+  locks.create({"lock-1", "WVWZZZ1JZXW000001", alice, GeoLocation{48.0, 11.0}, 25.5,
+                Clock::now() + std::chrono::hours(24), std::string("POL-7"), "requested"});
+  // Not dispatched yet: the lock alone, no counts.
+  auto bare = locks.summary("lock-1");
+  REQUIRE(bare);
+  CHECK(bare->pile_counts.empty());
+  CHECK(bare->sightings.empty());
+  CHECK(bare->transitions.size() == 1);
+
+  const std::pair<const char*, PileStatus> piles[] = {{"CP-1", PileStatus::Armed},
+                                                      {"CP-2", PileStatus::Armed},
+                                                      {"CP-3", PileStatus::Armed},
+                                                      {"CP-4", PileStatus::Unsupported}};
+  for (const auto& [id, status] : piles) {
+    LockPile pile;
+    pile.lock_id = "lock-1";
+    pile.charge_point_id = id;
+    pile.status = status;
+    locks.put_pile(pile);
+  }
+  LockUpdate arm;
+  arm.lock_id = "lock-1";
+  arm.from = {LockStatus::Requested};
+  arm.to = LockStatus::Armed;
+  arm.cause = "dispatched";
+  REQUIRE(locks.update(arm));
+  NewSighting seen;
+  seen.lock_id = "lock-1";
+  seen.charge_point_id = "CP-2";
+  seen.connector_id = 2;
+  seen.source = "Authorize";
+  seen.matched_kind = "idTag";
+  seen.matched_value = "TAG-A";
+  locks.add_sighting(seen);
+  seen.charge_point_id = "CP-GONE";  // no place, no connector
+  seen.connector_id.reset();
+  seen.source = "StartTransaction";
+  locks.add_sighting(seen);
+
+  const auto summary = locks.summary("lock-1");
+  REQUIRE(summary);
+  const auto lock = *locks.find("lock-1");
+  CHECK(summary->lock.id == lock.id);
+  CHECK(summary->lock.vin == lock.vin);
+  CHECK(summary->lock.owner_id == alice);
+  CHECK(summary->lock.status == LockStatus::Armed);
+  REQUIRE(summary->lock.center);
+  CHECK(summary->lock.center->latitude == 48.0);
+  CHECK(summary->lock.radius_km == std::optional<double>(25.5));
+  CHECK(summary->lock.case_reference == std::optional<std::string>("POL-7"));
+  CHECK_FALSE(summary->lock.engaged_without_hold);
+  CHECK(summary->lock.created_at == lock.created_at);
+  CHECK(summary->lock.updated_at == lock.updated_at);
+  CHECK(summary->lock.expires_at == lock.expires_at);
+
+  using Count = std::tuple<int, bool, int>;  // status, online, count
+  const auto counts_of = [](std::vector<LockPileCount> counts) {
+    std::vector<Count> out;
+    for (const auto& c : counts) out.emplace_back(static_cast<int>(c.status), c.online, c.count);
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  const auto armed = static_cast<int>(PileStatus::Armed);
+  const auto unsupported = static_cast<int>(PileStatus::Unsupported);
+  // Active: by status alone (online matters only once the lock ended).
+  CHECK(counts_of(summary->pile_counts) ==
+        counts_of({{PileStatus::Armed, false, 3}, {PileStatus::Unsupported, false, 1}}));
+  CHECK(counts_of(locks.pile_counts("lock-1")) ==
+        std::vector<Count>{{armed, false, 1}, {armed, true, 2}, {unsupported, false, 1}});
+
+  const auto trail = locks.transitions("lock-1");
+  REQUIRE(summary->transitions.size() == 2);
+  for (std::size_t i = 0; i < trail.size(); ++i) {
+    CHECK(summary->transitions[i].id == trail[i].id);
+    CHECK(summary->transitions[i].from_status == trail[i].from_status);
+    CHECK(summary->transitions[i].to_status == trail[i].to_status);
+    CHECK(summary->transitions[i].cause == trail[i].cause);
+    CHECK(summary->transitions[i].at == trail[i].at);
+  }
+  const auto sightings = locks.sightings("lock-1");
+  REQUIRE(summary->sightings.size() == 2);
+  for (std::size_t i = 0; i < sightings.size(); ++i) {
+    CHECK(summary->sightings[i].id == sightings[i].id);
+    CHECK(summary->sightings[i].charge_point_id == sightings[i].charge_point_id);
+    CHECK(summary->sightings[i].connector_id == sightings[i].connector_id);
+    CHECK(summary->sightings[i].source == sightings[i].source);
+    CHECK(summary->sightings[i].matched_value == sightings[i].matched_value);
+    CHECK(summary->sightings[i].held == sightings[i].held);
+    CHECK(summary->sightings[i].at == sightings[i].at);
+  }
+  REQUIRE(summary->sightings[0].location);
+  CHECK(summary->sightings[0].location->longitude == 11.5);
+  CHECK_FALSE(summary->sightings[1].location);
+
+  // By vehicle: only while active.
+  const auto by_vin = locks.active_summary_for_vehicle("WVWZZZ1JZXW000001");
+  REQUIRE(by_vin);
+  CHECK(by_vin->lock.id == "lock-1");
+  CHECK(by_vin->transitions.size() == 2);
+  LockUpdate cancel;
+  cancel.lock_id = "lock-1";
+  cancel.to = LockStatus::Cancelled;
+  cancel.cause = "cancelled";
+  REQUIRE(locks.update(cancel));
+  CHECK_FALSE(locks.active_summary_for_vehicle("WVWZZZ1JZXW000001"));
+  const auto ended = locks.summary("lock-1");
+  CHECK(ended->lock.status == LockStatus::Cancelled);
+  // Ended: the armed piles online and offline apart, as pile_counts() has them.
+  CHECK(counts_of(ended->pile_counts) == counts_of(locks.pile_counts("lock-1")));
+  CHECK(counts_of(ended->pile_counts) ==
+        std::vector<Count>{{armed, false, 1}, {armed, true, 2}, {unsupported, false, 1}});
+}
+
+TEST_CASE("a one-statement read on a connection the server closed is answered on a new one") {
+  test::TestDatabase t;
+  t.db().api_tokens().create_if_missing(
+      {ApiRole::Operator, "ops", std::nullopt, std::nullopt, "hash-1"});
+  REQUIRE(t.db().api_tokens().find_valid("hash-1"));  // this thread's connection is open
+  const auto lost = t.db().stats().connections_lost.load();
+  // Every other session of the database ends, as in a PostgreSQL restart.
+  t.scalar(
+      "SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity"
+      " WHERE datname = current_database() AND pid <> pg_backend_pid()");
+  const auto token = t.db().api_tokens().find_valid("hash-1");
+  REQUIRE(token);
+  CHECK(token->name == "ops");
+  CHECK(t.db().stats().connections_lost.load() == lost + 1);
+  CHECK(t.db().vehicles().known("WVWZZZ1JZXW000001") == false);
 }
