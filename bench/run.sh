@@ -608,6 +608,7 @@ reconnect_storm() {  # server N [with-lock: 0|1]
     '{scenario:"reconnect", server:$server, piles:$n, withLock:$withlock, restartToListeningMs:$ready,
       restartToAllBootedMs:$booted, booted: ($sim.booted // null),
       connectFailures: ($sim.connectFailures // null),
+      bootsAccepted: ($sim.bootsAccepted // null), pilesimCallTimeouts: ($sim.callTimeouts // null),
       stormSeconds: ($sim.allBootedSeconds // null), deadlockOrHandlerFailureLines:$dl}
       + (if $withlock then {lockArmedBeforeKillMs:$armed, armingFailedLines:$af,
            pilesimLocksArmed: ($sim.locksArmed // null)} + $rearm else {} end)'
