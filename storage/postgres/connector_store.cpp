@@ -1,7 +1,6 @@
 // PostgreSQL core::ConnectorStore.
 #include "core/stores/connector_store.h"
 
-#include <set>
 #include <utility>
 
 #include "storage/postgres/database_impl.h"
@@ -12,42 +11,49 @@ namespace chargelock::storage::postgres {
 namespace {
 
 // Current state (one row per connector, the last report wins) and history
-// (every report, in order) of `reports`.
+// (every report, in order) of `reports`, in one statement whose text is the
+// same whatever the batch's size: each column goes as one array, so it is
+// prepared once per connection (a multi-row VALUES of another length each
+// time was parsed and planned for every batch), and the history and the
+// current state take one round trip together.
 void write_statuses(pqxx::dbtransaction& txn, const std::vector<core::ConnectorStatus>& reports) {
-  static const std::vector<std::string> columns{
-      "{}", "{}::integer", "{}", "{}", "{}", "{}", "{}", "micros_to_ts({}::bigint)"};
-  const auto params_of = [](const core::ConnectorStatus& s, TextParams& params) {
-    params.push_back(s.charge_point_id);
-    params.push_back(std::to_string(s.connector_id));
-    params.push_back(s.status);
-    params.push_back(s.error_code);
-    params.push_back(s.info);
-    params.push_back(s.vendor_id);
-    params.push_back(s.vendor_error_code);
-    params.push_back(s.timestamp
+  std::vector<std::string> ids, connectors, statuses, error_codes;
+  std::vector<std::optional<std::string>> infos, vendor_ids, vendor_error_codes, micros;
+  for (const core::ConnectorStatus& s : reports) {
+    ids.push_back(s.charge_point_id);
+    connectors.push_back(std::to_string(s.connector_id));
+    statuses.push_back(s.status);
+    error_codes.push_back(s.error_code);
+    infos.push_back(s.info);
+    vendor_ids.push_back(s.vendor_id);
+    vendor_error_codes.push_back(s.vendor_error_code);
+    micros.push_back(s.timestamp
                          ? std::optional<std::string>(std::to_string(to_micros(*s.timestamp)))
                          : std::nullopt);
-  };
-  // One upsert may not touch a row twice: keep each connector's last report.
-  std::vector<const core::ConnectorStatus*> latest;
-  std::set<std::pair<std::string, int>> taken;
-  for (auto it = reports.rbegin(); it != reports.rend(); ++it)
-    if (taken.insert({it->charge_point_id, it->connector_id}).second) latest.push_back(&*it);
-  exec_rows(txn,
-            "INSERT INTO connectors (charge_point_id, connector_id, status, error_code, info,"
-            " vendor_id, vendor_error_code, status_timestamp) VALUES ",
-            columns,
-            " ON CONFLICT (charge_point_id, connector_id) DO UPDATE SET"
-            " status = excluded.status, error_code = excluded.error_code, info = excluded.info,"
-            " vendor_id = excluded.vendor_id, vendor_error_code = excluded.vendor_error_code,"
-            " status_timestamp = excluded.status_timestamp, updated_at = now()",
-            latest.size(),
-            [&](std::size_t i, TextParams& params) { params_of(*latest[i], params); });
-  exec_rows(txn,
-            "INSERT INTO connector_status_history (charge_point_id, connector_id, status,"
-            " error_code, info, vendor_id, vendor_error_code, status_timestamp) VALUES ",
-            columns, "", reports.size(),
-            [&](std::size_t i, TextParams& params) { params_of(reports[i], params); });
+  }
+  // History rows in report order (their ids say it). One upsert may not
+  // touch a row twice: DISTINCT ON keeps each connector's last report, and
+  // its order (the key's) has two batches lock shared connectors alike.
+  exec_hot(
+      txn,
+      "WITH r AS (SELECT * FROM unnest($1::text[], $2::integer[], $3::text[], $4::text[],"
+      " $5::text[], $6::text[], $7::text[], $8::bigint[]) WITH ORDINALITY"
+      " AS r(cp, connector, status, error_code, info, vendor_id, vendor_error_code, micros, n)),"
+      " history AS (INSERT INTO connector_status_history (charge_point_id, connector_id,"
+      " status, error_code, info, vendor_id, vendor_error_code, status_timestamp)"
+      " SELECT cp, connector, status, error_code, info, vendor_id, vendor_error_code,"
+      " micros_to_ts(micros) FROM r ORDER BY n)"
+      " INSERT INTO connectors (charge_point_id, connector_id, status, error_code, info,"
+      " vendor_id, vendor_error_code, status_timestamp)"
+      " SELECT DISTINCT ON (cp, connector) cp, connector, status, error_code, info, vendor_id,"
+      " vendor_error_code, micros_to_ts(micros) FROM r ORDER BY cp, connector, n DESC"
+      " ON CONFLICT (charge_point_id, connector_id) DO UPDATE SET"
+      " status = excluded.status, error_code = excluded.error_code, info = excluded.info,"
+      " vendor_id = excluded.vendor_id, vendor_error_code = excluded.vendor_error_code,"
+      " status_timestamp = excluded.status_timestamp, updated_at = now()",
+      text_array(ids), text_array(connectors), text_array(statuses), text_array(error_codes),
+      text_array(infos), text_array(vendor_ids), text_array(vendor_error_codes),
+      text_array(micros));
 }
 
 // StatusNotifications of one batch, written together at its commit.

@@ -144,6 +144,37 @@ TEST_CASE("connectors: current status and history") {
   CHECK_THROWS_AS(store.record_status(s), RowNotFoundError);
 }
 
+TEST_CASE("connectors: texts that need escaping and a report without a timestamp keep their values") {
+  // The upsert passes each column as an array literal and the history goes
+  // by COPY: both must carry quotes, braces, commas, backslashes, tabs and
+  // new lines through unchanged, and an absent field as NULL, not "".
+  TestDatabase test;
+  add_charge_point(test.db(), "CP-1");
+  auto& store = test.db().connectors();
+
+  ConnectorStatus s;
+  s.charge_point_id = "CP-1";
+  s.connector_id = 2;
+  s.status = "Faulted";
+  s.error_code = "OtherError";
+  s.info = "a \"quoted\", {braced} \\ back\tslash\nline NULL";
+  s.vendor_id = "NULL";
+  store.record_status(s);
+
+  const auto current = store.list("CP-1");
+  REQUIRE(current.size() == 1);
+  CHECK(current[0].info == s.info);
+  CHECK(current[0].vendor_id == std::optional<std::string>("NULL"));
+  CHECK_FALSE(current[0].vendor_error_code);
+  CHECK_FALSE(current[0].timestamp);
+  const auto history = store.history("CP-1", 2, 10);
+  REQUIRE(history.size() == 1);
+  CHECK(history[0].info == s.info);
+  CHECK(history[0].vendor_id == std::optional<std::string>("NULL"));
+  CHECK_FALSE(history[0].vendor_error_code);
+  CHECK_FALSE(history[0].timestamp);
+}
+
 TEST_CASE("id tags: upsert, find, remove") {
   TestDatabase test;
   auto& store = test.db().id_tags();
