@@ -66,8 +66,10 @@ struct FanoutFixture {
     central->vehicles().register_vehicle({owner_id, kVin, {"TAG-B"}, {}});
     central->vehicles().verify(kVin, owner_id, {"operator:test", std::nullopt});
     server = std::make_unique<ServerProcess>(
-        std::vector<std::string>{"serve", "--ocpp-listen", "127.0.0.1:0", "--ocpp-connect-rate",
-                                 "0"},
+        // The API on a free port too: the default 8080 may be taken by
+        // another test's server (ctest -j2 failed this test on it).
+        std::vector<std::string>{"serve", "--ocpp-listen", "127.0.0.1:0", "--api-listen",
+                                 "127.0.0.1:0", "--ocpp-connect-rate", "0"},
         env());
   }
 
