@@ -4,10 +4,13 @@
 //   - Push: each stream subscribes to core::NotificationService; a
 //     notification stored by this process is written to the stream by the
 //     thread that stored it (a buffer append plus a loop wake-up, see
-//     HttpStream), at once.
-//   - Catch-up: notifications stored by other processes (an OCPP node when
-//     the API runs apart) are found by a poll of the database on an API
-//     worker every `poll_interval`, after the stream's cursor.
+//     HttpStream), at once; one stored by another process (an OCPP node
+//     when the API runs apart) by the process's core::NotificationRelay
+//     thread, as soon as PostgreSQL signals its commit.
+//   - Catch-up: a poll of the database on an API worker every
+//     `poll_interval`, after the stream's cursor, finds what a lost signal
+//     (the relay's connection was down) did not bring. A notification both
+//     pushed and polled is written once (by id).
 //   - Heartbeat: a comment line when the stream was silent for its
 //     heartbeat interval, so proxies and clients see a live connection.
 //

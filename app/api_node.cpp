@@ -7,6 +7,7 @@
 #include "api/api_server.h"
 #include "api/webhook_http_client.h"
 #include "core/log.h"
+#include "core/notification_relay.h"
 #include "core/token_service.h"
 #include "core/webhook_service.h"
 #include "storage/database.h"
@@ -81,13 +82,22 @@ class ApiNode::Impl {
         // node's own) is delivered at once; one committed by another process
         // is found by the dispatcher's poll.
         wake_webhooks_(central.notifications().subscribe_all(
-            [this](const core::Notification&) { webhooks_.wake(); })) {
+            [this](const core::Notification&) { webhooks_.wake(); })),
+        // A notification committed by another process (an OCPP node's
+        // vehicle_caught when the API runs apart) reaches this process's
+        // streams and wakes its dispatcher at once, not at their polls.
+        relay_(central.notifications(), central.stores().notifications(),
+               [&stores = central.stores()] { stores.release_thread_connection(); }) {
     // Owners' webhooks are delivered by every API process (the outbox is
     // shared through the database; see core/webhook_service.h).
     webhooks_.start();
+    relay_.start();
   }
 
-  ~Impl() { webhooks_.stop(); }
+  ~Impl() {
+    relay_.stop();
+    webhooks_.stop();
+  }
 
   void run() {
     core::log(core::LogLevel::Notice, "listening",
@@ -110,8 +120,10 @@ class ApiNode::Impl {
   api::ApiServer server_;
   api::WebhookHttpClient webhook_client_;
   core::WebhookDispatcher webhooks_;
-  // Declared last: ended first, so no wake() reaches a dispatcher being destroyed.
+  // Declared after the dispatcher: ended first, so no wake() reaches a
+  // dispatcher being destroyed.
   std::unique_ptr<core::NotificationService::Subscription> wake_webhooks_;
+  core::NotificationRelay relay_;  // ended before the subscription it feeds
 };
 
 ApiNode::ApiNode(const Config& config, core::CentralSystem& central, std::function<bool()> ready,

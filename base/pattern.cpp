@@ -2,9 +2,10 @@
 
 namespace chargelock::base {
 
-std::string expand_pattern(std::string_view pattern, long n) {
+std::string expand_pattern(std::string_view pattern, long n, std::size_t digits) {
   std::string out;
-  const std::string number = std::to_string(n);
+  std::string number = std::to_string(n);
+  if (number.size() < digits) number.insert(0, digits - number.size(), '0');
   for (std::size_t i = 0; i < pattern.size();) {
     if (pattern.compare(i, 3, "{n}") == 0) {
       out += number;

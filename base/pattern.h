@@ -3,13 +3,15 @@
 // thread.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
 namespace chargelock::base {
 
-// Every "{n}" in `pattern` replaced by the decimal `n` (no padding); the
-// rest is copied as it is.
-std::string expand_pattern(std::string_view pattern, long n);
+// Every "{n}" in `pattern` replaced by the decimal `n` (n >= 0), with
+// leading zeros up to `digits` digits (0: none, as for ids and passwords;
+// vehicle-feeder pads its VINs to 17 characters); the rest is copied as it is.
+std::string expand_pattern(std::string_view pattern, long n, std::size_t digits = 0);
 
 }  // namespace chargelock::base

@@ -11,7 +11,17 @@
 # first boot from the verified-credentials cache), a car locked by its
 # owner and released, timed as bench/run.sh's scenario 3 (from the owner's
 # POST to `armed` = N, from the release's POST to armed + pending = 0). The
-# builds must share the database schema. One JSON line per run on stdout.
+# builds must share the database schema. One JSON line per run on stdout,
+# with the lock's timeline (see timeline() below).
+#
+# LOCK_AB_SQL_A / LOCK_AB_SQL_B: SQL run on the database before each run
+# of that build (e.g. a migration's index, created for B and dropped for A,
+# so that A runs on the schema it knew).
+#
+# LOCK_AB_PROFILE=DIR: also, per run and phase (lock: POST to all armed;
+# release: POST to all disarmed), PostgreSQL's statements by total time
+# (pg_stat_statements) and the server's CPU by symbol (perf record -g on
+# the chargelock process), as DIR/RUN-BUILD-PHASE-{statements,perf}.txt.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bench_name=lock-ab
@@ -25,7 +35,14 @@ n=$1 rounds=$2 build_a=$3 build_b=$4
 pilesim=${5:-$root/build-bench-release/simulators/pilesim}
 raise_fd_limit $((n + 2000))
 make_work_dir
-start_postgres on
+profile=${LOCK_AB_PROFILE:-}
+if [ -n "$profile" ]; then
+  mkdir -p "$profile"
+  start_postgres on "-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all"
+  psql -q "$db_url" -c "CREATE EXTENSION pg_stat_statements" >/dev/null
+else
+  start_postgres on
+fi
 CHARGELOCK_SECRET_KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 export CHARGELOCK_SECRET_KEY
 "$build_a" migrate >/dev/null
@@ -40,9 +57,83 @@ api() {  # METHOD PATH TOKEN [BODY] -> "status body"
     -H 'Content-Type: application/json' ${4:+--data "$4"} "http://127.0.0.1:$api_port/api/v1$2") || true
   printf '%s %s\n' "$(tail -1 <<<"$out")" "$(sed '$d' <<<"$out")"
 }
+# timeline LOCK_ID: where one lock's time went, read back from the database
+# as one JSON object. Milliseconds from the lock's request (lock.*) and from
+# its release (unlock.*): the commands queued (created), claimed (sent_at),
+# written to the wire and their answers read (message log 'out' and 'in',
+# joined by message id), the answers recorded (completed); p99 is the time
+# by which 99 % of the piles' answers were read.
+timeline() {
+  psql "$db_url" -XAtq -v lock="$1" <<'SQL' 2>/dev/null || echo null
+WITH t AS (SELECT min(at) FILTER (WHERE to_status = 'requested') AS t0,
+                  min(at) FILTER (WHERE to_status IN ('cancelled', 'released')) AS t1
+           FROM vehicle_lock_transitions WHERE lock_id = :'lock'),
+c AS (SELECT CASE WHEN payload LIKE '%"messageId":"UnlockVehicle"%' THEN 'unlock' ELSE 'lock' END
+             AS kind, created_at, sent_at, completed_at
+      FROM commands WHERE origin = 'lock:' || :'lock' AND action = 'DataTransfer'),
+o AS (SELECT charge_point_id, split_part(frame, '"', 2) AS mid, received_at AS out_at,
+             CASE WHEN frame LIKE '%"messageId":"UnlockVehicle"%' THEN 'unlock' ELSE 'lock' END
+             AS kind
+      FROM message_log WHERE direction = 'out' AND frame LIKE '[2,%'
+      AND frame LIKE '%' || :'lock' || '%' AND received_at >= (SELECT t0 FROM t)),
+i AS (SELECT charge_point_id, split_part(frame, '"', 2) AS mid, received_at AS in_at
+      FROM message_log WHERE direction = 'in' AND frame LIKE '[3,%'
+      AND received_at >= (SELECT t0 FROM t)),
+w AS (SELECT o.kind, o.out_at, i.in_at FROM o LEFT JOIN i USING (charge_point_id, mid)),
+ms AS (SELECT kind, CASE kind WHEN 'lock' THEN (SELECT t0 FROM t) ELSE (SELECT t1 FROM t) END
+              AS base FROM (VALUES ('lock'), ('unlock')) k(kind))
+SELECT json_object_agg(ms.kind, json_build_object(
+  'commands', (SELECT count(*) FROM c WHERE c.kind = ms.kind),
+  'created', (SELECT json_build_array(round(extract(epoch FROM min(created_at) - ms.base) * 1000),
+                     round(extract(epoch FROM max(created_at) - ms.base) * 1000))
+              FROM c WHERE c.kind = ms.kind),
+  'claimed', (SELECT json_build_array(round(extract(epoch FROM min(sent_at) - ms.base) * 1000),
+                     round(extract(epoch FROM max(sent_at) - ms.base) * 1000))
+              FROM c WHERE c.kind = ms.kind),
+  'wire', (SELECT json_build_array(round(extract(epoch FROM min(out_at) - ms.base) * 1000),
+                  round(extract(epoch FROM max(out_at) - ms.base) * 1000))
+           FROM w WHERE w.kind = ms.kind),
+  'answered', (SELECT json_build_array(round(extract(epoch FROM min(in_at) - ms.base) * 1000),
+                      round(extract(epoch FROM percentile_disc(0.99) WITHIN GROUP (ORDER BY in_at)
+                                    - ms.base) * 1000),
+                      round(extract(epoch FROM max(in_at) - ms.base) * 1000))
+               FROM w WHERE w.kind = ms.kind),
+  'recorded', (SELECT json_build_array(round(extract(epoch FROM min(completed_at) - ms.base) * 1000),
+                      round(extract(epoch FROM max(completed_at) - ms.base) * 1000))
+               FROM c WHERE c.kind = ms.kind)))
+FROM ms;
+SQL
+}
+# profile_start RUN LABEL PHASE SERVER_PID / profile_stop: LOCK_AB_PROFILE's
+# figures of one phase.
+perf_pid=
+profile_start() {
+  [ -n "$profile" ] || return 0
+  profile_name="$profile/$1-${2// /-}-$3"
+  psql -XAtq "$db_url" -c "SELECT pg_stat_statements_reset()" >/dev/null
+  perf record -q -F 999 -g -p "$4" -o "$profile_name.perf.data" >/dev/null 2>&1 &
+  perf_pid=$!
+  sleep 0.2  # perf attached
+}
+profile_stop() {
+  [ -n "$profile" ] || return 0
+  kill -INT "$perf_pid" 2>/dev/null || true
+  wait "$perf_pid" 2>/dev/null || true
+  perf report -i "$profile_name.perf.data" --no-children -g none --percent-limit 0.3 \
+    --sort dso,sym --stdio 2>/dev/null |
+    grep -v '^$' | head -120 >"$profile_name-perf.txt" || true
+  rm -f "$profile_name.perf.data"
+  psql -XAqt -F $'\t' "$db_url" -c "SELECT calls, round(total_exec_time::numeric, 1),
+      round(mean_exec_time::numeric, 3), rows, regexp_replace(left(query, 200), '\s+', ' ', 'g')
+    FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'chargelock')
+    ORDER BY total_exec_time DESC LIMIT 30" >"$profile_name-statements.txt" || true
+}
 owner_token=
 run=0
 one_run() {  # BUILD LABEL
+  local hook=${LOCK_AB_SQL_A:-}
+  [ "${2: -1}" = B ] && hook=${LOCK_AB_SQL_B:-}
+  [ -z "$hook" ] || psql -XAtq "$db_url" -c "$hook" >/dev/null
   "$1" serve --ocpp-listen "127.0.0.1:$ocpp_port" --api-listen "127.0.0.1:$api_port" \
     --admin-token "$admin_token" --heartbeat-interval 60 --workers 4 \
     "${load_serve_flags[@]}" >"$work/server-$run.log" 2>&1 &
@@ -71,6 +162,7 @@ one_run() {  # BUILD LABEL
   api POST /idtags "$admin_token" "{\"idTag\":\"$tag\",\"ownerId\":$owner_id}" >/dev/null
   api POST /vehicles "$owner_token" "{\"vin\":\"$vin\",\"idTags\":[\"$tag\"],\"evccIds\":[]}" >/dev/null
   api POST "/vehicles/$vin/verify" "$admin_token" "{\"ownerId\":$owner_id}" >/dev/null
+  profile_start "$run" "$2" lock "$server"
   local t0; t0=$(now_ms)
   local lock; lock=$(api POST "/vehicles/$vin/lock" "$owner_token" '{}' | cut -d' ' -f2- | jq -r '.lockId // empty')
   local armed=0 all_ms="" p99_ms="" deadline=$(( $(date +%s) + 120 ))
@@ -80,6 +172,8 @@ one_run() {  # BUILD LABEL
     if [ -z "$p99_ms" ] && [ "$armed" -ge $(( (n * 99 + 99) / 100 )) ]; then p99_ms=$(( $(now_ms) - t0 )); fi
   done
   [ "$armed" -ge "$n" ] && all_ms=$(( $(now_ms) - t0 ))
+  profile_stop
+  profile_start "$run" "$2" release "$server"
   local r0 release_ms=""
   r0=$(now_ms)
   api POST "/locks/$lock/release" "$owner_token" '{}' >/dev/null
@@ -90,11 +184,16 @@ one_run() {  # BUILD LABEL
       release_ms=$(( $(now_ms) - r0 )); break
     fi
   done
+  profile_stop
+  local load; load=$(cut -d' ' -f1 /proc/loadavg)
   kill -TERM "$sim" 2>/dev/null || true; wait "$sim" 2>/dev/null || true
   kill -TERM "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true
-  jq -cn --arg build "$2" --argjson n "$n" --argjson boot "$boot_ms" --arg load "$(cut -d' ' -f1 /proc/loadavg)" \
+  local times=null
+  [ -n "$lock" ] && times=$(timeline "$lock")
+  jq -cn --arg build "$2" --argjson n "$n" --argjson boot "$boot_ms" --arg load "$load" \
     --argjson all "${all_ms:-null}" --argjson p99 "${p99_ms:-null}" --argjson rel "${release_ms:-null}" \
-    '{build:$build, piles:$n, bootMs:$boot, allArmedMs:$all, p99ArmedMs:$p99, releaseMs:$rel, load:($load|tonumber)}'
+    --argjson times "${times:-null}" \
+    '{build:$build, piles:$n, bootMs:$boot, allArmedMs:$all, p99ArmedMs:$p99, releaseMs:$rel, load:($load|tonumber), timeline:$times}'
   run=$((run + 1))
 }
 log "first boot (PBKDF2 for every pile, then cached): A, not timed"

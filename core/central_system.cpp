@@ -36,7 +36,7 @@ CentralSystem::CentralSystem(Stores& stores, CentralSystemConfig config)
       authorization_(stores.id_tags(), stores.transactions()),
       transactions_(stores.transactions(), stores.meter_values(), authorization_),
       events_(stores.events()),
-      data_transfers_(stores.events()),
+      data_transfers_(stores.events(), &stores),
       commands_(stores.commands(), CommandServiceConfig{config_.node_id, config_.secrets}),
       vehicles_(stores.vehicles(), stores.id_tags(), stores.locks(),
                 VehicleLimits{config_.vehicles_per_owner}),

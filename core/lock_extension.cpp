@@ -28,7 +28,7 @@ using namespace lock_rules;
 
 // ---- extension points
 
-DataTransferResult LockService::handle(const std::string& charge_point_id,
+DataTransferResult LockService::handle(WriteBatch& batch, const std::string& charge_point_id,
                                        const DataTransferRequest& request) {
   DataTransferResult result;
   if (request.message_id == std::optional<std::string>(lock_codec::kCapabilities)) {
@@ -37,7 +37,7 @@ DataTransferResult LockService::handle(const std::string& charge_point_id,
       result.status = DataTransferStatus::Rejected;
       return result;
     }
-    locks_.set_hashed_matching(charge_point_id, *hashed);
+    locks(batch).set_hashed_matching(charge_point_id, *hashed);
     log(fmt::format("{} declared hashed matching {}", charge_point_id, *hashed ? "on" : "off"));
     result.status = DataTransferStatus::Accepted;
     return result;
@@ -46,6 +46,7 @@ DataTransferResult LockService::handle(const std::string& charge_point_id,
     result.status = DataTransferStatus::UnknownMessageId;
     return result;
   }
+  if (batch.grouped()) return vehicle_locked(batch, charge_point_id, request.data.value_or(""));
   return vehicle_locked(charge_point_id, request.data.value_or(""));
 }
 

@@ -205,7 +205,9 @@ class LockService final : public VendorExtension,
   // org.chargelock: VehicleLocked → Accepted (a sighting; engaged), or
   // Rejected for an unknown or ended lock or bad data; Capabilities →
   // Accepted (hashed matching recorded); UnknownMessageId otherwise.
-  DataTransferResult handle(const std::string& charge_point_id,
+  // Grouped `batch`: written in it (the DataTransfer's record shares the
+  // commit); alone: VehicleLocked in a batch of its own, as vehicle_locked().
+  DataTransferResult handle(WriteBatch& batch, const std::string& charge_point_id,
                             const DataTransferRequest& request) override;
   // Blocked for an id tag (or EVCC id) of a vehicle with an active lock;
   // the first such catch engages the lock without hold. Nothing for

@@ -31,28 +31,46 @@ Notification NotificationService::notify(std::int64_t owner_id, const std::strin
 Notification NotificationService::notify(WriteBatch& batch, std::int64_t owner_id,
                                          const std::string& kind, const std::string& body_json) {
   Notification stored = batch.store(&Stores::notifications, store_).add(owner_id, kind, body_json);
-  std::vector<std::shared_ptr<Subscription::Entry>> targets;
-  {
-    base::MutexLock lock(mutex_);
-    for (const auto& [id, entry] : subscribers_)
-      if (!entry->owner_id || *entry->owner_id == owner_id) targets.push_back(entry);
-  }
+  std::vector<std::shared_ptr<Subscription::Entry>> targets = subscribers_of(owner_id);
   if (targets.empty()) return stored;
   // Live streams hear of it once it is committed (in a grouped batch, that
   // is after the batch's commit; a batch that fails runs again and stores,
   // and tells, once).
-  batch.after_commit([targets = std::move(targets), stored] {
-    for (const auto& entry : targets) {
-      base::MutexLock lock(entry->mutex);
-      if (!entry->active) continue;
-      try {
-        entry->listener(stored);
-      } catch (...) {
-        // A failing subscriber must not undo the stored notification.
-      }
-    }
-  });
+  batch.after_commit([targets = std::move(targets), stored] { tell(targets, stored); });
   return stored;
+}
+
+void NotificationService::publish(const Notification& notification) {
+  tell(subscribers_of(notification.owner_id), notification);
+}
+
+bool NotificationService::has_subscribers(std::int64_t owner_id) const {
+  base::MutexLock lock(mutex_);
+  for (const auto& [id, entry] : subscribers_)
+    if (!entry->owner_id || *entry->owner_id == owner_id) return true;
+  return false;
+}
+
+std::vector<std::shared_ptr<NotificationService::Subscription::Entry>>
+NotificationService::subscribers_of(std::int64_t owner_id) const {
+  std::vector<std::shared_ptr<Subscription::Entry>> targets;
+  base::MutexLock lock(mutex_);
+  for (const auto& [id, entry] : subscribers_)
+    if (!entry->owner_id || *entry->owner_id == owner_id) targets.push_back(entry);
+  return targets;
+}
+
+void NotificationService::tell(const std::vector<std::shared_ptr<Subscription::Entry>>& targets,
+                               const Notification& notification) {
+  for (const auto& entry : targets) {
+    base::MutexLock lock(entry->mutex);
+    if (!entry->active) continue;
+    try {
+      entry->listener(notification);
+    } catch (...) {
+      // A failing subscriber must not undo the stored notification.
+    }
+  }
 }
 
 std::vector<Notification> NotificationService::list(std::int64_t owner_id, std::int64_t after_id,

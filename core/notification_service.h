@@ -2,11 +2,12 @@
 // since-cursor) and published to live subscribers (the API's event stream).
 //
 // Threading: every member may be called from any thread. Subscribers are
-// called on the thread that stored the notification; a listener must be
+// called on the thread that stored the notification (or, for one another
+// process stored, on the NotificationRelay's thread); a listener must be
 // quick and must not subscribe or unsubscribe from inside the call.
-// Subscribers see only notifications stored by this process; another
-// process (e.g. an OCPP node when the API runs apart) is seen through
-// list() with the last cursor.
+// Subscribers hear of the notifications this process stores, and of those
+// another process stored (e.g. an OCPP node when the API runs apart) when
+// a NotificationRelay runs here; list() with the last cursor finds both.
 #pragma once
 
 #include <cstdint>
@@ -62,6 +63,11 @@ class NotificationService {
   Notification notify(WriteBatch& batch, std::int64_t owner_id, const std::string& kind,
                       const std::string& body_json);
   Notification notify(std::int64_t owner_id, const std::string& kind, const std::string& body_json);
+  // Hands a notification stored and committed by another process to this
+  // process's subscribers (NotificationRelay), as notify() does with its own.
+  void publish(const Notification& notification) EXCLUDES(mutex_);
+  // True when a subscriber would hear of the owner's notifications.
+  bool has_subscribers(std::int64_t owner_id) const EXCLUDES(mutex_);
   // Oldest first: the owner's notifications after the cursor (an id; 0 from
   // the start), at most `limit` (clamped to 1..1000).
   std::vector<Notification> list(std::int64_t owner_id, std::int64_t after_id, int limit = 100);
@@ -75,9 +81,13 @@ class NotificationService {
   std::unique_ptr<Subscription> add_subscriber(std::optional<std::int64_t> owner_id,
                                                Listener listener) EXCLUDES(mutex_);
   void unsubscribe(std::uint64_t id) EXCLUDES(mutex_);
+  std::vector<std::shared_ptr<Subscription::Entry>> subscribers_of(std::int64_t owner_id) const
+      EXCLUDES(mutex_);
+  static void tell(const std::vector<std::shared_ptr<Subscription::Entry>>& targets,
+                   const Notification& notification);
 
   NotificationStore& store_;
-  base::Mutex mutex_;
+  mutable base::Mutex mutex_;
   std::uint64_t next_id_ GUARDED_BY(mutex_) = 1;
   std::map<std::uint64_t, std::shared_ptr<Subscription::Entry>> subscribers_ GUARDED_BY(mutex_);
 };

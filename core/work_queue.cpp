@@ -56,8 +56,9 @@ void WorkQueue::submit(std::string_view shard_key, BatchTask task, Commit commit
   {
     base::MutexLock lock(worker.mutex);
     Entry entry{std::move(task), commit, key};
-    if (lane == Lane::Urgent && !bulk_holds(worker, key)) {
+    if (lane != Lane::Bulk && !bulk_holds(worker, key)) {
       worker.urgent.push_back(std::move(entry));
+      if (lane == Lane::Immediate) worker.cut_now.store(true, std::memory_order_release);
       worker.urgent_waiting.store(true, std::memory_order_release);
     } else {
       worker.tasks.push_back(std::move(entry));
@@ -125,6 +126,7 @@ void WorkQueue::run(std::size_t index) {
         lane.pop_front();
       }
       worker.urgent_waiting.store(!worker.urgent.empty(), std::memory_order_release);
+      if (worker.urgent.empty()) worker.cut_now.store(false, std::memory_order_release);
     }
     run_turn(index, group.get(), turn, bulk ? &worker : nullptr);
   }
@@ -142,7 +144,7 @@ void WorkQueue::run_turn(std::size_t index, GroupCommit* group, std::vector<Entr
     if (group != nullptr && turn[i].commit == Commit::Shared)
       while (end < turn.size() && turn[end].commit == Commit::Shared) ++end;
     if (end - i > 1) {
-      end = run_group(index, *group, turn, i, end, cut);
+      end = run_group(index, *group, turn, i, end, yield_to);
     } else {
       run_alone(index, turn[i].task);
     }
@@ -159,20 +161,23 @@ void WorkQueue::run_urgent(std::size_t index, GroupCommit* group, Worker& worker
       worker.urgent.pop_front();
     }
     worker.urgent_waiting.store(false, std::memory_order_release);
+    worker.cut_now.store(false, std::memory_order_release);
   }
   run_turn(index, group, urgent, nullptr);
 }
 
 std::size_t WorkQueue::run_group(std::size_t index, GroupCommit& group, std::vector<Entry>& turn,
-                                 std::size_t begin, std::size_t end, const std::atomic<bool>* cut) {
+                                 std::size_t begin, std::size_t end, const Worker* cut) {
   bool committed = false;
   const auto started = std::chrono::steady_clock::now();
   try {
     WriteBatch batch(&group);
     for (std::size_t i = begin; i < end; ++i) {
-      // Urgent work waits for a few tasks and this commit, not the whole group.
-      if (i - begin >= kMinGroupBeforeCut && cut != nullptr &&
-          cut->load(std::memory_order_acquire)) {
+      // Urgent work waits for a few tasks and this commit, not the whole
+      // group; Immediate work for the task being run and this commit.
+      if (cut != nullptr && cut->urgent_waiting.load(std::memory_order_acquire) &&
+          (i - begin >= kMinGroupBeforeCut ||
+           (i > begin && cut->cut_now.load(std::memory_order_acquire)))) {
         end = i;
         break;
       }

@@ -18,7 +18,8 @@
 // lock waits on: a pile's VehicleLocked, an Authorize) runs before the Bulk
 // tasks queued on its worker (MeterValues under a flood), as soon as the
 // task the worker is running ends: a Shared group being run is cut there
-// (once it holds kMinGroupBeforeCut tasks) and committed. Order per shard key is kept: an urgent
+// (once it holds kMinGroupBeforeCut tasks; Lane::Immediate: at once) and
+// committed. Order per shard key is kept: an urgent
 // task whose key still has a task queued or being run in the bulk lane joins the bulk lane behind
 // it (the pile's own work never reorders).
 //
@@ -47,7 +48,12 @@ class WorkQueue {
   // A task that writes in the batch it is given.
   using BatchTask = std::function<void(WriteBatch& batch)>;
   enum class Commit { Own, Shared };
-  enum class Lane { Bulk, Urgent };
+  // Immediate: as Urgent, and a Shared group being run is cut at its next
+  // task, without the kMinGroupBeforeCut minimum: what a person at a pile
+  // waits on (VehicleLocked, Authorize, StartTransaction; a few a second
+  // across a network). Urgent keeps the minimum: the command dispatcher's
+  // batches come by the thousand in a lock's fan-out.
+  enum class Lane { Bulk, Urgent, Immediate };
   static constexpr std::size_t kMaxGroup = 128;
   // A Shared group runs at least this many tasks before urgent work may cut
   // it: a steady trickle of urgent tasks must not shrink every group to one
@@ -94,6 +100,8 @@ class WorkQueue {
     std::vector<std::size_t> running_keys GUARDED_BY(mutex);
     // Mirrors !urgent.empty() for the worker's checks between tasks.
     std::atomic<bool> urgent_waiting{false};
+    // An Immediate task is among the urgent ones: cut without the minimum.
+    std::atomic<bool> cut_now{false};
     bool stopping GUARDED_BY(mutex) = false;
     std::thread thread;
   };
@@ -111,7 +119,7 @@ class WorkQueue {
   // Runs [begin, end) in one batch, ending it early (before a task) once
   // `cut` is set; returns the end of what it ran.
   static std::size_t run_group(std::size_t index, GroupCommit& group, std::vector<Entry>& turn,
-                               std::size_t begin, std::size_t end, const std::atomic<bool>* cut);
+                               std::size_t begin, std::size_t end, const Worker* cut);
 
   std::function<void(std::size_t)> on_thread_start_;
   GroupCommitFactory make_group_commit_;

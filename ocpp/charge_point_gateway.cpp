@@ -28,6 +28,8 @@ class ChargePointGateway::Output : public SessionOutput {
   Output(OcppServer& server, SessionId id) : server_(server), id_(id) {}
   void send(std::string text) override { server_.send(id_, std::move(text)); }
   void post(std::function<void()> task) override { server_.post(std::move(task)); }
+  void send_urgent(std::string text) override { server_.send_urgent(id_, std::move(text)); }
+  void post_urgent(std::function<void()> task) override { server_.post_urgent(std::move(task)); }
   void schedule(std::chrono::milliseconds delay, std::function<void()> task) override {
     server_.schedule(delay, std::move(task));
   }

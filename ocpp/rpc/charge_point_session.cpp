@@ -22,9 +22,13 @@ struct ChargePointSession::LoopLink {
   base::Mutex mutex;
   SessionOutput* output GUARDED_BY(mutex);  // null once the session is gone
 
-  void post(std::function<void()> task) {
+  void post(std::function<void()> task, bool urgent) {
     base::MutexLock lock(mutex);
-    if (output != nullptr) output->post(std::move(task));
+    if (output == nullptr) return;
+    if (urgent)
+      output->post_urgent(std::move(task));
+    else
+      output->post(std::move(task));
   }
 };
 
@@ -270,46 +274,52 @@ void ChargePointSession::on_call(Call& call) {
   }
 
   in_flight_.insert(id);
-  const auto lane =
-      handler->urgent(call.payload) ? core::WorkQueue::Lane::Urgent : core::WorkQueue::Lane::Bulk;
+  const bool urgent = handler->urgent(call.payload);
+  // A pile's urgent CALL (a person waits at the pile) cuts a bulk group at
+  // once; see WorkQueue::Lane::Immediate.
+  const auto lane = urgent ? core::WorkQueue::Lane::Immediate : core::WorkQueue::Lane::Bulk;
   // std::function needs a copyable task; the payload travels in a shared_ptr.
   auto request = std::make_shared<rapidjson::Document>(std::move(call.payload));
   work_.submit(
       charge_point_id_,
       [link = link_, weak = weak_from_this(), handler, schemas = &schemas_,
-       context = CallContext{charge_point_id_, id}, action = call.action,
-       request](core::WriteBatch& batch) {
+       context = CallContext{charge_point_id_, id}, action = call.action, request,
+       urgent](core::WriteBatch& batch) {
         HandlerReply reply = run_handler(*handler, batch, *schemas, context, action, *request);
         // The answer leaves only once what the handler wrote is durable.
-        batch.after_commit(
-            [link, weak, action, id = context.message_id, reply = std::move(reply)]() mutable {
-              link->post([weak, action = std::move(action), id = std::move(id),
-                          reply = std::move(reply)]() mutable {
+        batch.after_commit([link, weak, action, id = context.message_id, reply = std::move(reply),
+                            urgent]() mutable {
+          link->post(
+              [weak, action = std::move(action), id = std::move(id), reply = std::move(reply),
+               urgent]() mutable {
                 if (auto self = weak.lock())
-                  self->finish_call(action, id, std::move(reply.text), reply.cacheable);
-              });
-            });
+                  self->finish_call(action, id, std::move(reply.text), reply.cacheable, urgent);
+              },
+              urgent);
+        });
       },
       handler->shares_commit() ? core::WorkQueue::Commit::Shared : core::WorkQueue::Commit::Own,
       lane);
 }
 
 void ChargePointSession::finish_call(std::string_view action, const std::string& message_id,
-                                     std::string reply, bool cacheable) {
+                                     std::string reply, bool cacheable, bool urgent) {
   in_flight_.erase(message_id);
   // The answer is a CALLRESULT written by our own serializer: the accepted
   // boot's status shows as this member.
   const bool accepted_boot = action == "BootNotification" && reply.rfind("[3,", 0) == 0 &&
                              reply.find(R"("status":"Accepted")") != std::string::npos;
-  answer(action, message_id, std::move(reply), cacheable);
+  answer(action, message_id, std::move(reply), cacheable, urgent);
   if (accepted_boot) mark_registered();  // after the answer: calls follow it on the wire
 }
 
 std::function<void()> ChargePointSession::accepted_before_from_any_thread() {
   return [link = link_, weak = weak_from_this()] {
-    link->post([weak] {
-      if (auto self = weak.lock()) self->accepted_before();
-    });
+    link->post(
+        [weak] {
+          if (auto self = weak.lock()) self->accepted_before();
+        },
+        false);
   };
 }
 
@@ -320,18 +330,21 @@ void ChargePointSession::mark_registered() {
 }
 
 void ChargePointSession::answer(std::string_view action, const std::string& message_id,
-                                std::string reply, bool cacheable) {
+                                std::string reply, bool cacheable, bool urgent) {
   if (cacheable) {
     replies_.push_back({message_id, reply});
     while (replies_.size() > options_.reply_cache_size) replies_.pop_front();
   }
-  send_text(action, std::move(reply));
+  send_text(action, std::move(reply), urgent);
 }
 
-void ChargePointSession::send_text(std::string_view action, std::string text) {
+void ChargePointSession::send_text(std::string_view action, std::string text, bool urgent) {
   ocpp_metrics().frames_out[action.empty() ? core::CounterSet::kOtherValue : action].add();
   log_.record(charge_point_id_, core::FrameDirection::Outgoing, text);
-  output_.send(std::move(text));
+  if (urgent)
+    output_.send_urgent(std::move(text));
+  else
+    output_.send(std::move(text));
 }
 
 void ChargePointSession::send_call_frame(const OutgoingCall& call) {

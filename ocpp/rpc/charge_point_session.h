@@ -171,15 +171,17 @@ class ChargePointSession : public std::enable_shared_from_this<ChargePointSessio
   void on_call(Call& call);
   void on_call_result(CallResult& result);
   void on_call_error(CallError& error);
+  // `urgent`: the call ran in the work queue's urgent lane (ActionHandler::
+  // urgent()); its answer overtakes other piles' on the loop as well.
   void finish_call(std::string_view action, const std::string& message_id, std::string reply,
-                   bool cacheable);
+                   bool cacheable, bool urgent);
   void mark_registered();
   // `cacheable` false: the reply is sent but a repeat of the id is handled
   // again (a failure to process, e.g. the database away, is not final).
   // `action`: the CALL answered (for the frame counters; "" when unknown).
   void answer(std::string_view action, const std::string& message_id, std::string reply,
-              bool cacheable = true);
-  void send_text(std::string_view action, std::string text);
+              bool cacheable = true, bool urgent = false);
+  void send_text(std::string_view action, std::string text, bool urgent = false);
   void send_call_frame(const OutgoingCall& call);  // logged with secrets as "***"
 
   void pump();

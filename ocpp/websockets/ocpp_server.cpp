@@ -130,14 +130,15 @@ class OcppServer::Impl final : public LwsEventSink {
 
   void run();
   void stop();
-  void send(SessionId session, std::string text);
+  void send(SessionId session, std::string text, bool urgent);
   void close(SessionId session, int code);
-  void post(std::function<void()> task);
+  void post(std::function<void()> task, bool urgent = false);
   void schedule(std::chrono::milliseconds delay, std::function<void()> task);
   void stop_accepting() { accepting_ = false; }
   void reload_certificates();
   void close_all(int code);
   std::size_t session_count() const { return sessions_.size(); }
+  std::uint64_t pings_sent() const { return pings_sent_; }
 
   int on_lws_event(lws* wsi, lws_callback_reasons reason, void* in, std::size_t len) override;
 
@@ -177,10 +178,20 @@ class OcppServer::Impl final : public LwsEventSink {
   };
 
   Listener* create_listener(const ListenerConfig& config, bool tls);
-  void enqueue(Command command);
+  void enqueue(Command command, bool urgent);
   void drain_inbox();
-  // Loop only: a Send or Close command into its session's outbox.
-  void deliver(Command& command);
+  // Loop only: runs what post_urgent()/send_urgent() handed over, if any.
+  // Called before each pile's receive and writable callback: one atomic
+  // load when there is none.
+  void run_urgent();
+  void execute(Command& command, bool urgent);
+  // Loop only: a Send or Close command into its session's outbox (an urgent
+  // Send straight onto the socket when write_now() can).
+  void deliver(Command& command, bool urgent);
+  // Loop only: writes an urgent frame now when nothing is queued before it
+  // for its session, the session is not the one being served and its socket
+  // takes it without blocking; false: it goes through the outbox.
+  bool write_now(Session& session, std::string& message);
   void arm_timer(std::chrono::milliseconds delay, std::function<void()> task);
   // Every kKeepaliveSweep: PING sessions silent for ping_interval_s, hang
   // up those whose PING went unanswered for pong_timeout_s.
@@ -213,11 +224,19 @@ class OcppServer::Impl final : public LwsEventSink {
   Listener* tls_ = nullptr;
 
   std::atomic<bool> stop_requested_{false};
+  std::atomic<std::uint64_t> pings_sent_{0};  // written on the loop thread
   base::Mutex inbox_mutex_;
   std::vector<Command> inbox_ GUARDED_BY(inbox_mutex_);
+  std::vector<Command> urgent_inbox_ GUARDED_BY(inbox_mutex_);
+  // Mirrors !urgent_inbox_.empty() for the loop's check between callbacks.
+  std::atomic<bool> urgent_waiting_{false};
 
   // Loop thread only from here on.
   std::unordered_map<SessionId, Session> sessions_;
+  bool running_urgent_ = false;  // run_urgent() is not re-entered
+  // The connection whose receive or writable callback runs: an urgent frame
+  // for it waits for its own writable callback (lws is inside its I/O).
+  lws* serving_wsi_ = nullptr;
   SessionId next_session_ = 1;
   // The upgrade accepted by confirm_upgrade(); lws establishes the websocket
   // synchronously right after it, on the same wsi.
@@ -418,7 +437,7 @@ void OcppServer::Impl::close_all(int code) {
   });
 }
 
-void OcppServer::Impl::send(SessionId session, std::string text) {
+void OcppServer::Impl::send(SessionId session, std::string text, bool urgent) {
   Command command{Command::Kind::Send, session, std::string(LWS_PRE, '\0'), {}};
   command.payload += text;
   // On the loop (an answer finished by a posted task, a protocol error):
@@ -426,57 +445,97 @@ void OcppServer::Impl::send(SessionId session, std::string text) {
   // wake-up of the loop, which under a flood is one more pass over every
   // readable pile.
   if (tls_loop_server == this && !destroying_) {
-    deliver(command);
+    deliver(command, urgent);
     return;
   }
-  enqueue(std::move(command));
+  enqueue(std::move(command), urgent);
 }
 
 void OcppServer::Impl::close(SessionId session, int code) {
-  enqueue(Command{Command::Kind::Close, session, {}, {}, code});
+  enqueue(Command{Command::Kind::Close, session, {}, {}, code}, /*urgent=*/false);
 }
 
-void OcppServer::Impl::post(std::function<void()> task) {
-  enqueue(Command{Command::Kind::Task, 0, {}, std::move(task)});
+void OcppServer::Impl::post(std::function<void()> task, bool urgent) {
+  enqueue(Command{Command::Kind::Task, 0, {}, std::move(task)}, urgent);
 }
 
 void OcppServer::Impl::schedule(std::chrono::milliseconds delay, std::function<void()> task) {
   post([this, delay, task = std::move(task)]() mutable { arm_timer(delay, std::move(task)); });
 }
 
-void OcppServer::Impl::enqueue(Command command) {
+void OcppServer::Impl::enqueue(Command command, bool urgent) {
   bool was_empty;
   {
     base::MutexLock lock(inbox_mutex_);
-    was_empty = inbox_.empty();
-    inbox_.push_back(std::move(command));
+    std::vector<Command>& box = urgent ? urgent_inbox_ : inbox_;
+    was_empty = box.empty();
+    box.push_back(std::move(command));
+    if (urgent) urgent_waiting_.store(true, std::memory_order_release);
   }
   // A non-empty inbox already has a wake-up on its way: the loop empties the
-  // inbox only in response to one.
+  // inbox only in response to one. (A busy loop finds urgent work sooner,
+  // between two callbacks; the wake-up is for a loop waiting in epoll.)
   if (was_empty) lws_cancel_service(context_);
 }
 
 void OcppServer::Impl::drain_inbox() {
+  run_urgent();
   std::vector<Command> commands;
   {
     base::MutexLock lock(inbox_mutex_);
     commands.swap(inbox_);
   }
   for (Command& command : commands) {
-    if (command.kind == Command::Kind::Task) {
-      call_handler("posted task", command.task);
-      continue;
-    }
-    deliver(command);
+    execute(command, false);
+    // Urgent work posted meanwhile does not wait for the rest of a long
+    // inbox (a group commit's 128 answers, each a message-log record).
+    run_urgent();
   }
 }
 
-void OcppServer::Impl::deliver(Command& command) {
+void OcppServer::Impl::run_urgent() {
+  if (!urgent_waiting_.load(std::memory_order_acquire) || running_urgent_ || destroying_) return;
+  running_urgent_ = true;
+  std::vector<Command> commands;
+  {
+    base::MutexLock lock(inbox_mutex_);
+    commands.swap(urgent_inbox_);
+    urgent_waiting_.store(false, std::memory_order_relaxed);
+  }
+  for (Command& command : commands) execute(command, true);
+  running_urgent_ = false;
+}
+
+void OcppServer::Impl::execute(Command& command, bool urgent) {
+  if (command.kind == Command::Kind::Task) {
+    call_handler(urgent ? "urgent task" : "posted task", command.task);
+    return;
+  }
+  deliver(command, urgent);
+}
+
+bool OcppServer::Impl::write_now(Session& session, std::string& message) {
+  // lws_send_pipe_choked: a remainder of an earlier write still buffered,
+  // or the socket would not take more now (poll() for POLLOUT, no wait).
+  if (!session.outbox.empty() || session.wsi == serving_wsi_ ||
+      lws_send_pipe_choked(session.wsi) != 0)
+    return false;
+  const std::size_t length = message.size() - LWS_PRE;
+  auto* body = reinterpret_cast<unsigned char*>(message.data()) + LWS_PRE;
+  // lws keeps what the socket did not take and sends it before the next
+  // writable callback; less than `length` means the connection failed.
+  if (lws_write(session.wsi, body, length, LWS_WRITE_TEXT) < static_cast<int>(length))
+    lws_set_timeout(session.wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+  return true;
+}
+
+void OcppServer::Impl::deliver(Command& command, bool urgent) {
   auto it = sessions_.find(command.session);
   if (it == sessions_.end()) return;  // already closed: dropped
   Session& session = it->second;
   if (command.kind == Command::Kind::Send) {
     if (session.close_requested) return;
+    if (urgent && write_now(session, command.payload)) return;
     if (session.outbox.size() >= kMaxQueuedMessages) {
       session.close_requested = true;  // the queue still drains first
     } else {
@@ -580,15 +639,25 @@ int OcppServer::Impl::on_lws_event(lws* wsi, lws_callback_reasons reason, void* 
     case LWS_CALLBACK_ESTABLISHED:
       return on_established(wsi);
 
-    case LWS_CALLBACK_RECEIVE:
-      return on_receive(wsi, in, len);
+    case LWS_CALLBACK_RECEIVE: {
+      serving_wsi_ = wsi;
+      run_urgent();
+      const int result = on_receive(wsi, in, len);
+      serving_wsi_ = nullptr;
+      return result;
+    }
 
     case LWS_CALLBACK_RECEIVE_PONG:
       on_pong(wsi);
       return 0;
 
-    case LWS_CALLBACK_SERVER_WRITEABLE:
-      return on_writeable(wsi);
+    case LWS_CALLBACK_SERVER_WRITEABLE: {
+      serving_wsi_ = wsi;
+      run_urgent();
+      const int result = on_writeable(wsi);
+      serving_wsi_ = nullptr;
+      return result;
+    }
 
     case LWS_CALLBACK_CLOSED:
       on_closed(wsi);
@@ -736,6 +805,7 @@ int OcppServer::Impl::on_writeable(lws* wsi) {
     unsigned char ping[LWS_PRE + 1] = {};
     ping[LWS_PRE] = 'k';
     if (lws_write(wsi, ping + LWS_PRE, 1, LWS_WRITE_PING) < 1) return -1;
+    ++pings_sent_;
     if (!session->outbox.empty() || session->close_requested) lws_callback_on_writable(wsi);
     return 0;
   }
@@ -774,11 +844,16 @@ void OcppServer::stop_accepting() { impl_->stop_accepting(); }
 void OcppServer::reload_certificates() { impl_->reload_certificates(); }
 void OcppServer::close_all(int code) { impl_->close_all(code); }
 std::size_t OcppServer::session_count() const { return impl_->session_count(); }
+std::uint64_t OcppServer::pings_sent() const { return impl_->pings_sent(); }
 void OcppServer::send(SessionId session, std::string text) {
-  impl_->send(session, std::move(text));
+  impl_->send(session, std::move(text), false);
+}
+void OcppServer::send_urgent(SessionId session, std::string text) {
+  impl_->send(session, std::move(text), true);
 }
 void OcppServer::close(SessionId session, int code) { impl_->close(session, code); }
-void OcppServer::post(std::function<void()> task) { impl_->post(std::move(task)); }
+void OcppServer::post(std::function<void()> task) { impl_->post(std::move(task), false); }
+void OcppServer::post_urgent(std::function<void()> task) { impl_->post(std::move(task), true); }
 void OcppServer::schedule(std::chrono::milliseconds delay, std::function<void()> task) {
   impl_->schedule(delay, std::move(task));
 }

@@ -119,6 +119,10 @@ class OcppServer {
   // Away) once the messages already sent to it are written.
   void close_all(int code);
   std::size_t session_count() const;
+  // Keepalive PINGs written so far, to every session. Thread-safe. Tests
+  // wait on it for the next keepalive round: lws 4.1 answers a PING inside
+  // its client without telling the client's code.
+  std::uint64_t pings_sent() const;
 
   // Messages to one session go out in order. A session with more than 1024
   // unsent messages (a peer that stopped reading) is closed.
@@ -126,6 +130,19 @@ class OcppServer {
   // Thread-safe; the websocket close carries `code` (RFC 6455 §7.4.1).
   void close(SessionId session, int code = 1000);
   void post(std::function<void()> task);  // thread-safe; runs on the loop
+
+  // Urgent work: what a person waits on (the answer to a pile's
+  // VehicleLocked), overtaking the bulk work of other piles on the loop.
+  // Under a flood one pass of the loop serves thousands of piles' frames;
+  // an urgent task runs at the next libwebsockets callback instead (it is
+  // looked for before each pile's receive and writable callback, not only
+  // once a pass), and an urgent frame is written at once when nothing is
+  // queued before it for that session and its socket takes it, instead of
+  // waiting for the socket's writable callback in the next pass. Order per
+  // session is kept: an urgent frame never overtakes one queued before it
+  // for the same session. Thread-safe; dropped as post() and send() are.
+  void post_urgent(std::function<void()> task);
+  void send_urgent(SessionId session, std::string text);
   // Thread-safe; runs `task` on the loop once `delay` has passed (not before
   // run() is looping). Tasks still pending when the server is destroyed are
   // dropped without running.

@@ -9,6 +9,8 @@
 #include <map>
 #include <stdexcept>
 
+#include "base/pattern.h"
+
 namespace chargelock::feeder {
 
 namespace {
@@ -133,19 +135,18 @@ std::string usage() {
 }
 
 std::string vin_for(const std::string& pattern, int n) {
-  std::string number = std::to_string(n);
+  // The number goes where {n} is (once), or at the end; padded with zeros
+  // so that the VIN has 17 characters.
   const auto at = pattern.find("{n}");
-  const std::size_t fixed = pattern.size() - (at == std::string::npos ? 0 : 3);
-  if (fixed + number.size() > 17)
+  if (at != std::string::npos && pattern.find("{n}", at + 3) != std::string::npos)
+    throw std::invalid_argument(
+        fmt::format("--vin-pattern: '{}' holds {{n}} more than once", pattern));
+  const std::string placed = at == std::string::npos ? pattern + "{n}" : pattern;
+  const std::size_t fixed = placed.size() - 3;
+  if (fixed + std::to_string(n).size() > 17)
     throw std::invalid_argument(
         fmt::format("--vin-pattern: '{}' with number {} is longer than 17 characters", pattern, n));
-  number.insert(0, 17 - fixed - number.size(), '0');
-  std::string vin = pattern;
-  if (at == std::string::npos) {
-    vin += number;
-  } else {
-    vin.replace(at, 3, number);
-  }
+  std::string vin = base::expand_pattern(placed, n, 17 - fixed);
   for (char& c : vin) {
     c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     const bool ok =

@@ -42,9 +42,10 @@ struct Options {
 Options parse_options(int argc, const char* const argv[], bool& help);
 std::string usage();
 
-// The VIN of vehicle `n`: {n} replaced by n zero-padded so that the VIN
-// has 17 characters (without {n}: the number is appended). Throws
-// std::invalid_argument when it cannot be 17 valid characters.
+// The VIN of vehicle `n`: {n} (at most once) replaced by n zero-padded so
+// that the VIN has 17 characters (without {n}: the number is appended),
+// upper-cased. Throws std::invalid_argument when it cannot be 17 valid
+// characters.
 std::string vin_for(const std::string& pattern, int n);
 
 struct Vehicle {

@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "base/ids.h"
 #include "storage/migrations.h"
 #include "storage/postgres/database_impl.h"
 
@@ -165,7 +166,9 @@ void BatchTransaction::do_begin() {
 }
 
 Database::Impl::Impl(std::string url_in)
-    : url(std::move(url_in)), display_url(postgres::without_password(url)) {}
+    : url(std::move(url_in)),
+      display_url(postgres::without_password(url)),
+      origin(base::random_hex(8)) {}
 
 Database::Impl::~Impl() = default;
 

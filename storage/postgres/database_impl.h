@@ -232,6 +232,9 @@ class Database::Impl {
 
   const std::string url;
   const std::string display_url;
+  // Names this Database (one per process) in the notifications it signals,
+  // so that its own listeners skip them (see notification_store.cpp).
+  const std::string origin;
   DatabaseStats stats;
 
   std::unique_ptr<core::ChargePointStore> charge_points;
@@ -305,6 +308,7 @@ class Scope {
   }
 
   const std::string& url() const { return db_->url; }
+  const std::string& origin() const { return db_->origin; }
 
  private:
   Database::Impl* db_;

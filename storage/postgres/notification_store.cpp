@@ -1,13 +1,97 @@
-// PostgreSQL core::NotificationStore.
+// PostgreSQL core::NotificationStore, and the channel on which a stored
+// notification is signalled to the other processes (NotificationRelay).
 #include "core/stores/notification_store.h"
 
 #include <algorithm>
+#include <charconv>
+#include <string_view>
+#include <thread>
 
 #include "storage/postgres/database_impl.h"
 
 namespace chargelock::storage::postgres {
 
 namespace {
+
+// NOTIFY chargelock_notifications, '<origin> <owner id> <notification id>'.
+constexpr const char* kNotificationChannel = "chargelock_notifications";
+
+// Parses a signal's payload; false for one that is not ours.
+bool parse_signal(std::string_view payload, std::string_view& origin,
+                  core::NotificationSignal& signal) {
+  const auto first = payload.find(' ');
+  const auto second = payload.find(' ', first == std::string_view::npos ? first : first + 1);
+  if (first == std::string_view::npos || second == std::string_view::npos) return false;
+  origin = payload.substr(0, first);
+  const std::string_view owner = payload.substr(first + 1, second - first - 1);
+  const std::string_view id = payload.substr(second + 1);
+  return std::from_chars(owner.data(), owner.data() + owner.size(), signal.owner_id).ec ==
+             std::errc{} &&
+         std::from_chars(id.data(), id.data() + id.size(), signal.id).ec == std::errc{};
+}
+
+// LISTEN on a connection of its own, opened at once (what is committed after
+// construction is heard) and again after it broke.
+class PgNotificationSignals final : public core::NotificationSignals {
+ public:
+  PgNotificationSignals(std::string url, std::string origin)
+      : url_(std::move(url)), origin_(std::move(origin)) {
+    reconnect();
+  }
+
+  std::vector<core::NotificationSignal> wait(std::chrono::milliseconds timeout) override {
+    if (!connection_ && !reconnect()) {
+      std::this_thread::sleep_for(timeout);
+      return {};
+    }
+    try {
+      const long micros =
+          static_cast<long>(std::chrono::duration_cast<std::chrono::microseconds>(timeout).count());
+      connection_->await_notification(micros / 1000000, micros % 1000000);
+    } catch (const pqxx::failure&) {  // broken_connection included
+      receiver_.reset();
+      connection_.reset();
+    }
+    std::vector<core::NotificationSignal> heard;
+    for (const std::string& payload : pending_) {
+      std::string_view origin;
+      core::NotificationSignal signal;
+      // Our own process's subscribers were told by NotificationService.
+      if (parse_signal(payload, origin, signal) && origin != origin_) heard.push_back(signal);
+    }
+    pending_.clear();
+    return heard;
+  }
+
+ private:
+  class Receiver final : public pqxx::notification_receiver {
+   public:
+    Receiver(pqxx::connection& connection, std::vector<std::string>& sink)
+        : pqxx::notification_receiver(connection, kNotificationChannel), sink_(sink) {}
+    void operator()(const std::string& payload, int) override { sink_.push_back(payload); }
+
+   private:
+    std::vector<std::string>& sink_;
+  };
+
+  bool reconnect() {
+    try {
+      connection_ = std::make_unique<pqxx::connection>(url_);
+      receiver_ = std::make_unique<Receiver>(*connection_, pending_);
+      return true;
+    } catch (const std::exception&) {
+      receiver_.reset();
+      connection_.reset();
+      return false;
+    }
+  }
+
+  const std::string url_;
+  const std::string origin_;
+  std::vector<std::string> pending_;
+  std::unique_ptr<pqxx::connection> connection_;
+  std::unique_ptr<Receiver> receiver_;  // destroyed before the connection
+};
 
 core::Notification read_notification(const pqxx::row& row) {
   core::Notification n;
@@ -25,19 +109,25 @@ class PgNotificationStore final : public core::NotificationStore {
 
   core::Notification add(std::int64_t owner_id, const std::string& kind,
                          const std::string& body_json) override {
+    // One statement: the notification; the webhook outbox row (migration
+    // 0005) in the same transaction, so a stored notification of an owner
+    // with a webhook is always delivered; and the signal to the other
+    // processes, sent by PostgreSQL at the commit (never for a rollback).
     return db_.transact([&](pqxx::dbtransaction& txn) {
-      core::Notification stored = read_notification(txn.exec_params1(
-          "INSERT INTO owner_notifications (owner_id, kind, body) VALUES ($1, $2, $3)"
-          " RETURNING id, owner_id, kind, body, ts_to_micros(created_at)",
-          owner_id, kind, body_json));
-      // The webhook outbox (migration 0005), in the same transaction: a
-      // stored notification of an owner with a webhook is always delivered.
-      txn.exec_params(
-          "INSERT INTO webhook_deliveries (notification_id, owner_id)"
-          " SELECT $1, owner_id FROM owner_webhooks WHERE owner_id = $2",
-          stored.id, owner_id);
-      return stored;
+      return read_notification(
+          txn.exec_params1("WITH stored AS (INSERT INTO owner_notifications (owner_id, kind, body)"
+                           "   VALUES ($1, $2, $3) RETURNING id, owner_id, kind, body, created_at),"
+                           " outbox AS (INSERT INTO webhook_deliveries (notification_id, owner_id)"
+                           "   SELECT stored.id, stored.owner_id FROM stored"
+                           "   JOIN owner_webhooks w ON w.owner_id = stored.owner_id)"
+                           " SELECT id, owner_id, kind, body, ts_to_micros(created_at),"
+                           "   pg_notify($4, $5 || ' ' || owner_id || ' ' || id) FROM stored",
+                           owner_id, kind, body_json, kNotificationChannel, db_.origin()));
     });
+  }
+
+  std::unique_ptr<core::NotificationSignals> listen() override {
+    return std::make_unique<PgNotificationSignals>(db_.url(), db_.origin());
   }
 
   std::vector<core::Notification> list(std::int64_t owner_id, std::int64_t after_id,

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "test/support/api_fixture.h"
+#include "test/support/eventually.h"
 
 using namespace chargelock;
 using namespace chargelock::test;
@@ -369,11 +370,8 @@ TEST_CASE("api http: a client dribbling its headers byte by byte does not hold u
       ++finished;
     });
   }
-  // Wait (on a condition) until every dribbler has begun its request.
-  const auto until = std::chrono::steady_clock::now() + 10s;
-  while (started < kDribblers && std::chrono::steady_clock::now() < until)
-    std::this_thread::sleep_for(5ms);
-  REQUIRE(started == kDribblers);
+  // Wait until every dribbler has begun its request.
+  REQUIRE(eventually([&] { return started == kDribblers; }, 10s, 5ms));
 
   auto admin = api.admin();
   int answered = 0;

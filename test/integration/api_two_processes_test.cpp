@@ -2,9 +2,9 @@
 // database: a pile registered through the API connects to the OCPP node,
 // and a command queued through the API reaches it.
 #include <catch2/catch.hpp>
-#include <thread>
 
 #include "test/support/api_fixture.h"
+#include "test/support/eventually.h"
 #include "test/support/ocpp_test_pile.h"
 
 using namespace chargelock;
@@ -22,43 +22,23 @@ TEST_CASE("api: a charge point registered through the API process connects to th
   REQUIRE(admin->post("/api/v1/chargepoints", R"({"id":"CP-API","password":"pile-secret-123456"})")
               .status == 201);
 
-  // The node re-reads its directory every 5 s; until then the id is
-  // unknown there and refused at the upgrade (401); once known, a first
-  // connect is upgraded and checked off the loop. Not closed within 2 s: let in.
-  std::unique_ptr<OcppTestPile> connected;
+  // The node learns of the pile at its next directory refresh.
   WsClientOptions options;
   options.basic_user = "CP-API";
   options.basic_password = "pile-secret-123456";
-  options.timeout = 2000ms;
-  ConnectResult result;
-  const auto deadline = std::chrono::steady_clock::now() + 30s;
-  while (std::chrono::steady_clock::now() < deadline) {
-    auto attempt = std::make_unique<OcppTestPile>("CP-API");
-    result = attempt->connect(url, options);
-    if (result.connected) {
-      const auto closed = attempt->client().wait_closed(2s);
-      if (!closed) {
-        connected = std::move(attempt);
-        break;
-      }
-      REQUIRE(*closed == 1008);
-      result.connected = false;
-    }
-    std::this_thread::sleep_for(500ms);
-  }
+  const auto connected = connect_when_known(url, "CP-API", options);
   INFO(ocpp.output());
-  REQUIRE(result.connected);
+  REQUIRE(connected);
   OcppTestPile& pile = *connected;
   pile.call_ok("BootNotification", R"({"chargePointVendor":"V","chargePointModel":"M"})");
 
   // The API process sees what the OCPP process recorded.
-  bool online = false;
-  for (int i = 0; i < 50 && !online; ++i) {
-    auto cp = admin->get("/api/v1/chargepoints/CP-API").json();
-    online = cp["online"].GetBool() && cp["bootInfo"].IsObject();
-    if (!online) std::this_thread::sleep_for(100ms);
-  }
-  CHECK(online);
+  CHECK(eventually(
+      [&] {
+        auto cp = admin->get("/api/v1/chargepoints/CP-API").json();
+        return cp["online"].GetBool() && cp["bootInfo"].IsObject();
+      },
+      5s, 100ms));
 
   // A command queued through the API reaches the pile through the database.
   auto queued = admin->post(
@@ -77,25 +57,25 @@ TEST_CASE("api: a charge point registered through the API process connects to th
                                   "\",{\"status\":\"Accepted\"}]"));
 
   std::string status;
-  for (int i = 0; i < 100 && status != "completed"; ++i) {
-    auto command = admin->get("/api/v1/commands/" + std::to_string(command_id)).json();
-    status = command["status"].GetString();
-    if (status == "completed") {
-      CHECK(std::string(command["response"]["status"].GetString()) == "Accepted");
-    } else {
-      std::this_thread::sleep_for(100ms);
-    }
-  }
+  std::string response_status;
+  eventually(
+      [&] {
+        auto command = admin->get("/api/v1/commands/" + std::to_string(command_id)).json();
+        status = command["status"].GetString();
+        if (status != "completed") return false;
+        response_status = command["response"]["status"].GetString();
+        return true;
+      },
+      10s, 100ms);
   CHECK(status == "completed");
+  if (status == "completed") CHECK(response_status == "Accepted");
 
   // The message log of the OCPP process is readable through the API.
-  bool logged = false;
-  for (int i = 0; i < 50 && !logged; ++i) {
-    auto messages = admin->get("/api/v1/chargepoints/CP-API/messages").json();
-    logged = messages["messages"].Size() >= 2;
-    if (!logged) std::this_thread::sleep_for(100ms);
-  }
-  CHECK(logged);
+  CHECK(eventually(
+      [&] {
+        return admin->get("/api/v1/chargepoints/CP-API/messages").json()["messages"].Size() >= 2;
+      },
+      5s, 100ms));
 }
 
 TEST_CASE("api: `chargelock serve` runs OCPP and the API in one process") {

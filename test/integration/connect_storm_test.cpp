@@ -13,7 +13,6 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdio>
-#include <thread>
 
 #include "core/central_system.h"
 #include "ocpp/command_validator.h"
@@ -85,12 +84,7 @@ struct StormFixture {
   int count(const std::string& sql) { return std::stoi(database.scalar(sql)); }
 
   bool wait_for(const std::string& sql, const std::string& expected, std::chrono::seconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (database.scalar(sql) != expected) {
-      if (std::chrono::steady_clock::now() > deadline) return false;
-      std::this_thread::sleep_for(100ms);
-    }
-    return true;
+    return eventually([&] { return database.scalar(sql) == expected; }, timeout, 100ms);
   }
 };
 

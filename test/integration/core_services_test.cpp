@@ -298,7 +298,8 @@ TEST_CASE("MeterValues naming another pile's transaction do not join it") {
 
 TEST_CASE("DataTransfer: unknown vendor answered UnknownVendorId, extensions get theirs") {
   struct Echo : VendorExtension {
-    DataTransferResult handle(const std::string&, const DataTransferRequest& r) override {
+    DataTransferResult handle(WriteBatch&, const std::string&,
+                              const DataTransferRequest& r) override {
       return {DataTransferStatus::Accepted, r.data};
     }
   } echo;
@@ -315,6 +316,44 @@ TEST_CASE("DataTransfer: unknown vendor answered UnknownVendorId, extensions get
   REQUIRE(recorded.size() == 2);
   CHECK(recorded[0].answer_status == "Accepted");
   CHECK(recorded[1].answer_status == "UnknownVendorId");
+}
+
+// One commit before the answer: what the extension writes and the record of
+// the DataTransfer share a transaction (a VehicleLocked's answer no longer
+// waits for a second commit), and a failed attempt leaves nothing behind.
+TEST_CASE("DataTransfer: the extension's writes and the record share one transaction") {
+  struct FailsOnce : VendorExtension {
+    int calls = 0;
+    bool first_grouped = false;
+    DataTransferResult handle(WriteBatch& batch, const std::string& cp,
+                              const DataTransferRequest&) override {
+      if (++calls == 1) {
+        first_grouped = batch.grouped();
+        SecurityEventRecord event;
+        event.charge_point_id = cp;
+        event.type = "FirstAttempt";
+        event.timestamp = kT0;
+        batch.store(&Stores::events, *events).record_security_event(event);
+        throw DatabaseError("deadlock detected");
+      }
+      return {DataTransferStatus::Accepted, std::nullopt};
+    }
+    EventStore* events = nullptr;
+  } extension;
+  TestDatabase test;
+  CentralSystem central(test.db(), config());
+  extension.events = &test.db().events();
+  central.data_transfers().add_vendor("org.chargelock", extension);
+  const auto result = central.data_transfers().receive(
+      "CP", {"org.chargelock", std::string("VehicleLocked"), std::string("{}")});
+  CHECK(result.status == DataTransferStatus::Accepted);
+  CHECK(extension.calls == 2);
+  CHECK(extension.first_grouped);
+  // The first attempt's write was rolled back with it; one record, of the answer given.
+  CHECK(test.db().events().security_events("CP", 10).empty());
+  const auto recorded = test.db().events().data_transfers("CP", 10);
+  REQUIRE(recorded.size() == 1);
+  CHECK(recorded[0].answer_status == "Accepted");
 }
 
 TEST_CASE("notifications, security events and CSRs are recorded") {

@@ -28,6 +28,7 @@
 #include "core/central_system.h"
 #include "ocpp/command_validator.h"
 #include "storage/database.h"
+#include "test/support/eventually.h"
 #include "test/support/http_test_client.h"
 #include "test/support/ocpp_test_pile.h"
 #include "test/support/private_cluster.h"
@@ -67,27 +68,32 @@ struct PileRun {
 // or nothing (with run.failure set) on any other answer or none.
 std::optional<rapidjson::Document> call_until_answered(OcppTestPile& pile, PileRun& run,
                                                        const std::string& frame) {
-  const auto give_up = Clock::now() + 60s;
-  while (Clock::now() < give_up) {
-    rapidjson::Document reply;
-    try {
-      ++run.frames_sent;
-      reply = pile.exchange(frame);
-    } catch (const std::exception& e) {
-      run.failure = e.what();
-      return std::nullopt;
-    }
-    if (reply[0].GetInt() == 3) return reply;
-    const std::string code = reply[2].GetString();
-    if (code != "InternalError") {
-      run.failure = "unexpected CALLERROR " + code + " to " + frame;
-      return std::nullopt;
-    }
-    ++run.internal_errors;
-    std::this_thread::sleep_for(200ms);  // a pile's retry interval
-  }
-  run.failure = "no CALLRESULT within 60 s for " + frame;
-  return std::nullopt;
+  std::optional<rapidjson::Document> result;
+  eventually(
+      [&] {
+        rapidjson::Document reply;
+        try {
+          ++run.frames_sent;
+          reply = pile.exchange(frame);
+        } catch (const std::exception& e) {
+          run.failure = e.what();
+          return true;
+        }
+        if (reply[0].GetInt() == 3) {
+          result = std::move(reply);
+          return true;
+        }
+        const std::string code = reply[2].GetString();
+        if (code != "InternalError") {
+          run.failure = "unexpected CALLERROR " + code + " to " + frame;
+          return true;
+        }
+        ++run.internal_errors;
+        return false;
+      },
+      60s, 200ms);  // a pile's retry interval: the client's pace, not an assertion
+  if (!result && run.failure.empty()) run.failure = "no CALLRESULT within 60 s for " + frame;
+  return result;
 }
 
 void drive_pile(const std::string& url, PileRun& run, const std::atomic<bool>& stop,
@@ -136,7 +142,7 @@ void drive_pile(const std::string& url, PileRun& run, const std::atomic<bool>& s
       run.served_after_restart = true;
     }
     ++run.acks;
-    std::this_thread::sleep_for(100ms);
+    std::this_thread::sleep_for(100ms);  // the client's pace, not an assertion
   }
   if (!call_until_answered(
           pile, run,
@@ -146,16 +152,6 @@ void drive_pile(const std::string& url, PileRun& run, const std::atomic<bool>& s
                     run.transaction_id, meter, now_rfc3339()))))
     return;
   run.stopped = true;
-}
-
-template <typename Condition>
-bool wait_until(Condition condition, std::chrono::seconds timeout) {
-  const auto deadline = Clock::now() + timeout;
-  while (Clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return condition();
 }
 
 }  // namespace
@@ -231,7 +227,7 @@ TEST_CASE("a PostgreSQL restart under load loses nothing answered and serving re
     return true;
   };
   // Every pile is in a transaction and has had samples answered.
-  REQUIRE(wait_until([&] { return all([](PileRun& r) { return r.acks >= 5; }); }, 60s));
+  REQUIRE(eventually([&] { return all([](PileRun& r) { return r.acks >= 5; }); }, 60s, 20ms));
 
   // Queues a ClearCache for the listening pile, waits for the CALL, answers
   // it; returns how long the CALL took to arrive.
@@ -270,18 +266,18 @@ TEST_CASE("a PostgreSQL restart under load loses nothing answered and serving re
   for (auto& run : runs) acks_at_restart.push_back(run->acks);
   // The REST API serves again too (its workers' connections were ended).
   double api_ms = -1;
-  if (wait_until([&] { return api.get("/api/v1/chargepoints").status == 200; }, 10s))
+  if (eventually([&] { return api.get("/api/v1/chargepoints").status == 200; }, 10s, 20ms))
     api_ms = std::chrono::duration<double, std::milli>(Clock::now() - back).count();
 
   // Serving again: every pile gets its MeterValues answered, and keeps going.
-  const bool resumed = wait_until(
+  const bool resumed = eventually(
       [&] {
         for (std::size_t i = 0; i < runs.size(); ++i)
           if (!runs[i]->served_after_restart || runs[i]->acks < acks_at_restart[i] + 5)
             return false;
         return true;
       },
-      30s);
+      30s, 20ms);
   // A command queued now reaches its pile.
   const double command_after_ms = resumed ? deliver_command() : -1;
   stop = true;

@@ -7,8 +7,8 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
-#include <thread>
 
+#include "test/support/eventually.h"
 #include "test/support/http_test_client.h"
 #include "test/support/private_cluster.h"
 #include "test/support/server_process.h"
@@ -26,11 +26,8 @@ int status_of(int port, const std::string& method, const std::string& path) {
 
 // Polls until `path` answers `status` (or 20 s pass); returns the last status.
 int await_status(int port, const std::string& path, int status) {
-  const auto give_up = std::chrono::steady_clock::now() + 20s;
   int seen = 0;
-  while ((seen = status_of(port, "GET", path)) != status &&
-         std::chrono::steady_clock::now() < give_up)
-    std::this_thread::sleep_for(100ms);
+  eventually([&] { return (seen = status_of(port, "GET", path)) == status; }, 20s, 100ms);
   return seen;
 }
 

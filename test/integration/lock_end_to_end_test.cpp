@@ -12,13 +12,13 @@
 #include <optional>
 #include <pqxx/pqxx>
 #include <string_view>
-#include <thread>
 
 #include "core/central_system.h"
 #include "core/lock_codec.h"
 #include "core/token_service.h"
 #include "ocpp/command_validator.h"
 #include "test/support/api_fixture.h"
+#include "test/support/eventually.h"
 #include "test/support/http_test_client.h"
 #include "test/support/ocpp_test_pile.h"
 #include "test/support/server_process.h"
@@ -74,29 +74,26 @@ class AnsweringPile {
     const std::string message_id = fmt::format("{}-{}", id(), next_id_++);
     REQUIRE(
         pile_.client().send_text(fmt::format(R"([2,"{}","{}",{}])", message_id, action, payload)));
-    const auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      auto frame = next(200ms);
-      if (!frame) continue;
-      if ((*frame)[0].GetInt() != 2 && std::string((*frame)[1].GetString()) == message_id) {
-        REQUIRE((*frame)[0].GetInt() == 3);
-        rapidjson::Document payload_doc;
-        payload_doc.CopyFrom((*frame)[2], payload_doc.GetAllocator());
-        return payload_doc;
-      }
-    }
-    FAIL(id() << ": no reply to " << action);
-    return {};
+    std::optional<rapidjson::Document> reply;
+    eventually_meanwhile([&] { return reply.has_value(); },
+                         [&] {
+                           auto frame = next(200ms);
+                           if (frame && (*frame)[0].GetInt() != 2 &&
+                               std::string((*frame)[1].GetString()) == message_id)
+                             reply = std::move(frame);
+                         },
+                         10s);
+    if (!reply) FAIL(id() << ": no reply to " << action);
+    REQUIRE((*reply)[0].GetInt() == 3);
+    rapidjson::Document payload_doc;
+    payload_doc.CopyFrom((*reply)[2], payload_doc.GetAllocator());
+    return payload_doc;
   }
 
   // Answers CS CALLs until `done` holds (checked after each), or times out.
   bool serve_until(const std::function<bool()>& done, std::chrono::milliseconds timeout = 15s) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (done()) return true;
-      next(100ms);
-    }
-    return done();
+    return eventually_meanwhile(
+        done, [&] { next(100ms); }, timeout);
   }
 
   // Received CALLs with this action and (for DataTransfer) message id.
@@ -125,16 +122,13 @@ class AnsweringPile {
   // serve_until()), answering CS CALLs meanwhile; nullopt after `timeout`.
   std::optional<rapidjson::Document> await_result(const std::string& message_id,
                                                   std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    for (;;) {
-      if (auto it = results_.find(message_id); it != results_.end()) {
-        rapidjson::Document payload;
-        payload.Parse(it->second.c_str());
-        return payload;
-      }
-      if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
-      next(100ms);
-    }
+    const auto found = [&] { return results_.find(message_id); };
+    if (!eventually_meanwhile([&] { return found() != results_.end(); }, [&] { next(100ms); },
+                              timeout))
+      return std::nullopt;
+    rapidjson::Document payload;
+    payload.Parse(found()->second.c_str());
+    return payload;
   }
 
   void close() { pile_.client().close(); }

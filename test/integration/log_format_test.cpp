@@ -4,7 +4,6 @@
 
 #include <catch2/catch.hpp>
 #include <sstream>
-#include <thread>
 
 #include "test/support/api_fixture.h"
 #include "test/support/ocpp_test_pile.h"
@@ -27,11 +26,7 @@ TEST_CASE("log format json: one object per line, with the pile's id on a pile's 
   CHECK(pile.refused_after_upgrade(
       pile.connect(fmt::format("ws://127.0.0.1:{}", api.server->port("ocpp ws")), options)));
 
-  bool refused_logged = false;
-  for (int i = 0; i < 100 && !refused_logged; ++i) {
-    refused_logged = api.server->output().find("\"event\":\"pile_refused\"") != std::string::npos;
-    if (!refused_logged) std::this_thread::sleep_for(50ms);
-  }
+  const bool refused_logged = api.server->output_holds("\"event\":\"pile_refused\"", 5s);
   const std::string output = api.server->output();
   INFO(output);
   CHECK(refused_logged);

@@ -9,9 +9,9 @@
 #include <iterator>
 #include <regex>
 #include <set>
-#include <thread>
 
 #include "test/support/api_fixture.h"
+#include "test/support/eventually.h"
 #include "test/support/ocpp_test_pile.h"
 
 using namespace chargelock;
@@ -44,11 +44,13 @@ std::string scrape(int port) {
 // counters a moment after the answer left).
 std::string await_sample(int port, const std::string& series, double value) {
   std::string text;
-  for (int i = 0; i < 100; ++i) {
-    text = scrape(port);
-    if (sample(text, series) == value) return text;
-    std::this_thread::sleep_for(50ms);
-  }
+  if (eventually(
+          [&] {
+            text = scrape(port);
+            return sample(text, series) == value;
+          },
+          5s, 50ms))
+    return text;
   INFO(text);
   FAIL(series << " never became " << value << " (last " << sample(text, series) << ")");
   return text;
@@ -122,11 +124,9 @@ TEST_CASE(
   options.basic_password = "pile-secret-123456";
   OcppTestPile pile("CP-MET");
   const std::string url = fmt::format("ws://127.0.0.1:{}", api.server->port("ocpp ws"));
-  bool connected = false;
-  for (int i = 0; i < 60 && !connected; ++i) {  // the node re-reads its directory every 5 s
-    connected = pile.connect(url, options).connected;
-    if (!connected) std::this_thread::sleep_for(250ms);
-  }
+  // The node re-reads its directory every 5 s.
+  const bool connected =
+      eventually([&] { return pile.connect(url, options).connected; }, 15s, 250ms);
   REQUIRE(connected);
   await_sample(metrics_port, "chargelock_ocpp_connected_piles{security_profile=\"1\"}", 1);
 

@@ -19,6 +19,7 @@
 #include "core/central_system.h"
 #include "ocpp/command_validator.h"
 #include "test/support/child_command.h"
+#include "test/support/eventually.h"
 #include "test/support/server_process.h"
 #include "test/support/test_certificates.h"
 #include "test/support/test_database.h"
@@ -63,13 +64,18 @@ rapidjson::Document run_pilesim(const std::vector<std::string>& args,
     ::close(fd);
   });
   int status = 0;
-  while (::waitpid(pid, &status, WNOHANG) == 0) {
-    if (done()) {
-      ::kill(pid, SIGTERM);
-      ::waitpid(pid, &status, 0);
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // polling, not asserting
+  bool exited = false;
+  // pilesim's --duration ends a run that fails; the 5 minutes (ctest's
+  // time-out) only bound a pilesim that hangs.
+  eventually(
+      [&] {
+        exited = ::waitpid(pid, &status, WNOHANG) != 0;
+        return exited || done();
+      },
+      std::chrono::minutes(5), std::chrono::milliseconds(100));
+  if (!exited) {
+    ::kill(pid, SIGTERM);
+    ::waitpid(pid, &status, 0);
   }
   reader.join();
   return pilesim_summary(output);
@@ -209,12 +215,15 @@ TEST_CASE_METHOD(
   // The owner locks while the thief's session with BUSY-1 is open.
   std::string lock_id;
   std::thread owner_app([&] {
-    for (int i = 0; i < 200 && lock_id.empty(); ++i) {
-      if (database.scalar("SELECT count(*) FROM transactions WHERE stop_timestamp IS NULL") != "0")
-        lock_id = central.locks().request_lock({owner, kVin, {}}).lock.id;
-      else
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));  // polling, not asserting
-    }
+    eventually(
+        [&] {
+          if (database.scalar("SELECT count(*) FROM transactions WHERE stop_timestamp IS NULL") ==
+              "0")
+            return false;
+          lock_id = central.locks().request_lock({owner, kVin, {}}).lock.id;
+          return true;
+        },
+        std::chrono::seconds(10), std::chrono::milliseconds(50));
   });
   const auto summary = run_pilesim(
       {"--url", fmt::format("ws://127.0.0.1:{}/ocpp", server.port("ocpp ws")), "--count", "1",

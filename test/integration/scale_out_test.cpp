@@ -6,13 +6,12 @@
 #include <rapidjson/document.h>
 
 #include <catch2/catch.hpp>
-#include <thread>
 
 #include "test/support/eventually.h"
 #include "test/support/http_test_client.h"
+#include "test/support/ocpp_test_pile.h"
 #include "test/support/server_process.h"
 #include "test/support/test_database.h"
-#include "test/support/ws_test_client.h"
 
 using namespace chargelock;
 using namespace chargelock::test;
@@ -51,54 +50,33 @@ struct Cluster {
 
 // `boot` false: the pile sends no BootNotification (it was accepted before
 // and reconnects without a reboot; its commands come without one).
-std::unique_ptr<WsTestClient> connect(ServerProcess& node, const std::string& id,
+std::unique_ptr<OcppTestPile> connect(ServerProcess& node, const std::string& id,
                                       bool boot = true) {
-  auto client = std::make_unique<WsTestClient>();
   WsClientOptions options;
   options.basic_user = id;
   options.basic_password = "pile-password-" + id;
-  // A pile registered through the API is known to a node after its next
-  // directory refresh (every 5 s); until then its id is unknown there and
-  // refused at the upgrade with 401. Once known, its first connect is
-  // upgraded and checked off the loop (closed with 1008 if it failed).
-  // Not closed within 2 s: let in.
-  for (int attempt = 0; attempt < 60; ++attempt) {
-    auto result =
-        client->connect(fmt::format("ws://127.0.0.1:{}", node.port("ocpp ws")), id, options);
-    if (!result.connected) {
-      REQUIRE(result.http_status == 401);
-    } else {
-      const auto closed = client->wait_closed(2s);
-      if (!closed) {
-        if (!boot) return client;
-        // Commands wait for the pile's accepted boot (OCPP 1.6 §4.2).
-        REQUIRE(client->send_text(
-            R"([2,"boot","BootNotification",{"chargePointVendor":"T","chargePointModel":"S"}])"));
-        const auto reply = client->receive(10s);
-        REQUIRE(reply);
-        INFO("boot reply: " << *reply);
-        REQUIRE(reply->rfind(R"([3,"boot",{"status":"Accepted")", 0) == 0);
-        return client;
-      }
-      REQUIRE(*closed == 1008);
-    }
-    std::this_thread::sleep_for(500ms);  // the retry pace, not an assertion
-    client = std::make_unique<WsTestClient>();
+  auto pile =
+      connect_when_known(fmt::format("ws://127.0.0.1:{}", node.port("ocpp ws")), id, options);
+  if (!pile) FAIL("the node never learned about " << id << "; its output:\n" << node.output());
+  // Commands wait for the pile's accepted boot (OCPP 1.6 §4.2).
+  if (boot) {
+    const auto answer =
+        pile->call_ok("BootNotification", R"({"chargePointVendor":"T","chargePointModel":"S"})");
+    REQUIRE(std::string(answer["status"].GetString()) == "Accepted");
   }
-  FAIL("the node never learned about " << id << "; its output:\n" << node.output());
-  return nullptr;
+  return pile;
 }
 
 // Receives the next CALL, checks its action and answers it.
-void answer_next_call(WsTestClient& pile, const std::string& action, const std::string& result) {
-  auto text = pile.receive(10s);
+void answer_next_call(OcppTestPile& pile, const std::string& action, const std::string& result) {
+  auto text = pile.client().receive(10s);
   REQUIRE(text);
   rapidjson::Document frame;
   frame.Parse(text->c_str());
   REQUIRE(frame.IsArray());
   REQUIRE(frame[0].GetInt() == 2);
   CHECK(std::string(frame[2].GetString()) == action);
-  REQUIRE(pile.send_text(fmt::format(R"([3,"{}",{}])", frame[1].GetString(), result)));
+  REQUIRE(pile.client().send_text(fmt::format(R"([3,"{}",{}])", frame[1].GetString(), result)));
 }
 
 std::int64_t queue(Cluster& cluster, const std::string& id, const std::string& body) {
@@ -126,8 +104,8 @@ TEST_CASE_METHOD(Cluster,
     answer_next_call(*pile, "ClearCache", R"({"status":"Accepted"})");
     CHECK(eventually([&] { return status_of(first) == "completed"; }));
     CHECK(scalar(fmt::format("SELECT claimed_by FROM commands WHERE id = {}", first)) == "node-a");
-    pile->close();
-    REQUIRE(pile->wait_closed(5s).has_value());
+    pile->client().close();
+    REQUIRE(pile->client().wait_closed(5s).has_value());
   }
   REQUIRE(eventually(
       [&] { return scalar("SELECT online FROM charge_points WHERE id = 'CP-MOVE'") == "f"; }));

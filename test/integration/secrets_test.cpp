@@ -7,8 +7,8 @@
 #include <rapidjson/document.h>
 
 #include <catch2/catch.hpp>
-#include <thread>
 
+#include "test/support/eventually.h"
 #include "test/support/http_test_client.h"
 #include "test/support/ocpp_test_pile.h"
 #include "test/support/server_process.h"
@@ -71,28 +71,28 @@ struct SecretsFixture {
 
   // GET /commands/{id} until its status is `status` (or 10 s passed).
   HttpResult command_when(const std::string& id, const std::string& status) {
-    const auto deadline = std::chrono::steady_clock::now() + 10s;
-    for (;;) {
-      auto result = api().get("/api/v1/commands/" + id);
-      REQUIRE(result.status == 200);
-      if (result.body.find(R"("status":")" + status + "\"") != std::string::npos ||
-          std::chrono::steady_clock::now() > deadline)
-        return result;
-      std::this_thread::sleep_for(50ms);
-    }
+    HttpResult result;
+    eventually(
+        [&] {
+          result = api().get("/api/v1/commands/" + id);
+          REQUIRE(result.status == 200);
+          return result.body.find(R"("status":")" + status + "\"") != std::string::npos;
+        },
+        10s, 50ms);
+    return result;
   }
 
   // GET /chargepoints/CP-KEY/messages until it holds `needle` (or 10 s).
   std::string messages_holding(const std::string& needle) {
-    const auto deadline = std::chrono::steady_clock::now() + 10s;
-    for (;;) {
-      auto result = api().get("/api/v1/chargepoints/CP-KEY/messages?limit=1000");
-      REQUIRE(result.status == 200);
-      if (result.body.find(needle) != std::string::npos ||
-          std::chrono::steady_clock::now() > deadline)
-        return result.body;
-      std::this_thread::sleep_for(50ms);
-    }
+    HttpResult result;
+    eventually(
+        [&] {
+          result = api().get("/api/v1/chargepoints/CP-KEY/messages?limit=1000");
+          REQUIRE(result.status == 200);
+          return result.body.find(needle) != std::string::npos;
+        },
+        10s, 50ms);
+    return result.body;
   }
 
   // Everything the database keeps about CP-KEY's commands, configuration

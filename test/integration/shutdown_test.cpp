@@ -11,8 +11,8 @@
 
 #include <catch2/catch.hpp>
 #include <csignal>
-#include <thread>
 
+#include "test/support/eventually.h"
 #include "test/support/http_test_client.h"
 #include "test/support/ocpp_test_pile.h"
 #include "test/support/server_process.h"
@@ -62,15 +62,6 @@ class RawHttp {
   int fd_;
   bool connected_ = false;
 };
-
-bool output_holds(ServerProcess& server, const std::string& needle) {
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (server.output().find(needle) == std::string::npos) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(20ms);
-  }
-  return true;
-}
 
 }  // namespace
 
@@ -144,18 +135,19 @@ TEST_CASE("SIGTERM: the API answers the request it is reading, refuses new ones,
   REQUIRE(probe.get("/api/v1/chargepoints").status == 200);
   const auto signalled = std::chrono::steady_clock::now();
   REQUIRE(server.signal(SIGTERM));
-  REQUIRE(output_holds(server, "stopping (signal"));
+  REQUIRE(server.output_holds("stopping (signal"));
 
   // A new request meanwhile is refused, with a reason.
   // (The signal thread logs just before it tells the API: a request that
   // slips in between is still served, so ask until the refusal comes.)
   HttpTestClient late(port, kToken);
-  HttpResult refused = late.get("/api/v1/chargepoints");
-  const auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (refused.status == 200 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(20ms);
-    refused = late.get("/api/v1/chargepoints");
-  }
+  HttpResult refused;
+  eventually(
+      [&] {
+        refused = late.get("/api/v1/chargepoints");
+        return refused.status != 200;
+      },
+      5s, 20ms);
   INFO(late.last_error());
   CHECK(refused.status == 503);
 

@@ -10,10 +10,10 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
-#include <thread>
 #include <vector>
 
 #include "test/support/api_fixture.h"
+#include "test/support/eventually.h"
 #include "test/support/ocpp_test_pile.h"
 #include "test/support/test_certificates.h"
 #include "test/support/tls_probe.h"
@@ -27,22 +27,15 @@ namespace {
 // (or whatever it presents after 10 s).
 std::string fingerprint_when(ServerProcess& server, const char* listener,
                              const std::string& expected) {
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  for (;;) {
-    const auto probe = tls_handshake(server.port(listener), TLS1_2_VERSION, TLS1_3_VERSION);
-    if (probe.peer_fingerprint == expected || std::chrono::steady_clock::now() > deadline)
-      return probe.peer_fingerprint;
-    std::this_thread::sleep_for(50ms);
-  }
-}
-
-bool output_holds(ServerProcess& server, const std::string& needle) {
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (server.output().find(needle) == std::string::npos) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(50ms);
-  }
-  return true;
+  std::string presented;
+  eventually(
+      [&] {
+        presented =
+            tls_handshake(server.port(listener), TLS1_2_VERSION, TLS1_3_VERSION).peer_fingerprint;
+        return presented == expected;
+      },
+      10s, 50ms);
+  return presented;
 }
 
 }  // namespace
@@ -100,8 +93,8 @@ TEST_CASE("SIGHUP: both listeners take a new certificate and connected piles sta
   // A key that does not match: refused, the listeners keep the certificate.
   fs::copy_file(first.server().key, key, fs::copy_options::overwrite_existing);
   REQUIRE(server.signal(SIGHUP));
-  CHECK(output_holds(server, "ocpp wss: certificate reload failed"));
-  CHECK(output_holds(server, "api: certificate reload failed"));
+  CHECK(server.output_holds("ocpp wss: certificate reload failed"));
+  CHECK(server.output_holds("api: certificate reload failed"));
   CHECK(fingerprint_when(server, "ocpp wss", new_print) == new_print);
   CHECK(fingerprint_when(server, "api", new_print) == new_print);
   CHECK(server.running());
@@ -152,7 +145,7 @@ TEST_CASE("SIGHUP: the profile 3 listener takes a new client CA bundle and conne
   // The operator adds the new CA to the bundle: certificates of both connect.
   write_bundle({certificates.ca_file(), certificates.untrusted_ca_file()});
   REQUIRE(server.signal(SIGHUP));
-  REQUIRE(output_holds(server, "client CA bundle reloaded"));
+  REQUIRE(server.output_holds("client CA bundle reloaded"));
   OcppTestPile added("CP-P3B");
   CHECK(added.connect(url, options_for(new_ca_client)).connected);
   // The pile connected before was not dropped.
@@ -169,9 +162,7 @@ TEST_CASE("SIGHUP: the profile 3 listener takes a new client CA bundle and conne
       ++count;
     return count;
   };
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (reloads() < 2 && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(50ms);
+  eventually([&] { return reloads() >= 2; }, 10s, 50ms);
   REQUIRE(reloads() == 2);
   OcppTestPile retired("CP-P3C");
   CHECK_FALSE(retired.connect(url, options_for(certificates.client("CP-P3C"))).connected);
@@ -181,7 +172,7 @@ TEST_CASE("SIGHUP: the profile 3 listener takes a new client CA bundle and conne
   // A bundle without a certificate: refused, the listener keeps the last one.
   write_bundle({});
   REQUIRE(server.signal(SIGHUP));
-  CHECK(output_holds(server, "ocpp wss: client CA reload failed"));
+  CHECK(server.output_holds("ocpp wss: client CA reload failed"));
   OcppTestPile still("CP-P3B");
   CHECK(still.connect(url, options_for(new_ca_client)).connected);
   CHECK(server.running());

@@ -7,6 +7,8 @@
 #include <ctime>
 #include <stdexcept>
 
+#include "test/support/eventually.h"
+
 namespace chargelock::test {
 
 rapidjson::Document OcppTestPile::exchange(const std::string& text) {
@@ -37,6 +39,31 @@ rapidjson::Document OcppTestPile::call_ok(const std::string& action,
   rapidjson::Document payload;
   payload.CopyFrom(frame[2], payload.GetAllocator());
   return payload;
+}
+
+std::unique_ptr<OcppTestPile> connect_when_known(const std::string& url,
+                                                 const std::string& charge_point_id,
+                                                 const WsClientOptions& options,
+                                                 std::chrono::milliseconds timeout) {
+  std::unique_ptr<OcppTestPile> connected;
+  eventually(
+      [&] {
+        auto pile = std::make_unique<OcppTestPile>(charge_point_id);
+        const ConnectResult result = pile->connect(url, options);
+        if (!result.connected) {
+          if (result.http_status != 401)
+            throw std::runtime_error(fmt::format("{}: refused with {} ({})", charge_point_id,
+                                                 result.http_status, result.error));
+          return false;
+        }
+        const auto closed = pile->client().wait_closed(std::chrono::seconds(2));
+        if (closed && *closed != 1008)
+          throw std::runtime_error(fmt::format("{}: closed with {}", charge_point_id, *closed));
+        if (!closed) connected = std::move(pile);
+        return !closed;
+      },
+      timeout, std::chrono::milliseconds(500));  // the retry pace, not an assertion
+  return connected;
 }
 
 std::string now_rfc3339() {

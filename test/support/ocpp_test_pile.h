@@ -5,6 +5,7 @@
 #include <rapidjson/document.h>
 
 #include <chrono>
+#include <memory>
 #include <string>
 
 #include "test/support/ws_test_client.h"
@@ -50,6 +51,17 @@ class OcppTestPile {
   std::string last_id_;
   int next_id_ = 1;
 };
+
+// A pile registered through the API is known to an OCPP node after the
+// node's next directory refresh (every 5 s); until then its id is unknown
+// there and refused at the upgrade with 401. Once known, its first connect
+// is upgraded and its password checked off the loop (closed with 1008 if
+// the check failed). Connects `charge_point_id` afresh every 500 ms until a
+// connection is upgraded and not closed within 2 s: returns that pile, or
+// nullptr after `timeout`. Throws on any other refusal or close code.
+std::unique_ptr<OcppTestPile> connect_when_known(
+    const std::string& url, const std::string& charge_point_id, const WsClientOptions& options,
+    std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
 // The current UTC time as RFC 3339 with milliseconds and 'Z'.
 std::string now_rfc3339();

@@ -8,6 +8,8 @@
 #include <regex>
 #include <stdexcept>
 
+#include "test/support/eventually.h"
+
 namespace chargelock::test {
 namespace {
 
@@ -43,25 +45,29 @@ ServerProcess::ServerProcess(std::vector<std::string> args, std::map<std::string
   pid_ = pid;
   out_fd_ = fd;
   reader_ = std::thread([this] { read_output(); });
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    {
-      base::MutexLock lock(mutex_);
-      bool all = true;
-      for (const auto& name : await) all = all && ports_.count(name) > 0;
-      if (all) return;
-    }
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      reader_.join();
-      throw std::runtime_error("chargelock exited before it was ready:\n" + output());
-    }
-    if (std::chrono::steady_clock::now() > deadline) {
-      stop(true);
-      throw std::runtime_error("chargelock was not ready in time:\n" + output());
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  const auto listening = [&] {
+    base::MutexLock lock(mutex_);
+    for (const auto& name : await)
+      if (ports_.count(name) == 0) return false;
+    return true;
+  };
+  bool exited = false;
+  eventually(
+      [&] {
+        if (listening()) return true;
+        int status = 0;
+        exited = ::waitpid(pid_, &status, WNOHANG) == pid_;
+        return exited;
+      },
+      timeout, std::chrono::milliseconds(20));
+  if (exited) {
+    pid_ = -1;
+    reader_.join();
+    throw std::runtime_error("chargelock exited before it was ready:\n" + output());
+  }
+  if (!listening()) {
+    stop(true);
+    throw std::runtime_error("chargelock was not ready in time:\n" + output());
   }
 }
 
@@ -101,6 +107,11 @@ std::string ServerProcess::output() const {
   return output_;
 }
 
+bool ServerProcess::output_holds(const std::string& needle,
+                                 std::chrono::milliseconds timeout) const {
+  return eventually([&] { return output().find(needle) != std::string::npos; }, timeout);
+}
+
 bool ServerProcess::signal(int signal_number) {
   return pid_ > 0 && ::kill(pid_, signal_number) == 0;
 }
@@ -110,13 +121,10 @@ int ServerProcess::stop(bool kill_hard) {
   if (pid_ > 0) {
     ::kill(pid_, kill_hard ? SIGKILL : SIGTERM);
     // A clean stop must not take long; escalate after 20 s.
-    for (int i = 0; i < 2000; ++i) {
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      if (i == 1999) {
-        ::kill(pid_, SIGKILL);
-        ::waitpid(pid_, &status, 0);
-      }
+    if (!eventually([&] { return ::waitpid(pid_, &status, WNOHANG) == pid_; },
+                    std::chrono::seconds(20), std::chrono::milliseconds(10))) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, &status, 0);
     }
     pid_ = -1;
   }

@@ -30,6 +30,10 @@ class ServerProcess {
 
   int port(const std::string& listener) const;  // e.g. port("ocpp ws")
   std::string output() const;                   // everything printed so far
+  // Waits (up to `timeout`) until the program has printed `needle`;
+  // whether it has.
+  bool output_holds(const std::string& needle,
+                    std::chrono::milliseconds timeout = std::chrono::seconds(10)) const;
 
   // SIGTERM (clean) or SIGKILL (crash); returns the exit status as from
   // waitpid, or -1 if already reaped.

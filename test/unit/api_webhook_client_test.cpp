@@ -2,6 +2,7 @@
 // the status it reports, refused connections, timeouts, cancel(), and https
 // with certificate verification (test PKI).
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include <thread>
 
 #include "api/webhook_http_client.h"
+#include "test/support/eventually.h"
 #include "test/support/test_certificates.h"
 #include "test/support/webhook_receiver.h"
 
@@ -45,6 +47,11 @@ struct SilentServer {
   }
   ~SilentServer() { ::close(fd); }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port) + "/"; }
+  // A client has connected (the kernel completed its handshake).
+  bool client_connected() const {
+    pollfd pending{fd, POLLIN, 0};
+    return ::poll(&pending, 1, 0) == 1;
+  }
 };
 
 // The receivers here listen on loopback, which only an operator's
@@ -104,8 +111,9 @@ TEST_CASE("webhook client: refused, timed out, cancelled, bad URL: no status, a 
   SECTION("cancel() ends a request in flight quickly") {
     SilentServer silent;
     api::WebhookHttpClient client(loopback_allowed());  // 15 s timeout
-    std::thread canceller([&client] {
-      std::this_thread::sleep_for(200ms);
+    std::thread canceller([&client, &silent] {
+      // In flight: connected, waiting for an answer that never comes.
+      eventually([&silent] { return silent.client_connected(); }, 5s);
       client.cancel();
     });
     const auto start = std::chrono::steady_clock::now();

@@ -52,3 +52,12 @@ TEST_CASE("pattern: every {n} is the number, the rest as written") {
   CHECK(expand_pattern("{{n}}", 1) == "{1}");  // no escaping
   CHECK(expand_pattern("{N}", 1) == "{N}");    // lower case only
 }
+
+TEST_CASE("pattern: the number padded with zeros to a number of digits") {
+  CHECK(expand_pattern("VIN{n}", 42, 5) == "VIN00042");
+  CHECK(expand_pattern("{n}-{n}", 7, 3) == "007-007");
+  CHECK(expand_pattern("{n}", 0, 4) == "0000");
+  CHECK(expand_pattern("{n}", 12345, 3) == "12345");  // never cut
+  CHECK(expand_pattern("{n}", 12345, 5) == "12345");
+  CHECK(expand_pattern("SIM-{n}", 7, 0) == "SIM-7");
+}

@@ -46,6 +46,20 @@ class FakeOutput : public SessionOutput {
     }
     wake_.notify_all();
   }
+  void send_urgent(std::string text) override {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      ++urgent_sends_;
+    }
+    send(std::move(text));
+  }
+  void post_urgent(std::function<void()> task) override {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      ++urgent_posts_;
+    }
+    post(std::move(task));
+  }
   void schedule(std::chrono::milliseconds delay, std::function<void()> task) override {
     timers.push_back({delay, std::move(task)});
   }
@@ -74,6 +88,14 @@ class FakeOutput : public SessionOutput {
     std::lock_guard<std::mutex> lock(mutex_);
     return posts_;
   }
+  int urgent_sends() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return urgent_sends_;
+  }
+  int urgent_posts() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return urgent_posts_;
+  }
 
   struct Timer {
     std::chrono::milliseconds delay;
@@ -87,6 +109,8 @@ class FakeOutput : public SessionOutput {
   std::vector<std::string> sent_;
   std::vector<std::function<void()>> posted_;
   int posts_ = 0;
+  int urgent_sends_ = 0;
+  int urgent_posts_ = 0;
 };
 
 class FakeLog : public core::MessageLog {
@@ -126,6 +150,13 @@ class FixedHandler : public ActionHandler {
 
  private:
   std::string response_;
+};
+
+// As FixedHandler, in the work queue's urgent lane (as VehicleLocked is).
+class UrgentHandler : public FixedHandler {
+ public:
+  using FixedHandler::FixedHandler;
+  bool urgent(const rapidjson::Value&) const override { return true; }
 };
 
 class ThrowingHandler : public ActionHandler {
@@ -462,6 +493,22 @@ TEST_CASE("a pile's DataTransfer is handled (it goes both ways)") {
       f.exchange(
           R"([2,"dt-1","DataTransfer",{"vendorId":"org.chargelock","messageId":"VehicleLocked"}])") ==
       R"([3,"dt-1",{"status":"Accepted"}])");
+}
+
+// The answer to an urgent CALL (VehicleLocked) overtakes other piles' work
+// on the loop too (OcppServer::post_urgent / send_urgent); the rest do not.
+TEST_CASE("an urgent CALL's answer travels the loop's urgent way, a bulk one does not") {
+  Fixture f;
+  f.actions.add("DataTransfer", std::make_unique<UrgentHandler>(R"({"status":"Accepted"})"));
+  f.exchange(R"([2,"hb-1","Heartbeat",{}])");
+  CHECK(f.output.urgent_posts() == 0);
+  CHECK(f.output.urgent_sends() == 0);
+  CHECK(
+      f.exchange(
+          R"([2,"dt-1","DataTransfer",{"vendorId":"org.chargelock","messageId":"VehicleLocked"}])") ==
+      R"([3,"dt-1",{"status":"Accepted"}])");
+  CHECK(f.output.urgent_posts() == 1);
+  CHECK(f.output.urgent_sends() == 1);
 }
 
 // ------------------------------------------------------------ CSMS → pile

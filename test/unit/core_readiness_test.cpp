@@ -73,7 +73,7 @@ TEST_CASE("readiness: a check stuck on a silent database stops being ready after
       [&] {
         if (hang) {
           ++hanging;
-          while (!release) std::this_thread::sleep_for(1ms);
+          while (!release) std::this_thread::sleep_for(1ms);  // a stuck check, not a test's wait
         }
         return true;
       },
@@ -97,7 +97,7 @@ TEST_CASE("readiness: not ready before the first check has passed") {
   std::atomic<bool> release{false};
   ReadinessProbe probe(
       [&] {
-        while (!release) std::this_thread::sleep_for(1ms);
+        while (!release) std::this_thread::sleep_for(1ms);  // a stuck check, not a test's wait
         return true;
       },
       fast(clock));

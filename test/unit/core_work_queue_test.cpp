@@ -251,6 +251,34 @@ TEST_CASE(
   CHECK(group.events == expected);
 }
 
+// A pile's VehicleLocked (Lane::Immediate) waits for the task being run and
+// its commit, not for the 16 tasks an Urgent command batch waits for.
+TEST_CASE("an immediate task cuts a shared group right after the task being run") {
+  RecordingGroupCommit group;
+  {
+    WorkQueue queue(1, nullptr, forward_to(group));
+    auto release = hold(queue);
+    queue.submit(
+        "K1",
+        [&group, &queue](chargelock::core::WriteBatch& batch) {
+          group.log("run S1");
+          queue.submit("U", logged(group, "U"), WorkQueue::Commit::Own, WorkQueue::Lane::Immediate);
+          batch.after_commit([&group] { group.log("done S1"); });
+        },
+        WorkQueue::Commit::Shared);
+    for (int i = 2; i <= 20; ++i)
+      queue.submit("K" + std::to_string(i), logged(group, "S" + std::to_string(i)),
+                   WorkQueue::Commit::Shared);
+    release.set_value();
+  }
+  std::vector<std::string> expected{"begin", "run S1", "commit", "done S1",
+                                    "run U", "done U", "begin"};
+  for (int i = 2; i <= 20; ++i) expected.push_back("run S" + std::to_string(i));
+  expected.push_back("commit");
+  for (int i = 2; i <= 20; ++i) expected.push_back("done S" + std::to_string(i));
+  CHECK(group.events == expected);
+}
+
 TEST_CASE("run_grouped: one commit, work again alone when it does not commit, abort on throw") {
   using chargelock::core::run_grouped;
   using chargelock::core::WriteBatch;
