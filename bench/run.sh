@@ -6,6 +6,7 @@
 #                [--pg-fsync on|off] [--no-peer] [--no-limit] [--storms-only] [--keep]
 #                [--scenarios capacity,roundtrip,lock,api,notify,scale-out] [--pg-stat-statements]
 #                [--scale-out-nodes N] [--piles-per-sim N] [--haproxy-max-piles N]
+#                [--storm-lock without|with|both]
 #
 # Installs what is missing (npm packages of the peer, gnuplot, jq), builds
 # chargelock, pilesim and chargelock-limit (Release, build-bench-release/),
@@ -45,8 +46,9 @@ pg_stat=0
 scale_nodes=4
 piles_per_sim=10000
 haproxy_max_piles=
+storm_lock=both
 
-usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1; sizes=200,1000; flood_s=8; idle_s=5 ;;
@@ -67,6 +69,7 @@ while [ $# -gt 0 ]; do
     --scale-out-nodes) scale_nodes=$2; shift ;;
     --piles-per-sim) piles_per_sim=$2; shift ;;
     --haproxy-max-piles) haproxy_max_piles=$2; shift ;;
+    --storm-lock) storm_lock=$2; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "bench: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -86,6 +89,7 @@ done
 wanted() { [[ ",$scenarios," == *",$1,"* ]]; }
 only_scale_out=0
 [ "$scenarios" = scale-out ] && only_scale_out=1
+case "$storm_lock" in without|with|both) ;; *) echo "bench: bad --storm-lock '$storm_lock'" >&2; exit 2 ;; esac
 for k in "${kind_list[@]}"; do
   case "$k" in heartbeat|status|meter) ;; *) echo "bench: bad kind '$k'" >&2; exit 2 ;; esac
 done
@@ -440,6 +444,9 @@ api_under_load() {  # N: API latency while a meter flood runs
       "http://127.0.0.1:$api_port/api/v1/vehicles/$vin/lock" >>"$post" || true
   done
   wait "$sim_pid" 2>/dev/null || true
+  # Released, as an owner would: the storm (scenario 5) starts from a network
+  # without this lock.
+  api POST "/locks/$lock/release" "$owner_token" '{}' >/dev/null
   pct() { sort -n "$1" | awk -v q="$2" '{a[NR]=$1} END {if (NR==0) {print "null"; exit}
     i=int(q*NR+0.999999); if (i<1) i=1; printf "%.2f\n", a[i]*1000}'; }
   local sim; sim=$(cat "$work/pilesim.json" 2>/dev/null || echo '{}')
@@ -481,6 +488,7 @@ notify_latency() {
   wait "$probe_pid" 2>/dev/null || true
   wait "$sim_pid" 2>/dev/null || true
   api DELETE /webhook "$owner_token" >/dev/null
+  api POST "/locks/$lock/release" "$owner_token" '{}' >/dev/null
   local probe; probe=$(tail -1 "$work/notify.json" 2>/dev/null)
   jq -e . >/dev/null 2>&1 <<<"$probe" || { tail -5 "$work/notify.err" >&2; probe='{}'; }
   local sim; sim=$(cat "$work/pilesim.json" 2>/dev/null || echo '{}')
@@ -512,17 +520,51 @@ pg_statements() {
 # piles come back when the node does). Measured: from the restart (exec)
 # until every pile has booted again; the restart until listening is part
 # of it. The same for the peer.
-reconnect_storm() {  # server N
-  local server=$1 n=$2
+# With a lock (ChargeLock, `--storm-lock with|both`): before the kill a
+# network-wide lock (no scope: every pile) is made and armed on all N
+# piles, as a stolen car's lock would be when a node crashes. The restarted
+# piles (pilesim forgets what it was told, as a rebooted pile does) must
+# each get LockVehicle again: measured until every pile answered Accepted to
+# a LockVehicle queued after the restart ("all re-armed"), with how many
+# were queued (exactly one a pile is right).
+reconnect_storm() {  # server N [with-lock: 0|1]
+  local server=$1 n=$2 with_lock=${3:-0}
+  # From a network without locks or queued commands (the scenarios before
+  # leave theirs): the plain storm carries no lock traffic, and the storm
+  # with a lock carries only its own.
+  reset_network
   start_server "$server"
   run_pilesim "$n" --duration 3600
   wait_line "$work/pilesim.err" "piles booted after" $((60 + n / 20)) "$sim_pid" ||
     log "reconnect storm $server $n: not all piles booted before the kill"
+  local lock="" armed_ms=null
+  if [ "$with_lock" = 1 ]; then
+    if [ "$lock_api" = unknown ]; then
+      if lock_api_available; then lock_api=yes; else lock_api=no; fi
+    fi
+    ensure_owner
+    local vin; vin=$(printf 'WBENCHSTM%08d' "$n")
+    local t_lock; t_lock=$(now_ms)
+    lock=$(new_locked_vehicle "$vin") || lock=""
+    if [ -n "$lock" ]; then
+      local armed=0 deadline=$(( $(date +%s) + 60 + n / 100 ))
+      while [ "$armed" -lt "$n" ] && [ "$(date +%s)" -lt "$deadline" ]; do
+        armed=$(api GET "/locks/$lock" "$owner_token" | cut -d' ' -f2- | jq -r '.piles.armed // 0' 2>/dev/null)
+        armed=${armed:-0}
+        [ "$armed" -ge "$n" ] || sleep 0.2
+      done
+      armed_ms=$(( $(now_ms) - t_lock ))
+      [ "$armed" -ge "$n" ] || log "reconnect storm $n: only $armed of $n piles armed before the kill"
+    fi
+  fi
   sleep 2  # ChargeLock writes the credentials it verified once a second
+  local command0=0
+  [ "$server" = chargelock ] && command0=$(sql "SELECT coalesce(max(id), 0) FROM commands")
   kill -KILL "$server_pid" 2>/dev/null || true
   wait "$server_pid" 2>/dev/null || true
   kill -TERM "$sim_pid" 2>/dev/null || true
   wait "$sim_pid" 2>/dev/null || true
+  [ "$pg_stat" = 1 ] && [ "$server" = chargelock ] && sql "SELECT pg_stat_statements_reset()" >/dev/null
   local port=$server_port t0 attempt
   t0=$(now_ms)
   for attempt in 1 2 3 4 5; do
@@ -537,18 +579,54 @@ reconnect_storm() {  # server N
     log "reconnect storm $server $n: not all piles booted again"
   fi
   local booted_ms=$(( $(now_ms) - t0 ))
+  # Re-armed: every pile answered Accepted to a LockVehicle of the lock
+  # queued after the restart (from the commands' own completion times).
+  local rearm='{}'
+  if [ -n "$lock" ]; then
+    local lv="origin = 'lock:$lock' AND action = 'DataTransfer' AND id > $command0
+              AND payload::json->>'messageId' = 'LockVehicle'"
+    local accepted=0 deadline=$(( $(date +%s) + 60 + n / 100 ))
+    while [ "$(date +%s)" -lt "$deadline" ]; do
+      accepted=$(sql "SELECT count(DISTINCT charge_point_id) FROM commands WHERE $lv
+                      AND status = 'completed' AND response::json->>'status' = 'Accepted'")
+      [ "${accepted:-0}" -ge "$n" ] && break
+      sleep 0.2
+    done
+    rearm=$(psql -qAt "$db_url" -c "SELECT json_build_object(
+        'rearmedPiles', count(DISTINCT charge_point_id) FILTER (WHERE status = 'completed'
+                          AND response::json->>'status' = 'Accepted'),
+        'lockVehicleQueued', count(*),
+        'pilesWithMoreThanOne', (SELECT count(*) FROM (SELECT charge_point_id FROM commands
+                          WHERE $lv GROUP BY charge_point_id HAVING count(*) > 1) m),
+        'lockVehicleNotCompleted', count(*) FILTER (WHERE status <> 'completed'),
+        'restartToAllRearmedMs', CASE WHEN count(DISTINCT charge_point_id) FILTER (WHERE status = 'completed'
+                          AND response::json->>'status' = 'Accepted') >= $n
+                          THEN round(extract(epoch FROM max(completed_at)) * 1000 - $t0) END)
+      FROM commands WHERE $lv")
+    jq -e . >/dev/null 2>&1 <<<"$rearm" || rearm='{}'
+  fi
+  [ "$pg_stat" = 1 ] && [ "$server" = chargelock ] &&
+    pg_statements "reconnect storm$([ -n "$lock" ] && echo ' with a lock armed'), $n piles (restart to all booted$([ -n "$lock" ] && echo ' and re-armed'))" >>"$work/pg-statements.txt"
   kill -TERM "$sim_pid" 2>/dev/null || true
   wait "$sim_pid" 2>/dev/null || true
   local sim; sim=$(cat "$work/pilesim.json" 2>/dev/null || echo '{}')
   [ -n "$sim" ] || sim='{}'
-  local deadlocks=0
-  [ "$server" = chargelock ] && deadlocks=$(grep -c -e deadlock -e 'handler failed' "$work/$server.log" || true)
+  local deadlocks=0 arm_failures=0
+  if [ "$server" = chargelock ]; then
+    deadlocks=$(grep -c -e deadlock -e 'handler failed' "$work/$server.log" || true)
+    arm_failures=$(grep -c -e 'arming .* failed' "$work/$server.log" || true)
+  fi
   record --arg server "$server" --argjson n "$n" --argjson ready "$ready_ms" \
     --argjson booted "$booted_ms" --argjson dl "${deadlocks:-0}" --argjson sim "$sim" \
-    '{scenario:"reconnect", server:$server, piles:$n, restartToListeningMs:$ready,
+    --argjson withlock "$([ -n "$lock" ] && echo true || echo false)" --argjson armed "$armed_ms" \
+    --argjson rearm "$rearm" --argjson af "${arm_failures:-0}" \
+    '{scenario:"reconnect", server:$server, piles:$n, withLock:$withlock, restartToListeningMs:$ready,
       restartToAllBootedMs:$booted, booted: ($sim.booted // null),
       connectFailures: ($sim.connectFailures // null),
-      stormSeconds: ($sim.allBootedSeconds // null), deadlockOrHandlerFailureLines:$dl}'
+      bootsAccepted: ($sim.bootsAccepted // null), pilesimCallTimeouts: ($sim.callTimeouts // null),
+      stormSeconds: ($sim.allBootedSeconds // null), deadlockOrHandlerFailureLines:$dl}
+      + (if $withlock then {lockArmedBeforeKillMs:$armed, armingFailedLines:$af,
+           pilesimLocksArmed: ($sim.locksArmed // null)} + $rearm else {} end)'
   tail -1 "$results" >&2
   stop_server
 }
@@ -670,6 +748,7 @@ scale_out() {  # N
   local hi0; hi0=$(hap_ticks)
   sleep "$idle_s"
   local hi1; hi1=$(hap_ticks)
+  local lock_rec; lock_rec=$(scale_out_lock "$n")
   local hap_rss=0 hap_fds=0 p
   for p in "${hap_pids[@]}"; do
     hap_rss=$((hap_rss + $(rss_kb "$p"))); hap_fds=$((hap_fds + $(ls "/proc/$p/fd" | wc -l)))
@@ -695,16 +774,62 @@ scale_out() {  # N
     --argjson storm "$storm_s" --argjson pernode "$per_node" --argjson tck "$clk_tck" \
     --argjson hs "$((h1 - h0))" --argjson hi "$((hi1 - hi0))" --argjson idle "$idle_s" \
     --argjson hrss "${hap_rss:-0}" --argjson hfds "$hap_fds" --argjson fronts "${#front_ports[@]}" --argjson haps "$haps" \
+    --argjson lock "$lock_rec" \
     '{scenario:"scale-out", server:"chargelock", piles:$n, nodes:$nodes, pilesimProcesses:$sims,
       haproxyProcesses:$haps, haproxyFronts:$fronts, booted:$booted, connectFailures:$failures, allBooted:($all == 1),
       bootStormSeconds:$storm, perNode:$pernode,
       haproxyStormCpuPercent: (100 * $hs / $tck / $storm),
       haproxyIdleCpuPercent: (100 * $hi / $tck / $idle),
-      haproxyRssKb:$hrss, haproxyOpenFiles:$hfds}'
-  tail -1 "$results" | jq -c '{piles,nodes,booted,bootStormSeconds,haproxyStormCpuPercent,haproxyIdleCpuPercent}' >&2
+      haproxyRssKb:$hrss, haproxyOpenFiles:$hfds, lock:$lock}'
+  tail -1 "$results" | jq -c '{piles,nodes,booted,bootStormSeconds,haproxyStormCpuPercent,haproxyIdleCpuPercent,lock}' >&2
   for p in "${hap_pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for i in "${!node_pids[@]}"; do kill -TERM "${node_pids[$i]}" 2>/dev/null || true; done
   wait "${hap_pids[@]}" "${node_pids[@]}" 2>/dev/null || true
+}
+
+# scale_out_lock N: with the N piles connected over the nodes, a `chargelock
+# api` process takes an owner's network-wide lock (no scope: every pile);
+# timed from the POST until every pile answered Accepted (the lock's
+# summary), and the release until none is armed or pending. Prints the
+# record's "lock" object ({} when the lock could not be made).
+scale_out_lock() {
+  local n=$1 logf=$work/api-node.log
+  api_port=$(free_port)
+  admin_token=$(new_admin_token)
+  "$chargelock" api --api-listen "127.0.0.1:$api_port" --admin-token "$admin_token" \
+    "${load_serve_flags[@]}" >"$logf" 2>&1 &
+  local api_pid=$!
+  pids+=("$api_pid")
+  if ! wait_port "$api_port" 60 "$api_pid"; then
+    log "scale-out: the API node did not start"; tail -3 "$logf" >&2; echo '{}'; return 0
+  fi
+  ensure_owner
+  local vin; vin=$(printf 'WBENCHSCL%08d' "$n")
+  registered_vehicle "$vin"
+  local t0; t0=$(now_ms)
+  local lock; lock=$(lock_vehicle "$vin") || { kill "$api_pid"; wait "$api_pid" 2>/dev/null; echo '{}'; return 0; }
+  local curve=$work/scale-armed.txt; : >"$curve"
+  local armed=0 deadline=$(( $(date +%s) + 60 + n / 200 ))
+  while [ "$armed" -lt "$n" ] && [ "$(date +%s)" -lt "$deadline" ]; do
+    armed=$(api GET "/locks/$lock" "$owner_token" | cut -d' ' -f2- | jq -r '.piles.armed // 0' 2>/dev/null)
+    armed=${armed:-0}
+    echo "$(( $(now_ms) - t0 )) $armed" >>"$curve"
+  done
+  local all_ms; all_ms=$(awk -v n="$n" '$2 >= n {print $1; exit}' "$curve")
+  local p99_ms; p99_ms=$(awk -v n="$n" '$2 >= 0.99 * n {print $1; exit}' "$curve")
+  local r0; r0=$(now_ms) status="" left=1
+  api POST "/locks/$lock/release" "$owner_token" '{}' >/dev/null
+  deadline=$(( $(date +%s) + 60 + n / 200 ))
+  while [ "$(date +%s)" -lt "$deadline" ]; do
+    status=$(api GET "/locks/$lock" "$owner_token" | cut -d' ' -f2-)
+    left=$(jq -r '(.piles.armed // 0) + (.piles.pending // 0)' <<<"$status" 2>/dev/null)
+    [ "${left:-1}" = 0 ] && break
+  done
+  local release_ms=$(( $(now_ms) - r0 ))
+  kill -TERM "$api_pid" 2>/dev/null || true; wait "$api_pid" 2>/dev/null || true
+  jq -nc --argjson all "${all_ms:-null}" --argjson p99 "${p99_ms:-null}" --argjson armed "$armed" \
+    --argjson rel "$( [ "${left:-1}" = 0 ] && echo "$release_ms" || echo null)" \
+    '{allArmedMs:$all, p99ArmedMs:$p99, armedAtEnd:$armed, releaseMs:$rel}'
 }
 
 # ------------------------------------------------------------------ run
@@ -723,6 +848,19 @@ reset_network() {
        DELETE FROM vehicle_locks; DELETE FROM commands" >/dev/null
 }
 
+# The reconnect storm without a lock and (ChargeLock) with one armed on
+# every pile (--storm-lock).
+storms() {  # server N
+  if [ "$storm_lock" != with ] || [ "$1" != chargelock ]; then
+    log "== $1, $2 piles: reconnect storm after kill -9"
+    reconnect_storm "$1" "$2" 0
+  fi
+  if [ "$storm_lock" != without ] && [ "$1" = chargelock ]; then
+    log "== $1, $2 piles: reconnect storm after kill -9, a lock armed on every pile"
+    reconnect_storm "$1" "$2" 1
+  fi
+}
+
 for n in "${size_list[@]}"; do
   reset_network
   if wanted scale-out; then
@@ -739,8 +877,7 @@ for n in "${size_list[@]}"; do
     fi
     if [ "$storms_only" = 1 ]; then
       stop_server
-      log "== $server, $n piles: reconnect storm after kill -9"
-      reconnect_storm "$server" "$n"
+      storms "$server" "$n"
       continue
     fi
     if wanted roundtrip; then
@@ -783,8 +920,7 @@ for n in "${size_list[@]}"; do
       fi
     fi
     stop_server
-    log "== $server, $n piles: reconnect storm after kill -9"
-    reconnect_storm "$server" "$n"
+    storms "$server" "$n"
   done
 done
 
@@ -862,18 +998,23 @@ jq -s --arg date "$started" --arg host "$(uname -n)" --argjson cpus "$(nproc)" \
   echo
   [ -s "$work/pg-statements.txt" ] && cat "$work/pg-statements.txt"
   echo "5. reconnect storm (kill -9 with the piles connected, restart on the same port, all piles at once)"
-  jq -r 'select(.scenario == "reconnect") | [.server, .piles, .booted,
+  echo "   with a lock: a network-wide lock armed on every pile before the kill; re-armed = every pile answered"
+  echo "   Accepted to a LockVehicle queued after the restart (from the restart); LockVehicle = queued after it / piles"
+  jq -r 'select(.scenario == "reconnect") | [.server, .piles, (if .withLock then "yes" else "no" end), .booted,
      (.restartToListeningMs / 1000), (.stormSeconds // "-"), (.restartToAllBootedMs / 1000),
-     .deadlockOrHandlerFailureLines] | @tsv' "$results" |
-    awk -F'\t' 'BEGIN {printf "  %-10s %7s %7s %12s %10s %16s %10s\n", "server", "piles", "booted",
-           "listening s", "storm s", "all booted s", "deadlocks"}
-         {printf "  %-10s %7s %7s %12.2f %10s %16.2f %10s\n", $1, $2, $3, $4, $5, $6, $7}'
+     (if .withLock then (.restartToAllRearmedMs // "-" | if type == "number" then . / 1000 | tostring else . end) else "-" end),
+     (if .withLock then "\(.lockVehicleQueued // "?")/\(.piles)" else "-" end),
+     (.deadlockOrHandlerFailureLines + (.armingFailedLines // 0))] | @tsv' "$results" |
+    awk -F'\t' 'BEGIN {printf "  %-10s %7s %5s %7s %12s %10s %14s %14s %13s %10s\n", "server", "piles", "lock",
+           "booted", "listening s", "storm s", "all booted s", "re-armed s", "LockVehicle", "failures"}
+         {printf "  %-10s %7s %5s %7s %12.2f %10s %14.2f %14s %13s %10s\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10}'
   fi
   if wanted scale-out; then
     echo
     echo "6. scale-out ($scale_nodes OCPP nodes behind HAProxy, one database; boot storm, then ${idle_s} s idle)"
     jq -r 'select(.scenario == "scale-out") |
       "  \(.piles) piles from \(.pilesimProcesses) pilesim processes via \(.haproxyProcesses) HAProxy process(es), \(.haproxyFronts) front port(s): \(.booted) booted (all: \(.allBooted)), connect failures \(.connectFailures), boot storm \(.bootStormSeconds) s",
+      "  lock on every pile, from an API node: all armed \(.lock.allArmedMs // "not") ms, 99 % armed \(.lock.p99ArmedMs // "-") ms (\(.lock.armedAtEnd // "?") armed at the end), released \(.lock.releaseMs // "not") ms",
       "  HAProxy (all processes): CPU \(.haproxyStormCpuPercent | . * 10 | round / 10) % of a core during the storm, \(.haproxyIdleCpuPercent | . * 10 | round / 10) % idle; RSS \(.haproxyRssKb / 1024 | round) MB, \(.haproxyOpenFiles) open files",
       (.perNode[] | "  \(.node): \(.piles) piles, RSS \(.rssBeforeKb / 1024 | round) -> \(.rssAfterKb / 1024 | round) MB, \(.rssPerPileKb // "-" | if type == "number" then (. * 100 | round / 100) else . end) KB per pile")' "$results"
   fi
@@ -888,8 +1029,11 @@ if [ "$only_scale_out" = 0 ] && command -v gnuplot >/dev/null; then
     jq -r --arg s "$server" 'select(.scenario == "capacity" and .server == $s) |
       "\(.piles) \(.rssPerPileKb) \(.idleServerCpuPercent) \(.bootStormSeconds // "NaN")"' "$results" \
       >"$dat-cap-$server.dat"
-    jq -r --arg s "$server" 'select(.scenario == "reconnect" and .server == $s) |
+    jq -r --arg s "$server" 'select(.scenario == "reconnect" and .server == $s and (.withLock | not)) |
       "\(.piles) \(.restartToAllBootedMs / 1000)"' "$results" >"$dat-rc-$server.dat"
+    jq -r --arg s "$server" 'select(.scenario == "reconnect" and .server == $s and .withLock == true) |
+      "\(.piles) \(.restartToAllBootedMs / 1000) \((.restartToAllRearmedMs // "NaN") | if type == "number" then . / 1000 else . end)"' \
+      "$results" >"$dat-rcl-$server.dat"
     for kind in "${kind_list[@]}"; do
       jq -r --arg s "$server" --arg k "$kind" 'select(.scenario == "roundtrip" and .server == $s and .kind == $k) |
         "\(.piles) \(.perSecond) \(.p99Ms) \(.serverCpuPercent // 0)"' "$results" >"$dat-rt-$server-$kind.dat"
@@ -954,7 +1098,8 @@ if [ "$only_scale_out" = 0 ] && command -v gnuplot >/dev/null; then
     fi
     echo "set autoscale y"
     echo "set title 'reconnect storm after kill -9 (restart to all booted)'; set ylabel 'seconds'"
-    plot_servers "rc 2 linespoints reconnect storm" "cap 4 points boot storm"
+    plot_servers "rc 2 linespoints reconnect storm" "rcl 2 linespoints storm, lock armed: all booted" \
+      "rcl 3 linespoints storm, lock armed: all re-armed" "cap 4 points boot storm"
     echo "unset multiplot"
   } >"$work/plot.gp"
   if gnuplot "$work/plot.gp" 2>"$work/gnuplot.err"; then

@@ -518,7 +518,7 @@ void LockService::engage_from_transactions(WriteBatch& batch, const LockRecord& 
         // That pile gets LockVehicle first (an extension pile holds the
         // connector); the fan-out to the others follows. (arm(batch) commits the
         // command with the pile's row: the pile may answer VehicleLocked at once.)
-        arm(batch, *engaged, vehicle, transaction.charge_point_id, std::nullopt);
+        arm(batch, *engaged, vehicle, transaction.charge_point_id);
       }
       return;  // a vehicle charges at one place
     }

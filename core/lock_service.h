@@ -236,12 +236,14 @@ class LockService final : public VendorExtension,
   // unless the lock itself sends it. A catch without a hold freezes nothing.
   std::optional<std::string> refuse(const CommandRequest& request) override;
   // An Accepted boot: LockVehicle for every active lock whose scope holds
-  // the pile (unless already queued, or the pile is unsupported). Never
-  // throws.
+  // the pile (unless already queued, or the pile is unsupported), queued
+  // just before the batch commits, with the other piles of its group (see
+  // WriteBatch::before_commit). Never throws.
   void booted(WriteBatch& batch, const std::string& charge_point_id,
               RegistrationStatus status) override;
   // A pile (re)connected, maybe without a boot: LockVehicle for every active
-  // lock in scope it was never sent, or whose delivery lapsed. Never throws.
+  // lock in scope it was never sent, or whose delivery lapsed; as booted(),
+  // with its group. Never throws.
   void connected(WriteBatch& batch, const std::string& charge_point_id) override;
 
  private:
@@ -258,8 +260,9 @@ class LockService final : public VendorExtension,
   static LockDetails details_of(LockSummary summary);
   LockRecord owned(std::int64_t owner_id, const std::string& lock_id);
   bool in_scope(const LockRecord& lock, const ChargePointRecord& charge_point) const;
+  // LockVehicle to a pile that has no row for the lock yet.
   void arm(WriteBatch& batch, const LockRecord& lock, const Vehicle& vehicle,
-           const std::string& charge_point_id, std::optional<LockPile> row);
+           const std::string& charge_point_id);
   void dispatch(WriteBatch& batch, const LockRecord& lock);
   void disarm(WriteBatch& batch, const LockRecord& lock);
   std::optional<CommandRecord> enqueue(WriteBatch& batch, const LockRecord& lock,
@@ -293,9 +296,16 @@ class LockService final : public VendorExtension,
                                    bool hashed) const;
   // The lock owner's registration of the vehicle (its identifiers).
   std::optional<Vehicle> vehicle_of(WriteBatch& batch, const LockRecord& lock);
-  // Arms the pile for every active lock in scope that it lacks (or whose
-  // LockVehicle lapsed).
-  void resync(WriteBatch& batch, const std::string& charge_point_id, bool at_boot);
+  // Arms the piles for every active lock in scope that they lack (or whose
+  // LockVehicle lapsed; at a boot, every one: the boot may have wiped what
+  // the pile was told). Grouped, in a few statements per lock for all the
+  // piles, and a failure throws (the group runs again task by task); alone,
+  // never throws.
+  void resync(WriteBatch& batch, const std::vector<std::string>& charge_point_ids, bool at_boot);
+  // resync() for one lock: one read of the piles' rows, then rearm() (a few
+  // statements for all of them) and arm() for piles without a row. Throws.
+  void resync(WriteBatch& batch, const LockRecord& lock,
+              const std::vector<ChargePointRecord>& charge_points, bool at_boot);
   // A pile's VehicleLocked report, its reads and writes in one transaction
   // (a dozen statements: under a flood every extra BEGIN/COMMIT round trip
   // waits for the CPU, and the owner's notification waits for all of them).
@@ -315,7 +325,8 @@ class LockService final : public VendorExtension,
   // nodes (or a sweep and an answer) never act twice on one outcome.
   void settle(WriteBatch& batch, const LockRecord& lock, const std::vector<LockPile>& piles,
               LazyVehicle& vehicle);
-  // LockVehicle again to piles whose delivery lapsed or failed.
+  // LockVehicle again to piles whose delivery lapsed or failed, or that
+  // booted; in a shared batch, one INSERT (and one NOTIFY) for all of them.
   void rearm(WriteBatch& batch, const LockRecord& lock, const std::vector<LockPile>& piles,
              LazyVehicle& vehicle);
   // UnlockVehicle to piles (again, or for the first time at the release).

@@ -25,6 +25,9 @@ class ChargePointStore {
   virtual bool remove(const std::string& id) = 0;
 
   virtual std::optional<ChargePointRecord> find(const std::string& id) = 0;
+  // The charge points of these ids that exist, ordered by id, in one query
+  // (the piles a boot storm's group booted).
+  virtual std::vector<ChargePointRecord> find_many(const std::vector<std::string>& ids) = 0;
   virtual std::vector<ChargePointRecord> list() = 0;  // ordered by id
   // At most `limit` charge points with an id above `after`, ordered by id.
   virtual std::vector<ChargePointRecord> list_page(const std::string& after, int limit) = 0;

@@ -102,6 +102,16 @@ class PgChargePointStore final : public core::ChargePointStore {
     });
   }
 
+  std::vector<core::ChargePointRecord> find_many(const std::vector<std::string>& ids) override {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
+      std::vector<core::ChargePointRecord> records;
+      for (const auto& row : txn.exec_params(
+               std::string(kSelect) + " WHERE id = ANY($1::text[]) ORDER BY id", text_array(ids)))
+        records.push_back(read_record(row));
+      return records;
+    });
+  }
+
   std::vector<core::ChargePointRecord> list() override {
     return db_.transact([&](pqxx::dbtransaction& txn) {
       std::vector<core::ChargePointRecord> records;

@@ -6,11 +6,7 @@
 // - after the release no pile stays armed: piles that drop off in the
 //   middle of it count as pendingOffline and are disarmed when they come
 //   back (UnlockVehicle, delivered only after their boot is accepted).
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -20,10 +16,9 @@
 #include "core/central_system.h"
 #include "ocpp/command_validator.h"
 #include "test/support/eventually.h"
+#include "test/support/pilesim_fleet.h"
 #include "test/support/server_process.h"
 #include "test/support/test_database.h"
-
-extern char** environ;
 
 using namespace chargelock;
 using namespace chargelock::test;
@@ -36,50 +31,13 @@ constexpr int kStaying = 200;   // LOCKSIM-1..200: connected throughout
 constexpr int kDropping = 100;  // LOCKSIM-201..300: killed in the middle of the release
 constexpr int kPiles = kStaying + kDropping;
 
-// A pilesim fleet running in the background until stopped.
-class Fleet {
+// A pilesim fleet running in the background until killed.
+class Fleet : public PilesimFleet {
  public:
-  Fleet(const std::string& url, int first, int count) {
-    std::vector<std::string> args{PILESIM_BINARY,
-                                  "--url",
-                                  url,
-                                  "--first",
-                                  std::to_string(first),
-                                  "--count",
-                                  std::to_string(count),
-                                  "--id-pattern",
-                                  "LOCKSIM-{n}",
-                                  "--password-pattern",
-                                  "lock-pile-secret-{n}",
-                                  "--rate",
-                                  "1000",
-                                  "--duration",
-                                  "600",
-                                  "--quiet"};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-    REQUIRE(posix_spawn(&pid_, PILESIM_BINARY, &actions, nullptr, argv.data(), environ) == 0);
-    posix_spawn_file_actions_destroy(&actions);
-  }
-  ~Fleet() { kill(); }
-  Fleet(const Fleet&) = delete;
-  Fleet& operator=(const Fleet&) = delete;
-
-  // SIGKILL: the piles' sockets close without a goodbye, as in a power cut.
-  void kill() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-  }
-
- private:
-  pid_t pid_ = -1;
+  Fleet(const std::string& url, int first, int count)
+      : PilesimFleet({"--url", url, "--first", std::to_string(first), "--count",
+                      std::to_string(count), "--id-pattern", "LOCKSIM-{n}", "--password-pattern",
+                      "lock-pile-secret-{n}", "--rate", "1000", "--duration", "600", "--quiet"}) {}
 };
 
 struct FanoutFixture {
@@ -108,8 +66,10 @@ struct FanoutFixture {
     central->vehicles().register_vehicle({owner_id, kVin, {"TAG-B"}, {}});
     central->vehicles().verify(kVin, owner_id, {"operator:test", std::nullopt});
     server = std::make_unique<ServerProcess>(
-        std::vector<std::string>{"serve", "--ocpp-listen", "127.0.0.1:0", "--ocpp-connect-rate",
-                                 "0"},
+        // The API on a free port too: the default 8080 may be taken by
+        // another test's server (ctest -j2 failed this test on it).
+        std::vector<std::string>{"serve", "--ocpp-listen", "127.0.0.1:0", "--api-listen",
+                                 "127.0.0.1:0", "--ocpp-connect-rate", "0"},
         env());
   }
 
