@@ -5,8 +5,8 @@
 
 #include <algorithm>
 #include <stdexcept>
-#include <thread>
 
+#include "storage/postgres/channel_listener.h"
 #include "storage/postgres/command_channel.h"
 #include "storage/postgres/database_impl.h"
 
@@ -94,56 +94,14 @@ void apply_effects(pqxx::dbtransaction& txn, const std::string& charge_point_id,
 
 class PgCommandWakeups final : public core::CommandWakeups {
  public:
-  explicit PgCommandWakeups(std::string url) : url_(std::move(url)) {}
+  explicit PgCommandWakeups(std::string url) : listener_(std::move(url), kChannel) {}
 
   std::vector<std::string> wait(std::chrono::milliseconds timeout) override {
-    if (!connection_ && !reconnect()) {
-      std::this_thread::sleep_for(timeout);
-      return {};
-    }
-    try {
-      const long micros =
-          static_cast<long>(std::chrono::duration_cast<std::chrono::microseconds>(timeout).count());
-      connection_->await_notification(micros / 1000000, micros % 1000000);
-    } catch (const pqxx::broken_connection&) {
-      receiver_.reset();
-      connection_.reset();
-    } catch (const pqxx::failure&) {
-      receiver_.reset();
-      connection_.reset();
-    }
-    std::vector<std::string> ids;
-    ids.swap(pending_);
-    return ids;
+    return listener_.wait(timeout);
   }
 
  private:
-  class Receiver final : public pqxx::notification_receiver {
-   public:
-    Receiver(pqxx::connection& connection, std::vector<std::string>& sink)
-        : pqxx::notification_receiver(connection, kChannel), sink_(sink) {}
-    void operator()(const std::string& payload, int) override { sink_.push_back(payload); }
-
-   private:
-    std::vector<std::string>& sink_;
-  };
-
-  bool reconnect() {
-    try {
-      connection_ = std::make_unique<pqxx::connection>(url_);
-      receiver_ = std::make_unique<Receiver>(*connection_, pending_);
-      return true;
-    } catch (const std::exception&) {
-      receiver_.reset();
-      connection_.reset();
-      return false;
-    }
-  }
-
-  const std::string url_;
-  std::vector<std::string> pending_;
-  std::unique_ptr<pqxx::connection> connection_;
-  std::unique_ptr<Receiver> receiver_;  // destroyed before the connection
+  ChannelListener listener_;
 };
 
 class PgCommandStore final : public core::CommandStore {

@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <charconv>
 #include <string_view>
-#include <thread>
 
+#include "storage/postgres/channel_listener.h"
 #include "storage/postgres/database_impl.h"
 
 namespace chargelock::storage::postgres {
@@ -30,67 +30,27 @@ bool parse_signal(std::string_view payload, std::string_view& origin,
          std::from_chars(id.data(), id.data() + id.size(), signal.id).ec == std::errc{};
 }
 
-// LISTEN on a connection of its own, opened at once (what is committed after
-// construction is heard) and again after it broke.
+// The relay's side of the channel: each signal parsed, this process's own
+// left out.
 class PgNotificationSignals final : public core::NotificationSignals {
  public:
   PgNotificationSignals(std::string url, std::string origin)
-      : url_(std::move(url)), origin_(std::move(origin)) {
-    reconnect();
-  }
+      : listener_(std::move(url), kNotificationChannel), origin_(std::move(origin)) {}
 
   std::vector<core::NotificationSignal> wait(std::chrono::milliseconds timeout) override {
-    if (!connection_ && !reconnect()) {
-      std::this_thread::sleep_for(timeout);
-      return {};
-    }
-    try {
-      const long micros =
-          static_cast<long>(std::chrono::duration_cast<std::chrono::microseconds>(timeout).count());
-      connection_->await_notification(micros / 1000000, micros % 1000000);
-    } catch (const pqxx::failure&) {  // broken_connection included
-      receiver_.reset();
-      connection_.reset();
-    }
     std::vector<core::NotificationSignal> heard;
-    for (const std::string& payload : pending_) {
+    for (const std::string& payload : listener_.wait(timeout)) {
       std::string_view origin;
       core::NotificationSignal signal;
       // Our own process's subscribers were told by NotificationService.
       if (parse_signal(payload, origin, signal) && origin != origin_) heard.push_back(signal);
     }
-    pending_.clear();
     return heard;
   }
 
  private:
-  class Receiver final : public pqxx::notification_receiver {
-   public:
-    Receiver(pqxx::connection& connection, std::vector<std::string>& sink)
-        : pqxx::notification_receiver(connection, kNotificationChannel), sink_(sink) {}
-    void operator()(const std::string& payload, int) override { sink_.push_back(payload); }
-
-   private:
-    std::vector<std::string>& sink_;
-  };
-
-  bool reconnect() {
-    try {
-      connection_ = std::make_unique<pqxx::connection>(url_);
-      receiver_ = std::make_unique<Receiver>(*connection_, pending_);
-      return true;
-    } catch (const std::exception&) {
-      receiver_.reset();
-      connection_.reset();
-      return false;
-    }
-  }
-
-  const std::string url_;
+  ChannelListener listener_;
   const std::string origin_;
-  std::vector<std::string> pending_;
-  std::unique_ptr<pqxx::connection> connection_;
-  std::unique_ptr<Receiver> receiver_;  // destroyed before the connection
 };
 
 core::Notification read_notification(const pqxx::row& row) {
