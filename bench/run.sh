@@ -844,8 +844,10 @@ lock_api=unknown
 # per registered pile) would otherwise be delivered during the next boot
 # storm and floods, and measured as their cost.
 reset_network() {
+  # Sightings first: they keep their lock (no cascade), and the notify
+  # scenario's VehicleLocked reports leave some before a storm's reset.
   sql "DELETE FROM webhook_deliveries; DELETE FROM owner_notifications;
-       DELETE FROM vehicle_locks; DELETE FROM commands" >/dev/null
+       DELETE FROM vehicle_lock_sightings; DELETE FROM vehicle_locks; DELETE FROM commands" >/dev/null
 }
 
 # The reconnect storm without a lock and (ChargeLock) with one armed on
