@@ -185,6 +185,37 @@ WorkQueue::BatchTask logged(RecordingGroupCommit& group, const std::string& name
     batch.after_commit([&group, name] { group.log("done " + name); });
   };
 }
+
+// One worker runs shared tasks S1..S<total> (each of its own key) as a group;
+// while S1 runs, a task U of another key arrives on `lane`. Returns what the
+// group committed and ran, in order.
+std::vector<std::string> shared_group_overtaken(WorkQueue::Lane lane, std::size_t total) {
+  RecordingGroupCommit group;
+  {
+    WorkQueue queue(1, nullptr, forward_to(group));
+    auto release = hold(queue);
+    queue.submit(
+        "K1",
+        [&group, &queue, lane](chargelock::core::WriteBatch& batch) {
+          group.log("run S1");
+          queue.submit("U", logged(group, "U"), WorkQueue::Commit::Own, lane);
+          batch.after_commit([&group] { group.log("done S1"); });
+        },
+        WorkQueue::Commit::Shared);
+    for (std::size_t i = 2; i <= total; ++i)
+      queue.submit("K" + std::to_string(i), logged(group, "S" + std::to_string(i)),
+                   WorkQueue::Commit::Shared);
+    release.set_value();
+  }
+  return group.events;
+}
+
+// Appends one committed group of S<from>..S<to>: runs, commit, dones.
+void append_group(std::vector<std::string>& events, std::size_t from, std::size_t to) {
+  for (std::size_t i = from; i <= to; ++i) events.push_back("run S" + std::to_string(i));
+  events.push_back("commit");
+  for (std::size_t i = from; i <= to; ++i) events.push_back("done S" + std::to_string(i));
+}
 }  // namespace
 
 TEST_CASE("an urgent task runs before the bulk tasks queued ahead of it on its worker") {
@@ -221,62 +252,22 @@ TEST_CASE(
     "urgent work cuts a shared group once it holds its minimum, and that part commits first") {
   constexpr std::size_t kMin = WorkQueue::kMinGroupBeforeCut;
   const std::size_t total = kMin + 4;
-  RecordingGroupCommit group;
-  {
-    WorkQueue queue(1, nullptr, forward_to(group));
-    auto release = hold(queue);
-    // S1, while it runs, is overtaken by an urgent task of another key.
-    queue.submit(
-        "K1",
-        [&group, &queue](chargelock::core::WriteBatch& batch) {
-          group.log("run S1");
-          queue.submit("U", logged(group, "U"), WorkQueue::Commit::Own, WorkQueue::Lane::Urgent);
-          batch.after_commit([&group] { group.log("done S1"); });
-        },
-        WorkQueue::Commit::Shared);
-    for (std::size_t i = 2; i <= total; ++i)
-      queue.submit("K" + std::to_string(i), logged(group, "S" + std::to_string(i)),
-                   WorkQueue::Commit::Shared);
-    release.set_value();
-  }
   // S1..S16 commit together, then U runs, then the rest of the turn.
   std::vector<std::string> expected{"begin"};
-  for (std::size_t i = 1; i <= kMin; ++i) expected.push_back("run S" + std::to_string(i));
-  expected.push_back("commit");
-  for (std::size_t i = 1; i <= kMin; ++i) expected.push_back("done S" + std::to_string(i));
+  append_group(expected, 1, kMin);
   expected.insert(expected.end(), {"run U", "done U", "begin"});
-  for (std::size_t i = kMin + 1; i <= total; ++i) expected.push_back("run S" + std::to_string(i));
-  expected.push_back("commit");
-  for (std::size_t i = kMin + 1; i <= total; ++i) expected.push_back("done S" + std::to_string(i));
-  CHECK(group.events == expected);
+  append_group(expected, kMin + 1, total);
+  CHECK(shared_group_overtaken(WorkQueue::Lane::Urgent, total) == expected);
 }
 
 // A pile's VehicleLocked (Lane::Immediate) waits for the task being run and
 // its commit, not for the 16 tasks an Urgent command batch waits for.
 TEST_CASE("an immediate task cuts a shared group right after the task being run") {
-  RecordingGroupCommit group;
-  {
-    WorkQueue queue(1, nullptr, forward_to(group));
-    auto release = hold(queue);
-    queue.submit(
-        "K1",
-        [&group, &queue](chargelock::core::WriteBatch& batch) {
-          group.log("run S1");
-          queue.submit("U", logged(group, "U"), WorkQueue::Commit::Own, WorkQueue::Lane::Immediate);
-          batch.after_commit([&group] { group.log("done S1"); });
-        },
-        WorkQueue::Commit::Shared);
-    for (int i = 2; i <= 20; ++i)
-      queue.submit("K" + std::to_string(i), logged(group, "S" + std::to_string(i)),
-                   WorkQueue::Commit::Shared);
-    release.set_value();
-  }
-  std::vector<std::string> expected{"begin", "run S1", "commit", "done S1",
-                                    "run U", "done U", "begin"};
-  for (int i = 2; i <= 20; ++i) expected.push_back("run S" + std::to_string(i));
-  expected.push_back("commit");
-  for (int i = 2; i <= 20; ++i) expected.push_back("done S" + std::to_string(i));
-  CHECK(group.events == expected);
+  std::vector<std::string> expected{"begin"};
+  append_group(expected, 1, 1);
+  expected.insert(expected.end(), {"run U", "done U", "begin"});
+  append_group(expected, 2, 20);
+  CHECK(shared_group_overtaken(WorkQueue::Lane::Immediate, 20) == expected);
 }
 
 TEST_CASE("run_grouped: one commit, work again alone when it does not commit, abort on throw") {
