@@ -806,6 +806,7 @@ scale_out_lock() {
   ensure_owner
   local vin; vin=$(printf 'WBENCHSCL%08d' "$n")
   registered_vehicle "$vin"
+  [ "$pg_stat" = 1 ] && psql -qAt "$db_url" -c "SELECT pg_stat_statements_reset()" >/dev/null
   local t0; t0=$(now_ms)
   local lock; lock=$(lock_vehicle "$vin") || { kill "$api_pid"; wait "$api_pid" 2>/dev/null; echo '{}'; return 0; }
   local curve=$work/scale-armed.txt; : >"$curve"
@@ -817,6 +818,10 @@ scale_out_lock() {
   done
   local all_ms; all_ms=$(awk -v n="$n" '$2 >= n {print $1; exit}' "$curve")
   local p99_ms; p99_ms=$(awk -v n="$n" '$2 >= 0.99 * n {print $1; exit}' "$curve")
+  if [ "$pg_stat" = 1 ]; then
+    pg_statements "scale-out lock fan-out, $n piles (POST to all armed)" >>"$work/pg-statements.txt"
+    psql -qAt "$db_url" -c "SELECT pg_stat_statements_reset()" >/dev/null
+  fi
   local r0; r0=$(now_ms) status="" left=1
   api POST "/locks/$lock/release" "$owner_token" '{}' >/dev/null
   deadline=$(( $(date +%s) + 60 + n / 200 ))
@@ -826,6 +831,8 @@ scale_out_lock() {
     [ "${left:-1}" = 0 ] && break
   done
   local release_ms=$(( $(now_ms) - r0 ))
+  [ "$pg_stat" = 1 ] &&
+    pg_statements "scale-out lock release, $n piles (POST to none armed)" >>"$work/pg-statements.txt"
   kill -TERM "$api_pid" 2>/dev/null || true; wait "$api_pid" 2>/dev/null || true
   jq -nc --argjson all "${all_ms:-null}" --argjson p99 "${p99_ms:-null}" --argjson armed "$armed" \
     --argjson rel "$( [ "${left:-1}" = 0 ] && echo "$release_ms" || echo null)" \
