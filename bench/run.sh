@@ -6,7 +6,7 @@
 #                [--pg-fsync on|off] [--no-peer] [--no-limit] [--storms-only] [--keep]
 #                [--scenarios capacity,roundtrip,lock,api,notify,scale-out] [--pg-stat-statements]
 #                [--scale-out-nodes N] [--piles-per-sim N] [--haproxy-max-piles N]
-#                [--storm-lock without|with|both]
+#                [--storm-lock without|with|both] [--notify-piles N]
 #
 # Installs what is missing (npm packages of the peer, gnuplot, jq), builds
 # chargelock, pilesim and chargelock-limit (Release, build-bench-release/),
@@ -70,6 +70,7 @@ while [ $# -gt 0 ]; do
     --piles-per-sim) piles_per_sim=$2; shift ;;
     --haproxy-max-piles) haproxy_max_piles=$2; shift ;;
     --storm-lock) storm_lock=$2; shift ;;
+    --notify-piles) notify_piles=$2; shift ;;  # VehicleLocked reports, 200 ms apart (p99 = max below 100)
     -h|--help) usage; exit 0 ;;
     *) echo "bench: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -993,7 +994,7 @@ jq -s --arg date "$started" --arg host "$(uname -n)" --argjson cpus "$(nproc)" \
     echo "4. API under a meter flood"
     jq -r 'select(.scenario == "api") | "  \(.piles) piles, \(.requests) requests: GET /locks/{id} p50 \(.getLockP50Ms) p99 \(.getLockP99Ms) ms; POST /vehicles/{vin}/lock p50 \(.postLockP50Ms) p99 \(.postLockP99Ms) ms; \(.non2xxAnswers // "?") answers not 2xx; the flood'"'"'s MeterValues round trip p50 \(.floodLatencyP50Ms // "?") p99 \(.floodLatencyP99Ms // "?") ms"' "$results"
     echo "6. VehicleLocked -> owner's SSE event and webhook POST (piles connected, meter flood running)"
-    jq -r 'select(.scenario == "notify") | "  \(.piles) piles + \(.probePiles // "?") probe piles (flood \(.floodPerSecond // "?" | if type == "number" then round else . end) msg/s): \(.sent // 0) reports, \(.accepted // 0) Accepted (answer p50 \(.answer.p50Ms) p99 \(.answer.p99Ms) ms; a flood MeterValues p50 \(.floodLatencyP50Ms // "?") p99 \(.floodLatencyP99Ms // "?") ms); SSE \(.sse.received // 0)/\(.sent // 0) p50 \(.sse.p50Ms) p99 \(.sse.p99Ms) max \(.sse.maxMs) ms; webhook \(.webhook.received // 0)/\(.sent // 0) p50 \(.webhook.p50Ms) p99 \(.webhook.p99Ms) max \(.webhook.maxMs) ms"' "$results"
+    jq -r 'select(.scenario == "notify") | "  \(.piles) piles + \(.probePiles // "?") probe piles (flood \(.floodPerSecond // "?" | if type == "number" then round else . end) msg/s): \(.sent // 0) reports, \(.accepted // 0) Accepted (answer p50 \(.answer.p50Ms) p99 \(.answer.p99Ms) ms; a flood MeterValues p50 \(.floodLatencyP50Ms // "?") p99 \(.floodLatencyP99Ms // "?") ms); SSE \(.sse.received // 0)/\(.sent // 0) p50 \(.sse.p50Ms) p90 \(.sse.p90Ms // "?") p99 \(.sse.p99Ms) max \(.sse.maxMs) ms; webhook \(.webhook.received // 0)/\(.sent // 0) p50 \(.webhook.p50Ms) p90 \(.webhook.p90Ms // "?") p99 \(.webhook.p99Ms) max \(.webhook.maxMs) ms"' "$results"
   else
     echo "3./4. lock fan-out and API under load: not available in this build"
   fi
