@@ -66,10 +66,8 @@ void WorkQueue::submit(std::string_view shard_key, BatchTask task, Commit commit
   {
     base::MutexLock lock(worker.mutex);
     Entry entry{std::move(task), commit, key};
-    const auto& away_keys = worker.away_keys;
     if (immediate_ != nullptr &&
-        (std::find(away_keys.begin(), away_keys.end(), key) != away_keys.end() ||
-         (lane == Lane::Immediate && !holds(worker, key)))) {
+        (is_away(worker, key) || (lane == Lane::Immediate && !holds(worker, key)))) {
       // Marked under the shard's mutex: no task of this key can start on
       // the shard worker until the immediate worker gives the key back.
       worker.away_keys.push_back(key);
@@ -95,6 +93,10 @@ bool WorkQueue::bulk_holds(const Worker& worker, std::size_t key) {
   for (const std::size_t running : worker.running_keys)
     if (running == key) return true;
   return false;
+}
+
+bool WorkQueue::is_away(const Worker& worker, std::size_t key) {
+  return std::find(worker.away_keys.begin(), worker.away_keys.end(), key) != worker.away_keys.end();
 }
 
 bool WorkQueue::holds(const Worker& worker, std::size_t key) {
@@ -234,8 +236,7 @@ void WorkQueue::run_immediate(std::size_t index) {
     for (const Entry& entry : turn) {
       Worker& shard = *workers_[entry.key % workers_.size()];
       base::MutexLock lock(shard.mutex);
-      auto& keys = shard.away_keys;
-      keys.erase(std::find(keys.begin(), keys.end(), entry.key));
+      shard.away_keys.erase(std::find(shard.away_keys.begin(), shard.away_keys.end(), entry.key));
     }
   }
 }

@@ -144,6 +144,8 @@ class WorkQueue {
   static bool bulk_holds(const Worker& worker, std::size_t key) REQUIRES(worker.mutex);
   // True when a task of `key` is queued or being run in either lane.
   static bool holds(const Worker& worker, std::size_t key) REQUIRES(worker.mutex);
+  // True when work of `key` is on the immediate worker.
+  static bool is_away(const Worker& worker, std::size_t key) REQUIRES(worker.mutex);
   // Runs entries [0, size) in order, Shared neighbours in groups. With
   // `yield_to`, checks it between tasks and runs the urgent lane first.
   void run_turn(std::size_t index, GroupCommit* group, std::vector<Entry>& turn, Worker* yield_to);
