@@ -211,22 +211,28 @@ try_start_server() {  # $1 = chargelock | peer [$2 = OCPP port, $3 = API port: a
   local port=${2:-$(free_port)}
   local logf=$work/$1.log
   server_port=$port
+  # BENCH_SERVER_SETSID=1: the server in a session of its own, as a service
+  # manager starts it; with the kernel's autogroup scheduling
+  # (/proc/sys/kernel/sched_autogroup_enabled) it then no longer shares one
+  # CPU share with pilesim and the probe, which this script starts.
+  local launch=()
+  [ "${BENCH_SERVER_SETSID:-0}" = 1 ] && launch=(setsid)
   if [ "$1" = chargelock ]; then
     api_port=${3:-$(free_port)}
     admin_token=$(new_admin_token)
-    "$chargelock" serve --ocpp-listen "127.0.0.1:$port" --api-listen "127.0.0.1:$api_port" \
+    "${launch[@]}" "$chargelock" serve --ocpp-listen "127.0.0.1:$port" --api-listen "127.0.0.1:$api_port" \
       --admin-token "$admin_token" --heartbeat-interval "$heartbeat" --workers "$workers" \
       "${load_serve_flags[@]}" --webhook-allow-private >"$logf" 2>&1 &
     server_pid=$!
     wait_port "$port" 60 "$server_pid" || return 1
     wait_port "$api_port" 60 "$server_pid" || return 1
   elif [ "$1" = limit ]; then
-    "$limit_server" --listen "127.0.0.1:$port" >"$logf" 2>&1 &
+    "${launch[@]}" "$limit_server" --listen "127.0.0.1:$port" >"$logf" 2>&1 &
     server_pid=$!
     wait_port "$port" 60 "$server_pid" || return 1
   else
     PEER_PORT=$port PEER_HOST=127.0.0.1 DATABASE_URL=$db_url PEER_PG_POOL=$peer_pool \
-      PEER_HEARTBEAT_INTERVAL=$heartbeat node "$bench/peers/ocpp-rpc-csms/server.mjs" >"$logf" 2>&1 &
+      PEER_HEARTBEAT_INTERVAL=$heartbeat "${launch[@]}" node "$bench/peers/ocpp-rpc-csms/server.mjs" >"$logf" 2>&1 &
     server_pid=$!
     wait_line "$logf" "listening on" 60 "$server_pid" || return 1
   fi
