@@ -15,6 +15,7 @@
 # the ocpp-rpc peer and (round trips) the limit server, prints a table, and
 # writes bench/results/<date>.json and bench/results/<date>.png.
 # BENCH_CHARGELOCK=path measures another build.
+# BENCH_SERVER_SETSID=1 starts the server in a session of its own (see try_start_server).
 # scale-out (not in the default list): the piles over several `chargelock
 # ocpp` nodes behind HAProxy, e.g. the 40,000-pile run:
 #   bench/run.sh --scenarios scale-out --sizes 40000 --no-peer
