@@ -6,7 +6,7 @@
 #                [--pg-fsync on|off] [--no-peer] [--no-limit] [--storms-only] [--keep]
 #                [--scenarios capacity,roundtrip,lock,api,notify,scale-out] [--pg-stat-statements]
 #                [--scale-out-nodes N] [--piles-per-sim N] [--haproxy-max-piles N]
-#                [--storm-lock without|with|both]
+#                [--storm-lock without|with|both] [--notify-piles N]
 #
 # Installs what is missing (npm packages of the peer, gnuplot, jq), builds
 # chargelock, pilesim and chargelock-limit (Release, build-bench-release/),
@@ -15,6 +15,7 @@
 # the ocpp-rpc peer and (round trips) the limit server, prints a table, and
 # writes bench/results/<date>.json and bench/results/<date>.png.
 # BENCH_CHARGELOCK=path measures another build.
+# BENCH_SERVER_SETSID=1 starts the server in a session of its own (see try_start_server).
 # scale-out (not in the default list): the piles over several `chargelock
 # ocpp` nodes behind HAProxy, e.g. the 40,000-pile run:
 #   bench/run.sh --scenarios scale-out --sizes 40000 --no-peer
@@ -70,6 +71,7 @@ while [ $# -gt 0 ]; do
     --piles-per-sim) piles_per_sim=$2; shift ;;
     --haproxy-max-piles) haproxy_max_piles=$2; shift ;;
     --storm-lock) storm_lock=$2; shift ;;
+    --notify-piles) notify_piles=$2; shift ;;  # VehicleLocked reports, 200 ms apart (p99 = max below 100)
     -h|--help) usage; exit 0 ;;
     *) echo "bench: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -210,22 +212,28 @@ try_start_server() {  # $1 = chargelock | peer [$2 = OCPP port, $3 = API port: a
   local port=${2:-$(free_port)}
   local logf=$work/$1.log
   server_port=$port
+  # BENCH_SERVER_SETSID=1: the server in a session of its own, as a service
+  # manager starts it; with the kernel's autogroup scheduling
+  # (/proc/sys/kernel/sched_autogroup_enabled) it then no longer shares one
+  # CPU share with pilesim and the probe, which this script starts.
+  local launch=()
+  [ "${BENCH_SERVER_SETSID:-0}" = 1 ] && launch=(setsid)
   if [ "$1" = chargelock ]; then
     api_port=${3:-$(free_port)}
     admin_token=$(new_admin_token)
-    "$chargelock" serve --ocpp-listen "127.0.0.1:$port" --api-listen "127.0.0.1:$api_port" \
+    "${launch[@]}" "$chargelock" serve --ocpp-listen "127.0.0.1:$port" --api-listen "127.0.0.1:$api_port" \
       --admin-token "$admin_token" --heartbeat-interval "$heartbeat" --workers "$workers" \
       "${load_serve_flags[@]}" --webhook-allow-private >"$logf" 2>&1 &
     server_pid=$!
     wait_port "$port" 60 "$server_pid" || return 1
     wait_port "$api_port" 60 "$server_pid" || return 1
   elif [ "$1" = limit ]; then
-    "$limit_server" --listen "127.0.0.1:$port" >"$logf" 2>&1 &
+    "${launch[@]}" "$limit_server" --listen "127.0.0.1:$port" >"$logf" 2>&1 &
     server_pid=$!
     wait_port "$port" 60 "$server_pid" || return 1
   else
     PEER_PORT=$port PEER_HOST=127.0.0.1 DATABASE_URL=$db_url PEER_PG_POOL=$peer_pool \
-      PEER_HEARTBEAT_INTERVAL=$heartbeat node "$bench/peers/ocpp-rpc-csms/server.mjs" >"$logf" 2>&1 &
+      PEER_HEARTBEAT_INTERVAL=$heartbeat "${launch[@]}" node "$bench/peers/ocpp-rpc-csms/server.mjs" >"$logf" 2>&1 &
     server_pid=$!
     wait_line "$logf" "listening on" 60 "$server_pid" || return 1
   fi
@@ -1000,7 +1008,7 @@ jq -s --arg date "$started" --arg host "$(uname -n)" --argjson cpus "$(nproc)" \
     echo "4. API under a meter flood"
     jq -r 'select(.scenario == "api") | "  \(.piles) piles, \(.requests) requests: GET /locks/{id} p50 \(.getLockP50Ms) p99 \(.getLockP99Ms) ms; POST /vehicles/{vin}/lock p50 \(.postLockP50Ms) p99 \(.postLockP99Ms) ms; \(.non2xxAnswers // "?") answers not 2xx; the flood'"'"'s MeterValues round trip p50 \(.floodLatencyP50Ms // "?") p99 \(.floodLatencyP99Ms // "?") ms"' "$results"
     echo "6. VehicleLocked -> owner's SSE event and webhook POST (piles connected, meter flood running)"
-    jq -r 'select(.scenario == "notify") | "  \(.piles) piles + \(.probePiles // "?") probe piles (flood \(.floodPerSecond // "?" | if type == "number" then round else . end) msg/s): \(.sent // 0) reports, \(.accepted // 0) Accepted (answer p50 \(.answer.p50Ms) p99 \(.answer.p99Ms) ms; a flood MeterValues p50 \(.floodLatencyP50Ms // "?") p99 \(.floodLatencyP99Ms // "?") ms); SSE \(.sse.received // 0)/\(.sent // 0) p50 \(.sse.p50Ms) p99 \(.sse.p99Ms) max \(.sse.maxMs) ms; webhook \(.webhook.received // 0)/\(.sent // 0) p50 \(.webhook.p50Ms) p99 \(.webhook.p99Ms) max \(.webhook.maxMs) ms"' "$results"
+    jq -r 'select(.scenario == "notify") | "  \(.piles) piles + \(.probePiles // "?") probe piles (flood \(.floodPerSecond // "?" | if type == "number" then round else . end) msg/s): \(.sent // 0) reports, \(.accepted // 0) Accepted (answer p50 \(.answer.p50Ms) p99 \(.answer.p99Ms) ms; a flood MeterValues p50 \(.floodLatencyP50Ms // "?") p99 \(.floodLatencyP99Ms // "?") ms); SSE \(.sse.received // 0)/\(.sent // 0) p50 \(.sse.p50Ms) p90 \(.sse.p90Ms // "?") p99 \(.sse.p99Ms) max \(.sse.maxMs) ms; webhook \(.webhook.received // 0)/\(.sent // 0) p50 \(.webhook.p50Ms) p90 \(.webhook.p90Ms // "?") p99 \(.webhook.p99Ms) max \(.webhook.maxMs) ms"' "$results"
   else
     echo "3./4. lock fan-out and API under load: not available in this build"
   fi
