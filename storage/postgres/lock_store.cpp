@@ -631,12 +631,13 @@ class PgLockStore final : public core::LockStore {
   }
 
   std::vector<core::LockTransition> transitions(const std::string& lock_id) override {
-    return db_.transact([&](pqxx::dbtransaction& txn) {
+    return db_.read([&](pqxx::transaction_base& txn) {
       std::vector<core::LockTransition> out;
       for (const auto& row :
-           txn.exec_params("SELECT id, lock_id, ts_to_micros(at), from_status, to_status, cause"
-                           " FROM vehicle_lock_transitions WHERE lock_id = $1 ORDER BY id",
-                           lock_id))
+           exec_hot(txn,
+                    "SELECT id, lock_id, ts_to_micros(at), from_status, to_status, cause"
+                    " FROM vehicle_lock_transitions WHERE lock_id = $1 ORDER BY id",
+                    lock_id))
         out.push_back(read_transition(row));
       return out;
     });
@@ -699,12 +700,13 @@ class PgLockStore final : public core::LockStore {
   }
 
   std::vector<core::Sighting> sightings(const std::string& lock_id) override {
-    return db_.transact([&](pqxx::dbtransaction& txn) {
+    return db_.read([&](pqxx::transaction_base& txn) {
       std::vector<core::Sighting> out;
       for (const auto& row :
-           txn.exec_params(std::string("SELECT") + kSightingColumns +
-                               "FROM vehicle_lock_sightings WHERE lock_id = $1 ORDER BY id",
-                           lock_id))
+           exec_hot(txn,
+                    std::string("SELECT") + kSightingColumns +
+                        "FROM vehicle_lock_sightings WHERE lock_id = $1 ORDER BY id",
+                    lock_id))
         out.push_back(read_sighting(row));
       return out;
     });
