@@ -273,6 +273,16 @@ void ChargePointSession::on_call(Call& call) {
     return;
   }
 
+  if (handler->answers_on_loop() && in_flight_.empty()) {
+    // Nothing to store and nothing of this pile's answered before it: no
+    // worker, no hand-off back (see ActionHandler::answers_on_loop()).
+    core::WriteBatch alone = core::WriteBatch::alone();
+    HandlerReply reply = run_handler(*handler, alone, schemas_, CallContext{charge_point_id_, id},
+                                     call.action, call.payload);
+    answer(call.action, id, std::move(reply.text), reply.cacheable);
+    return;
+  }
+
   in_flight_.insert(id);
   const bool urgent = handler->urgent(call.payload);
   // A pile's urgent CALL (a person waits at the pile) cuts a bulk group at

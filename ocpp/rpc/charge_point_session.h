@@ -5,7 +5,9 @@
 // loop thread, and every callback the session makes (CallCallback) runs
 // there too. Only ActionHandler::handle() runs elsewhere, on a WorkQueue
 // worker sharded by charge point id, so one pile's CALLs are handled in
-// arrival order.
+// arrival order; a handler that answers_on_loop() (Heartbeat) runs on the
+// loop, unless a CALL of the same pile is still on a worker (then it
+// follows that one there, and the answers keep their order).
 //
 // Lifetime contract: create() returns the only owning pointer the session
 // needs; the websocket layer drops it when the connection closes. Work still
