@@ -461,8 +461,16 @@ TEST_CASE("the reply cache is bounded: an id older than the cache is handled aga
   f.exchange(R"([2,"old","Heartbeat",{}])");
   for (int i = 0; i < 4; ++i) f.exchange(R"([2,"n-)" + std::to_string(i) + R"(","Heartbeat",{}])");
   CHECK(f.heartbeat_handler->calls == 5);
+  // The newest four are kept: a repeat of any of them is not handled again.
+  for (int i = 0; i < 4; ++i) f.exchange(R"([2,"n-)" + std::to_string(i) + R"(","Heartbeat",{}])");
+  CHECK(f.heartbeat_handler->calls == 5);
   f.exchange(R"([2,"old","Heartbeat",{}])");
   CHECK(f.heartbeat_handler->calls == 6);
+  // "old" took the place of the oldest (n-0); n-1 is still cached.
+  f.exchange(R"([2,"n-1","Heartbeat",{}])");
+  CHECK(f.heartbeat_handler->calls == 6);
+  f.exchange(R"([2,"n-0","Heartbeat",{}])");
+  CHECK(f.heartbeat_handler->calls == 7);
 }
 
 TEST_CASE("a session destroyed while its handler runs drops the late reply safely") {
