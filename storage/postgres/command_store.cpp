@@ -250,19 +250,22 @@ class PgCommandStore final : public core::CommandStore {
                " ORDER BY h) AS locks",
                ids);
       // Per pile: nothing while one of its commands is sent; otherwise the
-      // oldest queued, unexpired one. The secret leaves the row with the
-      // claim (RETURNING shows the new row; the old secret comes through
-      // the CTE).
+      // oldest queued, unexpired one. Both are per-pile probes on purpose
+      // (a scalar subquery and a LATERAL with LIMIT, which PostgreSQL runs
+      // once per pile): as a join, the planner could hash or scan all sent
+      // or queued rows per claim, and right after a fan-out it did (see
+      // migration 0014). The secret leaves the row with the claim (RETURNING
+      // shows the new row; the old secret comes through the CTE).
       const auto r = exec_hot(
           txn,
           std::string(
               "WITH piles AS (SELECT DISTINCT unnest($1::text[]) AS cp),"
-              " ready AS (SELECT cp FROM piles WHERE NOT EXISTS (SELECT 1 FROM commands s"
-              " WHERE s.charge_point_id = piles.cp AND s.status = 'sent')),"
-              " next AS (SELECT n.id AS claim_id, n.secret AS claimed_secret FROM ready,"
-              " LATERAL (SELECT id, secret FROM commands c WHERE c.charge_point_id = ready.cp"
+              " next AS (SELECT n.id AS claim_id, n.secret AS claimed_secret FROM piles,"
+              " LATERAL (SELECT id, secret FROM commands c WHERE c.charge_point_id = piles.cp"
               " AND c.status = 'queued' AND c.expires_at > now() ORDER BY c.id LIMIT 1"
-              " FOR UPDATE SKIP LOCKED) AS n)"
+              " FOR UPDATE SKIP LOCKED) AS n"
+              " WHERE (SELECT 1 FROM commands s WHERE s.charge_point_id = piles.cp"
+              " AND s.status = 'sent' LIMIT 1) IS NULL)"
               " UPDATE commands SET status = 'sent', sent_at = now(), claimed_by = $2,"
               " secret = NULL FROM next WHERE id = next.claim_id RETURNING") +
               kColumns + ", next.claimed_secret",

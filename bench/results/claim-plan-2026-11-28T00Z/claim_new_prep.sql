@@ -1,0 +1,9 @@
+PREPARE claim(text[], text) AS
+WITH piles AS (SELECT DISTINCT unnest($1::text[]) AS cp),
+ next AS (SELECT n.id AS claim_id, n.secret AS claimed_secret FROM piles,
+ LATERAL (SELECT id, secret FROM commands c WHERE c.charge_point_id = piles.cp
+ AND c.status = 'queued' AND c.expires_at > now() ORDER BY c.id LIMIT 1
+ FOR UPDATE SKIP LOCKED) AS n
+ WHERE (SELECT 1 FROM commands s WHERE s.charge_point_id = piles.cp AND s.status = 'sent' LIMIT 1) IS NULL)
+ UPDATE commands SET status = 'sent', sent_at = now(), claimed_by = $2,
+ secret = NULL FROM next WHERE id = next.claim_id RETURNING commands.id;
