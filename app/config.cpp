@@ -248,6 +248,13 @@ const std::vector<Setting>& settings() {
        }},
       {"--workers", "CHARGELOCK_WORKERS", "database worker threads (default 4)", true,
        [](Config& c, const std::string& v) { c.workers = parse_int("--workers", v, 1, 256); }},
+      {"--worker-nice", "CHARGELOCK_WORKER_NICE",
+       "added to the OCPP workers' nice value, so the websocket loop and a pile's urgent CALLs "
+       "get the CPU first (default 5; 0 = unchanged)",
+       true,
+       [](Config& c, const std::string& v) {
+         c.worker_nice = parse_int("--worker-nice", v, 0, 19);
+       }},
       {"--log-level", "CHARGELOCK_LOG_LEVEL", "error | warn | info | debug (default info)", true,
        [](Config& c, const std::string& v) {
          core::LogLevel level;

@@ -56,6 +56,9 @@ struct Config {
   int call_timeout_s = 30;
   int ping_interval_s = 60;
   int workers = 4;
+  // Added to the OCPP node's shard workers' nice value (core::WorkQueue::
+  // Options::bulk_nice): the loop and the immediate worker go first.
+  int worker_nice = 5;
   double low_battery_threshold = 20;  // percent state of charge
   int ocpp_connect_rate = 50;         // upgrade attempts per second per source address (0: off)
   int ocpp_connect_burst = 500;       // ... at once after a quiet spell

@@ -178,6 +178,7 @@ int main(int argc, char** argv) {
     central_config.vehicles_per_owner = config.vehicles_per_owner;
     central_config.lock_requests_per_hour = config.lock_requests_per_hour;
     central_config.node_id = app::node_id(config);
+    central_config.message_log_nice = config.worker_nice;
     central_config.message_log = config.command != "chargepoint" && config.command != "api";
     if (config.secret_key) {
       central_config.secrets = core::SecretBox(*config.secret_key);

@@ -63,10 +63,12 @@ class OcppNode::Impl {
   Impl(const Config& config, core::CentralSystem& central, std::function<bool()> ready)
       : config_(config),
         central_(central),
-        work_(static_cast<std::size_t>(config.workers), nullptr,
-              [&central]() -> std::unique_ptr<core::GroupCommit> {
-                return central.stores().make_batch();  // one per worker, reused
-              }),
+        work_(
+            static_cast<std::size_t>(config.workers), nullptr,
+            [&central]() -> std::unique_ptr<core::GroupCommit> {
+              return central.stores().make_batch();  // one per worker, reused
+            },
+            work_options(config)),
         gateway_(central, work_, actions_, ocpp::SchemaRegistry::ocpp16(), session_options(config)),
         server_(server_config(config, std::move(ready)), gateway_),
         dispatcher_(
@@ -126,6 +128,16 @@ class OcppNode::Impl {
   }
 
  private:
+  // A pile's VehicleLocked (Lane::Immediate) on a thread and connection of
+  // its own, never behind a bulk group; the bulk workers below the loop.
+  static core::WorkQueue::Options work_options(const Config& config) {
+    core::WorkQueue::Options options;
+    options.immediate_worker = true;
+    options.bulk_nice = config.worker_nice;
+    options.thread_name = "ocpp";
+    return options;
+  }
+
   static ocpp::SessionOptions session_options(const Config& config) {
     ocpp::SessionOptions options;
     options.call_timeout = std::chrono::seconds(config.call_timeout_s);

@@ -6,7 +6,7 @@
 #                [--pg-fsync on|off] [--no-peer] [--no-limit] [--storms-only] [--keep]
 #                [--scenarios capacity,roundtrip,lock,api,notify,scale-out] [--pg-stat-statements]
 #                [--scale-out-nodes N] [--piles-per-sim N] [--haproxy-max-piles N]
-#                [--storm-lock without|with|both]
+#                [--storm-lock without|with|both] [--notify-piles N]
 #
 # Installs what is missing (npm packages of the peer, gnuplot, jq), builds
 # chargelock, pilesim and chargelock-limit (Release, build-bench-release/),
@@ -15,6 +15,7 @@
 # the ocpp-rpc peer and (round trips) the limit server, prints a table, and
 # writes bench/results/<date>.json and bench/results/<date>.png.
 # BENCH_CHARGELOCK=path measures another build.
+# BENCH_SERVER_SETSID=1 starts the server in a session of its own (see try_start_server).
 # scale-out (not in the default list): the piles over several `chargelock
 # ocpp` nodes behind HAProxy, e.g. the 40,000-pile run:
 #   bench/run.sh --scenarios scale-out --sizes 40000 --no-peer
@@ -70,6 +71,7 @@ while [ $# -gt 0 ]; do
     --piles-per-sim) piles_per_sim=$2; shift ;;
     --haproxy-max-piles) haproxy_max_piles=$2; shift ;;
     --storm-lock) storm_lock=$2; shift ;;
+    --notify-piles) notify_piles=$2; shift ;;  # VehicleLocked reports, 200 ms apart (p99 = max below 100)
     -h|--help) usage; exit 0 ;;
     *) echo "bench: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -210,22 +212,28 @@ try_start_server() {  # $1 = chargelock | peer [$2 = OCPP port, $3 = API port: a
   local port=${2:-$(free_port)}
   local logf=$work/$1.log
   server_port=$port
+  # BENCH_SERVER_SETSID=1: the server in a session of its own, as a service
+  # manager starts it; with the kernel's autogroup scheduling
+  # (/proc/sys/kernel/sched_autogroup_enabled) it then no longer shares one
+  # CPU share with pilesim and the probe, which this script starts.
+  local launch=()
+  [ "${BENCH_SERVER_SETSID:-0}" = 1 ] && launch=(setsid)
   if [ "$1" = chargelock ]; then
     api_port=${3:-$(free_port)}
     admin_token=$(new_admin_token)
-    "$chargelock" serve --ocpp-listen "127.0.0.1:$port" --api-listen "127.0.0.1:$api_port" \
+    "${launch[@]}" "$chargelock" serve --ocpp-listen "127.0.0.1:$port" --api-listen "127.0.0.1:$api_port" \
       --admin-token "$admin_token" --heartbeat-interval "$heartbeat" --workers "$workers" \
       "${load_serve_flags[@]}" --webhook-allow-private >"$logf" 2>&1 &
     server_pid=$!
     wait_port "$port" 60 "$server_pid" || return 1
     wait_port "$api_port" 60 "$server_pid" || return 1
   elif [ "$1" = limit ]; then
-    "$limit_server" --listen "127.0.0.1:$port" >"$logf" 2>&1 &
+    "${launch[@]}" "$limit_server" --listen "127.0.0.1:$port" >"$logf" 2>&1 &
     server_pid=$!
     wait_port "$port" 60 "$server_pid" || return 1
   else
     PEER_PORT=$port PEER_HOST=127.0.0.1 DATABASE_URL=$db_url PEER_PG_POOL=$peer_pool \
-      PEER_HEARTBEAT_INTERVAL=$heartbeat node "$bench/peers/ocpp-rpc-csms/server.mjs" >"$logf" 2>&1 &
+      PEER_HEARTBEAT_INTERVAL=$heartbeat "${launch[@]}" node "$bench/peers/ocpp-rpc-csms/server.mjs" >"$logf" 2>&1 &
     server_pid=$!
     wait_line "$logf" "listening on" 60 "$server_pid" || return 1
   fi
@@ -806,6 +814,7 @@ scale_out_lock() {
   ensure_owner
   local vin; vin=$(printf 'WBENCHSCL%08d' "$n")
   registered_vehicle "$vin"
+  [ "$pg_stat" = 1 ] && psql -qAt "$db_url" -c "SELECT pg_stat_statements_reset()" >/dev/null
   local t0; t0=$(now_ms)
   local lock; lock=$(lock_vehicle "$vin") || { kill "$api_pid"; wait "$api_pid" 2>/dev/null; echo '{}'; return 0; }
   local curve=$work/scale-armed.txt; : >"$curve"
@@ -817,6 +826,10 @@ scale_out_lock() {
   done
   local all_ms; all_ms=$(awk -v n="$n" '$2 >= n {print $1; exit}' "$curve")
   local p99_ms; p99_ms=$(awk -v n="$n" '$2 >= 0.99 * n {print $1; exit}' "$curve")
+  if [ "$pg_stat" = 1 ]; then
+    pg_statements "scale-out lock fan-out, $n piles (POST to all armed)" >>"$work/pg-statements.txt"
+    psql -qAt "$db_url" -c "SELECT pg_stat_statements_reset()" >/dev/null
+  fi
   local r0; r0=$(now_ms) status="" left=1
   api POST "/locks/$lock/release" "$owner_token" '{}' >/dev/null
   deadline=$(( $(date +%s) + 60 + n / 200 ))
@@ -826,6 +839,8 @@ scale_out_lock() {
     [ "${left:-1}" = 0 ] && break
   done
   local release_ms=$(( $(now_ms) - r0 ))
+  [ "$pg_stat" = 1 ] &&
+    pg_statements "scale-out lock release, $n piles (POST to none armed)" >>"$work/pg-statements.txt"
   kill -TERM "$api_pid" 2>/dev/null || true; wait "$api_pid" 2>/dev/null || true
   jq -nc --argjson all "${all_ms:-null}" --argjson p99 "${p99_ms:-null}" --argjson armed "$armed" \
     --argjson rel "$( [ "${left:-1}" = 0 ] && echo "$release_ms" || echo null)" \
@@ -993,7 +1008,7 @@ jq -s --arg date "$started" --arg host "$(uname -n)" --argjson cpus "$(nproc)" \
     echo "4. API under a meter flood"
     jq -r 'select(.scenario == "api") | "  \(.piles) piles, \(.requests) requests: GET /locks/{id} p50 \(.getLockP50Ms) p99 \(.getLockP99Ms) ms; POST /vehicles/{vin}/lock p50 \(.postLockP50Ms) p99 \(.postLockP99Ms) ms; \(.non2xxAnswers // "?") answers not 2xx; the flood'"'"'s MeterValues round trip p50 \(.floodLatencyP50Ms // "?") p99 \(.floodLatencyP99Ms // "?") ms"' "$results"
     echo "6. VehicleLocked -> owner's SSE event and webhook POST (piles connected, meter flood running)"
-    jq -r 'select(.scenario == "notify") | "  \(.piles) piles + \(.probePiles // "?") probe piles (flood \(.floodPerSecond // "?" | if type == "number" then round else . end) msg/s): \(.sent // 0) reports, \(.accepted // 0) Accepted (answer p50 \(.answer.p50Ms) p99 \(.answer.p99Ms) ms; a flood MeterValues p50 \(.floodLatencyP50Ms // "?") p99 \(.floodLatencyP99Ms // "?") ms); SSE \(.sse.received // 0)/\(.sent // 0) p50 \(.sse.p50Ms) p99 \(.sse.p99Ms) max \(.sse.maxMs) ms; webhook \(.webhook.received // 0)/\(.sent // 0) p50 \(.webhook.p50Ms) p99 \(.webhook.p99Ms) max \(.webhook.maxMs) ms"' "$results"
+    jq -r 'select(.scenario == "notify") | "  \(.piles) piles + \(.probePiles // "?") probe piles (flood \(.floodPerSecond // "?" | if type == "number" then round else . end) msg/s): \(.sent // 0) reports, \(.accepted // 0) Accepted (answer p50 \(.answer.p50Ms) p99 \(.answer.p99Ms) ms; a flood MeterValues p50 \(.floodLatencyP50Ms // "?") p99 \(.floodLatencyP99Ms // "?") ms); SSE \(.sse.received // 0)/\(.sent // 0) p50 \(.sse.p50Ms) p90 \(.sse.p90Ms // "?") p99 \(.sse.p99Ms) max \(.sse.maxMs) ms; webhook \(.webhook.received // 0)/\(.sent // 0) p50 \(.webhook.p50Ms) p90 \(.webhook.p90Ms // "?") p99 \(.webhook.p99Ms) max \(.webhook.maxMs) ms"' "$results"
   else
     echo "3./4. lock fan-out and API under load: not available in this build"
   fi

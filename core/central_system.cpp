@@ -57,6 +57,7 @@ CentralSystem::CentralSystem(Stores& stores, CentralSystemConfig config)
   if (config_.message_log) {
     MessageLogWriterOptions options;
     options.on_thread_exit = [&stores] { stores.release_thread_connection(); };
+    options.thread_nice = config_.message_log_nice;
     message_log_ = std::make_unique<MessageLogWriter>(stores.message_log(), std::move(options));
   }
 }

@@ -36,6 +36,7 @@ struct CentralSystemConfig {
   bool allow_unauthenticated_piles = false;  // piles without a password may connect
   std::string node_id = "ocpp-1";            // this OCPP node (scale-out)
   bool message_log = true;                   // start the message log writer thread
+  int message_log_nice = 0;                  // added to its thread's nice value (bulk work)
   double low_battery_threshold = 20;         // percent: telematics low-battery prompt
   int vehicles_per_owner = 20;               // registrations an owner may hold
   int lock_requests_per_hour = 6;            // lock requests per vehicle per hour (429 beyond)

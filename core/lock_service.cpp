@@ -189,8 +189,9 @@ std::vector<LockView> LockService::list_all(const LockFilter& filter) {
 
 LockView LockService::release(std::int64_t owner_id, const std::string& lock_id) {
   WriteBatch batch = WriteBatch::alone();  // each write commits on its own
-  owned(owner_id, lock_id);
-  reconcile(lock_id);
+  // The lock read before the reconcile feeds it; read again after it, which
+  // may have changed the lock (each read is one round trip).
+  reconcile(owned(owner_id, lock_id));
   return release_lock(batch, owned(owner_id, lock_id), "the owner");
 }
 
@@ -201,9 +202,11 @@ LockView LockService::release_by_operator(const std::string& lock_id,
   if (reason.find_first_not_of(" \t\r\n") == std::string::npos)
     throw std::invalid_argument("reason: an operator release must say why");
   if (reason.size() > 1000) throw std::invalid_argument("reason: at most 1000 characters");
-  if (!locks(batch).find(lock_id)) throw NotFoundError("no lock " + lock_id);
-  reconcile(lock_id);
-  const auto lock = locks(batch).find(lock_id);
+  auto lock = locks(batch).find(lock_id);
+  if (!lock) throw NotFoundError("no lock " + lock_id);
+  reconcile(*lock);
+  lock = locks(batch).find(lock_id);
+  if (!lock) throw NotFoundError("no lock " + lock_id);
   if (!active(*lock)) return view(*lock);
   const std::string who = fmt::format("operator {} (reason: {})", operator_name, reason);
   LockView released = release_lock(batch, *lock, who);
@@ -352,12 +355,15 @@ std::vector<LockPile> LockService::piles_page(const std::string& lock_id,
 // ---- command outcomes
 
 void LockService::reconcile(const std::string& lock_id) {
+  const auto lock = locks_.find(lock_id);
+  if (lock) reconcile(*lock);
+}
+
+void LockService::reconcile(const LockRecord& lock) {
   WriteBatch batch = WriteBatch::alone();  // each write commits on its own
-  const auto lock = locks(batch).find(lock_id);
-  if (!lock) return;
   LazyVehicle vehicle;
-  settle(batch, *lock, locks(batch).piles(lock_id), vehicle);
-  reconcile_release(batch, *lock);
+  settle(batch, lock, locks(batch).piles(lock.id), vehicle);
+  reconcile_release(batch, lock);
 }
 
 void LockService::reconcile_release(WriteBatch& batch, const LockRecord& lock_record) {

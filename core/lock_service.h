@@ -203,6 +203,7 @@ class LockService final : public VendorExtension,
 
   // Folds command outcomes into the lock (pile states, release).
   void reconcile(const std::string& lock_id);
+  void reconcile(const LockRecord& lock);  // `lock` as just read
   // Every active lock: reconciles, re-arms piles whose LockVehicle lapsed,
   // stops transactions a standard pile kept charging after a Blocked start
   // or that were open when the lock came, warns owners 24 h before expiry

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/log.h"
+#include "core/thread_setup.h"
 
 namespace chargelock::core {
 
@@ -64,6 +65,8 @@ std::uint64_t MessageLogWriter::dropped() const {
 }
 
 void MessageLogWriter::run() {
+  name_this_thread("message-log");
+  if (options_.thread_nice > 0) lower_this_thread_priority(options_.thread_nice);
   std::vector<LoggedFrame> batch;
   for (;;) {
     {

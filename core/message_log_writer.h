@@ -29,6 +29,9 @@ struct MessageLogWriterOptions {
   std::size_t max_batch = 20000;
   std::size_t max_buffered = 200000;
   std::chrono::milliseconds retry_pause{1000};
+  // Added to the writer thread's nice value (core/thread_setup.h): the log
+  // is bulk work the OCPP loop should not wait behind for a core.
+  int thread_nice = 0;
   // Runs on the writer thread when it ends (e.g. to release its connection).
   std::function<void()> on_thread_exit;
 };

@@ -4,10 +4,13 @@
 #include <openssl/rand.h>
 
 #include <stdexcept>
+#include <thread>
 
 #include "core/digest.h"
 #include "core/stores/stores.h"
+#include "core/token_change_listener.h"
 #include "core/vehicle_service.h"
+#include "core/verified_token_cache.h"
 
 namespace chargelock::core {
 
@@ -37,7 +40,8 @@ std::string base64url(const unsigned char* data, std::size_t size) {
 
 }  // namespace
 
-TokenService::TokenService(ApiTokenStore& store) : store_(store) {}
+TokenService::TokenService(ApiTokenStore& store, VerifiedTokenCache* cache)
+    : store_(store), cache_(cache) {}
 
 std::string TokenService::hash(std::string_view token) { return sha256_hex(token); }
 
@@ -49,7 +53,12 @@ std::string TokenService::generate() {
 
 std::optional<Principal> TokenService::authenticate(std::string_view token) {
   if (token.empty() || token.size() > 512) return std::nullopt;
-  const auto record = store_.find_valid(hash(token));
+  const std::string key = hash(token);
+  if (cache_ != nullptr) {
+    if (auto kept = cache_->find(key)) return kept;
+  }
+  const std::uint64_t generation = cache_ != nullptr ? cache_->generation() : 0;
+  const auto record = store_.find_valid(key);
   if (!record) return std::nullopt;
   Principal principal;
   principal.token_id = record->id;
@@ -57,6 +66,7 @@ std::optional<Principal> TokenService::authenticate(std::string_view token) {
   principal.name = record->name;
   principal.owner_id = record->owner_id;
   principal.vins = record->vins;
+  if (cache_ != nullptr) cache_->remember(key, principal, generation);
   return principal;
 }
 
@@ -86,7 +96,19 @@ IssuedToken TokenService::issue(ApiRole role, const std::string& name,
   return issued;
 }
 
-bool TokenService::revoke(std::int64_t id) { return store_.revoke(id); }
+bool TokenService::revoke(std::int64_t id) {
+  const bool known = store_.revoke(id);
+  if (cache_ != nullptr && known) {
+    // This process refuses the token from now on without waiting for the
+    // signal to come back.
+    cache_->changed(ApiTokenChange{id});
+    // Every other API process has heard the signal, or has served nothing
+    // kept since the lease ran out (verified_token_cache.h): once this
+    // answers, the token is refused everywhere.
+    std::this_thread::sleep_for(cache_->limits().lease);
+  }
+  return known;
+}
 
 std::vector<ApiTokenRecord> TokenService::list() { return store_.list(); }
 
@@ -113,8 +135,23 @@ bool TokenService::ensure_admin_token(const std::string& token) {
   return store_.create_if_missing(record);
 }
 
-AccessServices::AccessServices(Stores& stores) : tokens_(stores.api_tokens()) {}
+AccessServices::AccessServices(Stores& stores)
+    : store_(stores.api_tokens()), tokens_(stores.api_tokens()) {}
 
-AccessServices::~AccessServices() = default;
+AccessServices::~AccessServices() {
+  tokens_.use_cache(nullptr);
+  listener_.reset();
+}
+
+void AccessServices::keep_verified_tokens() {
+  if (cache_) return;
+  // Listening before anything is kept: a change committed from here on is
+  // heard (and the cache serves nothing until the first round trip).
+  std::shared_ptr<ApiTokenSignals> signals = store_.listen();
+  if (!signals) return;
+  cache_ = std::make_unique<VerifiedTokenCache>([signals] { return signals->unsettled(); });
+  listener_ = std::make_unique<TokenChangeListener>(signals, *cache_);
+  tokens_.use_cache(cache_.get());
+}
 
 }  // namespace chargelock::core

@@ -7,6 +7,12 @@
 // person; it is hashed the same way and should be long (a warning is printed
 // below 16 characters).
 //
+// A token verified against the database is kept for a few seconds by the
+// process's VerifiedTokenCache when AccessServices::keep_verified_tokens()
+// was called (the API servers): a change of the token (revocation
+// included) drops it the moment its signal is read, see
+// core/verified_token_cache.h.
+//
 // Threading: called on worker threads (and once at start); blocks on the
 // database.
 #pragma once
@@ -23,6 +29,8 @@
 namespace chargelock::core {
 
 class Stores;
+class TokenChangeListener;
+class VerifiedTokenCache;
 
 // Who a valid token belongs to.
 struct Principal {
@@ -46,10 +54,14 @@ struct CreatedOwner {
 
 class TokenService {
  public:
-  explicit TokenService(ApiTokenStore& store);
+  // `cache`: where verified tokens are kept (none: every check asks the
+  // store); must outlive the service.
+  explicit TokenService(ApiTokenStore& store, VerifiedTokenCache* cache = nullptr);
 
   // The principal of a valid (known, not revoked) token.
   std::optional<Principal> authenticate(std::string_view token);
+  // REQUIRES: before the service is shared between threads.
+  void use_cache(VerifiedTokenCache* cache) { cache_ = cache; }
 
   // A new operator or telematics token. Throws std::invalid_argument for the
   // owner role (owners get tokens with create_owner) or a name outside
@@ -58,7 +70,9 @@ class TokenService {
   // invalid_argument for a bad VIN, or VINs on another role's token).
   IssuedToken issue(ApiRole role, const std::string& name,
                     std::optional<std::vector<std::string>> vins = std::nullopt);
-  // Returns false when the id is unknown. Revoking twice is harmless.
+  // Returns false when the id is unknown. Revoking twice is harmless. With
+  // a cache, returns only when every API process refuses the token: its
+  // cache's lease (1 s) after the commit (core/verified_token_cache.h).
   bool revoke(std::int64_t id);
   std::vector<ApiTokenRecord> list();
 
@@ -76,6 +90,7 @@ class TokenService {
 
  private:
   ApiTokenStore& store_;
+  VerifiedTokenCache* cache_;
 };
 
 // The token store and service for one database (the API's access control).
@@ -88,8 +103,17 @@ class AccessServices {
 
   TokenService& tokens() { return tokens_; }
 
+  // From now on tokens() keeps the tokens it verified (VerifiedTokenCache),
+  // with a thread listening to the store's token changes. Once; a store
+  // without a change channel keeps nothing.
+  void keep_verified_tokens();
+
  private:
+  ApiTokenStore& store_;
   TokenService tokens_;
+  // Destroyed in reverse: the listener before its cache.
+  std::unique_ptr<VerifiedTokenCache> cache_;
+  std::unique_ptr<TokenChangeListener> listener_;
 };
 
 }  // namespace chargelock::core

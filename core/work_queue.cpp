@@ -2,12 +2,14 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <exception>
 
 #include "core/core_metrics.h"
 #include "core/log.h"
+#include "core/thread_setup.h"
 
 namespace chargelock::core {
 
@@ -35,12 +37,19 @@ void run_guarded(std::size_t index, const F& f) {
 
 WorkQueue::WorkQueue(std::size_t threads, std::function<void(std::size_t)> on_thread_start,
                      GroupCommitFactory make_group_commit)
+    : WorkQueue(threads, std::move(on_thread_start), std::move(make_group_commit), Options{}) {}
+
+WorkQueue::WorkQueue(std::size_t threads, std::function<void(std::size_t)> on_thread_start,
+                     GroupCommitFactory make_group_commit, Options options)
     : on_thread_start_(std::move(on_thread_start)),
-      make_group_commit_(std::move(make_group_commit)) {
+      make_group_commit_(std::move(make_group_commit)),
+      options_(options) {
   if (threads == 0) threads = 1;
   for (std::size_t i = 0; i < threads; ++i) workers_.push_back(std::make_unique<Worker>());
+  if (options_.immediate_worker) immediate_ = std::make_unique<Worker>();
   for (std::size_t i = 0; i < threads; ++i)
     workers_[i]->thread = std::thread([this, i] { run(i); });
+  if (immediate_) immediate_->thread = std::thread([this, threads] { run_immediate(threads); });
 }
 
 WorkQueue::~WorkQueue() { stop(); }
@@ -53,10 +62,19 @@ void WorkQueue::submit(std::string_view shard_key, Task task) {
 void WorkQueue::submit(std::string_view shard_key, BatchTask task, Commit commit, Lane lane) {
   const std::size_t key = std::hash<std::string_view>{}(shard_key);
   Worker& worker = *workers_[key % workers_.size()];
+  bool away = false;
   {
     base::MutexLock lock(worker.mutex);
     Entry entry{std::move(task), commit, key};
-    if (lane != Lane::Bulk && !bulk_holds(worker, key)) {
+    if (immediate_ != nullptr &&
+        (is_away(worker, key) || (lane == Lane::Immediate && !holds(worker, key)))) {
+      // Marked under the shard's mutex: no task of this key can start on
+      // the shard worker until the immediate worker gives the key back.
+      worker.away_keys.push_back(key);
+      base::MutexLock immediate_lock(immediate_->mutex);
+      immediate_->urgent.push_back(std::move(entry));
+      away = true;
+    } else if (lane != Lane::Bulk && !bulk_holds(worker, key)) {
       worker.urgent.push_back(std::move(entry));
       if (lane == Lane::Immediate) worker.cut_now.store(true, std::memory_order_release);
       worker.urgent_waiting.store(true, std::memory_order_release);
@@ -64,7 +82,7 @@ void WorkQueue::submit(std::string_view shard_key, BatchTask task, Commit commit
       worker.tasks.push_back(std::move(entry));
     }
   }
-  worker.wake.signal();
+  (away ? immediate_->wake : worker.wake).signal();
 }
 
 bool WorkQueue::bulk_holds(const Worker& worker, std::size_t key) {
@@ -77,7 +95,22 @@ bool WorkQueue::bulk_holds(const Worker& worker, std::size_t key) {
   return false;
 }
 
+bool WorkQueue::is_away(const Worker& worker, std::size_t key) {
+  return std::find(worker.away_keys.begin(), worker.away_keys.end(), key) != worker.away_keys.end();
+}
+
+bool WorkQueue::holds(const Worker& worker, std::size_t key) {
+  if (bulk_holds(worker, key)) return true;
+  for (const Entry& entry : worker.urgent)
+    if (entry.key == key) return true;
+  for (const std::size_t running : worker.urgent_running_keys)
+    if (running == key) return true;
+  return false;
+}
+
 void WorkQueue::stop() {
+  // The shard workers first: what they run may still hand a task to the
+  // immediate worker, which drains after them.
   for (auto& worker : workers_) {
     {
       base::MutexLock lock(worker->mutex);
@@ -87,6 +120,13 @@ void WorkQueue::stop() {
   }
   for (auto& worker : workers_)
     if (worker->thread.joinable()) worker->thread.join();
+  if (immediate_ == nullptr) return;
+  {
+    base::MutexLock lock(immediate_->mutex);
+    immediate_->stopping = true;
+  }
+  immediate_->wake.signal();
+  if (immediate_->thread.joinable()) immediate_->thread.join();
 }
 
 int WorkQueue::current_worker() { return tls_worker_index; }
@@ -102,6 +142,8 @@ void WorkQueue::run_alone(std::size_t index, const BatchTask& task) {
 
 void WorkQueue::run(std::size_t index) {
   tls_worker_index = static_cast<int>(index);
+  name_this_thread(fmt::format("{}-{}", options_.thread_name, index));
+  if (options_.bulk_nice > 0) lower_this_thread_priority(options_.bulk_nice);
   if (on_thread_start_) on_thread_start_(index);
   // This worker's group commit, reused group after group (a database's
   // batch keeps its stores: nothing to allocate per group).
@@ -114,6 +156,7 @@ void WorkQueue::run(std::size_t index) {
     {
       base::MutexLock lock(worker.mutex);
       worker.running_keys.clear();  // the previous turn is done
+      worker.urgent_running_keys.clear();
       while (!worker.stopping && worker.tasks.empty() && worker.urgent.empty()) worker.wake.wait();
       if (worker.tasks.empty() && worker.urgent.empty()) return;  // stopping and drained
       // The urgent lane first; else what the bulk lane holds now (bounded):
@@ -121,7 +164,7 @@ void WorkQueue::run(std::size_t index) {
       std::deque<Entry>& lane = worker.urgent.empty() ? worker.tasks : worker.urgent;
       bulk = &lane == &worker.tasks;
       while (!lane.empty() && turn.size() < kMaxGroup) {
-        if (bulk) worker.running_keys.push_back(lane.front().key);
+        (bulk ? worker.running_keys : worker.urgent_running_keys).push_back(lane.front().key);
         turn.push_back(std::move(lane.front()));
         lane.pop_front();
       }
@@ -157,6 +200,7 @@ void WorkQueue::run_urgent(std::size_t index, GroupCommit* group, Worker& worker
   {
     base::MutexLock lock(worker.mutex);
     while (!worker.urgent.empty()) {
+      worker.urgent_running_keys.push_back(worker.urgent.front().key);
       urgent.push_back(std::move(worker.urgent.front()));
       worker.urgent.pop_front();
     }
@@ -164,6 +208,37 @@ void WorkQueue::run_urgent(std::size_t index, GroupCommit* group, Worker& worker
     worker.cut_now.store(false, std::memory_order_release);
   }
   run_turn(index, group, urgent, nullptr);
+  base::MutexLock lock(worker.mutex);
+  worker.urgent_running_keys.clear();
+}
+
+void WorkQueue::run_immediate(std::size_t index) {
+  tls_worker_index = static_cast<int>(index);
+  name_this_thread(options_.thread_name + "-immediate");
+  if (on_thread_start_) on_thread_start_(index);
+  const std::unique_ptr<GroupCommit> group = make_group_commit_ ? make_group_commit_() : nullptr;
+  Worker& worker = *immediate_;
+  std::vector<Entry> turn;
+  for (;;) {
+    turn.clear();
+    {
+      base::MutexLock lock(worker.mutex);
+      while (!worker.stopping && worker.urgent.empty()) worker.wake.wait();
+      if (worker.urgent.empty()) return;  // stopping and drained
+      while (!worker.urgent.empty() && turn.size() < kMaxGroup) {
+        turn.push_back(std::move(worker.urgent.front()));
+        worker.urgent.pop_front();
+      }
+    }
+    run_turn(index, group.get(), turn, nullptr);
+    // Run and committed: each key's later work may run on its shard worker
+    // again (none of it is queued there: it followed this work here).
+    for (const Entry& entry : turn) {
+      Worker& shard = *workers_[entry.key % workers_.size()];
+      base::MutexLock lock(shard.mutex);
+      shard.away_keys.erase(std::find(shard.away_keys.begin(), shard.away_keys.end(), entry.key));
+    }
+  }
 }
 
 std::size_t WorkQueue::run_group(std::size_t index, GroupCommit& group, std::vector<Entry>& turn,

@@ -23,6 +23,17 @@
 // task whose key still has a task queued or being run in the bulk lane joins the bulk lane behind
 // it (the pile's own work never reorders).
 //
+// The immediate worker (Options::immediate_worker): one more thread, with
+// its own group commit (and, through on_thread_start, its own connection),
+// runs Lane::Immediate work, so a VehicleLocked never waits for a bulk
+// group's task or commit, and the shard workers may run at a lower
+// scheduling priority (Options::bulk_nice) than it and the OCPP loop. Order
+// per key holds across the two: an Immediate task goes there only when its
+// shard worker holds nothing of its key (queued or being run, either lane),
+// and while a key has work there, every later task of that key follows it
+// there (its shard worker takes it back once that work is done and
+// committed).
+//
 // Contract: submit() is thread-safe and never blocks on the work itself.
 // The destructor (or stop()) finishes the work already queued, then joins.
 #pragma once
@@ -32,6 +43,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
@@ -65,11 +77,26 @@ class WorkQueue {
   // makes one when it starts and uses it for every group it runs.
   using GroupCommitFactory = std::function<std::unique_ptr<GroupCommit>()>;
 
+  struct Options {
+    // A thread of its own for Lane::Immediate work (see above); its index
+    // is size() (on_thread_start, current_worker()).
+    bool immediate_worker = false;
+    // Added to the shard workers' nice value (Linux: per thread) when they
+    // start, so that the OCPP loop and the immediate worker get the CPU
+    // first when the machine is saturated. 0: unchanged. Raising it needs
+    // no privilege; the immediate worker keeps the process's.
+    int bulk_nice = 0;
+    // The threads' names (top -H, perf): NAME-0.., NAME-immediate.
+    std::string thread_name = "worker";
+  };
+
   // `on_thread_start(i)` runs first on worker i, e.g. to open that worker's
   // database connection. Without `make_group_commit` every task runs alone.
   explicit WorkQueue(std::size_t threads,
                      std::function<void(std::size_t)> on_thread_start = nullptr,
                      GroupCommitFactory make_group_commit = nullptr);
+  WorkQueue(std::size_t threads, std::function<void(std::size_t)> on_thread_start,
+            GroupCommitFactory make_group_commit, Options options);
   ~WorkQueue();
   WorkQueue(const WorkQueue&) = delete;
   WorkQueue& operator=(const WorkQueue&) = delete;
@@ -80,6 +107,7 @@ class WorkQueue {
   // finds others queued with it, else one of its own.
   void submit(std::string_view shard_key, BatchTask task, Commit commit, Lane lane = Lane::Bulk);
   void stop();
+  // The shard workers (the immediate worker not counted).
   std::size_t size() const { return workers_.size(); }
 
   // Index of the worker thread running the caller, or -1 off the pool.
@@ -98,6 +126,11 @@ class WorkQueue {
     std::deque<Entry> urgent GUARDED_BY(mutex);  // the urgent lane
     // The keys of the bulk turn being run (taken out of `tasks`, not done).
     std::vector<std::size_t> running_keys GUARDED_BY(mutex);
+    // The keys of the urgent work being run (taken out of `urgent`).
+    std::vector<std::size_t> urgent_running_keys GUARDED_BY(mutex);
+    // Keys of this shard with work on the immediate worker, once per task
+    // there: their later tasks follow it there.
+    std::vector<std::size_t> away_keys GUARDED_BY(mutex);
     // Mirrors !urgent.empty() for the worker's checks between tasks.
     std::atomic<bool> urgent_waiting{false};
     // An Immediate task is among the urgent ones: cut without the minimum.
@@ -106,8 +139,13 @@ class WorkQueue {
     std::thread thread;
   };
   void run(std::size_t index);
+  void run_immediate(std::size_t index);
   // True when a task of `key` is queued or being run in the bulk lane.
   static bool bulk_holds(const Worker& worker, std::size_t key) REQUIRES(worker.mutex);
+  // True when a task of `key` is queued or being run in either lane.
+  static bool holds(const Worker& worker, std::size_t key) REQUIRES(worker.mutex);
+  // True when work of `key` is on the immediate worker.
+  static bool is_away(const Worker& worker, std::size_t key) REQUIRES(worker.mutex);
   // Runs entries [0, size) in order, Shared neighbours in groups. With
   // `yield_to`, checks it between tasks and runs the urgent lane first.
   void run_turn(std::size_t index, GroupCommit* group, std::vector<Entry>& turn, Worker* yield_to);
@@ -123,7 +161,9 @@ class WorkQueue {
 
   std::function<void(std::size_t)> on_thread_start_;
   GroupCommitFactory make_group_commit_;
+  Options options_;
   std::vector<std::unique_ptr<Worker>> workers_;
+  std::unique_ptr<Worker> immediate_;  // with Options::immediate_worker
 };
 
 }  // namespace chargelock::core

@@ -168,7 +168,7 @@ done = true;
 function summary(field) {
   const ms = sent.filter((p) => p[field] !== null).map((p) => p[field] - p.sentAt).sort((a, b) => a - b);
   const q = (f) => ms.length ? Math.round(ms[Math.min(ms.length - 1, Math.ceil(f * ms.length) - 1)] * 10) / 10 : null;
-  return { received: ms.length, p50Ms: q(0.5), p99Ms: q(0.99), maxMs: q(1) };
+  return { received: ms.length, p50Ms: q(0.5), p90Ms: q(0.9), p99Ms: q(0.99), maxMs: q(1) };
 }
 const result = {
   probePiles: count, armed, sent: sent.length,

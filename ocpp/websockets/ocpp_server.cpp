@@ -30,6 +30,7 @@
 #include "core/rate_limiter.h"
 #include "ocpp/websockets/client_certificate.h"
 #include "ocpp/websockets/fd_limit.h"
+#include "ocpp/websockets/loop_timers.h"
 #include "ocpp/websockets/tls_files.h"
 #include "ocpp/websockets/upgrade_parsing.h"
 #include "tls/lws_listener.h"
@@ -165,16 +166,12 @@ class OcppServer::Impl final : public LwsEventSink {
     int close_code = LWS_CLOSE_STATUS_NORMAL;  // Kind::Close
   };
 
-  // A scheduled task's lws timer. Standard layout with the sul first, so
-  // the timer callback can get back from the sul to the node.
-  struct TimerNode {
+  // The one lws timer of the scheduled tasks (LoopTimers: lws inserts a
+  // timer in linear time). Standard layout with the sul first, so the timer
+  // callback can get back from the sul to the server.
+  struct TimerSul {
     lws_sorted_usec_list_t sul;
     Impl* server;
-    std::uint64_t id;
-  };
-  struct Timer {
-    std::unique_ptr<TimerNode> node;
-    std::function<void()> task;
   };
 
   Listener* create_listener(const ListenerConfig& config, bool tls);
@@ -193,6 +190,8 @@ class OcppServer::Impl final : public LwsEventSink {
   // takes it without blocking; false: it goes through the outbox.
   bool write_now(Session& session, std::string& message);
   void arm_timer(std::chrono::milliseconds delay, std::function<void()> task);
+  // The lws timer at the earliest scheduled task (none when none waits).
+  void rearm_timer();
   // Every kKeepaliveSweep: PING sessions silent for ping_interval_s, hang
   // up those whose PING went unanswered for pong_timeout_s.
   void sweep_keepalive();
@@ -242,8 +241,8 @@ class OcppServer::Impl final : public LwsEventSink {
   // synchronously right after it, on the same wsi.
   lws* pending_wsi_ = nullptr;
   std::string pending_charge_point_;
-  std::unordered_map<std::uint64_t, Timer> timers_;
-  std::uint64_t next_timer_ = 1;
+  websockets::LoopTimers timers_;
+  TimerSul timer_sul_{};
   bool destroying_ = false;
   bool accepting_ = true;              // false while shutting down: upgrades get 503
   core::RateLimiter connect_limiter_;  // upgrade attempts per source address
@@ -379,7 +378,8 @@ Listener* OcppServer::Impl::create_listener(const ListenerConfig& config, bool t
 
 OcppServer::Impl::~Impl() {
   destroying_ = true;
-  for (auto& entry : timers_) lws_sul_cancel(&entry.second.node->sul);
+  lws_sul_cancel(&timer_sul_.sul);
+  timers_.clear();
   if (loop_ != nullptr) ev_timer_stop(loop_, &tick_);
   lws_context_destroy(context_);  // stops lws's watchers on the foreign loop
   if (loop_ != nullptr) ev_loop_destroy(loop_);
@@ -549,26 +549,30 @@ void OcppServer::Impl::deliver(Command& command, bool urgent) {
 }
 
 void OcppServer::Impl::arm_timer(std::chrono::milliseconds delay, std::function<void()> task) {
-  const std::uint64_t id = next_timer_++;
-  Timer& timer = timers_[id];
-  timer.node = std::make_unique<TimerNode>();
-  timer.node->server = this;
-  timer.node->id = id;
-  timer.task = std::move(task);
   const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
       std::max(delay, std::chrono::milliseconds(0)));
-  lws_sul_schedule(context_, 0, &timer.node->sul, &Impl::on_timer,
-                   static_cast<lws_usec_t>(us.count()));
+  if (timers_.add(lws_now_usecs() + static_cast<lws_usec_t>(us.count()), std::move(task)))
+    rearm_timer();
+}
+
+void OcppServer::Impl::rearm_timer() {
+  const auto next = timers_.next_due();
+  if (!next) {
+    lws_sul_cancel(&timer_sul_.sul);
+    return;
+  }
+  timer_sul_.server = this;
+  lws_sul_schedule(context_, 0, &timer_sul_.sul, &Impl::on_timer,
+                   std::max<lws_usec_t>(0, *next - lws_now_usecs()));
 }
 
 void OcppServer::Impl::on_timer(lws_sorted_usec_list_t* sul) {
-  auto* node = reinterpret_cast<TimerNode*>(sul);
-  Impl* self = node->server;
-  auto it = self->timers_.find(node->id);
-  if (it == self->timers_.end()) return;
-  std::function<void()> task = std::move(it->second.task);
-  self->timers_.erase(it);  // frees node; not touched again
-  self->call_handler("scheduled task", task);
+  Impl* self = reinterpret_cast<TimerSul*>(sul)->server;
+  // Tasks may schedule more (the keepalive sweep re-arms itself): those
+  // land in the heap and run on a later turn.
+  for (auto& task : self->timers_.take_due(lws_now_usecs()))
+    self->call_handler("scheduled task", task);
+  self->rearm_timer();
 }
 
 void OcppServer::Impl::sweep_keepalive() {

@@ -2,7 +2,9 @@
 #include "core/stores/api_token_store.h"
 
 #include <algorithm>
+#include <charconv>
 
+#include "storage/postgres/channel_listener.h"
 #include "storage/postgres/database_impl.h"
 
 namespace chargelock::storage {
@@ -51,6 +53,42 @@ core::ApiTokenRecord read_token(const pqxx::row& row) {
   return r;
 }
 
+// NOTIFY chargelock_api_tokens, '<token id>' or '*' (the table truncated):
+// sent by the triggers of migration 0015 at the commit of any change.
+constexpr const char* kTokenChannel = "chargelock_api_tokens";
+
+core::ApiTokenChange parse_change(const std::string& payload) {
+  core::ApiTokenChange change;
+  std::int64_t id = 0;
+  const auto [end, error] = std::from_chars(payload.data(), payload.data() + payload.size(), id);
+  // Anything but a plain id (the truncate's '*' included) stales every token.
+  if (error == std::errc{} && end == payload.data() + payload.size()) change.token_id = id;
+  return change;
+}
+
+class PgApiTokenSignals final : public core::ApiTokenSignals {
+ public:
+  explicit PgApiTokenSignals(std::string url) : listener_(std::move(url), kTokenChannel) {}
+
+  void wait(std::chrono::milliseconds timeout,
+            const std::function<void(const core::ApiTokenChange&)>& apply) override {
+    for (const std::string& payload : listener_.wait(timeout)) apply(parse_change(payload));
+  }
+
+  bool confirm(const std::function<void(const core::ApiTokenChange&)>& apply) override {
+    const auto before_answer = listener_.round_trip();
+    if (!before_answer) return false;
+    for (const std::string& payload : *before_answer) apply(parse_change(payload));
+    listener_.settle();
+    return true;
+  }
+
+  bool unsettled() const override { return listener_.unsettled(); }
+
+ private:
+  ChannelListener listener_;
+};
+
 class PgApiTokenStore final : public core::ApiTokenStore {
  public:
   explicit PgApiTokenStore(Scope db) : db_(db) {}
@@ -69,9 +107,9 @@ class PgApiTokenStore final : public core::ApiTokenStore {
     });
   }
 
-  // Every API request asks this first: one prepared statement, one round
-  // trip (no BEGIN/COMMIT), and still per request, so a revocation made
-  // through any process counts from its commit on.
+  // An API request whose token is not in the process's verified-token
+  // cache (core/verified_token_cache.h) asks this first: one prepared
+  // statement, one round trip (no BEGIN/COMMIT).
   std::optional<core::ApiTokenRecord> find_valid(const std::string& token_hash) override {
     return db_.read([&](pqxx::transaction_base& txn) -> std::optional<core::ApiTokenRecord> {
       const auto result = exec_hot(txn,
@@ -111,6 +149,10 @@ class PgApiTokenStore final : public core::ApiTokenStore {
                     id)
                  .affected_rows() == 1;
     });
+  }
+
+  std::unique_ptr<core::ApiTokenSignals> listen() override {
+    return std::make_unique<PgApiTokenSignals>(db_.url());
   }
 
   std::pair<core::OwnerRecord, std::int64_t> create_owner(const std::string& name,

@@ -401,12 +401,15 @@ class PgLockStore final : public core::LockStore {
     });
   }
 
+  // The reads below are one statement each: one round trip, without
+  // BEGIN/COMMIT (Scope::read), prepared; inside a batch, its transaction.
   std::vector<core::LockPile> piles(const std::string& lock_id) override {
-    return db_.transact([&](pqxx::dbtransaction& txn) {
+    return db_.read([&](pqxx::transaction_base& txn) {
       std::vector<core::LockPile> out;
-      for (const auto& row : txn.exec_params(std::string("SELECT") + kPileColumns + kPileFrom +
-                                                 "WHERE p.lock_id = $1 ORDER BY p.charge_point_id",
-                                             lock_id))
+      for (const auto& row : exec_hot(txn,
+                                      std::string("SELECT") + kPileColumns + kPileFrom +
+                                          "WHERE p.lock_id = $1 ORDER BY p.charge_point_id",
+                                      lock_id))
         out.push_back(read_pile(row));
       return out;
     });
@@ -429,7 +432,7 @@ class PgLockStore final : public core::LockStore {
   }
 
   std::vector<core::LockPileCount> pile_counts(const std::string& lock_id) override {
-    return db_.transact([&](pqxx::dbtransaction& txn) {
+    return db_.read([&](pqxx::transaction_base& txn) {
       std::vector<core::LockPileCount> out;
       for (const auto& row : exec_hot(
                txn,
@@ -640,12 +643,13 @@ class PgLockStore final : public core::LockStore {
   }
 
   std::vector<core::LockTransition> transitions(const std::string& lock_id) override {
-    return db_.transact([&](pqxx::dbtransaction& txn) {
+    return db_.read([&](pqxx::transaction_base& txn) {
       std::vector<core::LockTransition> out;
       for (const auto& row :
-           txn.exec_params("SELECT id, lock_id, ts_to_micros(at), from_status, to_status, cause"
-                           " FROM vehicle_lock_transitions WHERE lock_id = $1 ORDER BY id",
-                           lock_id))
+           exec_hot(txn,
+                    "SELECT id, lock_id, ts_to_micros(at), from_status, to_status, cause"
+                    " FROM vehicle_lock_transitions WHERE lock_id = $1 ORDER BY id",
+                    lock_id))
         out.push_back(read_transition(row));
       return out;
     });
@@ -708,12 +712,13 @@ class PgLockStore final : public core::LockStore {
   }
 
   std::vector<core::Sighting> sightings(const std::string& lock_id) override {
-    return db_.transact([&](pqxx::dbtransaction& txn) {
+    return db_.read([&](pqxx::transaction_base& txn) {
       std::vector<core::Sighting> out;
       for (const auto& row :
-           txn.exec_params(std::string("SELECT") + kSightingColumns +
-                               "FROM vehicle_lock_sightings WHERE lock_id = $1 ORDER BY id",
-                           lock_id))
+           exec_hot(txn,
+                    std::string("SELECT") + kSightingColumns +
+                        "FROM vehicle_lock_sightings WHERE lock_id = $1 ORDER BY id",
+                    lock_id))
         out.push_back(read_sighting(row));
       return out;
     });
@@ -721,8 +726,8 @@ class PgLockStore final : public core::LockStore {
 
  private:
   std::optional<core::LockRecord> one(const std::string& sql, const std::string& param) {
-    return db_.transact([&](pqxx::dbtransaction& txn) -> std::optional<core::LockRecord> {
-      const auto result = txn.exec_params(sql, param);
+    return db_.read([&](pqxx::transaction_base& txn) -> std::optional<core::LockRecord> {
+      const auto result = exec_hot(txn, sql, param);
       if (result.empty()) return std::nullopt;
       return read_lock(result[0]);
     });

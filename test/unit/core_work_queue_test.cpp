@@ -1,5 +1,12 @@
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <cerrno>
+#include <chrono>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -287,4 +294,157 @@ TEST_CASE("run_grouped: one commit, work again alone when it does not commit, ab
   CHECK(group.events == expected);
   run_grouped(nullptr, work);
   CHECK(grouped == std::vector<bool>{true, true, false, false});
+}
+
+namespace {
+WorkQueue::Options with_immediate_worker(int bulk_nice = 0) {
+  WorkQueue::Options options;
+  options.immediate_worker = true;
+  options.bulk_nice = bulk_nice;
+  return options;
+}
+
+// The calling thread's nice value (Linux: per thread).
+int this_thread_nice() {
+  errno = 0;
+  return getpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)));
+}
+}  // namespace
+
+// A pile's VehicleLocked must not wait for a bulk group (its tasks, its
+// commit) however long that group takes: the immediate worker runs it while
+// the only shard worker is still busy.
+TEST_CASE("an immediate task runs while its shard worker is still busy with bulk work") {
+  RecordingGroupCommit group;
+  std::promise<void> immediate_ran;
+  {
+    WorkQueue queue(1, nullptr, forward_to(group), with_immediate_worker());
+    auto release = hold(queue);
+    for (int i = 0; i < 40; ++i)
+      queue.submit("K" + std::to_string(i), logged(group, "S" + std::to_string(i)),
+                   WorkQueue::Commit::Shared);
+    queue.submit(
+        "U",
+        [&immediate_ran, &group](chargelock::core::WriteBatch& batch) {
+          group.log("run U");
+          batch.after_commit([&immediate_ran] { immediate_ran.set_value(); });
+        },
+        WorkQueue::Commit::Shared, WorkQueue::Lane::Immediate);
+    // The shard worker is held: only another thread can run U.
+    CHECK(immediate_ran.get_future().wait_for(std::chrono::seconds(30)) ==
+          std::future_status::ready);
+    release.set_value();
+  }
+  // U ran and committed before any of the bulk tasks queued ahead of it.
+  REQUIRE(group.events.size() >= 2);
+  CHECK(group.events[0] == "run U");
+  std::size_t bulk_runs = 0;
+  for (const auto& event : group.events) bulk_runs += event.rfind("run S", 0) == 0 ? 1 : 0;
+  CHECK(bulk_runs == 40);
+}
+
+TEST_CASE("with an immediate worker, one key's work still runs in order and never at once") {
+  std::mutex mutex;
+  std::vector<std::string> order;
+  const auto note = [&](const std::string& what) {
+    std::lock_guard<std::mutex> lock(mutex);
+    order.push_back(what);
+  };
+  {
+    WorkQueue queue(1, nullptr, nullptr, with_immediate_worker());
+    // P's bulk work queued on the shard worker: P's immediate task stays
+    // behind it (on the shard worker).
+    auto release = hold(queue);
+    queue.submit("P", [&] { note("P bulk"); });
+    queue.submit(
+        "P", [&](chargelock::core::WriteBatch&) { note("P immediate"); }, WorkQueue::Commit::Own,
+        WorkQueue::Lane::Immediate);
+    release.set_value();
+
+    // Q's immediate task runs on the immediate worker and is held there; Q's
+    // next tasks (any lane) wait for it although the shard worker is free.
+    std::promise<void> q_started;
+    std::promise<void> q_release;
+    queue.submit(
+        "Q",
+        [&, held = q_release.get_future().share()](chargelock::core::WriteBatch&) {
+          note("Q immediate");
+          q_started.set_value();
+          held.wait();
+        },
+        WorkQueue::Commit::Own, WorkQueue::Lane::Immediate);
+    q_started.get_future().wait();
+    queue.submit("Q", [&] { note("Q bulk"); });
+    queue.submit(
+        "Q", [&](chargelock::core::WriteBatch&) { note("Q urgent"); }, WorkQueue::Commit::Own,
+        WorkQueue::Lane::Urgent);
+    std::promise<void> r_ran;
+    queue.submit("R", [&] {
+      note("R bulk");
+      r_ran.set_value();
+    });
+    r_ran.get_future().wait();  // the shard worker ran R meanwhile
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      CHECK(std::find(order.begin(), order.end(), "Q bulk") == order.end());
+      CHECK(std::find(order.begin(), order.end(), "Q urgent") == order.end());
+    }
+    q_release.set_value();
+    queue.submit("Q", [&] { note("Q later"); });  // back on its shard worker, after the rest
+  }
+  const auto at = [&](const std::string& what) {
+    return std::find(order.begin(), order.end(), what) - order.begin();
+  };
+  REQUIRE(order.size() == 7);
+  CHECK(at("P bulk") < at("P immediate"));
+  CHECK(at("Q immediate") < at("R bulk"));
+  CHECK(at("R bulk") < at("Q bulk"));
+  CHECK(at("Q bulk") < at("Q urgent"));
+  CHECK(at("Q urgent") < at("Q later"));
+}
+
+TEST_CASE("the immediate worker has its own start hook, group commit and index") {
+  RecordingGroupCommit group;
+  std::atomic<int> made{0};
+  std::mutex mutex;
+  std::vector<std::size_t> started;
+  std::promise<int> ran_on;
+  {
+    WorkQueue queue(
+        2,
+        [&](std::size_t i) {
+          std::lock_guard<std::mutex> lock(mutex);
+          started.push_back(i);
+        },
+        forward_to(group, &made), with_immediate_worker());
+    CHECK(queue.size() == 2);
+    queue.submit(
+        "U",
+        [&ran_on](chargelock::core::WriteBatch&) { ran_on.set_value(WorkQueue::current_worker()); },
+        WorkQueue::Commit::Own, WorkQueue::Lane::Immediate);
+    CHECK(ran_on.get_future().get() == 2);
+  }
+  std::sort(started.begin(), started.end());
+  CHECK(started == std::vector<std::size_t>{0, 1, 2});
+  CHECK(made == 3);
+}
+
+TEST_CASE("bulk_nice lowers the shard workers' priority, not the immediate worker's") {
+  std::promise<int> bulk_nice;
+  std::promise<int> immediate_nice;
+  {
+    WorkQueue queue(1, nullptr, nullptr, with_immediate_worker(5));
+    auto release = hold(queue);  // so that the next task cannot run on the shard worker
+    queue.submit(
+        "U",
+        [&immediate_nice](chargelock::core::WriteBatch&) {
+          immediate_nice.set_value(this_thread_nice());
+        },
+        WorkQueue::Commit::Own, WorkQueue::Lane::Immediate);
+    queue.submit("B", [&bulk_nice] { bulk_nice.set_value(this_thread_nice()); });
+    release.set_value();
+  }
+  const int immediate = immediate_nice.get_future().get();
+  CHECK(immediate == this_thread_nice());  // the process's (this test thread's) priority
+  CHECK(bulk_nice.get_future().get() == std::min(immediate + 5, 19));
 }
