@@ -96,7 +96,8 @@ class ChargePointService {
   BootResult boot(WriteBatch& batch, const std::string& id, const BootInfo& boot);
   BootResult boot(const std::string& id, const BootInfo& boot);
   // Heartbeat: the current time. (That the pile was seen is recorded with
-  // every frame, through seen().)
+  // every frame, through seen().) Reads the clock only: any thread, never
+  // blocks (the OCPP loop answers a Heartbeat itself).
   Timestamp heartbeat(const std::string& id);
   // Piles heard from, with when: moves their last_seen forward. The OCPP
   // node collects these per frame and hands them over about once a second,

@@ -29,12 +29,14 @@ class BootNotificationHandler final : public SharedActionHandler {
   core::ChargePointService& service_;
 };
 
-// {currentTime}
+// {currentTime}. Writes nothing (the pile's last_seen is noted by the
+// gateway for every frame): answered on the OCPP loop.
 class HeartbeatHandler final : public SharedActionHandler {
  public:
   explicit HeartbeatHandler(core::ChargePointService& service) : service_(service) {}
   void handle_in(core::WriteBatch& batch, const CallContext& context,
                  const rapidjson::Value& request, rapidjson::Document& response) override;
+  bool answers_on_loop() const override { return true; }
 
  private:
   core::ChargePointService& service_;

@@ -33,7 +33,8 @@ class CallFailure : public std::runtime_error {
 class ActionHandler {
  public:
   virtual ~ActionHandler() = default;
-  // Runs on a worker thread and may block on the database. `request` has
+  // Runs on a worker thread and may block on the database (on the OCPP
+  // loop when answers_on_loop(), below). `request` has
   // already passed the action's request schema. Fills `response` (an empty
   // document on entry) with the response payload object; the caller checks
   // it against the response schema before sending. Any exception other than
@@ -62,6 +63,16 @@ class ActionHandler {
   // queue's urgent lane, ahead of bulk telemetry queued by other piles
   // (core::WorkQueue::Lane). `request` has passed the request schema.
   virtual bool urgent(const rapidjson::Value& /*request*/) const { return false; }
+
+  // True when handle() writes nothing (not even through its batch), waits
+  // on nothing and takes microseconds (Heartbeat: the time of day). The
+  // session then runs it on the OCPP loop and answers at once (with
+  // WriteBatch::alone()) instead of handing it to a worker and the answer
+  // back to the loop: two thread hand-offs and wake-ups for a message that
+  // stores nothing were most of a Heartbeat's cost. When the pile has a CALL
+  // of its own still in flight the call goes to the worker as any other,
+  // behind it, so the pile's answers keep their order.
+  virtual bool answers_on_loop() const { return false; }
 };
 
 // A handler whose writes share the commit of the batch it is handed.

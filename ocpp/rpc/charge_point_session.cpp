@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <random>
@@ -247,7 +248,8 @@ void ChargePointSession::on_call(Call& call) {
       return;
     }
   }
-  if (in_flight_.count(id) != 0) return;  // its answer is on the way
+  if (std::find(in_flight_.begin(), in_flight_.end(), id) != in_flight_.end())
+    return;  // its answer is on the way
 
   if (!schemas_.knows(call.action)) {
     answer(call.action, id,
@@ -273,7 +275,17 @@ void ChargePointSession::on_call(Call& call) {
     return;
   }
 
-  in_flight_.insert(id);
+  if (handler->answers_on_loop() && in_flight_.empty()) {
+    // Nothing to store and nothing of this pile's answered before it: no
+    // worker, no hand-off back (see ActionHandler::answers_on_loop()).
+    core::WriteBatch alone = core::WriteBatch::alone();
+    HandlerReply reply = run_handler(*handler, alone, schemas_, CallContext{charge_point_id_, id},
+                                     call.action, call.payload);
+    answer(call.action, id, std::move(reply.text), reply.cacheable);
+    return;
+  }
+
+  in_flight_.push_back(id);
   const bool urgent = handler->urgent(call.payload);
   // A pile's urgent CALL (a person waits at the pile) cuts a bulk group at
   // once; see WorkQueue::Lane::Immediate.
@@ -304,7 +316,8 @@ void ChargePointSession::on_call(Call& call) {
 
 void ChargePointSession::finish_call(std::string_view action, const std::string& message_id,
                                      std::string reply, bool cacheable, bool urgent) {
-  in_flight_.erase(message_id);
+  if (auto it = std::find(in_flight_.begin(), in_flight_.end(), message_id); it != in_flight_.end())
+    in_flight_.erase(it);
   // The answer is a CALLRESULT written by our own serializer: the accepted
   // boot's status shows as this member.
   const bool accepted_boot = action == "BootNotification" && reply.rfind("[3,", 0) == 0 &&
@@ -332,8 +345,12 @@ void ChargePointSession::mark_registered() {
 void ChargePointSession::answer(std::string_view action, const std::string& message_id,
                                 std::string reply, bool cacheable, bool urgent) {
   if (cacheable) {
-    replies_.push_back({message_id, reply});
-    while (replies_.size() > options_.reply_cache_size) replies_.pop_front();
+    if (replies_.size() < options_.reply_cache_size) {
+      replies_.push_back({message_id, reply});
+    } else if (!replies_.empty()) {
+      replies_[next_reply_] = {message_id, reply};
+      next_reply_ = (next_reply_ + 1) % replies_.size();
+    }
   }
   send_text(action, std::move(reply), urgent);
 }

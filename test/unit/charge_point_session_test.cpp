@@ -170,19 +170,31 @@ class ThrowingHandler : public ActionHandler {
   std::function<void()> thrower_;
 };
 
+// As FixedHandler, answered on the OCPP loop (as Heartbeat is).
+class LoopHandler : public FixedHandler {
+ public:
+  using FixedHandler::FixedHandler;
+  bool answers_on_loop() const override { return true; }
+};
+
 // Blocks until released: keeps a CALL in flight for as long as a test needs.
 class BlockingHandler : public ActionHandler {
  public:
+  explicit BlockingHandler(std::string response = R"({"currentTime":"2024-03-01T10:00:00Z"})")
+      : response_(std::move(response)) {}
   void handle(const CallContext&, const rapidjson::Value&, rapidjson::Document& response) override {
     ++calls;
     started.set_value();
     release_future.wait();
-    response.Parse(R"({"currentTime":"2024-03-01T10:00:00Z"})");
+    response.Parse(response_.c_str());
   }
   std::atomic<int> calls{0};
   std::promise<void> started;
   std::promise<void> release;
   std::shared_future<void> release_future = release.get_future().share();
+
+ private:
+  std::string response_;
 };
 
 // Collects send_call outcomes.
@@ -449,8 +461,16 @@ TEST_CASE("the reply cache is bounded: an id older than the cache is handled aga
   f.exchange(R"([2,"old","Heartbeat",{}])");
   for (int i = 0; i < 4; ++i) f.exchange(R"([2,"n-)" + std::to_string(i) + R"(","Heartbeat",{}])");
   CHECK(f.heartbeat_handler->calls == 5);
+  // The newest four are kept: a repeat of any of them is not handled again.
+  for (int i = 0; i < 4; ++i) f.exchange(R"([2,"n-)" + std::to_string(i) + R"(","Heartbeat",{}])");
+  CHECK(f.heartbeat_handler->calls == 5);
   f.exchange(R"([2,"old","Heartbeat",{}])");
   CHECK(f.heartbeat_handler->calls == 6);
+  // "old" took the place of the oldest (n-0); n-1 is still cached.
+  f.exchange(R"([2,"n-1","Heartbeat",{}])");
+  CHECK(f.heartbeat_handler->calls == 6);
+  f.exchange(R"([2,"n-0","Heartbeat",{}])");
+  CHECK(f.heartbeat_handler->calls == 7);
 }
 
 TEST_CASE("a session destroyed while its handler runs drops the late reply safely") {
@@ -509,6 +529,69 @@ TEST_CASE("an urgent CALL's answer travels the loop's urgent way, a bulk one doe
       R"([3,"dt-1",{"status":"Accepted"}])");
   CHECK(f.output.urgent_posts() == 1);
   CHECK(f.output.urgent_sends() == 1);
+}
+
+// Heartbeat stores nothing: its answer needs no worker and no hand-off back
+// to the loop (ActionHandler::answers_on_loop()).
+TEST_CASE("a CALL answered on the loop is answered at once, even with every worker busy") {
+  Fixture f;
+  auto on_loop = std::make_unique<LoopHandler>(kHeartbeatResponse);
+  LoopHandler* handler = on_loop.get();
+  f.actions.add("Heartbeat", std::move(on_loop));
+  // Another pile's work holds the only worker.
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  f.work.submit("CP-other", [released] { released.wait(); });
+
+  f.session->on_text(R"([2,"hb-1","Heartbeat",{}])");
+  CHECK(f.output.sent() ==
+        std::vector<std::string>{R"([3,"hb-1",{"currentTime":"2024-03-01T10:00:00Z"}])"});
+  CHECK(f.output.posts() == 0);
+  CHECK(handler->calls == 1);
+  CHECK(handler->last_context.message_id == "hb-1");
+  CHECK(f.session->incoming_in_flight() == 0);
+  const auto entries = f.log.entries();
+  REQUIRE(entries.size() == 2);
+  CHECK(entries[0].direction == core::FrameDirection::Incoming);
+  CHECK(entries[1].direction == core::FrameDirection::Outgoing);
+  CHECK(entries[1].frame == f.output.sent()[0]);
+  // Answered like any other: a repeat of the id gets the cached reply.
+  f.session->on_text(R"([2,"hb-1","Heartbeat",{}])");
+  CHECK(f.output.sent().size() == 2);
+  CHECK(handler->calls == 1);
+  release.set_value();
+}
+
+TEST_CASE(
+    "a CALL answered on the loop waits behind the pile's CALL on a worker: answers in order") {
+  Fixture f;
+  auto on_loop = std::make_unique<LoopHandler>(kHeartbeatResponse);
+  LoopHandler* heartbeat = on_loop.get();
+  f.actions.add("Heartbeat", std::move(on_loop));
+  auto blocking = std::make_unique<BlockingHandler>(R"({"status":"Accepted"})");
+  BlockingHandler* data_transfer = blocking.get();
+  f.actions.add("DataTransfer", std::move(blocking));
+
+  f.session->on_text(R"([2,"dt-1","DataTransfer",{"vendorId":"org.example"}])");
+  REQUIRE(data_transfer->started.get_future().wait_for(5s) == std::future_status::ready);
+  f.session->on_text(R"([2,"hb-2","Heartbeat",{}])");
+  CHECK(f.output.sent().empty());  // not before the DataTransfer's answer
+  CHECK(f.session->incoming_in_flight() == 2);
+
+  data_transfer->release.set_value();
+  while (f.output.sent().size() < 2) REQUIRE(f.output.run_posted());
+  const auto sent = f.output.sent();
+  REQUIRE(sent.size() == 2);
+  CHECK(sent[0] == R"([3,"dt-1",{"status":"Accepted"}])");
+  CHECK(sent[1] == R"([3,"hb-2",{"currentTime":"2024-03-01T10:00:00Z"}])");
+  CHECK(heartbeat->calls == 1);
+  CHECK(f.session->incoming_in_flight() == 0);
+
+  // Nothing in flight any more: the next one is answered at once again.
+  const int posts = f.output.posts();
+  f.session->on_text(R"([2,"hb-3","Heartbeat",{}])");
+  CHECK(f.output.sent().size() == 3);
+  CHECK(f.output.posts() == posts);
 }
 
 // ------------------------------------------------------------ CSMS → pile
