@@ -249,6 +249,21 @@ samples_grow() {  # samples_grow SINCE BASELINE
   local n; n=$(samples_stored "$1")
   [ -n "$n" ] && [ "$n" -gt "$2" ]
 }
+# flood_missing OUTFILE: why no MeterValues arrived (seen once in CI after
+# test b, not reproduced): what pilesim said, the piles online, the cluster's
+# health and each OCPP node's last errors.
+flood_missing() {
+  echo "flood: pilesim's last words:" >&2
+  tail -n 15 "$1.err" >&2 2>/dev/null
+  echo "flood: piles online: $(sql "SELECT count(*) FROM charge_points WHERE id LIKE '$prefix-%' AND online")," \
+    "transactions since the start: $(sql "SELECT count(*) FROM transactions WHERE charge_point_id LIKE '$prefix-%' AND start_timestamp >= now() - interval '3 minutes'")" >&2
+  "$cluster" status >&2
+  local node
+  for node in ocpp-1 ocpp-2 ocpp-3; do
+    echo "flood: $node:" >&2
+    grep -E "error|fail|fatal" "$cluster_dir/$node/log" 2>/dev/null | tail -n 5 | cut -c1-300 >&2
+  done
+}
 node_ready() {  # NAME: its /readyz answers 200 (cluster.sh status)
   "$cluster" status | awk -v n="$1" '$1 == n' | grep -q "readyz=200"
 }
@@ -261,7 +276,8 @@ test_b() {
   local since; since=$(date +%s)
   start_pilesim "$work/b.json" --flood meter --flood-duration "${CHARGELOCK_FAILOVER_FLOOD_S:-50}" \
     --flood-samples 2 --call-timeout 20
-  wait_until 120 flood_begun "$since" || { verdict b 1 "the flood did not start"; stop_pilesim; return; }
+  wait_until 120 flood_begun "$since" ||
+    { flood_missing "$work/b.json"; verdict b 1 "the flood did not start"; stop_pilesim; return; }
   sleep 5
   local leader
   leader=$("$cluster" status | awk '$NF == "primary" {print $1}')
@@ -316,7 +332,8 @@ test_c() {
   local since; since=$(date +%s)
   start_pilesim "$work/c.json" --flood meter --flood-duration "${CHARGELOCK_FAILOVER_ROLL_S:-90}" \
     --flood-samples 2 --call-timeout 20
-  wait_until 120 flood_begun "$since" || { verdict c 1 "the flood did not start"; stop_pilesim; return; }
+  wait_until 120 flood_begun "$since" ||
+    { flood_missing "$work/c.json"; verdict c 1 "the flood did not start"; stop_pilesim; return; }
   local lock t0 node commands="" slow_nodes=""
   lock=$(new_lock) || { verdict c 1 "could not lock a vehicle"; stop_pilesim; return; }
   t0=$(now)
