@@ -71,6 +71,14 @@ const char* const kPileColumns =
     " ts_to_micros(p.updated_at), c.status, c.response, c.error_code, p.attempts,"
     " ts_to_micros(p.retry_at), u.status, u.response, u.error_code,"
     " cp.connected_node IS NOT NULL ";
+// The pile rows $2 of lock $1, locked in charge point order (as every writer
+// of several pile rows locks them: two cannot deadlock). A statement starting
+// with it must reference `ordered` (e.g. `WHERE (SELECT count(*) FROM
+// ordered) >= 0`): an unreferenced CTE is not run.
+constexpr const char* kPilesLockedInOrder =
+    "WITH ordered AS (SELECT 1 FROM vehicle_lock_piles o WHERE o.lock_id = $1"
+    " AND o.charge_point_id = ANY($2::text[]) ORDER BY o.charge_point_id FOR UPDATE)";
+
 // The pile rows with their commands' outcomes and whether the pile is online.
 const char* const kPileFrom =
     " FROM vehicle_lock_piles p LEFT JOIN commands c ON c.id = p.command_id"
@@ -526,20 +534,19 @@ class PgLockStore final : public core::LockStore {
       std::vector<std::string> queued;
       for (const auto& row :
            exec_hot(txn,
-                    "WITH ordered AS (SELECT 1 FROM vehicle_lock_piles o WHERE o.lock_id = $1"
-                    " AND o.charge_point_id = ANY($2::text[]) ORDER BY o.charge_point_id"
-                    " FOR UPDATE),"
-                    " todo AS (UPDATE vehicle_lock_piles p"
-                    " SET unlock_command_id = nextval(pg_get_serial_sequence('commands', 'id')),"
-                    " retry_at = NULL, attempts = 0, updated_at = now()"
-                    " WHERE (SELECT count(*) FROM ordered) >= 0"
-                    " AND p.lock_id = $1 AND p.charge_point_id = ANY($2::text[])"
-                    " AND p.status IN ('pending', 'armed') AND p.unlock_command_id IS NULL"
-                    " RETURNING p.charge_point_id, p.unlock_command_id)"
-                    " INSERT INTO commands (id, charge_point_id, action, payload, origin,"
-                    " expires_at) SELECT unlock_command_id, charge_point_id, $3, $4, $5,"
-                    " micros_to_ts($6) FROM todo ORDER BY charge_point_id"
-                    " RETURNING charge_point_id",
+                    std::string(kPilesLockedInOrder) +
+                        ","
+                        " todo AS (UPDATE vehicle_lock_piles p"
+                        " SET unlock_command_id = nextval('commands_id_seq'),"
+                        " retry_at = NULL, attempts = 0, updated_at = now()"
+                        " WHERE (SELECT count(*) FROM ordered) >= 0"
+                        " AND p.lock_id = $1 AND p.charge_point_id = ANY($2::text[])"
+                        " AND p.status IN ('pending', 'armed') AND p.unlock_command_id IS NULL"
+                        " RETURNING p.charge_point_id, p.unlock_command_id)"
+                        " INSERT INTO commands (id, charge_point_id, action, payload, origin,"
+                        " expires_at) SELECT unlock_command_id, charge_point_id, $3, $4, $5,"
+                        " micros_to_ts($6) FROM todo ORDER BY charge_point_id"
+                        " RETURNING charge_point_id",
                     d.lock_id, text_array(d.charge_point_ids), d.action, d.payload_json, d.origin,
                     to_micros(d.expires_at)))
         queued.push_back(row[0].as<std::string>());
@@ -577,24 +584,22 @@ class PgLockStore final : public core::LockStore {
       std::vector<std::string> changed;
       for (const auto& row : exec_hot(
                txn,
-               "WITH ordered AS (SELECT 1 FROM vehicle_lock_piles o WHERE o.lock_id = $1"
-               " AND o.charge_point_id = ANY($2::text[]) ORDER BY o.charge_point_id"
-               " FOR UPDATE)"
-               " UPDATE vehicle_lock_piles p SET status = v.status, command_id = v.command,"
-               " unlock_command_id = v.unlock, detail = v.detail, attempts = v.attempts,"
-               " retry_at = micros_to_ts(v.retry), updated_at = now()"
-               " FROM unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[],"
-               " $7::integer[], $8::bigint[], $9::text[], $10::bigint[], $11::bigint[])"
-               " AS v(pile, status, command, unlock, detail, attempts, retry, was, was_command,"
-               " was_unlock)"
-               // Referenced, so the rows are locked (in charge point order: a
-               // sweep and a batch of answers cannot deadlock) before any is
-               // updated.
-               " WHERE (SELECT count(*) FROM ordered) >= 0"
-               " AND p.lock_id = $1 AND p.charge_point_id = v.pile AND p.status = v.was"
-               " AND p.command_id IS NOT DISTINCT FROM v.was_command"
-               " AND p.unlock_command_id IS NOT DISTINCT FROM v.was_unlock"
-               " RETURNING p.charge_point_id",
+               std::string(kPilesLockedInOrder) +
+                   " UPDATE vehicle_lock_piles p SET status = v.status, command_id = v.command,"
+                   " unlock_command_id = v.unlock, detail = v.detail, attempts = v.attempts,"
+                   " retry_at = micros_to_ts(v.retry), updated_at = now()"
+                   " FROM unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[],"
+                   " $7::integer[], $8::bigint[], $9::text[], $10::bigint[], $11::bigint[])"
+                   " AS v(pile, status, command, unlock, detail, attempts, retry, was, was_command,"
+                   " was_unlock)"
+                   // Referenced, so the rows are locked (in charge point order: a
+                   // sweep and a batch of answers cannot deadlock) before any is
+                   // updated.
+                   " WHERE (SELECT count(*) FROM ordered) >= 0"
+                   " AND p.lock_id = $1 AND p.charge_point_id = v.pile AND p.status = v.was"
+                   " AND p.command_id IS NOT DISTINCT FROM v.was_command"
+                   " AND p.unlock_command_id IS NOT DISTINCT FROM v.was_unlock"
+                   " RETURNING p.charge_point_id",
                lock_id, text_array(piles), text_array(statuses), text_array(commands),
                text_array(unlocks), text_array(details), text_array(attempts), text_array(retries),
                text_array(expected_statuses), text_array(expected_commands),
