@@ -8,6 +8,7 @@
 #include "api/webhook_http_client.h"
 #include "core/log.h"
 #include "core/notification_relay.h"
+#include "core/thread_setup.h"
 #include "core/token_service.h"
 #include "core/webhook_service.h"
 #include "storage/database.h"
@@ -103,6 +104,8 @@ class ApiNode::Impl {
     core::log(core::LogLevel::Notice, "listening",
               fmt::format("chargelock: api listening on {}{}:{}", server_.tls() ? "https://" : "",
                           config_.api_listen.host, server_.port()));
+    if (config_.loop_realtime_priority > 0)
+      core::run_this_thread_in_realtime(config_.loop_realtime_priority, "the api loop");
     server_.run();
   }
 

@@ -255,6 +255,22 @@ const std::vector<Setting>& settings() {
        [](Config& c, const std::string& v) {
          c.worker_nice = parse_int("--worker-nice", v, 0, 19);
        }},
+      {"--autogroup-nice", "CHARGELOCK_AUTOGROUP_NICE",
+       "nice value (-20..19) of chargelock's session against other sessions such as each "
+       "PostgreSQL backend (Linux autogroup scheduling); below 0 needs root or CAP_SYS_NICE, "
+       "refused: a warning (default 0 = unchanged)",
+       true,
+       [](Config& c, const std::string& v) {
+         c.autogroup_nice = parse_int("--autogroup-nice", v, -20, 19);
+       }},
+      {"--loop-realtime-priority", "CHARGELOCK_LOOP_REALTIME_PRIORITY",
+       "run the OCPP and API loops and the urgent-CALL worker at this SCHED_RR real-time "
+       "priority (1..10), ahead of bulk work and PostgreSQL; needs root or CAP_SYS_NICE, "
+       "refused: a warning (default 0 = off)",
+       true,
+       [](Config& c, const std::string& v) {
+         c.loop_realtime_priority = parse_int("--loop-realtime-priority", v, 0, 10);
+       }},
       {"--log-level", "CHARGELOCK_LOG_LEVEL", "error | warn | info | debug (default info)", true,
        [](Config& c, const std::string& v) {
          core::LogLevel level;

@@ -59,6 +59,15 @@ struct Config {
   // Added to the OCPP node's shard workers' nice value (core::WorkQueue::
   // Options::bulk_nice): the loop and the immediate worker go first.
   int worker_nice = 5;
+  // The CPU ahead of bulk work for the latency-critical threads, where the
+  // operator allows it (root or CAP_SYS_NICE; refused: a warning, nothing
+  // changes). 0: unchanged (default).
+  // - autogroup_nice (-20..19): the session's autogroup nice (app/autogroup.h).
+  // - loop_realtime_priority (1..10): the OCPP and API loops and the OCPP
+  //   node's immediate worker at SCHED_RR this priority
+  //   (core::run_this_thread_in_realtime).
+  int autogroup_nice = 0;
+  int loop_realtime_priority = 0;
   double low_battery_threshold = 20;  // percent state of charge
   int ocpp_connect_rate = 50;         // upgrade attempts per second per source address (0: off)
   int ocpp_connect_burst = 500;       // ... at once after a quiet spell

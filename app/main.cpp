@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "app/api_node.h"
+#include "app/autogroup.h"
 #include "app/chargepoint_command.h"
 #include "app/config.h"
 #include "app/memory_trimmer.h"
@@ -187,6 +188,9 @@ int main(int argc, char** argv) {
                 "chargelock: warning: no CHARGELOCK_SECRET_KEY / --secret-key-file: a queued "
                 "AuthorizationKey is kept in clear in the database until it is delivered");
     }
+    // Before any thread starts; the threads' own priorities come with them.
+    if (config.autogroup_nice != 0 && config.command != "chargepoint")
+      app::apply_autogroup_nice(config.autogroup_nice);
     core::CentralSystem central(database, central_config);
     const ocpp::OcppCommandValidator command_validator;
     central.set_command_validator(&command_validator);

@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "core/log.h"
+#include "core/thread_setup.h"
 #include "core/work_queue.h"
 #include "ocpp/charge_point_gateway.h"
 #include "ocpp/command_dispatcher.h"
@@ -107,6 +108,8 @@ class OcppNode::Impl {
     schedule_directory_refresh();
     schedule_last_seen_flush();
     dispatcher_.start();
+    if (config_.loop_realtime_priority > 0)
+      core::run_this_thread_in_realtime(config_.loop_realtime_priority, "the ocpp loop");
     server_.run();
   }
 
@@ -134,6 +137,7 @@ class OcppNode::Impl {
     core::WorkQueue::Options options;
     options.immediate_worker = true;
     options.bulk_nice = config.worker_nice;
+    options.immediate_realtime_priority = config.loop_realtime_priority;
     options.thread_name = "ocpp";
     return options;
   }

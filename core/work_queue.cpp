@@ -215,6 +215,9 @@ void WorkQueue::run_urgent(std::size_t index, GroupCommit* group, Worker& worker
 void WorkQueue::run_immediate(std::size_t index) {
   tls_worker_index = static_cast<int>(index);
   name_this_thread(options_.thread_name + "-immediate");
+  if (options_.immediate_realtime_priority > 0)
+    run_this_thread_in_realtime(options_.immediate_realtime_priority,
+                                options_.thread_name + " immediate worker");
   if (on_thread_start_) on_thread_start_(index);
   const std::unique_ptr<GroupCommit> group = make_group_commit_ ? make_group_commit_() : nullptr;
   Worker& worker = *immediate_;

@@ -86,6 +86,9 @@ class WorkQueue {
     // first when the machine is saturated. 0: unchanged. Raising it needs
     // no privilege; the immediate worker keeps the process's.
     int bulk_nice = 0;
+    // The immediate worker at this SCHED_RR priority when it starts
+    // (core::run_this_thread_in_realtime; refused: a warning). 0: ordinary.
+    int immediate_realtime_priority = 0;
     // The threads' names (top -H, perf): NAME-0.., NAME-immediate.
     std::string thread_name = "worker";
   };

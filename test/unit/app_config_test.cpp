@@ -133,3 +133,26 @@ TEST_CASE("the memory trim interval: 60 s by default, 0 turns it off, negative r
   CHECK_THROWS_WITH(parse({"--memory-trim-interval", "-1"}),
                     Catch::Contains("--memory-trim-interval"));
 }
+
+TEST_CASE("the latency priorities: unchanged by default, from a flag or its variable, bounded") {
+  const auto defaults = parse({}).config;
+  CHECK(defaults.autogroup_nice == 0);
+  CHECK(defaults.loop_realtime_priority == 0);
+  const auto set = parse({"--autogroup-nice", "-10", "--loop-realtime-priority", "1"}).config;
+  CHECK(set.autogroup_nice == -10);
+  CHECK(set.loop_realtime_priority == 1);
+  {
+    ScopedEnv nice("CHARGELOCK_AUTOGROUP_NICE", "-5");
+    ScopedEnv realtime("CHARGELOCK_LOOP_REALTIME_PRIORITY", "3");
+    CHECK(parse({}).config.autogroup_nice == -5);
+    CHECK(parse({}).config.loop_realtime_priority == 3);
+  }
+  CHECK_THROWS_WITH(parse({"--autogroup-nice", "-21"}), Catch::Contains("--autogroup-nice"));
+  CHECK_THROWS_WITH(parse({"--autogroup-nice", "20"}), Catch::Contains("--autogroup-nice"));
+  CHECK_THROWS_WITH(parse({"--loop-realtime-priority", "11"}),
+                    Catch::Contains("--loop-realtime-priority"));
+  CHECK_THROWS_WITH(parse({"--loop-realtime-priority", "-1"}),
+                    Catch::Contains("--loop-realtime-priority"));
+  CHECK_THROWS_WITH(parse({"--loop-realtime-priority", "high"}),
+                    Catch::Contains("--loop-realtime-priority"));
+}
