@@ -1,3 +1,4 @@
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "core/work_queue.h"
+#include "test/support/thread_privileges.h"
 
 using chargelock::core::WorkQueue;
 
@@ -447,4 +449,32 @@ TEST_CASE("bulk_nice lowers the shard workers' priority, not the immediate worke
   const int immediate = immediate_nice.get_future().get();
   CHECK(immediate == this_thread_nice());  // the process's (this test thread's) priority
   CHECK(bulk_nice.get_future().get() == std::min(immediate + 5, 19));
+}
+
+TEST_CASE(
+    "immediate_realtime_priority puts the immediate worker at SCHED_RR, not the shard workers") {
+  if (!chargelock::test::this_thread_may_raise_priorities()) {
+    WARN("no CAP_SYS_NICE here: core_thread_setup_test covers the refusal");
+    return;
+  }
+  std::promise<int> bulk_policy;
+  std::promise<int> immediate_policy;
+  {
+    WorkQueue::Options options = with_immediate_worker();
+    options.immediate_realtime_priority = 1;
+    WorkQueue queue(1, nullptr, nullptr, options);
+    auto release = hold(queue);  // so that the next task cannot run on the shard worker
+    queue.submit(
+        "U",
+        [&immediate_policy](chargelock::core::WriteBatch&) {
+          immediate_policy.set_value(sched_getscheduler(0) & ~SCHED_RESET_ON_FORK);
+        },
+        WorkQueue::Commit::Own, WorkQueue::Lane::Immediate);
+    queue.submit("B", [&bulk_policy] {
+      bulk_policy.set_value(sched_getscheduler(0) & ~SCHED_RESET_ON_FORK);
+    });
+    release.set_value();
+  }
+  CHECK(immediate_policy.get_future().get() == SCHED_RR);
+  CHECK(bulk_policy.get_future().get() == SCHED_OTHER);
 }
