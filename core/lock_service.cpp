@@ -362,7 +362,9 @@ void LockService::reconcile(const std::string& lock_id) {
 void LockService::reconcile(const LockRecord& lock) {
   WriteBatch batch = WriteBatch::alone();  // each write commits on its own
   LazyVehicle vehicle;
-  settle(batch, lock, locks(batch).piles(lock.id), vehicle);
+  // Only the piles whose outcomes may call for a step: the sweep reconciles
+  // every active lock on every node every few seconds.
+  settle(batch, lock, locks(batch).piles_unsettled(lock.id), vehicle);
   reconcile_release(batch, lock);
 }
 

@@ -82,6 +82,12 @@ class LockStore {
                                                 const std::vector<LockPileChange>& changes) = 0;
   // Ordered by charge point id, with the LockVehicle command's outcome.
   virtual std::vector<LockPile> piles(const std::string& lock_id) = 0;
+  // Ordered by charge point id: the piles whose commands' outcomes may call
+  // for a step (lock_rules::next_step), a superset of those it acts on. The
+  // rows waiting for an answer in flight and the piles armed by their
+  // LockVehicle's Accepted are left out: a sweep of a 40,000-pile lock reads
+  // the few that need something, not every row every few seconds.
+  virtual std::vector<LockPile> piles_unsettled(const std::string& lock_id) = 0;
   // The rows of these charge points (those that exist).
   virtual std::vector<LockPile> piles_of(const std::string& lock_id,
                                          const std::vector<std::string>& charge_point_ids) = 0;

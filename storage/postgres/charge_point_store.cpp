@@ -163,22 +163,33 @@ class PgChargePointStore final : public core::ChargePointStore {
 
   void touch_many(const std::vector<SeenAt>& seen) override {
     if (seen.empty()) return;
-    static const std::vector<std::string> columns{"{}", "{}::bigint"};
     // Rows are locked in id order and a row another transaction holds is
     // skipped: the group commits of a boot storm update the same rows
     // (set_online, record_boot, both writing last_seen themselves) in their
     // own order, and an UPDATE ... FROM locking in join order deadlocked
     // with them. A skipped pile is written by the next flush.
+    // Every row is found by its key (the LATERAL lock in id order, then
+    // = ANY of the locked ids): joined as a set, the planner hashed the whole
+    // table twice per flush, a cost that grew with the network instead of
+    // the flush (1,000 rows of 40,000 piles: 31-45 ms that way, 7-14 ms this
+    // way, psql on the same data).
+    std::vector<std::string> ids;
+    std::vector<std::string> micros;
+    ids.reserve(seen.size());
+    micros.reserve(seen.size());
+    for (const SeenAt& s : seen) {
+      ids.push_back(s.id);
+      micros.push_back(std::to_string(to_micros(s.at)));
+    }
     db_.transact([&](pqxx::dbtransaction& txn) {
-      exec_rows(txn, "WITH v(id, micros) AS (VALUES ", columns,
-                "), locked AS (SELECT c.id FROM charge_points c JOIN v ON v.id = c.id"
-                " ORDER BY c.id FOR NO KEY UPDATE OF c SKIP LOCKED)"
-                " UPDATE charge_points c SET last_seen = greatest(c.last_seen,"
-                " micros_to_ts(v.micros)) FROM v, locked WHERE c.id = v.id AND locked.id = c.id",
-                seen.size(), [&](std::size_t i, TextParams& params) {
-                  params.push_back(seen[i].id);
-                  params.push_back(std::to_string(to_micros(seen[i].at)));
-                });
+      txn.exec_params(
+          "WITH v AS MATERIALIZED (SELECT * FROM unnest($1::text[], $2::bigint[]) v(id, micros)"
+          " ORDER BY id),"
+          " locked AS (SELECT c.id, v.micros FROM v JOIN LATERAL (SELECT c.id FROM charge_points c"
+          " WHERE c.id = v.id FOR NO KEY UPDATE SKIP LOCKED) c ON true)"
+          " UPDATE charge_points c SET last_seen = greatest(c.last_seen, micros_to_ts(l.micros))"
+          " FROM locked l WHERE c.id = ANY(ARRAY(SELECT id FROM locked)) AND c.id = l.id",
+          text_array(ids), text_array(micros));
     });
   }
 

@@ -85,6 +85,24 @@ const char* const kPileFrom =
     " LEFT JOIN commands u ON u.id = p.unlock_command_id"
     " LEFT JOIN charge_points cp ON cp.id = p.charge_point_id ";
 
+// The rows lock_rules::next_step() certainly leaves alone, read from the
+// row and its commands (kPileFrom's c and u): a LockVehicle still queued or
+// sent (nothing derives from it yet), a pile armed by its LockVehicle's
+// Accepted, or, with an UnlockVehicle in flight, a LockVehicle that gave no
+// definitive answer. Anything unsure (a missing command, an answer in
+// another form than the dispatcher's compact JSON) counts as unsettled: the
+// sweep then reads that row as it read every row before.
+constexpr const char* kPileSettled =
+    "coalesce((p.unlock_command_id IS NULL OR u.status IN ('queued', 'sent')) AND ("
+    " c.status IN ('queued', 'sent')"
+    " OR (p.status = 'armed' AND p.detail = 'Accepted' AND c.status = 'completed'"
+    "     AND (c.response = '{\"status\":\"Accepted\"}'"
+    "          OR c.response LIKE '{\"status\":\"Accepted\",%'))"
+    " OR (p.unlock_command_id IS NOT NULL AND (c.status IS NULL"
+    "     OR c.status NOT IN ('completed', 'failed')"
+    "     OR (c.status = 'failed' AND c.error_code IS DISTINCT FROM 'NotImplemented'"
+    "         AND c.error_code IS DISTINCT FROM 'NotSupported')))), false)";
+
 core::LockPile read_pile(const pqxx::row& row) {
   core::LockPile p;
   p.lock_id = row[0].as<std::string>();
@@ -418,6 +436,20 @@ class PgLockStore final : public core::LockStore {
                                       std::string("SELECT") + kPileColumns + kPileFrom +
                                           "WHERE p.lock_id = $1 ORDER BY p.charge_point_id",
                                       lock_id))
+        out.push_back(read_pile(row));
+      return out;
+    });
+  }
+
+  std::vector<core::LockPile> piles_unsettled(const std::string& lock_id) override {
+    return db_.read([&](pqxx::transaction_base& txn) {
+      std::vector<core::LockPile> out;
+      for (const auto& row :
+           exec_hot(txn,
+                    std::string("SELECT") + kPileColumns + kPileFrom +
+                        "WHERE p.lock_id = $1 AND p.status IN ('pending', 'armed') AND NOT " +
+                        kPileSettled + " ORDER BY p.charge_point_id",
+                    lock_id))
         out.push_back(read_pile(row));
       return out;
     });

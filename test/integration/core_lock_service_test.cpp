@@ -329,6 +329,53 @@ TEST_CASE_METHOD(LockFixture,
   CHECK(queued("CP-STD").size() == 2);
 }
 
+// The sweep reads only the piles whose outcomes may call for a step
+// (LockStore::piles_unsettled): what the answer path missed still reaches
+// the lock, a LockVehicle that timed out is sent again, and an armed pile
+// is left alone.
+TEST_CASE_METHOD(LockFixture,
+                 "the sweep folds in outcomes the answers missed and re-arms timed-out piles") {
+  const auto alice = owner("alice");
+  vehicle(alice, kVin, {"TAG-A"});
+  for (const char* id : {"CP-ARMED", "CP-MISSED", "CP-TIMEOUT", "CP-WAITING"}) pile(id);
+  auto& locks = central->locks();
+  const std::string id = locks.request_lock({alice, kVin, {}}).lock.id;
+  answer("CP-ARMED", kAccepted);
+  // Recorded on the commands behind the lock service's back, as when a
+  // node died between the answer and its reconcile.
+  const auto lock_vehicle_of = [&](const std::string& pile) {
+    return database.scalar("SELECT command_id FROM vehicle_lock_piles WHERE charge_point_id = '" +
+                           pile + "'");
+  };
+  const std::string missed = lock_vehicle_of("CP-MISSED");
+  const std::string timed_out = lock_vehicle_of("CP-TIMEOUT");
+  database.scalar(
+      "UPDATE commands SET status = 'completed', response = '{\"status\":\"Accepted\"}'"
+      " WHERE id = " +
+      missed + " RETURNING 1");
+  database.scalar("UPDATE commands SET status = 'timeout', error_code = 'Timeout' WHERE id = " +
+                  timed_out + " RETURNING 1");
+  CHECK(locks.find(id)->piles.armed == 1);
+  const std::string armed_row_before = database.scalar(
+      "SELECT updated_at FROM vehicle_lock_piles WHERE charge_point_id = 'CP-ARMED'");
+
+  locks.sweep();
+  const auto view = *locks.find(id);
+  CHECK(view.piles.armed == 2);  // CP-ARMED and CP-MISSED
+  CHECK(view.piles.pending == 2);
+  const auto again = queued("CP-TIMEOUT");
+  REQUIRE(again.size() == 1);  // a new LockVehicle
+  CHECK(std::to_string(again[0].id) != timed_out);
+  CHECK(lock_vehicle_of("CP-TIMEOUT") == std::to_string(again[0].id));
+  CHECK(queued("CP-WAITING").size() == 1);  // still the first one: not sent twice
+  CHECK(database.scalar("SELECT updated_at FROM vehicle_lock_piles WHERE charge_point_id = "
+                        "'CP-ARMED'") == armed_row_before);
+  // A second sweep finds nothing more to do.
+  locks.sweep();
+  CHECK(queued("CP-TIMEOUT").size() == 1);
+  CHECK(locks.find(id)->piles.armed == 2);
+}
+
 TEST_CASE_METHOD(LockFixture, "cancel before a catch disarms the piles") {
   const auto alice = owner("alice");
   vehicle(alice, kVin, {"TAG-A"});

@@ -1,9 +1,11 @@
 // The vehicle lock stores (migration 0004) against a real PostgreSQL.
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <set>
 #include <tuple>
 
 #include "core/domain_errors.h"
+#include "core/lock_rules.h"
 #include "core/stores/api_token_store.h"
 #include "core/stores/charge_point_store.h"
 #include "core/stores/command_store.h"
@@ -431,4 +433,126 @@ TEST_CASE("a one-statement read on a connection the server closed is answered on
   CHECK(token->name == "ops");
   CHECK(t.db().stats().connections_lost.load() == lost + 1);
   CHECK(t.db().vehicles().known("WVWZZZ1JZXW000001") == false);
+}
+
+// The sweep reconciles every active lock on every node every few seconds:
+// it reads only piles_unsettled(), so every pile whose commands' outcomes
+// call for a step (lock_rules::next_step, the rule the sweep applies) must
+// be among them, whatever the mix of states; the piles armed by their
+// LockVehicle's Accepted and those waiting for an answer in flight are not.
+TEST_CASE("locks: the unsettled piles hold every pile whose outcomes call for a step") {
+  test::TestDatabase t;
+  const auto alice = add_owner(t, "alice");
+  t.db().vehicles().put(claim("WVWZZZ1JZXW000001", alice, {"TAG-A"}));
+  auto& locks = t.db().locks();
+  locks.create({"lock-1", "WVWZZZ1JZXW000001", alice, std::nullopt, std::nullopt,
+                Clock::now() + std::chrono::hours(24), std::nullopt, "requested by owner"});
+
+  struct Outcome {
+    const char* status;  // nullptr: no command on the row
+    const char* response;
+    const char* error_code;
+  };
+  const std::vector<Outcome> lock_vehicle = {
+      {nullptr, nullptr, nullptr},
+      {"queued", nullptr, nullptr},
+      {"sent", nullptr, nullptr},
+      {"completed", R"({"status":"Accepted"})", nullptr},
+      {"completed", R"({"status":"Accepted","data":"x"})", nullptr},
+      {"completed", R"({ "status" : "Accepted" })", nullptr},
+      {"completed", R"({"status":"AcceptedLater"})", nullptr},
+      {"completed", R"({"status":"Rejected"})", nullptr},
+      {"completed", R"({"data":"x","status":"Accepted"})", nullptr},
+      {"failed", nullptr, "NotImplemented"},
+      {"failed", nullptr, "InternalError"},
+      {"timeout", nullptr, "Timeout"},
+      {"expired", nullptr, nullptr},
+  };
+  const std::vector<Outcome> unlock_vehicle = {
+      {nullptr, nullptr, nullptr},         {"queued", nullptr, nullptr},
+      {"sent", nullptr, nullptr},          {"completed", R"({"status":"Accepted"})", nullptr},
+      {"failed", nullptr, "NotSupported"}, {"failed", nullptr, "InternalError"},
+      {"timeout", nullptr, "Timeout"},     {"expired", nullptr, nullptr},
+  };
+  const auto literal = [](const char* text) {
+    return text ? "'" + std::string(text) + "'" : std::string("NULL");
+  };
+  // One statement per pile: its commands (data-modifying CTEs), then its row.
+  const auto command = [&](const std::string& name, const std::string& pile, const Outcome& o) {
+    if (!o.status) return name + " AS (SELECT NULL::bigint AS id)";
+    return name +
+           " AS (INSERT INTO commands (charge_point_id, action, payload, status, response,"
+           " error_code, expires_at, origin) VALUES ('" +
+           pile + "', 'DataTransfer', '{}', '" + o.status + "', " + literal(o.response) + ", " +
+           literal(o.error_code) + ", now() + interval '1 day', 'lock:lock-1') RETURNING id)";
+  };
+  int n = 0;
+  std::string sql;
+  for (const auto& c : lock_vehicle)
+    for (const auto& u : unlock_vehicle)
+      for (const char* status : {"pending", "armed", "unsupported", "disarmed"})
+        for (const char* detail : {"Accepted", "Rejected"}) {
+          // One CALL in flight per pile (commands_sent_by_charge_point).
+          if (c.status && u.status && std::string(c.status) == "sent" &&
+              std::string(u.status) == "sent")
+            continue;
+          const std::string pile = "CP-" + std::to_string(++n);
+          sql += "INSERT INTO charge_points (id) VALUES ('" + pile + "');";
+          sql += "WITH " + command("c", pile, c) + ", " + command("u", pile, u) +
+                 " INSERT INTO vehicle_lock_piles (lock_id, charge_point_id, status, command_id,"
+                 " unlock_command_id, detail) SELECT 'lock-1', '" +
+                 pile + "', '" + status + "', c.id, u.id, '" + detail + "' FROM c, u;";
+        }
+  t.scalar(sql);
+
+  const auto now = Clock::now();
+  std::set<std::string> unsettled;
+  for (const LockPile& pile : locks.piles_unsettled("lock-1"))
+    unsettled.insert(pile.charge_point_id);
+  int steps = 0;
+  int left_out = 0;
+  for (const LockPile& pile : locks.piles("lock-1")) {
+    const bool step = lock_rules::next_step(true, pile, now).kind != lock_rules::PileStep::None ||
+                      lock_rules::next_step(false, pile, now).kind != lock_rules::PileStep::None;
+    steps += step ? 1 : 0;
+    if (unsettled.count(pile.charge_point_id) == 0) {
+      ++left_out;
+      INFO(pile.charge_point_id << " " << to_string(pile.status) << " detail "
+                                << pile.detail.value_or("-") << " LockVehicle "
+                                << (pile.command_status ? to_string(*pile.command_status) : "-")
+                                << " " << pile.command_response_json.value_or("-")
+                                << " UnlockVehicle "
+                                << (pile.unlock_status ? to_string(*pile.unlock_status) : "-"));
+      CHECK_FALSE(step);
+    }
+  }
+  CHECK(steps > 0);
+  // What the sweep no longer reads: the piles armed by their Accepted and
+  // those waiting for an answer, with or without an UnlockVehicle in flight.
+  CHECK(left_out > 0);
+  const auto left_out_pile = [&](const char* lv, const char* lv_response, const char* uv,
+                                 const char* status, const char* detail) {
+    for (const LockPile& pile : locks.piles("lock-1")) {
+      const bool command_matches =
+          pile.command_status && to_string(*pile.command_status) == std::string(lv) &&
+          pile.command_response_json == (lv_response ? std::optional<std::string>(lv_response)
+                                                     : std::optional<std::string>());
+      const bool unlock_matches =
+          uv ? pile.unlock_status && to_string(*pile.unlock_status) == std::string(uv)
+             : !pile.unlock_command_id;
+      if (command_matches && unlock_matches && to_string(pile.status) == std::string(status) &&
+          pile.detail == std::optional<std::string>(detail))
+        return unsettled.count(pile.charge_point_id) == 0;
+    }
+    FAIL("no such pile");
+    return false;
+  };
+  CHECK(left_out_pile("completed", R"({"status":"Accepted"})", nullptr, "armed", "Accepted"));
+  CHECK(left_out_pile("completed", R"({"status":"Accepted"})", "queued", "armed", "Accepted"));
+  CHECK(left_out_pile("queued", nullptr, nullptr, "pending", "Accepted"));
+  CHECK(left_out_pile("sent", nullptr, nullptr, "pending", "Accepted"));
+  CHECK(left_out_pile("timeout", nullptr, "sent", "armed", "Accepted"));
+  // Rows already settled for good are not read either.
+  CHECK(
+      left_out_pile("completed", R"({"status":"Accepted"})", "completed", "disarmed", "Accepted"));
 }
