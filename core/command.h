@@ -75,6 +75,10 @@ struct StoredCommand {
   Timestamp expires_at;
   std::optional<Timestamp> sent_at;
   std::optional<Timestamp> completed_at;
+  // A claim's answer only: whether another command of the pile was queued
+  // behind this one when it was claimed. true when not known (the
+  // dispatcher then asks for the pile's next command after the answer).
+  bool more_queued = true;
 };
 
 struct CommandQuery {

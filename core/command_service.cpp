@@ -32,6 +32,7 @@ CommandRecord to_record(StoredCommand c) {
   r.expires_at = c.expires_at;
   r.sent_at = c.sent_at;
   r.completed_at = c.completed_at;
+  r.more_queued = c.more_queued;
   return r;
 }
 

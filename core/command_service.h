@@ -42,6 +42,9 @@ struct CommandRecord {
   Timestamp expires_at;
   std::optional<Timestamp> sent_at;
   std::optional<Timestamp> completed_at;
+  // claim_next_many() only: another command of the pile was queued behind
+  // this one at the claim (true when not known). See StoredCommand.
+  bool more_queued = true;
 };
 
 struct CommandRequest {

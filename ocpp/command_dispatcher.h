@@ -102,15 +102,22 @@ class CommandDispatcher final : public SessionObserver {
     bool busy = false;           // a claim or a CALL of ours is in flight
     bool again = false;          // a pump was asked for while busy
     bool reset_pending = false;  // time out older "sent" ones before claiming
+    // The claim of the CALL in flight saw another command of the pile queued
+    // (or could not tell). Without one, nothing is claimed after its answer:
+    // a command queued meanwhile announces itself (NOTIFY -> again) and the
+    // once-a-second scan catches one whose wake-up was lost.
+    bool more_queued = true;
   };
   using Claimed = std::vector<core::CommandRecord>;
   void pump(const std::string& charge_point_id);  // loop
   void flush();                                   // loop: hands the batches to workers
   // Worker: records `outcomes`, times out the sent commands of `resets`,
-  // claims the next command of `piles` (unless `claim` is false: the node is
-  // stopping) in `batch`; then on_claimed on the loop once durable.
+  // claims the next command of `to_claim` (unless `claim` is false: the node
+  // is stopping) in `batch`; then on_claimed for `piles` on the loop once
+  // durable (a pile of `piles` not claimed for is finished()).
   void run_batch(std::vector<core::CommandOutcome> outcomes, std::vector<std::string> resets,
-                 std::vector<std::string> piles, bool claim, core::WriteBatch& batch);
+                 std::vector<std::string> piles, std::vector<std::string> to_claim, bool claim,
+                 core::WriteBatch& batch);
   void on_claimed(const std::vector<std::string>& piles, Claimed claimed);     // loop
   void send(const std::string& charge_point_id, core::CommandRecord command);  // loop
   void on_outcome(const std::string& charge_point_id, const core::CommandRecord& command,

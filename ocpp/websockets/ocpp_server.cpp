@@ -460,6 +460,13 @@ void OcppServer::Impl::post(std::function<void()> task, bool urgent) {
 }
 
 void OcppServer::Impl::schedule(std::chrono::milliseconds delay, std::function<void()> task) {
+  // On the loop (every CALL's answer time-out: 10,000 in a lock's fan-out):
+  // into the timer heap at once, not one more inbox task (a mutex, a
+  // wake-up) each.
+  if (tls_loop_server == this && !destroying_) {
+    arm_timer(delay, std::move(task));
+    return;
+  }
   post([this, delay, task = std::move(task)]() mutable { arm_timer(delay, std::move(task)); });
 }
 

@@ -255,7 +255,10 @@ class PgCommandStore final : public core::CommandStore {
       // once per pile): as a join, the planner could hash or scan all sent
       // or queued rows per claim, and right after a fan-out it did (see
       // migration 0014). The secret leaves the row with the claim (RETURNING
-      // shows the new row; the old secret comes through the CTE).
+      // shows the new row; the old secret comes through the CTE). `more`:
+      // another command of the pile is queued behind it (the statement's
+      // snapshot still shows the claimed row queued, hence q.id <> id);
+      // without one, the dispatcher claims nothing after the answer.
       const auto r = exec_hot(
           txn,
           std::string(
@@ -268,13 +271,17 @@ class PgCommandStore final : public core::CommandStore {
               " AND s.status = 'sent' LIMIT 1) IS NULL)"
               " UPDATE commands SET status = 'sent', sent_at = now(), claimed_by = $2,"
               " secret = NULL FROM next WHERE id = next.claim_id RETURNING") +
-              kColumns + ", next.claimed_secret",
+              kColumns +
+              ", next.claimed_secret, EXISTS (SELECT 1 FROM commands q"
+              " WHERE q.charge_point_id = commands.charge_point_id AND q.status = 'queued'"
+              " AND q.id <> commands.id) AS more",
           ids, node);
       std::vector<core::StoredCommand> claimed;
       claimed.reserve(r.size());
       for (const auto& row : r) {
         claimed.push_back(read_command(row));
         claimed.back().secret = optional_text(row[16]);
+        claimed.back().more_queued = row[17].as<bool>();
       }
       return claimed;
     });

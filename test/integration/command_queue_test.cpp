@@ -297,6 +297,50 @@ TEST_CASE_METHOD(QueueFixture,
         core::CommandStatus::Completed);
 }
 
+// A claim tells whether another command of the pile waits behind the one
+// it sends; with none, nothing is claimed after the answer (a lock's 10,000
+// answers cost no claim). A command queued while the CALL is out must still
+// follow the answer.
+TEST_CASE_METHOD(QueueFixture,
+                 "a command queued while the pile's only CALL is out follows its answer") {
+  auto& store = database.db().commands();
+  database.scalar("INSERT INTO charge_points (id) VALUES ('CP-CLAIM') RETURNING 1");
+  const auto add = [&](const std::string& action) {
+    return database.scalar(
+        "INSERT INTO commands (charge_point_id, action, payload, expires_at) VALUES"
+        " ('CP-CLAIM', '" +
+        action + "', '{}', now() + interval '1 hour') RETURNING id");
+  };
+  const std::string one = add("ClearCache");
+  const std::string two = add("ClearCache");
+  auto claimed = store.claim_next_many({"CP-CLAIM"}, "node-a");
+  REQUIRE(claimed.size() == 1);
+  CHECK(std::to_string(claimed[0].id) == one);
+  CHECK(claimed[0].more_queued);
+  REQUIRE(store.complete(claimed[0].id, {"completed", "{}", {}, {}}, {}));
+  claimed = store.claim_next_many({"CP-CLAIM"}, "node-a");
+  REQUIRE(claimed.size() == 1);
+  CHECK(std::to_string(claimed[0].id) == two);
+  CHECK_FALSE(claimed[0].more_queued);
+
+  start();
+  auto pile = connect("CP-1");
+  const auto first = enqueue("CP-1", "ClearCache", "{}");
+  auto call = next_call(*pile, 5s);
+  REQUIRE(call);
+  CHECK(wait_for(first.id, core::CommandStatus::Sent).status == core::CommandStatus::Sent);
+  // Queued after the claim saw nothing behind the first.
+  const auto second = enqueue("CP-1", "Reset", R"({"type":"Soft"})");
+  CHECK_FALSE(next_call(*pile, 500ms));  // one CALL at a time
+  answer(*pile, *call, R"({"status":"Accepted"})");
+  auto next = next_call(*pile, 5s);
+  REQUIRE(next);
+  CHECK(next->action == "Reset");
+  answer(*pile, *next, R"({"status":"Accepted"})");
+  CHECK(wait_for(second.id, core::CommandStatus::Completed).status ==
+        core::CommandStatus::Completed);
+}
+
 TEST_CASE_METHOD(QueueFixture, "a CALLERROR answer fails the command with the pile's code") {
   start();
   auto pile = connect("CP-1");

@@ -604,6 +604,8 @@ TEST_CASE("send_call sends a CALL and delivers the matching CALLRESULT") {
   CHECK(call.message_id.size() <= kMaxMessageIdLength);
   CHECK(std::string(call.payload["type"].GetString()) == "Soft");
   CHECK(f.log.entries().back().direction == core::FrameDirection::Outgoing);
+  // Written at once when the socket takes it, not after a writable callback.
+  CHECK(f.output.urgent_sends() == 1);
   CHECK(f.outcomes.list.empty());
 
   f.session->on_text(R"([3,")" + call.message_id + R"(",{"status":"Accepted"}])");
