@@ -650,7 +650,8 @@ TEST_CASE_METHOD(LockFixture,
   // reads it) and the worker waits on the table.
   REQUIRE(ext.serve_until([&] { return logged("CP-FLOOD-%", "%MeterValues%") == kFlood; }, 60s));
   REQUIRE(database.scalar("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                          "AND query ILIKE '%meter_values%'") == "1");
+                          "AND query ILIKE '%meter_values%' AND datname = current_database()") ==
+          "1");
 
   // The pile holds the car: its report is queued after the whole flood.
   const std::string data =
@@ -667,16 +668,21 @@ TEST_CASE_METHOD(LockFixture,
     return std::stoi(database.scalar(
         "SELECT count(*) FROM meter_values WHERE charge_point_id LIKE 'CP-FLOOD-%'"));
   };
-  // Answered, and told to the owner, while most of the flood is still queued
-  // (first in, first out it would come after all 3,000).
+  // Answered, and told to the owner, while the flood is still queued: first
+  // in, first out they would come after all 3,000 were stored. The worker
+  // keeps writing the flood while the answer and the event travel (and the
+  // test reads them): under a loaded CI machine ~1,500 were stored by the
+  // time the test saw the event, so the bound leaves a tenth unstored rather
+  // than half — still unreachable for a report queued behind the flood.
+  constexpr int kOvertaken = kFlood * 9 / 10;
   const auto answer = ext.await_result(report_id, 30s);
   REQUIRE(answer.has_value());
   CHECK(std::string((*answer)["status"].GetString()) == "Accepted");
   const int stored_at_answer = stored();
-  CHECK(stored_at_answer < kFlood / 2);
+  CHECK(stored_at_answer < kOvertaken);
   REQUIRE(stream.read_stream_until("event: vehicle_caught", 10s));
   const int stored_at_event = stored();
-  CHECK(stored_at_event < kFlood / 2);
+  CHECK(stored_at_event < kOvertaken);
   INFO("meter values stored at the answer: " << stored_at_answer << ", at the event "
                                              << stored_at_event);
 
