@@ -162,7 +162,24 @@ void BatchTransaction::do_begin() {
   if (previous_marker_)
     sql += fmt::format("DELETE FROM commit_markers WHERE id = {}; ", *previous_marker_);
   sql += fmt::format("INSERT INTO commit_markers (id) VALUES ({})", marker_);
-  direct_exec(sql.c_str());
+  try {
+    direct_exec(sql.c_str());
+  } catch (const pqxx::broken_connection&) {
+    throw;
+  } catch (const pqxx::failure&) {
+    // The BEGIN ran but a marker statement failed (a server still read-only
+    // before its promotion): the session is now inside an aborted
+    // transaction block that libpqxx does not know of (its transaction never
+    // began, so it sends no ROLLBACK). Left so, every later statement on the
+    // connection fails "current transaction is aborted", reads included.
+    try {
+      direct_exec("ROLLBACK");
+    } catch (const pqxx::failure&) {
+      // The error below says what went wrong; a connection that cannot roll
+      // back is dropped by the caller's handling of it.
+    }
+    throw;
+  }
 }
 
 Database::Impl::Impl(std::string url_in)
@@ -302,6 +319,15 @@ void Database::Impl::rethrow_as_database_error() {
     throw core::RowNotFoundError(std::string("referenced row does not exist: ") + e.what());
   } catch (const pqxx::unique_violation& e) {
     throw core::RowConflictError(std::string("row already exists: ") + e.what());
+  } catch (const pqxx::sql_error& e) {
+    ++stats.errors;
+    // 25P02 in_failed_sql_transaction: the session is inside an aborted
+    // transaction block no transaction of ours owns (a batch that failed is
+    // rolled back at once and fails its later calls without a statement).
+    // Nothing on that connection would work again: drop it, the next call
+    // reconnects.
+    if (e.sqlstate() == "25P02") release_thread_connection();
+    throw core::DatabaseError(std::string("database error: ") + e.what());
   } catch (const pqxx::failure& e) {
     ++stats.errors;
     throw core::DatabaseError(std::string("database error: ") + e.what());

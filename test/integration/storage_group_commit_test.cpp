@@ -107,6 +107,36 @@ TEST_CASE("one failing call rolls the whole batch back and says so at commit") {
   CHECK(test.scalar("SELECT count(*) FROM meter_values") == "1");
 }
 
+TEST_CASE("a batch whose BEGIN fails leaves the thread's connection usable") {
+  // A group's BEGIN is one simple query that also writes its commit marker.
+  // When the marker's write fails (a server still read-only just before
+  // its promotion; here the table is away for a moment), the server is left
+  // inside an aborted transaction block. Seen in a failover: every later
+  // call on that connection then failed with "current transaction is
+  // aborted" and piles on that node could not boot until it restarted.
+  TestDatabase test;
+  add_charge_point(test.db(), "CP-1");
+  Database& db = test.db();
+  const auto batch = db.make_batch();
+  REQUIRE(db.charge_points().find("CP-1"));  // the thread's connection is open
+
+  test.scalar("ALTER TABLE commit_markers RENAME TO commit_markers_away");
+  batch->begin();
+  CHECK_THROWS_AS(batch->charge_points().find("CP-1"), DatabaseError);
+  CHECK_FALSE(batch->commit());
+  test.scalar("ALTER TABLE commit_markers_away RENAME TO commit_markers");
+
+  // The thread's next calls work: a plain read (no transaction of its own,
+  // so nothing would roll the aborted block back), a plain write, a batch.
+  CHECK(db.charge_points().find("CP-1"));
+  db.meter_values().append({meter_sample("CP-1", "alone")});
+  batch->begin();
+  batch->meter_values().append({meter_sample("CP-1", "batched")});
+  CHECK(batch->commit());
+  CHECK(test.scalar("SELECT string_agg(value, ',' ORDER BY id) FROM meter_values") ==
+        "alone,batched");
+}
+
 TEST_CASE("only writes through the batch join it: the plain stores commit on their own") {
   TestDatabase test;
   add_charge_point(test.db(), "CP-1");
