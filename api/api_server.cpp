@@ -1,8 +1,10 @@
 #include "api/api_server.h"
 
 #include <atomic>
+#include <chrono>
 #include <string>
 
+#include "api/api_metrics.h"
 #include "api/notification_streams.h"
 #include "api/router.h"
 #include "core/central_system.h"
@@ -14,6 +16,19 @@
 
 namespace chargelock::api {
 
+namespace {
+
+// Every answered request into the process's API metrics (api_metrics.h).
+HttpServerConfig with_request_metrics(HttpServerConfig http) {
+  http.on_answered = [](const std::string& method, int status,
+                        std::chrono::steady_clock::duration elapsed) {
+    record_api_request(method, status, elapsed);
+  };
+  return http;
+}
+
+}  // namespace
+
 class ApiServer::Impl final : public HttpHandler {
  public:
   Impl(ApiServerConfig config, core::CentralSystem& central, core::Stores& database)
@@ -23,7 +38,7 @@ class ApiServer::Impl final : public HttpHandler {
         context_{central,        access_.tokens(),   queries_,
                  &streams_,      &rate_limiter_,     config.webhook_allow_private,
                  config.metrics, config.map_tile_url},
-        server_(config.http, *this),
+        server_(with_request_metrics(config.http), *this),
         work_(std::max<std::size_t>(1, config.workers)),
         streams_(central.notifications(), work_, streams_config(config)),
         ready_(config.ready) {

@@ -16,6 +16,7 @@
 // TLS: with tls_cert and tls_key set the listener speaks HTTPS only.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <map>
@@ -39,6 +40,12 @@ struct HttpServerConfig {
   std::string tls_cert;                      // PEM; with tls_key: HTTPS instead of HTTP
   std::string tls_key;                       // PEM
   int max_streams = 100;                     // long-lived responses the loop must hold at once
+  // Called on the loop thread once a response's last byte is handed to the
+  // socket, with the request's method, the status and the time since its
+  // head was read (a long-lived stream is not reported). Must not block.
+  std::function<void(const std::string& method, int status,
+                     std::chrono::steady_clock::duration elapsed)>
+      on_answered;
 };
 
 struct HttpRequest {

@@ -1,5 +1,6 @@
 #include "app/process_metrics.h"
 
+#include "api/api_metrics.h"
 #include "core/core_metrics.h"
 #include "core/stores/command_store.h"
 #include "ocpp/ocpp_metrics.h"
@@ -11,6 +12,7 @@ void add_process_metrics(core::MetricsRegistry& registry, storage::Database& dat
   using Type = core::PrometheusText::Type;
   registry.add(core::write_core_metrics);
   if (ocpp_node) registry.add(ocpp::write_ocpp_metrics);
+  if (api != nullptr) registry.add(api::write_api_metrics);
   if (api != nullptr)
     registry.add([api](core::PrometheusText& out) {
       out.gauge("chargelock_api_sse_streams", "Owners' notification streams open on this process",

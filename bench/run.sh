@@ -444,6 +444,11 @@ api_under_load() {  # N: API latency while a meter flood runs
   run_pilesim "$n" --flood meter --flood-duration "$flood_s" --flood-wait $((60 + n / 20))
   wait_line "$work/pilesim.err" "flood .* begins" $((90 + n / 20)) "$sim_pid" || true
   local get=$work/api-get.txt post=$work/api-post.txt; : >"$get"; : >"$post"
+  # The server's own timing of the same requests (chargelock_api_request_seconds,
+  # head read to last byte written): what curl adds beyond it is the client
+  # and the network waiting for a core.
+  curl -s -H "Authorization: Bearer $admin_token" "http://127.0.0.1:$api_port/metrics" \
+    >"$work/api-metrics-before.txt" || true
   while kill -0 "$sim_pid" 2>/dev/null && ! grep -q "flood window over" "$work/pilesim.err"; do
     curl -s -o /dev/null -w '%{time_total} %{http_code}\n' -H "Authorization: Bearer $owner_token" \
       "http://127.0.0.1:$api_port/api/v1/locks/$lock" >>"$get" || true
@@ -451,12 +456,29 @@ api_under_load() {  # N: API latency while a meter flood runs
       -H 'Content-Type: application/json' --data '{}' \
       "http://127.0.0.1:$api_port/api/v1/vehicles/$vin/lock" >>"$post" || true
   done
+  curl -s -H "Authorization: Bearer $admin_token" "http://127.0.0.1:$api_port/metrics" \
+    >"$work/api-metrics-after.txt" || true
   wait "$sim_pid" 2>/dev/null || true
   # Released, as an owner would: the storm (scenario 5) starts from a network
   # without this lock.
   api POST "/locks/$lock/release" "$owner_token" '{}' >/dev/null
   pct() { sort -n "$1" | awk -v q="$2" '{a[NR]=$1} END {if (NR==0) {print "null"; exit}
     i=int(q*NR+0.999999); if (i<1) i=1; printf "%.2f\n", a[i]*1000}'; }
+  # server_pct METHOD Q: the upper bound (ms) of the histogram bucket holding
+  # quantile Q of the window's requests (bucket deltas between the scrapes).
+  server_pct() {
+    awk -v m="$1" -v q="$2" '
+      index($0, "chargelock_api_request_seconds_bucket{method=\"" m "\",le=\"") == 1 {
+        le = $0; sub(/.*le="/, "", le); sub(/".*/, "", le)
+        if (FNR == NR) before[le] = $2; else { after[le] = $2; order[++n] = le } }
+      END {
+        if (n == 0) { print "null"; exit }
+        total = after[order[n]] - before[order[n]]
+        if (total <= 0) { print "null"; exit }
+        for (i = 1; i <= n; i++) if (after[order[i]] - before[order[i]] >= q * total) {
+          if (order[i] == "+Inf") print "null"; else printf "%.1f\n", order[i] * 1000; exit } }
+    ' "$work/api-metrics-before.txt" "$work/api-metrics-after.txt" 2>/dev/null || echo null
+  }
   local sim; sim=$(cat "$work/pilesim.json" 2>/dev/null || echo '{}')
   [ -n "$sim" ] || sim='{}'
   # The flood's own MeterValues round trip in the same window: the figure the
@@ -464,8 +486,13 @@ api_under_load() {  # N: API latency while a meter flood runs
   record --argjson n "$n" --argjson g50 "$(pct "$get" 0.5)" --argjson g99 "$(pct "$get" 0.99)" \
     --argjson p50 "$(pct "$post" 0.5)" --argjson p99 "$(pct "$post" 0.99)" \
     --argjson count "$(wc -l <"$get")" --argjson sim "$sim" \
-    --argjson bad "$(cat "$get" "$post" | awk '$2 !~ /^2/' | wc -l)" '{scenario:"api", server:"chargelock", piles:$n,
+    --argjson bad "$(cat "$get" "$post" | awk '$2 !~ /^2/' | wc -l)" \
+    --argjson sg50 "$(server_pct GET 0.5)" --argjson sg99 "$(server_pct GET 0.99)" \
+    --argjson sp50 "$(server_pct POST 0.5)" --argjson sp99 "$(server_pct POST 0.99)" \
+    '{scenario:"api", server:"chargelock", piles:$n,
       requests:$count, getLockP50Ms:$g50, getLockP99Ms:$g99, postLockP50Ms:$p50, postLockP99Ms:$p99,
+      serverGetP50AtMostMs:$sg50, serverGetP99AtMostMs:$sg99,
+      serverPostP50AtMostMs:$sp50, serverPostP99AtMostMs:$sp99,
       non2xxAnswers:$bad, floodPerSecond: ($sim.flood.perSecond // null),
       floodLatencyP50Ms: ($sim.flood.latencyMs.p50 // null), floodLatencyP99Ms: ($sim.flood.latencyMs.p99 // null)}'
   tail -1 "$results" >&2
@@ -1006,7 +1033,7 @@ jq -s --arg date "$started" --arg host "$(uname -n)" --argjson cpus "$(nproc)" \
     echo "3. lock fan-out"
     jq -r 'select(.scenario == "lock") | "  \(.piles) piles: all armed \(.allArmedMs) ms, 99 % armed \(.p99ArmedMs) ms, released \(.releaseMs) ms"' "$results"
     echo "4. API under a meter flood"
-    jq -r 'select(.scenario == "api") | "  \(.piles) piles, \(.requests) requests: GET /locks/{id} p50 \(.getLockP50Ms) p99 \(.getLockP99Ms) ms; POST /vehicles/{vin}/lock p50 \(.postLockP50Ms) p99 \(.postLockP99Ms) ms; \(.non2xxAnswers // "?") answers not 2xx; the flood'"'"'s MeterValues round trip p50 \(.floodLatencyP50Ms // "?") p99 \(.floodLatencyP99Ms // "?") ms"' "$results"
+    jq -r 'select(.scenario == "api") | "  \(.piles) piles, \(.requests) requests: GET /locks/{id} p50 \(.getLockP50Ms) p99 \(.getLockP99Ms) ms; POST /vehicles/{vin}/lock p50 \(.postLockP50Ms) p99 \(.postLockP99Ms) ms (the server'"'"'s own timing, histogram bucket bounds: GET p50 <= \(.serverGetP50AtMostMs // "?") p99 <= \(.serverGetP99AtMostMs // "?"), POST p50 <= \(.serverPostP50AtMostMs // "?") p99 <= \(.serverPostP99AtMostMs // "?") ms); \(.non2xxAnswers // "?") answers not 2xx; the flood'"'"'s MeterValues round trip p50 \(.floodLatencyP50Ms // "?") p99 \(.floodLatencyP99Ms // "?") ms"' "$results"
     echo "6. VehicleLocked -> owner's SSE event and webhook POST (piles connected, meter flood running)"
     jq -r 'select(.scenario == "notify") | "  \(.piles) piles + \(.probePiles // "?") probe piles (flood \(.floodPerSecond // "?" | if type == "number" then round else . end) msg/s): \(.sent // 0) reports, \(.accepted // 0) Accepted (answer p50 \(.answer.p50Ms) p99 \(.answer.p99Ms) ms; a flood MeterValues p50 \(.floodLatencyP50Ms // "?") p99 \(.floodLatencyP99Ms // "?") ms); SSE \(.sse.received // 0)/\(.sent // 0) p50 \(.sse.p50Ms) p90 \(.sse.p90Ms // "?") p99 \(.sse.p99Ms) max \(.sse.maxMs) ms; webhook \(.webhook.received // 0)/\(.sent // 0) p50 \(.webhook.p50Ms) p90 \(.webhook.p90Ms // "?") p99 \(.webhook.p99Ms) max \(.webhook.maxMs) ms"' "$results"
   else

@@ -2,6 +2,7 @@
 // operator tokens only, --metrics-listen answers without one, and the
 // figures move with real OCPP traffic (a pile connecting, its CALLs, a
 // CALLERROR, a command through the queue, the pile leaving).
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <cstring>
@@ -172,4 +173,38 @@ TEST_CASE(
 
   pile.client().close();
   await_sample(metrics_port, "chargelock_ocpp_connected_piles{security_profile=\"1\"}", 0);
+}
+
+TEST_CASE("metrics: API requests are timed by method and counted by status class") {
+  ApiFixture api("serve", {"--metrics-listen", "127.0.0.1:0"});
+  const int metrics_port = api.server->port("metrics");
+  auto admin = api.admin();
+  const std::string before = scrape(metrics_port);
+  CHECK(before.find("# TYPE chargelock_api_request_seconds histogram") != std::string::npos);
+  CHECK(before.find("# TYPE chargelock_api_responses_total counter") != std::string::npos);
+  const double gets = sample(before, "chargelock_api_request_seconds_count{method=\"GET\"}");
+  const double posts =
+      std::max(0.0, sample(before, "chargelock_api_request_seconds_count{method=\"POST\"}"));
+  const double ok = sample(before, "chargelock_api_responses_total{class=\"2xx\"}");
+  const double refused = sample(before, "chargelock_api_responses_total{class=\"4xx\"}");
+  REQUIRE(gets >= 0);
+
+  for (int i = 0; i < 3; ++i) CHECK(api.client()->get("/api/v1/chargepoints").status == 401);
+  for (int i = 0; i < 2; ++i) CHECK(admin->get("/api/v1/chargepoints").status == 200);
+  CHECK(admin->post("/api/v1/chargepoints", "not json").status == 400);
+
+  // Recorded once the answer's last byte is written: the client may read it
+  // a moment before. The POST came last (the loop records in order).
+  const std::string after = await_sample(
+      metrics_port, "chargelock_api_request_seconds_count{method=\"POST\"}", posts + 1);
+  CHECK(sample(after, "chargelock_api_request_seconds_count{method=\"GET\"}") == gets + 5);
+  CHECK(sample(after, "chargelock_api_responses_total{class=\"2xx\"}") == ok + 2);
+  CHECK(sample(after, "chargelock_api_responses_total{class=\"4xx\"}") == refused + 4);
+  // Cumulative buckets end with +Inf = the count; the time spent is positive.
+  CHECK(sample(after, "chargelock_api_request_seconds_bucket{method=\"GET\",le=\"+Inf\"}") ==
+        gets + 5);
+  CHECK(sample(after, "chargelock_api_request_seconds_sum{method=\"GET\"}") > 0);
+  // The scrapes of the metrics listener are not API requests.
+  CHECK(sample(scrape(metrics_port), "chargelock_api_request_seconds_count{method=\"GET\"}") ==
+        gets + 5);
 }
