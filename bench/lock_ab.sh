@@ -21,7 +21,10 @@
 # LOCK_AB_PROFILE=DIR: also, per run and phase (lock: POST to all armed;
 # release: POST to all disarmed), PostgreSQL's statements by total time
 # (pg_stat_statements) and the server's CPU by symbol (perf record -g on
-# the chargelock process), as DIR/RUN-BUILD-PHASE-{statements,perf}.txt.
+# the chargelock process), as DIR/RUN-BUILD-PHASE-{statements,perf}.txt,
+# and per run (lock and release together, read once the server has exited
+# and its backends flushed their counters) the rows inserted, updated and
+# HOT-updated in the lock's tables, as DIR/RUN-BUILD-tables.txt.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bench_name=lock-ab
@@ -128,6 +131,15 @@ profile_stop() {
     FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'chargelock')
     ORDER BY total_exec_time DESC LIMIT 30" >"$profile_name-statements.txt" || true
 }
+# tables_profile RUN LABEL: the lock's tables' row writes since the
+# pg_stat_reset() before the lock (HOT: the update wrote no index entry).
+tables_profile() {
+  sleep 1  # the exited backends' counters reach the shared statistics
+  psql -XAq -F $'\t' "$db_url" -c "SELECT relname, n_tup_ins, n_tup_upd, n_tup_hot_upd,
+      round(100.0 * n_tup_hot_upd / nullif(n_tup_upd, 0), 1) AS hot_pct
+    FROM pg_stat_user_tables WHERE relname IN ('commands', 'vehicle_lock_piles', 'charge_points')
+    ORDER BY relname" >"$profile/$1-${2// /-}-tables.txt" || true
+}
 owner_token=
 run=0
 one_run() {  # BUILD LABEL
@@ -162,6 +174,7 @@ one_run() {  # BUILD LABEL
   api POST /idtags "$admin_token" "{\"idTag\":\"$tag\",\"ownerId\":$owner_id}" >/dev/null
   api POST /vehicles "$owner_token" "{\"vin\":\"$vin\",\"idTags\":[\"$tag\"],\"evccIds\":[]}" >/dev/null
   api POST "/vehicles/$vin/verify" "$admin_token" "{\"ownerId\":$owner_id}" >/dev/null
+  [ -z "$profile" ] || psql -XAtq "$db_url" -c "SELECT pg_stat_reset()" >/dev/null
   profile_start "$run" "$2" lock "$server"
   local t0; t0=$(now_ms)
   local lock; lock=$(api POST "/vehicles/$vin/lock" "$owner_token" '{}' | cut -d' ' -f2- | jq -r '.lockId // empty')
@@ -188,6 +201,7 @@ one_run() {  # BUILD LABEL
   local load; load=$(cut -d' ' -f1 /proc/loadavg)
   kill -TERM "$sim" 2>/dev/null || true; wait "$sim" 2>/dev/null || true
   kill -TERM "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true
+  [ -z "$profile" ] || tables_profile "$run" "$2"
   local times=null
   [ -n "$lock" ] && times=$(timeline "$lock")
   jq -cn --arg build "$2" --argjson n "$n" --argjson boot "$boot_ms" --arg load "$load" \

@@ -114,7 +114,9 @@ class PgCommandStore final : public core::CommandStore {
       const auto inserted = txn.exec_params(
           std::string("INSERT INTO commands (charge_point_id, action, payload, idempotency_key,"
                       " origin, expires_at, secret) VALUES ($1, $2, $3, $4, $5, micros_to_ts($6),"
-                      " $7) ON CONFLICT (charge_point_id, idempotency_key) DO NOTHING RETURNING") +
+                      " $7) ON CONFLICT (charge_point_id, idempotency_key) WHERE idempotency_key "
+                      "IS NOT NULL"
+                      " DO NOTHING RETURNING") +
               kColumns,
           command.charge_point_id, command.action, command.payload_json, command.idempotency_key,
           command.origin, to_micros(command.expires_at), command.secret);
