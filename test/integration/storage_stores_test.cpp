@@ -144,7 +144,8 @@ TEST_CASE("connectors: current status and history") {
   CHECK_THROWS_AS(store.record_status(s), RowNotFoundError);
 }
 
-TEST_CASE("connectors: texts that need escaping and a report without a timestamp keep their values") {
+TEST_CASE(
+    "connectors: texts that need escaping and a report without a timestamp keep their values") {
   // The upsert passes each column as an array literal and the history goes
   // by COPY: both must carry quotes, braces, commas, backslashes, tabs and
   // new lines through unchanged, and an absent field as NULL, not "".
@@ -305,6 +306,55 @@ TEST_CASE("message log: batches kept in order, paged per charge point") {
   REQUIRE(page2.size() == 2);
   CHECK(page2[1].frame == "[2,\"0\",\"Heartbeat\",{}]");
   CHECK(store.page("CP-2", std::nullopt, 10).size() == 1);
+}
+
+TEST_CASE("message log: every byte of a frame and its time to the microsecond are kept") {
+  TestDatabase test;
+  auto& store = test.db().message_log();
+  // What COPY's text format would have to escape, its NULL marker, UTF-8,
+  // and a frame longer than one chunk of the COPY stream (1 MiB).
+  const std::vector<std::string> texts{"[2,\"1\",\"DataTransfer\",{\"data\":\"a\\tb\\\\N\\nc\"}]",
+                                       std::string("tab\there\nnewline\rreturn\\backslash\\N"),
+                                       "\\N",
+                                       "Ladesäule 🚗 日本",
+                                       "",
+                                       std::string(1'500'000, 'x') + "end"};
+  using std::chrono::microseconds;
+  const Timestamp precise = kT0 + microseconds(123'457);
+  const Timestamp before_2000 = Timestamp(microseconds(915'148'800'000'001));  // 1999-01-01
+  std::vector<LoggedFrame> frames;
+  for (const auto& text : texts)
+    frames.push_back({0, "CP-ü\t1", FrameDirection::Outgoing, text, precise});
+  frames.push_back({0, "CP-ü\t1", FrameDirection::Incoming, "old", before_2000});
+  store.append(frames);
+
+  const auto kept = store.page("CP-ü\t1", std::nullopt, 20);
+  REQUIRE(kept.size() == texts.size() + 1);
+  CHECK(kept[0].frame == "old");
+  CHECK(kept[0].received_at == before_2000);
+  CHECK(kept[0].direction == FrameDirection::Incoming);
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    const LoggedFrame& frame = kept[texts.size() - i];  // newest first
+    CHECK(frame.frame == texts[i]);
+    CHECK(frame.received_at == precise);
+    CHECK(frame.direction == FrameDirection::Outgoing);
+  }
+}
+
+TEST_CASE("message log: a batch PostgreSQL refuses is written not at all, the next one is") {
+  TestDatabase test;
+  auto& store = test.db().message_log();
+  const std::vector<LoggedFrame> refused{
+      {0, "CP-1", FrameDirection::Incoming, "fine", kT0},
+      {0, "CP-1", FrameDirection::Incoming, std::string("bad \xff byte"), kT0}};
+  CHECK_THROWS_AS(store.append(refused), chargelock::core::DatabaseError);
+  CHECK(store.page("CP-1", std::nullopt, 10).empty());
+
+  // The same connection goes on (the writer retries on its thread's one).
+  store.append({{0, "CP-1", FrameDirection::Incoming, "after", kT0}});
+  const auto kept = store.page("CP-1", std::nullopt, 10);
+  REQUIRE(kept.size() == 1);
+  CHECK(kept[0].frame == "after");
 }
 
 // Midnight UTC of a day far after the migration's (whose day the legacy

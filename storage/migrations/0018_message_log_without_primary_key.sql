@@ -1,0 +1,18 @@
+-- The message log keeps one index, (charge_point_id, id), and drops its
+-- primary key (id, received_at).
+--
+-- Why: every OCPP frame in and out is a row (two per message), so each index
+-- is paid on every frame. COPY of 200,000 Heartbeat rows into message_log
+-- took 924-1,398 ms without the key against 1,154-2,354 ms with it (6 runs
+-- each, alternated, load ~6; bench/results/limit-ratios-2026-11-28T07Z).
+-- Nothing needs the key:
+-- * every read of the log names the pile and orders by id (the console's and
+--   the API's pages, the search, the operator's "since id"), which is the
+--   remaining index's order;
+-- * nothing references the log (no foreign key, no ON CONFLICT);
+-- * ids come from message_log_id_seq alone (COPY never names the column), so
+--   they are unique without an index checking it;
+-- * retention drops whole day partitions; the key's received_at was there
+--   only because a partitioned table's key must contain the partition key.
+-- Dropping the partitioned table's key drops each partition's index with it.
+ALTER TABLE message_log DROP CONSTRAINT IF EXISTS message_log_pkey;
