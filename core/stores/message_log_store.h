@@ -17,7 +17,8 @@ class MessageLogStore {
  public:
   virtual ~MessageLogStore() = default;
   // Appends the frames in the given order, in one transaction (ids of
-  // `frames` are ignored).
+  // `frames` are ignored). A NUL byte in a frame (valid UTF-8 from a pile)
+  // is kept as the JSON escape \u0000: the database's text cannot hold it.
   virtual void append(const std::vector<LoggedFrame>& frames) = 0;
   // Newest first: at most `limit` frames of the charge point with an id
   // below `before_id` when given. Page on with the last id returned.

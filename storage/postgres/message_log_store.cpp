@@ -9,6 +9,22 @@ namespace chargelock::storage::postgres {
 
 namespace {
 
+// A NUL byte is valid UTF-8 (so the websocket layer lets it through) but
+// PostgreSQL's text cannot hold one: the whole batch would be refused, and
+// the writer would retry it while every pile's frames queue behind it. It is
+// stored as JSON's escape for it, \u0000.
+std::string_view without_nul(const std::string& text, std::string& scratch) {
+  if (text.find('\0') == std::string::npos) return text;
+  scratch.clear();
+  for (const char c : text) {
+    if (c == '\0')
+      scratch += "\\u0000";
+    else
+      scratch += c;
+  }
+  return scratch;
+}
+
 class PgMessageLogStore final : public core::MessageLogStore {
  public:
   explicit PgMessageLogStore(Scope db) : db_(db) {}
@@ -23,11 +39,12 @@ class PgMessageLogStore final : public core::MessageLogStore {
     static const std::vector<std::string> columns{"charge_point_id", "direction", "frame",
                                                   "received_at"};
     BinaryCopyRows rows(static_cast<std::uint16_t>(columns.size()));
+    std::string scratch;
     for (const core::LoggedFrame& f : frames) {
       rows.start_row();
       rows.add_text(f.charge_point_id);
       rows.add_text(core::to_string(f.direction));
-      rows.add_text(f.frame);
+      rows.add_text(without_nul(f.frame, scratch));
       rows.add_timestamp(f.received_at);
     }
     // COPY inserts rows in order, so ids follow arrival order.

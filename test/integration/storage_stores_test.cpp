@@ -357,6 +357,20 @@ TEST_CASE("message log: a batch PostgreSQL refuses is written not at all, the ne
   CHECK(kept[0].frame == "after");
 }
 
+TEST_CASE("message log: a NUL byte from a pile is kept as its JSON escape, not a refused batch") {
+  // Valid UTF-8, so the websocket layer passes it; PostgreSQL's text refuses
+  // it, and a refused batch would be retried while every pile's frames wait.
+  TestDatabase test;
+  auto& store = test.db().message_log();
+  store.append(
+      {{0, "CP-1", FrameDirection::Incoming, std::string("[2,\"1\",\"Heart\0beat\",{}]", 23), kT0},
+       {0, "CP-1", FrameDirection::Incoming, "after", kT0}});
+  const auto kept = store.page("CP-1", std::nullopt, 10);
+  REQUIRE(kept.size() == 2);
+  CHECK(kept[1].frame == "[2,\"1\",\"Heart\\u0000beat\",{}]");
+  CHECK(kept[0].frame == "after");
+}
+
 // Midnight UTC of a day far after the migration's (whose day the legacy
 // partition covers), so that every day below gets a partition of its own.
 Timestamp day_ahead(int days) {
