@@ -14,6 +14,7 @@
 #include "core/stores/command_store.h"
 #include "core/stores/lock_store.h"
 #include "core/stores/vehicle_store.h"
+#include "test/support/store_fixtures.h"
 #include "test/support/test_database.h"
 
 using namespace chargelock;
@@ -56,13 +57,7 @@ TEST_CASE("after migration 0017 a lock's answers update its pile rows without in
   test::TestDatabase t(/*migrate=*/false);
   t.db().migrate(kVersionBefore);
   REQUIRE(t.db().schema_version() == kVersionBefore);
-  const auto owner =
-      std::stoll(t.scalar("INSERT INTO owners (name) VALUES ('alice') RETURNING id"));
-  NewVehicle vehicle;
-  vehicle.vin = kVin;
-  vehicle.owner_id = owner;
-  vehicle.identifiers.push_back({"idTag", "TAG-A", "TAG-A"});
-  t.db().vehicles().put(vehicle);
+  const auto owner = test::add_owner_with_vehicle(t, kVin);
   t.scalar("INSERT INTO charge_points (id) SELECT 'CP-' || i FROM generate_series(1, " +
            std::to_string(kPiles) + ") AS i");
 

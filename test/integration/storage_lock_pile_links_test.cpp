@@ -13,6 +13,7 @@
 #include "core/stores/command_store.h"
 #include "core/stores/lock_store.h"
 #include "core/stores/vehicle_store.h"
+#include "test/support/store_fixtures.h"
 #include "test/support/test_database.h"
 
 using namespace chargelock;
@@ -36,13 +37,7 @@ std::string dangling(test::TestDatabase& t) {
 
 TEST_CASE("lock piles without command foreign keys: removing a pile takes its commands and rows") {
   test::TestDatabase t;
-  const auto owner =
-      std::stoll(t.scalar("INSERT INTO owners (name) VALUES ('alice') RETURNING id"));
-  NewVehicle vehicle;
-  vehicle.vin = kVin;
-  vehicle.owner_id = owner;
-  vehicle.identifiers.push_back({"idTag", "TAG-A", "TAG-A"});
-  t.db().vehicles().put(vehicle);
+  const auto owner = test::add_owner_with_vehicle(t, kVin);
   for (const char* id : {"CP-1", "CP-2", "CP-3"}) {
     NewChargePoint cp;
     cp.id = id;
