@@ -1,7 +1,6 @@
 #include "api/api_server.h"
 
 #include <atomic>
-#include <chrono>
 #include <string>
 
 #include "api/api_metrics.h"
@@ -20,10 +19,7 @@ namespace {
 
 // Every answered request into the process's API metrics (api_metrics.h).
 HttpServerConfig with_request_metrics(HttpServerConfig http) {
-  http.on_answered = [](const std::string& method, int status,
-                        std::chrono::steady_clock::duration elapsed) {
-    record_api_request(method, status, elapsed);
-  };
+  http.on_answered = record_api_request;
   return http;
 }
 

@@ -55,10 +55,7 @@ BinaryCopyRows::BinaryCopyRows(std::uint16_t columns) : columns_(columns) {
   put32(0);  // no header extension
 }
 
-void BinaryCopyRows::start_row() {
-  put16(columns_);
-  ++rows_;
-}
+void BinaryCopyRows::start_row() { put16(columns_); }
 
 void BinaryCopyRows::add_text(std::string_view text) {
   put32(static_cast<std::uint32_t>(text.size()));

@@ -32,7 +32,6 @@ class BinaryCopyRows {
   void add_text(std::string_view text);
   void add_timestamp(core::Timestamp t);  // microseconds, as timestamptz keeps
 
-  std::size_t rows() const { return rows_; }
   // The whole COPY stream, trailer included. REQUIRES: called once, last.
   const std::string& finish();
 
@@ -43,7 +42,6 @@ class BinaryCopyRows {
 
   std::string data_;
   std::uint16_t columns_;
-  std::size_t rows_ = 0;
 };
 
 // Runs "COPY table (columns) FROM STDIN (FORMAT binary)" with `rows` inside

@@ -167,8 +167,8 @@ void BatchTransaction::do_begin() {
   } catch (const pqxx::broken_connection&) {
     throw;
   } catch (const pqxx::failure&) {
-    // The BEGIN ran but a marker statement failed (a server still read-only
-    // before its promotion): the session is now inside an aborted
+    // The BEGIN ran but a marker statement failed (e.g. a server still
+    // read-only before its promotion): the session is now inside an aborted
     // transaction block that libpqxx does not know of (its transaction never
     // began, so it sends no ROLLBACK). Left so, every later statement on the
     // connection fails "current transaction is aborted", reads included.
