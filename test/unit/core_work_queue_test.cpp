@@ -100,13 +100,26 @@ WorkQueue::GroupCommitFactory forward_to(RecordingGroupCommit& group,
   };
 }
 
-// Submits, while the single worker is held, Shared tasks s1..s3, an Own
+// Holds the worker of `queue` that runs `key` until the returned promise is set.
+// Returns once the worker runs the holding task: whatever is submitted after
+// is queued behind it and taken in one turn (were the worker still idle, it
+// could take the hold and the next task alone, as one short turn).
+std::promise<void> hold(WorkQueue& queue, const std::string& key = "hold") {
+  std::promise<void> release;
+  auto holding = std::make_shared<std::promise<void>>();
+  std::future<void> held = holding->get_future();
+  queue.submit(key, [released = release.get_future().share(), holding] {
+    holding->set_value();
+    released.wait();
+  });
+  held.wait();
+  return release;
+}
+
+// Submits, while the worker of key "k" is held, Shared tasks s1..s3, an Own
 // task o4 and Shared s5, each logging its run and its batch's after_commit().
-// The worker waits on a shared future (its state lives as long as the task
-// holding it, unlike a mutex on this function's stack) until all are queued.
 void submit_sample(WorkQueue& queue, RecordingGroupCommit& group) {
-  std::promise<void> all_queued;
-  queue.submit("k", [queued = all_queued.get_future().share()] { queued.wait(); });
+  std::promise<void> all_queued = hold(queue, "k");
   const auto task = [&group](const std::string& name) {
     return [&group, name](chargelock::core::WriteBatch& batch) {
       group.log("run " + name);
@@ -180,12 +193,6 @@ TEST_CASE("without a group commit, shared tasks run alone and report at once") {
 }
 
 namespace {
-// Holds the single worker of `queue` until the returned promise is set.
-std::promise<void> hold(WorkQueue& queue) {
-  std::promise<void> release;
-  queue.submit("hold", [held = release.get_future().share()] { held.wait(); });
-  return release;
-}
 
 // A task logging "run NAME" and, once its batch commits, "done NAME".
 WorkQueue::BatchTask logged(RecordingGroupCommit& group, const std::string& name) {
