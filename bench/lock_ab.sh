@@ -112,10 +112,12 @@ SQL
 perf_pid=
 # Every process's CPU ticks so far: "pid comm ticks" lines (utime + stime,
 # fields 14-15 of /proc/PID/stat; comm may hold spaces, in parentheses).
+# (cat, not awk's own file list: mawk stops at a process gone meanwhile.)
 cpu_ticks() {
-  awk '{ match($0, /\(.*\)/); comm = substr($0, RSTART + 1, RLENGTH - 2)
-         split(substr($0, RSTART + RLENGTH + 1), f, " ")
-         gsub(/ /, "_", comm); print $1, comm, f[12] + f[13] }' /proc/[0-9]*/stat 2>/dev/null || true
+  cat /proc/[0-9]*/stat 2>/dev/null |
+    awk '{ match($0, /\(.*\)/); comm = substr($0, RSTART + 1, RLENGTH - 2)
+           split(substr($0, RSTART + RLENGTH + 1), f, " ")
+           gsub(/ /, "_", comm); print $1, comm, f[12] + f[13] }' || true
 }
 profile_start() {
   [ -n "$profile" ] || return 0

@@ -22,6 +22,7 @@ ChargePointServiceConfig service_config(const CentralSystemConfig& c) {
 LockLimits lock_limits(const CentralSystemConfig& c) {
   LockLimits limits;
   limits.requests_per_vehicle_per_hour = c.lock_requests_per_hour;
+  limits.fan_out_chunk = c.lock_fan_out_chunk;
   return limits;
 }
 }  // namespace

@@ -40,6 +40,7 @@ struct CentralSystemConfig {
   double low_battery_threshold = 20;         // percent: telematics low-battery prompt
   int vehicles_per_owner = 20;               // registrations an owner may hold
   int lock_requests_per_hour = 6;            // lock requests per vehicle per hour (429 beyond)
+  std::size_t lock_fan_out_chunk = 1000;     // piles per fan-out commit (LockLimits)
   // Seals queued commands' secrets (core/secret_box.h); keyless keeps them
   // in clear until delivery.
   SecretBox secrets;

@@ -405,8 +405,9 @@ int CommandService::time_out_stale(std::chrono::milliseconds age) {
 
 int CommandService::expire_overdue() { return store_.expire_overdue(); }
 
-std::vector<std::string> CommandService::charge_points_with_queued() {
-  return store_.charge_points_with_queued(config_.node_id);
+std::vector<std::string> CommandService::charge_points_with_queued(
+    const std::optional<CommandIdRange>& ids) {
+  return store_.charge_points_with_queued(config_.node_id, ids);
 }
 
 std::unique_ptr<CommandWakeups> CommandService::listen() { return store_.listen(); }

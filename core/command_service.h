@@ -251,8 +251,10 @@ class CommandService {
   int time_out_stale(std::chrono::milliseconds age);
   // Queued commands past expiry become expired.
   int expire_overdue();
-  // Piles with queued commands that are recorded as connected to this node.
-  std::vector<std::string> charge_points_with_queued();
+  // Piles with queued commands that are recorded as connected to this node
+  // (only commands with ids in `ids` when given: a batch's wake-up).
+  std::vector<std::string> charge_points_with_queued(
+      const std::optional<CommandIdRange>& ids = std::nullopt);
   std::unique_ptr<CommandWakeups> listen();
 
   // ---- pile state kept from answered commands

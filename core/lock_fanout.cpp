@@ -26,6 +26,18 @@ namespace chargelock::core {
 
 using namespace lock_rules;
 
+template <typename Work>
+void LockService::for_each_chunk(const std::vector<std::string>& charge_point_ids,
+                                 const Work& work) const {
+  const std::size_t chunk = std::max<std::size_t>(1, limits_.fan_out_chunk);
+  for (std::size_t i = 0; i < charge_point_ids.size(); i += chunk) {
+    const auto first = charge_point_ids.begin() + static_cast<std::ptrdiff_t>(i);
+    const auto last = charge_point_ids.begin() +
+                      static_cast<std::ptrdiff_t>(std::min(charge_point_ids.size(), i + chunk));
+    work(std::vector<std::string>(first, last));
+  }
+}
+
 void LockService::command_finished(WriteBatch& batch, const CommandRecord& command) {
   commands_finished(batch, {command});
 }
@@ -345,9 +357,14 @@ void LockService::send_unlock(WriteBatch& batch, const LockRecord& lock,
     targets.push_back(pile.charge_point_id);
   }
   if (targets.empty()) return;
-  const LockDelivery delivery =
+  // In chunks, each its own commit (as the fan-out in dispatch()): the
+  // first piles get UnlockVehicle while the next ones are written.
+  LockDelivery delivery =
       delivery_of(lock, targets, lock_codec::unlock_vehicle_payload(lock.id), std::nullopt);
-  within(batch, [&](WriteBatch& batch) { locks(batch).queue_unlock_vehicle(delivery); });
+  for_each_chunk(targets, [&](std::vector<std::string> chunk) {
+    delivery.charge_point_ids = std::move(chunk);
+    within(batch, [&](WriteBatch& batch) { locks(batch).queue_unlock_vehicle(delivery); });
+  });
 }
 
 LockDelivery LockService::delivery_of(const LockRecord& lock,
@@ -491,24 +508,30 @@ void LockService::dispatch(WriteBatch& batch, const LockRecord& lock) {
   std::vector<std::string> targets;
   for (const ChargePointRecord& cp : batch.store(&Stores::charge_points, charge_points_).list())
     if (in_scope(lock, cp)) targets.push_back(cp.id);
-  // Thousands of piles: their commands and rows in one statement and one
-  // commit (the piles that declared hashed matching get the hashed payload).
-  try {
-    if (!targets.empty()) {
-      const LockDelivery delivery =
-          delivery_of(lock, targets, lock_vehicle_payload(lock, *vehicle, false),
-                      lock_vehicle_payload(lock, *vehicle, true));
-      within(batch, [&](WriteBatch& batch) {
-        // Holding the lock's row, the piles armed before (a pile's boot,
-        // the pile where the car charges) keep their row and get no second
-        // LockVehicle, and no boot arms one meanwhile.
-        locks(batch).hold(lock.id, true);
-        locks(batch).queue_lock_vehicle(delivery);
-      });
-    }
-  } catch (const RowNotFoundError&) {
-    // A pile was removed meanwhile: arm the others one by one.
-    for (const std::string& id : targets) arm(batch, lock, *vehicle, id);
+  // Thousands of piles: their commands and rows one statement and one
+  // commit per chunk (the piles that declared hashed matching get the
+  // hashed payload), so the first chunk's piles are claimed and sent while
+  // the next ones are written. The lock turns armed once every chunk is
+  // queued; a crash in between leaves it requested, and its next request
+  // queues the rest (piles with a row are left out).
+  if (!targets.empty()) {
+    LockDelivery delivery = delivery_of(lock, targets, lock_vehicle_payload(lock, *vehicle, false),
+                                        lock_vehicle_payload(lock, *vehicle, true));
+    for_each_chunk(targets, [&](std::vector<std::string> chunk) {
+      delivery.charge_point_ids = std::move(chunk);
+      try {
+        within(batch, [&](WriteBatch& batch) {
+          // Holding the lock's row, the piles armed before (a pile's boot,
+          // the pile where the car charges) keep their row and get no
+          // second LockVehicle, and no boot arms one meanwhile.
+          locks(batch).hold(lock.id, true);
+          locks(batch).queue_lock_vehicle(delivery);
+        });
+      } catch (const RowNotFoundError&) {
+        // A pile was removed meanwhile: arm the chunk's others one by one.
+        for (const std::string& id : delivery.charge_point_ids) arm(batch, lock, *vehicle, id);
+      }
+    });
   }
   const std::size_t queued = targets.size();
   core_metrics().lock_fanout_seconds.observe(std::chrono::steady_clock::now() - started);

@@ -325,6 +325,30 @@ void CommandDispatcher::post_pumps(std::vector<std::string> charge_point_ids) {
   });
 }
 
+std::vector<std::string> CommandDispatcher::resolved(std::vector<std::string> woken) {
+  // A batch queued for many piles: which of them are here is one query
+  // away, over the batches' command ids when every batch named them (one
+  // query covering them all), else over every queued command.
+  std::vector<std::string> piles;
+  std::optional<core::CommandIdRange> ids;
+  bool every_queued = false;
+  for (std::string& id : woken) {
+    if (id.empty() || id[0] != '*') {
+      piles.push_back(std::move(id));
+    } else if (const auto range = core::parse_batch_wakeup(id); range && !every_queued) {
+      ids = ids ? core::CommandIdRange{std::min(ids->first, range->first),
+                                       std::max(ids->last, range->last)}
+                : *range;
+    } else {
+      every_queued = true;
+    }
+  }
+  if (every_queued) return commands_.charge_points_with_queued();
+  if (ids)
+    for (std::string& id : commands_.charge_points_with_queued(ids)) piles.push_back(std::move(id));
+  return piles;
+}
+
 void CommandDispatcher::listen_loop() {
   using Clock = std::chrono::steady_clock;
   constexpr std::chrono::milliseconds kStopCheck{250};
@@ -351,12 +375,7 @@ void CommandDispatcher::listen_loop() {
       const auto until_scan =
           std::chrono::duration_cast<std::chrono::milliseconds>(next_scan - Clock::now());
       const auto wait = std::clamp(until_scan, std::chrono::milliseconds(1), kStopCheck);
-      auto woken = wakeups->wait(wait);
-      // "*": a batch queued for many piles; which of them are here is one
-      // query away.
-      if (std::find(woken.begin(), woken.end(), "*") != woken.end())
-        woken = commands_.charge_points_with_queued();
-      post_pumps(std::move(woken));
+      post_pumps(resolved(wakeups->wait(wait)));
     } catch (const std::exception& error) {
       core::log(core::LogLevel::Error, "command_listener_failed",
                 fmt::format("chargelock: commands: listener: {}", error.what()));

@@ -124,6 +124,8 @@ class CommandDispatcher final : public SessionObserver {
                   CallOutcome outcome);               // loop
   void finished(const std::string& charge_point_id);  // loop
   void listen_loop();                                 // listener thread
+  // Listener thread: the piles named by wake-ups, batches looked up.
+  std::vector<std::string> resolved(std::vector<std::string> woken);
   void post_pumps(std::vector<std::string> charge_point_ids);
 
   core::CommandService& commands_;

@@ -23,10 +23,22 @@ class CommandWakeups {
  public:
   virtual ~CommandWakeups() = default;
   // Charge point ids announced since the last call (may repeat); empty after
-  // the timeout. "*" stands for many piles at once (a fan-out): the caller
-  // looks up which have queued commands.
+  // the timeout. "*" stands for many piles at once (a batch): the caller
+  // looks up which have queued commands; "*FIRST-LAST" (see
+  // batch_wakeup()) for a batch whose commands' ids lie in FIRST..LAST:
+  // the caller looks among those only.
   virtual std::vector<std::string> wait(std::chrono::milliseconds timeout) = 0;
 };
+
+// The ids of a batch of commands (a lock's fan-out chunk): FIRST..LAST,
+// both included; other commands' ids may lie between.
+struct CommandIdRange {
+  std::int64_t first = 0;
+  std::int64_t last = 0;
+};
+// A batch's wake-up, "*FIRST-LAST", and back (nothing for anything else).
+std::string batch_wakeup(const CommandIdRange& ids);
+std::optional<CommandIdRange> parse_batch_wakeup(const std::string& wakeup);
 
 class CommandStore {
  public:
@@ -109,9 +121,11 @@ class CommandStore {
   // by status; both always present (for the /metrics queue depth).
   virtual std::vector<std::pair<std::string, std::int64_t>> pending_counts() = 0;
   // Charge points that have queued commands (for the periodic safety net),
-  // only those recorded as connected to `node` when one is given.
+  // only those recorded as connected to `node` when one is given, only
+  // commands with ids in `ids` when given (a batch's wake-up).
   virtual std::vector<std::string> charge_points_with_queued(
-      const std::optional<std::string>& node) = 0;
+      const std::optional<std::string>& node,
+      const std::optional<CommandIdRange>& ids) = 0;
 
   virtual std::vector<ConfigurationKey> configuration(const std::string& charge_point_id) = 0;
   virtual std::optional<int> local_list_version(const std::string& charge_point_id) = 0;

@@ -409,14 +409,23 @@ class PgCommandStore final : public core::CommandStore {
   }
 
   std::vector<std::string> charge_points_with_queued(
-      const std::optional<std::string>& node) override {
+      const std::optional<std::string>& node,
+      const std::optional<core::CommandIdRange>& range) override {
+    std::optional<std::int64_t> first, last;
+    if (range) {
+      first = range->first;
+      last = range->last;
+    }
     return db_.transact([&](pqxx::dbtransaction& txn) {
       std::vector<std::string> ids;
+      // A batch's range reads its own rows by the primary key, not every
+      // queued one (a fan-out in chunks wakes the nodes once per chunk).
       for (const auto& row : txn.exec_params(
                "SELECT DISTINCT c.charge_point_id FROM commands c"
                " JOIN charge_points p ON p.id = c.charge_point_id"
-               " WHERE c.status = 'queued' AND ($1::text IS NULL OR p.connected_node = $1)",
-               node))
+               " WHERE c.status = 'queued' AND ($1::text IS NULL OR p.connected_node = $1)"
+               " AND ($2::bigint IS NULL OR c.id BETWEEN $2 AND $3)",
+               node, first, last))
         ids.push_back(row[0].as<std::string>());
       return ids;
     });

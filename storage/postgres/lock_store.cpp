@@ -525,6 +525,7 @@ class PgLockStore final : public core::LockStore {
       // piles that declared hashed matching are found by the join, and
       // piles removed meanwhile or armed before (a boot) are left out.
       std::vector<std::string> queued;
+      QueuedCommandIds ids;
       for (const auto& row : exec_hot(
                txn,
                "WITH targets AS (SELECT cp.id, coalesce(cap.hashed_matching, false) AS hashed"
@@ -537,13 +538,14 @@ class PgLockStore final : public core::LockStore {
                " $6, micros_to_ts($7) FROM targets RETURNING id, charge_point_id)"
                " INSERT INTO vehicle_lock_piles (lock_id, charge_point_id, status, command_id)"
                " SELECT $1, charge_point_id, 'pending', id FROM queued"
-               " ON CONFLICT (lock_id, charge_point_id) DO NOTHING RETURNING charge_point_id",
+               " ON CONFLICT (lock_id, charge_point_id) DO NOTHING"
+               " RETURNING charge_point_id, command_id",
                d.lock_id, text_array(d.charge_point_ids), d.action, d.payload_json,
-               d.hashed_payload_json, d.origin, to_micros(d.expires_at)))
+               d.hashed_payload_json, d.origin, to_micros(d.expires_at))) {
         queued.push_back(row[0].as<std::string>());
-      if (!queued.empty())
-        txn.exec_params("SELECT pg_notify($1, $2)", std::string(kCommandChannel),
-                        std::string(kCommandsForEveryPile));
+        ids.add(row[1].as<std::int64_t>());
+      }
+      notify_batch(txn, ids);
       return queued;
     });
   }
@@ -564,6 +566,7 @@ class PgLockStore final : public core::LockStore {
       // key from the piles to the commands is checked at the statement's end,
       // when both exist.
       std::vector<std::string> queued;
+      QueuedCommandIds ids;
       for (const auto& row :
            exec_hot(txn,
                     std::string(kPilesLockedInOrder) +
@@ -578,15 +581,16 @@ class PgLockStore final : public core::LockStore {
                         " INSERT INTO commands (id, charge_point_id, action, payload, origin,"
                         " expires_at) SELECT unlock_command_id, charge_point_id, $3, $4, $5,"
                         " micros_to_ts($6) FROM todo ORDER BY charge_point_id"
-                        " RETURNING charge_point_id",
+                        " RETURNING charge_point_id, id",
                     d.lock_id, text_array(d.charge_point_ids), d.action, d.payload_json, d.origin,
-                    to_micros(d.expires_at)))
+                    to_micros(d.expires_at))) {
         queued.push_back(row[0].as<std::string>());
+        ids.add(row[1].as<std::int64_t>());
+      }
       if (queued.size() == 1)
         txn.exec_params("SELECT pg_notify($1, $2)", std::string(kCommandChannel), queued[0]);
-      else if (!queued.empty())
-        txn.exec_params("SELECT pg_notify($1, $2)", std::string(kCommandChannel),
-                        std::string(kCommandsForEveryPile));
+      else
+        notify_batch(txn, ids);
       return queued;
     });
   }

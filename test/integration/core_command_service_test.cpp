@@ -434,6 +434,30 @@ TEST_CASE("the safety-net scan names only piles with queued commands held by thi
   CHECK(f.commands.charge_points_with_queued().empty());
 }
 
+TEST_CASE("a batch's wake-up names its command ids; the lookup reads only those") {
+  using chargelock::core::CommandIdRange;
+  CHECK(chargelock::core::batch_wakeup({12, 345}) == "*12-345");
+  const auto parsed = chargelock::core::parse_batch_wakeup("*12-345");
+  REQUIRE(parsed);
+  CHECK((parsed->first == 12 && parsed->last == 345));
+  for (const char* other : {"*", "CP1", "*12", "*12-", "*-3", "*12-3", "*1-2x", "*a-b", "12-345"})
+    CHECK_FALSE(chargelock::core::parse_batch_wakeup(other));
+
+  Fixture f;
+  const auto first = f.commands.enqueue(request("CP1", "ClearCache", "{}"));
+  const auto second = f.commands.enqueue(request("CP2", "ClearCache", "{}"));
+  f.central.charge_points().connected("CP1");
+  f.central.charge_points().connected("CP2");
+  CHECK(f.commands.charge_points_with_queued(CommandIdRange{second.id, second.id}) ==
+        std::vector<std::string>{"CP2"});
+  CHECK(f.commands.charge_points_with_queued(CommandIdRange{first.id, first.id}) ==
+        std::vector<std::string>{"CP1"});
+  CHECK(f.commands.charge_points_with_queued(CommandIdRange{second.id + 1, second.id + 9}).empty());
+  auto both = f.commands.charge_points_with_queued(CommandIdRange{first.id, second.id});
+  std::sort(both.begin(), both.end());
+  CHECK(both == std::vector<std::string>{"CP1", "CP2"});
+}
+
 TEST_CASE("enqueue_many queues every command in order, wakes each pile, all or none") {
   Fixture f;
   auto wakeups = f.commands.listen();

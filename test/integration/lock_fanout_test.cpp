@@ -1,7 +1,8 @@
 // A lock's fan-out and release over hundreds of real websocket piles
 // (pilesim), checked from what the piles answered and what went over the
 // wire (the message log), not from what the central system queued:
-// - every pile gets exactly one LockVehicle for the lock;
+// - every pile gets exactly one LockVehicle for the lock, the fan-out
+//   queued in chunks (one commit and one wake-up each);
 // - the counts say armed only for piles that answered Accepted;
 // - after the release no pile stays armed: piles that drop off in the
 //   middle of it count as pendingOffline and are disarmed when they come
@@ -30,6 +31,7 @@ constexpr const char* kVin = "WVWZZZ1JZXW000077";
 constexpr int kStaying = 200;   // LOCKSIM-1..200: connected throughout
 constexpr int kDropping = 100;  // LOCKSIM-201..300: killed in the middle of the release
 constexpr int kPiles = kStaying + kDropping;
+constexpr std::size_t kFanOutChunk = 64;  // 5 chunks
 
 // A pilesim fleet running in the background until killed.
 class Fleet : public PilesimFleet {
@@ -56,6 +58,9 @@ struct FanoutFixture {
     REQUIRE(code == 0);
     core::CentralSystemConfig config;
     config.message_log = false;
+    // The lock and its release are fanned out here, in chunks (each its own
+    // commit and wake-up) that the server's dispatcher delivers.
+    config.lock_fan_out_chunk = kFanOutChunk;
     central = std::make_unique<core::CentralSystem>(database.db(), config);
     central->set_command_validator(&validator);
     owner_id = std::stoll(database.scalar("INSERT INTO owners (name) VALUES ('bob') RETURNING id"));
@@ -119,9 +124,13 @@ TEST_CASE_METHOD(FanoutFixture,
   REQUIRE(test::eventually([&] { return piles(id).armed == kPiles; }, 120s, 100ms));
   CHECK(piles(id).pending == 0);
 
-  // Exactly one LockVehicle per pile, none twice.
+  // Exactly one LockVehicle per pile, none twice, queued in chunks (a
+  // commit each: the commands' created_at is their transaction's start).
   REQUIRE(test::eventually([&] { return calls_sent("LockVehicle", id) == kPiles; }, 30s, 100ms));
   CHECK(calls_sent("LockVehicle", id, "HAVING count(*) > 1") == 0);
+  CHECK(count(fmt::format("SELECT count(DISTINCT created_at) FROM commands WHERE origin = 'lock:{}'"
+                          " AND payload LIKE '%LockVehicle%'",
+                          id)) == static_cast<int>((kPiles + kFanOutChunk - 1) / kFanOutChunk));
 
   // Release (cancel: nothing was caught) and cut a third of the piles off
   // while their UnlockVehicle is on its way.

@@ -252,6 +252,15 @@ TEST_CASE("locks: a fan-out queues one command per pile and records it on the pi
   lock_vehicle.hashed_payload_json = R"({"hashed":true})";
   lock_vehicle.origin = "lock:lock-1";
   lock_vehicle.expires_at = expires;
+  // The dispatchers are woken once, with the batch's command ids.
+  auto wakeups = t.db().commands().listen();
+  const auto next_wakeups = [&] {
+    std::vector<std::string> woken;
+    for (int i = 0; i < 30 && woken.empty(); ++i)
+      woken = wakeups->wait(std::chrono::milliseconds(100));
+    return woken;
+  };
+  CHECK(wakeups->wait(std::chrono::milliseconds(100)).empty());  // listening from here
   auto queued = locks.queue_lock_vehicle(lock_vehicle);
   std::sort(queued.begin(), queued.end());
   CHECK(queued == std::vector<std::string>{"CP-1", "CP-2"});
@@ -267,6 +276,9 @@ TEST_CASE("locks: a fan-out queues one command per pile and records it on the pi
   CHECK(payload_of(*one->command_id) == R"({"clear":true})");
   CHECK(payload_of(*two->command_id) == R"({"hashed":true})");
   CHECK(t.db().commands().find(*one->command_id)->origin == "lock:lock-1");
+  CHECK(next_wakeups() ==
+        std::vector<std::string>{batch_wakeup({std::min(*one->command_id, *two->command_id),
+                                               std::max(*one->command_id, *two->command_id)})});
 
   // The release: UnlockVehicle to rows pending or armed without one.
   LockPileChange unsupported;
@@ -287,6 +299,10 @@ TEST_CASE("locks: a fan-out queues one command per pile and records it on the pi
   REQUIRE(three->unlock_command_id);
   CHECK(payload_of(*three->unlock_command_id) == R"({"unlock":true})");
   CHECK(three->unlock_status == std::optional<CommandStatus>(CommandStatus::Queued));
+  const auto one_unlock = *locks.pile("lock-1", "CP-1")->unlock_command_id;
+  CHECK(next_wakeups() ==
+        std::vector<std::string>{batch_wakeup({std::min(one_unlock, *three->unlock_command_id),
+                                               std::max(one_unlock, *three->unlock_command_id)})});
   CHECK_FALSE(locks.pile("lock-1", "CP-2")->unlock_command_id);
 }
 

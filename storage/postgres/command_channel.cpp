@@ -1,0 +1,13 @@
+#include "storage/postgres/command_channel.h"
+
+#include <string>
+
+namespace chargelock::storage::postgres {
+
+void notify_batch(pqxx::dbtransaction& txn, const QueuedCommandIds& ids) {
+  if (!ids.range()) return;
+  txn.exec_params("SELECT pg_notify($1, $2)", std::string(kCommandChannel),
+                  core::batch_wakeup(*ids.range()));
+}
+
+}  // namespace chargelock::storage::postgres
