@@ -92,6 +92,7 @@ class OcppNode::Impl {
     // Order matters: no new command wake-ups, no new frames (loop stopped),
     // then end the sessions (a command still unanswered becomes timeout),
     // then finish queued work, which records that and the disconnections.
+    central_.locks().set_claimed_command_sink(nullptr);
     dispatcher_.stop();
     gateway_.close_all();
     work_.stop();
@@ -108,6 +109,9 @@ class OcppNode::Impl {
     schedule_directory_refresh();
     schedule_last_seen_flush();
     dispatcher_.start();
+    // A lock's fan-out in this process claims our idle piles' commands at
+    // once and hands them to the dispatcher (no claim round trip).
+    central_.locks().set_claimed_command_sink(&dispatcher_);
     if (config_.loop_realtime_priority > 0)
       core::run_this_thread_in_realtime(config_.loop_realtime_priority, "the ocpp loop");
     server_.run();
@@ -123,6 +127,7 @@ class OcppNode::Impl {
 
   void stop() {
     if (stopping_.exchange(true)) return;
+    central_.locks().set_claimed_command_sink(nullptr);  // fan-outs queue for the next node
     server_.post([this] {
       server_.stop_accepting();
       dispatcher_.stop_sending();

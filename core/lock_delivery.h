@@ -4,6 +4,7 @@
 // so a lock costs a handful of statements however many piles it spans.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,6 +25,22 @@ struct LockDelivery {
   std::optional<std::string> hashed_payload_json;
   std::string origin;
   Timestamp expires_at{};
+  // When set: a pile connected to this node, registered (its boot
+  // accepted) and with no command queued or sent gets the command marked
+  // sent by this node at once (a claim in the same statement), for the
+  // node's dispatcher to write after the commit (ClaimedCommandSink).
+  std::optional<std::string> claiming_node;
+};
+
+// What a fan-out statement wrote.
+struct LockDeliveryResult {
+  struct Claimed {
+    std::string charge_point_id;
+    std::int64_t command_id = 0;
+    bool hashed = false;  // got hashed_payload_json
+  };
+  std::vector<std::string> charge_point_ids;  // every pile that got the command
+  std::vector<Claimed> claimed;               // of those, marked sent by claiming_node
 };
 
 }  // namespace chargelock::core

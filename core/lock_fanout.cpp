@@ -361,10 +361,40 @@ void LockService::send_unlock(WriteBatch& batch, const LockRecord& lock,
   // first piles get UnlockVehicle while the next ones are written.
   LockDelivery delivery =
       delivery_of(lock, targets, lock_codec::unlock_vehicle_payload(lock.id), std::nullopt);
+  if (const ClaimedCommandSink* sink = claimed_sink_.load(std::memory_order_acquire))
+    delivery.claiming_node = sink->node_id();
   for_each_chunk(targets, [&](std::vector<std::string> chunk) {
     delivery.charge_point_ids = std::move(chunk);
-    within(batch, [&](WriteBatch& batch) { locks(batch).queue_unlock_vehicle(delivery); });
+    within(batch, [&](WriteBatch& batch) {
+      hand_over(batch, delivery, locks(batch).queue_unlock_vehicle(delivery));
+    });
   });
+}
+
+void LockService::hand_over(WriteBatch& batch, const LockDelivery& delivery,
+                            const LockDeliveryResult& written) {
+  ClaimedCommandSink* const sink = claimed_sink_.load(std::memory_order_acquire);
+  if (written.claimed.empty() || sink == nullptr) return;
+  std::vector<CommandRecord> claimed;
+  claimed.reserve(written.claimed.size());
+  const Timestamp now = time_.now();
+  for (const LockDeliveryResult::Claimed& c : written.claimed) {
+    CommandRecord record;
+    record.id = c.command_id;
+    record.charge_point_id = c.charge_point_id;
+    record.action = delivery.action;
+    record.payload_json = c.hashed && delivery.hashed_payload_json ? *delivery.hashed_payload_json
+                                                                   : delivery.payload_json;
+    record.status = CommandStatus::Sent;
+    record.origin = delivery.origin;
+    record.created_at = now;
+    record.expires_at = delivery.expires_at;
+    record.sent_at = now;
+    record.more_queued = false;  // claimed only with nothing queued before it
+    claimed.push_back(std::move(record));
+  }
+  batch.after_commit(
+      [sink, claimed = std::move(claimed)]() mutable { sink->deliver(std::move(claimed)); });
 }
 
 LockDelivery LockService::delivery_of(const LockRecord& lock,
@@ -517,6 +547,8 @@ void LockService::dispatch(WriteBatch& batch, const LockRecord& lock) {
   if (!targets.empty()) {
     LockDelivery delivery = delivery_of(lock, targets, lock_vehicle_payload(lock, *vehicle, false),
                                         lock_vehicle_payload(lock, *vehicle, true));
+    if (const ClaimedCommandSink* sink = claimed_sink_.load(std::memory_order_acquire))
+      delivery.claiming_node = sink->node_id();
     for_each_chunk(targets, [&](std::vector<std::string> chunk) {
       delivery.charge_point_ids = std::move(chunk);
       try {
@@ -525,7 +557,7 @@ void LockService::dispatch(WriteBatch& batch, const LockRecord& lock) {
           // the pile where the car charges) keep their row and get no
           // second LockVehicle, and no boot arms one meanwhile.
           locks(batch).hold(lock.id, true);
-          locks(batch).queue_lock_vehicle(delivery);
+          hand_over(batch, delivery, locks(batch).queue_lock_vehicle(delivery));
         });
       } catch (const RowNotFoundError&) {
         // A pile was removed meanwhile: arm the chunk's others one by one.

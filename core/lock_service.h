@@ -46,6 +46,7 @@
 // lock_rules.h (the rules they share, e.g. next_step()).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -54,6 +55,7 @@
 
 #include "base/mutex.h"
 #include "core/authorization_service.h"
+#include "core/claimed_command_sink.h"
 #include "core/charge_point_service.h"
 #include "core/command_guard.h"
 #include "core/command_service.h"
@@ -223,6 +225,14 @@ class LockService final : public VendorExtension,
 
   // ---- extension points
 
+  // This process's OCPP node: a fan-out claims the commands of its idle,
+  // registered piles in its own statement and hands them to `sink` after
+  // the commit (nullptr: none, every command is queued). Any thread; the
+  // sink must outlive its registration (set nullptr before it goes).
+  void set_claimed_command_sink(ClaimedCommandSink* sink) {
+    claimed_sink_.store(sink, std::memory_order_release);
+  }
+
   // org.chargelock: VehicleLocked → Accepted (a sighting; engaged), or
   // Rejected for an unknown or ended lock or bad data; Capabilities →
   // Accepted (hashed matching recorded); UnknownMessageId otherwise.
@@ -337,6 +347,10 @@ class LockService final : public VendorExtension,
              LazyVehicle& vehicle);
   // UnlockVehicle to piles (again, or for the first time at the release).
   void send_unlock(WriteBatch& batch, const LockRecord& lock, const std::vector<LockPile>& piles);
+  // After `batch` commits, the commands the fan-out statement claimed for
+  // this process's OCPP node go to its dispatcher (ClaimedCommandSink).
+  void hand_over(WriteBatch& batch, const LockDelivery& delivery,
+                 const LockDeliveryResult& written);
   // work(chunk) for consecutive chunks of at most limits_.fan_out_chunk piles.
   template <typename Work>
   void for_each_chunk(const std::vector<std::string>& charge_point_ids, const Work& work) const;
@@ -378,6 +392,8 @@ class LockService final : public VendorExtension,
   Stores* batches_;  // makes the batches of run_grouped()
   LockLimits limits_;
   const TimeSource& time_;  // lifetimes, expiry warnings, engagement times
+
+  std::atomic<ClaimedCommandSink*> claimed_sink_{nullptr};
 
   base::Mutex no_active_mutex_;
   // When list_active() last came back empty; none while locks are active.

@@ -233,6 +233,33 @@ void CommandDispatcher::on_claimed(const std::vector<std::string>& piles, Claime
   }
 }
 
+void CommandDispatcher::deliver(std::vector<core::CommandRecord> claimed) {
+  post_([this, claimed = std::move(claimed)]() mutable {
+    for (core::CommandRecord& command : claimed) take_claimed(std::move(command));
+  });
+}
+
+void CommandDispatcher::take_claimed(core::CommandRecord command) {
+  const std::string charge_point_id = command.charge_point_id;
+  PileState& state = piles_[charge_point_id];
+  if (state.busy) {
+    // A claim or CALL of ours is in flight for the pile: the command waits
+    // in the queue behind it (its wake-up asks for the pump again).
+    work_.submit(charge_point_id, [this, claimed = std::move(command), charge_point_id] {
+      try {
+        commands_.release(claimed);
+      } catch (const std::exception& error) {
+        log_failure("re-queueing command " + std::to_string(claimed.id), charge_point_id, error);
+      }
+    });
+    state.again = true;
+    return;
+  }
+  state.busy = true;
+  state.again = false;
+  send(charge_point_id, std::move(command));  // or back to the queue, see send()
+}
+
 void CommandDispatcher::send(const std::string& charge_point_id, core::CommandRecord command) {
   auto session = sending_ ? session_of_(charge_point_id) : nullptr;
   PileState& state = piles_[charge_point_id];

@@ -39,6 +39,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "core/claimed_command_sink.h"
 #include "core/command_service.h"
 #include "core/work_queue.h"
 #include "ocpp/charge_point_gateway.h"
@@ -62,7 +63,7 @@ struct CommandDispatcherOptions {
   std::function<void()> after_sweep;
 };
 
-class CommandDispatcher final : public SessionObserver {
+class CommandDispatcher final : public SessionObserver, public core::ClaimedCommandSink {
  public:
   using PostToLoop = std::function<void(std::function<void()>)>;
   using SessionLookup = std::function<std::shared_ptr<ChargePointSession>(const std::string&)>;
@@ -97,6 +98,12 @@ class CommandDispatcher final : public SessionObserver {
   void on_session_registered(const std::string& charge_point_id) override;
   void request_pump(const std::string& charge_point_id);
 
+  // core::ClaimedCommandSink: commands a lock's fan-out marked sent by this
+  // node (any thread; each goes out on the loop as a claimed one would, or
+  // back to the queue when its pile cannot take it now).
+  const std::string& node_id() const override { return commands_.config().node_id; }
+  void deliver(std::vector<core::CommandRecord> claimed) override;
+
  private:
   struct PileState {
     bool busy = false;           // a claim or a CALL of ours is in flight
@@ -119,6 +126,7 @@ class CommandDispatcher final : public SessionObserver {
                  std::vector<std::string> piles, std::vector<std::string> to_claim, bool claim,
                  core::WriteBatch& batch);
   void on_claimed(const std::vector<std::string>& piles, Claimed claimed);     // loop
+  void take_claimed(core::CommandRecord command);                              // loop
   void send(const std::string& charge_point_id, core::CommandRecord command);  // loop
   void on_outcome(const std::string& charge_point_id, const core::CommandRecord& command,
                   CallOutcome outcome);               // loop

@@ -66,16 +66,17 @@ class LockStore {
   virtual std::vector<std::string> add_piles(const std::vector<LockPile>& piles) = 0;
   // A lock's LockVehicle fan-out in one statement: for every listed pile
   // that still exists and has no row for the lock yet, the command is
-  // queued (hashed_payload_json for piles that declared hashed matching)
-  // and the row written pending with it; one NOTIFY wakes the OCPP nodes.
-  // Returns the charge point ids queued. REQUIRES: hold(lock_id, true) in
-  // the same transaction (a pile's boot arms it alone meanwhile).
-  virtual std::vector<std::string> queue_lock_vehicle(const LockDelivery& delivery) = 0;
+  // queued (hashed_payload_json for piles that declared hashed matching),
+  // or claimed (see LockDelivery::claiming_node), and the row written
+  // pending with it; one NOTIFY wakes the OCPP nodes for the queued ones.
+  // REQUIRES: hold(lock_id, true) in the same transaction (a pile's boot
+  // arms it alone meanwhile).
+  virtual LockDeliveryResult queue_lock_vehicle(const LockDelivery& delivery) = 0;
   // UnlockVehicle in one statement to every listed pile whose row is
-  // pending or armed and has no UnlockVehicle: queued and recorded on the
-  // row (its retry cleared), the rows locked in charge point order first
-  // (as change_piles does); one NOTIFY. Returns the charge point ids.
-  virtual std::vector<std::string> queue_unlock_vehicle(const LockDelivery& delivery) = 0;
+  // pending or armed and has no UnlockVehicle: queued (or claimed, as
+  // above) and recorded on the row (its retry cleared), the rows locked in
+  // charge point order first (as change_piles does); one NOTIFY.
+  virtual LockDeliveryResult queue_unlock_vehicle(const LockDelivery& delivery) = 0;
   // Applies the changes whose rows are still as expected (see
   // LockPileChange), in one statement; returns the charge point ids changed.
   virtual std::vector<std::string> change_piles(const std::string& lock_id,

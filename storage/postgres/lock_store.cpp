@@ -79,6 +79,30 @@ constexpr const char* kPilesLockedInOrder =
     "WITH ordered AS (SELECT 1 FROM vehicle_lock_piles o WHERE o.lock_id = $1"
     " AND o.charge_point_id = ANY($2::text[]) ORDER BY o.charge_point_id FOR UPDATE)";
 
+// Whether the pile `cp` may get a fan-out's command as sent by the node in
+// parameter `node` (LockDelivery::claiming_node; NULL: never): connected
+// to it, its boot accepted, none of its commands queued (they go first)
+// or sent (one CALL at a time). The probes go through the partial indexes
+// on queued and on sent rows.
+std::string claimable_here(const std::string& node) {
+  return "(" + node + "::text IS NOT NULL AND cp.connected_node = " + node +
+         " AND cp.registration_status = 'Accepted' AND cp.last_boot_at IS NOT NULL"
+         " AND NOT EXISTS (SELECT 1 FROM commands q WHERE q.charge_point_id = cp.id"
+         " AND q.status = 'queued') AND NOT EXISTS (SELECT 1 FROM commands s"
+         " WHERE s.charge_point_id = cp.id AND s.status = 'sent'))";
+}
+
+// One row of a fan-out statement (pile, command id, claimed) into `out`;
+// a queued command's id into `ids` for the wake-up.
+void collect(const pqxx::row& row, core::LockDeliveryResult& out, QueuedCommandIds& ids) {
+  const auto id = row[1].as<std::int64_t>();
+  out.charge_point_ids.push_back(row[0].as<std::string>());
+  if (row[2].as<bool>())
+    out.claimed.push_back({out.charge_point_ids.back(), id, false});
+  else
+    ids.add(id);
+}
+
 // The pile rows with their commands' outcomes and whether the pile is online.
 const char* const kPileFrom =
     " FROM vehicle_lock_piles p LEFT JOIN commands c ON c.id = p.command_id"
@@ -518,39 +542,57 @@ class PgLockStore final : public core::LockStore {
     return inserted;
   }
 
-  std::vector<std::string> queue_lock_vehicle(const core::LockDelivery& d) override {
+  core::LockDeliveryResult queue_lock_vehicle(const core::LockDelivery& d) override {
     if (d.charge_point_ids.empty()) return {};
     return db_.transact([&](pqxx::dbtransaction& txn) {
       // One statement for thousands of piles: the payload travels once, the
       // piles that declared hashed matching are found by the join, and
-      // piles removed meanwhile or armed before (a boot) are left out.
-      std::vector<std::string> queued;
+      // piles removed meanwhile or armed before (a boot) are left out. The
+      // claiming node's idle piles get it sent (a claim that lost a race,
+      // ON CONFLICT on the one-sent-per-pile index, falls back to queued);
+      // the others queued. NOT IN over the CTEs: a hashed subplan whatever
+      // the row estimates (see queue_unlock_vehicle on joins of CTEs).
+      core::LockDeliveryResult out;
       QueuedCommandIds ids;
       for (const auto& row : exec_hot(
                txn,
-               "WITH targets AS (SELECT cp.id, coalesce(cap.hashed_matching, false) AS hashed"
-               " FROM unnest($2::text[]) AS t(id) JOIN charge_points cp ON cp.id = t.id"
-               " LEFT JOIN charge_point_lock_capabilities cap ON cap.charge_point_id = cp.id"
-               " WHERE NOT EXISTS (SELECT 1 FROM vehicle_lock_piles p WHERE p.lock_id = $1"
-               " AND p.charge_point_id = cp.id) ORDER BY cp.id),"
-               " queued AS (INSERT INTO commands (charge_point_id, action, payload, origin,"
-               " expires_at) SELECT id, $3, CASE WHEN hashed THEN coalesce($5, $4) ELSE $4 END,"
-               " $6, micros_to_ts($7) FROM targets RETURNING id, charge_point_id)"
-               " INSERT INTO vehicle_lock_piles (lock_id, charge_point_id, status, command_id)"
-               " SELECT $1, charge_point_id, 'pending', id FROM queued"
-               " ON CONFLICT (lock_id, charge_point_id) DO NOTHING"
-               " RETURNING charge_point_id, command_id",
+               "WITH targets AS (SELECT cp.id, coalesce(cap.hashed_matching, false) AS hashed, " +
+                   claimable_here("$8") +
+                   " AS claim"
+                   " FROM unnest($2::text[]) AS t(id) JOIN charge_points cp ON cp.id = t.id"
+                   " LEFT JOIN charge_point_lock_capabilities cap ON cap.charge_point_id = cp.id"
+                   " WHERE NOT EXISTS (SELECT 1 FROM vehicle_lock_piles p WHERE p.lock_id = $1"
+                   " AND p.charge_point_id = cp.id) ORDER BY cp.id),"
+                   " claimed AS (INSERT INTO commands (charge_point_id, action, payload, origin,"
+                   " expires_at, status, sent_at, claimed_by) SELECT id, $3,"
+                   " CASE WHEN hashed THEN coalesce($5, $4) ELSE $4 END, $6, micros_to_ts($7),"
+                   " 'sent', now(), $8 FROM targets WHERE claim ON CONFLICT DO NOTHING"
+                   " RETURNING id, charge_point_id),"
+                   " queued AS (INSERT INTO commands (charge_point_id, action, payload, origin,"
+                   " expires_at) SELECT id, $3, CASE WHEN hashed THEN coalesce($5, $4) ELSE $4 END,"
+                   " $6, micros_to_ts($7) FROM targets"
+                   " WHERE id NOT IN (SELECT charge_point_id FROM claimed)"
+                   " RETURNING id, charge_point_id),"
+                   " piles AS (INSERT INTO vehicle_lock_piles (lock_id, charge_point_id, status,"
+                   " command_id) SELECT $1, charge_point_id, 'pending', id FROM queued"
+                   " UNION ALL SELECT $1, charge_point_id, 'pending', id FROM claimed"
+                   " ON CONFLICT (lock_id, charge_point_id) DO NOTHING"
+                   " RETURNING charge_point_id, command_id)"
+                   " SELECT charge_point_id, command_id,"
+                   " command_id IN (SELECT id FROM claimed),"
+                   " charge_point_id IN (SELECT id FROM targets WHERE hashed) FROM piles",
                d.lock_id, text_array(d.charge_point_ids), d.action, d.payload_json,
-               d.hashed_payload_json, d.origin, to_micros(d.expires_at))) {
-        queued.push_back(row[0].as<std::string>());
-        ids.add(row[1].as<std::int64_t>());
+               d.hashed_payload_json, d.origin, to_micros(d.expires_at), d.claiming_node)) {
+        collect(row, out, ids);
+        if (!out.claimed.empty() && out.claimed.back().command_id == row[1].as<std::int64_t>())
+          out.claimed.back().hashed = row[3].as<bool>();
       }
       notify_batch(txn, ids);
-      return queued;
+      return out;
     });
   }
 
-  std::vector<std::string> queue_unlock_vehicle(const core::LockDelivery& d) override {
+  core::LockDeliveryResult queue_unlock_vehicle(const core::LockDelivery& d) override {
     if (d.charge_point_ids.empty()) return {};
     return db_.transact([&](pqxx::dbtransaction& txn) {
       // The rows are locked (in charge point order, as change_piles locks
@@ -564,34 +606,44 @@ class PgLockStore final : public core::LockStore {
       // a nested loop rescanning one side per row of the other: 10-28 s of CPU
       // for one release (pg_stat_activity: active, no wait event). The foreign
       // key from the piles to the commands is checked at the statement's end,
-      // when both exist.
-      std::vector<std::string> queued;
+      // when both exist. The claiming node's idle piles get it sent, as in
+      // queue_lock_vehicle (charge_points joined by its key).
+      core::LockDeliveryResult out;
       QueuedCommandIds ids;
-      for (const auto& row :
-           exec_hot(txn,
-                    std::string(kPilesLockedInOrder) +
-                        ","
-                        " todo AS (UPDATE vehicle_lock_piles p"
-                        " SET unlock_command_id = nextval('commands_id_seq'),"
-                        " retry_at = NULL, attempts = 0, updated_at = now()"
-                        " WHERE (SELECT count(*) FROM ordered) >= 0"
-                        " AND p.lock_id = $1 AND p.charge_point_id = ANY($2::text[])"
-                        " AND p.status IN ('pending', 'armed') AND p.unlock_command_id IS NULL"
-                        " RETURNING p.charge_point_id, p.unlock_command_id)"
-                        " INSERT INTO commands (id, charge_point_id, action, payload, origin,"
-                        " expires_at) SELECT unlock_command_id, charge_point_id, $3, $4, $5,"
-                        " micros_to_ts($6) FROM todo ORDER BY charge_point_id"
-                        " RETURNING charge_point_id, id",
-                    d.lock_id, text_array(d.charge_point_ids), d.action, d.payload_json, d.origin,
-                    to_micros(d.expires_at))) {
-        queued.push_back(row[0].as<std::string>());
-        ids.add(row[1].as<std::int64_t>());
-      }
-      if (queued.size() == 1)
-        txn.exec_params("SELECT pg_notify($1, $2)", std::string(kCommandChannel), queued[0]);
+      for (const auto& row : exec_hot(
+               txn,
+               std::string(kPilesLockedInOrder) +
+                   ","
+                   " todo AS (UPDATE vehicle_lock_piles p"
+                   " SET unlock_command_id = nextval('commands_id_seq'),"
+                   " retry_at = NULL, attempts = 0, updated_at = now()"
+                   " WHERE (SELECT count(*) FROM ordered) >= 0"
+                   " AND p.lock_id = $1 AND p.charge_point_id = ANY($2::text[])"
+                   " AND p.status IN ('pending', 'armed') AND p.unlock_command_id IS NULL"
+                   " RETURNING p.charge_point_id, p.unlock_command_id),"
+                   " targets AS (SELECT todo.charge_point_id, todo.unlock_command_id AS id, " +
+                   claimable_here("$7") +
+                   " AS claim FROM todo LEFT JOIN charge_points cp"
+                   " ON cp.id = todo.charge_point_id),"
+                   " claimed AS (INSERT INTO commands (id, charge_point_id, action, payload, origin,"
+                   " expires_at, status, sent_at, claimed_by) SELECT id, charge_point_id, $3, $4,"
+                   " $5, micros_to_ts($6), 'sent', now(), $7 FROM targets WHERE claim"
+                   " ON CONFLICT DO NOTHING RETURNING charge_point_id, id),"
+                   " queued AS (INSERT INTO commands (id, charge_point_id, action, payload, origin,"
+                   " expires_at) SELECT id, charge_point_id, $3, $4, $5, micros_to_ts($6)"
+                   " FROM targets WHERE id NOT IN (SELECT id FROM claimed)"
+                   " ORDER BY charge_point_id RETURNING charge_point_id, id)"
+                   " SELECT charge_point_id, id, false FROM queued"
+                   " UNION ALL SELECT charge_point_id, id, true FROM claimed",
+               d.lock_id, text_array(d.charge_point_ids), d.action, d.payload_json, d.origin,
+               to_micros(d.expires_at), d.claiming_node))
+        collect(row, out, ids);
+      if (out.charge_point_ids.size() == 1 && out.claimed.empty())
+        txn.exec_params("SELECT pg_notify($1, $2)", std::string(kCommandChannel),
+                        out.charge_point_ids[0]);
       else
         notify_batch(txn, ids);
-      return queued;
+      return out;
     });
   }
 

@@ -697,3 +697,42 @@ TEST_CASE_METHOD(LockFixture,
   }
   CHECK(stored() == kFlood);
 }
+
+// Through the serving process's API, its own OCPP node's idle piles get
+// their LockVehicle claimed in the fan-out's own statement (sent_at is the
+// statement's transaction time, as created_at; no claim a pile) and written
+// by its dispatcher; the release's UnlockVehicle the same way.
+TEST_CASE_METHOD(LockFixture,
+                 "lock end to end: the API's fan-out hands its own node's piles their command "
+                 "at once") {
+  start();
+  AnsweringPile ext("CP-EXT", extension_pile);
+  ext.connect(url());
+  REQUIRE(std::string(ext.call("BootNotification", boot_payload())["status"].GetString()) ==
+          "Accepted");
+  const std::string token = core::TokenService::generate();
+  database.scalar(fmt::format(
+      "INSERT INTO api_tokens (role, name, owner_id, token_hash) VALUES ('owner', 'alice', {}, "
+      "'{}')",
+      owner_id, core::TokenService::hash(token)));
+  HttpTestClient owner(server->port("api"), token);
+  const auto locked =
+      owner.post(fmt::format("/api/v1/vehicles/{}/lock", kVin), R"({"scope":{"radiusKm":10}})");
+  REQUIRE(locked.status == 202);
+  const std::string id = locked.json()["lockId"].GetString();
+  REQUIRE(ext.serve_until([&] { return !ext.calls("DataTransfer", "LockVehicle").empty(); }));
+  const auto claimed_at_creation = [&](const std::string& message_id) {
+    return database.scalar(fmt::format(
+        "SELECT bool_and(claimed_by IS NOT NULL AND sent_at = created_at) FROM commands"
+        " WHERE charge_point_id = 'CP-EXT' AND origin = 'lock:{}' AND payload LIKE '%{}%'",
+        id, message_id));
+  };
+  CHECK(claimed_at_creation("LockVehicle") == "t");
+  REQUIRE(ext.serve_until([&] { return counts(id, 1, 0, 2); }));  // CP-STD, CP-LATE: offline
+
+  REQUIRE(owner.post(fmt::format("/api/v1/locks/{}/release", id), "").status == 202);
+  REQUIRE(ext.serve_until([&] { return !ext.calls("DataTransfer", "UnlockVehicle").empty(); }));
+  CHECK(claimed_at_creation("UnlockVehicle") == "t");
+  CHECK(ext.serve_until([&] { return lock(id).piles.disarmed == 1; }));
+  CHECK(ext.calls("DataTransfer", "LockVehicle").size() == 1);
+}

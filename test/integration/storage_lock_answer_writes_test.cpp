@@ -42,7 +42,8 @@ std::string hot_answers(test::TestDatabase& t, const std::string& lock_id, std::
   lock_vehicle.payload_json = R"({"lock":true})";
   lock_vehicle.origin = "lock:" + lock_id;
   lock_vehicle.expires_at = expires;
-  REQUIRE(locks.queue_lock_vehicle(lock_vehicle).size() == static_cast<std::size_t>(kPiles));
+  REQUIRE(locks.queue_lock_vehicle(lock_vehicle).charge_point_ids.size() ==
+          static_cast<std::size_t>(kPiles));
   // One implicit transaction (one simple query): the counter is this
   // transaction's own, exact and not subject to the statistics' flush delay.
   return t.scalar(

@@ -62,10 +62,10 @@ TEST_CASE("lock piles without command foreign keys: removing a pile takes its co
   lock_vehicle.payload_json = R"({"lock":true})";
   lock_vehicle.origin = "lock:lock-1";
   lock_vehicle.expires_at = expires;
-  REQUIRE(locks.queue_lock_vehicle(lock_vehicle).size() == 3);
+  REQUIRE(locks.queue_lock_vehicle(lock_vehicle).charge_point_ids.size() == 3);
   LockDelivery unlock = lock_vehicle;
   unlock.payload_json = R"({"unlock":true})";
-  REQUIRE(locks.queue_unlock_vehicle(unlock).size() == 3);
+  REQUIRE(locks.queue_unlock_vehicle(unlock).charge_point_ids.size() == 3);
   CHECK(dangling(t) == "0");
   CHECK(t.scalar("SELECT count(*) FROM commands WHERE charge_point_id = 'CP-1'") == "2");
 

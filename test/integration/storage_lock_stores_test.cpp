@@ -261,10 +261,10 @@ TEST_CASE("locks: a fan-out queues one command per pile and records it on the pi
     return woken;
   };
   CHECK(wakeups->wait(std::chrono::milliseconds(100)).empty());  // listening from here
-  auto queued = locks.queue_lock_vehicle(lock_vehicle);
+  auto queued = locks.queue_lock_vehicle(lock_vehicle).charge_point_ids;
   std::sort(queued.begin(), queued.end());
   CHECK(queued == std::vector<std::string>{"CP-1", "CP-2"});
-  CHECK(locks.queue_lock_vehicle(lock_vehicle).empty());  // one LockVehicle per pile
+  CHECK(locks.queue_lock_vehicle(lock_vehicle).charge_point_ids.empty());  // one per pile
   const auto one = locks.pile("lock-1", "CP-1");
   const auto two = locks.pile("lock-1", "CP-2");
   REQUIRE(one);
@@ -291,10 +291,10 @@ TEST_CASE("locks: a fan-out queues one command per pile and records it on the pi
   unlock.charge_point_ids = {"CP-1", "CP-2", "CP-3"};
   unlock.payload_json = R"({"unlock":true})";
   unlock.hashed_payload_json.reset();
-  auto unlocked = locks.queue_unlock_vehicle(unlock);
+  auto unlocked = locks.queue_unlock_vehicle(unlock).charge_point_ids;
   std::sort(unlocked.begin(), unlocked.end());
   CHECK(unlocked == std::vector<std::string>{"CP-1", "CP-3"});
-  CHECK(locks.queue_unlock_vehicle(unlock).empty());  // one UnlockVehicle per pile
+  CHECK(locks.queue_unlock_vehicle(unlock).charge_point_ids.empty());  // one per pile
   const auto three = locks.pile("lock-1", "CP-3");
   REQUIRE(three->unlock_command_id);
   CHECK(payload_of(*three->unlock_command_id) == R"({"unlock":true})");
@@ -304,6 +304,93 @@ TEST_CASE("locks: a fan-out queues one command per pile and records it on the pi
         std::vector<std::string>{batch_wakeup({std::min(one_unlock, *three->unlock_command_id),
                                                std::max(one_unlock, *three->unlock_command_id)})});
   CHECK_FALSE(locks.pile("lock-1", "CP-2")->unlock_command_id);
+}
+
+TEST_CASE(
+    "locks: a fan-out claims the commands of the claiming node's idle, registered piles; the "
+    "others are queued and woken") {
+  test::TestDatabase t;
+  const auto alice = add_owner(t, "alice");
+  t.db().vehicles().put(claim("WVWZZZ1JZXW000001", alice, {"TAG-A"}));
+  auto& charge_points = t.db().charge_points();
+  // IDLE: here, booted, nothing queued; QUEUED: a command waits before it;
+  // SENDING: a CALL of ours in flight; ELSEWHERE: another node's; NEVER:
+  // never booted; PENDING: its boot was not accepted.
+  for (const char* id : {"IDLE", "QUEUED", "SENDING", "ELSEWHERE", "NEVER", "PENDING"}) {
+    NewChargePoint cp;
+    cp.id = id;
+    if (std::string(id) == "PENDING") cp.registration_status = RegistrationStatus::Pending;
+    charge_points.create(cp);
+    REQUIRE(charge_points.set_online(id, std::string(id) == "ELSEWHERE" ? "node-2" : "node-1",
+                                     Clock::now()));
+    if (std::string(id) != "NEVER")
+      REQUIRE(charge_points.record_boot(id, BootInfo{}, Clock::now()));
+  }
+  auto& commands = t.db().commands();
+  const auto expires = Clock::now() + std::chrono::hours(24);
+  for (const char* id : {"QUEUED", "SENDING"})
+    commands.enqueue({id, "ClearCache", "{}", std::nullopt, std::nullopt, "operator", expires});
+  REQUIRE(commands.claim_next("SENDING", "node-1"));
+  auto& locks = t.db().locks();
+  locks.create({"lock-1", "WVWZZZ1JZXW000001", alice, std::nullopt, std::nullopt, expires,
+                std::nullopt, "requested by owner"});
+  auto wakeups = commands.listen();
+  CHECK(wakeups->wait(std::chrono::milliseconds(100)).empty());  // listening from here
+
+  LockDelivery lock_vehicle;
+  lock_vehicle.lock_id = "lock-1";
+  lock_vehicle.charge_point_ids = {"IDLE", "QUEUED", "SENDING", "ELSEWHERE", "NEVER", "PENDING"};
+  lock_vehicle.action = "DataTransfer";
+  lock_vehicle.payload_json = R"({"lock":true})";
+  lock_vehicle.origin = "lock:lock-1";
+  lock_vehicle.expires_at = expires;
+  lock_vehicle.claiming_node = "node-1";
+  const auto written = locks.queue_lock_vehicle(lock_vehicle);
+  CHECK(written.charge_point_ids.size() == 6);
+  REQUIRE(written.claimed.size() == 1);
+  CHECK(written.claimed[0].charge_point_id == "IDLE");
+  const auto idle = commands.find(written.claimed[0].command_id);
+  REQUIRE(idle);
+  CHECK(idle->status == "sent");
+  CHECK(idle->claimed_by == std::optional<std::string>("node-1"));
+  CHECK(idle->payload_json == R"({"lock":true})");
+  CHECK(locks.pile("lock-1", "IDLE")->command_id == written.claimed[0].command_id);
+  // The others wait in the queue, and their nodes are woken for them (not
+  // for the claimed one: nobody may claim it again).
+  std::int64_t first = 0, last = 0;
+  for (const char* id : {"QUEUED", "SENDING", "ELSEWHERE", "NEVER", "PENDING"}) {
+    const auto pile = locks.pile("lock-1", id);
+    REQUIRE(pile);
+    REQUIRE(pile->command_id);
+    CHECK(pile->command_status == std::optional<CommandStatus>(CommandStatus::Queued));
+    first = first == 0 ? *pile->command_id : std::min(first, *pile->command_id);
+    last = std::max(last, *pile->command_id);
+  }
+  std::vector<std::string> woken;
+  for (int i = 0; i < 30 && woken.empty(); ++i)
+    woken = wakeups->wait(std::chrono::milliseconds(100));
+  CHECK(woken == std::vector<std::string>{batch_wakeup({first, last})});
+  CHECK_FALSE(commands.claim_next("IDLE", "node-1"));  // one CALL at a time: it is out
+
+  // The release: IDLE's LockVehicle is still unanswered, so its UnlockVehicle
+  // is queued behind it; a pile answered meanwhile gets it claimed.
+  CommandStore::Ended answered;
+  answered.id = *locks.pile("lock-1", "ELSEWHERE")->command_id;
+  REQUIRE(commands.claim_next("ELSEWHERE", "node-2"));
+  answered.result.status = "completed";
+  REQUIRE(commands.complete_many({answered}).size() == 1);
+  REQUIRE(charge_points.set_online("ELSEWHERE", "node-1", Clock::now()));
+  LockDelivery unlock = lock_vehicle;
+  unlock.charge_point_ids = {"IDLE", "ELSEWHERE"};
+  unlock.payload_json = R"({"unlock":true})";
+  const auto released = locks.queue_unlock_vehicle(unlock);
+  CHECK(released.charge_point_ids.size() == 2);
+  REQUIRE(released.claimed.size() == 1);
+  CHECK(released.claimed[0].charge_point_id == "ELSEWHERE");
+  CHECK(commands.find(released.claimed[0].command_id)->status == "sent");
+  CHECK(locks.pile("lock-1", "ELSEWHERE")->unlock_command_id == released.claimed[0].command_id);
+  CHECK(locks.pile("lock-1", "IDLE")->unlock_status ==
+        std::optional<CommandStatus>(CommandStatus::Queued));
 }
 
 TEST_CASE("locks: the summary is the lock, its pile counts, trail and sightings as read apart") {
