@@ -55,8 +55,8 @@
 
 #include "base/mutex.h"
 #include "core/authorization_service.h"
-#include "core/claimed_command_sink.h"
 #include "core/charge_point_service.h"
+#include "core/claimed_command_sink.h"
 #include "core/command_guard.h"
 #include "core/command_service.h"
 #include "core/data_transfer_service.h"

@@ -124,8 +124,7 @@ class CommandStore {
   // only those recorded as connected to `node` when one is given, only
   // commands with ids in `ids` when given (a batch's wake-up).
   virtual std::vector<std::string> charge_points_with_queued(
-      const std::optional<std::string>& node,
-      const std::optional<CommandIdRange>& ids) = 0;
+      const std::optional<std::string>& node, const std::optional<CommandIdRange>& ids) = 0;
 
   virtual std::vector<ConfigurationKey> configuration(const std::string& charge_point_id) = 0;
   virtual std::optional<int> local_list_version(const std::string& charge_point_id) = 0;

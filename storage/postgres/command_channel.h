@@ -2,11 +2,10 @@
 // by the stores that queue commands (commands, and a lock's fan-out).
 #pragma once
 
-#include <pqxx/pqxx>
-
 #include <algorithm>
 #include <cstdint>
 #include <optional>
+#include <pqxx/pqxx>
 
 #include "core/stores/command_store.h"
 

@@ -625,7 +625,8 @@ class PgLockStore final : public core::LockStore {
                    claimable_here("$7") +
                    " AS claim FROM todo LEFT JOIN charge_points cp"
                    " ON cp.id = todo.charge_point_id),"
-                   " claimed AS (INSERT INTO commands (id, charge_point_id, action, payload, origin,"
+                   " claimed AS (INSERT INTO commands (id, charge_point_id, action, payload, "
+                   "origin,"
                    " expires_at, status, sent_at, claimed_by) SELECT id, charge_point_id, $3, $4,"
                    " $5, micros_to_ts($6), 'sent', now(), $7 FROM targets WHERE claim"
                    " ON CONFLICT DO NOTHING RETURNING charge_point_id, id),"
