@@ -434,7 +434,7 @@ TEST_CASE("the safety-net scan names only piles with queued commands held by thi
   CHECK(f.commands.charge_points_with_queued().empty());
 }
 
-TEST_CASE("a batch's wake-up names its command ids; the lookup reads only those") {
+TEST_CASE("a batch's wake-up names its command ids, and the lookup reads only those") {
   using chargelock::core::CommandIdRange;
   CHECK(chargelock::core::batch_wakeup({12, 345}) == "*12-345");
   const auto parsed = chargelock::core::parse_batch_wakeup("*12-345");

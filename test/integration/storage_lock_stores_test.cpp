@@ -307,7 +307,7 @@ TEST_CASE("locks: a fan-out queues one command per pile and records it on the pi
 }
 
 TEST_CASE(
-    "locks: a fan-out claims the commands of the claiming node's idle, registered piles; the "
+    "locks: a fan-out claims the commands of the claiming node's idle, registered piles, the "
     "others are queued and woken") {
   test::TestDatabase t;
   const auto alice = add_owner(t, "alice");
