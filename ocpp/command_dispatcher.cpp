@@ -239,19 +239,24 @@ void CommandDispatcher::deliver(std::vector<core::CommandRecord> claimed) {
   });
 }
 
+void CommandDispatcher::requeue(core::CommandRecord command) {
+  const std::string charge_point_id = command.charge_point_id;
+  work_.submit(charge_point_id, [this, claimed = std::move(command), charge_point_id] {
+    try {
+      commands_.release(claimed);
+    } catch (const std::exception& error) {
+      log_failure("re-queueing command " + std::to_string(claimed.id), charge_point_id, error);
+    }
+  });
+}
+
 void CommandDispatcher::take_claimed(core::CommandRecord command) {
   const std::string charge_point_id = command.charge_point_id;
   PileState& state = piles_[charge_point_id];
   if (state.busy) {
     // A claim or CALL of ours is in flight for the pile: the command waits
     // in the queue behind it (its wake-up asks for the pump again).
-    work_.submit(charge_point_id, [this, claimed = std::move(command), charge_point_id] {
-      try {
-        commands_.release(claimed);
-      } catch (const std::exception& error) {
-        log_failure("re-queueing command " + std::to_string(claimed.id), charge_point_id, error);
-      }
-    });
+    requeue(std::move(command));
     state.again = true;
     return;
   }
@@ -267,13 +272,7 @@ void CommandDispatcher::send(const std::string& charge_point_id, core::CommandRe
   // the old one was sent, and register) between claim and send, or this node
   // is stopping: nothing was written, the command goes back to the queue.
   if (!session || state.reset_pending || !session->registered()) {
-    work_.submit(charge_point_id, [this, claimed = std::move(command), charge_point_id] {
-      try {
-        commands_.release(claimed);
-      } catch (const std::exception& error) {
-        log_failure("re-queueing command " + std::to_string(claimed.id), charge_point_id, error);
-      }
-    });
+    requeue(std::move(command));
     state.busy = false;
     request_pump(charge_point_id);  // forgets the pile, or claims again
     return;

@@ -125,8 +125,11 @@ class CommandDispatcher final : public SessionObserver, public core::ClaimedComm
   void run_batch(std::vector<core::CommandOutcome> outcomes, std::vector<std::string> resets,
                  std::vector<std::string> piles, std::vector<std::string> to_claim, bool claim,
                  core::WriteBatch& batch);
-  void on_claimed(const std::vector<std::string>& piles, Claimed claimed);     // loop
-  void take_claimed(core::CommandRecord command);                              // loop
+  void on_claimed(const std::vector<std::string>& piles, Claimed claimed);  // loop
+  void take_claimed(core::CommandRecord command);                           // loop
+  // Loop: a claimed command never written goes back to the queue (on a
+  // worker; its wake-up pumps the pile again).
+  void requeue(core::CommandRecord command);
   void send(const std::string& charge_point_id, core::CommandRecord command);  // loop
   void on_outcome(const std::string& charge_point_id, const core::CommandRecord& command,
                   CallOutcome outcome);               // loop

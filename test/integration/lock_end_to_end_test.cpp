@@ -242,6 +242,16 @@ struct LockFixture {
     server = std::make_unique<ServerProcess>(args, env());
   }
 
+  // A new REST token of the fixture's owner.
+  std::string owner_token() {
+    const std::string token = core::TokenService::generate();
+    database.scalar(fmt::format(
+        "INSERT INTO api_tokens (role, name, owner_id, token_hash) VALUES ('owner', 'alice', {}, "
+        "'{}')",
+        owner_id, core::TokenService::hash(token)));
+    return token;
+  }
+
   // The operator's REST client (the admin token).
   std::unique_ptr<HttpTestClient> admin() const {
     return std::make_unique<HttpTestClient>(server->port("api"), kAdminToken);
@@ -620,13 +630,8 @@ TEST_CASE_METHOD(LockFixture,
     return database.scalar("SELECT status FROM vehicle_lock_piles WHERE lock_id = '" + id +
                            "' AND charge_point_id = 'CP-EXT'") == "armed";
   }));
-  // The owner's stream (a token for the fixture's owner).
-  const std::string token = core::TokenService::generate();
-  database.scalar(fmt::format(
-      "INSERT INTO api_tokens (role, name, owner_id, token_hash) VALUES ('owner', 'alice', {}, "
-      "'{}')",
-      owner_id, core::TokenService::hash(token)));
-  HttpTestClient stream(server->port("api"), token);
+  // The owner's stream.
+  HttpTestClient stream(server->port("api"), owner_token());
   REQUIRE(stream.open_stream("/api/v1/notifications/stream").status == 200);
   REQUIRE(stream.read_stream_until(": connected", 5s));
 
@@ -710,12 +715,7 @@ TEST_CASE_METHOD(LockFixture,
   ext.connect(url());
   REQUIRE(std::string(ext.call("BootNotification", boot_payload())["status"].GetString()) ==
           "Accepted");
-  const std::string token = core::TokenService::generate();
-  database.scalar(fmt::format(
-      "INSERT INTO api_tokens (role, name, owner_id, token_hash) VALUES ('owner', 'alice', {}, "
-      "'{}')",
-      owner_id, core::TokenService::hash(token)));
-  HttpTestClient owner(server->port("api"), token);
+  HttpTestClient owner(server->port("api"), owner_token());
   const auto locked =
       owner.post(fmt::format("/api/v1/vehicles/{}/lock", kVin), R"({"scope":{"radiusKm":10}})");
   REQUIRE(locked.status == 202);
