@@ -361,19 +361,18 @@ void LockService::send_unlock(WriteBatch& batch, const LockRecord& lock,
   // first piles get UnlockVehicle while the next ones are written.
   LockDelivery delivery =
       delivery_of(lock, targets, lock_codec::unlock_vehicle_payload(lock.id), std::nullopt);
-  if (const ClaimedCommandSink* sink = claimed_sink_.load(std::memory_order_acquire))
-    delivery.claiming_node = sink->node_id();
+  ClaimedCommandSink* const sink = claimed_sink_.load(std::memory_order_acquire);
+  if (sink != nullptr) delivery.claiming_node = sink->node_id();
   for_each_chunk(targets, [&](std::vector<std::string> chunk) {
     delivery.charge_point_ids = std::move(chunk);
     within(batch, [&](WriteBatch& batch) {
-      hand_over(batch, delivery, locks(batch).queue_unlock_vehicle(delivery));
+      hand_over(batch, sink, delivery, locks(batch).queue_unlock_vehicle(delivery));
     });
   });
 }
 
-void LockService::hand_over(WriteBatch& batch, const LockDelivery& delivery,
-                            const LockDeliveryResult& written) {
-  ClaimedCommandSink* const sink = claimed_sink_.load(std::memory_order_acquire);
+void LockService::hand_over(WriteBatch& batch, ClaimedCommandSink* sink,
+                            const LockDelivery& delivery, const LockDeliveryResult& written) {
   if (written.claimed.empty() || sink == nullptr) return;
   std::vector<CommandRecord> claimed;
   claimed.reserve(written.claimed.size());
@@ -547,8 +546,8 @@ void LockService::dispatch(WriteBatch& batch, const LockRecord& lock) {
   if (!targets.empty()) {
     LockDelivery delivery = delivery_of(lock, targets, lock_vehicle_payload(lock, *vehicle, false),
                                         lock_vehicle_payload(lock, *vehicle, true));
-    if (const ClaimedCommandSink* sink = claimed_sink_.load(std::memory_order_acquire))
-      delivery.claiming_node = sink->node_id();
+    ClaimedCommandSink* const sink = claimed_sink_.load(std::memory_order_acquire);
+    if (sink != nullptr) delivery.claiming_node = sink->node_id();
     for_each_chunk(targets, [&](std::vector<std::string> chunk) {
       delivery.charge_point_ids = std::move(chunk);
       try {
@@ -557,7 +556,7 @@ void LockService::dispatch(WriteBatch& batch, const LockRecord& lock) {
           // the pile where the car charges) keep their row and get no
           // second LockVehicle, and no boot arms one meanwhile.
           locks(batch).hold(lock.id, true);
-          hand_over(batch, delivery, locks(batch).queue_lock_vehicle(delivery));
+          hand_over(batch, sink, delivery, locks(batch).queue_lock_vehicle(delivery));
         });
       } catch (const RowNotFoundError&) {
         // A pile was removed meanwhile: arm the chunk's others one by one.

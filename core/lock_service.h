@@ -348,8 +348,10 @@ class LockService final : public VendorExtension,
   // UnlockVehicle to piles (again, or for the first time at the release).
   void send_unlock(WriteBatch& batch, const LockRecord& lock, const std::vector<LockPile>& piles);
   // After `batch` commits, the commands the fan-out statement claimed for
-  // this process's OCPP node go to its dispatcher (ClaimedCommandSink).
-  void hand_over(WriteBatch& batch, const LockDelivery& delivery,
+  // `sink`'s node (the sink read once per fan-out, when its claiming_node
+  // was set: one that goes meanwhile still gets what was claimed for it,
+  // and puts it back in the queue as it stops) go to it.
+  void hand_over(WriteBatch& batch, ClaimedCommandSink* sink, const LockDelivery& delivery,
                  const LockDeliveryResult& written);
   // work(chunk) for consecutive chunks of at most limits_.fan_out_chunk piles.
   template <typename Work>
