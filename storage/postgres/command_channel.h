@@ -12,8 +12,6 @@
 namespace chargelock::storage::postgres {
 
 inline constexpr const char* kCommandChannel = "chargelock_commands";
-// The notification payload that stands for "many piles" (see CommandWakeups).
-inline constexpr const char* kCommandsForEveryPile = "*";
 
 // The ids of the commands one statement queued, gathered for their batch's
 // wake-up.

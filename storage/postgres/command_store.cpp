@@ -15,7 +15,6 @@ namespace chargelock::storage::postgres {
 namespace {
 
 constexpr const char* kChannel = kCommandChannel;
-constexpr const char* kEveryPile = kCommandsForEveryPile;
 
 const char* const kColumns =
     " id, charge_point_id, action, payload, status, response, error_code, error_description,"
@@ -172,13 +171,18 @@ class PgCommandStore final : public core::CommandStore {
             for (auto& command : inserted) out.push_back(std::move(command));
           });
       // One notification for the whole batch (one per pile cost PostgreSQL a
-      // queue entry each and the listeners a wake-up each): every node then
-      // looks up its piles with queued commands in one query.
-      if (commands.size() == 1)
+      // queue entry each and the listeners a wake-up each), naming the
+      // batch's ids: every node then looks among those for its piles'
+      // queued commands in one query (a boot storm's re-arms wake once per
+      // group; '*' had each wake-up scan every queued command).
+      if (commands.size() == 1) {
         txn.exec_params("SELECT pg_notify($1, $2)", std::string(kChannel),
                         commands[0].charge_point_id);
-      else if (!commands.empty())
-        txn.exec_params("SELECT pg_notify($1, $2)", std::string(kChannel), std::string(kEveryPile));
+      } else {
+        QueuedCommandIds ids;
+        for (const core::StoredCommand& command : out) ids.add(command.id);
+        notify_batch(txn, ids);
+      }
       return out;
     });
   }
