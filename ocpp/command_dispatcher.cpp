@@ -362,9 +362,7 @@ std::vector<std::string> CommandDispatcher::resolved(std::vector<std::string> wo
     if (id.empty() || id[0] != '*') {
       piles.push_back(std::move(id));
     } else if (const auto range = core::parse_batch_wakeup(id); range && !every_queued) {
-      ids = ids ? core::CommandIdRange{std::min(ids->first, range->first),
-                                       std::max(ids->last, range->last)}
-                : *range;
+      ids = core::covering(ids, *range);
     } else {
       every_queued = true;
     }

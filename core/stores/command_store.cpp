@@ -1,8 +1,14 @@
 #include "core/stores/command_store.h"
 
+#include <algorithm>
 #include <charconv>
 
 namespace chargelock::core {
+
+CommandIdRange covering(const std::optional<CommandIdRange>& range, const CommandIdRange& more) {
+  if (!range) return more;
+  return {std::min(range->first, more.first), std::max(range->last, more.last)};
+}
 
 std::string batch_wakeup(const CommandIdRange& ids) {
   return "*" + std::to_string(ids.first) + "-" + std::to_string(ids.last);

@@ -36,6 +36,8 @@ struct CommandIdRange {
   std::int64_t first = 0;
   std::int64_t last = 0;
 };
+// The range covering `range` (none: nothing yet) and `more`.
+CommandIdRange covering(const std::optional<CommandIdRange>& range, const CommandIdRange& more);
 // A batch's wake-up, "*FIRST-LAST", and back (nothing for anything else).
 std::string batch_wakeup(const CommandIdRange& ids);
 std::optional<CommandIdRange> parse_batch_wakeup(const std::string& wakeup);

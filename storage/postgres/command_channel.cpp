@@ -4,10 +4,10 @@
 
 namespace chargelock::storage::postgres {
 
-void notify_batch(pqxx::dbtransaction& txn, const QueuedCommandIds& ids) {
-  if (!ids.range()) return;
+void notify_batch(pqxx::dbtransaction& txn, const std::optional<core::CommandIdRange>& ids) {
+  if (!ids) return;
   txn.exec_params("SELECT pg_notify($1, $2)", std::string(kCommandChannel),
-                  core::batch_wakeup(*ids.range()));
+                  core::batch_wakeup(*ids));
 }
 
 }  // namespace chargelock::storage::postgres

@@ -179,8 +179,9 @@ class PgCommandStore final : public core::CommandStore {
         txn.exec_params("SELECT pg_notify($1, $2)", std::string(kChannel),
                         commands[0].charge_point_id);
       } else {
-        QueuedCommandIds ids;
-        for (const core::StoredCommand& command : out) ids.add(command.id);
+        std::optional<core::CommandIdRange> ids;
+        for (const core::StoredCommand& command : out)
+          ids = core::covering(ids, {command.id, command.id});
         notify_batch(txn, ids);
       }
       return out;

@@ -94,13 +94,14 @@ std::string claimable_here(const std::string& node) {
 
 // One row of a fan-out statement (pile, command id, claimed) into `out`;
 // a queued command's id into `ids` for the wake-up.
-void collect(const pqxx::row& row, core::LockDeliveryResult& out, QueuedCommandIds& ids) {
+void collect(const pqxx::row& row, core::LockDeliveryResult& out,
+             std::optional<core::CommandIdRange>& ids) {
   const auto id = row[1].as<std::int64_t>();
   out.charge_point_ids.push_back(row[0].as<std::string>());
   if (row[2].as<bool>())
     out.claimed.push_back({out.charge_point_ids.back(), id, false});
   else
-    ids.add(id);
+    ids = core::covering(ids, {id, id});
 }
 
 // The pile rows with their commands' outcomes and whether the pile is online.
@@ -553,7 +554,7 @@ class PgLockStore final : public core::LockStore {
       // the others queued. NOT IN over the CTEs: a hashed subplan whatever
       // the row estimates (see queue_unlock_vehicle on joins of CTEs).
       core::LockDeliveryResult out;
-      QueuedCommandIds ids;
+      std::optional<core::CommandIdRange> ids;
       for (const auto& row : exec_hot(
                txn,
                "WITH targets AS (SELECT cp.id, coalesce(cap.hashed_matching, false) AS hashed, " +
@@ -609,7 +610,7 @@ class PgLockStore final : public core::LockStore {
       // when both exist. The claiming node's idle piles get it sent, as in
       // queue_lock_vehicle (charge_points joined by its key).
       core::LockDeliveryResult out;
-      QueuedCommandIds ids;
+      std::optional<core::CommandIdRange> ids;
       for (const auto& row : exec_hot(
                txn,
                std::string(kPilesLockedInOrder) +

@@ -442,6 +442,10 @@ TEST_CASE("a batch's wake-up names its command ids, and the lookup reads only th
   CHECK((parsed->first == 12 && parsed->last == 345));
   for (const char* other : {"*", "CP1", "*12", "*12-", "*-3", "*12-3", "*1-2x", "*a-b", "12-345"})
     CHECK_FALSE(chargelock::core::parse_batch_wakeup(other));
+  const auto widened = chargelock::core::covering(CommandIdRange{12, 345}, {7, 20});
+  CHECK((widened.first == 7 && widened.last == 345));
+  const auto first_one = chargelock::core::covering(std::nullopt, {5, 5});
+  CHECK((first_one.first == 5 && first_one.last == 5));
 
   Fixture f;
   const auto first = f.commands.enqueue(request("CP1", "ClearCache", "{}"));
