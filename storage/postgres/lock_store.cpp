@@ -92,14 +92,14 @@ std::string claimable_here(const std::string& node) {
          " WHERE s.charge_point_id = cp.id AND s.status = 'sent'))";
 }
 
-// One row of a fan-out statement (pile, command id, claimed) into `out`;
-// a queued command's id into `ids` for the wake-up.
+// One row of a fan-out statement (pile, command id, claimed, hashed
+// payload) into `out`; a queued command's id into `ids` for the wake-up.
 void collect(const pqxx::row& row, core::LockDeliveryResult& out,
              std::optional<core::CommandIdRange>& ids) {
   const auto id = row[1].as<std::int64_t>();
   out.charge_point_ids.push_back(row[0].as<std::string>());
   if (row[2].as<bool>())
-    out.claimed.push_back({out.charge_point_ids.back(), id, false});
+    out.claimed.push_back({out.charge_point_ids.back(), id, row[3].as<bool>()});
   else
     ids = core::covering(ids, {id, id});
 }
@@ -583,11 +583,8 @@ class PgLockStore final : public core::LockStore {
                    " command_id IN (SELECT id FROM claimed),"
                    " charge_point_id IN (SELECT id FROM targets WHERE hashed) FROM piles",
                d.lock_id, text_array(d.charge_point_ids), d.action, d.payload_json,
-               d.hashed_payload_json, d.origin, to_micros(d.expires_at), d.claiming_node)) {
+               d.hashed_payload_json, d.origin, to_micros(d.expires_at), d.claiming_node))
         collect(row, out, ids);
-        if (!out.claimed.empty() && out.claimed.back().command_id == row[1].as<std::int64_t>())
-          out.claimed.back().hashed = row[3].as<bool>();
-      }
       notify_batch(txn, ids);
       return out;
     });
@@ -635,8 +632,8 @@ class PgLockStore final : public core::LockStore {
                    " expires_at) SELECT id, charge_point_id, $3, $4, $5, micros_to_ts($6)"
                    " FROM targets WHERE id NOT IN (SELECT id FROM claimed)"
                    " ORDER BY charge_point_id RETURNING charge_point_id, id)"
-                   " SELECT charge_point_id, id, false FROM queued"
-                   " UNION ALL SELECT charge_point_id, id, true FROM claimed",
+                   " SELECT charge_point_id, id, false, false FROM queued"
+                   " UNION ALL SELECT charge_point_id, id, true, false FROM claimed",
                d.lock_id, text_array(d.charge_point_ids), d.action, d.payload_json, d.origin,
                to_micros(d.expires_at), d.claiming_node))
         collect(row, out, ids);

@@ -393,6 +393,45 @@ TEST_CASE(
         std::optional<CommandStatus>(CommandStatus::Queued));
 }
 
+// The dispatcher is handed a claimed command without its row: the flag is
+// what picks the payload it writes, so a pile that declared hashed matching
+// never gets the identifiers in clear.
+TEST_CASE("locks: a claimed LockVehicle says whether its pile got the hashed payload") {
+  test::TestDatabase t;
+  const auto alice = add_owner(t, "alice");
+  t.db().vehicles().put(claim("WVWZZZ1JZXW000001", alice, {"TAG-A"}));
+  auto& charge_points = t.db().charge_points();
+  for (const char* id : {"CLEAR", "HASHING"}) {
+    NewChargePoint cp;
+    cp.id = id;
+    charge_points.create(cp);
+    REQUIRE(charge_points.set_online(id, "node-1", Clock::now()));
+    REQUIRE(charge_points.record_boot(id, BootInfo{}, Clock::now()));
+  }
+  auto& locks = t.db().locks();
+  locks.set_hashed_matching("HASHING", true);
+  const auto expires = Clock::now() + std::chrono::hours(24);
+  locks.create({"lock-1", "WVWZZZ1JZXW000001", alice, std::nullopt, std::nullopt, expires,
+                std::nullopt, "requested by owner"});
+  LockDelivery lock_vehicle;
+  lock_vehicle.lock_id = "lock-1";
+  lock_vehicle.charge_point_ids = {"CLEAR", "HASHING"};
+  lock_vehicle.action = "DataTransfer";
+  lock_vehicle.payload_json = R"({"clear":true})";
+  lock_vehicle.hashed_payload_json = R"({"hashed":true})";
+  lock_vehicle.origin = "lock:lock-1";
+  lock_vehicle.expires_at = expires;
+  lock_vehicle.claiming_node = "node-1";
+  const auto written = locks.queue_lock_vehicle(lock_vehicle);
+  REQUIRE(written.claimed.size() == 2);
+  for (const auto& claimed : written.claimed) {
+    const bool hashing = claimed.charge_point_id == "HASHING";
+    CHECK(claimed.hashed == hashing);
+    CHECK(t.db().commands().find(claimed.command_id)->payload_json ==
+          (hashing ? R"({"hashed":true})" : R"({"clear":true})"));
+  }
+}
+
 TEST_CASE("locks: the summary is the lock, its pile counts, trail and sightings as read apart") {
   test::TestDatabase t;
   const auto alice = add_owner(t, "alice");
