@@ -24,6 +24,19 @@ std::int64_t add_owner(test::TestDatabase& t, const std::string& name) {
   return std::stoll(t.scalar("INSERT INTO owners (name) VALUES ('" + name + "') RETURNING id"));
 }
 
+// lock-1's LockVehicle for `piles` (a DataTransfer with `payload`).
+LockDelivery lock_vehicle_of(std::vector<std::string> piles, const std::string& payload,
+                             Timestamp expires) {
+  LockDelivery delivery;
+  delivery.lock_id = "lock-1";
+  delivery.charge_point_ids = std::move(piles);
+  delivery.action = "DataTransfer";
+  delivery.payload_json = payload;
+  delivery.origin = "lock:lock-1";
+  delivery.expires_at = expires;
+  return delivery;
+}
+
 }  // namespace
 
 NewVehicle claim(const std::string& vin, std::int64_t owner, std::vector<std::string> tags,
@@ -244,14 +257,9 @@ TEST_CASE("locks: a fan-out queues one command per pile and records it on the pi
   before.charge_point_id = "CP-3";
   locks.put_pile(before);
 
-  LockDelivery lock_vehicle;
-  lock_vehicle.lock_id = "lock-1";
-  lock_vehicle.charge_point_ids = {"CP-1", "CP-2", "CP-3", "CP-REMOVED"};
-  lock_vehicle.action = "DataTransfer";
-  lock_vehicle.payload_json = R"({"clear":true})";
+  LockDelivery lock_vehicle =
+      lock_vehicle_of({"CP-1", "CP-2", "CP-3", "CP-REMOVED"}, R"({"clear":true})", expires);
   lock_vehicle.hashed_payload_json = R"({"hashed":true})";
-  lock_vehicle.origin = "lock:lock-1";
-  lock_vehicle.expires_at = expires;
   // The dispatchers are woken once, with the batch's command ids.
   auto wakeups = t.db().commands().listen();
   const auto next_wakeups = [&] {
@@ -337,13 +345,8 @@ TEST_CASE(
   auto wakeups = commands.listen();
   CHECK(wakeups->wait(std::chrono::milliseconds(100)).empty());  // listening from here
 
-  LockDelivery lock_vehicle;
-  lock_vehicle.lock_id = "lock-1";
-  lock_vehicle.charge_point_ids = {"IDLE", "QUEUED", "SENDING", "ELSEWHERE", "NEVER", "PENDING"};
-  lock_vehicle.action = "DataTransfer";
-  lock_vehicle.payload_json = R"({"lock":true})";
-  lock_vehicle.origin = "lock:lock-1";
-  lock_vehicle.expires_at = expires;
+  LockDelivery lock_vehicle = lock_vehicle_of(
+      {"IDLE", "QUEUED", "SENDING", "ELSEWHERE", "NEVER", "PENDING"}, R"({"lock":true})", expires);
   lock_vehicle.claiming_node = "node-1";
   const auto written = locks.queue_lock_vehicle(lock_vehicle);
   CHECK(written.charge_point_ids.size() == 6);
@@ -413,14 +416,8 @@ TEST_CASE("locks: a claimed LockVehicle says whether its pile got the hashed pay
   const auto expires = Clock::now() + std::chrono::hours(24);
   locks.create({"lock-1", "WVWZZZ1JZXW000001", alice, std::nullopt, std::nullopt, expires,
                 std::nullopt, "requested by owner"});
-  LockDelivery lock_vehicle;
-  lock_vehicle.lock_id = "lock-1";
-  lock_vehicle.charge_point_ids = {"CLEAR", "HASHING"};
-  lock_vehicle.action = "DataTransfer";
-  lock_vehicle.payload_json = R"({"clear":true})";
+  LockDelivery lock_vehicle = lock_vehicle_of({"CLEAR", "HASHING"}, R"({"clear":true})", expires);
   lock_vehicle.hashed_payload_json = R"({"hashed":true})";
-  lock_vehicle.origin = "lock:lock-1";
-  lock_vehicle.expires_at = expires;
   lock_vehicle.claiming_node = "node-1";
   const auto written = locks.queue_lock_vehicle(lock_vehicle);
   REQUIRE(written.claimed.size() == 2);
