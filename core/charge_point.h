@@ -53,6 +53,14 @@ struct ChargePointAccess {
   RegistrationStatus registration_status = RegistrationStatus::Accepted;
 };
 
+// Where a pile is, and nothing else: what a lock's radius is tested
+// against (a fan-out reads it for every pile of the network before its
+// first command is written).
+struct ChargePointPlace {
+  std::string id;
+  std::optional<GeoLocation> location;
+};
+
 struct NewChargePoint {
   std::string id;
   std::optional<std::string> password_hash;

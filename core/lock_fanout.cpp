@@ -161,7 +161,7 @@ void LockService::resync(WriteBatch& batch, const LockRecord& lock,
   std::vector<std::string> in_scope_ids;
   for (const ChargePointRecord& charge_point : charge_points) {
     if (!at_boot && charge_point.registration_status != RegistrationStatus::Accepted) continue;
-    if (in_scope(lock, charge_point)) in_scope_ids.push_back(charge_point.id);
+    if (in_scope(lock, charge_point.location)) in_scope_ids.push_back(charge_point.id);
   }
   if (in_scope_ids.empty()) return;
   std::map<std::string, LockPile> rows;
@@ -535,8 +535,8 @@ void LockService::dispatch(WriteBatch& batch, const LockRecord& lock) {
   const auto vehicle = vehicle_of(batch, lock);
   if (!vehicle) return;
   std::vector<std::string> targets;
-  for (const ChargePointRecord& cp : batch.store(&Stores::charge_points, charge_points_).list())
-    if (in_scope(lock, cp)) targets.push_back(cp.id);
+  for (ChargePointPlace& place : batch.store(&Stores::charge_points, charge_points_).list_places())
+    if (in_scope(lock, place.location)) targets.push_back(std::move(place.id));
   // Thousands of piles: their commands and rows one statement and one
   // commit per chunk (the piles that declared hashed matching get the
   // hashed payload), so the first chunk's piles are claimed and sent while

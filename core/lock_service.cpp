@@ -574,10 +574,11 @@ LockRecord LockService::owned(std::int64_t owner_id, const std::string& lock_id)
   return *lock;
 }
 
-bool LockService::in_scope(const LockRecord& lock, const ChargePointRecord& charge_point) const {
+bool LockService::in_scope(const LockRecord& lock,
+                           const std::optional<GeoLocation>& location) const {
   if (!lock.radius_km || !lock.center) return true;
-  if (!charge_point.location) return false;  // unknown place: not provably inside
-  return distance_km(*lock.center, *charge_point.location) <= *lock.radius_km;
+  if (!location) return false;  // unknown place: not provably inside
+  return distance_km(*lock.center, *location) <= *lock.radius_km;
 }
 
 }  // namespace chargelock::core

@@ -275,7 +275,7 @@ class LockService final : public VendorExtension,
   static LockView view_of(const LockRecord& lock, const std::vector<LockPileCount>& counts);
   static LockDetails details_of(LockSummary summary);
   LockRecord owned(std::int64_t owner_id, const std::string& lock_id);
-  bool in_scope(const LockRecord& lock, const ChargePointRecord& charge_point) const;
+  bool in_scope(const LockRecord& lock, const std::optional<GeoLocation>& location) const;
   // LockVehicle to a pile that has no row for the lock yet.
   void arm(WriteBatch& batch, const LockRecord& lock, const Vehicle& vehicle,
            const std::string& charge_point_id);

@@ -32,6 +32,7 @@ class ChargePointStore {
   // At most `limit` charge points with an id above `after`, ordered by id.
   virtual std::vector<ChargePointRecord> list_page(const std::string& after, int limit) = 0;
   virtual std::vector<ChargePointAccess> list_access() = 0;
+  virtual std::vector<ChargePointPlace> list_places() = 0;  // ordered by id
 
   // Stores the boot information and marks the pile seen at `at`. Returns
   // false when the id is unknown.

@@ -147,6 +147,21 @@ class PgChargePointStore final : public core::ChargePointStore {
     });
   }
 
+  std::vector<core::ChargePointPlace> list_places() override {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
+      std::vector<core::ChargePointPlace> places;
+      for (const auto& row :
+           txn.exec("SELECT id, latitude, longitude FROM charge_points ORDER BY id")) {
+        core::ChargePointPlace place;
+        place.id = row[0].as<std::string>();
+        if (!row[1].is_null() && !row[2].is_null())
+          place.location = core::GeoLocation{row[1].as<double>(), row[2].as<double>()};
+        places.push_back(std::move(place));
+      }
+      return places;
+    });
+  }
+
   bool record_boot(const std::string& id, const core::BootInfo& boot, core::Timestamp at) override {
     return db_.transact([&](pqxx::dbtransaction& txn) {
       const auto result = txn.exec_params(

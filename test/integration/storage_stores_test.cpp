@@ -44,6 +44,21 @@ TEST_CASE("charge points: create, update, boot info and connection state") {
   CHECK_FALSE(record->online);
   CHECK_FALSE(store.find("nope"));
 
+  // What a lock's radius is tested against: every pile, by id, with its
+  // place when it has one.
+  NewChargePoint nowhere;
+  nowhere.id = "CP-0";
+  REQUIRE(store.create(nowhere));
+  const auto places = store.list_places();
+  REQUIRE(places.size() == 2);
+  CHECK(places[0].id == "CP-0");
+  CHECK_FALSE(places[0].location);
+  CHECK(places[1].id == "CP-1");
+  REQUIRE(places[1].location);
+  CHECK(places[1].location->latitude == Approx(52.52));
+  CHECK(places[1].location->longitude == Approx(13.405));
+  REQUIRE(store.remove("CP-0"));
+
   ChargePointChange change;
   change.registration_status = RegistrationStatus::Accepted;
   change.clear_location = true;
