@@ -110,15 +110,6 @@ SQL
 # profile_start RUN LABEL PHASE SERVER_PID / profile_stop: LOCK_AB_PROFILE's
 # figures of one phase.
 perf_pid=
-# Every process's CPU ticks so far: "pid comm ticks" lines (utime + stime,
-# fields 14-15 of /proc/PID/stat; comm may hold spaces, in parentheses).
-# (cat, not awk's own file list: mawk stops at a process gone meanwhile.)
-cpu_ticks() {
-  cat /proc/[0-9]*/stat 2>/dev/null |
-    awk '{ match($0, /\(.*\)/); comm = substr($0, RSTART + 1, RLENGTH - 2)
-           split(substr($0, RSTART + RLENGTH + 1), f, " ")
-           gsub(/ /, "_", comm); print $1, comm, f[12] + f[13] }' || true
-}
 profile_start() {
   [ -n "$profile" ] || return 0
   profile_name="$profile/$1-${2// /-}-$3"
@@ -136,14 +127,7 @@ profile_stop() {
   # Where both cores went during the phase, by process name (the server,
   # pilesim, PostgreSQL's backends together): CPU ms against the wall ms.
   local wall_ms=$(($(date +%s%3N) - profile_started_ms))
-  {
-    echo "wall $wall_ms ms; CPU ms by process name ($(nproc) cores: $(($(nproc) * wall_ms)) ms)"
-    cpu_ticks | awk -v hz="$(getconf CLK_TCK)" '
-      NR == FNR { before[$1] = $3; next }
-      { used[$2] += $3 - (($1 in before) ? before[$1] : 0) }
-      END { for (c in used) if (used[c] > 0) printf "%8d  %s\n", used[c] * 1000 / hz, c }' \
-      "$profile_name.ticks" - | sort -k1,1nr
-  } >"$profile_name-cpu.txt" || true
+  cpu_by_process "$profile_name.ticks" "$wall_ms" >"$profile_name-cpu.txt" || true
   rm -f "$profile_name.ticks"
   perf report -i "$profile_name.perf.data" --no-children -g none --percent-limit 0.3 \
     --sort dso,sym --stdio 2>/dev/null |

@@ -401,6 +401,13 @@ lock_vehicle() {  # $1 = vin; prints lockId; fails loudly
   echo "$lock"
 }
 new_locked_vehicle() { registered_vehicle "$1" && lock_vehicle "$1"; }
+# phase_cpu TITLE WALL_MS: the CPU by process since the last `cpu_ticks
+# >"$work/cpu.ticks"` into the results' text (beside the statements), and
+# the snapshot renewed for the next phase.
+phase_cpu() {
+  { echo "CPU: $1"; cpu_by_process "$work/cpu.ticks" "$2" | head -12; echo; } >>"$work/pg-statements.txt"
+  cpu_ticks >"$work/cpu.ticks"
+}
 lock_fanout() {  # N (chargelock running, piles connected by the capacity step's pilesim)
   local n=$1
   run_pilesim "$n" --duration 3600
@@ -410,6 +417,7 @@ lock_fanout() {  # N (chargelock running, piles connected by the capacity step's
   ensure_owner
   registered_vehicle "$vin"
   # From the owner's POST (issue 14's target), not from registering the car.
+  cpu_ticks >"$work/cpu.ticks"
   local t0; t0=$(now_ms)
   local lock; lock=$(lock_vehicle "$vin") || { kill -TERM "$sim_pid" 2>/dev/null; wait "$sim_pid" 2>/dev/null; return 0; }
   local curve=$work/armed.txt; : >"$curve"
@@ -421,6 +429,7 @@ lock_fanout() {  # N (chargelock running, piles connected by the capacity step's
   done
   local all_ms; all_ms=$(awk -v n="$n" '$2 >= n {print $1; exit}' "$curve")
   local p99_ms; p99_ms=$(awk -v n="$n" '$2 >= 0.99 * n {print $1; exit}' "$curve")
+  phase_cpu "lock fan-out, $n piles (POST to all armed)" $(( $(now_ms) - t0 ))
   local r0; r0=$(now_ms)
   api POST "/locks/$lock/release" "$owner_token" '{}' >/dev/null
   local status=""; deadline=$(( $(date +%s) + 60 ))
@@ -431,6 +440,7 @@ lock_fanout() {  # N (chargelock running, piles connected by the capacity step's
     [ "$(jq -r '(.piles.armed // 0) + (.piles.pending // 0)' <<<"$status")" = 0 ] && break
   done
   local release_ms=$(( $(now_ms) - r0 ))
+  phase_cpu "lock release, $n piles (POST to none armed)" "$release_ms"
   kill -TERM "$sim_pid" 2>/dev/null || true; wait "$sim_pid" 2>/dev/null || true
   record --argjson n "$n" --argjson all "${all_ms:-null}" --argjson p99 "${p99_ms:-null}" \
     --argjson rel "$release_ms" '{scenario:"lock", server:"chargelock", piles:$n,
@@ -842,6 +852,7 @@ scale_out_lock() {
   local vin; vin=$(printf 'WBENCHSCL%08d' "$n")
   registered_vehicle "$vin"
   [ "$pg_stat" = 1 ] && psql -qAt "$db_url" -c "SELECT pg_stat_statements_reset()" >/dev/null
+  cpu_ticks >"$work/cpu.ticks"
   local t0; t0=$(now_ms)
   local lock; lock=$(lock_vehicle "$vin") || { kill "$api_pid"; wait "$api_pid" 2>/dev/null; echo '{}'; return 0; }
   local curve=$work/scale-armed.txt; : >"$curve"
@@ -853,6 +864,7 @@ scale_out_lock() {
   done
   local all_ms; all_ms=$(awk -v n="$n" '$2 >= n {print $1; exit}' "$curve")
   local p99_ms; p99_ms=$(awk -v n="$n" '$2 >= 0.99 * n {print $1; exit}' "$curve")
+  phase_cpu "scale-out lock fan-out, $n piles (POST to all armed)" $(( $(now_ms) - t0 ))
   if [ "$pg_stat" = 1 ]; then
     pg_statements "scale-out lock fan-out, $n piles (POST to all armed)" >>"$work/pg-statements.txt"
     psql -qAt "$db_url" -c "SELECT pg_stat_statements_reset()" >/dev/null
@@ -866,6 +878,7 @@ scale_out_lock() {
     [ "${left:-1}" = 0 ] && break
   done
   local release_ms=$(( $(now_ms) - r0 ))
+  phase_cpu "scale-out lock release, $n piles (POST to none armed)" "$release_ms"
   [ "$pg_stat" = 1 ] &&
     pg_statements "scale-out lock release, $n piles (POST to none armed)" >>"$work/pg-statements.txt"
   kill -TERM "$api_pid" 2>/dev/null || true; wait "$api_pid" 2>/dev/null || true
@@ -1061,6 +1074,7 @@ jq -s --arg date "$started" --arg host "$(uname -n)" --argjson cpus "$(nproc)" \
       "  lock on every pile, from an API node: all armed \(.lock.allArmedMs // "not") ms, 99 % armed \(.lock.p99ArmedMs // "-") ms (\(.lock.armedAtEnd // "?") armed at the end), released \(.lock.releaseMs // "not") ms",
       "  HAProxy (all processes): CPU \(.haproxyStormCpuPercent | . * 10 | round / 10) % of a core during the storm, \(.haproxyIdleCpuPercent | . * 10 | round / 10) % idle; RSS \(.haproxyRssKb / 1024 | round) MB, \(.haproxyOpenFiles) open files",
       (.perNode[] | "  \(.node): \(.piles) piles, RSS \(.rssBeforeKb / 1024 | round) -> \(.rssAfterKb / 1024 | round) MB, \(.rssPerPileKb // "-" | if type == "number" then (. * 100 | round / 100) else . end) KB per pile")' "$results"
+    if [ "$only_scale_out" = 1 ] && [ -s "$work/pg-statements.txt" ]; then echo; cat "$work/pg-statements.txt"; fi
   fi
   echo
   echo "results: $out.json"
