@@ -432,6 +432,11 @@ int LockService::sweep() {
   } catch (const std::exception& e) {
     log(std::string("retrying failed deliveries failed: ") + e.what());
   }
+  try {
+    locks(batch).compact_pile_counts();
+  } catch (const std::exception& e) {
+    log(std::string("folding the locks' pile counts failed: ") + e.what());
+  }
   int n = 0;
   for (const LockRecord& lock : locks(batch).list_active()) {
     try {

@@ -103,6 +103,10 @@ class LockStore {
   // How many of the lock's piles are in each status (one aggregate query:
   // an owner polls this while thousands of piles answer).
   virtual std::vector<LockPileCount> pile_counts(const std::string& lock_id) = 0;
+  // The counts are kept as deltas, one per lock, status and write (migration
+  // 0019): folds each lock's many into one per status, so a read sums a few.
+  // Returns how many rows the folded locks have now.
+  virtual int compact_pile_counts() = 0;
 
   virtual std::vector<LockTransition> transitions(const std::string& lock_id) = 0;  // by id
   // The lock with its pile counts, trail and sightings, in one statement

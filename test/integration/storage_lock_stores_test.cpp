@@ -1,6 +1,7 @@
 // The vehicle lock stores (migration 0004) against a real PostgreSQL.
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <map>
 #include <set>
 #include <tuple>
 
@@ -511,8 +512,7 @@ TEST_CASE("locks: the summary is the lock, its pile counts, trail and sightings 
   // Active: by status alone (online matters only once the lock ended).
   CHECK(counts_of(summary->pile_counts) ==
         counts_of({{PileStatus::Armed, false, 3}, {PileStatus::Unsupported, false, 1}}));
-  CHECK(counts_of(locks.pile_counts("lock-1")) ==
-        std::vector<Count>{{armed, false, 1}, {armed, true, 2}, {unsupported, false, 1}});
+  CHECK(counts_of(locks.pile_counts("lock-1")) == counts_of(summary->pile_counts));
 
   const auto trail = locks.transitions("lock-1");
   REQUIRE(summary->transitions.size() == 2);
@@ -555,6 +555,110 @@ TEST_CASE("locks: the summary is the lock, its pile counts, trail and sightings 
   CHECK(counts_of(ended->pile_counts) == counts_of(locks.pile_counts("lock-1")));
   CHECK(counts_of(ended->pile_counts) ==
         std::vector<Count>{{armed, false, 1}, {armed, true, 2}, {unsupported, false, 1}});
+}
+
+TEST_CASE("locks: the kept pile counts follow every write of the pile rows, and fold") {
+  test::TestDatabase t;
+  const auto alice = add_owner(t, "alice");
+  t.db().vehicles().put(claim("WVWZZZ1JZXW000001", alice, {"TAG-A"}));
+  std::vector<std::string> ids;
+  for (int i = 1; i <= 40; ++i) {
+    NewChargePoint cp;
+    cp.id = "CP-" + std::to_string(i);
+    t.db().charge_points().create(cp);
+    ids.push_back(cp.id);
+  }
+  auto& locks = t.db().locks();
+  locks.create({"lock-1", "WVWZZZ1JZXW000001", alice, std::nullopt, std::nullopt,
+                Clock::now() + std::chrono::hours(24), std::nullopt, "requested"});
+  // What a read gets (the summary's and pile_counts()'s), against the pile
+  // rows counted as the reads did before the counts were kept.
+  const auto kept = [&](const std::vector<LockPileCount>& counts) {
+    std::map<int, int> out;
+    for (const auto& c : counts) out[static_cast<int>(c.status)] += c.count;
+    return out;
+  };
+  const auto counted = [&] {
+    std::map<int, int> out;
+    for (const auto& pile : locks.piles("lock-1")) ++out[static_cast<int>(pile.status)];
+    return out;
+  };
+  const auto agree = [&] {
+    CHECK(kept(locks.summary("lock-1")->pile_counts) == counted());
+    CHECK(kept(locks.pile_counts("lock-1")) == counted());
+  };
+  const auto pending = static_cast<int>(PileStatus::Pending);
+  const auto armed = static_cast<int>(PileStatus::Armed);
+
+  std::vector<LockPile> rows;
+  for (const auto& id : ids) {
+    LockPile pile;
+    pile.lock_id = "lock-1";
+    pile.charge_point_id = id;
+    pile.status = PileStatus::Pending;
+    rows.push_back(pile);
+  }
+  CHECK(locks.add_piles(rows).size() == 40);  // one statement for all
+  CHECK(locks.add_piles(rows).empty());       // nothing inserted: nothing counted
+  CHECK(kept(locks.pile_counts("lock-1")) == std::map<int, int>{{pending, 40}});
+  agree();
+
+  // Answers in a batch, then one by one (a delta row each).
+  std::vector<LockPileChange> answers;
+  for (int i = 0; i < 25; ++i) {
+    LockPileChange change;
+    change.next = rows[static_cast<std::size_t>(i)];
+    change.next.status = PileStatus::Armed;
+    answers.push_back(change);
+  }
+  CHECK(locks.change_piles("lock-1", answers).size() == 25);
+  CHECK(locks.change_piles("lock-1", answers).empty());  // expected pending: no longer
+  agree();
+  for (int i = 25; i < 37; ++i) {
+    LockPileChange change;
+    change.next = rows[static_cast<std::size_t>(i)];
+    change.next.status = i % 2 == 0 ? PileStatus::Armed : PileStatus::Unsupported;
+    CHECK(locks.change_piles("lock-1", {change}).size() == 1);
+  }
+  agree();
+  // An update that changes no status adds nothing.
+  const std::string rows_before = t.scalar("SELECT count(*) FROM vehicle_lock_pile_counts");
+  t.scalar("UPDATE vehicle_lock_piles SET detail = 'x' WHERE lock_id = 'lock-1' RETURNING 1");
+  CHECK(t.scalar("SELECT count(*) FROM vehicle_lock_pile_counts") == rows_before);
+
+  // A rolled-back write leaves the counts as they were.
+  CHECK_THROWS(
+      t.scalar("DO $$ BEGIN UPDATE vehicle_lock_piles SET status = 'disarmed';"
+               " RAISE EXCEPTION 'rolled back'; END $$"));
+  agree();
+
+  // A deleted pile leaves the counts with its rows.
+  REQUIRE(t.db().charge_points().remove("CP-1"));
+  REQUIRE(t.db().charge_points().remove("CP-40"));
+  agree();
+  CHECK(kept(locks.pile_counts("lock-1"))[armed] == 24 + 6);
+
+  // Folded: one row per status, the same counts.
+  const auto before_fold = counted();
+  CHECK(std::stoi(t.scalar("SELECT count(*) FROM vehicle_lock_pile_counts")) > 8);
+  CHECK(locks.compact_pile_counts() == 3);  // pending, armed, unsupported
+  CHECK(t.scalar("SELECT count(*) FROM vehicle_lock_pile_counts") == "3");
+  CHECK(counted() == before_fold);
+  agree();
+  CHECK(locks.compact_pile_counts() == 0);  // nothing to fold
+
+  // Ended: the outstanding piles come from the rows (online or not), the
+  // rest from the kept counts.
+  LockUpdate cancel;
+  cancel.lock_id = "lock-1";
+  cancel.to = LockStatus::Cancelled;
+  cancel.cause = "cancelled";
+  REQUIRE(locks.update(cancel));
+  agree();
+
+  // The lock deleted with its vehicle: its counts go with it.
+  t.scalar("DELETE FROM vehicle_locks WHERE id = 'lock-1' RETURNING 1");
+  CHECK(t.scalar("SELECT count(*) FROM vehicle_lock_pile_counts") == "0");
 }
 
 TEST_CASE("a one-statement read on a connection the server closed is answered on a new one") {
