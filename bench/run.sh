@@ -459,6 +459,8 @@ api_under_load() {  # N: API latency while a meter flood runs
   # and the network waiting for a core.
   curl -s -H "Authorization: Bearer $admin_token" "http://127.0.0.1:$api_port/metrics" \
     >"$work/api-metrics-before.txt" || true
+  cpu_ticks >"$work/cpu.ticks"
+  local t0; t0=$(now_ms)
   while kill -0 "$sim_pid" 2>/dev/null && ! grep -q "flood window over" "$work/pilesim.err"; do
     curl -s -o /dev/null -w '%{time_total} %{http_code}\n' -H "Authorization: Bearer $owner_token" \
       "http://127.0.0.1:$api_port/api/v1/locks/$lock" >>"$get" || true
@@ -468,6 +470,7 @@ api_under_load() {  # N: API latency while a meter flood runs
   done
   curl -s -H "Authorization: Bearer $admin_token" "http://127.0.0.1:$api_port/metrics" \
     >"$work/api-metrics-after.txt" || true
+  phase_cpu "API requests under the flood, $n piles (the flood window)" $(( $(now_ms) - t0 ))
   wait "$sim_pid" 2>/dev/null || true
   # Released, as an owner would: the storm (scenario 5) starts from a network
   # without this lock.
@@ -529,8 +532,11 @@ notify_latency() {
   run_pilesim "$n" --flood meter --flood-duration "$flood_s" --flood-wait $((60 + n / 20))
   wait_line "$work/pilesim.err" "flood .* begins" $((90 + n / 20)) "$sim_pid" || true
   sleep 2  # into the flood's steady state
+  cpu_ticks >"$work/cpu.ticks"
+  local t0; t0=$(now_ms)
   touch "$go"
   wait "$probe_pid" 2>/dev/null || true
+  phase_cpu "VehicleLocked reports under the flood, $n piles (go to the probe's last event)" $(( $(now_ms) - t0 ))
   wait "$sim_pid" 2>/dev/null || true
   api DELETE /webhook "$owner_token" >/dev/null
   api POST "/locks/$lock/release" "$owner_token" '{}' >/dev/null
