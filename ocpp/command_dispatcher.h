@@ -3,7 +3,11 @@
 //
 // Threads:
 // - listener (one, owned here): LISTEN chargelock_commands on its own
-//   database connection; a notification naming a pile asks for a pump of it.
+//   database connection; a notification naming a pile asks for a pump of it;
+//   one naming a batch's command ids (a lock's fan-out chunk) claims there
+//   and then, on this thread's connection, the batch's commands of this
+//   node's registered idle piles (CommandService::claim_in_range), handed
+//   to the loop as deliver() hands them, and asks for pumps of the others.
 //   Every `scan_interval` (≤ 1 s) it also asks for a pump of every pile with
 //   queued commands (a safety net for lost notifications), and now and then
 //   expires overdue commands and times out sent ones nobody will answer.
@@ -135,7 +139,8 @@ class CommandDispatcher final : public SessionObserver, public core::ClaimedComm
                   CallOutcome outcome);               // loop
   void finished(const std::string& charge_point_id);  // loop
   void listen_loop();                                 // listener thread
-  // Listener thread: the piles named by wake-ups, batches looked up.
+  // Listener thread: the piles named by wake-ups to pump, batches looked
+  // up; a batch's commands claimable at once are claimed and deliver()ed.
   std::vector<std::string> resolved(std::vector<std::string> woken);
   void post_pumps(std::vector<std::string> charge_point_ids);
 
