@@ -191,10 +191,10 @@ std::vector<CommandRecord> CommandService::claim_next_many(
   return out;
 }
 
-CommandService::RangeClaim CommandService::claim_in_range(const CommandIdRange& ids,
-                                                          std::size_t max_piles) {
+CommandService::RangeClaim CommandService::claim_in_range(
+    const CommandIdRange& ids, std::size_t max_piles, const std::vector<std::string>& excluded) {
   WriteBatch alone = WriteBatch::alone();
-  auto claim = store_.claim_in_range(ids, config_.node_id, max_piles);
+  auto claim = store_.claim_in_range(ids, config_.node_id, max_piles, excluded);
   RangeClaim out;
   out.waiting = std::move(claim.waiting);
   out.claimed.reserve(claim.claimed.size());

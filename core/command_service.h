@@ -223,14 +223,16 @@ class CommandService {
   // per registered pile of this node with nothing sent, its oldest queued
   // command if it is in `ids`; at most `max_piles` piles), committed on its
   // own, each claimed record opened as claim_next() opens it. `waiting`:
-  // this node's other piles with queued commands in `ids`, to be pumped.
-  // Called on the command dispatcher's listener thread (its connection).
+  // this node's other piles with queued commands in `ids` (and those of
+  // `excluded`), to be pumped. Called on the command dispatcher's listener
+  // thread (its connection).
   // REQUIRES: ids.first <= ids.last, max_piles > 0.
   struct RangeClaim {
     std::vector<CommandRecord> claimed;
     std::vector<std::string> waiting;
   };
-  RangeClaim claim_in_range(const CommandIdRange& ids, std::size_t max_piles);
+  RangeClaim claim_in_range(const CommandIdRange& ids, std::size_t max_piles,
+                            const std::vector<std::string>& excluded = {});
   // Records many outcomes: those without effects on the pile state in one
   // statement, the others one by one (complete(), release()); the observer
   // hears of the batch at once.

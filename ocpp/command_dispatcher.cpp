@@ -116,6 +116,10 @@ void CommandDispatcher::stop() {
 void CommandDispatcher::on_session_open(const std::string& charge_point_id) {
   PileState& state = piles_[charge_point_id];
   state.reset_pending = true;
+  {
+    std::lock_guard<std::mutex> lock(resetting_mutex_);
+    resetting_.insert(charge_point_id);
+  }
   request_pump(charge_point_id);  // waits for the session's registration
 }
 
@@ -338,7 +342,13 @@ void CommandDispatcher::run_batch(std::vector<core::CommandOutcome> outcomes,
                 error);
     claimed.clear();
   }
-  batch.after_commit([this, piles = std::move(piles), claimed = std::move(claimed)]() mutable {
+  batch.after_commit([this, resets = std::move(resets), piles = std::move(piles),
+                      claimed = std::move(claimed)]() mutable {
+    if (!resets.empty()) {
+      // Reset (or failed: then it times nothing out): range claims may go on.
+      std::lock_guard<std::mutex> lock(resetting_mutex_);
+      for (const auto& id : resets) resetting_.erase(id);
+    }
     post_([this, piles = std::move(piles), claimed = std::move(claimed)]() mutable {
       on_claimed(piles, std::move(claimed));
     });
@@ -380,7 +390,12 @@ std::vector<std::string> CommandDispatcher::resolved(std::vector<std::string> wo
   }
   if (every_queued) return commands_.charge_points_with_queued();
   if (ids) {
-    auto claim = commands_.claim_in_range(*ids, kRangeClaimPiles);
+    std::vector<std::string> resetting;
+    {
+      std::lock_guard<std::mutex> lock(resetting_mutex_);
+      resetting.assign(resetting_.begin(), resetting_.end());
+    }
+    auto claim = commands_.claim_in_range(*ids, kRangeClaimPiles, resetting);
     // Posted before the pumps (post_pumps() after this returns): on the
     // loop the claimed commands come first, each pile busy with its own.
     if (!claim.claimed.empty()) deliver(std::move(claim.claimed));

@@ -101,14 +101,18 @@ class CommandStore {
   // `max_piles` piles are claimed for (their locks stay in PostgreSQL's lock
   // table until the commit). `waiting`: the other piles of `node` with a
   // queued command in `ids` (busy, not registered, an older command first,
-  // locked, beyond max_piles), for the caller to pump as before.
+  // locked, beyond max_piles, `excluded`), for the caller to pump as before.
+  // `excluded`: piles not to claim for (the caller's piles whose sent
+  // commands a reset of their new connection is about to time out: it
+  // would time out a command claimed now too).
   // REQUIRES: ids.first <= ids.last, max_piles > 0.
   struct RangeClaim {
     std::vector<StoredCommand> claimed;
     std::vector<std::string> waiting;
   };
   virtual RangeClaim claim_in_range(const CommandIdRange& ids, const std::string& node,
-                                    std::size_t max_piles) = 0;
+                                    std::size_t max_piles,
+                                    const std::vector<std::string>& excluded) = 0;
   // A claimed command that was never written to the pile goes back to the
   // queue (keeps its place: the queue is ordered by id) with `secret` (the
   // one claim_next() took out, sealed again). Only while sent.

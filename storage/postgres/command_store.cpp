@@ -295,7 +295,8 @@ class PgCommandStore final : public core::CommandStore {
   }
 
   RangeClaim claim_in_range(const core::CommandIdRange& range, const std::string& node,
-                            std::size_t max_piles) override {
+                            std::size_t max_piles,
+                            const std::vector<std::string>& excluded) override {
     return db_.transact([&](pqxx::dbtransaction& txn) {
       RangeClaim out;
       // Two statements, as in claim_next_many(): the per-pile advisory locks
@@ -308,7 +309,8 @@ class PgCommandStore final : public core::CommandStore {
       //
       // First this node's piles with a queued command in the range (the
       // batch's own rows, read by the primary key: not every queued
-      // command), and the locks of the first max_piles registered ones
+      // command; the excluded piles count as not registered), and the
+      // locks of the first max_piles registered ones
       // among them by pile id (CASE: only it promises that the others' are
       // not tried). Only locks free now (pg_try_advisory_xact_lock): a pile
       // whose lock a claimer holds (a pump of this node on a worker, another
@@ -324,11 +326,13 @@ class PgCommandStore final : public core::CommandStore {
                " pg_try_advisory_xact_lock(hashtext('chargelock_commands:' || cp)) ELSE false END"
                " FROM (SELECT cp, ready, count(*) FILTER (WHERE ready) OVER (ORDER BY cp) AS place"
                " FROM (SELECT DISTINCT c.charge_point_id AS cp,"
-               " (p.registration_status = 'Accepted' AND p.last_boot_at IS NOT NULL) AS ready"
+               " (p.registration_status = 'Accepted' AND p.last_boot_at IS NOT NULL"
+               " AND c.charge_point_id NOT IN (SELECT unnest($5::text[]))) AS ready"
                " FROM commands c JOIN charge_points p ON p.id = c.charge_point_id"
                " WHERE c.id BETWEEN $1 AND $2 AND c.status = 'queued'"
                " AND p.connected_node = $3) AS woken) AS ranked",
-               range.first, range.last, node, static_cast<std::int64_t>(max_piles))) {
+               range.first, range.last, node, static_cast<std::int64_t>(max_piles),
+               text_array(excluded))) {
         if (row[1].as<bool>())
           chosen.push_back(row[0].as<std::string>());
         else

@@ -93,7 +93,15 @@ TEST_CASE(
   const core::CommandIdRange range{idle, offline};
   const auto after = f.command("AFTER");
 
-  auto claim = f.store.claim_in_range(range, "node-a", 100);
+  // Piles the caller excludes (a reset to come) are named, not claimed.
+  auto claim = f.store.claim_in_range(range, "node-a", 100, {"IDLE", "TWO"});
+  CHECK(claim.claimed.empty());
+  std::vector<std::string> waiting = claim.waiting;
+  std::sort(waiting.begin(), waiting.end());
+  CHECK(waiting ==
+        std::vector<std::string>{"BUSY", "EXPIRED", "IDLE", "NOBOOT", "OLDER", "PENDING", "TWO"});
+
+  claim = f.store.claim_in_range(range, "node-a", 100, {});
   REQUIRE(claim.claimed.size() == 2);
   std::map<std::string, core::StoredCommand> by_pile;
   for (auto& c : claim.claimed) by_pile[c.charge_point_id] = c;
@@ -111,7 +119,7 @@ TEST_CASE(
   CHECK(by_pile["TWO"].more_queued);
 
   // The node's other piles with queued commands in the range, for a pump.
-  std::vector<std::string> waiting = claim.waiting;
+  waiting = claim.waiting;
   std::sort(waiting.begin(), waiting.end());
   CHECK(waiting == std::vector<std::string>{"BUSY", "EXPIRED", "NOBOOT", "OLDER", "PENDING"});
 
@@ -123,7 +131,7 @@ TEST_CASE(
 
   // Again: the claimed piles are busy now; TWO's second command waits for
   // its pile's answer (a pump), nothing new is claimed.
-  claim = f.store.claim_in_range(range, "node-a", 100);
+  claim = f.store.claim_in_range(range, "node-a", 100, {});
   CHECK(claim.claimed.empty());
   waiting = claim.waiting;
   std::sort(waiting.begin(), waiting.end());
@@ -131,8 +139,8 @@ TEST_CASE(
         std::vector<std::string>{"BUSY", "EXPIRED", "NOBOOT", "OLDER", "PENDING", "TWO"});
 
   // Outside the range nothing is looked at; another node claims its own.
-  CHECK(f.store.claim_in_range({after + 1, after + 100}, "node-a", 100).claimed.empty());
-  const auto other_claim = f.store.claim_in_range(range, "node-b", 100);
+  CHECK(f.store.claim_in_range({after + 1, after + 100}, "node-a", 100, {}).claimed.empty());
+  const auto other_claim = f.store.claim_in_range(range, "node-b", 100, {});
   REQUIRE(other_claim.claimed.size() == 1);
   CHECK(other_claim.claimed[0].id == other);
   CHECK(other_claim.waiting.empty());
@@ -145,7 +153,7 @@ TEST_CASE("a range claim claims for at most max_piles piles and names the rest")
     f.pile(fmt::format("CAP-{}", i), "node-a");
     ids.push_back(f.command(fmt::format("CAP-{}", i)));
   }
-  const auto claim = f.store.claim_in_range({ids.front(), ids.back()}, "node-a", 2);
+  const auto claim = f.store.claim_in_range({ids.front(), ids.back()}, "node-a", 2, {});
   CHECK(claim.claimed.size() == 2);
   CHECK(claim.waiting.size() == 3);
   std::set<std::string> all = piles_of(claim.claimed);
@@ -193,7 +201,7 @@ TEST_CASE("claimers racing over one range claim each pile's oldest command once"
     std::thread one([&] {
       try {
         start();
-        a = f.store.claim_in_range(range, "node-a", 1000).claimed;
+        a = f.store.claim_in_range(range, "node-a", 1000, {}).claimed;
       } catch (const std::exception& e) {
         error_a = e.what();
       }
@@ -204,7 +212,7 @@ TEST_CASE("claimers racing over one range claim each pile's oldest command once"
         if (against_pump)
           b = f.store.claim_next_many(piles, "node-a");
         else
-          b = f.store.claim_in_range(range, "node-a", 1000).claimed;
+          b = f.store.claim_in_range(range, "node-a", 1000, {}).claimed;
       } catch (const std::exception& e) {
         error_b = e.what();
       }
