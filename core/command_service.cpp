@@ -191,6 +191,23 @@ std::vector<CommandRecord> CommandService::claim_next_many(
   return out;
 }
 
+CommandService::RangeClaim CommandService::claim_in_range(
+    const CommandIdRange& ids, std::size_t max_piles, const std::vector<std::string>& excluded) {
+  WriteBatch alone = WriteBatch::alone();
+  auto claim = store_.claim_in_range(ids, config_.node_id, max_piles, excluded);
+  RangeClaim out;
+  out.waiting = std::move(claim.waiting);
+  out.claimed.reserve(claim.claimed.size());
+  for (auto& claimed : claim.claimed) {
+    const std::string charge_point_id = claimed.charge_point_id;
+    if (auto record = opened(alone, std::move(claimed)))
+      out.claimed.push_back(std::move(*record));
+    else  // its secret failed it (rare): the pile's next one waits for a pump
+      out.waiting.push_back(charge_point_id);
+  }
+  return out;
+}
+
 std::optional<CommandRecord> CommandService::opened(WriteBatch& batch, StoredCommand claimed) {
   const std::optional<std::string> sealed = std::move(claimed.secret);
   claimed.secret.reset();

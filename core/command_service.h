@@ -8,6 +8,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -218,6 +219,20 @@ class CommandService {
   std::vector<CommandRecord> claim_next_many(const std::vector<std::string>& charge_point_ids);
   std::vector<CommandRecord> claim_next_many(WriteBatch& batch,
                                              const std::vector<std::string>& charge_point_ids);
+  // A batch's wake-up heard by this OCPP node (CommandStore::claim_in_range:
+  // per registered pile of this node with nothing sent, its oldest queued
+  // command if it is in `ids`; at most `max_piles` piles), committed on its
+  // own, each claimed record opened as claim_next() opens it. `waiting`:
+  // this node's other piles with queued commands in `ids` (and those of
+  // `excluded`), to be pumped. Called on the command dispatcher's listener
+  // thread (its connection).
+  // REQUIRES: ids.first <= ids.last, max_piles > 0.
+  struct RangeClaim {
+    std::vector<CommandRecord> claimed;
+    std::vector<std::string> waiting;
+  };
+  RangeClaim claim_in_range(const CommandIdRange& ids, std::size_t max_piles,
+                            const std::vector<std::string>& excluded = {});
   // Records many outcomes: those without effects on the pile state in one
   // statement, the others one by one (complete(), release()); the observer
   // hears of the batch at once.

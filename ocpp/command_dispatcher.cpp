@@ -73,6 +73,12 @@ core::CommandOutcome outcome_of(const core::CommandRecord& command, CallOutcome&
 // over the workers.
 constexpr std::size_t kBatchPiles = 250;
 
+// Piles one batch's wake-up claims for at most in one transaction (each
+// holds an advisory lock until the commit, in a lock table sized for ~64
+// locks per connection); the others are pumped. A fan-out's chunk is 1,000
+// commands over all the nodes.
+constexpr std::size_t kRangeClaimPiles = 2000;
+
 void log_failure(const std::string& what, const std::string& charge_point_id,
                  const std::exception& error) {
   core::log(core::LogLevel::Error, "command_failed",
@@ -110,6 +116,10 @@ void CommandDispatcher::stop() {
 void CommandDispatcher::on_session_open(const std::string& charge_point_id) {
   PileState& state = piles_[charge_point_id];
   state.reset_pending = true;
+  {
+    std::lock_guard<std::mutex> lock(resetting_mutex_);
+    resetting_.insert(charge_point_id);
+  }
   request_pump(charge_point_id);  // waits for the session's registration
 }
 
@@ -332,7 +342,13 @@ void CommandDispatcher::run_batch(std::vector<core::CommandOutcome> outcomes,
                 error);
     claimed.clear();
   }
-  batch.after_commit([this, piles = std::move(piles), claimed = std::move(claimed)]() mutable {
+  batch.after_commit([this, resets = std::move(resets), piles = std::move(piles),
+                      claimed = std::move(claimed)]() mutable {
+    if (!resets.empty()) {
+      // Reset (or failed: then it times nothing out): range claims may go on.
+      std::lock_guard<std::mutex> lock(resetting_mutex_);
+      for (const auto& id : resets) resetting_.erase(id);
+    }
     post_([this, piles = std::move(piles), claimed = std::move(claimed)]() mutable {
       on_claimed(piles, std::move(claimed));
     });
@@ -354,7 +370,12 @@ void CommandDispatcher::post_pumps(std::vector<std::string> charge_point_ids) {
 std::vector<std::string> CommandDispatcher::resolved(std::vector<std::string> woken) {
   // A batch queued for many piles: which of them are here is one query
   // away, over the batches' command ids when every batch named them (one
-  // query covering them all), else over every queued command.
+  // range covering them all), else over every queued command. A range is
+  // claimed here at once, on this thread's connection, for this node's
+  // registered idle piles (a fan-out queued by an API process: no round
+  // trip through the loop and a worker's claim before the first CALL); the
+  // loop sends those as it sends a fan-out's own claims (deliver()), and
+  // pumps the range's other piles of ours as before.
   std::vector<std::string> piles;
   std::optional<core::CommandIdRange> ids;
   bool every_queued = false;
@@ -368,8 +389,18 @@ std::vector<std::string> CommandDispatcher::resolved(std::vector<std::string> wo
     }
   }
   if (every_queued) return commands_.charge_points_with_queued();
-  if (ids)
-    for (std::string& id : commands_.charge_points_with_queued(ids)) piles.push_back(std::move(id));
+  if (ids) {
+    std::vector<std::string> resetting;
+    {
+      std::lock_guard<std::mutex> lock(resetting_mutex_);
+      resetting.assign(resetting_.begin(), resetting_.end());
+    }
+    auto claim = commands_.claim_in_range(*ids, kRangeClaimPiles, resetting);
+    // Posted before the pumps (post_pumps() after this returns): on the
+    // loop the claimed commands come first, each pile busy with its own.
+    if (!claim.claimed.empty()) deliver(std::move(claim.claimed));
+    for (std::string& id : claim.waiting) piles.push_back(std::move(id));
+  }
   return piles;
 }
 

@@ -3,7 +3,12 @@
 //
 // Threads:
 // - listener (one, owned here): LISTEN chargelock_commands on its own
-//   database connection; a notification naming a pile asks for a pump of it.
+//   database connection; a notification naming a pile asks for a pump of it;
+//   one naming a batch's command ids (a lock's fan-out chunk) claims there
+//   and then, on this thread's connection, the batch's commands of this
+//   node's registered idle piles (CommandService::claim_in_range; not for
+//   a pile whose new connection's reset is still to come), handed to the
+//   loop as deliver() hands them, and asks for pumps of the others.
 //   Every `scan_interval` (≤ 1 s) it also asks for a pump of every pile with
 //   queued commands (a safety net for lost notifications), and now and then
 //   expires overdue commands and times out sent ones nobody will answer.
@@ -34,10 +39,12 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "core/claimed_command_sink.h"
 #include "core/command_service.h"
@@ -135,7 +142,8 @@ class CommandDispatcher final : public SessionObserver, public core::ClaimedComm
                   CallOutcome outcome);               // loop
   void finished(const std::string& charge_point_id);  // loop
   void listen_loop();                                 // listener thread
-  // Listener thread: the piles named by wake-ups, batches looked up.
+  // Listener thread: the piles named by wake-ups to pump, batches looked
+  // up; a batch's commands claimable at once are claimed and deliver()ed.
   std::vector<std::string> resolved(std::vector<std::string> woken);
   void post_pumps(std::vector<std::string> charge_point_ids);
 
@@ -153,6 +161,13 @@ class CommandDispatcher final : public SessionObserver, public core::ClaimedComm
     std::vector<std::string> answered;  // the piles of `outcomes`, claimed next
   };
   Batch batch_;
+  // Piles on a new connection whose reset (their commands still sent time
+  // out) is pending or not yet committed: the listener claims nothing for
+  // them, the reset would time out that claim too (it was never written).
+  // Added on the loop when a session opens, removed on a worker once the
+  // reset committed.
+  std::mutex resetting_mutex_;
+  std::unordered_set<std::string> resetting_;  // guarded by resetting_mutex_
   bool flush_posted_ = false;
   bool sending_ = true;  // loop thread only; see stop_sending()
   std::atomic<bool> stopping_{false};

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -84,6 +85,34 @@ class CommandStore {
   // its secret.
   virtual std::vector<StoredCommand> claim_next_many(
       const std::vector<std::string>& charge_point_ids, const std::string& node) = 0;
+  // A batch's wake-up (`ids`, see batch_wakeup()) claimed by the node that
+  // heard it, without the round trip through its loop and workers (a lock's
+  // fan-out queued by a process without an OCPP node; within one, the
+  // fan-out claims for itself, see LockDelivery::claiming_node). Claims
+  // what claim_next_many() would, limited to the commands with ids in `ids`:
+  // per pile recorded as connected to `node` with a registration Accepted
+  // and a boot on record, and without a command sent, its oldest unexpired
+  // queued command when that one's id is in `ids` (FIFO per pile), marked
+  // sent by `node`, each with its secret and more_queued. The per-pile
+  // advisory locks of claim_next() and claim_next_many(), so a pump of the
+  // pile racing this claim cannot send a second command; only those free at
+  // once (never waiting, it cannot deadlock with the claims of a group
+  // commit): a pile another claimer holds is left waiting. At most
+  // `max_piles` piles are claimed for (their locks stay in PostgreSQL's lock
+  // table until the commit). `waiting`: the other piles of `node` with a
+  // queued command in `ids` (busy, not registered, an older command first,
+  // locked, beyond max_piles, `excluded`), for the caller to pump as before.
+  // `excluded`: piles not to claim for (the caller's piles whose sent
+  // commands a reset of their new connection is about to time out: it
+  // would time out a command claimed now too).
+  // REQUIRES: ids.first <= ids.last, max_piles > 0.
+  struct RangeClaim {
+    std::vector<StoredCommand> claimed;
+    std::vector<std::string> waiting;
+  };
+  virtual RangeClaim claim_in_range(const CommandIdRange& ids, const std::string& node,
+                                    std::size_t max_piles,
+                                    const std::vector<std::string>& excluded) = 0;
   // A claimed command that was never written to the pile goes back to the
   // queue (keeps its place: the queue is ordered by id) with `secret` (the
   // one claim_next() took out, sealed again). Only while sent.

@@ -294,6 +294,92 @@ class PgCommandStore final : public core::CommandStore {
     });
   }
 
+  RangeClaim claim_in_range(const core::CommandIdRange& range, const std::string& node,
+                            std::size_t max_piles,
+                            const std::vector<std::string>& excluded) override {
+    return db_.transact([&](pqxx::dbtransaction& txn) {
+      RangeClaim out;
+      // Two statements, as in claim_next_many(): the per-pile advisory locks
+      // must be held before the claim's snapshot is taken. Within one
+      // statement, a pump that claimed the pile's oldest command and
+      // committed after the statement's snapshot, before its lock, would
+      // stay invisible to the "nothing sent" probe, and the LATERAL's FOR
+      // UPDATE, re-reading that row, would move on to the pile's next
+      // command: two sent.
+      //
+      // First this node's piles with a queued command in the range (the
+      // batch's own rows, read by the primary key: not every queued
+      // command; the excluded piles count as not registered), and the
+      // locks of the first max_piles registered ones
+      // among them by pile id (CASE: only it promises that the others' are
+      // not tried). Only locks free now (pg_try_advisory_xact_lock): a pile
+      // whose lock a claimer holds (a pump of this node on a worker, another
+      // node) is left to a pump. Never waiting, this claim cannot deadlock
+      // with a worker's group commit, which takes its batches' locks
+      // statement by statement, in hash order within each only. A window
+      // count, not a join of CTEs: the generic plan joined those by a
+      // nested loop, O(piles^2).
+      std::vector<std::string> chosen;
+      for (const auto& row : exec_hot(
+               txn,
+               "SELECT cp, CASE WHEN ready AND place <= $4 THEN"
+               " pg_try_advisory_xact_lock(hashtext('chargelock_commands:' || cp)) ELSE false END"
+               " FROM (SELECT cp, ready, count(*) FILTER (WHERE ready) OVER (ORDER BY cp) AS place"
+               " FROM (SELECT DISTINCT c.charge_point_id AS cp,"
+               " (p.registration_status = 'Accepted' AND p.last_boot_at IS NOT NULL"
+               " AND c.charge_point_id NOT IN (SELECT unnest($5::text[]))) AS ready"
+               " FROM commands c JOIN charge_points p ON p.id = c.charge_point_id"
+               " WHERE c.id BETWEEN $1 AND $2 AND c.status = 'queued'"
+               " AND p.connected_node = $3) AS woken) AS ranked",
+               range.first, range.last, node, static_cast<std::int64_t>(max_piles),
+               text_array(excluded))) {
+        if (row[1].as<bool>())
+          chosen.push_back(row[0].as<std::string>());
+        else
+          out.waiting.push_back(row[0].as<std::string>());
+      }
+      if (chosen.empty()) return out;
+      // Then claim_next_many()'s statement over the locked piles (per-pile
+      // probes on purpose, see there), in a snapshot taken after the locks:
+      // the pile is still this node's and registered, nothing of it is sent,
+      // and its oldest unexpired queued command is in the range (else it
+      // waits for a pump: an older command goes first).
+      const auto r = exec_hot(
+          txn,
+          std::string(
+              "WITH piles AS (SELECT DISTINCT unnest($1::text[]) AS cp),"
+              " next AS (SELECT n.id AS claim_id, n.secret AS claimed_secret FROM piles"
+              " JOIN charge_points p ON p.id = piles.cp AND p.connected_node = $4"
+              " AND p.registration_status = 'Accepted' AND p.last_boot_at IS NOT NULL,"
+              " LATERAL (SELECT id, secret FROM commands c WHERE c.charge_point_id = piles.cp"
+              " AND c.status = 'queued' AND c.expires_at > now() ORDER BY c.id LIMIT 1"
+              " FOR UPDATE SKIP LOCKED) AS n"
+              " WHERE n.id BETWEEN $2 AND $3"
+              " AND (SELECT 1 FROM commands s WHERE s.charge_point_id = piles.cp"
+              " AND s.status = 'sent' LIMIT 1) IS NULL)"
+              " UPDATE commands SET status = 'sent', sent_at = now(), claimed_by = $4,"
+              " secret = NULL FROM next WHERE id = next.claim_id RETURNING") +
+              kColumns +
+              ", next.claimed_secret, EXISTS (SELECT 1 FROM commands q"
+              " WHERE q.charge_point_id = commands.charge_point_id AND q.status = 'queued'"
+              " AND q.id <> commands.id) AS more",
+          text_array(chosen), range.first, range.last, node);
+      std::vector<std::string> claimed_piles;
+      out.claimed.reserve(r.size());
+      for (const auto& row : r) {
+        out.claimed.push_back(read_command(row));
+        out.claimed.back().secret = optional_text(row[16]);
+        out.claimed.back().more_queued = row[17].as<bool>();
+        claimed_piles.push_back(out.claimed.back().charge_point_id);
+      }
+      std::sort(claimed_piles.begin(), claimed_piles.end());
+      for (std::string& cp : chosen)
+        if (!std::binary_search(claimed_piles.begin(), claimed_piles.end(), cp))
+          out.waiting.push_back(std::move(cp));
+      return out;
+    });
+  }
+
   std::vector<core::StoredCommand> complete_many(const std::vector<Ended>& ended) override {
     if (ended.empty()) return {};
     std::vector<std::string> ids, statuses;
