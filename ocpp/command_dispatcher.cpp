@@ -117,7 +117,7 @@ void CommandDispatcher::on_session_open(const std::string& charge_point_id) {
   PileState& state = piles_[charge_point_id];
   state.reset_pending = true;
   {
-    std::lock_guard<std::mutex> lock(resetting_mutex_);
+    base::MutexLock lock(resetting_mutex_);
     resetting_.insert(charge_point_id);
   }
   request_pump(charge_point_id);  // waits for the session's registration
@@ -346,7 +346,7 @@ void CommandDispatcher::run_batch(std::vector<core::CommandOutcome> outcomes,
                       claimed = std::move(claimed)]() mutable {
     if (!resets.empty()) {
       // Reset (or failed: then it times nothing out): range claims may go on.
-      std::lock_guard<std::mutex> lock(resetting_mutex_);
+      base::MutexLock lock(resetting_mutex_);
       for (const auto& id : resets) resetting_.erase(id);
     }
     post_([this, piles = std::move(piles), claimed = std::move(claimed)]() mutable {
@@ -392,7 +392,7 @@ std::vector<std::string> CommandDispatcher::resolved(std::vector<std::string> wo
   if (ids) {
     std::vector<std::string> resetting;
     {
-      std::lock_guard<std::mutex> lock(resetting_mutex_);
+      base::MutexLock lock(resetting_mutex_);
       resetting.assign(resetting_.begin(), resetting_.end());
     }
     auto claim = commands_.claim_in_range(*ids, kRangeClaimPiles, resetting);

@@ -39,13 +39,13 @@
 #include <chrono>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
+#include "base/mutex.h"
 #include "core/claimed_command_sink.h"
 #include "core/command_service.h"
 #include "core/work_queue.h"
@@ -166,8 +166,8 @@ class CommandDispatcher final : public SessionObserver, public core::ClaimedComm
   // them, the reset would time out that claim too (it was never written).
   // Added on the loop when a session opens, removed on a worker once the
   // reset committed.
-  std::mutex resetting_mutex_;
-  std::unordered_set<std::string> resetting_;  // guarded by resetting_mutex_
+  base::Mutex resetting_mutex_;
+  std::unordered_set<std::string> resetting_ GUARDED_BY(resetting_mutex_);
   bool flush_posted_ = false;
   bool sending_ = true;  // loop thread only; see stop_sending()
   std::atomic<bool> stopping_{false};
