@@ -8,11 +8,11 @@
 # The sourcing script defines log() (its own prefix) and sets `root`,
 # `keep` (1: keep the work folder) and `bench_name` (for error messages).
 
-# cpu_ticks: every process's CPU ticks so far, "pid comm ticks" lines
+# every_cpu_ticks: every process's CPU ticks so far, "pid comm ticks" lines
 # (utime + stime, fields 14-15 of /proc/PID/stat; comm may hold spaces, in
 # parentheses). (cat, not awk's own file list: mawk stops at a process gone
 # meanwhile.)
-cpu_ticks() {
+every_cpu_ticks() {
   cat /proc/[0-9]*/stat 2>/dev/null |
     awk '{ match($0, /\(.*\)/); comm = substr($0, RSTART + 1, RLENGTH - 2)
            split(substr($0, RSTART + RLENGTH + 1), f, " ")
@@ -20,13 +20,13 @@ cpu_ticks() {
 }
 
 # cpu_by_process TICKS_FILE WALL_MS: where the cores went since TICKS_FILE
-# (cpu_ticks' output then) by process name, CPU ms against what the cores
+# (every_cpu_ticks' output then) by process name, CPU ms against what the cores
 # had in WALL_MS: a phase whose total is near the cores' ms is CPU-bound,
 # and total / cores is the least wall time that work could take here.
 cpu_by_process() {
   local cores; cores=$(nproc)
   echo "wall $2 ms; CPU ms by process name ($cores cores: $((cores * $2)) ms)"
-  cpu_ticks | awk -v hz="$(getconf CLK_TCK)" '
+  every_cpu_ticks | awk -v hz="$(getconf CLK_TCK)" '
     NR == FNR { before[$1] = $3; next }
     { used[$2] += $3 - (($1 in before) ? before[$1] : 0) }
     END { for (c in used) if (used[c] > 0) { printf "%8d  %s\n", used[c] * 1000 / hz, c; all += used[c] }

@@ -113,7 +113,7 @@ perf_pid=
 profile_start() {
   [ -n "$profile" ] || return 0
   profile_name="$profile/$1-${2// /-}-$3"
-  cpu_ticks >"$profile_name.ticks"
+  every_cpu_ticks >"$profile_name.ticks"
   profile_started_ms=$(date +%s%3N)
   psql -XAtq "$db_url" -c "SELECT pg_stat_statements_reset()" >/dev/null
   perf record -q -F 999 -g -p "$4" -o "$profile_name.perf.data" >/dev/null 2>&1 &

@@ -401,12 +401,12 @@ lock_vehicle() {  # $1 = vin; prints lockId; fails loudly
   echo "$lock"
 }
 new_locked_vehicle() { registered_vehicle "$1" && lock_vehicle "$1"; }
-# phase_cpu TITLE WALL_MS: the CPU by process since the last `cpu_ticks
+# phase_cpu TITLE WALL_MS: the CPU by process since the last `every_cpu_ticks
 # >"$work/cpu.ticks"` into the results' text (beside the statements), and
 # the snapshot renewed for the next phase.
 phase_cpu() {
   { echo "CPU: $1"; cpu_by_process "$work/cpu.ticks" "$2" | head -12; echo; } >>"$work/pg-statements.txt"
-  cpu_ticks >"$work/cpu.ticks"
+  every_cpu_ticks >"$work/cpu.ticks"
 }
 lock_fanout() {  # N (chargelock running, piles connected by the capacity step's pilesim)
   local n=$1
@@ -417,7 +417,7 @@ lock_fanout() {  # N (chargelock running, piles connected by the capacity step's
   ensure_owner
   registered_vehicle "$vin"
   # From the owner's POST (issue 14's target), not from registering the car.
-  cpu_ticks >"$work/cpu.ticks"
+  every_cpu_ticks >"$work/cpu.ticks"
   local t0; t0=$(now_ms)
   local lock; lock=$(lock_vehicle "$vin") || { kill -TERM "$sim_pid" 2>/dev/null; wait "$sim_pid" 2>/dev/null; return 0; }
   local curve=$work/armed.txt; : >"$curve"
@@ -459,7 +459,7 @@ api_under_load() {  # N: API latency while a meter flood runs
   # and the network waiting for a core.
   curl -s -H "Authorization: Bearer $admin_token" "http://127.0.0.1:$api_port/metrics" \
     >"$work/api-metrics-before.txt" || true
-  cpu_ticks >"$work/cpu.ticks"
+  every_cpu_ticks >"$work/cpu.ticks"
   local t0; t0=$(now_ms)
   while kill -0 "$sim_pid" 2>/dev/null && ! grep -q "flood window over" "$work/pilesim.err"; do
     curl -s -o /dev/null -w '%{time_total} %{http_code}\n' -H "Authorization: Bearer $owner_token" \
@@ -532,7 +532,7 @@ notify_latency() {
   run_pilesim "$n" --flood meter --flood-duration "$flood_s" --flood-wait $((60 + n / 20))
   wait_line "$work/pilesim.err" "flood .* begins" $((90 + n / 20)) "$sim_pid" || true
   sleep 2  # into the flood's steady state
-  cpu_ticks >"$work/cpu.ticks"
+  every_cpu_ticks >"$work/cpu.ticks"
   local t0; t0=$(now_ms)
   touch "$go"
   wait "$probe_pid" 2>/dev/null || true
@@ -858,7 +858,7 @@ scale_out_lock() {
   local vin; vin=$(printf 'WBENCHSCL%08d' "$n")
   registered_vehicle "$vin"
   [ "$pg_stat" = 1 ] && psql -qAt "$db_url" -c "SELECT pg_stat_statements_reset()" >/dev/null
-  cpu_ticks >"$work/cpu.ticks"
+  every_cpu_ticks >"$work/cpu.ticks"
   local t0; t0=$(now_ms)
   local lock; lock=$(lock_vehicle "$vin") || { kill "$api_pid"; wait "$api_pid" 2>/dev/null; echo '{}'; return 0; }
   local curve=$work/scale-armed.txt; : >"$curve"
