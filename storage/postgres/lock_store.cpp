@@ -210,35 +210,40 @@ std::string nulls(const std::vector<const char*>& types) {
   return out;
 }
 
-// `which` selects the lock (alias l), e.g. "l.id = $1".
-//
-// The pile counts were the costly part (a lock spans every pile: 10,000
-// rows, 2-3 ms of counting a read quiet): they are read from the counts the
-// pile rows' triggers keep (migration 0019, a few rows a lock). Whether a
-// pile is online matters only for an ended lock's armed and pending piles
-// (LockService counts them as pendingOffline), so only those are counted
-// from the pile rows, joined with charge_points (online false for the
-// rest). Nothing is outstanding once a release completed.
+// A lock's pile counts, one rule for the summary and pile_counts(): rows
+// `select` status, online, count `after`. `lock_id` is an SQL expression;
+// the statement has a CTE `target` holding the lock's row (its status).
+// The kept counts (migration 0019), except for an ended lock's armed and
+// pending piles: those are counted from the rows, joined with
+// charge_points for whether each is online (pendingOffline).
+std::string pile_count_parts(const std::string& select, const std::string& after,
+                             const std::string& lock_id) {
+  const std::string ended =
+      "coalesce((SELECT status FROM target) NOT IN ('requested', 'armed', 'engaged'), false)";
+  return select + " k.status, false, sum(k.piles)::integer" + after +
+         " FROM vehicle_lock_pile_counts k WHERE k.lock_id = " + lock_id + " AND NOT (" + ended +
+         " AND k.status IN ('armed', 'pending')) GROUP BY k.status HAVING sum(k.piles) <> 0" +
+         " UNION ALL " + select + " p.status, cp.connected_node IS NOT NULL, count(*)::integer" +
+         after +
+         " FROM vehicle_lock_piles p LEFT JOIN charge_points cp ON cp.id = p.charge_point_id"
+         " WHERE p.lock_id = " +
+         lock_id + " AND " + ended +
+         " AND p.status IN ('armed', 'pending') GROUP BY p.status, cp.connected_node IS NOT NULL";
+}
+
+// The lock, its pile counts, trail and sightings; `which` selects the lock
+// (alias l), e.g. "l.id = $1". The counts were the costly part (a lock
+// spans every pile: counting 10,000 rows cost 2-3 ms a read quiet); they
+// are kept now, see pile_count_parts().
 std::string statement(const std::string& which) {
   const std::string lock_id = "(SELECT id FROM target)";
-  const std::string ended = "(SELECT status FROM target) NOT IN ('requested', 'armed', 'engaged')";
-  const std::string outstanding = "p.status IN ('armed', 'pending')";
-  const std::string count_part = std::string(" UNION ALL SELECT 2, 0") + nulls(kLockTypes);
-  const std::string after_count = nulls(kTransitionTypes) + nulls(kSightingTypes);
   return std::string("WITH target AS MATERIALIZED (SELECT") + kColumns +
          "FROM vehicle_locks l WHERE " + which + ") SELECT 1, 0::bigint, target.*" +
          nulls(kCountTypes) + nulls(kTransitionTypes) + nulls(kSightingTypes) + " FROM target" +
-         // the piles whose place online does not matter
-         count_part + ", k.status, false, sum(k.piles)::integer" + after_count +
-         " FROM vehicle_lock_pile_counts k WHERE k.lock_id = " + lock_id + " AND (NOT " + ended +
-         " OR k.status NOT IN ('armed', 'pending')) GROUP BY k.status HAVING sum(k.piles) <> 0" +
-         // an ended lock's outstanding piles, online or not
-         count_part + ", p.status, cp.connected_node IS NOT NULL, count(*)::integer" + after_count +
-         " FROM vehicle_lock_piles p LEFT JOIN charge_points cp ON cp.id = p.charge_point_id"
-         " WHERE p.lock_id = " +
-         lock_id + " AND " + ended + " AND " + outstanding +
-         " GROUP BY p.status, cp.connected_node IS NOT NULL" + " UNION ALL SELECT 3, id" +
-         nulls(kLockTypes) + nulls(kCountTypes) +
+         " UNION ALL " +
+         pile_count_parts(std::string("SELECT 2, 0") + nulls(kLockTypes) + ",",
+                          nulls(kTransitionTypes) + nulls(kSightingTypes), lock_id) +
+         " UNION ALL SELECT 3, id" + nulls(kLockTypes) + nulls(kCountTypes) +
          ", id, lock_id, ts_to_micros(at), from_status, to_status, cause" + nulls(kSightingTypes) +
          " FROM vehicle_lock_transitions WHERE lock_id = " + lock_id + " UNION ALL SELECT 4, id" +
          nulls(kLockTypes) + nulls(kCountTypes) + nulls(kTransitionTypes) + "," + kSightingColumns +
@@ -500,21 +505,11 @@ class PgLockStore final : public core::LockStore {
   std::vector<core::LockPileCount> pile_counts(const std::string& lock_id) override {
     return db_.read([&](pqxx::transaction_base& txn) {
       std::vector<core::LockPileCount> out;
-      // As the summary's counts (summary_sql::statement): kept counts, and
-      // the pile rows only for an ended lock's outstanding piles.
-      for (const auto& row : exec_hot(
-               txn,
-               "WITH target AS (SELECT status NOT IN ('requested', 'armed', 'engaged') AS ended"
-               " FROM vehicle_locks WHERE id = $1)"
-               " SELECT k.status, false, sum(k.piles)::integer FROM vehicle_lock_pile_counts k"
-               " WHERE k.lock_id = $1 AND NOT (coalesce((SELECT ended FROM target), false)"
-               " AND k.status IN ('armed', 'pending')) GROUP BY k.status HAVING sum(k.piles) <> 0"
-               " UNION ALL SELECT p.status, cp.connected_node IS NOT NULL, count(*)::integer"
-               " FROM vehicle_lock_piles p LEFT JOIN charge_points cp"
-               " ON cp.id = p.charge_point_id WHERE p.lock_id = $1"
-               " AND coalesce((SELECT ended FROM target), false)"
-               " AND p.status IN ('armed', 'pending') GROUP BY 1, 2 ORDER BY 1, 2",
-               lock_id))
+      for (const auto& row :
+           exec_hot(txn,
+                    "WITH target AS (SELECT status FROM vehicle_locks WHERE id = $1) " +
+                        summary_sql::pile_count_parts("SELECT", "", "$1") + " ORDER BY 1, 2",
+                    lock_id))
         out.push_back(
             {pile_status_of(row[0]), !row[1].is_null() && row[1].as<bool>(), row[2].as<int>()});
       return out;
