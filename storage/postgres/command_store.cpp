@@ -42,6 +42,52 @@ core::StoredCommand read_command(const pqxx::row& row) {
   return c;
 }
 
+// The claim of each listed pile's next command ($1: the piles; `node`: the
+// parameter naming the claiming node), claim_next_many()'s rules: nothing
+// while one of the pile's commands is sent; otherwise the oldest queued,
+// unexpired one. Both are per-pile probes on purpose (a scalar subquery and
+// a LATERAL with LIMIT, which PostgreSQL runs once per pile): as a join, the
+// planner could hash or scan all sent or queued rows per claim, and right
+// after a fan-out it did (see migration 0014). The secret leaves the row
+// with the claim (RETURNING shows the new row; the old secret comes through
+// the CTE). `more`: another command of the pile is queued behind it (the
+// statement's snapshot still shows the claimed row queued, hence
+// q.id <> id); without one, the dispatcher claims nothing after the answer.
+// `piles_join` narrows the piles (joined after "FROM piles"), `next_where`
+// the command claimed (a condition on n, followed by AND). Read with
+// read_claimed().
+std::string claim_statement(const std::string& piles_join, const std::string& next_where,
+                            const std::string& node) {
+  return "WITH piles AS (SELECT DISTINCT unnest($1::text[]) AS cp),"
+         " next AS (SELECT n.id AS claim_id, n.secret AS claimed_secret FROM piles" +
+         piles_join +
+         ","
+         " LATERAL (SELECT id, secret FROM commands c WHERE c.charge_point_id = piles.cp"
+         " AND c.status = 'queued' AND c.expires_at > now() ORDER BY c.id LIMIT 1"
+         " FOR UPDATE SKIP LOCKED) AS n"
+         " WHERE " +
+         next_where +
+         "(SELECT 1 FROM commands s WHERE s.charge_point_id = piles.cp"
+         " AND s.status = 'sent' LIMIT 1) IS NULL)"
+         " UPDATE commands SET status = 'sent', sent_at = now(), claimed_by = " +
+         node + ", secret = NULL FROM next WHERE id = next.claim_id RETURNING" + kColumns +
+         ", next.claimed_secret, EXISTS (SELECT 1 FROM commands q"
+         " WHERE q.charge_point_id = commands.charge_point_id AND q.status = 'queued'"
+         " AND q.id <> commands.id) AS more";
+}
+
+// The commands claim_statement() claimed, each with its secret and more_queued.
+std::vector<core::StoredCommand> read_claimed(const pqxx::result& result) {
+  std::vector<core::StoredCommand> claimed;
+  claimed.reserve(result.size());
+  for (const auto& row : result) {
+    claimed.push_back(read_command(row));
+    claimed.back().secret = optional_text(row[16]);
+    claimed.back().more_queued = row[17].as<bool>();
+  }
+  return claimed;
+}
+
 void apply_effects(pqxx::dbtransaction& txn, const std::string& charge_point_id,
                    std::int64_t command_id, const core::CommandEffects& effects) {
   for (const core::ConfigurationKey& key : effects.configuration) {
@@ -256,41 +302,7 @@ class PgCommandStore final : public core::CommandStore {
                " hashtext('chargelock_commands:' || cp) AS h FROM unnest($1::text[]) AS cp"
                " ORDER BY h) AS locks",
                ids);
-      // Per pile: nothing while one of its commands is sent; otherwise the
-      // oldest queued, unexpired one. Both are per-pile probes on purpose
-      // (a scalar subquery and a LATERAL with LIMIT, which PostgreSQL runs
-      // once per pile): as a join, the planner could hash or scan all sent
-      // or queued rows per claim, and right after a fan-out it did (see
-      // migration 0014). The secret leaves the row with the claim (RETURNING
-      // shows the new row; the old secret comes through the CTE). `more`:
-      // another command of the pile is queued behind it (the statement's
-      // snapshot still shows the claimed row queued, hence q.id <> id);
-      // without one, the dispatcher claims nothing after the answer.
-      const auto r = exec_hot(
-          txn,
-          std::string(
-              "WITH piles AS (SELECT DISTINCT unnest($1::text[]) AS cp),"
-              " next AS (SELECT n.id AS claim_id, n.secret AS claimed_secret FROM piles,"
-              " LATERAL (SELECT id, secret FROM commands c WHERE c.charge_point_id = piles.cp"
-              " AND c.status = 'queued' AND c.expires_at > now() ORDER BY c.id LIMIT 1"
-              " FOR UPDATE SKIP LOCKED) AS n"
-              " WHERE (SELECT 1 FROM commands s WHERE s.charge_point_id = piles.cp"
-              " AND s.status = 'sent' LIMIT 1) IS NULL)"
-              " UPDATE commands SET status = 'sent', sent_at = now(), claimed_by = $2,"
-              " secret = NULL FROM next WHERE id = next.claim_id RETURNING") +
-              kColumns +
-              ", next.claimed_secret, EXISTS (SELECT 1 FROM commands q"
-              " WHERE q.charge_point_id = commands.charge_point_id AND q.status = 'queued'"
-              " AND q.id <> commands.id) AS more",
-          ids, node);
-      std::vector<core::StoredCommand> claimed;
-      claimed.reserve(r.size());
-      for (const auto& row : r) {
-        claimed.push_back(read_command(row));
-        claimed.back().secret = optional_text(row[16]);
-        claimed.back().more_queued = row[17].as<bool>();
-      }
-      return claimed;
+      return read_claimed(exec_hot(txn, claim_statement("", "", "$2"), ids, node));
     });
   }
 
@@ -339,39 +351,20 @@ class PgCommandStore final : public core::CommandStore {
           out.waiting.push_back(row[0].as<std::string>());
       }
       if (chosen.empty()) return out;
-      // Then claim_next_many()'s statement over the locked piles (per-pile
-      // probes on purpose, see there), in a snapshot taken after the locks:
-      // the pile is still this node's and registered, nothing of it is sent,
-      // and its oldest unexpired queued command is in the range (else it
-      // waits for a pump: an older command goes first).
-      const auto r = exec_hot(
+      // Then claim_next_many()'s statement over the locked piles, in a
+      // snapshot taken after the locks: the pile is still this node's and
+      // registered, nothing of it is sent, and its oldest unexpired queued
+      // command is in the range (else it waits for a pump: an older command
+      // goes first).
+      out.claimed = read_claimed(exec_hot(
           txn,
-          std::string(
-              "WITH piles AS (SELECT DISTINCT unnest($1::text[]) AS cp),"
-              " next AS (SELECT n.id AS claim_id, n.secret AS claimed_secret FROM piles"
-              " JOIN charge_points p ON p.id = piles.cp AND p.connected_node = $4"
-              " AND p.registration_status = 'Accepted' AND p.last_boot_at IS NOT NULL,"
-              " LATERAL (SELECT id, secret FROM commands c WHERE c.charge_point_id = piles.cp"
-              " AND c.status = 'queued' AND c.expires_at > now() ORDER BY c.id LIMIT 1"
-              " FOR UPDATE SKIP LOCKED) AS n"
-              " WHERE n.id BETWEEN $2 AND $3"
-              " AND (SELECT 1 FROM commands s WHERE s.charge_point_id = piles.cp"
-              " AND s.status = 'sent' LIMIT 1) IS NULL)"
-              " UPDATE commands SET status = 'sent', sent_at = now(), claimed_by = $4,"
-              " secret = NULL FROM next WHERE id = next.claim_id RETURNING") +
-              kColumns +
-              ", next.claimed_secret, EXISTS (SELECT 1 FROM commands q"
-              " WHERE q.charge_point_id = commands.charge_point_id AND q.status = 'queued'"
-              " AND q.id <> commands.id) AS more",
-          text_array(chosen), range.first, range.last, node);
+          claim_statement(" JOIN charge_points p ON p.id = piles.cp AND p.connected_node = $4"
+                          " AND p.registration_status = 'Accepted' AND p.last_boot_at IS NOT NULL",
+                          "n.id BETWEEN $2 AND $3 AND ", "$4"),
+          text_array(chosen), range.first, range.last, node));
       std::vector<std::string> claimed_piles;
-      out.claimed.reserve(r.size());
-      for (const auto& row : r) {
-        out.claimed.push_back(read_command(row));
-        out.claimed.back().secret = optional_text(row[16]);
-        out.claimed.back().more_queued = row[17].as<bool>();
-        claimed_piles.push_back(out.claimed.back().charge_point_id);
-      }
+      for (const core::StoredCommand& command : out.claimed)
+        claimed_piles.push_back(command.charge_point_id);
       std::sort(claimed_piles.begin(), claimed_piles.end());
       for (std::string& cp : chosen)
         if (!std::binary_search(claimed_piles.begin(), claimed_piles.end(), cp))
